@@ -107,8 +107,9 @@ def attach(resolver: Resolving, shot: ResolvedShot, raw: dict[str, Any], layers:
     nothing. Returns the names that stay the video's references (a first frame that replaces
     them leaves none: they are written as words, ``shot.plain``)."""
     wanted = _wanted(resolver, shot, raw)
-    if wanted is False:
-        return names
+    if wanted is False or (wanted is None and "boards" not in raw and not any(
+            isinstance(doc.get(path), dict) for doc, path in layers)):
+        return names  # no boards here, and the shot asks for none (most series)
     found = settings([*layers, (shot.doc, (*shot.path, "boards"))])
     if found is None and wanted is None:
         return names  # no boards here, and the shot asks for none

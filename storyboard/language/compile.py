@@ -33,6 +33,7 @@ from storyboard.language.request import (
     ShotRequest,
     Token,
     by_id,
+    reference_item,
     speaker_name,
     write,
 )
@@ -98,8 +99,8 @@ def scene_tokens(index: int, start: float, end: float, action: list[Token],
                  lines: list[list[Token]]) -> list[Token]:
     """``Scene K [A-Bs]: <action>`` then each line; the joiner is chosen as the native text reads."""
     head = _rstrip([f"Scene {index} [{start:g}-{end:g}s]: ", *action])
-    if lines:
-        text = write(action)
+    if lines:  # how the action ends: its last token's end (the whole text when that is "")
+        text = write(action[-1:]) or write(action)
         joiner = " " if not text or text.endswith((".", "!", "?", ":")) else ". "
         said: list[Token] = []
         for number, line in enumerate(lines):
@@ -153,7 +154,7 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
         tokens = mention_tokens(shot.prompt, mentions)
         scenes.append(Scene(1, 0.0, float(duration), write(tokens)))
     else:
-        audio = (routes.line_asset(shot.episode, shot.id), routes.choice(params).pad)
+        audio = (shot.episode, shot.id, routes.choice(params).pad)  # a line handed over
         for scene in shot.scenes:
             compiled, scene_toks = _scene(scene, mentions, by_name, voices, audio, shot.heard)
             _join_line(tokens, scene_toks)
@@ -207,8 +208,8 @@ def _media(shot: ResolvedShot, voices: dict[str, Mention], by_name: dict[str, Re
     """References in order (each with its voice when the model takes voices on items), then
     voices as audio items, then frames."""
     on_items = shot.model.voices == "reference_voice"
-    items = [MediaItem(r.role, r.ref, r.label, r.name,  # type: ignore[arg-type]
-                       r.voice if on_items else None) for r in shot.references]
+    items = [reference_item(r.role, r.ref, r.label, r.name, r.voice if on_items else None)
+             for r in shot.references]
     role, word = ("voice_id", "Voice") if shot.model.voices == "voice_id" else \
         ("reference_audio", "Audio")
     items += [MediaItem(role, by_name[name].voice, f"{word} {m.index}", name)  # type: ignore[arg-type]
@@ -232,7 +233,7 @@ def _frame(shot: ResolvedShot, role: str, ref: MediaRef) -> MediaItem:
 
 def _scene(scene: ResolvedScene, mentions: Mapping[str, Mention | str],
            by_name: dict[str, Reference], voices: dict[str, Mention],
-           audio: tuple[MediaRef, str], heard: Mapping[tuple[int, int], MediaRef]
+           audio: tuple[str, str, str], heard: Mapping[tuple[int, int], MediaRef]
            ) -> tuple[Scene, list[Token]]:
     """One scene: its native text and lines (each with its route), and its tokens; a line
     heard only is a line of the scene but no words of its prompt."""
@@ -245,9 +246,9 @@ def _scene(scene: ResolvedScene, mentions: Mapping[str, Mention | str],
     for index, (speaker, text, route, made) in enumerate(said_by):
         words = mention_tokens(text, mentions)
         said.append(routes.says(speaker, route, mentions, voices, words))
-        line = _line(by_name.get(speaker), speaker, write(words),
-                     *_share(scene.start, scene.end, index, len(said_by)))
-        lines.append(routes.routed(line, route, *audio, made))
+        lines.append(_line(by_name.get(speaker), speaker, write(words),
+                           *_share(scene.start, scene.end, index, len(said_by)), route,
+                           audio, made))
     said = [words for words in said if words]
     tokens = scene_tokens(scene.index, scene.start, scene.end, action, said)
     return Scene(scene.index, scene.start, scene.end, write(tokens), tuple(lines)), tokens
@@ -262,14 +263,18 @@ def _share(start: float, end: float, index: int, count: int) -> tuple[float, flo
     return round(start + index * width, 3), round(start + (index + 1) * width, 3)
 
 
-def _line(reference: Reference | None, speaker: str, text: str, start: float, end: float
-          ) -> Line:
+def _line(reference: Reference | None, speaker: str, text: str, start: float, end: float,
+          route: str, audio: tuple[str, str, str], made: MediaRef | None) -> Line:
+    """A line with its route; ``audio``: the episode, shot and pad of a line handed over."""
+    handed = routes.line_asset(*audio[:2]) if route in routes.AUDIO_ROUTES else None
     if reference is None:  # not in the picture: named as viewers read it
-        return Line(speaker, speaker_name(speaker), text, start, end)
+        return routes.routed_line(speaker, speaker_name(speaker), text, start, end, None, None,
+                                  route, handed, audio[2], made)
     video_voice = reference.ref if reference.role == "reference_video" else None
     voice = None if reference.voice is None or by_id(reference.voice) else reference.voice
-    return Line(reference.name, reference.label, text, start, end, voice,
-                None if reference.voice else video_voice)
+    return routes.routed_line(reference.name, reference.label, text, start, end, voice,
+                              None if reference.voice else video_voice, route, handed,
+                              audio[2], made)
 
 
 # --- hashing -------------------------------------------------------------------------------------

@@ -97,17 +97,26 @@ def lint(series: Mapping[str, Any], shots: list[ResolvedShot]) -> list[Diagnosti
     # only characters whose own words give a colour can be contradicted
     traits = {name: found for name, text in words.items() if (found := _traits(text))}
     contradiction = "contradiction" in on and bool(traits)
+    across, unreferenced = "across_shots" in on, "unreferenced" in on
     problems: list[Diagnostic] = []
-    for shot in shots:
-        named = {r.name for r in shot.references}
+    for shot in shots:  # what is the same for each of a shot's texts, once a shot
+        unnamed = _unnamed(shot, words) if unreferenced else []
         for text in shot_words(shot):
             if contradiction:
                 problems += _contradictions(shot.doc, text, traits)
-            if "across_shots" in on:
+            if across and _ACROSS.search(text.text) is not None:
                 problems += _across(shot.doc, text)
-            if "unreferenced" in on and not full(shot):
-                problems += _unreferenced(shot.doc, text, words, named)
+            if unnamed:
+                problems += _unreferenced(shot.doc, text, unnamed)
     return problems
+
+
+def _unnamed(shot: ResolvedShot, cast: Mapping[str, str]) -> list[str]:
+    """The characters of the cast ``shot`` does not reference, when it could (not ``full``)."""
+    if full(shot):
+        return []
+    named = {r.name for r in shot.references}
+    return sorted(name for name in cast if name not in named)
 
 
 def full(shot: ResolvedShot) -> bool:
@@ -187,11 +196,8 @@ def _across(doc: Document, words: Words) -> list[Diagnostic]:
         "off with lint: {across_shots: false}")) for m in _ACROSS.finditer(words.text)]
 
 
-def _unreferenced(doc: Document, words: Words, cast: Mapping[str, str], named: set[str]
-                  ) -> list[Diagnostic]:
-    unnamed = sorted(set(cast) - named)
-    if not unnamed:
-        return []  # every character of the cast is a reference of the shot
+def _unreferenced(doc: Document, words: Words, unnamed: list[str]) -> list[Diagnostic]:
+    """The cast's characters ``unnamed`` (``_unnamed``) that ``words`` name without an @."""
     problems = []
     bare = _MENTION.sub(lambda m: " " * len(m.group(0)), words.text)  # @mia is a reference
     bare = _HEADING.sub(lambda m: " " * len(m.group(0)), bare)

@@ -46,14 +46,21 @@ from storyboard.files import LinkedStateFolder, state_folder
 from storyboard.language import checkcache, incremental, storedform
 from storyboard.language.request import CompiledEpisode, CompiledShot
 from storyboard.language.resolve import ResolvedEpisode, ResolvedShot, Resolver
+from storyboard.language.resolved import Reference
+from storyboard.language.scenes import ResolvedScene
 
-FORMAT = "2"  # 2: marshal (``storedform``), the resolved episode's digest in one ``repr``
+FORMAT = "3"  # 3: each reference and scene as a tuple, voiceovers sorted (2: the dataclasses' ``repr``)
 FOLDER = "checked-episodes"
 # a resolved shot's fields that are not what it says: its document (the episode file's text is
 # keyed), where each parameter was set (problems only), the models table (the series file's)
 _NOT_KEYED = frozenset({"doc", "origins", "models", "_model"})
-_KEYED = tuple(f.name for f in fields(ResolvedShot) if f.name not in _NOT_KEYED)
-_keyed = attrgetter(*_KEYED)  # a shot's keyed fields, as one tuple
+_LISTS = ("references", "scenes")  # keyed apart: their items as tuples (``_shot_key``)
+_KEYED = tuple(f.name for f in fields(ResolvedShot) if f.name not in _NOT_KEYED | set(_LISTS))
+_keyed = attrgetter(*_KEYED)  # a shot's other keyed fields, as one tuple
+_reference = attrgetter(*(f.name for f in fields(Reference)))
+_SCENE = tuple(f.name for f in fields(ResolvedScene))
+_scene = attrgetter(*_SCENE)
+_VOICEOVER = _SCENE.index("voiceover")  # a set: its order differs from process to process
 MEMORY_ENTRIES = 4096  # entries whose key a process remembers (written or read)
 # each entry file this process wrote or read -> its key, files and cast assets
 _KNOWN: dict[Path, tuple[str, dict[str, str | None], dict[str, str]]] = {}
@@ -73,10 +80,40 @@ class Stored:
 
 def resolved_digest(episode: ResolvedEpisode) -> str:
     """All the resolver made of ``episode`` but its documents and where each value was set: the
-    ``repr`` of it all, in one call (each shot's keyed fields taken as one tuple)."""
+    ``repr`` of it all, in one call, the same in every process (``_shot_key``)."""
+    refs: dict[int, int] = {}  # id() of each picture or voice the shots name -> its number
+    named: dict[str, int] = {}  # each one's ``repr`` -> its number (equal values, one number)
+    shots = [_shot_key(shot, refs, named) for shot in episode.shots]
     text = repr([episode.id, episode.title, episode.settings, episode.path, episode.number,
-                 [_keyed(shot) for shot in episode.shots]])
+                 shots, list(named)])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _shot_key(shot: ResolvedShot, refs: dict[int, int], named: dict[str, int]
+              ) -> tuple[object, ...]:
+    """A shot's keyed fields as one tuple, its references and scenes as tuples of their fields
+    (plain tuples' ``repr``, not dataclasses'), each reference's picture and voice by its
+    number in ``named`` (the shots share them: each written once), a scene's voiceover sorted (a
+    set's ``repr`` follows the strings' hashes, salted anew in each process)."""
+    references = []
+    for reference in shot.references:
+        name, role, ref, label, voice = _reference(reference)  # a new field: a ValueError
+        number = refs.get(id(ref))
+        if number is None:
+            number = refs[id(ref)] = named.setdefault(repr(ref), len(named))
+        said = None
+        if voice is not None:
+            said = refs.get(id(voice))
+            if said is None:
+                said = refs[id(voice)] = named.setdefault(repr(voice), len(named))
+        references.append((name, role, number, label, said))
+    scenes = []
+    for scene in shot.scenes:
+        values = _scene(scene)
+        if values[_VOICEOVER]:
+            values = (*values[:_VOICEOVER], sorted(values[_VOICEOVER]), *values[_VOICEOVER + 1:])
+        scenes.append(values)
+    return (_keyed(shot), references, scenes)
 
 
 def slot(compiler: incremental.Compiler, episode: ResolvedEpisode,
@@ -201,8 +238,14 @@ def episode_compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEp
         # problem said once per series so far (another episode might have said it instead)
     if where is None:
         where = slot(compiler, episode, provider, check_media)
-    if where is not None and write(where, Stored(result, problems, _files(result, digests),
-                                                 _assets(result))):
+    if where is None:
+        return result
+    if kept is not None and kept.compiled is result:  # its files and assets, as kept with it
+        files = {str(path): found for path, found in kept.files.items()}
+        assets = dict(kept.assets)
+    else:
+        files, assets = _files(result, digests), _assets(result)
+    if write(where, Stored(result, problems, files, assets)):
         compiler.entries[id(result)] = where
     return result
 

@@ -415,15 +415,11 @@ def _request_files(shot: CompiledShot) -> list[Path]:
 
 def _digests_named(episode: CompiledEpisode, digests: dict[Path, str]
                    ) -> dict[Path, str | None]:
-    """Each file the episode's requests (every take's) name, with its digest."""
-    found: dict[Path, str | None] = {}
-    for shot in episode.shots:
-        for take in shot.all_takes():
-            for item in take.request.media:
-                for ref in (item.ref, item.voice):
-                    if ref is not None and ref.path is not None:
-                        found[ref.path] = digests.get(ref.path)
-    return found
+    """Each file the episode's requests (every take's) name, with its digest (each picture
+    the shots share looked at once: by identity, no path hashed a shot)."""
+    refs = {id(ref): ref for shot in episode.shots for take in shot.all_takes()
+            for item in take.request.media for ref in (item.ref, item.voice) if ref is not None}
+    return {ref.path: digests.get(ref.path) for ref in refs.values() if ref.path is not None}
 
 
 def _mapping(value: Any) -> dict[str, Any]:

@@ -142,7 +142,8 @@ def check(resolver: Resolving, shot: ResolvedShot, names: list[str], videos: int
              "model-voices": _voices(shot, model),
              "model-materials": _materials(shot, model, names)}
     for code, problems in kinds.items():
-        for problem in (replace(p, code=code) for p in problems):
+        for found in problems:  # most shots: none
+            problem = replace(found, code=code)
             if problem not in resolver.problems:
                 resolver.problems.append(problem)
             else:
@@ -152,17 +153,28 @@ def check(resolver: Resolving, shot: ResolvedShot, names: list[str], videos: int
 # --- switches the model does not take -------------------------------------------------------
 
 
+def _refused(model: Model) -> tuple[str, ...]:
+    """The switches ``model`` takes not, worked out once a model (declarations are frozen)."""
+    found = _REFUSED.get(id(model))
+    if found is None or found[0] is not model:
+        unsupported = {"negative_prompt": not model.negative_prompt,
+                       "prompt_extend": not model.prompt_extend,
+                       "audio": not model.audio_switch, "ratio": not model.ratio,
+                       "seed": not model.seed}
+        if len(_REFUSED) >= 1000:  # a series' own limits make models of their own
+            _REFUSED.clear()
+        found = _REFUSED[id(model)] = (model, tuple(n for n, no in unsupported.items() if no))
+    return found[1]
+
+
+_REFUSED: dict[int, tuple[Model, tuple[str, ...]]] = {}  # by id(): the model kept with it
+
+
 def _switches(shot: ResolvedShot, model: Model) -> Iterator[Diagnostic]:
-    unsupported = {"negative_prompt": not model.negative_prompt,
-                   "prompt_extend": not model.prompt_extend,
-                   "audio": not model.audio_switch, "ratio": not model.ratio,
-                   "seed": not model.seed}
-    for name, refused in unsupported.items():
-        if not refused:
-            continue
+    for name in _refused(model):
         origin = shot.origins.get(name)
         value = shot.params.get(name)
-        if not refused or value is None or origin is None or (name == "audio" and value is True):
+        if value is None or origin is None or (name == "audio" and value is True):
             continue  # ``audio: true`` asks a model without the switch for what it does anyway
         if name != "ratio" or origin.level == 2:  # an inherited ratio: the frame decides anyway
             yield _unsupported(shot, model, name)
@@ -240,11 +252,14 @@ def _materials(shot: ResolvedShot, model: Model, names: list[str]) -> Iterator[D
         yield shot.doc.diagnostic(shot.path, (
             f"{len(elements)} characters sent as saved elements ({', '.join(elements)}); "
             f"{model.id} takes at most {model.max_elements}"))
-    voices = sorted(_by_id(shot) & _speakers(shot))  # the voices sent: of those who speak
-    if model.voices == "voice_id" and len(voices) > model.max_voice_ids:
+    voice_ids = model.voices == "voice_id"  # the voices sent: of those who speak
+    voices = sorted(_by_id(shot) & _speakers(shot)) if voice_ids else []
+    if voice_ids and len(voices) > model.max_voice_ids:
         yield shot.doc.diagnostic(shot.path, (
             f"{len(voices)} voices by id ({', '.join(voices)}); {model.id} takes at most "
             f"{model.max_voice_ids}"))
+    if not model.frames_count_as_images and model.max_materials is None:
+        return  # most models: no count of frames and items together
     frames = len(set(STILLS) & _present(shot))
     videos = sum(1 for r in shot.references if r.role == "reference_video" and r.name in names)
     images = len(names) - len(elements) - videos
@@ -252,7 +267,7 @@ def _materials(shot: ResolvedShot, model: Model, names: list[str]) -> Iterator[D
         yield shot.doc.diagnostic(shot.path, (
             f"{images} image references and {frames} frame(s); {model.id} takes at most "
             f"{model.max_images} images, its frames counted among them"))
-    total = len(names) + frames + (len(voices) if model.voices == "voice_id" else 0)
+    total = len(names) + frames + len(voices)
     if model.max_materials is not None and total > model.max_materials:
         yield shot.doc.diagnostic(shot.path, (
             f"{total} materials (references, elements, frames and voices); {model.id} takes "
@@ -275,6 +290,8 @@ def _framed(shot: ResolvedShot) -> bool:
 
 def _frames(shot: ResolvedShot, model: Model, names: list[str]) -> Iterator[Diagnostic]:
     present = _present(shot)
+    if not present and not model.needs_frame:
+        return  # most shots: no frame, and none needed
     for role in sorted(present - set(model.frames)):
         takes = ", ".join(model.frames) or "no frames"
         others = [m.id for m in MODELS.values() if role in m.frames and not retirement(m.id)]

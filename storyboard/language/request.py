@@ -121,6 +121,24 @@ class MediaItem:
     lead: float = 0.0
 
 
+# each reference's item made once (they are frozen, and shared by the shots that name it: each
+# stored once too, ``storedform.SHARED``), by its fields (its pictures by identity: kept with it)
+_ITEMS: dict[tuple[str, int, str, str, int], MediaItem] = {}
+
+
+def reference_item(role: str, ref: MediaRef, label: str, name: str,
+                   voice: MediaRef | None) -> MediaItem:
+    """A reference's media item, the one made before when it is the same."""
+    key = (role, id(ref), label, name, id(voice))
+    found = _ITEMS.get(key)
+    if found is None or found.ref is not ref or found.voice is not voice:
+        found = MediaItem(role, ref, label, name, voice)  # type: ignore[arg-type]
+        if len(_ITEMS) >= 100_000:
+            _ITEMS.clear()
+        _ITEMS[key] = found
+    return found
+
+
 @dataclass(frozen=True)
 class Line:
     """A line of dialogue, timed by its scene's window."""
@@ -205,6 +223,9 @@ class Transition:
     duration: float = 0.0
 
 
+CUT = Transition()  # a shot's transition when it says none (frozen: one for every shot)
+
+
 @dataclass
 class CompiledShot:
     series: str
@@ -213,7 +234,7 @@ class CompiledShot:
     request: ShotRequest
     hash: str  # sha256 of the canonical request with local files replaced by their content hash
     span: Span | None = None
-    transition: Transition = field(default_factory=Transition)
+    transition: Transition = CUT
     depends_on: str | None = None  # the shot whose last frame is this shot's first frame
     inputs: dict[str, str] = field(default_factory=dict)  # local path -> sha256 of its content
     canonical: dict[str, Any] = field(default_factory=dict)  # what the hash was computed over

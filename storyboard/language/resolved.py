@@ -20,7 +20,7 @@ from storyboard.errors import Diagnostic
 from storyboard.language import cast
 from storyboard.language.document import Document, PathKey
 from storyboard.language.ranges import Ranges
-from storyboard.language.request import MediaRef, Transition
+from storyboard.language.request import CUT, MediaRef, Transition
 from storyboard.language.scenes import ResolvedScene
 from storyboard.targets.assets import BOARD_MODELS, ImageModel
 from storyboard.targets.capabilities import FileRule
@@ -142,7 +142,7 @@ class ResolvedShot:
     prompt: str | None = None
     first_frame: MediaRef | None = None
     first_frame_from: str | None = None
-    transition: Transition = field(default_factory=Transition)
+    transition: Transition = CUT
     origins: dict[str, Origin] = field(default_factory=dict)  # where each parameter was set
     frames: dict[str, MediaRef] = field(default_factory=dict)  # last_frame, first_clip, ...
     checks: dict[str, Any] = field(default_factory=dict)  # what its takes are meant to show

@@ -50,6 +50,8 @@ def refusal(doc: Document, where: PathKey, model: str, provider: str, *,
 def shot_refusal(shot: Shot, provider: str, said: set[str]) -> Diagnostic | None:
     """A shot's retired model, refused where it was chosen (once per place)."""
     model = str(shot.params.get("model") or "")
+    if not model or retirement(model) is None:
+        return None  # served (nearly every shot): no place to name
     origin = shot.origins.get("model")
     doc, where = (origin.doc, origin.path) if origin else (shot.doc, shot.path)
     place = f"retired:{doc.file}:{where}"

@@ -52,11 +52,14 @@ class Choice:
     pad: str = PADS[0]
 
 
+NO_CHOICE = Choice()  # a shot that says nothing of its dialogue (frozen: one for all of them)
+
+
 def choice(params: Mapping[str, Any]) -> Choice:
     """The shot's ``dialogue`` (from its own keys or the ``defaults`` it inherits)."""
     value = params.get("dialogue")
     if not isinstance(value, dict):
-        return Choice()
+        return NO_CHOICE
     route, pad = value.get("route", AUTO), value.get("pad", PADS[0])
     return Choice(route if route in (AUTO, *LINE_ROUTES) else AUTO,
                   pad if pad in PADS else PADS[0])
@@ -225,15 +228,15 @@ def says(speaker: str, route: str, mentions: Mapping[str, Mention | str],
     return [mentions[speaker], *voice, *words, '"']
 
 
-def routed(line: Line, route: str, audio: MediaRef | None, pad: str,
-           heard: MediaRef | None = None) -> Line:
-    """``line`` with its route, and the made line and padding of a route that hands it over
-    (a line heard only: its made line, ``heard``, mixed into the episode)."""
+def routed_line(speaker: str, label: str, text: str, start: float, end: float,
+                voice: MediaRef | None, video_voice: MediaRef | None, route: str,
+                audio: MediaRef | None, pad: str, heard: MediaRef | None = None) -> Line:
+    """A line with its route, and the made line and padding of a route that hands it over (a
+    line heard only: its made line, ``heard``, mixed into the episode)."""
     if route not in AUDIO_ROUTES:
-        return Line(line.speaker, line.label, line.text, line.start, line.end, line.voice,
-                    line.video_voice, route, heard if route == "none" else None)
-    return Line(line.speaker, line.label, line.text, line.start, line.end, line.voice,
-                line.video_voice, route, audio, pad)
+        return Line(speaker, label, text, start, end, voice, video_voice, route,
+                    heard if route == "none" else None)
+    return Line(speaker, label, text, start, end, voice, video_voice, route, audio, pad)
 
 
 def promised(line: Line, made_seconds: float) -> tuple[float, float]:

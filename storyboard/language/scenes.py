@@ -77,6 +77,9 @@ def _voiceover(problems: list[Diagnostic], doc: Document, where: PathKey, scene:
 
 def _window(problems: list[Diagnostic], doc: Document, at_path: PathKey, window: str
             ) -> tuple[float, float] | None:
+    found = _WINDOWS.get(window)
+    if found is not None:
+        return found
     timing = WINDOW.match(window)
     if timing is None:
         problems.append(doc.diagnostic(at_path, f"{window!r} is not a time window; expected "
@@ -87,7 +90,12 @@ def _window(problems: list[Diagnostic], doc: Document, at_path: PathKey, window:
         problems.append(doc.diagnostic(at_path, f"window {window!r} ends before it starts; "
                                                 "expected A < B", code="scene-window"))
         return None
+    if len(_WINDOWS) < 10_000:
+        _WINDOWS[window] = (start, end)
     return start, end
+
+
+_WINDOWS: dict[str, tuple[float, float]] = {}  # each good window's text read once: "0-3s"
 
 
 def check_windows(problems: list[Diagnostic], doc: Document, scenes: list[ResolvedScene],

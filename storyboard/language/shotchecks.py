@@ -36,6 +36,7 @@ from storyboard.targets.kinds import DEFAULT, KINDS, has, is_paid, named
 from storyboard.targets.models import Model, family
 
 STITCH_ROLES = ("card", "audio")  # files only the stitcher reads: never sent to a provider
+SECONDS_ROLES = ("reference_video", "reference_audio", "source_video")  # timed by their files
 IMAGE_ROLES = ("reference_image", "first_frame", "middle_frame", "last_frame")  # held to a model's image_rule
 
 
@@ -121,8 +122,10 @@ class CompileChecks:
     def check_seconds(self, shot: ResolvedShot, request: ShotRequest) -> None:
         """Reference videos and voices too long for the model together, a shot longer than the
         video it edits (local files only)."""
-        seconds = {role: [self._seconds(m.ref) for m in request.media if m.role == role]
-                   for role in ("reference_video", "reference_audio", "source_video")}
+        seconds: dict[str, list[float]] = {role: [] for role in SECONDS_ROLES}
+        for item in request.media:
+            if item.role in seconds:
+                seconds[item.role].append(self._seconds(item.ref))
         for message in modelcheck.seconds_problems(shot.model, request.duration,
                                                    seconds["reference_video"],
                                                    seconds["reference_audio"],
@@ -179,6 +182,8 @@ class CompileChecks:
         """A model DashScope serves in some regions only, on a series rendering in another: said
         once, at the model's key (a ``base_url`` of your own is any host: not checked)."""
         regions, data = shot.model.regions, self.source.series.data
+        if not regions:
+            return  # most models: served in every region (nothing to look up a shot)
         # DashScope's own settings only: a gateway's block's base_url or region are not its
         block = settings_of(data.get("provider"), data.get("providers"), self.provider) \
             if isinstance(data, dict) else {}

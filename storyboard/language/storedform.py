@@ -60,8 +60,8 @@ CLASSES: tuple[type, ...] = (
     Scene, ShotRequest, Transition, Span, Diagnostic)
 NUMBERS = {cls: number for number, cls in enumerate(CLASSES, start=2)}
 # Frozen values the compiler shares between shots (each reference's ``MediaRef``, each
-# ``Mention``): encoded once, read back as one object each.
-SHARED = frozenset({MediaRef, Mention})
+# ``Mention``, each reference's ``MediaItem``): encoded once, read back as one object each.
+SHARED = frozenset({MediaRef, Mention, MediaItem})
 # Fields of plain values only (text, numbers, lists and dictionaries of them), stored as they are;
 # every other field that may hold a dataclass, a path, a tuple or a user's data is walked.
 PLAIN = {"CompiledShot": {"canonical", "inputs", "needs", "looks"}}

@@ -299,6 +299,23 @@ def test_a_value_shared_between_shots_is_written_once() -> None:
     assert found[5] == {"@t": said} and found[4] is not found[0].ref
 
 
+def test_a_reference_s_item_is_one_object_for_the_shots_that_name_it(series: Path) -> None:
+    """Each reference's media item is made once and shared by the shots naming it alike (frozen),
+    so each entry stores it once; read back by a new process it is one object again, and equal."""
+    def items(manifest: Manifest, episode: int | None = None) -> list[object]:
+        return [item for shot in manifest.episode_shots() for item in shot.request.media
+                if item.character == "sam" and episode in (None, int(shot.episode[-1]))]
+
+    shutil.rmtree(series / ".storyboard", ignore_errors=True)
+    made = new_process(series)
+    assert len(items(made)) > 2 and len({id(i) for i in items(made)}) == len(set(items(made)))
+    shutil.rmtree(series / ".storyboard" / "checked")
+    read = new_process(series)  # each episode read back from its own entry
+    assert episodecache.STATS["read"] == 2 and read == made
+    for episode in (0, 1):
+        assert len({id(i) for i in items(read, episode)}) == len(set(items(read, episode)))
+
+
 # --- entries bound to this machine: edited, copied, nested deep --------------------------------
 
 

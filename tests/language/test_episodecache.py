@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import marshal
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -173,3 +175,32 @@ def test_an_entry_removed_under_a_running_process_is_written_again(series: Path)
     assert compile_path(series) == first and len(entries(series)) == EPISODES
     incremental.forget()
     assert compile_path(series) == first and incremental.STATS["resolved"] == 0
+
+
+KEYS = """
+import sys
+from pathlib import Path
+from storyboard.language.episodecache import resolved_digest
+from storyboard.language.expand import expand_one
+from storyboard.language.incremental import MemoResolver
+from storyboard.language.series import load_source
+resolver = MemoResolver(expand_one(load_source(Path(sys.argv[1]))))
+print([resolved_digest(episode) for episode in resolver.episodes()], resolver.problems)
+"""
+
+
+def test_an_episode_s_key_is_the_same_in_every_process(tmp_path: Path) -> None:
+    """A scene's voiceover is a set, whose order follows the strings' hashes, salted anew in
+    each process: keyed as it was, such an episode was never read back by a new process."""
+    root = make_series(tmp_path / "generated", episodes=0, shots=0)
+    (root / "episodes" / "00.yaml").write_text(
+        "id: ep00\nshots:\n  - id: s1\n    scenes:\n      - at: 0-4s\n"
+        "        action: \"@mia and @sam in the band room\"\n"
+        "        say: {mia: One., sam: Two., bob: Three., barista: Four., guitar: Five.}\n"
+        "        voiceover: true\n")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(episodecache.__file__).parents[2])}
+    printed = {subprocess.run([sys.executable, "-c", KEYS, str(root)], capture_output=True,
+                              text=True, check=True, env={**env, "PYTHONHASHSEED": str(seed)}
+                              ).stdout for seed in range(1, 7)}
+    assert len(printed) == 1, printed
+    assert "severity='error'" not in printed.pop()  # resolved (warnings only)

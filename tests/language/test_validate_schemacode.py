@@ -102,3 +102,30 @@ def test_a_new_process_checks_a_series_from_the_kept_code(tmp_path: Path) -> Non
         assert done.stdout.strip() == "[]"
     assert schemacode.cache_file(_schemas()[SERIES_SCHEMA]).name in {
         p.name for p in (tmp_path / "cache" / "storyboard" / "validators").iterdir()}
+
+
+def test_the_code_is_trimmed_for_a_yes_or_no_and_refuses_the_same() -> None:
+    """A sub-schema's call gets its caller's name as it is (no ``format(**locals())`` a shot and
+    a scene: half the yes/no's time), and each regular expression is compiled when first used;
+    what it refuses deep in a list is refused still."""
+    series = _schemas()[SERIES_SCHEMA]
+    episode = {"$ref": "#/$defs/episode", "$defs": series["$defs"]}
+    source = fastjsonschema.compile_to_code(episode, use_default=False)
+    calls = [line for line in source.splitlines()
+             if "format(**locals())" in line and "raise" not in line]
+    assert calls, "fastjsonschema no longer formats its callers' names: drop the trim"
+    trimmed = schemacode.trimmed(source)
+    assert not [line for line in trimmed.splitlines()
+                if "format(**locals())" in line and "raise" not in line]
+    assert "REGEX_PATTERNS = {" not in trimmed
+    check = schemacode.validator(episode)
+    patterns = check.__globals__["REGEX_PATTERNS"]  # type: ignore[attr-defined]
+    assert len(patterns) == 0  # none compiled yet
+    scene = {"at": "0-3s", "action": "@mia waves"}
+    good = {"id": "ep1", "shots": [{"id": "s1", "scenes": [scene]}, {"id": "s2", "prompt": "x"}]}
+    check(good)
+    assert 0 < len(patterns) < len(check.__globals__["_SOURCES"])  # type: ignore[attr-defined]
+    for bad in ({**good, "shots": [good["shots"][0], {"id": "bad id!", "prompt": "x"}]},
+                {**good, "shots": [{"id": "s1", "scenes": [scene, {"at": 3}]}]}):
+        with pytest.raises(fastjsonschema.JsonSchemaException):
+            check(bad)
