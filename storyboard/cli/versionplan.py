@@ -1,7 +1,7 @@
 """``plan SERIES --language LANG`` into a version's price beside a re-render's, as text or JSON.
 
 The version's lines (spoken in each character's designed voice) and lip-sync passes are priced
-by ``run.versionquote`` at the run's prices; its translation, where the version files still lack
+by ``run.choices.versionquote`` at the run's prices; its translation, where the version files still lack
 words, by the breakdown's model (``breakdown.translating.plan``: the cache alone, at its
 ceiling, in USD); beside them what rendering the same shots again would cost. ``--max-cost``
 holds the version's own cost (lines and passes) as it holds a plan's.
@@ -20,8 +20,8 @@ from storyboard.cli.common import fail, guarded, variants_of
 from storyboard.errors import ProblemsFound, StoryboardError
 
 if TYPE_CHECKING:
+    from storyboard.run.choices.versionquote import VersionQuote
     from storyboard.run.setup import RenderFlags
-    from storyboard.run.versionquote import VersionQuote
 
 
 def translation(path: Path, language: str, episodes: list[str]) -> dict[str, Any]:
@@ -47,9 +47,9 @@ def version_plan(path: Path, language: str, flags: RenderFlags, as_json: bool,
     from storyboard.language.cast import speech_model
     from storyboard.language.series import load_source
     from storyboard.language.versioncheck import versions_in
+    from storyboard.run.choices.versionquote import quote
     from storyboard.run.setup import open_run
     from storyboard.run.variations import by_provider
-    from storyboard.run.versionquote import quote
     variants = variants_of(path, provider=flags.provider)
     if variants.matrix:
         fail(StoryboardError("plan --language prices a plain series' version; a matrix's "

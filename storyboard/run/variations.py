@@ -20,9 +20,9 @@ from storyboard.errors import Diagnostic
 from storyboard.language.request import Manifest
 from storyboard.language.variations import Variant, Variants
 from storyboard.run import Plan, RunResult
+from storyboard.run.choices.versionquote import VersionQuote
 from storyboard.run.config import provider_name
 from storyboard.run.state.lockfile import lock_path, prune_variations
-from storyboard.run.versionquote import VersionQuote
 from storyboard.stitch.episodes import DRAFT_DIR, EpisodeOutput, output_dir
 
 # --- plan ----------------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ No module of the project's own code (the package, ``bench/``, ``hooks/``, ``tool
 another module's private names: no ``from x import _y`` (at module level or
 inside a function), no ``module._y`` through an imported module, and no ``thing._y`` on anything
 but the module's own ``self``, ``cls`` or ``super()`` (a private name is its own module's to
-change). And no module of the package is over 500 lines. Each rule is also shown to catch a
-made-up offender, so neither test can pass by reading nothing.
+change). And no module of the package is over 500 lines, and `run/` keeps at most 12 loose
+modules over its packages. Each rule is also shown to catch a
+made-up offender, so no test can pass by reading nothing.
 """
 
 from __future__ import annotations
@@ -103,3 +104,27 @@ def test_a_module_over_500_lines_is_caught(tmp_path: Path) -> None:
     fits.write_text("x = 1\n" * MAX_LINES)
     over.write_text("x = 1\n" * (MAX_LINES + 1))
     assert too_long([fits, over]) == {"pkg/over.py": MAX_LINES + 1}
+
+
+MAX_LOOSE = 12  # modules of `run/` itself, outside its packages (issue 66, item 2)
+
+
+def loose_modules(folder: Path) -> list[str]:
+    """The modules directly in ``folder``, its ``__init__.py`` aside."""
+    return sorted(p.name for p in folder.glob("*.py") if p.name != "__init__.py")
+
+
+def test_the_route_keeps_at_most_12_loose_modules_over_its_packages() -> None:
+    run = ROOT / "storyboard" / "run"
+    loose = loose_modules(run)
+    assert len(loose) <= MAX_LOOSE, loose
+    packages = [p.name for p in run.iterdir() if (p / "__init__.py").is_file()]
+    assert {"trip", "state", "team"} <= set(packages) and len(packages) >= 4, packages
+
+
+def test_a_loose_module_is_counted(tmp_path: Path) -> None:
+    for name in ("__init__.py", "a.py", "b.py", "notes.txt"):
+        (tmp_path / name).write_text("", encoding="utf-8")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "c.py").write_text("", encoding="utf-8")
+    assert loose_modules(tmp_path) == ["a.py", "b.py"]

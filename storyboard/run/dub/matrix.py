@@ -22,11 +22,11 @@ from storyboard.language.series import load_source
 from storyboard.language.variations import Variants, compile_variations, language_versions
 from storyboard.language.versioncheck import versions_in
 from storyboard.run import pipeline
+from storyboard.run.choices.versionquote import VersionQuote, quote
 from storyboard.run.dub.cut import approved_cut
 from storyboard.run.dub.version import VersionReport, render_version
 from storyboard.run.setup import Callbacks, RenderFlags, make_provider, open_run
 from storyboard.run.variations import MatrixPlan, MatrixReport, RouteQuote, by_provider
-from storyboard.run.versionquote import VersionQuote, quote
 from storyboard.targets import PriceTable
 
 
