@@ -42,14 +42,9 @@ def test_render_boards_draws_each_held_board_once_before_the_animatic_stitch(
         happened.append(("stitch", threading.current_thread().name))
         return real_stitch(*args, **kwargs)
 
-    def probe(path: Path, listing: Path) -> Any:
-        happened.append(("probe", f"{path.name} {threading.current_thread().name}"))
-        return real_probe(path, listing)
-
-    real_probe = facts.probe_clip
     monkeypatch.setattr(animatic, "render_held", draw)
     monkeypatch.setattr(pipeline, "board_animatic", stitch)
-    monkeypatch.setattr(facts, "probe_clip", probe)
+    hear_probes(monkeypatch, happened)
     root = series(tmp_path / "s")
     report = render_boards(root)
     assert [e["state"] for e in report["episodes"]] == ["stitched"]
@@ -63,6 +58,17 @@ def test_render_boards_draws_each_held_board_once_before_the_animatic_stitch(
     read = [who.split() for what, who in happened if what == "probe" and who.startswith("held-")]
     assert sorted(name for name, _ in read) == held
     assert all(thread.startswith("storyboard-held") for _, thread in read)
+
+
+def hear_probes(monkeypatch: pytest.MonkeyPatch, happened: list[tuple[str, str]]) -> None:
+    """Each clip's facts read from now on told to ``happened``: ``("probe", "FILE THREAD")``."""
+    real_probe = facts.probe_clip
+
+    def probe(path: Path, listing: Path) -> Any:
+        happened.append(("probe", f"{path.name} {threading.current_thread().name}"))
+        return real_probe(path, listing)
+
+    monkeypatch.setattr(facts, "probe_clip", probe)
 
 
 def test_the_same_bytes_whether_drawn_ahead_or_at_the_stitch(
@@ -236,18 +242,14 @@ def test_render_boards_draws_and_reads_the_title_card_ahead(
     """Issue 66 item 7: the animatic's title card is drawn and read on the pool while the pass
     runs, not by the stitch after it."""
     happened: list[tuple[str, str]] = []
-    real_card, real_probe = episodes.render_card, facts.probe_clip
+    real_card = episodes.render_card
 
     def card(path: Path, **kwargs: Any) -> Any:
         happened.append(("card", threading.current_thread().name))
         return real_card(path, **kwargs)
 
-    def probe(path: Path, listing: Path) -> Any:
-        happened.append(("probe", f"{path.name} {threading.current_thread().name}"))
-        return real_probe(path, listing)
-
     monkeypatch.setattr(episodes, "render_card", card)
-    monkeypatch.setattr(facts, "probe_clip", probe)
+    hear_probes(monkeypatch, happened)
     root = series(tmp_path / "s")
     report = render_boards(root)
     assert [e["state"] for e in report["episodes"]] == ["stitched"]

@@ -246,15 +246,7 @@ def test_a_held_board_encodes_each_distinct_picture_once(
     still = make_media("image", tmp_path / "board.png", width=640, height=360)
     card = tmp_path / "card.mp4"
     render(Animatic(320, 180, 1.0, fps=12), card)
-    run = ffmpeg.run
-    encodes: list[list[str]] = []
-
-    def spied(args: list[str], **kwargs: Any) -> str:
-        if "libx264" in args:
-            encodes.append(list(args))
-        return run(args, **kwargs)
-
-    monkeypatch.setattr(ffmpeg, "run", spied)
+    encodes = runs_with(monkeypatch, "libx264")
     # 3 s at 12 fps: 36 frames; a pan over 352 px (32 more: 16 steps of 2), a tilt over 198
     # (18: 9 steps), a zoom to 352 px wide (32: 8 steps of 4)
     for move, pictures in ((STATIC, 1), ("pan left", 17), ("tilt up", 10), ("push in", 9),
@@ -268,6 +260,21 @@ def test_a_held_board_encodes_each_distinct_picture_once(
         assert len(changes) == pictures, move
         assert ffmpeg.stream_lengths(out) == {"video": 3.0, "audio": 3.0}, move
         assert parameter_sets(out, tmp_path) == parameter_sets(card, tmp_path), move
+
+
+def runs_with(monkeypatch: pytest.MonkeyPatch, word: str) -> list[list[str]]:
+    """The arguments of each ffmpeg run from now on that has ``word`` among them (each still
+    run)."""
+    run = ffmpeg.run
+    seen: list[list[str]] = []
+
+    def spied(args: list[str], **kwargs: Any) -> str:
+        if word in args:
+            seen.append(list(args))
+        return run(args, **kwargs)
+
+    monkeypatch.setattr(ffmpeg, "run", spied)
+    return seen
 
 
 def frame_digests(video: Path, out: Path) -> list[str]:
@@ -292,15 +299,7 @@ def test_silent_held_boards_copy_one_silent_track_made_once(
     still = make_media("image", tmp_path / "board.png", width=640, height=360)
     card = tmp_path / "card.mp4"
     render(Animatic(320, 180, 2.0, fps=12), card)
-    run = ffmpeg.run
-    encoded: list[list[str]] = []
-
-    def spied(args: list[str], **kwargs: Any) -> str:
-        if "aac" in args:
-            encoded.append(list(args))
-        return run(args, **kwargs)
-
-    monkeypatch.setattr(ffmpeg, "run", spied)
+    encoded = runs_with(monkeypatch, "aac")
     cards = tmp_path / "cards"
     cards.mkdir()
     held = [render_held(Held(still, 320, 180, 2.0, move, fps=12), cards / f"{move}.mp4")
