@@ -65,7 +65,7 @@ PREFIXES: dict[str, str] = {
     "emulator": "emulator",
     "check": "language", "checkcache": "language", "compile": "language", "continuity": "language",
     "episodecache": "language", "parsecache": "language",
-    "dialogue": "language", "hostile": "language", "incremental": "language", "language": "language",
+    "dialogue": "language", "hostile": "language", "incremental": "language", "keeping": "language", "language": "language",
     "dubbing": "language", "looks": "language",
     "plainyaml": "language", "template": "language", "validate": "language",
     "variations": "language", "whole": "language",

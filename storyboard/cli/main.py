@@ -32,6 +32,7 @@ from storyboard.cli.studio import studio
 from storyboard.cli.task import task
 from storyboard.cli.translate import translate
 from storyboard.cli.worker import worker
+from storyboard.language import keeping
 
 __all__ = ["cli", "main"]
 
@@ -47,8 +48,13 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     if verbose:
         from storyboard.providers.trace import listening
         ctx.with_resource(listening(lambda line: click.echo(line, err=True)))
+    ctx.with_resource(keeping.kept(ctx.invoked_subcommand in RECHECKING))
 
 
+# The commands that check the same series again in their process (on a save, a call, a change):
+# their checks keep what they made for the next (``language.keeping``); every other command checks
+# once and keeps nothing.
+RECHECKING = frozenset({studio.name, mcp.name, worker.name})
 for command in (render.check, render.compile_command, render.plan, render.render, render.status,
                 render.cancel, emulate, doctor, init, config, complete.completion, push, pull,
                 review.sheet, review.export, studio, mcp, takes.takes, takes.pick, takes.approve,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, ProblemsFound
-from storyboard.language import cast, checkcache, continuity, identity, incremental, routes, season
+from storyboard.language import cast, checkcache, continuity, identity, incremental, keeping, routes, season
 from storyboard.language.boardshots import BoardCompiler
 from storyboard.language.cascade import without_cascades
 from storyboard.language.episodecache import episode_compiled
@@ -37,7 +37,7 @@ from storyboard.language.request import (
     speaker_name,
     write,
 )
-from storyboard.language.resolve import MENTION, Reference, ResolvedEpisode, ResolvedShot
+from storyboard.language.resolve import MENTION, Reference, ResolvedEpisode, ResolvedShot, Resolver
 from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import Source, load_source
 from storyboard.language.shotchecks import CompileChecks
@@ -368,7 +368,7 @@ class Compiler(CompileChecks):
 
     def build(self) -> Manifest:
         """Compile what can be compiled; problems (errors too) stay in ``self.problems``."""
-        resolver = MemoResolver(self.source)  # unchanged episodes as this process kept them
+        resolver = (MemoResolver if keeping.keeps() else Resolver)(self.source)  # kept to check again?
         episodes = resolver.episodes()
         self.problems += resolver.problems
         self.problems += continuity.lint(resolver.series, [s for e in episodes for s in e.shots])

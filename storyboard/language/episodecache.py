@@ -232,8 +232,9 @@ def episode_compiled(compiler: Compiler, resolver: Resolver, episode: ResolvedEp
     before, fresh = len(compiler.problems), incremental.STATS["shots_compiled"]
     result = incremental.compiled(compiler, resolver, episode, digests)
     problems = compiler.problems[before:]
-    if result is was or incremental.STATS["shots_compiled"] == fresh or compiler.said or any(
-            p.severity == "error" for p in problems):
+    anew = not isinstance(resolver, incremental.MemoResolver) or \
+        incremental.STATS["shots_compiled"] != fresh  # without a memo, every shot is compiled
+    if result is was or not anew or compiler.said or any(p.severity == "error" for p in problems):
         return result  # as this process kept it (stored when it was compiled), an error, or a
         # problem said once per series so far (another episode might have said it instead)
     if where is None:
