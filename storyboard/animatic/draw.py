@@ -1,4 +1,4 @@
-"""Animatic specs into MP4 files: the ffmpeg drawing shared by shots, native bodies and cards.
+"""Animatic specs into ffmpeg graphs, and into MP4 files drawn frame by frame: shots, bodies, cards.
 
 An ``Animatic`` is a neutral description of one clip (size, length, backdrop, thumbnails,
 timed texts, captions, sounds); ``video_chain`` and ``audio_chain`` build its ffmpeg graph, linear
