@@ -24,6 +24,6 @@ _CACHE_KEY_RE = re.compile(r"local-r\d+(?:-draft)?")
 
 
 def draws_captions(video: Path) -> bool:
-    """Whether ``video`` is a local animatic from the cache (``.../local-r4/<hash>.mp4``): it
+    """Whether ``video`` is a local animatic from the cache (``.../local-r5/<hash>.mp4``): it
     draws its own dialogue captions, so an episode burning subtitles in leaves it alone."""
     return _CACHE_KEY_RE.fullmatch(video.parent.name) is not None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storyboard.animatic.draw import DRAFT_FPS, Animatic, TimedText, draft_size, render
+from storyboard.animatic.clip import render
+from storyboard.animatic.draw import DRAFT_FPS, Animatic, TimedText, draft_size
 from storyboard.animatic.shots import existing
 from storyboard.media.cardtext import fit_card_text
 

@@ -1,10 +1,11 @@
-"""Animatic specs into MP4 files: the ffmpeg drawing shared by shots, native bodies and cards.
+"""Animatic specs into ffmpeg graphs, and into MP4 files drawn frame by frame: shots, bodies, cards.
 
 An ``Animatic`` is a neutral description of one clip (size, length, backdrop, thumbnails,
-timed texts, captions, sounds); ``render`` turns it into one ffmpeg run whose graph is linear in
-the number of elements. Every clip is encoded by ``encoding_args``, so shots and cards join by
-stream copy. User text reaches drawtext only through ``textfile=`` files with ``expansion=none``,
-so it is drawn literally.
+timed texts, captions, sounds); ``video_chain`` and ``audio_chain`` build its ffmpeg graph, linear
+in the number of elements, and ``render_frames`` draws every frame of it in one run (``clip.render``
+draws a still one's distinct pictures only). Every clip is encoded by ``encoding_args``, so shots
+and cards join by stream copy. User text reaches drawtext only through ``textfile=`` files with
+``expansion=none``, so it is drawn literally.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from storyboard.media import ffmpeg
 
 # Bump when what an animatic looks like changes: the local provider's cache key carries it, so a
 # new renderer draws every shot again instead of reusing the old pictures.
-RENDERER_VERSION = 4  # 4: a portrait frame's captions sit above the platforms' bottom safe margin
+# 4: a portrait frame's captions sit above the platforms' bottom safe margin; 5: a still animatic
+# is its distinct pictures held by skipped P-frames (``clip``): the same pictures, other bytes.
+RENDERER_VERSION = 5
 # A portrait (vertical) frame keeps its captions and its scene text above this share of its
 # height: the platforms' bottom safe area, held equal to stitch's VERTICAL_SAFE_AREA.bottom by a
 # test (the animatic sits below stitch in the layers and cannot import it).
@@ -306,11 +309,18 @@ def _lines(text: str, texts: TextFiles, top: int, font: int, spacing: int,
             for index, line in enumerate(text.split("\n")) if line.strip()]
 
 
+def window(item: TimedText, duration: float) -> tuple[str, str] | None:
+    """[start, end) as the ``enable`` option writes them (``%g``: what drawtext compares the
+    frame's time with); None when the text covers the whole clip."""
+    if item.start <= 0 and item.end >= duration:
+        return None
+    return f"{item.start:g}", f"{item.end:g}"
+
+
 def _window(item: TimedText, duration: float) -> dict[str, str]:
     """The ``enable`` option for [start, end); none when the text covers the whole clip."""
-    if item.start <= 0 and item.end >= duration:
-        return {}
-    return {"enable": f"gte(t,{item.start:g})*lt(t,{item.end:g})"}
+    bounds = window(item, duration)
+    return {} if bounds is None else {"enable": f"gte(t,{bounds[0]})*lt(t,{bounds[1]})"}
 
 
 def _backdrop(spec: Animatic, g: Graph, base: str) -> str:
@@ -358,10 +368,16 @@ def _thumbnail(thumb: Thumbnail, box: Layout, g: Graph, textfile: str, color: st
                   y=f"{box.thumb_h}+({box.label_h}-max_glyph_h)/2"))  # one baseline for all
 
 
-def _video(spec: Animatic, g: Graph, texts: TextFiles) -> str:
+def video_chain(spec: Animatic, g: Graph, texts: TextFiles,
+                pictures: tuple[int, ...] | None = None) -> str:
+    """``spec``'s picture: every frame, or with ``pictures`` only those frames (their numbers,
+    rising), one after the other. The texts see each frame's own time, ``k / fps`` (whatever
+    time base the overlays chose), so a picture is the frame it stands for."""
     frames_time = (spec.frames - 0.5) / spec.fps  # the source stops after exactly `frames` frames
     video = g.input(f"color=c={check_color(spec.color)}:s={spec.width}x{spec.height}"
                     f":r={spec.fps}:d={frames_time:.6f}", "-f", "lavfi")
+    if pictures is not None:
+        video = g.chain([video], filter_text("select", "+".join(f"eq(n,{k})" for k in pictures)))
     video = _backdrop(spec, g, video)
     box = layout(spec)
     for index, thumb in enumerate(spec.thumbnails):
@@ -371,8 +387,10 @@ def _video(spec: Animatic, g: Graph, texts: TextFiles) -> str:
             eof_action="repeat"))
     if spec.motion:
         video = _sweep(spec, g, video)
-    filters = [*_scene_texts(spec, box, texts), *_captions(spec, box, texts),
-               filter_text("format", "yuv420p")]
+    filters = [filter_text("settb", f"1/{spec.fps}"), *_scene_texts(spec, box, texts),
+               *_captions(spec, box, texts), filter_text("format", "yuv420p")]
+    if pictures is not None:  # numbered on, for the encoder: one picture a frame
+        filters.append(filter_text("setpts", "N"))
     return g.chain([video], *filters)
 
 
@@ -432,12 +450,13 @@ def _sound(sound: Sound, duration: float, g: Graph) -> str:
         filter_text("adelay", delays=f"{delay}S", all=1))
 
 
-def render(spec: Animatic, out: Path) -> None:
-    """Draw ``spec`` into ``out`` (MP4), atomically; raise FFmpegError if ffmpeg fails."""
+def render_frames(spec: Animatic, out: Path) -> None:
+    """Draw every frame of ``spec`` into ``out`` (MP4), atomically, in one ffmpeg run; raise
+    FFmpegError if ffmpeg fails. ``clip.render`` draws a still one's distinct pictures only."""
     with tempfile.TemporaryDirectory(prefix="storyboard-animatic-") as folder, \
             ffmpeg.atomic_output(out) as tmp:
         g = Graph()
-        video = _video(spec, g, TextFiles(Path(folder)))
+        video = video_chain(spec, g, TextFiles(Path(folder)))
         streams = (video, audio_chain(spec, g)) if spec.audio else (video,)
         silent = () if spec.audio else ("-an",)
         ffmpeg.run([*ffmpeg.PORTABLE_ARGS, *g.args(*streams),

@@ -4,7 +4,7 @@
 (reference thumbnails, scene text in its window, dialogue captions, the voice clips at their
 lines); ``draft`` gives editor's proxies (a quarter of the size, 12 fps). ``body_animatic`` draws
 from a DashScope native submit body, for the protocol emulator. ``render_shot`` and
-``render_body`` write them (``draw.render``).
+``render_body`` write them (``clip.render``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from storyboard.animatic.clip import render
 from storyboard.animatic.draw import (
     DRAFT_FPS,
     FPS,
@@ -24,7 +25,6 @@ from storyboard.animatic.draw import (
     TimedText,
     closest_ratio,
     draft_size,
-    render,
 )
 from storyboard.errors import MediaError
 from storyboard.language.request import Line, MediaItem, ShotRequest, speaker_name

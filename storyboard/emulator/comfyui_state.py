@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storyboard.animatic.draw import Animatic, Sound, Thumbnail, TimedText, render
+from storyboard.animatic.clip import render
+from storyboard.animatic.draw import Animatic, Sound, Thumbnail, TimedText
 from storyboard.emulator.comfyui_nodes import NODES, SOUND_NODES, object_info, validate
 from storyboard.emulator.comfyui_ws import Listeners, message, order, stamped, status, steps_of
 from storyboard.media import ffmpeg

@@ -48,7 +48,7 @@ def local_render_body() -> RenderFn:
     byte for byte, even in plain mode); one without a seed is drawn as the provider draws it.
     A bar sweeps across every take, as a model's picture moves, so measuring a take does not find
     it frozen."""
-    from storyboard.animatic.draw import render
+    from storyboard.animatic.clip import render
     from storyboard.animatic.shots import body_animatic
 
     def draw(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] | None = None,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import storyboard
 from storyboard.animatic import cache_key, draws_captions
+from storyboard.animatic.clip import render
 from storyboard.animatic.draw import (
     PORTRAIT_SAFE_BOTTOM,
     Animatic,
@@ -15,7 +16,6 @@ from storyboard.animatic.draw import (
     TimedText,
     label_font,
     layout,
-    render,
 )
 from storyboard.media import ffmpeg
 from storyboard.stitch.delivery import VERTICAL_SAFE_AREA

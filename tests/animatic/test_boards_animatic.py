@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from storyboard.animatic import cache_key
-from storyboard.animatic.draw import Animatic, render
+from storyboard.animatic.clip import render
+from storyboard.animatic.draw import Animatic
 from storyboard.animatic.held import STATIC, Held, camera_move, render_held
 from storyboard.language.hashing import take_of
 from storyboard.language.request import AssetRequest, CompiledShot, ShotRequest
