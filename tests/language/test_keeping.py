@@ -90,4 +90,4 @@ def test_a_one_shot_command_keeps_nothing_and_the_library_keeps_after_it(series:
 
 
 def test_the_commands_that_check_again_are_commands() -> None:
-    assert RECHECKING <= set(cli.commands) and {"studio", "mcp", "worker"} == RECHECKING
+    assert set(cli.commands) >= RECHECKING == {"studio", "mcp", "worker"}
