@@ -4,7 +4,8 @@ The board animatic (``out/boards/EP.mp4``) shows each shot as its board held for
 with a slow move chosen from the shot's camera words (``MOVES``: push in, pull out, pan left or
 right, tilt up or down, else static), and the shot's spoken line under it where one was made. The
 still is scaled and turned to YUV once, then repeated; a pan or a tilt is a crop that slides across
-it, a push in or a pull out a scale, a few pixels a step, evenly through the shot (``steps``).
+it, a push in or a pull out a scale, a few pixels a step (``SLIDE_STEP``, ``ZOOM_STEP``),
+evenly through the shot (``steps``).
 
 Most frames of a held board are the frame before them again, so x264 encodes only the distinct
 pictures (a static board: one), and ``media.h264.hold`` holds each for its frames with skipped
@@ -46,11 +47,15 @@ from storyboard.media.measure import Measured
 
 ZOOM = 0.10  # how far a push in or a pull out goes (a tenth of the frame) over the whole shot
 MARGIN = 1.10  # a pan or a tilt slides over a still this much larger than the frame
-# Pixels a step: each step is a picture x264 encodes (a zoom's costs the most: every block
-# changes), held for the frames until the next. A pan's or a tilt's crop moves by two (a chroma
-# sample); a zoom's frame grows by four (two at each side, where the crop's two-pixel grid is).
-SLIDE_STEP = 2
-ZOOM_STEP = 4
+# Pixels a step: each step is a picture x264 encodes (a zoom's costs the most: it is scaled,
+# and every block changes), held for the frames until the next. A pan's or a tilt's crop moves
+# by four (two chroma samples); a zoom's frame grows by eight (four at each side, on the crop's
+# two-pixel grid). A 720p board's move over 5 s: a pan 33 pictures (6.4 a second), a tilt 19, a
+# zoom 17 (a step every 9 frames, 0.6 % of the frame): a board animatic's slow move, at half the
+# pictures, and about half the CPU, of steps of two and four (a pan 65 pictures, a zoom 33).
+SLIDE_STEP = 4
+ZOOM_STEP = 8
+FRAMES_A_PICTURE = 2  # a short shot's move: at most a picture every two frames (15 a second)
 
 # The first pattern found in a shot's words decides its move (in this order).
 MOVES: tuple[tuple[str, str], ...] = (
@@ -108,7 +113,7 @@ def render_held(spec: Held, out: Path,
     CPU of encoding every frame. On ffmpeg's SIMD paths, not ``PORTABLE_ARGS``' C reference
     ones: the scales' flags (``SWS_FLAGS``: bit-exact) give the same picture either way; the
     held board's bytes are no lock's record."""
-    expression, repeats = steps(_span(spec) // _step(spec), spec.frames, spec.fps)
+    expression, repeats = _steps(spec)
     graph = Graph()
     measuring = measured is not None and spec.still is not None
     video, stats = _moving(spec, graph, expression, len(repeats), measuring)
@@ -176,14 +181,25 @@ def _animatic(spec: Held) -> Animatic:
     return Animatic(spec.width, spec.height, spec.duration, spec.fps, sounds=spec.sounds)
 
 
+def pictures(spec: Held) -> int:
+    """How many distinct pictures drawing ``spec`` encodes: one a step of its move (at most one a
+    frame), one for a board that holds still: what its drawing costs, near enough."""
+    return len(_steps(spec)[1])
+
+
+def _steps(spec: Held) -> tuple[str, tuple[int, ...]]:
+    return steps(_span(spec) // _step(spec), spec.frames, spec.fps)
+
+
 def steps(moves: int, frames: int, fps: int) -> tuple[str, tuple[int, ...]]:
     """A move of ``moves`` steps (``moves`` + 1 positions) over ``frames`` frames, as distinct
     pictures: the ffmpeg expression of the position a picture shows (0 to ``moves``; from its
     time ``t``, a picture a frame at ``fps``: a filter's frame count is counted differently by
     different ffmpeg releases), and the frames each picture is held for, in order (frame ``k``
     shows picture ``k * pictures // frames``: evenly through the shot, the last position at its
-    end)."""
-    pictures = max(1, min(moves + 1, frames))
+    end); at most a picture every ``FRAMES_A_PICTURE`` frames, so a short shot's move costs
+    no more than its length."""
+    pictures = max(1, min(moves + 1, -(-frames // FRAMES_A_PICTURE)))
     if pictures == 1:
         return "0", (frames,)
     number = f"trunc(t*{fps}+0.5)"

@@ -17,7 +17,7 @@ import pytest
 
 from storyboard.animatic import cache_key
 from storyboard.animatic.draw import Animatic, render
-from storyboard.animatic.held import STATIC, Held, camera_move, render_held
+from storyboard.animatic.held import STATIC, Held, camera_move, pictures, render_held
 from storyboard.language.hashing import take_of
 from storyboard.language.request import AssetRequest, CompiledShot, ShotRequest
 from storyboard.media import ffmpeg
@@ -146,6 +146,21 @@ def test_the_move_comes_from_the_camera_words() -> None:
     assert {words: camera_move(words) for words in said} == said
 
 
+def test_a_moves_distinct_pictures_are_a_few_a_second(tmp_path: Path) -> None:
+    """Issue 66 item 7: a 720p board's move over 5 s at 30 fps is a step of four pixels (a pan, a
+    tilt) or eight (a zoom) every few frames, each step a picture to encode (a pan 33, a zoom 17,
+    a tilt 19; a static board one); a short shot's, at most a picture every two frames."""
+    still = tmp_path / "board.png"
+    expected = {STATIC: 1, "pan left": 33, "pan right": 33, "tilt up": 19, "tilt down": 19,
+                "push in": 17, "pull out": 17}
+    drawn = {move: pictures(Held(still, 1280, 720, 5.0, move)) for move in expected}
+    assert drawn == expected
+    short = {move: pictures(Held(still, 1280, 720, 1.0, move)) for move in expected}
+    assert short == {**{move: 15 for move in expected}, STATIC: 1}
+    assert pictures(Held(still, 1280, 720, 0.1, "pan left")) == 2  # 3 frames: its two ends
+    assert pictures(Held(None, 1280, 720, 5.0, "pan left")) == 1  # no still: a plain frame
+
+
 def frame(video: Path, out: Path, *at: str) -> bytes:
     """One frame of ``video`` as 64x36 grey bytes (the first, or ``at``: input options)."""
     ffmpeg.run([*at, "-i", str(video), "-frames:v", "1", "-vf", "scale=64:36,format=gray",
@@ -247,18 +262,19 @@ def test_a_held_board_encodes_each_distinct_picture_once(
     card = tmp_path / "card.mp4"
     render(Animatic(320, 180, 1.0, fps=12), card)
     encodes = runs_with(monkeypatch, "libx264")
-    # 3 s at 12 fps: 36 frames; a pan over 352 px (32 more: 16 steps of 2), a tilt over 198
-    # (18: 9 steps), a zoom to 352 px wide (32: 8 steps of 4)
-    for move, pictures in ((STATIC, 1), ("pan left", 17), ("tilt up", 10), ("push in", 9),
-                           ("pull out", 9)):
-        out = render_held(Held(still, 320, 180, 3.0, move, fps=12), tmp_path / f"{move}.mp4")
+    # 3 s at 12 fps: 36 frames; a pan over 352 px (32 more: 8 steps of 4), a tilt over 198
+    # (18: 4 steps of 4, its last two pixels not reached), a zoom to 352 px wide (32: 4 steps of 8)
+    # and 1 s of a pan right: 12 frames, a picture every two: 6 of its 9 positions
+    for move, seconds, pictures in ((STATIC, 3, 1), ("pan left", 3, 9), ("tilt up", 3, 5),
+                                    ("push in", 3, 5), ("pull out", 3, 5), ("pan right", 1, 6)):
+        out = render_held(Held(still, 320, 180, seconds, move, fps=12), tmp_path / f"{move}.mp4")
         frames_at = encodes[-1].index("-frames:v")
         assert encodes[-1][frames_at + 1] == str(pictures), move
         digests = frame_digests(out, tmp_path / f"{move}.md5")
-        assert len(digests) == 36, move
+        assert len(digests) == 12 * seconds, move
         changes = [d for before, d in itertools.pairwise(["", *digests]) if d != before]
         assert len(changes) == pictures, move
-        assert ffmpeg.stream_lengths(out) == {"video": 3.0, "audio": 3.0}, move
+        assert ffmpeg.stream_lengths(out) == {"video": seconds, "audio": seconds}, move
         assert parameter_sets(out, tmp_path) == parameter_sets(card, tmp_path), move
 
 
