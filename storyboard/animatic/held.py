@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import re
 import tempfile
 import threading
@@ -136,6 +137,29 @@ def render_held(spec: Held, out: Path,
         held.write_bytes(h264.hold(pictures.read_bytes(), repeats))
         _with_sound(spec, held, out)
     return out
+
+
+def shape(spec: Held, clip: Path) -> str | None:
+    """What every fact of ``clip`` (``spec``'s held board, drawn) depends on, as a digest: its
+    frame, rate, frames and samples, silent or not, the ffmpeg that drew it, and its parameter
+    sets (its ``avcC``, read from the head of the file: ``+faststart`` puts it there). Held boards
+    of one shape have the same streams, lengths and parameter sets (``stitch.facts``' ``alike``).
+    None when its parameter sets are not where they should be."""
+    with clip.open("rb") as file:
+        head = file.read(HEAD)
+    at = head.find(b"avcC") - 4
+    size = int.from_bytes(head[at:at + 4], "big") if at >= 0 else 0
+    if at < 0 or size < 8 or at + size > len(head):
+        return None
+    described = {"size": [spec.width, spec.height], "fps": spec.fps, "frames": spec.frames,
+                 "samples": _animatic(spec).samples, "voiced": bool(spec.sounds),
+                 "draft": spec.draft, "ffmpeg": ffmpeg.binary(),
+                 "avcC": head[at:at + size].hex()}
+    text = json.dumps(described, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+HEAD = 1 << 16  # a held board's header (its moov, first): a few kilobytes
 
 
 def _with_sound(spec: Held, video: Path, out: Path) -> None:

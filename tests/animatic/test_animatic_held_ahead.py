@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from storyboard.animatic.draw import Sound
 from storyboard.animatic.held import Held
 from storyboard.media import ffmpeg, measure, samples
 from storyboard.run import pipeline
@@ -54,10 +55,13 @@ def test_render_boards_draws_each_held_board_once_before_the_animatic_stitch(
     assert len(drawn) == len(set(drawn)) == 3  # hook, talk, and bare's plain frame: once each
     held = sorted(p.name for p in (root / ".storyboard" / "cards").glob("held-*.mp4"))
     assert sorted(drawn) == held
-    # each read for the stitch as it was drawn, on the pool: the stitch reads none of them
+    # their facts kept as each was drawn, on the pool: the stitch reads none of them (one of a
+    # shape is read, the others take its facts: the next test)
     read = [who.split() for what, who in happened if what == "probe" and who.startswith("held-")]
-    assert sorted(name for name, _ in read) == held
+    assert read and {name for name, _ in read} <= set(held)
     assert all(thread.startswith("storyboard-held") for _, thread in read)
+    kept = facts.FactStore(root / ".storyboard" / "stitch-cache" / animatic.FACTS)
+    assert all(kept.recorded(root / ".storyboard" / "cards" / name) for name in held)
 
 
 def hear_probes(monkeypatch: pytest.MonkeyPatch, happened: list[tuple[str, str]]) -> None:
@@ -69,6 +73,33 @@ def hear_probes(monkeypatch: pytest.MonkeyPatch, happened: list[tuple[str, str]]
         return real_probe(path, listing)
 
     monkeypatch.setattr(facts, "probe_clip", probe)
+
+
+def test_held_boards_of_one_shape_are_read_once_and_their_facts_are_each_ones_own(
+        tmp_path: Path, make_media: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 66 item 7: a held board's facts (streams, lengths, parameter sets) are those of every
+    held board of its shape (frame, rate, frames, samples, silent or not, parameter sets): the
+    first of a shape is read (a packet scan), the others take its facts for their own file, the
+    same a scan of each finds; another shape is read again."""
+    happened: list[tuple[str, str]] = []
+    hear_probes(monkeypatch, happened)
+    stills = [make_media("image", tmp_path / f"b{n}.png", width=640, height=360) for n in (1, 2)]
+    voice = make_media("voice", tmp_path / "line.wav", seconds=0.5)
+    clips = [(Held(stills[0], 320, 180, 1.0, "push in", fps=12), tmp_path / "a.mp4"),
+             (Held(stills[1], 320, 180, 1.0, "pan left", fps=12), tmp_path / "b.mp4"),
+             (Held(None, 320, 180, 1.0, fps=12), tmp_path / "c.mp4"),
+             (Held(stills[0], 320, 180, 2.0, "push in", fps=12), tmp_path / "longer.mp4"),
+             (Held(stills[1], 320, 180, 1.0, sounds=(Sound(voice, 0.0, 0.5),), fps=12),
+              tmp_path / "voiced.mp4")]
+    kept = facts.FactStore(tmp_path / "facts")
+    for clip in clips:  # in order: the first of its shape is read first
+        with animatic.HeldPool(workers=1) as pool:
+            pool.draw_all([clip], facts=tmp_path / "facts")
+    read = sorted(who.split()[0] for what, who in happened if what == "probe")
+    assert read == ["a.mp4", "longer.mp4", "voiced.mp4"]
+    for _, path in clips:
+        known = kept.recorded(path)
+        assert known is not None and known == facts.probe_clip(path, tmp_path / "x.framecrc")
 
 
 def test_the_same_bytes_whether_drawn_ahead_or_at_the_stitch(

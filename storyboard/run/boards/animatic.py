@@ -33,7 +33,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from storyboard.animatic.draw import DRAFT_FPS, FPS, Sound, draft_size
-from storyboard.animatic.held import Held, camera_move, held_sounds, render_held
+from storyboard.animatic.held import Held, camera_move, held_sounds, render_held, shape
 from storyboard.animatic.shots import SIZES
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
@@ -50,8 +50,8 @@ from storyboard.stitch.facts import FactStore
 
 # Bump when what a held board looks like changes: every clip is drawn again (2: the distinct
 # pictures encoded, held by skipped P-frames, a move a few pixels a step; 3: a silent board's
-# sound the shared silent track, copied)
-HELD_VERSION = 3
+# sound the shared silent track, copied; 4: a move's steps of four and eight pixels)
+HELD_VERSION = 4
 DEFAULT_FRAME = (1280, 720)
 FACTS = "facts"  # the stitch's clip facts, in its cache folder (``EpisodeBuilder.cache_dir``)
 log = logging.getLogger(__name__)
@@ -306,9 +306,10 @@ def _noted(drawn: Future[Path]) -> None:
 
 def _drawn(spec: Held, path: Path, facts: Path | None, sink: Sink | None = None) -> Path:
     """``spec`` drawn into ``path`` (``sink``: hears its still's measurement); with ``facts``, the
-    clip's facts read and kept in that folder (the stitch's ``FactStore``), so the animatic's
-    stitch finds them instead of reading each clip then. A clip that cannot be read is the
-    stitch's to say."""
+    clip's facts kept in that folder (the stitch's ``FactStore``), so the animatic's stitch finds
+    them instead of reading each clip then: those of the first held board of its ``shape`` (one
+    packet scan), the same for every other (none). A clip that cannot be read is the stitch's to
+    say."""
     if sink is None:
         render_held(spec, path)
     else:
@@ -316,7 +317,7 @@ def _drawn(spec: Held, path: Path, facts: Path | None, sink: Sink | None = None)
     if facts is not None:
         with tempfile.TemporaryDirectory(prefix="storyboard-held-") as work, \
                 contextlib.suppress(StoryboardError):
-            FactStore(facts).facts(path, Path(work) / "held.framecrc")
+            FactStore(facts).alike(path, Path(work) / "held.framecrc", shape(spec, path))
     return path
 
 
