@@ -211,6 +211,12 @@ def pictures(spec: Held) -> int:
     return len(_steps(spec)[1])
 
 
+def work(spec: Held) -> int:
+    """About what drawing ``spec`` costs, in pictures encoded: its ``pictures``, a zoom's twice
+    (each is scaled as well)."""
+    return pictures(spec) * (2 if spec.move in ("push in", "pull out") else 1)
+
+
 def _steps(spec: Held) -> tuple[str, tuple[int, ...]]:
     return steps(_span(spec) // _step(spec), spec.frames, spec.fps)
 

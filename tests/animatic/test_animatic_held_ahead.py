@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from storyboard.animatic.draw import Sound
-from storyboard.animatic.held import Held
+from storyboard.animatic.held import STATIC, Held
 from storyboard.media import ffmpeg, measure, samples
 from storyboard.run import pipeline
 from storyboard.run.boards import ahead, animatic
@@ -227,6 +227,39 @@ def test_at_the_pass_end_what_is_queued_is_drawn_at_once_at_the_runs_priority(
     assert drawn == {"held-0.mp4": min(19, run + ahead.GIVE_WAY), "held-1.mp4": run,
                      "held-2.mp4": run}
     assert all((tmp_path / name).is_file() for name in drawn)
+
+
+def test_at_the_pass_end_the_queued_boards_are_drawn_costliest_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 66 item 7: what is still queued when the pass ends is drawn costliest first (a
+    zoom's 17 pictures, each scaled; a pan's 33 crops; a tilt's 19; a static board's one), so the
+    pool's cores run out of work together; boards of one cost in the order they came."""
+    begun, release = threading.Event(), threading.Event()
+    drawn: list[str] = []
+
+    def draw(spec: Held, out: Path) -> Path:
+        if out.name == "first.mp4":
+            begun.set()
+            assert release.wait(5)
+        drawn.append(out.name)
+        out.write_bytes(b"drawn")
+        return out
+
+    monkeypatch.setattr(animatic, "render_held", draw)
+    monkeypatch.setattr(ahead, "cores", lambda: 1)  # one at a time: the order is the queue's
+    still = tmp_path / "board.png"
+    early = animatic.AheadOfAnimatic([], {}, None)  # type: ignore[arg-type]
+    early.held = animatic.HeldPool(workers=1, give_way=True)
+    early.held.draw(Held(None, 1280, 720, 5.0), tmp_path / "first.mp4")
+    assert begun.wait(5)
+    queued = {"static": STATIC, "tilt": "tilt up", "pan": "pan left", "static2": STATIC,
+              "zoom": "push in", "pan2": "pan right"}
+    for name, move in queued.items():
+        early.held.draw(Held(still, 1280, 720, 5.0, move), tmp_path / f"{name}.mp4")
+    release.set()
+    early.wait()
+    assert [name for name in drawn if name != "first.mp4"] == [
+        f"{name}.mp4" for name in ("zoom", "pan", "pan2", "tilt", "static", "static2")]
 
 
 @pytest.mark.usefixtures("env")  # the key in the environment

@@ -33,7 +33,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from storyboard.animatic.draw import DRAFT_FPS, FPS, Sound, draft_size
-from storyboard.animatic.held import Held, camera_move, held_sounds, render_held, shape
+from storyboard.animatic.held import (
+    Held,
+    camera_move,
+    held_sounds,
+    render_held,
+    shape,
+    work,
+)
 from storyboard.animatic.shots import SIZES
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
@@ -270,14 +277,15 @@ class AheadOfAnimatic:
     def wait(self, cancel: bool = False) -> None:
         """Every held board handed to the pool, drawn: those being drawn finish where they are,
         those still queued are drawn at once on a pool at the run's own priority, beside them
-        (and beside the measuring the run still waits for); ``cancel``: the run stopped, so only
+        (and beside the measuring the run still waits for), the costliest first (``held.work``);
+        ``cancel``: the run stopped, so only
         what had begun is drawn (the next stitch draws the rest), and nothing is scanned again."""
         self.closed = True
         self.scanner.shutdown(wait=True, cancel_futures=cancel)
         self.held.pool.shutdown(wait=False, cancel_futures=True)
         if not cancel:
-            with HeldPool() as now:
-                for clip in self.held.unbegun():
+            with HeldPool() as now:  # the costliest first: the pool's cores end together
+                for clip in sorted(self.held.unbegun(), key=_work, reverse=True):
                     drawn = now.draw(*clip)
                     if drawn is not None:
                         drawn.add_done_callback(_noted)
@@ -295,6 +303,10 @@ def _cards(builder: EpisodeBuilder, episode: CompiledEpisode) -> None:
                     FactStore(builder.cache_dir / FACTS).facts(card, Path(work) / "card.framecrc")
         except Exception:
             log.warning("could not draw %s's %s ahead", episode.id, kind, exc_info=True)
+
+
+def _work(clip: Clip) -> int:
+    return work(clip[0])
 
 
 def _noted(drawn: Future[Path]) -> None:
