@@ -123,7 +123,7 @@ def render_held(spec: Held, out: Path,
         try:
             log = ffmpeg.run([*(["-nostats"] if stats else []), *graph.args(video),
                               "-frames:v", str(len(repeats)),
-                              *video_encoding(spec.fps, spec.draft), "-fflags", "+bitexact",
+                              *_encoding(spec), "-fflags", "+bitexact",
                               "-flags:v", "+bitexact", "-f", "h264", str(pictures),
                               *(["-map", stats, "-frames:v", "1", "-f", "null", "-"]
                                 if stats else [])],
@@ -160,6 +160,18 @@ def shape(spec: Held, clip: Path) -> str | None:
 
 
 HEAD = 1 << 16  # a held board's header (its moov, first): a few kilobytes
+
+
+def _encoding(spec: Held) -> list[str]:
+    """The picture encoding of every clip (``draw.video_encoding``: its SPS and PPS), on one
+    x264 thread (``X264_THREADS``): a held board's few pictures gain nothing from frame threads
+    but their start, and the pool runs one board a core."""
+    args = video_encoding(spec.fps, spec.draft)
+    at = args.index("-threads") + 1
+    return [*args[:at], str(X264_THREADS), *args[at + 1:]]
+
+
+X264_THREADS = 1  # fixed, as ``draw.X264_THREADS``: the same bytes on any machine
 
 
 def _with_sound(spec: Held, video: Path, out: Path) -> None:
