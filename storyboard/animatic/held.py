@@ -18,6 +18,7 @@ so the clips join as the shots' do and the same inputs give the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -43,7 +44,8 @@ from storyboard.animatic.draw import (
 )
 from storyboard.animatic.shots import request_lines
 from storyboard.language.request import ShotRequest
-from storyboard.media import ffmpeg, h264, measure
+from storyboard.errors import MediaError
+from storyboard.media import ffmpeg, h264, measure, mp4
 from storyboard.media.measure import Measured
 
 ZOOM = 0.10  # how far a push in or a pull out goes (a tenth of the frame) over the whole shot
@@ -176,7 +178,13 @@ X264_THREADS = 1  # fixed, as ``draw.X264_THREADS``: the same bytes on any machi
 
 def _with_sound(spec: Held, video: Path, out: Path) -> None:
     """The held picture (raw H.264, copied) and the shot's sound into ``out``: a silent board's
-    the shared silent track (``silence``, copied: no encoding), else its sound encoded."""
+    the shared silent track (``silence``, copied: no encoding; by ``media.mp4``, no ffmpeg run,
+    unless it refuses them), else its sound encoded."""
+    if not spec.sounds:
+        with contextlib.suppress(MediaError), ffmpeg.atomic_output(out) as tmp:
+            mp4.mux(video.read_bytes(), silence(spec, out.parent), tmp,
+                    (spec.width, spec.height), spec.fps, TIMESCALE)
+            return
     graph = Graph()
     picture = graph.input(str(video), "-f", "h264", "-r", str(spec.fps))
     if spec.sounds:
