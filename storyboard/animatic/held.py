@@ -43,8 +43,8 @@ from storyboard.animatic.draw import (
     video_encoding,
 )
 from storyboard.animatic.shots import request_lines
-from storyboard.language.request import ShotRequest
 from storyboard.errors import MediaError
+from storyboard.language.request import ShotRequest
 from storyboard.media import ffmpeg, h264, measure, mp4
 from storyboard.media.measure import Measured
 

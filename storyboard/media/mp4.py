@@ -25,7 +25,6 @@ from storyboard.media.h264 import HIGH_PROFILES, NAL_IDR, NAL_PPS, NAL_SPS, nal_
 
 FTYP = b"isom\x00\x00\x02\x00isomiso2avc1mp41"  # ffmpeg's for an MP4 of H.264 and AAC
 MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-CONTAINERS = frozenset({b"moov", b"trak", b"mdia", b"minf", b"stbl"})
 
 
 def box(kind: bytes, *parts: bytes) -> bytes:
@@ -72,6 +71,8 @@ def mux(stream: bytes, sound: Path, out: Path, size: tuple[int, int], fps: int,
     synced = [n + 1 for n, each in enumerate(access) if any(u[0] & 0x1F == NAL_IDR for u in each)]
     audio = sound.read_bytes()
     mvhd = _box_at(audio, b"moov", b"mvhd")
+    if mvhd[8]:
+        raise MediaError("a sound file of 64-bit times (an mvhd of version 1)")
     movie_scale, sound_duration = struct.unpack(">II", mvhd[20:28])
     video = Video(units, samples, synced, size, fps, timescale,
                   len(samples) * movie_scale // fps)
@@ -149,8 +150,10 @@ def _video_trak(video: Video, at: int) -> bytes:
 def _moved(trak: bytes, shift: int) -> bytes:
     """``trak`` (the sound's) as track 2, its chunk offsets moved by ``shift``."""
     moved = bytearray(trak)
-    tkhd = find(trak[8:], b"tkhd")
-    struct.pack_into(">I", moved, 8 + tkhd[0] + 20, 2)  # track_ID
+    tkhd = 8 + find(trak[8:], b"tkhd")[0]
+    if trak[tkhd + 8]:
+        raise MediaError("a sound track of 64-bit times (a tkhd of version 1)")
+    struct.pack_into(">I", moved, tkhd + 20, 2)  # track_ID
     start, end = find(trak, b"trak", b"mdia", b"minf", b"stbl", b"stco")
     count = struct.unpack(">I", trak[start + 12:start + 16])[0]
     if end - start != 16 + 4 * count:

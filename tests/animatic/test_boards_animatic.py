@@ -265,15 +265,15 @@ def test_a_held_board_encodes_each_distinct_picture_once(
     # 3 s at 12 fps: 36 frames; a pan over 352 px (32 more: 8 steps of 4), a tilt over 198
     # (18: 4 steps of 4, its last two pixels not reached), a zoom to 352 px wide (32: 4 steps of 8)
     # and 1 s of a pan right: 12 frames, a picture every two: 6 of its 9 positions
-    for move, seconds, pictures in ((STATIC, 3, 1), ("pan left", 3, 9), ("tilt up", 3, 5),
-                                    ("push in", 3, 5), ("pull out", 3, 5), ("pan right", 1, 6)):
+    for move, seconds, count in ((STATIC, 3, 1), ("pan left", 3, 9), ("tilt up", 3, 5),
+                                 ("push in", 3, 5), ("pull out", 3, 5), ("pan right", 1, 6)):
         out = render_held(Held(still, 320, 180, seconds, move, fps=12), tmp_path / f"{move}.mp4")
         frames_at = encodes[-1].index("-frames:v")
-        assert encodes[-1][frames_at + 1] == str(pictures), move
+        assert encodes[-1][frames_at + 1] == str(count), move
         digests = frame_digests(out, tmp_path / f"{move}.md5")
         assert len(digests) == 12 * seconds, move
         changes = [d for before, d in itertools.pairwise(["", *digests]) if d != before]
-        assert len(changes) == pictures, move
+        assert len(changes) == count, move
         assert ffmpeg.stream_lengths(out) == {"video": seconds, "audio": seconds}, move
         assert parameter_sets(out, tmp_path) == parameter_sets(card, tmp_path), move
 
