@@ -21,20 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.errors import MediaError
+from storyboard.media.boxes import LANGUAGE_UND, MATRIX, box, data_information, full, handler
 from storyboard.media.h264 import HIGH_PROFILES, NAL_IDR, NAL_PPS, NAL_SPS, nal_units, pictures
 
 FTYP = b"isom\x00\x00\x02\x00isomiso2avc1mp41"  # ffmpeg's for an MP4 of H.264 and AAC
-MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-
-
-def box(kind: bytes, *parts: bytes) -> bytes:
-    body = b"".join(parts)
-    return struct.pack(">I4s", 8 + len(body), kind) + body
-
-
-def full(kind: bytes, flags: int, *parts: bytes) -> bytes:
-    """A full box of version 0."""
-    return box(kind, struct.pack(">I", flags), *parts)
 
 
 def children(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
@@ -122,28 +112,26 @@ def _video_trak(video: Video, at: int) -> bytes:
     if sps is None or pps is None or len(sps) < 4 or sps[1] in HIGH_PROFILES:
         raise MediaError("an H.264 stream without its SPS and PPS, or of a high profile")
     frames, tick = len(samples), timescale // fps
-    tkhd = full(b"tkhd", 3, struct.pack(">5I", 0, 0, 1, 0, movie_duration), bytes(8),
+    tkhd = full(b"tkhd", 0, 3, struct.pack(">5I", 0, 0, 1, 0, movie_duration), bytes(8),
                 struct.pack(">HHHH", 0, 0, 0, 0), MATRIX, struct.pack(">II", width << 16,
                                                                         height << 16))
-    edts = box(b"edts", full(b"elst", 0, struct.pack(">IIiI", 1, movie_duration, 0, 0x10000)))
+    edts = box(b"edts", full(b"elst", 0, 0, struct.pack(">IIiI", 1, movie_duration, 0, 0x10000)))
     avcc = box(b"avcC", bytes([1, sps[1], sps[2], sps[3], 0xFF, 0xE1]),
                struct.pack(">H", len(sps)), sps, b"\x01", struct.pack(">H", len(pps)), pps)
     entry = box(b"avc1", bytes(6), struct.pack(">H", 1), bytes(16),
                 struct.pack(">HHIIIH", width, height, 0x480000, 0x480000, 0, 1), bytes(32),
                 struct.pack(">Hh", 0x18, -1), avcc, box(b"pasp", struct.pack(">II", 1, 1)))
-    table = box(b"stbl", full(b"stsd", 0, struct.pack(">I", 1), entry),
-                full(b"stts", 0, struct.pack(">III", 1, frames, tick)),
-                full(b"stss", 0, struct.pack(f">I{len(synced)}I", len(synced), *synced)),
-                full(b"stsc", 0, struct.pack(">IIII", 1, 1, frames, 1)),
-                full(b"stsz", 0, struct.pack(f">II{frames}I", 0, frames,
+    table = box(b"stbl", full(b"stsd", 0, 0, struct.pack(">I", 1), entry),
+                full(b"stts", 0, 0, struct.pack(">III", 1, frames, tick)),
+                full(b"stss", 0, 0, struct.pack(f">I{len(synced)}I", len(synced), *synced)),
+                full(b"stsc", 0, 0, struct.pack(">IIII", 1, 1, frames, 1)),
+                full(b"stsz", 0, 0, struct.pack(f">II{frames}I", 0, frames,
                                              *(len(s) for s in samples))),
-                full(b"stco", 0, struct.pack(">II", 1, at)))
-    media = box(b"mdia", full(b"mdhd", 0, struct.pack(">IIIIHH", 0, 0, timescale,
-                                                      frames * tick, 0x55C4, 0)),
-                full(b"hdlr", 0, bytes(4), b"vide", bytes(12), b"VideoHandler\x00"),
-                box(b"minf", full(b"vmhd", 1, bytes(8)),
-                    box(b"dinf", full(b"dref", 0, struct.pack(">I", 1), full(b"url ", 1))),
-                    table))
+                full(b"stco", 0, 0, struct.pack(">II", 1, at)))
+    media = box(b"mdia", full(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, timescale,
+                                                      frames * tick, LANGUAGE_UND, 0)),
+                handler(b"vide", b"VideoHandler"),
+                box(b"minf", full(b"vmhd", 0, 1, bytes(8)), data_information(), table))
     return box(b"trak", tkhd, edts, media)
 
 
