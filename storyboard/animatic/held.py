@@ -143,10 +143,10 @@ def render_held(spec: Held, out: Path,
 
 def shape(spec: Held, clip: Path) -> str | None:
     """What every fact of ``clip`` (``spec``'s held board, drawn) depends on, as a digest: its
-    frame, rate, frames and samples, silent or not, the ffmpeg that drew it, and its parameter
-    sets (its ``avcC``, read from the head of the file: ``+faststart`` puts it there). Held boards
-    of one shape have the same streams, lengths and parameter sets (``stitch.facts``' ``alike``).
-    None when its parameter sets are not where they should be."""
+    frame, rate, frames and samples, silent or not, the ffmpeg that drew it and its encoding, its
+    track's timescale, and its parameter sets (its ``avcC``, read from the head of the file:
+    ``moov`` first). Held boards of one shape have the same streams, lengths and parameter sets
+    (``stitch.facts``' ``alike``). None when its parameter sets are not where they should be."""
     with clip.open("rb") as file:
         head = file.read(HEAD)
     at = head.find(b"avcC") - 4
@@ -155,7 +155,8 @@ def shape(spec: Held, clip: Path) -> str | None:
         return None
     described = {"size": [spec.width, spec.height], "fps": spec.fps, "frames": spec.frames,
                  "samples": _animatic(spec).samples, "voiced": bool(spec.sounds),
-                 "draft": spec.draft, "ffmpeg": ffmpeg.binary(),
+                 "draft": spec.draft, "ffmpeg": ffmpeg.binary(), "timescale": TIMESCALE,
+                 "encoding": [*_encoding(spec), *audio_encoding()],
                  "avcC": head[at:at + size].hex()}
     text = json.dumps(described, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
