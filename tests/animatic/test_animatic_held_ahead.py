@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from storyboard.animatic.draw import Sound
-from storyboard.animatic.held import STATIC, Held
+from storyboard.animatic.held import STATIC, Held, pictures
 from storyboard.media import ffmpeg, measure, samples
 from storyboard.run import pipeline
 from storyboard.run.boards import ahead, animatic
@@ -100,6 +100,21 @@ def test_held_boards_of_one_shape_are_read_once_and_their_facts_are_each_ones_ow
     for _, path in clips:
         known = kept.recorded(path)
         assert known is not None and known == facts.probe_clip(path, tmp_path / "x.framecrc")
+
+
+def test_a_moves_distinct_pictures_are_a_few_a_second(tmp_path: Path) -> None:
+    """Issue 66 item 7: a 720p board's move over 5 s at 30 fps is a step of four pixels (a pan, a
+    tilt) or eight (a zoom) every few frames, each step a picture to encode (a pan 33, a zoom 17,
+    a tilt 19; a static board one); a short shot's, at most a picture every two frames."""
+    still = tmp_path / "board.png"
+    expected = {STATIC: 1, "pan left": 33, "pan right": 33, "tilt up": 19, "tilt down": 19,
+                "push in": 17, "pull out": 17}
+    drawn = {move: pictures(Held(still, 1280, 720, 5.0, move)) for move in expected}
+    assert drawn == expected
+    short = {move: pictures(Held(still, 1280, 720, 1.0, move)) for move in expected}
+    assert short == {**{move: 15 for move in expected}, STATIC: 1}
+    assert pictures(Held(still, 1280, 720, 0.1, "pan left")) == 2  # 3 frames: its two ends
+    assert pictures(Held(None, 1280, 720, 5.0, "pan left")) == 1  # no still: a plain frame
 
 
 def test_the_same_bytes_whether_drawn_ahead_or_at_the_stitch(

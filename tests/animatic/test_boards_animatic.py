@@ -17,7 +17,7 @@ import pytest
 
 from storyboard.animatic import cache_key
 from storyboard.animatic.draw import Animatic, render
-from storyboard.animatic.held import STATIC, Held, camera_move, pictures, render_held
+from storyboard.animatic.held import STATIC, Held, camera_move, render_held
 from storyboard.language.hashing import take_of
 from storyboard.language.request import AssetRequest, CompiledShot, ShotRequest
 from storyboard.media import ffmpeg
@@ -144,21 +144,6 @@ def test_the_move_comes_from_the_camera_words() -> None:
         "Mia waits": STATIC,
     }
     assert {words: camera_move(words) for words in said} == said
-
-
-def test_a_moves_distinct_pictures_are_a_few_a_second(tmp_path: Path) -> None:
-    """Issue 66 item 7: a 720p board's move over 5 s at 30 fps is a step of four pixels (a pan, a
-    tilt) or eight (a zoom) every few frames, each step a picture to encode (a pan 33, a zoom 17,
-    a tilt 19; a static board one); a short shot's, at most a picture every two frames."""
-    still = tmp_path / "board.png"
-    expected = {STATIC: 1, "pan left": 33, "pan right": 33, "tilt up": 19, "tilt down": 19,
-                "push in": 17, "pull out": 17}
-    drawn = {move: pictures(Held(still, 1280, 720, 5.0, move)) for move in expected}
-    assert drawn == expected
-    short = {move: pictures(Held(still, 1280, 720, 1.0, move)) for move in expected}
-    assert short == {**{move: 15 for move in expected}, STATIC: 1}
-    assert pictures(Held(still, 1280, 720, 0.1, "pan left")) == 2  # 3 frames: its two ends
-    assert pictures(Held(None, 1280, 720, 5.0, "pan left")) == 1  # no still: a plain frame
 
 
 def frame(video: Path, out: Path, *at: str) -> bytes:
