@@ -45,7 +45,7 @@ from storyboard.animatic.draw import (
 from storyboard.animatic.shots import request_lines
 from storyboard.errors import MediaError
 from storyboard.language.request import ShotRequest
-from storyboard.media import ffmpeg, h264, measure, mp4
+from storyboard.media import ffmpeg, h264, imagehead, measure, mp4
 from storyboard.media.measure import Measured
 
 ZOOM = 0.10  # how far a push in or a pull out goes (a tenth of the frame) over the whole shot
@@ -288,7 +288,7 @@ def _moving(spec: Held, graph: Graph, step: str, pictures: int, measuring: bool 
     wide = spec.move.startswith(("pan", "tilt"))
     width, height = (_even(spec.width * MARGIN), _even(spec.height * MARGIN)) if wide \
         else (spec.width, spec.height)
-    still, stats = graph.input(str(spec.still)), None
+    still, stats = graph.input(str(spec.still), *imagehead.png_input(spec.still)), None
     if measuring:  # the one decoded frame, to the picture and to the measuring
         graph.chains.append(f"{still}split=2[still][measured]")
         still, stats = "[still]", graph.chain(["[measured]"], measure.IMAGE_FILTERS)

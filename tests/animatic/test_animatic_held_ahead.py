@@ -18,13 +18,18 @@ from typing import Any
 import pytest
 
 from storyboard.animatic.draw import Sound
-from storyboard.animatic.held import STATIC, Held, pictures
-from storyboard.media import ffmpeg, measure, samples
+from storyboard.animatic.held import STATIC, Held, pictures, render_held
+from storyboard.media import ffmpeg, imagehead, measure, samples
 from storyboard.run import pipeline
 from storyboard.run.boards import ahead, animatic
 from storyboard.run.state import measured
 from storyboard.stitch import episodes, facts
-from tests.animatic.test_boards_animatic import render_boards, series
+from tests.animatic.test_boards_animatic import (
+    parameter_sets,
+    render_boards,
+    series,
+    video_md5,
+)
 from tests.fixtures.boards import write
 from tests.fixtures.cast import lock_of
 from tests.fixtures.dashscope_cli import Emulator, render
@@ -115,6 +120,26 @@ def test_a_moves_distinct_pictures_are_a_few_a_second(tmp_path: Path) -> None:
     assert short == {**{move: 15 for move in expected}, STATIC: 1}
     assert pictures(Held(still, 1280, 720, 0.1, "pan left")) == 2  # 3 frames: its two ends
     assert pictures(Held(None, 1280, 720, 5.0, "pan left")) == 1  # no still: a plain frame
+
+
+def test_a_held_board_of_a_told_png_is_the_one_of_a_probed_png(
+        tmp_path: Path, make_media: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 66 item 7: a held board's still, a PNG whose format and size its header tells
+    ffmpeg (``imagehead.png_input``: decoded once, not twice), draws the pictures, the parameter
+    sets and the still's measurement that probing it gives."""
+    still = make_media("image", tmp_path / "board.png", width=640, height=360)
+    told = imagehead.png_input(still)
+    assert told
+    for move in ("push in", "pan left", STATIC):
+        heard: list[Any] = []
+        clips = []
+        for options in (told, []):
+            monkeypatch.setattr(imagehead, "png_input", lambda _, o=options: o)
+            spec = Held(still, 320, 180, 1.0, move, fps=12)
+            clips.append(render_held(spec, tmp_path / f"{move}-{len(options)}.mp4", heard.append))
+        assert video_md5(clips[0]) == video_md5(clips[1]), move
+        assert parameter_sets(clips[0], tmp_path) == parameter_sets(clips[1], tmp_path), move
+        assert heard[0] == heard[1] and heard[0].width == 640, move
 
 
 def test_the_same_bytes_whether_drawn_ahead_or_at_the_stitch(
