@@ -6,6 +6,7 @@ allocates its frame: a 0.8 MB PNG of zeros can say 16000x16000 (768 MB decoded).
 only those bytes; ``too_many_pixels`` is the check ``probe`` makes before ffmpeg sees the file. A
 header that cannot be read gives None (ffmpeg then says what it is). A GIF (or any other type) is
 never handed to ffmpeg at all: ``probe.sniff`` calls it unknown, and it is refused as that.
+A PNG's header also says what it decodes to: ``png_input`` tells ffmpeg, so it decodes it once.
 """
 
 from __future__ import annotations
