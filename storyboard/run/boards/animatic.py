@@ -58,7 +58,7 @@ from storyboard.stitch.facts import FactStore
 # Bump when what a held board looks like changes: every clip is drawn again (2: the distinct
 # pictures encoded, held by skipped P-frames, a move a few pixels a step; 3: a silent board's
 # sound the shared silent track, copied; 4: a move's steps of four and eight pixels, one x264
-# thread)
+# thread, a silent board muxed in Python)
 HELD_VERSION = 4
 DEFAULT_FRAME = (1280, 720)
 FACTS = "facts"  # the stitch's clip facts, in its cache folder (``EpisodeBuilder.cache_dir``)
