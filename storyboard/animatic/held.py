@@ -4,7 +4,8 @@ The board animatic (``out/boards/EP.mp4``) shows each shot as its board held for
 with a slow move chosen from the shot's camera words (``MOVES``: push in, pull out, pan left or
 right, tilt up or down, else static), and the shot's spoken line under it where one was made. The
 still is scaled and turned to YUV once, then repeated; a pan or a tilt is a crop that slides across
-it, a push in or a pull out a scale, a few pixels a step, evenly through the shot (``steps``).
+it, a push in or a pull out a scale, a few pixels a step (``SLIDE_STEP``, ``ZOOM_STEP``),
+evenly through the shot (``steps``).
 
 Most frames of a held board are the frame before them again, so x264 encodes only the distinct
 pictures (a static board: one), and ``media.h264.hold`` holds each for its frames with skipped
@@ -17,8 +18,10 @@ so the clips join as the shots' do and the same inputs give the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
+import json
 import re
 import tempfile
 import threading
@@ -40,17 +43,22 @@ from storyboard.animatic.draw import (
     video_encoding,
 )
 from storyboard.animatic.shots import request_lines
+from storyboard.errors import MediaError
 from storyboard.language.request import ShotRequest
-from storyboard.media import ffmpeg, h264, measure
+from storyboard.media import ffmpeg, h264, imagehead, measure, mp4
 from storyboard.media.measure import Measured
 
 ZOOM = 0.10  # how far a push in or a pull out goes (a tenth of the frame) over the whole shot
 MARGIN = 1.10  # a pan or a tilt slides over a still this much larger than the frame
-# Pixels a step: each step is a picture x264 encodes (a zoom's costs the most: every block
-# changes), held for the frames until the next. A pan's or a tilt's crop moves by two (a chroma
-# sample); a zoom's frame grows by four (two at each side, where the crop's two-pixel grid is).
-SLIDE_STEP = 2
-ZOOM_STEP = 4
+# Pixels a step: each step is a picture x264 encodes (a zoom's costs the most: it is scaled,
+# and every block changes), held for the frames until the next. A pan's or a tilt's crop moves
+# by four (two chroma samples); a zoom's frame grows by eight (four at each side, on the crop's
+# two-pixel grid). A 720p board's move over 5 s: a pan 33 pictures (6.4 a second), a tilt 19, a
+# zoom 17 (a step every 9 frames, 0.6 % of the frame): a board animatic's slow move, at half the
+# pictures, and about half the CPU, of steps of two and four (a pan 65 pictures, a zoom 33).
+SLIDE_STEP = 4
+ZOOM_STEP = 8
+FRAMES_A_PICTURE = 2  # a short shot's move: at most a picture every two frames (15 a second)
 
 # The first pattern found in a shot's words decides its move (in this order).
 MOVES: tuple[tuple[str, str], ...] = (
@@ -108,7 +116,7 @@ def render_held(spec: Held, out: Path,
     CPU of encoding every frame. On ffmpeg's SIMD paths, not ``PORTABLE_ARGS``' C reference
     ones: the scales' flags (``SWS_FLAGS``: bit-exact) give the same picture either way; the
     held board's bytes are no lock's record."""
-    expression, repeats = steps(_span(spec) // _step(spec), spec.frames, spec.fps)
+    expression, repeats = _steps(spec)
     graph = Graph()
     measuring = measured is not None and spec.still is not None
     video, stats = _moving(spec, graph, expression, len(repeats), measuring)
@@ -117,7 +125,7 @@ def render_held(spec: Held, out: Path,
         try:
             log = ffmpeg.run([*(["-nostats"] if stats else []), *graph.args(video),
                               "-frames:v", str(len(repeats)),
-                              *video_encoding(spec.fps, spec.draft), "-fflags", "+bitexact",
+                              *_encoding(spec), "-fflags", "+bitexact",
                               "-flags:v", "+bitexact", "-f", "h264", str(pictures),
                               *(["-map", stats, "-frames:v", "1", "-f", "null", "-"]
                                 if stats else [])],
@@ -133,9 +141,51 @@ def render_held(spec: Held, out: Path,
     return out
 
 
+def shape(spec: Held, clip: Path) -> str | None:
+    """What every fact of ``clip`` (``spec``'s held board, drawn) depends on, as a digest: its
+    frame, rate, frames and samples, silent or not, the ffmpeg that drew it and its encoding, its
+    track's timescale, and its parameter sets (its ``avcC``, read from the head of the file:
+    ``moov`` first). Held boards of one shape have the same streams, lengths and parameter sets
+    (``stitch.facts``' ``alike``). None when its parameter sets are not where they should be."""
+    with clip.open("rb") as file:
+        head = file.read(HEAD)
+    at = head.find(b"avcC") - 4
+    size = int.from_bytes(head[at:at + 4], "big") if at >= 0 else 0
+    if at < 0 or size < 8 or at + size > len(head):
+        return None
+    described = {"size": [spec.width, spec.height], "fps": spec.fps, "frames": spec.frames,
+                 "samples": _animatic(spec).samples, "voiced": bool(spec.sounds),
+                 "draft": spec.draft, "ffmpeg": ffmpeg.binary(), "timescale": TIMESCALE,
+                 "encoding": [*_encoding(spec), *audio_encoding()],
+                 "avcC": head[at:at + size].hex()}
+    text = json.dumps(described, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+HEAD = 1 << 16  # a held board's header (its moov, first): a few kilobytes
+
+
+def _encoding(spec: Held) -> list[str]:
+    """The picture encoding of every clip (``draw.video_encoding``: its SPS and PPS), on one
+    x264 thread (``X264_THREADS``): a held board's few pictures gain nothing from frame threads
+    but their start, and the pool runs one board a core."""
+    args = video_encoding(spec.fps, spec.draft)
+    at = args.index("-threads") + 1
+    return [*args[:at], str(X264_THREADS), *args[at + 1:]]
+
+
+X264_THREADS = 1  # fixed, as ``draw.X264_THREADS``: the same bytes on any machine
+
+
 def _with_sound(spec: Held, video: Path, out: Path) -> None:
     """The held picture (raw H.264, copied) and the shot's sound into ``out``: a silent board's
-    the shared silent track (``silence``, copied: no encoding), else its sound encoded."""
+    the shared silent track (``silence``, copied: no encoding; by ``media.mp4``, no ffmpeg run,
+    unless it refuses them), else its sound encoded."""
+    if not spec.sounds:
+        with contextlib.suppress(MediaError), ffmpeg.atomic_output(out) as tmp:
+            mp4.mux(video.read_bytes(), silence(spec, out.parent), tmp,
+                    (spec.width, spec.height), spec.fps, TIMESCALE)
+            return
     graph = Graph()
     picture = graph.input(str(video), "-f", "h264", "-r", str(spec.fps))
     if spec.sounds:
@@ -176,14 +226,31 @@ def _animatic(spec: Held) -> Animatic:
     return Animatic(spec.width, spec.height, spec.duration, spec.fps, sounds=spec.sounds)
 
 
+def pictures(spec: Held) -> int:
+    """How many distinct pictures drawing ``spec`` encodes: one a step of its move (at most one a
+    frame), one for a board that holds still: what its drawing costs, near enough."""
+    return len(_steps(spec)[1])
+
+
+def work(spec: Held) -> int:
+    """About what drawing ``spec`` costs, in pictures encoded: its ``pictures``, a zoom's twice
+    (each is scaled as well)."""
+    return pictures(spec) * (2 if spec.move in ("push in", "pull out") else 1)
+
+
+def _steps(spec: Held) -> tuple[str, tuple[int, ...]]:
+    return steps(_span(spec) // _step(spec), spec.frames, spec.fps)
+
+
 def steps(moves: int, frames: int, fps: int) -> tuple[str, tuple[int, ...]]:
     """A move of ``moves`` steps (``moves`` + 1 positions) over ``frames`` frames, as distinct
     pictures: the ffmpeg expression of the position a picture shows (0 to ``moves``; from its
     time ``t``, a picture a frame at ``fps``: a filter's frame count is counted differently by
     different ffmpeg releases), and the frames each picture is held for, in order (frame ``k``
     shows picture ``k * pictures // frames``: evenly through the shot, the last position at its
-    end)."""
-    pictures = max(1, min(moves + 1, frames))
+    end); at most a picture every ``FRAMES_A_PICTURE`` frames, so a short shot's move costs
+    no more than its length."""
+    pictures = max(1, min(moves + 1, -(-frames // FRAMES_A_PICTURE)))
     if pictures == 1:
         return "0", (frames,)
     number = f"trunc(t*{fps}+0.5)"
@@ -221,7 +288,7 @@ def _moving(spec: Held, graph: Graph, step: str, pictures: int, measuring: bool 
     wide = spec.move.startswith(("pan", "tilt"))
     width, height = (_even(spec.width * MARGIN), _even(spec.height * MARGIN)) if wide \
         else (spec.width, spec.height)
-    still, stats = graph.input(str(spec.still)), None
+    still, stats = graph.input(str(spec.still), *imagehead.png_input(spec.still)), None
     if measuring:  # the one decoded frame, to the picture and to the measuring
         graph.chains.append(f"{still}split=2[still][measured]")
         still, stats = "[still]", graph.chain(["[measured]"], measure.IMAGE_FILTERS)

@@ -6,6 +6,7 @@ allocates its frame: a 0.8 MB PNG of zeros can say 16000x16000 (768 MB decoded).
 only those bytes; ``too_many_pixels`` is the check ``probe`` makes before ffmpeg sees the file. A
 header that cannot be read gives None (ffmpeg then says what it is). A GIF (or any other type) is
 never handed to ffmpeg at all: ``probe.sniff`` calls it unknown, and it is refused as that.
+A PNG's header also says what it decodes to: ``png_input`` tells ffmpeg, so it decodes it once.
 """
 
 from __future__ import annotations
@@ -116,3 +117,47 @@ def _marker(handle: BinaryIO) -> int | None:
     while code == b"\xff":
         code = handle.read(1)
     return code[0] if code else None
+
+
+PNG_FORMATS = {(8, 2): "rgb24", (8, 6): "rgba"}  # (bit depth, colour type): ffmpeg's decoded
+PNG_CHUNKS = 64  # chunks walked at most before the image data; past them: not declared
+
+
+def png_input(path: Path) -> list[str]:
+    """Input options that tell ffmpeg what a PNG decodes to (its pixel format and size, from its
+    header), so it decodes the picture once, not a second time to find them out; none for any
+    other file, or a PNG of another depth or colour type, or with a transparent colour (``tRNS``:
+    decoded with alpha), which ffmpeg probes as before."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(33)
+            found = _png_format(head)
+            if found is None or not _no_transparency(handle):
+                return []
+    except OSError:
+        return []
+    (width, height), pixels = found
+    return ["-f", "png_pipe", "-pixel_format", pixels, "-video_size", f"{width}x{height}"]
+
+
+def _png_format(head: bytes) -> tuple[tuple[int, int], str] | None:
+    if len(head) < 33 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    width, height, depth, colour = struct.unpack(">IIBB", head[16:26])
+    pixels = PNG_FORMATS.get((depth, colour))
+    return None if pixels is None or not width or not height else ((width, height), pixels)
+
+
+def _no_transparency(handle: BinaryIO) -> bool:
+    """Whether the chunks after IHDR (``handle`` there) reach the image data with no ``tRNS``."""
+    for _ in range(PNG_CHUNKS):
+        header = handle.read(8)
+        if len(header) < 8:
+            return False
+        length, kind = struct.unpack(">I4s", header)
+        if kind == b"IDAT":
+            return True
+        if kind == b"tRNS":
+            return False
+        handle.seek(length + 4, 1)  # the chunk's data and its CRC
+    return False

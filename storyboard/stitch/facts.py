@@ -132,6 +132,25 @@ class FactStore:
         self.record(found)
         return found
 
+    def alike(self, path: Path, listing: Path, shape: str | None) -> ClipFacts:
+        """Facts of a clip made exactly as every other clip of ``shape`` (a digest of all that
+        its facts depend on: its streams' parameters and parameter sets, its frames and
+        samples; None: none known): recorded ones, else those of the first clip of that shape,
+        for this file, with no packet scan; else one scan, kept for the next of its shape."""
+        if shape is None or self.folder is None:
+            return self.facts(path, listing)
+        known = self.recorded(path)
+        if known is not None:
+            return known
+        template = self.folder / "shapes" / f"{shape}.json"
+        record = _read_json(template)
+        found = None if record is None else from_record(path, record)
+        if found is None:
+            found = probe_clip(path, listing)
+            _write_json(template, to_record(found))
+        self.record(found)
+        return found
+
 
 def gather(paths: Sequence[Path], work: Path, store: FactStore) -> list[ClipFacts]:
     """Facts of every clip: recorded ones read back, the others probed in parallel."""

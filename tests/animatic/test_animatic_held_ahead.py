@@ -17,13 +17,19 @@ from typing import Any
 
 import pytest
 
-from storyboard.animatic.held import Held
-from storyboard.media import ffmpeg, measure, samples
+from storyboard.animatic.draw import Sound
+from storyboard.animatic.held import STATIC, Held, pictures, render_held
+from storyboard.media import ffmpeg, imagehead, measure, samples
 from storyboard.run import pipeline
 from storyboard.run.boards import ahead, animatic
 from storyboard.run.state import measured
 from storyboard.stitch import episodes, facts
-from tests.animatic.test_boards_animatic import render_boards, series
+from tests.animatic.test_boards_animatic import (
+    parameter_sets,
+    render_boards,
+    series,
+    video_md5,
+)
 from tests.fixtures.boards import write
 from tests.fixtures.cast import lock_of
 from tests.fixtures.dashscope_cli import Emulator, render
@@ -54,10 +60,13 @@ def test_render_boards_draws_each_held_board_once_before_the_animatic_stitch(
     assert len(drawn) == len(set(drawn)) == 3  # hook, talk, and bare's plain frame: once each
     held = sorted(p.name for p in (root / ".storyboard" / "cards").glob("held-*.mp4"))
     assert sorted(drawn) == held
-    # each read for the stitch as it was drawn, on the pool: the stitch reads none of them
+    # their facts kept as each was drawn, on the pool: the stitch reads none of them (one of a
+    # shape is read, the others take its facts: the next test)
     read = [who.split() for what, who in happened if what == "probe" and who.startswith("held-")]
-    assert sorted(name for name, _ in read) == held
+    assert read and {name for name, _ in read} <= set(held)
     assert all(thread.startswith("storyboard-held") for _, thread in read)
+    kept = facts.FactStore(root / ".storyboard" / "stitch-cache" / animatic.FACTS)
+    assert all(kept.recorded(root / ".storyboard" / "cards" / name) for name in held)
 
 
 def hear_probes(monkeypatch: pytest.MonkeyPatch, happened: list[tuple[str, str]]) -> None:
@@ -69,6 +78,68 @@ def hear_probes(monkeypatch: pytest.MonkeyPatch, happened: list[tuple[str, str]]
         return real_probe(path, listing)
 
     monkeypatch.setattr(facts, "probe_clip", probe)
+
+
+def test_held_boards_of_one_shape_are_read_once_and_their_facts_are_each_ones_own(
+        tmp_path: Path, make_media: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 66 item 7: a held board's facts (streams, lengths, parameter sets) are those of every
+    held board of its shape (frame, rate, frames, samples, silent or not, parameter sets): the
+    first of a shape is read (a packet scan), the others take its facts for their own file, the
+    same a scan of each finds; another shape is read again."""
+    happened: list[tuple[str, str]] = []
+    hear_probes(monkeypatch, happened)
+    stills = [make_media("image", tmp_path / f"b{n}.png", width=640, height=360) for n in (1, 2)]
+    voice = make_media("voice", tmp_path / "line.wav", seconds=0.5)
+    clips = [(Held(stills[0], 320, 180, 1.0, "push in", fps=12), tmp_path / "a.mp4"),
+             (Held(stills[1], 320, 180, 1.0, "pan left", fps=12), tmp_path / "b.mp4"),
+             (Held(None, 320, 180, 1.0, fps=12), tmp_path / "c.mp4"),
+             (Held(stills[0], 320, 180, 2.0, "push in", fps=12), tmp_path / "longer.mp4"),
+             (Held(stills[1], 320, 180, 1.0, sounds=(Sound(voice, 0.0, 0.5),), fps=12),
+              tmp_path / "voiced.mp4")]
+    kept = facts.FactStore(tmp_path / "facts")
+    for clip in clips:  # in order: the first of its shape is read first
+        with animatic.HeldPool(workers=1) as pool:
+            pool.draw_all([clip], facts=tmp_path / "facts")
+    read = sorted(who.split()[0] for what, who in happened if what == "probe")
+    assert read == ["a.mp4", "longer.mp4", "voiced.mp4"]
+    for _, path in clips:
+        known = kept.recorded(path)
+        assert known is not None and known == facts.probe_clip(path, tmp_path / "x.framecrc")
+
+
+def test_a_moves_distinct_pictures_are_a_few_a_second(tmp_path: Path) -> None:
+    """Issue 66 item 7: a 720p board's move over 5 s at 30 fps is a step of four pixels (a pan, a
+    tilt) or eight (a zoom) every few frames, each step a picture to encode (a pan 33, a zoom 17,
+    a tilt 19; a static board one); a short shot's, at most a picture every two frames."""
+    still = tmp_path / "board.png"
+    expected = {STATIC: 1, "pan left": 33, "pan right": 33, "tilt up": 19, "tilt down": 19,
+                "push in": 17, "pull out": 17}
+    drawn = {move: pictures(Held(still, 1280, 720, 5.0, move)) for move in expected}
+    assert drawn == expected
+    short = {move: pictures(Held(still, 1280, 720, 1.0, move)) for move in expected}
+    assert short == {**{move: 15 for move in expected}, STATIC: 1}
+    assert pictures(Held(still, 1280, 720, 0.1, "pan left")) == 2  # 3 frames: its two ends
+    assert pictures(Held(None, 1280, 720, 5.0, "pan left")) == 1  # no still: a plain frame
+
+
+def test_a_held_board_of_a_told_png_is_the_one_of_a_probed_png(
+        tmp_path: Path, make_media: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 66 item 7: a held board's still, a PNG whose format and size its header tells
+    ffmpeg (``imagehead.png_input``: decoded once, not twice), draws the pictures, the parameter
+    sets and the still's measurement that probing it gives."""
+    still = make_media("image", tmp_path / "board.png", width=640, height=360)
+    told = imagehead.png_input(still)
+    assert told
+    for move in ("push in", "pan left", STATIC):
+        heard: list[Any] = []
+        clips = []
+        for options in (told, []):
+            monkeypatch.setattr(imagehead, "png_input", lambda _, o=options: o)
+            spec = Held(still, 320, 180, 1.0, move, fps=12)
+            clips.append(render_held(spec, tmp_path / f"{move}-{len(options)}.mp4", heard.append))
+        assert video_md5(clips[0]) == video_md5(clips[1]), move
+        assert parameter_sets(clips[0], tmp_path) == parameter_sets(clips[1], tmp_path), move
+        assert heard[0] == heard[1] and heard[0].width == 640, move
 
 
 def test_the_same_bytes_whether_drawn_ahead_or_at_the_stitch(
@@ -196,6 +267,39 @@ def test_at_the_pass_end_what_is_queued_is_drawn_at_once_at_the_runs_priority(
     assert drawn == {"held-0.mp4": min(19, run + ahead.GIVE_WAY), "held-1.mp4": run,
                      "held-2.mp4": run}
     assert all((tmp_path / name).is_file() for name in drawn)
+
+
+def test_at_the_pass_end_the_queued_boards_are_drawn_costliest_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 66 item 7: what is still queued when the pass ends is drawn costliest first (a
+    zoom's 17 pictures, each scaled; a pan's 33 crops; a tilt's 19; a static board's one), so the
+    pool's cores run out of work together; boards of one cost in the order they came."""
+    begun, release = threading.Event(), threading.Event()
+    drawn: list[str] = []
+
+    def draw(spec: Held, out: Path) -> Path:
+        if out.name == "first.mp4":
+            begun.set()
+            assert release.wait(5)
+        drawn.append(out.name)
+        out.write_bytes(b"drawn")
+        return out
+
+    monkeypatch.setattr(animatic, "render_held", draw)
+    monkeypatch.setattr(ahead, "cores", lambda: 1)  # one at a time: the order is the queue's
+    still = tmp_path / "board.png"
+    early = animatic.AheadOfAnimatic([], {}, None)  # type: ignore[arg-type]
+    early.held = animatic.HeldPool(workers=1, give_way=True)
+    early.held.draw(Held(None, 1280, 720, 5.0), tmp_path / "first.mp4")
+    assert begun.wait(5)
+    queued = {"static": STATIC, "tilt": "tilt up", "pan": "pan left", "static2": STATIC,
+              "zoom": "push in", "pan2": "pan right"}
+    for name, move in queued.items():
+        early.held.draw(Held(still, 1280, 720, 5.0, move), tmp_path / f"{name}.mp4")
+    release.set()
+    early.wait()
+    assert [name for name in drawn if name != "first.mp4"] == [
+        f"{name}.mp4" for name in ("zoom", "pan", "pan2", "tilt", "static", "static2")]
 
 
 @pytest.mark.usefixtures("env")  # the key in the environment

@@ -154,3 +154,37 @@ def test_a_data_uris_picture_is_held_to_the_pixel_limit_by_its_header(tmp_path: 
     said = f"the data: URI's picture is {SIDE}x{SIDE} pixels; expected at most 8000x8000"
     [problem] = [d for d in storyboard.check(tmp_path) if d.message == said]
     assert problem.severity == "error" and problem.span is not None and problem.span.line == 3
+
+
+def png_as(path: Path, pixels: str) -> Path:
+    ffmpeg.run(["-f", "lavfi", "-i", "testsrc2=s=64x36", "-frames:v", "1", "-update", "1",
+                "-pix_fmt", pixels, str(path)])
+    return path
+
+
+def with_transparent_colour(path: Path) -> Path:
+    """``path`` (an RGB PNG) with a ``tRNS`` chunk before its image data: black is transparent."""
+    data = path.read_bytes()
+    at = data.index(b"IDAT") - 4
+    path.write_bytes(data[:at] + chunk(b"tRNS", bytes(6)) + data[at:])
+    return path
+
+
+def test_a_pngs_decoded_format_is_told_to_ffmpeg_from_its_header(tmp_path: Path) -> None:
+    """Issue 66 item 7: an 8-bit RGB or RGBA PNG's pixel format and size go to ffmpeg as input
+    options (``png_input``), so it decodes the picture once instead of twice (once to find them);
+    anything else (another depth or colour type, a transparent colour, not a PNG) is probed as
+    before. What ffmpeg decodes either way is the same."""
+    rgb, rgba = png_as(tmp_path / "rgb.png", "rgb24"), png_as(tmp_path / "rgba.png", "rgba")
+    assert imagehead.png_input(rgb) == ["-f", "png_pipe", "-pixel_format", "rgb24",
+                                        "-video_size", "64x36"]
+    assert imagehead.png_input(rgba)[3] == "rgba"
+    keyed = with_transparent_colour(png_as(tmp_path / "keyed.png", "rgb24"))
+    others = [png_as(tmp_path / "grey.png", "gray"), png_as(tmp_path / "deep.png", "rgb48be"),
+              keyed, samples.image(tmp_path / "photo.jpg", 64, 36), tmp_path / "missing.png"]
+    assert [imagehead.png_input(path) for path in others] == [[]] * len(others)
+    for picture in (rgb, rgba):
+        told, probed = (tmp_path / f"{picture.stem}-{n}.md5" for n in ("told", "probed"))
+        ffmpeg.run([*imagehead.png_input(picture), "-i", str(picture), "-f", "md5", str(told)])
+        ffmpeg.run(["-i", str(picture), "-f", "md5", str(probed)])
+        assert told.read_text() == probed.read_text(), picture.name

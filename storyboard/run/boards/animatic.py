@@ -33,7 +33,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from storyboard.animatic.draw import DRAFT_FPS, FPS, Sound, draft_size
-from storyboard.animatic.held import Held, camera_move, held_sounds, render_held
+from storyboard.animatic.held import (
+    Held,
+    camera_move,
+    held_sounds,
+    render_held,
+    shape,
+    work,
+)
 from storyboard.animatic.shots import SIZES
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
@@ -50,8 +57,9 @@ from storyboard.stitch.facts import FactStore
 
 # Bump when what a held board looks like changes: every clip is drawn again (2: the distinct
 # pictures encoded, held by skipped P-frames, a move a few pixels a step; 3: a silent board's
-# sound the shared silent track, copied)
-HELD_VERSION = 3
+# sound the shared silent track, copied; 4: a move's steps of four and eight pixels, one x264
+# thread, a silent board muxed in Python)
+HELD_VERSION = 4
 DEFAULT_FRAME = (1280, 720)
 FACTS = "facts"  # the stitch's clip facts, in its cache folder (``EpisodeBuilder.cache_dir``)
 log = logging.getLogger(__name__)
@@ -270,14 +278,15 @@ class AheadOfAnimatic:
     def wait(self, cancel: bool = False) -> None:
         """Every held board handed to the pool, drawn: those being drawn finish where they are,
         those still queued are drawn at once on a pool at the run's own priority, beside them
-        (and beside the measuring the run still waits for); ``cancel``: the run stopped, so only
+        (and beside the measuring the run still waits for), the costliest first (``held.work``);
+        ``cancel``: the run stopped, so only
         what had begun is drawn (the next stitch draws the rest), and nothing is scanned again."""
         self.closed = True
         self.scanner.shutdown(wait=True, cancel_futures=cancel)
         self.held.pool.shutdown(wait=False, cancel_futures=True)
         if not cancel:
-            with HeldPool() as now:
-                for clip in self.held.unbegun():
+            with HeldPool() as now:  # the costliest first: the pool's cores end together
+                for clip in sorted(self.held.unbegun(), key=_work, reverse=True):
                     drawn = now.draw(*clip)
                     if drawn is not None:
                         drawn.add_done_callback(_noted)
@@ -297,6 +306,10 @@ def _cards(builder: EpisodeBuilder, episode: CompiledEpisode) -> None:
             log.warning("could not draw %s's %s ahead", episode.id, kind, exc_info=True)
 
 
+def _work(clip: Clip) -> int:
+    return work(clip[0])
+
+
 def _noted(drawn: Future[Path]) -> None:
     """A held board drawn ahead that failed: noted (the stitch draws it again, and says why)."""
     failure = None if drawn.cancelled() else drawn.exception()  # cancelled: left to the stitch
@@ -306,9 +319,10 @@ def _noted(drawn: Future[Path]) -> None:
 
 def _drawn(spec: Held, path: Path, facts: Path | None, sink: Sink | None = None) -> Path:
     """``spec`` drawn into ``path`` (``sink``: hears its still's measurement); with ``facts``, the
-    clip's facts read and kept in that folder (the stitch's ``FactStore``), so the animatic's
-    stitch finds them instead of reading each clip then. A clip that cannot be read is the
-    stitch's to say."""
+    clip's facts kept in that folder (the stitch's ``FactStore``), so the animatic's stitch finds
+    them instead of reading each clip then: those of the first held board of its ``shape`` (one
+    packet scan), the same for every other (none). A clip that cannot be read is the stitch's to
+    say."""
     if sink is None:
         render_held(spec, path)
     else:
@@ -316,7 +330,7 @@ def _drawn(spec: Held, path: Path, facts: Path | None, sink: Sink | None = None)
     if facts is not None:
         with tempfile.TemporaryDirectory(prefix="storyboard-held-") as work, \
                 contextlib.suppress(StoryboardError):
-            FactStore(facts).facts(path, Path(work) / "held.framecrc")
+            FactStore(facts).alike(path, Path(work) / "held.framecrc", shape(spec, path))
     return path
 
 
