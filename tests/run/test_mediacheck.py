@@ -57,7 +57,7 @@ def emu() -> Iterator[EmulatorServer]:
 
 def series_at(parent: Path, emu: EmulatorServer, base: str,
               monkeypatch: pytest.MonkeyPatch, name: str = "freepik") -> Path:
-    series = copy_example(parent / "coffee-shop", short=True,  # the shots' length: not tested
+    series = copy_example(parent / "coffee-shop", shortest=True,  # the shots' length: not tested
                           ignore=shutil.ignore_patterns(".storyboard", "storyboard.lock"))
     yaml = series / "storyboard.yaml"
     block = (f"provider: {{name: {name}, base_url: '{emu.gateway_url(name)}', "
