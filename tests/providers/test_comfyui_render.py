@@ -30,7 +30,7 @@ def test_the_example_series_renders_once_over_two_instances(tmp_path: Path) -> N
     last (uploaded as ``{{first_frame}}``); results drawn from the graph's values."""
     with ComfyUIServer(ComfyConfig(job_time=0.1)) as a, \
             ComfyUIServer(ComfyConfig(job_time=0.1)) as b:
-        series = series_on(tmp_path, [a, b], PHANTOM)
+        series = series_on(tmp_path, [a, b], PHANTOM, short=True)
         the_plan = storyboard.plan(series)
         assert the_plan.total_cost == 0 and len(the_plan.to_render) == SHOTS
         assert the_plan.price_model.startswith("free (your GPUs): 2 instances")
@@ -62,7 +62,7 @@ def render_process(series: Path, out: Path) -> subprocess.Popen[str]:
 def test_sigkill_and_resume_send_nothing_again(tmp_path: Path) -> None:
     with ComfyUIServer(ComfyConfig(job_time=1.0, plain=True)) as a, \
             ComfyUIServer(ComfyConfig(job_time=1.0, plain=True)) as b:
-        series = series_on(tmp_path, [a, b], PHANTOM)
+        series = series_on(tmp_path, [a, b], PHANTOM, short=True)
         child = render_process(series, tmp_path / "out")
         wait_until(lambda: len(prompts(a, b)) >= 1)
         child.send_signal(signal.SIGKILL)
@@ -81,7 +81,7 @@ def test_sigkill_and_resume_send_nothing_again(tmp_path: Path) -> None:
 def test_a_restarted_instance_loses_its_job_and_it_is_requeued_once(tmp_path: Path) -> None:
     with ComfyUIServer(ComfyConfig(job_time=0.8, plain=True)) as a, \
             ComfyUIServer(ComfyConfig(job_time=0.8, plain=True)) as b:
-        series = series_on(tmp_path, [a, b], PHANTOM)
+        series = series_on(tmp_path, [a, b], PHANTOM, short=True)
         result: dict[str, object] = {}
         worker = threading.Thread(target=lambda: result.update(
             report=storyboard.render(series, episode="ep02", out=tmp_path / "out")))
@@ -104,7 +104,7 @@ def test_a_restarted_instance_loses_its_job_and_it_is_requeued_once(tmp_path: Pa
 
 def test_a_job_lost_twice_fails_and_says_so(tmp_path: Path) -> None:
     with ComfyUIServer(ComfyConfig(job_time=1.5, plain=True)) as a:
-        series = series_on(tmp_path, [a], PHANTOM)
+        series = series_on(tmp_path, [a], PHANTOM, short=True)
         result: dict[str, object] = {}
         worker = threading.Thread(target=lambda: result.update(
             report=storyboard.render(series, episode="ep02", out=tmp_path / "out")))
@@ -148,7 +148,7 @@ def test_your_gpus_silent_videos_are_accepted_and_the_episode_gets_silence(
     """Issue 45.2: Wan 2.1/2.2 make no sound; the shot is kept as silent, never refused."""
     from storyboard.media import ffmpeg
     with ComfyUIServer(ComfyConfig(job_time=0.1, plain=True)) as a:
-        series = series_on(tmp_path, [a], PHANTOM)
+        series = series_on(tmp_path, [a], PHANTOM, short=True)
         name = silent_workflow(series, output)
         text = (series / "storyboard.yaml").read_text("utf-8")
         (series / "storyboard.yaml").write_text(text.replace(PHANTOM, name), "utf-8")

@@ -45,9 +45,10 @@ def host(tmp_path: Path) -> Iterator[str]:
 
 def series_for(tmp_path: Path, emu: EmulatorServer, name: str,
                monkeypatch: pytest.MonkeyPatch, host: str) -> Path:
-    """A copy of the example whose provider block names ``name`` at the emulator."""
-    series = copy_example(tmp_path / "coffee-shop",
-                             ignore=shutil.ignore_patterns(".storyboard", "storyboard.lock"))
+    """A copy of the example (its shots cut short) whose provider block names ``name`` at the
+    emulator."""
+    series = copy_example(tmp_path / "coffee-shop", shortest=True,  # the shots' length: not tested
+                          ignore=shutil.ignore_patterns(".storyboard", "storyboard.lock"))
     block = (f"provider: {{name: {name}, base_url: '{emu.gateway_url(name)}', "
              f"media_base_url: '{host}/coffee-shop', poll: [0.2]}}\n")
     yaml = series / "storyboard.yaml"

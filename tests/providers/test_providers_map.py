@@ -29,8 +29,8 @@ def emulator() -> Iterator[EmulatorServer]:
 
 
 def series_with(tmp_path: Path, providers: str) -> Path:
-    series = copy_example(tmp_path / "coffee-shop",
-                             ignore=shutil.ignore_patterns(".storyboard", "storyboard.lock"))
+    series = copy_example(tmp_path / "coffee-shop", shortest=True,  # the shots' length: not tested
+                          ignore=shutil.ignore_patterns(".storyboard", "storyboard.lock"))
     main = series / "storyboard.yaml"
     text = main.read_text("utf-8").replace("loudness: -14", "loudness: null")
     main.write_text(text.replace("output:\n", providers + "output:\n", 1), encoding="utf-8")

@@ -9,6 +9,7 @@ board's take state, nothing else).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -57,16 +58,22 @@ def invoke(*args: str | Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.fixture()
-def series(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The series with its boards made, ``hook``'s in two takes."""
-    monkeypatch.chdir(tmp_path)
-    root = tmp_path / "cafe"
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The series with its boards made, ``hook``'s in two takes: once a module."""
+    root = tmp_path_factory.mktemp("made") / "cafe"
     root.mkdir()
     (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
     invoke("render", root, "--boards", "--yes")
     invoke("retake", root, "boards/ep1/hook", "--yes")
     return root
+
+
+@pytest.fixture()
+def series(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: Path) -> Path:
+    """A copy of the made series (with its ``.storyboard/``) for one test."""
+    monkeypatch.chdir(tmp_path)
+    return shutil.copytree(made, tmp_path / "cafe", symlinks=True)
 
 
 def open_page(browser: Browser, url: str) -> tuple[Page, list[str]]:

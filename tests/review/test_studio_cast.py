@@ -4,6 +4,7 @@ Only the cast's own cached files are served from ``.storyboard``."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -38,16 +39,24 @@ episodes:
 """
 
 
-@pytest.fixture()
-def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StudioServer]:
-    monkeypatch.chdir(tmp_path)
-    series = tmp_path / "cast"
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The series rendered on ``local`` once a module; each test opens a copy of its own."""
+    series = tmp_path_factory.mktemp("rendered") / "cast"
     series.mkdir()
     (series / "storyboard.yaml").write_text(CAST, encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "storyboard", "render", str(series),
                              "--provider", "local", "--yes"], capture_output=True, text=True,
-                            check=False)  # its own process: Playwright's loop runs in this one
+                            check=False, cwd=series.parent)  # Playwright's loop runs in this one
     assert result.returncode == 0, result.stderr
+    return series
+
+
+@pytest.fixture()
+def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+           rendered: Path) -> Iterator[StudioServer]:
+    monkeypatch.chdir(tmp_path)
+    series = shutil.copytree(rendered, tmp_path / "cast", symlinks=True)
     with StudioServer(series, author="Ana") as server:
         yield server
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,13 +21,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
+from storyboard.emulator import EmulatorServer
 from storyboard.media.ffmpeg import probe
 from storyboard.providers.local import cache_key as local_cache_key
 from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS
 from storyboard.review.studio.server import StudioServer
 from storyboard.run.state.cache import OutputCache
-from tests.fixtures.dashscope_cli import Emulator, invoke
+from tests.fixtures.dashscope_cli import KEY, Emulator, invoke
 from tests.fixtures.studio import open_studio
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
@@ -47,19 +49,29 @@ episodes:
 """
 
 
-@pytest.fixture
-def paid(tmp_path: Path, emulator: Emulator) -> Path:
-    """The series rendered on DashScope (its cast too), then drafted on local."""
-    emulator()
-    series = tmp_path / "paid"
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The series rendered on DashScope (its cast too), then drafted on local: once a module,
+    each test reading (and changing) a copy of its own (``paid``)."""
+    series = tmp_path_factory.mktemp("rendered") / "paid"
     series.mkdir()
     (series / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
-    for args in (("--provider", "dashscope"), ("--draft", "--provider", "local")):
-        done = subprocess.run([sys.executable, "-m", "storyboard", "render", str(series), "--yes",
-                               "--quiet", *args], capture_output=True, text=True, check=False,
-                              env=dict(os.environ), timeout=300)  # Playwright's loop: not here
-        assert done.returncode == 0, done.stderr
+    with EmulatorServer(latency=0.3, plain_results=True, retry_after=0.1) as server:
+        env = {**os.environ, "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": server.base_url,
+               "CI": "1", "STORYBOARD_STATE_DIR": str(series.parent / "state")}
+        for args in (("--provider", "dashscope"), ("--draft", "--provider", "local")):
+            done = subprocess.run([sys.executable, "-m", "storyboard", "render", str(series),
+                                   "--yes", "--quiet", *args], capture_output=True, text=True,
+                                  check=False, env=env, timeout=300)  # Playwright's loop: not here
+            assert done.returncode == 0, done.stderr
     return series
+
+
+@pytest.fixture
+def paid(tmp_path: Path, rendered: Path, emulator: Emulator) -> Path:
+    """A copy of the rendered series (with its ``.storyboard/``), the emulator still at hand."""
+    emulator()
+    return shutil.copytree(rendered, tmp_path / "paid", symlinks=True)
 
 
 def test_status_lists_the_paid_attempt_and_a_draft_only_where_nothing_better_exists(

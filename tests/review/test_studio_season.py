@@ -10,6 +10,7 @@ section of the studio's page.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,13 +19,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
+from storyboard.emulator import EmulatorServer
 from storyboard.language.compile import compile_path
 from storyboard.review.season import episode_cost
 from storyboard.review.seasongrid import spent_by_episode, tiles
 from storyboard.review.studio.server import StudioServer
 from storyboard.run.state.journal import read_status
 from tests.fixtures.boards import BOARDS, write
-from tests.fixtures.dashscope_cli import Emulator
+from tests.fixtures.dashscope_cli import KEY
 from tests.fixtures.studio import open_studio
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
@@ -37,25 +39,33 @@ SEASON = BOARDS + """\
 """
 
 
-def storyboard(*args: str) -> None:
+def storyboard(env: dict[str, str], *args: str) -> None:
     done = subprocess.run([sys.executable, "-m", "storyboard", *args, "--yes", "--quiet"],
-                          capture_output=True, text=True, check=False, env=dict(os.environ),
+                          capture_output=True, text=True, check=False, env=env,
                           timeout=300)  # Playwright's loop: not here
     assert done.returncode == 0, done.stderr
 
 
-@pytest.fixture
-def season(tmp_path: Path, emulator: Emulator, make_media: Any) -> Path:
-    """Every board made, episode 1's approved and its videos rendered."""
-    emulator()
-    root = write(tmp_path / "season", make_media, SEASON)
-    storyboard("render", str(root), "--boards")
-    done = subprocess.run([sys.executable, "-m", "storyboard", "approve", str(root),
-                           "boards/ep01"], capture_output=True, text=True, check=False,
-                          env=dict(os.environ), timeout=120)
-    assert done.returncode == 0, done.stderr
-    storyboard("render", str(root), "--episode", "ep01")
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory, make_media: Any) -> Path:
+    """Every board made, episode 1's approved and its videos rendered: once a module."""
+    root = write(tmp_path_factory.mktemp("made") / "season", make_media, SEASON)
+    with EmulatorServer(latency=0.3, plain_results=True, retry_after=0.1) as server:
+        env = {**os.environ, "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": server.base_url,
+               "CI": "1", "STORYBOARD_STATE_DIR": str(root.parent / "state")}
+        storyboard(env, "render", str(root), "--boards")
+        done = subprocess.run([sys.executable, "-m", "storyboard", "approve", str(root),
+                               "boards/ep01"], capture_output=True, text=True, check=False,
+                              env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        storyboard(env, "render", str(root), "--episode", "ep01")
     return root
+
+
+@pytest.fixture
+def season(tmp_path: Path, made: Path) -> Path:
+    """A copy of the made season (with its ``.storyboard/``) for one test."""
+    return shutil.copytree(made, tmp_path / "season", symlinks=True)
 
 
 def test_the_grid_shows_each_episode_and_opens_it(browser: Browser, season: Path) -> None:

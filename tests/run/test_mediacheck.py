@@ -57,8 +57,8 @@ def emu() -> Iterator[EmulatorServer]:
 
 def series_at(parent: Path, emu: EmulatorServer, base: str,
               monkeypatch: pytest.MonkeyPatch, name: str = "freepik") -> Path:
-    series = copy_example(parent / "coffee-shop",
-                             ignore=shutil.ignore_patterns(".storyboard", "storyboard.lock"))
+    series = copy_example(parent / "coffee-shop", shortest=True,  # the shots' length: not tested
+                          ignore=shutil.ignore_patterns(".storyboard", "storyboard.lock"))
     yaml = series / "storyboard.yaml"
     block = (f"provider: {{name: {name}, base_url: '{emu.gateway_url(name)}', "
              f"media_base_url: '{base}', poll: [0.2]}}\n")

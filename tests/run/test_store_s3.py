@@ -31,7 +31,7 @@ from storyboard.run.state.sharing import FROM_STORE, StoreLink
 from storyboard.run.team.store import STORE_ENV, RenderStore, StoreSettings
 from storyboard.run.trip.download import STORE_NOT_REDOWNLOADED
 from tests.fixtures.compiler import write_series
-from tests.fixtures.example import without_boards
+from tests.fixtures.example import cut_short, without_boards
 from tests.fixtures.store_cases import KEY, SHOTS, as_user, clone, downloads, sha, states, submissions
 
 MakeMedia = Callable[..., Path]  # the store's shared helpers: tests/fixtures/store_cases.py
@@ -159,7 +159,7 @@ def test_a_fresh_clone_of_the_example_renders_with_no_submission(
     url, fs = bucket
     monkeypatch.setenv(STORE_ENV, url)  # a CI runner's way; the series file stays as it is
     as_user(monkeypatch, tmp_path, "alice")
-    alice = without_boards(clone(EXAMPLE, tmp_path / "alice" / "coffee-shop"))
+    alice = cut_short(without_boards(clone(EXAMPLE, tmp_path / "alice" / "coffee-shop")))
     code, first, _ = render_json(alice, "--yes", "-o", tmp_path / "out-a")
     assert code == 0, first
     assert set(states(first).values()) == {"done"}
@@ -172,7 +172,7 @@ def test_a_fresh_clone_of_the_example_renders_with_no_submission(
     assert record["provider"] == "dashscope" and record["task_id"] and record["cost"] > 0
     assert record["media"]["width"] == 1280 and record["media"]["height"] == 720
 
-    bob = without_boards(clone(EXAMPLE, tmp_path / "bob" / "coffee-shop"))
+    bob = cut_short(without_boards(clone(EXAMPLE, tmp_path / "bob" / "coffee-shop")))
     shutil.copyfile(alice / "storyboard.lock", bob / "storyboard.lock")  # git pull
     as_user(monkeypatch, tmp_path, "bob")
     planned = json.loads(invoke("plan", bob, "--provider", "dashscope", "--json").stdout)
