@@ -124,7 +124,7 @@ def test_no_video_is_sent_before_its_own_board_is_approved(
     assert (plan["ep02/a"]["status"], plan["ep02/a"]["waits_on"]) == ("waits", "boards/ep02/a")
     code, report, err = render(series, "--yes")
     shots = by_shot(report)
-    assert (shots["ep01/a"]["state"], shots["ep01/b"]["state"]) == ("done", "done"), err
+    assert (shots["ep01/a"]["state"], shots["ep01/b"]["state"]) == ("done", "done"), (shots, err)
     assert shots["ep02/a"]["state"] == "skipped" and shots["ep02/a"]["cost"] == 0
     assert submissions(emu) == 2
     assert not [t for t in emu.service.table.tasks.values() if FIRST in t.body["input"]["prompt"]]
