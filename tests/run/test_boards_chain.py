@@ -130,7 +130,7 @@ def test_no_video_is_sent_before_its_own_board_is_approved(
     assert not [t for t in emu.service.table.tasks.values() if FIRST in t.body["input"]["prompt"]]
     assert invoke("approve", series, "boards/ep02/a").exit_code == 0
     code, report, err = render(series, "--yes")
-    assert by_shot(report)["ep02/a"]["state"] == "done", err
+    assert by_shot(report)["ep02/a"]["state"] == "done", (by_shot(report), err)
     assert submissions(emu) == 3
     assert sent_first_frame(emu, FIRST) == board_sha(series, "boards/ep02/a")
     assert cast_stats(emu)["images"] == 3  # the three boards, each made once
