@@ -124,13 +124,13 @@ def test_no_video_is_sent_before_its_own_board_is_approved(
     assert (plan["ep02/a"]["status"], plan["ep02/a"]["waits_on"]) == ("waits", "boards/ep02/a")
     code, report, err = render(series, "--yes")
     shots = by_shot(report)
-    assert (shots["ep01/a"]["state"], shots["ep01/b"]["state"]) == ("done", "done"), (shots, err)
+    assert (shots["ep01/a"]["state"], shots["ep01/b"]["state"]) == ("done", "done"), json.dumps([shots, err])
     assert shots["ep02/a"]["state"] == "skipped" and shots["ep02/a"]["cost"] == 0
     assert submissions(emu) == 2
     assert not [t for t in emu.service.table.tasks.values() if FIRST in t.body["input"]["prompt"]]
     assert invoke("approve", series, "boards/ep02/a").exit_code == 0
     code, report, err = render(series, "--yes")
-    assert by_shot(report)["ep02/a"]["state"] == "done", (by_shot(report), err)
+    assert by_shot(report)["ep02/a"]["state"] == "done", json.dumps([by_shot(report), err])
     assert submissions(emu) == 3
     assert sent_first_frame(emu, FIRST) == board_sha(series, "boards/ep02/a")
     assert cast_stats(emu)["images"] == 3  # the three boards, each made once
