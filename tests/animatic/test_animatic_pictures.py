@@ -27,6 +27,7 @@ from storyboard.animatic.draw import (
     video_chain,
 )
 from storyboard.media import ffmpeg
+from tests.fixtures.ffmpeg_runs import runs_with
 
 
 def spec_of(folder: Path, make_media: Any, **changes: Any) -> Animatic:
@@ -41,20 +42,6 @@ def spec_of(folder: Path, make_media: Any, **changes: Any) -> Animatic:
                      TimedText("Bo: A coffee, please", 1.0, 2.25)),
         "sounds": (Sound(voice, 0.5, 1.0),), **changes}
     return Animatic(320, 180, 3.0, 12, **values)
-
-
-def runs_with(monkeypatch: pytest.MonkeyPatch, word: str) -> list[list[str]]:
-    """The arguments of each ffmpeg run from now on that has ``word`` among them."""
-    run = ffmpeg.run
-    seen: list[list[str]] = []
-
-    def spied(args: list[str], **kwargs: Any) -> str:
-        if word in args:
-            seen.append(list(args))
-        return run(args, **kwargs)
-
-    monkeypatch.setattr(ffmpeg, "run", spied)
-    return seen
 
 
 def digests(args: list[str], out: Path) -> list[str]:

@@ -25,6 +25,7 @@ from storyboard.media import ffmpeg
 from storyboard.run.boards.animatic import BoardFiles
 from storyboard.run.state.cache import OutputCache
 from tests.fixtures.cli import invoke
+from tests.fixtures.ffmpeg_runs import runs_with
 
 SERIES = """\
 storyboard: 1
@@ -262,21 +263,6 @@ def test_a_held_board_encodes_each_distinct_picture_once(
         assert len(changes) == count, move
         assert ffmpeg.stream_lengths(out) == {"video": seconds, "audio": seconds}, move
         assert parameter_sets(out, tmp_path) == parameter_sets(card, tmp_path), move
-
-
-def runs_with(monkeypatch: pytest.MonkeyPatch, word: str) -> list[list[str]]:
-    """The arguments of each ffmpeg run from now on that has ``word`` among them (each still
-    run)."""
-    run = ffmpeg.run
-    seen: list[list[str]] = []
-
-    def spied(args: list[str], **kwargs: Any) -> str:
-        if word in args:
-            seen.append(list(args))
-        return run(args, **kwargs)
-
-    monkeypatch.setattr(ffmpeg, "run", spied)
-    return seen
 
 
 def frame_digests(video: Path, out: Path) -> list[str]:
