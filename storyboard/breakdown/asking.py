@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Any
 from storyboard.breakdown import cutshort, prompts, schemas
 from storyboard.breakdown.cache import AnswerCache, request_key
 from storyboard.breakdown.cost import Spend, price_of, prompt_tokens
-from storyboard.breakdown.endpoints import FORMAT_WORDS, MODES, Endpoints, next_mode, refuses
+from storyboard.breakdown.endpoints import (
+    FORMAT_WORDS,
+    Endpoints,
+    hinted,
+    next_mode,
+    refuses,
+)
 from storyboard.breakdown.fitting import (
     EARLIER_ANSWERS,
     MAX_TOKENS,
@@ -49,7 +55,7 @@ from storyboard.breakdown.narrowing import STOPPED, Narrowed, Seen, merged, narr
 from storyboard.breakdown.narrowing import turn as turn_of
 from storyboard.breakdown.reading import around
 from storyboard.breakdown.source import Chapter
-from storyboard.errors import ProviderError, StoryboardError
+from storyboard.errors import ProviderError
 
 if TYPE_CHECKING:  # httpx is imported when a call is made
     from storyboard.breakdown.client import Answer, ChatClient
@@ -72,10 +78,15 @@ class Settings:
     context: int | None = None  # the endpoint's context window, as the series' block says
 
     def body(self, stage: str, messages: list[dict[str, str]], mode: str = "json_schema",
-             stream: bool = False, limit: int | None = None) -> dict[str, Any]:
+             stream: bool = False, limit: int | None = None, penalty: bool = True
+             ) -> dict[str, Any]:
+        """The request; after a looping answer was sent back, with ``presence_penalty``
+        (``penalty=False``: the endpoint refused that field)."""
         body: dict[str, Any] = {"model": self.model, "messages": messages,
                                 "temperature": self.temperature, "seed": self.seed,
                                 "max_tokens": limit or MAX_TOKENS[stage], "stream": stream}
+        if penalty and cutshort.looped_before(messages):
+            body["presence_penalty"] = cutshort.LOOP_PENALTY
         if stream:
             body["stream_options"] = {"include_usage": True}
         fmt = schemas.response_format(stage, mode)
@@ -176,9 +187,10 @@ class Asker:
             repeated, last = seen.repeats(record["content"], problems), (data, problems, checks)
             if repeated:
                 narrow = narrowed(read, problems)
-                following = conversation + turn_of(stage, record["content"], problems, narrow)
+                following = conversation + turn_of(stage, cutshort.unlooped(record), problems,
+                                                   narrow)
             else:
-                following = conversation + prompts.send_back(record["content"], problems)
+                following = conversation + prompts.send_back(cutshort.unlooped(record), problems)
             if key_of(self.body(stage, chapter, following, fit=False)) in asked:
                 return Result(data, [*problems, "sending it back again would ask the same "
                                      "question: stopped"], turn)
@@ -260,7 +272,8 @@ class Asker:
             self.say(f"  the endpoint's context window is {window.tokens:,} tokens "
                      f"({window.source}): {stage} calls that would not fit ask for fewer answer "
                      f"tokens (at least {limit:,} here, {full:,} otherwise)")
-        return self.settings.body(stage, conversation, self.mode(), stream, limit or full)
+        return self.settings.body(stage, conversation, self.mode(), stream, limit or full,
+                                  self.penalty())
 
     def mode(self) -> str:
         """The structured-output mode to ask in: the setting, or what was found for the
@@ -269,6 +282,11 @@ class Asker:
         if chosen != "auto":
             return chosen
         return self.endpoints.mode(self.settings.base_url, self.settings.model) or "json_schema"
+
+    def penalty(self) -> bool:
+        """Whether a turn after a looping answer may ask with ``presence_penalty`` (not when
+        the endpoint refused it)."""
+        return self.endpoints.penalty(self.settings.base_url, self.settings.model) is not False
 
     def streams(self) -> bool:
         chosen = self.settings.stream
@@ -314,7 +332,8 @@ class Asker:
         """The answer stored for the call asked whole, before its window was known or before
         its ``max_tokens`` was bounded by its chapter (the stage's own): free."""
         for most in dict.fromkeys((answer_tokens(stage, chapter), MAX_TOKENS[stage])):
-            whole = self.settings.body(stage, conversation, self.mode(), self.streams(), most)
+            whole = self.settings.body(stage, conversation, self.mode(), self.streams(), most,
+                                       self.penalty())
             stored = self.stored(key_of(whole))
             if stored is not None:
                 return stored
@@ -375,6 +394,10 @@ class Asker:
             endpoints.note(url, model, stream=False)
             self.say("  the endpoint refuses streaming: asking without it (remembered)")
             return True
+        if "presence_penalty" in body and refuses(error, ("presence_penalty",)):
+            endpoints.note(url, model, presence_penalty=False)
+            self.say("  the endpoint refuses presence_penalty: asking without it (remembered)")
+            return True
         was = self.mode()
         lower = next_mode(was)
         if self.settings.response_format != "auto" or lower is None or \
@@ -433,17 +456,6 @@ def stopped(last: tuple[Any, list[str], bool], turns: int) -> Result:
     return Result(data, [*problems[:-1], f"{problems[-1]} ({STOPPED})"], turns)
 
 
-def hinted(error: ProviderError, body: dict[str, Any]) -> None:
-    """Add to ``error`` the setting that would get past it, when it refused a field."""
-    if body.get("stream") and refuses(error, ("stream",)):
-        error.detail += " (the endpoint refuses streaming: set stream: false, or auto, in the " \
-                        "series file's breakdown: block)"
-    elif refuses(error, FORMAT_WORDS):
-        lower = next_mode(str((body.get("response_format") or {}).get("type", "text")))
-        error.detail += f" (the endpoint refuses this response_format: set response_format: " \
-                        f"{lower or 'text'}, or auto, in the series file's breakdown: block)"
-
-
 def unwrapped_said(stage: str, content: str) -> None:
     """``storyboard --verbose``: the words an answer's JSON was read from between."""
     said = around(content)
@@ -458,7 +470,9 @@ def judge(stage: str, record: dict[str, Any], check: Check, found: Mended,
     """The answer's data (None: it is not usable), the data as read (near-misses read as meant,
     a narrowed answer put back in the whole) and what is wrong with it."""
     if record.get("finish_reason") == "length":
-        return None, None, ["the answer was cut short at max_tokens (finish_reason: length): "
+        loop = cutshort.looping(record)
+        return None, None, [loop.problem() if loop is not None else
+                            "the answer was cut short at max_tokens (finish_reason: length): "
                             "answer more briefly"]
     data, problems = schemas.parsed(stage, record["content"])
     if problems:
@@ -473,22 +487,3 @@ def judge(stage: str, record: dict[str, Any], check: Check, found: Mended,
     if problems:
         return None, data, problems
     return data, data, check(data)
-
-
-def asking_problem(settings: Any) -> None:
-    """Refuse settings of how to ask that cannot work (fail closed: NaN, inf, 0, a word not
-    known), before any call."""
-    if settings.response_format not in (*MODES, "auto"):
-        raise StoryboardError(f"response_format must be one of auto, {', '.join(MODES)}; got "
-                              f"{settings.response_format!r}")
-    if settings.stream not in ("auto", "true", "false"):
-        raise StoryboardError(f"stream must be auto, true or false; got {settings.stream!r}")
-    for name, most in (("deadline", 86400.0), ("max_answer_mb", 1024.0)):
-        value = getattr(settings, name)
-        if not (isinstance(value, int | float) and 0 < value <= most):
-            raise StoryboardError(f"{name} must be a number above 0 and at most {most:g}; got "
-                                  f"{value!r}")
-    context = getattr(settings, "context", None)
-    if context is not None and not (type(context) is int and 512 <= context <= 100_000_000):
-        raise StoryboardError(f"context must be a whole number of tokens from 512 to "
-                              f"100000000; got {context!r}")

@@ -17,12 +17,22 @@ repeats one before it in that list; a list it never reached is empty.
 A cut answer that has written an item whole and then the same item again (``loops``) is not sent
 back: at temperature 0 the model asked again repeats the loop (measured), and each turn costs the
 whole ``max_tokens``. It is read at once, as above.
+
+A cut answer that loops inside one entry (``looping``: Qwen2.5-Coder-1.5B wrote "He has a stern,
+stern demeanor and a stern, stern attitude." to the bound inside the first character's
+appearance, issue 67) has nothing whole to read: it is sent back with the loop named, and quoted
+only up to where the loop begins (``unlooped``): not the thousands of characters after it, which
+would cost their tokens again and show the model its own loop, nor a mark of the cut, which the
+model copied into its next answer (measured). The turns after it ask with ``presence_penalty``
+(``LOOP_PENALTY``): on that chapter's first question it ended the loop (513 tokens, the cast)
+where the same request without it looped to the bound.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from storyboard.breakdown.source import Chapter
@@ -31,6 +41,27 @@ OPENING = re.compile(r'\{\s*"shots"\s*:\s*\[')
 CAST_OPENING = re.compile(r'\{\s*"(?:characters|places|props)"\s*:\s*\[')
 CAST_LISTS = ("characters", "places", "props")
 CLOSERS = {"{": "}", "[": "]"}
+LOOP_PERIOD = 400  # the longest unit a loop is looked for in, in characters
+LOOP_TURNS = 4  # a unit said at least this many times in a row at the end of a cut answer ...
+LOOP_SPAN = 200  # ... over at least this many characters is a loop
+LOOP_PENALTY = 1.0  # presence_penalty of the turns after a loop: OpenAI's field ([-2, 2]), which
+# DashScope's compatible mode, DeepSeek, Ollama, vLLM and llama.cpp's server take (spec/llm.md)
+LOOPED = "the answer was cut short at max_tokens (finish_reason: length) saying the same again"
+
+
+@dataclass(frozen=True)
+class Loop:
+    """Where a cut answer's repeating begins, and the unit it repeats."""
+
+    start: int
+    unit: str
+
+    def problem(self) -> str:
+        """The loop as a problem quoted back to the model."""
+        said = self.unit if len(self.unit) <= 80 else self.unit[:80] + "..."
+        return (f"{LOOPED}: from character {self.start:,}, where it is quoted up to, it "
+                f"repeats {said!r} until it was stopped. Write each value once, in a few words, "
+                "and end the JSON")
 
 
 def written_whole(content: str) -> list[Any]:
@@ -147,3 +178,39 @@ def loops(stage: str, record: dict[str, Any]) -> bool:
         return any(item in items[:at] for at, item in enumerate(items))
     read = read_cast(content)
     return read is not None and read[1] > 0
+
+
+def looping(record: dict[str, Any]) -> Loop | None:
+    """The loop a cut answer ends in: the shortest unit (at most ``LOOP_PERIOD`` characters)
+    that its last characters repeat at least ``LOOP_TURNS`` times over at least ``LOOP_SPAN``
+    characters (None: not cut, or not ending in one)."""
+    content = str(record.get("content") or "")
+    if record.get("finish_reason") != "length":
+        return None
+    for period in range(1, min(LOOP_PERIOD, len(content) // LOOP_TURNS) + 1):
+        start = _periodic_from(content, period)
+        if len(content) - start >= max(LOOP_TURNS * period, LOOP_SPAN):
+            return Loop(start, content[start:start + period])
+    return None
+
+
+def _periodic_from(content: str, period: int) -> int:
+    """The first character from which ``content`` repeats itself every ``period`` characters
+    to its end."""
+    at = len(content) - period - 1
+    while at >= 0 and content[at] == content[at + period]:
+        at -= 1
+    return at + 1
+
+
+def unlooped(record: dict[str, Any]) -> str:
+    """An answer as it is quoted back: up to where its loop begins (the whole answer when it
+    does not end in one)."""
+    content, loop = str(record.get("content") or ""), looping(record)
+    return content if loop is None else content[:loop.start]
+
+
+def looped_before(messages: list[dict[str, str]]) -> bool:
+    """Whether a conversation has sent back an answer that looped (its turns after the first
+    question: the story's own words never count)."""
+    return any(m.get("role") == "user" and LOOPED in m.get("content", "") for m in messages[2:])

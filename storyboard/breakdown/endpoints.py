@@ -5,9 +5,11 @@ for each base URL and model, remembered in ``.storyboard/breakdown/endpoints.jso
 (llama-cpp-python's server answers HTTP 500 "Input should be 'text' or 'json_object'") is asked
 again in ``json_object``, then in plain ``text`` (the schema is in the instructions in every mode).
 ``stream: auto`` streams, and an endpoint that refuses streaming is asked again without. The
-context window a refusal taught is kept too (``fitting``). What was
+context window a refusal taught is kept too (``fitting``), and an endpoint's refusal of
+``presence_penalty`` (asked only after a looping answer, ``cutshort``). What was
 found is written down so the next run starts there (and its cache keys match). The file is state
 a person or a program may have changed: it is read defensively, anything odd in it ignored.
+Settings of how to ask that cannot work are refused before any call (``asking_problem``).
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from typing import Any
 
 from storyboard.breakdown.cache import FOLDER, write_atomic
 from storyboard.breakdown.reading import loads
-from storyboard.errors import ProviderError
+from storyboard.errors import ProviderError, StoryboardError
 
 MODES = ("json_schema", "json_object", "text")
 FORMAT_WORDS = ("response_format", "json_schema", "json_object")
 REFUSING = (400, 422, 500)
 MAX_FILE = 1_000_000
+KEPT = ("context", "presence_penalty")  # kept only when found
 
 
 def _key(base_url: str, model: str) -> str:
@@ -42,6 +45,17 @@ def refuses(error: ProviderError, words: tuple[str, ...]) -> bool:
     answer was made: a 400, 422 or 500 whose message names it."""
     text = str(error).lower()
     return error.status in REFUSING and any(word in text for word in words)
+
+
+def hinted(error: ProviderError, body: dict[str, Any]) -> None:
+    """Add to ``error`` the setting that would get past it, when it refused a field."""
+    if body.get("stream") and refuses(error, ("stream",)):
+        error.detail += " (the endpoint refuses streaming: set stream: false, or auto, in the " \
+                        "series file's breakdown: block)"
+    elif refuses(error, FORMAT_WORDS):
+        lower = next_mode(str((body.get("response_format") or {}).get("type", "text")))
+        error.detail += f" (the endpoint refuses this response_format: set response_format: " \
+                        f"{lower or 'text'}, or auto, in the series file's breakdown: block)"
 
 
 @dataclass
@@ -62,6 +76,11 @@ class Endpoints:
 
     def stream(self, base_url: str, model: str) -> bool | None:
         value = self.found.get(_key(base_url, model), {}).get("stream")
+        return value if isinstance(value, bool) else None
+
+    def penalty(self, base_url: str, model: str) -> bool | None:
+        """False when the endpoint refused ``presence_penalty`` (None: not known)."""
+        value = self.found.get(_key(base_url, model), {}).get("presence_penalty")
         return value if isinstance(value, bool) else None
 
     def context(self, base_url: str, model: str) -> int | None:
@@ -89,5 +108,24 @@ def _read(path: Path) -> dict[str, dict[str, Any]]:
     if not isinstance(data, dict):
         return {}
     return {str(k): {"response_format": v.get("response_format"), "stream": v.get("stream"),
-                     **({"context": v["context"]} if "context" in v else {})}
+                     **{name: v[name] for name in KEPT if name in v}}
             for k, v in data.items() if isinstance(v, dict)}
+
+
+def asking_problem(settings: Any) -> None:
+    """Refuse settings of how to ask that cannot work (fail closed: NaN, inf, 0, a word not
+    known), before any call."""
+    if settings.response_format not in (*MODES, "auto"):
+        raise StoryboardError(f"response_format must be one of auto, {', '.join(MODES)}; got "
+                              f"{settings.response_format!r}")
+    if settings.stream not in ("auto", "true", "false"):
+        raise StoryboardError(f"stream must be auto, true or false; got {settings.stream!r}")
+    for name, most in (("deadline", 86400.0), ("max_answer_mb", 1024.0)):
+        value = getattr(settings, name)
+        if not (isinstance(value, int | float) and 0 < value <= most):
+            raise StoryboardError(f"{name} must be a number above 0 and at most {most:g}; got "
+                                  f"{value!r}")
+    context = getattr(settings, "context", None)
+    if context is not None and not (type(context) is int and 512 <= context <= 100_000_000):
+        raise StoryboardError(f"context must be a whole number of tokens from 512 to "
+                              f"100000000; got {context!r}")

@@ -30,9 +30,10 @@ from urllib.parse import urlsplit
 
 import filelock
 
-from storyboard.breakdown.asking import SEND_BACKS, Asker, Pending, Settings, asking_problem
+from storyboard.breakdown.asking import SEND_BACKS, Asker, Pending, Settings
 from storyboard.breakdown.cache import FOLDER, AnswerCache, write_atomic
 from storyboard.breakdown.cost import Spend
+from storyboard.breakdown.endpoints import asking_problem
 from storyboard.breakdown.failure import failed, resume_command
 from storyboard.breakdown.guard import PROPOSED, Guard, Outcome
 from storyboard.breakdown.seasonwalk import target_of, walk_season
