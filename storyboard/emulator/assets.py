@@ -30,6 +30,7 @@ from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.faults import FaultPlan
 from storyboard.emulator.state import Clock, Stats, new_id, run_task
 from storyboard.emulator.validate import ApiError, invalid
+from storyboard.files import write_atomic
 from storyboard.targets.assets import ImageModel, image_model_of
 
 SIZE = re.compile(r"^([1-9][0-9]{1,4})\*([1-9][0-9]{1,4})$")
@@ -330,8 +331,9 @@ class ImageTasks:
             key = hashlib.sha256("\x00".join((*seed, f"{request.width}*{request.height}"))
                                  .encode()).hexdigest()
             path = self.out_dir / f"{key}.png"
-            if not path.exists():
-                path.write_bytes(cast_media.picture(request.width, request.height, *seed))
+            if not path.exists():  # whole or not there: a twin task may serve it at once
+                write_atomic(path, cast_media.picture(request.width, request.height, *seed),
+                             durable=False)
             files.append(path)
         return files
 

@@ -44,6 +44,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from storyboard.emulator import comfyui_ws
 from storyboard.emulator.comfyui_state import ComfyConfig, Instance
 from storyboard.emulator.server import bind
+from storyboard.files import write_atomic
 
 T = TypeVar("T")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ ()-]{0,200}$")
@@ -110,7 +111,7 @@ async def upload(request: Request) -> Response:
         data = await item.read()
         name = str(item.filename)
     instance = state(request)
-    (instance.inputs / name).write_bytes(data)
+    write_atomic(instance.inputs / name, data, durable=False)
     instance.counters.uploads += 1
     return JSONResponse({"name": name, "subfolder": "", "type": "input"})
 

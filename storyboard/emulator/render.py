@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from storyboard.emulator.state import Stats
 from storyboard.emulator.validate import Submission
+from storyboard.files import write_atomic
 from storyboard.media import ffmpeg, samples
 
 DRAWINGS_ENV = "STORYBOARD_EMULATOR_DRAWINGS"  # a folder of drawings shared by emulators
@@ -188,7 +189,7 @@ class Renderer:
 
         def make() -> Rendered:
             if not out.exists():
-                out.write_bytes(unusable_bytes(rendered.path.read_bytes(), kind))
+                write_atomic(out, unusable_bytes(rendered.path.read_bytes(), kind), durable=False)
             return replace(rendered, path=out)
         return await asyncio.to_thread(make)
 

@@ -46,6 +46,7 @@ from storyboard.emulator.validate import (
     validate_submit,
 )
 from storyboard.emulator.voices import Voices
+from storyboard.files import write_atomic
 from storyboard.targets.models import Model, family, model_of
 
 UNFETCHED_VIDEO_SECONDS = 5  # a reference video behind an http(s) URL is not fetched: its guess
@@ -266,7 +267,7 @@ class Service:
                     continue
                 if answer.status_code == 200:
                     path = self.work_dir / f"fetched-{hashlib.sha256(url.encode()).hexdigest()}"
-                    path.write_bytes(answer.content)
+                    write_atomic(path, answer.content, durable=False)
                     found[url] = path
         return found
 

@@ -21,6 +21,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from storyboard.emulator.state import Clock, new_id
+from storyboard.files import write_atomic
 from storyboard.targets.models import DEFAULT_MODEL
 
 ACCESS_KEY_ID = "LTAI-storyboard-emulator"
@@ -139,8 +140,7 @@ class UploadStore:
         digest = hashlib.sha256(content).hexdigest()
         # Named by the key's hash (keys are client text); the suffix helps ffmpeg guess formats.
         path = self.root / (hashlib.sha256(key.encode()).hexdigest() + Path(filename).suffix[:8])
-        self.root.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
+        write_atomic(path, content, durable=False)  # a render may be reading the key's last
         stored = Stored(key, path, digest, model)
         self.files[key] = stored
         return stored

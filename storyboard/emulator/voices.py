@@ -31,6 +31,7 @@ from typing import Any
 from storyboard.emulator import cast_media
 from storyboard.emulator.assets import ImageTasks
 from storyboard.emulator.validate import ApiError, invalid
+from storyboard.files import write_atomic
 from storyboard.targets.assets import (
     NAME_PATTERN,
     QWEN_VOICE_DESIGN,
@@ -220,7 +221,7 @@ class Voices:
         path = self.images.out_dir / f"{key}.wav"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(cast_media.speech(text, voice, rate))
+            write_atomic(path, cast_media.speech(text, voice, rate), durable=False)
         self.characters += count
         now = self.images.clock.now()
         expires = int(now + self.images.config.result_ttl)
