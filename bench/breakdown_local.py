@@ -36,6 +36,7 @@ import json
 import os
 import re
 import resource
+import signal
 import socket
 import struct
 import subprocess
@@ -230,14 +231,24 @@ def storyboard(*words: str, echo: bool = False) -> Step:
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None and process.stdout is not None
     said: list[str] = []
-    for line in process.stderr:
-        said.append(line)
-        if echo:
-            print(f"[{time.monotonic() - started:7.1f} s] {line}", end="", file=sys.stderr,
-                  flush=True)
-    stdout = process.stdout.read()
-    code = process.wait()
+    try:
+        for line in process.stderr:
+            said.append(line)
+            if echo:
+                print(f"[{time.monotonic() - started:7.1f} s] {line}", end="", file=sys.stderr,
+                      flush=True)
+        stdout = process.stdout.read()
+        code = process.wait()
+    finally:  # the bench stopped (SIGTERM, Ctrl-C): its command stops too, its lock freed
+        if process.poll() is None:
+            process.terminate()
+            process.wait()
     return Step(code, stdout, "".join(said), time.monotonic() - started, children_cpu() - cpu)
+
+
+def stopped_by_term(_signal: int, _frame: Any) -> None:
+    """SIGTERM as an exit, so the server and the command are stopped on the way out."""
+    raise SystemExit(143)
 
 
 @dataclass
@@ -400,6 +411,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
+    signal.signal(signal.SIGTERM, stopped_by_term)
     try:
         if args.gguf is not None:
             print(f"model file: {args.gguf.name}: {describe(gguf_header(args.gguf))}", flush=True)

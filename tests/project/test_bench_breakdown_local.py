@@ -8,15 +8,20 @@ The bench is run as a user runs it (its own process, the repository on PYTHONPAT
 from __future__ import annotations
 
 import os
+import signal
 import struct
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from storyboard.breakdown.source import read_story
 from storyboard.emulator.server import EmulatorServer
+from tests.breakdown.scripted import Scripted
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench" / "breakdown_local.py"
@@ -97,3 +102,46 @@ def test_against_the_emulator_the_series_checks_and_renders(chat_emulator: Emula
     assert any(r.startswith("render on local: ok in ") for r in rows)
     assert sorted(p.name for p in (tmp_path / "s" / "out").glob("*.mp4")) == [
         "ep01.mp4", "ep02.mp4", "ep03.mp4"]
+
+
+def commands_on(series: Path) -> list[int]:
+    """The processes whose command line names ``series``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            words = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if entry.name.isdigit() and str(series).encode() in words:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_bench_stopped_by_sigterm_stops_its_breakdown_too(tmp_path: Path) -> None:
+    """A stopped bench leaves no breakdown running on its series (whose lock would refuse the
+    next run: "another breakdown ... is running")."""
+    release = threading.Event()
+
+    def held(_body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        release.wait(60)  # the model thinking; answered only after the test is done
+        return 500, {"error": {"message": "stopped"}}
+
+    series = tmp_path / "s"
+    with Scripted(held) as server:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        running = subprocess.Popen([sys.executable, str(BENCH), "--base-url", server.base_url,
+                                    "--model", "m", "--series", str(series), "--quiet"],
+                                   env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while not server.bodies and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert server.bodies and commands_on(series.resolve()), "the breakdown never asked"
+            running.send_signal(signal.SIGTERM)
+            assert running.wait(timeout=60) == 143
+            assert commands_on(series.resolve()) == []
+        finally:
+            release.set()
+            if running.poll() is None:
+                running.kill()
