@@ -365,3 +365,24 @@ def test_cache_names_the_providers_records_and_prune_keeps_them(series: Path) ->
     assert "DashScope" in shown.stdout and "other" not in shown.stdout
     invoke("cache", "prune", series, "--max-size", "0", "--older-than", "1d")
     assert all(path.is_file() for path in records.values())
+
+
+def test_a_gateway_s_picture_tasks_and_portraits_are_named_and_never_pruned(
+        tmp_path: Path) -> None:
+    """``.storyboard/<gateway>/pictures/`` (each board's picture task and the URL it gave) and
+    ``portraits/`` (the asset library's portraits made): named, never "other", and kept by
+    ``prune`` as every provider's record of paid work is."""
+    from storyboard.dialects.images import IMAGE_WIRES
+    from storyboard.run.state.housekeeping import kind_of, prune
+    from storyboard.targets.arkassets import LIBRARIES
+    series = tmp_path / "s"
+    records = [series / ".storyboard" / name / "pictures" / "t1.json" for name in IMAGE_WIRES]
+    records += [series / ".storyboard" / name / "portraits" / "a1.json" for name in LIBRARIES]
+    for record in records:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text('{"url": "https://example.invalid/p.png"}', encoding="utf-8")
+    kinds = {kind_of(record.relative_to(series / ".storyboard").parts) for record in records}
+    assert "other" not in kinds and "picture tasks asked (ark)" in kinds, kinds
+    assert "portraits made (modelark)" in kinds and len(kinds) == len(records)
+    prune(series, set(), max_size=0)
+    assert all(record.is_file() for record in records)

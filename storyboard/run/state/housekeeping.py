@@ -33,6 +33,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storyboard.dialects.images import IMAGE_WIRES
 from storyboard.errors import StoryboardError
 from storyboard.files import check_state_folders, safe_to_delete
 from storyboard.run.state.journal import JOURNAL_NAME, read_status
@@ -41,6 +42,7 @@ from storyboard.run.state.pacing import run_lock
 from storyboard.stitch.mezzanine import BLEND_MARK
 from storyboard.stitch.using import PREFIX as USING
 from storyboard.stitch.using import in_use
+from storyboard.targets.arkassets import LIBRARIES
 from storyboard.targets.kinds import COMFYUI, DASHSCOPE, LOCAL
 
 STATE = ".storyboard"
@@ -59,7 +61,9 @@ FILES = {JOURNAL_NAME: "journal", f"{JOURNAL_NAME}-wal": "journal",
 PROVIDERS = {(DASHSCOPE.name, "voices"): "designed voices' previews and samples (DashScope)",
              (DASHSCOPE.name, "speech"): "spoken lines' answers (DashScope)",
              (COMFYUI.name, "jobs"): "ComfyUI jobs sent",
-             (COMFYUI.name, "throughput.json"): "ComfyUI throughput"}
+             (COMFYUI.name, "throughput.json"): "ComfyUI throughput",
+             **{(name, "pictures"): f"picture tasks asked ({name})" for name in IMAGE_WIRES},
+             **{(name, "portraits"): f"portraits made ({name})" for name in LIBRARIES}}
 STITCH_CACHE = "stitch-cache"
 MEZZANINE_SOUND = "stitch cache: mezzanine sound"
 LOUDNESS_FACTS = "stitch cache: clip loudness"
