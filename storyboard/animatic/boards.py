@@ -17,7 +17,7 @@ from pathlib import Path
 from storyboard.animatic.cast import tint
 from storyboard.animatic.draw import Graph, TextFiles, drawtext_filter, filter_text, wrap
 from storyboard.language.boardshots import FRAME_RULE
-from storyboard.media import ffmpeg
+from storyboard.media import ffmpeg, imagehead
 
 LONGEST = 1280  # a drawn board's longer side at most: readable, and quick to draw
 DEFAULT_SIZE = (1280, 720)
@@ -80,7 +80,7 @@ def _cards(graph: Graph, base: str, cards: list[Path], width: int, height: int) 
     cell_w = (width - gap * (len(cards) + 1)) // len(cards)
     cell_h = height * 5 // 9
     for index, card in enumerate(cards):
-        scaled = graph.chain([graph.input(str(card))], filter_text(
+        scaled = graph.chain([graph.input(str(card), *imagehead.demuxer(card))], filter_text(
             "scale", cell_w, cell_h, force_original_aspect_ratio="decrease"),
             filter_text("format", "rgb24"))
         x = gap + index * (cell_w + gap)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from storyboard.errors import StoryboardError
-from storyboard.media import ffmpeg
+from storyboard.media import ffmpeg, imagehead
 
 # Bump when what an animatic looks like changes: the local provider's cache key carries it, so a
 # new renderer draws every shot again instead of reusing the old pictures.
@@ -339,7 +339,7 @@ def _backdrop(spec: Animatic, g: Graph, base: str) -> str:
         fit += [filter_text("boxblur", luma_radius="min(w,h)/10", luma_power=3,
                         chroma_radius="min(cw,ch)/10", chroma_power=3),
                 filter_text("eq", brightness=-0.2)]
-    picture = g.chain([g.input(str(spec.backdrop))], *fit)
+    picture = g.chain([g.input(str(spec.backdrop), *imagehead.demuxer(spec.backdrop))], *fit)
     # A video backdrop (a clip to continue, a video to edit) at another frame rate would make
     # the overlay run past the clip's length: cut it at exactly ``frames``.
     return g.chain([base, picture], filter_text("overlay", x="(main_w-overlay_w)/2",
@@ -354,7 +354,8 @@ def label_font(label: str, box: Layout) -> int:
 
 
 def _thumbnail(thumb: Thumbnail, box: Layout, g: Graph, textfile: str, color: str) -> str:
-    source = g.input(str(thumb.path), *(("-t", "1") if thumb.is_video else ()))
+    source = g.input(str(thumb.path), *(("-t", "1") if thumb.is_video else
+                                         imagehead.demuxer(thumb.path)))
     return g.chain(
         [source],
         filter_text("trim", end_frame=1),  # a still: a reference video shows its first frame

@@ -29,7 +29,7 @@ import ffmpeg as graph  # ffmpeg-python: graph building only; we run the command
 
 from storyboard.errors import FFmpegError, MediaError
 from storyboard.files import NEW_FILE_MODE, temp_prefix
-from storyboard.media import ffbinary
+from storyboard.media import ffbinary, imagehead
 from storyboard.media.mediainfo import (  # re-exported: callers read them from here
     MediaInfo,
     StreamInfo,
@@ -128,8 +128,8 @@ def decode_problem(path: Path) -> str | None:
     or None when every byte of it decodes: an error is an error, not a log line passed over.
     ffmpeg that cannot start or runs out of time says nothing of the file: raised, not judged."""
     try:
-        run(["-v", "error", "-err_detect", "explode", "-xerror", "-i", str(path), "-f", "null",
-             "-"], what="decoding the picture", timeout=120)
+        run(["-v", "error", "-err_detect", "explode", "-xerror", *imagehead.demuxer(path),
+             "-i", str(path), "-f", "null", "-"], what="decoding the picture", timeout=120)
     except FFmpegError as exc:
         if not exc.log_tail:
             raise
@@ -194,7 +194,8 @@ def probe(path: Path) -> MediaInfo:
 def probe_with_ffprobe(prober: str, path: Path) -> MediaInfo | None:
     """``path``'s facts from ``prober``'s JSON; None when it cannot tell (the log then decides,
     with its own words for a file it cannot read)."""
-    cmd = [prober, "-v", "error", "-of", "json", "-show_streams", "-show_format", str(path)]
+    cmd = [prober, "-v", "error", "-of", "json", "-show_streams", "-show_format",
+           *imagehead.demuxer(path), str(path)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
                               timeout=60, check=False)
@@ -213,7 +214,7 @@ def _probe(ffmpeg_binary: str, _name: str, _size: int, _mtime: int, _inode: int,
 
 def probe_log(ffmpeg_binary: str, path: Path) -> MediaInfo:
     """``path``'s facts from ffmpeg's own log (``ffmpeg -i FILE``)."""
-    cmd = [ffmpeg_binary, "-hide_banner", "-nostdin", "-i", str(path)]
+    cmd = [ffmpeg_binary, "-hide_banner", "-nostdin", *imagehead.demuxer(path), "-i", str(path)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
                               timeout=60, check=False)
@@ -388,6 +389,12 @@ def contact_sheet(cells: Sequence[tuple[Path | None, Path]], out: Path, *, colum
     return out
 
 
+def _reader(image: Path) -> dict[str, str]:
+    """A still's reader as ffmpeg-python's input keyword (``imagehead.demuxer``)."""
+    found = imagehead.demuxer(image)
+    return {"f": found[1]} if found else {}
+
+
 def _split_inputs(images: Sequence[Path | None], width: int, height: int) -> list[Any]:
     """One stream per cell; an image used by several cells is read once and split (ffmpeg-python
     merges identical nodes, and a node feeding two filters needs an explicit ``split``)."""
@@ -396,7 +403,7 @@ def _split_inputs(images: Sequence[Path | None], width: int, height: int) -> lis
         counts[image] = counts.get(image, 0) + 1
     split: dict[Path | None, Any] = {}
     for image, count in counts.items():
-        source = (graph.input(str(image)) if image is not None else
+        source = (graph.input(str(image), **_reader(image)) if image is not None else
                   graph.input(f"color=c=0x333333:s={width}x{height}:d=1", f="lavfi"))
         split[image] = source.split() if count > 1 else source
     used: dict[Path | None, int] = {}

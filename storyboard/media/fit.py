@@ -118,7 +118,7 @@ def _sha256(path: Path) -> str:
 
 def _scale(source: Path, out: Path, width: int, height: int, codec: str) -> None:
     pixels = "rgb24" if codec == "png" else "yuvj444p"
-    ffmpeg.run([*ffmpeg.PORTABLE_ARGS, "-i", str(source), "-vf",
+    ffmpeg.run([*ffmpeg.PORTABLE_ARGS, *imagehead.demuxer(source), "-i", str(source), "-vf",
                 f"scale={width}:{height}:flags={ffmpeg.SWS_FLAGS},format={pixels}",
                 "-frames:v", "1", "-update", "1", *ffmpeg.BITEXACT, "-f", "image2",
                 "-c:v", codec, *(["-q:v", "2"] if codec == "mjpeg" else []), str(out)],

@@ -7,6 +7,11 @@ only those bytes; ``too_many_pixels`` is the check ``probe`` makes before ffmpeg
 header that cannot be read gives None (ffmpeg then says what it is). A GIF (or any other type) is
 never handed to ffmpeg at all: ``probe.sniff`` calls it unknown, and it is refused as that.
 A PNG's header also says what it decodes to: ``png_input`` tells ffmpeg, so it decodes it once.
+
+A still is never left to ffmpeg's guess of its format (``demuxer``): ffmpeg 9 took a PNG whose
+compressed rows put the byte 0x47 every 204 bytes 40 times in a row for an MPEG transport stream
+(whose sync byte it is, at a score above the PNG reader's) and failed it with "End of file"; the
+file's own signature names its reader instead.
 """
 
 from __future__ import annotations
@@ -119,21 +124,37 @@ def _marker(handle: BinaryIO) -> int | None:
     return code[0] if code else None
 
 
+DEMUXERS = ((b"\x89PNG\r\n\x1a\n", "png_pipe"), (b"\xff\xd8\xff", "jpeg_pipe"))
+
+
+def demuxer(path: Path) -> list[str]:
+    """``["-f", READER]`` for a PNG, JPEG or WebP still, by its signature (never ffmpeg's guess);
+    none for any other file, or one that cannot be read (ffmpeg then says what it is)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+    except OSError:
+        return []
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return ["-f", "webp_pipe"]
+    return next((["-f", name] for magic, name in DEMUXERS if head.startswith(magic)), [])
+
+
 PNG_FORMATS = {(8, 2): "rgb24", (8, 6): "rgba"}  # (bit depth, colour type): ffmpeg's decoded
 PNG_CHUNKS = 64  # chunks walked at most before the image data; past them: not declared
 
 
 def png_input(path: Path) -> list[str]:
     """Input options that tell ffmpeg what a PNG decodes to (its pixel format and size, from its
-    header), so it decodes the picture once, not a second time to find them out; none for any
-    other file, or a PNG of another depth or colour type, or with a transparent colour (``tRNS``:
-    decoded with alpha), which ffmpeg probes as before."""
+    header), so it decodes the picture once, not a second time to find them out; for any other
+    file, or a PNG of another depth or colour type, or with a transparent colour (``tRNS``:
+    decoded with alpha), its reader alone (``demuxer``), and ffmpeg finds the rest."""
     try:
         with path.open("rb") as handle:
             head = handle.read(33)
             found = _png_format(head)
             if found is None or not _no_transparency(handle):
-                return []
+                return demuxer(path)
     except OSError:
         return []
     (width, height), pixels = found

@@ -113,7 +113,8 @@ def _image(path: Path) -> Measured:
     of an image's measuring). The spread is of the luma alone, which a 4:2:0 frame holds as a
     4:4:4 one does, pixel for pixel; signalstats's work on its quarter-size chroma is half of
     the 4:4:4 frame's whole."""
-    log = ffmpeg.run(["-nostats", "-i", str(path), "-vf", IMAGE_FILTERS, "-frames:v", "1",
+    log = ffmpeg.run(["-nostats", *imagehead.demuxer(path), "-i", str(path), "-vf", IMAGE_FILTERS,
+                      "-frames:v", "1",
                       "-f", "null", "-"], what=f"measuring {path.name}")
     return image_from_log(path, log)
 

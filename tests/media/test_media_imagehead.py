@@ -173,8 +173,9 @@ def with_transparent_colour(path: Path) -> Path:
 def test_a_pngs_decoded_format_is_told_to_ffmpeg_from_its_header(tmp_path: Path) -> None:
     """Issue 66 item 7: an 8-bit RGB or RGBA PNG's pixel format and size go to ffmpeg as input
     options (``png_input``), so it decodes the picture once instead of twice (once to find them);
-    anything else (another depth or colour type, a transparent colour, not a PNG) is probed as
-    before. What ffmpeg decodes either way is the same."""
+    anything else (another depth or colour type, a transparent colour, not a PNG) has its reader
+    alone named (``demuxer``), ffmpeg finding the rest. What ffmpeg decodes either way is the
+    same."""
     rgb, rgba = png_as(tmp_path / "rgb.png", "rgb24"), png_as(tmp_path / "rgba.png", "rgba")
     assert imagehead.png_input(rgb) == ["-f", "png_pipe", "-pixel_format", "rgb24",
                                         "-video_size", "64x36"]
@@ -182,9 +183,26 @@ def test_a_pngs_decoded_format_is_told_to_ffmpeg_from_its_header(tmp_path: Path)
     keyed = with_transparent_colour(png_as(tmp_path / "keyed.png", "rgb24"))
     others = [png_as(tmp_path / "grey.png", "gray"), png_as(tmp_path / "deep.png", "rgb48be"),
               keyed, samples.image(tmp_path / "photo.jpg", 64, 36), tmp_path / "missing.png"]
-    assert [imagehead.png_input(path) for path in others] == [[]] * len(others)
-    for picture in (rgb, rgba):
+    assert [imagehead.png_input(path) for path in others] == [["-f", "png_pipe"]] * 3 + [
+        ["-f", "jpeg_pipe"], []]
+    for picture in (rgb, rgba, *others[:4]):
         told, probed = (tmp_path / f"{picture.stem}-{n}.md5" for n in ("told", "probed"))
         ffmpeg.run([*imagehead.png_input(picture), "-i", str(picture), "-f", "md5", str(told)])
         ffmpeg.run(["-i", str(picture), "-f", "md5", str(probed)])
         assert told.read_text() == probed.read_text(), picture.name
+
+
+@pytest.mark.parametrize(("head", "reader"), [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ["-f", "png_pipe"]),
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF", ["-f", "jpeg_pipe"]),
+    (b"RIFF\x24\x00\x00\x00WEBPVP8 ", ["-f", "webp_pipe"]),
+    (b"RIFF\x24\x00\x00\x00WAVEfmt ", []),  # not a still: ffmpeg finds its format
+    (b"\x00\x00\x00\x18ftypmp42", []),
+    (b"", []),
+])
+def test_a_still_s_reader_is_named_by_its_signature(tmp_path: Path, head: bytes,
+                                                    reader: list[str]) -> None:
+    path = tmp_path / "file.bin"
+    path.write_bytes(head + b"\x00" * 64)
+    assert imagehead.demuxer(path) == reader
+    assert imagehead.demuxer(tmp_path / "missing.png") == []
