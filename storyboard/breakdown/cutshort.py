@@ -44,8 +44,9 @@ CLOSERS = {"{": "}", "[": "]"}
 LOOP_PERIOD = 400  # the longest unit a loop is looked for in, in characters
 LOOP_TURNS = 4  # a unit said at least this many times in a row at the end of a cut answer ...
 LOOP_SPAN = 200  # ... over at least this many characters is a loop
-LOOP_PENALTY = 1.0  # presence_penalty of the turns after a loop: OpenAI's field ([-2, 2]), which
-# DashScope's compatible mode, DeepSeek, Ollama, vLLM and llama.cpp's server take (spec/llm.md)
+LOOP_PENALTY = 1.0  # presence_penalty of the turns after a loop: OpenAI's field ([-2, 2]); listed
+# by DashScope's compatible mode and Ollama (spec/llm.md), taken by llama.cpp's server (measured);
+# an endpoint that refuses it is asked without it (``Asker._stepped_down``)
 LOOPED = "the answer was cut short at max_tokens (finish_reason: length) saying the same again"
 
 
