@@ -392,7 +392,7 @@ def contact_sheet(cells: Sequence[tuple[Path | None, Path]], out: Path, *, colum
 def _reader(image: Path) -> dict[str, str]:
     """A still's reader as ffmpeg-python's input keyword (``imagehead.demuxer``)."""
     found = imagehead.demuxer(image)
-    return {"f": found[1]} if found else {}
+    return dict(zip((name.lstrip("-") for name in found[::2]), found[1::2], strict=True))
 
 
 def _split_inputs(images: Sequence[Path | None], width: int, height: int) -> list[Any]:

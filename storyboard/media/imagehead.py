@@ -124,20 +124,27 @@ def _marker(handle: BinaryIO) -> int | None:
     return code[0] if code else None
 
 
-DEMUXERS = ((b"\x89PNG\r\n\x1a\n", "png_pipe"), (b"\xff\xd8\xff", "jpeg_pipe"))
+# Each still's reader, the one ffmpeg 5.1 and 9 chose for it when they guessed right (so what is
+# decoded is the same): a JPEG's is ``image2``, told to take its name as it is (a ``%`` in it is
+# no frame-number pattern).
+PNG_READER, WEBP_READER = ["-f", "png_pipe"], ["-f", "webp_pipe"]
+JPEG_READER = ["-f", "image2", "-pattern_type", "none"]
 
 
 def demuxer(path: Path) -> list[str]:
-    """``["-f", READER]`` for a PNG, JPEG or WebP still, by its signature (never ffmpeg's guess);
-    none for any other file, or one that cannot be read (ffmpeg then says what it is)."""
+    """The input options naming a PNG's, JPEG's or WebP's reader, by its signature (never
+    ffmpeg's guess); none for any other file, or one that cannot be read (ffmpeg then says what
+    it is)."""
     try:
         with path.open("rb") as handle:
             head = handle.read(12)
     except OSError:
         return []
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return ["-f", "webp_pipe"]
-    return next((["-f", name] for magic, name in DEMUXERS if head.startswith(magic)), [])
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return list(PNG_READER)
+    if head.startswith(b"\xff\xd8\xff"):
+        return list(JPEG_READER)
+    return list(WEBP_READER) if head[:4] == b"RIFF" and head[8:12] == b"WEBP" else []
 
 
 PNG_FORMATS = {(8, 2): "rgb24", (8, 6): "rgba"}  # (bit depth, colour type): ffmpeg's decoded

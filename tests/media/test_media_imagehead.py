@@ -184,7 +184,7 @@ def test_a_pngs_decoded_format_is_told_to_ffmpeg_from_its_header(tmp_path: Path)
     others = [png_as(tmp_path / "grey.png", "gray"), png_as(tmp_path / "deep.png", "rgb48be"),
               keyed, samples.image(tmp_path / "photo.jpg", 64, 36), tmp_path / "missing.png"]
     assert [imagehead.png_input(path) for path in others] == [["-f", "png_pipe"]] * 3 + [
-        ["-f", "jpeg_pipe"], []]
+        ["-f", "image2", "-pattern_type", "none"], []]
     for picture in (rgb, rgba, *others[:4]):
         told, probed = (tmp_path / f"{picture.stem}-{n}.md5" for n in ("told", "probed"))
         ffmpeg.run([*imagehead.png_input(picture), "-i", str(picture), "-f", "md5", str(told)])
@@ -194,7 +194,7 @@ def test_a_pngs_decoded_format_is_told_to_ffmpeg_from_its_header(tmp_path: Path)
 
 @pytest.mark.parametrize(("head", "reader"), [
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ["-f", "png_pipe"]),
-    (b"\xff\xd8\xff\xe0\x00\x10JFIF", ["-f", "jpeg_pipe"]),
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF", ["-f", "image2", "-pattern_type", "none"]),
     (b"RIFF\x24\x00\x00\x00WEBPVP8 ", ["-f", "webp_pipe"]),
     (b"RIFF\x24\x00\x00\x00WAVEfmt ", []),  # not a still: ffmpeg finds its format
     (b"\x00\x00\x00\x18ftypmp42", []),
@@ -206,3 +206,12 @@ def test_a_still_s_reader_is_named_by_its_signature(tmp_path: Path, head: bytes,
     path.write_bytes(head + b"\x00" * 64)
     assert imagehead.demuxer(path) == reader
     assert imagehead.demuxer(tmp_path / "missing.png") == []
+
+
+def test_a_jpeg_whose_name_holds_a_percent_sign_is_read_as_it_is(tmp_path: Path) -> None:
+    """A JPEG is read by ``image2`` (as ffmpeg chose for it) told that its name is no frame
+    pattern: ``50%.jpg`` is that file, not ``5`` followed by frame numbers."""
+    photo = samples.image(tmp_path / "photo 50%.jpg", 64, 36)
+    info = ffmpeg.probe(photo)
+    assert info.video is not None and (info.video.width, info.video.height) == (64, 36)
+    assert ffmpeg.decode_problem(photo) is None
