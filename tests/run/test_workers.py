@@ -60,6 +60,17 @@ def storyboard(cwd: Path, *args: str) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def said_by(child: subprocess.Popen[str]) -> str:
+    """The rest of what a child that did not start says: it is let finish its traceback first
+    (killed only when it will not end)."""
+    try:
+        out, err = child.communicate(timeout=LOADED)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.communicate(timeout=LOADED)
+    return f"{err[-6000:]}{out[-1000:]}"
+
+
 def ended(child: subprocess.Popen[str]) -> str:
     out, err = child.communicate(timeout=LOADED * 4)
     assert child.returncode == 0, out + err
@@ -141,9 +152,7 @@ def test_two_workers_share_the_queue_within_their_slots(
         assert child.stderr is not None
         first = child.stderr.readline()
         if "1 slot(s) on" not in first:
-            child.kill()
-            out, err = child.communicate(timeout=LOADED)
-            pytest.fail(f"a worker did not start: {first}{err[-4000:]}{out[-1000:]}")
+            pytest.fail(f"a worker did not start: {first}{said_by(child)}")
     queue(alice)
     most = 0
     deadline = time.monotonic() + LOADED * 4

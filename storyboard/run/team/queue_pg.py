@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from storyboard.run.team.pg import SCHEMA_LOCK
+
 if TYPE_CHECKING:
     from storyboard.run.team.pg import Session
 
@@ -99,7 +101,11 @@ class PgQueue:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        session.transact(lambda db: db.execute(SCHEMA))
+
+        def create(db: Any) -> None:  # two workers started at once: one creator at a time
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            db.execute(SCHEMA)
+        session.transact(create)
 
     def enqueue(self, series: str, provider: str, shots: Sequence[NewShot], *, budget: float,
                 queued_by: str) -> str:
