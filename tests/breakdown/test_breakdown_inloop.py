@@ -2,7 +2,7 @@
 its first turn and asked again with ``presence_penalty`` (issue 67: Qwen2.5-Coder-1.5B wrote
 "He has a stern, stern demeanor and a stern, stern attitude." to the bound inside the first
 character's appearance); an endpoint that refuses the field is asked again without it.
-Measured on that model: the send-back quoted so was answered in 86 tokens, where a quote with a
+Measured on that model: the send-back quoted so was answered in 85 tokens, where a quote with a
 mark of the cut at its end had the mark copied into the next answer."""
 
 from __future__ import annotations
