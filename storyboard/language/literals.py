@@ -20,7 +20,7 @@ import re
 from urllib.parse import urlsplit
 
 from storyboard.media import imagehead
-from storyboard.media.probe import sniff
+from storyboard.media.imagehead import sniff
 
 # ffmpeg -colors (libavutil/parseutils.c), lower-cased.
 _NAMES = """

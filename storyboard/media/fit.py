@@ -24,7 +24,7 @@ from pathlib import Path
 
 from storyboard.errors import MediaError
 from storyboard.files import NEW_FILE_MODE, temp_prefix
-from storyboard.media import ffmpeg, imagehead, probe
+from storyboard.media import ffmpeg, imagehead
 
 SEND_SIDE = 2048  # a still's longest side sent to a video model that names no limit of its own
 
@@ -44,7 +44,7 @@ def fitted(path: Path, folder: Path, *, longest: int = SEND_SIDE, max_bytes: int
     large). A file whose size cannot be read is returned as it is (the checks say what it is)."""
     try:
         with path.open("rb") as handle:
-            kind = probe.sniff(handle.read(32))
+            kind = imagehead.sniff(handle.read(32))
     except OSError:
         return path  # the upload says what is missing, as for any file
     found = imagehead.size(path, kind)

@@ -1,11 +1,12 @@
-"""Image files' headers into their sizes: PNG, JPEG, WebP and BMP, read before any pixel is.
+"""A file's first bytes into its type (``sniff``), and image headers into their sizes: PNG, JPEG,
+WebP and BMP, read before any pixel is.
 
 A picture's width and height are written near its start (PNG's IHDR, JPEG's SOF marker, WebP's
 VP8/VP8L/VP8X chunk, BMP's info header), so a file can be held to a pixel limit before a decoder
 allocates its frame: a 0.8 MB PNG of zeros can say 16000x16000 (768 MB decoded). ``size`` reads
 only those bytes; ``too_many_pixels`` is the check ``probe`` makes before ffmpeg sees the file. A
 header that cannot be read gives None (ffmpeg then says what it is). A GIF (or any other type) is
-never handed to ffmpeg at all: ``probe.sniff`` calls it unknown, and it is refused as that.
+never handed to ffmpeg at all: ``sniff`` calls it unknown, and it is refused as that.
 A PNG's header also says what it decodes to: ``png_input`` tells ffmpeg, so it decodes it once.
 
 A still is never left to ffmpeg's guess of its format (``demuxer``): ffmpeg 9 took a PNG whose
@@ -28,7 +29,7 @@ STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # markers without a length
 
 
 def size(path: Path, kind: str) -> tuple[int, int] | None:
-    """``(width, height)`` from the header of ``path``, a ``kind`` image (``probe.sniff``'s word);
+    """``(width, height)`` from the header of ``path``, a ``kind`` image (``sniff``'s word);
     None when the header is not there or not readable."""
     try:
         with path.open("rb") as handle:
@@ -124,11 +125,11 @@ def _marker(handle: BinaryIO) -> int | None:
     return code[0] if code else None
 
 
-# Each still's reader, the one ffmpeg 5.1 and 9 chose for it when they guessed right (so what is
-# decoded is the same): a JPEG's is ``image2``, told to take its name as it is (a ``%`` in it is
-# no frame-number pattern).
-PNG_READER, WEBP_READER = ["-f", "png_pipe"], ["-f", "webp_pipe"]
-JPEG_READER = ["-f", "image2", "-pattern_type", "none"]
+# Each still's reader by ``sniff``'s word, the one ffmpeg 5.1 and 9 chose for it when they
+# guessed right (so what is decoded is the same): a JPEG's is ``image2``, told to take its name as
+# it is (a ``%`` in it is no frame-number pattern).
+READERS = {"png": ("-f", "png_pipe"), "jpeg": ("-f", "image2", "-pattern_type", "none"),
+           "webp": ("-f", "webp_pipe")}
 
 
 def demuxer(path: Path) -> list[str]:
@@ -137,14 +138,31 @@ def demuxer(path: Path) -> list[str]:
     it is)."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(12)
+            head = handle.read(HEAD)
     except OSError:
         return []
+    return list(READERS.get(sniff(head), ()))
+
+
+def sniff(head: bytes) -> str:
+    """The content type from a file's first bytes."""
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return list(PNG_READER)
+        return "png"
     if head.startswith(b"\xff\xd8\xff"):
-        return list(JPEG_READER)
-    return list(WEBP_READER) if head[:4] == b"RIFF" and head[8:12] == b"WEBP" else []
+        return "jpeg"
+    if head.startswith(b"BM"):
+        return "bmp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    if head[4:8] == b"ftyp":
+        return "mov" if head[8:10] == b"qt" else "mp4"
+    if head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
+        return "mov"
+    return "unknown"
 
 
 PNG_FORMATS = {(8, 2): "rgb24", (8, 6): "rgba"}  # (bit depth, colour type): ffmpeg's decoded

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storyboard.media import ffmpeg, imagehead, probe
+from storyboard.media import ffmpeg, imagehead
 
 VERSION = 1
 WIDTH = 320  # frames are scaled to this width before the detectors run
@@ -101,7 +101,7 @@ def _video(path: Path, info: ffmpeg.MediaInfo) -> Measured:
 def _too_large(path: Path) -> tuple[int, int] | None:
     try:
         with path.open("rb") as handle:
-            kind = probe.sniff(handle.read(32))
+            kind = imagehead.sniff(handle.read(32))
     except OSError:
         return None
     return imagehead.too_many_pixels(path, kind)

@@ -21,6 +21,7 @@ from typing import Literal
 from storyboard.errors import MediaError
 from storyboard.files import LinkedStateFolder, state_folder, write_atomic
 from storyboard.media import imagehead, initcard, pngcheck
+from storyboard.media.imagehead import sniff
 
 Role = Literal["image", "video", "voice"]
 MB = 1024 * 1024
@@ -65,27 +66,6 @@ class Facts:
     complete: bool = True  # an MP4/MOV whose boxes all end inside the file (not cut short)
     init_card: bool = False  # a grey placeholder card an older ``init`` drew (``initcard``)
     damage: str = ""  # why a picture does not decode whole (cut short, a bad CRC), else ""
-
-
-def sniff(head: bytes) -> str:
-    """The content type from a file's first bytes."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"BM"):
-        return "bmp"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "wav"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "mp3"
-    if head[4:8] == b"ftyp":
-        return "mov" if head[8:10] == b"qt" else "mp4"
-    if head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
-        return "mov"
-    return "unknown"
 
 
 def boxes_complete(path: Path, size: int) -> bool:
