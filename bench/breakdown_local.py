@@ -13,7 +13,8 @@ it) or llama.cpp's own ``llama-server`` binary (``--llama-server``), with the GG
 the figure names the model it measured. Then, as a user runs them: ``storyboard breakdown`` of
 the story (default: tests/data/breakdown/rumpelstiltskin-three.md, three short chapters of a
 public-domain Grimm tale) into a series whose ``breakdown:`` block points at the server
-(``stream: false`` so the usage is counted, a CPU's ``deadline``, the server's ``context``),
+(``stream: true``, so an answer that loops is stopped as soon as it shows, a CPU's ``deadline``,
+the server's ``context``),
 ``storyboard check`` (clean: exit 0, no warning) and ``storyboard render SERIES`` on ``local``.
 Prints: the calls and requests, prompt and completion tokens, wall time, CPU time (the server's
 and storyboard's), the load average at the start and the end, the answers sent back and
@@ -22,7 +23,8 @@ narrowed, the near-misses read as meant, whether the check was clean and the ren
 one: ``--novel 100000``), and ``--episodes N`` asks for a season of N episodes
 (``--episode-seconds``, ``--ratio``), as ``storyboard breakdown --episodes`` does.
 ``--verbose`` runs the breakdown as ``storyboard --verbose``: every answer the model gave is in the
-output (an answer that is not JSON, as a loop cut at ``max_tokens``, is not stored to read later).
+output (an answer that loops is stored, and stopped while it streams: it is counted at its ceiling,
+since no usage comes for it).
 Exit 0 only when both did. ``--series DIR`` keeps the series (its answers under
 ``.storyboard/breakdown/``; a second run takes them from the cache); else a temporary folder is
 used and removed. Nothing here is paid: the endpoint is on loopback, priced at 0.
@@ -202,7 +204,7 @@ def serving(args: argparse.Namespace, folder: Path) -> Iterator[Server]:
 
 def block(base_url: str, model: str, args: argparse.Namespace) -> str:
     return (f"storyboard: 1\nbreakdown:\n  base_url: {base_url}\n  model: {model}\n"
-            f"  key_env: {KEY_ENV}\n  price_in: 0\n  price_out: 0\n  stream: false\n"
+            f"  key_env: {KEY_ENV}\n  price_in: 0\n  price_out: 0\n  stream: true\n"
             f"  deadline: {args.deadline:g}\n  context: {args.ctx}\n")
 
 

@@ -4,13 +4,13 @@ problems at most ``SEND_BACKS`` times.
 An answer is judged in order: cut short (``finish_reason: length``), not JSON, not in the schema,
 then the stage's own check (quotes not in the source, lines out of the chapter, unknown names).
 Each problem found is quoted back to the model in the same conversation; the conversation, being
-the request, is content-addressed like the first question, so a re-run replays every turn from
-the cache and sends nothing. A send-back always changes the request (the problems quoted are new
-words in it); one that would send the same bytes again stops instead. An answer that is not JSON
-is never stored (a re-run asks again), except one cut at the whole ``max_tokens`` it asked (a model
-that loops loops again: stored, a re-run replays it and pays nothing; its shots written whole may
-still be read, ``cutshort``). What is still wrong after the last turn is returned to be
-reported.
+the request, is content-addressed like the first question, so a re-run replays every turn from the
+cache and sends nothing. A send-back always changes the request (the problems quoted are new words
+in it); one that would send the same bytes again stops instead. An answer that is not JSON is never
+stored (a re-run asks again), except one cut at the whole ``max_tokens`` it asked or a streamed one
+stopped because it loops (a model that loops loops again: stored, a re-run replays it and pays
+nothing; its shots written whole may still be read, ``cutshort``). What is still wrong after the
+last turn is returned to be reported.
 
 How the endpoint is asked (``Settings``): the structured-output mode (``response_format``:
 ``json_schema``, ``json_object``, ``text`` or ``auto``, which steps down on a refusal) and
@@ -208,7 +208,7 @@ class Asker:
                narrow: Narrowed | None) -> tuple[Any, Any, list[str]]:
         """``judge``, with what was read as meant kept in ``notes`` (each once)."""
         found = Mended()
-        if record.get("finish_reason") == "length":
+        if cutshort.cut(record):
             self.cut.setdefault(prompts.what(stage, chapter), str(record["content"]))
         judged = judge(stage, record, check, found, narrow)
         self.noted(stage, chapter, found.notes)
@@ -365,7 +365,7 @@ class Asker:
             self._client = self.connect()
         try:
             return self._client.complete(body, lambda n: self.progress(
-                f"  {what}: {n} token(s) so far"))
+                f"  {what}: {n} token(s) so far"), cutshort.watcher(body["messages"]))
         except ProviderError as error:
             if not self._stepped_down(error, body):
                 self._hinted(stage, chapter, error, body)
@@ -413,7 +413,8 @@ class Asker:
         """The answer as a record: stored unless it is not JSON, and counted (at the
         ``max_tokens`` it ``asked`` when its usage cannot be believed)."""
         record = {**got.record(), "stage": stage, "model": self.settings.model}
-        looped = got.finish_reason == "length" and (got.completion_tokens or 0) >= asked
+        looped = got.finish_reason == cutshort.STOPPED or (
+            got.finish_reason == "length" and (got.completion_tokens or 0) >= asked)
         if looped or not schemas.parsed(stage, got.content)[1]:
             self.cache.put(key, record)  # stored before it is used: a kill after it loses nothing
             self.fresh.add(key)
@@ -429,13 +430,16 @@ class Asker:
 
     def _why(self, got: Answer) -> str:
         """Why a call was counted at its ceiling, the first time each reason is met."""
-        reason = "missing" if not got.usage_given else "bad"
+        reason = got.finish_reason if got.finish_reason == cutshort.STOPPED else \
+            "missing" if not got.usage_given else "bad"
         if reason in self.told:
             return ""
         self.told.add(reason)
-        said = ("the endpoint reported no usage (a streaming endpoint may send none: "
-                "stream: false asks for it)" if reason == "missing" else
-                "the usage it reported is not a whole number of tokens >= 0")
+        said = {cutshort.STOPPED: "it was stopped when it began to say the same again, so its "
+                "usage never came, and the server may have made more than was read",
+                "missing": "the endpoint reported no usage (a streaming endpoint may send none: "
+                "stream: false asks for it)"}.get(reason, "the usage it reported is not a whole "
+                                                  "number of tokens >= 0")
         return f" ({said}: such a call is counted at its ceiling, the estimate with the whole " \
                "max_tokens)"
 
@@ -469,9 +473,10 @@ def judge(stage: str, record: dict[str, Any], check: Check, found: Mended,
           narrow: Narrowed | None = None) -> tuple[Any, Any, list[str]]:
     """The answer's data (None: it is not usable), the data as read (near-misses read as meant,
     a narrowed answer put back in the whole) and what is wrong with it."""
-    if record.get("finish_reason") == "length":
+    if cutshort.cut(record):
         loop = cutshort.looping(record)
-        return None, None, [loop.problem() if loop is not None else
+        stopped = record.get("finish_reason") == cutshort.STOPPED
+        return None, None, [loop.problem(stopped) if loop is not None else
                             "the answer was cut short at max_tokens (finish_reason: length): "
                             "answer more briefly"]
     data, problems = schemas.parsed(stage, record["content"])

@@ -18,8 +18,9 @@ refused), within ``Limits.deadline`` seconds for the whole call (each read waits
 left of it, so an answer trickled a byte at a time ends too), parsed by ``reading.loads`` (deep or
 non-finite JSON refused). A streamed answer (``stream: true``, server-sent events as
 OpenAI-compatible servers send them) is put together from its chunks, each one reported to
-``progress``. ``usage`` is untrusted: a count that is not a whole number >= 0 is read as None (the
-asker counts that call at its ceiling).
+``progress``; a ``watch`` may stop reading it (the asker stops an answer that loops, ``cutshort``),
+which closes the connection. ``usage`` is untrusted: a count that is not a whole number >= 0 is
+read as None (the asker counts that call at its ceiling).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 import httpx
 
 from storyboard.breakdown.reading import loads
-from storyboard.breakdown.streaming import streamed
+from storyboard.breakdown.streaming import Watch, streamed, unwatched
 from storyboard.errors import (
     AuthError,
     ConnectFailed,
@@ -111,11 +112,13 @@ class ChatClient:
             self._http = httpx.Client(follow_redirects=False)
         return self._http
 
-    def complete(self, body: dict[str, Any], progress: Progress = lambda _n: None) -> Answer:
-        """The answer to ``body``; 429 and refused connections tried again (see the module)."""
+    def complete(self, body: dict[str, Any], progress: Progress = lambda _n: None,
+                 watch: Watch = unwatched) -> Answer:
+        """The answer to ``body``; 429 and refused connections tried again (see the module);
+        ``watch`` may stop a streamed answer (``streaming``)."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return self._once(body, progress)
+                return self._once(body, progress, watch)
             except (RateLimited, ConnectFailed) as exc:
                 if attempt == ATTEMPTS:
                     raise
@@ -123,7 +126,7 @@ class ChatClient:
                 self.sleep(min(MAX_WAIT, wait))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _once(self, body: dict[str, Any], progress: Progress) -> Answer:
+    def _once(self, body: dict[str, Any], progress: Progress, watch: Watch) -> Answer:
         url = self.base_url.rstrip("/") + "/chat/completions"
         headers = {"Authorization": f"Bearer {self.key.reveal()}"}
         clock = Clock(self.limits.deadline)
@@ -136,7 +139,7 @@ class ChatClient:
             response = self._client().send(request, stream=True)
             try:
                 return self._answer(response, Bounded(response, request, clock,
-                                                      self.limits.max_bytes), progress)
+                                                      self.limits.max_bytes), progress, watch)
             except ProviderError as error:  # its words may come from the answer: never the key
                 error.detail = self.key.scrub(error.detail)
                 raise
@@ -154,15 +157,16 @@ class ChatClient:
         return error_for_exception(exc, provider=self.provider, what="the chat call",
                                    key=self.key)
 
-    def _answer(self, response: httpx.Response, bounded: Bounded, progress: Progress
-                ) -> Answer:
+    def _answer(self, response: httpx.Response, bounded: Bounded, progress: Progress,
+                watch: Watch) -> Answer:
         if response.status_code != 200:
             raw = bounded.read()
             trace.answered(response, raw)
             raise self._error(response, raw)
         if response.headers.get("content-type", "").startswith("text/event-stream"):
             bounded.most = self.limits.max_bytes * STREAM_FACTOR  # each piece in an event
-            pieces = streamed(bounded.lines(), self.provider, progress, self.limits.max_bytes)
+            pieces = streamed(bounded.lines(), self.provider, progress, self.limits.max_bytes,
+                              watch)
             usage = pieces.usage
             text = "".join(pieces.text)
             trace.answered(response, text.encode())

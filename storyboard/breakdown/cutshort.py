@@ -26,15 +26,23 @@ would cost their tokens again and show the model its own loop, nor a mark of the
 model copied into its next answer (measured). The turns after it ask with ``presence_penalty``
 (``LOOP_PENALTY``): on that chapter's first question it ended the loop (513 tokens, the cast)
 where the same request without it looped to the bound.
-"""
+
+A streamed answer is watched as it comes (``watcher``): once its text so far ends in a loop that
+its request's own words do not hold (a story may say one sentence six times) it is stopped there,
+with the finish reason ``STOPPED``, and read as an answer cut at ``max_tokens`` is, without waiting
+for the thousands of tokens of the loop's rest (on that model, about 270 s of every chapter's first
+cast answer). A loop is a loop wherever it is cut, so the stopped answer is judged by the same
+``looping`` that watched it."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from storyboard.breakdown.reading import loads
 from storyboard.breakdown.source import Chapter
 
 OPENING = re.compile(r'\{\s*"shots"\s*:\s*\[')
@@ -48,6 +56,9 @@ LOOP_PENALTY = 1.0  # presence_penalty of the turns after a loop: OpenAI's field
 # by DashScope's compatible mode and Ollama (spec/llm.md), taken by llama.cpp's server (measured);
 # an endpoint that refuses it is asked without it (``Asker._stepped_down``)
 LOOPED = "the answer was cut short at max_tokens (finish_reason: length) saying the same again"
+STOPPED = "looping"  # the finish reason of a streamed answer stopped because it loops (ours)
+STOPPED_SAID = "the answer was stopped while it kept saying the same again"
+CUT = ("length", STOPPED)  # the finish reasons of an answer that did not end by itself
 
 
 @dataclass(frozen=True)
@@ -57,10 +68,12 @@ class Loop:
     start: int
     unit: str
 
-    def problem(self) -> str:
-        """The loop as a problem quoted back to the model."""
+    def problem(self, stopped: bool = False) -> str:
+        """The loop as a problem quoted back to the model (``stopped``: a streamed answer was
+        stopped in it, not cut at ``max_tokens``)."""
         said = self.unit if len(self.unit) <= 80 else self.unit[:80] + "..."
-        return (f"{LOOPED}: from character {self.start:,}, where it is quoted up to, it "
+        return (f"{STOPPED_SAID if stopped else LOOPED}: from character {self.start:,}, where it "
+                f"is quoted up to, it "
                 f"repeats {said!r} until it was stopped. Write each value once, in a few words, "
                 "and end the JSON")
 
@@ -171,7 +184,7 @@ def _until_repeat(items: list[Any]) -> list[Any]:
 def loops(stage: str, record: dict[str, Any]) -> bool:
     """Whether an answer cut at ``max_tokens`` wrote an item whole and then the same again: a
     shot equal to one before it, or a cast entry whose name one before it has."""
-    if record.get("finish_reason") != "length" or stage not in ("shots", "cast"):
+    if not cut(record) or stage not in ("shots", "cast"):
         return False
     content = str(record.get("content") or "")
     if stage == "shots":
@@ -185,9 +198,11 @@ def looping(record: dict[str, Any]) -> Loop | None:
     """The loop a cut answer ends in: the shortest unit (at most ``LOOP_PERIOD`` characters)
     that its last characters repeat at least ``LOOP_TURNS`` times over at least ``LOOP_SPAN``
     characters (None: not cut, or not ending in one)."""
-    content = str(record.get("content") or "")
-    if record.get("finish_reason") != "length":
-        return None
+    return loop_in(str(record.get("content") or "")) if cut(record) else None
+
+
+def loop_in(content: str) -> Loop | None:
+    """The loop a text ends in (``looping``), wherever it was cut."""
     for period in range(1, min(LOOP_PERIOD, len(content) // LOOP_TURNS) + 1):
         start = _periodic_from(content, period)
         if len(content) - start >= max(LOOP_TURNS * period, LOOP_SPAN):
@@ -214,4 +229,43 @@ def unlooped(record: dict[str, Any]) -> str:
 def looped_before(messages: list[dict[str, str]]) -> bool:
     """Whether a conversation has sent back an answer that looped (its turns after the first
     question: the story's own words never count)."""
-    return any(m.get("role") == "user" and LOOPED in m.get("content", "") for m in messages[2:])
+    return any(m.get("role") == "user" and (LOOPED in m.get("content", "") or
+                                            STOPPED_SAID in m.get("content", ""))
+               for m in messages[2:])
+
+
+def cut(record: dict[str, Any]) -> bool:
+    """Whether an answer did not end by itself: cut at ``max_tokens``, or stopped looping."""
+    return record.get("finish_reason") in CUT
+
+
+def watcher(messages: list[dict[str, str]]) -> Callable[[str], str]:
+    """The watch of one streamed request: its answer's text so far into the finish reason to
+    stop it with ("": go on). A repetition the request's own words hold is not a loop until the
+    answer goes past it (a story that says one sentence six times, quoted whole)."""
+    said = "\n".join(_texts(messages))
+
+    def watch(text: str) -> str:
+        loop = loop_in(text)
+        return STOPPED if loop is not None and text[loop.start:] not in said else ""
+    return watch
+
+
+def _texts(messages: list[dict[str, str]]) -> Iterator[str]:
+    """Each message's text, and the strings of each that is a JSON document (the story's lines
+    as they read, unescaped)."""
+    for message in messages:
+        content = str(message.get("content", ""))
+        yield content
+        try:
+            yield from _strings(loads(content, finite=False) if content[:1] == "{" else None)
+        except ValueError:  # not JSON, or nested too deep to read (``reading.loads``)
+            continue
+
+
+def _strings(data: Any) -> Iterator[str]:
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict | list):
+        for value in data.values() if isinstance(data, dict) else data:
+            yield from _strings(value)

@@ -9,6 +9,11 @@ puts it on the last chunk). ``data: [DONE]`` ends the stream. An error event
 (``data: {"error": ...}``) is the server's error; a stream that ends with no finish reason was cut
 off, and may have been billed. A moderation error mid-stream (DashScope's ``data_inspection_failed``
 after part of the answer) is the same refusal as one before it.
+
+A ``watch`` reads the text so far every ``WATCH_EVERY`` pieces and may stop the reading: the finish
+reason it names is the answer's, and the connection is closed, which a server takes as the end of
+the generation (llama.cpp's server stops at once, measured). The caller counts such an answer at its
+ceiling: it carries no usage, and the server may have made more than was read.
 """
 
 from __future__ import annotations
@@ -21,6 +26,12 @@ from storyboard.breakdown.reading import loads
 from storyboard.errors import ProviderError, RequestRejected, ServerError, TransportError
 
 MODERATION = "data_inspection_failed"  # as ``client.MODERATION``: a refusal, reported at its chapter
+WATCH_EVERY = 16  # pieces of text between two readings of a ``watch``
+Watch = Callable[[str], str]  # the text so far -> the finish reason to stop with ("": go on)
+
+
+def unwatched(_text: str) -> str:
+    return ""
 
 
 @dataclass
@@ -77,9 +88,9 @@ def event(line: str, provider: str) -> dict[str, Any] | None:
 
 
 def streamed(lines: Iterable[str], provider: str, progress: Callable[[int], None],
-             most: int) -> Pieces:
+             most: int, watch: Watch = unwatched) -> Pieces:
     """What the stream's ``lines`` put together; ``progress`` hears the pieces so far; a text
-    longer than ``most`` characters is refused."""
+    longer than ``most`` characters is refused; ``watch`` may stop the reading (its finish)."""
     pieces = Pieces()
     for line in lines:
         data = event(line, provider)
@@ -90,9 +101,21 @@ def streamed(lines: Iterable[str], provider: str, progress: Callable[[int], None
                                     "was cut off (the breakdown's max_answer_mb setting)",
                                     provider=provider)
             progress(pieces.chunks)
+            if _stopped(pieces, watch):
+                return pieces
         if line.strip() == "data: [DONE]":
             break
     if not pieces.finish:
         raise TransportError("the chat stream ended before the answer was finished (no "
                              "finish_reason); it may have been billed", provider=provider)
     return pieces
+
+
+def _stopped(pieces: Pieces, watch: Watch) -> bool:
+    """Whether ``watch``, read every ``WATCH_EVERY`` pieces, stops the stream (its finish kept)."""
+    if pieces.chunks % WATCH_EVERY or pieces.finish:
+        return False
+    stop = watch("".join(pieces.text))
+    if stop:
+        pieces.finish, pieces.usage = stop, {}
+    return bool(stop)

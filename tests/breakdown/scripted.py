@@ -1,25 +1,61 @@
 """A scripted OpenAI-compatible chat server on loopback: each answer written by the test, every
 request kept; the shapes of llama.cpp's server (``GET /props`` with ``n_ctx``, its context errors)
-when the test asks for them."""
+when the test asks for them; an answer streamed a piece at a time (``Trickle``), with how many
+pieces went out before the client closed the connection."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any, Self
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from storyboard.emulator.server import bind
 
 Reply = tuple[int, dict[str, Any]]
-Script = Callable[[dict[str, Any]], Reply]
+
+
+@dataclass
+class Trickle:
+    """An answer streamed as server-sent events, one piece of text every ``pause`` seconds, as
+    llama.cpp's server sends them (the usage on the last chunk); ``sent``: the pieces that went
+    out, ``closed``: whether the client closed the connection before the end."""
+
+    pieces: list[str]
+    finish: str = "stop"
+    pause: float = 0.002
+    sent: int = 0
+    closed: bool = True
+
+    async def lines(self) -> AsyncIterator[str]:
+        for piece in self.pieces:
+            await asyncio.sleep(self.pause)
+            yield self._event({"content": piece}, None)
+            self.sent += 1
+        yield self._event({}, self.finish, {"prompt_tokens": 100,
+                                            "completion_tokens": len(self.pieces)})
+        yield "data: [DONE]\n\n"
+        self.closed = False
+
+    def _event(self, delta: dict[str, str], finish: str | None,
+               usage: dict[str, int] | None = None) -> str:
+        chunk: dict[str, Any] = {"object": "chat.completion.chunk", "choices": [
+            {"index": 0, "delta": delta, "finish_reason": finish}]}
+        if usage is not None:
+            chunk["usage"] = usage
+        return f"data: {json.dumps(chunk)}\n\n"
+
+
+Script = Callable[[dict[str, Any]], "Reply | Trickle"]
 
 
 def completion(content: str, finish: str = "stop", prompt: int = 100,
@@ -56,7 +92,10 @@ class Scripted:
     async def _chat(self, request: Request) -> Response:
         body = json.loads(await request.body())
         self.bodies.append(body)
-        status, data = self.script(body)
+        reply = self.script(body)
+        if isinstance(reply, Trickle):
+            return StreamingResponse(reply.lines(), media_type="text/event-stream")
+        status, data = reply
         return JSONResponse(data, status_code=status)
 
     async def _props(self, _request: Request) -> Response:

@@ -192,12 +192,23 @@ def test_a_deep_answer_body_is_a_located_error_not_a_recursion_error(
 def test_deep_or_non_finite_content_is_sent_back_and_never_cached(
         chat_emulator: EmulatorServer, tmp_path: Path, fault: str) -> None:
     chat_emulator.script(f"chat:ok*4,chat:{fault}")  # chapter 1's shots answer
-    report, sent, series = run(chat_emulator, tmp_path)
+    report, sent, series = run(chat_emulator, tmp_path, stream="false")
     assert sent == 7 and report.problems == []  # the send-back fixed it
     assert not any("[[[[" in text or "NaN" in text for text in stored(series))
     assert len(stored(series)) == 6  # the answer that did not parse is not among them
-    again, resent, _ = run(chat_emulator, tmp_path)
+    again, resent, _ = run(chat_emulator, tmp_path, stream="false")
     assert resent == 1 and again.problems == []  # it is asked again, never read from the cache
+
+
+def test_deep_content_streamed_is_stopped_as_the_loop_it_is(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    chat_emulator.script("chat:ok*4,chat:deep=content")  # 100,000 "[" in chapter 1's shots
+    report, sent, series = run(chat_emulator, tmp_path, stream="true")
+    assert sent == 7 and report.problems == []  # sent back, and the send-back fixed it
+    looped = [t for t in stored(series) if '"finish_reason": "looping"' in t]
+    assert len(looped) == 1 and 200 <= looped[0].count("[") < 5_000  # read no further
+    again, resent, _ = run(chat_emulator, tmp_path, stream="true")
+    assert resent == 0 and again.problems == []  # a loop asked again loops again: replayed
 
 
 def test_a_long_answer_is_quoted_back_cut() -> None:

@@ -8,13 +8,15 @@ mark of the cut at its end had the mark copied into the next answer."""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from storyboard.breakdown import cutshort
-from tests.breakdown.scripted import Reply, Scripted, completion, stage_of
+from tests.breakdown.scripted import Reply, Scripted, Trickle, completion, stage_of
 from tests.breakdown.test_breakdown_llm import KEY_ENV, MIA, answers, run
 
 UNIT = "He has a stern, stern demeanor and a stern, stern attitude. "
@@ -108,3 +110,67 @@ def test_an_endpoint_that_refuses_presence_penalty_is_asked_without_it_and_remem
     assert sent == len(server.bodies) and report.problems == [] and again.problems == []
     found = json.loads((series / ".storyboard" / "breakdown" / "endpoints.json").read_text())
     assert [entry["presence_penalty"] for entry in found.values()] == [False]
+
+
+def streaming_cast(trickles: list[Trickle]) -> Callable[[dict[str, Any]], Reply | Trickle]:
+    """The cast streamed a few characters a piece, looping inside Scrooge's appearance for
+    thousands of pieces unless asked with ``presence_penalty``."""
+    def script(body: dict[str, Any]) -> Reply | Trickle:
+        if stage_of(body) != "cast" or "presence_penalty" in body:
+            reply: Reply = answers(CAST)(body)
+            return reply
+        text = START + UNIT * 300
+        trickles.append(Trickle([text[at:at + 4] for at in range(0, len(text), 4)], "length"))
+        return trickles[-1]
+    return script
+
+
+def test_a_streamed_answer_that_loops_is_stopped_where_its_loop_shows_and_read_as_cut(
+        tmp_path: Path) -> None:
+    trickles: list[Trickle] = []
+    with Scripted(streaming_cast(trickles)) as server:
+        report, series = run(server, tmp_path, stream="true")
+        sent = len(server.bodies)
+        again, _series = run(server, tmp_path, stream="true")  # replayed: the stop was stored
+        (trickle,) = trickles
+        going = trickle.sent
+        time.sleep(0.3)  # a server still sending would add about 150 pieces
+    assert trickle.closed and trickle.sent == going < 200 < len(trickle.pieces) // 20
+    assert sent == len(server.bodies) and report.problems == [] and again.problems == []
+    first, back = [b for b in server.bodies if stage_of(b) == "cast"]
+    assert first["stream"] is True and back["presence_penalty"] == cutshort.LOOP_PENALTY
+    quoted, said = back["messages"][-2]["content"], back["messages"][-1]["content"]
+    assert START.startswith(quoted) and len(quoted) > len(START) - len(UNIT)
+    assert f"- {cutshort.STOPPED_SAID}: from character" in said and cutshort.LOOPED not in said
+    assert report.spend is not None and report.spend.at_ceiling == 1  # no usage came
+    assert "mia:" in (series / "storyboard.yaml").read_text(encoding="utf-8")
+
+
+def test_a_stream_is_watched_every_few_pieces_and_a_finished_answer_never_stopped() -> None:
+    from storyboard.breakdown.streaming import WATCH_EVERY, streamed
+
+    def lines(pieces: list[str], finish: str) -> list[str]:
+        events = [{"choices": [{"delta": {"content": p}, "finish_reason": None}]}
+                  for p in pieces] + [{"choices": [{"delta": {}, "finish_reason": finish}]}]
+        return [f"data: {json.dumps(e)}" for e in events] + ["data: [DONE]"]
+
+    watch = cutshort.watcher([{"role": "user", "content": "Scrooge is a stern man."}])
+    looping = [START, *[UNIT] * 40]
+    got = streamed(lines(looping, "length"), "t", lambda _n: None, 10**6, watch)
+    assert got.finish == cutshort.STOPPED and got.chunks == WATCH_EVERY and got.usage == {}
+    whole = [json.dumps(CAST)[at:at + 3] for at in range(0, len(json.dumps(CAST)), 3)]
+    got = streamed(lines(whole, "stop"), "t", lambda _n: None, 10**6, watch)
+    assert got.finish == "stop" and "".join(got.text) == json.dumps(CAST)
+    assert watch("".join(looping)) == cutshort.STOPPED and watch(json.dumps(CAST)) == ""
+
+
+def test_a_repetition_the_story_holds_is_quoted_not_stopped_until_the_answer_goes_past_it(
+        ) -> None:
+    said = "I have waited here a long time and nobody came to see me. "
+    story = json.dumps({"lines": [[3, f'"{said * 6}" said Mia.']]}, ensure_ascii=False)
+    watch = cutshort.watcher([{"role": "system", "content": "Cast it."},
+                              {"role": "user", "content": story}])
+    answer = '{"shots":[{"lines":[{"text":"'
+    assert cutshort.loop_in(answer + said * 6) is not None  # a loop, by its shape alone
+    assert [watch(answer + said * n) for n in (4, 5, 6)] == ["", "", ""]
+    assert watch(answer + said * 7) == cutshort.STOPPED  # past what the story says
