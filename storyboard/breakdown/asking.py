@@ -198,10 +198,10 @@ class Asker:
             if unfit:
                 return Result(data, [*problems, unfit], turn)
             backs += 1
-            self.say(f"  {stage} of chapter {chapter.number}: {len(problems)} problem(s), sent "
-                     "back to the model with them quoted (the request changes by them)"
-                     if not repeated else f"  {stage} of chapter {chapter.number}: the answer "
-                     "repeats one refused: asked only for the failing items")
+            what = prompts.what(stage, chapter)  # a season's part, an episode's segment
+            self.say(f"  {what}: {len(problems)} problem(s), sent back to the model with them "
+                     "quoted (the request changes by them)" if not repeated else
+                     f"  {what}: the answer repeats one refused: asked only for the failing items")
             conversation = following
 
     def judged(self, stage: str, chapter: Chapter, record: dict[str, Any], check: Check,

@@ -308,8 +308,14 @@ def test_a_check_error_in_a_season_episode_goes_back_to_its_shots_call(
         chat_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     everyone_named(monkeypatch)  # the written shot shows six: one more than check allows
     series = tmp_path / "series"
-    report, sent = run(chat_emulator, story(tmp_path, PARTY), series, episodes=1)
+    said: list[str] = []
+    before = requests(chat_emulator)
+    report = breakdown(story(tmp_path, PARTY), series,
+                       options(chat_base(chat_emulator), episodes=1), say=said.append)
+    sent = requests(chat_emulator) - before
     assert sent == 1 + 1 + 1 + 3  # outline, cast, season, and the shots sent back twice
+    backs = [line for line in said if "sent back to the model" in line]
+    assert backs and all(line.startswith("  the shots call for episode 1 (") for line in backs)
     located = [d.format() for d in report.problems]
     assert located and all(f"{series.as_posix()}/episodes/01-the-party.yaml:" in text
                            for text in located)
