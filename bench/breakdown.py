@@ -50,7 +50,7 @@ LINES = ("I did not think you would come back.", "The tide turns at six, not bef
 PAGE_LINES = 55
 SHORT_SCENES = 6
 PLACEHOLDER_ENV = "BENCH_CHAT_KEY"  # a loopback endpoint's key: any text
-SENT_BACK = re.compile(r"(\w+) of chapter (\d+): .*sent back")
+SENT_BACK = re.compile(r"the (\w+) call for (?:chapter|episode) (\d+).*: .*sent back")
 LEFT = re.compile(r"the (\w+) answer for chapter (\d+)")
 
 

@@ -107,6 +107,7 @@ class Result:
     answer: Any
     problems: list[str]
     turns: int
+    warnings: list[str] = field(default_factory=list)  # left, but never a reason to refuse it
 
 
 class NotAnswered(Exception):
@@ -141,7 +142,7 @@ class Asker:
     pending: list[Pending] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # why calls were counted at their ceiling
     notes: list[str] = field(default_factory=list)  # near-misses read as meant, each once
-    cut: dict[str, str] = field(default_factory=dict)  # each call's first answer cut at max_tokens
+    cut: dict[str, list[str]] = field(default_factory=dict)  # each call's cut answers, in order
     _client: ChatClient | None = field(default=None, repr=False)
     _window: tuple[Window | None] | None = field(default=None, repr=False)  # found once
 
@@ -208,8 +209,9 @@ class Asker:
                narrow: Narrowed | None) -> tuple[Any, Any, list[str]]:
         """``judge``, with what was read as meant kept in ``notes`` (each once)."""
         found = Mended()
-        if cutshort.cut(record):
-            self.cut.setdefault(prompts.what(stage, chapter), str(record["content"]))
+        kept = self.cut.setdefault(prompts.what(stage, chapter), [])
+        if cutshort.cut(record) and str(record["content"]) not in kept:
+            kept.append(str(record["content"]))
         judged = judge(stage, record, check, found, narrow)
         self.noted(stage, chapter, found.notes)
         return judged

@@ -357,7 +357,7 @@ def _run(source: Path, series: Path, story: Story, options: Options, report: Rep
     report.problems = _answer_problems(made, report) + [
         d for d in written if d.severity == "error"]
     report.left = [d for d in written if d.severity == "warning"]
-    report.warnings += _in_proposals(series, found, report.outcome.proposed)
+    report.warnings += made.warnings + _in_proposals(series, found, report.outcome.proposed)
     remember(series, source, options, guard.waiting())
     return report
 

@@ -3,12 +3,14 @@
 The walk of a season: every chapter's outline and cast (as ``walk``), then the season stage in its
 parts (``season.parts``; each given the outline's beats, never the text), then each episode's
 shots, segment by segment (``season.segments``), each held to the chapter's checks and to the
-density heuristic (``density``). A ``season.yaml`` edited by hand is the season used (its errors
-at their lines, before any shot is asked); the season answers are still asked (from the cache,
-when stored) for the proposal that goes beside it. Planning a season not yet answered prices its
-shots at their ceiling: every chapter's shots call whole, and one more call of the largest chapter
-for every episode after the first (an episode that starts inside a chapter adds one segment).
-"""
+density heuristic (``density``). Density is sent back as any problem, but it is a warning, never a
+limit: an answer whose only problems left after its send-backs are shots too dense is written, and
+the written series' ``check`` warns of each at its line (``lightened``). A ``season.yaml`` edited
+by hand is the season used (its errors at their lines, before any shot is asked); the season
+answers are still asked (from the cache, when stored) for the proposal that goes beside it.
+Planning a season not yet answered prices its shots at their ceiling: every chapter's shots call
+whole, and one more call of the largest chapter for every episode after the first (an episode that
+starts inside a chapter adds one segment)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from typing import Any
 
 from storyboard.breakdown import density, season, seasonfile
 from storyboard.breakdown import shots as shot_stage
-from storyboard.breakdown.asking import Asker, Pending
+from storyboard.breakdown.asking import Asker, Pending, Result
 from storyboard.breakdown.cast import names_in
 from storyboard.breakdown.cost import price_of
 from storyboard.breakdown.fitting import MAX_TOKENS
@@ -127,7 +129,17 @@ def _shots(answers: Answers, asker: Asker, target: Target,
         check = functools.partial(_problems, chapter=lines, names=names)
         result = settled(asker, lines, check,
                          try_ask(asker, "shots", lines, context, check, later.get(lines.number)))
-        found.segments.append((segment, result))
+        found.segments.append((segment, lightened(result, lines, names)))
+
+
+def lightened(result: Result | None, chapter: Chapter, names: dict[str, list[str]]
+              ) -> Result | None:
+    """A shots answer whose problems left are only density's, taken as it is: the written
+    series' ``check`` warns of each shot too dense (a warning, never a limit)."""
+    if result is None or not result.problems or not isinstance(result.answer, dict) or \
+            shot_stage.problems(result.answer, chapter, names):
+        return result
+    return Result(result.answer, [], result.turns, result.problems)
 
 
 def _problems(answer: Any, chapter: Chapter, names: dict[str, list[str]]) -> list[str]:

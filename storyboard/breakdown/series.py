@@ -12,7 +12,7 @@ problem names a shot, else at the chapter's first line. Nothing wrong is dropped
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from storyboard.breakdown import seasonfile
@@ -36,6 +36,7 @@ SHOT_INDEX = re.compile(r"^shots\[(\d+)\]")
 class Texts:
     files: dict[str, str] = field(default_factory=dict)  # name in the series -> text
     problems: list[Diagnostic] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)  # left in what was written
     # (episode file, shot id) -> (chapter, the shot's place in its answer)
     chapter_of_shot: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     problem_chapters: list[int] = field(default_factory=list)  # each problem's chapter
@@ -264,13 +265,16 @@ def _season_problems(story: Story, found: SeasonAnswers, out: Texts) -> None:
                                            code="breakdown-season"))
             out.problem_chapters.append(-call.number)
     for segment, result in found.segments:
+        label = (f"episode {segment.entry.episode} (chapter {segment.chapter.number}, "
+                 f"{segment.chapter.title})")
         if result is not None and result.problems:
-            label = (f"episode {segment.entry.episode} (chapter {segment.chapter.number}, "
-                     f"{segment.chapter.title})")
             located = _located(ChapterAnswers(segment.lines, shots=result), "shots",
                                result.problems, label)
             out.problems += located
             out.problem_chapters += [segment.lines.number] * len(located)
+        if result is not None and result.warnings:
+            out.warnings += [replace(d, severity="warning") for d in _located(
+                ChapterAnswers(segment.lines, shots=result), "shots", result.warnings, label)]
 
 
 def _season_refused(found: SeasonAnswers) -> list[str]:

@@ -90,27 +90,35 @@ def first_answers(story: Story, asker: Asker) -> Answers:
 
 def settled_cast(asker: Asker, chapter: Chapter, result: Result | None) -> Result | None:
     """A cast answer cut at ``max_tokens`` (at once when it repeats a name, else each time),
-    read as the entries it wrote whole before the cut (``cutshort.read_cast``) when they are in
-    the schema and pass the stage's check; else the answer as it was, its problems reported."""
+    read as the entries the first of its cut answers that has any wrote whole before the cut
+    (``cutshort.read_cast``) when they are in the schema and pass the stage's check; else the
+    answer as it was, its problems reported."""
     if result is None or not result.problems or isinstance(result.answer, dict):
         return result
-    content = asker.cut.get(prompts.what("cast", chapter))
-    read = cutshort.read_cast(content) if content is not None else None
-    if read is None:
-        return result
-    found, (answer, dropped) = Mended(), read
-    answer = mended(schemas.SCHEMAS["cast"], answer, found)
-    if schemas.problems("cast", answer) or cast_problems(answer):
-        return result
-    read_as = cut_note(f"{sum(map(len, answer.values()))} entries", dropped, " (a name listed again)")
-    asker.noted("cast", chapter, [read_as, *found.notes])
-    return Result(answer, [], result.turns)
+    for turn, content in enumerate(asker.cut.get(prompts.what("cast", chapter), []), 1):
+        read = cutshort.read_cast(content)
+        if read is None:
+            continue
+        found, (answer, dropped) = Mended(), read
+        answer = mended(schemas.SCHEMAS["cast"], answer, found)
+        if schemas.problems("cast", answer) or cast_problems(answer):
+            continue
+        read_as = cut_note(f"{sum(map(len, answer.values()))} entries", dropped,
+                           " (a name listed again)", turn)
+        asker.noted("cast", chapter, [read_as, *found.notes])
+        return Result(answer, [], result.turns)
+    return result
 
 
-def cut_note(read: str, dropped: int, which: str = "") -> str:
-    """What is said of an answer cut at ``max_tokens`` and read as written whole before it."""
+ORDINALS = ("first", "second", "third", "fourth")
+
+
+def cut_note(read: str, dropped: int, which: str = "", turn: int = 1) -> str:
+    """What is said of an answer cut at ``max_tokens`` and read as written whole before it
+    (``turn``: which of the call's cut answers it was)."""
+    nth = ORDINALS[turn - 1] if turn <= len(ORDINALS) else f"{turn}th"
     return (f"the answer was cut at max_tokens (the model repeated itself until stopped): the "
-            f"first answer's {read} read as written before the cut; what was cut in the middle "
+            f"{nth} answer's {read} read as written before the cut; what was cut in the middle "
             f"and {dropped} whole item(s) after them{which} left out")
 
 
@@ -156,16 +164,17 @@ def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
 
 
 def _cut(asker: Asker, chapter: Chapter) -> tuple[dict[str, Any] | None, list[str]]:
-    """The shots the call's first answer cut at ``max_tokens`` wrote whole, when they are in
-    the schema, and the note that says so."""
-    content = asker.cut.get(prompts.what("shots", chapter))
-    read = cutshort.read_shots(content, chapter) if content is not None else None
-    if read is None:
-        return None, []
-    found, (answer, dropped) = Mended(), read
-    answer = mended(schemas.SCHEMAS["shots"], answer, found)
-    if schemas.problems("shots", answer) and len(answer["shots"]) > 1:  # the last shot cut
-        answer, dropped = {"shots": answer["shots"][:-1]}, dropped + 1
-    if schemas.problems("shots", answer):
-        return None, []
-    return answer, [cut_note(f"{len(answer['shots'])} shot(s)", dropped), *found.notes]
+    """The shots the first of the call's answers cut at ``max_tokens`` that has any in the
+    schema wrote whole, and the note that says so."""
+    for turn, content in enumerate(asker.cut.get(prompts.what("shots", chapter), []), 1):
+        read = cutshort.read_shots(content, chapter)
+        if read is None:
+            continue
+        found, (answer, dropped) = Mended(), read
+        answer = mended(schemas.SCHEMAS["shots"], answer, found)
+        if schemas.problems("shots", answer) and len(answer["shots"]) > 1:  # the last shot cut
+            answer, dropped = {"shots": answer["shots"][:-1]}, dropped + 1
+        if not schemas.problems("shots", answer):
+            return answer, [cut_note(f"{len(answer['shots'])} shot(s)", dropped, turn=turn),
+                            *found.notes]
+    return None, []

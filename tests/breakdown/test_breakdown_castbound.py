@@ -96,3 +96,53 @@ def test_a_cast_cut_that_does_not_repeat_is_sent_back_as_before(tmp_path: Path) 
         report, _series = run(server, tmp_path)
     assert [stage_of(b) for b in server.bodies] == ["outline", "cast", "cast", "shots"]
     assert report.problems == []
+
+
+def test_a_cast_whose_first_cut_answer_has_nothing_whole_is_read_from_the_next_cut_one(
+        tmp_path: Path) -> None:
+    """Chapter 5 of the novel on the real model: the first answer looped inside Scrooge's
+    appearance (nothing whole), its send-back listed the names again until it was cut."""
+    stern = '{"characters":[{"name":"Scrooge","appearance":"' + "a stern, stern man " * 900
+
+    def script(body: dict[str, Any]) -> Reply:
+        if stage_of(body) != "cast":
+            reply: Reply = answers({})(body)
+            return reply
+        cap = int(body["max_tokens"])
+        first = "presence_penalty" not in body
+        return completion((stern if first else looped([MIA, MARLEY], cap))[:cap * 4], "length",
+                          900, cap)
+    with Scripted(script) as server:
+        report, series = run(server, tmp_path)
+    assert [stage_of(b) for b in server.bodies] == ["outline", "cast", "cast", "shots"]
+    assert report.problems == []
+    assert any("the second answer's 2 entries read as written before the cut" in note
+               for note in report.notes), report.notes
+    written = (series / "storyboard.yaml").read_text(encoding="utf-8")
+    assert "mia:" in written and "marley:" in written
+
+
+@pytest.mark.parametrize("name", ["none", "None.", "N/A", "no props", "Nothing mentioned"])
+def test_a_prop_named_as_there_being_none_is_left_out_not_sent_back(tmp_path: Path,
+                                                                     name: str) -> None:
+    """The novel's chapters 3 and 6 on the real model: ``{"name": "none", "look": "none"}``
+    kept through two send-backs, which then failed the run."""
+    nothing = {"name": name, "look": "none"}
+    cast = {"characters": [MIA, {"name": "nobody", "appearance": "-", "voice": "-"}],
+            "places": [], "props": [LAMP, nothing]}
+    with Scripted(answers(cast)) as server:
+        report, series = run(server, tmp_path)
+    assert [stage_of(b) for b in server.bodies] == ["outline", "cast", "shots"]
+    assert report.problems == []
+    said = " ".join(report.notes)
+    assert "props: an entry named as there being none: left out" in said
+    assert "characters: an entry named as there being none" in said
+    written = (series / "storyboard.yaml").read_text(encoding="utf-8")
+    assert "mia:" in written and "lamp" in written and "none" not in written.lower()
+
+
+@pytest.mark.parametrize("name", ["Nonesuch", "Noneton Hall", "Nobody's Inn", "Anna", "no"])
+def test_a_name_that_only_starts_like_none_is_kept(name: str) -> None:
+    from storyboard.breakdown.mending import says_none
+    assert not says_none(name)
+    assert says_none("  NONE ") and says_none("no one") and says_none("No characters mentioned")

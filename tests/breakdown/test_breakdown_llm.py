@@ -152,6 +152,35 @@ def test_a_prop_given_its_look_and_a_voice_is_read_with_the_voice_dropped(tmp_pa
     assert "a brass lamp" in written and "none" not in written
 
 
+def test_a_shot_naming_more_than_its_bound_keeps_those_its_scenes_name_first(
+        tmp_path: Path) -> None:
+    """As Qwen2.5-Coder-1.5B answered an episode of the novel: nine names in a shot's cast where
+    five may be, kept through two send-backs."""
+    crowd = ["Marley", "Scrooge", "Dantes", "Morrel", "Rip", "Vedder", "Mia", "King", "Lamp"]
+    scene = {"seconds": 4, "action": "Mia climbs the stairs of the old lighthouse, holding the "
+             "brass lamp.", "lines": [{"speaker": "Mia", "quote": "Mia climbed the stairs"}]}
+    shot = {"from_line": 3, "to_line": 3, "camera": "wide shot", "cast": crowd,
+            "scenes": [scene]}
+    found = Mended()
+    read = mended(schemas.SHOTS, {"shots": [shot]}, found)
+    assert read["shots"][0]["cast"] == ["Mia", "Lamp", "Marley", "Scrooge", "Dantes"]
+    assert found.notes == ["shots[0].cast: 9 names where at most 5 may be: those its scenes "
+                           "name first, 4 left out (Morrel, Rip, Vedder, King)"]
+    assert schemas.problems("shots", read) == [] and shot["cast"] == crowd  # not changed
+    five = {**shot, "cast": crowd[:5]}
+    assert mended(schemas.SHOTS, {"shots": [five]}, Mended())["shots"][0] == five
+    twice, found = {**shot, "cast": ["Mia", "Lamp"] * 3}, Mended()
+    assert mended(schemas.SHOTS, {"shots": [twice]}, found)["shots"][0]["cast"] == ["Mia", "Lamp"]
+    assert found.notes == ["shots[0].cast: 6 names where at most 5 may be: each read once"]
+    others = [{"name": n, "appearance": "a man", "voice": "a man, old"} for n in crowd[:4]]
+    cast = {"characters": [MIA, *others], "places": [], "props": [{"name": "Lamp", "look": "brass"}]}
+    with Scripted(answers(cast, shots={"shots": [{**shot, "cast": ["Mia", "Lamp", *crowd[:4]]}]})
+                  ) as server:
+        report, _series = run(server, tmp_path)
+    assert len(server.bodies) == 3 and report.problems == []  # read as meant, not sent back
+    assert any("shots[0].cast: 6 names where at most 5 may be" in n for n in report.notes)
+
+
 def test_an_ambiguous_answer_is_still_sent_back_located() -> None:
     found = Mended()
     two = mended(schemas.OUTLINE, {"title": ["A", "B"], "summary": "s", "beats": []}, found)

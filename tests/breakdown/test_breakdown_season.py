@@ -259,6 +259,31 @@ def test_a_dense_shot_is_sent_back_with_its_figure(tmp_path: Path) -> None:
     assert density.RULE in sent_back[0]["messages"][0]["content"]  # the model was told
 
 
+def test_a_shot_left_dense_after_its_send_backs_is_written_and_check_warns_of_it(
+        tmp_path: Path) -> None:
+    """The real model kept a 4-second shot of 8.75 load points through two send-backs: density
+    is a warning, never a limit, so the episode is written and ``check`` warns at its line."""
+    dense = " ".join(["Mia climbs the endless stairs while the wind howls"] * 6)
+
+    def answer(body: dict[str, Any]) -> Any:
+        document = json.loads(next(m for m in body["messages"] if m["role"] == "user")["content"])
+        content = json.loads(chat_season.content_of(body))
+        if "episode" in document and document["lines"][0][0] == 3:
+            content["shots"][0]["scenes"][0]["action"] = dense  # every turn
+        return completion(json.dumps(content))
+
+    series = tmp_path / "series"
+    with Scripted(answer) as server:
+        report = breakdown(story(tmp_path), series, options(server.base_url))
+        sent_back = [b for b in server.bodies if len(b["messages"]) > 2]
+    assert report.problems == [] and len(sent_back) == 2  # tried, then taken as it is
+    (warned,) = [d.format() for d in report.warnings]
+    assert warned.startswith(f"{tmp_path.as_posix()}/lighthouse.md:3:1: warning: the shots "
+                             "answer for episode 1 (") and "too dense for the video" in warned
+    assert "endless stairs" in "".join(p.read_text("utf-8") for p in (series / "episodes")
+                                       .glob("*.yaml"))
+
+
 def test_density_counts_scenes_words_people_places_and_moves() -> None:
     names = {"character": ["Mia", "Sam"], "place": ["Tower", "Bay"], "prop": []}
     shot = {"camera": "close-up, slow push in", "cast": ["Sam", "Tower", "Bay"],
