@@ -12,7 +12,9 @@ stage's whole check, and says it.
 
 A cast answer cut so (the same model listed a chapter's characters again and again until stopped,
 issue 67) is read the same way: each list's entries written whole, up to the first whose name
-repeats one before it in that list; a list it never reached is empty.
+repeats one before it in that list, or begins with one, words added (the same model listed a
+chapter's ten places, then the ten again each with "mountains" added, again and again); a list it
+never reached is empty.
 
 A cut answer that has written an item whole and then the same item again (``loops``) is not sent
 back: at temperature 0 the model asked again repeats the loop (measured), and each turn costs the
@@ -171,13 +173,15 @@ def read_cast(content: str) -> tuple[dict[str, Any], int] | None:
 
 
 def _until_repeat(items: list[Any]) -> list[Any]:
-    """The entries before the first whose name (any case) one before it already has."""
-    seen: set[str] = set()
+    """The entries before the first whose name (any case) one before it already has, or
+    begins with, words added (the list begun again: "Naples", then "Naples mountains")."""
+    seen: list[str] = []
     for at, item in enumerate(items):
-        name = str(item.get("name", "")).casefold() if isinstance(item, dict) else ""
-        if name in seen:
+        name = " ".join(str(item.get("name", "")).casefold().split()) \
+            if isinstance(item, dict) else ""
+        if any(name == earlier or name.startswith(f"{earlier} ") for earlier in seen):
             return items[:at]
-        seen.add(name)
+        seen.append(name)
     return items
 
 

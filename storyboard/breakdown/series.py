@@ -24,7 +24,8 @@ from storyboard.breakdown.source import Story
 from storyboard.breakdown.walk import Answers, ChapterAnswers, SeasonAnswers
 from storyboard.breakdown.writer import Episode, episode_yaml, series_yaml
 from storyboard.errors import Diagnostic, Span
-from storyboard.language.cast import SAMPLE_AIM, voice_sample
+from storyboard.language.cast import SAMPLE_AIM, SAMPLE_CHARACTERS, voice_sample
+from storyboard.scaffold.cast import sample as cut_sample
 from storyboard.scaffold.names import slug
 from storyboard.targets.assets import spoken_seconds
 
@@ -200,8 +201,10 @@ def unshown(cast: Cast, shots: list[shot_stage.Shot]) -> set[str]:
 
 def _first_lines(cast: Cast, shots: list[shot_stage.Shot]) -> None:
     """Each speaking character's sample for its designed voice: its first line long enough to
-    be a reference voice, else its first lines joined (``language.cast.voice_sample``), and
-    ``SAMPLE_MORE`` after them when even all of them are too short to be one."""
+    be a reference voice and short enough for one, else its first lines joined
+    (``language.cast.voice_sample``), one too long cut to whole sentences as ``storyboard init``
+    cuts one (``scaffold.cast.sample``), and ``SAMPLE_MORE`` after them when even all of them are
+    too short to be one."""
     said: dict[str, list[str]] = {}
     for shot in shots:
         for scene in shot.scenes:
@@ -209,6 +212,8 @@ def _first_lines(cast: Cast, shots: list[shot_stage.Shot]) -> None:
                 said.setdefault(key, []).append(words)
     for key, lines in said.items():
         sample = voice_sample(lines)
+        if len(sample) > SAMPLE_CHARACTERS:  # check would warn: longer than a reference voice
+            sample = cut_sample(key, sample)[0]
         if spoken_seconds(sample) < SAMPLE_AIM:  # check would warn: the voice cannot be made
             sample, cast.entries[key].lengthened = f"{sample} {SAMPLE_MORE}", True
         cast.entries[key].first_line = sample

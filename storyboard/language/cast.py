@@ -48,10 +48,13 @@ SAMPLE_AIM = 1.5 * SAMPLE_SECONDS  # what a picked sample aims at: the estimate 
 
 def voice_sample(lines: Iterable[str]) -> str:
     """A designed voice's sample from a character's lines in order: the first that will likely
-    last ``SAMPLE_AIM`` spoken (``spoken_seconds``), else the lines joined until they do (all of
+    last ``SAMPLE_AIM`` spoken (``spoken_seconds``) within ``SAMPLE_CHARACTERS``, else the first
+    that lasts it however long (the caller cuts it), else the lines joined until they do (all of
     them when even that falls short: ``check`` then warns). "" for no words at all."""
     said = [text for text in (" ".join(line.split()) for line in lines) if text]
-    alone = next((text for text in said if spoken_seconds(text) >= SAMPLE_AIM), None)
+    long_enough = [text for text in said if spoken_seconds(text) >= SAMPLE_AIM]
+    alone = next((text for text in long_enough if len(text) <= SAMPLE_CHARACTERS),
+                 long_enough[0] if long_enough else None)
     if alone is not None:
         return alone
     joined = ""

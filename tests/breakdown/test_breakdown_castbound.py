@@ -68,6 +68,23 @@ def test_a_cast_that_loops_every_time_ends_with_the_entries_it_wrote_whole(
     assert "@mia climbs the stairs" in episode
 
 
+def test_a_cast_list_begun_again_with_words_added_is_read_up_to_where_it_began_again() -> None:
+    """Chapter 5's second cast answer on the real model: ten places, then the ten again with
+    "mountains" added, and again, until cut (a name past 60 characters refused the read)."""
+    places = ["Baker Street", "Study in Scarlet", "Fort Saint-Jean", "Naples", "Vedder's inn"]
+    listed = [f"{name}{' mountains' * turn}" for turn in range(5) for name in places]
+    cut = ('{"characters": [' + json.dumps(SCROOGE) + '], "places": ['
+           + ", ".join(json.dumps({"name": n, "look": "a place"}) for n in listed))[:-20]
+    read = cutshort.read_cast(cut)
+    assert read is not None
+    assert [p["name"] for p in read[0]["places"]] == places and read[0]["characters"] == [SCROOGE]
+    kept = ["Baker Street", "Baker Streets", "Street", "baker  STREET station"]
+    things = [{"name": n, "look": "x"} for n in kept]
+    cut = '{"props": [' + ", ".join(json.dumps(t) for t in things) + ', {"name": "L'
+    read = cutshort.read_cast(cut)
+    assert read is not None and [p["name"] for p in read[0]["props"]] == kept[:3]
+
+
 def test_a_cut_answer_loops_only_when_it_repeats_an_item_it_wrote_whole() -> None:
     cut = {"finish_reason": "length"}
     assert cutshort.loops("cast", {**cut, "content": looped([MARLEY, SCROOGE], 200)})

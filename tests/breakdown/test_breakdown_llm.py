@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from storyboard.breakdown import fitting, prompts, schemas
 from storyboard.breakdown.cost import prompt_tokens
@@ -411,3 +412,31 @@ def test_a_send_back_that_would_not_fit_is_not_sent_and_the_run_goes_on(tmp_path
     said = " ".join(p.message for p in report.problems)
     assert "'camera' is a required property" in said
     assert "not sent back: the shots call for chapter 1 needs a context of about" in said
+
+
+def test_a_speaker_whose_only_line_is_too_long_for_a_reference_voice_gets_its_first_sentences(
+        tmp_path: Path) -> None:
+    """Marley's 318-character line was his voice's sample in the real model's season: ``check``
+    warned; the sample is now cut to whole sentences as ``storyboard init`` cuts one."""
+    said = ("I wear the chain I forged in life. I made it link by link, and yard by yard; I girded "
+            "it on of my own free will, and of my own free will I wore it. Is its pattern strange "
+            "to you? Or would you know the weight and length of the strong coil you bear yourself?")
+    story = f'# The Ghost\n\nMarley rattled his chain.\n\n"{said}" said Marley.\n'
+    shots = {"shots": [{"from_line": 3, "to_line": 5, "camera": "wide shot", "cast": ["Marley"],
+                        "scenes": [{"seconds": 12, "action": "Marley rattles his chain.",
+                                    "lines": [{"speaker": "Marley", "quote": said}]}]}]}
+    marley = {"name": "Marley", "appearance": "a ghost in chains", "voice": "a man, old, hollow"}
+    outline = {"title": "The Ghost", "summary": "Marley speaks.", "beats": ["Marley speaks."]}
+    source, series = tmp_path / "story.md", tmp_path / "series"
+    source.write_text(story, encoding="utf-8")
+    with Scripted(answers({"characters": [marley], "places": [], "props": []}, outline,
+                          shots)) as server:
+        options = Options(model="m", base_url=server.base_url, key_env=KEY_ENV, yes=True,
+                          price_in=0.0, price_out=0.0, stream="false",
+                          response_format="json_object")
+        report = breakdown(source, series, options)
+    assert report.problems == [] and len(said) > 140
+    written = yaml.safe_load((series / "storyboard.yaml").read_text(encoding="utf-8"))
+    sample = written["voices"]["marley-voice"]["sample"]
+    assert sample == "I wear the chain I forged in life."  # whole sentences within 120
+    assert not [d for d in report.left if "sample" in d.message]

@@ -94,3 +94,12 @@ def test_the_breakdown_picks_a_long_enough_sample() -> None:
     _first_lines(cast, [shot_stage.Shot("s1", "ch1", 1, 2, "wide", 4, ["joe"],
                                         [shot_stage.Scene(0, 4, "pours", said)])])
     assert cast.entries["joe"].first_line == "Last orders, everyone, please."
+
+
+def test_a_line_longer_than_a_reference_voice_gives_way_to_a_later_one_that_fits() -> None:
+    """The novel's season on a real model: Marley's first line, 318 characters, was his sample
+    (``check`` warned it may outlast a reference voice) though a later line fit."""
+    long = "Marley was dead: to begin with. " * 10
+    fits = "Bah, humbug, I say, and I mean every word of it!"
+    assert voice_sample(["Hi.", long, fits]) == fits
+    assert voice_sample(["Hi.", long]) == " ".join(long.split())  # the caller cuts it
