@@ -54,6 +54,7 @@ CLOSERS = {"{": "}", "[": "]"}
 LOOP_PERIOD = 400  # the longest unit a loop is looked for in, in characters
 LOOP_TURNS = 4  # a unit said at least this many times in a row at the end of a cut answer ...
 LOOP_SPAN = 200  # ... over at least this many characters is a loop
+LONG_PERIOD = 4000  # a longer unit (a paragraph of the story copied again and again) said twice
 LOOP_PENALTY = 1.0  # presence_penalty of the turns after a loop: OpenAI's field ([-2, 2]); listed
 # by DashScope's compatible mode and Ollama (spec/llm.md), taken by llama.cpp's server (measured);
 # an endpoint that refuses it is asked without it (``Asker._stepped_down``)
@@ -206,10 +207,16 @@ def looping(record: dict[str, Any]) -> Loop | None:
 
 
 def loop_in(content: str) -> Loop | None:
-    """The loop a text ends in (``looping``), wherever it was cut."""
+    """The loop a text ends in (``looping``), wherever it was cut: a unit of at most
+    ``LOOP_PERIOD`` characters said ``LOOP_TURNS`` times, or a longer one (at most
+    ``LONG_PERIOD``) said twice in a row."""
     for period in range(1, min(LOOP_PERIOD, len(content) // LOOP_TURNS) + 1):
         start = _periodic_from(content, period)
         if len(content) - start >= max(LOOP_TURNS * period, LOOP_SPAN):
+            return Loop(start, content[start:start + period])
+    for period in range(LOOP_PERIOD + 1, min(LONG_PERIOD, len(content) // 2) + 1):
+        start = _periodic_from(content, period)
+        if len(content) - start >= 2 * period:
             return Loop(start, content[start:start + period])
     return None
 

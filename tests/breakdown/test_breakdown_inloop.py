@@ -174,3 +174,17 @@ def test_a_repetition_the_story_holds_is_quoted_not_stopped_until_the_answer_goe
     assert cutshort.loop_in(answer + said * 6) is not None  # a loop, by its shape alone
     assert [watch(answer + said * n) for n in (4, 5, 6)] == ["", "", ""]
     assert watch(answer + said * 7) == cutshort.STOPPED  # past what the story says
+
+
+def test_a_paragraph_said_again_and_again_is_a_loop_once_said_twice() -> None:
+    """The novel's chapter 1 outline on the real model: its beats copied the story's first
+    paragraphs, a cycle of 754 characters, again and again to the outline's 2,048 tokens."""
+    paragraph = " ".join(f"Scrooge signed paper number {n} for the undertaker." for n in range(16))
+    assert cutshort.LOOP_PERIOD < len(paragraph) + 1 <= cutshort.LONG_PERIOD
+    opening = '{"title": "Marley", "beats": ["'
+    loop = cutshort.looping(cut(opening + f"{paragraph} " * 2 + paragraph[:100]))
+    assert loop is not None and loop.start == len(opening) and loop.unit == f"{paragraph} "
+    assert cutshort.looping(cut(opening + f"{paragraph} " + paragraph[:600])) is None  # once
+    watch = cutshort.watcher([{"role": "user", "content": f"{paragraph} " * 2}])
+    assert watch(opening + f"{paragraph} " * 2) == ""  # the story says it twice itself
+    assert watch(opening + f"{paragraph} " * 3) == cutshort.STOPPED

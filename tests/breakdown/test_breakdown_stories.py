@@ -271,10 +271,9 @@ def test_a_warning_in_a_shot_goes_back_to_the_model(chat_emulator: EmulatorServe
 LEFT = {  # a warning the model does not mend (sent back, twice), and one in storyboard.yaml
     "contradiction": ("# One\n\nMia had red hair.\n\nMia, a blonde now, waved.\n",
                       "lint-contradiction", "own words say red hair"),
-    "long sample": ('# One\n\nMia waited at the door.\n\n"' + " ".join(
-        ["I have waited here a long time and nobody came to see me"] * 6) + '," said Mia.\n',
-                    None, "characters long"),
 }
+LONG_SAMPLE = ('# One\n\nMia waited at the door.\n\n"' + " ".join(
+    ["I have waited here a long time and nobody came to see me"] * 6) + '," said Mia.\n')
 
 
 @pytest.mark.parametrize("kind", sorted(LEFT))
@@ -290,6 +289,21 @@ def test_what_still_warns_is_said_in_the_summary_with_the_command(
     assert len(left) == 1 and said in left[0]["message"], left
     assert f"warning: 1 warning(s) in the series (1 {code or 'other'}): `storyboard check " \
            f"{series}` shows each" in done.stderr
+
+
+def test_a_sample_longer_than_a_reference_voice_is_cut_and_never_warns(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    """Mia's only line is 341 characters with no sentence inside it: her sample is cut at a
+    word within 120 characters (it had been written whole, and ``check`` warned)."""
+    series = tmp_path / "series"
+    done = CliRunner().invoke(group, ["breakdown", str(story(tmp_path, LONG_SAMPLE)), str(series),
+                                      "--base-url", chat_base(chat_emulator), "--api-key-env",
+                                      KEY_ENV, "--yes"])
+    assert done.exit_code == 0, done.output
+    written = yaml.safe_load((series / "storyboard.yaml").read_text("utf-8"))
+    (sample,) = [v["sample"] for v in written["voices"].values()]
+    assert sample.startswith("I have waited here") and sample.endswith("...")
+    assert len(sample) <= 120 and warnings_of(series) == []
 
 
 def test_the_writer_references_every_name_its_words_name_while_there_is_room() -> None:
