@@ -16,6 +16,10 @@ repeats one before it in that list, or begins with one, words added (the same mo
 chapter's ten places, then the ten again each with "mountains" added, again and again); a list it
 never reached is empty.
 
+An outline cut so (the same model copied the story's paragraphs as beats, then one beat again and
+again, issue 67) is read the same way: its title and summary, and its beats written whole up to
+the first that says one before it again.
+
 A cut answer that has written an item whole and then the same item again (``loops``) is not sent
 back: at temperature 0 the model asked again repeats the loop (measured), and each turn costs the
 whole ``max_tokens``. It is read at once, as above.
@@ -49,6 +53,7 @@ from storyboard.breakdown.source import Chapter
 
 OPENING = re.compile(r'\{\s*"shots"\s*:\s*\[')
 CAST_OPENING = re.compile(r'\{\s*"(?:characters|places|props)"\s*:\s*\[')
+OUTLINE_OPENING = re.compile(r'\{\s*"title"\s*:')
 CAST_LISTS = ("characters", "places", "props")
 CLOSERS = {"{": "}", "[": "]"}
 LOOP_PERIOD = 400  # the longest unit a loop is looked for in, in characters
@@ -173,6 +178,20 @@ def read_cast(content: str) -> tuple[dict[str, Any], int] | None:
     return (read, dropped) if any(read.values()) else None
 
 
+def read_outline(content: str) -> tuple[dict[str, Any], int] | None:
+    """The outline written whole before the cut: its title and summary, and its beats up to the
+    first that says one before it again, and how many whole beats were left out (None: no title,
+    summary and beat were written whole)."""
+    data = _closed(content, OUTLINE_OPENING)
+    beats = data.get("beats") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(beats, list):
+        return None
+    kept = next((beats[:at] for at, beat in enumerate(beats) if beat in beats[:at]), beats)
+    if not kept or not {"title", "summary"} <= set(data):
+        return None
+    return {**data, "beats": kept}, len(beats) - len(kept)
+
+
 def _until_repeat(items: list[Any]) -> list[Any]:
     """The entries before the first whose name (any case) one before it already has, or
     begins with, words added (the list begun again: "Naples", then "Naples mountains")."""
@@ -189,9 +208,12 @@ def _until_repeat(items: list[Any]) -> list[Any]:
 def loops(stage: str, record: dict[str, Any]) -> bool:
     """Whether an answer cut at ``max_tokens`` wrote an item whole and then the same again: a
     shot equal to one before it, or a cast entry whose name one before it has."""
-    if not cut(record) or stage not in ("shots", "cast"):
+    if not cut(record) or stage not in ("shots", "cast", "outline"):
         return False
     content = str(record.get("content") or "")
+    if stage == "outline":
+        outline = read_outline(content)
+        return outline is not None and outline[1] > 0
     if stage == "shots":
         items = written_whole(content)
         return any(item in items[:at] for at, item in enumerate(items))

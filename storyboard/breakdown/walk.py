@@ -81,31 +81,52 @@ def first_answers(story: Story, asker: Asker) -> Answers:
     """Every chapter's outline and cast (the chapters fitted to the context window)."""
     answers = Answers()
     for chapter in fitted(story, asker.window()).chapters:
-        outline = try_ask(asker, "outline", chapter, {})
-        cast = settled_cast(asker, chapter, try_ask(asker, "cast", chapter, {}, cast_problems))
+        outline = settled_read(asker, "outline", chapter, try_ask(asker, "outline", chapter, {}))
+        cast = settled_read(asker, "cast", chapter,
+                            try_ask(asker, "cast", chapter, {}, cast_problems))
         found = ChapterAnswers(chapter, outline, cast)
         answers.chapters.append(found)
     return answers
 
 
-def settled_cast(asker: Asker, chapter: Chapter, result: Result | None) -> Result | None:
-    """A cast answer cut at ``max_tokens`` (at once when it repeats a name, else each time),
-    read as the entries the first of its cut answers that has any wrote whole before the cut
-    (``cutshort.read_cast``) when they are in the schema and pass the stage's check; else the
-    answer as it was, its problems reported."""
+@dataclass(frozen=True)
+class Reading:
+    """How a stage's cut answer is read: what reads it, how what it read is counted, which
+    whole items were left out, and the stage's own check."""
+
+    read: Callable[[str], tuple[dict[str, Any], int] | None]
+    counted: Callable[[dict[str, Any]], str]
+    which: str
+    check: Callable[[Any], list[str]] = _no_check
+
+
+READINGS = {
+    "outline": Reading(cutshort.read_outline, lambda a: f"{len(a['beats'])} beat(s)",
+                       " (a beat said again)"),
+    "cast": Reading(cutshort.read_cast, lambda a: f"{sum(map(len, a.values()))} entries",
+                    " (a name listed again)", cast_problems),
+}
+
+
+def settled_read(asker: Asker, stage: str, chapter: Chapter, result: Result | None
+                 ) -> Result | None:
+    """An outline or cast answer cut at ``max_tokens`` or stopped looping (at once when it
+    repeats an item, else each time), read as the first of its cut answers that wrote anything
+    whole before the cut (``cutshort.read_outline``, ``read_cast``) that is in the schema and
+    passes the stage's check; else the answer as it was, its problems reported."""
     if result is None or not result.problems or isinstance(result.answer, dict):
         return result
-    for turn, content in enumerate(asker.cut.get(prompts.what("cast", chapter), []), 1):
-        read = cutshort.read_cast(content)
+    reading = READINGS[stage]
+    for turn, content in enumerate(asker.cut.get(prompts.what(stage, chapter), []), 1):
+        read = reading.read(content)
         if read is None:
             continue
         found, (answer, dropped) = Mended(), read
-        answer = mended(schemas.SCHEMAS["cast"], answer, found)
-        if schemas.problems("cast", answer) or cast_problems(answer):
+        answer = mended(schemas.SCHEMAS[stage], answer, found)
+        if schemas.problems(stage, answer) or reading.check(answer):
             continue
-        read_as = cut_note(f"{sum(map(len, answer.values()))} entries", dropped,
-                           " (a name listed again)", turn)
-        asker.noted("cast", chapter, [read_as, *found.notes])
+        said = cut_note(reading.counted(answer), dropped, reading.which, turn)
+        asker.noted(stage, chapter, [said, *found.notes])
         return Result(answer, [], result.turns)
     return result
 

@@ -163,3 +163,34 @@ def test_a_name_that_only_starts_like_none_is_kept(name: str) -> None:
     from storyboard.breakdown.mending import says_none
     assert not says_none(name)
     assert says_none("  NONE ") and says_none("no one") and says_none("No characters mentioned")
+
+
+def test_an_outline_that_loops_every_time_is_read_up_to_its_first_beat_said_again(
+        tmp_path: Path) -> None:
+    """Chapter 1 of the novel on the real model, streamed: the first outline looped inside its
+    first beat (the story's paragraphs copied), the next ones said their second beat again and
+    again; each was stopped, and the chapter was left without an outline, so without shots."""
+    head = '{"title": "The Lighthouse", "summary": "Mia climbs the lighthouse.", "beats": ['
+    inside = head + '"Mia climbed the stairs. ' + "Mia climbed the stairs of the old tower. " * 300
+    again = head + '"Mia climbs the stairs.", ' + '"Mia holds the brass lamp.", ' * 400
+
+    def script(body: dict[str, Any]) -> Reply:
+        if stage_of(body) != "outline":
+            reply: Reply = answers({"characters": [MIA], "places": [], "props": [LAMP]})(body)
+            return reply
+        cap = int(body["max_tokens"])
+        first = "presence_penalty" not in body
+        return completion((inside if first else again)[:cap * 4], "length", 900, cap)
+    with Scripted(script) as server:
+        report, series = run(server, tmp_path)
+        sent = len(server.bodies)
+        again_run, _series = run(server, tmp_path)
+    assert [stage_of(b) for b in server.bodies] == ["outline", "outline", "cast", "shots"]
+    assert report.problems == [] and again_run.problems == [] and sent == len(server.bodies)
+    assert any("the second answer's 2 beat(s) read as written before the cut" in note
+               for note in report.notes), report.notes
+    read = cutshort.read_outline(again)
+    assert read is not None and read[0]["beats"] == ["Mia climbs the stairs.",
+                                                     "Mia holds the brass lamp."]
+    assert cutshort.read_outline(inside) is None  # no beat written whole
+    assert (series / "episodes" / "01-the-lighthouse.yaml").is_file()
