@@ -206,8 +206,9 @@ def _until_repeat(items: list[Any]) -> list[Any]:
 
 
 def loops(stage: str, record: dict[str, Any]) -> bool:
-    """Whether an answer cut at ``max_tokens`` wrote an item whole and then the same again: a
-    shot equal to one before it, or a cast entry whose name one before it has."""
+    """Whether an answer cut at ``max_tokens`` (or stopped looping) wrote an item whole and then
+    the same again: a shot equal to one before it, a cast entry whose name one before it has (or
+    begins with), an outline's beat said before."""
     if not cut(record) or stage not in ("shots", "cast", "outline"):
         return False
     content = str(record.get("content") or "")
@@ -222,16 +223,15 @@ def loops(stage: str, record: dict[str, Any]) -> bool:
 
 
 def looping(record: dict[str, Any]) -> Loop | None:
-    """The loop a cut answer ends in: the shortest unit (at most ``LOOP_PERIOD`` characters)
-    that its last characters repeat at least ``LOOP_TURNS`` times over at least ``LOOP_SPAN``
-    characters (None: not cut, or not ending in one)."""
+    """The loop a cut answer ends in: the shortest unit that its last characters repeat
+    (``loop_in``; None: not cut, or not ending in one)."""
     return loop_in(str(record.get("content") or "")) if cut(record) else None
 
 
 def loop_in(content: str) -> Loop | None:
-    """The loop a text ends in (``looping``), wherever it was cut: a unit of at most
-    ``LOOP_PERIOD`` characters said ``LOOP_TURNS`` times, or a longer one (at most
-    ``LONG_PERIOD``) said twice in a row."""
+    """The loop a text ends in, wherever it was cut: the shortest unit of at most
+    ``LOOP_PERIOD`` characters its last characters say ``LOOP_TURNS`` times in a row over at
+    least ``LOOP_SPAN`` characters, else of at most ``LONG_PERIOD`` said twice in a row."""
     for period in range(1, min(LOOP_PERIOD, len(content) // LOOP_TURNS) + 1):
         start = _periodic_from(content, period)
         if len(content) - start >= max(LOOP_TURNS * period, LOOP_SPAN):

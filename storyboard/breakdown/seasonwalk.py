@@ -5,7 +5,8 @@ parts (``season.parts``; each given the outline's beats, never the text), then e
 shots, segment by segment (``season.segments``), each held to the chapter's checks and to the
 density heuristic (``density``). Density is sent back as any problem, but it is a warning, never a
 limit: an answer whose only problems left after its send-backs are shots too dense is written, and
-the written series' ``check`` warns of each at its line (``lightened``). A ``season.yaml`` edited
+each is said as a warning at its line (``lightened``; the written series' ``check`` warns of it
+too under ``lint: {density: true}``). A ``season.yaml`` edited
 by hand is the season used (its errors at their lines, before any shot is asked); the season
 answers are still asked (from the cache, when stored) for the proposal that goes beside it.
 Planning a season not yet answered prices its shots at their ceiling: every chapter's shots call
@@ -134,8 +135,8 @@ def _shots(answers: Answers, asker: Asker, target: Target,
 
 def lightened(result: Result | None, chapter: Chapter, names: dict[str, list[str]]
               ) -> Result | None:
-    """A shots answer whose problems left are only density's, taken as it is: the written
-    series' ``check`` warns of each shot too dense (a warning, never a limit)."""
+    """A shots answer whose problems left are only density's, taken as it is, each kept as a
+    warning (density is a warning, never a limit)."""
     if result is None or not result.problems or not isinstance(result.answer, dict) or \
             shot_stage.problems(result.answer, chapter, names):
         return result
