@@ -182,6 +182,25 @@ def problems(answer: Any, beats: list[Beat], wanted: int) -> list[str]:
     return found
 
 
+def regrouped(answer: Any, beats: list[Beat], wanted: int) -> dict[str, Any] | None:
+    """An answer with more episodes than ``wanted`` that is otherwise right (in order, every beat
+    in one), its neighbours joined into ``wanted`` episodes as even as they go, each with its
+    first's title and first beat and its last's last beat and hook (None: not such an answer)."""
+    episodes = answer.get("episodes") if isinstance(answer, dict) else None
+    if not isinstance(episodes, list) or len(episodes) <= wanted or \
+            problems({"episodes": episodes}, beats, len(episodes)):
+        return None
+    bounds = [round(i * len(episodes) / wanted) for i in range(wanted + 1)]
+    return {**answer, "episodes": [_joined(episodes[bounds[i]:bounds[i + 1]])
+                                   for i in range(wanted)]}
+
+
+def _joined(run: list[dict[str, Any]]) -> dict[str, Any]:
+    first, last = run[0], run[-1]
+    return {"title": first["title"], "first_beat": first["first_beat"],
+            "last_beat": last["last_beat"], "hook": last["hook"]}
+
+
 def entries(answer: Any, part: Part, beats: list[Beat]) -> list[Entry]:
     """A checked answer's episodes, numbered in the season, their beats by (chapter, beat)."""
     out = []

@@ -77,14 +77,30 @@ def _asked(story: Story, answers: Answers, asker: Asker, target: Target,
             continue
         beats = season.beats_of([(c, outlines[c.number]) for c in mine])
         wanted = season.asked(part, beats)
-        result = try_ask(asker, "season", call, season.context(part, beats, target, story.title),
-                         lambda a, b=beats, w=wanted: season.problems(a, b, w))
+        result = _regrouped(asker, call, wanted, beats, try_ask(
+            asker, "season", call, season.context(part, beats, target, story.title),
+            lambda a, b=beats, w=wanted: season.problems(a, b, w)))
         answers.season.calls.append((call, result))
         if result is None or result.answer is None or result.problems:
             whole = False
             continue
         out += season.entries(result.answer, part, beats)
     return [_numbered(e, n) for n, e in enumerate(out, 1)] if whole else None
+
+
+def _regrouped(asker: Asker, call: Chapter, wanted: int, beats: list[season.Beat],
+               result: Result | None) -> Result | None:
+    """A season part still answered with more episodes than asked after its send-backs, its
+    episodes otherwise right: its neighbours joined (``season.regrouped``), said."""
+    if result is None or not result.problems:
+        return result
+    answer = season.regrouped(result.answer, beats, wanted)
+    if answer is None:
+        return result
+    asker.noted("season", call, [f"episodes: {len(result.answer['episodes'])} episode(s) where "
+                                 f"this part needs {wanted}: neighbours joined into {wanted}, "
+                                 "each with its first's title and its last's hook"])
+    return Result(answer, [], result.turns)
 
 
 def _numbered(entry: Entry, number: int) -> Entry:

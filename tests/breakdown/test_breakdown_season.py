@@ -284,6 +284,30 @@ def test_a_shot_left_dense_after_its_send_backs_is_written_and_check_warns_of_it
                                        .glob("*.yaml"))
 
 
+def test_a_part_answered_with_more_episodes_than_asked_has_its_neighbours_joined(
+        tmp_path: Path) -> None:
+    """The real model's 6,000-word season: part 3 asked for one episode, answered three in
+    order over every beat, the same after its send-backs and the narrowed request."""
+    def answer(body: dict[str, Any]) -> Any:
+        content = json.loads(chat_season.content_of(body))
+        if "episodes" in content:  # each episode of two beats or more said as two
+            content["episodes"] = [half for e in content["episodes"] for half in (
+                [{**e, "last_beat": e["first_beat"], "hook": "Who knocks?"},
+                 {**e, "first_beat": e["first_beat"] + 1}]
+                if e["last_beat"] > e["first_beat"] else [e])]
+        return completion(json.dumps(content))
+
+    series = tmp_path / "series"
+    with Scripted(answer) as server:
+        report = breakdown(story(tmp_path), series, options(server.base_url, episodes=2))
+    assert report.problems == [] and len(episodes(series)) == 2
+    joined = [n for n in report.notes if "neighbours joined" in n]
+    assert joined and joined[0].startswith("the season answer for part 1: episodes: 4 "
+                                           "episode(s) where this part needs 2"), report.notes
+    season_text = (series / "season.yaml").read_text("utf-8")
+    assert "Who knocks?" not in season_text  # each joined episode keeps its last's hook
+
+
 def test_density_counts_scenes_words_people_places_and_moves() -> None:
     names = {"character": ["Mia", "Sam"], "place": ["Tower", "Bay"], "prop": []}
     shot = {"camera": "close-up, slow push in", "cast": ["Sam", "Tower", "Bay"],
