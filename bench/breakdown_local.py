@@ -323,6 +323,9 @@ def lines(run: Figures, step: Step, server_cpu: float | None, check: str, render
         f"near-misses read as meant: {len(read)}", *(f"  {note}" for note in read),
         *(f"  problem: {p.get('file', '')}:{p.get('line', '')}: {p.get('message')}"
           for p in problems[:5]),
+        f"warnings: {len(report.get('warnings') or [])}",
+        *(f"  warning: {w.get('file', '')}:{w.get('line', '')}: {w.get('message')}"
+          for w in (report.get("warnings") or [])[:5]),
         f"check: {check}",
         "render on local: " + ("not run (the breakdown or check failed)" if render is None else
                                "ok" if render.code == 0 else

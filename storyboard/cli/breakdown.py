@@ -115,6 +115,7 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
             "proposed": list(outcome.proposed), "shots": report.shots,
             "read_as_meant": list(report.notes),
             "problems": [record(p) for p in report.problems],
+            "warnings": [record(w) for w in report.warnings],
             "warnings_left": [record(w) for w in report.left]}
 
 

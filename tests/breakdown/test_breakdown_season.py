@@ -259,10 +259,10 @@ def test_a_dense_shot_is_sent_back_with_its_figure(tmp_path: Path) -> None:
     assert density.RULE in sent_back[0]["messages"][0]["content"]  # the model was told
 
 
-def test_a_shot_left_dense_after_its_send_backs_is_written_and_check_warns_of_it(
+def test_a_shot_left_dense_after_its_send_backs_is_written_with_a_warning_at_its_line(
         tmp_path: Path) -> None:
     """The real model kept a 4-second shot of 8.75 load points through two send-backs: density
-    is a warning, never a limit, so the episode is written and ``check`` warns at its line."""
+    is a warning, never a limit, so the episode is written and the run warns at its line."""
     dense = " ".join(["Mia climbs the endless stairs while the wind howls"] * 6)
 
     def answer(body: dict[str, Any]) -> Any:
@@ -280,6 +280,14 @@ def test_a_shot_left_dense_after_its_send_backs_is_written_and_check_warns_of_it
     (warned,) = [d.format() for d in report.warnings]
     assert warned.startswith(f"{tmp_path.as_posix()}/lighthouse.md:3:1: warning: the shots "
                              "answer for episode 1 (") and "too dense for the video" in warned
+    with Scripted(answer) as server:  # --json says it too (from the cache: nothing is sent)
+        done = CliRunner().invoke(cli, [
+            "breakdown", str(tmp_path / "lighthouse.md"), str(series), "--json", "--yes",
+            "--episodes", "4", "--episode-seconds", "60", "--ratio", "9:16", "--base-url",
+            server.base_url, "--api-key-env", KEY_ENV, "--switch-endpoint"])
+        assert server.bodies == []
+    said = json.loads(done.stdout)["warnings"]
+    assert [w["line"] for w in said] == [3] and "too dense" in said[0]["message"], done.output
     assert "endless stairs" in "".join(p.read_text("utf-8") for p in (series / "episodes")
                                        .glob("*.yaml"))
 
