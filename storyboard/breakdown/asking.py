@@ -142,7 +142,7 @@ class Asker:
     pending: list[Pending] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # why calls were counted at their ceiling
     notes: list[str] = field(default_factory=list)  # near-misses read as meant, each once
-    cut: dict[str, list[str]] = field(default_factory=dict)  # each call's cut answers, in order
+    cut: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # each call's cut answers
     _client: ChatClient | None = field(default=None, repr=False)
     _window: tuple[Window | None] | None = field(default=None, repr=False)  # found once
 
@@ -210,8 +210,8 @@ class Asker:
         """``judge``, with what was read as meant kept in ``notes`` (each once)."""
         found = Mended()
         kept = self.cut.setdefault(prompts.what(stage, chapter), [])
-        if cutshort.cut(record) and str(record["content"]) not in kept:
-            kept.append(str(record["content"]))
+        if cutshort.cut(record) and record not in kept:
+            kept.append(record)
         judged = judge(stage, record, check, found, narrow)
         self.noted(stage, chapter, found.notes)
         return judged

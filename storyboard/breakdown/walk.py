@@ -117,15 +117,16 @@ def settled_read(asker: Asker, stage: str, chapter: Chapter, result: Result | No
     if result is None or not result.problems or isinstance(result.answer, dict):
         return result
     reading = READINGS[stage]
-    for turn, content in enumerate(asker.cut.get(prompts.what(stage, chapter), []), 1):
-        read = reading.read(content)
+    for turn, record in enumerate(asker.cut.get(prompts.what(stage, chapter), []), 1):
+        read = reading.read(str(record["content"]))
         if read is None:
             continue
         found, (answer, dropped) = Mended(), read
         answer = mended(schemas.SCHEMAS[stage], answer, found)
         if schemas.problems(stage, answer) or reading.check(answer):
             continue
-        said = cut_note(reading.counted(answer), dropped, reading.which, turn)
+        said = cut_note(reading.counted(answer), dropped, reading.which, turn,
+                        record["finish_reason"] == cutshort.STOPPED)
         asker.noted(stage, chapter, [said, *found.notes])
         return Result(answer, [], result.turns)
     return result
@@ -134,13 +135,15 @@ def settled_read(asker: Asker, stage: str, chapter: Chapter, result: Result | No
 ORDINALS = ("first", "second", "third", "fourth")
 
 
-def cut_note(read: str, dropped: int, which: str = "", turn: int = 1) -> str:
-    """What is said of an answer cut at ``max_tokens`` and read as written whole before it
-    (``turn``: which of the call's cut answers it was)."""
+def cut_note(read: str, dropped: int, which: str = "", turn: int = 1, stopped: bool = False
+             ) -> str:
+    """What is said of an answer cut at ``max_tokens`` (``stopped``: a stream stopped in its
+    loop) and read as written whole before it (``turn``: which of the call's cut answers)."""
     nth = ORDINALS[turn - 1] if turn <= len(ORDINALS) else f"{turn}th"
-    return (f"the answer was cut at max_tokens (the model repeated itself until stopped): the "
-            f"{nth} answer's {read} read as written before the cut; what was cut in the middle "
-            f"and {dropped} whole item(s) after them{which} left out")
+    how = "stopped while the model repeated itself" if stopped else \
+        "cut at max_tokens (the model repeated itself until stopped)"
+    return (f"the answer was {how}: the {nth} answer's {read} read as written before the cut; "
+            f"what was cut in the middle and {dropped} whole item(s) after them{which} left out")
 
 
 def walk(story: Story, asker: Asker, later: dict[int, list[list[str]]] | None = None
@@ -187,8 +190,8 @@ def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
 def _cut(asker: Asker, chapter: Chapter) -> tuple[dict[str, Any] | None, list[str]]:
     """The shots the first of the call's answers cut at ``max_tokens`` that has any in the
     schema wrote whole, and the note that says so."""
-    for turn, content in enumerate(asker.cut.get(prompts.what("shots", chapter), []), 1):
-        read = cutshort.read_shots(content, chapter)
+    for turn, record in enumerate(asker.cut.get(prompts.what("shots", chapter), []), 1):
+        read = cutshort.read_shots(str(record["content"]), chapter)
         if read is None:
             continue
         found, (answer, dropped) = Mended(), read
@@ -196,6 +199,7 @@ def _cut(asker: Asker, chapter: Chapter) -> tuple[dict[str, Any] | None, list[st
         if schemas.problems("shots", answer) and len(answer["shots"]) > 1:  # the last shot cut
             answer, dropped = {"shots": answer["shots"][:-1]}, dropped + 1
         if not schemas.problems("shots", answer):
-            return answer, [cut_note(f"{len(answer['shots'])} shot(s)", dropped, turn=turn),
-                            *found.notes]
+            stopped = record["finish_reason"] == cutshort.STOPPED
+            return answer, [cut_note(f"{len(answer['shots'])} shot(s)", dropped, turn=turn,
+                                     stopped=stopped), *found.notes]
     return None, []

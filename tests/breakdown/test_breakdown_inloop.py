@@ -188,3 +188,24 @@ def test_a_paragraph_said_again_and_again_is_a_loop_once_said_twice() -> None:
     watch = cutshort.watcher([{"role": "user", "content": f"{paragraph} " * 2}])
     assert watch(opening + f"{paragraph} " * 2) == ""  # the story says it twice itself
     assert watch(opening + f"{paragraph} " * 3) == cutshort.STOPPED
+
+
+def test_an_outline_stopped_while_it_says_a_beat_again_is_read_and_said_as_stopped(
+        tmp_path: Path) -> None:
+    head = '{"title": "The Lighthouse", "summary": "Mia climbs.", "beats": ["Mia climbs.", '
+    text = head + '"Mia holds the brass lamp.", ' * 300
+    trickles: list[Trickle] = []
+
+    def script(body: dict[str, Any]) -> Reply | Trickle:
+        if stage_of(body) != "outline":
+            reply: Reply = answers(CAST)(body)
+            return reply
+        trickles.append(Trickle([text[at:at + 4] for at in range(0, len(text), 4)], "length"))
+        return trickles[-1]
+    with Scripted(script) as server:
+        report, _series = run(server, tmp_path, stream="true")
+    assert [stage_of(b) for b in server.bodies] == ["outline", "cast", "shots"]  # read at once
+    assert report.problems == [] and trickles[0].sent < len(trickles[0].pieces) // 5
+    said = " ".join(report.notes)
+    assert "the outline answer for chapter 1: the answer was stopped while the model repeated " \
+           "itself: the first answer's 2 beat(s) read as written before the cut" in said, said
