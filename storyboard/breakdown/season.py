@@ -30,6 +30,7 @@ PER_CALL = 40  # episodes one season call plans at most
 CHAPTERS_PER_CALL = 24  # chapters' beats one season call reads at most
 OVERHEAD = 1500  # tokens of a season call's instructions and framing
 HEADING = re.compile(r"^\s*(#|=+$|-+$)")
+FAR = 2.0  # an episode whose shots come to under 1/FAR or over FAR times its seconds is said
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,17 @@ class Segment:
         if self.seconds is not None:
             episode["seconds"] = round(self.seconds, 1)
         return {"episode": episode}
+
+
+def off_length(written: float, asked: float | None) -> str | None:
+    """How an episode's shots (``written`` seconds in all) are far from the ``asked`` seconds of
+    an episode, said with both figures and the remedy (None: within ``FAR`` of it, or no length
+    asked)."""
+    if asked is None or asked / FAR <= written <= asked * FAR:
+        return None
+    side, more = ("under half", "more") if written < asked else (f"over {FAR:g} times", "fewer")
+    return (f"its shots come to {written:g} s, {side} the {asked:g} s asked for an episode "
+            f"(episode_seconds): give it {more} beats in season.yaml, or edit its shots")
 
 
 def _runs(count: int, wanted: int) -> list[range]:

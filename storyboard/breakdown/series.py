@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from storyboard.breakdown import seasonfile
+from storyboard.breakdown import season, seasonfile
 from storyboard.breakdown import shots as shot_stage
 from storyboard.breakdown.cast import Cast, for_user, merged
 from storyboard.breakdown.season import Target
@@ -247,6 +247,7 @@ def season_texts(story: Story, answers: Answers, target: Target, go_on: str) -> 
         episode = Episode(entry.episode, entry.title, f"it ends on the hook: {entry.hook}",
                           [b for s, _ in own for b in s.beats], titles, shots)
         out.files[name] = episode_yaml(episode, source)
+        _length(out, entry, shots, target)
         out.shots += len(shots)
         every += shots
     _first_lines(out.cast, every)
@@ -258,6 +259,16 @@ def season_texts(story: Story, answers: Answers, target: Target, go_on: str) -> 
         proposed = segments_of(answers, found.answered, target.seconds)
         out.files[seasonfile.NAME] = seasonfile.season_yaml(found.answered, proposed, source)
     return out
+
+
+def _length(out: Texts, entry: season.Entry, shots: list[shot_stage.Shot],
+            target: Target) -> None:
+    """A warning at an episode's first shot when its shots are far from the seconds asked."""
+    said = season.off_length(sum(shot.duration for shot in shots), target.seconds)
+    if said is not None:
+        out.warnings.append(Diagnostic(Span(shots[0].file, shots[0].first, 1), f"episode "
+                                       f"{entry.episode} ({entry.title}): {said}",
+                                       severity="warning", code="breakdown-length"))
 
 
 def _season_problems(story: Story, found: SeasonAnswers, out: Texts) -> None:

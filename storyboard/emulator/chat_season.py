@@ -6,8 +6,9 @@ titled by its first beat's words and ending on a hook line (``Next: `` and the n
 words). A shots request for a season's episode (its document holds ``episode``) is answered as
 ``chat_answers`` answers a chapter, then made light enough for the density heuristic it is told:
 an action of at most 8 words, at most one line of at most 16 words, one character and one place
-shown, a still camera, and seconds enough for two a load point. Every other request is
-``chat_answers``'.
+shown, a still camera, and seconds enough for two a load point; where the episode's seconds are
+given, each shot's action is held for its share of them (a shot at most ``LONGEST`` seconds).
+Every other request is ``chat_answers``'.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from storyboard.emulator import chat_answers
 
 ACTION_WORDS = 8
 LINE_WORDS = 16
+LONGEST = 15.0  # a shot's seconds at most, as the shots stage asks
 STILL = ("wide shot, static", "medium shot, static", "close-up, static")
 
 
@@ -81,9 +83,20 @@ def light(shot: dict[str, Any], index: int, document: dict[str, Any]) -> dict[st
     return {**shot, "camera": STILL[index % len(STILL)], "cast": cast[:4], "scenes": scenes}
 
 
+def held(shot: dict[str, Any], share: float) -> dict[str, Any]:
+    """A light shot whose action is held so that the shot lasts about ``share`` seconds."""
+    rest = sum(scene["seconds"] for scene in shot["scenes"][1:])
+    action = _seconds(max(2.0, min(share, LONGEST) - rest))
+    shot["scenes"][0]["seconds"] = min(action, max(2.0, LONGEST - rest))
+    return shot
+
+
 def episode_shots(document: dict[str, Any]) -> dict[str, Any]:
-    made = chat_answers.shots(document)["shots"]
-    return {"shots": [light(shot, n, document) for n, shot in enumerate(made)]}
+    made = [light(shot, n, document) for n, shot in enumerate(chat_answers.shots(document)["shots"])]
+    seconds = document["episode"].get("seconds")
+    if isinstance(seconds, int | float) and made:
+        made = [held(shot, seconds / len(made)) for shot in made]
+    return {"shots": made}
 
 
 def content_of(body: dict[str, Any]) -> str:

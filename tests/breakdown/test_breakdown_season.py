@@ -77,6 +77,12 @@ def test_a_season_of_four_episodes_is_planned_written_and_checks_clean(
     # the second of which spans two chapters)
     assert sent == report.sent == 6 + 1 + 5
     assert report.problems == [] and report.left == []
+    # the emulator holds each shot for its share of the 60 s, at most 15 s a shot: episode 3
+    # films one line, one shot, and is said short (a warning, never a refusal)
+    assert [d.format() for d in report.warnings] == [
+        f"{tmp_path.as_posix()}/lighthouse.md:13:1: warning: episode 3 (shouted Mia): its shots "
+        "come to 15 s, under half the 60 s asked for an episode (episode_seconds): give it "
+        "more beats in season.yaml, or edit its shots"]
     assert diagnostics(series) == []
     assert episodes(series) == ["01-the-lighthouse.yaml", "02-the-lighthouse.yaml",
                                 "03-the-storm.yaml", "04-the-morning.yaml"]
@@ -246,7 +252,7 @@ def test_a_dense_shot_is_sent_back_with_its_figure(tmp_path: Path) -> None:
         document = json.loads(next(m for m in body["messages"] if m["role"] == "user")["content"])
         content = json.loads(chat_season.content_of(body))
         if "episode" in document and len(body["messages"]) == 2 and document["lines"][0][0] == 3:
-            content["shots"][0]["scenes"][0]["action"] = dense  # 54 words in 2 s
+            content["shots"][0]["scenes"][0].update(action=dense, seconds=2)  # 54 words in 2 s
         return completion(json.dumps(content))
 
     with Scripted(answer) as server:
@@ -269,7 +275,7 @@ def test_a_shot_left_dense_after_its_send_backs_is_written_with_a_warning_at_its
         document = json.loads(next(m for m in body["messages"] if m["role"] == "user")["content"])
         content = json.loads(chat_season.content_of(body))
         if "episode" in document and document["lines"][0][0] == 3:
-            content["shots"][0]["scenes"][0]["action"] = dense  # every turn
+            content["shots"][0]["scenes"][0].update(action=dense, seconds=2)  # every turn
         return completion(json.dumps(content))
 
     series = tmp_path / "series"
@@ -277,7 +283,7 @@ def test_a_shot_left_dense_after_its_send_backs_is_written_with_a_warning_at_its
         report = breakdown(story(tmp_path), series, options(server.base_url))
         sent_back = [b for b in server.bodies if len(b["messages"]) > 2]
     assert report.problems == [] and len(sent_back) == 2  # tried, then taken as it is
-    (warned,) = [d.format() for d in report.warnings]
+    (warned,) = [d.format() for d in report.warnings if "too dense" in d.message]
     assert warned.startswith(f"{tmp_path.as_posix()}/lighthouse.md:3:1: warning: the shots "
                              "answer for episode 1 (") and "too dense for the video" in warned
     with Scripted(answer) as server:  # --json says it too (from the cache: nothing is sent)
@@ -287,7 +293,10 @@ def test_a_shot_left_dense_after_its_send_backs_is_written_with_a_warning_at_its
             server.base_url, "--api-key-env", KEY_ENV, "--switch-endpoint"])
         assert server.bodies == []
     said = json.loads(done.stdout)["warnings"]
-    assert [w["line"] for w in said] == [3] and "too dense" in said[0]["message"], done.output
+    assert [w["line"] for w in said] == [3, 3, 13] and "too dense" in said[0]["message"], \
+        done.output
+    # the dense shot held 2 s, so episode 1 comes short too; episode 3 films one line, 15 s
+    assert ["under half the 60 s" in w["message"] for w in said] == [False, True, True]
     assert "endless stairs" in "".join(p.read_text("utf-8") for p in (series / "episodes")
                                        .glob("*.yaml"))
 
@@ -314,6 +323,18 @@ def test_a_part_answered_with_more_episodes_than_asked_has_its_neighbours_joined
                                            "episode(s) where this part needs 2"), report.notes
     season_text = (series / "season.yaml").read_text("utf-8")
     assert "Who knocks?" not in season_text  # each joined episode keeps its last's hook
+
+
+@pytest.mark.parametrize(("written", "asked", "said"), [
+    (45.0, 90.0, None), (180.0, 90.0, None), (50.0, None, None),
+    (44.5, 90.0, "its shots come to 44.5 s, under half the 90 s asked for an episode "
+                 "(episode_seconds): give it more beats in season.yaml"),
+    (181.0, 90.0, "its shots come to 181 s, over 2 times the 90 s asked for an episode "
+                  "(episode_seconds): give it fewer beats in season.yaml")])
+def test_an_episode_far_from_its_seconds_is_said_with_both_figures(
+        written: float, asked: float | None, said: str | None) -> None:
+    found = season.off_length(written, asked)
+    assert found == said if said is None else found is not None and found.startswith(said)
 
 
 def test_density_counts_scenes_words_people_places_and_moves() -> None:
