@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,6 +294,10 @@ def check_said(step: Step) -> str:
     warnings = [d for d in found if d.get("severity") == "warning"]
     if step.code == 0 and not found:
         return "clean"
+    if step.code == 0 and not errors:  # a season turns the density lint on: warnings only
+        codes = Counter(str(d.get("code", "")) for d in warnings)
+        return (f"clean of errors, {len(warnings)} warning(s) ("
+                f"{', '.join(f'{n} {c}' for c, n in sorted(codes.items()))})")
     first = (errors or warnings)[0] if found else {"message": step.stderr.strip()[-300:]}
     return (f"NOT clean (exit {step.code}): {len(errors)} error(s), {len(warnings)} warning(s);"
             f" first: {first.get('file', '')}:{first.get('line', '')}: {first.get('message')}")

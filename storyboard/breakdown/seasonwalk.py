@@ -160,9 +160,7 @@ def lightened(result: Result | None, chapter: Chapter, names: dict[str, list[str
 
 
 def _problems(answer: Any, chapter: Chapter, names: dict[str, list[str]]) -> list[str]:
-    found = shot_stage.problems(answer, chapter, names)
-    seconds = [shot_stage.seconds_of(shot) for shot in answer["shots"]]
-    return found + density.problems(answer, names, seconds)
+    return shot_stage.problems(answer, chapter, names) + density.problems(answer, names)
 
 
 def segments_of(answers: Answers, entries: list[Entry], seconds: float | None

@@ -253,7 +253,8 @@ def season_texts(story: Story, answers: Answers, target: Target, go_on: str) -> 
     _first_lines(out.cast, every)
     left_out = refused(answers) + _season_refused(found)
     hidden = set() if left_out else unshown(out.cast, every)
-    head = series_yaml(story.title, out.cast, source, left_out, go_on, hidden, target.ratio)
+    head = series_yaml(story.title, out.cast, source, left_out, go_on, hidden, target.ratio,
+                       density=True)
     out.files = {"storyboard.yaml": head, **out.files}
     if found.answered:
         proposed = segments_of(answers, found.answered, target.seconds)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.breakdown.cast import ORDINARY, Cast, fold
+from storyboard.breakdown.density import half
 from storyboard.breakdown.faithful import Flat, check_quote, shorten
 from storyboard.breakdown.prompts import MAX_SHOT_SECONDS, MIN_SHOT_SECONDS
 from storyboard.breakdown.source import Chapter
@@ -56,12 +57,8 @@ class Shot:
     shows: list[str] = field(default_factory=list)  # its references: listed, mentioned, speaking
 
 
-def _half(seconds: float) -> float:
-    return max(0.5, math.ceil(seconds * 2) / 2)
-
-
 def seconds_of(shot: dict[str, Any]) -> float:
-    return sum(_half(float(scene["seconds"])) for scene in shot["scenes"])
+    return sum(half(float(scene["seconds"])) for scene in shot["scenes"])
 
 
 def _range_problems(where: str, shot: dict[str, Any], chapter: Chapter, after: int) -> list[str]:
@@ -196,7 +193,7 @@ def _shot(shot: dict[str, Any], chapter: Chapter, flat: Flat, cast: Cast) -> Sho
     scenes: list[Scene] = []
     clock = 0.0
     for scene in shot["scenes"]:
-        length = _half(float(scene["seconds"]))
+        length = half(float(scene["seconds"]))
         scenes.append(Scene(clock, clock + length, scene["action"], _said(scene, flat, cast)))
         clock += length
     keys = references(shot, scenes, cast)

@@ -22,6 +22,8 @@ BOARDS_SAID = ("Boards: a still for every shot, the cheap look first (cents wher
                "boards' videos are paid for. `storyboard docs boards`")
 UNSHOWN = ("no shot shows it (a shot names it in words only where it had no room): no picture "
            "is made; uncomment it and write @{} in a shot to show it")
+DENSITY_SAID = ("A season is written within the density rule for video models: `check` holds "
+                "its shots to it\n(a warning, never an error). `storyboard docs season`")
 SERIES_HEAD = ("# Written by `storyboard breakdown` from {source}. Edit freely: a file you edit is "
                "never\n# overwritten (a new proposal goes beside it). `storyboard docs breakdown`")
 
@@ -86,11 +88,11 @@ def no_cast(refused: list[str]) -> str:
 
 
 def series_yaml(title: str, cast: Cast, source: str, refused: list[str] | None = None,
-                go_on: str = "", unshown: set[str] | None = None, ratio: str | None = None
-                ) -> str:
+                go_on: str = "", unshown: set[str] | None = None, ratio: str | None = None,
+                *, density: bool = False) -> str:
     """The series file; ``refused``: the stages refused (said at its head, with ``go_on``);
     ``unshown``: the cast no shot shows, each written as a comment; ``ratio``: the season's
-    (default 16:9)."""
+    (default 16:9); ``density``: the density lint turned on (a season, written within it)."""
     refused, unshown = refused or [], unshown or set()
     lines = [*SERIES_HEAD.format(source=source).split("\n"), *refused_head(refused, go_on),
              "storyboard: 1",
@@ -99,6 +101,8 @@ def series_yaml(title: str, cast: Cast, source: str, refused: list[str] | None =
              "  negative_prompt: blurry, low quality, watermark", "  prompt_extend: false",
              "  watermark: false", "  seed: 1234", *comment(BOARDS_SAID),
              f"boards: {flow({'model': BOARDS_MODEL})}"]
+    if density:
+        lines += [*comment(DENSITY_SAID), "lint: {density: true}"]
     speakers = [e for e in cast.of("character") if e.first_line and e.key not in unshown]
     if speakers:
         lines.append("voices:")

@@ -6,7 +6,8 @@ titled by its first beat's words and ending on a hook line (``Next: `` and the n
 words). A shots request for a season's episode (its document holds ``episode``) is answered as
 ``chat_answers`` answers a chapter, then made light enough for the density heuristic it is told:
 an action of at most 8 words, at most one line of at most 16 words, one character and one place
-shown, a still camera, and seconds enough for two a load point; where the episode's seconds are
+shown, a still camera, and each scene seconds enough for two a load point (``fitted``, counted as
+the breakdown counts them); where the episode's seconds are
 given, each shot's action is held for its share of them (a shot at most ``LONGEST`` seconds).
 Every other request is ``chat_answers``'.
 """
@@ -19,6 +20,7 @@ import re
 from typing import Any
 
 from storyboard.emulator import chat_answers
+from storyboard.language.density import LEAST, plain_loads
 
 ACTION_WORDS = 8
 LINE_WORDS = 16
@@ -83,16 +85,33 @@ def light(shot: dict[str, Any], index: int, document: dict[str, Any]) -> dict[st
     return {**shot, "camera": STILL[index % len(STILL)], "cast": cast[:4], "scenes": scenes}
 
 
+def fitted(shot: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """A light shot whose every scene has seconds enough for two a load point, counted as the
+    breakdown counts them (it told the model the rule)."""
+    characters = [str(n) for n in document.get("characters", [])]
+    places = [str(n) for n in document.get("places", [])]
+    scenes = [(float(s["seconds"]), s["action"], [(w["speaker"], w["quote"]) for w in s["lines"]])
+              for s in shot["scenes"]]
+    counted = plain_loads(shot["camera"], scenes, characters, places,
+                          [*characters, *places, *map(str, document.get("props", []))])
+    for scene, (_, points) in zip(shot["scenes"], counted, strict=True):
+        scene["seconds"] = max(scene["seconds"], _seconds(LEAST * points))
+    return shot
+
+
 def held(shot: dict[str, Any], share: float) -> dict[str, Any]:
-    """A light shot whose action is held so that the shot lasts about ``share`` seconds."""
+    """A light shot whose action is held so that the shot lasts about ``share`` seconds, never
+    past ``LONGEST`` and never shorter than it was."""
+    first = shot["scenes"][0]
     rest = sum(scene["seconds"] for scene in shot["scenes"][1:])
-    action = _seconds(max(2.0, min(share, LONGEST) - rest))
-    shot["scenes"][0]["seconds"] = min(action, max(2.0, LONGEST - rest))
+    first["seconds"] = max(first["seconds"], min(_seconds(min(share, LONGEST) - rest),
+                                                 LONGEST - rest))
     return shot
 
 
 def episode_shots(document: dict[str, Any]) -> dict[str, Any]:
-    made = [light(shot, n, document) for n, shot in enumerate(chat_answers.shots(document)["shots"])]
+    made = [fitted(light(shot, n, document), document)
+            for n, shot in enumerate(chat_answers.shots(document)["shots"])]
     seconds = document["episode"].get("seconds")
     if isinstance(seconds, int | float) and made:
         made = [held(shot, seconds / len(made)) for shot in made]

@@ -15,8 +15,8 @@ seconds / (beats + load), and under 2 s a point lines garble. Here:
   its beats carry, 1 point per 8 words past 16 a beat (12 characters past 24 a beat in Chinese,
   Japanese or Korean): a 54-word run-on sentence is one beat and 4.75 points.
 
-The season breakdown writes its shots within the same counts (``points_of``: plain text, no
-resolved shot), so what it writes is what ``check`` would let through.
+The season breakdown writes its scenes within the same counts, scene by scene (``points_of``:
+plain text, no resolved shot), so what it writes is what ``check`` would let through.
 
 A warning with the figure at the scene's line, coded ``lint-density``, never an error. Opt-in
 (``lint: {density: true}``): the heuristic flags most short clips of two people. Deterministic
@@ -105,6 +105,47 @@ def points_of(actions: Sequence[str], spoken: Sequence[str], principals: int,
                        sum(spoken_points(line) for line in spoken), principals, place_changes,
                        camera_moves(" ".join((camera, *actions))),
                        sum(acted_points(action) for action in actions))
+
+
+def plain_loads(camera: str, scenes: Sequence[tuple[float, str, Sequence[tuple[str, str]]]],
+                characters: Sequence[str], places: Sequence[str], names: Sequence[str]
+                ) -> list[tuple[float, float]]:
+    """The load points of a shot in plain text (a model's answer, before it is written), scene
+    by scene as ``loads`` counts the scenes once written: ``scenes`` as (seconds, action, its
+    lines as (speaker, words)); the first scene's action with ``camera`` before it, as the writer
+    puts it; ``characters`` and ``places`` the cast's names by kind, ``names`` every name (each
+    read as one word, as a written ``@key`` is)."""
+    here: str | None = None
+    out = []
+    for index, (seconds, action, lines) in enumerate(scenes):
+        text = f"{camera}: {action}" if index == 0 else action
+        people = set(_said_names(text, characters)) | {speaker.lower() for speaker, _ in lines}
+        changes = 0
+        for place in _said_names(text, places):
+            changes += here is not None and place != here
+            here = place
+        out.append((seconds, points_of([_one_word(text, names)], [w for _, w in lines],
+                                       len(people), changes)))
+    return out
+
+
+def _said_names(text: str, names: Sequence[str]) -> list[str]:
+    """The ``names`` ``text`` says as whole words, in order of first appearance, lower case."""
+    found = []
+    for name in names:
+        match = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.I) if name else None
+        if match:
+            found.append((match.start(), name.lower()))
+    return [name for _, name in sorted(found)]
+
+
+def _one_word(text: str, names: Sequence[str]) -> str:
+    """``text`` with each of ``names`` one word, as ``check`` reads the ``@key`` written."""
+    every = sorted({n for n in names if n}, key=len, reverse=True)
+    if not every:
+        return text
+    return re.sub("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in every), "x", text,
+                  flags=re.I)
 
 
 @dataclass(frozen=True)

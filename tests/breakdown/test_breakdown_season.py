@@ -261,7 +261,8 @@ def test_a_dense_shot_is_sent_back_with_its_figure(tmp_path: Path) -> None:
     assert report.problems == []
     assert len(sent_back) == 1
     said = sent_back[0]["messages"][-1]["content"]
-    assert "shots[0]: too dense for the video model: 2 s for" in said and "under 2" in said
+    assert "shots[0].scenes[0]: too dense for the video model: 2 s for" in said and \
+        "under 2" in said
     assert density.RULE in sent_back[0]["messages"][0]["content"]  # the model was told
 
 
@@ -299,6 +300,40 @@ def test_a_shot_left_dense_after_its_send_backs_is_written_with_a_warning_at_its
     assert ["under half the 60 s" in w["message"] for w in said] == [False, True, True]
     assert "endless stairs" in "".join(p.read_text("utf-8") for p in (series / "episodes")
                                        .glob("*.yaml"))
+    # one rule: the written season turns check's density lint on, and it finds that scene alone
+    (linted,) = [d for d in diagnostics(series) if "lint: {density: false}" in d]
+    assert "/01-the-lighthouse.yaml:12:9: warning: this scene is 2 s for 6.12 load points" in \
+        linted, linted
+
+
+def test_a_busy_scene_beside_a_quiet_one_is_found_by_the_breakdown_and_by_check_alike(
+        tmp_path: Path) -> None:
+    """Weighed as a whole shot (8 s for 3.5 points) this passed the breakdown, and check, which
+    weighs each scene, warned at its second scene: now both find that scene, with one figure."""
+    def answer(body: dict[str, Any]) -> Any:
+        document = json.loads(next(m for m in body["messages"] if m["role"] == "user")["content"])
+        content = json.loads(chat_season.content_of(body))
+        if "episode" in document and document["lines"][0][0] == 3:
+            content["shots"][0].update(camera="wide shot, static", scenes=[
+                {"seconds": 6, "action": "Mia climbs the stairs.", "lines": []},
+                {"seconds": 2, "action": "Mia and Sam look out as the camera pans.",
+                 "lines": []}])
+        return completion(json.dumps(content))
+
+    series = tmp_path / "series"
+    with Scripted(answer) as server:
+        report = breakdown(story(tmp_path), series, options(server.base_url))
+        sent_back = [b["messages"][-1]["content"] for b in server.bodies
+                     if len(b["messages"]) > 2]
+    assert report.problems == [] and len(sent_back) == 2
+    assert "shots[0].scenes[1]: too dense for the video model: 2 s for 2.5 load points" in \
+        sent_back[0] and "scenes[0]" not in sent_back[0]
+    (warned,) = [d.message for d in report.warnings if "too dense" in d.message]
+    assert "shots[0].scenes[1]: too dense for the video model: 2 s for 2.5 load points" in warned
+    linted = [d for d in diagnostics(series) if "lint: {density: false}" in d]
+    assert len(linted) == 1 and "this scene is 2 s for 2.50 load points (1 beat, 1 more acting " \
+        "principal 1, 1 camera move 0.5)" in linted[0], linted
+    assert linted[0].split("\n")[1].strip() == "- at: 6-8s"  # the second scene, as said
 
 
 def test_a_part_answered_with_more_episodes_than_asked_has_its_neighbours_joined(
@@ -337,16 +372,21 @@ def test_an_episode_far_from_its_seconds_is_said_with_both_figures(
     assert found == said if said is None else found is not None and found.startswith(said)
 
 
-def test_density_counts_scenes_words_people_places_and_moves() -> None:
+def test_density_counts_each_scene_as_check_does() -> None:
     names = {"character": ["Mia", "Sam"], "place": ["Tower", "Bay"], "prop": []}
     shot = {"camera": "close-up, slow push in", "cast": ["Sam", "Tower", "Bay"],
-            "scenes": [{"seconds": 4, "action": "Mia looks up", "lines": [
-                {"speaker": "Mia", "quote": "one two three four five six seven eight"}]}]}
-    # 1 scene + 1 (8 words) + 1 (Sam beside Mia) + 2 (a second place) + 0.5 (a move)
-    assert density.points(shot, names) == 5.5
-    assert density.problems({"shots": [shot]}, names, [11.0]) == []
-    assert density.problems({"shots": [shot]}, names, [10.0])[0].startswith(
-        "shots[0]: too dense for the video model: 10 s for 5.5 load points is 1.8 s a point")
+            "scenes": [{"seconds": 6, "action": "Mia looks up at the Tower", "lines": [
+                {"speaker": "Mia", "quote": "one two three four five six seven eight"}]},
+                       {"seconds": 3, "action": "Sam waves from the Bay", "lines": []}]}
+    # scene 0: 1 beat + 1 (8 words) + 0.5 (the camera's move, written before its action);
+    # Sam and the Bay, listed in the shot's cast but not in its words, are not its load.
+    # scene 1: 1 beat + 2 (the Bay named after the Tower: a change of place); Sam acts alone
+    assert density.loads(shot, names) == [(6.0, 2.5), (3.0, 3.0)]
+    assert density.problems({"shots": [shot]}, names) == [
+        "shots[0].scenes[1]: too dense for the video model: 3 s for 3 load points is 1.0 s a "
+        "point, under 2 (give it more seconds, split it in two, or say less in it)"]
+    shot["scenes"][1]["seconds"] = 5.6  # written as 6 s: 2 s a point
+    assert density.problems({"shots": [shot]}, names) == []
 
 
 def test_a_stop_mid_season_goes_on_from_the_cache(chat_emulator: EmulatorServer,
@@ -436,5 +476,5 @@ def test_the_season_writer_counts_a_shot_as_check_does(tmp_path: Path) -> None:
                         "lines": [{"speaker": "Mia",
                                    "quote": "one two three four five six seven eight nine ten"}]}]}
     names = {"character": ["Mia", "Sam"], "place": ["Tower", "Bay"], "prop": []}
-    assert density.points(shot, names) == 6.75
+    assert density.loads(shot, names) == [(4.0, 6.75)]
     assert density.LEAST == language_density.LEAST
