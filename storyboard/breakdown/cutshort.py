@@ -60,6 +60,8 @@ LOOP_PERIOD = 400  # the longest unit a loop is looked for in, in characters
 LOOP_TURNS = 4  # a unit said at least this many times in a row at the end of a cut answer ...
 LOOP_SPAN = 200  # ... over at least this many characters is a loop
 LONG_PERIOD = 4000  # a longer unit (a paragraph of the story copied again and again) said twice
+ECHO_SPAN = 200  # the last characters of an answer said this many times over, apart ...
+ECHO_TURNS = 3  # ... (each entry's value ending in the same paragraph) is a loop too
 LOOP_PENALTY = 1.0  # presence_penalty of the turns after a loop: OpenAI's field ([-2, 2]); listed
 # by DashScope's compatible mode and Ollama (spec/llm.md), taken by llama.cpp's server (measured);
 # an endpoint that refuses it is asked without it (``Asker._stepped_down``)
@@ -75,6 +77,7 @@ class Loop:
 
     start: int
     unit: str
+    apart: bool = False  # said again with other words between (``_echo_in``), not in a row
 
     def problem(self, stopped: bool = False) -> str:
         """The loop as a problem quoted back to the model (``stopped``: a streamed answer was
@@ -231,7 +234,8 @@ def looping(record: dict[str, Any]) -> Loop | None:
 def loop_in(content: str) -> Loop | None:
     """The loop a text ends in, wherever it was cut: the shortest unit of at most
     ``LOOP_PERIOD`` characters its last characters say ``LOOP_TURNS`` times in a row over at
-    least ``LOOP_SPAN`` characters, else of at most ``LONG_PERIOD`` said twice in a row."""
+    least ``LOOP_SPAN`` characters, else of at most ``LONG_PERIOD`` said twice in a row, else a
+    block said over and over with other words between (``_echo_in``)."""
     for period in range(1, min(LOOP_PERIOD, len(content) // LOOP_TURNS) + 1):
         start = _periodic_from(content, period)
         if len(content) - start >= max(LOOP_TURNS * period, LOOP_SPAN):
@@ -240,7 +244,17 @@ def loop_in(content: str) -> Loop | None:
         start = _periodic_from(content, period)
         if len(content) - start >= 2 * period:
             return Loop(start, content[start:start + period])
-    return None
+    return _echo_in(content)
+
+
+def _echo_in(content: str) -> Loop | None:
+    """A text whose last ``ECHO_SPAN`` characters it has said ``ECHO_TURNS`` times, with other
+    words between (a cast whose every appearance and voice ends in one paragraph): a loop from
+    where that block was first said."""
+    block = content[-ECHO_SPAN:]
+    if len(content) < ECHO_SPAN * ECHO_TURNS or content.count(block) < ECHO_TURNS:
+        return None
+    return Loop(content.index(block), block, apart=True)
 
 
 def _periodic_from(content: str, period: int) -> int:
@@ -275,12 +289,15 @@ def cut(record: dict[str, Any]) -> bool:
 def watcher(messages: list[dict[str, str]]) -> Callable[[str], str]:
     """The watch of one streamed request: its answer's text so far into the finish reason to
     stop it with ("": go on). A repetition the request's own words hold is not a loop until the
-    answer goes past it (a story that says one sentence six times, quoted whole)."""
+    answer goes past it (a story that says one sentence six times, quoted whole); a block said
+    again apart is not one when the request holds it (a line of the story quoted in three
+    shots)."""
     said = "\n".join(_texts(messages))
 
     def watch(text: str) -> str:
         loop = loop_in(text)
-        return STOPPED if loop is not None and text[loop.start:] not in said else ""
+        return STOPPED if loop is not None and (
+            loop.unit if loop.apart else text[loop.start:]) not in said else ""
     return watch
 
 

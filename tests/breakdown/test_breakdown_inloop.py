@@ -190,6 +190,43 @@ def test_a_paragraph_said_again_and_again_is_a_loop_once_said_twice() -> None:
     assert watch(opening + f"{paragraph} " * 3) == cutshort.STOPPED
 
 
+GRUFF = ("He is dressed in a dark suit and has a stern, gruff demeanor. He is also dressed in a "
+         "hat and has a stern, gruff demeanor. He is also dressed in a coat and has a stern, gruff "
+         "demeanor. He is also dressed in a tie and has a stern, gruff demeanor. He is also dressed "
+         "in a shir")
+
+
+def test_a_paragraph_ending_every_value_is_a_loop_once_said_three_times() -> None:
+    """The novel's chapter 39 cast on the real model: every appearance and voice, of each name
+    in turn, ended in one 270-character paragraph, never twice in a row, for 12,156 characters
+    and 316 s; the watch saw no loop, since each turn came between other words."""
+    names = ["Scrooge", "Holmes", "Rip Van Winkle", "Wolf", "Dantès", "King"]
+    answer = '{"characters":[' + ",".join(
+        f'{{"name":"{n}","appearance":"{n}\'s appearance is a tall man. {GRUFF}",'
+        f'"voice":"{n}\'s voice is a gruff voice. {GRUFF}"}}' for n in names)
+    watch = cutshort.watcher([{"role": "user", "content": "Scrooge is a stern man."}])
+    first = answer.index(GRUFF)
+    third = answer.index(GRUFF, answer.index(GRUFF, first + 1) + 1)
+    stops = [at for at in range(0, len(answer), 16) if watch(answer[:at]) == cutshort.STOPPED]
+    assert stops and third < stops[0] <= third + len(GRUFF)  # within its third turn
+    loop = cutshort.looping({"finish_reason": cutshort.STOPPED, "content": answer[:stops[0]]})
+    assert loop is not None and loop.apart and first - 1 <= loop.start <= first  # its first turn
+    assert cutshort.unlooped({"finish_reason": cutshort.STOPPED,
+                              "content": answer[:stops[0]]}) == answer[:loop.start]
+
+
+def test_a_line_of_the_story_quoted_in_three_shots_is_not_stopped() -> None:
+    line = ("Marley was dead: to begin with. There is no doubt whatever about that. The register "
+            "of his burial was signed by the clergyman, the clerk, the undertaker, and the chief "
+            "mourner. Scrooge signed it: and Scrooge's name was good upon 'Change.")
+    assert len(line) > cutshort.ECHO_SPAN
+    shots = '{"shots":[' + ",".join(
+        f'{{"camera":"shot {n}","quote":"{line}' for n in range(3))
+    story = json.dumps({"lines": [[3, line]]})
+    assert cutshort.watcher([{"role": "user", "content": story}])(shots) == ""
+    assert cutshort.watcher([{"role": "user", "content": "Marley."}])(shots) == cutshort.STOPPED
+
+
 def test_an_outline_stopped_while_it_says_a_beat_again_is_read_and_said_as_stopped(
         tmp_path: Path) -> None:
     head = '{"title": "The Lighthouse", "summary": "Mia climbs.", "beats": ["Mia climbs.", '
