@@ -142,7 +142,9 @@ class Asker:
     pending: list[Pending] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # why calls were counted at their ceiling
     notes: list[str] = field(default_factory=list)  # near-misses read as meant, each once
-    cut: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # each call's cut answers
+    cut: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)  # each
+    # call's cut answers, each with its turn (1: the first answer)
+    answered: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # each call's answers
     _client: ChatClient | None = field(default=None, repr=False)
     _window: tuple[Window | None] | None = field(default=None, repr=False)  # found once
 
@@ -208,10 +210,13 @@ class Asker:
     def judged(self, stage: str, chapter: Chapter, record: dict[str, Any], check: Check,
                narrow: Narrowed | None) -> tuple[Any, Any, list[str]]:
         """``judge``, with what was read as meant kept in ``notes`` (each once)."""
-        found = Mended()
-        kept = self.cut.setdefault(prompts.what(stage, chapter), [])
-        if cutshort.cut(record) and record not in kept:
-            kept.append(record)
+        found, what = Mended(), prompts.what(stage, chapter)
+        turns = self.answered.setdefault(what, [])
+        if record not in turns:
+            turns.append(record)
+        kept = self.cut.setdefault(what, [])
+        if cutshort.cut(record) and all(record != earlier for _, earlier in kept):
+            kept.append((turns.index(record) + 1, record))
         judged = judge(stage, record, check, found, narrow)
         self.noted(stage, chapter, found.notes)
         return judged

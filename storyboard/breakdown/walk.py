@@ -117,7 +117,7 @@ def settled_read(asker: Asker, stage: str, chapter: Chapter, result: Result | No
     if result is None or not result.problems or isinstance(result.answer, dict):
         return result
     reading = READINGS[stage]
-    for turn, record in enumerate(asker.cut.get(prompts.what(stage, chapter), []), 1):
+    for turn, record in asker.cut.get(prompts.what(stage, chapter), []):
         read = reading.read(str(record["content"]))
         if read is None:
             continue
@@ -138,7 +138,7 @@ ORDINALS = ("first", "second", "third", "fourth")
 def cut_note(read: str, dropped: int, which: str = "", turn: int = 1, stopped: bool = False
              ) -> str:
     """What is said of an answer cut at ``max_tokens`` (``stopped``: a stream stopped in its
-    loop) and read as written whole before it (``turn``: which of the call's cut answers)."""
+    loop) and read as written whole before it (``turn``: which of the call's answers it was)."""
     nth = ORDINALS[turn - 1] if turn <= len(ORDINALS) else f"{turn}th"
     how = "stopped while the model repeated itself" if stopped else \
         "cut at max_tokens (the model repeated itself until stopped)"
@@ -190,7 +190,7 @@ def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
 def _cut(asker: Asker, chapter: Chapter) -> tuple[dict[str, Any] | None, list[str]]:
     """The shots the first of the call's answers cut at ``max_tokens`` that has any in the
     schema wrote whole, and the note that says so."""
-    for turn, record in enumerate(asker.cut.get(prompts.what("shots", chapter), []), 1):
+    for turn, record in asker.cut.get(prompts.what("shots", chapter), []):
         read = cutshort.read_shots(str(record["content"]), chapter)
         if read is None:
             continue

@@ -139,6 +139,26 @@ def test_a_cast_whose_first_cut_answer_has_nothing_whole_is_read_from_the_next_c
     assert "mia:" in written and "marley:" in written
 
 
+def test_a_cut_answer_read_is_named_by_its_turn_among_every_answer_of_the_call(
+        tmp_path: Path) -> None:
+    """The first answer ended by itself but was refused; the second was cut listing the names
+    again: the note says the second answer (it said "first": the first of the cut ones)."""
+    def script(body: dict[str, Any]) -> Reply:
+        if stage_of(body) != "cast":
+            reply: Reply = answers({})(body)
+            return reply
+        if len(body["messages"]) == 2:
+            return completion(json.dumps({"people": [MIA]}))  # not the schema: sent back
+        cap = int(body["max_tokens"])
+        return completion(looped([MIA, MARLEY], cap), "length", 900, cap)
+    with Scripted(script) as server:
+        report, _series = run(server, tmp_path)
+    assert [stage_of(b) for b in server.bodies] == ["outline", "cast", "cast", "shots"]
+    assert report.problems == []
+    assert any("the second answer's 2 entries read as written before the cut" in note
+               for note in report.notes), report.notes
+
+
 @pytest.mark.parametrize("name", ["none", "None.", "N/A", "no props", "Nothing mentioned"])
 def test_a_prop_named_as_there_being_none_is_left_out_not_sent_back(tmp_path: Path,
                                                                      name: str) -> None:
