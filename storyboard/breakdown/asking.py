@@ -142,8 +142,7 @@ class Asker:
     pending: list[Pending] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # why calls were counted at their ceiling
     notes: list[str] = field(default_factory=list)  # near-misses read as meant, each once
-    cut: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)  # each
-    # call's cut answers, each with its turn (1: the first answer)
+    cut: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)  # (turn, it)
     answered: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # each call's answers
     _client: ChatClient | None = field(default=None, repr=False)
     _window: tuple[Window | None] | None = field(default=None, repr=False)  # found once
@@ -211,8 +210,7 @@ class Asker:
                narrow: Narrowed | None) -> tuple[Any, Any, list[str]]:
         """``judge``, with what was read as meant kept in ``notes`` (each once)."""
         found, what = Mended(), prompts.what(stage, chapter)
-        turns = self.answered.setdefault(what, [])
-        if record not in turns:
+        if record not in (turns := self.answered.setdefault(what, [])):
             turns.append(record)
         kept = self.cut.setdefault(what, [])
         if cutshort.cut(record) and all(record != earlier for _, earlier in kept):

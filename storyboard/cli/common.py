@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -51,6 +52,27 @@ class Amount(FloatParam):
         except ValueError:
             self.fail(f"{value!r} is not an amount: expected a finite number >= 0, "
                       "such as 5 or 0.5", param, ctx)
+
+
+class Seconds(FloatParam):
+    """A length of time from ``least`` to ``most`` seconds, finite (NaN and the infinities are
+    refused: click's ``FloatRange`` lets NaN through every bound, and inf through a lower one)."""
+
+    name = "seconds"
+
+    def __init__(self, least: float = 0.0, most: float = 86_400.0) -> None:
+        self.least, self.most = least, most
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        try:
+            seconds = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not (math.isfinite(seconds) and self.least <= seconds <= self.most):
+            self.fail(f"{value!r} is not a number of seconds from {self.least:g} to "
+                      f"{self.most:g}", param, ctx)
+        return seconds
 
 
 class Choice(click.Choice[str]):

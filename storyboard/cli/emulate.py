@@ -6,7 +6,7 @@ import math
 
 import click
 
-from storyboard.cli.common import fail
+from storyboard.cli.common import Seconds, fail
 from storyboard.errors import MissingExtra, StoryboardError
 from storyboard.targets.gateways import TARGETS
 
@@ -16,7 +16,7 @@ __all__ = ["emulate"]
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
 @click.option("--port", type=int, default=8765, show_default=True)
-@click.option("--latency", type=float, default=2.0, show_default=True,
+@click.option("--latency", type=Seconds(), default=2.0, show_default=True,
               help="Seconds from submit to SUCCEEDED.")
 @click.option("--api-key", help="Accept only this key (default: any non-empty key).")
 @click.option("--plain-results", is_flag=True, help="Results without text (faster).")

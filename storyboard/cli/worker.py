@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from storyboard.cli.common import compiled, emit, fail, guarded, variants_of
+from storyboard.cli.common import Seconds, compiled, emit, fail, guarded, variants_of
 from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:
@@ -38,12 +38,16 @@ def _names(text: str | None) -> tuple[str, ...]:
               help="Shots rendered at once (a worker claims at most its free slots).")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               help="The clone the queued series folders are relative to (default: here).")
-@click.option("--lease", type=click.FloatRange(1.0), default=60.0, show_default=True,
+@click.option("--lease", type=Seconds(1.0), default=60.0, show_default=True,
               help="Seconds a claim outlives this worker's last heartbeat.")
+@click.option("--linger", type=Seconds(0.0),
+              help="Seconds a run stays open with nothing to render before it ends, letting go "
+                   "of the clone's run lock, so a render of your own may run in it "
+                   "(default: 30).")
 @click.option("--drain", is_flag=True,
               help="Stop once nothing this worker could take is queued or claimed.")
 def worker(url: str | None, providers: str | None, tags: str | None, slots: int, root: Path,
-           lease: float, drain: bool) -> None:
+           lease: float, linger: float | None, drain: bool) -> None:
     """Render queued shots from the team ledger (`render --queue`), many workers on one queue.
 
     \b
@@ -52,14 +56,14 @@ def worker(url: str | None, providers: str | None, tags: str | None, slots: int,
       1  a shot it took failed, or the ledger cannot be used
       2  a bad flag"""
     from storyboard.run.team.ledger_pg import ledger_settings
-    from storyboard.run.workers.worker import Worker, WorkerOptions
+    from storyboard.run.workers.worker import LINGER, Worker, WorkerOptions
     settings = guarded(lambda: ledger_settings(url or ""))
     if settings is None:
         fail(StoryboardError("storyboard worker needs the team ledger: --ledger "
                              "postgresql://HOST/DB or STORYBOARD_LEDGER"))
         return
     options = WorkerOptions(settings, root.resolve(), _names(providers), _names(tags), slots,
-                            lease, drain=drain)
+                            lease, drain=drain, linger=LINGER if linger is None else linger)
     one = guarded(lambda: Worker(options, say=lambda line: click.echo(line, err=True)))
     click.echo(f"worker {options.name}: {slots} slot(s) on {settings.shown}", err=True)
     tally = guarded(one.run)

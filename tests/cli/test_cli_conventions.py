@@ -211,3 +211,10 @@ def test_masking_covers_headers_queries_fields_and_the_environment(
     out = masked(text)
     assert "AK1" not in out and "s1g" not in out and "v4l" not in out and "pw@" not in out
     assert "tok-abcdefgh-1234" not in out and "Expires=9" in out
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "soon"])
+def test_emulate_refuses_a_latency_no_clock_reaches(value: str) -> None:
+    result = invoke("emulate", "--latency", value)
+    assert result.exit_code == 2 and f"{value!r} is not a number of seconds" in result.output, \
+        result.output

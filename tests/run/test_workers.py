@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import filelock
 import pytest
 import yaml
 
@@ -202,6 +203,49 @@ def test_a_clone_that_compiles_a_shot_otherwise_refuses_it(
     elsewhere = ended(worker(bob, pg_url, "--root", str(tmp_path)))  # no coffee-shop/ there
     assert "this clone cannot compile" in elsewhere and "left to another worker" in elsewhere
     assert [s.state for s in queued(pg_url)] == ["queued"]  # never failed by a lost clone
+
+
+def lock_free(clone: Path) -> bool:
+    """Whether the clone's run lock can be taken now (a render of your own would start)."""
+    lock = filelock.FileLock(str(clone / ".storyboard" / "run.lock"), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        return False
+    lock.release()
+    return True
+
+
+def test_an_idle_worker_lets_go_of_its_clones_run_lock(
+        tmp_path: Path, gpus: tuple[ComfyUIServer, ComfyUIServer], pg_url: str) -> None:
+    """Its shots done and nothing queued, a worker's run ends after --linger seconds, so a
+    render of your own in its clone may run; it held the lock for as long as it waited."""
+    alice, _ = clones(tmp_path, gpus, pg_url)
+    queue(alice)
+    child = storyboard(alice.parent, "worker", "--ledger", pg_url, "--linger", "0.5")
+    try:
+        wait_until(lambda: not lock_free(alice) or child.poll() is not None)  # its run
+        wait_until(lambda: {s.state for s in queued(pg_url)} == {"done"} or
+                   child.poll() is not None)
+        wait_until(lambda: lock_free(alice) or child.poll() is not None)
+        assert child.poll() is None, said_by(child)  # still serving the queue, no --drain
+    finally:
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=LOADED)
+    assert err.count(" done: ") == 4 and "Traceback" not in err, out + err
+
+
+@pytest.mark.parametrize(("flag", "value"), [
+    ("--lease", "nan"), ("--lease", "inf"), ("--lease", "0.5"), ("--linger", "nan"),
+    ("--linger", "-1"), ("--linger", "inf")])
+def test_a_worker_refuses_a_length_of_time_no_clock_reaches(flag: str, value: str) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli.main import cli
+    done = CliRunner().invoke(cli, ["worker", "--ledger", "postgresql://127.0.0.1:1/none",
+                                    flag, value])
+    assert done.exit_code == 2 and f"{value!r} is not a number of seconds" in done.output, \
+        done.output
 
 
 def test_render_queue_without_a_team_ledger_is_refused(tmp_path: Path,

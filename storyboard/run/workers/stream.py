@@ -15,6 +15,7 @@ reported spending on it (``Stream.budget``).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ class Stream:
     idle: float
     drain: bool
     changed: Callable[[], bool]  # whether the clone's files changed since the compile
+    linger: float  # seconds the run stays open with nothing in flight before it ends
     inflight: dict[asyncio.Task[ShotResult], QueuedShot] = field(default_factory=dict)
     extra: list[asyncio.Task[ShotResult]] = field(default_factory=list)  # cast assets fed
     fed: list[tuple[CompiledShot, ShotResult]] = field(default_factory=list)
@@ -67,18 +69,23 @@ class Stream:
 
     async def serve(self, first: Sequence[QueuedShot]) -> list[tuple[CompiledShot, ShotResult]]:
         """Feed ``first``, then claim a shot each time a slot frees, until none of this run's
-        comes (another series' shot is held for the next run), the files changed, or the
-        worker stops; every shot fed has ended when it returns."""
-        model, ready = first[0], list(first)
+        comes (another series' shot is held for the next run), the files changed, nothing has
+        been in flight for ``linger`` seconds (the run ends, and with it the clone's run lock:
+        a worker waiting on an empty queue never keeps a render of your own out), or the worker
+        stops; every shot fed has ended when it returns."""
+        model, ready, busy = first[0], list(first), time.monotonic()
         try:
             while True:
                 for row in ready:
                     await self.start(row)
                 ready = await self.more(model)
+                if ready or self.inflight:
+                    busy = time.monotonic()
                 if ready:
                     continue
                 if not self.inflight:
-                    if self.host.held or self.host.stopping() or self.changed():
+                    if self.host.held or self.host.stopping() or self.changed() or \
+                            time.monotonic() - busy >= self.linger:
                         break
                     if self.drain and not await asyncio.to_thread(self.host.waiting):
                         break

@@ -50,6 +50,7 @@ log = logging.getLogger("storyboard.run")
 
 LEASE = 60.0  # seconds a claim lasts without a heartbeat (beats come every third of it)
 IDLE = 1.0  # seconds between looks at an empty queue
+LINGER = 30.0  # seconds a run stays open with nothing in flight or claimed before it ends
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class WorkerOptions:
     lease: float = LEASE
     idle: float = IDLE
     drain: bool = False  # stop once nothing this worker could take is queued or claimed
+    linger: float = LINGER  # an idle run ends after this (the clone's run lock let go)
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:"
                                                f"{uuid.uuid4().hex[:6]}")
 
@@ -170,7 +172,7 @@ class Worker:
                 async with opened(setup.provider, setup.options,
                                   wiring_of(setup, ledger)) as run:
                     stream = Stream(self, run, folder, shots, opts.slots, opts.idle,
-                                    opts.drain, changed)
+                                    opts.drain, changed, opts.linger)
                     done = await stream.serve(batch)
                     run.write_lock([s for s, _ in done], [s for s, _ in done],
                                    [r for _, r in done])
