@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from storyboard.breakdown import density, season, seasonfile
+from storyboard.breakdown import density, season, seasonfile, seasonmend
 from storyboard.breakdown import shots as shot_stage
 from storyboard.breakdown.asking import Asker, Pending, Result
 from storyboard.breakdown.cast import names_in
@@ -77,7 +77,7 @@ def _asked(story: Story, answers: Answers, asker: Asker, target: Target,
             continue
         beats = season.beats_of([(c, outlines[c.number]) for c in mine])
         wanted = season.asked(part, beats)
-        result = _regrouped(asker, call, wanted, beats, try_ask(
+        result = _mended(asker, call, wanted, beats, try_ask(
             asker, "season", call, season.context(part, beats, target, story.title),
             lambda a, b=beats, w=wanted: season.problems(a, b, w)))
         answers.season.calls.append((call, result))
@@ -88,18 +88,17 @@ def _asked(story: Story, answers: Answers, asker: Asker, target: Target,
     return [_numbered(e, n) for n, e in enumerate(out, 1)] if whole else None
 
 
-def _regrouped(asker: Asker, call: Chapter, wanted: int, beats: list[season.Beat],
-               result: Result | None) -> Result | None:
-    """A season part still answered with more episodes than asked after its send-backs, its
-    episodes otherwise right: its neighbours joined (``season.regrouped``), said."""
+def _mended(asker: Asker, call: Chapter, wanted: int, beats: list[season.Beat],
+            result: Result | None) -> Result | None:
+    """A season part still wrong after its send-backs, read as meant where its episodes can be
+    used (``seasonmend``: ranges closed up, neighbours joined or the longest split), said."""
     if result is None or not result.problems:
         return result
-    answer = season.regrouped(result.answer, beats, wanted)
-    if answer is None:
+    found = seasonmend.mended(result.answer, beats, wanted)
+    if found is None:
         return result
-    asker.noted("season", call, [f"episodes: {len(result.answer['episodes'])} episode(s) where "
-                                 f"this part needs {wanted}: neighbours joined into {wanted}, "
-                                 "each with its first's title and its last's hook"])
+    answer, notes = found
+    asker.noted("season", call, notes)
     return Result(answer, [], result.turns)
 
 

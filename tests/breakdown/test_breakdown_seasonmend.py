@@ -1,0 +1,104 @@
+"""A season part still wrong after its send-backs, read as meant: ranges closed up, neighbours
+joined, the longest split; table-driven over the arithmetic a small model misses, then a whole
+breakdown on a stand-in that keeps a gap and one episode too few through its send-backs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyboard.breakdown import season, seasonmend
+from storyboard.breakdown.pipeline import Options, breakdown
+from storyboard.breakdown.season import Beat
+from storyboard.emulator import chat_season
+from tests.breakdown.scripted import Scripted, completion
+from tests.fixtures.breakdown import KEY_ENV, story
+
+BEATS = [Beat(1 + n // 4, 1 + n % 4, f"Beat {n + 1} happens.") for n in range(8)]
+
+
+def episode(first: int, last: int, title: str = "T", hook: str = "H") -> dict[str, Any]:
+    return {"title": title, "first_beat": first, "last_beat": last, "hook": hook}
+
+
+def ranges(answer: dict[str, Any]) -> list[tuple[int, int]]:
+    return [(e["first_beat"], e["last_beat"]) for e in answer["episodes"]]
+
+
+@pytest.mark.parametrize(("given", "wanted", "expected"), [
+    ([(1, 3), (5, 8)], 2, [(1, 4), (5, 8)]),  # a gap: the one before runs on
+    ([(1, 5), (3, 8)], 2, [(1, 2), (3, 8)]),  # an overlap: the one before ends sooner
+    ([(5, 8), (1, 4)], 2, [(1, 4), (5, 8)]),  # out of order: in the order they start
+    ([(1, 3), (4, 20)], 2, [(1, 3), (4, 8)]),  # past the last beat
+    ([(2, 4), (5, 8)], 2, [(1, 4), (5, 8)]),  # the first from beat 1
+    ([(1, 4), (1, 8)], 1, [(1, 8)]),  # two starting together: the first kept, run to the end
+    ([(1, 2), (3, 4), (5, 6), (7, 8)], 2, [(1, 4), (5, 8)]),  # too many: neighbours joined
+    ([(1, 8)], 3, [(1, 2), (3, 4), (5, 8)]),  # too few: the longest split, again
+    ([(1, 3), (9, 12), (4, 8)], 2, [(1, 3), (4, 8)]),  # one past the end: left out
+])
+def test_a_part_answer_is_mended_into_every_beat_in_order(
+        given: list[tuple[int, int]], wanted: int, expected: list[tuple[int, int]]) -> None:
+    found = seasonmend.mended({"episodes": [episode(*r) for r in given]}, BEATS, wanted)
+    assert found is not None
+    answer, notes = found
+    assert ranges(answer) == expected and notes
+    assert season.problems(answer, BEATS, wanted) == []  # what the season check asks
+
+
+def test_a_split_episode_ends_on_the_beat_its_second_half_begins_with() -> None:
+    found = seasonmend.mended({"episodes": [episode(1, 8, "The Long Night", "Dawn?")]}, BEATS, 2)
+    assert found is not None
+    (first, second), notes = found[0]["episodes"], found[1]
+    assert first == episode(1, 4, "The Long Night", "Next: Beat 5 happens...")
+    assert second == episode(5, 8, "The Long Night (continued)", "Dawn?")
+    assert notes == ["episodes: 1 where this part needs 2: the longest split in two until there "
+                     "are enough, each first half ending on the beat the second begins with"]
+    again = seasonmend.mended({"episodes": [episode(1, 4, "A"), episode(5, 8, "A (continued)")]},
+                              BEATS, 4)
+    assert again is not None and [e["title"] for e in again[0]["episodes"]] == [
+        "A", "A (continued)", "A (continued)", "A (continued)"]  # never "(continued) (continued)"
+
+
+def test_an_episode_is_used_only_with_its_words_and_whole_beat_numbers() -> None:
+    long = {"title": "x" * 90, "first_beat": 1, "last_beat": 8, "hook": "y" * 400, "mood": "!"}
+    found = seasonmend.mended({"episodes": [long]}, BEATS, 1)
+    assert found is not None and found[0]["episodes"] == [episode(1, 8, "x" * 60, "y" * 300)]
+    for wrong in ({"episodes": [{"title": "T", "first_beat": 1}]}, {"episodes": "many"},
+                  {"episodes": [episode(1, 2, title=" "), {**episode(1, 2), "first_beat": 1.5},
+                                {**episode(1, 2), "last_beat": True}, episode(9, 9)]},
+                  None, [episode(1, 8)]):
+        assert seasonmend.mended(wrong, BEATS, 2) is None
+
+
+def test_a_season_kept_wrong_through_its_send_backs_is_read_as_meant_and_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stand-in that answers each part with a gap after its first episode and one episode
+    too few, every turn: the season is closed up and split, said, and the episodes written."""
+    monkeypatch.setenv(KEY_ENV, "none")
+
+    def answer(body: dict[str, Any]) -> Any:
+        content = json.loads(chat_season.content_of(body))
+        if "episodes" in content and len(content["episodes"]) > 1:
+            first, *rest = content["episodes"][:-1]
+            first = {**first, "last_beat": first["first_beat"]}  # a gap after it
+            content["episodes"] = [first, *rest[:-1],
+                                   {**rest[-1], "last_beat": rest[-1]["last_beat"] + 1}] \
+                if rest else [first]
+        return completion(json.dumps(content))
+
+    series = tmp_path / "series"
+    with Scripted(answer) as server:
+        report = breakdown(story(tmp_path), series, Options(
+            base_url=server.base_url, key_env=KEY_ENV, yes=True, stream="false", episodes=4,
+            episode_seconds=60.0, ratio="9:16"))
+        sent_back = [b for b in server.bodies if len(b["messages"]) > 2]
+    assert report.problems == [] and sent_back  # tried first, then read as meant
+    said = " ".join(report.notes)
+    assert "the season answer for part 1: episodes: " in said and "split in two" in said, said
+    written = sorted(p.name for p in (series / "episodes").glob("*.yaml"))
+    assert len(written) == 4, written
+    season_text = (series / "season.yaml").read_text("utf-8")
+    assert season_text.count("  - episode: ") == 4 and "(continued)" in season_text
