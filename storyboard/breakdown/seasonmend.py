@@ -58,7 +58,9 @@ def mended(answer: Any, beats: list[Beat], wanted: int) -> tuple[dict[str, Any],
         notes.append(f"episodes: {count} where this part needs {wanted}: the longest split in "
                      "two until there are enough, each first half ending on the beat the "
                      "second begins with")
-    return {"episodes": episodes}, notes
+    return {"episodes": episodes}, notes or [
+        "episodes: each read for its title, beats and hook only (a title cut to 60 characters, "
+        "a hook to 300, other keys left out)"]
 
 
 def _usable(answer: Any, last: int) -> list[dict[str, Any]]:

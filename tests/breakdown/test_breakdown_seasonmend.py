@@ -66,6 +66,8 @@ def test_an_episode_is_used_only_with_its_words_and_whole_beat_numbers() -> None
     long = {"title": "x" * 90, "first_beat": 1, "last_beat": 8, "hook": "y" * 400, "mood": "!"}
     found = seasonmend.mended({"episodes": [long]}, BEATS, 1)
     assert found is not None and found[0]["episodes"] == [episode(1, 8, "x" * 60, "y" * 300)]
+    assert found[1] == ["episodes: each read for its title, beats and hook only (a title cut to "
+                        "60 characters, a hook to 300, other keys left out)"]
     for wrong in ({"episodes": [{"title": "T", "first_beat": 1}]}, {"episodes": "many"},
                   {"episodes": [episode(1, 2, title=" "), {**episode(1, 2), "first_beat": 1.5},
                                 {**episode(1, 2), "last_beat": True}, episode(9, 9)]},
