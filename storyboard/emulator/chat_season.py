@@ -7,9 +7,8 @@ words). A shots request for a season's episode (its document holds ``episode``) 
 ``chat_answers`` answers a chapter, then made light enough for the density heuristic it is told:
 an action of at most 8 words, at most one line of at most 16 words, one character and one place
 shown, a still camera, and each scene seconds enough for two a load point (``fitted``, counted as
-the breakdown counts them); where the episode's seconds are
-given, each shot's action is held for its share of them (a shot at most ``LONGEST`` seconds).
-Every other request is ``chat_answers``'.
+the breakdown counts them); where the episode's seconds are given, each shot's action is held for
+its share of them (a shot at most ``LONGEST`` seconds). Every other request is ``chat_answers``'.
 """
 
 from __future__ import annotations
