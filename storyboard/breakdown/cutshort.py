@@ -61,7 +61,8 @@ LOOP_TURNS = 4  # a unit said at least this many times in a row at the end of a 
 LOOP_SPAN = 200  # ... over at least this many characters is a loop
 LONG_PERIOD = 4000  # a longer unit (a paragraph of the story copied again and again) said twice
 ECHO_SPAN = 200  # the last characters of an answer said this many times over, apart ...
-ECHO_TURNS = 3  # ... (each entry's value ending in the same paragraph) is a loop too
+ECHO_TURNS = 3  # ... (each entry's value ending in the same paragraph) is a loop too, unless
+QUOTED = 80  # ... half its windows of this many characters are the request's words (quoting)
 LOOP_PENALTY = 1.0  # presence_penalty of the turns after a loop: OpenAI's field ([-2, 2]); listed
 # by DashScope's compatible mode and Ollama (spec/llm.md), taken by llama.cpp's server (measured);
 # an endpoint that refuses it is asked without it (``Asker._stepped_down``)
@@ -290,15 +291,25 @@ def watcher(messages: list[dict[str, str]]) -> Callable[[str], str]:
     """The watch of one streamed request: its answer's text so far into the finish reason to
     stop it with ("": go on). A repetition the request's own words hold is not a loop until the
     answer goes past it (a story that says one sentence six times, quoted whole); a block said
-    again apart is not one when the request holds it (a line of the story quoted in three
-    shots)."""
+    again apart is not one when it is mostly the request's words (a line of the story quoted in
+    three shots, or for each character as "as the story tells: ...")."""
     said = "\n".join(_texts(messages))
 
     def watch(text: str) -> str:
         loop = loop_in(text)
-        return STOPPED if loop is not None and (
-            loop.unit if loop.apart else text[loop.start:]) not in said else ""
+        if loop is None:
+            return ""
+        quoting = _quoting(loop.unit, said) if loop.apart else text[loop.start:] in said
+        return "" if quoting else STOPPED
     return watch
+
+
+def _quoting(block: str, said: str) -> bool:
+    """Whether a block said again apart is mostly the request's own words (a paragraph of the
+    story quoted for each character, a few words of the answer's own before it): half or more of
+    its ``QUOTED``-character windows are in ``said``."""
+    windows = [block[at:at + QUOTED] for at in range(0, len(block) - QUOTED + 1, QUOTED // 4)]
+    return sum(window in said for window in windows) * 2 >= len(windows)
 
 
 def _texts(messages: list[dict[str, str]]) -> Iterator[str]:

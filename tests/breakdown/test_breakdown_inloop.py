@@ -225,6 +225,11 @@ def test_a_line_of_the_story_quoted_in_three_shots_is_not_stopped() -> None:
     story = json.dumps({"lines": [[3, line]]})
     assert cutshort.watcher([{"role": "user", "content": story}])(shots) == ""
     assert cutshort.watcher([{"role": "user", "content": "Marley."}])(shots) == cutshort.STOPPED
+    # the emulator's cast: each appearance "as the story tells: " and one paragraph of it
+    cast = '{"characters":[' + ",".join(
+        f'{{"name":"{n}","appearance":"as the story tells: {line}' for n in ("Ann", "Bo", "Cy"))
+    watch = cutshort.watcher([{"role": "user", "content": story}])
+    assert [at for at in range(0, len(cast), 16) if watch(cast[:at])] == []  # as it streams
 
 
 def test_an_outline_stopped_while_it_says_a_beat_again_is_read_and_said_as_stopped(
