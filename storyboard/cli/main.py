@@ -14,7 +14,7 @@ from types import FrameType
 
 import click
 
-from storyboard import __version__
+from storyboard import __version__, stopping
 from storyboard.cli import complete, render, review, takes
 from storyboard.cli.agents import mcp
 from storyboard.cli.breakdown import breakdown
@@ -68,12 +68,14 @@ _TERMINATED: list[int] = []  # the SIGTERM that ended this process, if one did
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
     """SIGTERM (``docker stop``, systemd, CI) ends the command as Ctrl-C does: the SIGINT handler
-    in place (asyncio's cancels the run, so the journal is flushed) or a KeyboardInterrupt."""
+    in place (asyncio's cancels the run, so the journal is flushed); with SIGINT ignored (started
+    in the background), the running asyncio work cancelled all the same (``stopping``), else a
+    KeyboardInterrupt."""
     _TERMINATED.append(signum)
     handler = signal.getsignal(signal.SIGINT)
     if callable(handler) and handler is not _terminate:
         handler(signal.SIGINT, frame)
-    else:  # SIGINT ignored (started in the background): interrupt all the same
+    elif not stopping.stop():
         raise KeyboardInterrupt
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from storyboard import stopping
 from storyboard.cli import admission, complete, diagnostics, dubbing, season
 from storyboard.cli import variations as matrix
 from storyboard.cli.common import (
@@ -454,7 +455,6 @@ def _marks(lock: LockFile, takes: list[Any]) -> dict[str, str]:
 def cancel(path: Path, provider: str | None, as_json: bool) -> None:
     """Cancel the tasks still pending at the provider (only PENDING tasks can be canceled);
     each is settled in the series' ledger (the team one when it has one)."""
-    import asyncio
 
     from storyboard.run import cancel_pending
     from storyboard.run.setup import make_provider, open_ledger
@@ -470,7 +470,7 @@ def cancel(path: Path, provider: str | None, as_json: bool) -> None:
             if team is not None:
                 team.close()
 
-    outcomes = guarded(lambda: asyncio.run(go()))
+    outcomes = guarded(lambda: stopping.run(go()))
     if as_json:
         emit([{"shot": f"{o.attempt.episode}/{o.attempt.shot}", "task_id": o.attempt.task_id,
                "canceled": o.canceled, "message": o.message} for o in outcomes])

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from storyboard import stopping
 from storyboard.errors import BudgetExceeded, ProblemsFound, StoreUnreachable, StoryboardError
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
 from storyboard.providers.base import ELSEWHERE, Provider, maker_prices, makers
@@ -315,7 +316,8 @@ def execute(setup: RunSetup, *, on_event: Callable[[ShotEvent], None] | None = N
     ledger, team, problem = setup.ledger()
     if team and ledger is None:
         raise StoryboardError(problem.partition("; claims")[0])
-    return asyncio.run(_run(setup, on_event=on_event, sleep=sleep, source=source, ledger=ledger))
+    return stopping.run(_run(setup, on_event=on_event, sleep=sleep, source=source,
+                             ledger=ledger))
 
 
 async def _run(setup: RunSetup, *, on_event: Callable[[ShotEvent], None] | None,

@@ -24,7 +24,6 @@ edited files, other media) refuses it and leaves it to another worker.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -36,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storyboard import stopping
 from storyboard.errors import StoryboardError
 from storyboard.language.compile import compile_path
 from storyboard.language.request import Manifest
@@ -155,7 +155,7 @@ class Worker:
         stamp = self._manifests[(str(folder), first.provider)][0]
         self.open = {r.id: r for r in batch}
         try:
-            asyncio.run(self._serve(folder, manifest, batch, lambda: _stamp(folder) != stamp))
+            stopping.run(self._serve(folder, manifest, batch, lambda: _stamp(folder) != stamp))
         except StoryboardError as error:  # the run could not open, or broke: its shots fail
             fail_open(self, list(self.open.values()), error)
 
