@@ -4,10 +4,9 @@
 ``await``, through every ``finally``. It installs that handler only where SIGINT has Python's
 default handler, and a command started in the background by a script has SIGINT ignored; there
 ``cli.main`` turned SIGTERM into a ``KeyboardInterrupt`` raised at whatever line the main thread
-was on, which can land between a lock's acquiring and the ``try`` that releases it (CPython's
-bpo-29988): a worker sent SIGTERM once hung for minutes in its shutdown, seen in a suite run
-started in the background. Work run through ``run`` is cancelled instead (``stop``), in every
-case.
+was on: a worker's landed inside the websockets frame parser of its ComfyUI connection, which it
+broke, and asyncio then waited for that connection's task forever (seen in a suite run started in
+the background). Work run through ``run`` is cancelled instead (``stop``), in every case.
 """
 
 from __future__ import annotations
