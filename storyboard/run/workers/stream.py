@@ -95,8 +95,12 @@ class Stream:
                                              return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     self.report(self.inflight.pop(task), task.result())
+        except BaseException:  # stopped (SIGTERM, Ctrl-C) or broken: the shots fed stop too,
+            for task in [*self.inflight, *self.extra]:  # journaled, before the run closes
+                task.cancel()
+            raise
         finally:
-            await asyncio.gather(*self.extra, return_exceptions=True)
+            await asyncio.gather(*self.inflight, *self.extra, return_exceptions=True)
         return self.fed
 
     async def more(self, model: QueuedShot) -> list[QueuedShot]:
