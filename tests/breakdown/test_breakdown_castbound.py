@@ -5,6 +5,7 @@ characters again and again until the stage's 4,096 tokens, 22 minutes on one CPU
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,17 @@ def test_a_cast_cut_that_does_not_repeat_is_sent_back_as_before(tmp_path: Path) 
     assert report.problems == []
 
 
+def read_from_the_second(script: Callable[[dict[str, Any]], Reply], tmp_path: Path) -> Path:
+    """A breakdown whose cast is asked twice and read from its second answer, said so."""
+    with Scripted(script) as server:
+        report, series = run(server, tmp_path)
+    assert [stage_of(b) for b in server.bodies] == ["outline", "cast", "cast", "shots"]
+    assert report.problems == []
+    assert any("the second answer's 2 entries read as written before the cut" in note
+               for note in report.notes), report.notes
+    return series
+
+
 def test_a_cast_whose_first_cut_answer_has_nothing_whole_is_read_from_the_next_cut_one(
         tmp_path: Path) -> None:
     """Chapter 5 of the novel on the real model: the first answer looped inside Scrooge's
@@ -129,12 +141,7 @@ def test_a_cast_whose_first_cut_answer_has_nothing_whole_is_read_from_the_next_c
         first = "presence_penalty" not in body
         return completion((stern if first else looped([MIA, MARLEY], cap))[:cap * 4], "length",
                           900, cap)
-    with Scripted(script) as server:
-        report, series = run(server, tmp_path)
-    assert [stage_of(b) for b in server.bodies] == ["outline", "cast", "cast", "shots"]
-    assert report.problems == []
-    assert any("the second answer's 2 entries read as written before the cut" in note
-               for note in report.notes), report.notes
+    series = read_from_the_second(script, tmp_path)
     written = (series / "storyboard.yaml").read_text(encoding="utf-8")
     assert "mia:" in written and "marley:" in written
 
@@ -151,12 +158,7 @@ def test_a_cut_answer_read_is_named_by_its_turn_among_every_answer_of_the_call(
             return completion(json.dumps({"people": [MIA]}))  # not the schema: sent back
         cap = int(body["max_tokens"])
         return completion(looped([MIA, MARLEY], cap), "length", 900, cap)
-    with Scripted(script) as server:
-        report, _series = run(server, tmp_path)
-    assert [stage_of(b) for b in server.bodies] == ["outline", "cast", "cast", "shots"]
-    assert report.problems == []
-    assert any("the second answer's 2 entries read as written before the cut" in note
-               for note in report.notes), report.notes
+    read_from_the_second(script, tmp_path)
 
 
 @pytest.mark.parametrize("name", ["none", "None.", "N/A", "no props", "Nothing mentioned"])
