@@ -77,8 +77,9 @@ def video_length(path: Path) -> float:
 
 
 def _fps(items: list[CutItem]) -> Fraction:
+    """The first rendered shot's rate, as the stitch takes it (a card never sets it)."""
     for item in items:
-        if item.path is not None:
+        if item.path is not None and item.card is None:
             info = ffmpeg.probe(item.path)
             if info.video is not None and info.video.fps > 0:
                 return as_rate(info.video.fps)
@@ -133,8 +134,9 @@ def _stitched(items: list[CutItem], options: StitchOptions) -> tuple[list[CutIte
     store = fact_store(options)
     with tempfile.TemporaryDirectory(prefix="storyboard-cut-") as work:
         facts = gather(paths, Path(work), store)  # the stitch's own records: read, not probed
-    layout = lay_out(facts, [Clip(p, i.transition) for p, i in zip(paths, items, strict=True)],
-                     options)
+    clips = [Clip(p, i.transition, card=i.card is not None)
+             for p, i in zip(paths, items, strict=True)]
+    layout = lay_out(facts, clips, options)
     items = [replace(i, length=f.video_len) for i, f in zip(items, facts, strict=True)]
     if layout.path != "copy":
         return items, layout.timeline, layout.duration

@@ -151,22 +151,20 @@ class EpisodeBuilder:
         return replace(options, loudness=None) if self.preview else options
 
     def first_clip(self, episode: CompiledEpisode, outputs: dict[str, Path]) -> Path | None:
-        """The episode's opening clip (its title card, else its first shot), if it exists yet."""
-        card = self.card(episode, "title_card")
-        if card is not None or not episode.shots:
-            return card
-        return outputs.get(episode.shots[0].id)
+        """The clip whose format the episode takes, its first shot, if it has arrived (a title
+        card before it takes the shot's frame rate: it never sets the episode's)."""
+        return outputs.get(episode.shots[0].id) if episode.shots else None
 
     def clips(self, episode: CompiledEpisode, outputs: dict[str, Path]) -> list[Clip]:
         clips: list[Clip] = []
         if (card := self.card(episode, "title_card")) is not None:
-            clips.append(Clip(card))
+            clips.append(Clip(card, card=True))
         for index, shot in enumerate(episode.shots):
             video = with_heard(outputs[shot.id], heard_lines(shot), self.cache_dir / "heard")
             clips.append(Clip(video, shot.transition, tuple(cues_for(episode, index)),
                               captioned=draws_captions(video)))
         if (card := self.card(episode, "end_card")) is not None:
-            clips.append(Clip(card))
+            clips.append(Clip(card, card=True))
         return clips
 
     def card(self, episode: CompiledEpisode, kind: str, *, render: bool = True) -> Path | None:
@@ -211,7 +209,7 @@ class EpisodeBuilder:
             "clips": [{"file": _file_identity(c.path, folders), "transition": [c.transition.type,
                                                                       c.transition.duration],
                        "cues": [[q.start, q.end, q.text, q.speaker] for q in c.cues],
-                       "captioned": c.captioned}
+                       "captioned": c.captioned, **({"card": True} if c.card else {})}
                       for c in clips],
             "options": {**{k: v for k, v in vars(options).items() if k != "music"},
                         "music": None if options.music is None else

@@ -49,12 +49,14 @@ class Clip:
     """One shot of the episode; ``transition`` says how it joins the clip before it.
 
     ``captioned``: the clip shows its own cues already (a local animatic draws its dialogue), so
-    burnt-in subtitles skip them; its cues still go into the subtitle files."""
+    burnt-in subtitles skip them; its cues still go into the subtitle files. ``card``: a title or
+    end card, which takes the episode's frame rate and never sets it (the first shot does)."""
 
     path: Path
     transition: Transition = field(default_factory=Transition)
     cues: Sequence[Cue] = ()
     captioned: bool = False
+    card: bool = False
 
 
 @dataclass(frozen=True)

@@ -255,9 +255,14 @@ class Layout:
     duration: float
 
 
+def _leader(facts: Sequence[ClipFacts], clips: Sequence[Clip]) -> ClipFacts:
+    """The clip whose format the episode takes: its first shot (a card takes the episode's)."""
+    return next((f for f, c in zip(facts, clips, strict=True) if not c.card), facts[0])
+
+
 def lay_out(facts: Sequence[ClipFacts], clips: Sequence[Clip], options: StitchOptions) -> Layout:
     """The episode's clock for probed ``clips``: what ``stitch`` will write, to the frame."""
-    fmt = concat.episode_format(facts[0], options)
+    fmt = concat.episode_format(_leader(facts, clips), options)
     fmt = dataclasses.replace(fmt, timescale=concat.episode_timescale(facts, fmt))
     timeline = plan([f.video_len for f in facts], [c.transition for c in clips], fmt.fps,
                     [str(c.path) for c in clips], fmt.sample_rate)

@@ -85,8 +85,8 @@ class AheadOfStitch:
             if first is None:
                 return  # the opening shot is still rendering: its arrival prepares these too
             options = builder.options(episode)
-            closing = builder.card(episode, "end_card")
-            for clip in (first, *shots.values(), *([closing] if closing else [])):
+            cards = [c for c in (builder.card(episode, k) for k in ("title_card", "end_card")) if c]
+            for clip in (first, *shots.values(), *cards):
                 if (first, clip) not in self.prepared and prepare(first, clip, options):
                     self.prepared.add((first, clip))
             if key not in self.sounded and all(s.id in shots for s in episode.shots):
