@@ -59,6 +59,43 @@ class Measured:
         return cls(**values)
 
 
+KINDS = ("video", "image", "audio")
+
+
+def trusted(data: object) -> Measured | None:
+    """A measurement read from outside this clone (a team's store) if it is whole: a known
+    kind, each field of its type, every number finite, sizes and counts not negative, made by
+    this version or a later one; else None (measure the file here)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        found = Measured.from_dict(data)
+    except (TypeError, ValueError):
+        return None
+    return found if _whole(found) and found.version >= VERSION else None
+
+
+def _whole(found: Measured) -> bool:
+    counts = (found.width, found.height, found.peak_count, found.version)
+    optional = [v for v in (found.peak_db, found.loudness, found.spread) if v is not None]
+    spans = [v for pairs in (found.cuts, found.black, found.frozen, found.silence)
+             for pair in pairs for v in pair] if _pairs(found) else [math.nan]
+    return (found.kind in KINDS and type(found.has_audio) is bool
+            and all(type(c) is int and c >= 0 for c in counts)
+            and _finite(found.seconds) and found.seconds >= 0
+            and all(_finite(v) for v in (*optional, *spans)))
+
+
+def _pairs(found: Measured) -> bool:
+    return all(isinstance(pair, tuple) and len(pair) == 2
+               for pairs in (found.cuts, found.black, found.frozen, found.silence)
+               for pair in pairs)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def measure(path: Path, kind: str = "video") -> Measured:
     """Measure ``path`` (``kind``: video, image or audio) in one ffmpeg run; an image whose
     header holds more pixels than any model takes is not decoded (its size is all it gives)."""

@@ -221,8 +221,12 @@ def _measure(setup: RunSetup, run: RunResult, ahead: dict[str, Outcome]) -> Repo
         return None
     ready = {r.hash for r in run.shots if r.ok}
     takes = [t for t in with_retakes(setup.manifest, setup.lock).takes() if t.hash in ready]
-    return measure_takes(setup.root, setup.cache, takes,
-                         thresholds(setup.manifest.checks), ahead)
+    report = measure_takes(setup.root, setup.cache, takes,
+                           thresholds(setup.manifest.checks), ahead)
+    if setup.store is not None:  # a teammate who pulls these takes need not decode them again
+        for sha in report.files:
+            setup.store.share(sha)
+    return report
 
 
 def _stitch(setup: RunSetup, variant: Variant, builder: EpisodeBuilder, run: RunResult

@@ -320,7 +320,7 @@ def open_store(manifest: Manifest, provider: Provider, *, offline: bool = False
     settings = store_settings(manifest.store, manifest.root)
     if settings is None or offline:
         return None
-    return StoreLink(RenderStore(settings), provider.cache_key)
+    return StoreLink(RenderStore(settings), provider.cache_key, root=manifest.root)
 
 
 def _open_ledgers(manifest: Manifest, provider: Provider) -> tuple[Ledger | None, bool, str]:

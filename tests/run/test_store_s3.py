@@ -171,6 +171,7 @@ def test_a_fresh_clone_of_the_example_renders_with_no_submission(
     record = json.loads(fs.cat_file(fs.ls(f"{prefix}/v1/shots/dashscope")[0]))
     assert record["provider"] == "dashscope" and record["task_id"] and record["cost"] > 0
     assert record["media"]["width"] == 1280 and record["media"]["height"] == 720
+    assert len(fs.ls(f"{prefix}/v1/measured")) == 4  # each take's measurement beside its video
 
     bob = cut_short(without_boards(clone(EXAMPLE, tmp_path / "bob" / "coffee-shop")))
     shutil.copyfile(alice / "storyboard.lock", bob / "storyboard.lock")  # git pull
@@ -181,7 +182,7 @@ def test_a_fresh_clone_of_the_example_renders_with_no_submission(
     assert code == 0, second
     assert set(states(second).values()) == {"cached"}
     assert {s["message"] for s in second["shots"]} == {FROM_STORE}
-    assert second["spent"] == 0
+    assert second["spent"] == 0 and second["findings"]["measured"] == []  # none decoded again
     assert submissions(emulator) == 4, "the fresh clone paid for a shot the store had"
     assert emulator.stats()["uploads"] > 0  # alice's run uploaded; bob's sent nothing at all
     for name in ("ep01.mp4", "ep02.mp4"):
@@ -331,6 +332,31 @@ def test_an_unreachable_store_stops_before_paying_unless_offline(
 
     pushed = invoke("push", series)
     assert pushed.exit_code == 1 and "cannot list the shots" in pushed.stderr
+
+
+def test_push_and_pull_carry_each_takes_measurement(
+        tmp_path: Path, make_media: MakeMedia, bucket: tuple[str, Any], emulator: EmulatorServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rendered offline (measured, nothing pushed), then ``storyboard push``: the measurements
+    go up beside the videos, and a teammate's ``storyboard pull`` keeps them, decoding nothing."""
+    url, fs = bucket
+    as_user(monkeypatch, tmp_path, "alice")
+    alice = series_with_store(tmp_path / "alice" / "wire", make_media, url)
+    code, data, _ = render_json(alice, "--yes", "--offline", "-o", tmp_path / "oa")
+    assert code == 0 and len(data["findings"]["measured"]) == 3
+    prefix = url.removeprefix("s3://")
+    assert not fs.exists(f"{prefix}/v1/measured")
+    assert invoke("push", alice).exit_code == 0
+    kept = sorted((alice / ".storyboard" / "measured").glob("*.json"))
+    assert sorted(k.rsplit("/", 1)[1] for k in fs.ls(f"{prefix}/v1/measured")) == [
+        p.name for p in kept]
+    bob = clone(alice, tmp_path / "bob" / "wire")
+    as_user(monkeypatch, tmp_path, "bob")
+    assert invoke("pull", bob).exit_code == 0
+    assert [(bob / ".storyboard" / "measured" / p.name).read_bytes() for p in kept] == [
+        p.read_bytes() for p in kept]
+    code, data, _ = render_json(bob, "-o", tmp_path / "ob")
+    assert code == 0 and data["findings"]["measured"] == [] and submissions(emulator) == 3
 
 
 def test_a_bucket_that_does_not_exist_is_no_empty_store(tmp_path: Path, make_media: MakeMedia,

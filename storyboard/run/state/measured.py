@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +139,17 @@ def measure_file(root: Path, path: Path, sha256: str, kind: str) -> Outcome:
         log.warning("measuring %s failed (%s)", path.name, exc)
         return Outcome(None)
     return store(root, sha256, found, known)
+
+
+def adopt(root: Path, sha256: str, data: object) -> bool:
+    """Keep ``data``, a measurement of the file with ``sha256`` read from elsewhere (a team's
+    store), as this folder's, unless one of this version is here already or ``data`` is not a
+    whole measurement (``measure.trusted``). True when it was kept."""
+    found = measuring.trusted(data)
+    if found is None or current(root, sha256):
+        return False
+    store(root, sha256, found, recorded(root, sha256))
+    return True
 
 
 def current(root: Path, sha256: str) -> bool:
@@ -348,6 +359,7 @@ class Report:
     remeasured: list[str]  # of those, the ones an older measurer had measured
     findings: dict[str, list[Finding]]  # take -> its findings (only takes with some)
     version: int = measuring.VERSION
+    files: list[str] = field(default_factory=list)  # the sha256 of the files measured now
 
     def lines(self) -> list[str]:
         """The summary a render prints at its end."""
@@ -373,6 +385,7 @@ def measure_takes(root: Path, cache: OutputCache, takes: Iterable[CompiledShot],
             measure_file(root, cache.path(take.hash), entry.sha256, kind_of(take))
         if outcome.fresh:
             report.measured.append(take_key(take))
+            report.files.append(entry.sha256)
         if outcome.older is not None:
             report.remeasured.append(take_key(take))
         found = judge(outcome.measured, take, limits, made_seconds(root, take)) \

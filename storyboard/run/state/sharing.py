@@ -25,10 +25,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from storyboard.errors import FFmpegError, MediaError, StoreCorrupt, StoreUnreachable
+from storyboard.errors import FFmpegError, MediaError, StoreCorrupt, StoreError, StoreUnreachable
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
+from storyboard.run.state import measured
 from storyboard.run.state.cache import CacheEntry, OutputCache, cast_source, is_asset
 from storyboard.run.state.lockfile import LockEntry, shot_key
 from storyboard.run.team.store import RenderStore
@@ -103,6 +104,8 @@ class StoreLink:
     down: bool = False  # the store stopped answering during this run
     rerender_refused: bool = False  # blanket consent: a refused copy may be paid for again
     notes: list[str] = field(default_factory=list)
+    root: Path | None = None  # the series folder, whose takes' measurements go with the videos
+    shared: set[str] = field(default_factory=set)  # sha256 whose measurement the store has
     _claimed: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -192,7 +195,21 @@ class StoreLink:
         finally:
             tmp.unlink(missing_ok=True)
         self.known.add(shot_hash)
+        self._adopt(sha)
         return entry
+
+    def _adopt(self, sha: str) -> None:
+        """The store's measurement of a video just pulled, kept as this clone's so the video is
+        not decoded again; none, one not whole, or a store that fails here leaves it to be
+        measured as before (the video is pulled: nothing is lost)."""
+        if self.root is None or measured.current(self.root, sha):
+            return
+        try:
+            data = self.store.measurement(sha)
+        except StoreError:
+            return
+        if measured.adopt(self.root, sha, data):
+            self.shared.add(sha)
 
     def must_not_pay(self, shot: CompiledShot, fetched: Fetch) -> str | None:
         """Why a shot whose lookup went wrong must not be submitted; None when it may be."""
@@ -242,7 +259,24 @@ class StoreLink:
                                 force=shot_hash in self.refused)
         self.known.add(shot_hash)
         self.refused.discard(shot_hash)
+        self.share(entry.sha256, check=True)
         return wrote
+
+    def share(self, sha: str, *, check: bool = False) -> None:
+        """Put this folder's measurement of the video ``sha`` into the store (``check``: unless
+        the store has one), if it has one of this version; a failure is a note."""
+        if self.root is None or self.down or sha in self.shared:
+            return
+        if not measured.current(self.root, sha) or (found := measured.recorded(self.root, sha)) \
+                is None:
+            return
+        try:
+            if not (check and self.store.has_measurement(sha)):
+                self.store.put_measurement(sha, found.to_dict())
+        except StoreError as exc:
+            self.note(f"the measurement of {sha[:12]}… was not shared ({exc})")
+            return
+        self.shared.add(sha)
 
     def note(self, message: str) -> None:
         log.warning("%s", message)

@@ -6,6 +6,9 @@ A store is a folder (a network share), ``s3://bucket/prefix`` or anything else f
     v1/videos/<sha256>.mp4              a rendered video, named by the sha256 of its bytes
     v1/shots/<cache_key>/<hash>.json    what rendered a shot: hash, provider, sha256, task id,
                                         cost, size, media facts (no secret, no local path)
+    v1/measured/<sha256>.json           a video's measurement (cuts, black, freezes, silence,
+                                        loudness: ``storyboard takes``' facts), so a teammate who
+                                        pulls it does not decode it again
     v1/tmp/<random>.part                uploads in progress (those a killed push left are
                                         removed by the next ``storyboard push``, after a day)
 
@@ -163,6 +166,9 @@ class RenderStore:
     def _video_key(self, sha256: str) -> str:
         return self._key("videos", f"{sha256}.mp4")
 
+    def _measured_key(self, sha256: str) -> str:
+        return self._key("measured", f"{sha256}.json")
+
     # --- reading --------------------------------------------------------------------------------
 
     def hashes(self, cache_key: str) -> set[str]:
@@ -229,7 +235,30 @@ class RenderStore:
             raise StoreCorrupt(f"store {self.shown}: the video {sha256[:12]}… failed its sha256 "
                                f"check (its bytes hash to {actual[:12]}…): refused")
 
+    def measurement(self, sha256: str) -> object:
+        """The stored measurement of the video named ``sha256`` as JSON, unchecked (None: the
+        store has none, or not JSON)."""
+        with self._talking("read a measurement") as fs:
+            try:
+                raw = fs.cat_file(self._measured_key(sha256))
+            except FileNotFoundError:
+                return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return None
+
+    def has_measurement(self, sha256: str) -> bool:
+        with self._talking("look up a measurement") as fs:
+            return bool(fs.exists(self._measured_key(sha256)))
+
     # --- writing --------------------------------------------------------------------------------
+
+    def put_measurement(self, sha256: str, data: Mapping[str, Any]) -> None:
+        """Store the measurement of the video named ``sha256`` (replacing any: a file measured
+        by one version gives the same facts wherever it is measured)."""
+        body = json.dumps(dict(data), sort_keys=True, indent=1).encode() + b"\n"
+        self._put(self._measured_key(sha256), lambda fs, key: fs.pipe_file(key, body))
 
     def push(self, record: Mapping[str, Any], video: Path, *, force: bool = False) -> bool:
         """Upload a shot's video (if the store lacks it) and then its record; True if anything
