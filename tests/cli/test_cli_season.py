@@ -184,5 +184,5 @@ def test_a_draft_stays_a_proxy_and_delivers_no_season(rendered: Path, tmp_path: 
     result = invoke("render", root, "--yes", "--draft", "--episodes", "1")
     assert result.exit_code == 0, result.output
     video = ffmpeg.probe(root / "out" / "draft" / "ep01.mp4").streams[0]
-    assert (video.width, video.height) == (270, 480)  # the 1080x1920 card's proxy size
+    assert (video.width, video.height) == (180, 320)  # its shots' proxy size (a card's is 270x480)
     assert not (root / "out" / "season").exists() and "season:" not in result.stderr

@@ -1,6 +1,7 @@
 """The season example (examples/season), checked and rendered from scratch on ``local`` (issue 67):
 three vertical episodes that check clean with the season's lints on, a look that changes at its
-range in the compiled requests, and the committed lock byte for byte."""
+range in the compiled requests, the committed lock byte for byte, and the season delivered
+(``out/season/``: 1080x1920 episodes, a cover and a hook each in its manifest)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,14 @@ def test_the_season_renders_on_local_to_its_committed_lock(tmp_path: Path) -> No
     shots = json.loads(lock)["shots"]
     assert shots["season/ep03/door"]["media"]["Image 1"]["asset"] == "cast/nora.storm"
     assert shots["season/ep02/wick"]["media"]["Image 1"]["asset"] == "cast/nora"
-    for episode in ("ep01", "ep02", "ep03"):
+    for episode in ("ep01", "ep02", "ep03"):  # delivered: 720x1280 shots scaled to the preset
         video = ffmpeg.probe(series / "out" / f"{episode}.mp4").video
-        assert video is not None and (video.width, video.height) == (720, 1280), episode
+        assert video is not None and (video.width, video.height) == (1080, 1920), episode
+    delivered = json.loads((series / "out" / "season" / "manifest.json").read_text())
+    rows = [(e["episode"], e["id"], e["title"], e["hook"], e["cover"])
+            for e in delivered["episodes"]]
+    assert rows == [(1, "ep01", "The Climb", "The sea is too calm tonight.", "ep01.jpg"),
+                    (2, "ep02", "The Lamp", "Far out, a ship answers the beam.", "ep02.jpg"),
+                    (3, "ep03", "The Storm", "The storm is over; the ship is not in sight.",
+                     "ep03.jpg")]
+    assert all((series / "out" / "season" / e["cover"]).is_file() for e in delivered["episodes"])
