@@ -3,11 +3,13 @@
 A season is asked after every chapter's outline, before any shot: the model is given the beats
 (never the story's text), numbered, and how many episodes to make of them, and answers each
 episode's title, its beats (``first_beat..last_beat``: every beat in one episode, in order) and
-the hook it ends on (``schemas.SEASON``). A long story is asked in parts (``parts``): runs of
-neighbouring chapters, each a call that fits the endpoint's context window at its ceiling (every
-chapter's beats counted at the outline's whole ``max_tokens``) and holds at most ``PER_CALL``
-episodes; the episodes are shared among the parts by their lines of story, so an edit in one part
-never asks another again. Each part is its own cached call: a run stopped mid-season goes on from
+the hook it ends on (``schemas.SEASON``). A long story is asked in parts (``parts``): the fewest
+runs of neighbouring chapters that each fit the endpoint's context window at their ceiling (every
+chapter's beats counted at the outline's whole ``max_tokens``, the answer at what its episodes can
+need: ``fitting.season_tokens``), each holding at most ``PER_CALL`` episodes; the episodes are
+shared among the parts by their lines of story. The parts follow from the chapters' count, the
+episodes asked and the window, never from an answer, so an edit in one part never asks another
+again. Each part is its own cached call: a run stopped mid-season goes on from
 the ones stored.
 
 An episode is then filmed chapter by chapter (``segments``): for each chapter its beats come from,
@@ -23,7 +25,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from storyboard.breakdown.fitting import MARGIN, MAX_TOKENS, TooSmall, Window
+from storyboard.breakdown.fitting import MARGIN, MAX_TOKENS, TooSmall, Window, season_tokens
 from storyboard.breakdown.source import CHAPTER, Chapter
 
 PER_CALL = 40  # episodes one season call plans at most
@@ -117,19 +119,11 @@ def _runs(count: int, wanted: int) -> list[range]:
     return [range(bounds[i], bounds[i + 1]) for i in range(wanted)]
 
 
-def per_call(window: Window | None) -> int:
-    """The chapters one season call may read, within the window (``TooSmall``: not one)."""
-    if window is None:
-        return CHAPTERS_PER_CALL
-    room = (window.tokens - MAX_TOKENS["season"] - MARGIN - OVERHEAD) // MAX_TOKENS["outline"]
-    if room < 1:
-        need = MAX_TOKENS["season"] + MARGIN + OVERHEAD + MAX_TOKENS["outline"]
-        raise TooSmall(f"the season call needs a context of about {need:,} tokens (one "
-                       f"chapter's beats and max_tokens {MAX_TOKENS['season']:,}); the "
-                       f"endpoint's is {window.tokens:,} ({window.source}): nothing was sent. "
-                       "To go on: start the server with a larger context and set context: in "
-                       "the series' breakdown: block")
-    return min(CHAPTERS_PER_CALL, room)
+def fits(part: Part, window: Window | None) -> bool:
+    """Whether ``part``'s call fits ``window`` at its ceiling: its chapters' beats each as long
+    as an outline answer may be, and its answer as long as its episodes may need."""
+    need = OVERHEAD + len(part.chapters) * MAX_TOKENS["outline"] + season_tokens(part.episodes)
+    return window is None or need + MARGIN <= window.tokens
 
 
 def _shares(weights: list[int], total: int) -> list[int]:
@@ -144,10 +138,26 @@ def _shares(weights: list[int], total: int) -> list[int]:
 
 
 def parts(chapters: list[Chapter], target: Target, window: Window | None) -> list[Part]:
-    """The season's calls: runs of chapters, each with its share of the episodes."""
-    most = per_call(window)
-    count = max(math.ceil(len(chapters) / most), math.ceil(target.episodes / PER_CALL))
-    count = max(1, min(count, len(chapters), target.episodes))
+    """The season's calls: the fewest runs of chapters, each with its share of the episodes,
+    that each fit ``window`` (``TooSmall``: not even one chapter and one episode a call)."""
+    most = max(1, min(len(chapters), target.episodes))
+    least = max(math.ceil(len(chapters) / CHAPTERS_PER_CALL), math.ceil(target.episodes / PER_CALL))
+    for count in range(min(least, most), most + 1):
+        found = _split(chapters, target, count)
+        if all(fits(p, window) for p in found):
+            return found
+    assert window is not None  # with no window, the first count fits
+    need = OVERHEAD + MAX_TOKENS["outline"] * math.ceil(len(chapters) / most) + MARGIN + \
+        season_tokens(math.ceil(target.episodes / most))
+    raise TooSmall(f"the season call needs a context of about {need:,} tokens (the beats of "
+                   f"{math.ceil(len(chapters) / most)} chapter(s) and the answer's max_tokens); "
+                   f"the endpoint's is {window.tokens:,} ({window.source}): nothing was sent. "
+                   "To go on: start the server with a larger context and set context: in the "
+                   "series' breakdown: block")
+
+
+def _split(chapters: list[Chapter], target: Target, count: int) -> list[Part]:
+    """``count`` runs of neighbouring chapters, the episodes shared by their lines of story."""
     runs = _runs(len(chapters), count)
     weights = [sum(len(chapters[i].numbered()) for i in run) for run in runs]
     out, first = [], 1

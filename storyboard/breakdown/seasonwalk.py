@@ -16,6 +16,7 @@ starts inside a chapter adds one segment)."""
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import Any
 
 from storyboard.breakdown import density, season, seasonfile, seasonmend
@@ -23,7 +24,7 @@ from storyboard.breakdown import shots as shot_stage
 from storyboard.breakdown.asking import Asker, Pending, Result
 from storyboard.breakdown.cast import names_in
 from storyboard.breakdown.cost import price_of
-from storyboard.breakdown.fitting import MAX_TOKENS
+from storyboard.breakdown.fitting import MAX_TOKENS, season_tokens
 from storyboard.breakdown.season import Entry, Target
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.breakdown.walk import (
@@ -69,7 +70,8 @@ def _asked(story: Story, answers: Answers, asker: Asker, target: Target,
     whole = True
     for part in season.parts(chapters, target, asker.window()):
         mine = [chapters[i] for i in part.chapters]
-        call = Chapter(story.file, part.number, f"the season, part {part.number}", 1, ())
+        call = Chapter(story.file, part.number, f"the season, part {part.number}", 1, (),
+                       episodes=part.episodes)
         if any(c.number not in outlines for c in mine):
             _pending_season(asker, part, mine)
             answers.season.calls.append((call, None))
@@ -77,6 +79,7 @@ def _asked(story: Story, answers: Answers, asker: Asker, target: Target,
             continue
         beats = season.beats_of([(c, outlines[c.number]) for c in mine])
         wanted = season.asked(part, beats)
+        call = replace(call, episodes=wanted)
         result = _mended(asker, call, wanted, beats, try_ask(
             asker, "season", call, season.context(part, beats, target, story.title),
             lambda a, b=beats, w=wanted: season.problems(a, b, w)))
@@ -110,7 +113,7 @@ def _pending_season(asker: Asker, part: season.Part, chapters: list[Chapter]) ->
     """Planning: a season call whose chapters' outlines are not stored, at its ceiling (every
     chapter's beats as long as an outline answer may be)."""
     tokens = season.OVERHEAD + len(chapters) * MAX_TOKENS["outline"]
-    ceiling = price_of(asker.spend.price, tokens, MAX_TOKENS["season"])
+    ceiling = price_of(asker.spend.price, tokens, season_tokens(part.episodes))
     asker.pending.append(Pending("season", part.number, tokens, ceiling))
 
 

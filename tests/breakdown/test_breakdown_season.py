@@ -7,15 +7,16 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from storyboard.breakdown import density, schemas, season
+from storyboard.breakdown import density, fitting, schemas, season
 from storyboard.breakdown.pipeline import Options, Report, breakdown, plan
-from storyboard.breakdown.source import read_story
+from storyboard.breakdown.source import Chapter, read_story
 from storyboard.cli.main import cli
 from storyboard.emulator import chat_season
 from storyboard.emulator.server import EmulatorServer
@@ -233,10 +234,25 @@ def test_a_long_story_is_asked_in_parts_within_the_context_window() -> None:
     chapters = list(read_story(novel_path()).chapters)
     window = season.Window(16384, "the breakdown: block's context")
     parts = season.parts(chapters, season.Target(10), window)
-    assert [len(p.chapters) for p in parts] == [3, 3, 3, 3]  # 3 chapters' beats a call fit
-    assert sum(p.episodes for p in parts) == 10 and parts[1].first_episode == 4
-    with pytest.raises(season.TooSmall):
-        season.parts(chapters, season.Target(10), season.Window(8192, "set"))
+    # 6 chapters' beats at 2,048 tokens each, 5 episodes' answer at 64 + 192 each: 14,380 tokens
+    # with the instructions (1,500) and the margin (64); 7 chapters would not fit
+    assert [len(p.chapters) for p in parts] == [6, 6]
+    assert [p.episodes for p in parts] == [5, 5] and parts[1].first_episode == 6
+    assert all(season.fits(p, window) for p in parts)
+    smaller = season.parts(chapters, season.Target(10), season.Window(8192, "set"))
+    assert [len(p.chapters) for p in smaller] == [2, 3, 2, 3, 2]  # the fewest calls that fit
+    assert all(season.fits(p, season.Window(8192, "set")) for p in smaller)
+    with pytest.raises(season.TooSmall, match="about 5,916 tokens"):
+        season.parts(chapters, season.Target(10), season.Window(4096, "set"))
+
+
+def test_a_season_parts_answer_is_bounded_by_its_episodes() -> None:
+    """Its ``max_tokens`` follows the episodes it asks (a 60-character title, a 300-character
+    hook each), so a small window reads more chapters' beats a call."""
+    call = Chapter("novel.md", 1, "the season, part 1", 1, (), episodes=4)
+    assert fitting.answer_tokens("season", call) == 64 + 4 * 192
+    assert fitting.answer_tokens("season", replace(call, episodes=60)) == 8192  # the stage's
+    assert fitting.answer_tokens("season") == 8192
 
 
 def novel_path() -> Path:
