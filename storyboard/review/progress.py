@@ -100,6 +100,13 @@ def waiting_line(plan: Plan) -> str:
             "they are approved (not in this total)")
 
 
+def waited(shot: ShotPlan) -> str:
+    """What a shot waits on: its first frame's shot, or every cast asset not made yet."""
+    if shot.waits_on in shot.waits_for:
+        return ", ".join(shot.waits_for)
+    return str(shot.waits_on)
+
+
 def plan_table(plan: Plan) -> Group:
     """The plan as a person reads it: the header lines, the table of shots, the summary. The
     header and the summary are whole lines, never wrapped at the table's width."""
@@ -109,7 +116,7 @@ def plan_table(plan: Plan) -> Group:
     for shot in plan.shots:
         why = "; ".join(str(c) for c in shot.changes)
         if shot.waits_on:
-            why = f"waits on {shot.waits_on}" + (f"; {why}" if why else "")
+            why = f"waits on {waited(shot)}" + (f"; {why}" if why else "")
         if shot.same_as:
             why = f"same as {shot.same_as}"
         if shot.status == "store":

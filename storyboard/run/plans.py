@@ -56,13 +56,14 @@ class ShotPlan:
     billed_seconds: float  # estimated, what a render would bill (0 when cached or a duplicate)
     cost: float
     changes: tuple[Change, ...] = ()
-    waits_on: str | None = None  # the first-frame dependency that must render first
+    waits_on: str | None = None  # what must render first: its first frame's shot, else a cast asset
     same_as: str | None = None  # an earlier shot with the same hash: rendered once for both
     task_id: str | None = None  # the paid task that holds it ("in flight", "claimed")
     note: str = ""  # why it costs nothing now ("in flight: task ..., paid, will be resumed")
     made_by: str = ""  # a cast asset this provider does not make: who does (its own key)
     currency: str = ""  # the cost's currency when not the plan's (``made_by``'s list price)
     waiting_cost: float = 0.0  # "waits" for its board: what it costs once the board is approved
+    waits_for: tuple[str, ...] = ()  # every cast asset it uses not made yet, in order
 
     @property
     def key(self) -> str:
@@ -164,7 +165,8 @@ class Plan:
                 "duration": s.duration, "billed_seconds": s.billed_seconds, "cost": s.cost,
                 "changes": [{"kind": c.kind, "what": c.what, "detail": c.detail}
                             for c in s.changes],
-                "waits_on": s.waits_on, "same_as": s.same_as, "task_id": s.task_id,
+                "waits_on": s.waits_on, "waits_for": list(s.waits_for), "same_as": s.same_as,
+                "task_id": s.task_id,
                 "note": s.note, "made_by": s.made_by or None,
                 "currency": s.currency or self.currency, "waiting_cost": s.waiting_cost,
             } for s in self.shots],
@@ -268,7 +270,8 @@ def after_run(the_plan: Plan, done: Collection[str]) -> Plan:
     """The plan as it stands once a run has rendered ``done`` (hashes): those shots are cached
     now and cost nothing more. What the studio shows after a draft, without planning again."""
     shots = [replace(s, status="cached", billed_seconds=0.0, cost=0.0, changes=(), same_as=None,
-                     waits_on=None) if s.hash in done else s for s in the_plan.shots]
+                     waits_on=None, waits_for=()) if s.hash in done else s
+             for s in the_plan.shots]
     return replace(the_plan, shots=shots)
 
 
@@ -328,7 +331,8 @@ def _plan_shot(shot: CompiledShot, prices: PriceTable, ref_seconds: ReferenceSec
     return ShotPlan(shot.series, shot.episode, shot.id, shot.hash, status, request.resolution,
                     request.duration, billed, cost, changes,
                     waits_on=_waits_on(shot, cached | in_store, locked, by_key),
-                    same_as=None if same_as == key else same_as)
+                    same_as=None if same_as == key else same_as,
+                    waits_for=_unmade(shot, cached | in_store))
 
 
 def _voice_waits(planned: ShotPlan, shot: CompiledShot, cache: OutputCache, root: Path,
@@ -349,11 +353,16 @@ def _voice_waits(planned: ShotPlan, shot: CompiledShot, cache: OutputCache, root
     return planned
 
 
+def _unmade(shot: CompiledShot, cached: set[str]) -> tuple[str, ...]:
+    """The cast assets ``shot`` uses whose output does not exist yet, in order."""
+    return tuple(asset for asset, digest in shot.needs.items() if digest not in cached)
+
+
 def _waits_on(shot: CompiledShot, cached: set[str], locked: Mapping[str, LockEntry],
               by_key: Mapping[str, CompiledShot]) -> str | None:
     """The dependency whose output does not exist yet, so ``shot`` cannot start before it: the
     shot whose last frame it starts from, else the first cast asset it uses not yet made."""
-    missing = [asset for asset, digest in shot.needs.items() if digest not in cached]
+    missing = _unmade(shot, cached)
     if not shot.depends_on:
         return missing[0] if missing else None
     key = f"{shot.series}/{shot.episode}/{shot.depends_on}"

@@ -333,6 +333,8 @@ def plan_words(planned: ShotPlan | None) -> tuple[str, tuple[str, ...]]:
     reasons = [str(change) for change in planned.changes]
     if planned.status == "waits":  # the gate: its board is not approved (the command in note)
         reasons.append(planned.note)
+    elif planned.waits_on in planned.waits_for:
+        reasons.append(f"waits for its cast to be made first: {', '.join(planned.waits_for)}")
     elif planned.waits_on:
         reasons.append(f"waits for shot {planned.waits_on}'s last frame")
     if planned.same_as:
