@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -48,3 +49,17 @@ def test_once_the_cast_is_made_nothing_is_waited_for(tmp_path: Path) -> None:
     stairs = next(s for s in plan.shots if s.key.endswith("ep01/stairs"))
     assert (stairs.waits_on, stairs.waits_for) == (None, ())
     assert plan_words(stairs) == ("new", ())
+
+
+def test_the_sheet_says_what_each_kind_of_wait_is() -> None:
+    from storyboard.run.plans import ShotPlan
+    shot = ShotPlan("s", "ep01", "b", "h", "new", "720P", 3, 3.0, 0.3)
+    frame = replace(shot, waits_on="a")
+    cast = replace(shot, waits_on="cast/nora", waits_for=("cast/nora", "cast/sam"))
+    both = replace(frame, waits_for=("cast/nora",))  # its first frame's shot comes first
+    voice = replace(shot, waits_on="cast/voice/nora", note="its voice is 2.1 s, too short")
+    assert [plan_words(p)[1] for p in (frame, cast, both, voice)] == [
+        ("waits for shot a's last frame",),
+        ("waits for its cast to be made first: cast/nora, cast/sam",),
+        ("waits for shot a's last frame",),
+        ("its voice is 2.1 s, too short",)]

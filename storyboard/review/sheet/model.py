@@ -335,6 +335,8 @@ def plan_words(planned: ShotPlan | None) -> tuple[str, tuple[str, ...]]:
         reasons.append(planned.note)
     elif planned.waits_on in planned.waits_for:
         reasons.append(f"waits for its cast to be made first: {', '.join(planned.waits_for)}")
+    elif planned.waits_on and planned.note:  # a voice measured too short: the note says why
+        reasons.append(planned.note)
     elif planned.waits_on:
         reasons.append(f"waits for shot {planned.waits_on}'s last frame")
     if planned.same_as:
