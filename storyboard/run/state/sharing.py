@@ -267,8 +267,8 @@ class StoreLink:
         the store has one), if it has one of this version; a failure is a note."""
         if self.root is None or self.down or sha in self.shared:
             return
-        if not measured.current(self.root, sha) or (found := measured.recorded(self.root, sha)) \
-                is None:
+        found = measured.recorded(self.root, sha)
+        if found is None or not measured.current(self.root, sha):
             return
         try:
             if not (check and self.store.has_measurement(sha)):
