@@ -101,7 +101,7 @@ def waiting_line(plan: Plan) -> str:
 
 
 def waited(shot: ShotPlan) -> str:
-    """What a shot waits on: its first frame's shot, or every cast asset not made yet."""
+    """What a shot waits on: its first frame's shot, or every asset it uses not made yet."""
     if shot.waits_on in shot.waits_for:
         return ", ".join(shot.waits_for)
     return str(shot.waits_on)

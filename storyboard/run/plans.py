@@ -63,7 +63,7 @@ class ShotPlan:
     made_by: str = ""  # a cast asset this provider does not make: who does (its own key)
     currency: str = ""  # the cost's currency when not the plan's (``made_by``'s list price)
     waiting_cost: float = 0.0  # "waits" for its board: what it costs once the board is approved
-    waits_for: tuple[str, ...] = ()  # every cast asset it uses not made yet, in order
+    waits_for: tuple[str, ...] = ()  # every asset it uses not made yet (sheet, voice, line)
 
     @property
     def key(self) -> str:
@@ -354,7 +354,7 @@ def _voice_waits(planned: ShotPlan, shot: CompiledShot, cache: OutputCache, root
 
 
 def _unmade(shot: CompiledShot, cached: set[str]) -> tuple[str, ...]:
-    """The cast assets ``shot`` uses whose output does not exist yet, in order."""
+    """The assets ``shot`` uses (cast sheets, voices, lines) not made yet, in order."""
     return tuple(asset for asset, digest in shot.needs.items() if digest not in cached)
 
 

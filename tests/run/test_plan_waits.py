@@ -31,7 +31,7 @@ def test_every_unmade_cast_asset_is_named(tmp_path: Path) -> None:
     assert (stairs.waits_on, stairs.waits_for) == ("cast/nora", ("cast/nora", "cast/lighthouse"))
     assert window.waits_for == ("cast/nora",)
     assert plan_words(stairs)[1] == (
-        "waits for its cast to be made first: cast/nora, cast/lighthouse",)
+        "waits for these to be made first: cast/nora, cast/lighthouse",)
     console = Console(width=200, record=True)
     console.print(plan_table(plan))
     assert "waits on cast/nora, cast/lighthouse" in console.export_text()
@@ -60,6 +60,6 @@ def test_the_sheet_says_what_each_kind_of_wait_is() -> None:
     voice = replace(shot, waits_on="cast/voice/nora", note="its voice is 2.1 s, too short")
     assert [plan_words(p)[1] for p in (frame, cast, both, voice)] == [
         ("waits for shot a's last frame",),
-        ("waits for its cast to be made first: cast/nora, cast/sam",),
+        ("waits for these to be made first: cast/nora, cast/sam",),
         ("waits for shot a's last frame",),
         ("its voice is 2.1 s, too short",)]

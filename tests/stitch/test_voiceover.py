@@ -66,8 +66,10 @@ def test_a_narrator_is_heard_in_the_episode_at_the_line_window(tmp_path: Path) -
 
 def test_the_narrator_line_is_planned_once_and_made_once(tmp_path: Path) -> None:
     root = series(tmp_path / "s")
-    planned = json.dumps(run("plan", root))
-    assert planned.count("lines/ep1/street/1") == 1
+    planned = run("plan", root)
+    assert [s["key"] for s in planned["shots"]].count("s/lines/ep1/street/1") == 1
+    street = next(s for s in planned["shots"] if s["key"] == "s/ep1/street")
+    assert "lines/ep1/street/1" in street["waits_for"]  # made before the shot that hands it over
     states = {s["key"]: s["state"] for s in run("render", root, "--yes")["shots"]}
     assert states["s/lines/ep1/street/1"] == "done"
     again = run("render", root, "--yes")

@@ -334,7 +334,7 @@ def plan_words(planned: ShotPlan | None) -> tuple[str, tuple[str, ...]]:
     if planned.status == "waits":  # the gate: its board is not approved (the command in note)
         reasons.append(planned.note)
     elif planned.waits_on in planned.waits_for:
-        reasons.append(f"waits for its cast to be made first: {', '.join(planned.waits_for)}")
+        reasons.append(f"waits for these to be made first: {', '.join(planned.waits_for)}")
     elif planned.waits_on and planned.note:  # a voice measured too short: the note says why
         reasons.append(planned.note)
     elif planned.waits_on:
