@@ -227,25 +227,29 @@ def children_cpu() -> float:
 
 
 def storyboard(*words: str, echo: bool = False) -> Step:
-    """``storyboard WORDS`` in its own process, this checkout's code; stderr echoed if asked."""
+    """``storyboard WORDS`` in its own process, this checkout's code; stderr echoed if asked.
+    Its stdout goes to a file, read at its end: a pipe nobody reads while stderr is followed
+    fills at 64 KB and stops the command (a season's ``--json`` report is larger)."""
     env = {**os.environ, KEY_ENV: "none", "PYTHONPATH": str(ROOT)}
     started, cpu = time.monotonic(), children_cpu()
-    process = subprocess.Popen([sys.executable, "-m", "storyboard", *words], env=env, cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None and process.stdout is not None
-    said: list[str] = []
-    try:
-        for line in process.stderr:
-            said.append(line)
-            if echo:
-                print(f"[{time.monotonic() - started:7.1f} s] {line}", end="", file=sys.stderr,
-                      flush=True)
-        stdout = process.stdout.read()
-        code = process.wait()
-    finally:  # the bench stopped (SIGTERM, Ctrl-C): its command stops too, its lock freed
-        if process.poll() is None:
-            process.terminate()
-            process.wait()
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
+        process = subprocess.Popen([sys.executable, "-m", "storyboard", *words], env=env,
+                                   cwd=ROOT, stdout=out, stderr=subprocess.PIPE, text=True)
+        assert process.stderr is not None
+        said: list[str] = []
+        try:
+            for line in process.stderr:
+                said.append(line)
+                if echo:
+                    print(f"[{time.monotonic() - started:7.1f} s] {line}", end="",
+                          file=sys.stderr, flush=True)
+            code = process.wait()
+        finally:  # the bench stopped (SIGTERM, Ctrl-C): its command stops too, its lock freed
+            if process.poll() is None:
+                process.terminate()
+                process.wait()
+        out.seek(0)
+        stdout = out.read()
     return Step(code, stdout, "".join(said), time.monotonic() - started, children_cpu() - cpu)
 
 
