@@ -76,20 +76,15 @@ def trusted(data: object) -> Measured | None:
 
 
 def _whole(found: Measured) -> bool:
+    pairs = [p for spans in (found.cuts, found.black, found.frozen, found.silence) for p in spans]
+    if not all(isinstance(p, tuple) and len(p) == 2 for p in pairs):
+        return False
     counts = (found.width, found.height, found.peak_count, found.version)
     optional = [v for v in (found.peak_db, found.loudness, found.spread) if v is not None]
-    spans = [v for pairs in (found.cuts, found.black, found.frozen, found.silence)
-             for pair in pairs for v in pair] if _pairs(found) else [math.nan]
     return (found.kind in KINDS and type(found.has_audio) is bool
             and all(type(c) is int and c >= 0 for c in counts)
             and _finite(found.seconds) and found.seconds >= 0
-            and all(_finite(v) for v in (*optional, *spans)))
-
-
-def _pairs(found: Measured) -> bool:
-    return all(isinstance(pair, tuple) and len(pair) == 2
-               for pairs in (found.cuts, found.black, found.frozen, found.silence)
-               for pair in pairs)
+            and all(_finite(v) for v in (*optional, *(v for p in pairs for v in p))))
 
 
 def _finite(value: object) -> bool:

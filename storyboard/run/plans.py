@@ -328,11 +328,12 @@ def _plan_shot(shot: CompiledShot, prices: PriceTable, ref_seconds: ReferenceSec
     changes: tuple[Change, ...] = ()
     if old is not None and old.get("hash") != shot.hash:
         status, changes = "changed", explain(old, describe(shot, root))
+    have = cached | in_store
+    missing = _unmade(shot, have)
     return ShotPlan(shot.series, shot.episode, shot.id, shot.hash, status, request.resolution,
                     request.duration, billed, cost, changes,
-                    waits_on=_waits_on(shot, cached | in_store, locked, by_key),
-                    same_as=None if same_as == key else same_as,
-                    waits_for=_unmade(shot, cached | in_store))
+                    waits_on=_waits_on(shot, missing, have, locked, by_key),
+                    same_as=None if same_as == key else same_as, waits_for=missing)
 
 
 def _voice_waits(planned: ShotPlan, shot: CompiledShot, cache: OutputCache, root: Path,
@@ -358,11 +359,11 @@ def _unmade(shot: CompiledShot, cached: set[str]) -> tuple[str, ...]:
     return tuple(asset for asset, digest in shot.needs.items() if digest not in cached)
 
 
-def _waits_on(shot: CompiledShot, cached: set[str], locked: Mapping[str, LockEntry],
-              by_key: Mapping[str, CompiledShot]) -> str | None:
+def _waits_on(shot: CompiledShot, missing: tuple[str, ...], cached: set[str],
+              locked: Mapping[str, LockEntry], by_key: Mapping[str, CompiledShot]) -> str | None:
     """The dependency whose output does not exist yet, so ``shot`` cannot start before it: the
-    shot whose last frame it starts from, else the first cast asset it uses not yet made."""
-    missing = _unmade(shot, cached)
+    shot whose last frame it starts from, else the first asset it uses not yet made
+    (``missing``, from ``_unmade``)."""
     if not shot.depends_on:
         return missing[0] if missing else None
     key = f"{shot.series}/{shot.episode}/{shot.depends_on}"

@@ -143,13 +143,12 @@ def measure_file(root: Path, path: Path, sha256: str, kind: str) -> Outcome:
 
 def adopt(root: Path, sha256: str, data: object) -> bool:
     """Keep ``data``, a measurement of the file with ``sha256`` read from elsewhere (a team's
-    store), as this folder's, unless one of this version is here already or ``data`` is not a
-    whole measurement (``measure.trusted``). True when it was kept."""
+    store), as this folder's unless it is not a whole measurement (``measure.trusted``); the
+    caller asks only when none of this version is here (``current``). True when kept."""
     found = measuring.trusted(data)
-    if found is None or current(root, sha256):
-        return False
-    store(root, sha256, found, recorded(root, sha256))
-    return True
+    if found is not None:
+        store(root, sha256, found)
+    return found is not None
 
 
 def current(root: Path, sha256: str) -> bool:
