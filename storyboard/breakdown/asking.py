@@ -108,6 +108,7 @@ class Result:
     problems: list[str]
     turns: int
     warnings: list[str] = field(default_factory=list)  # left, but never a reason to refuse it
+    read: Any = None  # the last answer as read, refused or not (a narrowed one in the whole)
 
 
 class NotAnswered(Exception):
@@ -183,9 +184,9 @@ class Asker:
             if checks:
                 problems = rounds.pop(0)
             if problems and narrow is not None:  # the narrowed turn was the last
-                return Result(data, [], turn) if checks else stopped(last, turn)
+                return Result(data, [], turn) if checks else stopped(last, turn, read)
             if not problems or backs == SEND_BACKS:  # check's own problems: check reports them
-                return Result(data, [] if checks else problems, turn)
+                return Result(data, [] if checks else problems, turn, read=read)
             repeated, last = seen.repeats(record["content"], problems), (data, problems, checks)
             if repeated:
                 narrow = narrowed(read, problems)
@@ -195,10 +196,10 @@ class Asker:
                 following = conversation + prompts.send_back(cutshort.unlooped(record), problems)
             if key_of(self.body(stage, chapter, following, fit=False)) in asked:
                 return Result(data, [*problems, "sending it back again would ask the same "
-                                     "question: stopped"], turn)
+                                     "question: stopped"], turn, read=read)
             unfit = self.unfit(stage, chapter, following)
             if unfit:
-                return Result(data, [*problems, unfit], turn)
+                return Result(data, [*problems, unfit], turn, read=read)
             backs += 1
             what = prompts.what(stage, chapter)  # a season's part, an episode's segment
             self.say(f"  {what}: {len(problems)} problem(s), sent back to the model with them "
@@ -457,13 +458,12 @@ class Asker:
                         answer_tokens(stage, chapter))
 
 
-def stopped(last: tuple[Any, list[str], bool], turns: int) -> Result:
+def stopped(last: tuple[Any, list[str], bool], turns: int, read: Any) -> Result:
     """The answer a narrowed turn did not mend, its problems said with why it stopped (those
     ``storyboard check`` found are its own to report)."""
     data, problems, checks = last
-    if checks:
-        return Result(data, [], turns)
-    return Result(data, [*problems[:-1], f"{problems[-1]} ({STOPPED})"], turns)
+    return Result(data, [], turns) if checks else \
+        Result(data, [*problems[:-1], f"{problems[-1]} ({STOPPED})"], turns, read=read)
 
 
 def unwrapped_said(stage: str, content: str) -> None:

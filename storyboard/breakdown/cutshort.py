@@ -54,6 +54,8 @@ from storyboard.breakdown.source import Chapter
 OPENING = re.compile(r'\{\s*"shots"\s*:\s*\[')
 CAST_OPENING = re.compile(r'\{\s*"(?:characters|places|props)"\s*:\s*\[')
 OUTLINE_OPENING = re.compile(r'\{\s*"title"\s*:')
+SUMMARY_OPENING = re.compile(r'\{\s*"title"\s*:\s*("(?:[^"\\]|\\.)*")\s*,\s*"summary"\s*:\s*"')
+WHOLE_SENTENCE = re.compile(r"[^.!?]*?\S[^.!?]*[.!?]+[\"')\]]*(?=\s|$)")
 CAST_LISTS = ("characters", "places", "props")
 CLOSERS = {"{": "}", "[": "]"}
 LOOP_PERIOD = 400  # the longest unit a loop is looked for in, in characters
@@ -196,17 +198,61 @@ def read_outline(content: str) -> tuple[dict[str, Any], int] | None:
     return {**data, "beats": kept}, len(beats) - len(kept)
 
 
+def read_summary(content: str) -> tuple[dict[str, Any], int] | None:
+    """An outline cut inside its summary, before any beat (the same model wrote a chapter's
+    events into its summary until it said one again and again, through its send-backs, issue
+    67): its title, and the summary's whole sentences up to the loop, each once, as its beats
+    (None: the summary was written whole, or has no whole sentence)."""
+    opened = SUMMARY_OPENING.search(content)
+    if opened is None or _string_end(content, opened.end()) is not None:
+        return None
+    loop = loop_in(content)
+    stop = len(content) if loop is None else max(loop.start + len(loop.unit), opened.end())
+    try:
+        title, text = json.loads(opened.group(1)), _unescaped(content[opened.end():stop])
+    except ValueError:
+        return None
+    sentences = [*dict.fromkeys(m.group().strip() for m in WHOLE_SENTENCE.finditer(text))]
+    if not isinstance(title, str) or not sentences:
+        return None
+    return {"title": title, "summary": " ".join(sentences), "beats": sentences}, 0
+
+
+def _string_end(content: str, at: int) -> int | None:
+    """Where the JSON string that goes on at ``at`` ends (None: it was cut before its end)."""
+    escaped = False
+    for index in range(at, len(content)):
+        char = content[index]
+        if char == '"' and not escaped:
+            return index
+        escaped = not escaped and char == "\\"
+    return None
+
+
+def _unescaped(raw: str) -> str:
+    """The text of a JSON string cut before its end (a half escape at the cut left out)."""
+    cut = re.sub(r"\\(u[0-9a-fA-F]{0,3})?$", "", raw)
+    return str(json.loads(f'"{cut}"'))
+
+
 def _until_repeat(items: list[Any]) -> list[Any]:
     """The entries before the first whose name (any case) one before it already has, or
-    begins with, words added (the list begun again: "Naples", then "Naples mountains")."""
+    begins with, words added (the list begun again: "Naples", then "Naples mountains"), or
+    that grows the name before it which grew the one before that ("Rip Van Winkle", "Rip Van
+    Winkle's daughter", then "Rip Van Winkle's daughter's husband": a chain, issue 67)."""
     seen: list[str] = []
     for at, item in enumerate(items):
         name = " ".join(str(item.get("name", "")).casefold().split()) \
             if isinstance(item, dict) else ""
-        if any(name == earlier or name.startswith(f"{earlier} ") for earlier in seen):
+        if any(name == earlier or name.startswith(f"{earlier} ") for earlier in seen) or \
+                (len(seen) >= 2 and _grows(seen[-1], name) and _grows(seen[-2], seen[-1])):
             return items[:at]
         seen.append(name)
     return items
+
+
+def _grows(name: str, longer: str) -> bool:
+    return bool(name) and len(longer) > len(name) and longer.startswith(name)
 
 
 def loops(stage: str, record: dict[str, Any]) -> bool:

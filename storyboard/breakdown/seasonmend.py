@@ -6,7 +6,12 @@ the last beat, one episode too many or too few. Once its send-backs are spent, t
 as meant where its episodes can be used (``mended``):
 
 - an episode is used when it has a title, a hook and two whole beat numbers (its other keys are
-  left out, a title cut to 60 characters and a hook to 300);
+  left out, a title over 60 characters and a hook over 300 cut after a whole sentence or word,
+  ``bounded.cut_to``: the same model wrote paragraphs of the story as hooks, issue 67);
+- when no episode starts inside the part, the answer numbered the beats on a scale of its own
+  (the same model answered ``29..120`` for a part of 13 beats, and ``45..120``, ``121..180``, ...
+  for one of 30: the novel's count, or none): every number is read back onto the part's beats
+  (``rescaled``), the smallest to beat 1 and the largest to the last, in proportion;
 - the ranges are closed up in the order the episodes start (``closed``): each episode runs from
   its first beat to the beat before the next one's, the first from beat 1 and the last to the
   part's last beat; an episode that starts where one before it started, or past the last beat,
@@ -26,19 +31,22 @@ from __future__ import annotations
 from typing import Any
 
 from storyboard.breakdown import season
+from storyboard.breakdown.bounded import bounded, cut_to
+from storyboard.breakdown.schemas import EPISODE
 from storyboard.breakdown.season import Beat
 
-TITLE, HOOK = 60, 300  # the schema's bounds (``schemas.EPISODE``)
+TITLE, HOOK = (EPISODE["properties"][k]["maxLength"] for k in ("title", "hook"))
 MORE = " (continued)"  # the title of a split episode's second half, after its own
 
 
 def mended(answer: Any, beats: list[Beat], wanted: int) -> tuple[dict[str, Any], list[str]] | None:
     """``answer`` read as meant for a part of ``beats`` asked for ``wanted`` episodes, and what was
     changed (None: no episode in it can be used)."""
-    usable = _usable(answer, len(beats))
+    notes: list[str] = []
+    usable = _usable(answer, len(beats), notes)
     if not usable:
         return None
-    notes, episodes = [], closed(usable, len(beats))
+    episodes = closed(usable, len(beats))
     given = answer["episodes"]  # a list, since one of its episodes is usable
     if len(usable) < len(given):
         notes.append(f"episodes: {len(given) - len(usable)} of {len(given)} left out (no title "
@@ -59,24 +67,48 @@ def mended(answer: Any, beats: list[Beat], wanted: int) -> tuple[dict[str, Any],
                      "two until there are enough, each first half ending on the beat the "
                      "second begins with")
     return {"episodes": episodes}, notes or [
-        "episodes: each read for its title, beats and hook only (a title cut to 60 characters, "
-        "a hook to 300, other keys left out)"]
+        "episodes: each read for its title, beats and hook only (other keys left out)"]
 
 
-def _usable(answer: Any, last: int) -> list[dict[str, Any]]:
-    """The answer's episodes that have a title, a hook and whole beat numbers, in its order."""
+def _usable(answer: Any, last: int, notes: list[str]) -> list[dict[str, Any]]:
+    """The answer's episodes that have a title, a hook and whole beat numbers starting inside
+    the part (read back onto it when none does), in its order; each change said in ``notes``."""
     episodes = answer.get("episodes") if isinstance(answer, dict) else None
-    out = []
-    for item in episodes if isinstance(episodes, list) else []:
-        if not isinstance(item, dict):
-            continue
-        title, hook = item.get("title"), item.get("hook")
-        first, end = item.get("first_beat"), item.get("last_beat")
-        if isinstance(title, str) and title.strip() and isinstance(hook, str) and \
-                hook.strip() and type(first) is int and type(end) is int and 1 <= first <= last:
-            out.append({"title": title.strip()[:TITLE], "first_beat": first, "last_beat": end,
-                        "hook": hook.strip()[:HOOK]})
-    return out
+    out = [bounded(EPISODE, _words(item), notes, f"episodes[{n}]")
+           for n, item in enumerate(episodes) if _whole(item)] \
+        if isinstance(episodes, list) else []
+    if out and not any(1 <= e["first_beat"] <= last for e in out):
+        numbers = [n for e in out for n in (e["first_beat"], e["last_beat"])]
+        notes.append(f"episodes: no episode starts inside this part's {last} beats (the answer "
+                     f"numbers them {min(numbers)} to {max(numbers)}): each number read back "
+                     f"onto beats 1 to {last} in proportion")
+        out = rescaled(out, last)
+    return [e for e in out if 1 <= e["first_beat"] <= last]
+
+
+def _whole(item: Any) -> bool:
+    """Whether an episode has a title, a hook and two whole beat numbers."""
+    return isinstance(item, dict) and all(
+        isinstance(item.get(key), str) and item[key].strip() for key in ("title", "hook")) and \
+        type(item.get("first_beat")) is int and type(item.get("last_beat")) is int
+
+
+def _words(item: dict[str, Any]) -> dict[str, Any]:
+    """An episode's title, beats and hook only."""
+    return {"title": item["title"].strip(), "first_beat": item["first_beat"],
+            "last_beat": item["last_beat"], "hook": item["hook"].strip()}
+
+
+def rescaled(episodes: list[dict[str, Any]], last: int) -> list[dict[str, Any]]:
+    """Episodes numbered on a scale of their own read back onto beats 1 to ``last``: the
+    smallest number to 1, the largest to ``last``, each in proportion between."""
+    numbers: list[int] = [n for e in episodes for n in (e["first_beat"], e["last_beat"])]
+    low, span = min(numbers), max(numbers) - min(numbers) + 1
+
+    def back(number: int) -> int:
+        return 1 + (number - low) * last // span
+    return [{**e, "first_beat": back(e["first_beat"]), "last_beat": back(e["last_beat"])}
+            for e in episodes]
 
 
 def closed(episodes: list[dict[str, Any]], last: int) -> list[dict[str, Any]]:
@@ -108,7 +140,7 @@ def _split(episodes: list[dict[str, Any]], beats: list[Beat], wanted: int
             break
         middle = episode["first_beat"] + size // 2  # the second half's first beat
         said = beats[middle - 1].text.rstrip(".,;:!? ")
-        first = {**episode, "last_beat": middle - 1, "hook": f"Next: {said}..."[:HOOK]}
+        first = {**episode, "last_beat": middle - 1, "hook": cut_to(f"Next: {said}...", HOOK)}
         title = episode["title"].removesuffix(MORE)
         second = {**episode, "first_beat": middle, "title": f"{title[:TITLE - len(MORE)]}{MORE}"}
         out[at:at + 1] = [first, second]

@@ -93,11 +93,14 @@ def _asked(story: Story, answers: Answers, asker: Asker, target: Target,
 
 def _mended(asker: Asker, call: Chapter, wanted: int, beats: list[season.Beat],
             result: Result | None) -> Result | None:
-    """A season part still wrong after its send-backs, read as meant where its episodes can be
-    used (``seasonmend``: ranges closed up, neighbours joined or the longest split), said."""
+    """A season part still wrong after its send-backs (refused by the schema too: its last
+    answer as read), read as meant where its episodes can be used (``seasonmend``: words cut to
+    their bounds, ranges read back into the part and closed up, neighbours joined or the longest
+    split), said."""
     if result is None or not result.problems:
         return result
-    found = seasonmend.mended(result.answer, beats, wanted)
+    found = seasonmend.mended(result.answer if result.answer is not None else result.read,
+                              beats, wanted)
     if found is None:
         return result
     answer, notes = found

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.breakdown import cutshort, prompts, schemas
+from storyboard.breakdown import bounded, cutshort, prompts, schemas
 from storyboard.breakdown import shots as shot_stage
 from storyboard.breakdown.asking import Asker, NotAnswered, Result
 from storyboard.breakdown.cast import names_in
@@ -101,10 +101,13 @@ class Reading:
 
 
 READINGS = {
-    "outline": Reading(cutshort.read_outline, lambda a: f"{len(a['beats'])} beat(s)",
-                       " (a beat said again)"),
-    "cast": Reading(cutshort.read_cast, lambda a: f"{sum(map(len, a.values()))} entries",
-                    " (a name listed again)", cast_problems),
+    "outline": (Reading(cutshort.read_outline, lambda a: f"{len(a['beats'])} beat(s)",
+                        " (a beat said again)"),
+                Reading(cutshort.read_summary, lambda a: f"summary ({len(a['beats'])} whole "
+                        "sentence(s) before its loop, each read as a beat: it began no beat)",
+                        "")),
+    "cast": (Reading(cutshort.read_cast, lambda a: f"{sum(map(len, a.values()))} entries",
+                     " (a name listed again)", cast_problems),),
 }
 
 
@@ -112,24 +115,49 @@ def settled_read(asker: Asker, stage: str, chapter: Chapter, result: Result | No
                  ) -> Result | None:
     """An outline or cast answer cut at ``max_tokens`` or stopped looping (at once when it
     repeats an item, else each time), read as the first of its cut answers that wrote anything
-    whole before the cut (``cutshort.read_outline``, ``read_cast``) that is in the schema and
-    passes the stage's check; else the answer as it was, its problems reported."""
+    whole before the cut (``cutshort.read_outline``, ``read_cast``; else an outline's summary,
+    ``read_summary``) that is in the schema and passes the stage's check; else one whose
+    strings past their bounds, cut, leave nothing wrong (``within_bounds``); else the answer as
+    it was, its problems reported."""
     if result is None or not result.problems or isinstance(result.answer, dict):
         return result
-    reading = READINGS[stage]
-    for turn, record in asker.cut.get(prompts.what(stage, chapter), []):
-        read = reading.read(str(record["content"]))
-        if read is None:
-            continue
-        found, (answer, dropped) = Mended(), read
-        answer = mended(schemas.SCHEMAS[stage], answer, found)
-        if schemas.problems(stage, answer) or reading.check(answer):
-            continue
-        said = cut_note(reading.counted(answer), dropped, reading.which, turn,
-                        record["finish_reason"] == cutshort.STOPPED)
-        asker.noted(stage, chapter, [said, *found.notes])
-        return Result(answer, [], result.turns)
-    return result
+    for reading in READINGS[stage]:
+        for turn, record in asker.cut.get(prompts.what(stage, chapter), []):
+            answer = _read(asker, stage, chapter, reading, turn, record)
+            if answer is not None:
+                return Result(answer, [], result.turns)
+    return within_bounds(asker, stage, chapter, READINGS[stage][0].check, result)
+
+
+def _read(asker: Asker, stage: str, chapter: Chapter, reading: Reading, turn: int,
+          record: dict[str, Any]) -> dict[str, Any] | None:
+    """One cut answer as ``reading`` reads it, its strings within their bounds, when that is in
+    the schema and passes the stage's check (said); else None."""
+    read = reading.read(str(record["content"]))
+    if read is None:
+        return None
+    found, (answer, dropped), cuts = Mended(), read, list[str]()
+    schema = schemas.SCHEMAS[stage]
+    answer = bounded.bounded(schema, mended(schema, answer, found), cuts)
+    if schemas.problems(stage, answer) or reading.check(answer):
+        return None
+    said = cut_note(reading.counted(answer), dropped, reading.which, turn,
+                    record["finish_reason"] == cutshort.STOPPED)
+    asker.noted(stage, chapter, [said, *found.notes, *cuts])
+    return dict(answer)
+
+
+def within_bounds(asker: Asker, stage: str, chapter: Chapter, check: Callable[[Any], list[str]],
+                  result: Result) -> Result:
+    """An answer refused after its send-backs only for strings past their bounds, read as its
+    last answer (``Result.read``) with those strings cut (``bounded``) where that is in the
+    schema and passes the stage's check, said; else ``result`` as it was."""
+    notes: list[str] = []
+    answer = bounded.bounded(schemas.SCHEMAS[stage], result.read, notes)
+    if not notes or schemas.problems(stage, answer) or check(answer):
+        return result
+    asker.noted(stage, chapter, notes)
+    return Result(answer, [], result.turns)
 
 
 ORDINALS = ("first", "second", "third", "fourth")
@@ -179,7 +207,7 @@ def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
     if not isinstance(answer, dict):
         answer, notes = _cut(asker, chapter)
         if answer is None:
-            return result
+            return within_bounds(asker, "shots", chapter, check, result)
     answer, more = shot_stage.left_out(answer, chapter)
     if not notes + more or check(answer):
         return result

@@ -38,6 +38,10 @@ def ranges(answer: dict[str, Any]) -> list[tuple[int, int]]:
     ([(1, 2), (3, 4), (5, 6), (7, 8)], 2, [(1, 4), (5, 8)]),  # too many: neighbours joined
     ([(1, 8)], 3, [(1, 2), (3, 4), (5, 8)]),  # too few: the longest split, again
     ([(1, 3), (9, 12), (4, 8)], 2, [(1, 3), (4, 8)]),  # one past the end: left out
+    ([(29, 120)], 2, [(1, 4), (5, 8)]),  # none inside: the novel's numbers read back, then split
+    ([(45, 120), (121, 180), (181, 240)], 3, [(1, 3), (4, 5), (6, 8)]),  # in proportion
+    ([(40, 43), (44, 45), (46, 47)], 3, [(1, 4), (5, 6), (7, 8)]),  # offset by a whole amount
+    ([(0, 0), (-3, -1)], 1, [(1, 8)]),  # none inside, below it
 ])
 def test_a_part_answer_is_mended_into_every_beat_in_order(
         given: list[tuple[int, int]], wanted: int, expected: list[tuple[int, int]]) -> None:
@@ -63,14 +67,21 @@ def test_a_split_episode_ends_on_the_beat_its_second_half_begins_with() -> None:
 
 
 def test_an_episode_is_used_only_with_its_words_and_whole_beat_numbers() -> None:
-    long = {"title": "x" * 90, "first_beat": 1, "last_beat": 8, "hook": "y" * 400, "mood": "!"}
+    hook = "Scrooge is dead: to begin with. There is no doubt whatever about that. " * 5
+    long = {"title": "x" * 90, "first_beat": 1, "last_beat": 8, "hook": hook, "mood": "!"}
     found = seasonmend.mended({"episodes": [long]}, BEATS, 1)
-    assert found is not None and found[0]["episodes"] == [episode(1, 8, "x" * 60, "y" * 300)]
-    assert found[1] == ["episodes: each read for its title, beats and hook only (a title cut to "
-                        "60 characters, a hook to 300, other keys left out)"]
+    kept = hook[:284].strip()  # the last whole sentence within 300 characters
+    assert found is not None and found[0]["episodes"] == [episode(1, 8, "x" * 59 + "…", kept)]
+    assert found[1] == [
+        "episodes[0].title: 90 characters where at most 60 may be: cut at a word (60)",
+        f"episodes[0].hook: {len(hook.strip())} characters where at most 300 may be: cut after "
+        "its last whole sentence (283)"]
+    plain = seasonmend.mended({"episodes": [{**episode(1, 8), "mood": "!"}]}, BEATS, 1)
+    assert plain is not None and plain[1] == [
+        "episodes: each read for its title, beats and hook only (other keys left out)"]
     for wrong in ({"episodes": [{"title": "T", "first_beat": 1}]}, {"episodes": "many"},
                   {"episodes": [episode(1, 2, title=" "), {**episode(1, 2), "first_beat": 1.5},
-                                {**episode(1, 2), "last_beat": True}, episode(9, 9)]},
+                                {**episode(1, 2), "last_beat": True}]},
                   None, [episode(1, 8)]):
         assert seasonmend.mended(wrong, BEATS, 2) is None
 
@@ -104,3 +115,34 @@ def test_a_season_kept_wrong_through_its_send_backs_is_read_as_meant_and_written
     assert len(written) == 4, written
     season_text = (series / "season.yaml").read_text("utf-8")
     assert season_text.count("  - episode: ") == 4 and "(continued)" in season_text
+
+
+def test_a_season_refused_by_its_schema_through_every_turn_is_read_from_its_last_answer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The novel's parts 1, 2 and 10: every hook a paragraph of the story (over 300
+    characters), so the schema refused each answer and nothing was left to mend; parts 8, 11 and
+    13: the beats numbered on the novel's count. A stand-in doing both on every turn: its last
+    answer is read, the hooks cut after a sentence and the beats read back, each said."""
+    monkeypatch.setenv(KEY_ENV, "none")
+    paragraph = "The lamp goes dark and the keeper climbs. " * 10
+
+    def answer(body: dict[str, Any]) -> Any:
+        content = json.loads(chat_season.content_of(body))
+        for item in content.get("episodes", []) if isinstance(content, dict) else []:
+            item.update(hook=paragraph, first_beat=item["first_beat"] + 100,
+                        last_beat=item["last_beat"] + 100)
+        return completion(json.dumps(content))
+
+    series = tmp_path / "series"
+    with Scripted(answer) as server:
+        report = breakdown(story(tmp_path), series, Options(
+            base_url=server.base_url, key_env=KEY_ENV, yes=True, stream="false", episodes=4,
+            episode_seconds=60.0, ratio="9:16"))
+    assert report.problems == []
+    said = " ".join(report.notes)
+    assert "the season answer for part 1: episodes[0].hook: 419 characters where at most 300 " \
+           "may be: cut after its last whole sentence (293)" in said, said
+    assert "no episode starts inside this part's" in said and "read back onto beats 1" in said
+    season_text = (series / "season.yaml").read_text("utf-8")
+    assert season_text.count("  - episode: ") == 4
+    assert season_text.count("The lamp goes dark and the keeper climbs.") >= 4

@@ -1,0 +1,144 @@
+"""Answers still wrong after their send-backs, read as meant (issue 67, the 100,000-word novel on
+Qwen2.5-Coder-1.5B): a title two characters too long, cut at a word; an outline that loops
+inside its summary, read as the summary's whole sentences; a cast list that grows a name into a
+chain, read up to the chain. Each in a whole breakdown on a stand-in that keeps the slip through
+every turn, and each said."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyboard.breakdown import bounded, cutshort, schemas
+from tests.breakdown.scripted import Reply, Scripted, completion, stage_of
+from tests.breakdown.test_breakdown_llm import KEY_ENV, LAMP, MIA, OUTLINE, answers, run
+
+LONG_TITLE = "Marley's Death and the First Intimation of Scrooge's Approaches"  # 63
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "none")
+
+
+@pytest.mark.parametrize(("text", "most", "expected"), [
+    ("Short enough.", 60, "Short enough."),
+    ("  Short enough.  ", 13, "Short enough."),  # its spaces are not counted
+    (LONG_TITLE, 60, "Marley's Death and the First Intimation of Scrooge's…"),
+    ("One sentence here. Another that runs on and on past the bound.", 40,
+     "One sentence here. Another that runs on…"),  # the sentence would keep under half
+    ("A first sentence said whole. And a second sentence. And a third one", 55,
+     "A first sentence said whole. And a second sentence."),
+    ("He asked: why? Then he left the room without another word", 20, "He asked: why?"),
+    ("x" * 90, 60, "x" * 59 + "…"),  # no word to cut at
+    ("word, " * 20, 30, "word, word, word, word, word…"),  # no comma before the ellipsis
+])
+def test_a_string_is_cut_after_a_sentence_or_a_word_within_its_bound(
+        text: str, most: int, expected: str) -> None:
+    cut = bounded.cut_to(text, most)
+    assert cut == expected and len(cut) <= most
+
+
+def test_only_strings_past_their_bounds_are_cut_each_said_at_its_path() -> None:
+    notes: list[str] = []
+    answer = {"title": LONG_TITLE, "summary": "Fine.", "beats": ["A.", "b" * 2001], "x": "y" * 99}
+    read = bounded.bounded(schemas.OUTLINE, answer, notes)
+    assert read == {"title": LONG_TITLE[:52] + "…", "summary": "Fine.",
+                    "beats": ["A.", "b" * 1999 + "…"], "x": "y" * 99}  # unknown keys: as given
+    assert notes == [f"title: {len(LONG_TITLE)} characters where at most 60 may be: cut at a "
+                     "word (53)", "beats[1]: 2001 characters where at most 2000 may be: cut at a "
+                     "word (2000)"]
+    assert answer["title"] == LONG_TITLE  # not changed in place
+    assert bounded.bounded(schemas.OUTLINE, OUTLINE, notes) == OUTLINE and len(notes) == 2
+    assert bounded.bounded(schemas.OUTLINE, None, notes) is None
+
+
+def test_an_outline_title_too_long_through_every_turn_is_cut_at_a_word(tmp_path: Path) -> None:
+    """Chapter 17 of the novel: 62 characters where 60 may be, the same after its send-back
+    and its narrowed turn; the chapter had no outline, so its season part was never asked."""
+    outline = {**OUTLINE, "title": LONG_TITLE}
+    with Scripted(answers({"characters": [MIA], "places": [], "props": [LAMP]}, outline)) \
+            as server:
+        report, series = run(server, tmp_path)
+        sent = len(server.bodies)
+        again, _series = run(server, tmp_path)  # read the same way from the stored answers
+    stages = [stage_of(b) for b in server.bodies]
+    assert stages[:3] == ["outline"] * 3 and stages[3:] == ["cast", "shots"], stages
+    assert report.problems == [] and again.problems == [] and sent == len(server.bodies)
+    said = " ".join(report.notes)
+    assert "the outline answer for chapter 1: title: 63 characters where at most 60 may be: " \
+           "cut at a word (53)" in said, said
+    episode = next((series / "episodes").glob("*.yaml")).read_text(encoding="utf-8")
+    assert "Scrooge's…" in episode
+
+
+def test_a_refused_answer_that_is_not_only_too_long_stays_refused(tmp_path: Path) -> None:
+    outline = {"title": LONG_TITLE, "summary": "", "beats": ["Mia climbs."]}  # summary empty
+    with Scripted(answers({"characters": [MIA], "places": [], "props": []}, outline)) as server:
+        report, _series = run(server, tmp_path)
+    assert any("title" in p.message and "too long" in p.message for p in report.problems), \
+        report.problems
+
+
+SUMMARY_LOOP = ('{"title":"The Return", "summary":"Mia climbs the stairs of the lighthouse. '
+                'She finds the brass lamp, cold and dark. Mr. Hale calls from below! '
+                + "She lights the lamp and the keeper sees it. " * 40)
+
+
+def test_an_outline_that_loops_inside_its_summary_is_read_as_its_whole_sentences() -> None:
+    read = cutshort.read_summary(SUMMARY_LOOP)
+    assert read is not None
+    beats = ["Mia climbs the stairs of the lighthouse.", "She finds the brass lamp, cold and "
+             "dark.", "Mr.", "Hale calls from below!", "She lights the lamp and the keeper sees "
+             "it."]
+    assert read == ({"title": "The Return", "summary": " ".join(beats), "beats": beats}, 0)
+    escaped = SUMMARY_LOOP.replace("Mia climbs", 'Mia \\"climbs\\"').replace("cold", "cold\\u00e9")
+    read = cutshort.read_summary(escaped[:200] + "\\u00")  # a half escape at the cut
+    assert read is not None and read[0]["beats"][0] == 'Mia "climbs" the stairs of the lighthouse.'
+    assert read[0]["beats"][1] == "She finds the brass lamp, coldé and dark."
+    assert cutshort.read_summary(json.dumps(OUTLINE)) is None  # written whole
+    assert cutshort.read_summary('{"title":"T", "summary":"no sentence ends here') is None
+    assert cutshort.read_summary('{"title":"T", "beats":["A.') is None  # no summary
+
+
+def test_an_outline_looping_in_its_summary_every_turn_is_read_and_said(tmp_path: Path) -> None:
+    def script(body: dict[str, Any]) -> Reply:
+        if stage_of(body) != "outline":
+            reply: Reply = answers({"characters": [MIA], "places": [], "props": [LAMP]})(body)
+            return reply
+        cap = int(body["max_tokens"])
+        looping = SUMMARY_LOOP + "She lights the lamp and the keeper sees it. " * 400
+        return completion(looping[:cap * 4], "length", 900, cap)
+    with Scripted(script) as server:
+        report, series = run(server, tmp_path)
+    assert report.problems == [], report.problems
+    assert any("the first answer's summary (5 whole sentence(s) before its loop, each read as a "
+               "beat: it began no beat) read as written before the cut" in note
+               for note in report.notes), report.notes
+    episode = next((series / "episodes").glob("*.yaml")).read_text(encoding="utf-8")
+    assert "The Return" in episode
+
+
+def test_a_cast_list_growing_a_name_into_a_chain_is_read_up_to_the_chain() -> None:
+    """Chapter 75 of the novel: "Rip Van Winkle", "Rip Van Winkle's daughter", "... 's
+    husband", "... 's wife", until stopped; the names passed 60 characters, so nothing was
+    read."""
+    names = ["Fort Saint-Jean", "Rip Van Winkle", "Rip Van Winkle's daughter"]
+    grown = [f"{names[-1]}{''.join(['s husband', 's wife'][i % 2] for i in range(n))}"
+             .replace("s husband", "'s husband").replace("s wife", "'s wife")
+             for n in range(1, 8)]
+    places = [{"name": n, "look": "a place"} for n in names + grown]
+    cut = '{"characters": [' + json.dumps(MIA) + '], "places": [' + \
+        ", ".join(json.dumps(p) for p in places) + ', {"name": "Rip'
+    read = cutshort.read_cast(cut)
+    assert read is not None and [p["name"] for p in read[0]["places"]] == names
+    assert read[1] == len(grown)
+    assert cutshort.loops("cast", {"finish_reason": cutshort.STOPPED, "content": cut})
+    kept = ["Ada", "Ada's mother", "Bo", "Bo's inn"]
+    two = '{"places": [' + ", ".join(json.dumps({"name": n, "look": "x"}) for n in kept) + \
+        ', {"name": "C'
+    read = cutshort.read_cast(two)
+    assert read is not None and [p["name"] for p in read[0]["places"]] == kept  # no chain
