@@ -1,7 +1,7 @@
 """An answer's strings past their schema's bound into strings within it, cut at a sentence or a word.
 
 A small model keeps a value a few characters too long through its send-backs (Qwen2.5-Coder-1.5B
-titled chapter 17 of the 100,000-word novel in 62 characters where 60 may be, three times, issue
+titled chapter 17 of the 100,000-word novel in 61 characters where 60 may be, three times, issue
 67) or writes a paragraph where a line is asked (a season's hook of 400 characters, whole turns of
 the story copied). Once its send-backs are spent, such a value is read as meant: cut after its
 last whole sentence within the bound (``cut_to``), else after its last whole word with an
