@@ -14,7 +14,7 @@ import pytest
 
 from storyboard.breakdown import bounded, cutshort, schemas
 from tests.breakdown.scripted import Reply, Scripted, completion, stage_of
-from tests.breakdown.test_breakdown_llm import KEY_ENV, LAMP, MIA, OUTLINE, answers, run
+from tests.breakdown.test_breakdown_llm import KEY_ENV, LAMP, MIA, OUTLINE, SHOTS, answers, run
 
 LONG_TITLE = "Marley's Death and the First Intimation of Scrooge's Approaches"  # 63
 
@@ -142,3 +142,17 @@ def test_a_cast_list_growing_a_name_into_a_chain_is_read_up_to_the_chain() -> No
         ', {"name": "C'
     read = cutshort.read_cast(two)
     assert read is not None and [p["name"] for p in read[0]["places"]] == kept  # no chain
+
+
+def test_a_shot_whose_camera_stays_too_long_is_cut_at_a_word(tmp_path: Path) -> None:
+    camera = "a slow dolly in from the foot of the stairs toward the brass lamp in Mia's hands"
+    shots = {"shots": [{**SHOTS["shots"][0], "camera": camera}]}
+    with Scripted(answers({"characters": [MIA], "places": [], "props": [LAMP]}, OUTLINE,
+                          shots)) as server:
+        report, series = run(server, tmp_path)
+    assert [stage_of(b) for b in server.bodies].count("shots") == 3  # sent back, narrowed
+    assert report.problems == [], report.problems
+    assert any(f"shots[0].camera: {len(camera)} characters where at most 60 may be: cut at a "
+               "word" in note for note in report.notes), report.notes
+    episode = next((series / "episodes").glob("*.yaml")).read_text(encoding="utf-8")
+    assert "toward the…" in episode
