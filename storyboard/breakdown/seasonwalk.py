@@ -149,19 +149,21 @@ def _shots(answers: Answers, asker: Asker, target: Target,
                    **segment.context()}
         lines = segment.lines
         check = functools.partial(_problems, chapter=lines, names=names)
-        result = settled(asker, lines, check,
-                         try_ask(asker, "shots", lines, context, check, later.get(lines.number)))
-        found.segments.append((segment, lightened(result, lines, names)))
+        strict = functools.partial(shot_stage.problems, chapter=lines, names=names)
+        asked = try_ask(asker, "shots", lines, context, check, later.get(lines.number))
+        found.segments.append((segment, lightened(settled(asker, lines, strict, asked, names),
+                                                  lines, names)))
 
 
 def lightened(result: Result | None, chapter: Chapter, names: dict[str, list[str]]
               ) -> Result | None:
-    """A shots answer whose problems left are only density's, taken as it is, each kept as a
-    warning (density is a warning, never a limit)."""
-    if result is None or not result.problems or not isinstance(result.answer, dict) or \
+    """A shots answer whose problems left are only density's (also one finished by
+    ``settled``, which holds it to the shot checks alone), taken as it is, density's each kept as
+    a warning (density is a warning, never a limit)."""
+    if result is None or not isinstance(result.answer, dict) or \
             shot_stage.problems(result.answer, chapter, names):
         return result
-    return Result(result.answer, [], result.turns, result.problems)
+    return Result(result.answer, [], result.turns, density.problems(result.answer, names))
 
 
 def _problems(answer: Any, chapter: Chapter, names: dict[str, list[str]]) -> list[str]:

@@ -124,17 +124,18 @@ def problems(answer: Any, chapter: Chapter, names: dict[str, list[str]]) -> list
     return found
 
 
-def left_out(answer: dict[str, Any], chapter: Chapter) -> tuple[dict[str, Any], list[str]]:
+def left_out(answer: dict[str, Any], chapter: Chapter,
+             names: dict[str, list[str]] | None = None) -> tuple[dict[str, Any], list[str]]:
     """A shots answer its send-backs did not mend, read as a person would finish it: a line
-    whose quote is not the author's words is left out (what the instructions allow), and a
-    range that ends before it starts is read as its first line. The notes say each, located."""
-    flat, notes, shots = Flat(chapter), [], []
+    whose quote is not the author's words is left out (what the instructions allow), a range
+    outside the chapter that fits it counted from its first line is read so, a range that ends
+    before it starts is read as its first line, and a ``cast`` name that is not one of the given
+    ``names`` is left out of the cast (its words keep it). The notes say each, located."""
+    flat, notes, shots = Flat(chapter), list[str](), list[dict[str, Any]]()
     for index, shot in enumerate(answer["shots"]):
-        where, first, last = f"shots[{index}]", shot["from_line"], shot["to_line"]
-        if chapter.first <= first <= chapter.last and last < first:
-            notes.append(f"{where}: lines {first}..{last} end before they start: read as line "
-                         f"{first}")
-            shot = {**shot, "to_line": first}
+        where = f"shots[{index}]"
+        shot = _ranged(_counted(shot, chapter, where, notes), chapter, where, notes)
+        shot = _known(shot, names, where, notes) if names is not None else shot
         scenes = []
         for s, scene in enumerate(shot["scenes"]):
             kept = []
@@ -148,6 +149,42 @@ def left_out(answer: dict[str, Any], chapter: Chapter) -> tuple[dict[str, Any], 
             scenes.append({**scene, "lines": kept})
         shots.append({**shot, "scenes": scenes})
     return {**answer, "shots": shots}, notes
+
+
+def _counted(shot: dict[str, Any], chapter: Chapter, where: str, notes: list[str]
+             ) -> dict[str, Any]:
+    """A shot whose range is outside the chapter but inside it counted from its first line as
+    1 (Qwen2.5-Coder-1.5B wrote ``lines 1..1`` for a chapter of lines 239..271), read so."""
+    first, last, size = shot["from_line"], shot["to_line"], chapter.last - chapter.first + 1
+    if chapter.first <= first <= chapter.last or not (1 <= first <= size and 1 <= last <= size):
+        return shot
+    at = chapter.first - 1
+    notes.append(f"{where}: lines {first}..{last} are outside the chapter's lines "
+                 f"{chapter.first}..{chapter.last}: read as counted from its first line "
+                 f"({first + at}..{last + at})")
+    return {**shot, "from_line": first + at, "to_line": last + at}
+
+
+def _ranged(shot: dict[str, Any], chapter: Chapter, where: str, notes: list[str]
+            ) -> dict[str, Any]:
+    """A shot whose range ends before it starts, read as its first line."""
+    first, last = shot["from_line"], shot["to_line"]
+    if not (chapter.first <= first <= chapter.last and last < first):
+        return shot
+    notes.append(f"{where}: lines {first}..{last} end before they start: read as line {first}")
+    return {**shot, "to_line": first}
+
+
+def _known(shot: dict[str, Any], names: dict[str, list[str]], where: str, notes: list[str]
+           ) -> dict[str, Any]:
+    """A shot's ``cast`` without the names that are not given (its words keep them)."""
+    known = {n.lower() for kind in names.values() for n in kind}
+    unknown = [name for name in shot["cast"] if name.lower() not in known]
+    if not unknown:
+        return shot
+    notes.append(f"{where}.cast: {', '.join(map(repr, unknown))} not among the given names: "
+                 "left out of the shot's cast (its words keep them)")
+    return {**shot, "cast": [name for name in shot["cast"] if name.lower() in known]}
 
 
 def id_words(text: str) -> str:

@@ -190,14 +190,17 @@ def walk(story: Story, asker: Asker, later: dict[int, list[list[str]]] | None = 
         chapter = found.chapter
         check = functools.partial(shot_stage.problems, chapter=chapter, names=names)
         found.shots = settled(asker, chapter, check, try_ask(
-            asker, "shots", chapter, context, check, (later or {}).get(chapter.number)))
+            asker, "shots", chapter, context, check, (later or {}).get(chapter.number)), names)
     return answers
 
 
 def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
-            result: Result | None) -> Result | None:
+            result: Result | None, names: dict[str, list[str]] | None = None
+            ) -> Result | None:
     """A shots answer still refused after its send-backs, finished where leaving out the lines
-    the model invented (and reading a backward range as its first line) leaves nothing wrong;
+    the model invented (reading a backward range as its first line, a range counted from the
+    chapter's first line as meant, and leaving out of a shot's cast the names not among
+    ``names``) leaves nothing wrong;
     an answer cut at ``max_tokens`` (at once when it repeats a shot, else each time), where the
     shots it wrote whole first (``cutshort``) leave nothing wrong: each said as read; else the
     answer as it was, its problems reported."""
@@ -208,7 +211,7 @@ def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
         answer, notes = _cut(asker, chapter)
         if answer is None:
             return within_bounds(asker, "shots", chapter, check, result)
-    answer, more = shot_stage.left_out(answer, chapter)
+    answer, more = shot_stage.left_out(answer, chapter, names)
     if not notes + more or check(answer):
         return result
     asker.noted("shots", chapter, notes + more)

@@ -59,12 +59,41 @@ def test_a_backward_range_is_read_as_its_first_line(tmp_path: Path) -> None:
 
 
 def test_an_answer_wrong_in_other_ways_is_still_refused(tmp_path: Path) -> None:
-    with Scripted(answers(MIA_CAST, OUTLINE, shots(INVENTED, cast="Zed"))) as server:
+    answer = shots(INVENTED)
+    answer["shots"][0]["scenes"][0]["seconds"] = 15
+    answer["shots"][0]["scenes"].append({**answer["shots"][0]["scenes"][0], "lines": []})
+    with Scripted(answers(MIA_CAST, OUTLINE, answer)) as server:
         report, _series = run(server, tmp_path)
     messages = "\n".join(p.message for p in report.problems)
-    assert "'Zed' is not one of the given names" in messages
+    assert "its scenes last 30 s; a shot lasts 2 to 15 s" in messages
     assert "is not in the story's lines" in messages  # nothing left out: the answer as it was
     assert not any("left out" in n for n in report.notes)
+
+
+def test_a_cast_name_not_given_is_left_out_of_the_shot_cast_its_words_kept(
+        tmp_path: Path) -> None:
+    """The novel's episodes (issue 67): a shot casting a name its chapter's cast never gave,
+    kept through every turn."""
+    with Scripted(answers(MIA_CAST, OUTLINE, shots(SAID, cast="Zed"))) as server:
+        report, series = run(server, tmp_path)
+    assert report.problems == []
+    assert any("shots[0].cast: 'Zed' not among the given names: left out of the shot's cast "
+               "(its words keep them)" in n for n in report.notes), report.notes
+    episode = next((series / "episodes").glob("*.yaml")).read_text(encoding="utf-8")
+    assert "Zed" not in episode and "@mia" in episode
+
+
+def test_a_range_counted_from_the_chapter_first_line_is_read_so() -> None:
+    """Chapter 5 of the novel, lines 239..271: the model answered ``lines 1..1``."""
+    chapter = Chapter("story.md", 5, "Five", 239, tuple(f"{SAID}, {n}." for n in range(33)))
+    kept, notes = left_out(shots(SAID, 1, 2), chapter)
+    assert (kept["shots"][0]["from_line"], kept["shots"][0]["to_line"]) == (239, 240)
+    assert notes == ["shots[0]: lines 1..2 are outside the chapter's lines 239..271: read as "
+                     "counted from its first line (239..240)"]
+    for first, last in ((1, 40), (300, 301), (240, 239)):  # past its size; past it; inside it
+        kept, notes = left_out(shots(SAID, first, last), chapter)
+        assert not any("counted" in n for n in notes)
+    assert kept["shots"][0]["to_line"] == 240  # a backward range inside: its first line
 
 
 def test_left_out_keeps_the_authors_words_and_changes_nothing_else() -> None:
