@@ -237,7 +237,7 @@ def season_texts(story: Story, answers: Answers, target: Target, go_on: str) -> 
         shots = [shot for _, built in made for shot in built]
         if not shots:
             continue
-        name = f"episodes/{entry.episode:02d}-{slug(made[0][0].chapter.title, '-')}.yaml"
+        name = f"episodes/{entry.episode:02d}-{slug(own[0][0].chapter.title, '-')}.yaml"
         for number, (segment, place, shot) in enumerate(
                 ((s, p, shot) for s, built in made for p, shot in enumerate(built)), 1):
             shot.id = shot_stage.named(number, shot)

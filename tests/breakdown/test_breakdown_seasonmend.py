@@ -175,3 +175,27 @@ def test_an_episode_shot_with_an_invented_line_and_too_dense_is_finished_density
     assert any("too dense for the video model" in w.message for w in report.warnings)
     written = " ".join(p.read_text("utf-8") for p in (series / "episodes").glob("*.yaml"))
     assert "every lamp in the world" not in written and written.count("She runs.") >= 12
+
+
+def test_an_episode_file_is_named_by_its_first_chapter_even_when_that_segment_was_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The novel's episode 50 (chapters 53 and 54): its first segment refused, the file was
+    named by the second; a re-run that made the first wrote a second file for the episode, and
+    check refused the duplicate id. The name is the episode's first chapter's either way."""
+    monkeypatch.setenv(KEY_ENV, "none")
+
+    def answer(body: dict[str, Any]) -> Any:
+        content = json.loads(chat_season.content_of(body))
+        asked = body["messages"][1]["content"]
+        if isinstance(content, dict) and "shots" in content and \
+                '"chapter": "The Lighthouse"' in asked:
+            return completion("I'm sorry, but I can't help you with that.")  # every turn
+        return completion(json.dumps(content))
+
+    series = tmp_path / "series"
+    with Scripted(answer) as server:
+        report = breakdown(story(tmp_path), series, Options(
+            base_url=server.base_url, key_env=KEY_ENV, yes=True, stream="false", episodes=1,
+            episode_seconds=60.0, ratio="9:16"))
+    assert any("The Lighthouse" in p.message for p in report.problems), report.problems
+    assert [p.name for p in (series / "episodes").glob("*.yaml")] == ["01-the-lighthouse.yaml"]
