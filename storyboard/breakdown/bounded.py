@@ -1,5 +1,7 @@
 """An answer's strings past their schema's bound into strings within it, cut at a sentence or a word.
 
+(A list past its bound keeps its first items, the same way.)
+
 A small model keeps a value a few characters too long through its send-backs (Qwen2.5-Coder-1.5B
 titled chapter 17 of the 100,000-word novel in 61 characters where 60 may be, three times, issue
 67) or writes a paragraph where a line is asked (a season's hook of 400 characters, whole turns of
@@ -36,8 +38,9 @@ def cut_to(text: str, most: int) -> str:
 
 
 def bounded(schema: dict[str, Any], data: Any, notes: list[str], path: str = "") -> Any:
-    """``data`` with every string longer than its schema's ``maxLength`` cut (``cut_to``), each
-    said in ``notes`` at its path (``data`` itself is not changed)."""
+    """``data`` with every string longer than its schema's ``maxLength`` cut (``cut_to``) and
+    every list longer than its ``maxItems`` cut to its first items, each said in ``notes`` at
+    its path (``data`` itself is not changed)."""
     kind = schema.get("type")
     if kind == "object" and isinstance(data, dict):
         properties = schema.get("properties", {})
@@ -45,7 +48,7 @@ def bounded(schema: dict[str, Any], data: Any, notes: list[str], path: str = "")
                 if key in properties else value for key, value in data.items()}
     if kind == "array" and isinstance(data, list):
         return [bounded(schema["items"], item, notes, f"{path}[{n}]")
-                for n, item in enumerate(data)]
+                for n, item in enumerate(_first(schema, data, notes, path))]
     most = schema.get("maxLength")
     if kind != "string" or not isinstance(data, str) or most is None or len(data) <= most:
         return data
@@ -54,6 +57,17 @@ def bounded(schema: dict[str, Any], data: Any, notes: list[str], path: str = "")
     notes.append(f"{path or 'the answer'}: {len(data)} characters where at most {most} may be: "
                  f"cut {how} ({len(cut)})")
     return cut
+
+
+def _first(schema: dict[str, Any], data: list[Any], notes: list[str], path: str) -> list[Any]:
+    """A list's first ``maxItems`` items (a scene of nine lines where six may be: the same
+    model, issue 67), said."""
+    most = schema.get("maxItems")
+    if most is None or len(data) <= most:
+        return data
+    notes.append(f"{path or 'the answer'}: {len(data)} items where at most {most} may be: the "
+                 f"first {most} kept")
+    return data[:most]
 
 
 def _at(path: str, key: str) -> str:

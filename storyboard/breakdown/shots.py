@@ -129,12 +129,14 @@ def left_out(answer: dict[str, Any], chapter: Chapter,
     """A shots answer its send-backs did not mend, read as a person would finish it: a line
     whose quote is not the author's words is left out (what the instructions allow), a range
     outside the chapter that fits it counted from its first line is read so, a range that ends
-    before it starts is read as its first line, and a ``cast`` name that is not one of the given
+    before it starts is read as its first line, a shot too short lengthened to the least a shot
+    lasts, and a ``cast`` name that is not one of the given
     ``names`` is left out of the cast (its words keep it). The notes say each, located."""
     flat, notes, shots = Flat(chapter), list[str](), list[dict[str, Any]]()
     for index, shot in enumerate(answer["shots"]):
         where = f"shots[{index}]"
         shot = _ranged(_counted(shot, chapter, where, notes), chapter, where, notes)
+        shot = _lasting(shot, where, notes)
         shot = _known(shot, names, where, notes) if names is not None else shot
         scenes = []
         for s, scene in enumerate(shot["scenes"]):
@@ -173,6 +175,19 @@ def _ranged(shot: dict[str, Any], chapter: Chapter, where: str, notes: list[str]
         return shot
     notes.append(f"{where}: lines {first}..{last} end before they start: read as line {first}")
     return {**shot, "to_line": first}
+
+
+def _lasting(shot: dict[str, Any], where: str, notes: list[str]) -> dict[str, Any]:
+    """A shot whose scenes last under the least a shot lasts, its last scene lengthened to it
+    (the same model wrote one-second shots through every turn, issue 67)."""
+    total = seconds_of(shot)
+    if not shot["scenes"] or math.ceil(total) >= MIN_SHOT_SECONDS:
+        return shot
+    *before, last = shot["scenes"]
+    longer = round(last["seconds"] + MIN_SHOT_SECONDS - total, 3)
+    notes.append(f"{where}: its scenes last {total:g} s, under the {MIN_SHOT_SECONDS} s a shot "
+                 f"lasts: its last scene lengthened to {longer:g} s")
+    return {**shot, "scenes": [*before, {**last, "seconds": longer}]}
 
 
 def _known(shot: dict[str, Any], names: dict[str, list[str]], where: str, notes: list[str]

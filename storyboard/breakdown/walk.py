@@ -152,12 +152,19 @@ def within_bounds(asker: Asker, stage: str, chapter: Chapter, check: Callable[[A
     """An answer refused after its send-backs only for strings past their bounds, read as its
     last answer (``Result.read``) with those strings cut (``bounded``) where that is in the
     schema and passes the stage's check, said; else ``result`` as it was."""
-    notes: list[str] = []
-    answer = bounded.bounded(schemas.SCHEMAS[stage], result.read, notes)
-    if not notes or schemas.problems(stage, answer) or check(answer):
+    answer, notes = bounded_read(stage, result)
+    if answer is None or check(answer):
         return result
     asker.noted(stage, chapter, notes)
     return Result(answer, [], result.turns)
+
+
+def bounded_read(stage: str, result: Result) -> tuple[Any, list[str]]:
+    """A refused answer's last answer with what is past its bounds cut, when that is in the
+    schema, and what was cut (None: nothing past a bound, or more wrong)."""
+    notes: list[str] = []
+    answer = bounded.bounded(schemas.SCHEMAS[stage], result.read, notes)
+    return (answer, notes) if notes and not schemas.problems(stage, answer) else (None, [])
 
 
 ORDINALS = ("first", "second", "third", "fourth")
@@ -210,7 +217,9 @@ def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
     if not isinstance(answer, dict):
         answer, notes = _cut(asker, chapter)
         if answer is None:
-            return within_bounds(asker, "shots", chapter, check, result)
+            answer, notes = bounded_read("shots", result)
+        if answer is None:
+            return result
     answer, more = shot_stage.left_out(answer, chapter, names)
     if not notes + more or check(answer):
         return result

@@ -54,6 +54,11 @@ def test_only_strings_past_their_bounds_are_cut_each_said_at_its_path() -> None:
     assert answer["title"] == LONG_TITLE  # not changed in place
     assert bounded.bounded(schemas.OUTLINE, OUTLINE, notes) == OUTLINE and len(notes) == 2
     assert bounded.bounded(schemas.OUTLINE, None, notes) is None
+    scene = {"seconds": 4, "action": "A.", "lines": [{"speaker": "Mia", "quote": f"Line {n}."}
+                                                     for n in range(9)]}
+    read = bounded.bounded(schemas.SCENE, scene, notes)
+    assert [line["quote"] for line in read["lines"]] == [f"Line {n}." for n in range(6)]
+    assert notes[-1] == "lines: 9 items where at most 6 may be: the first 6 kept"
 
 
 def test_an_outline_title_too_long_through_every_turn_is_cut_at_a_word(tmp_path: Path) -> None:

@@ -105,3 +105,18 @@ def test_left_out_keeps_the_authors_words_and_changes_nothing_else() -> None:
     assert len(notes) == 1 and "lines[1]" in notes[0]
     assert json.dumps(kept["shots"][0]["camera"]) == '"wide shot"'
     assert answer["shots"][0]["scenes"][0]["lines"][1]["quote"] == INVENTED  # not changed
+
+
+def test_a_shot_too_short_has_its_last_scene_lengthened_to_the_least_a_shot_lasts() -> None:
+    """The novel's episodes 26, 44 and 49: one-second shots, kept through every turn."""
+    chapter = Chapter("story.md", 1, "The Lighthouse", 3, (f"{SAID}, holding the brass lamp.",))
+    answer = shots(SAID)
+    scene = answer["shots"][0]["scenes"][0]
+    answer["shots"][0]["scenes"] = [{**scene, "seconds": 0.5}, {**scene, "seconds": 0.5}]
+    kept, notes = left_out(answer, chapter)
+    assert [s["seconds"] for s in kept["shots"][0]["scenes"]] == [0.5, 1.5]
+    assert notes == ["shots[0]: its scenes last 1 s, under the 2 s a shot lasts: its last "
+                     "scene lengthened to 1.5 s"]
+    answer["shots"][0]["scenes"][1]["seconds"] = 0.75  # 1.25 s: the check rounds it up to 2
+    assert left_out(answer, chapter)[1] == []
+    assert left_out(shots(SAID), chapter) == (shots(SAID), [])  # 4 s: as it was
