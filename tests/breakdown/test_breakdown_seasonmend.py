@@ -28,6 +28,16 @@ def ranges(answer: dict[str, Any]) -> list[tuple[int, int]]:
     return [(e["first_beat"], e["last_beat"]) for e in answer["episodes"]]
 
 
+def season_of(tmp_path: Path, answer: Any, episodes: int) -> tuple[Any, Scripted]:
+    """The story broken down into a season of ``episodes`` by a stand-in answering ``answer``
+    (its report, and the stand-in, stopped, with the requests it took)."""
+    with Scripted(answer) as server:
+        report = breakdown(story(tmp_path), tmp_path / "series", Options(
+            base_url=server.base_url, key_env=KEY_ENV, yes=True, stream="false",
+            episodes=episodes, episode_seconds=60.0, ratio="9:16"))
+    return report, server
+
+
 @pytest.mark.parametrize(("given", "wanted", "expected"), [
     ([(1, 3), (5, 8)], 2, [(1, 4), (5, 8)]),  # a gap: the one before runs on
     ([(1, 5), (3, 8)], 2, [(1, 2), (3, 8)]),  # an overlap: the one before ends sooner
@@ -103,11 +113,8 @@ def test_a_season_kept_wrong_through_its_send_backs_is_read_as_meant_and_written
         return completion(json.dumps(content))
 
     series = tmp_path / "series"
-    with Scripted(answer) as server:
-        report = breakdown(story(tmp_path), series, Options(
-            base_url=server.base_url, key_env=KEY_ENV, yes=True, stream="false", episodes=4,
-            episode_seconds=60.0, ratio="9:16"))
-        sent_back = [b for b in server.bodies if len(b["messages"]) > 2]
+    report, server = season_of(tmp_path, answer, 4)
+    sent_back = [b for b in server.bodies if len(b["messages"]) > 2]
     assert report.problems == [] and sent_back  # tried first, then read as meant
     said = " ".join(report.notes)
     assert "the season answer for part 1: episodes: " in said and "split in two" in said, said
@@ -134,10 +141,7 @@ def test_a_season_refused_by_its_schema_through_every_turn_is_read_from_its_last
         return completion(json.dumps(content))
 
     series = tmp_path / "series"
-    with Scripted(answer) as server:
-        report = breakdown(story(tmp_path), series, Options(
-            base_url=server.base_url, key_env=KEY_ENV, yes=True, stream="false", episodes=4,
-            episode_seconds=60.0, ratio="9:16"))
+    report, _server = season_of(tmp_path, answer, 4)
     assert report.problems == []
     said = " ".join(report.notes)
     assert "the season answer for part 1: episodes[0].hook: 419 characters where at most 300 " \
@@ -165,10 +169,7 @@ def test_an_episode_shot_with_an_invented_line_and_too_dense_is_finished_density
         return completion(json.dumps(content))
 
     series = tmp_path / "series"
-    with Scripted(answer) as server:
-        report = breakdown(story(tmp_path), series, Options(
-            base_url=server.base_url, key_env=KEY_ENV, yes=True, stream="false", episodes=2,
-            episode_seconds=60.0, ratio="9:16"))
+    report, _server = season_of(tmp_path, answer, 2)
     assert report.problems == [], report.problems
     said = " ".join(report.notes)
     assert "is not the author's words: the line is left out" in said, said
@@ -193,9 +194,6 @@ def test_an_episode_file_is_named_by_its_first_chapter_even_when_that_segment_wa
         return completion(json.dumps(content))
 
     series = tmp_path / "series"
-    with Scripted(answer) as server:
-        report = breakdown(story(tmp_path), series, Options(
-            base_url=server.base_url, key_env=KEY_ENV, yes=True, stream="false", episodes=1,
-            episode_seconds=60.0, ratio="9:16"))
+    report, _server = season_of(tmp_path, answer, 1)
     assert any("The Lighthouse" in p.message for p in report.problems), report.problems
     assert [p.name for p in (series / "episodes").glob("*.yaml")] == ["01-the-lighthouse.yaml"]
