@@ -204,13 +204,14 @@ def walk(story: Story, asker: Asker, later: dict[int, list[list[str]]] | None = 
 def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
             result: Result | None, names: dict[str, list[str]] | None = None
             ) -> Result | None:
-    """A shots answer still refused after its send-backs, finished where leaving out the lines
-    the model invented (reading a backward range as its first line, a range counted from the
-    chapter's first line as meant, and leaving out of a shot's cast the names not among
-    ``names``) leaves nothing wrong;
-    an answer cut at ``max_tokens`` (at once when it repeats a shot, else each time), where the
-    shots it wrote whole first (``cutshort``) leave nothing wrong: each said as read; else the
-    answer as it was, its problems reported."""
+    """A shots answer still refused after its send-backs, finished (``shots.left_out``: the
+    lines the model invented left out, a backward range read as its first line, a range counted
+    from the chapter's first line read so, a one-second shot lengthened, the names not among
+    ``names`` left out of a shot's cast) where that leaves nothing wrong. Not JSON in the
+    schema: the shots an answer cut at ``max_tokens`` wrote whole first (``cutshort``; at once
+    when it repeats a shot), else its last answer with what is past its bounds cut
+    (``bounded_read``), finished the same way. Each said as read; else the answer as it was,
+    its problems reported."""
     if result is None or not result.problems:
         return result
     answer, notes = result.answer, list[str]()
