@@ -151,8 +151,10 @@ def _shots(answers: Answers, asker: Asker, target: Target,
         check = functools.partial(_problems, chapter=lines, names=names)
         strict = functools.partial(shot_stage.problems, chapter=lines, names=names)
         asked = try_ask(asker, "shots", lines, context, check, later.get(lines.number))
-        found.segments.append((segment, lightened(settled(asker, lines, strict, asked, names),
-                                                  lines, names)))
+        result = settled(asker, lines, strict, asked, names)
+        if asked is not None and asked.problems:  # an answer taken at once has none to lighten
+            result = lightened(result, lines, names)
+        found.segments.append((segment, result))
 
 
 def lightened(result: Result | None, chapter: Chapter, names: dict[str, list[str]]

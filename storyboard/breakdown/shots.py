@@ -82,8 +82,13 @@ def _length_problems(where: str, shot: dict[str, Any]) -> list[str]:
     return []
 
 
+def _known_names(names: dict[str, list[str]]) -> set[str]:
+    """Every given name of every kind, in lower case (as a shot's ``cast`` is matched)."""
+    return {n.lower() for kind in names.values() for n in kind}
+
+
 def _name_problems(where: str, shot: dict[str, Any], names: dict[str, list[str]]) -> list[str]:
-    known = {n.lower() for kind in names.values() for n in kind}
+    known = _known_names(names)
     speakers = {n.lower() for n in names["character"]}
     found = [f"{where}.cast: {name!r} is not one of the given names"
              for name in shot["cast"] if name.lower() not in known]
@@ -193,7 +198,7 @@ def _lasting(shot: dict[str, Any], where: str, notes: list[str]) -> dict[str, An
 def _known(shot: dict[str, Any], names: dict[str, list[str]], where: str, notes: list[str]
            ) -> dict[str, Any]:
     """A shot's ``cast`` without the names that are not given (its words keep them)."""
-    known = {n.lower() for kind in names.values() for n in kind}
+    known = _known_names(names)
     unknown = [name for name in shot["cast"] if name.lower() not in known]
     if not unknown:
         return shot
