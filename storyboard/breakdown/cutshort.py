@@ -55,7 +55,11 @@ OPENING = re.compile(r'\{\s*"shots"\s*:\s*\[')
 CAST_OPENING = re.compile(r'\{\s*"(?:characters|places|props)"\s*:\s*\[')
 OUTLINE_OPENING = re.compile(r'\{\s*"title"\s*:')
 SUMMARY_OPENING = re.compile(r'\{\s*"title"\s*:\s*("(?:[^"\\]|\\.)*")\s*,\s*"summary"\s*:\s*"')
-WHOLE_SENTENCE = re.compile(r"[^.!?]*?\S[^.!?]*[.!?]+[\"')\]]*(?=\s|$)")
+ACTION_OPENING = re.compile(r'"action"\s*:\s*"')
+NOT_PROSE = re.compile(r"[\n{}\[\]]")
+ELLIPSIS = re.compile(r"(?:\.\.\.|…)[\"')\]]*$")
+SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
+WHOLE_SENTENCE = re.compile(r"[^.!?]*?\S[^.!?]*[.!?]+[\"')\]]*(?=\s)")
 CAST_LISTS = ("characters", "places", "props")
 CLOSERS = {"{": "}", "[": "]"}
 LOOP_PERIOD = 400  # the longest unit a loop is looked for in, in characters
@@ -122,14 +126,8 @@ def _last_safe(text: str) -> tuple[int, list[str]] | None:
     not cut)."""
     stack: list[str] = []
     safe: tuple[int, list[str]] | None = None
-    quoted, escaped = False, False
-    for at, char in enumerate(text):
-        if quoted:
-            quoted, escaped = escaped or char != '"', not escaped and char == "\\"
-            continue
-        if char == '"':
-            quoted = True
-        elif char in CLOSERS:
+    for at, char in _outside(text):
+        if char in CLOSERS:
             stack.append(char)
             if char == "[":
                 safe = (at + 1, list(stack))
@@ -142,6 +140,28 @@ def _last_safe(text: str) -> tuple[int, list[str]] | None:
         elif char == "," and stack[-1:] == ["["]:
             safe = (at, list(stack))
     return safe
+
+
+def _outside(text: str) -> Iterator[tuple[int, str]]:
+    """Each character of JSON text that is not inside a string (a string's quotes are)."""
+    quoted, escaped = False, False
+    for at, char in enumerate(text):
+        if quoted:
+            quoted, escaped = escaped or char != '"', not escaped and char == "\\"
+            continue
+        quoted = char == '"'
+        yield at, char
+
+
+def _opened(text: str) -> list[str]:
+    """The containers still open at the end of JSON text (an extra closer ignored)."""
+    stack: list[str] = []
+    for _at, char in _outside(text):
+        if char in CLOSERS:
+            stack.append(char)
+        elif char in "}]" and stack:
+            stack.pop()
+    return stack
 
 
 def read_shots(content: str, chapter: Chapter) -> tuple[dict[str, Any], int] | None:
@@ -158,15 +178,15 @@ def read_shots(content: str, chapter: Chapter) -> tuple[dict[str, Any], int] | N
 
 
 def _end(item: Any, chapter: Chapter, after: int) -> int | None:
-    """The line a shot in order ends at (a backward range: its first, as ``shots.left_out``
-    reads it); None when it is not a shot inside the chapter after line ``after``."""
-    if not isinstance(item, dict):
+    """The line a shot in order ends at (a backward range: its first; one past the chapter: its
+    last line, as ``shots.left_out`` reads them); None when it is not a shot that starts inside
+    the chapter after line ``after``, or has no scene written whole."""
+    if not isinstance(item, dict) or not item.get("scenes"):
         return None
     first, last = item.get("from_line"), item.get("to_line")
     if type(first) is not int or type(last) is not int or not after < first <= chapter.last:
         return None
-    end = max(first, last)
-    return end if end <= chapter.last else None
+    return min(max(first, last), chapter.last)
 
 
 def read_cast(content: str) -> tuple[dict[str, Any], int] | None:
@@ -204,18 +224,75 @@ def read_summary(content: str) -> tuple[dict[str, Any], int] | None:
     67): its title, and the summary's whole sentences up to the loop, each once, as its beats
     (None: the summary was written whole, or has no whole sentence)."""
     opened = SUMMARY_OPENING.search(content)
-    if opened is None or _string_end(content, opened.end()) is not None:
-        return None
-    loop = loop_in(content)
-    stop = len(content) if loop is None else max(loop.start + len(loop.unit), opened.end())
+    sentences = _sentences(content, opened.end()) if opened is not None else None
     try:
-        title, text = json.loads(opened.group(1)), _unescaped(content[opened.end():stop])
+        title = json.loads(opened.group(1)) if opened is not None else None
     except ValueError:
         return None
-    sentences = [*dict.fromkeys(m.group().strip() for m in WHOLE_SENTENCE.finditer(text))]
     if not isinstance(title, str) or not sentences:
         return None
     return {"title": title, "summary": " ".join(sentences), "beats": sentences}, 0
+
+
+def read_scene(content: str) -> tuple[dict[str, Any], int] | None:
+    """A shots answer cut inside its first scene's action (the same model wrote "He looks at
+    the king. He looks at the miller. ..." until it was stopped, through its send-backs, issue
+    67): that shot, its scene's action the whole sentences before the loop, each once, and no
+    lines (None: not cut there, or no whole sentence)."""
+    opened = OPENING.search(content)
+    action = ACTION_OPENING.search(content, opened.end()) if opened is not None else None
+    if opened is None or action is None:
+        return None
+    sentences = _sentences(content, action.end())
+    head = _first_scene(content[opened.start():action.start()])
+    if head is None or not sentences:
+        return None
+    head["shots"][0]["scenes"][0].update(action=" ".join(sentences), lines=[])
+    return head, 0
+
+
+def _first_scene(head: str) -> dict[str, Any] | None:
+    """The answer up to a key of its first shot's first scene, closed there (None: it is not
+    inside that scene)."""
+    head = head.rstrip().rstrip(",")
+    if _opened(head) != ["{", "[", "{", "[", "{"]:
+        return None
+    try:
+        data = json.loads(head + "}]}]}")
+    except ValueError:
+        return None
+    shots = data.get("shots") if isinstance(data, dict) else None
+    return data if isinstance(shots, list) and len(shots) == 1 else None
+
+
+def _sentences(content: str, at: int) -> list[str] | None:
+    """The whole sentences, each once, of a JSON string that goes on at ``at`` and was cut
+    before its end: up to its loop (one turn of it kept, ``_turn_end``), or to the first mark
+    that is not prose (a line break, a bracket: JSON closed inside the string, chatter after
+    it); a sentence is whole when a space follows it, and not when it ends in an ellipsis
+    (None: the string ends before there)."""
+    loop = loop_in(content)
+    stop = len(content) if loop is None else max(_turn_end(content, loop), at)
+    mark = NOT_PROSE.search(content, at, stop)
+    end = stop if mark is None else mark.start()
+    if _string_end(content[:end], at) is not None:
+        return None
+    try:
+        text = _unescaped(content[at:end]) + (" " if content[end:end + 1].isspace() else "")
+    except ValueError:
+        return None
+    found = (m.group().strip() for m in WHOLE_SENTENCE.finditer(text))
+    return [s for s in dict.fromkeys(found) if not ELLIPSIS.search(s)]
+
+
+def _turn_end(content: str, loop: Loop) -> int:
+    """Where a loop's first turn ends: a loop said in a row, carried on to the end of the
+    sentence it ends inside (one found from inside a sentence: ``lamp. She ... the keeper``,
+    then ``. She ...``); one said apart, where its block ends (what follows it is not the
+    loop's)."""
+    end = loop.start + len(loop.unit)
+    close = None if loop.apart else SENTENCE_END.search(content, end, end + len(loop.unit))
+    return end if close is None else close.end()
 
 
 def _string_end(content: str, at: int) -> int | None:

@@ -134,28 +134,41 @@ def left_out(answer: dict[str, Any], chapter: Chapter,
     """A shots answer its send-backs did not mend, read as a person would finish it: a line
     whose quote is not the author's words is left out (what the instructions allow), a range
     outside the chapter that fits it counted from its first line is read so, a range that ends
-    before it starts is read as its first line, a shot too short lengthened to the least a shot
-    lasts, and a ``cast`` name that is not one of the given
-    ``names`` is left out of the cast (its words keep it). The notes say each, located."""
+    before it starts is read as its first line (one that ends past the chapter's last line, to
+    that line), a shot too short lengthened to the least a shot
+    lasts, a ``cast`` name that is not one of the given
+    ``names`` is left out of the cast (its words keep it), and a line whose speaker is not one of
+    the given characters is left out. The notes say each, located."""
     flat, notes, shots = Flat(chapter), list[str](), list[dict[str, Any]]()
+    speakers = None if names is None else {n.lower() for n in names["character"]}
     for index, shot in enumerate(answer["shots"]):
         where = f"shots[{index}]"
         shot = _ranged(_counted(shot, chapter, where, notes), chapter, where, notes)
         shot = _lasting(shot, where, notes)
         shot = _known(shot, names, where, notes) if names is not None else shot
-        scenes = []
-        for s, scene in enumerate(shot["scenes"]):
-            kept = []
-            for n, line in enumerate(scene["lines"]):
-                if check_quote(flat, line["quote"])[0] is None:
-                    notes.append(f"{where}.scenes[{s}].lines[{n}]: the quote "
-                                 f"{shorten(line['quote'])!r} is not the author's words: the "
-                                 "line is left out")
-                else:
-                    kept.append(line)
-            scenes.append({**scene, "lines": kept})
+        scenes = [{**scene, "lines": _kept(scene["lines"], flat, speakers,
+                                           f"{where}.scenes[{s}]", notes)}
+                  for s, scene in enumerate(shot["scenes"])]
         shots.append({**shot, "scenes": scenes})
     return {**answer, "shots": shots}, notes
+
+
+def _kept(lines: list[dict[str, Any]], flat: Flat, speakers: set[str] | None, where: str,
+          notes: list[str]) -> list[dict[str, Any]]:
+    """A scene's lines without those whose quote is not the author's words, and (``speakers``
+    given) those whose speaker is not one of the given characters (the same model gave a line
+    to each place of the chapter, issue 67)."""
+    kept = []
+    for n, line in enumerate(lines):
+        if check_quote(flat, line["quote"])[0] is None:
+            notes.append(f"{where}.lines[{n}]: the quote {shorten(line['quote'])!r} is not the "
+                         "author's words: the line is left out")
+        elif speakers is not None and line["speaker"].lower() not in speakers:
+            notes.append(f"{where}.lines[{n}]: the speaker {line['speaker']!r} is not one of "
+                         "the given characters: the line is left out")
+        else:
+            kept.append(line)
+    return kept
 
 
 def _counted(shot: dict[str, Any], chapter: Chapter, where: str, notes: list[str]
@@ -174,12 +187,18 @@ def _counted(shot: dict[str, Any], chapter: Chapter, where: str, notes: list[str
 
 def _ranged(shot: dict[str, Any], chapter: Chapter, where: str, notes: list[str]
             ) -> dict[str, Any]:
-    """A shot whose range ends before it starts, read as its first line."""
+    """A shot whose range ends before it starts, read as its first line; one that starts in the
+    chapter and ends past its last line, read to that line."""
     first, last = shot["from_line"], shot["to_line"]
-    if not (chapter.first <= first <= chapter.last and last < first):
+    if not chapter.first <= first <= chapter.last or first <= last <= chapter.last:
         return shot
-    notes.append(f"{where}: lines {first}..{last} end before they start: read as line {first}")
-    return {**shot, "to_line": first}
+    if last < first:
+        notes.append(f"{where}: lines {first}..{last} end before they start: read as line "
+                     f"{first}")
+        return {**shot, "to_line": first}
+    notes.append(f"{where}: lines {first}..{last} end past the chapter's last line "
+                 f"{chapter.last}: read as {first}..{chapter.last}")
+    return {**shot, "to_line": chapter.last}
 
 
 def _lasting(shot: dict[str, Any], where: str, notes: list[str]) -> dict[str, Any]:

@@ -11,13 +11,13 @@ asked) and makes it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.breakdown import bounded, cutshort, prompts, schemas
 from storyboard.breakdown import shots as shot_stage
-from storyboard.breakdown.asking import Asker, NotAnswered, Result
+from storyboard.breakdown.asking import Asker, NotAnswered, Result, judge
 from storyboard.breakdown.cast import names_in
 from storyboard.breakdown.cast import problems as cast_problems
 from storyboard.breakdown.fitting import fitted
@@ -170,14 +170,17 @@ def bounded_read(stage: str, result: Result) -> tuple[Any, list[str]]:
 ORDINALS = ("first", "second", "third", "fourth")
 
 
+def _nth(turn: int) -> str:
+    return ORDINALS[turn - 1] if turn <= len(ORDINALS) else f"{turn}th"
+
+
 def cut_note(read: str, dropped: int, which: str = "", turn: int = 1, stopped: bool = False
              ) -> str:
     """What is said of an answer cut at ``max_tokens`` (``stopped``: a stream stopped in its
     loop) and read as written whole before it (``turn``: which of the call's answers it was)."""
-    nth = ORDINALS[turn - 1] if turn <= len(ORDINALS) else f"{turn}th"
     how = "stopped while the model repeated itself" if stopped else \
         "cut at max_tokens (the model repeated itself until stopped)"
-    return (f"the answer was {how}: the {nth} answer's {read} read as written before the cut; "
+    return (f"the answer was {how}: the {_nth(turn)} answer's {read} read as written before the cut; "
             f"what was cut in the middle and {dropped} whole item(s) after them{which} left out")
 
 
@@ -205,42 +208,87 @@ def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
             result: Result | None, names: dict[str, list[str]] | None = None
             ) -> Result | None:
     """A shots answer still refused after its send-backs, finished (``shots.left_out``: the
-    lines the model invented left out, a backward range read as its first line, a range counted
-    from the chapter's first line read so, a one-second shot lengthened, the names not among
-    ``names`` left out of a shot's cast) where that leaves nothing wrong. Not JSON in the
-    schema: the shots an answer cut at ``max_tokens`` wrote whole first (``cutshort``; at once
-    when it repeats a shot), else its last answer with what is past its bounds cut
-    (``bounded_read``), finished the same way. Each said as read; else the answer as it was,
-    its problems reported."""
+    lines the model invented left out, a backward range read as its first line, one past the
+    chapter's end read to it, a range counted from the chapter's first line read so, a
+    one-second shot lengthened, the names not among ``names`` left out of a shot's cast and its
+    lines' speakers) where that leaves nothing wrong. Not JSON in the schema: the shots an
+    answer cut at ``max_tokens`` wrote whole first (``cutshort``; at once when it repeats a
+    shot), else the first shot of one cut inside its first scene's action, else its last
+    answer with what is past its bounds cut (``bounded_read``), else the call's latest answer
+    in the schema (``_earlier``), each finished the same way. Each said as read; else the
+    answer as it was, its problems reported."""
     if result is None or not result.problems:
         return result
-    answer, notes = result.answer, list[str]()
-    if not isinstance(answer, dict):
-        answer, notes = _cut(asker, chapter)
-        if answer is None:
-            answer, notes = bounded_read("shots", result)
-        if answer is None:
-            return result
-    answer, more = shot_stage.left_out(answer, chapter, names)
-    if not notes + more or check(answer):
-        return result
-    asker.noted("shots", chapter, notes + more)
-    return Result(answer, [], result.turns)
+    for answer, notes in _candidates(asker, chapter, result):
+        answer, more = shot_stage.left_out(answer, chapter, names)
+        if notes + more and not check(answer):
+            asker.noted("shots", chapter, notes + more)
+            return Result(answer, [], result.turns)
+    return result
+
+
+def _candidates(asker: Asker, chapter: Chapter, result: Result
+                ) -> Iterator[tuple[dict[str, Any], list[str]]]:
+    """What a refused shots answer may be read as, in order, with what says so: the last
+    answer; not JSON in the schema, what was written whole before a cut (``_cut``), else the
+    last answer within its bounds, then the call's earlier whole answers (``_earlier``)."""
+    if isinstance(result.answer, dict):
+        yield result.answer, []
+        return
+    answer, notes = _cut(asker, chapter)
+    if answer is None:
+        answer, notes = bounded_read("shots", result)
+    if answer is not None:
+        yield answer, notes
+    yield from _earlier(asker, chapter)
+
+
+def _earlier(asker: Asker, chapter: Chapter) -> Iterator[tuple[dict[str, Any], list[str]]]:
+    """The call's answers in the schema, latest first, each as read (the novel's episode 23,
+    issue 67: its last answer looped inside its first shot's cast, nothing whole, where its
+    first was whole and its range counted from the chapter's first line)."""
+    turns = asker.answered.get(prompts.what("shots", chapter), [])
+    for index in reversed(range(len(turns))):
+        found = Mended()
+        answer = judge("shots", turns[index], _no_check, found)[0]
+        if isinstance(answer, dict):
+            yield answer, [f"nothing whole could be read from the last answer: the "
+                           f"{_nth(index + 1)} answer, the latest in the schema, read instead",
+                           *found.notes]
 
 
 def _cut(asker: Asker, chapter: Chapter) -> tuple[dict[str, Any] | None, list[str]]:
     """The shots the first of the call's answers cut at ``max_tokens`` that has any in the
-    schema wrote whole, and the note that says so."""
-    for turn, record in asker.cut.get(prompts.what("shots", chapter), []):
-        read = cutshort.read_shots(str(record["content"]), chapter)
-        if read is None:
-            continue
-        found, (answer, dropped) = Mended(), read
-        answer = mended(schemas.SCHEMAS["shots"], answer, found)
-        if schemas.problems("shots", answer) and len(answer["shots"]) > 1:  # the last shot cut
-            answer, dropped = {"shots": answer["shots"][:-1]}, dropped + 1
-        if not schemas.problems("shots", answer):
-            stopped = record["finish_reason"] == cutshort.STOPPED
-            return answer, [cut_note(f"{len(answer['shots'])} shot(s)", dropped, turn=turn,
-                                     stopped=stopped), *found.notes]
+    schema wrote whole (``cutshort.read_shots``), else the first shot of the first cut inside
+    its first scene's action (``cutshort.read_scene``), and the note that says so."""
+    cut = asker.cut.get(prompts.what("shots", chapter), [])
+    for reading in _shot_readings(chapter):
+        for turn, record in cut:
+            read = reading.read(str(record["content"]))
+            answer, dropped, notes = _whole_shots(read) if read is not None else (None, 0, [])
+            if answer is not None:
+                stopped = record["finish_reason"] == cutshort.STOPPED
+                return answer, [cut_note(reading.counted(answer), dropped, reading.which, turn,
+                                         stopped), *notes]
     return None, []
+
+
+def _shot_readings(chapter: Chapter) -> tuple[Reading, ...]:
+    return (Reading(functools.partial(cutshort.read_shots, chapter=chapter),
+                    lambda a: f"{len(a['shots'])} shot(s)", ""),
+            Reading(cutshort.read_scene, lambda a: "first shot, cut inside its first scene's "
+                    "action (the action's whole sentences before its loop, each once; no lines)",
+                    ""))
+
+
+def _whole_shots(read: tuple[dict[str, Any], int]
+                 ) -> tuple[dict[str, Any] | None, int, list[str]]:
+    """Shots read from a cut answer, mended to the schema (the last one left out when it was
+    cut), how many whole ones were left out, and what was mended (None: not in the schema)."""
+    found, (answer, dropped) = Mended(), read
+    answer = mended(schemas.SCHEMAS["shots"], answer, found)
+    if schemas.problems("shots", answer) and len(answer["shots"]) > 1:  # the last shot cut
+        answer, dropped = {"shots": answer["shots"][:-1]}, dropped + 1
+    if schemas.problems("shots", answer):
+        return None, 0, []
+    return answer, dropped, found.notes

@@ -1,7 +1,9 @@
 """Answers still wrong after their send-backs, read as meant (issue 67, the 100,000-word novel on
 Qwen2.5-Coder-1.5B): a title two characters too long, cut at a word; an outline that loops
 inside its summary, read as the summary's whole sentences; a cast list that grows a name into a
-chain, read up to the chain. Each in a whole breakdown on a stand-in that keeps the slip through
+chain, read up to the chain; a shots answer that loops inside its first scene's action, read as
+that shot with the action's whole sentences; a call whose last answer has nothing whole, read as
+its latest answer in the schema. Each in a whole breakdown on a stand-in that keeps the slip through
 every turn, and each said."""
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 
 from storyboard.breakdown import bounded, cutshort, schemas
+from storyboard.breakdown.source import Chapter
 from tests.breakdown.scripted import Reply, Scripted, completion, stage_of
 from tests.breakdown.test_breakdown_llm import KEY_ENV, LAMP, MIA, OUTLINE, SHOTS, answers, run
 
@@ -104,6 +107,10 @@ def test_an_outline_that_loops_inside_its_summary_is_read_as_its_whole_sentences
     read = cutshort.read_summary(escaped[:200] + "\\u00")  # a half escape at the cut
     assert read is not None and read[0]["beats"][0] == 'Mia "climbs" the stairs of the lighthouse.'
     assert read[0]["beats"][1] == "She finds the brass lamp, coldé and dark."
+    rotated = SUMMARY_LOOP.replace("calls from below!", "sees it.")  # the loop found from
+    read = cutshort.read_summary(rotated)  # inside a sentence: " sees it. She ... the keeper"
+    assert read is not None and read[0]["beats"][-2:] == [
+        "Hale sees it.", "She lights the lamp and the keeper sees it."]
     assert cutshort.read_summary(json.dumps(OUTLINE)) is None  # written whole
     assert cutshort.read_summary('{"title":"T", "summary":"no sentence ends here') is None
     assert cutshort.read_summary('{"title":"T", "beats":["A.') is None  # no summary
@@ -161,3 +168,85 @@ def test_a_shot_whose_camera_stays_too_long_is_cut_at_a_word(tmp_path: Path) -> 
                "word" in note for note in report.notes), report.notes
     episode = next((series / "episodes").glob("*.yaml")).read_text(encoding="utf-8")
     assert "toward the…" in episode
+
+
+SHOT_HEAD = ('{"shots":[{"from_line":3,"to_line":3,"camera":"wide shot","cast":["Mia"],'
+             '"scenes":[{"seconds":4,"action":"')
+ACTION_LOOP = SHOT_HEAD + "Mia climbs the stairs. She looks at the lamp. " + \
+    "She looks at the sea. She looks at the keeper. " * 30
+
+
+def test_a_shot_cut_inside_its_first_scene_action_is_read_as_its_whole_sentences() -> None:
+    """Episodes 17 and 71 of the novel: "He looks at the king. He looks at the miller. ..."
+    until stopped, in every turn; episode 55: its JSON closed inside the action, then chatter."""
+    read = cutshort.read_scene(ACTION_LOOP)
+    assert read is not None
+    scene = read[0]["shots"][0]["scenes"][0]
+    assert scene == {"seconds": 4, "action": "Mia climbs the stairs. She looks at the lamp. She "
+                     "looks at the sea. She looks at the keeper.", "lines": []}
+    assert read[0]["shots"][0]["camera"] == "wide shot" and read[1] == 0
+    chatter = SHOT_HEAD + "Mia climbs the stairs. She looks ...'}]}]}\n\nNote: the JSON is " + \
+        "correct. " + "If you have any further questions, feel free to ask! " * 20
+    read = cutshort.read_scene(chatter)
+    assert read is not None and read[0]["shots"][0]["scenes"][0]["action"] == \
+        "Mia climbs the stairs."  # up to the JSON's marks; the unfinished "looks ..." left out
+    assert cutshort.read_scene(SHOT_HEAD + "Mia climbs the sta") is None  # no whole sentence
+    assert cutshort.read_scene(json.dumps(SHOTS)) is None  # written whole
+    second = json.dumps(SHOTS)[:-2] + ',{"from_line":3,"scenes":[{"seconds":2,"action":"A. B. '
+    assert cutshort.read_scene(second * 1) is None  # not the first shot's first scene
+
+
+def test_a_shot_with_no_scene_written_whole_ends_the_shots_read() -> None:
+    """Episode 71: its one shot, cut inside its scene, was read as a shot of no scenes, which
+    the check refused, so the scene's sentences were never read."""
+    assert cutshort.read_shots(ACTION_LOOP, Chapter("story.md", 1, "L", 3, ("x",))) is None
+    whole = json.dumps(SHOTS)[:-2] + "," + ACTION_LOOP[len('{"shots":['):]
+    read = cutshort.read_shots(whole, Chapter("story.md", 1, "L", 3, ("x",)))
+    assert read is not None and read[0]["shots"] == SHOTS["shots"] and read[1] == 1
+
+
+def test_a_shots_answer_looping_in_its_first_action_every_turn_is_read_and_said(
+        tmp_path: Path) -> None:
+    def script(body: dict[str, Any]) -> Reply:
+        if stage_of(body) != "shots":
+            reply: Reply = answers({"characters": [MIA], "places": [], "props": [LAMP]})(body)
+            return reply
+        cap = int(body["max_tokens"])
+        looping = ACTION_LOOP + "She looks at the sea. She looks at the keeper. " * 400
+        return completion(looping[:cap * 4], "length", 900, cap)
+    with Scripted(script) as server:
+        report, series = run(server, tmp_path)
+    assert report.problems == [], report.problems
+    assert any("the first answer's first shot, cut inside its first scene's action (the "
+               "action's whole sentences before its loop, each once; no lines) read as written "
+               "before the cut" in note for note in report.notes), report.notes
+    episode = next((series / "episodes").glob("*.yaml")).read_text(encoding="utf-8")
+    assert "She looks at the keeper." in episode and episode.count("She looks at the sea") == 1
+
+
+def test_a_call_whose_last_answer_has_nothing_whole_is_read_as_its_latest_whole_one(
+        tmp_path: Path) -> None:
+    """Episode 23 of the novel: its first answer whole but for a slip the finishing reads (a
+    line given to a name not among its characters); then a loop inside the first shot's cast
+    on every turn."""
+    counted = {"shots": [{**SHOTS["shots"][0], "cast": ["Mia", "Zed"]}]}
+    cast_loop = SHOT_HEAD.split('"scenes"')[0].replace('"Mia"]', '"Mia","The door"') + \
+        ',"The door","The lamp"' * 200
+
+    def script(body: dict[str, Any]) -> Reply:
+        if stage_of(body) != "shots":
+            reply: Reply = answers({"characters": [MIA], "places": [], "props": [LAMP]})(body)
+            return reply
+        if not any(m["role"] == "assistant" for m in body["messages"]):
+            return completion(json.dumps(counted))
+        return completion(cast_loop[:int(body["max_tokens"]) * 4], "length", 900)
+    with Scripted(script) as server:
+        report, series = run(server, tmp_path)
+    assert [stage_of(b) for b in server.bodies].count("shots") >= 3
+    assert report.problems == [], report.problems
+    said = "\n".join(report.notes)
+    assert "nothing whole could be read from the last answer: the first answer, the latest in " \
+           "the schema, read instead" in said, said
+    assert "shots[0].cast: 'Zed' not among the given names: left out of the shot's cast" in said
+    episode = next((series / "episodes").glob("*.yaml")).read_text(encoding="utf-8")
+    assert "@mia climbs the stairs of the old lighthouse." in episode and "Zed" not in episode

@@ -83,6 +83,24 @@ def test_a_cast_name_not_given_is_left_out_of_the_shot_cast_its_words_kept(
     assert "Zed" not in episode and "@mia" in episode
 
 
+def test_a_line_given_to_a_name_not_among_the_characters_is_left_out(tmp_path: Path) -> None:
+    """The novel's episode 73 (issue 67): a scene's lines given to each place of the chapter as
+    well as to its characters, kept through every turn."""
+    answer = shots(SAID)
+    lines = answer["shots"][0]["scenes"][0]["lines"]
+    lines.append({"speaker": "Lamp", "quote": SAID})  # a prop, given, but not a character
+    with Scripted(answers(MIA_CAST, OUTLINE, answer)) as server:
+        report, series = run(server, tmp_path)
+    assert shot_calls(server) >= 2  # sent back first
+    assert report.problems == []
+    assert any("shots[0].scenes[0].lines[1]: the speaker 'Lamp' is not one of the given "
+               "characters: the line is left out" in n for n in report.notes), report.notes
+    episode = next((series / "episodes").glob("*.yaml")).read_text(encoding="utf-8")
+    assert episode.count(SAID) == 1  # Mia's line, once
+    chapter = Chapter("story.md", 1, "The Lighthouse", 3, (f"{SAID}, holding the brass lamp.",))
+    assert left_out(answer, chapter)[0] == answer  # no names given: the speakers not read
+
+
 def test_a_range_counted_from_the_chapter_first_line_is_read_so() -> None:
     """Chapter 5 of the novel, lines 239..271: the model answered ``lines 1..1``."""
     chapter = Chapter("story.md", 5, "Five", 239, tuple(f"{SAID}, {n}." for n in range(33)))
@@ -94,6 +112,18 @@ def test_a_range_counted_from_the_chapter_first_line_is_read_so() -> None:
         kept, notes = left_out(shots(SAID, first, last), chapter)
         assert not any("counted" in n for n in notes)
     assert kept["shots"][0]["to_line"] == 240  # a backward range inside: its first line
+
+
+def test_a_range_ending_past_the_chapter_is_read_to_its_last_line() -> None:
+    """The novel's episode 73 (issue 67): its fourth shot's lines 4607..4609, in a chapter that
+    ends at line 4607, through every turn."""
+    chapter = Chapter("story.md", 5, "Five", 239, tuple(f"{SAID}, {n}." for n in range(33)))
+    kept, notes = left_out(shots(SAID, 270, 275), chapter)
+    assert (kept["shots"][0]["from_line"], kept["shots"][0]["to_line"]) == (270, 271)
+    assert notes == ["shots[0]: lines 270..275 end past the chapter's last line 271: read as "
+                     "270..271"]
+    for first, last in ((239, 271), (272, 280), (230, 240)):  # inside; starts after; before
+        assert not any("end past" in n for n in left_out(shots(SAID, first, last), chapter)[1])
 
 
 def test_left_out_keeps_the_authors_words_and_changes_nothing_else() -> None:
