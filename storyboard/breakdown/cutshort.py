@@ -20,6 +20,11 @@ An outline cut so (the same model copied the story's paragraphs as beats, then o
 again, issue 67) is read the same way: its title and summary, and its beats written whole up to
 the first that says one before it again.
 
+A shots answer cut inside its first scene's action (the same model wrote "He looks at the king.
+He looks at the miller. ..." until it was stopped, through its send-backs, issue 67) has no
+scene written whole; it is read as that shot with its action the whole sentences before the
+loop, each once, and no lines (``read_scene``), as an outline cut inside its summary is.
+
 A cut answer that has written an item whole and then the same item again (``loops``) is not sent
 back: at temperature 0 the model asked again repeats the loop (measured), and each turn costs the
 whole ``max_tokens``. It is read at once, as above.
