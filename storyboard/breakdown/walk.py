@@ -211,12 +211,12 @@ def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
     lines the model invented left out, a backward range read as its first line, one past the
     chapter's end read to it, a range counted from the chapter's first line read so, a
     one-second shot lengthened, the names not among ``names`` left out of a shot's cast and its
-    lines' speakers) where that leaves nothing wrong. Not JSON in the schema: the shots an
-    answer cut at ``max_tokens`` wrote whole first (``cutshort``; at once when it repeats a
-    shot), else the first shot of one cut inside its first scene's action, else its last
-    answer with what is past its bounds cut (``bounded_read``), else the call's latest answer
-    in the schema (``_earlier``), each finished the same way. Each said as read; else the
-    answer as it was, its problems reported."""
+    lines' speakers) where that leaves nothing wrong. Not JSON in the schema, the first of
+    these that does: the shots each answer cut at ``max_tokens`` wrote whole (``cutshort``; at
+    once when it repeats a shot), the first shot of one cut inside its first scene's action,
+    its last answer with what is past its bounds cut (``bounded_read``), the call's answers in
+    the schema, latest first (``_earlier``), each finished the same way. Each said as read;
+    else the answer as it was, its problems reported."""
     if result is None or not result.problems:
         return result
     for answer, notes in _candidates(asker, chapter, result):
@@ -230,14 +230,13 @@ def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
 def _candidates(asker: Asker, chapter: Chapter, result: Result
                 ) -> Iterator[tuple[dict[str, Any], list[str]]]:
     """What a refused shots answer may be read as, in order, with what says so: the last
-    answer; not JSON in the schema, what was written whole before a cut (``_cut``), else the
-    last answer within its bounds, then the call's earlier whole answers (``_earlier``)."""
+    answer; not JSON in the schema, what each of the call's cut answers wrote whole (``_cut``),
+    then the last answer within its bounds, then the call's whole answers (``_earlier``)."""
     if isinstance(result.answer, dict):
         yield result.answer, []
         return
-    answer, notes = _cut(asker, chapter)
-    if answer is None:
-        answer, notes = bounded_read("shots", result)
+    yield from _cut(asker, chapter)
+    answer, notes = bounded_read("shots", result)
     if answer is not None:
         yield answer, notes
     yield from _earlier(asker, chapter)
@@ -245,22 +244,22 @@ def _candidates(asker: Asker, chapter: Chapter, result: Result
 
 def _earlier(asker: Asker, chapter: Chapter) -> Iterator[tuple[dict[str, Any], list[str]]]:
     """The call's answers in the schema, latest first, each as read (the novel's episode 23,
-    issue 67: its last answer looped inside its first shot's cast, nothing whole, where its
-    first was whole and its range counted from the chapter's first line)."""
+    issue 67: its last answer looped inside its first shot's cast with nothing whole, where an
+    earlier one was whole but for a slip the finishing reads)."""
     turns = asker.answered.get(prompts.what("shots", chapter), [])
     for index in reversed(range(len(turns))):
         found = Mended()
         answer = judge("shots", turns[index], _no_check, found)[0]
         if isinstance(answer, dict):
-            yield answer, [f"nothing whole could be read from the last answer: the "
-                           f"{_nth(index + 1)} answer, the latest in the schema, read instead",
+            yield answer, [f"the last answer could not be read as meant: the "
+                           f"{_nth(index + 1)} answer, in the schema, read instead",
                            *found.notes]
 
 
-def _cut(asker: Asker, chapter: Chapter) -> tuple[dict[str, Any] | None, list[str]]:
-    """The shots the first of the call's answers cut at ``max_tokens`` that has any in the
-    schema wrote whole (``cutshort.read_shots``), else the first shot of the first cut inside
-    its first scene's action (``cutshort.read_scene``), and the note that says so."""
+def _cut(asker: Asker, chapter: Chapter) -> Iterator[tuple[dict[str, Any], list[str]]]:
+    """The shots each of the call's answers cut at ``max_tokens`` wrote whole in the schema
+    (``cutshort.read_shots``), first to last; then the first shot of each cut inside its first
+    scene's action (``cutshort.read_scene``); each with the note that says so."""
     cut = asker.cut.get(prompts.what("shots", chapter), [])
     for reading in _shot_readings(chapter):
         for turn, record in cut:
@@ -268,9 +267,8 @@ def _cut(asker: Asker, chapter: Chapter) -> tuple[dict[str, Any] | None, list[st
             answer, dropped, notes = _whole_shots(read) if read is not None else (None, 0, [])
             if answer is not None:
                 stopped = record["finish_reason"] == cutshort.STOPPED
-                return answer, [cut_note(reading.counted(answer), dropped, reading.which, turn,
-                                         stopped), *notes]
-    return None, []
+                yield answer, [cut_note(reading.counted(answer), dropped, reading.which, turn,
+                                        stopped), *notes]
 
 
 def _shot_readings(chapter: Chapter) -> tuple[Reading, ...]:

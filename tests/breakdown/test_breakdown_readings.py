@@ -245,8 +245,33 @@ def test_a_call_whose_last_answer_has_nothing_whole_is_read_as_its_latest_whole_
     assert [stage_of(b) for b in server.bodies].count("shots") >= 3
     assert report.problems == [], report.problems
     said = "\n".join(report.notes)
-    assert "nothing whole could be read from the last answer: the first answer, the latest in " \
-           "the schema, read instead" in said, said
+    assert "the last answer could not be read as meant: the first answer, in the schema, read " \
+           "instead" in said, said
     assert "shots[0].cast: 'Zed' not among the given names: left out of the shot's cast" in said
     episode = next((series / "episodes").glob("*.yaml")).read_text(encoding="utf-8")
     assert "@mia climbs the stairs of the old lighthouse." in episode and "Zed" not in episode
+
+
+def test_a_cut_answer_whose_read_is_refused_gives_way_to_the_next_cut_answer(
+        tmp_path: Path) -> None:
+    """Each cut answer's read is held to the checks in turn: the first answer's whole shot lasts
+    30 s (refused), the second's is whole and right, so the second is read."""
+    long = {**SHOTS["shots"][0], "scenes": [{**SHOTS["shots"][0]["scenes"][0], "seconds": 15}] * 2}
+    loop = ', {"from_line": 3, "to_line": 3, "camera": "wide shot", "cast": ["Mia"], "scenes": ' \
+        '[{"seconds": 4, "action": "' + "She looks at the sea. " * 400
+
+    def script(body: dict[str, Any]) -> Reply:
+        if stage_of(body) != "shots":
+            reply: Reply = answers({"characters": [MIA], "places": [], "props": [LAMP]})(body)
+            return reply
+        first = not any(m["role"] == "assistant" for m in body["messages"])
+        shot = long if first else SHOTS["shots"][0]
+        return completion(('{"shots": [' + json.dumps(shot) + loop)[:int(body["max_tokens"]) * 4],
+                          "length", 900)
+    with Scripted(script) as server:
+        report, series = run(server, tmp_path)
+    assert report.problems == [], report.problems
+    assert any("the second answer's 1 shot(s) read as written before the cut" in note
+               for note in report.notes), report.notes
+    episode = next((series / "episodes").glob("*.yaml")).read_text(encoding="utf-8")
+    assert "at: 0-4s" in episode and "15" not in episode
