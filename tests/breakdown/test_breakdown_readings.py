@@ -9,6 +9,7 @@ every turn, and each said."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,24 @@ LONG_TITLE = "Marley's Death and the First Intimation of Scrooge's Approaches"  
 @pytest.fixture(autouse=True)
 def key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, "none")
+
+
+def only(stage: str, reply: Callable[[dict[str, Any]], Reply]) -> Callable[[dict[str, Any]], Reply]:
+    """A script that answers ``stage`` with ``reply``, and every other stage rightly."""
+    def script(body: dict[str, Any]) -> Reply:
+        if stage_of(body) == stage:
+            return reply(body)
+        given: Reply = answers({"characters": [MIA], "places": [], "props": [LAMP]})(body)
+        return given
+    return script
+
+
+def cut_at_bound(text: str) -> Callable[[dict[str, Any]], Reply]:
+    """Each answer ``text`` cut at the request's ``max_tokens`` (four characters a token)."""
+    def reply(body: dict[str, Any]) -> Reply:
+        cap = int(body["max_tokens"])
+        return completion(text[:cap * 4], "length", 900, cap)
+    return reply
 
 
 @pytest.mark.parametrize(("text", "most", "expected"), [
@@ -117,14 +136,8 @@ def test_an_outline_that_loops_inside_its_summary_is_read_as_its_whole_sentences
 
 
 def test_an_outline_looping_in_its_summary_every_turn_is_read_and_said(tmp_path: Path) -> None:
-    def script(body: dict[str, Any]) -> Reply:
-        if stage_of(body) != "outline":
-            reply: Reply = answers({"characters": [MIA], "places": [], "props": [LAMP]})(body)
-            return reply
-        cap = int(body["max_tokens"])
-        looping = SUMMARY_LOOP + "She lights the lamp and the keeper sees it. " * 400
-        return completion(looping[:cap * 4], "length", 900, cap)
-    with Scripted(script) as server:
+    looping = SUMMARY_LOOP + "She lights the lamp and the keeper sees it. " * 400
+    with Scripted(only("outline", cut_at_bound(looping))) as server:
         report, series = run(server, tmp_path)
     assert report.problems == [], report.problems
     assert any("the first answer's summary (5 whole sentence(s) before its loop, each read as a "
@@ -207,14 +220,8 @@ def test_a_shot_with_no_scene_written_whole_ends_the_shots_read() -> None:
 
 def test_a_shots_answer_looping_in_its_first_action_every_turn_is_read_and_said(
         tmp_path: Path) -> None:
-    def script(body: dict[str, Any]) -> Reply:
-        if stage_of(body) != "shots":
-            reply: Reply = answers({"characters": [MIA], "places": [], "props": [LAMP]})(body)
-            return reply
-        cap = int(body["max_tokens"])
-        looping = ACTION_LOOP + "She looks at the sea. She looks at the keeper. " * 400
-        return completion(looping[:cap * 4], "length", 900, cap)
-    with Scripted(script) as server:
+    looping = ACTION_LOOP + "She looks at the sea. She looks at the keeper. " * 400
+    with Scripted(only("shots", cut_at_bound(looping))) as server:
         report, series = run(server, tmp_path)
     assert report.problems == [], report.problems
     assert any("the first answer's first shot, cut inside its first scene's action (the "
@@ -233,14 +240,11 @@ def test_a_call_whose_last_answer_has_nothing_whole_is_read_as_its_latest_whole_
     cast_loop = SHOT_HEAD.split('"scenes"')[0].replace('"Mia"]', '"Mia","The door"') + \
         ',"The door","The lamp"' * 200
 
-    def script(body: dict[str, Any]) -> Reply:
-        if stage_of(body) != "shots":
-            reply: Reply = answers({"characters": [MIA], "places": [], "props": [LAMP]})(body)
-            return reply
+    def reply(body: dict[str, Any]) -> Reply:
         if not any(m["role"] == "assistant" for m in body["messages"]):
             return completion(json.dumps(counted))
-        return completion(cast_loop[:int(body["max_tokens"]) * 4], "length", 900)
-    with Scripted(script) as server:
+        return cut_at_bound(cast_loop)(body)
+    with Scripted(only("shots", reply)) as server:
         report, series = run(server, tmp_path)
     assert [stage_of(b) for b in server.bodies].count("shots") >= 3
     assert report.problems == [], report.problems
@@ -260,15 +264,11 @@ def test_a_cut_answer_whose_read_is_refused_gives_way_to_the_next_cut_answer(
     loop = ', {"from_line": 3, "to_line": 3, "camera": "wide shot", "cast": ["Mia"], "scenes": ' \
         '[{"seconds": 4, "action": "' + "She looks at the sea. " * 400
 
-    def script(body: dict[str, Any]) -> Reply:
-        if stage_of(body) != "shots":
-            reply: Reply = answers({"characters": [MIA], "places": [], "props": [LAMP]})(body)
-            return reply
+    def reply(body: dict[str, Any]) -> Reply:
         first = not any(m["role"] == "assistant" for m in body["messages"])
-        shot = long if first else SHOTS["shots"][0]
-        return completion(('{"shots": [' + json.dumps(shot) + loop)[:int(body["max_tokens"]) * 4],
-                          "length", 900)
-    with Scripted(script) as server:
+        return cut_at_bound('{"shots": [' + json.dumps(long if first else SHOTS["shots"][0]) +
+                            loop)(body)
+    with Scripted(only("shots", reply)) as server:
         report, series = run(server, tmp_path)
     assert report.problems == [], report.problems
     assert any("the second answer's 1 shot(s) read as written before the cut" in note
