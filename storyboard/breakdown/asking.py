@@ -223,8 +223,7 @@ class Asker:
     def noted(self, stage: str, chapter: Chapter, notes: list[str]) -> None:
         """What was read as meant in ``stage``'s answer for ``chapter``, kept (each once)."""
         for note in notes:
-            said = f"the {stage} answer for {'part' if stage == 'season' else 'chapter'} " \
-                   f"{chapter.number}: {note}"
+            said = f"{prompts.answer_of(stage, chapter)}: {note}"
             if said not in self.notes:
                 self.notes.append(said)
                 self._traced(said)

@@ -102,6 +102,17 @@ def what(stage: str, chapter: Chapter) -> str:
     return f"the {stage} call for chapter {chapter.number}"
 
 
+def answer_of(stage: str, chapter: Chapter) -> str:
+    """A call's answer, as a note names it: ``the shots answer for chapter 3``, ``the season
+    answer for part 2``, ``the shots answer for episode 4 (The Storm)`` (a season's segment: its
+    episode, as its problems name it, not the segment's own number)."""
+    if stage == "season":
+        return f"the season answer for part {chapter.number}"
+    if chapter.episode:
+        return f"the {stage} answer for episode {chapter.episode} ({chapter.title})"
+    return f"the {stage} answer for chapter {chapter.number}"
+
+
 QUOTED = 40_000  # characters of a previous answer quoted back (a longer one is cut)
 
 

@@ -5,6 +5,7 @@ breakdown on a stand-in that keeps a gap and one episode too few through its sen
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +174,8 @@ def test_an_episode_shot_with_an_invented_line_and_too_dense_is_finished_density
     assert report.problems == [], report.problems
     said = " ".join(report.notes)
     assert "is not the author's words: the line is left out" in said, said
+    assert re.search(r"the shots answer for episode 1 \([^)]*\): shots\[0\]\.scenes\[0\]"
+                     r"\.lines\[\d\]: the quote", said), said  # named as its problems are
     assert any("too dense for the video model" in w.message for w in report.warnings)
     written = " ".join(p.read_text("utf-8") for p in (series / "episodes").glob("*.yaml"))
     assert "every lamp in the world" not in written and written.count("She runs.") >= 12
