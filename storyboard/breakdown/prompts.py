@@ -97,9 +97,7 @@ def what(stage: str, chapter: Chapter) -> str:
         return f"the season call, part {chapter.number}"
     if stage == "translate":
         return f"the translation of {chapter.title}"
-    if chapter.episode:
-        return f"the {stage} call for episode {chapter.episode} ({chapter.title})"
-    return f"the {stage} call for chapter {chapter.number}"
+    return _for(f"the {stage} call", chapter)
 
 
 def answer_of(stage: str, chapter: Chapter) -> str:
@@ -108,9 +106,14 @@ def answer_of(stage: str, chapter: Chapter) -> str:
     episode, as its problems name it, not the segment's own number)."""
     if stage == "season":
         return f"the season answer for part {chapter.number}"
+    return _for(f"the {stage} answer", chapter)
+
+
+def _for(said: str, chapter: Chapter) -> str:
+    """``said`` for a chapter, or for a season segment's episode (not the segment's number)."""
     if chapter.episode:
-        return f"the {stage} answer for episode {chapter.episode} ({chapter.title})"
-    return f"the {stage} answer for chapter {chapter.number}"
+        return f"{said} for episode {chapter.episode} ({chapter.title})"
+    return f"{said} for chapter {chapter.number}"
 
 
 QUOTED = 40_000  # characters of a previous answer quoted back (a longer one is cut)

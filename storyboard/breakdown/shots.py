@@ -87,9 +87,13 @@ def _known_names(names: dict[str, list[str]]) -> set[str]:
     return {n.lower() for kind in names.values() for n in kind}
 
 
+def _speakers(names: dict[str, list[str]]) -> set[str]:
+    """The given characters' names, in lower case (as a line's speaker is matched)."""
+    return {n.lower() for n in names["character"]}
+
+
 def _name_problems(where: str, shot: dict[str, Any], names: dict[str, list[str]]) -> list[str]:
-    known = _known_names(names)
-    speakers = {n.lower() for n in names["character"]}
+    known, speakers = _known_names(names), _speakers(names)
     found = [f"{where}.cast: {name!r} is not one of the given names"
              for name in shot["cast"] if name.lower() not in known]
     found += [f"{where}.scenes[{s}].lines[{n}].speaker: {line['speaker']!r} is not one of the "
@@ -140,7 +144,7 @@ def left_out(answer: dict[str, Any], chapter: Chapter,
     ``names`` is left out of the cast (its words keep it), and a line whose speaker is not one of
     the given characters is left out. The notes say each, located."""
     flat, notes, shots = Flat(chapter), list[str](), list[dict[str, Any]]()
-    speakers = None if names is None else {n.lower() for n in names["character"]}
+    speakers = None if names is None else _speakers(names)
     for index, shot in enumerate(answer["shots"]):
         where = f"shots[{index}]"
         shot = _ranged(_counted(shot, chapter, where, notes), chapter, where, notes)
