@@ -283,9 +283,9 @@ def unworn_faces(target: Target | None, doc: Document, faces: Faces,
     for episode in episodes:
         for shot in episode.shots:
             for name, look in shot.looks.items():
-                for vendor, what in _ids_sent(shot.request, name, key, identities.get(name)):
-                    own = looks[name][look].identity
-                    if not (own is not None and own.ids.get(vendor, {}).get(what)):
+                for vendor in _ids_sent(shot.request, name, key, identities.get(name)):
+                    own = looks[name][look].identity  # a make refused: said at its line
+                    if own is None or vendor not in own.ids:
                         worn.setdefault((name, look, vendor), []).append(
                             f"{shot.episode}/{shot.id}")
     return [_unworn(doc, looks[name][look], name, look, vendor, shots, identities[name], target)
@@ -293,15 +293,16 @@ def unworn_faces(target: Target | None, doc: Document, faces: Faces,
 
 
 def _ids_sent(request: ShotRequest, name: str, key: str, found: Identity | None
-              ) -> list[tuple[str, str]]:
-    """How ``name``'s picture goes by an id in ``request``: each (vendor, kind)."""
+              ) -> list[str]:
+    """The vendors ``name``'s picture goes to by an id in ``request`` (its element's, its
+    portrait's on the target: ``key``)."""
     if found is None:
         return []
     sent_as = {m.role for m in request.media if m.character == name}
-    out = [(ELEMENT_VENDOR, "element")] if "element" in sent_as else []
+    out = [ELEMENT_VENDOR] if "element" in sent_as else []
     if "reference_image" in sent_as and key and (key in found.assets
                                                  or key in found.portraits_made):
-        out.append((key, "asset"))
+        out.append(key)
     return out
 
 
