@@ -14,6 +14,10 @@ through the vendor's own liveness flow), and a sheet drawn from pictures needs `
 sheet; a face that may be a real person's (a sheet not drawn from words) needs ``permission``.
 ``kling: {voice: make}`` is a cast asset (``kvoices/NAME``) made from the character's voice (a
 designed voice's take, or a recorded clip: a real person's voice, which needs ``permission``).
+A registered id shows its character's own look: a look declares its own ids (``looks: {LOOK:
+{identity: {ark: {asset: ...}, kling: {element: ...}}}}``, or ``make`` from the look's sheet), sent
+where the character's would go; a look worn where its character goes by an id and the look has
+none is refused at the look's line (``unworn_faces``), never sent as the character's own face.
 """
 
 from __future__ import annotations
