@@ -6,6 +6,9 @@ over a range of episodes (``episodes: "12-20"``) or only where a shot asks for i
 each reference wears, first found: the look its words name (``@ada.wedding``), the look the
 shot's ``look:`` names (``look: wedding``, or ``look: {ada: wedding, bo: base}``), the look
 whose range holds the shot's episode, else its own picture (``base``). The voice never changes.
+On a Kling 4.0 model a look's own element (``identity: {kling: {element: ...}}``) goes as the
+reference (labels counted again); a character's element never shows another look (refused at the
+look's line by ``identity.unworn_faces``).
 ``check`` refuses at the line: a bad range, two ranges of one character that overlap, an
 unknown look, a look on a character whose reference is a video.
 """
