@@ -322,7 +322,7 @@ def _unworn(doc: Document, look: WornLook, name: str, worn: str, vendor: str,
         f"its {as_what} (identity.{vendor}.{what}: {found.ids[vendor][what]}), which shows "
         f"{name}'s own look, not {worn!r}: the look would be lost and paid for; expected the "
         f"look's own: looks.{worn}.identity: {{{vendor}: {{{what}: ID}}}} (or {what}: make, "
-        f"made from the look's sheet), or the shots without this look on {vendor} "
+        f"made from the look's sheet), or those shots not in this look there (look: base) "
         f"({LOOK_DOCS})"), key=True, code="look-identity")
 
 
