@@ -12,8 +12,6 @@ manifest's rows in episode order with their numbers rounded.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import shutil
@@ -21,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from storyboard.errors import csv_text
 from storyboard.files import output_folder, write_atomic
 from storyboard.language.picks import state_key
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
@@ -178,17 +177,8 @@ def manifest_json(rows: Sequence[Row]) -> str:
 
 
 def manifest_csv(rows: Sequence[Row]) -> str:
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        values = asdict(row)
-        writer.writerow([_cell(values[c]) for c in COLUMNS])
-    return text.getvalue()
-
-
-def _cell(value: object) -> str:
-    return f"{value:.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+    """The rows as CSV, its text cells safe in a spreadsheet (``errors.csv_text``)."""
+    return csv_text(COLUMNS, ([values[c] for c in COLUMNS] for values in map(asdict, rows)))
 
 
 def _place(source: Path, target: Path) -> None:

@@ -115,6 +115,26 @@ def test_the_season_is_the_same_bytes_every_time(rendered: Path, tmp_path: Path)
     assert season_bytes(root) == before
 
 
+def test_a_title_or_hook_that_starts_like_a_formula_is_text_in_the_csv(rendered: Path,
+                                                                       tmp_path: Path) -> None:
+    root = copy(rendered, tmp_path)
+    series = root / "storyboard.yaml"
+    series.write_text(series.read_text("utf-8").replace(
+        "title: The Call", 'title: "=HYPERLINK(\\"https://example.com\\",\\"Call\\")"').replace(
+        'hook: "Someone is at the door."', 'hook: "@SUM(1+1)*cmd|\' /C calc\'!A0"').replace(
+        "title: The Car", 'title: "-2+3"'), "utf-8")
+    assert invoke("render", root, "--yes").exit_code == 0
+    titles = ['=HYPERLINK("https://example.com","Call")', "The Door", "-2+3"]
+    hooks = ["Who is this?", "@SUM(1+1)*cmd|' /C calc'!A0", "Not tonight."]
+    rows = season_rows(root)
+    assert ([r["title"] for r in rows], [r["hook"] for r in rows]) == (titles, hooks)  # exact
+    with (root / "out" / "season" / "manifest.csv").open(encoding="utf-8", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert [t["title"] for t in table] == ["'" + titles[0], "The Door", "'-2+3"]
+    assert [t["hook"] for t in table] == ["Who is this?", "'" + hooks[1], "Not tonight."]
+    assert [t["seconds"] for t in table] == [str(r["seconds"]).removesuffix(".0") for r in rows]
+
+
 def test_an_approved_board_is_its_episode_cover_and_status_counts_it(rendered: Path,
                                                                      tmp_path: Path) -> None:
     root = copy(rendered, tmp_path)
