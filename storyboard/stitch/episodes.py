@@ -30,7 +30,7 @@ from storyboard.stitch.delivery import delivery_of
 from storyboard.stitch.heard import Heard, with_heard
 from storyboard.targets import NATIVE_SIZES
 
-STITCH_STATE_VERSION = 1
+STITCH_STATE_VERSION = 2  # 2: SRT sidecars escape markup (a stitch of version 1 is made again)
 DEFAULT_CARD_SECONDS = 2.0
 
 
