@@ -244,6 +244,23 @@ def test_a_hand_edit_of_a_line_makes_that_line_and_its_pass_again_only(
     assert "Hasta luego." in (root / "out" / "es" / "ep02.srt").read_text("utf-8")
 
 
+def test_a_translations_markup_is_text_in_the_versions_subtitles(approved: Approved) -> None:
+    """A translation holding ASS and HTML markup is escaped in the version's sidecars as in the
+    original's (docs/episodes.md): no player moves it up, hides it or sets it in italics."""
+    root, _ = approved()
+    said = "{\\\\an8}Adiós <i>amigo</i>\\\\N&amp;"  # YAML double quotes: {\an8}Adiós <i>amigo</i>\N&amp;
+    path = root / "languages" / "es" / "ep02.yaml"
+    path.write_text(EP02.replace('"Adiós."', f'"{said}"'), encoding="utf-8")
+    code, _, out = dub(root)
+    assert code == 0, out
+    joiner = "\u2060"
+    srt = (root / "out" / "es" / "ep02.srt").read_text("utf-8")
+    vtt = (root / "out" / "es" / "ep02.vtt").read_text("utf-8")
+    assert (f"\\{{{joiner}\\{joiner}an8\\}}Adiós <{joiner}i>amigo<{joiner}/i>\\{joiner}N&amp;"
+            in srt), srt
+    assert "{\\an8}Adiós &lt;i&gt;amigo&lt;/i&gt;\\N&amp;amp;" in vtt, vtt
+
+
 def test_a_shot_not_approved_refuses_the_version_naming_it(approved: Approved) -> None:
     root, server = approved()
     before = counts(server)
