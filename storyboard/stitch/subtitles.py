@@ -170,7 +170,7 @@ def _no_timing(text: str) -> str:
 
 
 def srt_escape(text: str) -> str:
-    """Text that SubRip players (ffmpeg and libass: mpv, Kodi, the ``subtitles`` filter; VLC)
+    """Text that SubRip players (ffmpeg's decoder and libass: mpv, the ``subtitles`` filter; VLC)
     show as text: no ``<tag>``, no ``{\\override}`` or ``{y:i}`` block, no ``\\N`` break."""
     text = text.replace("\\", "\\" + WORD_JOINER)
     text = text.replace("{", "\\{" + WORD_JOINER).replace("}", "\\}")

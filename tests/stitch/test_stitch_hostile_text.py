@@ -5,7 +5,8 @@
 A player here is real ffmpeg: its ``subtitles`` filter reads a sidecar through the same SubRip or
 WebVTT decoder and libass as mpv, Kodi or a transcoder. Each cue's frame is compared with the
 frame of an ASS script holding the same words escaped as libass draws them literally (the
-burn-in's escape, whose drawing ``test_stitch_sound_and_text`` measures glyph by glyph)."""
+burn-in's escape, whose drawing ``test_stitch_sound_and_text`` measures glyph by glyph). Burned
+subtitles and title cards draw each line whole, in its place."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from storyboard.animatic import render_card
 from storyboard.media import ffmpeg, samples
 from storyboard.stitch import Clip, Cue, StitchOptions, stitch
 from storyboard.stitch.subtitles import libass_escape
@@ -109,3 +111,19 @@ def test_each_line_burned_in_is_drawn_whole_at_the_bottom(make_media: MakeMedia,
     for line, frame, under in zip(lines[1:], drawn[1:], blank[1:], strict=True):
         assert ink(frame, under, top) == 0, line
         assert ink(frame, under, bottom) > 1.2 * alone, line  # its markup drawn beside "ok"
+
+
+def test_a_card_draws_each_line_whole_where_it_draws_any(tmp_path: Path) -> None:
+    """Cards are drawn by drawtext from a file, expansion off: the markup is drawn, in place."""
+    def card(text: str, name: str) -> bytes:
+        out = tmp_path / f"{name}.mp4"
+        render_card(out, text=text, width=WIDTH, height=HEIGHT, duration=0.5)
+        return frames(["-i", str(out)], 1, None, fps=30)[0]
+
+    blank = card("", "blank")
+    alone = card("ok", "ok")
+    rows = [y for y in range(HEIGHT) if ink(alone, blank, slice(y, y + 1))]
+    for number, line in enumerate(LINES):
+        drawn = card(line, f"line{number}")
+        assert ink(drawn, blank) > 1.2 * ink(alone, blank), line
+        assert ink(drawn, blank, slice(0, rows[0] - 4)) == 0, line  # no line moved up
