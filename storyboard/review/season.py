@@ -28,7 +28,7 @@ from storyboard.media import ffmpeg
 from storyboard.run.state.attempts import Attempt
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import TakeState
-from storyboard.stitch.delivery import Delivery, delivery_of
+from storyboard.stitch.delivery import Delivery, delivery_of, hook_of
 
 SEASON_DIR = "season"
 Journal = tuple[Sequence[Attempt], str]  # the journal's rows, the currency costs are counted in
@@ -155,12 +155,7 @@ def approved_board(episode: CompiledEpisode, boards: Mapping[str, CompiledShot],
 
 def hook_line(episode: CompiledEpisode) -> str:
     """The episode's ``hook:``, else its last spoken line (as written), else ""."""
-    hook = episode.settings.get("hook")
-    if isinstance(hook, str) and hook.strip():
-        return hook.strip()
-    lines = [line.text for shot in episode.shots for scene in shot.request.scenes
-             for line in scene.lines]
-    return " ".join(lines[-1].split()) if lines else ""
+    return hook_of(episode)
 
 
 def episode_cost(episode: str, journal: Sequence[Attempt], currency: str) -> float:
