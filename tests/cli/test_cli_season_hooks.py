@@ -98,3 +98,46 @@ def test_a_hook_written_in_season_yaml_reaches_the_episode_file(
     manifest = compile_variations(series).manifests[0]
     assert manifest.episodes[0].settings.get("hook") == edited  # as words, never templated
     assert invoke("check", series).exit_code == 0
+
+
+@pytest.mark.usefixtures("key")
+@pytest.mark.parametrize(("beats", "said"), [
+    ('"9.1"', "beat 9.1: chapter 9 is not in the story"),
+    ('"1.3-3.7"', "beat 3.7: chapter 3 has 2 beat(s)"),
+    ('"2.1-1.1"', "beats 2.1-1.1: expected a range in story order"),
+])
+def test_check_refuses_a_beat_the_story_does_not_have_at_its_line_in_season_yaml(
+        chat_emulator: EmulatorServer, tmp_path: Path, beats: str, said: str) -> None:
+    source, series = story(tmp_path), tmp_path / "series"
+    breakdown(chat_emulator, source, series)
+    assert invoke("check", series).exit_code == 0
+    path = series / "season.yaml"
+    text = path.read_text("utf-8").replace('beats: "1.3-2.1"', f"beats: {beats}")
+    path.write_text(text, encoding="utf-8")
+    line = next(n for n, row in enumerate(text.split("\n"), 1) if f"beats: {beats}" in row)
+    sent = chat_emulator.stats()["chat"]["requests"]
+    result = invoke("check", series)
+    assert result.exit_code == 1, result.output
+    assert f"{path}:{line}:12: error: {said}" in result.stderr, result.stderr
+    found = json.loads(invoke("check", series, "--json").stdout)
+    assert [(Path(d["file"]).name, d["line"], d["severity"]) for d in found
+            if said in d["message"]] == [("season.yaml", line, "error")]
+    assert chat_emulator.stats()["chat"]["requests"] == sent  # read from the cache: nothing asked
+
+
+@pytest.mark.usefixtures("key")
+def test_check_warns_of_a_hook_in_season_yaml_that_its_episode_does_not_say(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    source, series = story(tmp_path), tmp_path / "series"
+    breakdown(chat_emulator, source, series)
+    path = series / "season.yaml"
+    text = path.read_text("utf-8")
+    first = next(row for row in text.split("\n") if row.strip().startswith("hook: "))
+    path.write_text(text.replace(first, '    hook: "Will the storm come?"'), encoding="utf-8")
+    result = invoke("check", series)
+    assert result.exit_code == 0, result.output  # a warning: the delivery says the episode's
+    assert "warning: episode 1's hook here is not its episode's: ep01 ends on" in result.stderr
+    assert "run `storyboard breakdown` again" in result.stderr
+    breakdown(chat_emulator, source, series)
+    result = invoke("check", series)
+    assert result.exit_code == 0 and "hook here" not in result.stderr, result.stderr
