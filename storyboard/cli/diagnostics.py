@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,17 +88,6 @@ def season_file(path: Path, manifests: Sequence[Any] = ()) -> list[Diagnostic]:
     if len(manifests) == 1:
         hooks = {e.id: str(e.settings.get("hook") or "").strip() for e in manifests[0].episodes}
     return season_problems(folder, hooks)
-
-
-def failing(path: Path) -> Callable[[StoryboardError], None]:
-    """``fail``, saying the season file's problems beside the series' own errors."""
-    from storyboard.cli.common import fail
-
-    def said(error: StoryboardError) -> None:
-        if isinstance(error, ProblemsFound):
-            fail(ProblemsFound([*error.diagnostics, *season_file(path)]))
-        fail(error)
-    return said
 
 
 def _provider_problems(manifests: list[Any], provider: str | None) -> list[Diagnostic]:
