@@ -72,10 +72,22 @@ def collect(path: Path, var: tuple[str, ...], variation: tuple[str, ...],
         variants = compile_variations(path, vars=parse_vars(var),
                                       select=list(variation) or None, provider=provider)
     except ProblemsFound as error:
-        return list(error.diagnostics)
+        return [*error.diagnostics, *season_file(path)]
     except StoryboardError as error:
         return [Diagnostic(None, str(error), code="error")]
-    return [*variants.diagnostics(), *_provider_problems(variants.manifests, provider)]
+    return [*variants.diagnostics(), *_provider_problems(variants.manifests, provider),
+            *season_file(path, variants.manifests)]
+
+
+def season_file(path: Path, manifests: Sequence[Any] = ()) -> list[Diagnostic]:
+    """The problems of the series' ``season.yaml`` (``breakdown.seasoncheck``), its hooks held
+    to the episodes' own when the series compiled (``manifests``: a plain series' one)."""
+    from storyboard.breakdown.seasoncheck import season_problems
+    folder = path if path.is_dir() else path.parent
+    hooks = None
+    if len(manifests) == 1:
+        hooks = {e.id: str(e.settings.get("hook") or "").strip() for e in manifests[0].episodes}
+    return season_problems(folder, hooks)
 
 
 def _provider_problems(manifests: list[Any], provider: str | None) -> list[Diagnostic]:
