@@ -44,7 +44,7 @@ def problem(tag: str) -> str | None:
     if FORM.match(tag) and (len(tag.split("-")[0]) == 3 or tag.split("-")[0] in ISO_639_1):
         return None
     what = "is not a language tag" if FORM.match(tag) is None else \
-        "is no language ISO 639 codes"
+        "names no language ISO 639 codes"
     meant = suggestions(tag)
     hint = f" (did you mean {' / '.join(f'`{m}`' for m in meant)}?)" if meant else ""
     return f"{tag!r} {what}{hint}; expected {EXPECTED}"

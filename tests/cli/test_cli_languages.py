@@ -15,7 +15,7 @@ from tests.fixtures.versions import versioned
 
 
 @pytest.mark.parametrize(("tag", "meant"), [
-    ("sp", "is no language ISO 639 codes (did you mean `es`?)"),
+    ("sp", "names no language ISO 639 codes (did you mean `es`?)"),
     ("es_ES", "is not a language tag (did you mean `es-ES` / `es`?)"),
     ("es-es", "is not a language tag (did you mean `es-ES` / `es`?)"),
     ("Spanish", "is not a language tag (did you mean `es`?)"),
