@@ -92,7 +92,8 @@ def test_an_error_without_a_place_has_null_coordinates(broken: Path) -> None:
     (broken / "empty").mkdir()
     done = storyboard("check", "empty", "--json", cwd=broken)
     found = json.loads(done.stdout)
-    assert done.returncode == 2 and found  # not a series: a usage error, as without --json and found[0]["file"] is None
+    assert done.returncode == 2  # not a series: a usage error, as without --json
+    assert found and found[0]["file"] is None
     assert found[0]["line"] is None and found[0]["code"] == "error"
 
 
