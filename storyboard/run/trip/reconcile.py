@@ -136,13 +136,15 @@ class Reconciler:
         raise events.end(shot, "pending", message, "failed", code="AmbiguousTask")
 
     def by_hand(self, shot: CompiledShot, found: Sequence[TaskState] = (),
-                never: NeverListed | None = None) -> str:
+                never: NeverListed | None = None, *, keep: bool = True) -> str:
         """The commands that settle ``shot`` in this series, as a person would type them (the
-        task id as ``never``, a call no list shows, takes it), kept for the shots that use it
-        (``Session.settles``): said only where ``shot`` stops as ambiguous."""
+        task id as ``never``, a call no list shows, takes it); said only where ``shot`` stops
+        as ambiguous, and (``keep``: no later run settles it by itself) kept for the shots that
+        use it (``Session.settles``)."""
         said = settle_by_hand(self.session.journal.series_dir, f"{shot.episode}/{shot.id}", found,
                               *((never.adopt_as, never.found_in) if never else ()))
-        self.session.settles[shot.hash] = said
+        if keep:
+            self.session.settles[shot.hash] = said
         return said
 
     async def find(self, shot: CompiledShot, since: float, attempt_id: int, *,
@@ -179,14 +181,13 @@ class Reconciler:
                     if not await session.db(session.journal.knows_task, session.task_key,
                                             state.task_id)]
 
-
     def stuck(self, shot: CompiledShot, exc: Exception) -> tuple[str, str]:
         """Why a lost submit of ``shot`` stops, and why a shot alike waits: a list that may
         answer later is asked again by the next run; a call no list ever shows is settled only
         by the commands named, with the series' path and the shot's id (a call that leaves no
         task id only by ``task forget``)."""
         if not isinstance(exc, NeverListed):
-            return (unlisted(describe(exc), self.by_hand(shot)),
+            return (unlisted(describe(exc), self.by_hand(shot, keep=False)),
                     f"waiting: shot {shot_key(shot)} has the same {alike(shot)} and an "
                     "unreconciled submit; run again to retry")
         settle = self.by_hand(shot, never=exc)
