@@ -12,7 +12,8 @@
     │   ├── ServerError             HTTP 5xx: retryable
     │   ├── AuthError               401/403: a wrong or missing key, an expired policy
     │   ├── RequestRejected         other 4xx: InvalidParameter, Arrearage, ... not retryable
-│   ├── ListUnavailable         a task list that cannot be read: whether a task exists is unknown
+    │   ├── ListUnavailable         a task list that cannot be read: whether a task exists is unknown
+    │   │   └── NeverListed         no list ever shows such a call: a lost one is settled by hand
     │   └── TaskFailed              the task ran and ended FAILED/CANCELED/UNKNOWN (moderation included)
     ├── BudgetExceeded              a run would spend past --budget, or spend without consent
     ├── JournalError                the task journal cannot be opened or written
@@ -297,6 +298,21 @@ class UnreadAnswer(TransportError):
 class ListUnavailable(ProviderError):
     """A task list answer without its list (neither ``data`` nor ``tasks``): nothing can be said
     about which tasks exist, so a lost submit stays ambiguous (never sent again)."""
+
+
+class NeverListed(ListUnavailable):
+    """No list of the provider ever shows such a call (a synchronous call, a provider or library
+    with no list): asking again never tells, so a lost one is settled by a person
+    (``storyboard task``), never by a later run. ``adopt_as``: the task id ``task adopt`` takes
+    for it, as a person writes it (``TASK_ID``, ``portrait-ASSET_ID``) and ``found_in``, where
+    that id is found; None where the call leaves no task id (a synchronous call), so only
+    ``task forget`` settles it."""
+
+    def __init__(self, message: str, *, provider: str = "", shot: str = "", code: str = "",
+                 adopt_as: str | None = "TASK_ID",
+                 found_in: str = "from the provider's console or billing export") -> None:
+        super().__init__(message, provider=provider, shot=shot, code=code)
+        self.adopt_as, self.found_in = adopt_as, found_in
 
 
 class RateLimited(ProviderError):

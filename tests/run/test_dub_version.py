@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from storyboard.cli import cli
 from storyboard.media import ffmpeg
+from tests.fixtures.cast import cast_stats
 from tests.fixtures.dashscope_cli import (
     Emulator,
     child_env,
@@ -383,3 +387,39 @@ def _srt_seconds(stamp: str) -> float:
     clock, _, millis = stamp.strip().partition(",")
     hours, minutes, seconds = (int(part) for part in clock.split(":"))
     return hours * 3600 + minutes * 60 + seconds + int(millis) / 1000
+
+
+# Issue 83, item 8: a line killed inside its speech call names what settles it, which works
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+def test_a_line_killed_in_its_speech_call_names_the_command_that_settles_it(
+        approved: Approved) -> None:
+    root, server = approved()
+    server.script("speech:lost=10")  # spoken and billed; its answer would come 10 s later
+    before = cast_stats(server)["characters"]
+    child = subprocess.Popen(dub_command(root), env=child_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    try:
+        wait_until("a line's speech call", lambda: cast_stats(server)["characters"] > before,
+                   child)
+    finally:
+        kill(child)
+    server.clear_faults()
+    code, _, said = dub(root)  # the lines not in flight are spoken; the one killed waits
+    spoken = counts(server)[0]
+    stuck = [line for line in said.splitlines() if line.startswith("error: ") and "pending" in line]
+    assert code == 1 and stuck and any("lines/es/ep01/hello/1" in line for line in stuck), said
+    assert dub(root)[0] == 1 and counts(server)[0] == spoken  # a run more never settles it
+    for line in stuck:
+        assert "next run asks again" not in line and "no later run can settle it" in line, line
+        assert "task adopt" not in line  # a speech call leaves no task id to adopt
+        key = line.split(": ", 2)[1].split("/", 1)[1]  # dubbed/lines/es/... -> lines/es/...
+        start = line.index("`storyboard task forget ")
+        words = shlex.split(line[start + 1:line.index("`", start + 1)])[1:]
+        assert words == ["task", "forget", str(root), key], line
+        forgot = CliRunner().invoke(cli, words, input="y\n")  # pasted as it is; it asks first
+        assert forgot.exit_code == 0, forgot.output
+    code, _, said = dub(root)
+    assert code == 0, said  # settled: the version is made
+    assert counts(server)[0] == spoken + len(stuck)  # spoken again once, as the person said
+    assert (root / "out" / "es" / "ep01.mp4").is_file()
