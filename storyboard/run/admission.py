@@ -10,7 +10,9 @@ its board is no problem (it waits, unpaid) but is counted.
 
 Admitted, the season is rendered with one consent for its total. With ``--episode-budget`` each
 episode is its own run with the runner's budget set to that amount (the budget the runner already
-enforces on each submit: ``trip.session.Session.reserve``), after the cast in a run of its own.
+enforces on each submit: ``trip.money.Money.reserve``), after the cast in a run of its own; every
+run is also held to what the runs before it left of ``--budget``, counted as the runner counts
+(``RunResult.budget_spent``: each task at no less than its list price).
 """
 
 from __future__ import annotations
@@ -304,7 +306,9 @@ def _runs(admission: Admission, episode_budget: float
 
 
 def _spent(reports: list[MatrixReport]) -> float:
-    return round(sum(r.spent for r in reports), 6)
+    """What the season's runs so far spent as the budget counts it (each task at no less than
+    its list price): a run that cost more than planned leaves the next one less."""
+    return round(sum(r.budget_spent for r in reports), 6)
 
 
 def merged(reports: list[MatrixReport]) -> MatrixReport:
@@ -320,7 +324,8 @@ def merged(reports: list[MatrixReport]) -> MatrixReport:
                     sum(r.submits for r in runs), runs[-1].lock_file,
                     [n for r in runs for n in r.notes],
                     round(sum(r.resumed_cost for r in runs), 6),
-                    next((r.measured for r in runs if r.measured is not None), None))
+                    next((r.measured for r in runs if r.measured is not None), None),
+                    round(sum(r.budget_spent for r in runs), 6))
     episodes = [e for r in reports for v in r.variations for e in v.episodes]
     counts: dict[str, int] = {}
     for shot in run.shots:

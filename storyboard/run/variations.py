@@ -143,6 +143,12 @@ class MatrixReport:
         return round(sum(run.spent for run in self.runs) + versions, 6)
 
     @property
+    def budget_spent(self) -> float:
+        """``spent`` as a budget counts it (``RunResult.budget_spent``)."""
+        versions: float = sum(v.budget_spent for v in self.versions)
+        return round(sum(run.budget_spent for run in self.runs) + versions, 6)
+
+    @property
     def submits(self) -> int:
         return sum(run.submits for run in self.runs)
 

@@ -328,6 +328,42 @@ def test_a_budget_holds_for_a_version_as_for_any_render(approved: Approved) -> N
     assert not (root / "out" / "es" / "ep01.mp4").exists()
 
 
+# The version's lines planned at 0.00 by the series' own price; each is billed at its list price.
+SPEECH_FREE = ("provider: {name: dashscope, poll: [0.2]}",
+               "provider: {name: dashscope, poll: [0.2], "
+               "prices: {qwen3-tts-vd-2026-01-26: {each: 0}}}")
+SPEECH = 0.1 / 10_000  # qwen3-tts-vd-2026-01-26's list price (USD) of a character spoken
+
+
+def test_lines_over_their_plan_leave_the_passes_only_what_is_left_of_the_budget(
+        approved: Approved) -> None:
+    """The plan (lines 0.00, passes P) is admitted under --budget P plus half what the lines are
+    billed; the lines are made, so the passes have less than P left: one is left out, and the
+    version's spend (the lines and passes at their list prices) stays within --budget."""
+    root, server = approved()
+    text = root / "storyboard.yaml"
+    text.write_text(text.read_text("utf-8").replace(*SPEECH_FREE), encoding="utf-8")
+    code, planned, said = run("plan", root, "--language", "es", "--provider", "dashscope",
+                              "--json")
+    assert code == 0, said
+    passes, lines = planned["passes"]["cost"], planned["lines"]
+    assert passes > 0 and lines["cost"] == 0
+    budget = round(passes + lines["characters"] * SPEECH / 2, 4)
+    speech, retalks, _ = counts(server)
+    characters = server.stats()["cast"]["characters"]
+    code, report, said = dub(root, "--language", "es", "--budget", f"{budget}")
+    assert code == 1, said  # a pass left out by what the lines left
+    version = report["versions"][0]
+    states = {s["key"]: s for s in version["shots"]}
+    assert counts(server)[0] - speech == 3 and counts(server)[1] - retalks == 1
+    assert [s["state"] for k, s in states.items() if k.startswith("dubbed/es/")].count(
+        "skipped") == 1, version["shots"]
+    lines = (server.stats()["cast"]["characters"] - characters) * SPEECH
+    made = sum(s["cost"] for k, s in states.items()
+               if k.startswith("dubbed/es/") and s["state"] == "done")
+    assert lines > 0 and lines + made <= budget, (lines, made, budget)
+
+
 def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_safe_area(
         approved: Approved, tmp_path: Path) -> None:
     """``burn_subtitles`` in a version, held by its pixels (as the original's is in

@@ -88,6 +88,14 @@ class RunResult:
     resumed_cost: float = 0.0  # settled for resumed tasks: paid by earlier runs, not in ``spent``
     # what measuring its takes did and found (``run.measured.Report``; None: nothing measured)
     measured: Any = None
+    counted: float | None = None  # what its budget counted of ``spent`` (None: as billed)
+
+    @property
+    def budget_spent(self) -> float:
+        """What a budget counts of this run's spending: each task at no less than its list
+        price (``Money.counted``), never less than it was billed: what a later run under the
+        same budget has left is the budget less this."""
+        return self.spent if self.counted is None else max(self.spent, self.counted)
 
     @property
     def resumed(self) -> list[ShotResult]:

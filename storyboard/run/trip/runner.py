@@ -317,7 +317,7 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
     store = wired.store
     return RunResult(results, run.money.spent, run.money.prices.currency, run.session.submits,
                      lock, notes=list(store.notes) if store else [],
-                     resumed_cost=run.money.resumed_cost)
+                     resumed_cost=run.money.resumed_cost, counted=run.money.counted)
 
 
 @asynccontextmanager
