@@ -25,8 +25,8 @@ from typing import Any
 from storyboard.breakdown.cache import FOLDER, write_atomic
 from storyboard.breakdown.statefile import Unreadable, read, warning
 from storyboard.errors import Diagnostic
+from storyboard.review.studio.proposals import PROPOSED
 
-PROPOSED = ".proposed"
 REMOVAL = "remove"  # the produced digest of a file the breakdown proposes to remove
 
 
