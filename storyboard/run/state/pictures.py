@@ -25,7 +25,6 @@ from storyboard.run.state.lockfile import (
     LockFile,
     TakeState,
     read_lock,
-    recorded_output,
     take_key,
 )
 
@@ -39,9 +38,12 @@ class Drawer:
     cache_key: str
 
 
-def _entries(lock: LockFile, take: CompiledShot) -> list[LockEntry]:
-    """The lock's and the drafts' lock's records of ``take`` as it is now."""
-    drafts = read_lock(lock.path.parent / DRAFT_LOCK).shots
+def _entries(lock: LockFile, take: CompiledShot,
+             drafts: dict[str, LockEntry] | None = None) -> list[LockEntry]:
+    """The lock's and the drafts' lock's records of ``take`` as it is now (``drafts``: the
+    drafts' lock's shots, read once by a caller that asks for many takes)."""
+    if drafts is None:
+        drafts = read_lock(lock.path.parent / DRAFT_LOCK).shots
     found = (lock.shots.get(take_key(take), {}), drafts.get(take_key(take), {}))
     return [entry for entry in found if entry.get("hash") == take.hash]
 
@@ -50,9 +52,10 @@ def drawn(shot: CompiledShot, lock: LockFile, drawer: Drawer) -> dict[int, str]:
     """Each take of ``shot`` that ``drawer`` drew: take -> the sha256 of its picture (the lock's
     record where it names that provider, else the bytes of the file in its cache)."""
     cache = OutputCache(lock.path.parent, drawer.cache_key)
+    drafts = read_lock(lock.path.parent / DRAFT_LOCK).shots
     found: dict[int, str] = {}
     for take in shot.all_takes():
-        recorded = next((str(e["output_sha256"]) for e in _entries(lock, take)
+        recorded = next((str(e["output_sha256"]) for e in _entries(lock, take, drafts)
                          if e.get("provider") == drawer.name and e.get("output_sha256")), None)
         digest = recorded or _plain_digest(cache.path(take.hash))
         if digest is not None:
@@ -76,8 +79,14 @@ def pictures(shot: CompiledShot, lock: LockFile, drawer: Drawer | None
     the lock records it, whoever drew it last (None where it records none)."""
     if drawer is not None:
         return dict(drawn(shot, lock, drawer))
-    return {take.take: recorded_output(lock, take) for take in shot.all_takes()
-            if _entries(lock, take)}
+    drafts = read_lock(lock.path.parent / DRAFT_LOCK).shots
+    found: dict[int, str | None] = {}
+    for take in shot.all_takes():
+        entries = _entries(lock, take, drafts)
+        if entries:
+            found[take.take] = next((str(e["output_sha256"]) for e in entries
+                                     if e.get("output_sha256")), None)
+    return found
 
 
 def drawer_of(lock: LockFile, take: CompiledShot) -> str:
