@@ -49,11 +49,13 @@ def test_a_board_approved_on_local_names_local_and_the_approve_on_dashscope(
     assert "approved on local; dashscope draws its own" in note, note
     assert "retake" not in note, note
 
-    code, report, err = render(series, "--yes")
+    code, report, err = render(series, "--season", "--yes")  # as the maker did
     assert code == 0, err
     shots = {s["key"].split("/", 1)[1]: s for s in report["shots"]}
     assert shots["boards/ep01/hello"]["state"] == "done", err
     assert shots["ep01/hello"]["state"] == "skipped", err
+    said = words(shots["ep01/hello"]["message"])
+    assert "approved on local; dashscope draws its own" in said and "retake" not in said, said
     videos = submissions(emu)
 
     after = rows(planned(series))  # the plan once dashscope drew its own

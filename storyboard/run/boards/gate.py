@@ -126,7 +126,7 @@ def _elsewhere(board: CompiledShot, root: Path, on: str, here: str, drew: bool) 
     folder, named = shown_folder(root), board_name(board)
     drawing = (f"{here} drew its own, which no one has approved: see it with storyboard takes "
                f"{folder} {named} --provider {here}" if drew else
-               f"{here} draws its own (this render's board, priced above)")
+               f"{here} draws its own (its board's row, before the video)")
     return (f"{ELSEWHERE}: approved on {on}; {drawing}; nothing of the video is sent or paid "
             f"until that picture is approved: approve it with storyboard approve {folder} "
             f"{named} --provider {here}")
