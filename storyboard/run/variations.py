@@ -72,6 +72,8 @@ class MatrixPlan:
 
     def to_dict(self) -> dict[str, Any]:
         return {"total_cost": self.plan.total_cost, "currency": self.plan.currency,
+                "waiting_cost": self.plan.waiting_cost,
+                "cost_once_approved": self.plan.once_approved,
                 "distinct_shots": self.distinct, "shots": len(self.plan.shots),
                 "variations": [v.to_dict() for v in self.variations], "plan": self.plan.to_dict(),
                 "versions": [v.to_dict() for v in self.versions]}
