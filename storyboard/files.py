@@ -104,13 +104,21 @@ def state_folder(folder: Path) -> Path:
     """``folder`` when every folder from the series' ``.storyboard`` down to it is a real folder,
     else a LinkedStateFolder naming the link. A folder outside any ``.storyboard`` (the output
     folder) is returned as it is."""
+    state = _no_state_link(folder)
+    if state is not None:
+        ignore_itself(state)
+    return folder
+
+
+def _no_state_link(folder: Path) -> Path | None:
+    """The ``.storyboard`` folder ``folder`` is in (None: in none), once no folder from it down
+    to ``folder`` is a link (else a LinkedStateFolder)."""
     parts = folder.absolute().parts
     if STATE_DIR not in parts:
-        return folder
+        return None
     start = len(parts) - 1 - parts[::-1].index(STATE_DIR)
     _no_link(Path(*parts[:start]), parts[start:])
-    ignore_itself(Path(*parts[:start + 1]))
-    return folder
+    return Path(*parts[:start + 1])
 
 
 def _no_link(base: Path, parts: tuple[str, ...]) -> None:
@@ -221,7 +229,10 @@ def write_atomic(path: Path, data: bytes | str, *, durable: bool) -> Path:
     (named by ``temp_prefix``, so a killed process's leftover is known), with the mode any new
     file gets, renamed over it. ``durable`` (the journal's kin: the lock, a cache entry's record,
     a written series): the file and then its folder are synced, so a machine's crash after this
-    returns keeps it; a cache that is only slower when lost is not synced."""
+    returns keeps it; a cache that is only slower when lost is not synced. A file in the
+    series' ``.storyboard`` is never written through a linked folder, at any depth (a
+    LinkedStateFolder, see ``state_folder``)."""
+    _no_state_link(path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.stem), suffix=path.suffix, dir=path.parent)
     try:

@@ -245,3 +245,46 @@ def test_an_episodes_title_is_translated_kept_by_hand_and_on_its_versions_card(
     check = CliRunner().invoke(cli, ["check", str(root)])
     assert "ep01.yaml:7:3: warning: stale: the episode's title card's number is now " \
         "'Episode 2', and this was translated from 'Episode 1'" in check.output, check.output
+
+
+def test_a_version_folder_linked_outside_is_never_written_through(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    """``languages/es`` a link to a folder outside the series: with the model or without, the
+    run stops naming the link before anything is asked or written there."""
+    root, before = versioned(tmp_path / "s", make_media), requests(chat_emulator)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / "languages").mkdir()
+    (root / "languages" / "es").symlink_to(elsewhere, target_is_directory=True)
+    for how in ("--no-model", "--yes"):
+        code, said = translate(chat_emulator, root, how)
+        assert code == 1 and f"{root / 'languages' / 'es'} is a link (to {elsewhere})" in said, said
+        assert list(elsewhere.iterdir()) == [] and requests(chat_emulator) == before
+
+
+SECRET = "TOP-SECRET: the keys are under the mat"
+
+
+def test_a_version_file_linked_outside_is_refused_unread(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    """``languages/es/ep01.yaml`` a link to a file outside the series, a version or any other
+    file: refused, naming the file, and not a line of it is said; ``check`` refuses it too."""
+    root = versioned(tmp_path / "s", make_media)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    assert translate(chat_emulator, root, "--no-model")[0] == 0
+    made = version_path(root, "es", "ep01")
+    version = outside / "ep01.yaml"  # a true version, its words the secret
+    version.write_text(made.read_text("utf-8").replace('text: ""', f'text: "{SECRET}"'), "utf-8")
+    other = outside / "notes.txt"
+    other.write_text(f"{SECRET}\nand: more\n", "utf-8")
+    for target in (version, other):
+        made.unlink()
+        made.symlink_to(target)
+        code, said = translate(chat_emulator, root, "--no-model")
+        assert code == 1, said
+        assert f"{made}:1:1: error: this version file leads outside the series folder" in said
+        assert SECRET not in said and made.is_symlink()
+        checked = CliRunner().invoke(cli, ["check", str(root)])
+        assert checked.exit_code == 1 and "leads outside the series folder" in checked.output
+        assert SECRET not in checked.output

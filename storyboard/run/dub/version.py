@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
-from storyboard.files import made_series_folder, write_atomic
+from storyboard.files import made_series_folder, series_folder, write_atomic
 from storyboard.language.dubbing import DubLine
 from storyboard.language.fit import fit_warning, room, said
 from storyboard.language.request import CompiledEpisode, Manifest
@@ -95,7 +95,10 @@ def render_version(manifest: Manifest, language: str, flags: RenderFlags,
     the matrix's language variation it is made as, its passes and folder that variation's;
     ``home``: its base's own folder of version files)."""
     calls = calls or Callbacks()
-    version_folder(manifest, flags.out, language, made_as)  # a link on the way: refused first
+    # a link on the way to what the version writes (its episodes, its lines' seconds) is
+    # refused before anything is made
+    version_folder(manifest, flags.out, language, made_as)
+    series_folder(manifest.root, measured_path(manifest.root, language, "", home).parent)
     provider = make_provider(manifest, flags.provider)
     job = _versioning(manifest, language, flags, provider, region, made_as, home)
     planned = job.passes()
