@@ -21,7 +21,7 @@ from typing import Any
 
 from storyboard.animatic import RENDERER_VERSION, draws_captions, render_card
 from storyboard.errors import ProblemsFound
-from storyboard.files import output_folder, write_atomic
+from storyboard.files import series_folder, write_atomic
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, speaker_name
 from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
@@ -57,7 +57,7 @@ def output_dir(manifest: Manifest, override: Path | None, *, draft: bool = False
     re-stitching) finished episodes. A link on the way inside the series (a committed ``out``
     that points elsewhere) is a LinkedStateFolder: nothing is written through it."""
     base = Path(override) if override is not None else series_output(manifest)
-    return output_folder(manifest.root, base / DRAFT_DIR if draft else base)
+    return series_folder(manifest.root, base / DRAFT_DIR if draft else base)
 
 
 def series_output(manifest: Manifest) -> Path:
@@ -110,7 +110,7 @@ class EpisodeBuilder:
     def __init__(self, manifest: Manifest, out_dir: Path, *, draft: bool,
                  preview: bool = False) -> None:
         self.manifest = manifest
-        self.out_dir = out_dir
+        self.out_dir = series_folder(manifest.root, out_dir)  # every stitched episode's folder
         self.draft = draft
         self.preview = preview  # the studio's: levels left alone (no loudness passes), quick
         self.cards_dir = manifest.root / ".storyboard" / "cards"

@@ -72,7 +72,7 @@ def _rendered(root: Path, *approve: str) -> None:
     assert result.exit_code == 0, result.stderr + result.stdout
     for base, words in SPANISH.items():  # each base's own words, in its own folder
         path = version_path(root, "es", "ep01", base)
-        version = read_version(path)
+        version = read_version(path, root)
         assert version.lines[0].source == words.replace("Un ", "One ").replace(
             ", para nosotros", ", for us")
         write_version(path, version.__class__(
@@ -270,6 +270,6 @@ def test_translate_asks_each_bases_lines_into_its_own_file(
     assert "0 file(s) written, 2 unchanged" in again.output, again.output
     assert requests(chat_emulator) == before + 2  # nothing asked, nor paid, twice
     for product in ("espresso", "latte"):  # each base's words in its own file, none crossed
-        line = read_version(version_path(root, "es", "ep01", f"{product}-en")).lines[0]
+        line = read_version(version_path(root, "es", "ep01", f"{product}-en"), root).lines[0]
         assert (line.source, line.text) == (f"One {product}, for us.",
                                             f"[es] One {product}, for us.")
