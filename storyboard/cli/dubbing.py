@@ -33,14 +33,6 @@ LANGUAGES = click.option(
     help="Render every language of the series' `languages:` but the first (the original).")
 
 
-def refuse_mixed(mixed: object) -> None:
-    """A version renders the approved cut as it is: no flag that picks other shots or takes."""
-    if mixed:
-        raise click.UsageError("--language/--languages render a version of the approved cut: "
-                               "not with --shot, --boards, --draft, --season, --episodes, "
-                               "--var or --variation")
-
-
 def series_languages(manifest: Manifest) -> list[str]:
     """The series' ``languages:`` but the first (the original's)."""
     from storyboard.language.languages import series_languages as declared
