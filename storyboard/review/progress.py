@@ -1,20 +1,22 @@
 """Plans, shot events and journal rows into what a person reads: rich tables and a live view.
 
 The CLI decides where output goes (``--quiet``, ``--json``); this module only draws, on the
-consoles ``console`` makes. Every table is plain text when the output is not a terminal, each row
-on one line however long (``COLUMNS`` sets a width), so logs in CI stay readable and a task id is
-never broken across lines; ``NO_COLOR`` turns colours off.
+consoles ``console`` makes. When the output is not a terminal (and ``COLUMNS`` is not set) every
+table is tab-separated rows, a header row first, each row one line no wider than its own cells
+(``PipeConsole``), so ``grep``, ``cut`` and logs in CI read it and a task id is never broken;
+``COLUMNS`` draws the table at that width instead; ``NO_COLOR`` turns colours off.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, ConsoleOptions, Group, RenderableType
+from rich.segment import Segment
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -33,17 +35,58 @@ STATE_STYLES = {"queued": "dim", "cached": "cyan", "submitted": "yellow", "runni
 SETTLED = ("cached", "done", "failed", "skipped", "blocked")
 TOLD_AT_ONCE = ("failed", "blocked")  # a pipe hears of these at once, whatever the interval
 PIPE_EVERY = 5.0  # seconds between two progress lines when the output is not a terminal
-PIPE_WIDTH = 4096  # not a terminal: rows are never wrapped (a task id stays whole for grep)
+PIPE_WIDTH = 1 << 20  # not a terminal: a line is never wrapped (a task id stays whole for grep)
 
 
 def console(*, stderr: bool = False, quiet: bool = False) -> Console:
-    """A console on stdout (or stderr): a terminal's own width; a pipe or a file gets full rows,
-    or ``COLUMNS`` when it is set (rich would take the width of any terminal the process has,
-    stdin's included, and wrap a piped table there). No colour under ``NO_COLOR``."""
+    """A console on stdout (or stderr): a terminal's own width; a pipe or a file gets its tables
+    as tab-separated rows and its lines whole (``PipeConsole``), or tables drawn ``COLUMNS``
+    wide when it is set (rich would take the width of any terminal the process has, stdin's
+    included, and wrap a piped table there). No colour under ``NO_COLOR``."""
     own = Console(stderr=stderr)
-    wide = not own.is_terminal and not os.environ.get("COLUMNS", "").isdigit()
-    return Console(stderr=stderr, quiet=quiet, width=PIPE_WIDTH if wide else None,
-                   no_color=os.environ.get("NO_COLOR", "") != "" or None)
+    piped = not own.is_terminal and not os.environ.get("COLUMNS", "").isdigit()
+    made = PipeConsole if piped else Console
+    return made(stderr=stderr, quiet=quiet, width=PIPE_WIDTH if piped else None,
+                no_color=os.environ.get("NO_COLOR", "") != "" or None)
+
+
+class PipeConsole(Console):
+    """A console for a pipe or a file: every table it prints, wherever it sits (a group, the
+    live view's last frame), comes out as tab-separated rows (``tsv``)."""
+
+    def render(self, renderable: RenderableType,
+               options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        return super().render(tsv(self, renderable) if isinstance(renderable, Table)
+                              else renderable, options)
+
+
+def tsv(console: Console, table: Table) -> Rows:
+    """``table`` as lines: its title, a header row, a row per row (cells apart by one tab, a
+    tab or line break inside a cell a space), its caption; no padding, no borders, no wrap."""
+    def cell(value: object) -> str:
+        text = (value.plain if isinstance(value, Text) else
+                console.render_str(value).plain if isinstance(value, str) else str(value))
+        return " ".join(text.replace("\t", " ").split())
+
+    columns = table.columns
+    rows = [[cell(c.header) for c in columns]]
+    rows += [[cell(c._cells[i]) for c in columns] for i in range(table.row_count)]
+    lines = [cell(table.title)] if table.title else []
+    lines += ["\t".join(row).rstrip("\t") for row in rows]
+    lines += [cell(table.caption)] if table.caption else []
+    return Rows(tuple(lines))
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Lines written as they are: no tab expanded, nothing wrapped or padded."""
+
+    lines: tuple[str, ...]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterable[Segment]:
+        for text in self.lines:
+            yield Segment(text)
+            yield Segment.line()
 
 
 def money(amount: float, currency: str) -> str:
