@@ -10,6 +10,7 @@ table is tab-separated rows, a header row first, each row one line no wider than
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -245,7 +246,9 @@ class LiveProgress:
 
     When the output is not a terminal (``render > log 2>&1``) the table is drawn once, at the end;
     meanwhile a line tells of a finished shot (the count of settled shots so far) at most every
-    ``every`` seconds, and at once of a shot that failed, so a long run is never silent."""
+    ``every`` seconds, and at once of a shot that failed; a line tells at once of each episode
+    as its stitching begins and as it ends, and of how far its ffmpeg runs have got (their own
+    ``-progress``) at most every ``every`` seconds, so a long run is never silent."""
 
     def __init__(self, console: Console, currency: str, *, every: float = PIPE_EVERY) -> None:
         self.console = console
@@ -255,6 +258,9 @@ class LiveProgress:
         self.rows: dict[str, _Row] = {}
         self.spent = 0.0
         self.episodes: list[EpisodeOutput] = []
+        self.stitched_told: float | None = None  # when the last stitching progress line was
+        self.began: dict[str, float] = {}  # when each episode's stitching began
+        self.lock = threading.Lock()  # a stitch's ffmpeg runs report from worker threads
         self.live = Live(console=console, refresh_per_second=4, transient=False,
                          auto_refresh=console.is_terminal)
         self.started = False
@@ -310,9 +316,30 @@ class LiveProgress:
                 f" spent {money(self.spent, self.currency).rstrip()}; last: {last}")
 
     def episode(self, output: EpisodeOutput) -> None:
-        """A new episode line, or the finished state of one being stitched."""
-        self.episodes = [e for e in self.episodes if e.id != output.id] + [output]
-        self._show()
+        """A new episode line, how far its stitching has got, or how it ended."""
+        with self.lock:
+            self.episodes = [e for e in self.episodes if e.id != output.id] + [output]
+            self._show()
+            if not self.console.is_terminal:
+                self._tell_episode(output)
+
+    def _tell_episode(self, output: EpisodeOutput) -> None:
+        """A line for a pipe: ``stitching ep02 (2 of 8)`` and how it ended at once; how far its
+        ffmpeg runs have got at most every ``every`` s (the first report at once)."""
+        now = time.monotonic()
+        place = f" ({output.number} of {output.count})" if output.count else ""
+        said = f"{output.state} {output.id}{place}"
+        if output.state == "stitching" and output.progress is None:
+            self.began[output.id] = now
+        elif output.state == "stitching" and output.progress is not None:
+            if self.stitched_told is not None and now - self.stitched_told < self.every:
+                return
+            self.stitched_told = now
+            said += f": {output.progress.words()}"
+        elif output.id in self.began:
+            said += f" in {now - self.began.pop(output.id):.0f} s"
+        self.console.print(Text(said + (f" - {output.message}" if output.message else "")),
+                           soft_wrap=True)
 
     def render(self) -> Group:
         table = Table(title_justify="left", title=f"spent so far: "
@@ -333,7 +360,8 @@ def episode_line(ep: EpisodeOutput, now: float | None = None) -> str:
     """``episode ep01: stitched out/x/ep01.mp4 (16.50 s, filtered)``, no empty fields."""
     facts = [f"{ep.duration:.2f} s" if ep.duration else "", ep.path_taken]
     if ep.state == "stitching" and now is not None and ep.started:
-        facts = [f"{now - ep.started:.0f} s so far"]
+        facts = [f"{now - ep.started:.0f} s so far",
+                 ep.progress.words() if ep.progress is not None else ""]
     shown = ", ".join(f for f in facts if f)
     return (f"episode {ep.id}: {ep.state} {ep.path}" + (f" ({shown})" if shown else "")
             + (f" - {ep.message}" if ep.message else ""))

@@ -79,7 +79,8 @@ def test_stitching_is_announced_before_it_runs(tmp_path: Path, make_media: MakeM
     pipeline.render_series(compiled, RenderFlags(draft=True, yes=True),
                            Callbacks(on_event=lambda e: events.append(e.state),
                                      on_episode=lambda e: heard.append(e.state)))
-    assert heard == ["stitching", "stitched"]
+    assert heard[0] == "stitching" and heard[-1] == "stitched"  # its runs' reports between
+    assert set(heard[1:-1]) <= {"stitching"}
     assert "downloading" not in events and events[-1] == "done"
 
 
