@@ -360,7 +360,8 @@ def episode_line(ep: EpisodeOutput, now: float | None = None) -> str:
     """``episode ep01: stitched out/x/ep01.mp4 (16.50 s, filtered)``, no empty fields."""
     facts = [f"{ep.duration:.2f} s" if ep.duration else "", ep.path_taken]
     if ep.state == "stitching" and now is not None and ep.started:
-        facts = [f"{now - ep.started:.0f} s so far",
+        facts = [f"{ep.number} of {ep.count}" if ep.count else "",
+                 f"{now - ep.started:.0f} s so far",
                  ep.progress.words() if ep.progress is not None else ""]
     shown = ", ".join(f for f in facts if f)
     return (f"episode {ep.id}: {ep.state} {ep.path}" + (f" ({shown})" if shown else "")
