@@ -69,9 +69,9 @@ def tsv(console: Console, table: Table) -> Rows:
                 console.render_str(value).plain if isinstance(value, str) else str(value))
         return " ".join(text.replace("\t", " ").split())
 
-    columns = table.columns
-    rows = [[cell(c.header) for c in columns]]
-    rows += [[cell(c._cells[i]) for c in columns] for i in range(table.row_count)]
+    columns = [list(c.cells) for c in table.columns]
+    rows = [[cell(c.header) for c in table.columns]]
+    rows += [[cell(c[i]) for c in columns] for i in range(table.row_count)]
     lines = [cell(table.title)] if table.title else []
     lines += ["\t".join(row).rstrip("\t") for row in rows]
     lines += [cell(table.caption)] if table.caption else []
