@@ -49,6 +49,8 @@ def render_versions(path: Path, flags: RenderFlags, language: str | None, every:
                     quiet: bool, as_json: bool) -> None:
     """Render the version(s) asked for and show each; exit 1 when one did not come out."""
     from storyboard.cli.renderview import confirm
+    from storyboard.review import progress
+    from storyboard.review.progress import EpisodeLines
     from storyboard.run.dub import render_version
     from storyboard.run.rendering import interactive
     from storyboard.run.setup import Callbacks, make_provider
@@ -61,11 +63,12 @@ def render_versions(path: Path, flags: RenderFlags, language: str | None, every:
     manifest = variants.manifests[0]
     ask = shown_first(confirm()) if interactive() and not as_json else None
     reports = []
+    told = None if quiet or as_json else EpisodeLines(progress.console(stderr=True)).tell
     try:
         languages = series_languages(manifest) if every else [str(language)]
         region = served_region(make_provider(manifest, flags.provider))
         for lang in languages:
-            calls = Callbacks(confirm=ask, on_notice=None)
+            calls = Callbacks(confirm=ask, on_notice=None, on_episode=told)
             reports.append(render_version(manifest, lang, flags, calls, region=region))
     except StoryboardError as error:
         fail(error)

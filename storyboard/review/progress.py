@@ -258,8 +258,7 @@ class LiveProgress:
         self.rows: dict[str, _Row] = {}
         self.spent = 0.0
         self.episodes: list[EpisodeOutput] = []
-        self.stitched_told: float | None = None  # when the last stitching progress line was
-        self.began: dict[str, float] = {}  # when each episode's stitching began
+        self.told_episodes = EpisodeLines(console, every=every)  # a pipe's stitching lines
         self.lock = threading.Lock()  # a stitch's ffmpeg runs report from worker threads
         self.live = Live(console=console, refresh_per_second=4, transient=False,
                          auto_refresh=console.is_terminal)
@@ -321,25 +320,7 @@ class LiveProgress:
             self.episodes = [e for e in self.episodes if e.id != output.id] + [output]
             self._show()
             if not self.console.is_terminal:
-                self._tell_episode(output)
-
-    def _tell_episode(self, output: EpisodeOutput) -> None:
-        """A line for a pipe: ``stitching ep02 (2 of 8)`` and how it ended at once; how far its
-        ffmpeg runs have got at most every ``every`` s (the first report at once)."""
-        now = time.monotonic()
-        place = f" ({output.number} of {output.count})" if output.count else ""
-        said = f"{output.state} {output.id}{place}"
-        if output.state == "stitching" and output.progress is None:
-            self.began[output.id] = now
-        elif output.state == "stitching" and output.progress is not None:
-            if self.stitched_told is not None and now - self.stitched_told < self.every:
-                return
-            self.stitched_told = now
-            said += f": {output.progress.words()}"
-        elif output.id in self.began:
-            said += f" in {now - self.began.pop(output.id):.0f} s"
-        self.console.print(Text(said + (f" - {output.message}" if output.message else "")),
-                           soft_wrap=True)
+                self.told_episodes.tell(output)
 
     def render(self) -> Group:
         table = Table(title_justify="left", title=f"spent so far: "
@@ -354,6 +335,41 @@ class LiveProgress:
         parts: list[Any] = [table]
         parts += [Text(episode_line(ep, now)) for ep in self.episodes]
         return Group(*parts)
+
+
+class EpisodeLines:
+    """Episodes told as lines, as they are stitched: ``stitching ep02 (2 of 8)`` and how it
+    ended (``stitched ep02 (2 of 8) in 41 s``) at once, how far its ffmpeg runs have got at
+    most every ``every`` s (the first report at once). A pipe's view of a render, and the
+    only view of a version's stitching."""
+
+    def __init__(self, console: Console, *, every: float = PIPE_EVERY) -> None:
+        self.console = console
+        self.every = every
+        self.told: float | None = None  # when the last progress line was written
+        self.began: dict[str, float] = {}  # when each episode's stitching began
+        self.lock = threading.Lock()  # a stitch's ffmpeg runs report from worker threads
+
+    def tell(self, output: EpisodeOutput) -> None:
+        with self.lock:
+            said = self.line(output, time.monotonic())
+        if said is not None:
+            self.console.print(Text(said), soft_wrap=True)
+
+    def line(self, output: EpisodeOutput, now: float) -> str | None:
+        """The line for ``output``, or None when a progress line was written too lately."""
+        place = f" ({output.number} of {output.count})" if output.count else ""
+        said = f"{output.state} {output.id}{place}"
+        if output.state == "stitching" and output.progress is None:
+            self.began[output.id] = now
+        elif output.state == "stitching" and output.progress is not None:
+            if self.told is not None and now - self.told < self.every:
+                return None
+            self.told = now
+            said += f": {output.progress.words()}"
+        elif output.id in self.began:
+            said += f" in {now - self.began.pop(output.id):.0f} s"
+        return said + (f" - {output.message}" if output.message else "")
 
 
 def episode_line(ep: EpisodeOutput, now: float | None = None) -> str:
