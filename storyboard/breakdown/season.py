@@ -84,7 +84,10 @@ class Entry:
 @dataclass(frozen=True)
 class Segment:
     """One shots call of a season: an episode's lines of one chapter (``lines``: a chapter of
-    its own, numbered among the segments), the beats they tell, and the episode's context."""
+    its own, numbered among the segments), the beats they tell, and the episode's context.
+    ``asked_as``: the proposed episode of the same beats, when ``entry`` is an edit of it: its
+    title and hook are the ones asked with, so an edit of an episode's words alone (its title,
+    its hook) asks none of its shots again."""
 
     entry: Entry
     chapter: Chapter  # the chapter its lines come from
@@ -92,12 +95,14 @@ class Segment:
     beats: tuple[str, ...]
     seconds: float | None
     ends: bool  # the episode's last segment: it lands the hook
+    asked_as: Entry | None = None
 
     def context(self) -> dict[str, Any]:
-        episode: dict[str, Any] = {"number": self.entry.episode, "title": self.entry.title,
+        words = self.asked_as or self.entry
+        episode: dict[str, Any] = {"number": self.entry.episode, "title": words.title,
                                    "ends_on_hook": self.ends}
         if self.ends:
-            episode["hook"] = self.entry.hook
+            episode["hook"] = words.hook
         if self.seconds is not None:
             episode["seconds"] = round(self.seconds, 1)
         return {"episode": episode}

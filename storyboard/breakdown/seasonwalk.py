@@ -8,7 +8,9 @@ limit: an answer whose only problems left after its send-backs are shots too den
 each is said as a warning at its line (``lightened``; the written series' ``check`` warns of it
 too under ``lint: {density: true}``). A ``season.yaml`` edited
 by hand is the season used (its errors at their lines, before any shot is asked); the season
-answers are still asked (from the cache, when stored) for the proposal that goes beside it.
+answers are still asked (from the cache, when stored) for the proposal that goes beside it; an
+edited episode whose beats are the proposal's is asked with the proposal's title and hook
+(``Segment.asked_as``), so an edit of its words alone asks none of its shots again.
 Planning a season not yet answered prices its shots at their ceiling: every chapter's shots call
 whole, and one more call of the largest chapter for every episode after the first (an episode that
 starts inside a chapter adds one segment)."""
@@ -137,7 +139,10 @@ def _shots(answers: Answers, asker: Asker, target: Target,
     found = answers.season
     assert found is not None
     by_number = {a.chapter.number: a for a in answers.chapters}
+    proposed = {(e.episode, e.first, e.last): e for e in found.answered}
     for segment in segments_of(answers, found.entries, target.seconds):
+        same = proposed.get((segment.entry.episode, segment.entry.first, segment.entry.last))
+        segment = replace(segment, asked_as=same) if found.edited and same else segment
         own = by_number[segment.chapter.number]
         outline = own.outline.answer if own.outline else None
         cast = own.cast.answer if own.cast else None

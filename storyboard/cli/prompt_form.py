@@ -23,6 +23,8 @@ INDENT = " " * len(PROMPT)
 def _where(ref: MediaRef, root: Path) -> str:
     if ref.asset is not None:  # made by the cast: named by its asset id
         return f"{{asset: {ref.asset}}}"
+    if ref.id is not None:  # made on the vendor: its id
+        return ref.id
     if ref.path is None:
         return str(ref.url)
     try:
@@ -32,9 +34,12 @@ def _where(ref: MediaRef, root: Path) -> str:
 
 
 def media_item(item: MediaItem, root: Path) -> str:
-    """One item as ``{type: ROLE, url: PATH[, reference_voice: PATH]}``."""
+    """One item as ``{type: ROLE, url: PATH[, reference_voice: PATH]}``; an element or a voice
+    made on the vendor as ``{type: ROLE, id: ID}``, its id as the request sends it."""
     fields = [f"type: {item.role}"]
-    if item.ref is not None:
+    if item.ref is not None and item.ref.id is not None:
+        fields.append(f"id: {item.ref.id}")
+    elif item.ref is not None:
         fields.append(f"url: {_where(item.ref, root)}")
     elif item.from_shot is not None:
         fields.append(f"from: {item.from_shot}")

@@ -332,7 +332,7 @@ class Compiler(CompileChecks):
         self._provider = provider
         self._slot: checkcache.Slot | None = None  # where a new process finds this check
         self.entries: dict[int, checkcache.Slot] = {}  # each compiled episode's own entry
-        self.identities: dict[str, identity.Identity] = {}  # characters' registered faces
+        self.faces = identity.Faces({}, {})  # characters' and looks' registered faces
 
     def run(self) -> Manifest:
         """The compiled series, as a process left it last time when nothing that decides it
@@ -387,10 +387,10 @@ class Compiler(CompileChecks):
                              self.asset_hashes, digests)
         assets += made.all(episodes)
         self.problems += made.problems
-        self.identities = {n: c.identity for n, c in resolver.characters.items() if c.identity}
+        self.faces = identity.faces_of(resolver)
         compiled = [episode_compiled(self, resolver, ep, digests, self._provider, self.check_media)
                     for ep in episodes]
-        self.problems += identity.face_warnings(self.target, resolver, compiled)
+        self.problems += identity.face_problems(self.target, resolver, self.faces, compiled)
         assets = cast.needed_elements(assets, compiled)
         self.cache.save()
         self.problems = without_cascades(self.problems)
@@ -426,7 +426,7 @@ class Compiler(CompileChecks):
                      hashes: dict[str, str]) -> CompiledShot:
         """One shot into its request, checked, hashed (``hashes``: its episode's earlier shots)
         and with its other takes."""
-        request = identity.sent(build_request(shot, {}), self.target, self.identities)
+        request = identity.sent(build_request(shot, {}), self.target, self.faces, shot.looks)
         self.check_lengths(shot, request)
         self.check_seconds(shot, request)
         self.check_files(shot, request)

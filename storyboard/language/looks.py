@@ -6,6 +6,9 @@ over a range of episodes (``episodes: "12-20"``) or only where a shot asks for i
 each reference wears, first found: the look its words name (``@ada.wedding``), the look the
 shot's ``look:`` names (``look: wedding``, or ``look: {ada: wedding, bo: base}``), the look
 whose range holds the shot's episode, else its own picture (``base``). The voice never changes.
+On a Kling 4.0 model a look's own element (``identity: {kling: {element: ...}}``) goes as the
+reference (labels counted again); a character's element never shows another look (refused at the
+look's line by ``identity.unworn_faces``).
 ``check`` refuses at the line: a bad range, two ranges of one character that overlap, an
 unknown look, a look on a character whose reference is a video.
 """
@@ -17,10 +20,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from storyboard.errors import Diagnostic
-from storyboard.language import ranges, scenes
+from storyboard.language import cast, ranges, scenes
 from storyboard.language.document import Document, PathKey
-from storyboard.language.request import MediaRef
-from storyboard.language.resolved import Given, Look, ResolvedShot, Resolving
+from storyboard.language.identity import MAKE
+from storyboard.language.request import ELEMENTS, MediaRef
+from storyboard.language.resolved import WORDS, Given, Look, ResolvedShot, Resolving, look_asset
 from storyboard.language.validate import did_you_mean
 
 BASE = "base"  # the character's own picture, by name
@@ -30,7 +34,7 @@ WORN = re.compile(r"@@|@([A-Za-z_][A-Za-z0-9_]*)\.([a-z_][a-z0-9_]*)")
 
 def asset_name(character: str, look: str) -> str:
     """The made sheet of a look, as the cast names it: ``ada.wedding`` (``cast/ada.wedding``)."""
-    return f"{character}.{look}"
+    return look_asset(character, look)
 
 
 def masked(text: str) -> str:
@@ -97,10 +101,37 @@ def look_pass(ctx: Resolving, shot: ResolvedShot, given: Given) -> None:
              and ctx.episode_number in v.episodes), None)
         if look is not None and look != BASE and look in looks:
             shot.looks[name] = look
+    worn = [(ref, ctx.looks[ref.name][wearing]) for ref in shot.references
+            if (wearing := shot.looks.get(ref.name)) is not None]
+    for ref, dressed in worn:
+        element = _element(shot, dressed)
+        if element is not None:  # the look's own saved element, on a model that takes one
+            ref.role, ref.ref = "element", element
+        elif ref.role != "element":  # the character's element shows its own look: refused
+            ref.ref = dressed.ref  # at the look's line (``identity.unworn_faces``), never sent
+    if worn:
+        _relabel(shot)
+
+
+def _element(shot: ResolvedShot, look: Look) -> MediaRef | None:
+    """The look's own element on the shot's model (``looks: {LOOK: {identity: {kling:
+    {element: ...}}}}``): its id, or the element made from its sheet; None without one."""
+    key = shot.model.identity
+    found = look.identity.ids.get(key, {}).get("element") if key and look.identity else None
+    if found is None:
+        return None
+    if found == MAKE:
+        return MediaRef(asset=cast.asset_id(ELEMENTS, look.asset))
+    return MediaRef(id=found)
+
+
+def _relabel(shot: ResolvedShot) -> None:
+    """Each reference's label counted again per role in order (a look's element is an
+    ``Element``, where its character's picture was an ``Image``)."""
+    counters = dict.fromkeys(WORDS, 0)
     for ref in shot.references:
-        look = shot.looks.get(ref.name)
-        if look is not None:
-            ref.ref = ctx.looks[ref.name][look].ref
+        counters[ref.role] += 1
+        ref.label = f"{WORDS[ref.role]} {counters[ref.role]}"
 
 
 def picture(ctx: Resolving, shot: ResolvedShot, name: str) -> MediaRef:

@@ -17,7 +17,7 @@ from typing import Any
 from storyboard.language import boards, cast, identity, looks, modelcheck, routes, scenes
 from storyboard.language.document import Document, PathKey
 from storyboard.language.request import ASSET_EPISODES, ELEMENTS, KVOICES, MediaRef, Transition
-from storyboard.language.resolved import Given, Origin, Pass, Resolving
+from storyboard.language.resolved import WORDS, Given, Origin, Pass, Resolving
 from storyboard.language.resolved import Reference as Reference
 from storyboard.language.resolved import ResolvedShot as ResolvedShot
 from storyboard.language.resolvemedia import MediaResolver
@@ -32,8 +32,6 @@ PARAMS = ("model", "resolution", "ratio", "duration", "negative_prompt", "prompt
 SERVICE_DEFAULTS: dict[str, Any] = {"model": "wan2.7-r2v", "resolution": "1080P", "ratio": "16:9",
                                     "duration": 5, "prompt_extend": True, "watermark": False}
 DEFAULT_TRANSITION_SECONDS = 0.5
-# How a reference of each role is labelled natively (a Kling element: a character's identity).
-WORDS = {"reference_image": "Image", "reference_video": "Video", "element": "Element"}
 
 
 @dataclass

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from storyboard.errors import Diagnostic
 from storyboard.language import cast
 from storyboard.language.document import Document, PathKey
+from storyboard.language.identity import Identity
 from storyboard.language.ranges import Ranges
 from storyboard.language.request import CUT, MediaRef, Transition
 from storyboard.language.scenes import ResolvedScene
@@ -27,6 +28,8 @@ from storyboard.targets.capabilities import FileRule
 from storyboard.targets.models import DEFAULT_MODEL, MODELS, WAN27_R2V, Model, model_of
 
 DEFAULT_BOARD_MODEL = "wan2.7-image"
+# How a reference of each role is labelled natively (a Kling element: a character's identity).
+WORDS = {"reference_image": "Image", "reference_video": "Video", "element": "Element"}
 Role = str  # "first_frame" | "reference" | "none": what the board is in the video request
 Layer = tuple[Document, PathKey]  # a document and the path of a ``boards:`` block in it
 
@@ -90,14 +93,27 @@ class Board:
 @dataclass(frozen=True)
 class Look:
     """One of a character's looks (``looks: {wedding: {image: ..., episodes: "12-20"}}``): its
-    picture (a file, or the asset ``cast/ada.wedding`` made from words), and the episodes it
-    holds over (None: only where a shot asks for it)."""
+    picture (a file, or the asset ``cast/ada.wedding`` made from words), the episodes it
+    holds over (None: only where a shot asks for it), and its own ids on vendors (``identity:
+    {ark: {asset: ID}, kling: {element: ID}}``), sent where the character's would go."""
 
     character: str
     name: str
     ref: MediaRef
     episodes: Ranges | None
     where: PathKey
+    identity: Identity | None = None
+
+    @property
+    def asset(self) -> str:
+        """The look's name among the cast's: ``ada.wedding`` (its sheet ``cast/ada.wedding``,
+        its element ``elements/ada.wedding``, its portrait ``portraits/ada.wedding``)."""
+        return look_asset(self.character, self.name)
+
+
+def look_asset(character: str, look: str) -> str:
+    """A character's look as the cast names it: ``ada.wedding``."""
+    return f"{character}.{look}"
 
 
 @dataclass(frozen=True)

@@ -202,7 +202,8 @@ class MediaResolver:
                     self.portraits[name] = cast.MadePortrait(
                         name, found.portraits_made, ref, doc.span((*where, "identity")))
             if isinstance(entry.get("looks"), dict) and entry["looks"]:
-                self._looks(name, entry["looks"], (*where, "looks"), kind)
+                self._looks(name, entry["looks"], (*where, "looks"), kind,
+                            found.permission if found is not None else "")
         return characters
 
     def _kvoice(self, name: str, heard: MediaRef, where: PathKey) -> None:
@@ -222,9 +223,11 @@ class MediaResolver:
                 name, words or speaker_name(name), sheet,
                 self.source.series.span(("characters", name, "identity")))
 
-    def _looks(self, name: str, table: dict[str, Any], where: PathKey, kind: str | None) -> None:
+    def _looks(self, name: str, table: dict[str, Any], where: PathKey, kind: str | None,
+               permission: str) -> None:
         """A character's looks: each picture resolved (one made from words a cast asset of its
-        own, ``cast/NAME.LOOK``), each range checked."""
+        own, ``cast/NAME.LOOK``), each range checked, each look's own identity read (an
+        element or a portrait it makes a cast asset of its own too)."""
         doc = self.source.series
         if kind != "image":
             self.error(doc, where, (
@@ -236,15 +239,35 @@ class MediaResolver:
         for look, entry in table.items():
             image = entry.get("image") if isinstance(entry, dict) else None
             at = (*where, look, "image")
-            if isinstance(image, dict) and isinstance(image.get("generate"), str):
+            drawn = isinstance(image, dict) and isinstance(image.get("generate"), str)
+            if isinstance(image, dict) and drawn:
                 ref: MediaRef | None = self._generated(looks.asset_name(name, look), image, at)
             elif isinstance(image, str):
                 ref = self.media_ref(doc, at, image, "image")
             else:
                 continue  # the schema says what is wrong with it
-            if ref is not None:
-                found[look] = Look(name, look, ref, held.get(look), (*where, look))
+            if ref is None:
+                continue
+            sheet = (drawn, drawn and isinstance(image, dict) and bool(image.get("refs")))
+            own, problems = identity.read_look(doc, (*where, look, "identity"),
+                                               entry.get("identity"), sheet, permission)
+            self.problems += problems
+            found[look] = Look(name, look, ref, held.get(look), (*where, look), own)
+            self._made_for_look(found[look], image["generate"] if isinstance(image, dict)
+                                and drawn else "")
         self.looks[name] = found
+
+    def _made_for_look(self, look: Look, words: str) -> None:
+        """The element and the portrait a look's identity makes from its sheet (``make``)."""
+        own, name = look.identity, look.asset
+        if own is None:
+            return
+        span = self.source.series.span((*look.where, "identity"))
+        if own.makes_element:
+            self.elements[name] = cast.MadeElement(
+                name, words or f"{speaker_name(look.character)} ({look.name})", look.ref, span)
+        if own.portraits_made:
+            self.portraits[name] = cast.MadePortrait(name, own.portraits_made, look.ref, span)
 
     # --- an episode's files -----------------------------------------------------------------------
 

@@ -72,6 +72,8 @@ class MatrixPlan:
 
     def to_dict(self) -> dict[str, Any]:
         return {"total_cost": self.plan.total_cost, "currency": self.plan.currency,
+                "waiting_cost": self.plan.waiting_cost,
+                "cost_once_approved": self.plan.once_approved,
                 "distinct_shots": self.distinct, "shots": len(self.plan.shots),
                 "variations": [v.to_dict() for v in self.variations], "plan": self.plan.to_dict(),
                 "versions": [v.to_dict() for v in self.versions]}
@@ -141,6 +143,12 @@ class MatrixReport:
     def spent(self) -> float:
         versions: float = sum(v.spent for v in self.versions)
         return round(sum(run.spent for run in self.runs) + versions, 6)
+
+    @property
+    def budget_spent(self) -> float:
+        """``spent`` as a budget counts it (``RunResult.budget_spent``)."""
+        versions: float = sum(v.budget_spent for v in self.versions)
+        return round(sum(run.budget_spent for run in self.runs) + versions, 6)
 
     @property
     def submits(self) -> int:

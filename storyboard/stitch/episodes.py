@@ -31,7 +31,7 @@ from storyboard.stitch.delivery import delivery_of
 from storyboard.stitch.heard import Heard, with_heard
 from storyboard.targets import NATIVE_SIZES
 
-STITCH_STATE_VERSION = 1
+STITCH_STATE_VERSION = 2  # 2: SRT sidecars escape markup (a stitch of version 1 is made again)
 DEFAULT_CARD_SECONDS = 2.0
 
 
@@ -201,11 +201,14 @@ class EpisodeBuilder:
 
     def card_spec(self, episode: CompiledEpisode, kind: str) -> dict[str, Any] | None:
         """The card's settings: the episode's own, else (a delivered series' title card) its
-        number in the series (``labels``' words for it, a version's) and its title."""
+        number in the series (``labels``' words for it, a version's) and its title, or (a
+        delivered series' ``end_card: true``) the hook it ends on."""
         spec = episode.settings.get(kind)
         if isinstance(spec, dict):
             return spec
         delivery = delivery_of(episode.settings)
+        if kind == "end_card" and delivery is not None and delivery.end_card:
+            return delivery.end_card_spec(episode)
         if kind != "title_card" or delivery is None or not delivery.title_card:
             return None
         title = episode.title if episode.title != episode.id else ""

@@ -96,7 +96,7 @@ def test_a_season_of_four_episodes_is_planned_written_and_checks_clean(
     assert '  ratio: "9:16"' in head  # the defaults
     assert "  episodes: 4\n  episode_seconds: 60\n" in head  # the target, recorded
     first = (series / "episodes/01-the-lighthouse.yaml").read_text(encoding="utf-8")
-    assert "# Summary: it ends on the hook: Next: Sam shook his head and laughed..." in first
+    assert 'hook: "Next: Sam shook his head and laughed..."' in first  # the key, not a comment
     assert "Not in this weather" not in first  # episode 2's beat, filmed there
     before = {p: p.read_bytes() for p in series.rglob("*.yaml")}
     again, sent = run(chat_emulator, story(tmp_path), series)
@@ -494,3 +494,28 @@ def test_the_season_writer_counts_a_shot_as_check_does(tmp_path: Path) -> None:
     names = {"character": ["Mia", "Sam"], "place": ["Tower", "Bay"], "prop": []}
     assert density.loads(shot, names) == [(4.0, 6.75)]
     assert density.LEAST == language_density.LEAST
+
+
+def test_editing_titles_and_hooks_asks_no_shots_again_and_one_episodes_beats_that_episode(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    source, series = story(tmp_path), tmp_path / "series"
+    run(chat_emulator, source, series)
+    text = (series / "season.yaml").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    for at, line in enumerate(lines):
+        if line.startswith("    title: "):
+            lines[at] = f'    title: "Retitled {at}"'
+        elif line.startswith("    hook: "):
+            lines[at] = f'    hook: "A new hook {at}?"'
+    (series / "season.yaml").write_text("\n".join(lines), encoding="utf-8")
+    report, sent = run(chat_emulator, source, series)
+    assert report.problems == [] and sent == report.sent == 0  # a paid endpoint: 12 calls before
+    first = (series / "episodes/01-the-lighthouse.yaml").read_text(encoding="utf-8")
+    assert 'title: "Retitled' in first and "A new hook" in first  # the edit reaches the episode
+    assert diagnostics(series) == []
+    moved = (series / "season.yaml").read_text(encoding="utf-8").replace(
+        'beats: "1.1-1.2"', 'beats: "1.1"').replace('beats: "1.3-2.1"', 'beats: "1.2-2.1"')
+    (series / "season.yaml").write_text(moved, encoding="utf-8")
+    report, sent = run(chat_emulator, source, series)
+    # the two episodes whose beats moved, each one chapter's segment but episode 2's two: 3 calls
+    assert report.problems == [] and sent == report.sent == 3

@@ -16,7 +16,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 HELPER = REPO / ".ci" / "readme-line"
-TEST_LINE = 'python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/python -m pytest'
+TEST_LINE = ('python3 -m venv .venv && .venv/bin/pip install -c constraints/dev.txt -e ".[dev]"'
+             ' && .venv/bin/python -m pytest')
 
 
 def readme_lines() -> list[str]:

@@ -226,6 +226,41 @@ def test_a_provider_axis_plans_and_runs_each_provider(ad: Path, emulator: Emulat
            "local, comfyui, dashscope" in check.output
 
 
+# Two groups of one provider: the first's series prices understate its shots (planned at 0.00,
+# billed 0.40 at the list price), the second's are the list's (0.40).
+GROUPS = """\
+storyboard: 1
+title: "Ad"
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+variations:
+  matrix: {provider: [{name: dashscope, prices: {720P: 0}}, {name: dashscope, poll: [0.3]}]}
+  name: "{{ 'cheap' if provider.prices is defined else 'list' }}"
+characters:
+  cup: {image: media/cup.png}
+episodes:
+  - id: ad
+    shots:
+      - {id: hook, prompt: "@cup spins {{ 'fast' if provider.prices is defined else 'slowly' }}"}
+      - {id: pitch, prompt: "@cup shines {{ 'now' if provider.prices is defined else 'later' }}"}
+"""
+
+
+def test_a_group_over_its_plan_leaves_the_next_what_the_budget_counted(
+        ad: Path, emulator: EmulatorServer) -> None:
+    """Planned at 0.40 in all, rendered under --budget 0.40: the first group's shots are billed
+    0.40, so the second has nothing left; 0.40 is spent, not 0.80."""
+    (ad / "storyboard.yaml").write_text(GROUPS, encoding="utf-8")
+    plan = as_json(invoke("plan", ad, "--provider", "dashscope", "--json"))
+    assert [g["total_cost"] for g in plan["groups"]] == pytest.approx([0, 0.4])
+    report = as_json(invoke("render", ad, "--provider", "dashscope", "--json",
+                            "--budget", "0.4"))
+    states = {v["name"]: v["shots"] for v in report["variations"]}
+    assert states == {"cheap": {"done": 2}, "list": {"skipped": 2}}, report["variations"]
+    assert emulator.stats()["submissions"]["total"] == 2  # 0.40 at the list price: --budget
+
+
 def test_a_matrix_is_shared_through_the_store(ad: Path, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A teammate's fresh clone of a matrix takes every shot from the shared store (issue 12):

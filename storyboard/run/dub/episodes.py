@@ -71,7 +71,9 @@ def version_episode(cut: VersionCut, episode: CompiledEpisode, passes: Mapping[s
             take, video = spoken(take, lines), dubbed(video, heard, folder)
         shots.append(take)
         done[shot.id] = video
-    return replace(episode, shots=shots, title=version_title(cut, episode)), done
+    settings = {k: v for k, v in episode.settings.items() if k != "hook"}  # the original's words
+    return replace(episode, shots=shots, title=version_title(cut, episode),
+                   settings=settings), done
 
 
 def version_title(cut: VersionCut, episode: CompiledEpisode) -> str:

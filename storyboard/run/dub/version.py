@@ -61,6 +61,11 @@ class VersionReport:
     def spent(self) -> float:
         return round(sum(r.spent for r in self.runs), 6)
 
+    @property
+    def budget_spent(self) -> float:
+        """``spent`` as a budget counts it (``RunResult.budget_spent``)."""
+        return round(sum(r.budget_spent for r in self.runs), 6)
+
 
 @dataclass
 class Versioning:
@@ -106,7 +111,7 @@ def render_version(manifest: Manifest, language: str, flags: RenderFlags,
         report = VersionReport(language, the_plan, [execute(setup, on_event=calls.on_event)],
                                made_as=made_as)
     if placeholders and report.runs[0].ok:
-        report.runs.append(_passes(job, flags, calls, report.spent))
+        report.runs.append(_passes(job, flags, calls, report.budget_spent))
     report.seconds, report.fits = fits(job)
     made = job.passes()
     report.passes = [p.shot_id for p in made]
@@ -117,8 +122,9 @@ def render_version(manifest: Manifest, language: str, flags: RenderFlags,
 
 
 def _passes(job: Versioning, flags: RenderFlags, calls: Callbacks, spent: float) -> RunResult:
-    """The passes whose lines the first run made, under what is left of the budget (consented
-    to with the plan that priced them)."""
+    """The passes whose lines the first run made, under what is left of the budget after
+    ``spent`` (the lines as the budget counts them: a line billed over its plan leaves the
+    passes less), consented to with the plan that priced them."""
     left = None if flags.budget is None else max(0.0, flags.budget - spent)
     again = replace(flags, yes=True, budget=left)
     provider = make_provider(job.cut.manifest, flags.provider)
