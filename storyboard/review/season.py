@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from storyboard.errors import csv_text
-from storyboard.files import output_folder, write_atomic
+from storyboard.files import made_series_folder, series_folder, write_atomic
 from storyboard.language.picks import state_key
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
 from storyboard.media import ffmpeg
@@ -78,7 +78,7 @@ def write_season(manifest: Manifest, out_dir: Path, cache: OutputCache,
     delivery = delivered(manifest)
     if delivery is None:
         return None
-    folder = output_folder(manifest.root, out_dir / SEASON_DIR)
+    folder = series_folder(manifest.root, out_dir / SEASON_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     boards = {asset.shot_id: asset for asset in manifest.cast}
     original, versions = versioned.languages(manifest)
@@ -123,7 +123,7 @@ def _versions(folder: Path, row: Row, found: list[versioned.Delivered]) -> list[
     episode's cover (the same picture)."""
     out = []
     for version in found:
-        (folder / version.language).mkdir(exist_ok=True)
+        made_series_folder(folder, folder / version.language)  # a link there: refused
         _place(version.video, folder / version.language / version.video.name)
         subtitles = version.video.with_suffix(".srt")
         if subtitles.is_file():

@@ -84,6 +84,6 @@ def version_cost(series: str, language: str, episode: str, journal: Sequence[Att
 
 def _version(root: Path, language: str, episode: str) -> Version | None:
     try:
-        return read_version(version_path(root, language, episode))
+        return read_version(version_path(root, language, episode), root)
     except (OSError, StoryboardError):
         return None

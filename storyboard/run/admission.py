@@ -65,12 +65,14 @@ class EpisodeRow:
     shots: int = 0
     price: float = 0.0
     waiting: int = 0  # video shots waiting on their board: unpaid, not a problem
+    waiting_price: float = 0.0  # what they cost once their boards are approved (not in price)
     problems: list[Problem] = field(default_factory=list)
 
     def to_dict(self, priced: bool = True) -> dict[str, Any]:
         return {"number": self.number, "id": self.id, "shots": self.shots,
                 "price": round(self.price, 4) if priced else None,
                 "waiting_on_boards": self.waiting,
+                "waiting_price": round(self.waiting_price, 4) if priced else None,
                 "problems": [p.to_dict() for p in self.problems]}
 
 
@@ -97,6 +99,17 @@ class Admission:
     def waiting(self) -> int:
         return sum(r.waiting for r in self.rows)
 
+    @property
+    def waiting_price(self) -> float:
+        """What the videos waiting on their boards cost once approved: not in ``total`` (the
+        consent is for what is paid now)."""
+        return round(sum(r.waiting_price for r in self.rows), 4)
+
+    @property
+    def once_approved(self) -> float:
+        """The season's price in all once its boards are approved: now and waiting."""
+        return round(self.total + self.waiting_price, 4)
+
     def to_dict(self) -> dict[str, Any]:
         return {"admitted": self.admitted, "currency": self.currency,
                 "episodes": [r.to_dict(self.plan is not None) for r in self.rows],
@@ -104,7 +117,13 @@ class Admission:
                 "totals": {"episodes": len(self.rows), "shots": sum(r.shots for r in self.rows),
                            "cast": round(self.cast, 4),
                            "price": self.total if self.plan is not None else None,
-                           "waiting_on_boards": self.waiting, "problems": len(self.problems)}}
+                           "waiting_on_boards": self.waiting,
+                           **self._waiting_prices(), "problems": len(self.problems)}}
+
+    def _waiting_prices(self) -> dict[str, float | None]:
+        priced = self.plan is not None
+        return {"waiting_price": self.waiting_price if priced else None,
+                "price_once_approved": self.once_approved if priced else None}
 
 
 class Episodes:
@@ -232,7 +251,8 @@ def episode_of(shot: ShotPlan) -> str:
 
 
 def _price(admission: Admission, the_plan: Plan, manifest: Manifest) -> None:
-    """Each row's shots, price and waiting videos; the cast's price on the season."""
+    """Each row's shots, price and waiting videos (with what they cost once approved); the
+    cast's price on the season."""
     rows = {r.id: r for r in admission.rows}
     for episode in manifest.episodes:
         if episode.id in rows:
@@ -241,6 +261,8 @@ def _price(admission: Admission, the_plan: Plan, manifest: Manifest) -> None:
         row = rows.get(episode_of(shot))
         if shot.status == "waits" and row is not None and shot.episode != BOARDS:
             row.waiting += 1
+            row.waiting_price = round(row.waiting_price + (0.0 if shot.made_by
+                                                           else shot.waiting_cost), 4)
         if not shot.renders or shot.made_by:
             continue
         if row is not None:

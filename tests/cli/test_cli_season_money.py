@@ -94,7 +94,9 @@ def test_the_casts_run_is_held_to_the_seasons_budget(tmp_path: Path, emulator: E
     assert code == 1, err
     shots = by_key(report)
     assert shots["cast/bob"]["state"] == "skipped", report["shots"]
-    assert "the budget of 0.02" in shots["cast/bob"]["message"]
+    assert shots["cast/bob"]["message"] == (  # the figure the budget counts, not the series'
+        "skipped (budget): about 0.03 USD more (its list price: the series prices it at 0.00 USD)"
+        " would pass the budget of 0.02")
     assert shots["ep01/a"]["state"] == "blocked"
     assert emu.stats()["cast"]["requests"]["image"] == 0  # nothing paid past --budget
     assert submissions(emu) == 0

@@ -90,6 +90,7 @@ def test_a_versions_cost_is_its_own_row_never_its_episodes(
         encoding="utf-8")
     render(root, "--language", "es")
     render(root)  # the original again: every shot cached, the season written anew
+    linked_season_version_refused(root, tmp_path / "elsewhere")
     journal = read_status(root)
     versions = {ep: round(sum(r.cost or 0.0 for r in journal
                               if (r.series, r.episode) == ("dubbed/es", ep)
@@ -116,3 +117,18 @@ def test_a_versions_cost_is_its_own_row_never_its_episodes(
     assert result.exit_code == 0, result.output
     spent = [e["spent"] for e in json.loads(result.stdout)["episodes"]]
     assert spent == [before["ep01"], before["ep02"]]  # the version's is not the episode's
+
+
+def linked_season_version_refused(root: Path, elsewhere: Path) -> None:
+    """``out/season/es`` a link to a folder outside the series: the season stops naming it,
+    nothing is written where it points; put back, the season is written again."""
+    folder = root / "out" / "season" / "es"
+    folder.rename(root / "es-kept")
+    elsewhere.mkdir()
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    result = invoke("render", root, "--provider", "dashscope", "--yes")
+    assert result.exit_code != 0 and f"{folder} is a link (to {elsewhere})" in result.output, \
+        result.output
+    assert list(elsewhere.iterdir()) == []
+    folder.unlink()
+    (root / "es-kept").rename(folder)

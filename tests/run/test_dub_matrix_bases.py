@@ -72,7 +72,7 @@ def _rendered(root: Path, *approve: str) -> None:
     assert result.exit_code == 0, result.stderr + result.stdout
     for base, words in SPANISH.items():  # each base's own words, in its own folder
         path = version_path(root, "es", "ep01", base)
-        version = read_version(path)
+        version = read_version(path, root)
         assert version.lines[0].source == words.replace("Un ", "One ").replace(
             ", para nosotros", ", for us")
         write_version(path, version.__class__(
@@ -155,7 +155,7 @@ def test_only_the_approved_bases_language_variation_is_dubbed_the_other_renders(
                                                                      "espresso-en")]
     assert 0 < planned["versions"][0]["cost"] < planned["versions"][0]["rerender_cost"]
     text = invoke("plan", root, "--provider", "dashscope").stdout
-    assert "│ latte-es    │     3 │      2 │      0 │     1 │ 0.30 USD │   0.30 USD │" in text, text
+    assert "latte-es\t3\t2\t0\t1\t0.30 USD\t0.30 USD" in text.splitlines(), text
     assert "espresso-es: the es version of espresso-en (its shots approved), no video rendered " \
         "again: 1 line(s) 0.0003, 1 lip-sync pass(es) 0.0345: 0.0348 USD; rendering its 2 " \
         "shot(s) again: 0.6000 USD" in text, text
@@ -270,6 +270,6 @@ def test_translate_asks_each_bases_lines_into_its_own_file(
     assert "0 file(s) written, 2 unchanged" in again.output, again.output
     assert requests(chat_emulator) == before + 2  # nothing asked, nor paid, twice
     for product in ("espresso", "latte"):  # each base's words in its own file, none crossed
-        line = read_version(version_path(root, "es", "ep01", f"{product}-en")).lines[0]
+        line = read_version(version_path(root, "es", "ep01", f"{product}-en"), root).lines[0]
         assert (line.source, line.text) == (f"One {product}, for us.",
                                             f"[es] One {product}, for us.")

@@ -369,7 +369,8 @@ def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_saf
     """``burn_subtitles`` in a version, held by its pixels (as the original's is in
     tests/cli/test_cli_season_paid.py): the version's episode stitched with its Spanish line
     burnt in differs from the one without only inside the vertical safe area, and there it
-    does differ; the lines and passes are made once, the second stitch pays nothing."""
+    does differ; the lines and passes are made once, the second stitch pays nothing and is
+    told as it goes."""
     from storyboard.stitch.delivery import VERTICAL_SAFE_AREA
     from tests.cli.test_cli_season_paid import gray_frame
     root, server = approved()
@@ -383,9 +384,13 @@ def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_saf
                                        f"delivery: {{preset: vertical, burn_subtitles: {burn}}}\n"),
                         encoding="utf-8")
         submitted = counts(server)[2]
-        code, _, said = dub(root)
+        code, _, said = dub(root) if burn == "false" else run(
+            "render", root, "--language", "es", "--provider", "dashscope", "--yes")
         assert code == 0, said
         assert burn == "false" or counts(server)[2] == submitted  # only stitched again
+        said_lines = said.splitlines()  # without --json the stitching is told as it goes
+        assert burn == "false" or ("stitching ep02" in said_lines and any(
+            line.startswith("stitched ep02 in ") for line in said_lines)), said
         cue = (root / "out" / "es" / "ep02.srt").read_text("utf-8").split("\n\n")[0]
         assert "Adiós." in cue
         start, end = (_srt_seconds(t) for t in cue.splitlines()[1].split(" --> "))
@@ -459,3 +464,37 @@ def test_a_line_killed_in_its_speech_call_names_the_command_that_settles_it(
     assert code == 0, said  # settled: the version is made
     assert counts(server)[0] == spoken + len(stuck)  # spoken again once, as the person said
     assert (root / "out" / "es" / "ep01.mp4").is_file()
+
+
+@pytest.mark.parametrize("linked", ["out/es", ".storyboard/languages/es"])
+def test_a_folder_the_version_writes_into_linked_outside_is_never_written_through(
+        approved: Approved, tmp_path: Path, linked: str) -> None:
+    """``out/es`` (its episodes, subtitles) or ``.storyboard/languages/es`` (its lines' seconds)
+    a link to a folder outside the series: the version stops naming it before a line is made,
+    and nothing is written where the link points."""
+    root, server = approved()
+    before = counts(server)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder = root / linked
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    code, _, said = dub(root)
+    assert code != 0 and f"{folder} is a link (to {elsewhere})" in said, said
+    assert counts(server) == before and list(elsewhere.iterdir()) == []
+
+
+def test_a_version_file_linked_outside_is_never_read(approved: Approved, tmp_path: Path) -> None:
+    """``languages/es/ep02.yaml`` a link to a version outside the series: refused at the file
+    before a line is made, its words neither spoken nor said."""
+    root, server = approved()
+    before = counts(server)
+    secret = tmp_path / "elsewhere.yaml"
+    secret.write_text(EP02.replace('"Adiós."', '"TOP-SECRET words"'), encoding="utf-8")
+    version = root / "languages" / "es" / "ep02.yaml"
+    version.unlink()
+    version.symlink_to(secret)
+    code, _, said = dub(root)
+    assert code != 0 and f"{version}:1:1: error: this version file leads outside" in said, said
+    assert "TOP-SECRET" not in said and counts(server) == before
+    assert not (root / "out" / "es").exists()

@@ -108,6 +108,20 @@ def test_render_writes_one_folder_per_variation_and_the_lock(ad: Path) -> None:
     assert (Path("elsewhere") / "draft" / "latte-en" / "ad.mp4").is_file()  # -o DIR: DIR/draft/
 
 
+def test_a_variations_folder_linked_outside_is_never_written_through(ad: Path,
+                                                                    tmp_path: Path) -> None:
+    """``out/draft/latte-en`` a link to a folder outside the series: the render stops naming
+    it before any shot is made, and nothing is written where it points."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (ad / "out" / "draft").mkdir(parents=True)
+    (ad / "out" / "draft" / "latte-en").symlink_to(elsewhere, target_is_directory=True)
+    result = invoke("render", ad, "--draft", "--json")
+    assert result.exit_code != 0, result.output
+    assert f"{ad / 'out' / 'draft' / 'latte-en'} is a link (to {elsewhere})" in result.output
+    assert list(elsewhere.iterdir()) == [] and not (ad / "out" / "draft" / "espresso-en").exists()
+
+
 def test_a_failing_variation_does_not_stop_the_others(tmp_path: Path, make_media: MakeMedia,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from storyboard.files import made_series_folder, series_folder
 from storyboard.language.dubbing import DubLine
 from storyboard.language.request import CompiledEpisode, CompiledShot, Line, Manifest
 from storyboard.run.dub.cut import VersionCut
@@ -32,17 +33,20 @@ Made = Callable[[DubLine], Path | None]
 def version_folder(manifest: Manifest, out: Path | None, language: str,
                    made_as: str | None = None) -> Path:
     """Where a version's episodes go: the original's output folder's ``<lang>/``; a matrix's
-    language variation's own folder (``<variation>/``) when it is made as one."""
-    return output_dir(manifest, out) / (made_as.partition("/")[2] if made_as else language)
+    language variation's own folder (``<variation>/``) when it is made as one; a link on the
+    way inside the series is a LinkedStateFolder (``files.series_folder``)."""
+    folder = output_dir(manifest, out) / (made_as.partition("/")[2] if made_as else language)
+    return series_folder(manifest.root, folder)
 
 
 def stitch_version(cut: VersionCut, passes: Mapping[str, Path], made: Made, out: Path | None,
                    on_episode: Callable[[EpisodeOutput], None] | None = None
                    ) -> list[EpisodeOutput]:
     """Each episode of the version stitched (``passes``: each re-lipped shot's pass file, by
-    ``EP/SHOT``; ``made``: each line's made audio)."""
-    target = version_folder(cut.manifest, out, cut.language, cut.made_as)
-    target.mkdir(parents=True, exist_ok=True)
+    ``EP/SHOT``; ``made``: each line's made audio); ``on_episode`` hears each begin, go on
+    (its ffmpeg runs' progress) and end."""
+    target = made_series_folder(cut.manifest.root,
+                                version_folder(cut.manifest, out, cut.language, cut.made_as))
     builder = EpisodeBuilder(cut.manifest, target, draft=False)
     builder.state_dir = builder.state_dir / "languages" / cut.language
     builder.labels = version_labels(cut)
@@ -51,6 +55,8 @@ def stitch_version(cut: VersionCut, passes: Mapping[str, Path], made: Made, out:
     for episode in cut.episodes:
         used, done = version_episode(cut, episode, passes, made, folder)
         built.append(build_episode(builder, used, done, target, on_episode))
+        if on_episode is not None:
+            on_episode(built[-1])
     return built
 
 

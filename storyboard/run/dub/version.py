@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
-from storyboard.files import write_atomic
+from storyboard.files import made_series_folder, series_folder, write_atomic
 from storyboard.language.dubbing import DubLine
 from storyboard.language.fit import fit_warning, room, said
 from storyboard.language.request import CompiledEpisode, Manifest
@@ -27,7 +27,7 @@ from storyboard.language.versions import text_hash
 from storyboard.media import probe as media
 from storyboard.providers.base import Provider
 from storyboard.run.dub.cut import VersionCut, version_cut
-from storyboard.run.dub.episodes import stitch_version, version_episode
+from storyboard.run.dub.episodes import stitch_version, version_episode, version_folder
 from storyboard.run.dub.passes import VersionPass, pass_lines, version_passes
 from storyboard.run.plans import Plan
 from storyboard.run.rendering import consent, execute, plan_setup
@@ -100,6 +100,10 @@ def render_version(manifest: Manifest, language: str, flags: RenderFlags,
     the matrix's language variation it is made as, its passes and folder that variation's;
     ``home``: its base's own folder of version files)."""
     calls = calls or Callbacks()
+    # a link on the way to what the version writes (its episodes, its lines' seconds) is
+    # refused before anything is made
+    version_folder(manifest, flags.out, language, made_as)
+    series_folder(manifest.root, measured_path(manifest.root, language, "", home).parent)
     provider = make_provider(manifest, flags.provider)
     job = _versioning(manifest, language, flags, provider, region, made_as, home)
     planned = job.passes()
@@ -174,7 +178,7 @@ def keep_measured(cut: VersionCut, seconds: dict[str, float]) -> None:
         if not rows:
             continue
         path = measured_path(cut.manifest.root, cut.language, episode.id, cut.home)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        made_series_folder(cut.manifest.root, path.parent)
         write_atomic(path, json.dumps({"lines": rows}, indent=1, sort_keys=True) + "\n",
                      durable=False)
 

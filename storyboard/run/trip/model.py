@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # types only: the runner's parts stay unimported until a run 
 
 EventState = Literal["queued", "cached", "submitted", "running", "downloading", "done", "failed",
                      "skipped", "blocked"]
-# how the boards gate's reasons start (``run.boards.gate``: "waits (board not approved)", "... picked)")
+# how the boards gate's reasons start (``run.boards.gate``: "waits (board not approved)", "... picked)",
+# "... approved as this provider drew it)")
 HELD = "waits (board not "
 ResultState = Literal["done", "cached", "failed", "skipped", "blocked", "pending"]
 DEFAULT_POLL_SCHEDULE: tuple[float, ...] = (2, 3, 5, 8, 10, 15)
