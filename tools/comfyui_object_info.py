@@ -29,6 +29,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "storyboard" / "emulator" / "comfyui_object_info.json"
+AUTOGROW = "COMFY_AUTOGROW_V3"
 UPLOADS = ("image_upload", "audio_upload", "video_upload", "upload")
 START_TIMEOUT = 900.0  # seconds: a cold start on a small CPU imports every node module
 
@@ -41,20 +42,29 @@ def input_type(spec: Any) -> str:
     return str(head)
 
 
-def uploads(spec: Any) -> bool:
+def upload_flag(spec: Any) -> str:
+    """The flag that marks an input as taking an uploaded file (``image_upload`` ...), or ""."""
     options = spec[1] if isinstance(spec, list) and len(spec) > 1 else {}
-    return isinstance(options, dict) and any(options.get(flag) for flag in UPLOADS)
+    if not isinstance(options, dict):
+        return ""
+    return next((flag for flag in UPLOADS if options.get(flag) is True), "")
 
 
 def compact(info: dict[str, Any]) -> dict[str, Any]:
     """One class's ``/object_info`` entry into what the emulator reads."""
     inputs = info.get("input") or {}
     table: dict[str, Any] = {}
-    loads: list[str] = []
+    loads: dict[str, str] = {}
+    table["required"], table["optional"] = {}, {}
     for part in ("required", "optional"):
-        specs = inputs.get(part) or {}
-        table[part] = {name: input_type(spec) for name, spec in specs.items()}
-        loads += [name for name, spec in specs.items() if uploads(spec)]
+        for name, spec in (inputs.get(part) or {}).items():
+            if input_type(spec) == AUTOGROW:
+                for grown, kind, needed in autogrow(name, spec[1]):
+                    table["required" if needed and part == "required" else "optional"][grown] = kind
+                continue
+            table[part][name] = input_type(spec)
+            if upload_flag(spec):
+                loads[name] = upload_flag(spec)
     table["output"] = [str(t) if not isinstance(t, list) else "COMBO" for t in info.get("output") or []]
     table["output_node"] = bool(info.get("output_node"))
     if loads:
@@ -62,8 +72,24 @@ def compact(info: dict[str, Any]) -> dict[str, Any]:
     return table
 
 
+def autogrow(name: str, options: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """A growing input (``COMFY_AUTOGROW_V3``) as the names a graph gives it, ``images.image0``
+    ..., each with its type and whether it is required (the first ``min``)."""
+    template = options.get("template") or {}
+    specs = (template.get("input") or {}).get("required") or {}
+    kind = input_type(next(iter(specs.values()), "*"))
+    names = template.get("names") or [f"{template.get('prefix', name)}{n}"
+                                      for n in range(int(template.get("max") or 10))]
+    least = int(template.get("min") or 0)
+    return [(f"{name}.{grown}", kind, n < least) for n, grown in enumerate(names)]
+
+
 def fetch(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(f"{url.rstrip('/')}/object_info", timeout=120) as answer:
+    return get(url, "/object_info")
+
+
+def get(url: str, path: str) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{url.rstrip('/')}{path}", timeout=120) as answer:
         data: dict[str, Any] = json.load(answer)
     return data
 
@@ -133,7 +159,8 @@ def main() -> None:
     if (args.comfyui is None) == (args.url is None):
         parser.error("give --comfyui CHECKOUT or --url URL")
     if args.url:
-        info, commit, comfy_version = fetch(args.url), args.commit, ""
+        info, commit = fetch(args.url), args.commit
+        comfy_version = str(get(args.url, "/system_stats")["system"]["comfyui_version"])
     else:
         log = Path(tempfile.mkstemp(prefix="comfyui-", suffix=".log")[1])
         child, url = started(args.comfyui, args.python, log)

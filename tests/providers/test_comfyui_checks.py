@@ -67,7 +67,9 @@ def test_a_node_the_server_lacks_is_named(tmp_path: Path) -> None:
         series = series_on(tmp_path, [gpu], PHANTOM)
         found = problems(series)
         assert len(found) == 1
-        assert f"node 18: {gpu.url} has no node 'WanPhantomSubjectToVideo'" in found[0]
+        assert (f"node 18: 'WanPhantomSubjectToVideo' is not a node this ComfyUI has "
+                f"({gpu.url}: GET /object_info)") in found[0]
+        assert "custom node" not in found[0]  # a core node this server lacks
         assert found[0].startswith(str(series / "workflows" / PHANTOM) + ":")
         nothing_sent(gpu)
 

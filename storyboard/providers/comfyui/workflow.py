@@ -222,8 +222,8 @@ def check_nodes(workflow: Workflow, object_info: Mapping[str, Any], where: str) 
             line, col = position(workflow.path.read_text(encoding="utf-8"),
                                  f'"{node["class_type"]}"')
             problems.append(Diagnostic(Span(str(workflow.path), line, col), (
-                f"node {node_id}: {where} has no node {node['class_type']!r} (a custom node "
-                "that is not installed there?)")))
+                f"node {node_id}: {node['class_type']!r} is not a node this ComfyUI has "
+                f"({where}: GET /object_info)")))
     for slot in workflow.slots:
         info = object_info.get(slot.class_type)
         if not isinstance(info, dict):
