@@ -7,10 +7,11 @@ prompt, ``execution_start``, ``execution_cached``, ``executing {node, display_no
 per node, ``progress {value, max, prompt_id, node}`` per sampling step, ``progress_state
 {prompt_id, nodes}`` as each node starts, steps and finishes (every node begun so far, each
 ``{value, max, state, node_id, prompt_id, display_node_id, parent_node_id, real_node_id}``, its
-state ``running`` or ``finished``), ``executed`` for an output node, ``execution_success`` (or ``execution_error`` / ``execution_interrupted``), and,
-once the history holds the result, ``executing {node: null, prompt_id}``. A second socket with
-the same ``clientId`` replaces the first, as there. A frame a client sends is read and ignored,
-as ComfyUI's handler does (it only logs it); an id that is not a plain token is refused.
+state ``running`` or ``finished``), ``executed`` for an output node, ``execution_success``
+(or ``execution_error`` / ``execution_interrupted``), and, once the history holds the result,
+``executing {node: null, prompt_id}``. A second socket with the same ``clientId`` replaces
+the first, as there. A frame a client sends is read and ignored, as ComfyUI's handler does (it
+only logs it); an id that is not a plain token is refused.
 """
 
 from __future__ import annotations
