@@ -63,3 +63,25 @@ def test_the_recorded_table_is_the_emulators_node_list() -> None:
     assert info["CreateVideo"]["input"]["optional"] == {"audio": ["AUDIO", {}]}
     assert info["SaveVideo"]["output_node"] and not info["CreateVideo"]["output_node"]
     assert "images.image0" in info["BatchImagesNode"]["input"]["required"]
+
+
+def test_a_graph_is_validated_as_comfyui_does_in_its_words() -> None:
+    """A link of the wrong type is refused with ComfyUI's message; a node no output needs is
+    neither validated nor run (a real ComfyUI passes it over)."""
+    from storyboard.emulator.comfyui_nodes import validate
+    graph: dict[str, Any] = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": "mia.png"}},
+        "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "x", "clip": ["1", 0]}},
+        "3": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "a"}},
+        "4": {"class_type": "ConditioningCombine", "inputs": {"conditioning_1": ["2", 0]}},
+        "5": {"class_type": "PreviewImage", "inputs": {"images": ["2", 0]}},
+    }
+    refused = validate(graph, set(NODES), {"mia.png"})
+    assert refused is not None
+    assert refused["node_errors"]["5"]["errors"][0]["details"] == \
+        "images, received_type(CONDITIONING) mismatch input_type(IMAGE)"
+    assert refused["node_errors"]["2"]["errors"][0]["message"] == \
+        "Return type mismatch between linked nodes"
+    assert "4" not in refused["node_errors"]  # needed by no output: not validated
+    del graph["5"]
+    assert validate(graph, set(NODES), {"mia.png"}) is None  # 2 and 4 feed no output now
