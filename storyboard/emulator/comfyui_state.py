@@ -44,6 +44,7 @@ class Item:
     graph: dict[str, Any]
     extra: dict[str, Any]
     outputs: list[str]
+    states: NodeStates | None = None  # its progress_state, once it runs
 
     def wire(self) -> list[Any]:
         return [self.number, self.prompt_id, self.graph, self.extra, self.outputs]
@@ -205,7 +206,7 @@ class Instance:
         seconds = self.config.job_time + (self.slow.pop(0) if self.slow else 0.0)
         nodes = order({n: item.graph[n] for n in reachable(item.graph, item.outputs)})
         tick = seconds / (sum(steps_of(item.graph[n]) for n in nodes) + 1)
-        states = NodeStates(prompt_id)
+        states = item.states = NodeStates(prompt_id)
         for node_id in nodes:
             self._say(item, states.said(node_id, "running", 0.0, 1.0))
             self._say(item, message("executing", {"node": node_id, "display_node": node_id,
@@ -216,7 +217,8 @@ class Instance:
                 self._say(item, states.said(node_id, "running", step, steps))
                 self._say(item, message("progress", {"value": step, "max": steps,
                                                      "prompt_id": prompt_id, "node": node_id}))
-            self._say(item, states.said(node_id, "finished", steps or 1.0, steps or 1.0))
+            if node_id not in item.outputs[:1]:  # the result's node: finished once executed
+                self._say(item, states.said(node_id, "finished", steps or 1.0, steps or 1.0))
         await drawing
         if _saves_frames(item):  # a workflow ending in SaveImage: its frames, not a video
             self.frame_files[prompt_id] = await asyncio.to_thread(
@@ -250,6 +252,8 @@ class Instance:
             for node, output in outputs.items():
                 self._say(item, message("executed", {"node": node, "display_node": node,
                                                      "output": output, "prompt_id": prompt_id}))
+                if item.states is not None:
+                    self._say(item, item.states.said(node, "finished", 1.0, 1.0))
             events.append(["execution_success", {"prompt_id": prompt_id,
                                                  "timestamp": now_ms()}])
         elif word == "interrupted":

@@ -293,7 +293,7 @@ def test_ws_sends_a_prompts_messages_to_its_client_and_ignores_input() -> None:
             # at each step before its progress, and once finished
             assert work[:4] == ["execution_start", "execution_cached", "progress_state",
                                 "executing"]
-            assert work[-3:] == ["executed", "execution_success", "executing"]
+            assert work[-4:] == ["executed", "progress_state", "execution_success", "executing"]
             assert work.count("progress") == 20  # the sampler's steps
             assert all(work[n - 1] == "progress_state" for n, k in enumerate(work[:-1])
                        if k in ("progress", "executing"))
@@ -321,3 +321,31 @@ def test_ws_sends_a_prompts_messages_to_its_client_and_ignores_input() -> None:
         with pytest.raises((InvalidStatus, ConnectionClosed)), \
                 connect(ws + "bad%20id%3B") as refused:
             refused.recv(timeout=10)
+
+
+def test_ws_says_what_a_real_comfyui_said_for_the_same_workflow(tmp_path: Path) -> None:
+    """The weightless ``frames.json`` on the emulator: the same messages in the same order, and
+    the same ``progress_state`` contents, as a real ComfyUI 0.8 sent (recorded, docs/gpus.md)."""
+    from websockets.sync.client import connect
+
+    from tests.fixtures.comfyui import WEIGHTLESS
+    from tests.fixtures.paths import ROOT
+    real = json.loads((ROOT / "tests" / "fixtures" / "comfyui_real_ws.json").read_text())
+    real_id = next(m["data"]["prompt_id"] for m in real["messages"]
+                   if m["type"] == "execution_start")
+    graph = json.loads((WEIGHTLESS / "frames.json").read_text().replace(
+        '"{{image1}}"', '"mia.png"').replace('"{{width}}"', "64").replace(
+        '"{{height}}"', "48").replace('"{{frames}}"', "4").replace('"{{prompt}}"', '"hi"'))
+    with ComfyUIServer(ComfyConfig(job_time=0.1, plain=True)) as gpu:
+        (gpu.folder / "input" / "mia.png").write_bytes(b"png")
+        with connect(gpu.url.replace("http://", "ws://") + "/ws?clientId=me") as socket:
+            httpx.post(gpu.url + "/prompt", json={"prompt": graph, "prompt_id": real_id,
+                                                  "client_id": "me"}).raise_for_status()
+            said: list[dict[str, Any]] = []
+            while not said or said[-1]["type"] != "executing" or said[-1]["data"]["node"]:
+                said.append(json.loads(socket.recv(timeout=10)))
+
+    def shape(messages: list[dict[str, Any]]) -> list[Any]:
+        return [(m["type"], m["data"]["nodes"] if m["type"] == "progress_state" else None)
+                for m in messages if m["type"] != "status"]
+    assert shape(said) == shape(real["messages"])
