@@ -8,8 +8,9 @@ way to done), instead of waiting for a batch's slower shot and paying a run's se
 
 Money is the runner's, as in any run: the team ledger's claim before each submit, the journal
 written before the submit it guards, a dead worker's submitted task adopted and polled. The
-run's budget is, before each shot, the render's agreed budget less what the other workers
-reported spending on it (``Stream.budget``).
+run's budget is, before each shot, the render's agreed budget less what the other runs reported
+spending on it, as their budgets counted it: each task at no less than its list price, so a
+series priced under it never lets the runs together spend past the budget (``Stream.budget``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Protocol
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot
+from storyboard.run.state.lockfile import shot_key
 from storyboard.run.team.queue_pg import PgQueue, QueuedShot, QueueState
 from storyboard.run.trip.model import ShotResult
 from storyboard.run.trip.runner import ShotRun
@@ -39,7 +41,7 @@ class Host(Protocol):
     def waiting(self) -> bool: ...
     def stopping(self) -> bool: ...
     def end(self, row: QueuedShot, state: QueueState, *, cost: float = 0.0,
-            message: str = "") -> None: ...
+            counted: float = 0.0, message: str = "") -> None: ...
     def refuse(self, row: QueuedShot, folder: Path, why: str) -> None: ...
 
 
@@ -65,7 +67,7 @@ class Stream:
     inflight: dict[asyncio.Task[ShotResult], QueuedShot] = field(default_factory=dict)
     extra: list[asyncio.Task[ShotResult]] = field(default_factory=list)  # cast assets fed
     fed: list[tuple[CompiledShot, ShotResult]] = field(default_factory=list)
-    reported: float = 0.0  # what this run's shots of the render cost, as reported
+    reported: float = 0.0  # what this run's shots of the render cost, as the queue counts it
 
     async def serve(self, first: Sequence[QueuedShot]) -> list[tuple[CompiledShot, ShotResult]]:
         """Feed ``first``, then claim a shot each time a slot frees, until none of this run's
@@ -140,20 +142,26 @@ class Stream:
         return result
 
     async def budget(self, row: QueuedShot) -> float:
-        """The agreed budget less what other workers reported spending on the render."""
+        """The agreed budget less what the other runs reported spending on the render (as
+        their budgets counted it)."""
         spent = await asyncio.to_thread(self.host.queue.spent, row.render_id)
         others = max(0.0, spent - self.reported)
         return max(0.0, row.budget - others)
 
     def report(self, row: QueuedShot, result: ShotResult) -> None:
-        if result.ok:
-            self.reported += result.cost
-            self.host.end(row, "done", cost=result.cost, message=result.task_id or result.state)
-        elif result.state == "pending":  # its task still runs: resumed by whoever takes it
+        """The shot's end on the queue: what it was billed, and what this run's budget counted
+        of it (its list price at least), which the other runs' budgets count."""
+        if result.state == "pending":  # its task still runs: resumed by whoever takes it
             self.host.end(row, "queued", message=result.message)
+            return
+        counted = self.run.money.counted_by.get(shot_key(self.shots[row.shot_hash]), 0.0)
+        self.reported += max(result.cost, counted)
+        if result.ok:
+            self.host.end(row, "done", cost=result.cost, counted=counted,
+                          message=result.task_id or result.state)
         else:
-            self.reported += result.cost
-            self.host.end(row, "failed", cost=result.cost, message=result.message)
+            self.host.end(row, "failed", cost=result.cost, counted=counted,
+                          message=result.message)
 
 
 def fail_open(host: Host, rows: Sequence[QueuedShot], error: StoryboardError) -> None:
