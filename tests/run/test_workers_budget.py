@@ -35,26 +35,29 @@ episodes:
   - {id: ep01, shots: [{id: a, prompt: "@ada answers"}, {id: b, prompt: "@ada walks in"}]}
 """
 
+# The same shots of a cast member drawn by wan2.7-image, priced 0 by the series too (its list
+# price: USD 0.03 a picture), made by the run of the first shot that needs it.
+CAST = SERIES.replace("prices: {720P: 0}", "prices: {720P: 0, wan2.7-image: {each: 0}}").replace(
+    "ada: {image: media/ada.png}", 'ada: {image: {generate: "a tall woman in a red coat"}}')
 
-def series(tmp_path: Path, url: str) -> Path:
+
+def series(tmp_path: Path, url: str, text: str) -> Path:
     folder = tmp_path / "clone" / "night"
     samples.image(folder / "media" / "ada.png", 320, 320)
-    doc = yaml.safe_load(SERIES)
+    doc = yaml.safe_load(text)
     doc["ledger"] = url
     (folder / "storyboard.yaml").write_text(yaml.safe_dump(doc, sort_keys=False),
                                             encoding="utf-8")
     return folder
 
 
-def test_a_workers_run_is_left_what_the_runs_before_it_counted(
-        tmp_path: Path, emulator: Emulator, pg_url: str) -> None:
-    """Queued under --budget 0.30 (planned at 0.00): while ep01/a is held elsewhere, the worker's
-    first run makes ep01/b (0.20 at its list price, billed 0.00); ep01/a, given back, is taken
-    by its next run, which has 0.10 left: skipped, unpaid, and the render spends 0.20, not 0.40."""
-    emu: EmulatorServer = emulator()
-    clone = series(tmp_path, pg_url)
+def two_runs(tmp_path: Path, pg_url: str, text: str, budget: str) -> tuple[str, int]:
+    """The series queued under ``budget``; while ep01/a is held elsewhere, a worker's first run
+    makes ep01/b (and the cast it needs), then its next run takes ep01/a, given back: what the
+    worker said, and its exit code."""
+    clone = series(tmp_path, pg_url, text)
     child = storyboard(clone.parent, "render", clone.name, "--provider", "dashscope", "--queue",
-                       "--budget", "0.3", "--json")
+                       "--budget", budget, "--json")
     out, err = child.communicate(timeout=LOADED)
     assert child.returncode == 0, out + err
     assert json.loads(out)["shots"] == 2
@@ -80,8 +83,33 @@ def test_a_workers_run_is_left_what_the_runs_before_it_counted(
     finally:
         session.close()
     assert "Traceback" not in err, err
+    return out + err, worker.returncode
+
+
+def skipped_for_the_budget(pg_url: str, said: str, code: int) -> None:
     shots = {s.shot: s for s in queued(pg_url)}
-    assert shots["ep01/a"].state == "failed", err
+    assert shots["ep01/b"].state == "done" and shots["ep01/a"].state == "failed", said
     assert "budget" in shots["ep01/a"].message, shots["ep01/a"].message
-    assert worker.returncode == 1, out + err  # a shot it took failed
+    assert code == 1, said  # a shot it took failed
+
+
+def test_a_workers_run_is_left_what_the_runs_before_it_counted(
+        tmp_path: Path, emulator: Emulator, pg_url: str) -> None:
+    """Queued under --budget 0.30 (planned at 0.00): the first run's ep01/b counts 0.20, its list
+    price (billed 0.00), so the next run has 0.10 left: ep01/a is skipped, unpaid, and the render
+    spends 0.20, not 0.40."""
+    emu: EmulatorServer = emulator()
+    said, code = two_runs(tmp_path, pg_url, SERIES, "0.3")
+    skipped_for_the_budget(pg_url, said, code)
     assert submissions(emu) == 1  # 0.20 at list price, within --budget 0.30
+
+
+def test_the_cast_a_run_made_counts_for_the_next_run_too(
+        tmp_path: Path, emulator: Emulator, pg_url: str) -> None:
+    """Queued under --budget 0.41: the first run's ep01/b and ada's picture count 0.23 at their
+    list prices, so the next run has 0.18 left, under ep01/a's 0.20: skipped, and the render
+    spends 0.23, not 0.43."""
+    emu: EmulatorServer = emulator()
+    said, code = two_runs(tmp_path, pg_url, CAST, "0.41")
+    skipped_for_the_budget(pg_url, said, code)
+    assert submissions(emu) == 1 and emu.stats()["cast"]["requests"]["image"] == 1

@@ -66,6 +66,7 @@ class Stream:
     linger: float  # seconds the run stays open with nothing in flight before it ends
     inflight: dict[asyncio.Task[ShotResult], QueuedShot] = field(default_factory=dict)
     extra: list[asyncio.Task[ShotResult]] = field(default_factory=list)  # cast assets fed
+    cast: dict[str, list[str]] = field(default_factory=dict)  # a row's id -> the cast fed for it
     fed: list[tuple[CompiledShot, ShotResult]] = field(default_factory=list)
     reported: float = 0.0  # what this run's shots of the render cost, as the queue counts it
 
@@ -133,6 +134,7 @@ class Stream:
                     and not self.run.session.cache.has(digest):
                 self.run.enter(asset)
                 self.extra.append(asyncio.create_task(self.fed_one(asset)))
+                self.cast.setdefault(row.id, []).append(shot_key(asset))
         self.run.enter(shot)
         self.inflight[asyncio.create_task(self.fed_one(shot))] = row
 
@@ -150,18 +152,18 @@ class Stream:
 
     def report(self, row: QueuedShot, result: ShotResult) -> None:
         """The shot's end on the queue: what it was billed, and what this run's budget counted
-        of it (its list price at least), which the other runs' budgets count."""
+        of it and of the cast made for it (each at its list price at least), which the other
+        runs' budgets count."""
+        keys = (shot_key(self.shots[row.shot_hash]), *self.cast.pop(row.id, ()))
+        counted = round(sum(self.run.money.counted_by.get(k, 0.0) for k in keys), 4)
+        state: QueueState = "done" if result.ok else "failed"
+        message = (result.task_id or result.state) if result.ok else result.message
+        cost = result.cost
         if result.state == "pending":  # its task still runs: resumed by whoever takes it
-            self.host.end(row, "queued", message=result.message)
-            return
-        counted = self.run.money.counted_by.get(shot_key(self.shots[row.shot_hash]), 0.0)
-        self.reported += max(result.cost, counted)
-        if result.ok:
-            self.host.end(row, "done", cost=result.cost, counted=counted,
-                          message=result.task_id or result.state)
-        else:
-            self.host.end(row, "failed", cost=result.cost, counted=counted,
-                          message=result.message)
+            state, cost = "queued", 0.0
+        counted = max(cost, counted)  # a resumed task: paid, outside this run's budget
+        self.reported += counted
+        self.host.end(row, state, cost=cost, counted=counted, message=message)
 
 
 def fail_open(host: Host, rows: Sequence[QueuedShot], error: StoryboardError) -> None:
