@@ -57,7 +57,9 @@ class Refused(StoryboardError):
 
 @dataclass
 class Budget:
-    """The server's ceiling and what its paid calls have spent (across calls, for its life)."""
+    """The server's ceiling and what its paid calls have spent (across calls, for its life), as
+    the runner's budget counts it: each task at no less than its list price (a call over its
+    plan counts what its run counted, ``RunResult.budget_spent``)."""
 
     ceiling: float
     spent: float = 0.0
@@ -304,14 +306,16 @@ class Tools:
             try:
                 if matrix.is_matrix(folder):  # as `storyboard render` renders it
                     made = matrix.render(folder, flags, Callbacks(on_event=on_event))
-                    self.budget.spent += max(made.spent, cost) if matrix.submitted(made) else 0.0
+                    if matrix.submitted(made):
+                        self.budget.spent += max(made.budget_spent, cost)
                     return matrix.report_dict(made)
                 report = render_series(compiled(folder, provider), flags,
                                        Callbacks(on_event=on_event))
             except BudgetExceeded as error:
                 raise Refused(str(error)) from error
             run = report.run
-            self.budget.spent += max(run.spent, cost) if run is not None and run.submits else 0.0
+            if run is not None and run.submits:
+                self.budget.spent += max(run.budget_spent, cost)
         return report_dict(report)
 
     def _priced(self, folder: Path, provider: str, episode: str | None,

@@ -298,3 +298,36 @@ def test_a_note_with_a_lone_surrogate_is_refused_and_the_next_note_works(root: P
                                               "text": "later"}), ("sheet", {"series": "wire"}))
     assert data(later)["text"] == "later"
     assert "later" in Path(data(sheet)["html"]).read_text(encoding="utf-8")
+
+
+# ep01/a is priced 0 by the series (1080P; its list price USD 0.15/s) and ep01/b at its list price
+# (720P, USD 0.10/s) with a reference video of 1.6 s, which the service bills as 2 s: planned at
+# list price at 0.30 + 0.36, ep01 is counted at 0.30 + 0.40 = 0.70 (billed 0.40 at the series'
+# prices). ep02/c, priced 0, counts 0.20, its list price.
+OVER_PLAN = """\
+- id: ep01
+  shots:
+    - {id: a, prompt: "@mia waves", resolution: 1080P}
+    - {id: b, prompt: "@sam plays @guitar"}
+- id: ep02
+  shots:
+    - {id: c, prompt: "@mia bows"}
+"""
+
+
+def test_a_call_over_its_plan_leaves_later_calls_what_the_ceiling_counted(
+        tmp_path: Path, make_media: Callable[..., Path], emulator: EmulatorServer) -> None:
+    """Ceiling 0.88: ep01 counts 0.70 (each task at no less than its list price), so 0.18 is
+    left and ep02 (0.20) is refused; the ceiling is never spent past at list prices."""
+    series = write_series(tmp_path / "series" / "over", make_media, OVER_PLAN,
+                          head=HEAD.replace("poll: [0.2]}", "poll: [0.2], "
+                                            "prices: {720P: 0.1, 1080P: 0}}"))
+    make_media("video", series / "media" / "sam.mp4", width=320, height=240, seconds=1.6)
+    call = {"series": "over", "provider": "dashscope", "max_cost": 5}
+    _, first, second = session(tmp_path / "series", ("render", {**call, "episode": "ep01"}),
+                               ("render", {**call, "episode": "ep02"}), ceiling=0.88,
+                               emulator=emulator)
+    assert data(first)["submits"] == 2 and data(first)["spent"] == pytest.approx(0.4)
+    assert "refused, nothing was submitted" in error(second)
+    assert "0.70 is spent" in error(second)
+    assert submissions(emulator) == 2

@@ -49,8 +49,10 @@ CREATE TABLE IF NOT EXISTS storyboard_queue (
     queued_at   DOUBLE PRECISION NOT NULL,
     updated_at  DOUBLE PRECISION NOT NULL,
     after       TEXT NOT NULL DEFAULT '',
+    counted     DOUBLE PRECISION NOT NULL DEFAULT 0,
     UNIQUE (render_id, shot)
 );
+ALTER TABLE storyboard_queue ADD COLUMN IF NOT EXISTS counted DOUBLE PRECISION NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS storyboard_queue_open ON storyboard_queue (state, queued_at);
 """
 FIELDS = ("id, render_id, series, provider, shot, shot_hash, tags, budget, state, holder, "
@@ -156,14 +158,15 @@ class PgQueue:
         return len(self.session.transact(lambda db: db.execute(sql, (lease, holder)).fetchall()))
 
     def finish(self, shot_id: str, holder: str, state: QueueState, *, cost: float = 0.0,
-               message: str = "") -> bool:
+               counted: float = 0.0, message: str = "") -> bool:
         """``shot_id`` ended ``done`` or ``failed`` (or went back to ``queued``), if ``holder``
-        still holds it; whether it did."""
-        sql = (f"UPDATE storyboard_queue SET state = %s, cost = cost + %s, message = %s, "
-               f"lease_until = NULL, updated_at = {NOW}, "
+        still holds it; whether it did. ``cost``: what it was billed; ``counted``: what the
+        run's budget counted of it (never less than its list price)."""
+        sql = (f"UPDATE storyboard_queue SET state = %s, cost = cost + %s, "
+               f"counted = counted + %s, message = %s, lease_until = NULL, updated_at = {NOW}, "
                "holder = CASE WHEN %s = 'queued' THEN NULL ELSE holder END "
                "WHERE id = %s AND holder = %s AND state = 'claimed' RETURNING id")
-        params = (state, cost, message, state, shot_id, holder)
+        params = (state, cost, counted, message, state, shot_id, holder)
         return bool(self.session.transact(lambda db: db.execute(sql, params).fetchall()))
 
     def release(self, holder: str) -> int:
@@ -173,8 +176,10 @@ class PgQueue:
         return len(self.session.transact(lambda db: db.execute(sql, (holder,)).fetchall()))
 
     def spent(self, render_id: str) -> float:
-        """What the render's shots cost so far (the workers' reports)."""
-        sql = "SELECT COALESCE(SUM(cost), 0) FROM storyboard_queue WHERE render_id = %s"
+        """What the render's shots cost so far, as its budget counts it (the workers' reports:
+        each shot at no less than what its run's budget counted of it, its list price)."""
+        sql = ("SELECT COALESCE(SUM(GREATEST(cost, counted)), 0) FROM storyboard_queue "
+               "WHERE render_id = %s")
         rows = self.session.transact(lambda db: db.execute(sql, (render_id,)).fetchall())
         return float(rows[0][0])
 

@@ -23,6 +23,7 @@ class Money:
         self.floor = floor  # what the budget counts a task at, at least (``list_floor``)
         self.spent = 0.0  # on tasks this run submitted, as billed
         self.counted = 0.0  # what the budget counts of it
+        self.counted_by: dict[str, float] = {}  # a shot key -> what the budget counts of it
         self.resumed: set[str] = set()  # shot keys whose task an earlier run submitted (paid)
         self.resumed_cost = 0.0  # what those tasks cost: settled now, outside the budget
         self.reserved: dict[str, float] = {}
@@ -54,8 +55,11 @@ class Money:
         if shot_key(shot) in self.resumed:
             self.resumed_cost = round(self.resumed_cost + cost, 4)
         else:
+            counted = self.counted_cost(shot, cost)
             self.spent = round(self.spent + cost, 4)
-            self.counted = round(self.counted + self.counted_cost(shot, cost), 4)
+            self.counted = round(self.counted + counted, 4)
+            key = shot_key(shot)
+            self.counted_by[key] = round(self.counted_by.get(key, 0.0) + counted, 4)
 
     def reserve(self, shot: CompiledShot, *, force: bool = False) -> bool:
         """Hold this shot's estimate as committed spend; refuse when it would pass the budget

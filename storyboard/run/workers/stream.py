@@ -8,8 +8,9 @@ way to done), instead of waiting for a batch's slower shot and paying a run's se
 
 Money is the runner's, as in any run: the team ledger's claim before each submit, the journal
 written before the submit it guards, a dead worker's submitted task adopted and polled. The
-run's budget is, before each shot, the render's agreed budget less what the other workers
-reported spending on it (``Stream.budget``).
+run's budget is, before each shot, the render's agreed budget less what the other runs reported
+spending on it, as their budgets counted it: each task at no less than its list price, so a
+series priced under it never lets the runs together spend past the budget (``Stream.budget``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Protocol
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot
+from storyboard.run.state.lockfile import shot_key
 from storyboard.run.team.queue_pg import PgQueue, QueuedShot, QueueState
 from storyboard.run.trip.model import ShotResult
 from storyboard.run.trip.runner import ShotRun
@@ -39,7 +41,7 @@ class Host(Protocol):
     def waiting(self) -> bool: ...
     def stopping(self) -> bool: ...
     def end(self, row: QueuedShot, state: QueueState, *, cost: float = 0.0,
-            message: str = "") -> None: ...
+            counted: float = 0.0, message: str = "") -> None: ...
     def refuse(self, row: QueuedShot, folder: Path, why: str) -> None: ...
 
 
@@ -64,8 +66,9 @@ class Stream:
     linger: float  # seconds the run stays open with nothing in flight before it ends
     inflight: dict[asyncio.Task[ShotResult], QueuedShot] = field(default_factory=dict)
     extra: list[asyncio.Task[ShotResult]] = field(default_factory=list)  # cast assets fed
+    cast: dict[str, list[str]] = field(default_factory=dict)  # a row's id -> the cast fed for it
     fed: list[tuple[CompiledShot, ShotResult]] = field(default_factory=list)
-    reported: float = 0.0  # what this run's shots of the render cost, as reported
+    reported: float = 0.0  # what this run's shots of the render cost, as the queue counts it
 
     async def serve(self, first: Sequence[QueuedShot]) -> list[tuple[CompiledShot, ShotResult]]:
         """Feed ``first``, then claim a shot each time a slot frees, until none of this run's
@@ -131,6 +134,7 @@ class Stream:
                     and not self.run.session.cache.has(digest):
                 self.run.enter(asset)
                 self.extra.append(asyncio.create_task(self.fed_one(asset)))
+                self.cast.setdefault(row.id, []).append(shot_key(asset))
         self.run.enter(shot)
         self.inflight[asyncio.create_task(self.fed_one(shot))] = row
 
@@ -140,20 +144,26 @@ class Stream:
         return result
 
     async def budget(self, row: QueuedShot) -> float:
-        """The agreed budget less what other workers reported spending on the render."""
+        """The agreed budget less what the other runs reported spending on the render (as
+        their budgets counted it)."""
         spent = await asyncio.to_thread(self.host.queue.spent, row.render_id)
         others = max(0.0, spent - self.reported)
         return max(0.0, row.budget - others)
 
     def report(self, row: QueuedShot, result: ShotResult) -> None:
-        if result.ok:
-            self.reported += result.cost
-            self.host.end(row, "done", cost=result.cost, message=result.task_id or result.state)
-        elif result.state == "pending":  # its task still runs: resumed by whoever takes it
-            self.host.end(row, "queued", message=result.message)
-        else:
-            self.reported += result.cost
-            self.host.end(row, "failed", cost=result.cost, message=result.message)
+        """The shot's end on the queue: what it was billed, and what this run's budget counted
+        of it and of the cast made for it (each at its list price at least), which the other
+        runs' budgets count."""
+        keys = (shot_key(self.shots[row.shot_hash]), *self.cast.pop(row.id, ()))
+        counted = round(sum(self.run.money.counted_by.get(k, 0.0) for k in keys), 4)
+        state: QueueState = "done" if result.ok else "failed"
+        message = (result.task_id or result.state) if result.ok else result.message
+        cost = result.cost
+        if result.state == "pending":  # its task still runs: resumed by whoever takes it
+            state, cost = "queued", 0.0
+        counted = max(cost, counted)  # a resumed task: paid, outside this run's budget
+        self.reported += counted
+        self.host.end(row, state, cost=cost, counted=counted, message=message)
 
 
 def fail_open(host: Host, rows: Sequence[QueuedShot], error: StoryboardError) -> None:

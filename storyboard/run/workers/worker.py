@@ -204,9 +204,10 @@ class Worker:
                  "worker")
 
     def end(self, row: QueuedShot, state: QueueState, *, cost: float = 0.0,
-             message: str = "") -> None:
+             counted: float = 0.0, message: str = "") -> None:
         self.open.pop(row.id, None)
-        if not self.queue.finish(row.id, self.options.name, state, cost=cost, message=message):
+        if not self.queue.finish(row.id, self.options.name, state, cost=cost, counted=counted,
+                                 message=message):
             self.say(f"worker {self.options.name}: {row.shot}: its lease had passed (another "
                      "worker took it)")
             return
