@@ -101,9 +101,20 @@ def _first_sentence(text: str) -> str:
     return SENTENCE.split(QUOTE.sub("", text).strip() or text)[0][:300] or "A moment passes."
 
 
+ENDS = re.compile(r"[.!?…;:][\"”’')\]]*$")
+
+
+def units(para: Para) -> list[str]:
+    """What a paragraph tells as beats: itself, or each of its lines when every line ends a
+    sentence (a story pasted one sentence a line, with no blank line between)."""
+    if len(para.rows) > 1 and all(ENDS.search(row) for row in para.rows):
+        return list(para.rows)
+    return [para.text]
+
+
 def outline(document: dict[str, Any]) -> dict[str, Any]:
     parts = [p for p in paragraphs(document.get("lines", [])) if heading(p) is None]
-    beats = [_first_sentence(p.text) for p in parts][:60]
+    beats = [_first_sentence(text) for p in parts for text in units(p)][:60]
     return {"title": str(document.get("chapter") or "Untitled")[:60],
             "summary": " ".join(beats[:2])[:2000] or "Nothing happens.", "beats": beats}
 
@@ -125,7 +136,7 @@ def names(text: str) -> tuple[list[str], list[str]]:
     """The people and the places ``text`` names outside quotes (``chat_names``), in order of
     first appearance, the people named by what they are among them."""
     plain = QUOTE.sub(" ", text)
-    found = chat_names.found_names(plain)
+    found = chat_names.found_names(plain, text)
     people = [(n.first, n.text) for n in found if not chat_names.is_place(n)]
     people += kinds(plain, [n.text for n in found])
     return [name for _, name in sorted(people)], [n.text for n in found if chat_names.is_place(n)]
