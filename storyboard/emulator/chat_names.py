@@ -212,8 +212,9 @@ def found_names(plain: str, written: str = "") -> list[Name]:
 def _confirmed(names: dict[tuple[str, ...], Name], starts: dict[tuple[str, ...], list[int]],
                plain: str, written: str = "") -> None:
     """A word found only opening sentences is a name when the text (``written``: the whole
-    tale, its quotes too) never writes it in lower case and either capitalises it inside a sentence too or has it do something (``Sam
-    stood``: a word after it, not ``the`` or ``his`` as after ``Throughout``)."""
+    tale, its quotes too) never writes it in lower case and either capitalises it inside a
+    sentence too or has it do something (``Sam stood``: a word after it, not ``the`` or
+    ``his`` as after ``Throughout``)."""
     lower = {w.lower() for w in TOKEN.findall(written or plain) if w[0].islower()}
     for words, where in starts.items():
         word = words[0]
