@@ -62,6 +62,6 @@ def shortfall(written: int, wanted: int, reasons: list[str]) -> str | None:
     if written >= wanted:
         return None
     why = "; ".join(dict.fromkeys(reasons)) or "no shot was written for the others"
-    return (f"{written} of {_count(wanted, 'episode')} written: {why}. The series is not the season "
-            "asked: edit season.yaml (each episode's beats) and run again, or ask for fewer "
-            "episodes")
+    return (f"{written} of {_count(wanted, 'episode')} written: {why}. The series is not the "
+            "season asked: ask for fewer episodes (--episodes), or edit season.yaml and run "
+            "again")
