@@ -157,12 +157,14 @@ def cast(document: dict[str, Any]) -> dict[str, Any]:
     chosen: dict[str, str] = {}
     for name in [*cues, *named]:
         chosen.setdefault(name.lower(), name)  # MIA's cue and Mia in the action: one person
+    used: set[str] = set()
     people = [{"name": name, "appearance": f"{name}, as the story tells: "
-               f"{_mention(text, name)}"[:2000], "voice": chat_names.voice(name, text)}
+               f"{_mention(text, name, used)}"[:2000], "voice": chat_names.voice(name, text)}
               for name in list(chosen.values())[:60]]
     looks = {place: f"{place}, an establishing view" for place in map(heading, parts) if place}
     for spot in spots:  # a place the tale names: the sentence that first names it
-        looks.setdefault(spot, f"{spot}, an establishing view: {_mention(text, spot)}"[:2000])
+        looks.setdefault(spot, f"{spot}, an establishing view: {_mention(text, spot, used)}"
+                         [:2000])
     places = [{"name": place, "look": look} for place, look in looks.items()
               if place.lower() not in chosen][:60]
     if not people and not places:  # a chapter that names no one: its own place, so a shot
@@ -171,9 +173,19 @@ def cast(document: dict[str, Any]) -> dict[str, Any]:
     return {"characters": people, "places": places, "props": []}
 
 
-def _mention(text: str, name: str) -> str:
+def _mention(text: str, name: str, used: set[str]) -> str:
+    """The first sentence that names ``name`` and no entry before it was given (``used``), so
+    that no two entries say the same words (a model that did would read as one in a loop);
+    else the words around its first mention."""
     said = chat_names.pattern(name)
-    return next((s for s in SENTENCE.split(text) if said.search(s)), name)[:300]
+    naming = [s[:300] for s in SENTENCE.split(text) if said.search(s)]
+    fresh = next((s for s in naming if s not in used), None)
+    if fresh is None:
+        found = said.search(text)
+        words = text[max(0, found.start() - 60):found.end() + 60].split()[1:-1] if found else []
+        fresh = " ".join(words) or name
+    used.add(fresh)
+    return fresh
 
 
 def _seconds(words: int, rate: float) -> float:
