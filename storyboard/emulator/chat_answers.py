@@ -2,7 +2,8 @@
 
 It reads the breakdown's user message (a JSON document: the stage, the chapter's numbered lines and
 what earlier stages decided) and answers in that stage's shape: an outline from the paragraphs'
-first sentences; a cast: a screenplay's cues, the people and places a tale names (``chat_names``:
+first sentences (each line's, in a paragraph whose every line ends a sentence); a cast: a
+screenplay's cues, the people and places a tale names (``chat_names``:
 ``Ines Barros``, ``Porto Velho``, ``Tomás``, never an ordinary word such as ``All``, ``None`` or
 ``Whilst``), and the people it names by what they are (``the miller``, ``the little man``), each
 drawn from the sentence that first names it and voiced from what the tale says of it, with a
