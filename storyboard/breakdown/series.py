@@ -283,9 +283,11 @@ def _short(story: Story, answers: Answers, target: Target, empty: list[str],
     wanted = len(found.entries) if found.edited else target.episodes
     beats = sum(len(f.outline.answer.get("beats") or []) for f in answers.chapters
                 if f.outline is not None and isinstance(f.outline.answer, dict))
+    parts = "" if beats < wanted else (" beat of the part of the season it is in (a part's "
+                                       "chapters gave fewer beats than its episodes)")
     reasons = [] if len(found.entries) >= wanted else [
         f"the season has {len(found.entries)} episode(s) where {wanted} were asked: its outline "
-        f"gave the story {beats} beat(s), and an episode tells at least one"]
+        f"gave the story {beats} beat(s), and an episode tells at least one{parts}"]
     said = shortfall(len(found.entries) - len(empty), wanted, reasons + empty)
     if said is not None:
         out.problems.append(Diagnostic(Span(story.file, 1, 1), said, code="breakdown-episodes"))
