@@ -39,6 +39,7 @@ from storyboard.breakdown.guard import Guard, Outcome
 from storyboard.breakdown.seasonwalk import target_of, walk_season
 from storyboard.breakdown.series import Texts, texts
 from storyboard.breakdown.settings import RATIOS, block, carried, endpoint, states, switch_problem
+from storyboard.breakdown.skeleton import refusal
 from storyboard.breakdown.source import Story, read_story
 from storyboard.breakdown.walk import Answers, walk
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
@@ -229,6 +230,15 @@ def target_problem(options: Options) -> None:
         raise BreakdownError(f"ratio must be one of {', '.join(RATIOS)}, got {options.ratio!r}")
 
 
+def cuttable(story: Story, options: Options) -> None:
+    """Refuse a season of more episodes than the story has sentences, before the estimate,
+    the consent or any request (``skeleton.refusal``)."""
+    target = target_of(options)
+    said = refusal(story, target.episodes) if target is not None else None
+    if said is not None:
+        raise BreakdownError(said)
+
+
 def plan(story: Story, series: Path, options: Options) -> Estimate:
     """What a run would ask and cost, from the cache alone (nothing is sent)."""
     price = price_for(options)
@@ -300,6 +310,7 @@ def breakdown(source: Path, series: Path, options: Options, *,
     recorded(series, options)
     kept = carried(series)  # a series file that does not read is refused before any call
     story = read_story(source)
+    cuttable(story, options)
     estimate = plan(story, series, options)
     say(estimate.describe())
     report = Report(estimate)

@@ -260,10 +260,21 @@ def paragraphs(chapter: Chapter) -> list[tuple[int, int]]:
         HEADING.match(chapter.lines[i]) or CHAPTER.match(chapter.lines[i]) for i in run)]
 
 
+def units(chapter: Chapter, count: int) -> list[tuple[int, int]]:
+    """What ``count`` beats of ``chapter`` are cut on: its paragraphs, or, when they are fewer
+    than the beats and its lines more (a story pasted one sentence a line), its lines (headings
+    left out), so that every beat has a line of its own to tell."""
+    paras = paragraphs(chapter)
+    if len(paras) >= count:
+        return paras
+    lines = [(i, i) for first, last in paras for i in range(first, last + 1)]
+    return lines if len(lines) > len(paras) else paras
+
+
 def lines_for(chapter: Chapter, first: int, last: int, count: int) -> tuple[int, int] | None:
     """The indexes of ``chapter.lines`` that beats ``first..last`` (1-based) of ``count`` tell
-    (None: no paragraph falls to them)."""
-    paras = paragraphs(chapter)
+    (None: no paragraph or line falls to them)."""
+    paras = units(chapter, count)
     if not paras or count < 1:
         return None
     start = math.floor((first - 1) * len(paras) / count)

@@ -20,6 +20,7 @@ from storyboard.breakdown import shots as shot_stage
 from storyboard.breakdown.cast import Cast, for_user, merged
 from storyboard.breakdown.season import Target
 from storyboard.breakdown.seasonwalk import segments_of
+from storyboard.breakdown.skeleton import shortfall
 from storyboard.breakdown.source import Story
 from storyboard.breakdown.walk import Answers, ChapterAnswers, SeasonAnswers
 from storyboard.breakdown.writer import Episode, episode_yaml, series_yaml
@@ -230,12 +231,14 @@ def season_texts(story: Story, answers: Answers, target: Target, go_on: str) -> 
     out.cast = merged([(f.chapter, f.cast.answer) for f in answers.chapters if f.cast])
     source = Path(story.file).name
     every: list[shot_stage.Shot] = []
+    empty: list[str] = []  # why an episode of the season was not written
     for entry in found.entries:
         own = [(s, r) for s, r in found.segments if s.entry.episode == entry.episode]
         made = [(s, shot_stage.built(r.answer, s.lines, out.cast)) for s, r in own
                 if r is not None and isinstance(r.answer, dict)]
         shots = [shot for _, built in made for shot in built]
         if not shots:
+            empty.append(_unwritten(entry, bool(own)))
             continue
         name = f"episodes/{entry.episode:02d}-{slug(own[0][0].chapter.title, '-')}.yaml"
         for number, (segment, place, shot) in enumerate(
@@ -251,6 +254,7 @@ def season_texts(story: Story, answers: Answers, target: Target, go_on: str) -> 
         out.shots += len(shots)
         every += shots
     _first_lines(out.cast, every)
+    _short(story, answers, target, empty, out)
     left_out = refused(answers) + _season_refused(found)
     hidden = set() if left_out else unshown(out.cast, every)
     head = series_yaml(story.title, out.cast, source, left_out, go_on, hidden, target.ratio,
@@ -260,6 +264,34 @@ def season_texts(story: Story, answers: Answers, target: Target, go_on: str) -> 
         proposed = segments_of(answers, found.answered, target.seconds)
         out.files[seasonfile.NAME] = seasonfile.season_yaml(found.answered, proposed, source)
     return out
+
+
+def _unwritten(entry: season.Entry, told: bool) -> str:
+    return (f"episode {entry.episode} ({entry.title}) "
+            + ("got no shot from its answers" if told else
+               f"tells no line of the story (beats {entry.beats} fall where the story has no "
+               "paragraph or line left to them)"))
+
+
+def _short(story: Story, answers: Answers, target: Target, empty: list[str],
+           out: Texts) -> None:
+    """A season that wrote fewer episodes than it asks, said as a problem (exit 1) with how
+    many and why, unless another problem already stops the run (``skeleton.shortfall``)."""
+    found = answers.season
+    if out.problems or found is None:
+        return
+    wanted = len(found.entries) if found.edited else target.episodes
+    beats = sum(len(f.outline.answer.get("beats") or []) for f in answers.chapters
+                if f.outline is not None and isinstance(f.outline.answer, dict))
+    parts = "" if beats < wanted else (" beat of the part of the season it is in (a part's "
+                                       "chapters gave fewer beats than its episodes)")
+    reasons = [] if len(found.entries) >= wanted else [
+        f"the season has {len(found.entries)} episode(s) where {wanted} were asked: its outline "
+        f"gave the story {beats} beat(s), and an episode tells at least one{parts}"]
+    said = shortfall(len(found.entries) - len(empty), wanted, reasons + empty)
+    if said is not None:
+        out.problems.append(Diagnostic(Span(story.file, 1, 1), said, code="breakdown-episodes"))
+        out.problem_chapters.append(0)
 
 
 def _length(out: Texts, entry: season.Entry, shots: list[shot_stage.Shot],

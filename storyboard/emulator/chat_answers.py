@@ -2,7 +2,8 @@
 
 It reads the breakdown's user message (a JSON document: the stage, the chapter's numbered lines and
 what earlier stages decided) and answers in that stage's shape: an outline from the paragraphs'
-first sentences; a cast: a screenplay's cues, the people and places a tale names (``chat_names``:
+first sentences (each line's, in a paragraph whose every line ends a sentence); a cast: a
+screenplay's cues, the people and places a tale names (``chat_names``:
 ``Ines Barros``, ``Porto Velho``, ``Tomás``, never an ordinary word such as ``All``, ``None`` or
 ``Whilst``), and the people it names by what they are (``the miller``, ``the little man``), each
 drawn from the sentence that first names it and voiced from what the tale says of it, with a
@@ -101,9 +102,20 @@ def _first_sentence(text: str) -> str:
     return SENTENCE.split(QUOTE.sub("", text).strip() or text)[0][:300] or "A moment passes."
 
 
+ENDS = re.compile(r"[.!?…;:][\"”’')\]]*$")
+
+
+def units(para: Para) -> list[str]:
+    """What a paragraph tells as beats: itself, or each of its lines when every line ends a
+    sentence (a story pasted one sentence a line, with no blank line between)."""
+    if len(para.rows) > 1 and all(ENDS.search(row) for row in para.rows):
+        return list(para.rows)
+    return [para.text]
+
+
 def outline(document: dict[str, Any]) -> dict[str, Any]:
     parts = [p for p in paragraphs(document.get("lines", [])) if heading(p) is None]
-    beats = [_first_sentence(p.text) for p in parts][:60]
+    beats = [_first_sentence(text) for p in parts for text in units(p)][:60]
     return {"title": str(document.get("chapter") or "Untitled")[:60],
             "summary": " ".join(beats[:2])[:2000] or "Nothing happens.", "beats": beats}
 
@@ -125,7 +137,7 @@ def names(text: str) -> tuple[list[str], list[str]]:
     """The people and the places ``text`` names outside quotes (``chat_names``), in order of
     first appearance, the people named by what they are among them."""
     plain = QUOTE.sub(" ", text)
-    found = chat_names.found_names(plain)
+    found = chat_names.found_names(plain, text)
     people = [(n.first, n.text) for n in found if not chat_names.is_place(n)]
     people += kinds(plain, [n.text for n in found])
     return [name for _, name in sorted(people)], [n.text for n in found if chat_names.is_place(n)]
@@ -146,12 +158,14 @@ def cast(document: dict[str, Any]) -> dict[str, Any]:
     chosen: dict[str, str] = {}
     for name in [*cues, *named]:
         chosen.setdefault(name.lower(), name)  # MIA's cue and Mia in the action: one person
+    used: set[str] = set()
     people = [{"name": name, "appearance": f"{name}, as the story tells: "
-               f"{_mention(text, name)}"[:2000], "voice": chat_names.voice(name, text)}
+               f"{_mention(text, name, used)}"[:2000], "voice": chat_names.voice(name, text)}
               for name in list(chosen.values())[:60]]
     looks = {place: f"{place}, an establishing view" for place in map(heading, parts) if place}
     for spot in spots:  # a place the tale names: the sentence that first names it
-        looks.setdefault(spot, f"{spot}, an establishing view: {_mention(text, spot)}"[:2000])
+        looks.setdefault(spot, f"{spot}, an establishing view: {_mention(text, spot, used)}"
+                         [:2000])
     places = [{"name": place, "look": look} for place, look in looks.items()
               if place.lower() not in chosen][:60]
     if not people and not places:  # a chapter that names no one: its own place, so a shot
@@ -160,9 +174,19 @@ def cast(document: dict[str, Any]) -> dict[str, Any]:
     return {"characters": people, "places": places, "props": []}
 
 
-def _mention(text: str, name: str) -> str:
+def _mention(text: str, name: str, used: set[str]) -> str:
+    """The first sentence that names ``name`` and no entry before it was given (``used``), so
+    that no two entries say the same words (a model that did would read as one in a loop);
+    else the words around its first mention."""
     said = chat_names.pattern(name)
-    return next((s for s in SENTENCE.split(text) if said.search(s)), name)[:300]
+    naming = [s[:300] for s in SENTENCE.split(text) if said.search(s)]
+    fresh = next((s for s in naming if s not in used), None)
+    if fresh is None:
+        found = said.search(text)
+        words = text[max(0, found.start() - 60):found.end() + 60].split()[1:-1] if found else []
+        fresh = " ".join(words) or name
+    used.add(fresh)
+    return fresh
 
 
 def _seconds(words: int, rate: float) -> float:

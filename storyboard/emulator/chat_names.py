@@ -183,8 +183,9 @@ def _shaped(run: list[re.Match[str]], words: tuple[str, ...], plain: str) -> boo
         following is not None and following.group(1) in PLACE_NOUNS)
 
 
-def found_names(plain: str) -> list[Name]:
-    """Every run that is a name, one ``Name`` for each (mentions and place reading merged)."""
+def found_names(plain: str, written: str = "") -> list[Name]:
+    """Every run that is a name, one ``Name`` for each (mentions and place reading merged);
+    ``written``: the whole text, quotes and all, where a word written in lower case is read."""
     names: dict[tuple[str, ...], Name] = {}
     starts: dict[tuple[str, ...], list[int]] = {}
     after_place = -1
@@ -204,17 +205,17 @@ def found_names(plain: str) -> list[Name]:
         name.place = name.place and placed
         name.shaped = name.shaped or _shaped(run, words, plain)
         name.mentions.append(run[0].start())
-    _confirmed(names, starts, plain)
+    _confirmed(names, starts, plain, written)
     return _merged(names)
 
 
 def _confirmed(names: dict[tuple[str, ...], Name], starts: dict[tuple[str, ...], list[int]],
-               plain: str) -> None:
-    """A word found only opening sentences is a name when the text never writes it in lower
-    case and either capitalises it inside a sentence too or has it do something (``Sam
-    stood``: a word after it, not ``the`` or ``his`` as after ``Throughout``)."""
-    lower = set(TOKEN.findall(plain.lower())) - {w.lower() for w in TOKEN.findall(plain)
-                                                 if capitalised(w)}
+               plain: str, written: str = "") -> None:
+    """A word found only opening sentences is a name when the text (``written``: the whole
+    tale, its quotes too) never writes it in lower case and either capitalises it inside a
+    sentence too or has it do something (``Sam stood``: a word after it, not ``the`` or
+    ``his`` as after ``Throughout``)."""
+    lower = {w.lower() for w in TOKEN.findall(written or plain) if w[0].islower()}
     for words, where in starts.items():
         word = words[0]
         inside = words in names or any(word in n.words for n in names.values())

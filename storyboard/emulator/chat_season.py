@@ -18,7 +18,7 @@ import math
 import re
 from typing import Any
 
-from storyboard.emulator import chat_answers
+from storyboard.emulator import chat_answers, chat_names
 from storyboard.language.density import LEAST, plain_loads
 
 ACTION_WORDS = 8
@@ -86,16 +86,38 @@ def light(shot: dict[str, Any], index: int, document: dict[str, Any]) -> dict[st
 
 def fitted(shot: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
     """A light shot whose every scene has seconds enough for two a load point, counted as the
-    breakdown counts them (it told the model the rule)."""
+    breakdown counts them (it told the model the rule), each word of its action that another
+    chapter's cast may name counted as a person; its action cut a word at a time while that
+    makes the shot longer than ``LONGEST``."""
+    while True:
+        made = _timed_for_load(shot, document)
+        action = made["scenes"][0]["action"].split()
+        if sum(s["seconds"] for s in made["scenes"]) <= LONGEST or len(action) <= 2:
+            return made
+        shot = {**shot, "scenes": [{**shot["scenes"][0], "action": " ".join(action[:-1])},
+                                   *shot["scenes"][1:]]}
+
+
+def _timed_for_load(shot: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
     characters = [str(n) for n in document.get("characters", [])]
     places = [str(n) for n in document.get("places", [])]
     scenes = [(float(s["seconds"]), s["action"], [(w["speaker"], w["quote"]) for w in s["lines"]])
               for s in shot["scenes"]]
+    characters += sorted(_maybe_named(" ".join(action for _, action, _ in scenes)) - {
+        n.lower() for n in characters + places})
     counted = plain_loads(shot["camera"], scenes, characters, places,
                           [*characters, *places, *map(str, document.get("props", []))])
-    for scene, (_, points) in zip(shot["scenes"], counted, strict=True):
-        scene["seconds"] = max(scene["seconds"], _seconds(LEAST * points))
-    return shot
+    return {**shot, "scenes": [{**scene, "seconds": max(scene["seconds"], _seconds(LEAST * points))}
+                               for scene, (_, points) in zip(shot["scenes"], counted, strict=True)]}
+
+
+def _maybe_named(action: str) -> set[str]:
+    """The words of ``action`` that another chapter's cast may name, so that the written shot,
+    whose action refers to the whole series' cast, is not denser than counted here: its people
+    by what they are (``daughter``, ``miller``) and its capitalised words."""
+    words = chat_names.TOKEN.findall(action)
+    return {w.lower() for w in words if w.lower() in chat_names.TITLES or
+            chat_names.capitalised(w)}
 
 
 def held(shot: dict[str, Any], share: float) -> dict[str, Any]:
