@@ -1,0 +1,249 @@
+"""Features that compose (issue 85): generated series compiled for every target, held to what a
+maker expects of any pair of features.
+
+Each example is one ``Spec`` (tests/fixtures/composed.py): a character from a file or from words,
+registered on ``ark``, ``modelark`` or ``kling`` or not, a look from a file or words, over a range
+or asked for by a shot, with its own ids or not, a clip or a designed voice and its lines, a
+character shown by a video, boards, hooks, language versions, a matrix. Each is compiled for every
+provider kind (``TARGETS``: local, comfyui, dashscope, each gateway, ark, modelark, kling, the
+MiniMax hosts), as one input compiles to every dialect, and held to:
+
+- every look a shot wears reaches that shot's request (its picture, its sheet or its own id),
+  never the character's base face, unless the series is refused at a line naming it;
+- no wire field holds a placeholder for what goes elsewhere (a sheet where an id goes) or another
+  field's value (a URL or path as an id), nor ``None``, in the body or ``compile --format prompt``;
+- nothing declared is dropped silently: a registered id reaches every shot of its target that
+  shows its face, a line reaches its shot, a hook its episode;
+- a bad language tag is one error, at the ``languages:`` line;
+- ``plan --season``'s total is what ``render`` pays, the videos waiting on boards included.
+
+What the generator found on the code before issue 85's fixes (d1229578), each shrunk by
+hypothesis to its smallest:
+
+- looks x ids: ``picture=file, ids=(ark,), look=file, worn=1``: on ``ark`` ep01/s1 wears swan
+  and sends ``asset://asset-ark-duck``, the grey duckling's portrait, with no error;
+- placeholders: ``ids=(kling,), look=words, worn=1``: on ``kling`` ``element_id:
+  "{asset: cast/duckling.swan}"``; ``voice=clip`` with kling ids: ``--format prompt`` says
+  ``url: None``;
+- the language tag: ``languages=(en, sp)`` with lines in two episodes: one error per line, none
+  at ``languages:``;
+- the season's total: ``boards=True`` on dashscope: ``plan --season``'s price leaves out the
+  videos that wait on their boards.
+
+Run it deep (thousands of examples, a new seed each run) with ``STORYBOARD_COMPOSE_EXAMPLES=2000``
+(docs/internals.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+
+from storyboard.cli.prompt_form import manifest_form
+from storyboard.dialects import DIALECTS
+from storyboard.dialects.manifest import to_dict
+from storyboard.errors import Diagnostic
+from storyboard.language.compile import compile_lenient
+from storyboard.language.expand import expand
+from storyboard.language.request import CompiledShot, Manifest
+from storyboard.language.series import load_source
+from storyboard.targets.kinds import NAMES
+from tests.fixtures.composed import (
+    CDN,
+    KLING_VOICE,
+    PLACEHOLDER,
+    TARGETS,
+    Spec,
+    Target,
+    bench,
+    registered,
+    specs,
+    strings,
+    write,
+)
+
+DEEP = int(os.environ.get("STORYBOARD_COMPOSE_EXAMPLES", "0"))
+# The ordinary run: few examples, the same ones on every machine; deep: as many as asked, a new
+# seed each run (hypothesis prints the seed and the smallest failing spec).
+RUN = settings(max_examples=DEEP or 12, deadline=None, derandomize=not DEEP,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+               database=None)
+# A seam whose fix is on a branch not merged here: held, expected to fail, never shrunk (its
+# smallest example is in the module's docstring); strict, so the merge that fixes it fails here
+# until the mark is taken off.
+PENDING = settings(RUN, max_examples=DEEP or 6, phases=[Phase.explicit, Phase.generate])
+# Where a character's picture goes by an id: the targets and models that take it.
+BY_ID = {"ark", "modelark", "kling"}
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory, make_media: Callable[..., Path]) -> Path:
+    return bench(tmp_path_factory.mktemp("composed") / "series", make_media)
+
+
+def compiled(root: Path, spec: Spec, target: Target) -> list[tuple[Manifest, list[Diagnostic]]]:
+    """Each variation of ``spec`` on ``target`` (one without a matrix), compiled as far as it
+    compiles, with every problem (the review sheet's compile)."""
+    write(root, spec, target)
+    source = load_source(root)
+    expansion = expand(source, None)
+    if expansion.problems or not expansion.matrix:
+        return [compile_lenient(source, provider=target.name)]
+    return [compile_lenient(v.source, provider=target.name, expanded=True)
+            for v in expansion.variations]
+
+
+def videos(manifest: Manifest) -> list[CompiledShot]:
+    """The episodes' shots (not the cast, not the boards)."""
+    return [shot for episode in manifest.episodes for shot in episode.shots]
+
+
+def errors(problems: list[Diagnostic]) -> list[Diagnostic]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def bodies(manifest: Manifest, target: Target) -> dict[str, dict[str, Any]]:
+    """Each shot's entry as ``compile`` prints it for ``target``: its body under ``request``,
+    and under ``boards`` the request of each board it starts from (where a board replaces the
+    references, a look and a face reach the video through it)."""
+    dialect = DIALECTS.get(target.name, DIALECTS["dashscope"])
+    data = to_dict(manifest, dialect=dialect, media_base_url=CDN)
+    made = {entry["id"].rsplit("#", 1)[0]: entry for entry in data.get("cast", [])}
+    found = {}
+    for episode in data["episodes"]:
+        for shot in episode["shots"]:
+            named = PLACEHOLDER.findall(json.dumps(shot["request"]))
+            shot["boards"] = [made[n] for n in named if n.startswith("boards/") and n in made]
+            found[f"{episode['id']}/{shot['id']}"] = shot
+    return found
+
+
+def sent(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a shot's video is made from: its body, and the boards it starts from."""
+    return [entry["request"], *entry["boards"]]
+
+
+def every_target(root: Path, spec: Spec) -> Iterator[tuple[Target, Manifest, list[Diagnostic]]]:
+    """``spec`` compiled for each target, each variation."""
+    for target in TARGETS:
+        for manifest, problems in compiled(root, spec, target):
+            yield target, manifest, problems
+
+
+def look_marks(spec: Spec, target: Target) -> tuple[set[str], set[str]]:
+    """What in a body shows the swan, and what shows the duckling's own face, on ``target``."""
+    swan = {"media/swan.png", "{asset: cast/duckling.swan}", "portraits/duckling.swan",
+            "elements/duckling.swan"}
+    base = {"media/duck.png", "{asset: cast/duckling}", "portraits/duckling}",
+            "elements/duckling}"}
+    if target.name in spec.look_ids:
+        swan.add(registered(target.name, "swan"))
+    if target.name in spec.ids:
+        base.add(registered(target.name, "duck"))
+    return swan, base
+
+
+def shows(body: Any, marks: set[str]) -> bool:
+    return any(mark in value for _, value in strings(body) for mark in marks)
+
+
+def names(problems: list[Diagnostic], *words: str) -> bool:
+    """Whether an error at a line names any of ``words``."""
+    return any(p.span is not None and any(w in p.message for w in words)
+               for p in errors(problems))
+
+
+# -- the table: every provider kind ---------------------------------------------------------------
+
+def test_the_table_holds_every_provider_kind() -> None:
+    assert {t.name for t in TARGETS} == set(NAMES)
+
+
+# -- looks: every look worn reaches its request ---------------------------------------------------
+
+@RUN
+@given(spec=specs())
+def test_every_worn_look_reaches_its_request_on_every_target(root: Path, spec: Spec) -> None:
+    for target, manifest, problems in every_target(root, spec):
+        swan, base = look_marks(spec, target)
+        for shot in videos(manifest):
+            where = f"{target.name} {shot.episode}/{shot.id}"
+            number = int(shot.episode.removeprefix("ep"))
+            ranged = spec.look and spec.worn and number in episodes(spec.worn, spec.episodes)
+            asked = spec.look and not spec.worn and number == spec.episodes
+            if ranged or asked:
+                assert shot.looks == {"duckling": "swan"}, f"{where}: wears {shot.looks}"
+            if shot.looks:
+                body = sent(bodies(manifest, target)[f"{shot.episode}/{shot.id}"])
+                sent_right = shows(body, swan) and not shows(body, base)
+                assert sent_right or names(problems, "'swan'", "@duckling"), (
+                    f"{where} wears swan and sends {json.dumps(body)[:600]}; no error names it")
+
+
+def episodes(worn: str, count: int) -> set[int]:
+    """The episodes a range like ``2-``, ``1`` or ``3`` holds in a series of ``count``."""
+    first, dash, last = worn.partition("-")
+    return set(range(int(first), (int(last) if last else count) + 1)) if dash else {int(first)}
+
+
+# -- no wire field holds a placeholder or another field's value -----------------------------------
+
+@RUN
+@given(spec=specs())
+def test_no_wire_field_holds_a_placeholder_or_another_fields_value(root: Path,
+                                                                   spec: Spec) -> None:
+    for target, manifest, problems in every_target(root, spec):
+        made = {f"{a.episode}/{a.name}" for a in manifest.cast}
+        for key, entry in bodies(manifest, target).items():
+            where = f"{target.name} {key}"
+            for field, value in strings(entry["request"]):
+                assert value != "None", f"{where}: {field} is None"
+                for placeholder in PLACEHOLDER.findall(value):
+                    assert placeholder in made, f"{where}: {field} names {placeholder}, not made"
+                    assert placeholder in entry.get("needs", {}), f"{where}: {placeholder}"
+                    if field.endswith("id"):  # an id goes there: never a picture's sheet
+                        assert not placeholder.startswith("cast/"), f"{where}: {field}={value}"
+                if field.endswith("_id"):
+                    assert "/" not in value and "{" not in value, f"{where}: {field}={value}"
+        form = manifest_form(manifest)
+        assert "None" not in form, f"{target.name}: compile --format prompt: {form}"
+
+
+# -- nothing declared is dropped silently ---------------------------------------------------------
+
+@RUN
+@given(spec=specs())
+def test_nothing_declared_is_dropped_silently(root: Path, spec: Spec) -> None:
+    for target, manifest, problems in every_target(root, spec):
+        entries = bodies(manifest, target)
+        for episode in manifest.episodes:
+            hook = spec.hooks[int(episode.id.removeprefix("ep")) - 1]
+            assert episode.settings.get("hook", "") == hook, f"{target.name} {episode.id}"
+        for shot in videos(manifest):
+            where = f"{target.name} {shot.episode}/{shot.id}"
+            entry = entries[f"{shot.episode}/{shot.id}"]
+            body = entry["request"]
+            said = [line.text for scene in shot.request.scenes for line in scene.lines]
+            if spec.lines and spec.voice:
+                number = shot.episode.removeprefix("ep").lstrip("0")
+                assert said == [f"Line {number} of the pond."], f"{where}: says {said}"
+            face = not shot.looks and target.name in spec.ids and target.name in BY_ID
+            if face and takes_ids(target) and not names(problems, "@duckling") \
+                    and not entry["boards"]:  # a board's still replaces it (a warning says so)
+                assert shows(body, {registered(target.name, "duck")}), (
+                    f"{where}: the registered id is not sent: {json.dumps(body)[:400]}")
+            if target.name == "kling" and said and face and not names(problems, "@duckling"):
+                assert shows(body, {KLING_VOICE}), f"{where}: the voice id is not sent"
+
+
+def takes_ids(target: Target) -> bool:
+    return target.model in {"doubao-seedance-2-0-260128", "dreamina-seedance-2-0-260128",
+                            "kling-v4-omni"}
+
+
