@@ -61,6 +61,7 @@ from storyboard.targets.gateways import DASHSCOPE_KEY_ENV
 from storyboard.targets.kinds import NAMES, is_paid
 from tests.fixtures.cli import invoke
 from tests.fixtures.composed import (
+    BY_NAME,
     CDN,
     KLING_VOICE,
     PLACEHOLDER,
@@ -311,3 +312,36 @@ def test_the_seasons_total_is_what_render_pays_waiting_included(
     assert in_all == pytest.approx(pays, abs=0.01), (
         f"{target.name}: plan --season says {in_all} in all ({totals}); render pays {pays} "
         f"({the_plan.total_cost} now, {the_plan.waiting_cost} once the boards are approved)")
+
+
+# -- approvals: never voided without a message that names them -------------------------------------
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory: pytest.TempPathFactory, make_media: Callable[..., Path]) -> Path:
+    """A bench of its own: its lock's approvals are this test's."""
+    return bench(tmp_path_factory.mktemp("approvals") / "series", make_media)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 85: an approval is of a picture (branch approvals)")
+@pytest.mark.usefixtures("keys")
+@settings(PENDING, max_examples=DEEP or 3)
+@given(spec=specs(), target=st.sampled_from(PAID))
+def test_an_approval_is_never_voided_without_a_message_that_names_it(
+        drawn: Path, spec: Spec, target: Target) -> None:
+    (drawn / "storyboard.lock").unlink(missing_ok=True)
+    write(drawn, replace(spec, boards=True, matrix=False, languages=()), BY_NAME["local"])
+    boards = invoke("render", drawn, "--boards", "--yes")
+    if boards.exit_code != 0:  # refused at its lines: nothing drawn, nothing to approve
+        assert ": error: " in boards.output, boards.output
+        return
+    assert invoke("approve", drawn, "boards/ep01").exit_code == 0
+    write(drawn, replace(spec, boards=True, matrix=False, languages=()), target)
+    done = invoke("plan", drawn, "--provider", target.name, "--json")
+    if done.exit_code != 0:
+        assert ": error: " in done.output or "error" in done.output, done.output
+        return
+    for row in json.loads(done.stdout)["shots"]:
+        if row["key"].split("/", 1)[1].startswith("ep01/") and row["status"] == "waits":
+            note = " ".join(row["note"].split())
+            assert "approved on local" in note and "retake" not in note, (
+                f"{target.name} {row['key']}: {note}")
