@@ -12,7 +12,8 @@
     │   ├── ServerError             HTTP 5xx: retryable
     │   ├── AuthError               401/403: a wrong or missing key, an expired policy
     │   ├── RequestRejected         other 4xx: InvalidParameter, Arrearage, ... not retryable
-│   ├── ListUnavailable         a task list that cannot be read: whether a task exists is unknown
+    │   ├── ListUnavailable         a task list that cannot be read: whether a task exists is unknown
+    │   │   └── NeverListed         no list ever shows such a call: a lost one is settled by hand
     │   └── TaskFailed              the task ran and ended FAILED/CANCELED/UNKNOWN (moderation included)
     ├── BudgetExceeded              a run would spend past --budget, or spend without consent
     ├── JournalError                the task journal cannot be opened or written
@@ -25,7 +26,10 @@ talks to the library, with ``raise X from exc``, so callers handle one family.
 
 Credentials inside URLs (``s3://ID:SECRET@bucket``, ``postgresql://user:pass@host``) never reach the
 user's screen: ``mask_urls`` replaces every URL's user-info part with ``***``, and every message and
-quoted source line made here goes through it.
+quoted source line made here goes through it. Text written into a file another program reads goes
+through one helper per kind of file: ``one_line`` (a name in an EDL or XML timeline),
+``plain_text`` (a value in XML or JSON), ``csv_text`` (every CSV storyboard writes: a text cell a
+spreadsheet would run as a formula starts with ``'``).
 """
 
 from __future__ import annotations
@@ -93,6 +97,36 @@ def plain_text(text: str) -> str:
     """``text`` written safely as a value into an XML or JSON file, its line breaks and tabs
     kept (a prompt's lines): each run of other control characters is one space."""
     return _NOT_TEXT.sub(" ", text)
+
+
+# what makes a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NEEDS_QUOTES = re.compile('[,"\n\r]')
+
+
+def spreadsheet_cell(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs: one that starts like a formula gets a leading
+    ``'`` (shown as text, the ``'`` hidden by Excel and LibreOffice); any other is as written."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[str | int | float]]) -> str:
+    """A CSV file's text (RFC 4180 with ``\\n`` line ends: a cell holding a comma, a quote or a
+    line break, a carriage return included, in quotes): a number as a number (at most four
+    decimals, no trailing zeros), every text cell through ``spreadsheet_cell``. Every CSV
+    storyboard writes is made here."""
+    lines = [[spreadsheet_cell(name) for name in header]]
+    lines += [[_number(cell) if isinstance(cell, (int, float)) else spreadsheet_cell(cell)
+               for cell in row] for row in rows]
+    return "".join(",".join(_quoted(cell) for cell in line) + "\n" for line in lines)
+
+
+def _quoted(cell: str) -> str:
+    return '"' + cell.replace('"', '""') + '"' if _NEEDS_QUOTES.search(cell) else cell
+
+
+def _number(value: int | float) -> str:
+    return f"{value:.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
 
 
 def shown(text: str, limit: int = 80) -> str:
@@ -264,6 +298,21 @@ class UnreadAnswer(TransportError):
 class ListUnavailable(ProviderError):
     """A task list answer without its list (neither ``data`` nor ``tasks``): nothing can be said
     about which tasks exist, so a lost submit stays ambiguous (never sent again)."""
+
+
+class NeverListed(ListUnavailable):
+    """No list of the provider ever shows such a call (a synchronous call, a provider or library
+    with no list): asking again never tells, so a lost one is settled by a person
+    (``storyboard task``), never by a later run. ``adopt_as``: the task id ``task adopt`` takes
+    for it, as a person writes it (``TASK_ID``, ``portrait-ASSET_ID``) and ``found_in``, where
+    that id is found; None where the call leaves no task id (a synchronous call), so only
+    ``task forget`` settles it."""
+
+    def __init__(self, message: str, *, provider: str = "", shot: str = "", code: str = "",
+                 adopt_as: str | None = "TASK_ID",
+                 found_in: str = "from the provider's console or billing export") -> None:
+        super().__init__(message, provider=provider, shot=shot, code=code)
+        self.adopt_as, self.found_in = adopt_as, found_in
 
 
 class RateLimited(ProviderError):

@@ -6,8 +6,9 @@ ordinary file, so it gets the mode any new file would get under the user's umask
 Paths into safe places to delete (``state_folder``, ``safe_to_delete``): storyboard removes and
 overwrites files only inside the series' ``.storyboard/`` (and its output folder), so a state
 folder that is a link (``.storyboard/inputs`` pointing at the user's documents) is an error, and
-no removal ever follows a link out. The output folder inside the series gets the same rule
-(``output_folder``): an ``out`` that is a link is an error before anything is written.
+no removal ever follows a link out. Every folder storyboard writes into inside the series gets
+the same rule, at any depth (``series_folder``: ``out/``, ``out/es/``, ``languages/es/``,
+``.storyboard/languages/es/``): a link on the way is an error before anything is written.
 """
 
 from __future__ import annotations
@@ -103,19 +104,34 @@ def state_folder(folder: Path) -> Path:
     """``folder`` when every folder from the series' ``.storyboard`` down to it is a real folder,
     else a LinkedStateFolder naming the link. A folder outside any ``.storyboard`` (the output
     folder) is returned as it is."""
+    state = _no_state_link(folder)
+    if state is not None:
+        ignore_itself(state)
+    return folder
+
+
+def _no_state_link(folder: Path) -> Path | None:
+    """The ``.storyboard`` folder ``folder`` is in (None: in none), once no folder from it down
+    to ``folder`` is a link (else a LinkedStateFolder)."""
     parts = folder.absolute().parts
     if STATE_DIR not in parts:
-        return folder
+        return None
     start = len(parts) - 1 - parts[::-1].index(STATE_DIR)
-    for end in range(start + 1, len(parts) + 1):
-        link = Path(*parts[:end])
-        if link.is_symlink():
+    _no_link(Path(*parts[:start]), parts[start:])
+    return Path(*parts[:start + 1])
+
+
+def _no_link(base: Path, parts: tuple[str, ...]) -> None:
+    """A LinkedStateFolder naming the first link among ``base/parts[0]``, ``base/parts[0]/
+    parts[1]``, ... (each folder on the way down from ``base``), if there is one."""
+    step = base
+    for part in parts:
+        step = step / part
+        if step.is_symlink():
             raise LinkedStateFolder(
-                f"{link} is a link (to {os.readlink(link)}); storyboard keeps its state in real "
-                f"folders inside the series and never removes or writes files through a link: "
-                f"remove the link (storyboard makes the folder again)")
-    ignore_itself(Path(*parts[:start + 1]))
-    return folder
+                f"{step} is a link (to {os.readlink(step)}); storyboard writes only into real "
+                f"folders inside the series, never through a link, at any depth: remove the "
+                f"link (storyboard makes the folder again)")
 
 
 STATE_IGNORE = "# storyboard's state (caches, journal): made again as needed, never committed\n*\n"
@@ -145,23 +161,23 @@ def safe_to_delete(path: Path) -> Path:
     return path
 
 
-def output_folder(root: Path, folder: Path) -> Path:
+def series_folder(root: Path, folder: Path) -> Path:
     """``folder`` when no folder from the series ``root`` down to it is a link, else a
-    LinkedStateFolder naming the link: a committed ``out`` that links elsewhere is never written
-    through. A folder outside the series (``-o`` elsewhere) is the user's own choice, returned as
-    it is."""
+    LinkedStateFolder naming the link: the one check every writer into the series makes, with
+    the very folder it writes into (``out/``, ``out/es/``, ``out/season/``, ``languages/es/``,
+    ``.storyboard/languages/es/``, ...), so a link one folder down is refused as one at the top
+    is. A folder outside the series (``-o`` elsewhere) is the user's own choice, returned as it
+    is."""
     base, where = Path(os.path.abspath(root)), Path(os.path.abspath(folder))
-    if not where.is_relative_to(base):
-        return folder
-    step = base
-    for part in where.relative_to(base).parts:
-        step = step / part
-        if step.is_symlink():
-            raise LinkedStateFolder(
-                f"{step} is a link (to {os.readlink(step)}); storyboard writes its output only "
-                f"into real folders inside the series, never through a link: remove the link "
-                f"(storyboard makes the folder again), or give another folder with -o")
+    if where.is_relative_to(base):
+        _no_link(base, where.relative_to(base).parts)
     return folder
+
+
+def made_series_folder(root: Path, folder: Path) -> Path:
+    """``folder`` checked (``series_folder``), then made where it is not there yet."""
+    series_folder(root, folder).mkdir(parents=True, exist_ok=True)
+    return series_folder(root, folder)  # made by another on the way: checked again
 
 
 def check_state_folders(series_dir: Path) -> None:
@@ -213,7 +229,10 @@ def write_atomic(path: Path, data: bytes | str, *, durable: bool) -> Path:
     (named by ``temp_prefix``, so a killed process's leftover is known), with the mode any new
     file gets, renamed over it. ``durable`` (the journal's kin: the lock, a cache entry's record,
     a written series): the file and then its folder are synced, so a machine's crash after this
-    returns keeps it; a cache that is only slower when lost is not synced."""
+    returns keeps it; a cache that is only slower when lost is not synced. A file in the
+    series' ``.storyboard`` is never written through a linked folder, at any depth (a
+    LinkedStateFolder, see ``state_folder``)."""
+    _no_state_link(path.parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.stem), suffix=path.suffix, dir=path.parent)
     try:

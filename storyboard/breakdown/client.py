@@ -130,12 +130,12 @@ class ChatClient:
         url = self.base_url.rstrip("/") + "/chat/completions"
         headers = {"Authorization": f"Bearer {self.key.reveal()}"}
         clock = Clock(self.limits.deadline)
-        request = self._client().build_request(
-            "POST", url, json=body, headers=headers,
-            timeout=httpx.Timeout(clock.left(), connect=min(CONNECT, clock.left())))
-        self.sent += 1
-        trace.request(request)  # storyboard --verbose: said, the key masked
-        try:
+        try:  # the deadline may pass while the request is built: said with its figure too
+            request = self._client().build_request(
+                "POST", url, json=body, headers=headers,
+                timeout=httpx.Timeout(clock.left(), connect=min(CONNECT, clock.left())))
+            self.sent += 1
+            trace.request(request)  # storyboard --verbose: said, the key masked
             response = self._client().send(request, stream=True)
             try:
                 return self._answer(response, Bounded(response, request, clock,
@@ -198,6 +198,7 @@ class Clock:
     """The time left of one call's deadline."""
 
     def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
         self.ends = time.monotonic() + deadline
 
     def over(self) -> bool:
@@ -206,7 +207,7 @@ class Clock:
     def left(self) -> float:
         left = self.ends - time.monotonic()
         if left <= 0:
-            raise TimeoutError("deadline")
+            raise TimeoutError(f"passed its deadline of {self.deadline:g} s")
         return left
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from storyboard.breakdown.cache import FOLDER, write_atomic
 from storyboard.breakdown.statefile import Unreadable, read, warning
 from storyboard.errors import Diagnostic
+from storyboard.files import series_folder
 
 PROPOSED = ".proposed"
 REMOVAL = "remove"  # the produced digest of a file the breakdown proposes to remove
@@ -83,6 +84,7 @@ class Guard:
         ``replaceable``: the file holds nothing the text does not keep (a series file of
         ``breakdown:`` settings alone), so it is written over as a new one would be."""
         path, data = self.series / name, text.encode()
+        series_folder(self.series, path.parent)  # a link on the way, at any depth: refused
         proposal = path.with_name(path.name + PROPOSED)
         current, new = self._current(path), digest(data)
         if current == data:

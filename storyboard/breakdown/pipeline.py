@@ -42,7 +42,7 @@ from storyboard.breakdown.settings import RATIOS, block, carried, endpoint, stat
 from storyboard.breakdown.source import Story, read_story
 from storyboard.breakdown.walk import Answers, walk
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
-from storyboard.files import check_state_folders, output_folder, state_folder
+from storyboard.files import check_state_folders, series_folder, state_folder
 from storyboard.scaffold.blueprint import GITIGNORE
 from storyboard.targets.llm import (
     DEFAULT_CHAT_BASE,
@@ -313,7 +313,7 @@ def breakdown(source: Path, series: Path, options: Options, *,
 def unlinked(series: Path) -> None:
     """Before anything is written: no folder the breakdown writes into (``episodes/``,
     ``.storyboard/`` and its ``breakdown/`` state) is a link, as ``render`` refuses them."""
-    output_folder(series, series / "episodes")
+    series_folder(series, series / "episodes")
     check_state_folders(series)
     state_folder(series / FOLDER / "answers")
 

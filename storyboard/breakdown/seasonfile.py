@@ -6,13 +6,15 @@ story's lines those beats tell (``# novel.md:120-188``) and the beats' words as 
 It is written through the guard as every file of the breakdown is: once edited by hand it is
 never written over (a new season goes beside it as ``season.yaml.proposed``), and the episodes'
 shots are then written from the file as edited (``edited``, ``entries``): a wrong value is an
-error at its line, before any call.
+error at its line, before any call. ``check`` reads it too (``seasoncheck``), against the story's
+chapters and the beats of the outlines stored, as far as they are known (``Counts``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from storyboard.language.load import parse
 from storyboard.scaffold.yamltext import comment, fold, trailing
 
 NAME = "season.yaml"
+Counts = Mapping[int, int | None]  # each chapter's beats (None: its outline is not answered yet)
 KEYS = ("episode", "title", "beats", "hook")
 REF = re.compile(r"^\s*(\d+)\.(\d+)\s*(?:-\s*(\d+)\.(\d+)\s*)?$")
 HEAD = ("The season of {source}, as `storyboard breakdown` planned it: which of the outline's "
@@ -71,9 +74,10 @@ def edited(series: Path) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
-def entries(text: str, file: Path, counts: dict[int, int]) -> list[Entry]:
-    """The season a hand-edited file says (``counts``: each chapter's beats); ``ProblemsFound``
-    with every problem at its line."""
+def entries(text: str, file: Path, counts: Counts | None) -> list[Entry]:
+    """The season a hand-edited file says (``counts``: each chapter's beats; None: the story is
+    not known, so only the file's form is held); ``ProblemsFound`` with every problem at its
+    line."""
     doc, found = parse(text, file)
     if found:
         raise ProblemsFound(found)
@@ -94,8 +98,8 @@ def entries(text: str, file: Path, counts: dict[int, int]) -> list[Entry]:
     return out
 
 
-def _entry(doc: Document, index: int, item: Any, counts: dict[int, int], after: tuple[int, int],
-           problems: list[Diagnostic]) -> Entry | None:
+def _entry(doc: Document, index: int, item: Any, counts: Counts | None,
+           after: tuple[int, int], problems: list[Diagnostic]) -> Entry | None:
     where = ("season", index)
     if not isinstance(item, dict):
         problems.append(doc.diagnostic(where, "expected an episode: {episode, title, beats, "
@@ -120,7 +124,7 @@ def _entry(doc: Document, index: int, item: Any, counts: dict[int, int], after: 
     return Entry(index + 1, item["title"], refs[0], refs[1], item["hook"])
 
 
-def _refs(doc: Document, where: tuple[str, int], value: Any, counts: dict[int, int],
+def _refs(doc: Document, where: tuple[str, int], value: Any, counts: Counts | None,
           after: tuple[int, int], problems: list[Diagnostic]) -> tuple[tuple[int, int], ...] | None:
     said = REF.match(value) if isinstance(value, str) else None
     at = (*where, "beats")
@@ -131,9 +135,9 @@ def _refs(doc: Document, where: tuple[str, int], value: Any, counts: dict[int, i
     numbers = [int(n) for n in said.groups() if n is not None]
     refs = ((numbers[0], numbers[1]), (numbers[-2], numbers[-1]))
     for chapter, beat in refs:
-        if not 1 <= beat <= counts.get(chapter, 0):
-            has = f"has {counts[chapter]} beat(s)" if chapter in counts else "is not in the story"
-            problems.append(doc.diagnostic(at, f"beat {chapter}.{beat}: chapter {chapter} {has}"))
+        why = _missing(chapter, beat, counts)
+        if why is not None:
+            problems.append(doc.diagnostic(at, f"beat {chapter}.{beat}: chapter {chapter} {why}"))
             return None
     if refs[1] < refs[0] or refs[0] <= after:
         problems.append(doc.diagnostic(at, f"beats {value}: expected a range in story order, "
@@ -141,3 +145,15 @@ def _refs(doc: Document, where: tuple[str, int], value: Any, counts: dict[int, i
                                            f"{after[0]}.{after[1]})"))
         return None
     return refs
+
+
+def _missing(chapter: int, beat: int, counts: Counts | None) -> str | None:
+    """Why beat ``chapter.beat`` is not in the story (None: it is, or cannot be told)."""
+    if beat < 1:
+        return "counts its beats from 1"
+    if counts is None:
+        return None
+    if chapter not in counts:
+        return "is not in the story"
+    has = counts[chapter]
+    return f"has {has} beat(s)" if has is not None and beat > has else None

@@ -244,8 +244,8 @@ def season_texts(story: Story, answers: Answers, target: Target, go_on: str) -> 
             out.chapter_of_shot[(name, shot.id)] = (segment.lines.number, place)
             out.file_of_chapter[segment.lines.number] = name
         titles = list(dict.fromkeys(s.chapter.title for s, _ in own))
-        episode = Episode(entry.episode, entry.title, f"it ends on the hook: {entry.hook}",
-                          [b for s, _ in own for b in s.beats], titles, shots)
+        episode = Episode(entry.episode, entry.title, "", [b for s, _ in own for b in s.beats],
+                          titles, shots, hook=entry.hook)
         out.files[name] = episode_yaml(episode, source)
         _length(out, entry, shots, target)
         out.shots += len(shots)

@@ -49,7 +49,7 @@ from storyboard.breakdown.pipeline import (
 )
 from storyboard.breakdown.source import Chapter
 from storyboard.errors import ProblemsFound, StoryboardError
-from storyboard.files import check_state_folders, output_folder
+from storyboard.files import check_state_folders, series_folder
 from storyboard.language import languages as langs
 from storyboard.language.compile import compile_source
 from storyboard.language.request import Manifest
@@ -152,7 +152,7 @@ def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
             if episode.id not in wanted:
                 continue
             path = version_path(source.root, ask.language, episode.id, home)
-            old = _read(path, ask.language, episode.id) if path.is_file() else None
+            old = _read(path, source.root, ask.language, episode.id) if path.is_file() else None
             cards = [c for c in (label_line(episode, number), title_line(episode)) if c]
             lines = (*cards, *source_lines(episode))  # the title card's words first
             found.append(Job(episode.id, path, old, lines, original,
@@ -194,8 +194,8 @@ def _shorter(ask: Ask, episode: str, lines: tuple[VersionLine, ...]
     return frozenset(keys[name] for name in named)
 
 
-def _read(path: Path, language: str, episode: str) -> Version:
-    version = read_version(path)
+def _read(path: Path, root: Path, language: str, episode: str) -> Version:
+    version = read_version(path, root)
     for key, want in (("language", language), ("episode", episode)):
         if getattr(version, key) != want:
             raise StoryboardError(f"{path}: {key} is {getattr(version, key)!r}, expected "
@@ -297,9 +297,10 @@ def translate(series: Path, ask: Ask, options: Options, *,
               say: Callable[[str], None] = lambda _text: None,
               progress: Callable[[str], None] = lambda _text: None) -> Report:
     """Translate the series' lines into ``ask.language`` (see the module docstring)."""
-    output_folder(series, series / FOLDER)
+    series_folder(series, series / FOLDER)
     check_state_folders(series)
     _, original, work = jobs(series, ask)
+    writable(series, work)  # a link one folder down: refused before anything is asked
     if ask.no_model:
         report = Report(ask.language, None)
         if not options.dry_run:
@@ -323,11 +324,19 @@ def translate(series: Path, ask: Ask, options: Options, *,
         finally:
             asker.close()
         report.sent, report.cached, report.spend = asker.sent, asker.cached, spend
+        writable(series, work)  # and again as they are written (the answers took a while)
         write(work, words, report.outcome)
     return report
 
 
 # --- writing -----------------------------------------------------------------------------------
+
+
+def writable(series: Path, work: list[Job]) -> None:
+    """Each version file's folder (``languages/<lang>/``, a base's ``languages/<lang>/<home>/``)
+    a real folder inside the series, else a LinkedStateFolder naming the link."""
+    for job in work:
+        series_folder(series, job.path.parent)
 
 
 def merged(job: Job, words: dict[tuple[str, str, int], str], outcome: Outcome

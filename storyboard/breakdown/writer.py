@@ -36,6 +36,7 @@ class Episode:
     beats: list[str]
     chapters: list[str]
     shots: list[Shot] = field(default_factory=list)
+    hook: str = ""  # a season's: the hook it ends on (``season.yaml``'s), written as ``hook:``
 
 
 def _n(value: float) -> str:
@@ -61,9 +62,12 @@ def shot_yaml(shot: Shot, source: str) -> list[str]:
 
 def episode_yaml(episode: Episode, source: str) -> str:
     lines = [*comment(f"From {source} ({', '.join(episode.chapters)}), by `storyboard "
-                      "breakdown`."), *comment(f"Summary: {episode.summary}")]
+                      "breakdown`.")]
+    lines += comment(f"Summary: {episode.summary}") if episode.summary else []
     lines += [line for n, beat in enumerate(episode.beats, 1) for line in comment(f"{n}. {beat}")]
-    lines += [f"id: ep{episode.number:02d}", f"title: {quote(episode.title)}", "shots:"]
+    lines += [f"id: ep{episode.number:02d}", f"title: {quote(episode.title)}"]
+    lines += [f"hook: {quote(episode.hook)}"] if episode.hook.strip() else []
+    lines.append("shots:")
     for shot in episode.shots:
         lines += shot_yaml(shot, source)
     return "\n".join(lines) + "\n"

@@ -75,22 +75,33 @@ def show(admission: Admission, as_json: bool, *, err: bool = False) -> None:
 
 
 def table(admission: Admission) -> list[str]:
-    """Per episode: number, id, shots, price, waiting on boards, problems; the cast; the total."""
+    """Per episode: number, id, shots, price, waiting on boards and what they cost then,
+    problems; the cast; the total, the waiting shots' price in it marked as waiting."""
     money = admission.currency
     width = max([len("episode"), *(len(r.id) for r in admission.rows)])
-    lines = [f"{'#':>3}  {'episode':<{width}}  shots  {'price':>10}  waiting  problems"]
+    lines = [f"{'#':>3}  {'episode':<{width}}  shots  {'price':>10}  waiting  "
+             f"{'(then)':>10}  problems"]
     priced = admission.plan is not None  # a season that did not compile is not priced
     lines += [f"{r.number:>3}  {r.id:<{width}}  {r.shots:>5}  "
-              f"{_amount(r.price, money) if priced else '-':>10}  "
-              f"{r.waiting:>7}  {len(r.problems):>8}" for r in admission.rows]
+              f"{_amount(r.price, money) if priced else '-':>10}  {r.waiting:>7}  "
+              f"{_amount(r.waiting_price, money) if priced and r.waiting else '-':>10}  "
+              f"{len(r.problems):>8}" for r in admission.rows]
     if admission.cast:
         lines.append(f"cast (every episode's): {_amount(admission.cast, money)}")
     shots = sum(r.shots for r in admission.rows)
-    waits = (f"; {admission.waiting} shot(s) wait on their boards, unpaid until approved"
-             if admission.waiting else "")
-    total = f"{_amount(admission.total, money)} in all" if priced else "not priced (errors)"
-    lines.append(f"season: {len(admission.rows)} episode(s), {shots} shot(s), {total}{waits}")
+    lines.append(f"season: {len(admission.rows)} episode(s), {shots} shot(s), "
+                 f"{_total(admission, money) if priced else 'not priced (errors)'}")
     return lines
+
+
+def _total(admission: Admission, money: str) -> str:
+    """The season's one total: what is paid now, and with the shots waiting on their boards
+    what it costs in all once they are approved, the waiting part priced apart."""
+    if not admission.waiting:
+        return f"{_amount(admission.total, money)} in all"
+    return (f"{_amount(admission.total, money)} now; {admission.waiting} shot(s) wait on their "
+            f"boards, unpaid until approved (waiting: {_amount(admission.waiting_price, money)})"
+            f"; {_amount(admission.once_approved, money)} in all once they are approved")
 
 
 def _amount(value: float, currency: str) -> str:

@@ -1,9 +1,10 @@
 """Many boards at once, and a board's hosted copies, into what ``approve`` and ``pick`` say.
 
 ``approve SERIES boards/EP`` (``boards/EP/*``, ``boards``, ``--all-boards``; ``VARIATION/boards/EP``
-in a matrix) and ``pick SERIES boards/EP`` work board by board through ``run.boards.batch``, listing what
-they did and what they skipped and why; an approved board's scaled copies a gateway fetches are
-drawn and named here, to be hosted with the series folder.
+in a matrix; ``--provider``: the pictures that provider drew) and ``pick SERIES boards/EP`` work
+board by board through ``run.boards.batch``, listing what they did and what they skipped and
+why; an approved board's scaled copies a gateway fetches are drawn and named here, to be hosted
+with the series folder.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from storyboard.cli.common import emit, guarded, shot_series
 
 if TYPE_CHECKING:
     from storyboard.language.request import Manifest
+    from storyboard.run.state.pictures import Drawer
 
 
 def hosted_files(series: Manifest, name: str, take: int) -> dict[str, list[str]]:
@@ -76,20 +78,36 @@ def board_sets(path: Path, shot: str | None) -> list[tuple[Manifest, str, str]]:
             for v in variants.variants if v.manifest is not None]
 
 
-def approve_boards(path: Path, shot: str | None, force: bool, as_json: bool) -> None:
-    """``approve`` of many boards: each board's picked (or only) take, then what was done."""
+def approve_boards(path: Path, shot: str | None, force: bool, as_json: bool,
+                   provider: str | None = None) -> None:
+    """``approve`` of many boards: each board's picked (or only) take (``provider``: as that
+    provider drew it), then what was done."""
     done: list[Any] = []
     for series, name, prefix in board_sets(path, shot):
-        outcomes = guarded(functools.partial(approved_set, series, name, force))
+        drawer = drawer_for(series, provider)
+        outcomes = guarded(functools.partial(approved_set, series, name, force, drawer))
         done += [(prefix, o, hosted_files(series, o.board, o.take) if o.take else {})
                  for o in outcomes]
-    said_batch(path, done, "approved", as_json)
+    said_batch(path, done, "approved", as_json, provider)
 
 
-def approved_set(series: Manifest, name: str, force: bool) -> list[Any]:
+def drawer_for(series: Manifest, provider: str | None) -> Drawer | None:
+    """The provider ``--provider`` names, as a take command means it: whose pictures (None:
+    the ones the lock records, whoever drew them)."""
+    if provider is None:
+        return None
+    from storyboard.run.setup import make_provider
+    from storyboard.run.state.pictures import Drawer
+    chosen = guarded(lambda: make_provider(series, provider))
+    return Drawer(chosen.name, chosen.cache_key)
+
+
+def approved_set(series: Manifest, name: str, force: bool, drawer: Drawer | None = None
+                 ) -> list[Any]:
     """The boards ``name`` covers in ``series``, approved (or skipped, with why)."""
     from storyboard.run.boards import batch
-    return batch.approve_boards(series, batch.boards_named(series, name), force=force)
+    return batch.approve_boards(series, batch.boards_named(series, name), force=force,
+                                drawer=drawer)
 
 
 def pick_boards(path: Path, shot: str, take: int | None, as_json: bool) -> None:
@@ -101,7 +119,8 @@ def pick_boards(path: Path, shot: str, take: int | None, as_json: bool) -> None:
     said_batch(path, [(prefix, o, {}) for o in outcomes], "picked", as_json)
 
 
-def said_batch(path: Path, done: list[Any], verb: str, as_json: bool) -> None:
+def said_batch(path: Path, done: list[Any], verb: str, as_json: bool,
+               provider: str | None = None) -> None:
     """What a batch did, board by board: each take approved (or picked), each board skipped
     and why, then the counts (``--json``: ``approved`` / ``picked`` and ``skipped`` lists)."""
     made = [(p + o.board, o.take, hosted) for p, o, hosted in done if o.take is not None]
@@ -110,12 +129,14 @@ def said_batch(path: Path, done: list[Any], verb: str, as_json: bool) -> None:
         emit({verb: [{"board": b, "take": t, **h} for b, t, h in made],
               "skipped": [{"board": b, "why": why} for b, why in skipped]})
         return
+    drawn = f" (drawn on {provider})" if provider else ""
     for board, take, hosted in made:
-        click.echo(f"{verb} take {take} of {board}")
+        click.echo(f"{verb} take {take} of {board}{drawn}")
         say_hosted(hosted)
     for board, why in skipped:
         click.echo(f"skipped {board}: {why}")
-    after = (f"; their shots may render now: storyboard render {path}" if verb == "approved"
+    on = f" --provider {provider}" if provider else ""
+    after = (f"; their shots may render now: storyboard render {path}{on}" if verb == "approved"
              else "; approve them to let their shots render: storyboard approve "
                   f"{path} boards/EP" if made else "")
     click.echo(f"{verb} {len(made)} board(s), skipped {len(skipped)}{after if made else ''}")

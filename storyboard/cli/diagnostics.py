@@ -62,9 +62,11 @@ def report(diagnostics: Sequence[Diagnostic], fmt: str) -> str:
 
 
 def collect(path: Path, var: tuple[str, ...], variation: tuple[str, ...],
-            provider: str | None) -> list[Diagnostic]:
-    """Every problem ``check`` finds, errors and warnings, without printing them; an error that
-    is no list of problems (a broken ``--var``) becomes one without a place."""
+            provider: str | None) -> tuple[list[Diagnostic], int]:
+    """Every problem ``check`` finds, errors and warnings, without printing them, and the exit
+    code they mean (that of the text output: 2 for a PATH that is not a series or a
+    ``--variation`` that names none); an error that is no list of problems (a broken ``--var``)
+    becomes one without a place."""
     from storyboard.cli.variations import parse_vars
     from storyboard.language.variations import compile_variations
 
@@ -72,25 +74,41 @@ def collect(path: Path, var: tuple[str, ...], variation: tuple[str, ...],
         variants = compile_variations(path, vars=parse_vars(var),
                                       select=list(variation) or None, provider=provider)
     except ProblemsFound as error:
-        return list(error.diagnostics)
+        found = [*error.diagnostics, *season_file(path)]
+        return found, _code(found)
     except StoryboardError as error:
-        return [Diagnostic(None, str(error), code="error")]
-    return [*variants.diagnostics(), *_provider_problems(variants.manifests, provider)]
+        return [Diagnostic(None, str(error), code="error")], error.exit_code
+    found = variants.diagnostics()
+    try:  # what the provider finds with no server (ComfyUI's workflows)
+        from storyboard.providers.offline import offline_problems
+        offline = [d for manifest in variants.manifests
+                   for d in offline_problems(manifest, provider)]
+    except StoryboardError as error:  # the series' own errors first, as in the text output
+        return ([*found, Diagnostic(None, str(error), code="error")],
+                _code(found) or error.exit_code)
+    found = [*found, *offline, *season_file(path, variants.manifests)]
+    return found, _code(found)
 
 
-def _provider_problems(manifests: list[Any], provider: str | None) -> list[Diagnostic]:
-    """What the provider finds with no server (ComfyUI's workflows), as ``check`` reports it."""
-    from storyboard.providers.offline import offline_problems
-    try:
-        return [d for manifest in manifests for d in offline_problems(manifest, provider)]
-    except StoryboardError as error:
-        return [Diagnostic(None, str(error), code="error")]
+def season_file(path: Path, manifests: Sequence[Any] = ()) -> list[Diagnostic]:
+    """The problems of the series' ``season.yaml`` (``breakdown.seasoncheck``), its hooks held
+    to the episodes' own when the series compiled (``manifests``: a plain series' one)."""
+    from storyboard.breakdown.seasoncheck import season_problems
+    folder = path if path.is_dir() else path.parent
+    hooks = None
+    if len(manifests) == 1:
+        hooks = {e.id: str(e.settings.get("hook") or "").strip() for e in manifests[0].episodes}
+    return season_problems(folder, hooks)
+
+
+def _code(found: Iterable[Diagnostic]) -> int:
+    return 1 if any(d.severity == "error" for d in found) else 0
 
 
 def check(path: Path, var: tuple[str, ...], variation: tuple[str, ...], provider: str | None,
           fmt: str) -> None:
-    """``storyboard check --json`` / ``--format github``: the report on stdout; exit 1 when
-    there is an error."""
-    found = collect(path, var, variation, provider)
+    """``storyboard check --json`` / ``--format github``: the report on stdout; the exit code
+    the text output has for the same cause (1: an error in the series, 2: not a series)."""
+    found, code = collect(path, var, variation, provider)
     click.echo(report(found, fmt))
-    sys.exit(1 if any(d.severity == "error" for d in found) else 0)
+    sys.exit(code)

@@ -67,9 +67,24 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
     each at file:line:col."""
     if as_json or fmt != "text":
         return diagnostics.check(path, var, variation, provider, "json" if as_json else fmt)
-    variants = variants_of(path, var, variation, provider=provider, every_warning=True)
+    variants = matrix.load_variants(path, var, variation, fail=failing(path),
+                                    provider=provider, every_warning=True)
     provider_check(variants.manifests, provider)
+    season = diagnostics.season_file(path, variants.manifests)
+    for warned in (d for d in season if d.severity != "error"):
+        click.echo(warned.format(), err=True)
+    if any(d.severity == "error" for d in season):
+        fail(ProblemsFound([d for d in season if d.severity == "error"]))
     matrix.check(variants)
+
+
+def failing(path: Path) -> Callable[[StoryboardError], None]:
+    """``fail``, saying the season file's problems beside the series' own errors."""
+    def said(error: StoryboardError) -> None:
+        if isinstance(error, ProblemsFound):
+            fail(ProblemsFound([*error.diagnostics, *diagnostics.season_file(path)]))
+        fail(error)
+    return said
 
 
 def provider_check(manifests: list[Manifest], provider: str | None) -> None:

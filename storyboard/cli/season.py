@@ -2,16 +2,16 @@
 delivers, and ``status --season``.
 
 ``--episodes 3-10`` names episodes by their number in the series (1 on, as their title cards and
-the season's manifest number them): a number, a range, or a list of both (``1,4-6``); it becomes
-the ``--shot`` patterns of those episodes' shots, so the run, its plan and its stitching are the
-ones ``--shot`` has. The season (``out/season/``) is written after a render of a series that
-declares ``delivery:`` (``review/season.py``); ``status --season`` shows ``review/seasonstatus.py``.
+the season's manifest number them), in the one grammar of episode ranges (``language/ranges.py``:
+``4``, ``3-10``, ``3-``, ``1,4-6``); it becomes the ``--shot`` patterns of those episodes' shots,
+so the run, its plan and its stitching are the ones ``--shot`` has. The season (``out/season/``)
+is written after a render of a series that declares ``delivery:`` (``review/season.py``);
+``status --season`` shows ``review/seasonstatus.py``.
 """
 
 from __future__ import annotations
 
 import glob
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,28 +26,25 @@ if TYPE_CHECKING:
     from storyboard.run.variations import MatrixReport
 
 EPISODES = click.option(
-    "--episodes", "episode_range", metavar="N-M",
-    help="Only these episodes, by their number in the series (1 on): 3-10, 4, or 1,4-6.")
-_PART = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+    "--episodes", "episode_range", metavar="RANGE",
+    help="Only these episodes, by their number in the series (1 on): 4, 3-10, 3- (3 and every "
+         "later one) or a list of them (1,4-6).")
 
 
 def episode_numbers(text: str, count: int) -> list[int]:
-    """The episode numbers ``text`` names (``3-10``, ``4``, ``1,4-6``), each within 1..``count``;
-    a click usage error (exit 2) names what was expected."""
-    expected = (f"expected N, N-M or a list of them (1,4-6), episode numbers from 1 to {count} "
-                f"(this series has {count} episode{'s' if count != 1 else ''})")
-    numbers: list[int] = []
-    for part in text.split(","):
-        found = _PART.match(part)
-        if found is None:
-            raise click.BadParameter(f"{text!r}: {part.strip()!r} is no episode range; {expected}",
-                                     param_hint="--episodes")
-        first, last = int(found.group(1)), int(found.group(2) or found.group(1))
-        if first < 1 or last > count or first > last:
-            raise click.BadParameter(f"{text!r}: {part.strip()} is outside the series or "
-                                     f"backwards; {expected}", param_hint="--episodes")
-        numbers += [n for n in range(first, last + 1) if n not in numbers]
-    return sorted(numbers)
+    """The episode numbers ``text`` names, read by the one grammar of episode ranges
+    (``language/ranges.py``: ``4``, ``3-10``, ``3-``, ``1,4-6``), each within 1..``count``; a
+    click usage error (exit 2) names what was expected."""
+    from storyboard.language import ranges
+    has = f"this series has episodes 1 to {count}" if count > 1 else "this series has episode 1"
+    parsed = ranges.parse(text)
+    if isinstance(parsed, str):
+        raise click.BadParameter(f"{parsed}; {has}", param_hint="--episodes")
+    outside = parsed.outside(count)
+    if outside is not None:
+        raise click.BadParameter(f"episodes {text!r}: {outside!r} is outside the series; "
+                                 f"{ranges.EXPECTED}; {has}", param_hint="--episodes")
+    return parsed.numbers(count)
 
 
 def with_episodes(path: Path, flags: RenderFlags, text: str | None) -> RenderFlags:

@@ -20,6 +20,7 @@ import click
 from storyboard.cli import complete
 from storyboard.cli.boardbatch import (
     approve_boards,
+    drawer_for,
     hosted_files,
     is_batch_name,
     no_board,
@@ -45,17 +46,20 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("path", type=SERIES)
 @click.argument("shot", shell_complete=complete.shot_paths)
+@click.option("--provider", help="Only the takes this provider drew (default: every provider's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the takes as JSON.")
-def takes(path: Path, shot: str, as_json: bool) -> None:
-    """Every take ever rendered of SHOT (EPISODE/SHOT), earlier versions too: take, seed, task
-    id, cost, when, picked/approved."""
+def takes(path: Path, shot: str, provider: str | None, as_json: bool) -> None:
+    """Every take ever rendered of SHOT (EPISODE/SHOT), earlier versions too: take, by, seed,
+    task id, cost, when, picked/approved (approved: the very picture approved)."""
     from rich.console import Console
     from rich.table import Table
 
     from storyboard.run.state.takes import take_rows
     series, name, _ = shot_series(path, shot)
     no_board(series, name)
-    rows = guarded(lambda: take_rows(series, name))
+    drawer = drawer_for(series, provider)
+    rows = [row for row in guarded(lambda: take_rows(series, name))
+            if drawer is None or row.provider.partition(" (")[0] == drawer.name]
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in rows], indent=2, sort_keys=True))
         return
@@ -188,22 +192,27 @@ def _best(series: Manifest, name: str, quiet: bool = False) -> int:
 @click.option("--all-boards", is_flag=True,
               help="Every board of the series (each variation's in a matrix), as boards/EP does "
                    "an episode's.")
+@click.option("--provider", help="Approve the picture this provider drew of the take (default: "
+                                "the one the lock records, whoever drew it last).")
 @JSON
-def approve(path: Path, shot: str | None, force: bool, all_boards: bool, as_json: bool) -> None:
+def approve(path: Path, shot: str | None, force: bool, all_boards: bool, provider: str | None,
+            as_json: bool) -> None:
     """Approve SHOT's picked take (else its lowest-numbered rendered take): a later change to
     the shot's YAML is not rendered without --replace-approved. A take with findings (see
     `storyboard takes`) needs --force. boards/EP (or boards/EP/*, or --all-boards) approves
-    each of those boards' picked take (or only take), listing what it skipped and why."""
+    each of those boards' picked take (or only take), listing what it skipped and why. An
+    approval is of a picture: --provider approves the one that provider drew."""
     from storyboard.run.choices.checks import approve_checked
     if (shot is None) == (not all_boards):
         raise click.UsageError("give either SHOT (boards/EP for an episode's boards) or "
                                "--all-boards")
     if all_boards or is_batch_name(shot):
-        return approve_boards(path, shot, force, as_json)
+        return approve_boards(path, shot, force, as_json, provider)
     assert shot is not None
     series, name, _ = shot_series(path, shot)
     no_board(series, name)
-    take = guarded(lambda: approve_checked(series, name, force=force))
+    drawer = drawer_for(series, provider)
+    take = guarded(lambda: approve_checked(series, name, force=force, drawer=drawer))
     synced = _lipsync_after(series, name, as_json)
     hosted = hosted_files(series, name, take)
     gate = _gate(series, name, take)
@@ -434,7 +443,7 @@ def _held(series: Manifest) -> dict[str, str]:
     from storyboard.run.state.lockfile import lock_path, read_lock
     setup = prepare(series, offline=True)
     lock = setup.lock if setup.lock is not None else read_lock(lock_path(series.root))
-    waits = waiting(setup.manifest, BoardBytes(setup.cache, lock),
+    waits = waiting(setup.manifest, BoardBytes(setup.cache, lock, setup.provider.name),
                     paid=setup.provider.traits.paid)
     return {s.shot_id: waits[s.hash][1] for s in setup.manifest.episode_shots()
             if s.hash in waits}

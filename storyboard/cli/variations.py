@@ -172,6 +172,12 @@ def plan_table(the_plan: MatrixPlan) -> Table:
     table.add_section()
     table.add_row("total", str(len(the_plan.plan.shots)), "", "", "",
                   progress.money(the_plan.plan.total_cost, money), "")
+    waiting = [s for s in the_plan.plan.shots if s.status == "waits"]
+    if waiting:  # priced, apart: not paid now, paid once their boards are approved
+        table.add_row("waiting on boards", str(len(waiting)), "", "", "",
+                      progress.money(the_plan.plan.waiting_cost, money), "")
+        table.add_row("in all once approved", "", "", "", "",
+                      progress.money(the_plan.plan.once_approved, money), "")
     table.caption = ("shared / alone: shots to render that other variations need too / that only "
                      "it needs; adds: what it adds to the variations above it (shared shots are "
                      "paid once, by the first), so the adds sum to the total; on its own: its "

@@ -23,6 +23,7 @@ from storyboard.language.document import Document, PathKey
 from storyboard.language.matrix import DECLARED
 from storyboard.language.resolve import ResolvedEpisode, Resolver
 from storyboard.language.series import Source
+from storyboard.language.tags import FORM, is_tag, problem
 from storyboard.targets.assets import QWEN_VOICE_DESIGN
 
 KEY = "languages"
@@ -110,6 +111,8 @@ def lint(resolver: Resolver, episodes: Sequence[ResolvedEpisode]) -> list[Diagno
     declared = _tags(series.get(DECLARED)) if isinstance(series, Mapping) else ()
     problems = [p for e in episodes
                 for p in _narrowed(e.doc, e.path, e.doc.get(e.path), declared or langs)]
+    problems += _unknown(resolver.source.series)
+    langs = tuple(lang for lang in langs if is_tag(lang))  # a wrong tag: said once, above
     if len(langs) < 2:
         return problems
     spoken: dict[str, set[str]] = {}  # each speaker's version languages
@@ -134,7 +137,19 @@ def _narrowed(doc: Document, where: PathKey, data: Any, langs: tuple[str, ...]
     return [doc.diagnostic((*where, KEY, i), f"{tag!r} is not one of the series' languages "
                            f"({', '.join(langs)}); expected a subset of them (add it to the "
                            "series' languages: to version into it)", code="language-unknown")
-            for i, tag in enumerate(_tags(data[KEY])) if tag not in langs]
+            for i, tag in enumerate(_tags(data[KEY]))
+            if tag not in langs and FORM.match(tag)]  # not a tag's form: the schema says so
+
+
+def _unknown(doc: Document) -> list[Diagnostic]:
+    """Each tag of the series' list of BCP-47's form that names no language (``sp``), at its
+    place with what it likely means (a tag not of the form: the schema's own error says so)."""
+    listed = doc.get((KEY,))
+    if not isinstance(listed, list):
+        return []
+    return [doc.diagnostic((KEY, i), said, code="language-tag")
+            for i, tag in enumerate(listed) if isinstance(tag, str) and FORM.match(tag)
+            and (said := problem(tag)) is not None]
 
 
 def _speakers(episode: ResolvedEpisode) -> Iterable[str]:

@@ -1,9 +1,10 @@
 """Episode ranges as written (``"12-20"``, ``"3"``, ``"1-2,5"``, ``"3-"``) into sets of episode numbers.
 
-A look and a continuity fact each hold over a range of episodes. Episode N is the N-th episode
-of the series, in the order ``episodes:`` lists them (a glob's files sorted), counted from 1. A
-range is one or more parts joined by commas, each ``N`` (that episode), ``A-B`` (A to B, both
-included, A <= B) or ``A-`` (A and every episode after it).
+The one grammar of episode ranges: a look and a continuity fact each hold over a range of
+episodes, and ``render``/``plan --episodes`` choose one (``cli/season.py``). Episode N is the
+N-th episode of the series, in the order ``episodes:`` lists them (a glob's files sorted),
+counted from 1. A range is one or more parts joined by commas, each ``N`` (that episode),
+``A-B`` (A to B, both included, A <= B) or ``A-`` (A and every episode after it).
 """
 
 from __future__ import annotations
@@ -31,9 +32,20 @@ class Ranges:
                  if max(a, c) <= min(_end(b), _end(d))]
         return min(found) if found else None
 
+    def outside(self, count: int) -> str | None:
+        """The first part that reaches past a series of ``count`` episodes, as written, or None."""
+        return next((_said(a, b) for a, b in self.parts if max(a, b or a) > count), None)
+
+    def numbers(self, count: int) -> list[int]:
+        """The episode numbers of a series of ``count`` episodes it holds, in order."""
+        return [n for n in range(1, count + 1) if n in self]
+
     def __str__(self) -> str:
-        return ",".join(str(a) if a == b else f"{a}-" if b is None else f"{a}-{b}"
-                        for a, b in self.parts)
+        return ",".join(_said(a, b) for a, b in self.parts)
+
+
+def _said(first: int, last: int | None) -> str:
+    return str(first) if first == last else f"{first}-" if last is None else f"{first}-{last}"
 
 
 def _end(last: int | None) -> float:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import fastjsonschema
 
 from storyboard.errors import Diagnostic
-from storyboard.language import schemacode
+from storyboard.language import schemacode, tags
 from storyboard.language.document import SEP, Document, PathKey
 from storyboard.language.request import NEVER_SHARED, SHARED_SETTINGS
 from storyboard.targets.kinds import KINDS
@@ -142,7 +142,7 @@ def check_schema(doc: Document, schema: str) -> list[Diagnostic]:
                 described = [_describe(doc, leaf)]
             code = "schema-unknown-key" if leaf.validator == "additionalProperties" else \
                 f"schema-{leaf.validator}"
-            for diagnostic in (replace(d, code=code) for d in described):
+            for diagnostic in (replace(d, code=d.code or code) for d in described):
                 found.setdefault((diagnostic.span, diagnostic.message), diagnostic)
     return [*odd, *found.values()]
 
@@ -260,6 +260,8 @@ def _describe(doc: Document, error: ValidationError) -> Diagnostic:
     if kind == "maxLength":
         return doc.diagnostic(path, f"{len(str(error.instance))} characters; expected at most "
                                     f"{error.validator_value}")
+    if kind == "pattern" and value == tags.FORM.pattern and isinstance(error.instance, str):
+        return doc.diagnostic(path, tags.problem(error.instance) or "", code="language-tag")
     if kind == "pattern":
         said = error.schema.get("description") if isinstance(error.schema, dict) else None
         parent = doc.get(path)

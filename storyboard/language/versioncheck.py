@@ -111,7 +111,7 @@ def unused(root: Path, used: set[Path], languages: tuple[str, ...], home: str | 
 def _episode(root: Path, path: Path, language: str, episode: CompiledEpisode,
              home: str | None = None, number: int = 0) -> list[Diagnostic]:
     try:
-        version = read_version(path)
+        version = read_version(path, root)
     except ProblemsFound as problems:
         return problems.diagnostics
     found = _cards(version, episode, number)
@@ -183,7 +183,7 @@ def versions_in(source: Source, manifest: Manifest, language: str, home: str | N
     for episode in manifest.episodes:
         if language in langs.versions_of(series, data.get(episode.id, {})):
             path = version_path(source.root, language, episode.id, home)
-            version = read_version(path) if path.is_file() else Version(
+            version = read_version(path, source.root) if path.is_file() else Version(
                 language, original, episode.id, tuple(source_lines(episode)))
             found.append((episode, version))
     return found

@@ -24,7 +24,7 @@ from typing import Any
 
 from storyboard.errors import Diagnostic, ProblemsFound, Span
 from storyboard.files import write_atomic
-from storyboard.language.document import Document
+from storyboard.language.document import Document, display_path
 from storyboard.language.load import load_file
 from storyboard.language.request import CompiledEpisode
 
@@ -229,8 +229,10 @@ def write_version(path: Path, version: Version) -> Path:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def read_version(path: Path) -> Version:
-    """The version a file says; ``ProblemsFound`` with every problem at its line."""
+def read_version(path: Path, root: Path) -> Version:
+    """The version a file says; ``ProblemsFound`` with every problem at its line. ``root``: the
+    series folder; a file that leads outside it (a link out) is refused, never read."""
+    outside(path, root)
     doc, found = load_file(path)
     if any(d.severity == "error" for d in found):
         raise ProblemsFound(found)
@@ -260,6 +262,15 @@ def read_version(path: Path) -> Version:
     return Version(data["language"], data["source"], data["episode"],
                    tuple(line for line in lines if line is not None), tuple(doc.lines), title,
                    label)
+
+
+def outside(path: Path, root: Path) -> None:
+    """``ProblemsFound`` naming ``path`` when it leads outside the series folder ``root`` (a
+    link, or a folder on its way that is one): not a byte of it is read."""
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise ProblemsFound([Diagnostic(
+            Span(display_path(path), 1, 1), "this version file leads outside the series folder "
+            f"(a link?); expected a file inside {root.resolve().name}/", code="version-outside")])
 
 
 def _card(doc: Document, key: str, item: Any, problems: list[Diagnostic]

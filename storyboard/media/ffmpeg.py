@@ -327,11 +327,13 @@ BITEXACT = ["-threads", "1", "-fflags", "+bitexact", "-flags", "+bitexact"]
 
 
 def still(src: Path, out: Path, *, at: float | None, width: int) -> Path:
-    """One frame of ``src`` (at ``at`` seconds of a video; an image as it is), ``width`` pixels
-    wide, as a JPEG. Same input, same bytes: one thread, exact seek, no encoder tags."""
+    """One frame of ``src`` (at ``at`` seconds of a video; an image as it is, read by the reader
+    its signature names: ``imagehead.demuxer``), ``width`` pixels wide, as a JPEG. Same input,
+    same bytes: one thread, exact seek, no encoder tags."""
     seek = ["-ss", f"{at:.6f}"] if at is not None else []
     with atomic_output(out) as tmp:
-        run([*seek, "-i", str(src), "-frames:v", "1", *_still_args(width), str(tmp)],
+        run([*seek, *imagehead.demuxer(src), "-i", str(src), "-frames:v", "1",
+             *_still_args(width), str(tmp)],
             what=f"taking a still of {src.name}")
         if tmp.stat().st_size == 0:
             raise MediaError(f"{src}: no frame at {at or 0:g} s to take a still of")

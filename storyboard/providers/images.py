@@ -9,7 +9,7 @@ picture's from a video's:
   ``picture-<digest of the URL>`` and the URL is kept, in memory and under the provider's work
   area, by the id and by the shot's hash, before the runner hears the id. A lost answer cannot be
   looked up (no task was made that a list could show): ``find`` gives what was kept for the shot,
-  else ``ListUnavailable``, so the runner stops the board as possibly billed and never sends it
+  else ``NeverListed``, so the runner stops the board as possibly billed and never sends it
   again by itself.
 - an asynchronous task (Kling) is ``image-<task id>``, polled on the wire's task path in the
   wire's words; a lost submit is looked for in the account's image tasks by time alone (a
@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 from storyboard.dialects.base import get
 from storyboard.dialects.images import ImageWire
-from storyboard.errors import ListUnavailable, ProviderError, UnreadAnswer
+from storyboard.errors import ListUnavailable, NeverListed, ProviderError, UnreadAnswer
 from storyboard.files import state_folder, write_atomic
 from storyboard.language.request import CompiledShot, MediaRef
 from storyboard.providers.base import CLOCK_SKEW, LOST_SUBMIT_LANDS, Ask
@@ -158,9 +158,9 @@ class PictureCalls:
         if self.wire.synchronous:
             return self._kept_since(shot, since)
         if not self.wire.list_path:
-            raise ListUnavailable(f"{self.wire.name}: no list of them is known, so a create whose "
-                                  "answer was lost cannot be looked up (it may have been paid)",
-                                  provider=self.caller.name, shot=shot.id, code="ListUnavailable")
+            raise NeverListed(f"{self.wire.name}: no list of them is known, so a create whose "
+                              "answer was lost cannot be looked up (it may have been paid)",
+                              provider=self.caller.name, shot=shot.id, code="ListUnavailable")
         answer = await self.caller.ask(functools.partial(
             self.caller.request_json, "GET", self.wire.list_path, what="image task list",
             shot=shot.id, params=dict(self.wire.list_params)))
@@ -190,10 +190,10 @@ class PictureCalls:
                 and isinstance(kept.get("task_id"), str) and isinstance(kept.get("url"), str):
             self._urls[kept["task_id"]] = kept["url"]
             return [TaskState(kept["task_id"], TaskStatus.SUCCEEDED, video_url=kept["url"])]
-        raise ListUnavailable(
+        raise NeverListed(
             f"{self.wire.name} answer at once and make no task a list could show: a call whose "
             "answer was lost may have been paid", provider=self.caller.name, shot=shot.id,
-            code="PictureUnlisted")
+            code="PictureUnlisted", adopt_as=None)
 
     # -- what is kept ------------------------------------------------------------------------
 

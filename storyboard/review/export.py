@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 from storyboard.animatic import cache_key as local_cache_key
 from storyboard.errors import one_line, plain_text
+from storyboard.files import series_folder
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import Variants
 from storyboard.review.editors import ExportError, ExportExtraMissing, ExportResult, halves, visible
@@ -266,12 +267,14 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
         raise ExportError(f"unknown format {format_name!r}; expected one of: "
                           f"{', '.join(ALL_FORMATS)}")
     _library_of(format_name)  # a missing extra is said before any work
-    folder = out if out is not None else output_dir(manifest, None, draft=draft)
+    folder = series_folder(manifest.root, out) if out is not None else \
+        output_dir(manifest, None, draft=draft)
     builder = EpisodeBuilder(manifest, output_dir(manifest, None, draft=draft), draft=draft)
     cache = OutputCache(manifest.root, cache_key or local_cache_key(draft))
     used = manifest_as_used(manifest, cache_key or local_cache_key(draft))  # picked takes
     if language is not None:
-        return _export_version(manifest, format_name, folder / language, builder,
+        return _export_version(manifest, format_name,
+                               series_folder(manifest.root, folder / language), builder,
                                (cache_key or local_cache_key(draft), episode, language), warn)
     cuts = []
     for ep in _episodes(used, episode):

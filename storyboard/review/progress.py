@@ -92,12 +92,14 @@ def plan_summary(plan: Plan) -> str:
 
 
 def waiting_line(plan: Plan) -> str:
-    """``; waiting on boards: about X`` (what the held videos cost once their boards are
-    approved, not in the total), or nothing when no video waits for its board."""
+    """``; waiting on boards: about X ...: about Y in all`` (what the held videos cost once
+    their boards are approved, not paid now, and the plan's total with them), or nothing when
+    no video waits for its board."""
     if not any(s.status == "waits" for s in plan.shots):
         return ""
     return (f"; waiting on boards: about {money(plan.waiting_cost, plan.currency)} more once "
-            "they are approved (not in this total)")
+            f"they are approved (not paid now): about {money(plan.once_approved, plan.currency)}"
+            " in all")
 
 
 def waited(shot: ShotPlan) -> str:

@@ -12,28 +12,28 @@ manifest's rows in episode order with their numbers rounded.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from storyboard.files import output_folder, write_atomic
+from storyboard.errors import csv_text
+from storyboard.files import made_series_folder, series_folder, write_atomic
 from storyboard.language.picks import state_key
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
 from storyboard.media import ffmpeg
+from storyboard.review import seasonversions as versioned
 from storyboard.run.state.attempts import Attempt
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import TakeState
-from storyboard.stitch.delivery import Delivery, delivery_of
+from storyboard.stitch.delivery import Delivery, delivery_of, hook_of
 
 SEASON_DIR = "season"
 Journal = tuple[Sequence[Attempt], str]  # the journal's rows, the currency costs are counted in
 COLUMNS = ("episode", "id", "title", "seconds", "file", "cover", "cover_from", "subtitles", "hook",
-           "cost", "currency")
+           "cost", "currency", "language")
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Row:
     hook: str
     cost: float
     currency: str
+    language: str = ""  # the series' original language, or a version's (its own row)
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,10 @@ def write_season(manifest: Manifest, out_dir: Path, cache: OutputCache,
     delivery = delivered(manifest)
     if delivery is None:
         return None
-    folder = output_folder(manifest.root, out_dir / SEASON_DIR)
+    folder = series_folder(manifest.root, out_dir / SEASON_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     boards = {asset.shot_id: asset for asset in manifest.cast}
+    original, versions = versioned.languages(manifest)
     rows: list[Row] = []
     left_out: list[tuple[str, str]] = []
     for number, episode in enumerate(manifest.episodes, 1):
@@ -91,7 +93,10 @@ def write_season(manifest: Manifest, out_dir: Path, cache: OutputCache,
             left_out.append((episode.id, "not stitched yet"))
             continue
         board = approved_board(episode, boards, states, cache)
-        rows.append(_deliver(folder, number, episode, video, board, delivery, journal))
+        row = replace(_deliver(folder, number, episode, video, board, delivery, journal),
+                      language=original)
+        rows += [row, *_versions(folder, row, versioned.delivered(
+            manifest, out_dir, episode, versions.get(episode.id, ()), journal))]
     write_atomic(folder / "manifest.json", manifest_json(rows), durable=False)
     write_atomic(folder / "manifest.csv", manifest_csv(rows), durable=False)
     return Season(folder, tuple(rows), tuple(left_out))
@@ -111,6 +116,24 @@ def _deliver(folder: Path, number: int, episode: CompiledEpisode, video: Path,
     return Row(number, episode.id, episode.title, round(seconds, 3), video.name, cover,
                cover_from, subtitles.name if subtitles.is_file() else "", hook_line(episode),
                episode_cost(episode.id, rows, currency), currency)
+
+
+def _versions(folder: Path, row: Row, found: list[versioned.Delivered]) -> list[Row]:
+    """Each stitched version of ``row``'s episode as its own row: its files in ``<lang>/``, the
+    episode's cover (the same picture)."""
+    out = []
+    for version in found:
+        made_series_folder(folder, folder / version.language)  # a link there: refused
+        _place(version.video, folder / version.language / version.video.name)
+        subtitles = version.video.with_suffix(".srt")
+        if subtitles.is_file():
+            _place(subtitles, folder / version.language / subtitles.name)
+        out.append(replace(row, title=version.title, language=version.language,
+                           seconds=round(ffmpeg.probe(version.video).duration or 0.0, 3),
+                           file=f"{version.language}/{version.video.name}",
+                           subtitles=f"{version.language}/{subtitles.name}"
+                           if subtitles.is_file() else "", hook=version.hook, cost=version.cost))
+    return out
 
 
 def _cover(folder: Path, episode: CompiledEpisode, video: Path, board: tuple[str, Path] | None,
@@ -155,19 +178,16 @@ def approved_board(episode: CompiledEpisode, boards: Mapping[str, CompiledShot],
 
 def hook_line(episode: CompiledEpisode) -> str:
     """The episode's ``hook:``, else its last spoken line (as written), else ""."""
-    hook = episode.settings.get("hook")
-    if isinstance(hook, str) and hook.strip():
-        return hook.strip()
-    lines = [line.text for shot in episode.shots for scene in shot.request.scenes
-             for line in scene.lines]
-    return " ".join(lines[-1].split()) if lines else ""
+    return hook_of(episode)
 
 
 def episode_cost(episode: str, journal: Sequence[Attempt], currency: str) -> float:
     """What the journal says the episode's shots and their boards cost, in ``currency`` (the
-    provider's: a cast made by another, in its own, is the series', not an episode's)."""
+    provider's: a cast made by another, in its own, is the series', not an episode's; a
+    version's work is the version's own row)."""
     return round(sum(row.cost for row in journal
                      if row.cost and (row.currency or currency) == currency
+                     and not versioned.is_version(row)
                      and (row.episode == episode or (row.episode == BOARDS and
                                                      row.shot.split("/")[0] == episode))), 4)
 
@@ -178,17 +198,8 @@ def manifest_json(rows: Sequence[Row]) -> str:
 
 
 def manifest_csv(rows: Sequence[Row]) -> str:
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        values = asdict(row)
-        writer.writerow([_cell(values[c]) for c in COLUMNS])
-    return text.getvalue()
-
-
-def _cell(value: object) -> str:
-    return f"{value:.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+    """The rows as CSV, its text cells safe in a spreadsheet (``errors.csv_text``)."""
+    return csv_text(COLUMNS, ([values[c] for c in COLUMNS] for values in map(asdict, rows)))
 
 
 def _place(source: Path, target: Path) -> None:

@@ -24,6 +24,7 @@ from storyboard.animatic import cache_key as local_cache_key
 from storyboard.errors import StoryboardError
 from storyboard.language.picks import state_key
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
+from storyboard.review.seasonversions import is_version
 from storyboard.run.plans import apply_price_overrides
 from storyboard.run.setup import make_provider
 from storyboard.run.state.attempts import Attempt, journal_path
@@ -92,10 +93,11 @@ def _prices(manifest: Manifest) -> tuple[PriceTable | None, str]:
 
 def spent_by_episode(journal: Sequence[Attempt], currency: str) -> dict[str, float]:
     """What the journal says each episode's shots and boards cost, in ``currency``, in one pass
-    (``review.season.episode_cost``'s rule for every episode at once)."""
+    (``review.season.episode_cost``'s rule for every episode at once: a version's work is not
+    its episode's)."""
     found: dict[str, float] = {}
     for row in journal:
-        if not row.cost or (row.currency or currency) != currency:
+        if not row.cost or (row.currency or currency) != currency or is_version(row):
             continue
         episode = row.shot.split("/")[0] if row.episode == BOARDS else row.episode
         found[episode] = found.get(episode, 0.0) + row.cost

@@ -10,7 +10,9 @@ its board is no problem (it waits, unpaid) but is counted.
 
 Admitted, the season is rendered with one consent for its total. With ``--episode-budget`` each
 episode is its own run with the runner's budget set to that amount (the budget the runner already
-enforces on each submit: ``trip.session.Session.reserve``), after the cast in a run of its own.
+enforces on each submit: ``trip.money.Money.reserve``), after the cast in a run of its own; every
+run is also held to what the runs before it left of ``--budget``, counted as the runner counts
+(``RunResult.budget_spent``: each task at no less than its list price).
 """
 
 from __future__ import annotations
@@ -63,12 +65,14 @@ class EpisodeRow:
     shots: int = 0
     price: float = 0.0
     waiting: int = 0  # video shots waiting on their board: unpaid, not a problem
+    waiting_price: float = 0.0  # what they cost once their boards are approved (not in price)
     problems: list[Problem] = field(default_factory=list)
 
     def to_dict(self, priced: bool = True) -> dict[str, Any]:
         return {"number": self.number, "id": self.id, "shots": self.shots,
                 "price": round(self.price, 4) if priced else None,
                 "waiting_on_boards": self.waiting,
+                "waiting_price": round(self.waiting_price, 4) if priced else None,
                 "problems": [p.to_dict() for p in self.problems]}
 
 
@@ -95,6 +99,17 @@ class Admission:
     def waiting(self) -> int:
         return sum(r.waiting for r in self.rows)
 
+    @property
+    def waiting_price(self) -> float:
+        """What the videos waiting on their boards cost once approved: not in ``total`` (the
+        consent is for what is paid now)."""
+        return round(sum(r.waiting_price for r in self.rows), 4)
+
+    @property
+    def once_approved(self) -> float:
+        """The season's price in all once its boards are approved: now and waiting."""
+        return round(self.total + self.waiting_price, 4)
+
     def to_dict(self) -> dict[str, Any]:
         return {"admitted": self.admitted, "currency": self.currency,
                 "episodes": [r.to_dict(self.plan is not None) for r in self.rows],
@@ -102,7 +117,13 @@ class Admission:
                 "totals": {"episodes": len(self.rows), "shots": sum(r.shots for r in self.rows),
                            "cast": round(self.cast, 4),
                            "price": self.total if self.plan is not None else None,
-                           "waiting_on_boards": self.waiting, "problems": len(self.problems)}}
+                           "waiting_on_boards": self.waiting,
+                           **self._waiting_prices(), "problems": len(self.problems)}}
+
+    def _waiting_prices(self) -> dict[str, float | None]:
+        priced = self.plan is not None
+        return {"waiting_price": self.waiting_price if priced else None,
+                "price_once_approved": self.once_approved if priced else None}
 
 
 class Episodes:
@@ -230,7 +251,8 @@ def episode_of(shot: ShotPlan) -> str:
 
 
 def _price(admission: Admission, the_plan: Plan, manifest: Manifest) -> None:
-    """Each row's shots, price and waiting videos; the cast's price on the season."""
+    """Each row's shots, price and waiting videos (with what they cost once approved); the
+    cast's price on the season."""
     rows = {r.id: r for r in admission.rows}
     for episode in manifest.episodes:
         if episode.id in rows:
@@ -239,6 +261,8 @@ def _price(admission: Admission, the_plan: Plan, manifest: Manifest) -> None:
         row = rows.get(episode_of(shot))
         if shot.status == "waits" and row is not None and shot.episode != BOARDS:
             row.waiting += 1
+            row.waiting_price = round(row.waiting_price + (0.0 if shot.made_by
+                                                           else shot.waiting_cost), 4)
         if not shot.renders or shot.made_by:
             continue
         if row is not None:
@@ -304,7 +328,9 @@ def _runs(admission: Admission, episode_budget: float
 
 
 def _spent(reports: list[MatrixReport]) -> float:
-    return round(sum(r.spent for r in reports), 6)
+    """What the season's runs so far spent as the budget counts it (each task at no less than
+    its list price): a run that cost more than planned leaves the next one less."""
+    return round(sum(r.budget_spent for r in reports), 6)
 
 
 def merged(reports: list[MatrixReport]) -> MatrixReport:
@@ -320,7 +346,8 @@ def merged(reports: list[MatrixReport]) -> MatrixReport:
                     sum(r.submits for r in runs), runs[-1].lock_file,
                     [n for r in runs for n in r.notes],
                     round(sum(r.resumed_cost for r in runs), 6),
-                    next((r.measured for r in runs if r.measured is not None), None))
+                    next((r.measured for r in runs if r.measured is not None), None),
+                    round(sum(r.budget_spent for r in runs), 6))
     episodes = [e for r in reports for v in r.variations for e in v.episodes]
     counts: dict[str, int] = {}
     for shot in run.shots:

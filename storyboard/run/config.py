@@ -17,7 +17,7 @@ from typing import Any
 
 from storyboard.dialects import DIALECTS
 from storyboard.errors import StoryboardError, mask_urls
-from storyboard.files import output_folder
+from storyboard.files import series_folder
 from storyboard.language.request import Manifest
 from storyboard.media import ffbinary
 from storyboard.run.state.measured import Thresholds
@@ -274,7 +274,7 @@ def _output(look: _Lookup) -> None:
     folder = output_dir(look.manifest, look.flags.out)
     if look.flags.out is not None:
         look.add("output_dir", folder, FLAG, "-o/--out")
-    elif folder != output_folder(look.manifest.root, look.manifest.root / DEFAULT_DIR):
+    elif folder != series_folder(look.manifest.root, look.manifest.root / DEFAULT_DIR):
         look.add("output_dir", folder, SERIES, "output.dir")
     else:  # the series names no output.dir (or names the default one): say so, not the file
         look.add("output_dir", folder, DEFAULT, f"{DEFAULT_DIR}/ inside the series folder")

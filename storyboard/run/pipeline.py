@@ -100,14 +100,15 @@ def plan_series(manifest: Manifest, provider: Provider, episode: str | None = No
 def render(variants: Variants, flags: RenderFlags, calls: Callbacks | None = None
            ) -> MatrixReport:
     """Render every variation that compiled, one run per provider group, then stitch each into its
-    own folder. ``flags.budget`` covers all the runs together; a variation that fails does not
-    stop the others."""
+    own folder. ``flags.budget`` covers all the runs together (each run under what those before
+    it left, as the budget counts it: ``RunResult.budget_spent``); a variation that fails does
+    not stop the others."""
     calls = calls or Callbacks()
     report = MatrixReport([], [], [VariationResult(v.name, "invalid", problems=v.problems)
                                    for v in variants.variants if not v.ok])
     stitched: list[VariationResult] = []
     for group in by_provider(variants, flags.provider):
-        left = None if flags.budget is None else max(0.0, flags.budget - report.spent)
+        left = None if flags.budget is None else max(0.0, flags.budget - report.budget_spent)
         with open_run(group, replace(flags, budget=left), calls) as setup:
             the_plan, run, results = render_group(setup)
         report.plans.append(the_plan)

@@ -124,6 +124,12 @@ class Plan:
         return round(sum(s.waiting_cost for s in self.shots if not s.made_by), 4)
 
     @property
+    def once_approved(self) -> float:
+        """What this plan costs in all once the boards it waits on are approved: its total and
+        the waiting videos (what render pays, now and then)."""
+        return round(self.total_cost + self.waiting_cost, 4)
+
+    @property
     def elsewhere(self) -> dict[tuple[str, str], float]:
         """The cast another provider makes: its cost by (provider, currency), at its prices."""
         out: dict[tuple[str, str], float] = {}
@@ -154,6 +160,7 @@ class Plan:
             "total_cost": self.total_cost, "total_billed_seconds": self.total_billed_seconds,
             "cast_cost": self.cast_cost, "boards_cost": self.boards_cost,
             "videos_cost": self.videos_cost, "waiting_cost": self.waiting_cost,
+            "cost_once_approved": self.once_approved,
             "counts": self.counts(), "store": self.store, "store_note": self.store_note,
             "price_note": self.price_note, "risk_note": self.risk_note,
             "refused": [{"at": str(d.span) if d.span else None, "message": d.message,

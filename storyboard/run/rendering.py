@@ -98,7 +98,7 @@ def gate_boards(the_plan: Plan, setup: RunSetup) -> None:
     """The gate: each video take whose board is not approved (or whose board's file is not the
     picture approved) waits, unpaid, and the runner skips it (``boards.gate.waiting``); nothing waits
     for a free provider."""
-    files = BoardBytes(setup.cache, _lock(setup))
+    files = BoardBytes(setup.cache, _lock(setup), setup.provider.name)
     waits = waiting(setup.manifest, files, paid=setup.provider.traits.paid)
     setup.skips.update(hold(the_plan, waits))
     setup.board_bytes.update(files.verified)  # checked again by the run right before sending
@@ -172,7 +172,7 @@ def protect_approved(setup: RunSetup, the_plan: Plan, *, replace_approved: bool,
             "submitted. Their approved takes stay in the cache. Pass --replace-approved to "
             "render the changed shots anyway, or revert their YAML.")
     lifted = [(key, {"approved": None, "approved_hash": None, "approved_sha256": None,
-                     "picked": None}) for key in approved]
+                     "approved_on": None, "picked": None}) for key in approved]
     setup.pending += lifted  # written once the run has consent (``keep_take_changes``)
     setup.lock = with_take_changes(_lock(setup), lifted)
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from storyboard.errors import MissingExtra, StoryboardError
-from storyboard.language.request import CompiledShot, Manifest, is_board
+from storyboard.files import series_folder
+from storyboard.language.request import BOARDS, CompiledShot, Manifest, is_board
 from storyboard.language.variations import Variant, Variants
 from storyboard.media import probe as media
 from storyboard.providers.base import Provider
@@ -189,6 +190,8 @@ def open_run(variants: Variants, flags: RenderFlags, calls: Callbacks | None = N
     manifest = with_retakes(manifest, lock, free=not chosen.traits.paid)
     targets = {m.name: variation_target(m, flags.out, variants.matrix, flags.draft)
                for m in variants.manifests}
+    for folder in targets.values() if flags.boards else ():  # the board animatic's: checked
+        series_folder(manifest.root, folder / BOARDS)  # before a board is paid for
     setup = RunSetup(
         manifest, chosen, select(manifest, flags.episode), reference_seconds(manifest),
         apply_price_overrides(chosen.prices, manifest.settings_for(chosen.name).get("prices")),

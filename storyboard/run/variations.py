@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic
+from storyboard.files import series_folder
 from storyboard.language.request import Manifest
 from storyboard.language.variations import Variant, Variants
 from storyboard.run import Plan, RunResult
@@ -72,6 +73,8 @@ class MatrixPlan:
 
     def to_dict(self) -> dict[str, Any]:
         return {"total_cost": self.plan.total_cost, "currency": self.plan.currency,
+                "waiting_cost": self.plan.waiting_cost,
+                "cost_once_approved": self.plan.once_approved,
                 "distinct_shots": self.distinct, "shots": len(self.plan.shots),
                 "variations": [v.to_dict() for v in self.variations], "plan": self.plan.to_dict(),
                 "versions": [v.to_dict() for v in self.versions]}
@@ -143,6 +146,12 @@ class MatrixReport:
         return round(sum(run.spent for run in self.runs) + versions, 6)
 
     @property
+    def budget_spent(self) -> float:
+        """``spent`` as a budget counts it (``RunResult.budget_spent``)."""
+        versions: float = sum(v.budget_spent for v in self.versions)
+        return round(sum(run.budget_spent for run in self.runs) + versions, 6)
+
+    @property
     def submits(self) -> int:
         return sum(run.submits for run in self.runs)
 
@@ -184,7 +193,8 @@ def variation_target(manifest: Manifest, out: Path | None, matrix: bool, draft: 
     if not matrix:
         return output_dir(manifest, out, draft=draft)
     folder = output_dir(manifest, out)
-    return (folder / DRAFT_DIR if draft else folder) / manifest.name.partition("/")[2]
+    return series_folder(manifest.root, (folder / DRAFT_DIR if draft else folder)
+                         / manifest.name.partition("/")[2])
 
 
 def variation_dir(manifest: Manifest, out: Path | None, *, draft: bool = False) -> Path:

@@ -1,5 +1,6 @@
 """A series' ``delivery:`` block into how its episodes are delivered: the preset's size, the
-platform's loudness, burnt-in subtitles inside the safe area, the episode's number and title card.
+platform's loudness, burnt-in subtitles inside the safe area, the episode's number and title card,
+and (``end_card: true``) the hook it ends on as its end card.
 
 Declared here, as data: ``PRESETS`` (``vertical``: 9:16 at 1080x1920), ``SAFE_AREAS`` (the margins
 burnt-in text keeps clear of, for a vertical video: the platforms' buttons along the right edge,
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from storyboard.language.request import CompiledEpisode
 from storyboard.stitch.model import SafeArea, StitchOptions
 
 
@@ -62,6 +64,7 @@ class Delivery:
     title_card: bool = True
     card_seconds: float = DEFAULT_CARD_SECONDS
     cover: bool = True
+    end_card: bool = False
 
     def options(self, options: StitchOptions) -> StitchOptions:
         """``options`` delivered: the preset's size, the platform's loudness, the safe area."""
@@ -77,6 +80,22 @@ class Delivery:
         text = (label or f"Episode {number}") + (f"\n{title}" if title else "")
         return {"text": text, "duration": self.card_seconds}
 
+    def end_card_spec(self, episode: CompiledEpisode) -> dict[str, Any] | None:
+        """The card at the tail of ``episode``: the hook it ends on (None: it has none)."""
+        hook = hook_of(episode)
+        return {"text": hook, "duration": self.card_seconds} if hook else None
+
+
+def hook_of(episode: CompiledEpisode) -> str:
+    """The hook ``episode`` ends on: its ``hook:``, else its last spoken line (as written),
+    else "" (user text: drawn as text, written as a value, never read as anything else)."""
+    hook = episode.settings.get("hook")
+    if isinstance(hook, str) and hook.strip():
+        return hook.strip()
+    lines = [line.text for shot in episode.shots for scene in shot.request.scenes
+             for line in scene.lines]
+    return " ".join(lines[-1].split()) if lines else ""
+
 
 def delivery_of(settings: dict[str, Any]) -> Delivery | None:
     """The ``delivery:`` block of an episode's settings (the series'), or None without one. The
@@ -91,4 +110,5 @@ def delivery_of(settings: dict[str, Any]) -> Delivery | None:
                     burn_subtitles=bool(block.get("burn_subtitles", False)),
                     title_card=bool(block.get("title_card", True)),
                     card_seconds=float(block.get("card_seconds", DEFAULT_CARD_SECONDS)),
-                    cover=bool(block.get("cover", True)))
+                    cover=bool(block.get("cover", True)),
+                    end_card=bool(block.get("end_card", False)))

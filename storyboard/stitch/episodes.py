@@ -21,7 +21,7 @@ from typing import Any
 
 from storyboard.animatic import RENDERER_VERSION, draws_captions, render_card
 from storyboard.errors import ProblemsFound
-from storyboard.files import output_folder, write_atomic
+from storyboard.files import series_folder, write_atomic
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, speaker_name
 from storyboard.media import ffmpeg
 from storyboard.media.probe import sha256_file
@@ -30,7 +30,7 @@ from storyboard.stitch.delivery import delivery_of
 from storyboard.stitch.heard import Heard, with_heard
 from storyboard.targets import NATIVE_SIZES
 
-STITCH_STATE_VERSION = 1
+STITCH_STATE_VERSION = 2  # 2: SRT sidecars escape markup (a stitch of version 1 is made again)
 DEFAULT_CARD_SECONDS = 2.0
 
 
@@ -57,7 +57,7 @@ def output_dir(manifest: Manifest, override: Path | None, *, draft: bool = False
     re-stitching) finished episodes. A link on the way inside the series (a committed ``out``
     that points elsewhere) is a LinkedStateFolder: nothing is written through it."""
     base = Path(override) if override is not None else series_output(manifest)
-    return output_folder(manifest.root, base / DRAFT_DIR if draft else base)
+    return series_folder(manifest.root, base / DRAFT_DIR if draft else base)
 
 
 def series_output(manifest: Manifest) -> Path:
@@ -110,7 +110,7 @@ class EpisodeBuilder:
     def __init__(self, manifest: Manifest, out_dir: Path, *, draft: bool,
                  preview: bool = False) -> None:
         self.manifest = manifest
-        self.out_dir = out_dir
+        self.out_dir = series_folder(manifest.root, out_dir)  # every stitched episode's folder
         self.draft = draft
         self.preview = preview  # the studio's: levels left alone (no loudness passes), quick
         self.cards_dir = manifest.root / ".storyboard" / "cards"
@@ -191,11 +191,14 @@ class EpisodeBuilder:
 
     def card_spec(self, episode: CompiledEpisode, kind: str) -> dict[str, Any] | None:
         """The card's settings: the episode's own, else (a delivered series' title card) its
-        number in the series (``labels``' words for it, a version's) and its title."""
+        number in the series (``labels``' words for it, a version's) and its title, or (a
+        delivered series' ``end_card: true``) the hook it ends on."""
         spec = episode.settings.get(kind)
         if isinstance(spec, dict):
             return spec
         delivery = delivery_of(episode.settings)
+        if kind == "end_card" and delivery is not None and delivery.end_card:
+            return delivery.end_card_spec(episode)
         if kind != "title_card" or delivery is None or not delivery.title_card:
             return None
         title = episode.title if episode.title != episode.id else ""

@@ -1,4 +1,4 @@
-"""Clip cues into episode subtitles: SRT and WebVTT sidecars, and an SRT made safe for burning in.
+"""Clip cues into episode subtitles: SRT and WebVTT sidecars, and an ASS script for burning in.
 
 Cue times are relative to their clip; each clip's start in the episode (transition overlaps
 included) shifts them onto the episode clock. Times are rounded to whole milliseconds once, then
@@ -15,10 +15,18 @@ cue of its own: blank lines are dropped and ``-->`` gets an invisible WORD JOINE
 line of dialogue reads as a timing line. SRT ends every cue with a blank line, WebVTT likewise
 after its ``WEBVTT`` header.
 
-User text reaches ffmpeg only inside a subtitle file, never in a filter argument. Burn-in uses an
-ASS file written here (not an SRT, which ffmpeg's SubRip decoder would read ``<i>`` and ``{\\b1}``
-from as styling): libass draws its text literally once a backslash gets an invisible WORD JOINER
-after it (so ``\\N`` is no line break) and braces become ``\\{`` and ``\\}``.
+What a line says is text, shown as written in every file: no player reads markup from it. Each
+format escapes it its own way, with invisible WORD JOINERs where it has no escape of its own:
+
+- SRT (``srt_escape``): players read ``<i>``/``<font>`` tags and ASS override blocks (``{\\an8}``,
+  ``{\\b1}``) from SubRip, and ffmpeg's SubRip decoder hands every other ``{...}`` to libass,
+  which hides it. A backslash gets a WORD JOINER after it (no ``\\N``, ``\\h`` or ``{\\``),
+  a brace becomes ``\\{`` (a WORD JOINER after it) or ``\\}``, as libass draws them, and ``<``
+  gets a WORD JOINER after it, so it starts no tag.
+- WebVTT: ``&``, ``<`` and ``>`` as ``&amp;``, ``&lt;`` and ``&gt;``.
+- Burn-in: an ASS file written here (user text reaches ffmpeg only inside a subtitle file, never in
+  a filter argument), escaped as libass draws it literally (``libass_escape``): a backslash gets a
+  WORD JOINER after it and braces become ``\\{`` and ``\\}``.
 """
 
 from __future__ import annotations
@@ -161,9 +169,17 @@ def _no_timing(text: str) -> str:
     return text.replace("-->", "--" + WORD_JOINER + ">")
 
 
+def srt_escape(text: str) -> str:
+    """Text that SubRip players (ffmpeg's decoder and libass: mpv, the ``subtitles`` filter; VLC)
+    show as text: no ``<tag>``, no ``{\\override}`` or ``{y:i}`` block, no ``\\N`` break."""
+    text = text.replace("\\", "\\" + WORD_JOINER)
+    text = text.replace("{", "\\{" + WORD_JOINER).replace("}", "\\}")
+    return _no_timing(text.replace("<", "<" + WORD_JOINER))
+
+
 def to_srt(cues: Sequence[TimedCue]) -> str:
     """SubRip: numbered cues, each ended by a blank line."""
-    return "".join(f"{i}\n{srt_time(c.start)} --> {srt_time(c.end)}\n{_no_timing(c.text)}\n\n"
+    return "".join(f"{i}\n{srt_time(c.start)} --> {srt_time(c.end)}\n{srt_escape(c.text)}\n\n"
                    for i, c in enumerate(cues, 1))
 
 

@@ -87,6 +87,20 @@ def test_render_boards_stitches_the_animatic_the_same_bytes_twice(tmp_path: Path
     assert [e["state"] for e in again["episodes"]] == ["up to date"]
 
 
+def test_a_linked_boards_folder_is_never_written_through(tmp_path: Path) -> None:
+    """``out/boards`` a link to a folder outside the series: ``render --boards`` stops naming it
+    before a board is made, and nothing is written where it points."""
+    root, elsewhere = series(tmp_path / "s"), tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / "out").mkdir()
+    (root / "out" / "boards").symlink_to(elsewhere, target_is_directory=True)
+    result = invoke("render", root, "--boards", "--yes", "--json")
+    assert result.exit_code != 0, result.output
+    assert f"{root / 'out' / 'boards'} is a link (to {elsewhere})" in result.output
+    assert list(elsewhere.iterdir()) == [] and "Traceback" not in result.output
+    assert not (root / "storyboard.lock").exists()  # no board made
+
+
 def test_another_pick_re_stitches_the_animatic_with_that_board(tmp_path: Path) -> None:
     root = series(tmp_path / "s")
     render_boards(root)

@@ -457,3 +457,25 @@ def test_verbose_says_each_chat_call_and_its_answer_with_the_key_masked(
     assert text.count("< 200 POST ") == sent  # and every answer
     assert "sk-test-breakdown" not in text and "authorization: Bearer ***" in text
     assert '"messages"' in text and "lighthouse" in text.lower()  # the body as it went
+
+
+# Issue 83, item 10: a deadline passed before the request went out still says its figure
+
+def test_a_deadline_passed_while_the_request_is_built_says_its_figure(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.cli.main import cli as group
+    source, series = tmp_path / "story.md", tmp_path / "series"
+    source.write_text(STORY, encoding="utf-8")
+    series.mkdir()
+    (series / "storyboard.yaml").write_text(  # ends before the request is built, on any machine
+        "storyboard: 1\nbreakdown:\n  deadline: 1.0e-300\n", encoding="utf-8")
+    before = requests(chat_emulator)
+    result = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--yes",
+                                        "--base-url", chat_base(chat_emulator),
+                                        "--api-key-env", KEY_ENV])
+    assert result.exit_code == 1, result.output
+    assert "the chat call passed its deadline of 1e-300 s (the breakdown's deadline setting)" \
+        in result.output, result.output
+    assert requests(chat_emulator) == before and stored(series) == []

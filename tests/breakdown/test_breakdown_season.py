@@ -96,7 +96,7 @@ def test_a_season_of_four_episodes_is_planned_written_and_checks_clean(
     assert '  ratio: "9:16"' in head  # the defaults
     assert "  episodes: 4\n  episode_seconds: 60\n" in head  # the target, recorded
     first = (series / "episodes/01-the-lighthouse.yaml").read_text(encoding="utf-8")
-    assert "# Summary: it ends on the hook: Next: Sam shook his head and laughed..." in first
+    assert 'hook: "Next: Sam shook his head and laughed..."' in first  # the key, not a comment
     assert "Not in this weather" not in first  # episode 2's beat, filmed there
     before = {p: p.read_bytes() for p in series.rglob("*.yaml")}
     again, sent = run(chat_emulator, story(tmp_path), series)

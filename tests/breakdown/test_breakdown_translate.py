@@ -45,7 +45,7 @@ def test_translated_with_consent_then_a_hand_fix_is_kept(
     assert code == 0 and "2 request(s) sent" in said and "3 line(s) translated" in said, said
     assert requests(chat_emulator) == before + 2
     path = version_path(root, "es", "ep01")
-    toast, later = read_version(path).lines
+    toast, later = read_version(path, root).lines
     assert (toast.route, toast.text, toast.made) == ("lipsync", "[es] To retirement.",
                                                      text_hash("[es] To retirement."))
     assert (later.route, later.speaker, later.source) == ("none", "narrator",
@@ -54,7 +54,7 @@ def test_translated_with_consent_then_a_hand_fix_is_kept(
                     "utf-8")
     code, said = translate(chat_emulator, root, "--yes")
     assert code == 0 and "0 request(s) sent" in said and "1 fixed by hand" in said, said
-    fixed = read_version(path).lines[0]
+    fixed = read_version(path, root).lines[0]
     assert fixed.text == "¡Por el retiro!" and is_hand_fixed(fixed)
     assert requests(chat_emulator) == before + 2  # nothing asked again, nothing paid again
 
@@ -70,7 +70,7 @@ def test_a_changed_source_line_is_proposed_never_written_over(
     code, said = translate(chat_emulator, root, "--yes")
     assert code == 0 and "ep01/later 1: its source line changed" in said, said
     assert path.read_bytes() == written  # the file stands
-    proposal = read_version(path.with_name("ep01.yaml.proposed"))
+    proposal = read_version(path.with_name("ep01.yaml.proposed"), root)
     assert proposal.lines[1].source == "She never came home."
     assert proposal.lines[1].text == "[es] She never came home."
     check = CliRunner().invoke(cli, ["check", str(root)])
@@ -89,7 +89,7 @@ def test_no_model_writes_the_entries_for_a_person(
     code, said = translate(chat_emulator, root, "--no-model")
     assert code == 0 and "2 file(s) written" in said, said
     assert requests(chat_emulator) == before
-    lines = read_version(version_path(root, "es", "ep02")).lines
+    lines = read_version(version_path(root, "es", "ep02"), root).lines
     assert [(line.shot, line.source, line.text, line.made) for line in lines] == [
         ("morning", "Good morning, everyone.", "", None)]
     check = CliRunner().invoke(cli, ["check", str(root)])
@@ -119,7 +119,7 @@ def test_a_killed_run_goes_on_without_paying_again(
     code, said = translate(chat_emulator, root, "--yes")
     assert code == 0 and "1 request(s) sent, 1 answer(s) from the cache" in said, said
     assert requests(chat_emulator) == before + 1  # only the call that was not answered
-    assert [line.text for line in read_version(version_path(root, "es", "ep02")).lines] == [
+    assert [line.text for line in read_version(version_path(root, "es", "ep02"), root).lines] == [
         "[es] Good morning, everyone."]
 
 
@@ -130,7 +130,7 @@ def test_a_line_too_long_is_asked_again_shorter(
     before = requests(chat_emulator)
     code, said = translate(chat_emulator, root, "--yes", "--shorter", "ep02/morning/1")
     assert code == 0 and "1 request(s) sent" in said and "1 line(s) translated" in said, said
-    line = read_version(version_path(root, "es", "ep02")).lines[0]
+    line = read_version(version_path(root, "es", "ep02"), root).lines[0]
     assert line.text == "[es] Good" and line.made == text_hash("[es] Good")
     assert requests(chat_emulator) == before + 1
     code, said = translate(chat_emulator, root, "--yes", "--shorter", "ep02/morning/2")
@@ -167,7 +167,7 @@ def test_one_episode_and_a_line_the_series_no_longer_has(
         ', say: {narrator: "She never came back."},\n         voiceover: true}', "}"))
     code, said = translate(chat_emulator, root, "--yes")
     assert code == 0 and "ep01/later 1: no longer a line of the series: left out" in said, said
-    assert [line.shot for line in read_version(version_path(root, "es", "ep01")).lines] == [
+    assert [line.shot for line in read_version(version_path(root, "es", "ep01"), root).lines] == [
         "toast"]
     code, said = translate(chat_emulator, root, "--episodes", "ep09")
     assert code == 1 and "ep09 not versioned into es; expected some of ep01, ep02" in said
@@ -180,7 +180,7 @@ def test_an_answer_still_wrong_after_its_send_backs_is_never_paid_for_again(
     code, said = translate(chat_emulator, root, "--yes")
     chat_emulator.clear_faults()
     assert code == 1 and "error: the translation of ep01 (lines 1-2 of 2): " in said, said
-    assert [line.text for line in read_version(version_path(root, "es", "ep01")).lines] == [
+    assert [line.text for line in read_version(version_path(root, "es", "ep01"), root).lines] == [
         "", ""]  # the entries, no words, for a person (ep02 was answered)
     before = requests(chat_emulator)
     code, said = translate(chat_emulator, root, "--yes")
@@ -211,14 +211,14 @@ def test_an_episodes_title_is_translated_kept_by_hand_and_on_its_versions_card(
     written = path.read_text("utf-8")
     assert 'label:\n  source: "Episode 1"\n  text: "[es] Episode 1"\n  made: "' in written
     assert 'title:\n  source: "The Toast"\n  text: "[es] The Toast"\n  made: "' in written
-    second = read_version(version_path(root, "es", "ep02"))
+    second = read_version(version_path(root, "es", "ep02"), root)
     assert second.title is None  # no title of its own, and its own number:
     assert second.label is not None and second.label.source == "Episode 2"
     path.write_text(written.replace('"[es] The Toast"', '"El brindis"').replace(
         '"[es] Episode 1"', '"Episodio 1"'), "utf-8")
     code, said = translate(chat_emulator, root, "--yes")
     assert code == 0 and "0 request(s) sent" in said and "2 fixed by hand" in said, said
-    version = read_version(path)
+    version = read_version(path, root)
     assert version.title is not None and version.title.text == "El brindis"
     assert version.label is not None and version.label.text == "Episodio 1"
     manifest, _ = compile_lenient(load_source(root))
@@ -245,3 +245,46 @@ def test_an_episodes_title_is_translated_kept_by_hand_and_on_its_versions_card(
     check = CliRunner().invoke(cli, ["check", str(root)])
     assert "ep01.yaml:7:3: warning: stale: the episode's title card's number is now " \
         "'Episode 2', and this was translated from 'Episode 1'" in check.output, check.output
+
+
+def test_a_version_folder_linked_outside_is_never_written_through(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    """``languages/es`` a link to a folder outside the series: with the model or without, the
+    run stops naming the link before anything is asked or written there."""
+    root, before = versioned(tmp_path / "s", make_media), requests(chat_emulator)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / "languages").mkdir()
+    (root / "languages" / "es").symlink_to(elsewhere, target_is_directory=True)
+    for how in ("--no-model", "--yes"):
+        code, said = translate(chat_emulator, root, how)
+        assert code == 1 and f"{root / 'languages' / 'es'} is a link (to {elsewhere})" in said, said
+        assert list(elsewhere.iterdir()) == [] and requests(chat_emulator) == before
+
+
+SECRET = "TOP-SECRET: the keys are under the mat"
+
+
+def test_a_version_file_linked_outside_is_refused_unread(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    """``languages/es/ep01.yaml`` a link to a file outside the series, a version or any other
+    file: refused, naming the file, and not a line of it is said; ``check`` refuses it too."""
+    root = versioned(tmp_path / "s", make_media)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    assert translate(chat_emulator, root, "--no-model")[0] == 0
+    made = version_path(root, "es", "ep01")
+    version = outside / "ep01.yaml"  # a true version, its words the secret
+    version.write_text(made.read_text("utf-8").replace('text: ""', f'text: "{SECRET}"'), "utf-8")
+    other = outside / "notes.txt"
+    other.write_text(f"{SECRET}\nand: more\n", "utf-8")
+    for target in (version, other):
+        made.unlink()
+        made.symlink_to(target)
+        code, said = translate(chat_emulator, root, "--no-model")
+        assert code == 1, said
+        assert f"{made}:1:1: error: this version file leads outside the series folder" in said
+        assert SECRET not in said and made.is_symlink()
+        checked = CliRunner().invoke(cli, ["check", str(root)])
+        assert checked.exit_code == 1 and "leads outside the series folder" in checked.output
+        assert SECRET not in checked.output

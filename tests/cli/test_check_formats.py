@@ -92,7 +92,8 @@ def test_an_error_without_a_place_has_null_coordinates(broken: Path) -> None:
     (broken / "empty").mkdir()
     done = storyboard("check", "empty", "--json", cwd=broken)
     found = json.loads(done.stdout)
-    assert done.returncode == 1 and found and found[0]["file"] is None
+    assert done.returncode == 2  # not a series: a usage error, as without --json
+    assert found and found[0]["file"] is None
     assert found[0]["line"] is None and found[0]["code"] == "error"
 
 
@@ -103,3 +104,38 @@ def test_annotations_escape_what_the_workflow_commands_read() -> None:
                                "done%0Anext line"
     masked = record(Diagnostic(None, "see https://id:secret@host/x"))
     assert "secret" not in masked["message"] and masked["code"].startswith("form-")
+
+
+# Issue 83, item 11: one exit code per cause, with or without --json
+
+MATRIX = """\
+storyboard: 1
+title: "Ad {{ lang }}"
+defaults: {resolution: 720P, ratio: "16:9"}
+vars: {lang: en}
+variations:
+  matrix: {lang: [en, es]}
+  name: "ad-{{ lang }}"
+characters:
+  ada: {image: ada.png}
+episodes:
+  - id: ep01
+    shots:
+      - {id: one, prompt: "@ada holds a cup of coffee"}
+"""
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (("check", "nosuch"), 2),  # a PATH that is not a series: a usage error
+    (("check", "ad", "--variation", "nosuch"), 2),  # a --variation that names none
+    (("check", "ad", "--var", "nokeyvalue"), 2),  # a --var that is not KEY=VALUE
+    (("check", "s"), 1),  # errors in the series
+    (("check", "ad"), 0),
+])
+def test_each_cause_has_one_exit_code_with_or_without_json(
+        broken: Path, make_media: Callable[..., Path], args: tuple[str, ...], code: int) -> None:
+    make_media("image", broken / "ad" / "ada.png", width=320, height=320)
+    (broken / "ad" / "storyboard.yaml").write_text(MATRIX, encoding="utf-8")
+    codes = {mode: storyboard(*args, *mode, cwd=broken).returncode
+             for mode in ((), ("--json",), ("--format", "json"), ("--format", "github"))}
+    assert set(codes.values()) == {code}, codes

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -378,6 +379,41 @@ def test_a_create_whose_answer_was_lost_is_never_sent_again_by_itself(
     assert not emu.service.table.tasks  # the shot that needs it waits, unpaid
     said = {s["key"].split("/", 1)[1]: s for s in json.loads(again.stdout)["shots"]}
     assert "no list of its assets is known" in said["portraits/mia"]["message"], said
+
+
+# Issue 83, item 9: a shot waiting on such a portrait names the portrait's own settle commands
+
+def pasted(message: str, command: str) -> list[str]:
+    """The arguments of the ``storyboard task COMMAND ...`` a message names, as pasted."""
+    start = message.index(f"`storyboard task {command} ")
+    return shlex.split(message[start + 1:message.index("`", start + 1)])[1:]
+
+
+def test_a_shot_blocked_on_a_lost_portrait_names_the_portraits_own_settle_commands(
+        tmp_path: Path, emu: EmulatorServer) -> None:
+    root = tmp_path / "s"
+    with media_host(tmp_path) as (hosted, _):
+        with_sheet(root, emu, f"{hosted}/s")
+        emu.script("portrait:lost")  # made and counted in the library; its answer never arrives
+        assert invoke("render", root, "--yes", "--json").exit_code != 0
+        again = invoke("render", root, "--yes", "--json")
+        said = {s["key"].split("/", 1)[1]: s["message"] for s in json.loads(again.stdout)["shots"]}
+        blocked = said["ep01/one"]
+        assert "--shot portraits/mia" not in blocked, blocked  # a render does not settle it
+        assert pasted(blocked, "adopt") == ["task", "adopt", str(root), "portraits/mia",
+                                            "portrait-ASSET_ID"], blocked
+        assert pasted(blocked, "forget") == ["task", "forget", str(root), "portraits/mia"]
+        assert "no later run can settle it by itself" in said["portraits/mia"]
+        assert "next run asks again" not in said["portraits/mia"]
+        state = emu.app.app.state  # type: ignore[attr-defined]  # under the Heard wrapper
+        [asset] = [a.id for held in state.asset_libraries.values() for a in held.assets.values()]
+        adopted = invoke(*[word.replace("ASSET_ID", asset) for word in pasted(blocked, "adopt")])
+        assert adopted.exit_code == 0, adopted.output
+        done = invoke("render", root, "--yes", "--json")
+    assert done.exit_code == 0, done.output
+    assert made(emu) == 1  # the lost create adopted, never made a second time
+    [task] = emu.service.table.tasks.values()
+    assert task.wire is not None and f"asset://{asset}" in json.dumps(task.wire)
 
 
 def test_the_library_settings_belong_to_ark_and_modelark_and_name_variables() -> None:

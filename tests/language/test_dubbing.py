@@ -75,7 +75,7 @@ lines:
 def test_every_problem_of_a_version_is_at_its_line(tmp_path: Path) -> None:
     path = tmp_path / "ep01.yaml"
     path.write_text(VERSION, encoding="utf-8")
-    version = read_version(path)
+    version = read_version(path, tmp_path)
     with pytest.raises(ProblemsFound) as caught:
         version_lines("s", "es", [version], EPISODES, VOICES, "qwen3-tts-vd")
     found = [(d.span, d.message) for d in caught.value.diagnostics]

@@ -27,6 +27,7 @@ from storyboard.cli import cli
 from storyboard.language.document import MAX_DEPTH, MAX_FILE_BYTES
 from tests.fixtures.compiler import EPISODE_FILE as EPISODE
 from tests.fixtures.compiler import SERIES_HEAD, base_series
+from tests.fixtures.hostile_text import markup_strings
 
 MakeMedia = Callable[..., Path]
 SECRET = "root:x:0:0:TOP-SECRET-LINE"
@@ -257,6 +258,9 @@ CORPUS: list[Case] = [
     Case("a subtitle line with SRT syntax", {"episodes/ep01.yaml": shot(
         'scenes:\n  - at: 0-2s\n    action: "@mia"\n    say: {mia: "1\\n00:00:01,000 --> x"}')},
          expect="ok"),
+    Case("a line of subtitle markup", {"episodes/ep01.yaml": shot(
+        "scenes:\n  - at: 0-2s\n    action: \"@mia\"\n    say: {mia: '"
+        + " ".join(markup_strings()) + "'}")}, expect="ok"),
     # links and odd media
     Case("a voice that is an image", {"storyboard.yaml": SERIES_HEAD.replace(
         "media/mia.wav", "media/mia.png") + "episodes:\n  - episodes/*.yaml\n"},

@@ -47,7 +47,7 @@ def test_the_file_is_the_same_bytes_each_time_and_reads_back(tmp_path: Path) -> 
         GOLDEN.write_bytes(path.read_bytes())
     assert path.read_bytes() == GOLDEN.read_bytes()
     assert version_text(VERSION).encode() == GOLDEN.read_bytes()
-    back = read_version(path)
+    back = read_version(path, tmp_path)
     assert back == VERSION
     assert back.lines[0].span is not None and back.lines[0].span.line == 7
 
@@ -85,7 +85,7 @@ def test_a_broken_file_is_refused_at_its_line(tmp_path: Path, edit: str, where: 
     write_version(path, VERSION)
     path.write_text(path.read_text("utf-8").replace(edit, bad, 1), "utf-8")
     with pytest.raises(ProblemsFound) as found:
-        read_version(path)
+        read_version(path, tmp_path)
     assert any(f"ep01.yaml:{where}" in str(d.span) and said in d.message
                for d in found.value.diagnostics), found.value.format()
 
@@ -177,7 +177,7 @@ def test_no_word_of_a_line_can_become_a_key_or_end_a_comment(tmp_path: Path) -> 
     write_version(path, hostile)
     text = path.read_text("utf-8")
     assert len(text.splitlines()) == 2 + 4 + 8  # the header, the top keys, the line's 8 keys
-    assert read_version(path) == hostile
+    assert read_version(path, tmp_path) == hostile
 
 
 def test_a_variation_may_narrow_the_languages_never_widen_them(

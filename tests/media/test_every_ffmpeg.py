@@ -119,7 +119,8 @@ def mpegts_like(path: Path) -> Path:
 def test_a_png_that_looks_like_a_transport_stream_is_read_as_the_png_it_is(
         binary: str, tmp_path: Path) -> None:
     """Every run that reads a still names its reader by the file's signature: probed, decoded
-    whole, measured, scaled to send, held as a board and drawn in a shot, with this ffmpeg."""
+    whole, measured, scaled to send, taken as a still (a season's cover, a sheet's thumbnail),
+    held as a board and drawn in a shot, with this ffmpeg."""
     assert ffbinary.current().chosen.path == binary
     still = mpegts_like(tmp_path / "board.png")
     assert imagehead.demuxer(still) == ["-f", "png_pipe"]
@@ -129,6 +130,8 @@ def test_a_png_that_looks_like_a_transport_stream_is_read_as_the_png_it_is(
     assert (measure(still, "image").width, measure(still, "image").height) == (1080, 1920)
     sent = fitted(still, tmp_path / "sent", longest=640)
     assert imagehead.size(sent, "png") == (360, 640)
+    cover = ffmpeg.still(still, tmp_path / "cover.jpg", at=None, width=180)  # a season's cover,
+    assert imagehead.size(cover, "jpeg") == (180, 320)  # a sheet's thumbnail of a board
     held = render_held(Held(still, 180, 320, 1.0, "static", fps=30), tmp_path / "held.mp4")
     assert ffmpeg.stream_lengths(held)["video"] == 1.0
     render_shot(_shot(still, samples.voice(tmp_path / "v.wav", 1.0)), tmp_path / "shot.mp4",

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.files import NEW_FILE_MODE, clean_stale_temporaries, temp_prefix, write_atomic
+from storyboard.files import (
+    NEW_FILE_MODE,
+    LinkedStateFolder,
+    clean_stale_temporaries,
+    made_series_folder,
+    series_folder,
+    temp_prefix,
+    write_atomic,
+)
 
 
 @pytest.mark.parametrize("durable", [True, False])
@@ -41,3 +49,35 @@ def test_a_killed_writers_temporary_is_known_as_a_leftover(tmp_path: Path) -> No
     assert clean_stale_temporaries(tmp_path) == [gone]
     assert mine.exists() and not gone.exists()
     os.unlink(mine)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_a_state_file_is_never_written_through_a_linked_folder_at_any_depth(
+        tmp_path: Path, depth: int) -> None:
+    """``.storyboard/stitch/languages/es/ep01.json`` with any folder from ``.storyboard`` down a
+    link to a folder outside the series: refused naming the link, nothing written there."""
+    series, elsewhere = tmp_path / "s", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folders = [series / ".storyboard" / "stitch", series / ".storyboard" / "stitch" / "languages",
+               series / ".storyboard" / "stitch" / "languages" / "es"]
+    linked = folders[depth - 1]
+    linked.parent.mkdir(parents=True)
+    linked.symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(LinkedStateFolder, match=f"{linked} is a link"):
+        write_atomic(folders[-1] / "ep01.json", "{}", durable=False)
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_every_folder_written_into_inside_the_series_is_a_real_one(tmp_path: Path) -> None:
+    """``series_folder``: a link anywhere from the series down to the folder is refused (one
+    folder down as at the top); a folder outside the series (``-o`` elsewhere) is the user's."""
+    series, elsewhere = tmp_path / "s", tmp_path / "elsewhere"
+    (series / "languages").mkdir(parents=True)
+    elsewhere.mkdir()
+    (series / "languages" / "es").symlink_to(elsewhere, target_is_directory=True)
+    for folder in (series / "languages" / "es", series / "languages" / "es" / "base"):
+        with pytest.raises(LinkedStateFolder, match="languages/es is a link"):
+            made_series_folder(series, folder)
+    assert list(elsewhere.iterdir()) == []
+    assert made_series_folder(series, series / "out" / "es").is_dir()
+    assert series_folder(series, elsewhere / "out") == elsewhere / "out"

@@ -218,7 +218,9 @@ def test_a_lost_seedream_answer_is_journaled_as_possibly_billed_never_sent_again
     result = made(emu, "ark", tmp_path, shot)
     outcome = result.shots[0]
     assert outcome.state == "pending" and outcome.code == "AmbiguousTask", outcome
-    assert "may have been paid" in outcome.message and "storyboard task adopt" in outcome.message
+    assert "may have been paid" in outcome.message and "storyboard task forget" in outcome.message
+    assert "storyboard task adopt" not in outcome.message  # the call left no task id to adopt
+    assert "no later run can settle it by itself" in outcome.message
     assert images(emu) == before + 1 and calls(emu) == sent + 1
     again = made(emu, "ark", tmp_path, shot)  # a later run does not send it by itself either
     assert again.shots[0].state == "pending" and calls(emu) == sent + 1

@@ -94,10 +94,10 @@ def test_sigkill_mid_run_then_resume_pays_each_shot_once(
             assert child.poll() is None, child.communicate()[1].decode(errors="replace")
             assert time.monotonic() < deadline, "the child never had two tasks in flight"
             time.sleep(0.02)
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.communicate(timeout=LOADED)
-    assert child.returncode == -signal.SIGKILL
+    finally:  # Popen's own kill: a child already reaped (it ended) is never signalled by pid
+        child.kill()
+        _, err = child.communicate(timeout=LOADED)
+    assert child.returncode == -signal.SIGKILL, err.decode(errors="replace")  # killed, not ended
     before = submissions(emulator)["total"]
     assert 2 <= before <= SHOTS
     # --json: a failure names each shot's state and cause (--quiet alone would say nothing).

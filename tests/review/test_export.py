@@ -317,3 +317,18 @@ def test_timelines_point_at_media_relative_to_their_folder(
         assert urls and all((file.parent / url).is_file() for url in urls), urls
     edl = CliRunner().invoke(cli, ["export", str(moved), "--format", "edl", "-o", str(tmp_path / "e")])
     assert edl.exit_code == 0 and str(tmp_path) not in (tmp_path / "e" / "ep01.edl").read_text("utf-8")
+
+
+def test_an_export_folder_inside_the_series_linked_outside_is_never_written_through(
+        rendered_example: tuple[Path, Path], tmp_path: Path) -> None:
+    """``-o`` a folder inside the series under a link that leads outside it (``timelines`` ->
+    elsewhere): refused naming the link, nothing written where it points."""
+    series, elsewhere = tmp_path / "coffee-shop", tmp_path / "elsewhere"
+    shutil.copytree(rendered_example[0], series, symlinks=True)
+    elsewhere.mkdir()
+    (series / "timelines").symlink_to(elsewhere, target_is_directory=True)
+    result = CliRunner().invoke(cli, ["export", str(series), "--format", "otio", "-o",
+                                      str(series / "timelines" / "otio")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert f"{series / 'timelines'} is a link (to {elsewhere})" in result.output, result.output
+    assert list(elsewhere.iterdir()) == []

@@ -222,6 +222,19 @@ def test_a_broken_series_still_gets_a_sheet_with_problems_on_their_shots(tmp_pat
     assert "episodes/02-the-regular.yaml:14:15: error: a 30 s shot" in text
 
 
+def test_a_sheet_folder_inside_the_series_linked_outside_is_never_written_through(
+        tmp_path: Path) -> None:
+    """``-o`` a page inside the series under a link that leads outside it (``review`` ->
+    elsewhere): refused naming the link, nothing written where it points."""
+    series, elsewhere = copy_example(tmp_path), tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (series / "review").symlink_to(elsewhere, target_is_directory=True)
+    result = CliRunner().invoke(cli, ["sheet", str(series), "-o", str(series / "review" / "s.html")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert f"{series / 'review'} is a link (to {elsewhere})" in result.output, result.output
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_user_text_is_escaped_and_card_colours_cannot_carry_css(tmp_path: Path) -> None:
     series = copy_example(tmp_path)
     second = series / "episodes" / "02-the-regular.yaml"

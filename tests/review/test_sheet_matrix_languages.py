@@ -122,7 +122,7 @@ def test_each_base_shows_its_own_words_and_its_language_variations_episode(
     assert result.exit_code == 0, result.stderr + result.stdout
     for base, words in SPANISH.items():  # each base's own words, in its own folder
         path = version_path(root, "es", "ep01", base)
-        version = read_version(path)
+        version = read_version(path, root)
         line = version.lines[0].__class__(**{**{k: getattr(version.lines[0], k) for k in (
             "shot", "n", "speaker", "start", "end", "route", "source")}, "text": words})
         write_version(path, version.__class__("es", "en", "ep01", (line,)))

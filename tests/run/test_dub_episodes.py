@@ -21,6 +21,7 @@ from storyboard.media import ffmpeg
 from storyboard.run.dub.cut import Approved, VersionCut
 from storyboard.run.dub.episodes import version_episode
 from storyboard.run.state.lockfile import LockFile
+from storyboard.stitch.delivery import delivery_of
 
 MakeMedia = Callable[..., Path]
 
@@ -45,7 +46,8 @@ def test_lines_replace_a_shots_sound_and_a_shot_without_keeps_its_own(
     shots = [shot("talk", ("Hello there.",)), shot("quiet"), shot("relip", ("Bye.",))]
     takes = {s.id: make_media("video", tmp_path / f"{s.id}.mp4", seconds=3.0, tone=440)
              for s in shots}
-    episode = CompiledEpisode("ep01", "One", shots)
+    delivered = {"delivery": {"preset": "vertical", "end_card": True}, "hook": "Who knows?"}
+    episode = CompiledEpisode("ep01", "One", shots, delivered)
     cut = VersionCut("es", Manifest("T", "s", tmp_path, tmp_path / "storyboard.yaml", [episode]),
                      LockFile(tmp_path / "storyboard.lock", {}, {}), [episode], [])
     cut.approved = {s.shot_id: Approved(s, s, takes[s.id], "sha") for s in shots}
@@ -74,6 +76,11 @@ def test_lines_replace_a_shots_sound_and_a_shot_without_keeps_its_own(
     words = {s.id: [line.text for sc in s.request.scenes for line in sc.lines]
              for s in played.shots}
     assert words == {"talk": ["Hola, ¿qué tal?"], "quiet": [], "relip": ["Adiós."]}
+    # the end card of a delivered version says its own last line: the hook: is the original's
+    delivery = delivery_of(played.settings)
+    assert delivery is not None and delivery_of(episode.settings) == delivery
+    assert delivery.end_card_spec(episode) == {"text": "Who knows?", "duration": 2.0}
+    assert delivery.end_card_spec(played) == {"text": "Adiós.", "duration": 2.0}
 
 
 BOTH = """\

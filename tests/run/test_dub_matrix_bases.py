@@ -7,6 +7,7 @@ and a second render pays nothing again."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ def _rendered(root: Path, *approve: str) -> None:
     assert result.exit_code == 0, result.stderr + result.stdout
     for base, words in SPANISH.items():  # each base's own words, in its own folder
         path = version_path(root, "es", "ep01", base)
-        version = read_version(path)
+        version = read_version(path, root)
         assert version.lines[0].source == words.replace("Un ", "One ").replace(
             ", para nosotros", ", for us")
         write_version(path, version.__class__(
@@ -174,6 +175,48 @@ def test_only_the_approved_bases_language_variation_is_dubbed_the_other_renders(
     assert code == 0 and report["spent"] == 0 and submissions(server) == submitted, said
 
 
+SPEECH = 0.1 / 10_000  # qwen3-tts-vd-2026-01-26's list price (USD) of a character spoken
+SPOKEN = 270  # characters of each base's Spanish line, rewritten longer: a line's list price
+
+
+def _longer(root: Path) -> None:
+    """Each base's Spanish line rewritten to ``SPOKEN`` characters of its own words."""
+    for base, words in SPANISH.items():
+        path = version_path(root, "es", "ep01", base)
+        version = read_version(path)
+        text = ((words + " ") * SPOKEN)[:SPOKEN - 1] + "."
+        write_version(path, replace(version, lines=(replace(version.lines[0], text=text),)))
+
+
+def test_a_version_over_its_plan_leaves_the_next_what_the_budget_counted(
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:
+    """Both versions planned at their passes alone (the series prices speech at 0), rendered
+    under --budget of both passes and one and a half lines: the first version's line and pass
+    leave the second too little for its pass after its line; the matrix's spend (lines and
+    passes at their list prices) stays within --budget."""
+    server = emulator(plain_results=False, latency=0.3)
+    root = _series(tmp_path / "cups", make_media)
+    _rendered(root, *BASES)
+    _longer(root)
+    text = root / "storyboard.yaml"
+    text.write_text(MATRIX.replace("poll: [0.2]}", "poll: [0.2], prices: "
+                                   "{qwen3-tts-vd-2026-01-26: {each: 0}}}"), encoding="utf-8")
+    passes = sum(v["cost"] for v in _plan(root)["versions"])
+    line = SPOKEN * SPEECH
+    budget = round(passes + 1.5 * line, 6)
+    speech, retalks, _ = counts(server)
+    characters = server.stats()["cast"]["characters"]
+    code, report, said = run("render", root, "--provider", "dashscope", "--json",
+                             "--budget", f"{budget}")
+    assert code == 1, said  # the second version's pass left out
+    assert counts(server)[0] - speech == 2 and counts(server)[1] - retalks == 1
+    made = [s for v in report["versions"] for s in v["shots"] if s["key"].endswith("/hello")]
+    assert sorted(s["state"] for s in made) == ["done", "skipped"], made
+    spoken = (server.stats()["cast"]["characters"] - characters) * SPEECH
+    paid = spoken + sum(s["cost"] for s in made if s["state"] == "done")
+    assert spoken == pytest.approx(2 * line) and paid <= budget, (paid, budget)
+
+
 def test_check_holds_each_bases_version_files_to_that_base_alone(
         tmp_path: Path, make_media: MakeMedia) -> None:
     root = _series(tmp_path / "cups", make_media)
@@ -227,6 +270,6 @@ def test_translate_asks_each_bases_lines_into_its_own_file(
     assert "0 file(s) written, 2 unchanged" in again.output, again.output
     assert requests(chat_emulator) == before + 2  # nothing asked, nor paid, twice
     for product in ("espresso", "latte"):  # each base's words in its own file, none crossed
-        line = read_version(version_path(root, "es", "ep01", f"{product}-en")).lines[0]
+        line = read_version(version_path(root, "es", "ep01", f"{product}-en"), root).lines[0]
         assert (line.source, line.text) == (f"One {product}, for us.",
                                             f"[es] One {product}, for us.")

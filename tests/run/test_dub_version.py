@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from storyboard.cli import cli
 from storyboard.media import ffmpeg
+from tests.fixtures.cast import cast_stats
 from tests.fixtures.dashscope_cli import (
     Emulator,
     child_env,
@@ -244,6 +248,23 @@ def test_a_hand_edit_of_a_line_makes_that_line_and_its_pass_again_only(
     assert "Hasta luego." in (root / "out" / "es" / "ep02.srt").read_text("utf-8")
 
 
+def test_a_translations_markup_is_text_in_the_versions_subtitles(approved: Approved) -> None:
+    """A translation holding ASS and HTML markup is escaped in the version's sidecars as in the
+    original's (docs/episodes.md): no player moves it up, hides it or sets it in italics."""
+    root, _ = approved()
+    said = "{\\\\an8}Adiós <i>amigo</i>\\\\N&amp;"  # YAML double quotes: {\an8}Adiós <i>amigo</i>\N&amp;
+    path = root / "languages" / "es" / "ep02.yaml"
+    path.write_text(EP02.replace('"Adiós."', f'"{said}"'), encoding="utf-8")
+    code, _, out = dub(root)
+    assert code == 0, out
+    joiner = "\u2060"
+    srt = (root / "out" / "es" / "ep02.srt").read_text("utf-8")
+    vtt = (root / "out" / "es" / "ep02.vtt").read_text("utf-8")
+    assert (f"\\{{{joiner}\\{joiner}an8\\}}Adiós <{joiner}i>amigo<{joiner}/i>\\{joiner}N&amp;"
+            in srt), srt
+    assert "{\\an8}Adiós &lt;i&gt;amigo&lt;/i&gt;\\N&amp;amp;" in vtt, vtt
+
+
 def test_a_shot_not_approved_refuses_the_version_naming_it(approved: Approved) -> None:
     root, server = approved()
     before = counts(server)
@@ -307,6 +328,42 @@ def test_a_budget_holds_for_a_version_as_for_any_render(approved: Approved) -> N
     assert not (root / "out" / "es" / "ep01.mp4").exists()
 
 
+# The version's lines planned at 0.00 by the series' own price; each is billed at its list price.
+SPEECH_FREE = ("provider: {name: dashscope, poll: [0.2]}",
+               "provider: {name: dashscope, poll: [0.2], "
+               "prices: {qwen3-tts-vd-2026-01-26: {each: 0}}}")
+SPEECH = 0.1 / 10_000  # qwen3-tts-vd-2026-01-26's list price (USD) of a character spoken
+
+
+def test_lines_over_their_plan_leave_the_passes_only_what_is_left_of_the_budget(
+        approved: Approved) -> None:
+    """The plan (lines 0.00, passes P) is admitted under --budget P plus half what the lines are
+    billed; the lines are made, so the passes have less than P left: one is left out, and the
+    version's spend (the lines and passes at their list prices) stays within --budget."""
+    root, server = approved()
+    text = root / "storyboard.yaml"
+    text.write_text(text.read_text("utf-8").replace(*SPEECH_FREE), encoding="utf-8")
+    code, planned, said = run("plan", root, "--language", "es", "--provider", "dashscope",
+                              "--json")
+    assert code == 0, said
+    passes, lines = planned["passes"]["cost"], planned["lines"]
+    assert passes > 0 and lines["cost"] == 0
+    budget = round(passes + lines["characters"] * SPEECH / 2, 4)
+    speech, retalks, _ = counts(server)
+    characters = server.stats()["cast"]["characters"]
+    code, report, said = dub(root, "--language", "es", "--budget", f"{budget}")
+    assert code == 1, said  # a pass left out by what the lines left
+    version = report["versions"][0]
+    states = {s["key"]: s for s in version["shots"]}
+    assert counts(server)[0] - speech == 3 and counts(server)[1] - retalks == 1
+    assert [s["state"] for k, s in states.items() if k.startswith("dubbed/es/")].count(
+        "skipped") == 1, version["shots"]
+    lines = (server.stats()["cast"]["characters"] - characters) * SPEECH
+    made = sum(s["cost"] for k, s in states.items()
+               if k.startswith("dubbed/es/") and s["state"] == "done")
+    assert lines > 0 and lines + made <= budget, (lines, made, budget)
+
+
 def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_safe_area(
         approved: Approved, tmp_path: Path) -> None:
     """``burn_subtitles`` in a version, held by its pixels (as the original's is in
@@ -366,3 +423,73 @@ def _srt_seconds(stamp: str) -> float:
     clock, _, millis = stamp.strip().partition(",")
     hours, minutes, seconds = (int(part) for part in clock.split(":"))
     return hours * 3600 + minutes * 60 + seconds + int(millis) / 1000
+
+
+# Issue 83, item 8: a line killed inside its speech call names what settles it, which works
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+def test_a_line_killed_in_its_speech_call_names_the_command_that_settles_it(
+        approved: Approved) -> None:
+    root, server = approved()
+    server.script("speech:lost=10")  # spoken and billed; its answer would come 10 s later
+    before = cast_stats(server)["characters"]
+    child = subprocess.Popen(dub_command(root), env=child_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    try:
+        wait_until("a line's speech call", lambda: cast_stats(server)["characters"] > before,
+                   child)
+    finally:
+        kill(child)
+    server.clear_faults()
+    code, _, said = dub(root)  # the lines not in flight are spoken; the one killed waits
+    spoken = counts(server)[0]
+    stuck = [line for line in said.splitlines() if line.startswith("error: ") and "pending" in line]
+    assert code == 1 and stuck and any("lines/es/ep01/hello/1" in line for line in stuck), said
+    assert dub(root)[0] == 1 and counts(server)[0] == spoken  # a run more never settles it
+    for line in stuck:
+        assert "next run asks again" not in line and "no later run can settle it" in line, line
+        assert "task adopt" not in line  # a speech call leaves no task id to adopt
+        key = line.split(": ", 2)[1].split("/", 1)[1]  # dubbed/lines/es/... -> lines/es/...
+        start = line.index("`storyboard task forget ")
+        words = shlex.split(line[start + 1:line.index("`", start + 1)])[1:]
+        assert words == ["task", "forget", str(root), key], line
+        forgot = CliRunner().invoke(cli, words, input="y\n")  # pasted as it is; it asks first
+        assert forgot.exit_code == 0, forgot.output
+    code, _, said = dub(root)
+    assert code == 0, said  # settled: the version is made
+    assert counts(server)[0] == spoken + len(stuck)  # spoken again once, as the person said
+    assert (root / "out" / "es" / "ep01.mp4").is_file()
+
+
+@pytest.mark.parametrize("linked", ["out/es", ".storyboard/languages/es"])
+def test_a_folder_the_version_writes_into_linked_outside_is_never_written_through(
+        approved: Approved, tmp_path: Path, linked: str) -> None:
+    """``out/es`` (its episodes, subtitles) or ``.storyboard/languages/es`` (its lines' seconds)
+    a link to a folder outside the series: the version stops naming it before a line is made,
+    and nothing is written where the link points."""
+    root, server = approved()
+    before = counts(server)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder = root / linked
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    code, _, said = dub(root)
+    assert code != 0 and f"{folder} is a link (to {elsewhere})" in said, said
+    assert counts(server) == before and list(elsewhere.iterdir()) == []
+
+
+def test_a_version_file_linked_outside_is_never_read(approved: Approved, tmp_path: Path) -> None:
+    """``languages/es/ep02.yaml`` a link to a version outside the series: refused at the file
+    before a line is made, its words neither spoken nor said."""
+    root, server = approved()
+    before = counts(server)
+    secret = tmp_path / "elsewhere.yaml"
+    secret.write_text(EP02.replace('"Adiós."', '"TOP-SECRET words"'), encoding="utf-8")
+    version = root / "languages" / "es" / "ep02.yaml"
+    version.unlink()
+    version.symlink_to(secret)
+    code, _, said = dub(root)
+    assert code != 0 and f"{version}:1:1: error: this version file leads outside" in said, said
+    assert "TOP-SECRET" not in said and counts(server) == before
+    assert not (root / "out" / "es").exists()

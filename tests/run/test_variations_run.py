@@ -108,6 +108,20 @@ def test_render_writes_one_folder_per_variation_and_the_lock(ad: Path) -> None:
     assert (Path("elsewhere") / "draft" / "latte-en" / "ad.mp4").is_file()  # -o DIR: DIR/draft/
 
 
+def test_a_variations_folder_linked_outside_is_never_written_through(ad: Path,
+                                                                    tmp_path: Path) -> None:
+    """``out/draft/latte-en`` a link to a folder outside the series: the render stops naming
+    it before any shot is made, and nothing is written where it points."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (ad / "out" / "draft").mkdir(parents=True)
+    (ad / "out" / "draft" / "latte-en").symlink_to(elsewhere, target_is_directory=True)
+    result = invoke("render", ad, "--draft", "--json")
+    assert result.exit_code != 0, result.output
+    assert f"{ad / 'out' / 'draft' / 'latte-en'} is a link (to {elsewhere})" in result.output
+    assert list(elsewhere.iterdir()) == [] and not (ad / "out" / "draft" / "espresso-en").exists()
+
+
 def test_a_failing_variation_does_not_stop_the_others(tmp_path: Path, make_media: MakeMedia,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
@@ -224,6 +238,41 @@ def test_a_provider_axis_plans_and_runs_each_provider(ad: Path, emulator: Emulat
     assert check.exit_code == 1
     assert "storyboard.yaml:8:62: error: matrix value 'dashscop' for 'provider': expected one of " \
            "local, comfyui, dashscope" in check.output
+
+
+# Two groups of one provider: the first's series prices understate its shots (planned at 0.00,
+# billed 0.40 at the list price), the second's are the list's (0.40).
+GROUPS = """\
+storyboard: 1
+title: "Ad"
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+variations:
+  matrix: {provider: [{name: dashscope, prices: {720P: 0}}, {name: dashscope, poll: [0.3]}]}
+  name: "{{ 'cheap' if provider.prices is defined else 'list' }}"
+characters:
+  cup: {image: media/cup.png}
+episodes:
+  - id: ad
+    shots:
+      - {id: hook, prompt: "@cup spins {{ 'fast' if provider.prices is defined else 'slowly' }}"}
+      - {id: pitch, prompt: "@cup shines {{ 'now' if provider.prices is defined else 'later' }}"}
+"""
+
+
+def test_a_group_over_its_plan_leaves_the_next_what_the_budget_counted(
+        ad: Path, emulator: EmulatorServer) -> None:
+    """Planned at 0.40 in all, rendered under --budget 0.40: the first group's shots are billed
+    0.40, so the second has nothing left; 0.40 is spent, not 0.80."""
+    (ad / "storyboard.yaml").write_text(GROUPS, encoding="utf-8")
+    plan = as_json(invoke("plan", ad, "--provider", "dashscope", "--json"))
+    assert [g["total_cost"] for g in plan["groups"]] == pytest.approx([0, 0.4])
+    report = as_json(invoke("render", ad, "--provider", "dashscope", "--json",
+                            "--budget", "0.4"))
+    states = {v["name"]: v["shots"] for v in report["variations"]}
+    assert states == {"cheap": {"done": 2}, "list": {"skipped": 2}}, report["variations"]
+    assert emulator.stats()["submissions"]["total"] == 2  # 0.40 at the list price: --budget
 
 
 def test_a_matrix_is_shared_through_the_store(ad: Path, tmp_path: Path,

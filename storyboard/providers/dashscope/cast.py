@@ -15,7 +15,7 @@ as a video, and each kind becomes one request (``../shared/spec/assets.md`` sect
 - ``speech``: a line spoken by a ``qwen3-tts-vd`` snapshot, synchronous: the task id is
   ``tts-<request id>`` and the result URL (valid 24 h) is kept the same way, also by the line's
   hash, so an answer the journal missed is found again. No list shows speech calls: a lost answer
-  with nothing kept is ``ListUnavailable`` to ``find`` (the runner stops the line as ambiguous,
+  with nothing kept is ``NeverListed`` to ``find`` (the runner stops the line as ambiguous,
   never speaking it twice). An id no longer known answers UNKNOWN with code ``Gone`` (the line is
   spoken again).
 """
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from storyboard.dialects.images import WAN_IMAGE
-from storyboard.errors import ListUnavailable, ProviderError, RequestRejected
+from storyboard.errors import NeverListed, ProviderError, RequestRejected
 from storyboard.files import state_folder, temp_prefix, write_atomic
 from storyboard.language.request import AssetRequest, CompiledShot
 from storyboard.providers.base import Ask
@@ -272,8 +272,9 @@ class CastCalls:
 
     def _spoken_since(self, shot: CompiledShot, since: float) -> list[TaskState]:
         """The line's answer kept since ``since`` (the answer came, the journal missed its id);
-        without one, ``ListUnavailable``: speech is synchronous and no list shows a call whose
-        answer was lost, so whether it was paid cannot be known, and it is never sent again."""
+        without one, ``NeverListed`` (no task id to adopt): speech is synchronous and no list
+        shows a call whose answer was lost, so whether it was paid cannot be known, and it is
+        never sent again."""
         path = self._path(f"speech/{_file_name(shot.hash)}.line.json")
         try:
             kept = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
@@ -284,10 +285,10 @@ class CastCalls:
                 and isinstance(kept.get("url"), str) and kept["url"]:
             self._speech[kept["task_id"]] = kept["url"]
             return [TaskState(kept["task_id"], TaskStatus.SUCCEEDED, video_url=kept["url"])]
-        raise ListUnavailable(
+        raise NeverListed(
             "a spoken line cannot be listed: the speech call is synchronous and gives no task "
             "that a list could show, so a call whose answer was lost may have been paid",
-            provider=NAME, shot=shot.id, code="SpeechUnlisted")
+            provider=NAME, shot=shot.id, code="SpeechUnlisted", adopt_as=None)
 
     # -- what is kept ------------------------------------------------------------------------
 

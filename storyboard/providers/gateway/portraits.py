@@ -13,7 +13,7 @@ host, never in a message, the journal or the lock).
   runner journals it before anything else and a resumed run polls the same asset.
 - ``query``: ``GetAsset``; ``Active`` is done, its file the picture it was made from.
 - ``find``: no list of assets is known, so a create whose answer was lost is not looked up
-  (``ListUnavailable``): the runner stops it as possibly made, never creating another by itself.
+  (``NeverListed``): the runner stops it as possibly made, never creating another by itself.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import httpx
 from storyboard.dialects.base import get
 from storyboard.errors import (
     AuthError,
-    ListUnavailable,
+    NeverListed,
     ProviderError,
     RateLimited,
     RequestRejected,
@@ -245,10 +245,12 @@ class PortraitCalls:
                          raw=dict(answer))
 
     async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
-        raise ListUnavailable(f"{self.owner.name} asset library: no list of its assets is "
-                              "known, so a CreateAsset whose answer was lost cannot be looked "
-                              "up (the asset may exist)", provider=self.owner.name,
-                              shot=shot.id, code="ListUnavailable")
+        raise NeverListed(f"{self.owner.name} asset library: no list of its assets is known, so "
+                          "a CreateAsset whose answer was lost cannot be looked up (the asset "
+                          "may exist)", provider=self.owner.name, shot=shot.id,
+                          code="ListUnavailable", adopt_as=f"{PORTRAIT_TASK}ASSET_ID",
+                          found_in="ASSET_ID: the asset's id in the account's asset library, "
+                          "in the console")
 
     # -- what is kept ------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from storyboard.errors import (
     AuthError,
     Diagnostic,
     ListUnavailable,
+    NeverListed,
     ProviderError,
     RequestRejected,
     UnreadAnswer,
@@ -335,14 +336,14 @@ class GatewayProvider(BaseProvider):
     async def find(self, shot: CompiledShot, since: float) -> list[TaskState]:
         """Every listed task whose prompt is this shot's (on a list without prompts, whose
         settings are this shot's: ``Dialect.listed_like``), created since ``since`` when the list
-        says when, newest first. A gateway without a list raises ``ListUnavailable``: "none
+        says when, newest first. A gateway without a list raises ``NeverListed``: "none
         found" would let a lost submit be paid again."""
         if shot.asset is not None and (calls := self._asset_calls(shot)) is not None:
             return await calls.find(shot, since)
         if self.protocol.list_path is None:
-            raise ListUnavailable(f"{self.name} has no task list: a lost submit's task cannot "
-                                  "be looked up", provider=self.name, shot=shot.id,
-                                  code="ListUnavailable")
+            raise NeverListed(f"{self.name} has no task list: a lost submit's task cannot "
+                              "be looked up", provider=self.name, shot=shot.id,
+                              code="ListUnavailable")
         items = await self._listed(shot)
         matches = [item for item in items
                    if isinstance(item, dict) and (item.get("task_id") or item.get("id"))

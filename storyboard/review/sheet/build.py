@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic, ProblemsFound
-from storyboard.files import write_atomic
+from storyboard.files import series_folder, write_atomic
 from storyboard.language.compile import compile_lenient
 from storyboard.language.expand import expand
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
@@ -86,6 +86,7 @@ def build_sheet(path: str | Path, *, out: Path | None = None, provider: str | No
     every = compile_all(expand(source, vars)) if variants.partial else variants
     target = Path(out) if out is not None else \
         variation_dir(variants.manifests[0], episodes_dir, draft=draft).parent / "sheet.html"
+    series_folder(variants.manifests[0].root, target.parent)  # a link on the way: refused
     sheet = matrix_sheet(variants, provider=provider, draft=draft, episodes_dir=episodes_dir,
                          sheet_dir=target.parent, every=every)
     return _write(sheet, target, png_out, variants.diagnostics())
@@ -99,6 +100,7 @@ def sheet_for(manifest: Manifest, problems: list[Diagnostic], *, out: Path | Non
     draft, settled), else the sheet plans."""
     folder = output_dir(manifest, episodes_dir, draft=draft)
     target = Path(out) if out is not None else folder / "sheet.html"
+    series_folder(manifest.root, target.parent)  # a link on the way (``-o``): refused
     sheet = sheet_model(manifest, problems, sheet_dir=target.parent, provider=provider,
                         draft=draft, episodes_dir=episodes_dir, planned=planned)
     result = _write(sheet, target, png_out, problems)

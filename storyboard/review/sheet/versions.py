@@ -113,7 +113,7 @@ def episode_versions(root: Path, episode: str, places: tuple[VersionPlace, ...],
         if not path.is_file():
             continue
         try:
-            version = read_version(path)
+            version = read_version(path, root)
         except StoryboardError:
             continue
         table = measured(root, place.language, episode, place.home)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from storyboard.files import output_folder, write_atomic
+from storyboard.files import series_folder, write_atomic
 
 PROPOSED = ".proposed"
 MAX_LINES = 400  # a diff's lines shown; the rest is counted, not shown
@@ -127,7 +127,7 @@ def _inside(root: Path, name: str) -> Path:
     path = root / name
     if "\0" in name or Path(name).is_absolute() or ".." in Path(name).parts or path.is_symlink():
         raise ValueError(f"{name!r} is not a file of the series")
-    output_folder(root, path.parent)  # a linked folder on the way: refused, nothing written
+    series_folder(root, path.parent)  # a linked folder on the way: refused, nothing written
     return path
 
 

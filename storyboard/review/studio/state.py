@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from storyboard.animatic import cache_key as local_cache_key
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
-from storyboard.files import output_folder
+from storyboard.files import series_folder
 from storyboard.language.compile import compile_lenient
 from storyboard.language.load import parse
 from storyboard.language.request import Manifest
@@ -298,7 +298,7 @@ def stitch_used(manifest: Manifest, folder: Path) -> None:
     if not files.kept():  # no provider's take is kept: the drafts are the episodes shown
         return
     manifest = with_retakes(manifest, lock)
-    builder = EpisodeBuilder(manifest, output_folder(manifest.root, folder), draft=True,
+    builder = EpisodeBuilder(manifest, series_folder(manifest.root, folder), draft=True,
                              preview=True)
     for episode in manifest.episodes:
         shown, done = episode_as_rendered(episode, lock.takes, files)

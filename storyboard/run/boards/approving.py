@@ -3,9 +3,12 @@
 ``approve`` of a board says its shots "may render" only where they may. The gate is asked as the
 plan of each provider concerned asks it (``prepare`` then ``boards.gate.waiting``): the series' own
 provider (where ``storyboard render`` goes) and every paid provider that drew a take of the
-board (where its videos are meant to be paid). A take drawn on a free provider (a ``retake``
-on ``local``) is no take a paid plan renders from, so its approval lets nothing go there:
-``approve`` names the provider that drew the take and the retake that ends the wait.
+board, as the lock or this clone's journal says (where its videos are meant to be paid). A take
+drawn on a free provider (a ``retake`` on ``local``) is no take a paid plan renders from, so its
+approval lets nothing go there:
+``approve`` names the provider that drew the take and the retake that ends the wait. A take that
+another provider drew a picture of its own for (the same request, another picture) waits there
+for that picture's approval: ``approve`` names the ``approve --provider`` that ends the wait.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from dataclasses import dataclass, field
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.run.boards.gate import waiting
+from storyboard.run.boards.gate import ELSEWHERE, waiting
 from storyboard.run.setup import prepare
 from storyboard.run.state.boardbytes import BoardBytes
+from storyboard.run.state.journal import read_status
 from storyboard.run.state.lockfile import DRAFT_LOCK, LockFile, lock_path, read_lock, take_key
-from storyboard.run.state.takes import find_shot, with_retakes
+from storyboard.run.state.takes import find_shot, state_key, with_retakes
 from storyboard.targets.kinds import is_paid, named
 
 
@@ -33,6 +37,7 @@ class Approved:
     own: str
     held: dict[str, list[str]] = field(default_factory=dict)
     unknown: dict[str, str] = field(default_factory=dict)
+    why: dict[str, str] = field(default_factory=dict)  # each holding plan's own words for it
 
     @property
     def may_render(self) -> bool:
@@ -56,6 +61,11 @@ class Approved:
                   for provider, why in self.unknown.items())]
 
     def _ends(self, provider: str, folder: str, board: str) -> str:
+        if self.why.get(provider, "").startswith(ELSEWHERE):
+            return (f"{provider} drew a picture of its own for it, which no one has approved "
+                    f"(storyboard takes {folder} {board} --provider {provider} shows it): "
+                    f"approve that one with storyboard approve {folder} {board} --provider "
+                    f"{provider}")
         if not self.drawn_on or is_paid(self.drawn_on):
             return f"storyboard plan {folder} --provider {provider} says why"
         return (f"take {self.take} was drawn on {self.drawn_on} (free), which a {provider} "
@@ -69,8 +79,10 @@ def after_approval(manifest: Manifest, board_id: str, take: int) -> Approved:
     board = find_shot(with_retakes(manifest, lock), board_id)
     drawers = drawn_by(board, lock)
     own = named(manifest.provider)
-    approved = Approved(take, drawers.get(take, ""), own)
-    for name in sorted({own, *drawers.values()} - {""}):
+    said = lock.takes.get(state_key(board), {}).get("approved_on")  # approve --provider's
+    approved = Approved(take, str(said or drawers.get(take, "")), own)
+    for name in sorted({own, approved.drawn_on, *drawers.values(), *_journaled(manifest, board)}
+                       - {""}):
         if is_paid(name):
             _ask_gate(approved, manifest, name, board.shot_id)
     return approved
@@ -89,6 +101,14 @@ def drawn_by(board: CompiledShot, lock: LockFile) -> dict[int, str]:
     return found
 
 
+def _journaled(manifest: Manifest, board: CompiledShot) -> set[str]:
+    """Each provider this clone's journal says drew a take of ``board`` as it is now (the lock
+    keeps only the last one's record of a take)."""
+    hashes = {take.hash for take in board.all_takes()}
+    return {a.provider for a in read_status(manifest.root)
+            if a.shot_hash in hashes and a.state == "done"}
+
+
 def _ask_gate(approved: Approved, manifest: Manifest, provider: str, board_id: str) -> None:
     """Record on ``approved`` the shots whose videos the plan on ``provider`` holds for
     ``board_id`` (that plan's own gate), or why that plan cannot be made here."""
@@ -98,11 +118,13 @@ def _ask_gate(approved: Approved, manifest: Manifest, provider: str, board_id: s
         approved.unknown[provider] = str(error).splitlines()[0]
         return
     lock = setup.lock if setup.lock is not None else read_lock(lock_path(manifest.root))
-    waits = waiting(setup.manifest, BoardBytes(setup.cache, lock), paid=setup.provider.traits.paid)
-    shots = [shot.shot_id for shot in setup.manifest.episode_shots()
-             if waits.get(shot.hash, ("", ""))[0] == board_id]
-    if shots:
-        approved.held[provider] = shots
+    waits = waiting(setup.manifest, BoardBytes(setup.cache, lock, setup.provider.name),
+                    paid=setup.provider.traits.paid)
+    held = [shot for shot in setup.manifest.episode_shots()
+            if waits.get(shot.hash, ("", ""))[0] == board_id]
+    if held:
+        approved.held[provider] = [shot.shot_id for shot in held]
+        approved.why[provider] = waits[held[0].hash][1]
 
 
 def free_retake_note(manifest: Manifest, board_id: str, provider: str) -> str | None:

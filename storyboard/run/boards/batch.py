@@ -12,14 +12,15 @@ is said as such, not as "no shot".
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS, CompiledShot, Manifest, is_board
 from storyboard.run.choices.checks import HasFindings, approve_checked, best_take
 from storyboard.run.state.assets import shown_folder
-from storyboard.run.state.lockfile import TakeState, lock_path, read_lock
+from storyboard.run.state.lockfile import LockFile, TakeState, lock_path, read_lock
+from storyboard.run.state.pictures import Drawer, approved_on, drawer_of, pictures
 from storyboard.run.state.takes import (
     find_shot,
     pick,
@@ -66,12 +67,14 @@ def boards_named(manifest: Manifest, name: str) -> list[CompiledShot]:
                           f"{', '.join(episodes[:8])} (or --all-boards)")
 
 
-def approve_boards(manifest: Manifest, boards: list[CompiledShot], *, force: bool = False
-                   ) -> list[Outcome]:
+def approve_boards(manifest: Manifest, boards: list[CompiledShot], *, force: bool = False,
+                   drawer: Drawer | None = None) -> list[Outcome]:
     """Approve the take each board uses (its picked take, or its only one), board by board,
-    exactly as ``approve`` does; the others skipped with why."""
-    return [_each(manifest, board, lambda name: approve_checked(manifest, name, force=force),
-                  approving=True) for board in boards]
+    exactly as ``approve`` does (``drawer``: the pictures that provider drew); the others
+    skipped with why."""
+    def act(name: str) -> int:
+        return approve_checked(manifest, name, force=force, drawer=drawer)
+    return [_each(manifest, board, act, approving=True, drawer=drawer) for board in boards]
 
 
 def pick_boards(manifest: Manifest, boards: list[CompiledShot], take: int | None
@@ -86,13 +89,16 @@ def pick_boards(manifest: Manifest, boards: list[CompiledShot], take: int | None
 
 
 def _each(manifest: Manifest, board: CompiledShot, act: Callable[[str], int], *,
-          approving: bool) -> Outcome:
+          approving: bool, drawer: Drawer | None = None) -> Outcome:
     name = board.shot_id
     lock = read_lock(lock_path(manifest.root))
     current = find_shot(with_retakes(manifest, lock), name)
     state = lock.takes.get(state_key(current), {})
-    why = _skip(current, state, rendered_takes(current, lock), approving=approving).replace(
-        "SERIES", shown_folder(manifest.root))
+    done = pictures(current, lock, drawer) if approving else dict(rendered_takes(current, lock))
+    why = _skip(current, state, done, approving=approving, drawer=drawer)
+    if approving and not why and drawer is None:
+        why = _drawn_since(current, state, lock)
+    why = why.replace("SERIES", shown_folder(manifest.root))
     if why:
         return Outcome(name, None, why)
     try:
@@ -103,14 +109,17 @@ def _each(manifest: Manifest, board: CompiledShot, act: Callable[[str], int], *,
         return Outcome(name, None, str(error))
 
 
-def _skip(board: CompiledShot, state: TakeState, lock_done: dict[int, str], *,
-          approving: bool) -> str:
-    """Why ``board`` is left out of a batch ("" : it is not)."""
+def _skip(board: CompiledShot, state: TakeState, lock_done: Mapping[int, str | None], *,
+          approving: bool, drawer: Drawer | None = None) -> str:
+    """Why ``board`` is left out of a batch ("" : it is not). ``lock_done``: each rendered
+    take, and (approving) the sha256 of its picture (``drawer``'s, else the lock's)."""
     if not lock_done:
-        return "not made yet: storyboard render SERIES --boards makes it"
+        on = "" if drawer is None else f" on {drawer.name}"
+        again = "" if drawer is None else f" --provider {drawer.name}"
+        return f"not made yet{on}: storyboard render SERIES --boards{again} makes it"
     approved, picked = state.get("approved"), state.get("picked")
     if approving and approved is not None and picked in (None, approved) and \
-            state.get("approved_hash") == lock_done.get(approved):
+            _same_picture(board, state, lock_done):
         return f"already approved (take {approved})"
     if not approving and approved is not None:
         return (f"approved (take {approved}): its approval stands; pick it alone with "
@@ -119,6 +128,31 @@ def _skip(board: CompiledShot, state: TakeState, lock_done: dict[int, str], *,
         return (f"{len(lock_done)} takes and none picked: storyboard pick SERIES "
                 f"{board.shot_id} TAKE first")
     return ""
+
+
+def _same_picture(board: CompiledShot, state: TakeState,
+                  pictures_of: Mapping[int, str | None]) -> bool:
+    """Whether the approved take of ``board`` is the one rendered now, as the same picture."""
+    take = next((t for t in board.all_takes() if t.take == state.get("approved")), None)
+    if take is None or take.take not in pictures_of or state.get("approved_hash") != take.hash:
+        return False
+    approved = state.get("approved_sha256")
+    return approved is None or approved == pictures_of[take.take]
+
+
+def _drawn_since(board: CompiledShot, state: TakeState, lock: LockFile) -> str:
+    """Why a batch without ``--provider`` leaves a board alone whose approved picture one
+    provider drew and whose take another drew since ("": none did): that picture is unseen,
+    and approving it is asked by name (``--provider``)."""
+    take = next((t for t in board.all_takes() if t.take == state.get("approved")), None)
+    if take is None or state.get("approved_hash") != take.hash:
+        return ""
+    on, since = approved_on(state, lock, take), drawer_of(lock, take)
+    if not on or not since or on == since:
+        return ""
+    return (f"approved on {on} (take {take.take}); {since} drew its own since, which no one has "
+            f"approved: storyboard approve SERIES {board.shot_id} --provider {since} approves "
+            "it")
 
 
 def why_no_board(manifest: Manifest, name: str) -> None:

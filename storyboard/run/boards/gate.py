@@ -9,6 +9,9 @@ cached, picked and approved by the same code. What only boards do is decided her
   ``boards: {gate: false}`` lets a picked board do; a free provider (``local``) never waits.
   The approval is of a picture: the board's file in the cache must still be it (``boardbytes``),
   else the video ``waits (board changed after approval)``, naming the file and what ends it.
+  A picture approved as one provider drew it is not the one another draws: on that other
+  provider the video ``waits (board not approved as this provider drew it)``, naming both and
+  the ``approve --provider`` that lets it go (never a paid retake of a picture nobody has seen).
 - ``render --boards``: the boards (and the cast they use) and nothing else.
 - the hosted copy: a gateway fetches a board larger than its video model takes as a scaled copy
   in ``.storyboard/sent/``, drawn as soon as the board is approved or picked (``hosted_copies``)
@@ -29,6 +32,7 @@ from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.boardbytes import BoardBytes
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import TakeState, lock_path, read_lock
+from storyboard.run.state.pictures import approved_on
 from storyboard.run.state.takes import find_shot, rendered_takes, state_key, users, with_retakes
 from storyboard.run.trip.mediacheck import media_base_url
 
@@ -36,6 +40,7 @@ NOT_APPROVED = "waits (board not approved)"
 NOT_PICKED = "waits (board not picked)"
 CHANGED = "waits (board changed after approval)"
 PICK_CHANGED = "waits (board changed after it was picked)"  # ``boards: {gate: false}``
+ELSEWHERE = "waits (board not approved as this provider drew it)"
 
 
 def waiting(manifest: Manifest, files: BoardBytes, *, paid: bool
@@ -69,6 +74,10 @@ def _shot_waits(shot: CompiledShot, boards: Mapping[tuple[str, str], CompiledSho
         problem = files.problem(digest, state)
         if problem is not None:
             approved = state.get("approved_hash") == digest and state.get("approved") is not None
+            take = next((t for t in board.all_takes() if t.hash == digest), board)
+            on = approved_on(state, files.lock, take) if approved else ""
+            if on and files.provider and on != files.provider:
+                return asset, _elsewhere(board, root, on, files.provider, problem[0].is_file())
             return asset, _changed(board, root, *problem, "approved" if approved else "picked")
     return None
 
@@ -108,6 +117,19 @@ def _changed(board: CompiledShot, root: Path, path: Path, problem: str, chosen: 
     return (f"{said}: its file {shown} is not what was {chosen} ({problem}); nothing is sent "
             f"or paid until it is: put the {chosen} picture back there, or draw another "
             f"(storyboard retake {folder} {named}), then {then}")
+
+
+def _elsewhere(board: CompiledShot, root: Path, on: str, here: str, drew: bool) -> str:
+    """What the plan and the run say of a shot whose board was approved as ``on`` drew it, on
+    ``here``, which draws a picture of its own (``drew``: drew it already): nobody has seen that
+    one, so it is approved (or not) as it is, never paid for again."""
+    folder, named = shown_folder(root), board_name(board)
+    drawing = (f"{here} drew its own, which no one has approved: see it with storyboard takes "
+               f"{folder} {named} --provider {here}" if drew else
+               f"{here} draws its own (its board's row, before the video)")
+    return (f"{ELSEWHERE}: approved on {on}; {drawing}; nothing of the video is sent or paid "
+            f"until that picture is approved: approve it with storyboard approve {folder} "
+            f"{named} --provider {here}")
 
 
 def board_name(board: CompiledShot) -> str:

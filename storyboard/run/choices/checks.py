@@ -12,6 +12,7 @@ from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.run.state.lockfile import LockFile, lock_path, read_lock, recorded_output
 from storyboard.run.state.measured import Finding, Thresholds, blocking, findings_of, thresholds
+from storyboard.run.state.pictures import Drawer
 from storyboard.run.state.takes import (
     approve,
     find_shot,
@@ -84,12 +85,14 @@ def every_take_note(kinds: list[str]) -> str:
             "it anyway with --force")
 
 
-def approve_checked(manifest: Manifest, shot_id: str, *, force: bool = False) -> int:
+def approve_checked(manifest: Manifest, shot_id: str, *, force: bool = False,
+                    drawer: Drawer | None = None) -> int:
     """``approve`` as every door applies it (the CLI, the studio, the MCP server): a take whose
-    findings reach ``checks.approve``'s severity is refused unless ``force``."""
+    findings reach ``checks.approve``'s severity is refused unless ``force`` (``drawer``: the
+    picture that provider drew, ``approve --provider``)."""
     if not force:
-        refuse_unforced(manifest, shot_id, to_approve(manifest, shot_id))
-    return approve(manifest, shot_id)
+        refuse_unforced(manifest, shot_id, to_approve(manifest, shot_id, drawer))
+    return approve(manifest, shot_id, drawer)
 
 
 def used_findings(manifest: Manifest) -> dict[str, tuple[int, list[Finding]]]:

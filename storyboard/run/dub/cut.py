@@ -114,7 +114,7 @@ def _version(root: Path, language: str, episode: str, home: str | None) -> Versi
             f"{path.relative_to(root).as_posix()}: no {language} version of episode {episode} "
             f"yet: translate it first (storyboard translate {shown_folder(root)} --language "
             f"{language}), or write the file by hand (docs/languages.md)")
-    version = read_version(path)
+    version = read_version(path, root)
     if version.episode != episode or version.language != language:
         raise StoryboardError(f"{path.relative_to(root).as_posix()}: it says episode "
                               f"{version.episode!r} in {version.language!r}; expected episode "

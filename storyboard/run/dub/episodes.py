@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from storyboard.files import made_series_folder, series_folder
 from storyboard.language.dubbing import DubLine
 from storyboard.language.request import CompiledEpisode, CompiledShot, Line, Manifest
 from storyboard.run.dub.cut import VersionCut
@@ -32,8 +33,10 @@ Made = Callable[[DubLine], Path | None]
 def version_folder(manifest: Manifest, out: Path | None, language: str,
                    made_as: str | None = None) -> Path:
     """Where a version's episodes go: the original's output folder's ``<lang>/``; a matrix's
-    language variation's own folder (``<variation>/``) when it is made as one."""
-    return output_dir(manifest, out) / (made_as.partition("/")[2] if made_as else language)
+    language variation's own folder (``<variation>/``) when it is made as one; a link on the
+    way inside the series is a LinkedStateFolder (``files.series_folder``)."""
+    folder = output_dir(manifest, out) / (made_as.partition("/")[2] if made_as else language)
+    return series_folder(manifest.root, folder)
 
 
 def stitch_version(cut: VersionCut, passes: Mapping[str, Path], made: Made, out: Path | None,
@@ -41,8 +44,8 @@ def stitch_version(cut: VersionCut, passes: Mapping[str, Path], made: Made, out:
                    ) -> list[EpisodeOutput]:
     """Each episode of the version stitched (``passes``: each re-lipped shot's pass file, by
     ``EP/SHOT``; ``made``: each line's made audio)."""
-    target = version_folder(cut.manifest, out, cut.language, cut.made_as)
-    target.mkdir(parents=True, exist_ok=True)
+    target = made_series_folder(cut.manifest.root,
+                                version_folder(cut.manifest, out, cut.language, cut.made_as))
     builder = EpisodeBuilder(cut.manifest, target, draft=False)
     builder.state_dir = builder.state_dir / "languages" / cut.language
     builder.labels = version_labels(cut)
@@ -68,7 +71,9 @@ def version_episode(cut: VersionCut, episode: CompiledEpisode, passes: Mapping[s
             take, video = spoken(take, lines), dubbed(video, heard, folder)
         shots.append(take)
         done[shot.id] = video
-    return replace(episode, shots=shots, title=version_title(cut, episode)), done
+    settings = {k: v for k, v in episode.settings.items() if k != "hook"}  # the original's words
+    return replace(episode, shots=shots, title=version_title(cut, episode),
+                   settings=settings), done
 
 
 def version_title(cut: VersionCut, episode: CompiledEpisode) -> str:

@@ -77,10 +77,11 @@ def without(variants: Variants, routes: list[Route]) -> Variants:
 
 def render_routes(routes: list[Route], flags: RenderFlags, calls: Callbacks, spent: float
                   ) -> list[VersionReport]:
-    """Each route's version made, under what is left of ``flags.budget`` after ``spent``."""
+    """Each route's version made, under what is left of ``flags.budget`` after ``spent`` and
+    the versions before it (as the budget counts them: ``RunResult.budget_spent``)."""
     reports: list[VersionReport] = []
     for route in routes:
-        used = spent + sum(r.spent for r in reports)
+        used = spent + sum(r.budget_spent for r in reports)
         left = None if flags.budget is None else max(0.0, flags.budget - used)
         reports.append(render_version(route.base, route.language, replace(flags, budget=left),
                                       calls, _region(route.base, flags), route.made_as,
@@ -128,7 +129,7 @@ def render(variants: Variants, flags: RenderFlags, calls: Callbacks | None = Non
     if not routes:
         return pipeline.render(variants, flags, calls)
     report = pipeline.render(without(variants, routes), flags, calls)
-    report.versions = render_routes(routes, flags, calls, report.spent)
+    report.versions = render_routes(routes, flags, calls, report.budget_spent)
     return report
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
-from storyboard.files import write_atomic
+from storyboard.files import made_series_folder, series_folder, write_atomic
 from storyboard.language.dubbing import DubLine
 from storyboard.language.fit import fit_warning, room, said
 from storyboard.language.request import CompiledEpisode, Manifest
@@ -27,7 +27,7 @@ from storyboard.language.versions import text_hash
 from storyboard.media import probe as media
 from storyboard.providers.base import Provider
 from storyboard.run.dub.cut import VersionCut, version_cut
-from storyboard.run.dub.episodes import stitch_version, version_episode
+from storyboard.run.dub.episodes import stitch_version, version_episode, version_folder
 from storyboard.run.dub.passes import VersionPass, pass_lines, version_passes
 from storyboard.run.plans import Plan
 from storyboard.run.rendering import consent, execute, plan_setup
@@ -60,6 +60,11 @@ class VersionReport:
     @property
     def spent(self) -> float:
         return round(sum(r.spent for r in self.runs), 6)
+
+    @property
+    def budget_spent(self) -> float:
+        """``spent`` as a budget counts it (``RunResult.budget_spent``)."""
+        return round(sum(r.budget_spent for r in self.runs), 6)
 
 
 @dataclass
@@ -95,6 +100,10 @@ def render_version(manifest: Manifest, language: str, flags: RenderFlags,
     the matrix's language variation it is made as, its passes and folder that variation's;
     ``home``: its base's own folder of version files)."""
     calls = calls or Callbacks()
+    # a link on the way to what the version writes (its episodes, its lines' seconds) is
+    # refused before anything is made
+    version_folder(manifest, flags.out, language, made_as)
+    series_folder(manifest.root, measured_path(manifest.root, language, "", home).parent)
     provider = make_provider(manifest, flags.provider)
     job = _versioning(manifest, language, flags, provider, region, made_as, home)
     planned = job.passes()
@@ -106,7 +115,7 @@ def render_version(manifest: Manifest, language: str, flags: RenderFlags,
         report = VersionReport(language, the_plan, [execute(setup, on_event=calls.on_event)],
                                made_as=made_as)
     if placeholders and report.runs[0].ok:
-        report.runs.append(_passes(job, flags, calls, report.spent))
+        report.runs.append(_passes(job, flags, calls, report.budget_spent))
     report.seconds, report.fits = fits(job)
     made = job.passes()
     report.passes = [p.shot_id for p in made]
@@ -117,8 +126,9 @@ def render_version(manifest: Manifest, language: str, flags: RenderFlags,
 
 
 def _passes(job: Versioning, flags: RenderFlags, calls: Callbacks, spent: float) -> RunResult:
-    """The passes whose lines the first run made, under what is left of the budget (consented
-    to with the plan that priced them)."""
+    """The passes whose lines the first run made, under what is left of the budget after
+    ``spent`` (the lines as the budget counts them: a line billed over its plan leaves the
+    passes less), consented to with the plan that priced them."""
     left = None if flags.budget is None else max(0.0, flags.budget - spent)
     again = replace(flags, yes=True, budget=left)
     provider = make_provider(job.cut.manifest, flags.provider)
@@ -168,7 +178,7 @@ def keep_measured(cut: VersionCut, seconds: dict[str, float]) -> None:
         if not rows:
             continue
         path = measured_path(cut.manifest.root, cut.language, episode.id, cut.home)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        made_series_folder(cut.manifest.root, path.parent)
         write_atomic(path, json.dumps({"lines": rows}, indent=1, sort_keys=True) + "\n",
                      durable=False)
 

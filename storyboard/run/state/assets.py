@@ -150,6 +150,13 @@ def not_made(asset: str, shot: CompiledShot, why: str, root: Path,
             f"first: storyboard render {shown_folder(root)} --shot {asset}{budget}")
 
 
+def unsettled(asset: str, shot: CompiledShot, settle: str) -> str:
+    """Why a shot cannot be sent: an asset it uses stopped on a submit whose answer was lost,
+    which no render settles; ``settle``, the asset's own commands that do (``run.trip``)."""
+    return (f"blocked: {asset} (used by {shot.episode}/{shot.name}) stopped on a submit whose "
+            f"answer was lost, which no render settles by itself; {settle}, then render again")
+
+
 def shown_folder(root: Path) -> str:
     """The series folder as a command names it: relative to the working folder when inside it."""
     try:

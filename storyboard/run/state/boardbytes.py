@@ -63,12 +63,13 @@ def _digest(path: Path, facts: os.stat_result) -> str | None:
 
 @dataclass
 class BoardBytes:
-    """The board files of one plan: checked against the lock (as read at the start), and each
-    board take's file let go with the digest it was checked to have (``verified``: what the run
-    checks again right before it sends it)."""
+    """The board files of one plan (``provider``'s): checked against the lock (as read at the
+    start), and each board take's file let go with the digest it was checked to have
+    (``verified``: what the run checks again right before it sends it)."""
 
     cache: OutputCache
     lock: LockFile
+    provider: str = ""  # whose plan it is (``""``: not said): the one that draws its own boards
     verified: dict[str, str] = field(default_factory=dict)  # a board take's hash -> its sha256
     _outputs: dict[str, str] | None = None
 

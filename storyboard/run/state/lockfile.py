@@ -9,8 +9,8 @@ what that cost (``failed_cost``, ``failed_tasks``: written by the runner).
 
 Take k > 1 of a shot has an entry of its own (keyed ``series/episode/shot#k``). ``takes`` (written
 only when some shot has one) keeps, per shot, the ``picked`` and ``approved`` take (with the hash
-of its request and the sha256 of the picture or video approved) and the ``extra`` takes asked for
-by ``retake``.
+of its request, and for a picture its sha256 and the provider that drew it) and the ``extra`` takes
+asked for by ``retake``.
 """
 
 from __future__ import annotations
@@ -177,7 +177,8 @@ def entry_for(shot: CompiledShot, cached: CacheEntry, root: Path | None,
     return entry
 
 
-TakeState = dict[str, Any]  # per shot: picked, approved, approved_hash, approved_sha256, extra
+TakeState = dict[str, Any]  # per shot: picked, approved, approved_hash, approved_sha256,
+# approved_on (who drew the approved picture), extra
 TakeChange = tuple[str, dict[str, Any]]  # a shot's take state key, the fields to set (None: remove)
 
 

@@ -37,10 +37,10 @@ from storyboard.run.state.lockfile import (
     TakeState,
     lock_path,
     read_lock,
-    recorded_output,
     update_take_state,
 )
 from storyboard.run.state.measured import Thresholds, findings_of, thresholds
+from storyboard.run.state.pictures import Drawer, drawer_of, pictures
 from storyboard.targets import Capabilities
 
 MAX_RETAKES = 10  # takes one `retake` may ask for at once (as `takes:` allows at most 10)
@@ -196,7 +196,7 @@ def pick(manifest: Manifest, shot_id: str, take: int, *,
             f"--replace-approved to pick take {take} anyway (the approval is lifted: approve "
             "the new take when it is right), or keep the approved take.")
     return update_take_state(lock.path, state_key(shot), picked=take, approved=None,
-                             approved_hash=None, approved_sha256=None)
+                             approved_hash=None, approved_sha256=None, approved_on=None)
 
 
 def followers(manifest: Manifest, shot_id: str) -> list[CompiledShot]:
@@ -233,32 +233,36 @@ def _downstream(manifest: Manifest, sources: set[str]) -> list[CompiledShot]:
     return found
 
 
-def to_approve(manifest: Manifest, shot_id: str) -> int:
-    """The take ``approve`` locks: the picked one, else the lowest-numbered that rendered."""
+def to_approve(manifest: Manifest, shot_id: str, drawer: Drawer | None = None) -> int:
+    """The take ``approve`` locks: the picked one, else the lowest-numbered that rendered
+    (``drawer``: that ``drawer`` drew)."""
     shot = find_shot(with_retakes(manifest), shot_id)
     lock = read_lock(lock_path(manifest.root))
-    done = rendered_takes(shot, lock)
+    done = pictures(shot, lock, drawer)
     picked = lock.takes.get(state_key(shot), {}).get("picked")
     take = picked if picked in done else min(done, default=None)
     if take is None:
-        raise StoryboardError(f"{shot.shot_id} has no take that rendered; render it, then pick "
-                              "and approve one")
+        on = "" if drawer is None else f" on {drawer.name}"
+        again = "" if drawer is None else f" (--provider {drawer.name})"
+        raise StoryboardError(f"{shot.shot_id} has no take that rendered{on}; render it"
+                              f"{again}, then pick and approve one")
     return int(take)
 
 
-def approve(manifest: Manifest, shot_id: str) -> int:
+def approve(manifest: Manifest, shot_id: str, drawer: Drawer | None = None) -> int:
     """Lock the picked take (else the lowest-numbered take that rendered) as approved: its
-    request's hash, and for a cast asset or a board the sha256 of the picture it rendered into,
-    as the lock records it (what a board's file must still be for its video to go:
-    ``boardbytes``)."""
-    take = to_approve(manifest, shot_id)
+    request's hash, and for a cast asset or a board the sha256 of the picture it rendered into
+    and who drew it (``drawer``'s picture, else the one the lock records): what a board's file
+    must still be for its video to go (``boardbytes``)."""
+    take = to_approve(manifest, shot_id, drawer)
     shot = find_shot(with_retakes(manifest), shot_id)
     lock = read_lock(lock_path(manifest.root))
-    done = rendered_takes(shot, lock)
     approved = next(t for t in shot.all_takes() if t.take == take)
-    picture = recorded_output(lock, approved) if approved.asset is not None else None
+    picture = pictures(shot, lock, drawer)[take] if approved.asset is not None else None
+    on = (drawer.name if drawer is not None else drawer_of(lock, approved)) if picture else ""
     update_take_state(lock.path, state_key(shot), picked=take, approved=take,
-                      approved_hash=done[take], approved_sha256=picture)
+                      approved_hash=approved.hash, approved_sha256=picture,
+                      approved_on=on or None)
     return take
 
 
@@ -389,8 +393,8 @@ def take_rows(manifest: Manifest, shot_id: str) -> list[TakeRow]:
             continue
         number = int(attempt.shot.partition("#")[2] or 1)
         take = current.get(attempt.shot_hash)
-        marks = [m for m in ("picked", "approved")
-                 if take is not None and state.get(m) == number]
+        marks = [m for m in ("picked", "approved") if take is not None and
+                 state.get(m) == number and _same(m, state, attempt.output_sha256)]
         rows.append(TakeRow(number, take.request.seed if take else None, attempt.task_id,
                             attempt.cost, attempt.submitted_at or attempt.intent_at,
                             attempt.state, take is not None, ", ".join(marks),
@@ -420,13 +424,21 @@ def _locked_rows(shot: CompiledShot, state: TakeState, root: Path,
         entry = lock.shots.get(f"{take.series}/{take.episode}/{take.id}")
         if entry is None or entry.get("hash") != take.hash:
             continue
-        marks = ", ".join(m for m in ("picked", "approved") if state.get(m) == take.take)
+        marks = ", ".join(m for m in ("picked", "approved") if state.get(m) == take.take
+                          and _same(m, state, entry.get("output_sha256")))
         rows.append(TakeRow(take.take, take.request.seed, entry.get("task_id"), entry.get("cost"),
                             None, "in lock", True, marks, str(entry.get("provider") or ""),
                             findings=_found(root, entry.get("output_sha256"), take,
                                             thresholds(lock_checks)),
                             file=kept_file(root, str(entry.get("cache_key") or ""), take.hash)))
     return rows
+
+
+def _same(mark: str, state: TakeState, picture: str | None) -> bool:
+    """Whether a take's row bears ``mark``: an approval is of one picture (the one whose sha256
+    it recorded), not of every provider's picture of the take."""
+    approved = state.get("approved_sha256")
+    return mark != "approved" or not approved or not picture or picture == approved
 
 
 def kept_file(root: Path, cache_key: str, shot_hash: str) -> str | None:

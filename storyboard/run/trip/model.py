@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # types only: the runner's parts stay unimported until a run 
 
 EventState = Literal["queued", "cached", "submitted", "running", "downloading", "done", "failed",
                      "skipped", "blocked"]
-# how the boards gate's reasons start (``run.boards.gate``: "waits (board not approved)", "... picked)")
+# how the boards gate's reasons start (``run.boards.gate``: "waits (board not approved)", "... picked)",
+# "... approved as this provider drew it)")
 HELD = "waits (board not "
 ResultState = Literal["done", "cached", "failed", "skipped", "blocked", "pending"]
 DEFAULT_POLL_SCHEDULE: tuple[float, ...] = (2, 3, 5, 8, 10, 15)
@@ -88,6 +89,14 @@ class RunResult:
     resumed_cost: float = 0.0  # settled for resumed tasks: paid by earlier runs, not in ``spent``
     # what measuring its takes did and found (``run.measured.Report``; None: nothing measured)
     measured: Any = None
+    counted: float | None = None  # what its budget counted of ``spent`` (None: as billed)
+
+    @property
+    def budget_spent(self) -> float:
+        """What a budget counts of this run's spending: each task at no less than its list
+        price (``Money.counted``), never less than it was billed: what a later run under the
+        same budget has left is the budget less this."""
+        return self.spent if self.counted is None else max(self.spent, self.counted)
 
     @property
     def resumed(self) -> list[ShotResult]:

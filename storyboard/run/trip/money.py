@@ -38,6 +38,16 @@ class Money:
             return cost
         return max(cost, estimate(shot, self.floor, self.ref_seconds)[1])
 
+    def over(self, shot: CompiledShot, cost: float) -> str:
+        """Why ``shot`` is skipped for the budget: what the budget counts it at (its list price
+        when the series prices it lower, said so) and the budget."""
+        counted = self.counted_cost(shot, cost)
+        currency = self.prices.currency
+        at = "" if counted <= cost else \
+            f" (its list price: the series prices it at {cost:.2f} {currency})"
+        return (f"skipped (budget): about {counted:.2f} {currency} more{at} would pass the "
+                f"budget of {self.budget:.2f}")
+
     def charge(self, shot: CompiledShot, cost: float) -> None:
         """Count a finished task's cost: this run's spending, or apart when the task was resumed
         (paid when an earlier run submitted it, so no budget of this run covers it)."""

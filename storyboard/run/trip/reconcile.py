@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from storyboard.errors import ListUnavailable
+from storyboard.errors import ListUnavailable, NeverListed
 from storyboard.language.request import CompiledShot
 from storyboard.run.state.journal import Attempt
 from storyboard.run.state.lockfile import shot_key
@@ -135,9 +135,17 @@ class Reconciler:
         await session.db(session.journal.note, attempt_id, message)
         raise events.end(shot, "pending", message, "failed", code="AmbiguousTask")
 
-    def by_hand(self, shot: CompiledShot, found: Sequence[TaskState] = ()) -> str:
-        """The commands that settle ``shot`` in this series, as a person would type them."""
-        return settle_by_hand(self.session.journal.series_dir, f"{shot.episode}/{shot.id}", found)
+    def by_hand(self, shot: CompiledShot, found: Sequence[TaskState] = (),
+                never: NeverListed | None = None, *, keep: bool = True) -> str:
+        """The commands that settle ``shot`` in this series, as a person would type them (the
+        task id as ``never``, a call no list shows, takes it); said only where ``shot`` stops
+        as ambiguous, and (``keep``: no later run settles it by itself) kept for the shots that
+        use it (``Session.settles``)."""
+        said = settle_by_hand(self.session.journal.series_dir, f"{shot.episode}/{shot.id}", found,
+                              *((never.adopt_as, never.found_in) if never else ()))
+        if keep:
+            self.session.settles[shot.hash] = said
+        return said
 
     async def find(self, shot: CompiledShot, since: float, attempt_id: int, *,
                    unlisted_none: bool = False) -> list[TaskState]:
@@ -162,10 +170,8 @@ class Reconciler:
                 if unlisted_none and isinstance(exc, ListUnavailable):
                     return []
                 if not pacing.ask_again(exc, tries, first_error):
-                    message = unlisted(describe(exc), self.by_hand(shot))
-                    session.blocked[session.find_key(shot)] = (
-                        f"waiting: shot {shot_key(shot)} has the same {alike(shot)} and an "
-                        "unreconciled submit; run again to retry")
+                    message, waiting = self.stuck(shot, exc)
+                    session.blocked[session.find_key(shot)] = waiting
                     await session.db(session.journal.note, attempt_id, message)
                     raise events.end(shot, "pending", message, "failed",
                                      code="AmbiguousTask") from exc
@@ -175,6 +181,19 @@ class Reconciler:
                     if not await session.db(session.journal.knows_task, session.task_key,
                                             state.task_id)]
 
+    def stuck(self, shot: CompiledShot, exc: Exception) -> tuple[str, str]:
+        """Why a lost submit of ``shot`` stops, and why a shot alike waits: a list that may
+        answer later is asked again by the next run; a call no list ever shows is settled only
+        by the commands named, with the series' path and the shot's id (a call that leaves no
+        task id only by ``task forget``)."""
+        if not isinstance(exc, NeverListed):
+            return (unlisted(describe(exc), self.by_hand(shot, keep=False)),
+                    f"waiting: shot {shot_key(shot)} has the same {alike(shot)} and an "
+                    "unreconciled submit; run again to retry")
+        settle = self.by_hand(shot, never=exc)
+        return (never_seen(describe(exc), settle),
+                f"waiting: shot {shot_key(shot)} has the same {alike(shot)} and a submit whose "
+                f"answer was lost, which no run settles by itself: {settle}")
 
 
 def alike(shot: CompiledShot) -> str:
@@ -197,13 +216,20 @@ def _ambiguous(found: list[TaskState], others: list[LedgerEntry], settle: str,
             "run submits this shot again")
 
 
-def settle_by_hand(series: Path | str, shot: str, found: Sequence[TaskState] = ()) -> str:
-    """The two commands that settle ``shot`` (``EPISODE/SHOT``) of ``series``, in full."""
+def settle_by_hand(series: Path | str, shot: str, found: Sequence[TaskState] = (),
+                   adopt_as: str | None = "TASK_ID",
+                   found_in: str = "from the provider's console or billing export") -> str:
+    """The two commands that settle ``shot`` (``EPISODE/SHOT``) of ``series``, in full: the task
+    id as ``task adopt`` takes it (``adopt_as``; None: the call leaves none, so only ``task
+    forget``)."""
     where = f"{shlex.quote(str(series))} {shlex.quote(shot)}"
+    if adopt_as is None:
+        return (f"settle it by hand with `storyboard task forget {where}` (accepting a second "
+                "payment: the call leaves no task id to adopt)")
     ids = [state.task_id for state in found]
-    task = shlex.quote(ids[0]) if len(ids) == 1 else "TASK_ID"
+    task = shlex.quote(ids[0]) if len(ids) == 1 else adopt_as
     which = (f" (one of {', '.join(ids)})" if len(ids) > 1
-             else "" if ids else " (from the provider's console or billing export)")
+             else "" if ids else f" ({found_in})")
     return (f"settle it by hand with `storyboard task adopt {where} {task}`{which} or "
             f"`storyboard task forget {where}` (accepting a second payment)")
 
@@ -225,6 +251,13 @@ def unlisted(why: str, settle: str) -> str:
     return (f"a submit whose answer was lost may have created a task, and the provider's task "
             f"list cannot say ({why}); nothing is sent again, so nothing is paid twice. The next "
             f"run asks again; or {settle}")
+
+
+def never_seen(why: str, settle: str) -> str:
+    """A lost submit no list of the provider will ever show: no later run can settle it."""
+    return (f"a submit whose answer was lost may have been paid, and no list of the provider "
+            f"will ever show it ({why}); nothing is sent again, so nothing is paid twice, and no "
+            f"later run can settle it by itself: {settle}")
 
 
 def waiting_for(others: list[LedgerEntry]) -> str:

@@ -39,7 +39,7 @@ from storyboard.files import check_state_folders
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.media import ffmpeg
 from storyboard.providers.base import Provider, task_key
-from storyboard.run.state.assets import Made, not_made
+from storyboard.run.state.assets import Made, not_made, unsettled
 from storyboard.run.state.boardbytes import file_problem
 from storyboard.run.state.cache import OutputCache, cast_source, is_asset
 from storyboard.run.state.journal import Journal
@@ -187,8 +187,9 @@ class ShotRun:
             if made.output is not None:
                 return Made(self.board_checked(shot, asset, digest, made.output),
                             made.task_id or "")
-            why = not_made(asset, shot, f"ended {made.state}", session.root,
-                           money.refused.get(key))
+            settle = session.settles.get(digest) if made.code == "AmbiguousTask" else None
+            why = unsettled(asset, shot, settle) if settle else not_made(
+                asset, shot, f"ended {made.state}", session.root, money.refused.get(key))
             raise events.end(shot, "blocked", why, "blocked")
         entry = session.cache.get(digest)
         if entry is not None:
@@ -316,7 +317,7 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
     store = wired.store
     return RunResult(results, run.money.spent, run.money.prices.currency, run.session.submits,
                      lock, notes=list(store.notes) if store else [],
-                     resumed_cost=run.money.resumed_cost)
+                     resumed_cost=run.money.resumed_cost, counted=run.money.counted)
 
 
 @asynccontextmanager

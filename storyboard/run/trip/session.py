@@ -71,6 +71,7 @@ class Session:
         self.early: dict[str, tuple[ResultState, str, str]] = {}  # hash -> reconcile's verdict
         self.board_bytes: dict[str, str] = {}  # a board take the gate let go -> its sha256
         self.notes: dict[str, str] = {}  # hash -> why it is submitted again
+        self.settles: dict[str, str] = {}  # hash -> the commands that settle its lost submit
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="storyboard-journal")
         # A submit's own journal calls (its intent, its task id): a thread of their own, so the
         # prompt's turn never waits behind other shots' reads and state changes.

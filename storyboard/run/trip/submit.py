@@ -76,9 +76,7 @@ class Submitter:
             _, cost = money.estimate(shot)
             await pacing.submit_bucket.take()
             if not money.reserve(shot):
-                raise events.end(shot, "skipped", f"skipped (budget): about {cost:.2f} "
-                                  f"{money.prices.currency} more would pass the budget of "
-                                  f"{money.budget:.2f}", "skipped")
+                raise events.end(shot, "skipped", money.over(shot, cost), "skipped")
             attempt, task_id = await self.begin_and_send(shot, first_frame, cost, note)
             events.emit(shot, "submitted", note, task_id)
             state = await self.poller.poll(shot, attempt.id, task_id, immediate=False)

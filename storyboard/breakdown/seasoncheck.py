@@ -1,0 +1,88 @@
+"""A series' ``season.yaml`` as ``check`` reads it: the file the breakdown writes its episodes from.
+
+``check`` holds the file to what the breakdown would hold it to before any call (``seasonfile``:
+its keys, its numbering, each ``beats`` a range in story order), and to the story: the story
+and the settings the last breakdown recorded (``.storyboard/breakdown/last.json``), its chapters
+cut as the breakdown cuts them, and each chapter's beats from its outline answer stored in the
+series' cache (read, never asked: nothing is sent, nothing is paid). A beat in a chapter the
+story does not have is an error at its line; a beat past its chapter's last, where that chapter's
+outline is stored. Without a recorded breakdown, or with its story gone, only the form is held.
+
+The hooks: each episode's ``hook:`` is what the breakdown wrote from this file; a hook edited
+here since (or a series broken down before episodes carried one) is a warning at the hook's
+line, naming the episode's own: the delivery says the episode's, never this file's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from storyboard.breakdown import seasonfile
+from storyboard.breakdown.cost import Spend
+from storyboard.breakdown.pipeline import asker_for, price_for
+from storyboard.breakdown.source import read_story
+from storyboard.breakdown.statefile import Unreadable
+from storyboard.breakdown.status import record
+from storyboard.breakdown.walk import first_answers
+from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
+from storyboard.language.load import parse
+
+Hooks = Mapping[str, str]  # each compiled episode's hook: by id ("" when it declares none)
+MAX_BYTES = 4 * 1024 * 1024  # a season file larger than this is not one the breakdown wrote
+
+
+def season_problems(series: Path, hooks: Hooks | None = None) -> list[Diagnostic]:
+    """The problems of ``series``' ``season.yaml`` (none when it has none), each at its line;
+    ``hooks``: the episodes' own, to hold the file's hooks to (None: not compiled)."""
+    path = series / seasonfile.NAME
+    if not path.is_file():
+        return []
+    if path.stat().st_size > MAX_BYTES:
+        return [Diagnostic(None, f"{path}: over {MAX_BYTES // (1024 * 1024)} MB; expected the "
+                                 "season the breakdown wrote", code="season-file")]
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    try:
+        found = seasonfile.entries(text, path, story_counts(series))
+    except ProblemsFound as problems:
+        return list(problems.diagnostics)
+    return _hooks(text, path, [(e.episode, e.hook) for e in found], hooks or {})
+
+
+def story_counts(series: Path) -> seasonfile.Counts | None:
+    """Each chapter of the story the last breakdown read, with its beats where its outline is
+    stored (None: no breakdown recorded, or its story cannot be read now)."""
+    try:
+        options, story, _ = record(series)
+        source = Path(os.path.normpath(series / story))
+        if not source.is_file():  # never opened: a FIFO would block
+            return None
+        asker = asker_for(series, options, Spend(price_for(options), 0.0), lambda _text: None)
+        asker.planning = True  # from the cache alone: a missing answer is pending, never asked
+        answers = first_answers(read_story(source), asker)
+    except (OSError, Unreadable, StoryboardError):
+        return None
+    outlines = {a.chapter.number: a.outline.answer if a.outline is not None else None
+                for a in answers.chapters}
+    return {n: len(o["beats"]) if isinstance(o, dict) and isinstance(o.get("beats"), list)
+            else None for n, o in outlines.items()}
+
+
+def _hooks(text: str, path: Path, said: list[tuple[int, str]], hooks: Hooks
+           ) -> list[Diagnostic]:
+    """A warning at each hook of the file that its episode's ``hook:`` does not say."""
+    doc, _ = parse(text, path)
+    out = []
+    for index, (number, hook) in enumerate(said):
+        episode = f"ep{number:02d}"
+        own = hooks.get(episode)
+        if own is None or own == hook.strip():
+            continue
+        has = f"ends on {own!r} (its hook:)" if own else "has no hook: (its last spoken line " \
+                                                         "is delivered as its hook)"
+        out.append(doc.diagnostic(("season", index, "hook"), (
+            f"episode {number}'s hook here is not its episode's: {episode} {has}; expected the "
+            "same words: run `storyboard breakdown` again to write this one into the episode, "
+            "or edit its hook: there"), severity="warning", code="season-hook"))
+    return out
