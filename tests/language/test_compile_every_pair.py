@@ -15,20 +15,28 @@ MiniMax hosts), as one input compiles to every dialect, and held to:
 - nothing declared is dropped silently: a registered id reaches every shot of its target that
   shows its face, a line reaches its shot, a hook its episode;
 - a bad language tag is one error, at the ``languages:`` line;
-- ``plan --season``'s total is what ``render`` pays, the videos waiting on boards included.
+- ``plan --season``'s total is what ``render`` pays, the videos waiting on boards included;
+- a board approved on ``local`` and planned on a paid provider names that approval, never a
+  paid retake of a picture nobody has seen.
 
 What the generator found on the code before issue 85's fixes (d1229578), each shrunk by
-hypothesis to its smallest:
+hypothesis to its smallest spec (the fields not named are the simplest: a picture from a file,
+one episode, nothing else):
 
-- looks x ids: ``picture=file, ids=(ark,), look=file, worn=1``: on ``ark`` ep01/s1 wears swan
-  and sends ``asset://asset-ark-duck``, the grey duckling's portrait, with no error;
-- placeholders: ``ids=(kling,), look=words, worn=1``: on ``kling`` ``element_id:
-  "{asset: cast/duckling.swan}"``; ``voice=clip`` with kling ids: ``--format prompt`` says
-  ``url: None``;
-- the language tag: ``languages=(en, sp)`` with lines in two episodes: one error per line, none
-  at ``languages:``;
-- the season's total: ``boards=True`` on dashscope: ``plan --season``'s price leaves out the
-  videos that wait on their boards.
+- a look and an id: ``ids=(ark,), look=file`` (worn where the shot asks, ``look: swan``): on
+  ``ark`` the shot wears swan and sends ``asset://asset-ark-duck``, the duckling's own portrait,
+  with no error;
+- a wire field holding another's value: ``ids=(ark, modelark, kling), look=file``: on ``kling``
+  ``element_id`` is ``https://.../media/swan.png``; ``ids=(kling,)``: ``compile --format
+  prompt`` says ``{type: element, url: None}``;
+- a bad language tag: ``languages=(en, sp)``: no error at all (with lines: one per voice, none at
+  ``languages:``); ``es_ES``: the schema's regular expression;
+- the season's total: ``boards`` on ``dashscope``: ``plan --season`` says 0.03 in all where
+  render pays 0.53 (0.50 waits on the board);
+- an approval: boards approved on ``local``, planned on ``dashscope``: "waits (board changed
+  after approval) ... draw another (storyboard retake ...)", naming no approval.
+
+With 150 new examples each, the merged fixes found nothing more (2026-11-27).
 
 Run it deep (thousands of examples, a new seed each run) with ``STORYBOARD_COMPOSE_EXAMPLES=2000``
 (docs/internals.md).
