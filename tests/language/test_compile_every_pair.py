@@ -26,8 +26,8 @@ one episode, nothing else):
 - a look and an id: ``ids=(ark,), look=file`` (worn where the shot asks, ``look: swan``): on
   ``ark`` the shot wears swan and sends ``asset://asset-ark-duck``, the duckling's own portrait,
   with no error;
-- a wire field holding another's value: ``ids=(ark, modelark, kling), look=file``: on ``kling``
-  ``element_id`` is ``https://.../media/swan.png``; ``ids=(kling,)``: ``compile --format
+- a wire field holding another's value: ``ids=(kling,), look=file`` (``look: swan``): on
+  ``kling`` ``element_id`` is ``https://.../media/swan.png``; ``ids=(kling,)``: ``compile --format
   prompt`` says ``{type: element, url: None}``;
 - a bad language tag: ``languages=(en, sp)``: no error at all (with lines: one per voice, none at
   ``languages:``); ``es_ES``: the schema's regular expression;
