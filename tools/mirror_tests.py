@@ -119,6 +119,7 @@ PLACES: dict[str, str] = {
     "provider_hooks": "project",  # a provider handed its run's hooks, never patched from outside
     "local_provider": "providers",
     "mirror_tests": "project",  # tools/mirror_tests.py
+    "lock": "project",  # tools/lock.py, the test environment's lock
     "models": "language",  # one series compiled for every (model, dialect): modelcheck
     "models_check": "cli",  # storyboard models check: the declared ids against the catalogues
     "models_render": "run",

@@ -89,7 +89,10 @@ class Animatic:
     backdrop_muted: bool = False
     thumbnails: tuple[Thumbnail, ...] = ()
     texts: tuple[TimedText, ...] = ()  # centred in the band between thumbnails and captions
-    captions: tuple[TimedText, ...] = ()  # dialogue, along the bottom
+    captions: tuple[TimedText, ...] = ()  # dialogue, along the bottom (or the top)
+    # The captions along the top, under the thumbnails, the scene text below them: the
+    # emulator's results, so a delivery's subtitles burnt in along the bottom never sit on them.
+    captions_top: bool = False
     sounds: tuple[Sound, ...] = ()
     audio: bool = True  # False: no audio track at all (a model asked for a silent video)
     text_color: str = "white"
@@ -175,6 +178,7 @@ class Layout:
     band_top: int  # where the scene text band starts
     band_bottom: int
     floor: int  # the captions' bottom edge: above the safe margin on a portrait frame
+    caption_top: int | None = None  # the captions' top edge when they go along the top
 
     def thumb_x(self, index: int, count: int, width: int) -> int:
         row = count * self.thumb_w + (count - 1) * self.margin
@@ -192,10 +196,15 @@ def layout(spec: Animatic) -> Layout:
     caption_font = max(8, round(short * 0.045))
     band_top = margin + thumb_h + label_h + margin if count else margin
     floor = spec.height - bottom_margin(spec.width, spec.height, margin, caption_font // 3)
-    band_bottom = floor - round(caption_font * 2.6) if spec.captions else floor
+    caption_band = round(caption_font * 2.6) if spec.captions else 0
+    caption_top = band_top if spec.captions_top else None
+    if spec.captions_top:  # the captions under the thumbnails, the scene text below them
+        band_top, band_bottom = band_top + caption_band, floor
+    else:
+        band_bottom = floor - caption_band
     return Layout(margin, thumb_w, thumb_h, label_h, label_font,
                   max(8, round(short * spec.text_size)), caption_font, band_top, band_bottom,
-                  floor)
+                  floor, caption_top)
 
 
 def bottom_margin(width: int, height: int, margin: int, border: int) -> int:
@@ -423,7 +432,8 @@ def _captions(spec: Animatic, box: Layout, texts: TextFiles) -> list[str]:
     for item in spec.captions:
         text = wrap(item.text, spec.width - 4 * box.margin, box.caption_font, 2)
         if text.strip():
-            top = box.floor - block_height(text, box.caption_font, spacing)
+            top = (box.caption_top if box.caption_top is not None
+                   else box.floor - block_height(text, box.caption_font, spacing))
             filters += _lines(text, texts, top, box.caption_font, spacing, fontcolor="white",
                               box=1, boxcolor="black@0.6", boxborderw=box.caption_font // 3,
                               **_window(item, spec.duration))

@@ -36,15 +36,6 @@ EPISODE_BUDGET = click.option(
          "each episode to it.")
 
 
-def refuse_mixed(flags: RenderFlags, whole_season: bool, episode_budget: float | None) -> None:
-    """``--season`` takes whole episodes: not with ``--episode``, ``--shot`` or ``--boards``."""
-    if episode_budget is not None and not whole_season:
-        raise click.UsageError("--episode-budget goes with --season")
-    if whole_season and (flags.episode or flags.shots or flags.boards):
-        raise click.UsageError("--season takes whole episodes: name them with --episodes N-M, "
-                               "not --episode, --shot or --boards")
-
-
 def chosen_episodes(path: Path, text: str | None) -> list[str]:
     """The ids of the episodes ``--episodes`` names (every episode without it)."""
     from storyboard.language.names import names

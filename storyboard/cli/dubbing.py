@@ -33,14 +33,6 @@ LANGUAGES = click.option(
     help="Render every language of the series' `languages:` but the first (the original).")
 
 
-def refuse_mixed(mixed: object) -> None:
-    """A version renders the approved cut as it is: no flag that picks other shots or takes."""
-    if mixed:
-        raise click.UsageError("--language/--languages render a version of the approved cut: "
-                               "not with --shot, --boards, --draft, --season, --episodes, "
-                               "--var or --variation")
-
-
 def series_languages(manifest: Manifest) -> list[str]:
     """The series' ``languages:`` but the first (the original's)."""
     from storyboard.language.languages import series_languages as declared
@@ -57,6 +49,8 @@ def render_versions(path: Path, flags: RenderFlags, language: str | None, every:
                     quiet: bool, as_json: bool) -> None:
     """Render the version(s) asked for and show each; exit 1 when one did not come out."""
     from storyboard.cli.renderview import confirm
+    from storyboard.review import progress
+    from storyboard.review.progress import EpisodeLines
     from storyboard.run.dub import render_version
     from storyboard.run.rendering import interactive
     from storyboard.run.setup import Callbacks, make_provider
@@ -69,11 +63,12 @@ def render_versions(path: Path, flags: RenderFlags, language: str | None, every:
     manifest = variants.manifests[0]
     ask = shown_first(confirm()) if interactive() and not as_json else None
     reports = []
+    told = None if quiet or as_json else EpisodeLines(progress.console(stderr=True)).tell
     try:
         languages = series_languages(manifest) if every else [str(language)]
         region = served_region(make_provider(manifest, flags.provider))
         for lang in languages:
-            calls = Callbacks(confirm=ask, on_notice=None)
+            calls = Callbacks(confirm=ask, on_notice=None, on_episode=told)
             reports.append(render_version(manifest, lang, flags, calls, region=region))
     except StoryboardError as error:
         fail(error)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from storyboard import stopping
-from storyboard.cli import admission, complete, diagnostics, dubbing, season
+from storyboard.cli import admission, complete, conflicts, diagnostics, dubbing, season
 from storyboard.cli import variations as matrix
 from storyboard.cli.common import (
     AMOUNT,
@@ -165,8 +165,6 @@ def selected(manifest: Manifest, episode: str | None, shot: str | None) -> None:
                               f"cast/NAME, e.g. {next(iter(names), 'ep01/shot01')}")
 
 
-NO_LISTENER = ("it is the public address of that listener, and without one no callback is "
-               "taken (polling alone follows the tasks)")
 DRAFT = click.option("--draft", is_flag=True,
                      help="Low resolution and frame rate proxies (local provider only).")
 OFFLINE = click.option("--offline", is_flag=True,
@@ -202,6 +200,7 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     """What a render would do and cost (per variation and in all): free (it only lists the
     shared store, if any). With --season: the season's admission, per episode; exit 1 if it
     is refused."""
+    conflicts.refuse(click.get_current_context())  # before the series is read
     if compare is not None:
         from storyboard.cli.comparing import show_comparison
         show_comparison(path, compare, provider, episode, as_json)
@@ -210,15 +209,12 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     if version is not None:
         from storyboard.cli.versionplan import version_plan
         return version_plan(path, version, flags, as_json, max_cost)
-    admission.refuse_mixed(flags, whole_season, episode_budget)
     if whole_season:
         season_plan = admission.plan_season(path, flags, episode_range, episode_budget, as_json,
                                             var, variation)
         if max_cost is not None and season_plan.plan is not None:
             _cost_gate([season_plan.plan], max_cost)
         return None
-    if episode_range is not None:
-        raise click.UsageError("plan --episodes goes with --season (or plan one --episode)")
     from storyboard.cli.renderview import show_plans
     from storyboard.run.dub.matrix import plan as plan_all  # language variations as versions
     variants = variants_of(path, var, variation, provider=provider)
@@ -315,15 +311,11 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
       1  a shot failed or was left out (a budget), an episode could not be stitched, the
          series has errors, or --season refused the season (nothing was submitted)
       2  a bad flag, argument or series path, or an extra not installed"""
-    if webhook_url and not webhook_listen:
-        raise click.UsageError(f"--webhook-url needs --webhook-listen HOST:PORT: {NO_LISTENER}")
+    conflicts.refuse(click.get_current_context())  # before the series is read
     flags = render_flags(click.get_current_context().params)
     if language or all_languages:  # a version of the approved cut: no video rendered
-        dubbing.refuse_mixed(shots or boards or draft or whole_season or episode_range or var
-                             or variation)
         return dubbing.render_versions(path, flags, language, all_languages, quiet=quiet,
                                        as_json=as_json)
-    admission.refuse_mixed(flags, whole_season, episode_budget)
     if whole_season:
         return admission.render_season(path, flags, episode_range, episode_budget, var=var,
                                        variation=variation, quiet=quiet, as_json=as_json,

@@ -28,6 +28,9 @@ from storyboard.files import write_atomic
 from storyboard.media import ffmpeg, samples
 
 DRAWINGS_ENV = "STORYBOARD_EMULATOR_DRAWINGS"  # a folder of drawings shared by emulators
+# Bump when what a result looks like changes: a shared folder's older drawings are not reused.
+# 2: the dialogue captions along the top, clear of a delivery's burnt-in subtitles.
+DRAWING_VERSION = 2
 
 
 class RenderFn(Protocol):
@@ -48,13 +51,15 @@ def local_render_body() -> RenderFn:
     a seed gets a backdrop colour of that seed's own, so takes of one shot differ visibly (and
     byte for byte, even in plain mode); one without a seed is drawn as the provider draws it.
     A bar sweeps across every take, as a model's picture moves, so measuring a take does not find
-    it frozen."""
+    it frozen. The dialogue's captions go along the top (``Animatic.captions_top``): a delivery
+    burns its subtitles in along the bottom, and a model's picture has no captions of its own."""
     from storyboard.animatic.clip import render
     from storyboard.animatic.shots import body_animatic
 
     def draw(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] | None = None,
              plain: bool = False) -> None:
-        spec = replace(body_animatic(body, media=media, plain=plain), motion=True)
+        spec = replace(body_animatic(body, media=media, plain=plain), motion=True,
+                       captions_top=True)
         seed = seed_of(body)
         render(spec if seed is None else replace(spec, color=seed_color(seed)), out)
 
@@ -145,7 +150,7 @@ class Renderer:
             with ffmpeg.atomic_output(out) as tmp:
                 render(body, tmp, media=media, plain=self.plain)
             return
-        name = hashlib.sha256(f"{key} {ffmpeg.binary()}".encode()).hexdigest()
+        name = hashlib.sha256(f"{key} {ffmpeg.binary()} {DRAWING_VERSION}".encode()).hexdigest()
         drawing = shared / f"{name}.mp4"
         if not drawing.exists():
             with ffmpeg.atomic_output(drawing) as tmp:

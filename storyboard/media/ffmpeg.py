@@ -29,7 +29,7 @@ import ffmpeg as graph  # ffmpeg-python: graph building only; we run the command
 
 from storyboard.errors import FFmpegError, MediaError
 from storyboard.files import NEW_FILE_MODE, temp_prefix
-from storyboard.media import ffbinary, imagehead
+from storyboard.media import ffbinary, ffprogress, imagehead
 from storyboard.media.mediainfo import (  # re-exported: callers read them from here
     MediaInfo,
     StreamInfo,
@@ -108,19 +108,29 @@ def _who() -> str:
     return ffbinary.current().chosen.label
 
 
-def run(args: Sequence[str], *, what: str = "ffmpeg", timeout: float | None = None) -> str:
-    """Run ffmpeg with ``args`` (no shell); return its log (stderr). Raise FFmpegError on failure."""
+def run(args: Sequence[str], *, what: str = "ffmpeg", timeout: float | None = None,
+        length: float | None = None) -> str:
+    """Run ffmpeg with ``args`` (no shell); return its log (stderr). Raise FFmpegError on failure.
+    Inside ``ffprogress.listening`` the run reports its progress (``length``: how long its output
+    will be, in seconds, when the caller knows)."""
     cmd = [binary(), "-hide_banner", "-nostdin", "-y", *args]
+    heard = ffprogress.listener()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
-                              timeout=timeout, check=False)
+        if heard is not None:
+            code, log = ffprogress.run_listened(cmd, what, length, timeout, heard)
+        else:
+            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                                  timeout=timeout, check=False)
+            code, log = proc.returncode, proc.stderr
     except subprocess.TimeoutExpired as exc:
         raise FFmpegError(f"{what}: ffmpeg took longer than {timeout} s") from exc
     except OSError as exc:
         raise FFmpegError(f"{what}: cannot start ffmpeg ({exc})") from exc
-    if proc.returncode != 0:
-        raise FFmpegError(f"{what} failed ({_who()}, exit {proc.returncode})", _tail(proc.stderr))
-    return proc.stderr
+    if code is None:
+        raise FFmpegError(f"{what}: ffmpeg took longer than {timeout} s")
+    if code != 0:
+        raise FFmpegError(f"{what} failed ({_who()}, exit {code})", _tail(log))
+    return log
 
 
 def decode_problem(path: Path) -> str | None:
@@ -146,13 +156,14 @@ def filter_value(text: str) -> str:
     return "".join("\\" + c if c in "\\'[],;" else c for c in once)
 
 
-def run_graph(stream: Any, *, what: str = "ffmpeg", timeout: float | None = None) -> str:
+def run_graph(stream: Any, *, what: str = "ffmpeg", timeout: float | None = None,
+              length: float | None = None) -> str:
     """Compile an ffmpeg-python output node to arguments and run it with ``run``."""
     args = graph.get_args(stream)
     if "-filter_complex" in args:
         at = args.index("-filter_complex") + 1
         args[at] = GRAPH_PREFIX + args[at]
-    return run(args, what=what, timeout=timeout)
+    return run(args, what=what, timeout=timeout, length=length)
 
 
 @contextlib.contextmanager

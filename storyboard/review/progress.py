@@ -1,21 +1,24 @@
 """Plans, shot events and journal rows into what a person reads: rich tables and a live view.
 
 The CLI decides where output goes (``--quiet``, ``--json``); this module only draws, on the
-consoles ``console`` makes. Every table is plain text when the output is not a terminal, each row
-on one line however long (``COLUMNS`` sets a width), so logs in CI stay readable and a task id is
-never broken across lines; ``NO_COLOR`` turns colours off.
+consoles ``console`` makes. When the output is not a terminal (and ``COLUMNS`` is not set) every
+table is tab-separated rows, a header row first, each row one line no wider than its own cells
+(``PipeConsole``), so ``grep``, ``cut`` and logs in CI read it and a task id is never broken;
+``COLUMNS`` draws the table at that width instead; ``NO_COLOR`` turns colours off.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.live import Live
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -33,17 +36,58 @@ STATE_STYLES = {"queued": "dim", "cached": "cyan", "submitted": "yellow", "runni
 SETTLED = ("cached", "done", "failed", "skipped", "blocked")
 TOLD_AT_ONCE = ("failed", "blocked")  # a pipe hears of these at once, whatever the interval
 PIPE_EVERY = 5.0  # seconds between two progress lines when the output is not a terminal
-PIPE_WIDTH = 4096  # not a terminal: rows are never wrapped (a task id stays whole for grep)
+PIPE_WIDTH = 1 << 20  # not a terminal: a line is never wrapped (a task id stays whole for grep)
 
 
 def console(*, stderr: bool = False, quiet: bool = False) -> Console:
-    """A console on stdout (or stderr): a terminal's own width; a pipe or a file gets full rows,
-    or ``COLUMNS`` when it is set (rich would take the width of any terminal the process has,
-    stdin's included, and wrap a piped table there). No colour under ``NO_COLOR``."""
+    """A console on stdout (or stderr): a terminal's own width; a pipe or a file gets its tables
+    as tab-separated rows and its lines whole (``PipeConsole``), or tables drawn ``COLUMNS``
+    wide when it is set (rich would take the width of any terminal the process has, stdin's
+    included, and wrap a piped table there). No colour under ``NO_COLOR``."""
     own = Console(stderr=stderr)
-    wide = not own.is_terminal and not os.environ.get("COLUMNS", "").isdigit()
-    return Console(stderr=stderr, quiet=quiet, width=PIPE_WIDTH if wide else None,
-                   no_color=os.environ.get("NO_COLOR", "") != "" or None)
+    piped = not own.is_terminal and not os.environ.get("COLUMNS", "").isdigit()
+    made = PipeConsole if piped else Console
+    return made(stderr=stderr, quiet=quiet, width=PIPE_WIDTH if piped else None,
+                no_color=os.environ.get("NO_COLOR", "") != "" or None)
+
+
+class PipeConsole(Console):
+    """A console for a pipe or a file: every table it prints, wherever it sits (a group, the
+    live view's last frame), comes out as tab-separated rows (``tsv``)."""
+
+    def render(self, renderable: RenderableType,
+               options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        return super().render(tsv(self, renderable) if isinstance(renderable, Table)
+                              else renderable, options)
+
+
+def tsv(console: Console, table: Table) -> Rows:
+    """``table`` as lines: its title, a header row, a row per row (cells apart by one tab, a
+    tab or line break inside a cell a space), its caption; no padding, no borders, no wrap."""
+    def cell(value: object) -> str:
+        text = (value.plain if isinstance(value, Text) else
+                console.render_str(value).plain if isinstance(value, str) else str(value))
+        return " ".join(text.replace("\t", " ").split())
+
+    columns = [list(c.cells) for c in table.columns]
+    rows = [[cell(c.header) for c in table.columns]]
+    rows += [[cell(c[i]) for c in columns] for i in range(table.row_count)]
+    lines = [cell(table.title)] if table.title else []
+    lines += ["\t".join(row).rstrip("\t") for row in rows]
+    lines += [cell(table.caption)] if table.caption else []
+    return Rows(tuple(lines))
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Lines written as they are: no tab expanded, nothing wrapped or padded."""
+
+    lines: tuple[str, ...]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterable[Segment]:
+        for text in self.lines:
+            yield Segment(text)
+            yield Segment.line()
 
 
 def money(amount: float, currency: str) -> str:
@@ -204,7 +248,9 @@ class LiveProgress:
 
     When the output is not a terminal (``render > log 2>&1``) the table is drawn once, at the end;
     meanwhile a line tells of a finished shot (the count of settled shots so far) at most every
-    ``every`` seconds, and at once of a shot that failed, so a long run is never silent."""
+    ``every`` seconds, and at once of a shot that failed; a line tells at once of each episode
+    as its stitching begins and as it ends, and of how far its ffmpeg runs have got (their own
+    ``-progress``) at most every ``every`` seconds, so a long run is never silent."""
 
     def __init__(self, console: Console, currency: str, *, every: float = PIPE_EVERY) -> None:
         self.console = console
@@ -214,6 +260,8 @@ class LiveProgress:
         self.rows: dict[str, _Row] = {}
         self.spent = 0.0
         self.episodes: list[EpisodeOutput] = []
+        self.told_episodes = EpisodeLines(console, every=every)  # a pipe's stitching lines
+        self.lock = threading.Lock()  # a stitch's ffmpeg runs report from worker threads
         self.live = Live(console=console, refresh_per_second=4, transient=False,
                          auto_refresh=console.is_terminal)
         self.started = False
@@ -269,9 +317,12 @@ class LiveProgress:
                 f" spent {money(self.spent, self.currency).rstrip()}; last: {last}")
 
     def episode(self, output: EpisodeOutput) -> None:
-        """A new episode line, or the finished state of one being stitched."""
-        self.episodes = [e for e in self.episodes if e.id != output.id] + [output]
-        self._show()
+        """A new episode line, how far its stitching has got, or how it ended."""
+        with self.lock:
+            self.episodes = [e for e in self.episodes if e.id != output.id] + [output]
+            self._show()
+            if not self.console.is_terminal:
+                self.told_episodes.tell(output)
 
     def render(self) -> Group:
         table = Table(title_justify="left", title=f"spent so far: "
@@ -288,11 +339,48 @@ class LiveProgress:
         return Group(*parts)
 
 
+class EpisodeLines:
+    """Episodes told as lines, as they are stitched: ``stitching ep02 (2 of 8)`` and how it
+    ended (``stitched ep02 (2 of 8) in 41 s``) at once, how far its ffmpeg runs have got at
+    most every ``every`` s (the first report at once). A pipe's view of a render, and the
+    only view of a version's stitching."""
+
+    def __init__(self, console: Console, *, every: float = PIPE_EVERY) -> None:
+        self.console = console
+        self.every = every
+        self.told: float | None = None  # when the last progress line was written
+        self.began: dict[str, float] = {}  # when each episode's stitching began
+        self.lock = threading.Lock()  # a stitch's ffmpeg runs report from worker threads
+
+    def tell(self, output: EpisodeOutput) -> None:
+        with self.lock:
+            said = self.line(output, time.monotonic())
+        if said is not None:
+            self.console.print(Text(said), soft_wrap=True)
+
+    def line(self, output: EpisodeOutput, now: float) -> str | None:
+        """The line for ``output``, or None when a progress line was written too lately."""
+        place = f" ({output.number} of {output.count})" if output.count else ""
+        said = f"{output.state} {output.id}{place}"
+        if output.state == "stitching" and output.progress is None:
+            self.began[output.id] = now
+        elif output.state == "stitching" and output.progress is not None:
+            if self.told is not None and now - self.told < self.every:
+                return None
+            self.told = now
+            said += f": {output.progress.words()}"
+        elif output.id in self.began:
+            said += f" in {now - self.began.pop(output.id):.0f} s"
+        return said + (f" - {output.message}" if output.message else "")
+
+
 def episode_line(ep: EpisodeOutput, now: float | None = None) -> str:
     """``episode ep01: stitched out/x/ep01.mp4 (16.50 s, filtered)``, no empty fields."""
     facts = [f"{ep.duration:.2f} s" if ep.duration else "", ep.path_taken]
     if ep.state == "stitching" and now is not None and ep.started:
-        facts = [f"{now - ep.started:.0f} s so far"]
+        facts = [f"{ep.number} of {ep.count}" if ep.count else "",
+                 f"{now - ep.started:.0f} s so far",
+                 ep.progress.words() if ep.progress is not None else ""]
     shown = ", ".join(f for f in facts if f)
     return (f"episode {ep.id}: {ep.state} {ep.path}" + (f" ({shown})" if shown else "")
             + (f" - {ep.message}" if ep.message else ""))

@@ -10,7 +10,7 @@ execute, and stitch each variation's episodes. Every flag means the same for a s
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -238,18 +238,20 @@ def _stitch(setup: RunSetup, variant: Variant, builder: EpisodeBuilder, run: Run
     mine = [r for r in run.shots if r.series == manifest.name]
     report = VariationResult(variant.name, "ok", shots=_counts(mine))
     cache = setup.cache
-    for ep in manifest.episodes:
-        if not _stitched(setup, ep.id, [state_key(s) for s in ep.shots]):
-            continue
+    chosen = [ep for ep in manifest.episodes
+              if _stitched(setup, ep.id, [state_key(s) for s in ep.shots])]
+    for number, ep in enumerate(chosen, 1):
+        told = _numbered(setup.calls.on_episode, number, len(chosen))
         outputs = {**cached_outputs(ep, cache), **{r.shot: r.output for r in mine
                                                    if r.ok and r.output and r.episode == ep.id}}
         used, done = episode_as_used(ep, setup.lock.takes, outputs)
         used = heard_files(used, manifest.root, cache.cache_key)
-        built = build_episode(builder, used, done, builder.out_dir, setup.calls.on_episode)
-        built = waits_on_boards(built, used, done, mine, manifest.root)
+        built = build_episode(builder, used, done, builder.out_dir, told)
+        built = replace(waits_on_boards(built, used, done, mine, manifest.root), number=number,
+                        count=len(chosen))
         report.episodes.append(built)
-        if setup.calls.on_episode is not None:
-            setup.calls.on_episode(built)
+        if told is not None:
+            told(built)
     if setup.flags.boards:  # ``render --boards`` ends with the board animatic
         report.episodes += board_animatic(manifest, setup.lock.takes, cache, builder,
                                           setup.episode, setup.calls.on_episode)
@@ -257,6 +259,14 @@ def _stitch(setup: RunSetup, variant: Variant, builder: EpisodeBuilder, run: Run
                                                      for e in report.episodes):
         report.state = "failed"
     return report
+
+
+def _numbered(on_episode: Callable[[EpisodeOutput], None] | None, number: int, count: int
+              ) -> Callable[[EpisodeOutput], None] | None:
+    """``on_episode`` hearing each report of an episode as the ``number``th of ``count``."""
+    if on_episode is None:
+        return None
+    return lambda told: on_episode(replace(told, number=number, count=count))
 
 
 def waits_on_boards(built: EpisodeOutput, episode: CompiledEpisode, done: Mapping[str, Path],

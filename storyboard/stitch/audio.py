@@ -205,7 +205,7 @@ def encode_sound(speech: Dialogue, out: Path, total: float, options: StitchOptio
     audio = mixed() if options.loudness is None else normalise(mixed, options)
     with ffmpeg.atomic_output(out) as tmp:
         stream = G.output(audio, str(tmp), audio_bitrate=options.audio_bitrate, f="mp4", **AAC)
-        ffmpeg.run_graph(stream, what="encoding the episode's sound")
+        ffmpeg.run_graph(stream, what="encoding the episode's sound", length=total)
     return out
 
 

@@ -24,6 +24,7 @@ from storyboard.errors import ProblemsFound
 from storyboard.files import series_folder, write_atomic
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, speaker_name
 from storyboard.media import ffmpeg
+from storyboard.media.ffprogress import Progress, listening
 from storyboard.media.probe import sha256_file
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, StitchResult, stitch
 from storyboard.stitch.delivery import delivery_of
@@ -44,6 +45,10 @@ class EpisodeOutput:
     subtitles: list[Path] = field(default_factory=list)
     message: str = ""
     started: float = 0.0  # time.monotonic() when stitching began
+    # while stitching: the last report of the ffmpeg run under way (its own words, how far)
+    progress: Progress | None = None
+    number: int = 0  # its place among the episodes the run stitches (1 on; 0: not said)
+    count: int = 0  # how many episodes the run stitches
 
 
 DRAFT_DIR = "draft"
@@ -121,7 +126,8 @@ class EpisodeBuilder:
 
     def build(self, episode: CompiledEpisode, outputs: dict[str, Path],
               on_start: Callable[[EpisodeOutput], None] | None = None) -> EpisodeOutput:
-        """Stitch ``episode`` unless it is up to date; ``on_start`` hears when stitching begins."""
+        """Stitch ``episode`` unless it is up to date; ``on_start`` hears when stitching begins,
+        then each progress report of its ffmpeg runs (``EpisodeOutput.progress``)."""
         target = self.out_dir / f"{episode.id}.mp4"
         missing = [s.id for s in episode.shots if s.id not in outputs]
         if missing:
@@ -134,9 +140,13 @@ class EpisodeBuilder:
             return EpisodeOutput(episode.id, target, "up to date",
                                  duration=ffmpeg.probe(target).duration or 0.0,
                                  subtitles=_subtitle_files(target, options))
-        if on_start is not None:
-            on_start(EpisodeOutput(episode.id, target, "stitching", started=time.monotonic()))
-        result = stitch(clips, target, options)
+        if on_start is None:
+            result = stitch(clips, target, options)
+        else:
+            begun = EpisodeOutput(episode.id, target, "stitching", started=time.monotonic())
+            on_start(begun)
+            with listening(lambda heard: on_start(replace(begun, progress=heard))):
+                result = stitch(clips, target, options)
         self.remember(episode.id, target, key)
         return _output(episode.id, result)
 

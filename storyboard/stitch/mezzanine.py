@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Literal
 
 from storyboard.files import clean_stale_temporaries, safe_to_delete, state_folder, temp_prefix
-from storyboard.media import ffmpeg
+from storyboard.media import ffmpeg, ffprogress
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.model import StitchError, StitchOptions
 
@@ -83,8 +83,13 @@ def ensure_sounds(mezz: Iterable[Mezzanine], workers: int) -> int:
     at a time); how many were made."""
     missing = {m.audio: m.make_sound for m in mezz if not m.has_sound()}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        list(pool.map(lambda make: make() if make is not None else None, missing.values()))
+        list(pool.map(ffprogress.carried(_make), missing.values()))
     return len(missing)
+
+
+def _make(make: Callable[[], object] | None) -> None:
+    if make is not None:
+        make()
 
 
 def timescale(fps: Fraction) -> int:
@@ -184,7 +189,8 @@ def _build_sound(facts: ClipFacts, fmt: EpisodeFormat, frames: int, sound: Path)
     sound.parent.mkdir(parents=True, exist_ok=True)
     with ffmpeg.atomic_output(sound) as tmp:
         ffmpeg.run(["-i", str(facts.path), *_sound_out(facts, fmt, frames), str(tmp)],
-                   what=f"preparing the sound of {facts.path.name} for the episode")
+                   what=f"preparing the sound of {facts.path.name} for the episode",
+                   length=float(frames / fmt.fps))
 
 
 def _build(facts: ClipFacts, fmt: EpisodeFormat, frames: int, kind: Kind,
@@ -202,7 +208,8 @@ def _build(facts: ClipFacts, fmt: EpisodeFormat, frames: int, kind: Kind,
     sound = _sound_out(facts, fmt, frames)
     with ffmpeg.atomic_output(video) as tmp_video, ffmpeg.atomic_output(audio) as tmp_audio:
         ffmpeg.run(["-i", str(facts.path), *video_out, str(tmp_video), *sound, str(tmp_audio)],
-                   what=f"preparing {facts.path.name} for the episode format")
+                   what=f"preparing {facts.path.name} for the episode format",
+                   length=float(frames / fmt.fps))
 
 
 def _describe(stem: Path) -> dict[str, object]:

@@ -19,6 +19,7 @@ in microseconds, rounded from the episode clock (never summed), so no error accu
 from __future__ import annotations
 
 import dataclasses
+import functools
 import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from storyboard.media import ffmpeg
+from storyboard.media import ffmpeg, ffprogress
 from storyboard.stitch import blends as blending
 from storyboard.stitch.blends import Blend, Recipe
 from storyboard.stitch.concat import EpisodeFormat
@@ -223,8 +224,11 @@ def render(tl: Timeline, mezz: Sequence[Mezzanine], fmt: EpisodeFormat, options:
     recipe = _recipe(tl, mezz, fmt, options, work, burn)
     kept = blending.files([s for s in segments if isinstance(s, Blend)], recipe)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        sound = pool.submit(finish_sound, lambda: dialogue(tl, mezz, work))  # first: longest
-        list(pool.map(lambda g: blending.encode(g, kept, recipe), blending.to_make(kept)))
+        sound = pool.submit(ffprogress.carried(finish_sound),  # first: the longest
+                            lambda: dialogue(tl, mezz, work))
+        encode = ffprogress.carried(functools.partial(blending.encode, kept=kept,
+                                                      recipe=recipe))
+        list(pool.map(encode, blending.to_make(kept)))
         sound_file = sound.result()
     entries = [Entry(mezz[s.clip].video, s.first, s.last) if isinstance(s, Body)
                else Entry(kept[s], 0, s.end - s.start) for s in segments]

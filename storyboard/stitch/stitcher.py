@@ -42,6 +42,7 @@ from storyboard.files import (
     state_folder,
     write_atomic,
 )
+from storyboard.media import ffprogress
 from storyboard.stitch import audio, concat, mezzanine, segments, splice, subtitles
 from storyboard.stitch.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.facts import FactStore, gather
@@ -121,7 +122,7 @@ def _mezzanines(facts: list[ClipFacts], timeline: Timeline, fmt: EpisodeFormat,
 
     first = {f.path: i for i, f in reversed(list(enumerate(facts)))}
     with ThreadPoolExecutor(max_workers=options.workers()) as pool:
-        made = dict(zip(first, pool.map(one, first.values()), strict=True))
+        made = dict(zip(first, pool.map(ffprogress.carried(one), first.values()), strict=True))
     return [made[f.path] for f in facts]
 
 

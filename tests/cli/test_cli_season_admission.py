@@ -229,9 +229,9 @@ def test_every_problem_of_every_kind_is_listed_at_once(tmp_path: Path,
 
 @pytest.mark.parametrize(("args", "said"), [
     (("plan", "--episode-budget", "1"), "--episode-budget goes with --season"),
-    (("render", "--season", "--shot", "ep01/a"), "--season takes whole episodes"),
-    (("render", "--season", "--episode", "ep01"), "--season takes whole episodes"),
-    (("plan", "--episodes", "1-2"), "plan --episodes goes with --season"),
+    (("render", "--season", "--shot", "ep01/a"), "--season cannot go with --shot"),
+    (("render", "--season", "--episode", "ep01"), "--season cannot go with --episode"),
+    (("plan", "--episodes", "1-2"), "--episodes goes with --season"),
 ])
 def test_a_season_takes_whole_episodes(tmp_path: Path, args: tuple[str, ...], said: str) -> None:
     series = season(tmp_path, FIXED)

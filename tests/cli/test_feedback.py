@@ -19,6 +19,7 @@ from storyboard.errors import StoryboardError
 from storyboard.files import clean_stale_temporaries
 from storyboard.language.compile import compile_source
 from storyboard.language.series import load_source
+from storyboard.media.ffprogress import Progress
 from storyboard.review.progress import LiveProgress, episode_line
 from storyboard.run import ShotEvent, pipeline, rendering
 from storyboard.run.setup import Callbacks, RenderFlags
@@ -37,6 +38,15 @@ def test_no_empty_fields_in_an_episode_line() -> None:
     stitched = EpisodeOutput("ep01", Path("out/ep01.mp4"), "stitched", 16.5, "filtered")
     assert episode_line(stitched) == "episode ep01: stitched out/ep01.mp4 (16.50 s, filtered)"
     assert episode_line(EpisodeOutput("e", Path("e.mp4"), "skipped")) == "episode e: skipped e.mp4"
+
+
+def test_a_stitching_line_says_its_place_and_how_far_its_run_is() -> None:
+    run = Progress("encoding the episode's sound", 31.5, 62.0)
+    stitching = EpisodeOutput("ep02", Path("out/ep02.mp4"), "stitching", started=100.0,
+                              progress=run, number=2, count=8)
+    assert episode_line(stitching, 141.2) == (
+        "episode ep02: stitching out/ep02.mp4 (2 of 8, 41 s so far, encoding the episode's "
+        "sound: 31.5 of 62.0 s)")
 
 
 def test_long_messages_wrap_instead_of_being_cut() -> None:
@@ -79,7 +89,8 @@ def test_stitching_is_announced_before_it_runs(tmp_path: Path, make_media: MakeM
     pipeline.render_series(compiled, RenderFlags(draft=True, yes=True),
                            Callbacks(on_event=lambda e: events.append(e.state),
                                      on_episode=lambda e: heard.append(e.state)))
-    assert heard == ["stitching", "stitched"]
+    assert heard[0] == "stitching" and heard[-1] == "stitched"  # its runs' reports between
+    assert set(heard[1:-1]) <= {"stitching"}
     assert "downloading" not in events and events[-1] == "done"
 
 

@@ -91,3 +91,23 @@ def test_columns_sets_the_width_and_no_color_turns_colour_off(series: Path,
     assert COLOUR.search(coloured)
     plain = run(narrow_terminal, "status", series, FORCE_COLOR="1", NO_COLOR="1")
     assert not COLOUR.search(plain)  # no colour (bold and italics may stay, as NO_COLOR allows)
+
+
+def test_a_table_in_a_pipe_is_tab_separated_rows_as_wide_as_their_cells(
+        series: Path, narrow_terminal: int) -> None:
+    """No borders and no padding: a row with a long cell does not widen the others (a long note
+    once made every row of a piped table 1,700 characters)."""
+    out = run(narrow_terminal, "plan", series, "--draft").splitlines()
+    assert "shot\tstatus\twhy\tbilled s\tcost" in out, out
+    rows = {line.split("\t")[0]: line.split("\t") for line in out if "\t" in line}
+    long, short = "ep01/a-rather-long-shot-name-to-fill-the-row", "ep01/b-another-long-shot-name"
+    assert len(rows[long]) == len(rows[short]) == 5
+    assert all(cell == cell.strip() for row in rows.values() for cell in row), rows
+    assert rows[short][2:] == rows[long][2:] and rows[short][1] == rows[long][1]
+    assert not any(border in line for line in out for border in "│┃━─")
+    status = run(narrow_terminal, "status", series).splitlines()
+    assert status[:2] == ["journal", "shot\tby\tstate\ttask id\tstatus\tcost\tmarks\tnote"]
+    ids = task_ids(series)
+    for shot, task in ids.items():
+        (row,) = [line.split("\t") for line in status if line.split("\t")[0].endswith(shot)]
+        assert row[3] == task and row[2] == "done", row

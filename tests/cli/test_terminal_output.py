@@ -70,10 +70,10 @@ def test_models_and_takes_in_a_pipe_keep_each_row_on_one_line(
     """Without COLUMNS a pipe gets whole rows, as plan and status do (no 80-column wrap). The
     takes are the shared rendered example's (rendered once per session)."""
     lines = run("models", columns=None)
-    header = next(line for line in lines if line.startswith("┃ model "))
+    header = next(line for line in lines if line.startswith("model\t"))
     assert "wan3.0-video-prime" in header and "wan2.7-r2v-2026-06-12" in "\n".join(lines)
     takes = run("takes", str(rendered_example[0]), "ep01/ballad", columns=None)
-    (row,) = [line for line in takes if line.startswith(" 1 ")]
+    (row,) = [line for line in takes if line.startswith("1\t")]
     assert "local-" in row and "done" in row  # task id and state on one line
 
 

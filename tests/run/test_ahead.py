@@ -47,7 +47,8 @@ def _render(tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(ffmpeg, "run", spy)
     pipeline.render_series(compile_source(load_source(series)), RenderFlags(draft=True, yes=True),
-                           Callbacks(on_episode=lambda e: states.append(e.state)))
+                           Callbacks(on_episode=lambda e: states.append(e.state)
+                                     if e.progress is None else None))
     return stitching, states
 
 

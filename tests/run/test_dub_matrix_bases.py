@@ -155,7 +155,7 @@ def test_only_the_approved_bases_language_variation_is_dubbed_the_other_renders(
                                                                      "espresso-en")]
     assert 0 < planned["versions"][0]["cost"] < planned["versions"][0]["rerender_cost"]
     text = invoke("plan", root, "--provider", "dashscope").stdout
-    assert "│ latte-es    │     3 │      2 │      0 │     1 │ 0.30 USD │   0.30 USD │" in text, text
+    assert "latte-es\t3\t2\t0\t1\t0.30 USD\t0.30 USD" in text.splitlines(), text
     assert "espresso-es: the es version of espresso-en (its shots approved), no video rendered " \
         "again: 1 line(s) 0.0003, 1 lip-sync pass(es) 0.0345: 0.0348 USD; rendering its 2 " \
         "shot(s) again: 0.6000 USD" in text, text

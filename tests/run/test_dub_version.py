@@ -369,7 +369,8 @@ def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_saf
     """``burn_subtitles`` in a version, held by its pixels (as the original's is in
     tests/cli/test_cli_season_paid.py): the version's episode stitched with its Spanish line
     burnt in differs from the one without only inside the vertical safe area, and there it
-    does differ; the lines and passes are made once, the second stitch pays nothing."""
+    does differ; the lines and passes are made once, the second stitch pays nothing and is
+    told as it goes."""
     from storyboard.stitch.delivery import VERTICAL_SAFE_AREA
     from tests.cli.test_cli_season_paid import gray_frame
     root, server = approved()
@@ -383,9 +384,13 @@ def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_saf
                                        f"delivery: {{preset: vertical, burn_subtitles: {burn}}}\n"),
                         encoding="utf-8")
         submitted = counts(server)[2]
-        code, _, said = dub(root)
+        code, _, said = dub(root) if burn == "false" else run(
+            "render", root, "--language", "es", "--provider", "dashscope", "--yes")
         assert code == 0, said
         assert burn == "false" or counts(server)[2] == submitted  # only stitched again
+        said_lines = said.splitlines()  # without --json the stitching is told as it goes
+        assert burn == "false" or ("stitching ep02" in said_lines and any(
+            line.startswith("stitched ep02 in ") for line in said_lines)), said
         cue = (root / "out" / "es" / "ep02.srt").read_text("utf-8").split("\n\n")[0]
         assert "Adiós." in cue
         start, end = (_srt_seconds(t) for t in cue.splitlines()[1].split(" --> "))

@@ -50,8 +50,7 @@ def test_plan_says_at_the_line_what_render_refuses_and_exits_1(seedance: Path) -
     for said in REFUSED:
         assert said in result.output
     assert "gateway ark does not make wan2.7-image" in result.output
-    rows = {line.split("│")[1].strip(): line for line in result.output.splitlines()
-            if line.startswith("│")}
+    rows = {line.split("\t")[0]: line for line in result.output.splitlines() if "\t" in line}
     assert "0.03 USD" in rows["cast/mia"] and "0.20 USD" in rows["voices/mia-voice"]
     assert "4.97 CNY" in rows["ep01/one"]
     assert "about 4.97 CNY; the cast made by dashscope: about 0.23 USD, not in this total" \

@@ -247,7 +247,7 @@ def test_a_webhook_url_without_a_listener_is_refused(tmp_path: Path, make_media:
                           head=MIA_HEAD)
     result = CliRunner().invoke(cli, ["render", str(series), "--webhook-url", "https://hooks.example/"])
     assert result.exit_code == 2
-    assert "--webhook-url needs --webhook-listen HOST:PORT" in result.output
+    assert "--webhook-url goes with --webhook-listen" in result.output
     assert not (series / "out").exists() and not (series / ".storyboard" / "local").exists()
     with pytest.raises(StoryboardError, match="webhook_url needs webhook_listen"):
         storyboard.render(series, webhook_url="https://hooks.example/")

@@ -43,7 +43,8 @@ def stitch_version(cut: VersionCut, passes: Mapping[str, Path], made: Made, out:
                    on_episode: Callable[[EpisodeOutput], None] | None = None
                    ) -> list[EpisodeOutput]:
     """Each episode of the version stitched (``passes``: each re-lipped shot's pass file, by
-    ``EP/SHOT``; ``made``: each line's made audio)."""
+    ``EP/SHOT``; ``made``: each line's made audio); ``on_episode`` hears each begin, go on
+    (its ffmpeg runs' progress) and end."""
     target = made_series_folder(cut.manifest.root,
                                 version_folder(cut.manifest, out, cut.language, cut.made_as))
     builder = EpisodeBuilder(cut.manifest, target, draft=False)
@@ -54,6 +55,8 @@ def stitch_version(cut: VersionCut, passes: Mapping[str, Path], made: Made, out:
     for episode in cut.episodes:
         used, done = version_episode(cut, episode, passes, made, folder)
         built.append(build_episode(builder, used, done, target, on_episode))
+        if on_episode is not None:
+            on_episode(built[-1])
     return built
 
 
