@@ -59,7 +59,7 @@ from hypothesis import strategies as st
 import storyboard
 from storyboard.cli.prompt_form import manifest_form
 from storyboard.dialects import DIALECTS
-from storyboard.dialects.manifest import to_dict
+from storyboard.dialects.manifest import shot_entry, to_dict
 from storyboard.errors import Diagnostic
 from storyboard.language.compile import compile_lenient
 from storyboard.language.expand import expand
@@ -111,8 +111,9 @@ def compiled(root: Path, spec: Spec, target: Target) -> list[tuple[Manifest, lis
 
 
 def videos(manifest: Manifest) -> list[CompiledShot]:
-    """The episodes' shots (not the cast, not the boards)."""
-    return [shot for episode in manifest.episodes for shot in episode.shots]
+    """The episodes' shots, every take (not the cast, not the boards)."""
+    return [take for episode in manifest.episodes for shot in episode.shots
+            for take in shot.all_takes()]
 
 
 def errors(problems: list[Diagnostic]) -> list[Diagnostic]:
@@ -120,18 +121,18 @@ def errors(problems: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def bodies(manifest: Manifest, target: Target) -> dict[str, dict[str, Any]]:
-    """Each shot's entry as ``compile`` prints it for ``target``: its body under ``request``,
-    and under ``boards`` the request of each board it starts from (where a board replaces the
-    references, a look and a face reach the video through it)."""
+    """Each shot's entry (every take's) as ``compile`` prints it for ``target``: its body under
+    ``request``, and under ``boards`` the request of each board it starts from (where a board
+    replaces the references, a look and a face reach the video through it)."""
     dialect = DIALECTS.get(target.name, DIALECTS["dashscope"])
     data = to_dict(manifest, dialect=dialect, media_base_url=CDN)
     made = {entry["id"].rsplit("#", 1)[0]: entry for entry in data.get("cast", [])}
     found = {}
-    for episode in data["episodes"]:
-        for shot in episode["shots"]:
-            named = PLACEHOLDER.findall(json.dumps(shot["request"]))
-            shot["boards"] = [made[n] for n in named if n.startswith("boards/") and n in made]
-            found[f"{episode['id']}/{shot['id']}"] = shot
+    for shot in videos(manifest):
+        entry = shot_entry(shot, manifest.root, dialect, CDN)
+        named = PLACEHOLDER.findall(json.dumps(entry["request"]))
+        entry["boards"] = [made[n] for n in named if n.startswith("boards/") and n in made]
+        found[f"{shot.episode}/{shot.id}"] = entry
     return found
 
 
