@@ -73,6 +73,7 @@ from tests.fixtures.composed import (
     CDN,
     KLING_VOICE,
     PLACEHOLDER,
+    SAID,
     TARGETS,
     Spec,
     Target,
@@ -355,3 +356,27 @@ def test_an_approval_is_never_voided_without_a_message_that_names_it(
             note = " ".join(row["note"].split())
             assert "approved on local" in note and "retake" not in note, (
                 f"{target.name} {row['key']}: {note}")
+
+
+# -- season.yaml: check reads it, and a hook there is never dropped silently ----------------------
+
+@RUN
+@given(spec=specs(), season=st.data())
+def test_check_reads_season_yaml_and_never_drops_its_hook(root: Path, spec: Spec,
+                                                          season: st.DataObject) -> None:
+    hooks = season.draw(st.tuples(*(SAID for _ in range(spec.episodes))))
+    spec = replace(spec, season=hooks, matrix=False, languages=())
+    write(root, spec, BY_NAME["local"])
+    found = json.loads(invoke("check", root, "--json").stdout)
+    lines = (root / "season.yaml").read_text("utf-8").splitlines()
+    at = [(Path(d["file"]).name, d["line"], d["severity"]) for d in found]
+    if spec.backwards:  # refused at its line (its hooks are read once it is a season)
+        line = next(n for n, row in enumerate(lines, 1) if '"2.1-1.1"' in row)
+        assert ("season.yaml", line, "error") in at, found
+        return
+    for number, hook in enumerate(hooks, 1):
+        line = [n for n, row in enumerate(lines, 1) if row.strip().startswith("hook: ")][number - 1]
+        differs = hook != spec.hooks[number - 1]
+        assert (("season.yaml", line, "warning") in at) == differs, (
+            f"episode {number}: season.yaml says {hook!r}, the episode {spec.hooks[number - 1]!r}:"
+            f" {found}")
