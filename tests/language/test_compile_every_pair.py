@@ -17,7 +17,9 @@ MiniMax hosts), as one input compiles to every dialect, and held to:
 - a bad language tag is one error, at the ``languages:`` line;
 - ``plan --season``'s total is what ``render`` pays, the videos waiting on boards included;
 - a board approved on ``local`` and planned on a paid provider names that approval, never a
-  paid retake of a picture nobody has seen.
+  paid retake of a picture nobody has seen;
+- ``check`` reads ``season.yaml``: beats out of story order are an error at their line, a hook
+  there that its episode does not say a warning at its line.
 
 What the generator found on the code before issue 85's fixes (d1229578), each shrunk by
 hypothesis to its smallest spec (the fields not named are the simplest: a picture from a file,
@@ -34,9 +36,13 @@ one episode, nothing else):
 - the season's total: ``boards`` on ``dashscope``: ``plan --season`` says 0.03 in all where
   render pays 0.53 (0.50 waits on the board);
 - an approval: boards approved on ``local``, planned on ``dashscope``: "waits (board changed
-  after approval) ... draw another (storyboard retake ...)", naming no approval.
+  after approval) ... draw another (storyboard retake ...)", naming no approval;
+- season.yaml: ``backwards=True`` (``beats: "2.1-1.1"``): ``check`` says nothing; its hook
+  ``"Something moves under the water."`` on an episode with no ``hook:``: no warning either
+  (``check`` never read the file).
 
-With 150 new examples each, the merged fixes found nothing more (2026-11-27).
+With 300 new examples each (2026-11-27, before takes and season.yaml were drawn), the merged
+fixes held: nothing more was found.
 
 Run it deep (thousands of examples, a new seed each run) with ``STORYBOARD_COMPOSE_EXAMPLES=2000``
 (docs/internals.md).
