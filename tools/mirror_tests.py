@@ -104,6 +104,7 @@ PLACES: dict[str, str] = {
     "cast_providers": "providers",
     "check_formats": "cli",  # check --json and --format github (cli/diagnostics.py)
     "comfyui_emulator": "emulator",
+    "comfyui_object_info": "emulator",  # tools/comfyui_object_info.py and the table it records
     "cost_gate": "cli",  # plan --max-cost
     "credentials_in_urls": "cli",  # no command prints a credential written inside a URL
     "errors_long_text": "language",  # a located error's quoted line, cut

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from storyboard.animatic.draw import (
@@ -33,7 +34,7 @@ from storyboard.animatic.draw import (
 )
 from storyboard.media import ffmpeg, h264
 
-__all__ = ["is_still", "picture_starts", "render"]
+__all__ = ["is_still", "picture_starts", "render", "with_sound"]
 
 
 def render(spec: Animatic, out: Path) -> None:
@@ -86,20 +87,26 @@ def _render_held(spec: Animatic, starts: tuple[int, ...], out: Path) -> None:
                     "-flags:v", "+bitexact", "-f", "h264", str(pictures)],
                    what=f"drawing {out.name}")
         held.write_bytes(h264.hold(pictures.read_bytes(), repeats))
-        _with_sound(spec, held, out)
+        with_sound(held, out, spec.fps, spec if spec.audio else None, ffmpeg.PORTABLE_ARGS,
+                   what=f"drawing {out.name} with its sound")
 
 
-def _with_sound(spec: Animatic, video: Path, out: Path) -> None:
-    """The held picture (raw H.264, copied) and ``spec``'s sound (encoded as every clip's is;
-    none for a silent one) into ``out``, as ``held``'s boards are muxed."""
+def with_sound(video: Path, out: Path, fps: int, sound: Animatic | Path | None,
+               first: Sequence[str] = (), *, what: str) -> None:
+    """A held picture (raw H.264 at ``fps``, copied) and its sound into ``out`` (MP4, bit-exact):
+    ``sound`` an animatic's (its audio chain, encoded as every clip's is), a silent track to copy
+    (a path), or none (no audio stream); ``first`` the ffmpeg options before the inputs (a clip's
+    ``PORTABLE_ARGS``; none for a held board, on the SIMD paths)."""
     g = Graph()
-    picture = g.input(str(video), "-f", "h264", "-r", str(spec.fps)).strip("[]")
-    if spec.audio:
-        streams, sound = g.args(picture, audio_chain(spec, g)), audio_encoding()
+    picture = g.input(str(video), "-f", "h264", "-r", str(fps)).strip("[]")
+    if isinstance(sound, Animatic):
+        streams, encoding = g.args(picture, audio_chain(sound, g)), audio_encoding()
+    elif sound is not None:
+        g.input(str(sound))
+        streams, encoding = [*g.inputs, "-map", "0:v", "-map", "1:a"], ["-c:a", "copy"]
     else:
-        streams, sound = [*g.inputs, "-map", picture], ["-an"]
+        streams, encoding = [*g.inputs, "-map", picture], ["-an"]
     with ffmpeg.atomic_output(out) as tmp:
-        ffmpeg.run([*ffmpeg.PORTABLE_ARGS, *streams, "-c:v", "copy",
-                    "-video_track_timescale", str(TIMESCALE), *sound, "-movflags", "+faststart",
-                    "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
-                    "-f", "mp4", str(tmp)], what=f"drawing {out.name} with its sound")
+        ffmpeg.run([*first, *streams, "-c:v", "copy", "-video_track_timescale", str(TIMESCALE),
+                    *encoding, "-movflags", "+faststart", "-map_metadata", "-1", "-fflags",
+                    "+bitexact", "-flags:a", "+bitexact", "-f", "mp4", str(tmp)], what=what)

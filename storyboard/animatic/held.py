@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from storyboard.animatic.clip import with_sound
 from storyboard.animatic.draw import (
     BACKGROUND,
     FPS,
@@ -137,7 +138,7 @@ def render_held(spec: Held, out: Path,
         if measured is not None:
             measured(measure.image_from_log(spec.still, log) if stats and spec.still else None)
         held.write_bytes(h264.hold(pictures.read_bytes(), repeats))
-        _with_sound(spec, held, out)
+        _sounded(spec, held, out)
     return out
 
 
@@ -177,7 +178,7 @@ def _encoding(spec: Held) -> list[str]:
 X264_THREADS = 1  # fixed, as ``draw.X264_THREADS``: the same bytes on any machine
 
 
-def _with_sound(spec: Held, video: Path, out: Path) -> None:
+def _sounded(spec: Held, video: Path, out: Path) -> None:
     """The held picture (raw H.264, copied) and the shot's sound into ``out``: a silent board's
     the shared silent track (``silence``, copied: no encoding; by ``media.mp4``, no ffmpeg run,
     unless it refuses them), else its sound encoded."""
@@ -186,19 +187,8 @@ def _with_sound(spec: Held, video: Path, out: Path) -> None:
             mp4.mux(video.read_bytes(), silence(spec, out.parent), tmp,
                     (spec.width, spec.height), spec.fps, TIMESCALE)
             return
-    graph = Graph()
-    picture = graph.input(str(video), "-f", "h264", "-r", str(spec.fps))
-    if spec.sounds:
-        audio = audio_chain(_animatic(spec), graph)
-        streams, sound = graph.args(picture.strip("[]"), audio), audio_encoding()
-    else:
-        graph.input(str(silence(spec, out.parent)))
-        streams, sound = [*graph.inputs, "-map", "0:v", "-map", "1:a"], ["-c:a", "copy"]
-    with ffmpeg.atomic_output(out) as tmp:
-        ffmpeg.run([*streams, "-c:v", "copy", "-video_track_timescale", str(TIMESCALE), *sound,
-                    "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact",
-                    "-flags:a", "+bitexact", "-f", "mp4", str(tmp)],
-                   what=f"holding the board {out.name} with its sound")
+    with_sound(video, out, spec.fps, _animatic(spec) if spec.sounds else silence(spec, out.parent),
+               what=f"holding the board {out.name} with its sound")
 
 
 def silence(spec: Held, folder: Path) -> Path:

@@ -18,16 +18,24 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from storyboard.language.density import LEAST, plain_loads
+from storyboard.language.density import (
+    CJK_CHARACTERS,
+    FREE,
+    LEAST,
+    MOVE,
+    PLACE,
+    WORDS,
+    plain_loads,
+)
 
 RULE = (f"Keep each scene light enough for the video model: its seconds divided by its load "
         f"points must be at least {LEAST:g}, where the points are 1 for each sentence of its "
-        "action, 1 for every 8 words spoken (12 Chinese characters), 1 for each character "
-        "beyond the first it names or hears, 2 for each place it names after another, 0.5 for "
-        "each camera move (a pan, a tilt, a dolly, a push in, a zoom...) and 1 for every 8 words "
-        "of action beyond 16 a sentence (a 6-second scene holds 3 points: one sentence of action "
-        "and 16 spoken words). Give a heavy scene more seconds, split it in two, or say less in "
-        "it.")
+        f"action, 1 for every {WORDS} words spoken ({CJK_CHARACTERS} Chinese characters), 1 for "
+        f"each character beyond the first it names or hears, {PLACE} for each place it names "
+        f"after another, {MOVE:g} for each camera move (a pan, a tilt, a dolly, a push in, a "
+        f"zoom...) and 1 for every {WORDS} words of action beyond {FREE} a sentence (a 6-second "
+        f"scene holds 3 points: one sentence of action and 16 spoken words). Give a heavy scene "
+        "more seconds, split it in two, or say less in it.")
 
 
 def half(seconds: float) -> float:

@@ -26,8 +26,8 @@ from storyboard.breakdown.cache import FOLDER, write_atomic
 from storyboard.breakdown.statefile import Unreadable, read, warning
 from storyboard.errors import Diagnostic
 from storyboard.files import series_folder
+from storyboard.review.studio.proposals import PROPOSED
 
-PROPOSED = ".proposed"
 REMOVAL = "remove"  # the produced digest of a file the breakdown proposes to remove
 
 

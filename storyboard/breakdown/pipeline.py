@@ -35,7 +35,7 @@ from storyboard.breakdown.cache import FOLDER, AnswerCache, write_atomic
 from storyboard.breakdown.cost import Spend
 from storyboard.breakdown.endpoints import asking_problem
 from storyboard.breakdown.failure import failed, resume_command
-from storyboard.breakdown.guard import PROPOSED, Guard, Outcome
+from storyboard.breakdown.guard import Guard, Outcome
 from storyboard.breakdown.seasonwalk import target_of, walk_season
 from storyboard.breakdown.series import Texts, texts
 from storyboard.breakdown.settings import RATIOS, block, carried, endpoint, states, switch_problem
@@ -43,6 +43,7 @@ from storyboard.breakdown.source import Story, read_story
 from storyboard.breakdown.walk import Answers, walk
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
 from storyboard.files import check_state_folders, series_folder, state_folder
+from storyboard.review.studio.proposals import PROPOSED
 from storyboard.scaffold.blueprint import GITIGNORE
 from storyboard.targets.llm import (
     DEFAULT_CHAT_BASE,

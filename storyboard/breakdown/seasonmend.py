@@ -3,7 +3,7 @@
 A small model asked to share a hundred beats over twenty episodes keeps the episodes' words (a
 title, a hook) and misses the arithmetic: a gap between two episodes, an overlap, a range past
 the last beat, one episode too many or too few. Once its send-backs are spent, the answer is read
-as meant where its episodes can be used (``mended``):
+as meant where its episodes can be used (``read_as_meant``):
 
 - an episode is used when it has a title, a hook and two whole beat numbers (its other keys are
   left out, a title over 60 characters and a hook over 300 cut after a whole sentence or word,
@@ -39,7 +39,7 @@ TITLE, HOOK = (EPISODE["properties"][k]["maxLength"] for k in ("title", "hook"))
 MORE = " (continued)"  # the title of a split episode's second half, after its own
 
 
-def mended(answer: Any, beats: list[Beat], wanted: int) -> tuple[dict[str, Any], list[str]] | None:
+def read_as_meant(answer: Any, beats: list[Beat], wanted: int) -> tuple[dict[str, Any], list[str]] | None:
     """``answer`` read as meant for a part of ``beats`` asked for ``wanted`` episodes, and what was
     changed (None: no episode in it can be used)."""
     notes: list[str] = []

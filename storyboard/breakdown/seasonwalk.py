@@ -101,7 +101,7 @@ def _mended(asker: Asker, call: Chapter, wanted: int, beats: list[season.Beat],
     split), said."""
     if result is None or not result.problems:
         return result
-    found = seasonmend.mended(result.answer if result.answer is not None else result.read,
+    found = seasonmend.read_as_meant(result.answer if result.answer is not None else result.read,
                               beats, wanted)
     if found is None:
         return result

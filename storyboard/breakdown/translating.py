@@ -36,7 +36,6 @@ from urllib.parse import urlsplit
 from storyboard.breakdown.asking import Asker, NotAnswered
 from storyboard.breakdown.cost import Spend
 from storyboard.breakdown.failure import failed
-from storyboard.breakdown.guard import PROPOSED
 from storyboard.breakdown.pipeline import (
     Estimate,
     Options,
@@ -69,6 +68,7 @@ from storyboard.language.versions import (
     version_path,
     write_version,
 )
+from storyboard.review.studio.proposals import PROPOSED
 
 STAGE = "translate"
 BATCH = 40  # lines a call (the answer's schema takes 100)

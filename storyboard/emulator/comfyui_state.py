@@ -22,8 +22,8 @@ from typing import Any
 
 from storyboard.animatic.clip import render
 from storyboard.animatic.draw import Animatic, Sound, Thumbnail, TimedText
-from storyboard.emulator.comfyui_nodes import NODES, SOUND_NODES, object_info, validate
-from storyboard.emulator.comfyui_ws import Listeners, message, order, stamped, status, steps_of
+from storyboard.emulator.comfyui_nodes import NODES, SOUND_NODES, object_info, reachable, validate
+from storyboard.emulator.comfyui_ws import Listeners, NodeStates, message, order, stamped, status, steps_of
 from storyboard.media import ffmpeg
 
 
@@ -44,6 +44,7 @@ class Item:
     graph: dict[str, Any]
     extra: dict[str, Any]
     outputs: list[str]
+    states: NodeStates | None = None  # its progress_state, once it runs
 
     def wire(self) -> list[Any]:
         return [self.number, self.prompt_id, self.graph, self.extra, self.outputs]
@@ -203,16 +204,21 @@ class Instance:
         self._say(item, stamped("execution_cached", {"nodes": [], "prompt_id": prompt_id}))
         drawing = asyncio.ensure_future(asyncio.to_thread(self._draw, values, out))
         seconds = self.config.job_time + (self.slow.pop(0) if self.slow else 0.0)
-        nodes = order(item.graph)
+        nodes = order({n: item.graph[n] for n in reachable(item.graph, item.outputs)})
         tick = seconds / (sum(steps_of(item.graph[n]) for n in nodes) + 1)
+        states = item.states = NodeStates(prompt_id)
         for node_id in nodes:
+            self._say(item, states.said(node_id, "running", 0.0, 1.0))
             self._say(item, message("executing", {"node": node_id, "display_node": node_id,
                                                   "prompt_id": prompt_id}))
             steps = steps_of(item.graph[node_id])
             for step in range(1, steps + 1):
                 await asyncio.sleep(tick)
+                self._say(item, states.said(node_id, "running", step, steps))
                 self._say(item, message("progress", {"value": step, "max": steps,
                                                      "prompt_id": prompt_id, "node": node_id}))
+            if node_id not in item.outputs[:1]:  # the result's node: finished once executed
+                self._say(item, states.said(node_id, "finished", steps or 1.0, steps or 1.0))
         await drawing
         if _saves_frames(item):  # a workflow ending in SaveImage: its frames, not a video
             self.frame_files[prompt_id] = await asyncio.to_thread(
@@ -246,6 +252,8 @@ class Instance:
             for node, output in outputs.items():
                 self._say(item, message("executed", {"node": node, "display_node": node,
                                                      "output": output, "prompt_id": prompt_id}))
+                if item.states is not None:
+                    self._say(item, item.states.said(node, "finished", 1.0, 1.0))
             events.append(["execution_success", {"prompt_id": prompt_id,
                                                  "timestamp": now_ms()}])
         elif word == "interrupted":
@@ -308,6 +316,12 @@ def graph_values(graph: dict[str, Any], inputs: Path) -> dict[str, Any]:
         if kind == "EmptyLatentImage":  # a picture (a board): one frame of its size
             values.update({k: int(ins[k]) for k in ("width", "height")
                            if isinstance(ins.get(k), int)}, frames=1)
+        if kind in ("EmptyImage", "ImageScale"):  # frames made or scaled without weights
+            values.update({k: int(ins[k]) for k in ("width", "height")
+                           if isinstance(ins.get(k), int)})
+        batch = {"EmptyImage": "batch_size", "RepeatImageBatch": "amount"}.get(kind, "")
+        if isinstance(ins.get(batch), int):
+            values["frames"] = int(ins[batch])
         if kind == "KSampler" and isinstance(ins.get("seed"), int):
             values["seed"] = ins["seed"]
         if kind == "CreateVideo" and isinstance(ins.get("fps"), int | float):

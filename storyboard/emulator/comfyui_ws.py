@@ -4,11 +4,14 @@ ComfyUI's server (``server.py``, ``execution.py``, ``main.py``) sends JSON text 
 ``{"type": ..., "data": ...}`` on ``WS /ws?clientId=ID``: ``status`` on connect (with the ``sid``)
 and to everyone when the queue changes; then, to the client whose ``client_id`` queued the
 prompt, ``execution_start``, ``execution_cached``, ``executing {node, display_node, prompt_id}``
-per node, ``progress {value, max, prompt_id, node}`` per sampling step, ``executed`` for an
-output node, ``execution_success`` (or ``execution_error`` / ``execution_interrupted``), and,
-once the history holds the result, ``executing {node: null, prompt_id}``. A second socket with
-the same ``clientId`` replaces the first, as there. A frame a client sends is read and ignored,
-as ComfyUI's handler does (it only logs it); an id that is not a plain token is refused.
+per node, ``progress {value, max, prompt_id, node}`` per sampling step, ``progress_state
+{prompt_id, nodes}`` as each node starts, steps and finishes (every node begun so far, each
+``{value, max, state, node_id, prompt_id, display_node_id, parent_node_id, real_node_id}``, its
+state ``running`` or ``finished``), ``executed`` for an output node, ``execution_success``
+(or ``execution_error`` / ``execution_interrupted``), and, once the history holds the result,
+``executing {node: null, prompt_id}``. A second socket with the same ``clientId`` replaces
+the first, as there. A frame a client sends is read and ignored, as ComfyUI's handler does (it
+only logs it); an id that is not a plain token is refused.
 """
 
 from __future__ import annotations
@@ -71,6 +74,22 @@ class Listeners:
         for queue in self.queues.values():
             queue.put_nowait(CLOSE)
         self.queues.clear()
+
+
+class NodeStates:
+    """A prompt's ``progress_state`` messages (``comfy_execution/progress.py``): each time a node
+    starts, steps or finishes, every node begun so far with its state, value and max."""
+
+    def __init__(self, prompt_id: str) -> None:
+        self.prompt_id = prompt_id
+        self.nodes: dict[str, dict[str, Any]] = {}
+
+    def said(self, node: str, state: str, value: float, most: float) -> Message:
+        self.nodes[node] = {"value": value, "max": most, "state": state, "node_id": node,
+                            "prompt_id": self.prompt_id, "display_node_id": node,
+                            "parent_node_id": None, "real_node_id": node}
+        return message("progress_state", {"prompt_id": self.prompt_id,
+                                          "nodes": {k: dict(v) for k, v in self.nodes.items()}})
 
 
 def status(remaining: int, sid: str | None = None) -> Message:

@@ -37,6 +37,8 @@ from storyboard.language.resolve import MENTION, ResolvedShot
 
 LEAST = 2.0  # seconds per load point under which lines garble
 FREE, FREE_CJK = 16, 24  # words (CJK characters) of action a beat carries for nothing
+WORDS, CJK_CHARACTERS = 8, 12  # words (CJK characters) spoken or acted past a beat's, a point
+PLACE, MOVE = 2, 0.5  # points for a change of place, for a camera move
 _SENTENCE = re.compile(r"[^.!?]*[A-Za-z\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af][^.!?]*(?:[.!?]+|$)")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*")
@@ -66,7 +68,7 @@ def cast_of(characters: Mapping[str, Any], generated: Mapping[str, Any]) -> Cast
 
 def spoken_points(text: str) -> float:
     """A line's load: 1 point per 8 words, 1 per 12 Chinese, Japanese or Korean characters."""
-    return len(_LATIN.findall(_CJK.sub(" ", text))) / 8 + len(_CJK.findall(text)) / 12
+    return len(_LATIN.findall(_CJK.sub(" ", text))) / WORDS + len(_CJK.findall(text)) / CJK_CHARACTERS
 
 
 def camera_moves(text: str) -> int:
@@ -84,8 +86,8 @@ def acted_points(text: str) -> float:
     points, "She stops. She turns." 2 beats and none."""
     carried = beats(text)
     latin = len(_LATIN.findall(_CJK.sub(" ", MENTION.sub("x", text))))
-    return max(0, latin - FREE * carried) / 8 + \
-        max(0, len(_CJK.findall(text)) - FREE_CJK * carried) / 12
+    return max(0, latin - FREE * carried) / WORDS + \
+        max(0, len(_CJK.findall(text)) - FREE_CJK * carried) / CJK_CHARACTERS
 
 
 def load_points(beats: int, spoken: float, principals: int, places: int, moves: int,
@@ -93,7 +95,7 @@ def load_points(beats: int, spoken: float, principals: int, places: int, moves: 
     """The heuristic's load points: the beats, the spoken lines' points, 1 for each acting
     principal past the first, 2 for each change of place, 0.5 for each camera move, and the
     action's words past its beats."""
-    return beats + spoken + max(0, principals - 1) + 2 * places + 0.5 * moves + acted
+    return beats + spoken + max(0, principals - 1) + PLACE * places + MOVE * moves + acted
 
 
 def points_of(actions: Sequence[str], spoken: Sequence[str], principals: int,
@@ -225,9 +227,9 @@ def _said(load: Load) -> str:
                      f"{'s' * (load.principals > 2)} {load.principals - 1}")
     if load.places:
         parts.append(f"{load.places} change{'s' * (load.places != 1)} of place "
-                     f"{2 * load.places}")
+                     f"{PLACE * load.places}")
     if load.moves:
-        parts.append(f"{load.moves} camera move{'s' * (load.moves != 1)} {0.5 * load.moves:g}")
+        parts.append(f"{load.moves} camera move{'s' * (load.moves != 1)} {MOVE * load.moves:g}")
     if load.acted:
         parts.append(f"words of action past its beats {load.acted:.2f}")
     return (f"this scene is {load.seconds:g} s for {load.points:.2f} load points "

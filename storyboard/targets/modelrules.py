@@ -27,6 +27,7 @@ LINE_ROUTES: tuple[LineRoute, ...] = ("driving_audio", "voice_reference", "lipsy
 # image (no first frame), or nothing (the model takes no picture).
 BoardHandoff = Literal["beside", "alone", "exclusive", "reference", "none"]
 FactSource = Literal["official", "third-party"]
+FrameRule = Literal["exact", "4k+1"]
 FRAME_ROLES = ("first_frame", "middle_frame", "last_frame", "first_clip", "driving_audio", "source_video")
 
 
@@ -90,6 +91,9 @@ class Model:
     # request's own).
     body_parameters: Mapping[str, Any] | None = None
     in_flight: int | None = None  # the service's own tasks in flight per account (others queue)
+    # How a ComfyUI workflow's ``{{frames}}`` counts a shot's frames: ``exact`` (duration x fps)
+    # or ``4k+1`` (Wan's latent rule: 4k + 1 frames, the nearest to duration x fps + 1).
+    frame_rule: FrameRule = "exact"
     audio_only_references: bool = False  # reference audio may come without any picture
     # How the model itself puts a line on the lips: it speaks the prompt's line natively (with
     # the speaker's voice as a reference where it takes one), it follows a driving audio, or

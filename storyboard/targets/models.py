@@ -78,7 +78,7 @@ def _cny(rates: Mapping[str, float], cap: float = 5.0) -> PriceTable:
 
 # wan2.7-r2v: the model storyboard was first written for (wan27-r2v.md).
 WAN27_R2V = Model(
-    id="wan2.7-r2v", title="Wan 2.7 reference-to-video", caps=Capabilities(),
+    id="wan2.7-r2v", title="Wan 2.7 reference-to-video", caps=Capabilities(), frame_rule="4k+1",
     prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}), "cn": _cny({"720P": 0.6, "1080P": 1.0})},
     # The 4:3 and 3:4 output sizes rest on copies in code, not on an Alibaba Cloud page.
     sources={"sizes:4:3, 3:4": "third-party"}, snapshots=("wan2.7-r2v-2026-06-12",))
@@ -92,7 +92,7 @@ _WAN30_CAPS = Capabilities(min_duration=2, max_duration=30, max_duration_with_vi
                            negative_prompt_limit=0)
 # Reference video is reportedly billed in full (input + output): at most 15 s of it.
 WAN30_VIDEO = Model(
-    id="wan3.0-video", title="Wan 3.0 video", caps=_WAN30_CAPS,
+    id="wan3.0-video", title="Wan 3.0 video", caps=_WAN30_CAPS, frame_rule="4k+1",
     prices={"intl": _usd({"480P": 0.05, "720P": 0.10, "1080P": 0.20}, cap=15.0),
             # No CNY list price published: the USD one at 7.3 CNY, rounded up (an estimate).
             "cn": _cny({"480P": 0.37, "720P": 0.73, "1080P": 1.46}, cap=15.0)},
@@ -113,7 +113,7 @@ WAN30_VIDEO_PRIME = replace(
 _I2V_CAPS = Capabilities(min_duration=2, max_duration=15, max_duration_with_video=15,
                          max_references=0)
 WAN27_I2V = Model(
-    id="wan2.7-i2v", title="Wan 2.7 image-to-video", caps=_I2V_CAPS,
+    id="wan2.7-i2v", title="Wan 2.7 image-to-video", caps=_I2V_CAPS, frame_rule="4k+1",
     # As wan2.7 video (the official table); a first clip's seconds assumed billed (<= 10 s).
     prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}, cap=10.0),
             "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=10.0)},
@@ -133,7 +133,7 @@ WAN27_I2V = Model(
 # wan2.7-t2v: a prompt alone, with an optional audio track to follow (``input.audio_url``, not a
 # media item); its timed shots are written in the prompt, as storyboard's scenes are.
 WAN27_T2V = Model(
-    id="wan2.7-t2v", title="Wan 2.7 text-to-video", caps=_I2V_CAPS,
+    id="wan2.7-t2v", title="Wan 2.7 text-to-video", caps=_I2V_CAPS, frame_rule="4k+1",
     prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}, cap=0.0),
             "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=0.0)},
     max_images=0, max_videos=0, min_references=0, voices="none", frames=("driving_audio",),
@@ -148,7 +148,7 @@ WAN27_T2V = Model(
 _EDIT_CAPS = Capabilities(min_duration=2, max_duration=10, max_duration_with_video=10,
                           max_references=4)
 WAN27_VIDEOEDIT = Model(
-    id="wan2.7-videoedit", title="Wan 2.7 video editing", caps=_EDIT_CAPS,
+    id="wan2.7-videoedit", title="Wan 2.7 video editing", caps=_EDIT_CAPS, frame_rule="4k+1",
     prices={"intl": _usd({"720P": 0.10, "1080P": 0.15}, cap=10.0),
             "cn": _cny({"720P": 0.6, "1080P": 1.0}, cap=10.0)},
     max_images=4, max_videos=0, min_references=0, voices="none", frames=("source_video",),

@@ -56,7 +56,7 @@ def season_of(tmp_path: Path, answer: Any, episodes: int) -> tuple[Any, Scripted
 ])
 def test_a_part_answer_is_mended_into_every_beat_in_order(
         given: list[tuple[int, int]], wanted: int, expected: list[tuple[int, int]]) -> None:
-    found = seasonmend.mended({"episodes": [episode(*r) for r in given]}, BEATS, wanted)
+    found = seasonmend.read_as_meant({"episodes": [episode(*r) for r in given]}, BEATS, wanted)
     assert found is not None
     answer, notes = found
     assert ranges(answer) == expected and notes
@@ -64,14 +64,14 @@ def test_a_part_answer_is_mended_into_every_beat_in_order(
 
 
 def test_a_split_episode_ends_on_the_beat_its_second_half_begins_with() -> None:
-    found = seasonmend.mended({"episodes": [episode(1, 8, "The Long Night", "Dawn?")]}, BEATS, 2)
+    found = seasonmend.read_as_meant({"episodes": [episode(1, 8, "The Long Night", "Dawn?")]}, BEATS, 2)
     assert found is not None
     (first, second), notes = found[0]["episodes"], found[1]
     assert first == episode(1, 4, "The Long Night", "Next: Beat 5 happens...")
     assert second == episode(5, 8, "The Long Night (continued)", "Dawn?")
     assert notes == ["episodes: 1 where this part needs 2: the longest split in two until there "
                      "are enough, each first half ending on the beat the second begins with"]
-    again = seasonmend.mended({"episodes": [episode(1, 4, "A"), episode(5, 8, "A (continued)")]},
+    again = seasonmend.read_as_meant({"episodes": [episode(1, 4, "A"), episode(5, 8, "A (continued)")]},
                               BEATS, 4)
     assert again is not None and [e["title"] for e in again[0]["episodes"]] == [
         "A", "A (continued)", "A (continued)", "A (continued)"]  # never "(continued) (continued)"
@@ -80,21 +80,21 @@ def test_a_split_episode_ends_on_the_beat_its_second_half_begins_with() -> None:
 def test_an_episode_is_used_only_with_its_words_and_whole_beat_numbers() -> None:
     hook = "Scrooge is dead: to begin with. There is no doubt whatever about that. " * 5
     long = {"title": "x" * 90, "first_beat": 1, "last_beat": 8, "hook": hook, "mood": "!"}
-    found = seasonmend.mended({"episodes": [long]}, BEATS, 1)
+    found = seasonmend.read_as_meant({"episodes": [long]}, BEATS, 1)
     kept = hook[:284].strip()  # the last whole sentence within 300 characters
     assert found is not None and found[0]["episodes"] == [episode(1, 8, "x" * 59 + "…", kept)]
     assert found[1] == [
         "episodes[0].title: 90 characters where at most 60 may be: cut at a word (60)",
         f"episodes[0].hook: {len(hook.strip())} characters where at most 300 may be: cut after "
         "its last whole sentence (283)"]
-    plain = seasonmend.mended({"episodes": [{**episode(1, 8), "mood": "!"}]}, BEATS, 1)
+    plain = seasonmend.read_as_meant({"episodes": [{**episode(1, 8), "mood": "!"}]}, BEATS, 1)
     assert plain is not None and plain[1] == [
         "episodes: each read for its title, beats and hook only (other keys left out)"]
     for wrong in ({"episodes": [{"title": "T", "first_beat": 1}]}, {"episodes": "many"},
                   {"episodes": [episode(1, 2, title=" "), {**episode(1, 2), "first_beat": 1.5},
                                 {**episode(1, 2), "last_beat": True}]},
                   None, [episode(1, 8)]):
-        assert seasonmend.mended(wrong, BEATS, 2) is None
+        assert seasonmend.read_as_meant(wrong, BEATS, 2) is None
 
 
 def test_a_season_kept_wrong_through_its_send_backs_is_read_as_meant_and_written(

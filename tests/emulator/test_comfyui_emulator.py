@@ -16,6 +16,7 @@ import pytest
 
 from storyboard.emulator.comfyui import ComfyUIServer
 from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.emulator.comfyui_ws import order
 from storyboard.errors import ConnectFailed, RequestRejected
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
 from storyboard.providers.comfyui.jobs import Job, Throughput
@@ -57,11 +58,9 @@ def test_the_routes_and_their_shapes() -> None:
         missing = http.post("/prompt", json={"prompt": unknown})
         assert missing.status_code == 400
         assert missing.json() == {"error": {  # as ComfyUI's execution.validate_prompt answers
-            "type": "missing_node_type",
-            "message": "Node 'Remove BG' not found. The custom node may not be installed.",
-            "details": "Node ID '#4'",
-            "extra_info": {"node_id": "4", "class_type": "RMBG", "node_title": "Remove BG"}},
-            "node_errors": {}}
+            "type": "invalid_prompt",
+            "message": "Cannot execute because node RMBG does not exist.",
+            "details": "Node ID '#4'", "extra_info": {}}, "node_errors": {}}
         first = http.post("/prompt", json={"prompt": text_graph(1), "prompt_id": "one"}).json()
         second = http.post("/prompt", json={"prompt": text_graph(2), "prompt_id": "two"}).json()
         assert first["prompt_id"] == "one" and second["number"] > first["number"]
@@ -278,18 +277,35 @@ def test_ws_sends_a_prompts_messages_to_its_client_and_ignores_input() -> None:
                 "prompt": text_graph(), "prompt_id": "p-1", "client_id": "mine"}).json()
             assert answer["prompt_id"] == "p-1"
             kinds: list[str] = []
+            states: list[dict[str, Any]] = []
             while True:
                 said = json.loads(mine.recv(timeout=10))
                 kinds.append(said["type"])
+                if said["type"] == "progress_state":
+                    states.append(said["data"]["nodes"])
                 data = said["data"]
                 if said["type"] != "status":
                     assert data["prompt_id"] == "p-1"
                 if said["type"] == "executing" and data["node"] is None:
                     break
             work = [k for k in kinds if k != "status"]
-            assert work[:3] == ["execution_start", "execution_cached", "executing"]
-            assert work[-3:] == ["executed", "execution_success", "executing"]
+            # as a real ComfyUI 0.8 (docs/gpus.md): each node's state before it is executing,
+            # at each step before its progress, and once finished
+            assert work[:4] == ["execution_start", "execution_cached", "progress_state",
+                                "executing"]
+            assert work[-4:] == ["executed", "progress_state", "execution_success", "executing"]
             assert work.count("progress") == 20  # the sampler's steps
+            assert all(work[n - 1] == "progress_state" for n, k in enumerate(work[:-1])
+                       if k in ("progress", "executing"))
+            nodes = order(text_graph())
+            assert len(states) == 2 * len(nodes) + 20
+            assert states[0] == {nodes[0]: {
+                "value": 0.0, "max": 1.0, "state": "running", "node_id": nodes[0],
+                "prompt_id": "p-1", "display_node_id": nodes[0], "parent_node_id": None,
+                "real_node_id": nodes[0]}}
+            assert {n: (v["state"], v["value"], v["max"]) for n, v in states[-1].items()} == {
+                n: ("finished", 20 if n == "20" else 1.0, 20 if n == "20" else 1.0)
+                for n in nodes}
             assert httpx.get(gpu.url + "/history/p-1").json()["p-1"]["status"]["completed"]
             heard = [json.loads(other.recv(timeout=10))["type"] for _ in range(3)]
             assert set(heard) == {"status"}  # only the queue's news, never another's prompt
@@ -305,3 +321,31 @@ def test_ws_sends_a_prompts_messages_to_its_client_and_ignores_input() -> None:
         with pytest.raises((InvalidStatus, ConnectionClosed)), \
                 connect(ws + "bad%20id%3B") as refused:
             refused.recv(timeout=10)
+
+
+def test_ws_says_what_a_real_comfyui_said_for_the_same_workflow(tmp_path: Path) -> None:
+    """The weightless ``frames.json`` on the emulator: the same messages in the same order, and
+    the same ``progress_state`` contents, as a real ComfyUI 0.8 sent (recorded, docs/gpus.md)."""
+    from websockets.sync.client import connect
+
+    from tests.fixtures.comfyui import WEIGHTLESS
+    from tests.fixtures.paths import ROOT
+    real = json.loads((ROOT / "tests" / "fixtures" / "comfyui_real_ws.json").read_text())
+    real_id = next(m["data"]["prompt_id"] for m in real["messages"]
+                   if m["type"] == "execution_start")
+    graph = json.loads((WEIGHTLESS / "frames.json").read_text().replace(
+        '"{{image1}}"', '"mia.png"').replace('"{{width}}"', "64").replace(
+        '"{{height}}"', "48").replace('"{{frames}}"', "4").replace('"{{prompt}}"', '"hi"'))
+    with ComfyUIServer(ComfyConfig(job_time=0.1, plain=True)) as gpu:
+        (gpu.folder / "input" / "mia.png").write_bytes(b"png")
+        with connect(gpu.url.replace("http://", "ws://") + "/ws?clientId=me") as socket:
+            httpx.post(gpu.url + "/prompt", json={"prompt": graph, "prompt_id": real_id,
+                                                  "client_id": "me"}).raise_for_status()
+            said: list[dict[str, Any]] = []
+            while not said or said[-1]["type"] != "executing" or said[-1]["data"]["node"]:
+                said.append(json.loads(socket.recv(timeout=10)))
+
+    def shape(messages: list[dict[str, Any]]) -> list[Any]:
+        return [(m["type"], m["data"]["nodes"] if m["type"] == "progress_state" else None)
+                for m in messages if m["type"] != "status"]
+    assert shape(said) == shape(real["messages"])

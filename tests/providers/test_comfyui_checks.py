@@ -23,6 +23,7 @@ from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotR
 from storyboard.providers.comfyui import workflow as wf
 from storyboard.providers.comfyui.provider import ComfyUIProvider, prompt_id
 from storyboard.providers.comfyui.settings import ComfySettings
+from storyboard.targets.models import model_of
 from tests.fixtures.comfyui import WORKFLOWS, series_on
 
 PHANTOM = "wan-phantom-references.json"
@@ -66,7 +67,9 @@ def test_a_node_the_server_lacks_is_named(tmp_path: Path) -> None:
         series = series_on(tmp_path, [gpu], PHANTOM)
         found = problems(series)
         assert len(found) == 1
-        assert f"node 18: {gpu.url} has no node 'WanPhantomSubjectToVideo'" in found[0]
+        assert (f"node 18: 'WanPhantomSubjectToVideo' is not a node this ComfyUI has "
+                f"({gpu.url}: GET /object_info)") in found[0]
+        assert "custom node" not in found[0]  # a core node this server lacks
         assert found[0].startswith(str(series / "workflows" / PHANTOM) + ":")
         nothing_sent(gpu)
 
@@ -184,6 +187,18 @@ def test_values_are_typed_and_media_in_label_order(tmp_path: Path, gpu: ComfyUIS
     assert wf.shot_values(second, 16).scalars["seed"] == second.request.seed != 1234
     assert prompt_id("k", second) != prompt_id("k", ballad)
     assert "seed" in wf.needed(second)
+
+
+@pytest.mark.parametrize(("model", "frames"), [
+    ("wan2.7-r2v", 17), ("wan2.7-i2v", 17), ("wan3.0-video", 17),  # Wan's 4k + 1
+    ("kling-v3-omni", 16), ("happyhorse-1.1-r2v", 16), ("doubao-seedance-2-0-260128", 16),
+])
+def test_frames_take_wans_rule_only_on_the_models_that_declare_it(model: str, frames: int) -> None:
+    """A 2 s shot at 8 fps: 16 frames (2 s exactly), 17 on a Wan model (4k + 1)."""
+    request = ShotRequest(model, "p", (), "720P", "16:9", 2, False, False)
+    values = wf.shot_values(CompiledShot("s", "e", "x", request, "0" * 64), 8)
+    assert values.scalars["frames"] == frames
+    assert (model_of(model).frame_rule == "4k+1") == (frames == 17)  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(("block", "said"), [

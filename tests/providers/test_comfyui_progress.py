@@ -17,6 +17,7 @@ from storyboard.emulator.comfyui_state import ComfyConfig
 from storyboard.providers.comfyui.progress import Watch, ws_url
 from storyboard.run import ShotEvent
 from tests.fixtures.comfyui import prompts, series_on
+from tests.fixtures.paths import ROOT
 
 PHANTOM = "wan-phantom-references.json"
 STEPS = 20  # the example workflows' KSampler steps
@@ -173,3 +174,38 @@ def test_a_frame_nested_deep_is_skipped_and_the_socket_read_on(
     assert heard == [("p1", 0.5, "step 1 of 2")]
     assert "not readable JSON skipped (RecursionError)" in caplog.text
     assert "Traceback" not in caplog.text
+
+
+def test_a_real_comfyuis_socket_is_heard_node_by_node_its_progress_state_passed_over() -> None:
+    """The frames a real ComfyUI 0.8 sent for a weightless workflow (recorded, with its
+    ``progress_state`` messages), replayed on a loopback ``/ws``: each node once, then the end;
+    ``progress_state`` adds nothing, and a broken one breaks nothing."""
+    from websockets.asyncio.server import ServerConnection, serve
+    recorded = json.loads((ROOT / "tests" / "fixtures" / "comfyui_real_ws.json").read_text())
+    messages = recorded["messages"]
+    prompt = next(m["data"]["prompt_id"] for m in messages if m["type"] == "execution_start")
+    assert sum(m["type"] == "progress_state" for m in messages) == 8  # 4 nodes: start, end
+    odd = [{"type": "progress_state", "data": {"prompt_id": prompt, "nodes": None}},
+           {"type": "progress_state", "data": {"prompt_id": prompt, "nodes": {"4": 7}}}]
+    frames = [json.dumps(m) for m in [*odd, *messages]]
+    classes = {"1": "LoadImage", "2": "ImageScale", "3": "RepeatImageBatch", "4": "SaveImage"}
+    heard: list[tuple[str, float | None, str]] = []
+
+    async def speak(socket: ServerConnection) -> None:
+        for frame in frames:
+            await socket.send(frame)
+        await socket.wait_closed()
+
+    async def run() -> None:
+        async with serve(speak, "127.0.0.1", 0) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            watch = Watch(f"http://127.0.0.1:{port}", "me",
+                          lambda: lambda *said: heard.append(said))
+            await watch.follow(prompt, classes)
+            ended = watch.ended(prompt)
+            assert ended is not None
+            await asyncio.wait_for(ended.wait(), 10)
+            await watch.aclose()
+    asyncio.run(run())
+    assert heard == [(prompt, 0.0, "started"),
+                     *[(prompt, None, f"node {n} ({c})") for n, c in classes.items()]]

@@ -5,6 +5,9 @@ A ComfyUI server sends JSON messages on ``WS /ws?clientId=ID`` to the client tha
 (``node: null`` once the prompt is done and its history written), ``progress {value, max,
 prompt_id?, node?}`` per sampling step, and ``status``, ``execution_start``, ``executed``,
 ``execution_success``, ``execution_error``, ``execution_interrupted``; binary frames are previews.
+A newer server (ComfyUI 0.4 and later) also sends ``progress_state {prompt_id, nodes}`` as each
+node starts, steps and finishes: every node begun so far with its state. It says again what
+``executing`` and ``progress`` say, so it is passed over (an old server's socket reads the same).
 
 ``Watch`` holds one instance's socket (the ``websockets`` library): connected before a prompt is
 queued, read in a background task, each of our prompts' steps handed to ``on_progress`` and its
@@ -147,6 +150,7 @@ class Watch:
             self._step(prompt_id, followed, data)
         elif kind == "execution_start":
             self._tell(prompt_id, 0.0, "started")
+        # ``progress_state`` and the rest: nothing more to tell (the module docstring)
 
     def _step(self, prompt_id: str, followed: Followed, data: dict[str, Any]) -> None:
         value, most, node = _number(data.get("value")), _number(data.get("max")), data.get("node")

@@ -26,7 +26,7 @@ from typing import Any
 from storyboard.errors import Diagnostic, ProblemsFound, Span, StoryboardError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
 from storyboard.targets import NATIVE_SIZES
-from storyboard.targets.models import SIZES_480
+from storyboard.targets.models import SIZES_480, model_of
 
 SIZES = {**NATIVE_SIZES, **SIZES_480}
 SCALARS = ("prompt", "negative_prompt", "seed", "width", "height", "frames", "fps", "duration")
@@ -222,8 +222,8 @@ def check_nodes(workflow: Workflow, object_info: Mapping[str, Any], where: str) 
             line, col = position(workflow.path.read_text(encoding="utf-8"),
                                  f'"{node["class_type"]}"')
             problems.append(Diagnostic(Span(str(workflow.path), line, col), (
-                f"node {node_id}: {where} has no node {node['class_type']!r} (a custom node "
-                "that is not installed there?)")))
+                f"node {node_id}: {node['class_type']!r} is not a node this ComfyUI has "
+                f"({where}: GET /object_info)")))
     for slot in workflow.slots:
         info = object_info.get(slot.class_type)
         if not isinstance(info, dict):
@@ -266,6 +266,15 @@ def wan_frames(seconds: int, fps: int) -> int:
     return 4 * max(1, int(seconds * fps / 4 + 0.5)) + 1  # a tie goes to the longer
 
 
+def shot_frames(seconds: int, fps: int, model: str) -> int:
+    """``{{frames}}``: Wan's 4k + 1 for a model that declares it (``Model.frame_rule``), else
+    ``seconds`` x ``fps`` exactly (2 s at 8 fps: 16)."""
+    declared = model_of(model)
+    if declared is not None and declared.frame_rule == "4k+1":
+        return wan_frames(seconds, fps)
+    return max(1, seconds * fps)
+
+
 def asset_size(shot: CompiledShot) -> tuple[int, int]:
     """An image asset's ``W*H`` (a board's), 1280x720 when it names none."""
     width, _, height = (shot.asset.size if shot.asset is not None else "").partition("*")
@@ -284,8 +293,8 @@ def shot_values(shot: CompiledShot, fps: int, first_frame: Path | None = None) -
     width, height = SIZES.get((request.resolution, request.ratio), (1280, 720))
     scalars: dict[str, Any] = {
         "prompt": request.prompt, "seed": shot_seed(shot), "width": width, "height": height,
-        "fps": fps, "frames": wan_frames(request.duration, fps), "duration": request.duration,
-        "negative_prompt": request.negative_prompt or ""}
+        "fps": fps, "frames": shot_frames(request.duration, fps, request.model),
+        "duration": request.duration, "negative_prompt": request.negative_prompt or ""}
     media: dict[str, Path] = {}
     urls: dict[str, str] = {}
     for name, ref in media_of(shot, first_frame):
