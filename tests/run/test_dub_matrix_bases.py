@@ -183,7 +183,7 @@ def _longer(root: Path) -> None:
     """Each base's Spanish line rewritten to ``SPOKEN`` characters of its own words."""
     for base, words in SPANISH.items():
         path = version_path(root, "es", "ep01", base)
-        version = read_version(path)
+        version = read_version(path, root)
         text = ((words + " ") * SPOKEN)[:SPOKEN - 1] + "."
         write_version(path, replace(version, lines=(replace(version.lines[0], text=text),)))
 
