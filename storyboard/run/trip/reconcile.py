@@ -255,9 +255,9 @@ def unlisted(why: str, settle: str) -> str:
 
 def never_seen(why: str, settle: str) -> str:
     """A lost submit no list of the provider will ever show: no later run can settle it."""
-    return (f"a submit whose answer was lost may have been paid, and no list of the provider "
-            f"will ever show it ({why}); nothing is sent again, so nothing is paid twice, and no "
-            f"later run can settle it by itself: {settle}")
+    return (f"a submit whose answer was lost may have created its result and been paid, and no "
+            f"list of the provider will ever show it ({why}); nothing is sent again, so nothing "
+            f"is paid twice, and no later run can settle it by itself: {settle}")
 
 
 def waiting_for(others: list[LedgerEntry]) -> str:
