@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "Variants", "check",
            "compile", "compile_variations", "load", "plan", "plan_variations", "pull", "push",
            "render", "render_variations"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 # Imported on first use, so ``import storyboard`` (and ``storyboard --help``) loads neither the
 # compiler nor the runner: the name, then the module it lives in.
 _LAZY = {"Manifest": "storyboard.language.request", "Variants": "storyboard.language.variations",
