@@ -27,7 +27,8 @@ def _episodes(_ctx: click.Context, _param: click.Parameter, value: str | None
         return None
     found = tuple(part.strip() for part in value.split(",") if part.strip())
     if not found:
-        raise click.BadParameter("expected episode ids separated by commas (ep01,ep02)")
+        raise click.BadParameter("expected episode ids or numbers separated by commas "
+                                 "(ep01,ep02 or 1-3,5)")
     return found
 
 
@@ -69,8 +70,8 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
 @click.option("--language", required=True,
               help="The version's language: one of the series' languages: after the first.")
 @click.option("--episodes", callback=_episodes, default=None,
-              help="Only these episodes, by id, separated by commas (default: every episode "
-                   "versioned into the language).")
+              help="Only these episodes, by id or number as render --episodes takes them "
+                   "(ep01,ep02 or 1-3,5; default: every episode versioned into the language).")
 @click.option("--shorter", multiple=True, metavar="EPISODE/SHOT/N",
               help="Ask this line again for fewer words (made longer than its window); "
                    "its answer is written over the words it has. Repeatable.")

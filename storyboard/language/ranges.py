@@ -73,3 +73,21 @@ def parse(value: object) -> Ranges | str:
             return f"episodes {value!r}: {text.strip()!r} is not a range; {EXPECTED}"
         parts.append((first, last))
     return Ranges(tuple(parts))
+
+
+
+def chosen(words: tuple[str, ...], ids: list[str]) -> list[str] | str:
+    """The episodes ``words`` choose among a series' ``ids`` (in its order): each word an
+    episode's id, or a range of this grammar (``3``, ``1-2``, ``4-``: episode N is the N-th id);
+    in the series' order, then a word that is neither, as it is written, for the caller to
+    name. Or what is wrong with a range."""
+    picked: list[str] = []
+    for word in words:
+        ranges = parse(word) if word not in ids else word
+        if isinstance(ranges, Ranges):
+            if (past := ranges.outside(len(ids))) is not None:
+                return f"{past!r} reaches past the series' {len(ids)} episode(s)"
+            picked += [ids[n - 1] for n in ranges.numbers(len(ids))]
+        else:
+            picked.append(word)
+    return [i for i in ids if i in picked] + [w for w in dict.fromkeys(picked) if w not in ids]
