@@ -79,8 +79,8 @@ def _emulate_comfyui(host: str, port: int, count: int, latency: float, plain: bo
     if not (math.isfinite(latency) and latency >= 0):
         raise click.BadParameter("expected seconds >= 0", param_hint="--latency")
     try:
-        from storyboard.emulator.comfyui import serve as serve_comfyui
-        from storyboard.emulator.comfyui_state import ComfyConfig
+        from storyboard.emulator.comfyui.server import serve as serve_comfyui
+        from storyboard.emulator.comfyui.state import ComfyConfig
     except ImportError as exc:
         fail(MissingExtra("storyboard emulate", "emulator", exc.name))
         return

@@ -18,7 +18,7 @@ from storyboard.breakdown import density, fitting, schemas, season
 from storyboard.breakdown.pipeline import Options, Report, breakdown, plan
 from storyboard.breakdown.source import Chapter, read_story
 from storyboard.cli.main import cli
-from storyboard.emulator import chat_season
+from storyboard.emulator.chat import season as chat_season
 from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import ProblemsFound, TransportError
 from storyboard.language import density as language_density

@@ -14,7 +14,7 @@ import pytest
 from storyboard.breakdown import season, seasonmend
 from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.breakdown.season import Beat
-from storyboard.emulator import chat_season
+from storyboard.emulator.chat import season as chat_season
 from tests.breakdown.scripted import Scripted, completion
 from tests.fixtures.breakdown import KEY_ENV, story
 

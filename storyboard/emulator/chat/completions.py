@@ -29,7 +29,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from storyboard.emulator import chat_answers, chat_faults, chat_season
+from storyboard.emulator.chat import answers as chat_answers
+from storyboard.emulator.chat import faults as chat_faults
+from storyboard.emulator.chat import season as chat_season
 from storyboard.emulator.state import new_id
 from storyboard.emulator.wire import CONTENT_FAULT
 

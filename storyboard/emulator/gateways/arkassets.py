@@ -27,8 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from storyboard.emulator import portraits
-from storyboard.emulator.gateways import fetch_media
+from storyboard.emulator.gateways import portraits
+from storyboard.emulator.gateways.routes import fetch_media
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import new_id
 from storyboard.emulator.validate import ApiError

@@ -22,8 +22,8 @@ from typing import Any
 
 from storyboard.animatic.clip import render
 from storyboard.animatic.draw import Animatic, Sound, Thumbnail, TimedText
-from storyboard.emulator.comfyui_nodes import NODES, SOUND_NODES, object_info, reachable, validate
-from storyboard.emulator.comfyui_ws import Listeners, NodeStates, message, order, stamped, status, steps_of
+from storyboard.emulator.comfyui.nodes import NODES, SOUND_NODES, object_info, reachable, validate
+from storyboard.emulator.comfyui.ws import Listeners, NodeStates, message, order, stamped, status, steps_of
 from storyboard.media import ffmpeg
 
 

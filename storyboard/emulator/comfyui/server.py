@@ -41,8 +41,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from storyboard.emulator import comfyui_ws
-from storyboard.emulator.comfyui_state import ComfyConfig, Instance
+from storyboard.emulator.comfyui import ws as comfyui_ws
+from storyboard.emulator.comfyui.state import ComfyConfig, Instance
 from storyboard.emulator.server import bind
 from storyboard.files import write_atomic
 

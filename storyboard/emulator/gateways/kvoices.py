@@ -21,8 +21,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from storyboard.dialects import DIALECTS
-from storyboard.emulator.elements import created_or_queried
-from storyboard.emulator.gateways import PREFIX, check_dialect_auth, fetch_media, read_body
+from storyboard.emulator.gateways.elements import created_or_queried
+from storyboard.emulator.gateways.routes import PREFIX, check_dialect_auth, fetch_media, read_body
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import new_id
 from storyboard.emulator.validate import ApiError, invalid

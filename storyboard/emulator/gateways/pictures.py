@@ -34,8 +34,8 @@ from storyboard.dialects.images import (
     SEEDREAM,
     ImageWire,
 )
-from storyboard.emulator.assets import ImageRequest, ImageTask, ImageTasks
-from storyboard.emulator.gateways import PREFIX, check_dialect_auth, fetch_media, read_body
+from storyboard.emulator.cast.assets import ImageRequest, ImageTask, ImageTasks
+from storyboard.emulator.gateways.routes import PREFIX, check_dialect_auth, fetch_media, read_body
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import FAILURES, new_id
 from storyboard.emulator.validate import ApiError, invalid

@@ -18,7 +18,8 @@ import math
 import re
 from typing import Any
 
-from storyboard.emulator import chat_answers, chat_names
+from storyboard.emulator.chat import answers as chat_answers
+from storyboard.emulator.chat import names as chat_names
 from storyboard.language.density import LEAST, plain_loads
 
 ACTION_WORDS = 8

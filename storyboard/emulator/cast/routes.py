@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from storyboard.emulator.assets import validate_image
-from storyboard.emulator.cast_media import png_size
+from storyboard.emulator.cast.assets import validate_image
+from storyboard.emulator.cast.standins import png_size
 from storyboard.emulator.requests import answer, check_auth, origin, service_of
 from storyboard.emulator.uploads import OssError
 from storyboard.emulator.validate import ApiError, invalid

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from storyboard.emulator import cast_media
+from storyboard.emulator.cast import standins as cast_media
 from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.faults import FaultPlan
 from storyboard.emulator.state import Clock, Stats, new_id, run_task

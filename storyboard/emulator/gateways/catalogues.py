@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator.config import EmulatorConfig
-from storyboard.emulator.gateways import PREFIX, check_dialect_auth
+from storyboard.emulator.gateways.routes import PREFIX, check_dialect_auth
 from storyboard.emulator.service import Service
 from storyboard.emulator.validate import ApiError
 from storyboard.targets.catalogues import CATALOGUES, Catalogue

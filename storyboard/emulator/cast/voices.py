@@ -28,8 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from storyboard.emulator import cast_media
-from storyboard.emulator.assets import ImageTasks
+from storyboard.emulator.cast import standins as cast_media
+from storyboard.emulator.cast.assets import ImageTasks
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.files import write_atomic
 from storyboard.targets.assets import (

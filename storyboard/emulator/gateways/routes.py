@@ -27,8 +27,8 @@ from starlette.routing import Route
 
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.dialects.base import Dialect, get, put
-from storyboard.emulator import portraits, unwire
-from storyboard.emulator.bodies import check_body, check_together, with_video_limit
+from storyboard.emulator.gateways import portraits, unwire
+from storyboard.emulator.gateways.bodies import check_body, check_together, with_video_limit
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import Task, new_id
 from storyboard.emulator.validate import ApiError, invalid

@@ -36,7 +36,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from storyboard.emulator import chat_answers
+from storyboard.emulator.chat import answers as chat_answers
 
 KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "prose", "think", "reasoning", "ignored", "nan",
          "deep", "usage", "trickle", "late_moderation")

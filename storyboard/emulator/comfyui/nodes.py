@@ -1,6 +1,6 @@
 """A real ComfyUI's node table into ``/object_info`` answers and graph validation, for the emulator.
 
-The table (``comfyui_object_info.json``) is recorded from a real ComfyUI started without weights
+The table (``object_info.json``) is recorded from a real ComfyUI started without weights
 and without custom nodes, by ``tools/comfyui_object_info.py`` (its source, commit and version are
 in the file's ``about``): every core node class with its required and optional inputs and their
 types, its outputs, whether it saves results, and which inputs take an uploaded file. On top of
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-TABLE = Path(__file__).with_name("comfyui_object_info.json")
+TABLE = Path(__file__).with_name("object_info.json")
 ANY = ("*", "COMFY_MATCHTYPE_V3")  # ComfyUI's "any" types: every link fits them
 
 

@@ -24,7 +24,8 @@ import math
 import re
 from typing import Any, NamedTuple
 
-from storyboard.emulator import chat_names, chat_translate
+from storyboard.emulator.chat import names as chat_names
+from storyboard.emulator.chat import translate as chat_translate
 
 QUOTE = re.compile(r"[\"“]([^\"”]{1,400})[\"”]|(?<!\w)['‘]([^\n]{1,400}?)['’](?!\w)")
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
