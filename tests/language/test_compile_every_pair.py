@@ -63,7 +63,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import storyboard
-from storyboard.cli.prompt_form import manifest_form
+from storyboard.cli.render.prompt_form import manifest_form
 from storyboard.dialects import DIALECTS
 from storyboard.dialects.manifest import shot_entry, to_dict
 from storyboard.errors import Diagnostic

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from storyboard.cli.common import fail, served_region, variants_of
-from storyboard.cli.versionview import failures, show, version_dict
+from storyboard.cli.versions.view import failures, show, version_dict
 from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def series_languages(manifest: Manifest) -> list[str]:
 def render_versions(path: Path, flags: RenderFlags, language: str | None, every: bool, *,
                     quiet: bool, as_json: bool) -> None:
     """Render the version(s) asked for and show each; exit 1 when one did not come out."""
-    from storyboard.cli.renderview import confirm
+    from storyboard.cli.render.view import confirm
     from storyboard.review import progress
     from storyboard.review.progress import EpisodeLines
     from storyboard.run.dub import render_version

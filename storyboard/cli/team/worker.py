@@ -1,6 +1,6 @@
 """``storyboard worker`` into a worker's loop over the team ledger's queue, and the queue into lines.
 
-``render --queue`` puts a priced, consented render on the queue (``cli/render.py``); a worker on
+``render --queue`` puts a priced, consented render on the queue (``cli/render/commands.py``); a worker on
 any machine with the team's ledger (and store) takes its shots (``run/workers/worker.py``).
 """
 
@@ -99,7 +99,7 @@ def queue_lines(shots: list[QueuedShot], now: float | None = None) -> list[str]:
 def queue_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...],
                  variation: tuple[str, ...], as_json: bool) -> None:
     """``render --queue``: the plan priced and consented here, its shots queued for workers."""
-    from storyboard.cli.renderview import confirm, warn
+    from storyboard.cli.render.view import confirm, warn
     from storyboard.run.rendering import interactive
     from storyboard.run.setup import Callbacks
     from storyboard.run.workers.queueing import queue_render as queue_it
@@ -125,7 +125,7 @@ def show_queue(path: Path, as_json: bool) -> None:
     """``status --queue``: the series' queued shots on the team ledger."""
     from dataclasses import asdict
 
-    from storyboard.cli.worker import queue_lines
+    from storyboard.cli.team.worker import queue_lines
     from storyboard.run.setup import open_ledger
     from storyboard.run.team.ledger_pg import PgLedger
     from storyboard.run.team.queue_pg import PgQueue

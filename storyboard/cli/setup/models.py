@@ -96,7 +96,7 @@ def check(as_json: bool, hosts: tuple[str, ...]) -> None:
     catalogue differs."""
     import os
 
-    from storyboard.cli.catalogue_report import lines
+    from storyboard.cli.setup.catalogue_report import lines
     from storyboard.run.catalogue import check_all
     reports = check_all(os.environ, _hosts(hosts))
     if as_json:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from storyboard.cli import season
 from storyboard.cli.common import AMOUNT, emit, guarded, variants_of
+from storyboard.cli.season import episodes as season
 
 if TYPE_CHECKING:
     from collections.abc import Callable

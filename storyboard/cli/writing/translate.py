@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard.cli.breakdown import price_flag
 from storyboard.cli.common import AMOUNT, JSON, emit, fail
+from storyboard.cli.writing.breakdown import price_flag
 from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:  # the breakdown is imported when the command runs

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from storyboard import stopping
-from storyboard.cli import admission, complete, conflicts, diagnostics, dubbing, season
+from storyboard.cli import complete, diagnostics
 from storyboard.cli import variations as matrix
 from storyboard.cli.common import (
     AMOUNT,
@@ -29,7 +29,11 @@ from storyboard.cli.common import (
     guarded,
     variants_of,
 )
-from storyboard.cli.flags import render_flags
+from storyboard.cli.render import conflicts
+from storyboard.cli.render.flags import render_flags
+from storyboard.cli.season import admission
+from storyboard.cli.season import episodes as season
+from storyboard.cli.versions import dubbing
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.targets.gateways import DASHSCOPE_NAME
 from storyboard.targets.prices import under
@@ -116,7 +120,7 @@ def compile_command(path: Path, provider: str | None, episode: str | None, shot:
     for manifest in variants.manifests:
         guarded(partial(selected, manifest, episode, shot))
     if form == "prompt":
-        from storyboard.cli.prompt_form import manifest_form
+        from storyboard.cli.render.prompt_form import manifest_form
         return click.echo("\n".join(manifest_form(m, episode=episode, shot=shot)
                                      for m in variants.manifests), nl=False)
     name = provider or str(variants.manifests[0].provider.get("name") or DASHSCOPE_NAME)
@@ -202,12 +206,12 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     is refused."""
     conflicts.refuse(click.get_current_context())  # before the series is read
     if compare is not None:
-        from storyboard.cli.comparing import show_comparison
+        from storyboard.cli.render.comparing import show_comparison
         show_comparison(path, compare, provider, episode, as_json)
         return
     flags = render_flags(click.get_current_context().params)
     if version is not None:
-        from storyboard.cli.versionplan import version_plan
+        from storyboard.cli.versions.plan import version_plan
         return version_plan(path, version, flags, as_json, max_cost)
     if whole_season:
         season_plan = admission.plan_season(path, flags, episode_range, episode_budget, as_json,
@@ -215,7 +219,7 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
         if max_cost is not None and season_plan.plan is not None:
             _cost_gate([season_plan.plan], max_cost)
         return None
-    from storyboard.cli.renderview import show_plans
+    from storyboard.cli.render.view import show_plans
     from storyboard.run.dub.matrix import plan as plan_all  # language variations as versions
     variants = variants_of(path, var, variation, provider=provider)
     provider_check(variants.manifests, provider)
@@ -322,7 +326,7 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
                                        run_render=run_render)
     flags = season.with_episodes(path, flags, episode_range)
     if queue:
-        from storyboard.cli.worker import queue_render
+        from storyboard.cli.team.worker import queue_render
         return queue_render(path, flags, var=var, variation=variation, as_json=as_json)
     run_render(path, flags, var=var, variation=variation, quiet=quiet, as_json=as_json)
 
@@ -333,7 +337,7 @@ def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
     """A render with these flags, shown as ``render`` shows it (``retake`` too, with its own
     flags; ``retaking``: the exit code says the takes made alone, stitching apart; ``through``:
     the library call that renders, ``pipeline.render`` unless a season's admission is given)."""
-    from storyboard.cli.renderview import RenderView, ask_replace, confirm, warn
+    from storyboard.cli.render.view import RenderView, ask_replace, confirm, warn
     from storyboard.review import progress
     from storyboard.run.dub.matrix import render as render_all  # language variations: versions
     from storyboard.run.rendering import interactive
@@ -380,7 +384,7 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool, by_episode:
     if by_episode:
         return season.show_status(path, None, as_json)
     if queue:
-        from storyboard.cli.worker import show_queue
+        from storyboard.cli.team.worker import show_queue
         return show_queue(path, as_json)
     from storyboard.review import progress
     from storyboard.run import status as journal_status

@@ -18,8 +18,8 @@ if TYPE_CHECKING:  # the runner is imported where it is used (``storyboard --hel
 
 # Parameters of ``plan`` and ``render`` that are no flag of a run: the series, how the command
 # prints, the matrix's variables and variations it reads, plan's cost gate and comparison, and
-# ``--episodes`` (``cli/season.py`` turns it into ``shots``), and ``--season`` with its
-# ``--episode-budget`` (``cli/admission.py``).
+# ``--episodes`` (``cli/season/episodes.py`` turns it into ``shots``), and ``--season`` with its
+# ``--episode-budget`` (``cli/season/admission.py``).
 COMMAND_ONLY = frozenset({"path", "quiet", "as_json", "var", "variation",
                           "max_cost", "compare", "episode_range", "whole_season",
                           "episode_budget", "queue",

@@ -18,15 +18,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from storyboard.cli import complete
-from storyboard.cli.boardbatch import (
-    approve_boards,
-    drawer_for,
-    hosted_files,
-    is_batch_name,
-    no_board,
-    pick_boards,
-    say_hosted,
-)
 from storyboard.cli.common import (
     AMOUNT,
     JSON,
@@ -36,6 +27,15 @@ from storyboard.cli.common import (
     guarded,
     served_region,
     shot_series,
+)
+from storyboard.cli.review.boards import (
+    approve_boards,
+    drawer_for,
+    hosted_files,
+    is_batch_name,
+    no_board,
+    pick_boards,
+    say_hosted,
 )
 
 if TYPE_CHECKING:
@@ -288,7 +288,7 @@ def retake(path: Path, shot: str | None, failed_checks: bool, count: int,
     finished by running it again (or render), never paid twice. --edit "WORDS" and --lipsync
     make a derived take of SHOT's take in use instead (its parent is kept): pick or approve it
     as any take."""
-    from storyboard.cli.render import run_render
+    from storyboard.cli.render.commands import run_render
     from storyboard.run.setup import RenderFlags, make_provider
     if (shot is None) == (not failed_checks):
         raise click.UsageError("give either SHOT or --failed-checks")
