@@ -13,7 +13,7 @@ import click
 
 from storyboard.errors import StoryboardError, shown
 
-_PACKAGE = Path(__file__).resolve().parents[1]
+_PACKAGE = Path(__file__).resolve().parents[2]
 
 
 class UnknownPage(StoryboardError):
