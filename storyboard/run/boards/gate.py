@@ -43,22 +43,35 @@ PICK_CHANGED = "waits (board changed after it was picked)"  # ``boards: {gate: f
 ELSEWHERE = "waits (board not approved as this provider drew it)"
 
 
-def waiting(manifest: Manifest, files: BoardBytes, *, paid: bool
-            ) -> dict[str, tuple[str, str]]:
-    """Each video take that waits for its board, by hash: (the board's id, why, with the command
-    that lets it go). None waits for a free provider. ``manifest`` is as picked (the needs hold
-    the hash of the board take each shot uses); each board says whether its gate is on
-    (``CompiledShot.gate``: ``boards: {gate: false}`` lets a picked board do); ``files`` holds
-    the lock's take states and checks each board's file that would let its video go."""
+Waits = dict[tuple[str, str, str], tuple[str, str]]
+
+
+def waits_key(series: str, episode: str, shot: str) -> tuple[str, str, str]:
+    """How ``waiting`` names a video take: its series, episode and id (a take's own,
+    ``s1#2``), as a plan's row does; never its hash, which two shots saying the same words
+    share while each starts from its own board."""
+    return series, episode, shot
+
+
+def waiting(manifest: Manifest, files: BoardBytes, *, paid: bool) -> Waits:
+    """Each video take that waits for its board (``waits_key``): (the board's id, why, with the
+    command that lets it go). None waits for a free provider. ``manifest`` is as picked (the
+    needs hold the hash of the board take each shot uses); each board says whether its gate is
+    on (``CompiledShot.gate``: ``boards: {gate: false}`` lets a picked board do); ``files``
+    holds the lock's take states and checks each board's file that would let its video go.
+
+    An approval is of a picture: two boards drawn from the same request are one picture, so an
+    approval of either lets go the videos of both (and two shots with one video, the same task,
+    wait or go together)."""
     if not paid:
         return {}
     boards = {(board.series, board.shot_id): board for board in manifest.cast
               if is_board(board.shot_id)}  # a matrix's variations have a board each
-    found: dict[str, tuple[str, str]] = {}
+    found: Waits = {}
     for shot in manifest.episode_shots():
         why = _shot_waits(shot, boards, files, manifest.root)
         if why is not None:
-            found.update({take.hash: why for take in shot.all_takes()})
+            found.update({waits_key(t.series, t.episode, t.id): why for t in shot.all_takes()})
     return found
 
 
@@ -68,24 +81,57 @@ def _shot_waits(shot: CompiledShot, boards: Mapping[tuple[str, str], CompiledSho
         board = boards.get((shot.series, asset))
         if board is None:
             continue
-        state = files.lock.takes.get(state_key(board), {})
-        if not _ready(board, digest, state):
-            return asset, _why(board, root)
-        problem = files.problem(digest, state)
-        if problem is not None:
-            approved = state.get("approved_hash") == digest and state.get("approved") is not None
-            take = next((t for t in board.all_takes() if t.hash == digest), board)
-            on = approved_on(state, files.lock, take) if approved else ""
-            if on and files.provider and on != files.provider:
-                return asset, _elsewhere(board, root, on, files.provider, problem[0].is_file())
-            return asset, _changed(board, root, *problem, "approved" if approved else "picked")
+        why = _board_waits(board, digest, _states(board, digest, boards, files), files, root)
+        if why is not None:
+            return asset, why
     return None
+
+
+def _states(board: CompiledShot, digest: str, boards: Mapping[tuple[str, str], CompiledShot],
+            files: BoardBytes) -> list[tuple[CompiledShot, TakeState]]:
+    """The take states that may let a video go from take ``digest`` of ``board``: its own, then
+    each other board of its series whose approved take is that very picture (the same request:
+    one picture, whichever board's name it was approved by)."""
+    own = files.lock.takes.get(state_key(board), {})
+    found = [(board, own)]
+    for other in boards.values():
+        state = files.lock.takes.get(state_key(other), {})
+        if other is not board and other.series == board.series and _approves(state, digest):
+            found.append((other, state))
+    return found
+
+
+def _approves(state: TakeState, digest: str) -> bool:
+    return state.get("approved") is not None and state.get("approved_hash") == digest
+
+
+def _board_waits(board: CompiledShot, digest: str, states: list[tuple[CompiledShot, TakeState]],
+                 files: BoardBytes, root: Path) -> str | None:
+    """Why a video starting from take ``digest`` of ``board`` waits (None: it goes): no state
+    lets it go, or none whose file is the picture it let go."""
+    ready = [(by, state) for by, state in states if _ready(board, digest, state)]
+    if not ready:
+        return _why(board, root)
+    problems = []
+    for by, state in ready:
+        problem = files.problem(digest, state)
+        if problem is None:
+            return None
+        problems.append((by, state, problem))
+    by, state, (path, why) = problems[0]
+    approved = _approves(state, digest)
+    take = next((t for t in by.all_takes() if t.hash == digest), by)
+    on = approved_on(state, files.lock, take) if approved else ""
+    if on and files.provider and on != files.provider:
+        named = "" if by is board else f" (as {board_name(by)})"
+        return _elsewhere(board, root, f"{on}{named}", files.provider, path.is_file())
+    return _changed(board, root, path, why, "approved" if approved else "picked")
 
 
 def _ready(board: CompiledShot, digest: str, state: TakeState) -> bool:
     """Whether the take of ``board`` a shot uses (``digest``) lets its video go: approved (as
     that very take), or with the gate off picked."""
-    if state.get("approved") is not None and state.get("approved_hash") == digest:
+    if _approves(state, digest):
         return True
     if board.gate:
         return False
@@ -138,12 +184,12 @@ def board_name(board: CompiledShot) -> str:
     return f"{variation}/{board.shot_id}" if variation else board.shot_id
 
 
-def hold(the_plan: Plan, waits: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+def hold(the_plan: Plan, waits: Waits) -> dict[str, str]:
     """Mark each planned take in ``waits`` that would be paid as waiting (it costs nothing); the
     reasons by hash, for the runner to skip them (``Wiring.skips``)."""
     held: dict[str, str] = {}
     for index, planned in enumerate(the_plan.shots):
-        found = waits.get(planned.hash)
+        found = waits.get(waits_key(planned.series, planned.episode, planned.shot))
         if found is None or planned.status in FREE:
             continue
         board, why = found
