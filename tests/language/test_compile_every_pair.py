@@ -42,7 +42,11 @@ one episode, nothing else):
   (``check`` never read the file).
 
 With 300 new examples each (2026-11-27, before takes and season.yaml were drawn), the merged
-fixes held: nothing more was found.
+fixes held. With 200 more, on the merged fixes (c3cde595): two episodes whose shots say the same
+words (``same_words=True``, ``boards``), one picture under two boards' names, approved on
+``local`` as ep01's and planned on ``dashscope``: ep01/s1 waited naming ep02's board and not the
+approval (the gate kept one reason per video task); fixed, and held by
+``test_two_shots_that_draw_the_same_board_each_name_the_approval_on_local``.
 
 Run it deep (thousands of examples, a new seed each run) with ``STORYBOARD_COMPOSE_EXAMPLES=2000
 STORYBOARD_COMPOSE_RANDOM=1`` (docs/internals.md).
