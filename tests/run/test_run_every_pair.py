@@ -17,10 +17,30 @@ dashscope``) and ``render --season --yes`` again. Each example is held to:
 - a table sent to a pipe is plain rows (tab-separated, a row a line), never a drawn box;
 - stitching says each episode as it begins and ends.
 
-What it found on the code before issue 85's fixes (d1229578; each fix merged later, see
-docs/internals.md), run with ``STORYBOARD_COMPOSE_EXAMPLES=30``:
+What it found, run with ``STORYBOARD_COMPOSE_EXAMPLES=50`` (5 seasons) in a throwaway worktree
+of each commit, without shrinking (a render a step); the fields not named are the simplest (a
+picture from a file, one episode, nothing else):
 
-SEAMS_FOUND
+- hooks never reach the delivery (d1229578): *admitted* failed: ``end_card=True`` refused,
+  "unknown key 'end_card'";
+- a table in a pipe (d1229578): *plain rows* failed: ``plan`` in a pipe drew its box (``┏━┳``);
+- silent stitching (d1229578): *stitching* failed: "episode ep01: stitched ..." once done, no
+  word as it began;
+- a season's price leaves out what waits (d1229578): *plan's total* failed: ``boards``, 2
+  episodes, a look from words worn in ep01, a clip voice, a video character: 0.12 in all, the
+  renders spent 1.32;
+- an approval across providers (d1229578): *approval* failed: ``approve --provider`` did not
+  exist (exit 2); without it, approving dashscope's own boards held;
+- a request another folder rendered (c3cde595, found by this stage): *plan's total* failed:
+  ``picture=words``: 0.23 in all, render spent 0.20 (the sheet came from the ledger: an
+  earlier example had made it); fixed with it.
+
+The manifest's ``hook`` held on d1229578 for an episode's own ``hook:``: the seam was
+``season.yaml``'s hooks, which only ``breakdown`` writes into the episode file (this generator
+writes series by hand; the compile stage found that ``check`` never read ``season.yaml``). Not
+reached here: flag conflicts (a table of flags, ``tests/cli/test_cli_conflicts.py``), a version's
+cost row (a language version renders its lines and lip-sync: tens of seconds a season), and the
+emulator's caption under burnt-in subtitles (a picture's pixels).
 
 Ordinary runs draw 2 examples (the same ones on every machine); ``STORYBOARD_COMPOSE_EXAMPLES=N``
 draws N // 10 of them (at least 2), ``STORYBOARD_COMPOSE_RANDOM=1`` new ones each run.
