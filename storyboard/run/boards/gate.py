@@ -12,6 +12,8 @@ cached, picked and approved by the same code. What only boards do is decided her
   A picture approved as one provider drew it is not the one another draws: on that other
   provider the video ``waits (board not approved as this provider drew it)``, naming both and
   the ``approve --provider`` that lets it go (never a paid retake of a picture nobody has seen).
+  Two boards drawn from one request are one picture: approved by either name, it lets go the
+  videos of both, and each video names its own board (``waits_key``: by shot, not by hash).
 - ``render --boards``: the boards (and the cast they use) and nothing else.
 - the hosted copy: a gateway fetches a board larger than its video model takes as a scaled copy
   in ``.storyboard/sent/``, drawn as soon as the board is approved or picked (``hosted_copies``)
@@ -20,7 +22,7 @@ cached, picked and approved by the same code. What only boards do is decided her
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -67,38 +69,42 @@ def waiting(manifest: Manifest, files: BoardBytes, *, paid: bool) -> Waits:
         return {}
     boards = {(board.series, board.shot_id): board for board in manifest.cast
               if is_board(board.shot_id)}  # a matrix's variations have a board each
+    approvals = _approvals(boards.values(), files)
     found: Waits = {}
     for shot in manifest.episode_shots():
-        why = _shot_waits(shot, boards, files, manifest.root)
+        why = _shot_waits(shot, boards, approvals, files, manifest.root)
         if why is not None:
             found.update({waits_key(t.series, t.episode, t.id): why for t in shot.all_takes()})
     return found
 
 
+Approvals = dict[tuple[str, str], list[tuple[CompiledShot, TakeState]]]
+
+
+def _approvals(boards: Iterable[CompiledShot], files: BoardBytes) -> Approvals:
+    """Each approved board take by its series and hash: the board and its take state."""
+    found: Approvals = {}
+    for board in boards:
+        state = files.lock.takes.get(state_key(board), {})
+        digest = state.get("approved_hash")
+        if state.get("approved") is not None and isinstance(digest, str):
+            found.setdefault((board.series, digest), []).append((board, state))
+    return found
+
+
 def _shot_waits(shot: CompiledShot, boards: Mapping[tuple[str, str], CompiledShot],
-                files: BoardBytes, root: Path) -> tuple[str, str] | None:
+                approvals: Approvals, files: BoardBytes, root: Path) -> tuple[str, str] | None:
     for asset, digest in shot.needs.items():
         board = boards.get((shot.series, asset))
         if board is None:
             continue
-        why = _board_waits(board, digest, _states(board, digest, boards, files), files, root)
+        states = [(board, files.lock.takes.get(state_key(board), {}))] + [
+            (other, state) for other, state in approvals.get((board.series, digest), [])
+            if other is not board]  # the same picture, approved by another board's name
+        why = _board_waits(board, digest, states, files, root)
         if why is not None:
             return asset, why
     return None
-
-
-def _states(board: CompiledShot, digest: str, boards: Mapping[tuple[str, str], CompiledShot],
-            files: BoardBytes) -> list[tuple[CompiledShot, TakeState]]:
-    """The take states that may let a video go from take ``digest`` of ``board``: its own, then
-    each other board of its series whose approved take is that very picture (the same request:
-    one picture, whichever board's name it was approved by)."""
-    own = files.lock.takes.get(state_key(board), {})
-    found = [(board, own)]
-    for other in boards.values():
-        state = files.lock.takes.get(state_key(other), {})
-        if other is not board and other.series == board.series and _approves(state, digest):
-            found.append((other, state))
-    return found
 
 
 def _approves(state: TakeState, digest: str) -> bool:
