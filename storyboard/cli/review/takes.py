@@ -437,7 +437,7 @@ def _held(series: Manifest) -> dict[str, str]:
     """Each shot whose video waits for its board with the takes as the lock now has them (the
     gate, as ``plan`` holds it: a pick that changes an approved board lifts its approval), and
     what the plan says of it."""
-    from storyboard.run.boards.gate import waiting
+    from storyboard.run.boards.gate import waiting, waits_key
     from storyboard.run.setup import prepare
     from storyboard.run.state.boardbytes import BoardBytes
     from storyboard.run.state.lockfile import lock_path, read_lock
@@ -445,8 +445,8 @@ def _held(series: Manifest) -> dict[str, str]:
     lock = setup.lock if setup.lock is not None else read_lock(lock_path(series.root))
     waits = waiting(setup.manifest, BoardBytes(setup.cache, lock, setup.provider.name),
                     paid=setup.provider.traits.paid)
-    return {s.shot_id: waits[s.hash][1] for s in setup.manifest.episode_shots()
-            if s.hash in waits}
+    return {s.shot_id: waits[key][1] for s in setup.manifest.episode_shots()
+            if (key := waits_key(s.series, s.episode, s.id)) in waits}
 
 
 def _following(series: Manifest, follow: list[CompiledShot]) -> str:
