@@ -31,7 +31,7 @@ from storyboard.cli.store import pull, push
 from storyboard.cli.studio import studio
 from storyboard.cli.task import task
 from storyboard.cli.translate import translate
-from storyboard.cli.worker import worker
+from storyboard.cli.worker import cancel, worker
 from storyboard.language import keeping
 
 __all__ = ["cli", "main"]
@@ -56,7 +56,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 # once and keeps nothing.
 RECHECKING = frozenset({studio.name, mcp.name, worker.name})
 for command in (render.check, render.compile_command, render.plan, render.render, render.status,
-                render.cancel, emulate, doctor, init, config, complete.completion, push, pull,
+                cancel, emulate, doctor, init, config, complete.completion, push, pull,
                 review.sheet, review.export, studio, mcp, takes.takes, takes.pick, takes.approve,
                 takes.retake, cache, task, models, breakdown, translate, docs, worker):
     cli.add_command(command)
