@@ -104,6 +104,20 @@ def line(event: Event) -> str:
     return f"{who}: {event['shot']} {kind}{said}"
 
 
+class EngineLog(logging.Filter):
+    """The engine's own log, as a worker shows it: a job's end is the worker's event to say
+    (said once, in its words), and nothing the engine logs carries a traceback."""
+
+    SAID = frozenset({"job_success", "job_error", "job_error_retry", "job_aborted",
+                      "job_aborted_retry"})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "action", None) in self.SAID:
+            return False
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
 class Worker:
     """One worker on the engine; ``run`` until stopped (or drained)."""
 
@@ -137,6 +151,10 @@ class Worker:
     async def _main(self) -> None:
         from procrastinate.worker import Worker as EngineWorker
         opts = self.options
+        for name in ("procrastinate", "procrastinate.worker", f"procrastinate.worker.{opts.name}"):
+            engine_log = logging.getLogger(name)  # a filter holds for its own logger's records
+            if not any(isinstance(f, EngineLog) for f in engine_log.filters):
+                engine_log.addFilter(EngineLog())
         app = engine.app_on(opts.ledger.url)
         app.task(name=engine.TASK, pass_context=True, retry=engine.ShotRetry())(
             Job(self).run)
