@@ -14,12 +14,19 @@ hands a silent worker's shots on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 from procrastinate import App, PsycopgConnector, RetryDecision
+from procrastinate.exceptions import ConnectorException, UniqueViolation
+from procrastinate.jobs import Job, Status
+from procrastinate.manager import JobManager
 from procrastinate.retry import BaseRetryStrategy
 
 from storyboard.errors import StoryboardError
@@ -28,9 +35,9 @@ from storyboard.run.team.queue_pg import TASK, queue_name
 from storyboard.targets.kinds import NAMES
 
 if TYPE_CHECKING:
-    from procrastinate.jobs import Job
-
     from storyboard.run.team.pg import Session
+
+log = logging.getLogger("storyboard.run")
 
 __all__ = ["TASK", "GiveBack", "Retry", "ShotFailed", "ShotRetry", "app_on", "backoff", "queues",
            "sweep", "waiting"]
@@ -74,10 +81,63 @@ def backoff(failures: int) -> float:
     return float(min(60.0, BACKOFF * 2 ** max(0, failures - 1)))
 
 
-def app_on(url: str) -> App:
-    """The engine's app on the team's database (its pool opened by ``open_async``)."""
-    return App(connector=PsycopgConnector(conninfo=url, min_size=1, max_size=4,
-                                          kwargs={"application_name": "storyboard-worker"}))
+class SteadyManager(JobManager):
+    """The engine's calls as a worker makes them, riding out the database going away a while
+    (a restart): a claim or a heartbeat that cannot be made is let go (the next one comes),
+    a job's end is tried again, waiting longer each time, for up to ``patience`` seconds."""
+
+    def __init__(self, connector: PsycopgConnector, patience: float) -> None:
+        super().__init__(connector)
+        self.patience = patience
+
+    async def _again(self, call: Callable[[], Awaitable[None]]) -> None:
+        lost, delay = time.monotonic(), 0.2
+        while True:
+            try:
+                return await call()
+            except ConnectorException as error:
+                if isinstance(error, UniqueViolation) or \
+                        time.monotonic() - lost > self.patience:
+                    raise
+                log.warning("the team ledger is away (%s): trying again", error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def fetch_job(self, queues: Iterable[str] | None, worker_id: int) -> Job | None:
+        try:
+            return await super().fetch_job(queues, worker_id)
+        except ConnectorException as error:
+            log.warning("the team ledger is away (%s): no job taken", error)
+            return None
+
+    async def update_heartbeat(self, worker_id: int) -> None:
+        try:
+            await super().update_heartbeat(worker_id)
+        except ConnectorException as error:
+            log.warning("the team ledger is away (%s): a heartbeat missed", error)
+
+    async def finish_job(self, job: Job, status: Status, delete_job: bool) -> None:
+        await self._again(lambda: super(SteadyManager, self).finish_job(job, status, delete_job))
+
+    async def retry_job(self, job: Job, retry_at: datetime | None = None,
+                        priority: int | None = None, queue: str | None = None,
+                        lock: str | None = None) -> None:
+        await self._again(lambda: super(SteadyManager, self).retry_job(
+            job, retry_at, priority, queue, lock))
+
+    async def unregister_worker(self, worker_id: int) -> None:
+        with contextlib.suppress(ConnectorException):  # its row goes with the next prune
+            await super().unregister_worker(worker_id)
+
+
+def app_on(url: str, patience: float) -> App:
+    """The engine's app on the team's database (its pool opened by ``open_async``), its calls
+    riding out a restart of the database (``SteadyManager``)."""
+    connector = PsycopgConnector(conninfo=url, min_size=1, max_size=4, timeout=5.0,
+                                 kwargs={"application_name": "storyboard-worker"})
+    app = App(connector=connector)
+    app.job_manager = SteadyManager(connector, patience)
+    return app
 
 
 def queues(providers: Sequence[str], tags: Sequence[str]) -> list[str]:

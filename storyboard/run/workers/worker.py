@@ -155,13 +155,14 @@ class Worker:
             engine_log = logging.getLogger(name)  # a filter holds for its own logger's records
             if not any(isinstance(f, EngineLog) for f in engine_log.filters):
                 engine_log.addFilter(EngineLog())
-        app = engine.app_on(opts.ledger.url)
+        app = engine.app_on(opts.ledger.url, opts.ledger.patience)
         app.task(name=engine.TASK, pass_context=True, retry=engine.ShotRetry())(
             Job(self).run)
         async with app.open_async():
             worker = EngineWorker(
                 app, queues=self.queues, name=opts.name, concurrency=opts.slots,
                 fetch_job_polling_interval=opts.idle, abort_job_polling_interval=opts.idle,
+                listen_notify=False,  # polled each --idle: nothing to lose with the database
                 shutdown_graceful_timeout=0, install_signal_handlers=False,
                 update_heartbeat_interval=opts.lease / 3, stalled_worker_timeout=opts.lease)
             sides = [asyncio.create_task(self._sweep())]
