@@ -11,6 +11,7 @@ carried over, and the error says to stop that worker (or wait for its lease) fir
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from storyboard.errors import StoryboardError
@@ -23,9 +24,10 @@ ROWS = ("SELECT id, render_id, series, provider, shot, shot_hash, tags, budget, 
 DONE = {"done": "succeeded", "failed": "failed"}
 
 
-def carry_over(db: Any) -> int:
-    """The old table's rows into jobs, and the table dropped; how many rows (0: no old table).
-    Runs inside the caller's transaction, under the schema's advisory lock."""
+def carry_over(db: Any, task: str, queue_name: Callable[[str, Sequence[str]], str]) -> int:
+    """The old table's rows into jobs of ``task`` on their provider's and tags' queue, and the
+    table dropped; how many rows (0: no old table). Runs inside the caller's transaction, under
+    the schema's advisory lock."""
     if db.execute(f"SELECT to_regclass('{OLD}')").fetchone()[0] is None:
         return 0
     rows = db.execute(ROWS).fetchall()
@@ -37,14 +39,13 @@ def carry_over(db: Any) -> int:
             f"({OLD}) by {holders}: stop those workers (`storyboard worker` of the version "
             "before the queue stood on Procrastinate; Ctrl-C gives their claims back at once), "
             "then start this one again: the old table's shots are carried over then")
-    from storyboard.run.team.queue_pg import TASK, queue_name
     place: dict[str, int] = {}
     for row in rows:
         k = place[row[1]] = place.get(row[1], -1) + 1
         job = db.execute(
             "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, %s, NULL, NULL, "
             "%s::jsonb, NULL)::procrastinate_job_to_defer_v1]))",
-            (queue_name(row[3], row[6] or ()), TASK, -k,
+            (queue_name(row[3], row[6] or ()), task, -k,
              json.dumps({"render": row[1], "series": row[2], "provider": row[3],
                          "shot": row[4]}))).fetchone()[0]
         if row[8] in DONE:

@@ -154,7 +154,7 @@ class PgQueue:
                 db.execute(engine_schema())
             db.execute(SCHEMA)
             from storyboard.run.team.queue_old_pg import carry_over
-            carry_over(db)
+            carry_over(db, TASK, queue_name)
         session.transact(create)
 
     def enqueue(self, series: str, provider: str, shots: Sequence[NewShot], *, budget: float,

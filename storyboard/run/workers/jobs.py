@@ -14,7 +14,9 @@ engine runs (``storyboard.shot``), and what its end tells the engine.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, NoReturn
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from procrastinate.job_context import AbortReason, JobContext
 
@@ -23,10 +25,36 @@ from storyboard.run.workers.engine import GiveBack, Retry, ShotFailed, backoff
 
 if TYPE_CHECKING:
     from storyboard.language.request import CompiledShot
-    from storyboard.run.team.queue_pg import QueuedShot
+    from storyboard.run.team.queue_pg import PgQueue, QueuedShot
     from storyboard.run.trip.model import ShotResult
     from storyboard.run.workers.stream import Live
-    from storyboard.run.workers.worker import Worker
+
+REFUSED_WAIT = 5.0  # seconds before a refused shot may be taken again (by another worker)
+
+
+@dataclass
+class Tally:
+    """What a worker did: shots done, failed (for good), retried, given back."""
+
+    done: int = 0
+    failed: int = 0
+    retried: int = 0
+    returned: int = 0
+
+
+class Host(Protocol):
+    """What a job needs of its worker: the queue, its open runs, its tally, how it speaks."""
+
+    queue: PgQueue
+    tally: Tally
+    refused: set[int]  # jobs this clone compiles to another hash
+    active: int  # jobs it runs now
+
+    @property
+    def name(self) -> str: ...
+    def say(self, kind: str, **fields: Any) -> None: ...
+    def folder_of(self, row: QueuedShot) -> Path: ...
+    async def live_for(self, row: QueuedShot) -> Live: ...
 
 
 class CloneCannot(StoryboardError):
@@ -36,7 +64,7 @@ class CloneCannot(StoryboardError):
 class Job:
     """The task the engine runs for each queued shot, bound to one worker."""
 
-    def __init__(self, worker: Worker) -> None:
+    def __init__(self, worker: Host) -> None:
         self.worker = worker
 
     async def run(self, context: JobContext, /, **_args: Any) -> str:
@@ -48,7 +76,7 @@ class Job:
             raise ShotFailed(f"job {job_id} is not a shot storyboard queued")
         w.active += 1
         try:
-            await asyncio.to_thread(w.queue.taken, job_id, w.options.name)
+            await asyncio.to_thread(w.queue.taken, job_id, w.name)
             return await self._render(context, row)
         finally:
             w.active -= 1
@@ -110,7 +138,6 @@ class Job:
                                 message=message, given_back=given_back)
 
     async def _refuse(self, row: QueuedShot, why: str) -> NoReturn:
-        from storyboard.run.workers.worker import REFUSED_WAIT
         w = self.worker
         first = row.id not in w.refused
         w.refused.add(row.id)

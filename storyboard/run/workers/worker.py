@@ -45,7 +45,7 @@ from storyboard.run.team.ledger_pg import LEDGER_ENV, LedgerSettings, PgLedger
 from storyboard.run.team.queue_pg import PgQueue, QueuedShot
 from storyboard.run.trip.runner import opened
 from storyboard.run.workers import engine
-from storyboard.run.workers.jobs import CloneCannot, Job
+from storyboard.run.workers.jobs import CloneCannot, Job, Tally
 from storyboard.run.workers.stream import Live, Runs
 
 log = logging.getLogger("storyboard.run")
@@ -53,7 +53,6 @@ log = logging.getLogger("storyboard.run")
 LEASE = 60.0  # seconds a silent worker keeps its shots (it beats every third of it)
 IDLE = 1.0  # seconds between looks at an empty queue
 LINGER = 30.0  # seconds a run stays open with nothing in flight before it ends
-REFUSED_WAIT = 5.0  # seconds before a refused shot may be taken again (by another worker)
 Event = dict[str, Any]
 
 
@@ -72,16 +71,6 @@ class WorkerOptions:
     linger: float = LINGER  # an idle run ends after this (the clone's run lock let go)
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:"
                                                f"{uuid.uuid4().hex[:6]}")
-
-
-@dataclass
-class Tally:
-    """What a worker did: shots done, failed (for good), retried, given back."""
-
-    done: int = 0
-    failed: int = 0
-    retried: int = 0
-    returned: int = 0
 
 
 def line(event: Event) -> str:
@@ -133,6 +122,10 @@ class Worker:
         self.active = 0  # jobs this worker runs now
         self.runs = Runs(self._open)
         self._manifests: dict[tuple[str, str], tuple[Stamp, Manifest]] = {}
+
+    @property
+    def name(self) -> str:
+        return self.options.name
 
     def say(self, kind: str, **fields: Any) -> None:
         self.tell({"event": kind, "worker": self.options.name, **fields})
