@@ -70,6 +70,8 @@ def worker(url: str | None, providers: str | None, tags: str | None, slots: int,
       1  a shot it took failed for good, or the ledger cannot be used
       2  a bad flag"""
     from storyboard.run.team.ledger_pg import ledger_settings
+    from storyboard.run.team.queue_pg import require_engine
+    guarded(require_engine)
     from storyboard.run.workers.worker import LINGER, Worker, WorkerOptions, line
     settings = guarded(lambda: ledger_settings(url or ""))
     if settings is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +233,14 @@ def test_cancel_names_a_render_the_queue_does_not_have(tmp_path: Path, pg_url: s
     child = storyboard(tmp_path, "cancel", "--queue", "nope", "--ledger", pg_url)
     out, err = child.communicate(timeout=LOADED)
     assert child.returncode == 1 and "no queued render 'nope'" in err, out + err
+
+
+def test_a_worker_without_the_engine_installed_names_the_extra(tmp_path: Path) -> None:
+    hidden = ("import sys; sys.modules['procrastinate'] = None; "  # as if not installed
+              "sys.argv = ['storyboard', 'worker', '--ledger', 'postgresql://127.0.0.1:1/x']; "
+              "from storyboard.cli import main; main()")
+    done = subprocess.run([sys.executable, "-c", hidden], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=LOADED, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "the team queue (render --queue, storyboard worker) needs the ledger-pg extra" \
+        in done.stderr and "(procrastinate is not installed)" in done.stderr, done.stderr

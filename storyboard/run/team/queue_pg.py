@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from storyboard.errors import StoryboardError
+from storyboard.errors import MissingExtra, StoryboardError
 from storyboard.run.team.pg import SCHEMA_LOCK
 
 if TYPE_CHECKING:
@@ -136,6 +136,15 @@ def _row(row: Sequence[Any]) -> QueuedShot:
     return QueuedShot(*values)
 
 
+def require_engine() -> None:
+    """The job engine installed, else the words every command says for a missing extra."""
+    try:
+        import procrastinate  # noqa: F401
+    except ImportError as exc:
+        raise MissingExtra("the team queue (render --queue, storyboard worker)", "ledger-pg",
+                           exc.name) from exc
+
+
 def engine_schema() -> str:
     """The engine's own tables and functions, as its release ships them."""
     from procrastinate.schema import SchemaManager
@@ -146,6 +155,7 @@ class PgQueue:
     """The queue on a session of the team's database (a ``PgLedger``: one connection)."""
 
     def __init__(self, session: Session) -> None:
+        require_engine()
         self.session = session
 
         def create(db: Any) -> None:  # two workers started at once: one creator at a time
