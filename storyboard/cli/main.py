@@ -31,7 +31,7 @@ from storyboard.cli.setup.docs import docs
 from storyboard.cli.setup.doctor import doctor
 from storyboard.cli.setup.models import models
 from storyboard.cli.team.store import pull, push
-from storyboard.cli.team.worker import worker
+from storyboard.cli.team.worker import cancel, worker
 from storyboard.cli.writing.breakdown import breakdown
 from storyboard.cli.writing.init import init
 from storyboard.cli.writing.translate import translate
@@ -59,7 +59,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 # once and keeps nothing.
 RECHECKING = frozenset({studio.name, mcp.name, worker.name})
 for command in (render.check, render.compile_command, render.plan, render.render, render.status,
-                render.cancel, emulate, doctor, init, config, complete.completion, push, pull,
+                cancel, emulate, doctor, init, config, complete.completion, push, pull,
                 review.sheet, review.export, studio, mcp, takes.takes, takes.pick, takes.approve,
                 takes.retake, cache, task, models, breakdown, translate, docs, worker):
     cli.add_command(command)

@@ -13,12 +13,11 @@ import yaml
 
 from storyboard.emulator import EmulatorServer
 from storyboard.media import samples
-from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
-from storyboard.run.team.queue_pg import PgQueue
 from tests.fixtures.comfyui import wait_until
 from tests.fixtures.dashscope_cli import Emulator, submissions
 from tests.fixtures.patience import LOADED
 from tests.run.test_workers import lock_free, queued, storyboard
+from tests.run.test_workers_leases import EngineWorker
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
@@ -61,11 +60,10 @@ def two_runs(tmp_path: Path, pg_url: str, text: str, budget: str) -> tuple[str, 
     out, err = child.communicate(timeout=LOADED)
     assert child.returncode == 0, out + err
     assert json.loads(out)["shots"] == 2
-    session = PgLedger(LedgerSettings(pg_url, "test"))
+    elsewhere = EngineWorker(pg_url)  # another worker of the engine (silent under a lease)
     try:
-        queue = PgQueue(session)
-        [held] = queue.claim("elsewhere", 1, lease=600.0)
-        assert held.shot == "ep01/a"
+        held = elsewhere.claim()
+        assert held is not None and {s.id: s.shot for s in queued(pg_url)}[held] == "ep01/a"
         worker = storyboard(clone.parent, "worker", "--ledger", pg_url, "--drain",
                             "--linger", "0.5")
         try:
@@ -74,14 +72,14 @@ def two_runs(tmp_path: Path, pg_url: str, text: str, budget: str) -> tuple[str, 
                        or worker.poll() is not None)
             wait_until(lambda: lock_free(clone) or worker.poll() is not None)  # the run ended
             assert worker.poll() is None
-            assert queue.finish(held.id, "elsewhere", "queued")  # given back: a next run
+            elsewhere.give_back(held)  # given back: a next run
             out, err = worker.communicate(timeout=LOADED * 2)
         finally:
             if worker.poll() is None:
                 worker.kill()
                 worker.communicate(timeout=LOADED)
     finally:
-        session.close()
+        elsewhere.close()
     assert "Traceback" not in err, err
     return out + err, worker.returncode
 

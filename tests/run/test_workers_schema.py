@@ -1,5 +1,6 @@
-"""Workers started at once on a fresh team database each make sure of the queue's table, one at a
-time: two concurrent ``CREATE TABLE IF NOT EXISTS`` race in PostgreSQL's catalogue
+"""Workers started at once on a fresh team database each make sure of the queue's tables (the
+engine's schema, applied once, and storyboard's own), one at a time: two concurrent ``CREATE
+TABLE IF NOT EXISTS`` race in PostgreSQL's catalogue
 (``UniqueViolation`` on ``pg_type_typname_nsp_index``), which killed the second of two workers
 started together with a traceback (tests/run/test_workers.py saw it about one run in eight). The
 queue now takes the schema's advisory lock, as the ledger's, the account's and the tasks' tables
@@ -55,4 +56,5 @@ def test_workers_started_at_once_each_find_the_queue_made_once(pg_cluster: Any) 
         url = fresh(pg_cluster.url)
         assert started_at_once(url) == []
         with psycopg.connect(url) as db:
-            assert db.execute("SELECT count(*) FROM storyboard_queue").fetchone() == (0,)
+            for table in ("procrastinate_jobs", "storyboard_queue_shots"):  # the engine's, ours
+                assert db.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)

@@ -14,17 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from storyboard import stopping
 from storyboard.cli import complete, diagnostics
 from storyboard.cli import variations as matrix
 from storyboard.cli.common import (
     AMOUNT,
     EPISODE,
-    JSON,
     PROVIDER_CHOICE,
     SERIES,
-    compiled,
-    emit,
     fail,
     guarded,
     variants_of,
@@ -50,7 +46,7 @@ if TYPE_CHECKING:  # the compiler, the runner and the views are imported where t
 
     Through = Callable[[Variants, RenderFlags, Callbacks], MatrixReport]
 
-__all__ = ["cancel", "check", "compile_command", "plan", "render", "run_render", "status"]
+__all__ = ["check", "compile_command", "plan", "render", "run_render", "status"]
 
 PROVIDER = click.option("--provider", type=PROVIDER_CHOICE,
                         help="This provider (default: the series' provider.name, else local).")
@@ -457,38 +453,3 @@ def _marks(lock: LockFile, takes: list[Any]) -> dict[str, str]:
     return {shot_key(t): ", ".join(m for m in ("picked", "approved")
                                    if states.get(state_key(t), {}).get(m) == t.take)
             for t in takes}
-
-
-@click.command()
-@click.argument("path", type=SERIES)
-@PROVIDER
-@JSON
-def cancel(path: Path, provider: str | None, as_json: bool) -> None:
-    """Cancel the tasks still pending at the provider (only PENDING tasks can be canceled);
-    each is settled in the series' ledger (the team one when it has one)."""
-
-    from storyboard.run import cancel_pending
-    from storyboard.run.setup import make_provider, open_ledger
-    series = compiled(path)
-    chosen = guarded(lambda: make_provider(series, provider))
-    team = guarded(lambda: open_ledger(series))
-
-    async def go() -> list[Any]:
-        try:
-            return await cancel_pending(series.root, chosen, ledger=team)
-        finally:
-            await chosen.aclose()
-            if team is not None:
-                team.close()
-
-    outcomes = guarded(lambda: stopping.run(go()))
-    if as_json:
-        emit([{"shot": f"{o.attempt.episode}/{o.attempt.shot}", "task_id": o.attempt.task_id,
-               "canceled": o.canceled, "message": o.message} for o in outcomes])
-        return
-    if not outcomes:
-        click.echo("nothing to cancel")
-    for outcome in outcomes:
-        row = outcome.attempt
-        verdict = "canceled" if outcome.canceled else "not canceled"
-        click.echo(f"{row.episode}/{row.shot} {row.task_id or '-'}: {verdict} {outcome.message}")

@@ -1,37 +1,54 @@
-"""Queued renders into rows of the team's PostgreSQL queue: what ``render --queue`` leaves for workers.
+"""Queued renders on the team's PostgreSQL, in Procrastinate's job tables: what ``render --queue``
+leaves for workers, and what the workers report of it.
 
-One table, ``storyboard_queue``, one row per queued shot (take), with its render's id, series
-path, provider, tags and budget (the price agreed at queueing). A worker *claims* rows with
-``SELECT ... FOR UPDATE SKIP LOCKED`` (two workers never take one row, and neither waits for the
-other), at most its free slots at a time, only rows of the providers it serves and whose tags it
-has; a claim is a *lease*: ``lease_until`` on the database server's clock, pushed on by the
-worker's heartbeat. A worker that dies stops beating; once its lease has passed, the row is
-claimable again, and the next worker renders it through the runner, whose own ledger claims
-(``ledger_pg``) resume the dead worker's task by its id instead of paying for it again.
+The engine (Procrastinate) keeps the jobs: one job per queued shot (take) in
+``procrastinate_jobs``, its state (``todo``, ``doing``, ``succeeded``, ``failed``, ``cancelled``,
+``aborted``), its attempts, its priority and its lock, and the workers' heartbeats in
+``procrastinate_workers``; a worker takes a job with ``FOR UPDATE SKIP LOCKED``. What is
+storyboard's is kept beside it, in ``storyboard_queue_shots`` (one row per job): the render it
+belongs to, its series, provider, tags, shot hash, the budget agreed at queueing, the retries it
+may take, and what the workers reported: what it was billed (``cost``), what the run's budget
+counted of it (``counted``), the last word on it (``message``), and who took it last.
+
+- Queue names carry the provider and the tags (``storyboard:comfyui+gpu-a``): a worker listens
+  only to those of the providers it serves and the tag sets it has.
+- Priorities make renders fair: shot k of every render has priority -k, so two renders'
+  shots interleave and a small render queued behind a large one starts at the next free slot.
+- A shot that starts from another queued shot's last frame shares a lock with it (the engine
+  never starts a job while an earlier one of its lock is waiting or running).
 
 The queue decides only *who works on what*; whether a task is paid for stays the journal's and
-the ledger's business, so a lease that lapses too early costs a wait, never a second payment.
+the ledger's business (``ledger_pg``), so a shot handed out again costs a wait, never a second
+payment.
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from storyboard.errors import MissingExtra, StoryboardError
 from storyboard.run.team.pg import SCHEMA_LOCK
 
 if TYPE_CHECKING:
     from storyboard.run.team.pg import Session
 
-QueueState = Literal["queued", "claimed", "done", "failed"]
-NOW = "extract(epoch from clock_timestamp())"  # the database server's clock: one for every worker
+QueueState = Literal["queued", "claimed", "done", "failed", "cancelled"]
+STATES: tuple[QueueState, ...] = ("queued", "claimed", "done", "failed", "cancelled")
+ENGINE_STATES: dict[str, QueueState] = {
+    "todo": "queued", "doing": "claimed", "succeeded": "done", "failed": "failed",
+    "cancelled": "cancelled", "aborted": "cancelled", "aborting": "claimed"}
+TASK = "storyboard.shot"  # the one task the workers run
+PREFIX = "storyboard:"
+RETRIES = 2  # a shot's retries unless the render says otherwise: 3 attempts in all
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS storyboard_queue (
-    id          TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS storyboard_queue_shots (
+    job_id      BIGINT PRIMARY KEY REFERENCES procrastinate_jobs(id) ON DELETE CASCADE,
     render_id   TEXT NOT NULL,
     series      TEXT NOT NULL,
     provider    TEXT NOT NULL,
@@ -39,31 +56,32 @@ CREATE TABLE IF NOT EXISTS storyboard_queue (
     shot_hash   TEXT NOT NULL,
     tags        TEXT[] NOT NULL DEFAULT '{}',
     budget      DOUBLE PRECISION NOT NULL,
-    state       TEXT NOT NULL CHECK (state IN ('queued','claimed','done','failed')),
-    holder      TEXT,
-    lease_until DOUBLE PRECISION,
-    tries       INTEGER NOT NULL DEFAULT 0,
-    cost        DOUBLE PRECISION NOT NULL DEFAULT 0,
-    message     TEXT NOT NULL DEFAULT '',
+    retries     INTEGER NOT NULL,
+    after       TEXT NOT NULL DEFAULT '',
     queued_by   TEXT NOT NULL,
     queued_at   DOUBLE PRECISION NOT NULL,
-    updated_at  DOUBLE PRECISION NOT NULL,
-    after       TEXT NOT NULL DEFAULT '',
+    holder      TEXT,
+    given_back  INTEGER NOT NULL DEFAULT 0,
+    cost        DOUBLE PRECISION NOT NULL DEFAULT 0,
     counted     DOUBLE PRECISION NOT NULL DEFAULT 0,
+    message     TEXT NOT NULL DEFAULT '',
     UNIQUE (render_id, shot)
 );
-ALTER TABLE storyboard_queue ADD COLUMN IF NOT EXISTS counted DOUBLE PRECISION NOT NULL DEFAULT 0;
-CREATE INDEX IF NOT EXISTS storyboard_queue_open ON storyboard_queue (state, queued_at);
+CREATE INDEX IF NOT EXISTS storyboard_queue_shots_render ON storyboard_queue_shots (render_id);
 """
-FIELDS = ("id, render_id, series, provider, shot, shot_hash, tags, budget, state, holder, "
-          "lease_until, tries, cost, message, queued_by, queued_at, after")
+FIELDS = ("s.job_id, s.render_id, s.series, s.provider, s.shot, s.shot_hash, s.tags, s.budget, "
+          "j.status::text, s.holder, j.attempts, s.given_back, s.retries, s.cost, s.counted, "
+          "s.message, s.queued_by, s.queued_at, s.after, j.priority, "
+          "extract(epoch from clock_timestamp() - w.last_heartbeat)")
+JOINED = ("storyboard_queue_shots s JOIN procrastinate_jobs j ON j.id = s.job_id "
+          "LEFT JOIN procrastinate_workers w ON w.id = j.worker_id AND j.status = 'doing'")
 
 
 @dataclass(frozen=True)
 class QueuedShot:
-    """One shot (take) of a queued render, as the queue holds it."""
+    """One shot (take) of a queued render, as the engine and storyboard's table hold it."""
 
-    id: str
+    id: int  # the engine's job id
     render_id: str
     series: str  # the series folder, relative to the folder it was queued from (or absolute)
     provider: str  # the provider's name (``comfyui``), as ``--provider`` takes it
@@ -72,14 +90,23 @@ class QueuedShot:
     tags: tuple[str, ...]
     budget: float  # what the person who queued agreed to pay for the whole render
     state: QueueState
-    holder: str | None
-    lease_until: float | None
-    tries: int
+    holder: str | None  # the worker that took it last
+    attempts: int  # the engine's count: every try, given back or not
+    given_back: int  # tries that were no fault of the shot (a refusal, a stopped worker)
+    retries: int  # the retries it may take after its first failure
     cost: float
+    counted: float
     message: str
     queued_by: str
     queued_at: float
     after: str  # the queued shot whose last frame it starts from: taken once that one ended
+    priority: int
+    silent: float | None  # seconds since its worker's last heartbeat (claimed shots only)
+
+    @property
+    def tries(self) -> int:
+        """The tries that failed or are under way (not those given back)."""
+        return self.attempts - self.given_back + (1 if self.state == "claimed" else 0)
 
 
 @dataclass(frozen=True)
@@ -92,105 +119,161 @@ class NewShot:
     after: str = ""  # ``episode/shot`` of a queued shot it starts from (its last frame)
 
 
+def queue_name(provider: str, tags: Sequence[str]) -> str:
+    """The engine's queue for a provider's shots with ``tags`` (the workers that serve them)."""
+    name = PREFIX + provider + (("+" + ",".join(sorted(set(tags)))) if tags else "")
+    if len(name) > 128:
+        raise StoryboardError(f"the tags {', '.join(tags)} make a queue name longer than the "
+                              "engine's 128 characters: use fewer or shorter tags")
+    return name
+
+
 def _row(row: Sequence[Any]) -> QueuedShot:
     values = list(row)
     values[6] = tuple(values[6] or ())
+    values[8] = ENGINE_STATES.get(values[8], "queued")
+    values[20] = None if values[20] is None else float(values[20])
     return QueuedShot(*values)
+
+
+def require_engine() -> None:
+    """The job engine installed, else the words every command says for a missing extra."""
+    try:
+        import procrastinate  # noqa: F401
+    except ImportError as exc:
+        raise MissingExtra("the team queue (render --queue, storyboard worker)", "ledger-pg",
+                           exc.name) from exc
+
+
+def engine_schema() -> str:
+    """The engine's own tables and functions, as its release ships them."""
+    from procrastinate.schema import SchemaManager
+    return str(SchemaManager.get_schema())
 
 
 class PgQueue:
     """The queue on a session of the team's database (a ``PgLedger``: one connection)."""
 
     def __init__(self, session: Session) -> None:
+        require_engine()
         self.session = session
 
         def create(db: Any) -> None:  # two workers started at once: one creator at a time
             db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            if db.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()[0] is None:
+                db.execute(engine_schema())
             db.execute(SCHEMA)
+            from storyboard.run.team.queue_old_pg import carry_over
+            carry_over(db, TASK, queue_name)
         session.transact(create)
 
     def enqueue(self, series: str, provider: str, shots: Sequence[NewShot], *, budget: float,
-                queued_by: str) -> str:
-        """A new queued render of ``shots``; its id."""
+                queued_by: str, retries: int = RETRIES) -> str:
+        """A new queued render of ``shots`` (one job each, shot k at priority -k); its id."""
         render_id = uuid.uuid4().hex[:12]
         now = time.time()
-        rows = [(uuid.uuid4().hex, render_id, series, provider, s.shot, s.shot_hash,
-                 list(s.tags), budget, queued_by, now + i * 1e-6, now, s.after)
-                for i, s in enumerate(shots)]
+        roots = _roots(shots)
 
         def work(db: Any) -> None:
-            with db.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO storyboard_queue (id, render_id, series, provider, shot, "
-                    "shot_hash, tags, budget, state, queued_by, queued_at, updated_at, after) "
-                    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,'queued',%s,%s,%s,%s)", rows)
+            for k, s in enumerate(shots):
+                lock = f"{render_id}:{roots[s.shot]}" if roots[s.shot] else None
+                args = json.dumps({"render": render_id, "series": series, "provider": provider,
+                                   "shot": s.shot})
+                job = db.execute(
+                    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, %s, %s, NULL, "
+                    "%s::jsonb, NULL)::procrastinate_job_to_defer_v1]))",
+                    (queue_name(provider, s.tags), TASK, -k, lock, args)).fetchone()[0]
+                db.execute(
+                    "INSERT INTO storyboard_queue_shots (job_id, render_id, series, provider, "
+                    "shot, shot_hash, tags, budget, retries, after, queued_by, queued_at) "
+                    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                    (job, render_id, series, provider, s.shot, s.shot_hash, list(s.tags),
+                     budget, retries, s.after, queued_by, now))
         self.session.transact(work)
         return render_id
 
-    def claim(self, holder: str, count: int, *, lease: float, providers: Sequence[str] = (),
-              tags: Sequence[str] = (), refused: Sequence[str] = ()) -> list[QueuedShot]:
-        """At most ``count`` queued shots (or shots whose lease lapsed) for ``holder``, oldest
-        first: only those of ``providers`` (all when empty) whose tags are among ``tags``;
-        never one of ``refused``, nor one whose first frame (``after``) has not ended yet. Rows
-        other workers are claiming right now are skipped."""
-        if count <= 0:
-            return []
-        sql = (f"UPDATE storyboard_queue SET state = 'claimed', holder = %s, "
-               f"lease_until = {NOW} + %s, tries = tries + 1, updated_at = {NOW} "
-               "WHERE id IN (SELECT id FROM storyboard_queue q WHERE "
-               f"(state = 'queued' OR (state = 'claimed' AND lease_until < {NOW})) "
-               "AND (after = '' OR EXISTS (SELECT 1 FROM storyboard_queue d WHERE "
-               "d.render_id = q.render_id AND d.shot = q.after AND d.state IN ('done','failed'))) "
-               "AND (cardinality(%s::text[]) = 0 OR provider = ANY(%s::text[])) "
-               "AND tags <@ %s::text[] AND NOT (id = ANY(%s::text[])) "
-               "ORDER BY queued_at, id LIMIT %s FOR UPDATE SKIP LOCKED) "
-               f"RETURNING {FIELDS}")
-        params = (holder, lease, list(providers), list(providers), list(tags), list(refused),
-                  count)
-        rows = self.session.transact(lambda db: db.execute(sql, params).fetchall())
-        return sorted((_row(r) for r in rows), key=lambda s: (s.queued_at, s.id))
+    def shot(self, job_id: int) -> QueuedShot | None:
+        """The queued shot of a job (None: not one of storyboard's)."""
+        sql = f"SELECT {FIELDS} FROM {JOINED} WHERE s.job_id = %s"
+        rows = self.session.transact(lambda db: db.execute(sql, (job_id,)).fetchall())
+        return _row(rows[0]) if rows else None
 
-    def beat(self, holder: str, lease: float) -> int:
-        """The heartbeat: every claim of ``holder`` leased for ``lease`` seconds more; how many
-        it still holds (a claim another worker took after a lapse is not its own any more)."""
-        sql = (f"UPDATE storyboard_queue SET lease_until = {NOW} + %s "
-               "WHERE holder = %s AND state = 'claimed' RETURNING id")
-        return len(self.session.transact(lambda db: db.execute(sql, (lease, holder)).fetchall()))
+    def shots(self, series: str | None = None, render_id: str | None = None) -> list[QueuedShot]:
+        """Every queued shot (of ``series`` as it was recorded, of ``render_id``), in the order
+        they were queued."""
+        where, params = [], []
+        if series is not None:
+            where.append("s.series = %s")
+            params.append(series)
+        if render_id is not None:
+            where.append("s.render_id = %s")
+            params.append(render_id)
+        cond = f"WHERE {' AND '.join(where)}" if where else ""
+        sql = f"SELECT {FIELDS} FROM {JOINED} {cond} ORDER BY s.queued_at, s.job_id"
+        rows = self.session.transact(lambda db: db.execute(sql, tuple(params)).fetchall())
+        return [_row(r) for r in rows]
 
-    def finish(self, shot_id: str, holder: str, state: QueueState, *, cost: float = 0.0,
-               counted: float = 0.0, message: str = "") -> bool:
-        """``shot_id`` ended ``done`` or ``failed`` (or went back to ``queued``), if ``holder``
-        still holds it; whether it did. ``cost``: what it was billed; ``counted``: what the
-        run's budget counted of it (never less than its list price)."""
-        sql = (f"UPDATE storyboard_queue SET state = %s, cost = cost + %s, "
-               f"counted = counted + %s, message = %s, lease_until = NULL, updated_at = {NOW}, "
-               "holder = CASE WHEN %s = 'queued' THEN NULL ELSE holder END "
-               "WHERE id = %s AND holder = %s AND state = 'claimed' RETURNING id")
-        params = (state, cost, counted, message, state, shot_id, holder)
-        return bool(self.session.transact(lambda db: db.execute(sql, params).fetchall()))
+    def taken(self, job_id: int, holder: str) -> None:
+        """``holder`` took the job (``status`` names it)."""
+        sql = "UPDATE storyboard_queue_shots SET holder = %s WHERE job_id = %s"
+        self.session.transact(lambda db: db.execute(sql, (holder, job_id)))
 
-    def release(self, holder: str) -> int:
-        """Every claim of ``holder`` back in the queue (a worker stopping); how many."""
-        sql = (f"UPDATE storyboard_queue SET state = 'queued', holder = NULL, lease_until = NULL, "
-               f"updated_at = {NOW} WHERE holder = %s AND state = 'claimed' RETURNING id")
-        return len(self.session.transact(lambda db: db.execute(sql, (holder,)).fetchall()))
+    def report(self, job_id: int, *, cost: float = 0.0, counted: float = 0.0, message: str = "",
+               given_back: bool = False) -> None:
+        """What a try of the job cost (billed, and counted by its run's budget), its last word,
+        and whether it was given back (no fault of the shot: not one of its retries)."""
+        sql = ("UPDATE storyboard_queue_shots SET cost = cost + %s, counted = counted + %s, "
+               "message = CASE WHEN %s = '' THEN message ELSE %s END, "
+               "given_back = given_back + %s WHERE job_id = %s")
+        params = (cost, counted, message, message, 1 if given_back else 0, job_id)
+        self.session.transact(lambda db: db.execute(sql, params))
 
     def spent(self, render_id: str) -> float:
         """What the render's shots cost so far, as its budget counts it (the workers' reports:
         each shot at no less than what its run's budget counted of it, its list price)."""
-        sql = ("SELECT COALESCE(SUM(GREATEST(cost, counted)), 0) FROM storyboard_queue "
+        sql = ("SELECT COALESCE(SUM(GREATEST(cost, counted)), 0) FROM storyboard_queue_shots "
                "WHERE render_id = %s")
         rows = self.session.transact(lambda db: db.execute(sql, (render_id,)).fetchall())
         return float(rows[0][0])
 
-    def shots(self, series: str | None = None) -> list[QueuedShot]:
-        """Every queued shot (of ``series``, as it was recorded), oldest first."""
-        where, params = ("WHERE series = %s", (series,)) if series is not None else ("", ())
-        sql = f"SELECT {FIELDS} FROM storyboard_queue {where} ORDER BY queued_at, id"
-        return [_row(r) for r in self.session.transact(lambda db: db.execute(sql, params)
-                                                        .fetchall())]
+    def cancel(self, render_id: str) -> tuple[int, int]:
+        """The render's queued shots cancelled (they never start) and its running ones asked to
+        stop taking more (each settles as it ends, never retried): how many of each."""
+        sql = ("SELECT j.id, j.status::text FROM procrastinate_jobs j JOIN storyboard_queue_shots "
+               "s ON s.job_id = j.id WHERE s.render_id = %s AND j.status IN ('todo', 'doing') "
+               "ORDER BY j.id FOR UPDATE OF j")
+
+        def work(db: Any) -> tuple[int, int]:
+            queued = running = 0
+            for job_id, status in db.execute(sql, (render_id,)).fetchall():
+                db.execute("SELECT procrastinate_cancel_job_v1(%s, true, false)", (job_id,))
+                queued, running = (queued + 1, running) if status == "todo" else \
+                    (queued, running + 1)
+            return queued, running
+        return self.session.transact(work)
+
+    def renders(self) -> set[str]:
+        """Every queued render's id."""
+        sql = "SELECT DISTINCT render_id FROM storyboard_queue_shots"
+        return {r[0] for r in self.session.transact(lambda db: db.execute(sql).fetchall())}
 
     def now(self) -> float:
-        """The database server's clock (leases are on it)."""
-        rows = self.session.transact(lambda db: db.execute(f"SELECT {NOW}").fetchall())
+        """The database server's clock."""
+        sql = "SELECT extract(epoch from clock_timestamp())"
+        rows = self.session.transact(lambda db: db.execute(sql).fetchall())
         return float(rows[0][0])
+
+
+def _roots(shots: Sequence[NewShot]) -> dict[str, str]:
+    """Each shot's chain root ("" for a shot in no chain): shots starting from one another share
+    the engine's lock, so one starts only once the one before it ended."""
+    after = {s.shot: s.after for s in shots}
+    chained = {s.after for s in shots if s.after} | {s.shot for s in shots if s.after}
+    roots: dict[str, str] = {}
+    for s in shots:
+        name, seen = s.shot, set()
+        while after.get(name) and name not in seen:
+            seen.add(name)
+            name = after[name]
+        roots[s.shot] = name if s.shot in chained else ""
+    return roots

@@ -1,39 +1,39 @@
 """Queued shots on the team ledger into renders on this machine: ``storyboard worker``.
 
-A worker loops: it claims at most its free slots of queued shots (``queue_pg``: ``FOR UPDATE
-SKIP LOCKED``, only the providers and tags it serves) and renders them in one long run of the
-ordinary runner in the series folder of its own clone (journal, store push, the ledger's
-claims): each time one of its shots ends, it reports it and claims one more for the free slot,
-fed to the same run (``stream``), so the series is compiled once and the provider and its HTTP
-clients are kept. A claimed shot of another series waits for that run to end. A heartbeat thread
-keeps its leases; a worker that dies stops beating, and its shots are claimed again once their
-lease has passed.
+A worker is a Procrastinate worker on the team's database (``engine``): the engine hands it at
+most ``--slots`` jobs at once, each one queued shot, only from the queues of the providers and
+tags it serves, the highest priority first (shot k of every render at -k: renders interleave),
+and keeps its heartbeat. Each job's task feeds its shot to the worker's open run of that series
+(``stream``: one long run of the ordinary runner in its own clone, with its journal, store push
+and the ledger's claims), so the series is compiled once and the provider and its HTTP clients
+are kept. Every third of its ``--lease`` the worker also sweeps: a shot whose worker has been
+silent for a lease goes back to the queue, or ends ``failed`` once it has no retries left.
 
-Money: the queue never decides whether anything is paid. The runner claims each shot in the team
-ledger before a submit; a shot a dead worker had submitted has an open ledger entry with its task
-id, whose holder's lock the database dropped with its connection, so the next worker's runner
-takes that claim over and polls the same task (or reconciles a submit whose answer was lost)
-instead of submitting again. A stopped worker (Ctrl-C, SIGTERM) puts its claims back at once;
-what it paid stays journaled and in the ledger, and is resumed the same way.
+Money: the engine never decides whether anything is paid. The runner claims each shot in the
+team ledger before a submit; a shot a dead worker had submitted has an open ledger entry with its
+task id, whose holder's lock the database dropped with its connection, so the next worker's
+runner takes that claim over and polls the same task instead of submitting again. A stopped
+worker (Ctrl-C, SIGTERM) gives its shots back at once; what it paid stays journaled and in the
+ledger, and is resumed the same way. A cancelled render's running shots settle (their paid tasks
+end and are kept) and are never tried again.
 
-The series' source: each worker runs in a clone of the series' repository (``--root``, the
-folder the render was queued from); the queued shot names its series folder relative to it and
-its shot hash, and a worker whose clone compiles the shot to another hash (another commit,
-edited files, other media) refuses it and leaves it to another worker.
+The series' source: each worker runs in a clone of the series' repository (``--root``); the
+queued shot names its series folder relative to it and its shot hash, and a worker whose clone
+compiles the shot to another hash refuses it and leaves it to another worker.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import socket
-import threading
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from storyboard import stopping
 from storyboard.errors import StoryboardError
@@ -42,15 +42,18 @@ from storyboard.language.request import Manifest
 from storyboard.run.rendering import wiring_of
 from storyboard.run.setup import Callbacks, RenderFlags, open_run, single
 from storyboard.run.team.ledger_pg import LEDGER_ENV, LedgerSettings, PgLedger
-from storyboard.run.team.queue_pg import PgQueue, QueuedShot, QueueState
+from storyboard.run.team.queue_pg import PgQueue, QueuedShot
 from storyboard.run.trip.runner import opened
-from storyboard.run.workers.stream import Stream, fail_open, same_run
+from storyboard.run.workers import engine
+from storyboard.run.workers.jobs import CloneCannot, Job, Tally
+from storyboard.run.workers.stream import Live, Runs
 
 log = logging.getLogger("storyboard.run")
 
-LEASE = 60.0  # seconds a claim lasts without a heartbeat (beats come every third of it)
+LEASE = 60.0  # seconds a silent worker keeps its shots (it beats every third of it)
 IDLE = 1.0  # seconds between looks at an empty queue
-LINGER = 30.0  # seconds a run stays open with nothing in flight or claimed before it ends
+LINGER = 30.0  # seconds a run stays open with nothing in flight before it ends
+Event = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -64,106 +67,153 @@ class WorkerOptions:
     slots: int = 1
     lease: float = LEASE
     idle: float = IDLE
-    drain: bool = False  # stop once nothing this worker could take is queued or claimed
+    drain: bool = False  # stop once nothing this worker could take is queued or taken
     linger: float = LINGER  # an idle run ends after this (the clone's run lock let go)
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:"
                                                f"{uuid.uuid4().hex[:6]}")
 
 
-@dataclass
-class Tally:
-    """What a worker did: shots done, failed, given back (pending or refused)."""
+def line(event: Event) -> str:
+    """An event as the worker's text line."""
+    kind, who = event["event"], f"worker {event['worker']}"
+    said = f": {event['message']}" if event.get("message") else ""
+    if kind == "notice":
+        return str(event["message"])
+    if kind == "start":
+        return f"{who}: {event['slots']} slot(s) on {event['ledger']}"
+    if kind == "stop":
+        return (f"{who}: {event['done']} done, {event['failed']} failed, {event['retried']} "
+                f"retried, {event['returned']} given back")
+    if kind == "refused":
+        return f"{who}: {event['shot']} refused{said}; left to another worker"
+    if kind == "given back" and "shot" not in event:
+        return f"{who}: {event['count']} claim(s) given back"
+    if kind == "handed on":
+        return f"{who}: {event['shot']} of a silent worker {event['state']}"
+    return f"{who}: {event['shot']} {kind}{said}"
 
-    done: int = 0
-    failed: int = 0
-    returned: int = 0
+
+class EngineLog(logging.Filter):
+    """The engine's own log, as a worker shows it: a job's end is the worker's event to say
+    (said once, in its words), and nothing the engine logs carries a traceback."""
+
+    SAID = frozenset({"job_success", "job_error", "job_error_retry", "job_aborted",
+                      "job_aborted_retry"})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "action", None) in self.SAID:
+            return False
+        record.exc_info, record.exc_text = None, None
+        return True
 
 
 class Worker:
-    """One worker's loop over the queue; ``run`` until stopped (or drained)."""
+    """One worker on the engine; ``run`` until stopped (or drained)."""
 
-    def __init__(self, options: WorkerOptions, say: Callable[[str], None] | None = None) -> None:
+    def __init__(self, options: WorkerOptions,
+                 say: Callable[[Event], None] | None = None) -> None:
         self.options = options
-        self.say = say or (lambda line: log.info("%s", line))
+        self.tell = say or (lambda event: log.info("%s", line(event)))
         self.session = PgLedger(options.ledger)
         self.queue = PgQueue(self.session)
-        self.refused: set[str] = set()  # shots this clone compiles to another hash
+        self.queues = engine.queues(options.providers, options.tags)
+        self.refused: set[int] = set()  # jobs this clone compiles to another hash
         self.tally = Tally()
-        self._stop = threading.Event()
-        self.held: list[QueuedShot] = []  # claimed for the next run (another series')
-        self.open: dict[str, QueuedShot] = {}  # claimed for this run, not ended yet
-        self._manifests: dict[tuple[str, str], tuple[tuple[tuple[str, int, int], ...],
-                                                     Manifest]] = {}
+        self.active = 0  # jobs this worker runs now
+        self.runs = Runs(self._open)
+        self._manifests: dict[tuple[str, str], tuple[Stamp, Manifest]] = {}
+
+    @property
+    def name(self) -> str:
+        return self.options.name
+
+    def say(self, kind: str, **fields: Any) -> None:
+        self.tell({"event": kind, "worker": self.options.name, **fields})
 
     def run(self) -> Tally:
-        """Claim, render, report, until stopped (a KeyboardInterrupt: claims given back)."""
+        """Take, render, report, until stopped (a KeyboardInterrupt: shots given back)."""
         os.environ[LEDGER_ENV] = self.options.ledger.url  # the runs' claims: this same ledger
-        beat = threading.Thread(target=self._beat, name="worker-heartbeat", daemon=True)
-        beat.start()
         try:
-            self._loop()  # SIGTERM: as Ctrl-C (``cli.main``), a KeyboardInterrupt here
+            stopping.run(self._main())
         finally:
-            self._stop.set()
-            beat.join(5)
-            with contextlib.suppress(StoryboardError):
-                given = self.queue.release(self.options.name)
-                if given:
-                    self.say(f"worker {self.options.name}: {given} claim(s) given back")
+            if self.tally.returned:
+                self.say("given back", count=self.tally.returned)
             self.session.close()
         return self.tally
 
-    def _loop(self) -> None:
+    async def _main(self) -> None:
+        from procrastinate.worker import Worker as EngineWorker
         opts = self.options
-        while not self._stop.is_set():
-            rows, self.held = self.held or self.claim(opts.slots), []
-            if rows:
-                self.render(rows)
-            elif opts.drain and not self.waiting():
-                return
-            else:
-                time.sleep(opts.idle)
-
-    def waiting(self) -> bool:
-        """Whether any shot this worker could take is still queued or claimed."""
-        opts = self.options
-        return any(s.state in ("queued", "claimed") and s.id not in self.refused
-                   and (not opts.providers or s.provider in opts.providers)
-                   and set(s.tags) <= set(opts.tags) for s in self.queue.shots())
-
-    def _beat(self) -> None:
-        while not self._stop.wait(self.options.lease / 3):
+        for name in ("procrastinate", "procrastinate.worker", f"procrastinate.worker.{opts.name}"):
+            engine_log = logging.getLogger(name)  # a filter holds for its own logger's records
+            if not any(isinstance(f, EngineLog) for f in engine_log.filters):
+                engine_log.addFilter(EngineLog())
+        app = engine.app_on(opts.ledger.url, opts.ledger.patience)
+        app.task(name=engine.TASK, pass_context=True, retry=engine.ShotRetry())(
+            Job(self).run)
+        async with app.open_async():
+            worker = EngineWorker(
+                app, queues=self.queues, name=opts.name, concurrency=opts.slots,
+                fetch_job_polling_interval=opts.idle, abort_job_polling_interval=opts.idle,
+                listen_notify=False,  # polled each --idle: nothing to lose with the database
+                shutdown_graceful_timeout=0, install_signal_handlers=False,
+                update_heartbeat_interval=opts.lease / 3, stalled_worker_timeout=opts.lease)
+            sides = [asyncio.create_task(self._sweep())]
+            if opts.drain:
+                sides.append(asyncio.create_task(self._drain(worker)))
+            serve: Callable[[], Awaitable[None]] = worker.run
             try:
-                self.queue.beat(self.options.name, self.options.lease)
-            except StoryboardError as error:  # the ledger away: the next beat tries again
-                log.warning("worker heartbeat: %s", error)
+                await serve()
+            finally:
+                for side in sides:
+                    side.cancel()
+                await asyncio.gather(*sides, return_exceptions=True)
+                await self.runs.close_all()
 
-    def render(self, rows: Sequence[QueuedShot]) -> None:
-        """The claimed shots of one series and provider in one long run, fed more shots of it
-        as slots free up (``stream``); claimed shots of another run are held for the next."""
-        first = rows[0]
-        batch = [r for r in rows if same_run(r, first)]
-        self.held.extend(r for r in rows if not same_run(r, first))
-        folder = Path(first.series)
-        folder = folder if folder.is_absolute() else self.options.root / folder
-        try:
-            manifest = self._compiled(folder, first.provider)
-        except StoryboardError as error:  # this clone's problem, not the shots': others try
-            for row in batch:
-                self.refuse(row, folder, f"this clone cannot compile {folder}: "
-                                         f"{str(error).splitlines()[0]}")
-            return
-        stamp = self._manifests[(str(folder), first.provider)][0]
-        self.open = {r.id: r for r in batch}
-        try:
-            stopping.run(self._serve(folder, manifest, batch, lambda: _stamp(folder) != stamp))
-        except StoryboardError as error:  # the run could not open, or broke: its shots fail
-            fail_open(self, list(self.open.values()), error)
+    async def _sweep(self) -> None:
+        """Every third of a lease: the shots of silent workers handed on."""
+        while True:
+            await asyncio.sleep(self.options.lease / 3)
+            try:
+                handed = await asyncio.to_thread(engine.sweep, self.session, self.options.lease)
+            except StoryboardError as error:  # the ledger away: the next sweep tries again
+                log.warning("worker sweep: %s", error)
+                continue
+            for shot, failed in handed:
+                self.say("handed on", shot=shot, state="failed" if failed else "queued again")
 
-    async def _serve(self, folder: Path, manifest: Manifest, batch: list[QueuedShot],
-                     changed: Callable[[], bool]) -> None:
+    async def _drain(self, worker: Any) -> None:
+        """Stop the engine's worker once nothing this worker could take is queued or taken."""
+        while True:
+            await asyncio.sleep(self.options.idle)
+            if self.active:
+                continue
+            left = await asyncio.to_thread(engine.waiting, self.session, self.queues,
+                                           self.refused)
+            if not left and not self.active:
+                worker.stop()
+                return
+
+    def folder_of(self, row: QueuedShot) -> Path:
+        folder = Path(row.series)
+        return folder if folder.is_absolute() else self.options.root / folder
+
+    async def live_for(self, row: QueuedShot) -> Live:
+        """The open run for a shot (one opened when none fits)."""
+        return await self.runs.get(row, self.folder_of(row))
+
+    async def _open(self, row: QueuedShot, folder: Path, ready: asyncio.Future[Live]) -> None:
+        """A run of the shot's series: open until it is done (``Live.until_done``)."""
         opts = self.options
-        flags = RenderFlags(provider=batch[0].provider, yes=True, concurrency=opts.slots)
-        with open_run(single(manifest), flags, Callbacks(on_notice=self.say)) as setup:
+        try:
+            manifest = await asyncio.to_thread(self._compiled, folder, row.provider)
+        except StoryboardError as error:  # this clone's problem, not the shot's: others try
+            raise CloneCannot(f"this clone cannot compile {folder}: "
+                              f"{str(error).splitlines()[0]}") from error
+        stamp = self._manifests[(str(folder), row.provider)][0]
+        flags = RenderFlags(provider=row.provider, yes=True, concurrency=opts.slots)
+        calls = Callbacks(on_notice=lambda text: self.say("notice", message=text))
+        with open_run(single(manifest), flags, calls) as setup:
             ledger, team, problem = setup.ledger()
             if team and ledger is None:
                 raise StoryboardError(problem.partition("; claims")[0])
@@ -171,22 +221,17 @@ class Worker:
             try:
                 async with opened(setup.provider, setup.options,
                                   wiring_of(setup, ledger)) as run:
-                    stream = Stream(self, run, folder, shots, opts.slots, opts.idle,
-                                    opts.drain, changed, opts.linger)
-                    done = await stream.serve(batch)
+                    from storyboard.run.workers.stream import key_of
+                    live = Live(key_of(row, folder), run, shots,
+                                lambda: _stamp(folder) != stamp)
+                    ready.set_result(live)
+                    await live.until_done(opts.linger, opts.idle)
+                    done = live.fed
                     run.write_lock([s for s, _ in done], [s for s, _ in done],
                                    [r for _, r in done])
             finally:
-                await setup.provider.aclose()
-
-    def claim(self, count: int) -> list[QueuedShot]:
-        """At most ``count`` queued shots this worker may take."""
-        opts = self.options
-        return self.queue.claim(opts.name, count, lease=opts.lease, providers=opts.providers,
-                                tags=opts.tags, refused=sorted(self.refused))
-
-    def stopping(self) -> bool:
-        return self._stop.is_set()
+                with contextlib.suppress(Exception):
+                    await setup.provider.aclose()
 
     def _compiled(self, folder: Path, provider: str) -> Manifest:
         """The series compiled, again only when one of its files changed."""
@@ -197,32 +242,11 @@ class Worker:
             known = self._manifests[key] = (stamp, compile_path(folder, provider=provider))
         return known[1]
 
-    def refuse(self, row: QueuedShot, folder: Path, why: str) -> None:
-        self.refused.add(row.id)
-        self.end(row, "queued")
-        self.say(f"worker {self.options.name}: {row.shot} refused: {why}; left to another "
-                 "worker")
 
-    def end(self, row: QueuedShot, state: QueueState, *, cost: float = 0.0,
-             counted: float = 0.0, message: str = "") -> None:
-        self.open.pop(row.id, None)
-        if not self.queue.finish(row.id, self.options.name, state, cost=cost, counted=counted,
-                                 message=message):
-            self.say(f"worker {self.options.name}: {row.shot}: its lease had passed (another "
-                     "worker took it)")
-            return
-        if state == "done":
-            self.tally.done += 1
-        elif state == "failed":
-            self.tally.failed += 1
-        else:
-            self.tally.returned += 1
-        if state != "queued" or message:
-            self.say(f"worker {self.options.name}: {row.shot} {state}"
-                     + (f": {message}" if message else ""))
+Stamp = tuple[tuple[str, int, int], ...]
 
 
-def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+def _stamp(folder: Path) -> Stamp:
     """Each source file of the series (not its state or output) with its time and size."""
     found = []
     for path in sorted(folder.rglob("*")):
