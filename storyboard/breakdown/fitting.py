@@ -39,7 +39,9 @@ from storyboard.breakdown.schemas import SCHEMAS
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.errors import StoryboardError
 
-MAX_TOKENS = {"outline": 2048, "cast": 4096, "shots": 8192, "season": 8192, "translate": 4096}
+MAX_TOKENS = {"outline": 2048, "cast": 4096, "shots": 8192, "season": 8192, "translate": 4096,
+              "episode": 8192}
+PER_SHOT = 160  # a season episode's shot beyond its lines' words: range, camera, cast, scenes
 EARLIER_ANSWERS = 600  # tokens the beats and names of a chapter not yet outlined may add
 MARGIN = 64  # tokens of chat framing a server adds that the estimate may miss
 HEAD = 256  # a shots answer's tokens whatever its chapter: its frame and a first shot's camera
@@ -75,10 +77,14 @@ class Window:
 def answer_tokens(stage: str, chapter: Chapter | None = None) -> int:
     """A call's whole ``max_tokens``: its stage's; a shots call's bounded by its chapter's lines
     (``HEAD``, and ``PER_LINE`` and its words ``WORDS`` times a line), a season part's by its
-    episodes (``season_tokens``), at most the stage's."""
+    episodes (``season_tokens``), a season episode's by its shots and its lines (``HEAD``,
+    ``PER_SHOT`` a shot and its words ``WORDS`` times), at most the stage's."""
     most = MAX_TOKENS[stage]
     if stage == "season" and chapter is not None and chapter.episodes:
         return season_tokens(chapter.episodes)
+    if stage == "episode" and chapter is not None:
+        words = sum(WORDS * tokens(text) for _number, text in chapter.numbered())
+        return min(most, HEAD + PER_SHOT * max(1, chapter.shots) + words)
     if stage != "shots" or chapter is None:
         return most
     need = HEAD + sum(PER_LINE + WORDS * tokens(text) for _number, text in chapter.numbered())

@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 from storyboard.breakdown.density import RULE
-from storyboard.breakdown.schemas import SCHEMAS, bounds, sketch
+from storyboard.breakdown.schemas import bounds, of, sketch
 from storyboard.breakdown.source import Chapter
 
 INSTRUCTIONS = "breakdown-4"
@@ -64,6 +64,18 @@ STAGES = {
               "the last beat; every beat in one episode) and its hook: one line that ends the "
               "episode on a question, a threat or a turn that makes the viewer want the next.",
     "translate": TRANSLATE,
+    "episode": "These lines are one episode of a season. Film them in exactly the shots asked "
+               "(episode.shots), in story order: each covers a range of the given lines "
+               "(from_line..to_line; a line may be filmed by more than one shot, never out of "
+               "order) and lasts episode.shot_seconds seconds, shared among its scenes (each "
+               "scene's seconds its share). Name the camera and framing (e.g. 'close-up, slow "
+               "push in'). In cast, name at most 5 of the given characters, places and props "
+               "seen in the shot. Dialogue and voice-over are the author's words: in lines, give "
+               "the speaker (one of the given characters) and the quote copied exactly, "
+               "character for character, from the story's lines; never paraphrase, shorten or "
+               "translate a quote. Give the episode a short title and its hook: one line that "
+               "ends it on a question, a threat or a turn that makes the viewer want the next. "
+               + RULE,
 }
 SEASON_SHOTS = ("These lines are part of one episode of a season (given as episode): film only "
                 "the beats given, in about episode.seconds seconds in all where it is given; "
@@ -82,8 +94,10 @@ def user_message(stage: str, chapter: Chapter, context: dict[str, Any]) -> str:
 
 def messages(stage: str, chapter: Chapter, context: dict[str, Any]) -> list[dict[str, str]]:
     """The conversation that asks ``stage`` of ``chapter`` for the first time."""
-    shape = SHAPE + sketch(SCHEMAS[stage]) + "\nBounds: " + "; ".join(bounds(SCHEMAS[stage])) + "."
-    said = f"{STAGES[stage]} {SEASON_SHOTS}" if "episode" in context else STAGES[stage]
+    schema = of(stage, chapter)
+    shape = SHAPE + sketch(schema) + "\nBounds: " + "; ".join(bounds(schema)) + "."
+    said = f"{STAGES[stage]} {SEASON_SHOTS}" if stage == "shots" and "episode" in context else \
+        STAGES[stage]
     common = TRANSLATOR if stage == "translate" else COMMON
     return [{"role": "system", "content": f"{common}\n\n{said}\n\n{shape}"},
             {"role": "user", "content": user_message(stage, chapter, context)}]

@@ -17,11 +17,13 @@ from typing import Any
 
 from storyboard.breakdown import bounded, cutshort, prompts, schemas
 from storyboard.breakdown import shots as shot_stage
-from storyboard.breakdown.asking import Asker, NotAnswered, Result, judge
+from storyboard.breakdown.asking import Asker, NotAnswered
 from storyboard.breakdown.cast import names_in
 from storyboard.breakdown.cast import problems as cast_problems
 from storyboard.breakdown.fitting import fitted
+from storyboard.breakdown.judging import judge
 from storyboard.breakdown.mending import Mended, mended
+from storyboard.breakdown.results import Result
 from storyboard.breakdown.season import Entry, Segment
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.errors import RequestRejected
@@ -39,13 +41,14 @@ class ChapterAnswers:
 
 @dataclass
 class SeasonAnswers:
-    """A season's answers: each call (its part as a chapter of no lines) and the episodes'
-    segments; ``entries``: the season as used (the file's, when ``edited``)."""
+    """A season's answers: each episode's call (``segments``); ``entries``: the season as used
+    (the file's, when ``edited``); ``answered``: the season storyboard proposes, titled by the
+    answers, and ``proposed`` its calls."""
 
-    calls: list[tuple[Chapter, Result | None]] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
-    answered: list[Entry] = field(default_factory=list)  # the season the answers say
+    answered: list[Entry] = field(default_factory=list)
     segments: list[tuple[Segment, Result | None]] = field(default_factory=list)
+    proposed: list[Segment] = field(default_factory=list)
     edited: bool = False
 
 

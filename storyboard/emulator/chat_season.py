@@ -27,11 +27,11 @@ LONGEST = 15.0  # a shot's seconds at most, as the shots stage asks
 STILL = ("wide shot, static", "medium shot, static", "close-up, static")
 
 
-def _words(text: str, most: int) -> str:
+def words_of(text: str, most: int) -> str:
     return " ".join(text.split()[:most])
 
 
-def _title(text: str) -> str:
+def title_of(text: str) -> str:
     words = re.findall(r"[^\W_]+(?:'[^\W_]+)?", text)[:6]
     return (" ".join(words) or "An episode")[:60]
 
@@ -44,9 +44,9 @@ def season(document: dict[str, Any]) -> dict[str, Any]:
     for n in range(wanted):
         first, last = bounds[n] + 1, max(bounds[n + 1], bounds[n] + 1)
         after = beats[last] if last < len(beats) else beats[last - 1] if beats else "the end"
-        episodes.append({"title": _title(beats[first - 1] if beats else ""),
+        episodes.append({"title": title_of(beats[first - 1] if beats else ""),
                          "first_beat": first, "last_beat": last,
-                         "hook": f"Next: {_words(after, 20).rstrip('.,;:!?')}..."[:300]})
+                         "hook": f"Next: {words_of(after, 20).rstrip('.,;:!?')}..."[:300]})
     return {"episodes": episodes}
 
 
@@ -61,7 +61,7 @@ def light(shot: dict[str, Any], index: int, document: dict[str, Any]) -> dict[st
     places = {str(n).lower() for n in document.get("places", [])}
     lines = [line for scene in shot["scenes"] for line in scene["lines"]][:1]
     for line in lines:
-        line["quote"] = _words(line["quote"], LINE_WORDS)
+        line["quote"] = words_of(line["quote"], LINE_WORDS)
     speakers = {line["speaker"].lower() for line in lines}
     cast, person, place = [], bool(speakers), False
     for name in shot["cast"]:
@@ -75,7 +75,7 @@ def light(shot: dict[str, Any], index: int, document: dict[str, Any]) -> dict[st
         elif kind not in characters and kind not in places:
             cast.append(name)
     said = chat_answers.SENTENCE.split(shot["scenes"][0]["action"].strip())[0]
-    action = _words(said, ACTION_WORDS) or "The scene goes on"
+    action = words_of(said, ACTION_WORDS) or "The scene goes on"
     scenes: list[dict[str, Any]] = [{"seconds": 2.0, "action": action, "lines": []}]
     for line in lines:
         words = len(line["quote"].split())
@@ -90,7 +90,7 @@ def fitted(shot: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
     chapter's cast may name counted as a person; its action cut a word at a time while that
     makes the shot longer than ``LONGEST``."""
     while True:
-        made = _timed_for_load(shot, document)
+        made = timed_for_load(shot, document)
         action = made["scenes"][0]["action"].split()
         if sum(s["seconds"] for s in made["scenes"]) <= LONGEST or len(action) <= 2:
             return made
@@ -98,7 +98,7 @@ def fitted(shot: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
                                    *shot["scenes"][1:]]}
 
 
-def _timed_for_load(shot: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+def timed_for_load(shot: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
     characters = [str(n) for n in document.get("characters", [])]
     places = [str(n) for n in document.get("places", [])]
     scenes = [(float(s["seconds"]), s["action"], [(w["speaker"], w["quote"]) for w in s["lines"]])
@@ -147,4 +147,8 @@ def content_of(body: dict[str, Any]) -> str:
         return json.dumps(season(document), ensure_ascii=False)
     if document is not None and stage == "shots" and isinstance(document.get("episode"), dict):
         return json.dumps(episode_shots(document), ensure_ascii=False)
+    if document is not None and stage == "episode":
+        from storyboard.emulator.chat_episode import episode
+        answer = chat_answers.heeded(episode(document), body.get("messages") or [])
+        return json.dumps(answer, ensure_ascii=False)
     return chat_answers.content_of(body)
