@@ -82,7 +82,8 @@ def _told(para: Para, turn: int) -> str:
 
 
 def episode(document: dict[str, Any]) -> dict[str, Any]:
-    asked = document.get("episode") if isinstance(document.get("episode"), dict) else {}
+    given = document.get("episode")
+    asked: dict[str, Any] = given if isinstance(given, dict) else {}
     count = max(1, int(asked.get("shots") or 1))
     seconds = float(asked.get("shot_seconds") or 6)
     rows = _rows(document) or [Para(1, 1, ("A moment passes.",))]
