@@ -179,6 +179,7 @@ class Asker:
             if not problems or backs == SEND_BACKS:  # check's own problems: check reports them
                 return Result(data, [] if checks else problems, turn, read=read)
             repeated, last = seen.repeats(record["content"], problems), (data, problems, checks)
+            repeated = repeated and stage not in schemas.BOUNDED  # its schema asks it whole
             if repeated:
                 narrow = narrowed(read, problems)
                 following = conversation + turn_of(stage, cutshort.unlooped(record), problems,

@@ -20,7 +20,7 @@ from storyboard.breakdown.asking import Asker
 from storyboard.breakdown.cast import names_in
 from storyboard.breakdown.results import Result
 from storyboard.breakdown.season import Entry, Segment, Target
-from storyboard.breakdown.skeleton import Shape, shape
+from storyboard.breakdown.skeleton import shape
 from storyboard.breakdown.source import Story
 from storyboard.breakdown.walk import Answers, SeasonAnswers, first_answers, try_ask
 
@@ -44,10 +44,12 @@ def walk_season(story: Story, asker: Asker, target: Target,
     else:
         found.entries = planned
     for segment in season.segments(story, found.entries, units, made):
-        found.segments.append((segment, _episode(asker, answers, segment, made,
+        found.segments.append((segment, _episode(asker, answers, segment,
                                                  (later or {}).get(segment.lines.number))))
     said = {(s.entry.first, s.entry.last): r.answer for s, r in found.segments
             if r is not None and isinstance(r.answer, dict)}
+    if found.edited:  # the proposal's titles and hooks: its calls stored, never asked
+        said = {**_stored(asker, answers, season.segments(story, planned, units, made)), **said}
     found.answered = [_titled(e, said) for e in planned]
     if not found.edited:
         found.entries = found.answered
@@ -55,6 +57,21 @@ def walk_season(story: Story, asker: Asker, target: Target,
                           for s, r in found.segments]
     found.proposed = season.segments(story, found.answered, units, made)
     return answers
+
+
+def _stored(asker: Asker, answers: Answers, segments: list[Segment]
+            ) -> dict[tuple[tuple[int, int], tuple[int, int]], Any]:
+    """The answers stored for the proposed season's calls, by their range (nothing is asked:
+    a call not stored is left out)."""
+    was, pending = asker.planning, len(asker.pending)
+    asker.planning = True
+    try:
+        found = {(s.entry.first, s.entry.last): _episode(asker, answers, s, None)
+                 for s in segments}
+    finally:
+        asker.planning = was
+        del asker.pending[pending:]
+    return {k: r.answer for k, r in found.items() if r is not None and isinstance(r.answer, dict)}
 
 
 def _titled(entry: Entry, said: dict[tuple[tuple[int, int], tuple[int, int]], Any]) -> Entry:
@@ -81,7 +98,7 @@ def _names(answers: Answers, segment: Segment) -> dict[str, list[str]] | None:
     return out
 
 
-def _episode(asker: Asker, answers: Answers, segment: Segment, made: Shape,
+def _episode(asker: Asker, answers: Answers, segment: Segment,
              later: list[list[str]] | None) -> Result | None:
     """The episode's checked answer, filled to the skeleton (``episode``)."""
     lines = segment.lines
