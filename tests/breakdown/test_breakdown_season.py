@@ -1,6 +1,6 @@
-"""The breakdown's season stage: a target, the season asked from the outline's beats, season.yaml
-reviewed and edited by hand, the shots of each episode within the density heuristic; on the
-emulator's stand-in model."""
+"""A season: a target, its skeleton computed (the story cut into runs of its units, K shots of d
+seconds an episode), season.yaml reviewed and edited by hand, each episode one bounded call
+within the density heuristic; on the emulator's stand-in model."""
 
 from __future__ import annotations
 
