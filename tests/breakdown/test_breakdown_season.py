@@ -7,16 +7,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from storyboard.breakdown import density, fitting, schemas, season
+from storyboard.breakdown import density, season
 from storyboard.breakdown.pipeline import Options, Report, breakdown, plan
-from storyboard.breakdown.source import Chapter, read_story
+from storyboard.breakdown.source import read_story
 from storyboard.cli.main import cli
 from storyboard.emulator import chat_season
 from storyboard.emulator.server import EmulatorServer
