@@ -5,7 +5,8 @@ string within its length. Each shot lasts the skeleton's d seconds; its scenes' 
 how the shot shares them (``filled``: each scene its share, to the half second, the last the
 rest), so no answer can make an episode longer or shorter than K·d. The answer is then held to
 the shot checks (the lines in story order, a line filmed by more than one shot allowed; names
-given; quotes the author's) and to the density heuristic (``problems``), sent back like any
+given; quotes the author's; each line said by whom the story says, ``speakers``) and to the
+density heuristic (``problems``), sent back like any
 other answer; what the send-backs leave is finished as a shots answer is (``finished``: a line
 not the author's, or whose speaker is not given, left out) and density is kept as a warning.
 """
@@ -19,6 +20,7 @@ from storyboard.breakdown import density
 from storyboard.breakdown import shots as shot_stage
 from storyboard.breakdown.results import Result
 from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.speakers import misgiven
 
 
 def _shares(seconds: list[float], total: int) -> list[float]:
@@ -48,7 +50,7 @@ def problems(answer: Any, chapter: Chapter, names: dict[str, list[str]]) -> list
     """What is wrong with an episode's answer (in its schema): its shots' and density's."""
     shots = filled(answer, chapter)
     return shot_stage.problems(shots, chapter, names, shared=True) + \
-        density.problems(shots, names)
+        misgiven(shots, chapter, names["character"]) + density.problems(shots, names)
 
 
 def finished(result: Result | None, chapter: Chapter, names: dict[str, list[str]]

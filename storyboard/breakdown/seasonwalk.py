@@ -29,7 +29,7 @@ def walk_season(story: Story, asker: Asker, target: Target,
                 later: dict[int, list[list[str]]] | None = None) -> Answers:
     """Every answer of a season (see the module docstring); ``later``: problems ``check``
     found in the written series, by episode."""
-    answers = first_answers(story, asker)
+    answers = first_answers(story, asker, speaking=True)
     found = answers.season = SeasonAnswers()
     made = shape(target.seconds)
     if isinstance(made, str):  # refused before any call (``pipeline.cuttable``)

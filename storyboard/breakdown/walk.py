@@ -26,6 +26,7 @@ from storyboard.breakdown.mending import Mended, mended
 from storyboard.breakdown.results import Result
 from storyboard.breakdown.season import Entry, Segment
 from storyboard.breakdown.source import Chapter, Story
+from storyboard.breakdown.speakers import missing
 from storyboard.errors import RequestRejected
 
 MODERATION = "data_inspection_failed"  # the service refused the text: asking again will not help
@@ -80,16 +81,23 @@ def try_ask(asker: Asker, stage: str, chapter: Chapter, context: dict[str, Any],
         return Result(None, [str(refused)], 1)  # reported at the chapter; the others go on
 
 
-def first_answers(story: Story, asker: Asker) -> Answers:
-    """Every chapter's outline and cast (the chapters fitted to the context window)."""
+def first_answers(story: Story, asker: Asker, speaking: bool = False) -> Answers:
+    """Every chapter's outline and cast (the chapters fitted to the context window);
+    ``speaking``: a cast that leaves out a person the chapter says speaks is sent back
+    (``speakers.missing``)."""
     answers = Answers()
     for chapter in fitted(story, asker.window()).chapters:
         outline = settled_read(asker, "outline", chapter, try_ask(asker, "outline", chapter, {}))
-        cast = settled_read(asker, "cast", chapter,
-                            try_ask(asker, "cast", chapter, {}, cast_problems))
+        check: Callable[[Any], list[str]] = functools.partial(_cast_check, chapter=chapter) \
+            if speaking else cast_problems
+        cast = settled_read(asker, "cast", chapter, try_ask(asker, "cast", chapter, {}, check))
         found = ChapterAnswers(chapter, outline, cast)
         answers.chapters.append(found)
     return answers
+
+
+def _cast_check(answer: Any, chapter: Chapter) -> list[str]:
+    return cast_problems(answer) + missing(answer, chapter)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,11 @@
 A season's episode (``stage: episode``) asks for ``episode.shots`` shots of ``episode.shot_seconds``
 seconds over the episode's numbered lines. The stand-in shares the lines among the shots in story
 order (a run of lines a shot where there are as many lines as shots; else a line filmed by as many
-shots as fall to it, each telling another of its sentences), each made as ``chat_answers`` makes a
-paragraph's shot, then light (``chat_season.light``) and held within the shot's seconds at two a
-load point (the line's words, then the action's, cut until it fits; a line whose quote would keep
-fewer than three words left out). A line is quoted once, in the first shot that films it. The
-title is the episode's first words; the hook its last sentence's.
+shots as fall to it, each telling another of its sentences, or the same from further on), each
+made as ``chat_answers`` makes a paragraph's shot, then light (``chat_season.light``), with a
+still framing of its own, and held within the shot's seconds at two a load point (its line alone,
+then the line's words, then its action alone, cut until it fits). A line is quoted once, in the
+first shot that films it. The title is the episode's first words; the hook its last sentence's.
 """
 
 from __future__ import annotations
@@ -50,24 +50,26 @@ def _groups(rows: list[Para], count: int) -> list[Para]:
 
 def _fits(shot: dict[str, Any], document: dict[str, Any], seconds: float) -> dict[str, Any]:
     """``shot`` said in fewer words until its scenes need at most ``seconds`` at two a load
-    point: its line's words, then the line, then its action's."""
+    point: its line alone (the action's scene left out), then the line's words, then its
+    action alone and the action's words."""
+    action = shot["scenes"][0]
     while True:
         made = timed_for_load(shot, document)
         if sum(s["seconds"] for s in made["scenes"]) <= seconds:
             return made
         scenes = shot["scenes"]
+        said = scenes[-1]["lines"]
         if len(scenes) > 1:
-            line = scenes[1]["lines"][0]
-            words = line["quote"].split()
-            if len(words) > 3:
-                line["quote"] = " ".join(words[:-1])
-            else:
-                shot = {**shot, "scenes": scenes[:1]}
-            continue
-        action = scenes[0]["action"].split()
-        if len(action) <= 2:
+            shot = {**shot, "scenes": scenes[1:]}
+        elif said and len(said[0]["quote"].split()) > 3:
+            said[0]["quote"] = " ".join(said[0]["quote"].split()[:-1])
+        elif said:
+            shot = {**shot, "scenes": [action]}
+        elif len(scenes[0]["action"].split()) > 2:
+            words = scenes[0]["action"].split()
+            shot = {**shot, "scenes": [{**scenes[0], "action": " ".join(words[:-1])}]}
+        else:
             return made
-        shot = {**shot, "scenes": [{**scenes[0], "action": " ".join(action[:-1])}]}
 
 
 def _told(para: Para, turn: int) -> str:

@@ -29,7 +29,8 @@ In olden times when wishing still helped one, there lived a king whose daughters
 
 Hard by the king's castle lay a great dark forest, and under an old lime-tree in the forest was a well.
 
-When the day was very warm, the king's child went out into the forest and sat down by the side of the cool fountain.
+When the day was very warm, the king's child went out into the forest and sat down by the
+cool fountain.
 
 She had a golden ball, and when she was bored she took it and threw it up on high and caught it.
 
@@ -143,6 +144,52 @@ def test_a_story_is_cut_on_the_coarsest_units_that_give_enough_balanced_by_lengt
     assert max(lengths) < 2 * min(lengths)
     sentences = units(tale, "sentence")
     assert [(u.ref, u.start, u.end, u.text) for u in sentences[5:7]] == [
-        ("1.6", (11, 34), (11, 48), "said the frog."),
-        ("1.7", (11, 49), (11, 97), '"You weep so that even a stone would show pity."')]
+        ("1.6", (12, 34), (12, 48), "said the frog."),
+        ("1.7", (12, 49), (12, 97), '"You weep so that even a stone would show pity."')]
     assert level(tale, 9) == "sentence"  # a cut may fall inside a line: 9 episodes of 10
+
+
+# Grimm, "Hansel and Gretel" (Margaret Hunt's translation, 1884), a few lines, shortened
+WOODS = """\
+# The Woods
+
+Hansel and Gretel sat by the fire in the middle of the forest.
+
+"Now, how are we to get out of the forest?" asked Gretel, and she wept bitterly.
+
+"Just wait a little, until the moon has risen," said Hansel, "and then we will soon find the way."
+
+When the full moon had risen, Hansel took his little sister by the hand.
+"""
+
+
+def test_a_cast_that_leaves_out_a_speaker_and_a_line_given_to_another_are_sent_back(
+        tmp_path: Path) -> None:
+    """Issue 84's faithfulness, as a person would check it: a girl who speaks half the
+    chapter's lines missing from the cast; a line given to the wrong one where the text says who
+    says it. Each is sent back to the model, with the line it is on."""
+    def unfaithful(body: dict[str, Any]) -> Reply:
+        content = json.loads(chat_season.content_of(body))
+        first = len(body["messages"]) == 2
+        if stage_of(body) == "cast" and first:
+            content["characters"] = [c for c in content["characters"] if c["name"] != "Gretel"]
+        if stage_of(body) == "episode" and first:
+            for shot in content["shots"]:
+                for scene in shot["scenes"]:
+                    for line in scene["lines"]:
+                        line["speaker"] = "Hansel" if line["speaker"] == "Gretel" else "Gretel"
+        return completion(json.dumps(content))
+
+    with Scripted(unfaithful) as server:
+        report = breakdown(story(tmp_path, WOODS), tmp_path / "series",
+                           options(server.base_url, episodes=2))
+        backs = {stage_of(b): b["messages"][-1]["content"] for b in server.bodies
+                 if len(b["messages"]) > 2}
+    assert report.problems == [], [d.format() for d in report.problems]
+    assert "characters: 'Gretel' speaks in this chapter (line 5) and is not in the cast" in \
+        backs["cast"]
+    assert "but the story says Gretel says 'Now, how are we to get out of the forest?'" in \
+        backs["episode"] or "but the story says Hansel says 'Just wait a little" in \
+        backs["episode"], backs["episode"]
+    cast = yaml.safe_load((tmp_path / "series" / "storyboard.yaml").read_text("utf-8"))
+    assert "gretel" in cast["characters"]
