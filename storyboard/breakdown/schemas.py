@@ -45,10 +45,6 @@ SCENE = _object(seconds={"type": "number", "minimum": 0.5, "maximum": 15, "examp
 SHOT = _object(from_line={"type": "integer", "minimum": 1}, to_line={"type": "integer", "minimum": 1},
                camera=NAME, cast=_list(NAME, 5), scenes=_list(SCENE, 6))
 SHOTS = _object(shots=_list(SHOT, 200))
-BEAT = {"type": "integer", "minimum": 1}
-EPISODE = _object(title=NAME, first_beat=BEAT, last_beat=BEAT,
-                  hook={"type": "string", "minLength": 1, "maxLength": 300})
-SEASON = _object(episodes=_list(EPISODE, 200))
 TRANSLATED = _object(id=NAME, text={"type": "string", "minLength": 1, "maxLength": 1000})
 TRANSLATE = _object(lines=_list(TRANSLATED, 100))  # a version's lines (``translating``)
 
@@ -75,8 +71,7 @@ def episode(chapter: Chapter | None = None) -> dict[str, Any]:
 
 
 SCHEMAS: dict[str, dict[str, Any]] = {"outline": OUTLINE, "cast": CAST, "shots": SHOTS,
-                                      "season": SEASON, "translate": TRANSLATE,
-                                      "episode": episode()}
+                                      "translate": TRANSLATE, "episode": episode()}
 BOUNDED = ("episode",)  # stages whose schema is built for its call and sent with its bounds
 
 

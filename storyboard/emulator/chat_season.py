@@ -1,14 +1,11 @@
-"""A season's chat requests into the answers a model might give: deterministic, from the beats given.
+"""A season's chat requests into the answers a model might give: deterministic, from the text given.
 
-The season stage (``stage: season``: the outline's beats, numbered, and how many episodes) is
-answered by sharing the beats over the episodes as evenly as they go, in order, each episode
-titled by its first beat's words and ending on a hook line (``Next: `` and the next beat's
-words). A shots request for a season's episode (its document holds ``episode``) is answered as
-``chat_answers`` answers a chapter, then made light enough for the density heuristic it is told:
-an action of at most 8 words, at most one line of at most 16 words, one character and one place
-shown, a still camera, and each scene seconds enough for two a load point (``fitted``, counted as
-the breakdown counts them); where the episode's seconds are given, each shot's action is held for
-its share of them (a shot at most ``LONGEST`` seconds). Every other request is ``chat_answers``'.
+A season's episode (``stage: episode``) is ``chat_episode``'s; its shots are made as
+``chat_answers`` makes a chapter's, then light enough for the density heuristic it is told
+(``light``): an action of at most 8 words, at most one line of at most 16 words, one character
+and one place shown, a still camera, and each scene seconds enough for two a load point
+(``timed_for_load``, counted as the breakdown counts them). Every other request is
+``chat_answers``'.
 """
 
 from __future__ import annotations
@@ -23,7 +20,6 @@ from storyboard.language.density import LEAST, plain_loads
 
 ACTION_WORDS = 8
 LINE_WORDS = 16
-LONGEST = 15.0  # a shot's seconds at most, as the shots stage asks
 STILL = ("wide shot, static", "medium shot, static", "close-up, static")
 
 
@@ -34,20 +30,6 @@ def words_of(text: str, most: int) -> str:
 def title_of(text: str) -> str:
     words = re.findall(r"[^\W_]+(?:'[^\W_]+)?", text)[:6]
     return (" ".join(words) or "An episode")[:60]
-
-
-def season(document: dict[str, Any]) -> dict[str, Any]:
-    beats = [str(b[2]) for b in document.get("beats", []) if isinstance(b, list) and len(b) == 3]
-    wanted = max(1, min(int(document.get("episodes") or 1), len(beats) or 1))
-    bounds = [round(i * len(beats) / wanted) for i in range(wanted + 1)]
-    episodes = []
-    for n in range(wanted):
-        first, last = bounds[n] + 1, max(bounds[n + 1], bounds[n] + 1)
-        after = beats[last] if last < len(beats) else beats[last - 1] if beats else "the end"
-        episodes.append({"title": title_of(beats[first - 1] if beats else ""),
-                         "first_beat": first, "last_beat": last,
-                         "hook": f"Next: {words_of(after, 20).rstrip('.,;:!?')}..."[:300]})
-    return {"episodes": episodes}
 
 
 def _seconds(value: float) -> float:
@@ -84,20 +66,6 @@ def light(shot: dict[str, Any], index: int, document: dict[str, Any]) -> dict[st
     return {**shot, "camera": STILL[index % len(STILL)], "cast": cast[:4], "scenes": scenes}
 
 
-def fitted(shot: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
-    """A light shot whose every scene has seconds enough for two a load point, counted as the
-    breakdown counts them (it told the model the rule), each word of its action that another
-    chapter's cast may name counted as a person; its action cut a word at a time while that
-    makes the shot longer than ``LONGEST``."""
-    while True:
-        made = timed_for_load(shot, document)
-        action = made["scenes"][0]["action"].split()
-        if sum(s["seconds"] for s in made["scenes"]) <= LONGEST or len(action) <= 2:
-            return made
-        shot = {**shot, "scenes": [{**shot["scenes"][0], "action": " ".join(action[:-1])},
-                                   *shot["scenes"][1:]]}
-
-
 def timed_for_load(shot: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
     characters = [str(n) for n in document.get("characters", [])]
     places = [str(n) for n in document.get("places", [])]
@@ -120,33 +88,10 @@ def _maybe_named(action: str) -> set[str]:
             chat_names.capitalised(w)}
 
 
-def held(shot: dict[str, Any], share: float) -> dict[str, Any]:
-    """A light shot whose action is held so that the shot lasts about ``share`` seconds, never
-    past ``LONGEST`` and never shorter than it was."""
-    first = shot["scenes"][0]
-    rest = sum(scene["seconds"] for scene in shot["scenes"][1:])
-    first["seconds"] = max(first["seconds"], min(_seconds(min(share, LONGEST) - rest),
-                                                 LONGEST - rest))
-    return shot
-
-
-def episode_shots(document: dict[str, Any]) -> dict[str, Any]:
-    made = [fitted(light(shot, n, document), document)
-            for n, shot in enumerate(chat_answers.shots(document)["shots"])]
-    seconds = document["episode"].get("seconds")
-    if isinstance(seconds, int | float) and made:
-        made = [held(shot, seconds / len(made)) for shot in made]
-    return {"shots": made}
-
-
 def content_of(body: dict[str, Any]) -> str:
     """The text the emulated model answers ``body`` with."""
     document = chat_answers.request_document(body.get("messages") or [])
     stage = document.get("stage") if document else None
-    if document is not None and stage == "season":
-        return json.dumps(season(document), ensure_ascii=False)
-    if document is not None and stage == "shots" and isinstance(document.get("episode"), dict):
-        return json.dumps(episode_shots(document), ensure_ascii=False)
     if document is not None and stage == "episode":
         from storyboard.emulator.chat_episode import episode
         answer = chat_answers.heeded(episode(document), body.get("messages") or [])
