@@ -4,8 +4,8 @@
     POST /v1/chat/completions                     the same, where OpenAI, Ollama and vLLM serve it
 
 Answers are chat completions (``object: chat.completion``) with ``usage`` counted from the text
-(about four characters a token), written by ``chat_answers`` from the text given (a season's
-by ``chat_season``); with
+(about four characters a token), written by ``chat_answers`` from the text given (a season episode's
+by ``chat_episode``); with
 ``stream: true`` they come as server-sent events (``chat.completion.chunk``, a few characters a
 chunk, the finish reason on the last choice chunk, ``usage`` in a chunk of its own when
 ``stream_options.include_usage`` asks for it, then ``data: [DONE]``), as OpenAI-compatible
@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from storyboard.emulator import chat_answers, chat_faults, chat_season
+from storyboard.emulator import chat_answers, chat_episode, chat_faults
 from storyboard.emulator.state import new_id
 from storyboard.emulator.wire import CONTENT_FAULT
 
@@ -74,7 +74,7 @@ async def completions(request: Request) -> Response:
     refused = _refusal(body) or chat_faults.refusal(body, fault)
     if refused is not None:
         return refused
-    content, finish = chat_season.content_of(body), "stop"
+    content, finish = chat_episode.content_of(body), "stop"
     if fault.partition("=")[0] in chat_faults.KINDS:
         content = chat_faults.bent(content, fault, body)
     elif fault:

@@ -8,10 +8,12 @@ made as ``chat_answers`` makes a paragraph's shot, then light (``chat_season.lig
 still framing of its own, and held within the shot's seconds at two a load point (its line alone,
 then the line's words, then its action alone, cut until it fits). A line is quoted once, in the
 first shot that films it. The title is the episode's first words; the hook its last sentence's.
+Every other request is ``chat_answers``'.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -108,3 +110,14 @@ def episode(document: dict[str, Any]) -> dict[str, Any]:
     ending = _told(rows[-1], 0)
     return {"title": title_of(rows[0].text), "hook": f"{words_of(ending, 20).rstrip('.,;:!?')}..."[:300],
             "shots": shots}
+
+
+def content_of(body: dict[str, Any]) -> str:
+    """The text the emulated model answers ``body`` with: a season episode's here (what a
+    send-back asked of it done, ``chat_answers.heeded``), every other request
+    ``chat_answers``'."""
+    document = chat_answers.request_document(body.get("messages") or [])
+    if document is not None and document.get("stage") == "episode":
+        answer = chat_answers.heeded(episode(document), body.get("messages") or [])
+        return json.dumps(answer, ensure_ascii=False)
+    return chat_answers.content_of(body)

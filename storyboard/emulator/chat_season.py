@@ -4,13 +4,11 @@ A season's episode (``stage: episode``) is ``chat_episode``'s; its shots are mad
 ``chat_answers`` makes a chapter's, then light enough for the density heuristic it is told
 (``light``): an action of at most 8 words, at most one line of at most 16 words, one character
 and one place shown, a still camera, and each scene seconds enough for two a load point
-(``timed_for_load``, counted as the breakdown counts them). Every other request is
-``chat_answers``'.
+(``timed_for_load``, counted as the breakdown counts them).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
@@ -86,14 +84,3 @@ def _maybe_named(action: str) -> set[str]:
     words = chat_names.TOKEN.findall(action)
     return {w.lower() for w in words if w.lower() in chat_names.TITLES or
             chat_names.capitalised(w)}
-
-
-def content_of(body: dict[str, Any]) -> str:
-    """The text the emulated model answers ``body`` with."""
-    document = chat_answers.request_document(body.get("messages") or [])
-    stage = document.get("stage") if document else None
-    if document is not None and stage == "episode":
-        from storyboard.emulator.chat_episode import episode
-        answer = chat_answers.heeded(episode(document), body.get("messages") or [])
-        return json.dumps(answer, ensure_ascii=False)
-    return chat_answers.content_of(body)

@@ -17,7 +17,7 @@ from storyboard.breakdown import density, season
 from storyboard.breakdown.pipeline import Options, Report, breakdown, plan
 from storyboard.breakdown.source import read_story
 from storyboard.cli.main import cli
-from storyboard.emulator import chat_season
+from storyboard.emulator import chat_episode
 from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import ProblemsFound, TransportError
 from storyboard.language import density as language_density
@@ -217,7 +217,7 @@ def test_a_dense_shot_is_sent_back_with_its_figure(tmp_path: Path) -> None:
 
     def answer(body: dict[str, Any]) -> Any:
         document = json.loads(next(m for m in body["messages"] if m["role"] == "user")["content"])
-        content = json.loads(chat_season.content_of(body))
+        content = json.loads(chat_episode.content_of(body))
         if "episode" in document and len(body["messages"]) == 2 and document["lines"][0][0] == 3:
             content["shots"][0]["scenes"][0].update(action=dense, seconds=2)  # 54 words in 2 s
         return completion(json.dumps(content))
@@ -241,7 +241,7 @@ def test_a_shot_left_dense_after_its_send_backs_is_written_with_a_warning_at_its
 
     def answer(body: dict[str, Any]) -> Any:
         document = json.loads(next(m for m in body["messages"] if m["role"] == "user")["content"])
-        content = json.loads(chat_season.content_of(body))
+        content = json.loads(chat_episode.content_of(body))
         if "episode" in document and document["lines"][0][0] == 3:
             content["shots"][0]["scenes"][0].update(action=dense, seconds=2)  # every turn
         return completion(json.dumps(content))
@@ -277,7 +277,7 @@ def test_a_busy_scene_beside_a_quiet_one_is_found_by_the_breakdown_and_by_check_
     6 s and 2 s are their shares of the shot's 6: 4.5 and 1.5)."""
     def answer(body: dict[str, Any]) -> Any:
         document = json.loads(next(m for m in body["messages"] if m["role"] == "user")["content"])
-        content = json.loads(chat_season.content_of(body))
+        content = json.loads(chat_episode.content_of(body))
         if "episode" in document and document["lines"][0][0] == 3:
             content["shots"][0].update(camera="wide shot, static", scenes=[
                 {"seconds": 6, "action": "Mia climbs the stairs.", "lines": []},

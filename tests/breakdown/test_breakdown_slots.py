@@ -17,7 +17,7 @@ from storyboard.breakdown import skeleton
 from storyboard.breakdown.cutting import balanced, level, units
 from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.breakdown.source import read_story
-from storyboard.emulator import chat_season
+from storyboard.emulator import chat_episode
 from tests.breakdown.scripted import Reply, Scripted, completion, stage_of
 from tests.fixtures.breakdown import KEY_ENV, story
 
@@ -54,7 +54,7 @@ def options(base: str, **changes: Any) -> Options:
 def one_beat(body: dict[str, Any]) -> Reply:
     """The stand-in's answers, but every outline one beat retelling the whole chapter (the
     35-line Grimm tale's outline of issue 84)."""
-    content = json.loads(chat_season.content_of(body))
+    content = json.loads(chat_episode.content_of(body))
     if stage_of(body) == "outline":
         content["beats"] = ["The king's daughter loses her golden ball and meets a frog."]
     return completion(json.dumps(content))
@@ -169,7 +169,7 @@ def test_a_cast_that_leaves_out_a_speaker_and_a_line_given_to_another_are_sent_b
     chapter's lines missing from the cast; a line given to the wrong one where the text says who
     says it. Each is sent back to the model, with the line it is on."""
     def unfaithful(body: dict[str, Any]) -> Reply:
-        content = json.loads(chat_season.content_of(body))
+        content = json.loads(chat_episode.content_of(body))
         first = len(body["messages"]) == 2
         if stage_of(body) == "cast" and first:
             content["characters"] = [c for c in content["characters"] if c["name"] != "Gretel"]
