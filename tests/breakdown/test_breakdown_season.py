@@ -360,6 +360,7 @@ def test_a_novel_of_100000_words_becomes_80_episodes_that_check_clean(
         "--yes"])
     assert result.exit_code == 0, result.output
     assert len(episodes(series)) == 80
+    assert seconds(series) == [90] * 80  # 15 shots of 6 s each: it came to 2 to 34 s
     checked = CliRunner().invoke(cli, ["check", str(series)])
     assert checked.exit_code == 0 and "warning" not in checked.output, checked.output
 
