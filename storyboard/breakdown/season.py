@@ -10,7 +10,7 @@ into the calls.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from storyboard.breakdown.cutting import Unit, balanced, containing, level, piece, units
@@ -105,9 +105,8 @@ def segments(story: Story, season: list[Entry], found: list[Unit], shape: Shape
         if first is None or last is None or last < first:
             continue
         own = found[first:last + 1]
-        lines = piece(story, own[0].start, own[-1].end, entry.episode, entry.episode)
-        lines = Chapter(lines.file, lines.number, lines.title, lines.first, lines.lines,
-                        episode=entry.episode, shots=shape.shots, shot_seconds=shape.seconds)
+        lines = replace(piece(story, own[0].start, own[-1].end, entry.episode, entry.episode),
+                        shots=shape.shots, shot_seconds=shape.seconds)
         chapter = next(c for c in story.chapters if c.number == own[0].chapter)
         said = tuple(f"{u.ref} {_words(u.text)}" for u in own)
         out.append(Segment(entry, chapter, lines, said,

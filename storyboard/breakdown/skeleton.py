@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storyboard.breakdown.cutting import SENTENCE_END, sentence_units
+from storyboard.breakdown.cutting import sentence_units
 from storyboard.breakdown.source import Story
 from storyboard.targets.models import DEFAULT_MODEL, MODELS
 
@@ -24,9 +24,6 @@ TOLERANCE = 0.2  # an episode's shots come within this share of its seconds
 AIM = 6  # the seconds a shot aims at among the durations that make an episode's
 DEFAULT_SECONDS = 60.0  # an episode's seconds when none are asked
 MOST_SHOTS = 40  # shots one episode's call asks for at most (its answer fits a call)
-
-__all__ = ["SENTENCE_END", "Shape", "durations", "refusal", "sentences", "shape", "shortfall"]
-
 
 @dataclass(frozen=True)
 class Shape:
