@@ -7,7 +7,6 @@ A floor is one of ``run/``'s packages (``trip``, ``state``, ``team``) or the rou
 order is the one ``.importlinter``'s floors contract holds. An arrow is one module importing
 another inside ``run/`` (grimp's graph: imports under ``TYPE_CHECKING`` and inside functions count
 too); an arrow back up goes from a lower floor to a higher one (the contract keeps it at 0).
-ARCHITECTURE.md quotes these figures.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "Variants", "check",
            "compile", "compile_variations", "load", "plan", "plan_variations", "pull", "push",
            "render", "render_variations"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 # Imported on first use, so ``import storyboard`` (and ``storyboard --help``) loads neither the
 # compiler nor the runner: the name, then the module it lives in.
 _LAZY = {"Manifest": "storyboard.language.request", "Variants": "storyboard.language.variations",
@@ -159,7 +159,7 @@ def render_variations(variants: Variants, *, provider: str | None = None,
 
 def _flags(given: Mapping[str, Any]) -> RenderFlags:
     """The keywords of ``render`` and ``render_variations`` that name a field of the run's flags,
-    as those flags, by name (as the command line's ``cli.flags.render_flags`` does): a field
+    as those flags, by name (as the command line's ``cli.render.flags.render_flags`` does): a field
     added to ``RenderFlags`` and as a keyword reaches the run without being listed here."""
     from storyboard.run.setup import RenderFlags
     flags = {name: value for name, value in given.items()

@@ -6,7 +6,7 @@
 With ``--comfyui`` it starts that checkout without weights and without custom nodes
 (``main.py --cpu --disable-all-custom-nodes``, its folders in a temporary directory), waits for
 ``/object_info``, reads it and stops the server; with ``--url`` it reads a server already running.
-It writes ``storyboard/emulator/comfyui_object_info.json``: per node class its required and
+It writes ``storyboard/emulator/comfyui/object_info.json``: per node class its required and
 optional inputs (each input's type: a link type such as ``IMAGE``, a widget type such as ``INT``,
 or ``COMBO`` for a list of choices), its outputs, whether it is an output node, and which inputs
 take an uploaded file; with the checkout's source, commit and version. One class a line, sorted,
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "storyboard" / "emulator" / "comfyui_object_info.json"
+OUT = ROOT / "storyboard" / "emulator" / "comfyui" / "object_info.json"
 AUTOGROW = "COMFY_AUTOGROW_V3"
 UPLOADS = ("image_upload", "audio_upload", "video_upload", "upload")
 START_TIMEOUT = 900.0  # seconds: a cold start on a small CPU imports every node module

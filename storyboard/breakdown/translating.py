@@ -50,6 +50,7 @@ from storyboard.breakdown.source import Chapter
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.files import check_state_folders, series_folder
 from storyboard.language import languages as langs
+from storyboard.language import ranges
 from storyboard.language.compile import compile_source
 from storyboard.language.request import Manifest
 from storyboard.language.series import Source, load_source
@@ -141,11 +142,14 @@ def jobs(series: Path, ask: Ask) -> tuple[Source, str, list[Job]]:
     wanted = langs.episodes_in(source, ask.language)
     original = langs.original(source.series.data) or ""
     if ask.episodes is not None:
-        missing = [e for e in ask.episodes if e not in wanted]
+        picked = ranges.chosen(ask.episodes, list(langs.episode_ids(source)))
+        if isinstance(picked, str):
+            raise StoryboardError(f"--episodes: {picked}")
+        missing = [e for e in picked if e not in wanted]
         if missing:
             raise StoryboardError(f"--episodes: {', '.join(missing)} not versioned into "
                                   f"{ask.language}; expected some of {', '.join(wanted) or '(none)'}")
-        wanted = [e for e in wanted if e in ask.episodes]
+        wanted = [e for e in wanted if e in picked]
     found = []
     for manifest, home in bases:
         for number, episode in enumerate(manifest.episodes, start=1):

@@ -15,23 +15,26 @@ from types import FrameType
 import click
 
 from storyboard import __version__, stopping
-from storyboard.cli import complete, render, review, takes
-from storyboard.cli.agents import mcp
-from storyboard.cli.breakdown import breakdown
-from storyboard.cli.cache import cache
+from storyboard.cli import complete
 from storyboard.cli.common import error_json, json_wanted
-from storyboard.cli.config import config
-from storyboard.cli.docs import docs
-from storyboard.cli.doctor import doctor
-from storyboard.cli.emulate import emulate
 from storyboard.cli.examples import attach
-from storyboard.cli.init import init
-from storyboard.cli.models import models
-from storyboard.cli.store import pull, push
-from storyboard.cli.studio import studio
-from storyboard.cli.task import task
-from storyboard.cli.translate import translate
-from storyboard.cli.worker import worker
+from storyboard.cli.render import commands as render
+from storyboard.cli.render.cache import cache
+from storyboard.cli.render.task import task
+from storyboard.cli.review import sheets as review
+from storyboard.cli.review import takes
+from storyboard.cli.servers.emulate import emulate
+from storyboard.cli.servers.mcp import mcp
+from storyboard.cli.servers.studio import studio
+from storyboard.cli.setup.config import config
+from storyboard.cli.setup.docs import docs
+from storyboard.cli.setup.doctor import doctor
+from storyboard.cli.setup.models import models
+from storyboard.cli.team.store import pull, push
+from storyboard.cli.team.worker import worker
+from storyboard.cli.writing.breakdown import breakdown
+from storyboard.cli.writing.init import init
+from storyboard.cli.writing.translate import translate
 from storyboard.language import keeping
 
 __all__ = ["cli", "main"]

@@ -6,7 +6,7 @@ neutral name -> a dotted path in its body), its task protocol (paths, status wor
 where its answers keep the task id, status and video. One small function is its own: ``media``
 (the neutral media array into its fields). The generic functions here write every other field
 from the declarations and read its answers; the way back (a body into the native one, our states
-into its answers) is the emulator's (``emulator/unwire.py``), read from these declarations.
+into its answers) is the emulator's (``emulator/gateways/unwire.py``), read from these declarations.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 It speaks spec sections 1 and 2 (submit, query, cancel, list, upload policy, OSS form upload, result
 download) on loopback, renders results with the ``local`` provider, answers chat completions for
-the breakdown (``chat``), serves Seedream's and Kling's image APIs for boards (``pictures``), and
+the breakdown (``chat``), serves every gateway dialect (``gateways``) and the cast (``cast``), and
 fails on demand (see ``faults``). Start one in a test with
 ``EmulatorServer``, or from the shell with ``storyboard emulate``.
 

@@ -29,18 +29,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from storyboard.emulator import (
-    arkassets,
-    cast_routes,
-    catalogues,
-    chat,
-    elements,
-    gateways,
-    kvoices,
-    pictures,
-)
+from storyboard.emulator.cast import routes as cast_routes
+from storyboard.emulator.chat import completions as chat
 from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.faults import parse_rate, parse_script
+from storyboard.emulator.gateways import arkassets, catalogues, elements, kvoices, pictures
+from storyboard.emulator.gateways import routes as gateways
 from storyboard.emulator.render import RenderFn
 from storyboard.emulator.requests import account_of, answer, check_auth, origin, service_of
 from storyboard.emulator.service import Service

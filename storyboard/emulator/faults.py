@@ -29,7 +29,7 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
     chat       moderation (400 data_inspection_failed), and faults of the answer's content:
                invalid_json, schema (a required field dropped), paraphrase (a quote reworded),
                length (cut short, finish_reason: length); real servers' and models' shapes
-               (``chat_faults``): no_schema no_stream wrapped fenced prose think reasoning ignored nan
+               (``chat.faults``): no_schema no_stream wrapped fenced prose think reasoning ignored nan
                deep=content|body|error usage=negative|float|nan|infinity|huge|string|missing
                trickle[=SECONDS] late_moderation endless huge
     task       failed (FAILED InternalError)  moderation (FAILED DataInspectionFailed)

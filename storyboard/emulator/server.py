@@ -22,7 +22,7 @@ import uvicorn
 from storyboard.emulator.app import EmulatorApp, create_app
 from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.faults import Fault, FaultRule
-from storyboard.emulator.gateways import base_path
+from storyboard.emulator.gateways.routes import base_path
 from storyboard.emulator.render import RenderFn
 from storyboard.emulator.service import Service
 from storyboard.errors import StoryboardError

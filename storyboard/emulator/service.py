@@ -21,7 +21,8 @@ from typing import Any
 
 import httpx
 
-from storyboard.emulator.assets import ImageTasks
+from storyboard.emulator.cast.assets import ImageTasks
+from storyboard.emulator.cast.voices import Voices
 from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.faults import CAST_ENDPOINTS, FLAW_KINDS, UNUSABLE_KINDS, FaultPlan
 from storyboard.emulator.render import Renderer, RenderFn
@@ -45,7 +46,6 @@ from storyboard.emulator.validate import (
     invalid,
     validate_submit,
 )
-from storyboard.emulator.voices import Voices
 from storyboard.files import write_atomic
 from storyboard.targets.models import Model, family, model_of
 

@@ -170,7 +170,7 @@ Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 def _owned(answer: Answer, path: str, endpoint: str) -> Answer:
     """An error answer in the words of the gateway ``path`` is under, where it has its own
     (Ark's ``{"error": ...}``, Kling's ``{code, message, request_id}``, MiniMax's own)."""
-    from storyboard.emulator.gateways import own_error  # the gateways' routes import us
+    from storyboard.emulator.gateways.routes import own_error  # the gateways' routes import us
 
     status, headers, body = answer
     said = json.loads(body) if body.startswith(b"{") else {}
@@ -292,7 +292,7 @@ class FaultWire:
                             ) -> None:
         """Let the app accept the submit (a task made, and billed), then answer HTTP 200 with
         no task id and an odd code where the gateway keeps its envelope's."""
-        from storyboard.emulator.gateways import odd_envelope  # its routes import us
+        from storyboard.emulator.gateways.routes import odd_envelope  # its routes import us
 
         held: list[Message] = []
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from storyboard.errors import Diagnostic
 from storyboard.language import validate
 from storyboard.language.document import Document, PathKey
+from storyboard.language.tags import suggestions
 from storyboard.language.templatetext import TemplateProblem
 from storyboard.language.validate import did_you_mean
 
@@ -35,6 +36,7 @@ DEFAULT_KEYS = ("model", "resolution", "ratio", "duration", "negative_prompt", "
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=@-]{0,99}$")
 ENUMERATION_FACTOR = 100  # combinations looked at before exclude, per allowed variation
 MAX_VARIATIONS = 10_000  # the largest variations.max
+LANGUAGE_AXIS = "language"  # a matrix axis whose values are the series' languages
 LANGUAGES = "languages"  # a variation may narrow the series' languages (as an episode may)
 DECLARED = "languages (declared)"  # a narrowed variation's series keeps the series' own list here
 MAX_MATRIX_WORK = 2_000_000  # combinations times exclude (or include) entries to compare
@@ -88,7 +90,7 @@ def combinations(doc: Document, base_vars: dict[str, Any], sandbox: Sandbox
         return [], state.problems
     found = [_combination(state, block, v, base_vars, sandbox, list(axes)) for v in values]
     _check_defaults(state, found)
-    state.problems += narrowing_problems(doc, block)
+    state.problems += narrowing_problems(doc, block) + language_axis_problems(doc, block)
     _check_names(state, found)
     return found, state.problems
 
@@ -253,6 +255,43 @@ def narrowing_problems(doc: Document, block: dict[str, Any]) -> list[Diagnostic]
                 f"{tag!r} is not one of the series' languages ({', '.join(declared)}); expected "
                 "a subset of them (add it to the series' languages: to version into it)"),
                 code="language-unknown") for i, tag in enumerate(said) if tag not in declared]
+    return found
+
+
+def language_axis_problems(doc: Document, block: dict[str, Any]) -> list[Diagnostic]:
+    """Each value of the ``language`` axis (and each ``include`` entry's ``language``) held to
+    the series' ``languages``, at its line: a value the series does not declare would make its
+    variations plain ones, every shot rendered again, where a version was meant."""
+    series = doc.data.get(LANGUAGES) if isinstance(doc.data, dict) else None
+    declared = [t for t in series if isinstance(t, str)] if isinstance(series, list) else []
+    if not declared:
+        return []  # no languages: ``language`` is an axis like any other
+    found = []
+    for where, value in _language_values(block):
+        tag = value.get("name") if isinstance(value, dict) else value
+        if isinstance(tag, str) and tag in declared:
+            continue
+        meant = [m for m in suggestions(tag) if m != tag] if isinstance(tag, str) else []
+        hint = f" (did you mean {' / '.join(f'`{m}`' for m in meant)}?)" if meant else ""
+        found.append(doc.diagnostic(where, (
+            f"the matrix's language axis: {tag!r} is not one of the series' languages "
+            f"({', '.join(declared)}){hint}; expected one of them, or add it to languages: "
+            "to version into it"), code="language-unknown"))
+    return found
+
+
+def _language_values(block: dict[str, Any]) -> list[tuple[PathKey, Any]]:
+    """Where a variation says its language (the ``language`` axis, an ``include`` entry's
+    ``language``), and what it says."""
+    matrix = block.get("matrix")
+    values = matrix.get(LANGUAGE_AXIS) if isinstance(matrix, dict) else None
+    found: list[tuple[PathKey, Any]] = [
+        (("variations", "matrix", LANGUAGE_AXIS, i), v)
+        for i, v in enumerate(values if isinstance(values, list) else [])]
+    include = block.get("include")
+    found += [(("variations", "include", i, LANGUAGE_AXIS), entry[LANGUAGE_AXIS])
+              for i, entry in enumerate(include if isinstance(include, list) else [])
+              if isinstance(entry, dict) and LANGUAGE_AXIS in entry]
     return found
 
 

@@ -1,7 +1,7 @@
 """Episode ranges as written (``"12-20"``, ``"3"``, ``"1-2,5"``, ``"3-"``) into sets of episode numbers.
 
 The one grammar of episode ranges: a look and a continuity fact each hold over a range of
-episodes, and ``render``/``plan --episodes`` choose one (``cli/season.py``). Episode N is the
+episodes, and ``render``/``plan --episodes`` choose one (``cli/season/episodes.py``). Episode N is the
 N-th episode of the series, in the order ``episodes:`` lists them (a glob's files sorted),
 counted from 1. A range is one or more parts joined by commas, each ``N`` (that episode),
 ``A-B`` (A to B, both included, A <= B) or ``A-`` (A and every episode after it).
@@ -73,3 +73,21 @@ def parse(value: object) -> Ranges | str:
             return f"episodes {value!r}: {text.strip()!r} is not a range; {EXPECTED}"
         parts.append((first, last))
     return Ranges(tuple(parts))
+
+
+
+def chosen(words: tuple[str, ...], ids: list[str]) -> list[str] | str:
+    """The episodes ``words`` choose among a series' ``ids`` (in its order): each word an
+    episode's id, or a range of this grammar (``3``, ``1-2``, ``4-``: episode N is the N-th id);
+    in the series' order, then a word that is neither, as it is written, for the caller to
+    name. Or what is wrong with a range."""
+    picked: list[str] = []
+    for word in words:
+        ranges = parse(word) if word not in ids else word
+        if isinstance(ranges, Ranges):
+            if (past := ranges.outside(len(ids))) is not None:
+                return f"{past!r} reaches past the series' {len(ids)} episode(s)"
+            picked += [ids[n - 1] for n in ranges.numbers(len(ids))]
+        else:
+            picked.append(word)
+    return [i for i in ids if i in picked] + [w for w in dict.fromkeys(picked) if w not in ids]

@@ -19,6 +19,7 @@ from storyboard.language.checkcache import no_gc_pauses
 from storyboard.language.compile import Compiler
 from storyboard.language.expand import Variation, expand, variation_names
 from storyboard.language.languages import series_languages
+from storyboard.language.matrix import LANGUAGE_AXIS
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.series import Source, load_source
 from storyboard.language.versioncheck import version_problems
@@ -26,7 +27,6 @@ from storyboard.media import probe as media
 from storyboard.targets import NATIVE_SIZES
 
 UNUSED = "is never used"
-LANGUAGE_AXIS = "language"  # a matrix axis whose values are the series' languages
 
 
 @dataclass

@@ -15,7 +15,7 @@ from storyboard.breakdown.asking import Settings, key_of
 from storyboard.breakdown.cost import price_of, tokens
 from storyboard.breakdown.pipeline import Options, plan
 from storyboard.breakdown.source import Chapter, read_story
-from storyboard.emulator import chat_answers
+from storyboard.emulator.chat import answers as chat_answers
 from tests.breakdown.scripted import Reply, Scripted, completion, stage_of
 from tests.breakdown.test_breakdown_llm import KEY_ENV, MIA_CAST, SHOTS, STORY, answers, run
 

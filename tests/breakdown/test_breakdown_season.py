@@ -17,7 +17,7 @@ from storyboard.breakdown import density, season
 from storyboard.breakdown.pipeline import Options, Report, breakdown, plan
 from storyboard.breakdown.source import read_story
 from storyboard.cli.main import cli
-from storyboard.emulator import chat_episode
+from storyboard.emulator.chat import episode as chat_episode
 from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import ProblemsFound, TransportError
 from storyboard.language import density as language_density

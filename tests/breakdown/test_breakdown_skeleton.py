@@ -17,7 +17,7 @@ from storyboard.breakdown import skeleton
 from storyboard.breakdown.skeleton import sentences
 from storyboard.breakdown.source import read_story
 from storyboard.cli.main import cli as group
-from storyboard.emulator.chat_answers import names
+from storyboard.emulator.chat.answers import names
 from storyboard.emulator.server import EmulatorServer
 from tests.fixtures.breakdown import KEY_ENV, chat_base, requests
 

@@ -17,7 +17,7 @@ from storyboard.breakdown import skeleton
 from storyboard.breakdown.cutting import balanced, level, units
 from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.breakdown.source import read_story
-from storyboard.emulator import chat_episode
+from storyboard.emulator.chat import episode as chat_episode
 from tests.breakdown.scripted import Reply, Scripted, completion, stage_of
 from tests.fixtures.breakdown import KEY_ENV, story
 

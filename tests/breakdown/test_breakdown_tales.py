@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from storyboard.cli.main import cli as group
-from storyboard.emulator.chat_answers import names, paragraphs
+from storyboard.emulator.chat.answers import names, paragraphs
 from storyboard.emulator.server import EmulatorServer
 from tests.fixtures.breakdown import KEY_ENV, chat_base
 

@@ -171,6 +171,17 @@ def test_one_episode_and_a_line_the_series_no_longer_has(
         "toast"]
     code, said = translate(chat_emulator, root, "--episodes", "ep09")
     assert code == 1 and "ep09 not versioned into es; expected some of ep01, ep02" in said
+    code, said = translate(chat_emulator, root, "--episodes", "3-")
+    assert code == 1 and "--episodes: '3-' reaches past the series' 2 episode(s)" in said, said
+
+
+def test_episodes_by_number_as_render_takes_them(
+        chat_emulator: EmulatorServer, tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    root = versioned(tmp_path, make_media)
+    code, said = translate(chat_emulator, root, "--yes", "--episodes", "2-")
+    assert code == 0 and "1 file(s) written" in said, said
+    assert version_path(root, "es", "ep02").exists()
+    assert not version_path(root, "es", "ep01").exists()
 
 
 def test_an_answer_still_wrong_after_its_send_backs_is_never_paid_for_again(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.cli import render as commands
-from storyboard.cli.conflicts import PLAN, RENDER, Conflict, Rule, spelled
+from storyboard.cli.render import commands
+from storyboard.cli.render.conflicts import PLAN, RENDER, Conflict, Rule, spelled
 from tests.fixtures.cli import invoke
 
 # A value for each option that takes one (flags take none).

@@ -18,10 +18,10 @@ import click
 import pytest
 
 import storyboard
-from storyboard.cli import flags as cli_flags
-from storyboard.cli import render as cli_render
-from storyboard.cli.flags import COMMAND_ONLY, LIBRARY_ONLY, render_flags
-from storyboard.cli.render import plan, render
+from storyboard.cli.render import commands as cli_render
+from storyboard.cli.render import flags as cli_flags
+from storyboard.cli.render.commands import plan, render
+from storyboard.cli.render.flags import COMMAND_ONLY, LIBRARY_ONLY, render_flags
 from storyboard.run.setup import Callbacks, RenderFlags
 from tests.fixtures.cli import invoke
 from tests.fixtures.compiler import MIA_HEAD, write_series

@@ -13,8 +13,8 @@ import pytest
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.dialects.base import put
 from storyboard.dialects.manifest import to_json
-from storyboard.emulator import unwire
-from storyboard.emulator.unwire import unbody
+from storyboard.emulator.gateways import unwire
+from storyboard.emulator.gateways.unwire import unbody
 from storyboard.language import limits as check
 from storyboard.language.compile import compile_path
 from storyboard.language.request import Manifest, MediaItem, MediaRef, ShotRequest

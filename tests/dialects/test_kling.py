@@ -22,7 +22,7 @@ import pytest
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
-from storyboard.emulator.unwire import unbody
+from storyboard.emulator.gateways.unwire import unbody
 from storyboard.errors import (
     AuthError,
     RateLimited,

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from storyboard.cli import cli
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
-from storyboard.emulator.unwire import unbody
+from storyboard.emulator.gateways.unwire import unbody
 from storyboard.language.compile import compile_lenient
 from storyboard.language.series import load_source
 from storyboard.targets import tokens

@@ -27,7 +27,7 @@ from click.testing import CliRunner
 from storyboard.cli.main import cli
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
-from storyboard.emulator.unwire import unbody
+from storyboard.emulator.gateways.unwire import unbody
 from storyboard.errors import AuthError, RateLimited, RequestRejected
 from storyboard.language.compile import compile_lenient
 from storyboard.language.modelcheck import seconds_problems

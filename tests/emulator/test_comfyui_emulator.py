@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from storyboard.emulator.comfyui import ComfyUIServer
-from storyboard.emulator.comfyui_state import ComfyConfig
-from storyboard.emulator.comfyui_ws import order
+from storyboard.emulator.comfyui.server import ComfyUIServer
+from storyboard.emulator.comfyui.state import ComfyConfig
+from storyboard.emulator.comfyui.ws import order
 from storyboard.errors import ConnectFailed, RequestRejected
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
 from storyboard.providers.comfyui.jobs import Job, Throughput

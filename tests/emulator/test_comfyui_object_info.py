@@ -1,5 +1,5 @@
 """tools/comfyui_object_info.py: a real ComfyUI's ``/object_info`` into the emulator's node table,
-and the table it recorded (storyboard/emulator/comfyui_object_info.json) as the emulator reads it."""
+and the table it recorded (storyboard/emulator/comfyui/object_info.json) as the emulator reads it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 from types import ModuleType
 from typing import Any
 
-from storyboard.emulator.comfyui_nodes import NODES, object_info, recorded
+from storyboard.emulator.comfyui.nodes import NODES, object_info, recorded
 from tests.fixtures.paths import ROOT
 
 # Three entries of a real ComfyUI 0.8.0's answer, as it sent them (a v1 node, a v3 node with a
@@ -68,7 +68,7 @@ def test_the_recorded_table_is_the_emulators_node_list() -> None:
 def test_a_graph_is_validated_as_comfyui_does_in_its_words() -> None:
     """A link of the wrong type is refused with ComfyUI's message; a node no output needs is
     neither validated nor run (a real ComfyUI passes it over)."""
-    from storyboard.emulator.comfyui_nodes import validate
+    from storyboard.emulator.comfyui.nodes import validate
     graph: dict[str, Any] = {
         "1": {"class_type": "LoadImage", "inputs": {"image": "mia.png"}},
         "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "x", "clip": ["1", 0]}},

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from storyboard.emulator import EmulatorServer
-from storyboard.emulator.cast_media import picture, png_size
+from storyboard.emulator.cast.standins import picture, png_size
 from storyboard.targets.assets import (
     IMAGE_MODELS,
     QWEN3_TTS_VD,

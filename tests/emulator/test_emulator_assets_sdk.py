@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from storyboard.emulator import EmulatorServer
-from storyboard.emulator.cast_media import picture, png_size
+from storyboard.emulator.cast.standins import picture, png_size
 from storyboard.targets.assets import QWEN3_TTS_VD, preferred_name
 
 dashscope = pytest.importorskip("dashscope")

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from storyboard.cli.prompt_form import shot_form
+from storyboard.cli.render.prompt_form import shot_form
 from storyboard.dialects import DIALECTS
 from storyboard.dialects.manifest import shot_entry
 from storyboard.errors import Diagnostic

@@ -16,7 +16,7 @@ import pytest
 from storyboard.animatic import render_shot
 from storyboard.animatic.draw import draft_size
 from storyboard.dialects import DIALECTS
-from storyboard.emulator.unwire import unbody
+from storyboard.emulator.gateways.unwire import unbody
 from storyboard.media.ffmpeg import probe
 from storyboard.review.sheet import build_sheet
 from storyboard.run.plans import plan

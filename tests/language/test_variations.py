@@ -282,6 +282,16 @@ def test_the_total_work_is_bounded(tmp_path: Path, make_media: MakeMedia,
      r"storyboard.yaml:10:9: 'prodct' is not defined"),
     ("variations:\n  matrix: {ratio: ['9:16', '2:1']}\n",
      r"storyboard.yaml:9:19: matrix value '2:1' for 'ratio': expected one of 16:9, 9:16"),
+    # a language the series does not version into would render every shot again as a plain
+    # variation where a version was meant: refused at its place, with what it likely means
+    ("languages: [en, es]\nvariations:\n  matrix: {language: [en, sp]}\n"
+     "  name: \"{{ language }}\"\n",
+     r"storyboard.yaml:10:27: the matrix's language axis: 'sp' is not one of the series' "
+     r"languages \(en, es\) \(did you mean `es`\?\); expected one of them"),
+    ("languages: [en, es]\nvariations:\n  matrix: {language: [en]}\n"
+     "  include: [{language: fr}]\n  name: \"{{ language }}\"\n",
+     r"storyboard.yaml:11:24: the matrix's language axis: 'fr' is not one of the series' "
+     r"languages \(en, es\); expected one of them, or add it to languages:"),
 ])
 def test_a_bad_matrix_is_located(tmp_path: Path, make_media: MakeMedia, body: str,
                                  pattern: str) -> None:

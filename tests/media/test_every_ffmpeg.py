@@ -14,7 +14,7 @@ import pytest
 
 from storyboard.animatic import render_card, render_shot
 from storyboard.animatic.held import Held, render_held
-from storyboard.emulator.cast_media import picture
+from storyboard.emulator.cast.standins import picture
 from storyboard.language.request import Line, MediaItem, MediaRef, Scene, ShotRequest, Transition
 from storyboard.media import ffbinary, ffmpeg, imagehead, samples
 from storyboard.media.fit import fitted

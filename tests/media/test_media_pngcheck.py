@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.emulator.cast_media import picture
+from storyboard.emulator.cast.standins import picture
 from storyboard.media import ffmpeg, pngcheck, samples
 from storyboard.run.trip.checks import InvalidOutput, verify_asset
 

@@ -36,7 +36,7 @@ def test_the_tree_keeps_every_contract() -> None:
     ("review/export.py", "subprocess", "Only media starts ffmpeg"),
     # the moves of issue 32: the stitcher draws cards, the emulator signs callbacks, from below
     ("stitch/episodes.py", "storyboard.providers.local", "The stitcher and the emulator know"),
-    ("emulator/gateways.py", "storyboard.run.trip.webhooks", "The stitcher and the emulator know"),
+    ("emulator/gateways/routes.py", "storyboard.run.trip.webhooks", "The stitcher and the emulator know"),
     ("providers/local.py", "storyboard.emulator", "The stages import one way"),
     ("animatic/shots.py", "storyboard.providers.local", "The stages import one way"),
     ("animatic/draw.py", "storyboard.dialects", "The stages import one way"),

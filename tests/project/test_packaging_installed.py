@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from storyboard import installed
-from storyboard.cli.doctor import doctor
+from storyboard.cli.setup.doctor import doctor
 
 REQUIRES = ["rich>=13", "starlette>=1.3.1; extra == 'studio'", "uvicorn>=0.29; extra == 'studio'",
             "fsspec>=2024.2; extra == 'store'", "s3fs>=2024.2; extra == 'store-s3'",
@@ -170,6 +170,6 @@ def test_the_doctor_page_shows_what_doctor_says_for_a_clone() -> None:
     here = installed.Installation("pip", Path("/home/me/storyboard/.venv"),
                                   "/home/me/storyboard/.venv/bin/python",
                                   installed.Source("/home/me/storyboard", editable=True, is_path=True))
-    from storyboard.cli import doctor as command
+    from storyboard.cli.setup import doctor as command
     lines = command.clash_lines([("storyboard", "0.1.9")], here)
     assert "\n".join(lines) in (ROOT / "docs" / "ffmpeg.md").read_text("utf-8")

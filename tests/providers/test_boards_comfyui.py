@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.emulator.cast_media import picture, png_size
-from storyboard.emulator.comfyui import ComfyUIServer
-from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.emulator.cast.standins import picture, png_size
+from storyboard.emulator.comfyui.server import ComfyUIServer
+from storyboard.emulator.comfyui.state import ComfyConfig
 from storyboard.errors import ProblemsFound
 from storyboard.language.request import AssetRequest, CompiledShot, MediaRef, ShotRequest
 from storyboard.providers.comfyui.check import offline_problems

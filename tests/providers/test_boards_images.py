@@ -27,8 +27,8 @@ from storyboard.cli.main import cli
 from storyboard.dialects import DIALECTS
 from storyboard.dialects.images import IMAGE_WIRES, KLING_IMAGE, SEEDREAM, WAN_IMAGE
 from storyboard.emulator import EmulatorServer
-from storyboard.emulator.cast_media import picture as picture_bytes
-from storyboard.emulator.cast_media import png_size
+from storyboard.emulator.cast.standins import picture as picture_bytes
+from storyboard.emulator.cast.standins import png_size
 from storyboard.errors import AuthError, ListUnavailable, ProblemsFound, RequestRejected
 from storyboard.language.request import AssetRequest, CompiledShot, MediaRef, ShotRequest
 from storyboard.providers.gateway.provider import GatewayProvider

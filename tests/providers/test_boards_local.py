@@ -10,7 +10,7 @@ from pathlib import Path
 import storyboard
 from storyboard.animatic.boards import board_size
 from storyboard.animatic.cast import draw_card
-from storyboard.emulator.cast_media import png_size
+from storyboard.emulator.cast.standins import png_size
 from storyboard.language.request import (
     BOARDS,
     AssetRequest,

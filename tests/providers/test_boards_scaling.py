@@ -12,9 +12,9 @@ import pytest
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
-from storyboard.emulator.cast_media import png_size
-from storyboard.emulator.comfyui import ComfyUIServer
-from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.emulator.cast.standins import png_size
+from storyboard.emulator.comfyui.server import ComfyUIServer
+from storyboard.emulator.comfyui.state import ComfyConfig
 from storyboard.errors import MediaError
 from storyboard.language.request import (
     CompiledShot,

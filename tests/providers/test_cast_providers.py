@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import pytest
 
 from storyboard.emulator import EmulatorServer
-from storyboard.emulator.cast_media import png_size
+from storyboard.emulator.cast.standins import png_size
 from storyboard.errors import ProblemsFound
 from storyboard.language.request import MediaRef
 from storyboard.providers.base import refuse_assets

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 import storyboard
-from storyboard.emulator.comfyui import ComfyUIServer
-from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.emulator.comfyui.server import ComfyUIServer
+from storyboard.emulator.comfyui.state import ComfyConfig
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.language.hashing import take_of
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
@@ -177,7 +177,7 @@ def test_values_are_typed_and_media_in_label_order(tmp_path: Path, gpu: ComfyUIS
     assert values.media["video1"].name == "sam.mp4"
     assert values.media["audio1"].name == "mia.wav"
     workflow = wf.load_workflow(series / "workflows" / PHANTOM)
-    from storyboard.emulator.comfyui_nodes import object_info
+    from storyboard.emulator.comfyui.nodes import object_info
     graph = workflow.fill({**values.scalars, **{k: "x.png" for k in values.media}},
                           object_info())
     assert graph["20"]["inputs"]["seed"] == 1234
@@ -229,7 +229,7 @@ def test_settings_defaults(tmp_path: Path) -> None:
 def test_every_example_workflow_fits_the_core_nodes(name: str) -> None:
     """Each example loads, names only core nodes and inputs, and once filled (media cut where a
     shot has none) is a graph ComfyUI's validation accepts."""
-    from storyboard.emulator.comfyui_nodes import object_info, validate
+    from storyboard.emulator.comfyui.nodes import object_info, validate
     workflow = wf.load_workflow(WORKFLOWS / name)
     info = object_info()
     wf.check_nodes(workflow, info, "the emulator")

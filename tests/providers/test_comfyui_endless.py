@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import storyboard
-from storyboard.emulator.comfyui import ComfyUIServer
-from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.emulator.comfyui.server import ComfyUIServer
+from storyboard.emulator.comfyui.state import ComfyConfig
 from storyboard.run.trip.downloadcap import MB
 from tests.fixtures.comfyui import series_on
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import storyboard
-from storyboard.emulator.comfyui import ComfyUIServer
-from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.emulator.comfyui.server import ComfyUIServer
+from storyboard.emulator.comfyui.state import ComfyConfig
 from storyboard.providers.comfyui.progress import Watch, ws_url
 from storyboard.run import ShotEvent
 from tests.fixtures.comfyui import prompts, series_on

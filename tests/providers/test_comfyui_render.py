@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import storyboard
-from storyboard.emulator.comfyui import ComfyUIServer
-from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.emulator.comfyui.server import ComfyUIServer
+from storyboard.emulator.comfyui.state import ComfyConfig
 from storyboard.run import read_status
 from storyboard.run.setup import make_provider
 from tests.fixtures.comfyui import prompts, series_on, wait_until

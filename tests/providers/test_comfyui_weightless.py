@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import storyboard
-from storyboard.emulator.comfyui import ComfyUIServer
-from storyboard.emulator.comfyui_nodes import recorded
-from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.emulator.comfyui.nodes import recorded
+from storyboard.emulator.comfyui.server import ComfyUIServer
+from storyboard.emulator.comfyui.state import ComfyConfig
 from storyboard.media import ffmpeg
 from storyboard.providers.comfyui import workflow as wf
 from tests.fixtures.comfyui import WEIGHTLESS, prompts, weightless_series

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.breakdown.status import waiting
-from storyboard.cli.studio import breakdown_left
+from storyboard.cli.servers.studio import breakdown_left
 from storyboard.emulator.server import EmulatorServer
 from storyboard.review.studio.proposals import Waiting, aside, diff_html, proposal_digest
 from storyboard.review.studio.server import StudioServer

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from storyboard.emulator import EmulatorServer
-from storyboard.emulator.assets import ImageTask
+from storyboard.emulator.cast.assets import ImageTask
 from tests.fixtures.boards import by_shot, planned, rows, sent_first_frame
 from tests.fixtures.cast import cast_stats, lock_of
 from tests.fixtures.dashscope_cli import Emulator, invoke, render, submissions

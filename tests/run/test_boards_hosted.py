@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from storyboard.emulator.cast_media import png_size
+from storyboard.emulator.cast.standins import png_size
 from storyboard.run.state.housekeeping import usage
 from tests.fixtures.boards import ARK_BOARDS
 from tests.fixtures.dashscope_cli import Emulator, child_env, invoke

@@ -134,3 +134,55 @@ def test_approve_of_a_local_take_names_the_approve_on_the_provider_that_drew_its
     assert f"ep01/hello may render from it now: storyboard render {series} --provider " \
            "dashscope" in out, out
     assert rows(planned(series))["ep01/hello"]["status"] == "new"
+
+
+# Two episodes whose shots say the same words: one board request, so one picture on each provider
+# (drawn once, the other board the same file), and one video task for both.
+SAME_WORDS = """\
+storyboard: 1
+title: Same words
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+output: {loudness: null}
+boards: {model: wan2.7-image}
+characters:
+  mia: {image: media/still.png}
+episodes:
+  - id: ep01
+    shots:
+      - {id: s1, prompt: "@mia wipes the counter"}
+  - id: ep02
+    shots:
+      - {id: s2, prompt: "@mia wipes the counter"}
+"""
+
+
+def test_two_shots_with_one_board_picture_each_name_their_own_board_and_the_approval(
+        tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
+    """Approved on local by ep01's name, planned on dashscope: each video names its own board and
+    the approval on local, never another episode's board nor a retake; approving dashscope's
+    picture by either name lets the one video go for both episodes."""
+    emu = emulator()
+    series = write(tmp_path / "same", make_media, SAME_WORDS)
+    assert invoke("render", series, "--boards", "--yes").exit_code == 0
+    assert invoke("approve", series, "boards/ep01").exit_code == 0
+    before = rows(planned(series))
+    for episode, shot in (("ep01", "s1"), ("ep02", "s2")):
+        note = words(before[f"{episode}/{shot}"]["note"])
+        assert note.startswith("waits (board not approved as this provider drew it)"), note
+        assert "approved on local" in note and "retake" not in note, note
+        assert f"approve {series} boards/{episode}/{shot} --provider dashscope" in note, note
+    assert "(as boards/ep01/s1)" in words(before["ep02/s2"]["note"])
+
+    assert render(series, "--boards", "--yes")[0] == 0  # dashscope draws its own picture
+    approved = invoke("approve", series, "boards/ep02", "--provider", "dashscope")
+    assert approved.exit_code == 0, approved.output
+    after = rows(planned(series))
+    assert (after["ep01/s1"]["status"], after["ep02/s2"]["status"]) == ("new", "new"), after
+    assert after["ep02/s2"]["same_as"], after  # one task for both
+    videos = submissions(emu)
+    code, report, err = render(series, "--yes")
+    assert code == 0, err
+    assert submissions(emu) == videos + 1, err
+    assert {s["key"].split("/", 1)[1]: s["state"] for s in report["shots"]
+            if not s["key"].split("/", 1)[1].startswith("boards/")} \
+        == {"ep01/s1": "done", "ep02/s2": "cached"}, report["shots"]

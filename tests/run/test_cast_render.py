@@ -241,7 +241,7 @@ def test_local_and_emulator_lines_last_as_the_estimate_says() -> None:
     import wave
 
     from storyboard.animatic.cast import line_seconds
-    from storyboard.emulator.cast_media import speech
+    from storyboard.emulator.cast.standins import speech
     from storyboard.targets.assets import spoken_seconds
     for text in ("Hi!", "Now, where did I put that spanner?", "你好，今天怎么样？"):
         with wave.open(io.BytesIO(speech(text, "v"))) as wav:

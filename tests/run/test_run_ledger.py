@@ -4,9 +4,11 @@ runner's use of it with the in-process fake provider (twins, ambiguity, a lost j
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,7 @@ from storyboard.run import Journal, RunOptions, RunResult, Wiring, render, statu
 from storyboard.run.state import settle
 from storyboard.run.team.ledger import LEDGER_NAME, SqliteLedger, default_ledger, find_key, state_dir
 from storyboard.targets import PriceTable
+from tests.fixtures.dashscope_cli import invoke
 from tests.fixtures.run_fakes import FakeProvider, make_shot
 
 # --- the interface ---------------------------------------------------------------------------
@@ -269,3 +272,38 @@ def test_runs_opening_a_new_ledger_at_the_same_moment_all_open_it(tmp_path: Path
         for thread in threads:
             thread.join(60)
     assert failures == []
+
+
+ONE_SHOT = """\
+storyboard: 1
+title: Twice
+defaults: {resolution: 720P, ratio: "16:9", duration: 2, model: wan2.7-t2v}
+provider: {name: dashscope, poll: [0.1]}
+output: {loudness: null}
+episodes:
+  - id: ep01
+    shots:
+      - {id: a, prompt: "A cup of coffee steams on a wooden counter"}
+"""
+
+
+@pytest.mark.usefixtures("env")
+def test_a_request_another_folder_rendered_today_is_planned_as_render_fetches_it(
+        tmp_path: Path, emulator: Callable[..., Any]) -> None:
+    """The same request in a second folder: render downloads the first folder's result again (the
+    ledger) and pays nothing, so plan prices it at nothing and says why."""
+    emu = emulator()
+    first, second = tmp_path / "first", tmp_path / "second"
+    for root in (first, second):
+        root.mkdir()
+        (root / "storyboard.yaml").write_text(ONE_SHOT, encoding="utf-8")
+    assert invoke("render", first, "--yes").exit_code == 0
+    planned = json.loads(invoke("plan", second, "--json").stdout)
+    row = planned["shots"][0]
+    assert (row["status"], row["cost"]) == ("in flight", 0.0), row
+    assert "paid by an earlier render of the same request" in row["note"], row
+    sent = emu.stats()["submissions"]["total"]
+    done = invoke("render", second, "--yes", "--json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["spent"] == 0.0
+    assert emu.stats()["submissions"]["total"] == sent

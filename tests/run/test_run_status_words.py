@@ -15,7 +15,7 @@ from storyboard.dialects import DIALECTS
 from storyboard.dialects.base import Dialect, put
 from storyboard.emulator import EmulatorServer
 from storyboard.emulator.faults import FaultSyntaxError, parse_fault
-from storyboard.emulator.unwire import answer
+from storyboard.emulator.gateways.unwire import answer
 from storyboard.language.request import CompiledShot
 from storyboard.run.state.journal import Journal
 from storyboard.run.trip.model import ShotEvent

@@ -20,8 +20,8 @@ import filelock
 import pytest
 import yaml
 
-from storyboard.emulator.comfyui import ComfyUIServer
-from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.emulator.comfyui.server import ComfyUIServer
+from storyboard.emulator.comfyui.state import ComfyConfig
 from storyboard.run import read_status
 from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
 from storyboard.run.team.queue_pg import NewShot, PgQueue

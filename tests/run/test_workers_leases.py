@@ -13,8 +13,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from storyboard.emulator.comfyui import ComfyUIServer
-from storyboard.emulator.comfyui_state import ComfyConfig
+from storyboard.emulator.comfyui.server import ComfyUIServer
+from storyboard.emulator.comfyui.state import ComfyConfig
 from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
 from storyboard.run.team.queue_pg import NewShot, PgQueue, QueuedShot
 from tests.fixtures.comfyui import prompts, wait_until

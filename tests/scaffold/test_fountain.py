@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 
 import storyboard
 from storyboard.cli import cli
-from storyboard.cli.init import init
+from storyboard.cli.writing.init import init
 from storyboard.errors import ProblemsFound
 from storyboard.scaffold import fountain
 from storyboard.scaffold.screenplay import blueprint_of

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 import storyboard
 from storyboard.cli import cli
-from storyboard.cli.init import init
+from storyboard.cli.writing.init import init
 from storyboard.media import ffmpeg
 from storyboard.scaffold import init as scaffold
 

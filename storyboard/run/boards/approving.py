@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.run.boards.gate import ELSEWHERE, waiting
+from storyboard.run.boards.gate import ELSEWHERE, waiting, waits_key
 from storyboard.run.setup import prepare
 from storyboard.run.state.boardbytes import BoardBytes
 from storyboard.run.state.journal import read_status
@@ -120,11 +120,12 @@ def _ask_gate(approved: Approved, manifest: Manifest, provider: str, board_id: s
     lock = setup.lock if setup.lock is not None else read_lock(lock_path(manifest.root))
     waits = waiting(setup.manifest, BoardBytes(setup.cache, lock, setup.provider.name),
                     paid=setup.provider.traits.paid)
-    held = [shot for shot in setup.manifest.episode_shots()
-            if waits.get(shot.hash, ("", ""))[0] == board_id]
+    held = [(shot, waits[key]) for shot in setup.manifest.episode_shots()
+            if (key := waits_key(shot.series, shot.episode, shot.id)) in waits
+            and waits[key][0] == board_id]
     if held:
-        approved.held[provider] = [shot.shot_id for shot in held]
-        approved.why[provider] = waits[held[0].hash][1]
+        approved.held[provider] = [shot.shot_id for shot, _ in held]
+        approved.why[provider] = held[0][1][1]
 
 
 def free_retake_note(manifest: Manifest, board_id: str, provider: str) -> str | None:

@@ -12,6 +12,8 @@ cached, picked and approved by the same code. What only boards do is decided her
   A picture approved as one provider drew it is not the one another draws: on that other
   provider the video ``waits (board not approved as this provider drew it)``, naming both and
   the ``approve --provider`` that lets it go (never a paid retake of a picture nobody has seen).
+  Two boards drawn from one request are one picture: approved by either name, it lets go the
+  videos of both, and each video names its own board (``waits_key``: by shot, not by hash).
 - ``render --boards``: the boards (and the cast they use) and nothing else.
 - the hosted copy: a gateway fetches a board larger than its video model takes as a scaled copy
   in ``.storyboard/sent/``, drawn as soon as the board is approved or picked (``hosted_copies``)
@@ -20,7 +22,7 @@ cached, picked and approved by the same code. What only boards do is decided her
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -43,49 +45,99 @@ PICK_CHANGED = "waits (board changed after it was picked)"  # ``boards: {gate: f
 ELSEWHERE = "waits (board not approved as this provider drew it)"
 
 
-def waiting(manifest: Manifest, files: BoardBytes, *, paid: bool
-            ) -> dict[str, tuple[str, str]]:
-    """Each video take that waits for its board, by hash: (the board's id, why, with the command
-    that lets it go). None waits for a free provider. ``manifest`` is as picked (the needs hold
-    the hash of the board take each shot uses); each board says whether its gate is on
-    (``CompiledShot.gate``: ``boards: {gate: false}`` lets a picked board do); ``files`` holds
-    the lock's take states and checks each board's file that would let its video go."""
+Waits = dict[tuple[str, str, str], tuple[str, str]]
+
+
+def waits_key(series: str, episode: str, shot: str) -> tuple[str, str, str]:
+    """How ``waiting`` names a video take: its series, episode and id (a take's own,
+    ``s1#2``), as a plan's row does; never its hash, which two shots saying the same words
+    share while each starts from its own board."""
+    return series, episode, shot
+
+
+def waiting(manifest: Manifest, files: BoardBytes, *, paid: bool) -> Waits:
+    """Each video take that waits for its board (``waits_key``): (the board's id, why, with the
+    command that lets it go). None waits for a free provider. ``manifest`` is as picked (the
+    needs hold the hash of the board take each shot uses); each board says whether its gate is
+    on (``CompiledShot.gate``: ``boards: {gate: false}`` lets a picked board do); ``files``
+    holds the lock's take states and checks each board's file that would let its video go.
+
+    An approval is of a picture: two boards drawn from the same request are one picture, so an
+    approval of either lets go the videos of both (and two shots with one video, the same task,
+    wait or go together)."""
     if not paid:
         return {}
     boards = {(board.series, board.shot_id): board for board in manifest.cast
               if is_board(board.shot_id)}  # a matrix's variations have a board each
-    found: dict[str, tuple[str, str]] = {}
+    approvals = _approvals(boards.values(), files)
+    found: Waits = {}
     for shot in manifest.episode_shots():
-        why = _shot_waits(shot, boards, files, manifest.root)
+        why = _shot_waits(shot, boards, approvals, files, manifest.root)
         if why is not None:
-            found.update({take.hash: why for take in shot.all_takes()})
+            found.update({waits_key(t.series, t.episode, t.id): why for t in shot.all_takes()})
+    return found
+
+
+Approvals = dict[tuple[str, str], list[tuple[CompiledShot, TakeState]]]
+
+
+def _approvals(boards: Iterable[CompiledShot], files: BoardBytes) -> Approvals:
+    """Each approved board take by its series and hash: the board and its take state."""
+    found: Approvals = {}
+    for board in boards:
+        state = files.lock.takes.get(state_key(board), {})
+        digest = state.get("approved_hash")
+        if state.get("approved") is not None and isinstance(digest, str):
+            found.setdefault((board.series, digest), []).append((board, state))
     return found
 
 
 def _shot_waits(shot: CompiledShot, boards: Mapping[tuple[str, str], CompiledShot],
-                files: BoardBytes, root: Path) -> tuple[str, str] | None:
+                approvals: Approvals, files: BoardBytes, root: Path) -> tuple[str, str] | None:
     for asset, digest in shot.needs.items():
         board = boards.get((shot.series, asset))
         if board is None:
             continue
-        state = files.lock.takes.get(state_key(board), {})
-        if not _ready(board, digest, state):
-            return asset, _why(board, root)
-        problem = files.problem(digest, state)
-        if problem is not None:
-            approved = state.get("approved_hash") == digest and state.get("approved") is not None
-            take = next((t for t in board.all_takes() if t.hash == digest), board)
-            on = approved_on(state, files.lock, take) if approved else ""
-            if on and files.provider and on != files.provider:
-                return asset, _elsewhere(board, root, on, files.provider, problem[0].is_file())
-            return asset, _changed(board, root, *problem, "approved" if approved else "picked")
+        states = [(board, files.lock.takes.get(state_key(board), {}))] + [
+            (other, state) for other, state in approvals.get((board.series, digest), [])
+            if other is not board]  # the same picture, approved by another board's name
+        why = _board_waits(board, digest, states, files, root)
+        if why is not None:
+            return asset, why
     return None
+
+
+def _approves(state: TakeState, digest: str) -> bool:
+    return state.get("approved") is not None and state.get("approved_hash") == digest
+
+
+def _board_waits(board: CompiledShot, digest: str, states: list[tuple[CompiledShot, TakeState]],
+                 files: BoardBytes, root: Path) -> str | None:
+    """Why a video starting from take ``digest`` of ``board`` waits (None: it goes): no state
+    lets it go, or none whose file is the picture it let go."""
+    ready = [(by, state) for by, state in states if _ready(board, digest, state)]
+    if not ready:
+        return _why(board, root)
+    problems = []
+    for by, state in ready:
+        problem = files.problem(digest, state)
+        if problem is None:
+            return None
+        problems.append((by, state, problem))
+    by, state, (path, why) = problems[0]
+    approved = _approves(state, digest)
+    take = next((t for t in by.all_takes() if t.hash == digest), by)
+    on = approved_on(state, files.lock, take) if approved else ""
+    if on and files.provider and on != files.provider:
+        named = "" if by is board else f" (as {board_name(by)})"
+        return _elsewhere(board, root, f"{on}{named}", files.provider, path.is_file())
+    return _changed(board, root, path, why, "approved" if approved else "picked")
 
 
 def _ready(board: CompiledShot, digest: str, state: TakeState) -> bool:
     """Whether the take of ``board`` a shot uses (``digest``) lets its video go: approved (as
     that very take), or with the gate off picked."""
-    if state.get("approved") is not None and state.get("approved_hash") == digest:
+    if _approves(state, digest):
         return True
     if board.gate:
         return False
@@ -138,12 +190,12 @@ def board_name(board: CompiledShot) -> str:
     return f"{variation}/{board.shot_id}" if variation else board.shot_id
 
 
-def hold(the_plan: Plan, waits: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+def hold(the_plan: Plan, waits: Waits) -> dict[str, str]:
     """Mark each planned take in ``waits`` that would be paid as waiting (it costs nothing); the
     reasons by hash, for the runner to skip them (``Wiring.skips``)."""
     held: dict[str, str] = {}
     for index, planned in enumerate(the_plan.shots):
-        found = waits.get(planned.hash)
+        found = waits.get(waits_key(planned.series, planned.episode, planned.shot))
         if found is None or planned.status in FREE:
             continue
         board, why = found

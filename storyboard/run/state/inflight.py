@@ -8,13 +8,14 @@ unusable) is paid for again, and ``plan`` says so (``paid_before``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from storyboard.run.state.journal import Journal, journal_path
-from storyboard.run.team.ledger import Ledger
+from storyboard.run.team.ledger import RECONCILE_HORIZON, Ledger
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,9 @@ class Holding:
 def holdings(series_dir: Path, cache_key: str, hashes: Collection[str],
              ledger: Ledger | None = None, *, team: bool = False) -> dict[str, Holding]:
     """Shot hash -> the task that holds it: the journal's unfinished tasks, then the ledger's
-    open entries (a dead holder's task is resumed; a living holder's claim is followed)."""
+    open entries (a dead holder's task is resumed; a living holder's claim is followed), and its
+    results of the last day this journal does not know (another folder's task for the same
+    request: a render downloads its result again, ``Journal.restore``, and pays nothing)."""
     held: dict[str, Holding] = {}
     known: set[str | None] = set()
     path = journal_path(series_dir)
@@ -40,6 +43,8 @@ def holdings(series_dir: Path, cache_key: str, hashes: Collection[str],
                 known.add(attempt.ledger_id)
                 if attempt.task_id and attempt.shot_hash in hashes:
                     held[attempt.shot_hash] = _in_flight(attempt.task_id)
+            known |= {a.ledger_id for a in journal.attempts()} | {
+                a.task_id for a in journal.attempts() if a.task_id}
     if ledger is not None:
         for shot_hash in set(hashes) - set(held):
             holding = _ledger_holding(ledger, cache_key, shot_hash, known, team)
@@ -54,8 +59,15 @@ def _in_flight(task_id: str) -> Holding:
 
 def _ledger_holding(ledger: Ledger, cache_key: str, shot_hash: str, known: set[str | None],
                     team: bool) -> Holding | None:
+    horizon = time.time() - RECONCILE_HORIZON
     for entry in ledger.entries(cache_key, shot_hash):
-        if not entry.open or entry.id in known:
+        if entry.id in known or entry.task_id in known:
+            continue
+        if not entry.open:
+            if entry.state == "done" and entry.task_id and entry.updated_at >= horizon:
+                return Holding("in flight", entry.task_id, f"made: task {entry.task_id}, paid "
+                               "by an earlier render of the same request (the ledger), its "
+                               "result downloaded again, not paid")
             continue
         if ledger.alive(entry.id):
             where = "another machine" if team else "another run"

@@ -1,0 +1,5 @@
+"""The cast's services on loopback: DashScope's image generation, voice design and speech.
+
+``routes`` answers the HTTP side; ``assets`` checks and draws the reference pictures, ``voices``
+designs voices and speaks lines, ``standins`` makes their deterministic PNGs and WAVs.
+"""

@@ -1,0 +1,351 @@
+"""A chat request into the answer a language model might give: deterministic, from the text given.
+
+It reads the breakdown's user message (a JSON document: the stage, the chapter's numbered lines and
+what earlier stages decided) and answers in that stage's shape: an outline from the paragraphs'
+first sentences (each line's, in a paragraph whose every line ends a sentence); a cast: a
+screenplay's cues, the people and places a tale names (``chat_names``:
+``Ines Barros``, ``Porto Velho``, ``Tomás``, never an ordinary word such as ``All``, ``None`` or
+``Whilst``), and the people it names by what they are (``the miller``, ``the little man``), each
+drawn from the sentence that first names it and voiced from what the tale says of it, with a
+screenplay's scene headings as places; one shot per paragraph (code and headings left out), its
+quoted speech given back as the author's words, spoken by the given character named nearest the
+quote, each shot showing the people it names (else the last one seen, so no shot shows nobody).
+A version's translation (``stage: translate``) is ``chat_translate``'s. A request of another
+shape gets ``{}`` when it asks for JSON, else an echo.
+A shots request sent back with a word that refers to another shot is answered without it
+(``heeded``). Content faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``length``)
+bend the answer the way real models fail.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any, NamedTuple
+
+from storyboard.emulator.chat import names as chat_names
+from storyboard.emulator.chat import translate as chat_translate
+
+QUOTE = re.compile(r"[\"“]([^\"”]{1,400})[\"”]|(?<!\w)['‘]([^\n]{1,400}?)['’](?!\w)")
+SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_KINDS = "|".join(kind.replace(" ", r"\s+") for kind in chat_names.PEOPLE)
+KIND_WORDS = re.compile(rf"\b(?:the|a|an|his|her|their|poor|young)\s+(?:\w+\s+)??({_KINDS})\b",
+                        re.I)
+CUE = re.compile(r"^@?([A-Z][A-Z0-9 .'-]{0,30}?)\s*(\([^)]*\))*\s*\^?$")
+HEADING = re.compile(r"^\.?(INT\./EXT|INT/EXT|I/E|INT|EXT|EST)[. ]\s*(.+?)(\s+-\s+.*)?$", re.I)
+ANYONE = ("Man", "Woman", "Child")  # named so with "a" or "an": no one in particular
+UNDERLINE = re.compile(r"^(=+|-+)$")
+CAMERAS = ("wide shot, static", "medium shot, slow push in", "close-up, handheld")
+
+
+def request_document(messages: list[Any]) -> dict[str, Any] | None:
+    """The first user message, when it is the breakdown's JSON document."""
+    for message in messages:
+        if isinstance(message, dict) and message.get("role") == "user":
+            try:
+                document = json.loads(str(message.get("content", "")))
+            except ValueError:
+                return None
+            return document if isinstance(document, dict) and "stage" in document else None
+    return None
+
+
+class Para(NamedTuple):
+    first: int
+    last: int
+    rows: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.rows)
+
+
+def paragraphs(lines: list[list[Any]]) -> list[Para]:
+    """Each run of consecutive lines (chapter headings left out: ``#``, ``Chapter 3``, and a
+    line underlined with ``===`` or ``---``)."""
+    out: list[Para] = []
+    fenced = False
+    for number, text in ((int(n), str(t).strip()) for n, t in lines):
+        if text.startswith(("```", "~~~")) or fenced:
+            fenced = fenced != text.startswith(("```", "~~~"))
+            continue
+        if UNDERLINE.match(text):  # a setext heading's line: the text above it is the heading
+            if out and out[-1].last == number - 1:
+                out[-1] = Para(out[-1].first, number, ())
+            continue
+        if text.startswith("#") or re.match(r"^(chapter|part)\b", text, re.I):
+            continue
+        if out and out[-1].last == number - 1:
+            out[-1] = Para(out[-1].first, number, (*out[-1].rows, text))
+        else:
+            out.append(Para(number, number, (text,)))
+    return [para for para in out if para.rows]
+
+
+def heading(para: Para) -> str | None:
+    """A Fountain scene heading's place (``INT. CAFE - DAY``: ``Cafe``)."""
+    match = HEADING.match(para.rows[0]) if len(para.rows) == 1 else None
+    return match.group(2).strip().title() if match else None
+
+
+def dialogue(para: Para) -> tuple[str, str] | None:
+    """A Fountain dialogue block's (speaker, words): a cue in capitals, then its lines."""
+    cue = CUE.match(para.rows[0])
+    if len(para.rows) < 2 or cue is None or HEADING.match(para.rows[0]) or \
+            para.rows[0].endswith(":"):
+        return None
+    words = [row for row in para.rows[1:] if not (row.startswith("(") and row.endswith(")"))]
+    return (cue.group(1).strip().title(), " ".join(words)) if words else None
+
+
+def _first_sentence(text: str) -> str:
+    return SENTENCE.split(QUOTE.sub("", text).strip() or text)[0][:300] or "A moment passes."
+
+
+ENDS = re.compile(r"[.!?…;:][\"”’')\]]*$")
+
+
+def units(para: Para) -> list[str]:
+    """What a paragraph tells as beats: itself, or each of its lines when every line ends a
+    sentence (a story pasted one sentence a line, with no blank line between)."""
+    if len(para.rows) > 1 and all(ENDS.search(row) for row in para.rows):
+        return list(para.rows)
+    return [para.text]
+
+
+def outline(document: dict[str, Any]) -> dict[str, Any]:
+    parts = [p for p in paragraphs(document.get("lines", [])) if heading(p) is None]
+    beats = [_first_sentence(text) for p in parts for text in units(p)][:60]
+    return {"title": str(document.get("chapter") or "Untitled")[:60],
+            "summary": " ".join(beats[:2])[:2000] or "Nothing happens.", "beats": beats}
+
+
+def kinds(plain: str, named: list[str]) -> list[tuple[int, str]]:
+    """The people a tale names by what they are (``the miller``), with where, unless a name
+    found is the same word."""
+    found: dict[str, int] = {}
+    for m in KIND_WORDS.finditer(plain):
+        kind = " ".join(m.group(1).split()).capitalize()
+        if kind in ANYONE and m.group().lower().startswith(("a ", "an ")):
+            continue  # "an excellent man of business": no one in particular
+        if not any(kind.lower() == n.lower() for n in named):
+            found.setdefault(kind, m.start(1))
+    return [(where, kind) for kind, where in found.items()]
+
+
+def names(text: str) -> tuple[list[str], list[str]]:
+    """The people and the places ``text`` names outside quotes (``chat_names``), in order of
+    first appearance, the people named by what they are among them."""
+    plain = QUOTE.sub(" ", text)
+    found = chat_names.found_names(plain, text)
+    people = [(n.first, n.text) for n in found if not chat_names.is_place(n)]
+    people += kinds(plain, [n.text for n in found])
+    return [name for _, name in sorted(people)], [n.text for n in found if chat_names.is_place(n)]
+
+
+def _scene_place(title: str) -> str:
+    """A chapter's own place, for a chapter that names no one: its title (``The Morning
+    scene`` when the title is only ordinary words)."""
+    words = re.findall(r"[^\W\d_]+", title.lower())
+    return f"{title} scene" if all(w in chat_names.STOP for w in words) else title
+
+
+def cast(document: dict[str, Any]) -> dict[str, Any]:
+    parts = paragraphs(document.get("lines", []))
+    text = " ".join(p.text for p in parts if dialogue(p) is None and heading(p) is None)
+    cues = [said[0] for said in map(dialogue, parts) if said is not None]
+    named, spots = names(text)
+    chosen: dict[str, str] = {}
+    for name in [*cues, *named]:
+        chosen.setdefault(name.lower(), name)  # MIA's cue and Mia in the action: one person
+    used: set[str] = set()
+    people = [{"name": name, "appearance": f"{name}, as the story tells: "
+               f"{_mention(text, name, used)}"[:2000], "voice": chat_names.voice(name, text)}
+              for name in list(chosen.values())[:60]]
+    looks = {place: f"{place}, an establishing view" for place in map(heading, parts) if place}
+    for spot in spots:  # a place the tale names: the sentence that first names it
+        looks.setdefault(spot, f"{spot}, an establishing view: {_mention(text, spot, used)}"
+                         [:2000])
+    places = [{"name": place, "look": look} for place, look in looks.items()
+              if place.lower() not in chosen][:60]
+    if not people and not places:  # a chapter that names no one: its own place, so a shot
+        title = _scene_place(str(document.get("chapter") or "The place")[:60])  # shows one
+        places = [{"name": title, "look": f"{title}: {_first_sentence(text)}"[:2000]}]
+    return {"characters": people, "places": places, "props": []}
+
+
+def _mention(text: str, name: str, used: set[str]) -> str:
+    """The first sentence that names ``name`` and no entry before it was given (``used``), so
+    that no two entries say the same words (a model that did would read as one in a loop);
+    else the words around its first mention."""
+    said = chat_names.pattern(name)
+    naming = [s[:300] for s in SENTENCE.split(text) if said.search(s)]
+    fresh = next((s for s in naming if s not in used), None)
+    if fresh is None:
+        found = said.search(text)
+        words = text[max(0, found.start() - 60):found.end() + 60].split()[1:-1] if found else []
+        fresh = " ".join(words) or name
+    used.add(fresh)
+    return fresh
+
+
+def _seconds(words: int, rate: float) -> float:
+    return min(6.0, max(1.0, math.ceil(words / rate * 2) / 2))
+
+
+def speaker_of(text: str, quote: re.Match[str], characters: list[str]) -> str:
+    """Who says the quote: the given character a speech verb next to it names (``said the
+    girl``, ``The King said``), else the one named nearest it, outside any quote ("" when none
+    is)."""
+    plain = QUOTE.sub(lambda m: " " * len(m.group()), text)
+    after = re.split(r"[.!?\"“]", plain[quote.end():], maxsplit=1)[0][:40]
+    spans = [(quote.end() + m.start(), quote.end() + m.end()) for m in SAID.finditer(after)]
+    spans += [(m.start(), m.end()) for m in reversed(list(SAID.finditer(plain[:quote.start()])))]
+    near = _nearest(plain, characters, *spans[0]) if spans else ""
+    return near or _nearest(plain, characters, quote.start(), quote.end())
+
+
+SAID = re.compile(r"\b(said|says|answered|cried|asked|shouted|replied|called|whispered)\b", re.I)
+
+
+def _nearest(plain: str, characters: list[str], start: int, end: int) -> str:
+    places = [(min(abs(m.start() - end), abs(start - m.end())), name)
+              for name in characters for m in chat_names.pattern(name).finditer(plain)]
+    return min(places)[1] if places else ""
+
+
+def _named(text: str, name: str) -> bool:
+    return chat_names.pattern(name).search(text) is not None
+
+
+def _timed(action: str, said: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """An action scene, then one scene a line; 14 s at most in all, the action 2 s at least."""
+    lengths = [_seconds(len(action.split()), 3.0), *(_seconds(len(q.split()), 2.5)
+                                                     for _, q in said)]
+    scale = min(1.0, 14 / sum(lengths))
+    lengths = [max(0.5, math.floor(length * scale * 2) / 2) for length in lengths]
+    lengths[0] = max(lengths[0], 2.0)
+    scenes: list[dict[str, Any]] = [{"seconds": lengths[0], "action": action[:2000], "lines": []}]
+    scenes += [{"seconds": length, "action": f"{who} speaks",
+                "lines": [{"speaker": who, "quote": quote}]}
+               for length, (who, quote) in zip(lengths[1:], said, strict=True)]
+    return scenes
+
+
+def _spoken(quote: re.Match[str]) -> str:
+    """The words inside a double- or single-quoted stretch."""
+    return quote.group(1) or quote.group(2) or ""
+
+
+def _given(document: dict[str, Any], key: str) -> list[str]:
+    return [str(n) for n in document.get(key, [])]
+
+
+def shot(index: int, para: Para, place: str | None, document: dict[str, Any],
+         last: list[str]) -> dict[str, Any]:
+    """One paragraph's shot; ``last``: who the chapter showed last (updated)."""
+    characters = _given(document, "characters")
+    given = characters + _given(document, "places") + _given(document, "props")
+    block = dialogue(para)
+    lower = {name.lower(): name for name in characters}
+    if block is not None and block[0].lower() in lower:
+        said = [(lower[block[0].lower()], block[1])]
+        scenes = [{"seconds": max(2.0, _seconds(len(block[1].split()), 2.5)),
+                   "action": f"{said[0][0]} speaks", "lines": [{"speaker": said[0][0],
+                                                                "quote": block[1]}]}]
+    else:
+        found = [(speaker_of(para.text, m, characters), _spoken(m))
+                 for m in QUOTE.finditer(para.text) if _spoken(m)]
+        said = [(who, quote) for who, quote in found if who][:3]
+        scenes = _timed(QUOTE.sub("", para.text).strip() or para.text, said)
+    speakers = list(dict.fromkeys(who for who, _ in said))
+    seen = [n for n in given if (_named(para.text, n) or n == place) and n not in speakers]
+    if not seen and not speakers:
+        seen = last[:1] or given[:1]
+    last[:] = [*speakers, *seen] or last
+    return {"from_line": para.first, "to_line": para.last,
+            "camera": CAMERAS[index % len(CAMERAS)], "cast": seen[:5 - len(speakers)],
+            "scenes": scenes}
+
+
+def shots(document: dict[str, Any]) -> dict[str, Any]:
+    made: list[dict[str, Any]] = []
+    place = None
+    last: list[str] = []
+    for para in paragraphs(document.get("lines", [])):
+        place = heading(para) or place
+        if heading(para) is None:
+            made.append(shot(len(made), para, place, document, last))
+    return {"shots": made}
+
+
+STAGES = {"outline": outline, "cast": cast, "shots": shots, "translate": chat_translate.translate}
+
+
+def content_of(body: dict[str, Any]) -> str:
+    """The text the emulated model answers ``body`` with."""
+    document = request_document(body.get("messages") or [])
+    stage = str(document.get("stage")) if document else ""
+    if document is not None and stage in STAGES:
+        answer = heeded(STAGES[stage](document), body.get("messages") or [])
+        return json.dumps(answer, ensure_ascii=False)
+    kind = (body.get("response_format") or {}).get("type", "text")
+    if kind in ("json_object", "json_schema"):
+        return "{}"
+    messages = body.get("messages") or [{}]
+    return f"You said: {str(messages[-1].get('content', ''))[:200]}"
+
+
+ACROSS = re.compile(r"^- shots\[(\d+)\]: .*?'([^'\n]{1,40})' refers to another shot", re.M)
+
+
+def heeded(answer: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
+    """A shots answer with what a send-back asked of it done, as a model would: a word said to
+    refer to another shot (``'again' refers to another shot``) left out of that shot's action."""
+    said = " ".join(str(m.get("content", "")) for m in messages[1:]
+                    if isinstance(m, dict) and m.get("role") == "user")
+    made = answer.get("shots", [])
+    for found in ACROSS.finditer(said):
+        index, words = int(found.group(1)), re.escape(found.group(2))
+        for scene in made[index]["scenes"] if index < len(made) else []:
+            scene["action"] = re.sub(rf",?\s*\b{words}\b", "", scene["action"], count=1)
+    return answer
+
+
+def bent(content: str, fault: str) -> tuple[str, str]:
+    """The content and finish reason a content fault makes of a good answer."""
+    if fault == "invalid_json":
+        return content[:max(1, len(content) // 2)] + " …", "stop"
+    if fault == "length":
+        return content[:max(1, len(content) // 3)], "length"
+    data = json.loads(content)
+    if fault == "schema":
+        return json.dumps(_broken(data), ensure_ascii=False), "stop"
+    if fault == "paraphrase":
+        return json.dumps(_paraphrased(data), ensure_ascii=False), "stop"
+    return content, "stop"
+
+
+def _broken(data: Any) -> Any:
+    """A required field dropped: the first shot's camera, else the first key."""
+    if isinstance(data, dict) and data.get("shots"):
+        data["shots"][0].pop("camera", None)
+        return data
+    if isinstance(data, dict) and data:
+        data.pop(next(iter(data)))
+    return data
+
+
+def _paraphrased(data: Any) -> Any:
+    """The first quoted line said in other words."""
+    for item in (data.get("shots", []) if isinstance(data, dict) else []):
+        for scene in item["scenes"]:
+            for line in scene["lines"]:
+                line["quote"] = "Well, as I was saying, " + line["quote"].lower()
+                return data
+    return data
+
+
+def tokens(text: str) -> int:
+    return max(1, math.ceil(len(text) / 4))

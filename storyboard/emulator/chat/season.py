@@ -1,0 +1,87 @@
+"""A season's chat requests into the answers a model might give: deterministic, from the text given.
+
+A season's episode (``stage: episode``) is ``chat_episode``'s; its shots are made as
+``chat_answers`` makes a chapter's, then light enough for the density heuristic it is told
+(``light``): an action of at most 8 words, at most one line of at most 16 words, one character
+and one place shown, a still camera, and each scene seconds enough for two a load point
+(``timed_for_load``, counted as the breakdown counts them).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from storyboard.emulator.chat import answers as chat_answers
+from storyboard.emulator.chat import names as chat_names
+from storyboard.language.density import LEAST, plain_loads
+
+ACTION_WORDS = 8
+LINE_WORDS = 16
+STILL = ("wide shot, static", "medium shot, static", "close-up, static")
+
+
+def words_of(text: str, most: int) -> str:
+    return " ".join(text.split()[:most])
+
+
+def title_of(text: str) -> str:
+    words = re.findall(r"[^\W_]+(?:'[^\W_]+)?", text)[:6]
+    return (" ".join(words) or "An episode")[:60]
+
+
+def _seconds(value: float) -> float:
+    return math.ceil(value * 2) / 2
+
+
+def light(shot: dict[str, Any], index: int, document: dict[str, Any]) -> dict[str, Any]:
+    """A chapter shot made light: one short action, at most one short line, one character and
+    one place, a still camera; 2 s a load point (and the line's time to be said)."""
+    characters = {str(n).lower() for n in document.get("characters", [])}
+    places = {str(n).lower() for n in document.get("places", [])}
+    lines = [line for scene in shot["scenes"] for line in scene["lines"]][:1]
+    for line in lines:
+        line["quote"] = words_of(line["quote"], LINE_WORDS)
+    speakers = {line["speaker"].lower() for line in lines}
+    cast, person, place = [], bool(speakers), False
+    for name in shot["cast"]:
+        kind = name.lower()
+        if kind in characters and not person:
+            cast.append(name)
+            person = True
+        elif kind in places and not place:
+            cast.append(name)
+            place = True
+        elif kind not in characters and kind not in places:
+            cast.append(name)
+    said = chat_answers.SENTENCE.split(shot["scenes"][0]["action"].strip())[0]
+    action = words_of(said, ACTION_WORDS) or "The scene goes on"
+    scenes: list[dict[str, Any]] = [{"seconds": 2.0, "action": action, "lines": []}]
+    for line in lines:
+        words = len(line["quote"].split())
+        scenes.append({"seconds": _seconds(max(2 + words / 4, words / 2.5)),
+                       "action": f"{line['speaker']} speaks", "lines": [line]})
+    return {**shot, "camera": STILL[index % len(STILL)], "cast": cast[:4], "scenes": scenes}
+
+
+def timed_for_load(shot: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    characters = [str(n) for n in document.get("characters", [])]
+    places = [str(n) for n in document.get("places", [])]
+    scenes = [(float(s["seconds"]), s["action"], [(w["speaker"], w["quote"]) for w in s["lines"]])
+              for s in shot["scenes"]]
+    characters += sorted(_maybe_named(" ".join(action for _, action, _ in scenes)) - {
+        n.lower() for n in characters + places})
+    counted = plain_loads(shot["camera"], scenes, characters, places,
+                          [*characters, *places, *map(str, document.get("props", []))])
+    return {**shot, "scenes": [{**scene, "seconds": max(scene["seconds"], _seconds(LEAST * points))}
+                               for scene, (_, points) in zip(shot["scenes"], counted, strict=True)]}
+
+
+def _maybe_named(action: str) -> set[str]:
+    """The words of ``action`` that another chapter's cast may name, so that the written shot,
+    whose action refers to the whole series' cast, is not denser than counted here: its people
+    by what they are (``daughter``, ``miller``) and its capitalised words."""
+    words = chat_names.TOKEN.findall(action)
+    return {w.lower() for w in words if w.lower() in chat_names.TITLES or
+            chat_names.capitalised(w)}
