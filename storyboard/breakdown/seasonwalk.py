@@ -1,6 +1,7 @@
 """A story and a target into a season's answers: the skeleton computed, then one call an episode.
 
-The walk of a season: every chapter's outline and cast (as ``walk``), then the season's skeleton,
+The walk of a season: every chapter's cast (as ``walk``; no outline: the season is not cut on
+beats), then the season's skeleton,
 computed, never asked (``skeleton.shape``: K shots of d seconds an episode; ``season.planned``:
 the story cut into N runs of its units, balanced by length), then each episode asked as one
 bounded call (``episode``): exactly K shots over its own lines, its title and its hook, given the
@@ -29,7 +30,7 @@ def walk_season(story: Story, asker: Asker, target: Target,
                 later: dict[int, list[list[str]]] | None = None) -> Answers:
     """Every answer of a season (see the module docstring); ``later``: problems ``check``
     found in the written series, by episode."""
-    answers = first_answers(story, asker, speaking=True)
+    answers = first_answers(story, asker, season=True)
     found = answers.season = SeasonAnswers()
     made = shape(target.seconds)
     if isinstance(made, str):  # refused before any call (``pipeline.cuttable``)

@@ -81,15 +81,16 @@ def try_ask(asker: Asker, stage: str, chapter: Chapter, context: dict[str, Any],
         return Result(None, [str(refused)], 1)  # reported at the chapter; the others go on
 
 
-def first_answers(story: Story, asker: Asker, speaking: bool = False) -> Answers:
-    """Every chapter's outline and cast (the chapters fitted to the context window);
-    ``speaking``: a cast that leaves out a person the chapter says speaks is sent back
-    (``speakers.missing``)."""
+def first_answers(story: Story, asker: Asker, season: bool = False) -> Answers:
+    """Every chapter's outline and cast (the chapters fitted to the context window); a
+    ``season``'s: its cast alone (its episodes are cut from the story, never from beats), and a
+    cast that leaves out a person the chapter says speaks sent back (``speakers.missing``)."""
     answers = Answers()
     for chapter in fitted(story, asker.window()).chapters:
-        outline = settled_read(asker, "outline", chapter, try_ask(asker, "outline", chapter, {}))
+        outline = None if season else settled_read(asker, "outline", chapter, try_ask(
+            asker, "outline", chapter, {}))
         check: Callable[[Any], list[str]] = functools.partial(_cast_check, chapter=chapter) \
-            if speaking else cast_problems
+            if season else cast_problems
         cast = settled_read(asker, "cast", chapter, try_ask(asker, "cast", chapter, {}, check))
         found = ChapterAnswers(chapter, outline, cast)
         answers.chapters.append(found)

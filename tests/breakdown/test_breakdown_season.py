@@ -73,8 +73,8 @@ def test_a_season_of_four_episodes_is_planned_written_and_checks_clean(
         chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     series = tmp_path / "series"
     report, sent = run(chat_emulator, story(tmp_path), series)
-    # outline and cast of 3 chapters, then one call an episode: no season call is asked
-    assert sent == report.sent == 6 + 4
+    # the cast of 3 chapters, then one call an episode: no outline, no season call is asked
+    assert sent == report.sent == 3 + 4
     assert report.problems == [] and report.left == [] and report.warnings == []
     assert diagnostics(series) == []
     assert episodes(series) == ["01-the-lighthouse.yaml", "02-the-lighthouse.yaml",
@@ -92,12 +92,12 @@ def test_a_season_of_four_episodes_is_planned_written_and_checks_clean(
     assert "Not in this weather" not in first  # episode 2's line, filmed there
     before = {p: p.read_bytes() for p in series.rglob("*.yaml")}
     again, sent = run(chat_emulator, story(tmp_path), series)
-    assert sent == again.sent == 0 and again.cached == 10  # cached: nothing is sent
+    assert sent == again.sent == 0 and again.cached == 7  # cached: nothing is sent
     assert {p: p.read_bytes() for p in series.rglob("*.yaml")} == before
     result = CliRunner().invoke(cli, [  # the series file's target, without its flags
         "breakdown", str(tmp_path / "lighthouse.md"), str(series), "--base-url",
         chat_base(chat_emulator), "--api-key-env", KEY_ENV, "--yes"])
-    assert result.exit_code == 0 and "0 request(s) sent, 10 answer(s) from the cache" in \
+    assert result.exit_code == 0 and "0 request(s) sent, 7 answer(s) from the cache" in \
         result.output, result.output
     assert {p: p.read_bytes() for p in series.rglob("*.yaml")} == before
 
@@ -336,13 +336,13 @@ def test_a_stop_mid_season_goes_on_from_the_cache(chat_emulator: EmulatorServer,
     source, series = novel(tmp_path / "novel.md", 12_000), tmp_path / "series"
     chapters = len(read_story(source).chapters)
     wide = {"context": 16384, "episodes": 8}
-    chat_emulator.script(f"chat:ok*{2 * chapters + 1},chat:drop")  # the second episode's call
+    chat_emulator.script(f"chat:ok*{chapters + 1},chat:drop")  # the second episode's call
     with pytest.raises(TransportError) as stopped:
         run(chat_emulator, source, series, **wide)
     assert "the episode call for episode 2" in str(stopped.value)
     chat_emulator.clear_faults()
     report, _ = run(chat_emulator, source, series, **wide)
-    assert report.cached == 2 * chapters + 1  # the outlines, casts and first episode's call
+    assert report.cached == chapters + 1  # the casts and the first episode's call
     assert report.problems == [] and len(episodes(series)) == 8
     assert diagnostics(series) == []
 
@@ -374,7 +374,7 @@ def test_a_check_error_in_a_season_episode_goes_back_to_its_shots_call(
     report = breakdown(story(tmp_path, PARTY), series,
                        options(chat_base(chat_emulator), episodes=1), say=said.append)
     sent = requests(chat_emulator) - before
-    assert sent == 1 + 1 + 1 + 2  # outline, cast, the episode, and it sent back twice
+    assert sent == 1 + 1 + 2  # the cast, the episode, and it sent back twice
     backs = [line for line in said if "sent back to the model" in line]
     assert backs and all(line.startswith("  the episode call for episode 1 (") for line in backs)
     located = [d.format() for d in report.problems]
@@ -382,7 +382,7 @@ def test_a_check_error_in_a_season_episode_goes_back_to_its_shots_call(
                            for text in located)
     assert any("error: this shot has" in text for text in located), located
     again, resent = run(chat_emulator, story(tmp_path, PARTY), series, episodes=1)
-    assert resent == 0 and again.cached == 5  # the conversation replays from the cache
+    assert resent == 0 and again.cached == 4  # the conversation replays from the cache
 
 
 AGREED = """\

@@ -71,7 +71,9 @@ def test_an_outline_of_one_beat_still_makes_every_episode_asked_each_of_k_shots_
     with Scripted(one_beat) as server:
         report = breakdown(story(tmp_path, FROG), series, options(server.base_url))
         asked = [b for b in server.bodies if stage_of(b) == "episode"]
+        outlines = [b for b in server.bodies if stage_of(b) == "outline"]
     assert report.problems == [], [d.format() for d in report.problems]
+    assert outlines == []  # a season is cut from the story: its outline is not even asked
     made = skeleton.shape(30.0)
     assert made == skeleton.Shape(5, 6, 30.0)
     assert len(list((series / "episodes").glob("*.yaml"))) == 4
