@@ -50,10 +50,11 @@ from storyboard.breakdown.fitting import (
     too_small,
 )
 from storyboard.breakdown.fitting import max_tokens as fitting_max_tokens
-from storyboard.breakdown.mending import Mended, mended
-from storyboard.breakdown.narrowing import STOPPED, Narrowed, Seen, merged, narrowed
+from storyboard.breakdown.judging import judge, stopped
+from storyboard.breakdown.mending import Mended
+from storyboard.breakdown.narrowing import Narrowed, Seen, narrowed
 from storyboard.breakdown.narrowing import turn as turn_of
-from storyboard.breakdown.reading import around
+from storyboard.breakdown.results import Check, Result
 from storyboard.breakdown.source import Chapter
 from storyboard.errors import ProviderError
 
@@ -61,7 +62,6 @@ if TYPE_CHECKING:  # httpx is imported when a call is made
     from storyboard.breakdown.client import Answer, ChatClient
 
 SEND_BACKS = 2
-Check = Callable[[Any], list[str]]
 
 
 UNKEYED = ("stream", "stream_options")  # how the answer travels, not what decides it
@@ -78,8 +78,8 @@ class Settings:
     context: int | None = None  # the endpoint's context window, as the series' block says
 
     def body(self, stage: str, messages: list[dict[str, str]], mode: str = "json_schema",
-             stream: bool = False, limit: int | None = None, penalty: bool = True
-             ) -> dict[str, Any]:
+             stream: bool = False, limit: int | None = None, penalty: bool = True,
+             chapter: Chapter | None = None) -> dict[str, Any]:
         """The request; after a looping answer was sent back, with ``presence_penalty``
         (``penalty=False``: the endpoint refused that field)."""
         body: dict[str, Any] = {"model": self.model, "messages": messages,
@@ -89,7 +89,7 @@ class Settings:
             body["presence_penalty"] = cutshort.LOOP_PENALTY
         if stream:
             body["stream_options"] = {"include_usage": True}
-        fmt = schemas.response_format(stage, mode)
+        fmt = schemas.response_format(stage, mode, chapter)
         if fmt is not None:
             body["response_format"] = fmt
         if "/compatible-mode/" in self.base_url or "aliyuncs.com" in self.base_url:
@@ -100,15 +100,6 @@ class Settings:
 def key_of(body: dict[str, Any]) -> str:
     """The cache key of a request: what decides its answer (not whether it streams)."""
     return request_key(prompts.INSTRUCTIONS, {k: v for k, v in body.items() if k not in UNKEYED})
-
-
-@dataclass
-class Result:
-    answer: Any
-    problems: list[str]
-    turns: int
-    warnings: list[str] = field(default_factory=list)  # left, but never a reason to refuse it
-    read: Any = None  # the last answer as read, refused or not (a narrowed one in the whole)
 
 
 class NotAnswered(Exception):
@@ -188,6 +179,7 @@ class Asker:
             if not problems or backs == SEND_BACKS:  # check's own problems: check reports them
                 return Result(data, [] if checks else problems, turn, read=read)
             repeated, last = seen.repeats(record["content"], problems), (data, problems, checks)
+            repeated = repeated and stage not in schemas.BOUNDED  # its schema asks it whole
             if repeated:
                 narrow = narrowed(read, problems)
                 following = conversation + turn_of(stage, cutshort.unlooped(record), problems,
@@ -216,7 +208,8 @@ class Asker:
         kept = self.cut.setdefault(what, [])
         if cutshort.cut(record) and all(record != earlier for _, earlier in kept):
             kept.append((turns.index(record) + 1, record))
-        judged = judge(stage, record, check, found, narrow)
+        judged = judge(stage, record, check, found, narrow, chapter,
+                       mend=stage not in schemas.BOUNDED or self.mode() != "json_schema")
         self.noted(stage, chapter, found.notes)
         return judged
 
@@ -267,7 +260,7 @@ class Asker:
              stream: bool = False, fit: bool = True) -> dict[str, Any]:
         """The request of a call, its ``max_tokens`` fitted to the window (``TooSmall``: it
         cannot fit, and is never sent; ``fit=False``: the stage's own then)."""
-        prompt = prompt_tokens(conversation, json.dumps(schemas.SCHEMAS[stage]))
+        prompt = prompt_tokens(conversation, json.dumps(schemas.of(stage, chapter)))
         window = self.window()
         limit, full = fitting_max_tokens(stage, prompt, window, chapter), answer_tokens(stage, chapter)
         if limit is None and window is not None and fit:
@@ -279,7 +272,7 @@ class Asker:
                      f"({window.source}): {stage} calls that would not fit ask for fewer answer "
                      f"tokens (at least {limit:,} here, {full:,} otherwise)")
         return self.settings.body(stage, conversation, self.mode(), stream, limit or full,
-                                  self.penalty())
+                                  self.penalty(), chapter)
 
     def mode(self) -> str:
         """The structured-output mode to ask in: the setting, or what was found for the
@@ -301,13 +294,15 @@ class Asker:
         found = self.endpoints.stream(self.settings.base_url, self.settings.model)
         return True if found is None else found
 
-    def pending_shots(self, chapter: Chapter, context: dict[str, Any]) -> None:
-        """Planning: the shots call of a chapter whose outline or cast is not stored yet."""
-        conversation = prompts.messages("shots", chapter, context)
-        schema = json.dumps(schemas.SCHEMAS["shots"])
+    def pending_shots(self, chapter: Chapter, context: dict[str, Any], stage: str = "shots"
+                      ) -> None:
+        """Planning: the shots (or a season episode's) call of a chapter whose outline or cast
+        is not stored yet."""
+        conversation = prompts.messages(stage, chapter, context)
+        schema = json.dumps(schemas.of(stage, chapter))
         estimate = prompt_tokens(conversation, schema) + EARLIER_ANSWERS
-        ceiling = price_of(self.spend.price, estimate, answer_tokens("shots", chapter))
-        self.pending.append(Pending("shots", chapter.number, estimate, ceiling))
+        ceiling = price_of(self.spend.price, estimate, answer_tokens(stage, chapter))
+        self.pending.append(Pending(stage, chapter.number, estimate, ceiling))
 
     def answer(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]
                ) -> dict[str, Any]:
@@ -322,7 +317,7 @@ class Asker:
             if stored is not None:
                 return stored
             if self.planning:
-                schema = json.dumps(schemas.SCHEMAS[stage])
+                schema = json.dumps(schemas.of(stage, chapter))
                 self.pending.append(Pending(stage, chapter.number,
                                             prompt_tokens(conversation, schema),
                                             self.ceiling(stage, chapter, conversation)))
@@ -339,7 +334,7 @@ class Asker:
         its ``max_tokens`` was bounded by its chapter (the stage's own): free."""
         for most in dict.fromkeys((answer_tokens(stage, chapter), MAX_TOKENS[stage])):
             whole = self.settings.body(stage, conversation, self.mode(), self.streams(), most,
-                                       self.penalty())
+                                       self.penalty(), chapter)
             stored = self.stored(key_of(whole))
             if stored is not None:
                 return stored
@@ -389,7 +384,7 @@ class Asker:
             return
         self.learned(stated(str(error)), "the endpoint's refusal stated it, remembered in "
                      ".storyboard/breakdown/endpoints.json")
-        prompt = prompt_tokens(body["messages"], json.dumps(schemas.SCHEMAS[stage]))
+        prompt = prompt_tokens(body["messages"], json.dumps(schemas.of(stage, chapter)))
         error.detail += exceeded(stage, prompt, stated(str(error)), chapter)
 
     def _stepped_down(self, error: ProviderError, body: dict[str, Any]) -> bool:
@@ -429,7 +424,7 @@ class Asker:
             self.say(f"  {what}: {got.prompt_tokens} + {got.completion_tokens} tokens, "
                      f"{cost:.4f} USD")
             return record
-        schema = json.dumps(schemas.SCHEMAS[stage])
+        schema = json.dumps(schemas.SCHEMAS[stage])  # the stage's: its bounds add no tokens
         cost = self.spend.count_ceiling(stage, prompt_tokens(conversation, schema), asked)
         self.say(f"  {what}: counted at its ceiling, {cost:.4f} USD{self._why(got)}")
         return record
@@ -452,48 +447,6 @@ class Asker:
     def ceiling(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]) -> float:
         """The most a call could cost: its prompt and its whole ``max_tokens``
         (``fitting.answer_tokens``: a shots call's bounded by its chapter)."""
-        schema = json.dumps(schemas.SCHEMAS[stage])
+        schema = json.dumps(schemas.of(stage, chapter))
         return price_of(self.spend.price, prompt_tokens(conversation, schema),
                         answer_tokens(stage, chapter))
-
-
-def stopped(last: tuple[Any, list[str], bool], turns: int, read: Any) -> Result:
-    """The answer a narrowed turn did not mend, its problems said with why it stopped (those
-    ``storyboard check`` found are its own to report)."""
-    data, problems, checks = last
-    return Result(data, [], turns) if checks else \
-        Result(data, [*problems[:-1], f"{problems[-1]} ({STOPPED})"], turns, read=read)
-
-
-def unwrapped_said(stage: str, content: str) -> None:
-    """``storyboard --verbose``: the words an answer's JSON was read from between."""
-    said = around(content)
-    if said:  # the trace imports httpx: only when there is something to say
-        from storyboard.providers import trace
-        trace.note(f"the {stage} answer's JSON was unwrapped from the words around its fence: "
-                   f"{said!r}")
-
-
-def judge(stage: str, record: dict[str, Any], check: Check, found: Mended,
-          narrow: Narrowed | None = None) -> tuple[Any, Any, list[str]]:
-    """The answer's data (None: it is not usable), the data as read (near-misses read as meant,
-    a narrowed answer put back in the whole) and what is wrong with it."""
-    if cutshort.cut(record):
-        loop = cutshort.looping(record)
-        stopped = record.get("finish_reason") == cutshort.STOPPED
-        return None, None, [loop.problem(stopped) if loop is not None else
-                            "the answer was cut short at max_tokens (finish_reason: length): "
-                            "answer more briefly"]
-    data, problems = schemas.parsed(stage, record["content"])
-    if problems:
-        return None, None, problems
-    unwrapped_said(stage, record["content"])
-    data = mended(schemas.SCHEMAS[stage], data, found)
-    if narrow is not None:
-        data, problems = merged(narrow, data)
-        if problems:
-            return None, narrow.base, problems
-    problems = schemas.problems(stage, data)
-    if problems:
-        return None, data, problems
-    return data, data, check(data)

@@ -11,8 +11,8 @@ server cuts them silently). Unknown: each call is asked as it is.
 A call's whole ``max_tokens`` is ``answer_tokens``: its stage's, except a shots call's, bounded by
 what its chapter (or part) can need (its answer quotes the chapter's lines by range, so its length
 follows the lines: ``HEAD`` and, for each line, ``PER_LINE`` and its own words ``WORDS`` times),
-and a season part's, bounded by the episodes it asks (``season_tokens``: ``SEASON_HEAD`` and
-``PER_EPISODE`` an episode), never above the stage's ``MAX_TOKENS``. A model that loops stops at
+and a season episode's, bounded by its shots and its lines (``PER_SHOT`` a shot), never above
+the stage's ``MAX_TOKENS``. A model that loops stops at
 the bound (``finish_reason: length``) and is sent back as cut short. The consent's ceiling, the
 count of a call whose usage cannot be believed and this fitting all use that one figure.
 
@@ -39,15 +39,13 @@ from storyboard.breakdown.schemas import SCHEMAS
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.errors import StoryboardError
 
-MAX_TOKENS = {"outline": 2048, "cast": 4096, "shots": 8192, "season": 8192, "translate": 4096}
+MAX_TOKENS = {"outline": 2048, "cast": 4096, "shots": 8192, "translate": 4096, "episode": 8192}
+PER_SHOT = 160  # a season episode's shot beyond its lines' words: range, camera, cast, scenes
 EARLIER_ANSWERS = 600  # tokens the beats and names of a chapter not yet outlined may add
 MARGIN = 64  # tokens of chat framing a server adds that the estimate may miss
 HEAD = 256  # a shots answer's tokens whatever its chapter: its frame and a first shot's camera
 PER_LINE = 96  # a line's shot beyond its words: its range, camera, cast, a scene's seconds
 WORDS = 2  # times a line's own words may come back: quoted once, told again in an action
-SEASON_HEAD = 64  # a season answer's tokens whatever its episodes: its frame
-PER_EPISODE = 192  # an episode's entry at its bounds (a 60-character title, a 300-character
-# hook, two beat numbers: about 125 tokens), with room
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MOST = 100_000_000  # a stated window larger than this is not believed
 CONTEXT_WORDS = ("context_length_exceeded", "context length", "context window", "context size",
@@ -74,21 +72,17 @@ class Window:
 
 def answer_tokens(stage: str, chapter: Chapter | None = None) -> int:
     """A call's whole ``max_tokens``: its stage's; a shots call's bounded by its chapter's lines
-    (``HEAD``, and ``PER_LINE`` and its words ``WORDS`` times a line), a season part's by its
-    episodes (``season_tokens``), at most the stage's."""
+    (``HEAD``, and ``PER_LINE`` and its words ``WORDS`` times a line), a season episode's by
+    its shots and its lines (``HEAD``,
+    ``PER_SHOT`` a shot and its words ``WORDS`` times), at most the stage's."""
     most = MAX_TOKENS[stage]
-    if stage == "season" and chapter is not None and chapter.episodes:
-        return season_tokens(chapter.episodes)
+    if stage == "episode" and chapter is not None:
+        words = sum(WORDS * tokens(text) for _number, text in chapter.numbered())
+        return min(most, HEAD + PER_SHOT * max(1, chapter.shots) + words)
     if stage != "shots" or chapter is None:
         return most
     need = HEAD + sum(PER_LINE + WORDS * tokens(text) for _number, text in chapter.numbered())
     return min(most, need)
-
-
-def season_tokens(episodes: int) -> int:
-    """A season part's whole ``max_tokens``: what ``episodes`` entries can need, at most the
-    stage's."""
-    return min(MAX_TOKENS["season"], SEASON_HEAD + PER_EPISODE * episodes)
 
 
 def floor(stage: str, chapter: Chapter | None = None) -> int:

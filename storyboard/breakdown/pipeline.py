@@ -231,10 +231,11 @@ def target_problem(options: Options) -> None:
 
 
 def cuttable(story: Story, options: Options) -> None:
-    """Refuse a season of more episodes than the story has sentences, before the estimate,
-    the consent or any request (``skeleton.refusal``)."""
+    """Refuse a season of more episodes than the story has sentences, or of episodes' seconds
+    no shots of the target model make, before the estimate, the consent or any request
+    (``skeleton.refusal``)."""
     target = target_of(options)
-    said = refusal(story, target.episodes) if target is not None else None
+    said = refusal(story, target.episodes, target.seconds) if target is not None else None
     if said is not None:
         raise BreakdownError(said)
 

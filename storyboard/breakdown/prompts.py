@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 from storyboard.breakdown.density import RULE
-from storyboard.breakdown.schemas import SCHEMAS, bounds, sketch
+from storyboard.breakdown.schemas import bounds, of, sketch
 from storyboard.breakdown.source import Chapter
 
 INSTRUCTIONS = "breakdown-4"
@@ -55,62 +55,55 @@ STAGES = {
              "Dialogue and voice-over are the author's words: in lines, give the speaker (one of "
              "the given characters) and the quote copied exactly, character for character, from "
              "the story's lines. Never paraphrase, shorten or translate a quote.",
-    "season": "Plan a season of short episodes from the story's outline. The user message gives "
-              "its beats in order, numbered (each with the number of the chapter it comes "
-              "from), how many episodes to make of them and about how many seconds an episode "
-              "lasts. Answer the episodes in order, exactly as many as asked: each a short "
-              "title, the beats it films (first_beat..last_beat: the first episode starts at "
-              "beat 1, each next one at the beat after the one before ends, the last ends at "
-              "the last beat; every beat in one episode) and its hook: one line that ends the "
-              "episode on a question, a threat or a turn that makes the viewer want the next.",
     "translate": TRANSLATE,
+    "episode": "These lines are one episode of a season. Film them in exactly the shots asked "
+               "(episode.shots), in story order: each covers a range of the given lines "
+               "(from_line..to_line; a line may be filmed by more than one shot, never out of "
+               "order) and lasts episode.shot_seconds seconds, shared among its scenes (each "
+               "scene's seconds its share). Name the camera and framing (e.g. 'close-up, slow "
+               "push in'). In cast, name at most 5 of the given characters, places and props "
+               "seen in the shot. Dialogue and voice-over are the author's words: in lines, give "
+               "the speaker (one of the given characters) and the quote copied exactly, "
+               "character for character, from the story's lines; never paraphrase, shorten or "
+               "translate a quote. Give the episode a short title and its hook: one line that "
+               "ends it on a question, a threat or a turn that makes the viewer want the next. "
+               + RULE,
 }
-SEASON_SHOTS = ("These lines are part of one episode of a season (given as episode): film only "
-                "the beats given, in about episode.seconds seconds in all where it is given; "
-                "when episode.ends_on_hook is true, the last shot lands the episode's hook. "
-                + RULE)
-
-
 def user_message(stage: str, chapter: Chapter, context: dict[str, Any]) -> str:
-    """The stage's input as one JSON document; the season's is the outline's beats alone."""
+    """The stage's input as one JSON document (a translation's: its lines alone)."""
     document = {"stage": stage, "chapter": chapter.title,
                 "lines": [[number, text] for number, text in chapter.numbered()], **context}
-    if stage in ("season", "translate"):
+    if stage == "translate":
         document = {"stage": stage, **context}
     return json.dumps(document, ensure_ascii=False, sort_keys=True)
 
 
 def messages(stage: str, chapter: Chapter, context: dict[str, Any]) -> list[dict[str, str]]:
     """The conversation that asks ``stage`` of ``chapter`` for the first time."""
-    shape = SHAPE + sketch(SCHEMAS[stage]) + "\nBounds: " + "; ".join(bounds(SCHEMAS[stage])) + "."
-    said = f"{STAGES[stage]} {SEASON_SHOTS}" if "episode" in context else STAGES[stage]
+    schema = of(stage, chapter)
+    shape = SHAPE + sketch(schema) + "\nBounds: " + "; ".join(bounds(schema)) + "."
+    said = STAGES[stage]
     common = TRANSLATOR if stage == "translate" else COMMON
     return [{"role": "system", "content": f"{common}\n\n{said}\n\n{shape}"},
             {"role": "user", "content": user_message(stage, chapter, context)}]
 
 
 def what(stage: str, chapter: Chapter) -> str:
-    """A call, as a message names it: ``the shots call for chapter 3``, ``the season call,
-    part 2`` (a season call's chapter is its part), ``the shots call for episode 4 (The
-    Storm)`` (a season's segment)."""
-    if stage == "season":
-        return f"the season call, part {chapter.number}"
+    """A call, as a message names it: ``the shots call for chapter 3``, ``the episode call
+    for episode 4 (The Storm)`` (a season's episode)."""
     if stage == "translate":
         return f"the translation of {chapter.title}"
     return _for(f"the {stage} call", chapter)
 
 
 def answer_of(stage: str, chapter: Chapter) -> str:
-    """A call's answer, as a note names it: ``the shots answer for chapter 3``, ``the season
-    answer for part 2``, ``the shots answer for episode 4 (The Storm)`` (a season's segment: its
-    episode, as its problems name it, not the segment's own number)."""
-    if stage == "season":
-        return f"the season answer for part {chapter.number}"
+    """A call's answer, as a note names it: ``the shots answer for chapter 3``, ``the episode
+    answer for episode 4 (The Storm)`` (a season's episode)."""
     return _for(f"the {stage} answer", chapter)
 
 
 def _for(said: str, chapter: Chapter) -> str:
-    """``said`` for a chapter, or for a season segment's episode (not the segment's number)."""
+    """``said`` for a chapter, or for a season's episode."""
     if chapter.episode:
         return f"{said} for episode {chapter.episode} ({chapter.title})"
     return f"{said} for chapter {chapter.number}"

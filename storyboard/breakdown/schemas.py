@@ -18,6 +18,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from storyboard.breakdown.reading import answer_data
+from storyboard.breakdown.source import Chapter
 
 TEXT = {"type": "string", "minLength": 1, "maxLength": 2000}
 NAME = {"type": "string", "minLength": 1, "maxLength": 60}
@@ -44,15 +45,39 @@ SCENE = _object(seconds={"type": "number", "minimum": 0.5, "maximum": 15, "examp
 SHOT = _object(from_line={"type": "integer", "minimum": 1}, to_line={"type": "integer", "minimum": 1},
                camera=NAME, cast=_list(NAME, 5), scenes=_list(SCENE, 6))
 SHOTS = _object(shots=_list(SHOT, 200))
-BEAT = {"type": "integer", "minimum": 1}
-EPISODE = _object(title=NAME, first_beat=BEAT, last_beat=BEAT,
-                  hook={"type": "string", "minLength": 1, "maxLength": 300})
-SEASON = _object(episodes=_list(EPISODE, 200))
 TRANSLATED = _object(id=NAME, text={"type": "string", "minLength": 1, "maxLength": 1000})
 TRANSLATE = _object(lines=_list(TRANSLATED, 100))  # a version's lines (``translating``)
 
+HOOK = {"type": "string", "minLength": 1, "maxLength": 300}
+ACTION = {"type": "string", "minLength": 1, "maxLength": 400}
+SAID = _object(speaker=NAME, quote={"type": "string", "minLength": 1, "maxLength": 600})
+
+
+def episode(chapter: Chapter | None = None) -> dict[str, Any]:
+    """A season episode's answer, bounded by its call (``chapter``: its lines, and the
+    skeleton's K shots of d seconds): its title and hook, and exactly K shots, each over lines
+    inside the episode's, each scene's seconds a share of the shot's d."""
+    first, last = (chapter.first, chapter.last) if chapter else (1, None)
+    count, most = (chapter.shots, chapter.shot_seconds) if chapter and chapter.shots else (0, 15)
+    line: dict[str, Any] = {"type": "integer", "minimum": first}
+    if last is not None:
+        line["maximum"] = last
+    scene = _object(seconds={"type": "number", "minimum": 0.5, "maximum": most, "examples": [2]},
+                    action=ACTION, lines={**_list(SAID, 3), "minItems": 0})
+    shot = _object(from_line=line, to_line=line, camera=NAME, cast=_list(NAME, 5),
+                   scenes={**_list(scene, 3), "minItems": 1})
+    shots = {**_list(shot, count or 40), "minItems": count or 1}
+    return _object(title=NAME, hook=HOOK, shots=shots)
+
+
 SCHEMAS: dict[str, dict[str, Any]] = {"outline": OUTLINE, "cast": CAST, "shots": SHOTS,
-                                      "season": SEASON, "translate": TRANSLATE}
+                                      "translate": TRANSLATE, "episode": episode()}
+BOUNDED = ("episode",)  # stages whose schema is built for its call and sent with its bounds
+
+
+def of(stage: str, chapter: Chapter | None = None) -> dict[str, Any]:
+    """The schema an answer of ``stage`` for ``chapter`` is held to."""
+    return episode(chapter) if stage in BOUNDED else SCHEMAS[stage]
 
 
 BOUNDS = ("maxLength", "maxItems")  # checked in code, never sent
@@ -69,14 +94,32 @@ def sent(schema: Any) -> Any:
     return schema
 
 
-def response_format(stage: str, mode: str = "json_schema") -> dict[str, Any] | None:
-    """The ``response_format`` a request for ``stage`` carries in ``mode`` (None: in ``text``)."""
+def response_format(stage: str, mode: str = "json_schema", chapter: Chapter | None = None
+                    ) -> dict[str, Any] | None:
+    """The ``response_format`` a request for ``stage`` carries in ``mode`` (None: in ``text``):
+    a bounded stage's schema with its bounds (``minItems``, ``maxItems``, ``maxLength``, each
+    line range's ``minimum`` and ``maximum``), in ``json_object`` too (a server that takes a
+    schema there, as llama-cpp-python's, holds the answer to it); another stage's without them."""
+    if stage in BOUNDED and mode != "text":
+        schema = _unexampled(of(stage, chapter))
+        if mode == "json_object":
+            return {"type": "json_object", "schema": schema}
+        return {"type": "json_schema", "json_schema": {"name": stage, "schema": schema,
+                                                       "strict": True}}
     if mode == "json_object":
         return {"type": "json_object"}
     if mode == "text":
         return None
     return {"type": "json_schema",
             "json_schema": {"name": stage, "schema": sent(SCHEMAS[stage]), "strict": True}}
+
+
+def _unexampled(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: _unexampled(v) for k, v in schema.items() if k != "examples"}
+    if isinstance(schema, list):
+        return [_unexampled(v) for v in schema]
+    return schema
 
 
 def sketch(schema: dict[str, Any]) -> str:
@@ -109,7 +152,9 @@ def bounds(schema: dict[str, Any], path: str = "") -> list[str]:
         return [said for key, value in schema["properties"].items()
                 for said in bounds(value, f"{path}.{key}" if path else key)]
     if kind == "array":
-        own = [f"{path}: at most {schema['maxItems']} items"] if "maxItems" in schema else []
+        most, least = schema.get("maxItems"), schema.get("minItems")
+        own = [f"{path}: exactly {most} items"] if most is not None and most == least else \
+            [f"{path}: at most {most} items"] if most is not None else []
         return own + bounds(schema["items"], f"{path}[]")
     if kind in ("integer", "number"):
         what = "a whole number" if kind == "integer" else "a number"
@@ -126,10 +171,10 @@ def _path(parts: Any) -> str:
     return out or "the answer"
 
 
-def problems(stage: str, answer: Any) -> list[str]:
-    """What is wrong with ``answer`` against ``stage``'s schema, each at its path (sorted): its
-    errors, and the sketch's placeholders copied as values."""
-    validator = Draft202012Validator(SCHEMAS[stage])
+def problems(stage: str, answer: Any, chapter: Chapter | None = None) -> list[str]:
+    """What is wrong with ``answer`` against ``stage``'s schema (for ``chapter``), each at its
+    path (sorted): its errors, and the sketch's placeholders copied as values."""
+    validator = Draft202012Validator(of(stage, chapter))
     found = {f"{_path(error.absolute_path)}: {error.message}" for error in
              validator.iter_errors(answer)}
     return sorted(found | set(copied(answer)))

@@ -1,12 +1,12 @@
 """A series' ``season.yaml`` as ``check`` reads it: the file the breakdown writes its episodes from.
 
 ``check`` holds the file to what the breakdown would hold it to before any call (``seasonfile``:
-its keys, its numbering, each ``beats`` a range in story order), and to the story: the story
-and the settings the last breakdown recorded (``.storyboard/breakdown/last.json``), its chapters
-cut as the breakdown cuts them, and each chapter's beats from its outline answer stored in the
-series' cache (read, never asked: nothing is sent, nothing is paid). A beat in a chapter the
-story does not have is an error at its line; a beat past its chapter's last, where that chapter's
-outline is stored. Without a recorded breakdown, or with its story gone, only the form is held.
+its keys, its numbering, each ``beats`` a range of units in story order), and to the story: the
+story and the settings the last breakdown recorded (``.storyboard/breakdown/last.json``), its
+chapters and their units cut as the breakdown cuts them for the episodes it asked (nothing is
+sent, nothing is paid). A unit in a chapter the story does not have is an error at its line, as
+is one past its chapter's last. Without a recorded breakdown, or with its story gone, only the
+form is held.
 
 The hooks: each episode's ``hook:`` is what the breakdown wrote from this file; a hook edited
 here since (or a series broken down before episodes carried one) is a warning at the hook's
@@ -19,13 +19,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from storyboard.breakdown import seasonfile
-from storyboard.breakdown.cost import Spend
-from storyboard.breakdown.pipeline import asker_for, price_for
+from storyboard.breakdown import season, seasonfile
 from storyboard.breakdown.source import read_story
 from storyboard.breakdown.statefile import Unreadable
 from storyboard.breakdown.status import record
-from storyboard.breakdown.walk import first_answers
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.language.load import parse
 
@@ -51,22 +48,16 @@ def season_problems(series: Path, hooks: Hooks | None = None) -> list[Diagnostic
 
 
 def story_counts(series: Path) -> seasonfile.Counts | None:
-    """Each chapter of the story the last breakdown read, with its beats where its outline is
-    stored (None: no breakdown recorded, or its story cannot be read now)."""
+    """Each chapter of the story the last breakdown read, with its units as the season it
+    asked cuts them (None: no season recorded, or its story cannot be read now)."""
     try:
         options, story, _ = record(series)
         source = Path(os.path.normpath(series / story))
-        if not source.is_file():  # never opened: a FIFO would block
+        if not source.is_file() or options.episodes is None:  # never opened: a FIFO would block
             return None
-        asker = asker_for(series, options, Spend(price_for(options), 0.0), lambda _text: None)
-        asker.planning = True  # from the cache alone: a missing answer is pending, never asked
-        answers = first_answers(read_story(source), asker)
+        return season.counts(season.story_units(read_story(source), options.episodes))
     except (OSError, Unreadable, StoryboardError):
         return None
-    outlines = {a.chapter.number: a.outline.answer if a.outline is not None else None
-                for a in answers.chapters}
-    return {n: len(o["beats"]) if isinstance(o, dict) and isinstance(o.get("beats"), list)
-            else None for n, o in outlines.items()}
 
 
 def _hooks(text: str, path: Path, said: list[tuple[int, str]], hooks: Hooks

@@ -1,13 +1,14 @@
-"""A season's episodes into ``season.yaml``, the reviewable outline, and a hand-edited one back.
+"""A season's episodes into ``season.yaml``, the reviewable plan, and a hand-edited one back.
 
-The file lists each episode: its number, title, beats (``chapter.beat``, as a range in quotes:
-``"3.2-4.1"`` is chapter 3's second beat to chapter 4's first) and the hook it ends on, with the
-story's lines those beats tell (``# novel.md:120-188``) and the beats' words as comments under it.
+The file lists each episode: its number, title, beats (the story's units it films,
+``chapter.unit``, as a range in quotes: ``"3.2-4.1"`` is chapter 3's second unit to chapter 4's
+first; a unit is a chapter, a paragraph or a sentence, ``cutting``) and the hook it ends on, with
+the story's lines they are (``# novel.md:120-188``) and each unit's first words as comments.
 It is written through the guard as every file of the breakdown is: once edited by hand it is
 never written over (a new season goes beside it as ``season.yaml.proposed``), and the episodes'
 shots are then written from the file as edited (``edited``, ``entries``): a wrong value is an
 error at its line, before any call. ``check`` reads it too (``seasoncheck``), against the story's
-chapters and the beats of the outlines stored, as far as they are known (``Counts``).
+chapters and their units (``Counts``).
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ from storyboard.language.load import parse
 from storyboard.scaffold.yamltext import comment, fold, trailing
 
 NAME = "season.yaml"
-Counts = Mapping[int, int | None]  # each chapter's beats (None: its outline is not answered yet)
+Counts = Mapping[int, int | None]  # each chapter's units (None: not known)
 KEYS = ("episode", "title", "beats", "hook")
 REF = re.compile(r"^\s*(\d+)\.(\d+)\s*(?:-\s*(\d+)\.(\d+)\s*)?$")
-HEAD = ("The season of {source}, as `storyboard breakdown` planned it: which of the outline's "
-        "beats each episode films\n(chapter.beat: \"3.2\" is chapter 3's second beat; a range "
-        "in quotes, \"3.2-4.1\") and the hook it ends on.\nEdit it freely: a file you edit is "
+HEAD = ("The season of {source}, as `storyboard breakdown` planned it: which of the story's "
+        "units (its chapters, paragraphs\nor sentences) each episode films (chapter.unit: \"3.2\" "
+        "is chapter 3's second; a range in quotes, \"3.2-4.1\")\nand the hook it ends on. "
+        "Edit it freely: a file you edit is "
         "never overwritten (a new season goes beside it as season.yaml.proposed),\nand each "
         "episode's shots are written from what it says. `storyboard docs breakdown`")
 
@@ -50,11 +52,8 @@ def season_yaml(season: list[Entry], segments: list[Segment], source: str) -> st
         where = trailing(f"{source}:{own[0].lines.first}-{own[-1].lines.last}") if own else ""
         lines += [f"  - episode: {entry.episode}", f"    title: {_q(entry.title)}",
                   f"    beats: {_q(entry.beats)}{where}", f"    hook: {_q(entry.hook)}"]
-        first = entry.first[1]
-        for segment in own:
-            lines += [c for n, beat in enumerate(segment.beats, first)
-                      for c in comment(f"{segment.chapter.number}.{n} {beat}", "    ")]
-            first = 1
+        lines += [c for segment in own for beat in segment.beats
+                  for c in comment(beat, "    ")]
     return "\n".join(lines) + "\n"
 
 
@@ -75,7 +74,7 @@ def edited(series: Path) -> str | None:
 
 
 def entries(text: str, file: Path, counts: Counts | None) -> list[Entry]:
-    """The season a hand-edited file says (``counts``: each chapter's beats; None: the story is
+    """The season a hand-edited file says (``counts``: each chapter's units; None: the story is
     not known, so only the file's form is held); ``ProblemsFound`` with every problem at its
     line."""
     doc, found = parse(text, file)
@@ -129,7 +128,7 @@ def _refs(doc: Document, where: tuple[str, int], value: Any, counts: Counts | No
     said = REF.match(value) if isinstance(value, str) else None
     at = (*where, "beats")
     if said is None:
-        problems.append(doc.diagnostic(at, f"expected beats as chapter.beat or a range in quotes "
+        problems.append(doc.diagnostic(at, f"expected beats as chapter.unit or a range in quotes "
                                            f"(\"3.2-4.1\"), found {value!r}"))
         return None
     numbers = [int(n) for n in said.groups() if n is not None]
@@ -137,7 +136,7 @@ def _refs(doc: Document, where: tuple[str, int], value: Any, counts: Counts | No
     for chapter, beat in refs:
         why = _missing(chapter, beat, counts)
         if why is not None:
-            problems.append(doc.diagnostic(at, f"beat {chapter}.{beat}: chapter {chapter} {why}"))
+            problems.append(doc.diagnostic(at, f"unit {chapter}.{beat}: chapter {chapter} {why}"))
             return None
     if refs[1] < refs[0] or refs[0] <= after:
         problems.append(doc.diagnostic(at, f"beats {value}: expected a range in story order, "
@@ -148,12 +147,12 @@ def _refs(doc: Document, where: tuple[str, int], value: Any, counts: Counts | No
 
 
 def _missing(chapter: int, beat: int, counts: Counts | None) -> str | None:
-    """Why beat ``chapter.beat`` is not in the story (None: it is, or cannot be told)."""
+    """Why unit ``chapter.beat`` is not in the story (None: it is, or cannot be told)."""
     if beat < 1:
-        return "counts its beats from 1"
+        return "counts its units from 1"
     if counts is None:
         return None
     if chapter not in counts:
         return "is not in the story"
     has = counts[chapter]
-    return f"has {has} beat(s)" if has is not None and beat > has else None
+    return f"has {has} unit(s)" if has is not None and beat > has else None

@@ -19,7 +19,6 @@ from storyboard.breakdown import season, seasonfile
 from storyboard.breakdown import shots as shot_stage
 from storyboard.breakdown.cast import Cast, for_user, merged
 from storyboard.breakdown.season import Target
-from storyboard.breakdown.seasonwalk import segments_of
 from storyboard.breakdown.skeleton import shortfall
 from storyboard.breakdown.source import Story
 from storyboard.breakdown.walk import Answers, ChapterAnswers, SeasonAnswers
@@ -261,16 +260,15 @@ def season_texts(story: Story, answers: Answers, target: Target, go_on: str) -> 
                        density=True)
     out.files = {"storyboard.yaml": head, **out.files}
     if found.answered:
-        proposed = segments_of(answers, found.answered, target.seconds)
-        out.files[seasonfile.NAME] = seasonfile.season_yaml(found.answered, proposed, source)
+        out.files[seasonfile.NAME] = seasonfile.season_yaml(found.answered, found.proposed,
+                                                            source)
     return out
 
 
 def _unwritten(entry: season.Entry, told: bool) -> str:
     return (f"episode {entry.episode} ({entry.title}) "
             + ("got no shot from its answers" if told else
-               f"tells no line of the story (beats {entry.beats} fall where the story has no "
-               "paragraph or line left to them)"))
+               f"tells no line of the story (its units {entry.beats} are not the story's)"))
 
 
 def _short(story: Story, answers: Answers, target: Target, empty: list[str],
@@ -281,13 +279,8 @@ def _short(story: Story, answers: Answers, target: Target, empty: list[str],
     if out.problems or found is None:
         return
     wanted = len(found.entries) if found.edited else target.episodes
-    beats = sum(len(f.outline.answer.get("beats") or []) for f in answers.chapters
-                if f.outline is not None and isinstance(f.outline.answer, dict))
-    parts = "" if beats < wanted else (" beat of the part of the season it is in (a part's "
-                                       "chapters gave fewer beats than its episodes)")
     reasons = [] if len(found.entries) >= wanted else [
-        f"the season has {len(found.entries)} episode(s) where {wanted} were asked: its outline "
-        f"gave the story {beats} beat(s), and an episode tells at least one{parts}"]
+        f"the season has {len(found.entries)} episode(s) where {wanted} were asked"]
     said = shortfall(len(found.entries) - len(empty), wanted, reasons + empty)
     if said is not None:
         out.problems.append(Diagnostic(Span(story.file, 1, 1), said, code="breakdown-episodes"))
@@ -305,14 +298,7 @@ def _length(out: Texts, entry: season.Entry, shots: list[shot_stage.Shot],
 
 
 def _season_problems(story: Story, found: SeasonAnswers, out: Texts) -> None:
-    """The season calls' and the segments' problems, located (a season call's at the story's
-    first line; a segment's at its shot's, as a chapter's)."""
-    for call, result in found.calls:
-        for problem in result.problems if result is not None else []:
-            out.problems.append(Diagnostic(Span(story.file, 1, 1), f"the season answer for "
-                                           f"part {call.number}: {problem}",
-                                           code="breakdown-season"))
-            out.problem_chapters.append(-call.number)
+    """The episodes' calls' problems, located at their shots' lines, as a chapter's."""
     for segment, result in found.segments:
         label = (f"episode {segment.entry.episode} (chapter {segment.chapter.number}, "
                  f"{segment.chapter.title})")
@@ -327,11 +313,8 @@ def _season_problems(story: Story, found: SeasonAnswers, out: Texts) -> None:
 
 
 def _season_refused(found: SeasonAnswers) -> list[str]:
-    """Each season call and segment whose answer was refused, with its first problem."""
-    out = [f"the season answer for part {call.number}: {result.problems[0][:300]}"
-           for call, result in found.calls
-           if result is not None and result.answer is None and result.problems]
-    out += [f"the shots answer for episode {s.entry.episode} (chapter {s.chapter.number}): "
+    """Each episode whose answer was refused, with its first problem."""
+    out = [f"the shots answer for episode {s.entry.episode} (chapter {s.chapter.number}): "
             f"{result.problems[0][:300]}" for s, result in found.segments
             if result is not None and result.answer is None and result.problems]
     return out

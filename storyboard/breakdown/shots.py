@@ -61,12 +61,16 @@ def seconds_of(shot: dict[str, Any]) -> float:
     return sum(half(float(scene["seconds"])) for scene in shot["scenes"])
 
 
-def _range_problems(where: str, shot: dict[str, Any], chapter: Chapter, after: int) -> list[str]:
+def _range_problems(where: str, shot: dict[str, Any], chapter: Chapter, after: int,
+                    shared: bool = False) -> list[str]:
     first, last = shot["from_line"], shot["to_line"]
     if not (chapter.first <= first <= last <= chapter.last):
         return [f"{where}: lines {first}..{last} are not within the chapter's lines "
                 f"{chapter.first}..{chapter.last} (from_line <= to_line)"]
-    if first <= after:
+    if shared and first < after:
+        return [f"{where}: lines {first}..{last} come before the shot before it (which starts "
+                f"at line {after}): the shots film the lines in story order"]
+    if not shared and first <= after:
         return [f"{where}: lines {first}..{last} overlap or come before the shot before it "
                 f"(which ends at line {after})"]
     return []
@@ -117,15 +121,18 @@ def _quote_problems(where: str, shot: dict[str, Any], flat: Flat) -> list[str]:
             for found, why in [check_quote(flat, line["quote"])] if found is None]
 
 
-def problems(answer: Any, chapter: Chapter, names: dict[str, list[str]]) -> list[str]:
-    """What is wrong with a shots answer (schema-valid) for ``chapter``; names by kind."""
+def problems(answer: Any, chapter: Chapter, names: dict[str, list[str]], shared: bool = False
+             ) -> list[str]:
+    """What is wrong with a shots answer (schema-valid) for ``chapter``; names by kind;
+    ``shared``: shots may film the same lines (a season episode's skeleton may ask more shots
+    than it has lines), in story order."""
     flat = Flat(chapter)
     found: list[str] = []
     after = chapter.first - 1
     for index, shot in enumerate(answer["shots"]):
         where = f"shots[{index}]"
-        found += _range_problems(where, shot, chapter, after)
-        after = max(after, shot["to_line"])
+        found += _range_problems(where, shot, chapter, after, shared)
+        after = max(after, shot["from_line"] if shared else shot["to_line"])
         found += _length_problems(where, shot) + _name_problems(where, shot, names)
         found += _quote_problems(where, shot, flat)
     if not answer["shots"]:

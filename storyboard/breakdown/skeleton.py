@@ -1,48 +1,88 @@
-"""A season's first guarantee: ``--episodes N`` writes N episodes, or says why not, never silently.
+"""A season's skeleton, computed before anything is asked: N episodes of K shots of d seconds each.
 
-Before anything is asked (``refusal``), the story's sentences are counted: an episode films at
-least one, so a story of fewer sentences than the episodes asked is refused with the figure
-(``the story has 5 sentences: at most 5 episodes``), before the estimate, the consent or any
-request. After the answers, a season whose episodes written are fewer than it asked
-(``shortfall``) is a problem that says how many of how many were written and why (the
-outline's beats too few, an episode telling no line of the story, a shots answer refused), so
-the command never exits 0 with fewer episodes than asked.
+``--episodes N`` writes N episodes, or says why not, never silently. The shape of an episode
+(``shape``) comes from ``--episode-seconds S`` and the durations the target video model takes
+(``durations``: the model table's list, else every whole second of its range): K shots of d
+seconds, d among them, K·d within ``TOLERANCE`` of S (the closest; then d nearest ``AIM``). The
+story is cut into N segments on its own units (``cutting``). Before anything is asked
+(``refusal``), a season that cannot be cut is refused with the figure (``the story has 5
+sentences: at most 5 episodes``), as is an episode's seconds no shots can make. After the
+answers, a season whose episodes written are fewer than it asked (``shortfall``: an episode
+whose call was refused) is a problem that says how many of how many were written and why, so the
+command never exits 0 with fewer episodes than asked.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
-from storyboard.breakdown.source import CHAPTER, Story
+from storyboard.breakdown.cutting import sentence_units
+from storyboard.breakdown.source import Story
+from storyboard.targets.models import DEFAULT_MODEL, MODELS
 
-SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s|$)")
-HEADING = re.compile(r"^\s*(#|=+\s*$|-+\s*$|```|~~~)")
-LETTER = re.compile(r"[^\W\d_]")
+TOLERANCE = 0.2  # an episode's shots come within this share of its seconds
+AIM = 6  # the seconds a shot aims at among the durations that make an episode's
+DEFAULT_SECONDS = 60.0  # an episode's seconds when none are asked
+MOST_SHOTS = 40  # shots one episode's call asks for at most (its answer fits a call)
+
+@dataclass(frozen=True)
+class Shape:
+    """An episode's shots: ``shots`` of ``seconds`` each, for an episode of ``asked`` seconds."""
+
+    shots: int
+    seconds: int
+    asked: float
+
+    @property
+    def total(self) -> int:
+        return self.shots * self.seconds
+
+
+def durations(model: str = DEFAULT_MODEL) -> tuple[int, ...]:
+    """The shot durations ``model`` takes: those its table lists, else every whole second of
+    its range."""
+    found = MODELS[model]
+    listed = sorted({d for lengths in found.durations.values() for d in lengths})
+    return tuple(listed) or tuple(range(found.caps.min_duration, found.caps.max_duration + 1))
+
+
+def shape(seconds: float | None, takes: tuple[int, ...] | None = None) -> Shape | str:
+    """The shots of an episode of ``seconds`` (``DEFAULT_SECONDS`` when None), or why no shots
+    of the durations ``takes`` make it."""
+    asked = DEFAULT_SECONDS if seconds is None else float(seconds)
+    takes = takes or durations()
+    found = []
+    for each in takes:
+        count = min(MOST_SHOTS, max(1, round(asked / each)))
+        if abs(count * each - asked) <= TOLERANCE * asked:
+            found.append((abs(count * each - asked), abs(each - AIM), -each, count))
+    if not found:
+        most = MOST_SHOTS * max(takes)
+        return (f"an episode of {asked:g} s cannot be filmed in shots of {_listed(takes)} s within "
+                f"{TOLERANCE:.0%} of it (at most {MOST_SHOTS} shots, {most} s, an episode): ask "
+                f"for {min(takes)} to {most} seconds an episode (--episode-seconds)")
+    _, _, longest, count = min(found)
+    return Shape(count, -longest, asked)
+
+
+def _listed(takes: tuple[int, ...]) -> str:
+    if takes == tuple(range(takes[0], takes[-1] + 1)) and len(takes) > 2:
+        return f"{takes[0]} to {takes[-1]}"
+    return ", ".join(map(str, takes))
 
 
 def sentences(story: Story) -> int:
     """How many sentences the story's lines hold (headings and ``Chapter 3`` lines left out):
     each run of words up to a ``.``, ``!``, ``?`` or ``…`` before a space or the end, and a
     paragraph's words after its last such mark."""
-    count = 0
-    for chapter in story.chapters:
-        text: list[str] = []
-        for line in [*chapter.lines, ""]:
-            if line.strip() and not (HEADING.match(line) or CHAPTER.match(line)):
-                text.append(line.strip())
-                continue
-            count += _in_paragraph(" ".join(text))
-            text = []
-    return count
+    return len(sentence_units(story))
 
 
-def _in_paragraph(text: str) -> int:
-    pieces = SENTENCE_END.split(text)
-    return sum(1 for piece in pieces if LETTER.search(piece))
-
-
-def refusal(story: Story, episodes: int) -> str | None:
-    """Why a season of ``episodes`` cannot be cut from ``story`` (None: it can be tried)."""
+def refusal(story: Story, episodes: int, seconds: float | None = None) -> str | None:
+    """Why a season of ``episodes`` cannot be cut from ``story`` (None: it can)."""
+    made = shape(seconds)
+    if isinstance(made, str):
+        return f"{made}; nothing was asked"
     count = sentences(story)
     if count >= episodes:
         return None

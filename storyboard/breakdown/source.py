@@ -41,7 +41,8 @@ class Chapter:
     lines: tuple[str, ...]
     part_of: int = 0  # the number of the chapter this window is part of (its episode)
     episode: int = 0  # a season's: the episode these lines are filmed for (``season.segments``)
-    episodes: int = 0  # a season part's call: the episodes it asks for (its answer's bound)
+    shots: int = 0  # a season's episode: the shots its call asks for, exactly (the skeleton's K)
+    shot_seconds: int = 0  # a season's episode: each shot's seconds (the skeleton's d)
 
     @property
     def last(self) -> int:

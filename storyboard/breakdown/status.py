@@ -101,7 +101,7 @@ def waiting(series: Path) -> Waiting | None:
 
 
 def _call(stage: str, number: int) -> str:
-    return f"season part {number}" if stage == "season" else f"{stage} of chapter {number}"
+    return f"episode {number}" if stage == "episode" else f"{stage} of chapter {number}"
 
 
 def suggested(series: Path, source: Path, options: Options) -> str:

@@ -17,13 +17,16 @@ from typing import Any
 
 from storyboard.breakdown import bounded, cutshort, prompts, schemas
 from storyboard.breakdown import shots as shot_stage
-from storyboard.breakdown.asking import Asker, NotAnswered, Result, judge
+from storyboard.breakdown.asking import Asker, NotAnswered
 from storyboard.breakdown.cast import names_in
 from storyboard.breakdown.cast import problems as cast_problems
 from storyboard.breakdown.fitting import fitted
+from storyboard.breakdown.judging import judge
 from storyboard.breakdown.mending import Mended, mended
+from storyboard.breakdown.results import Result
 from storyboard.breakdown.season import Entry, Segment
 from storyboard.breakdown.source import Chapter, Story
+from storyboard.breakdown.speakers import missing
 from storyboard.errors import RequestRejected
 
 MODERATION = "data_inspection_failed"  # the service refused the text: asking again will not help
@@ -39,13 +42,14 @@ class ChapterAnswers:
 
 @dataclass
 class SeasonAnswers:
-    """A season's answers: each call (its part as a chapter of no lines) and the episodes'
-    segments; ``entries``: the season as used (the file's, when ``edited``)."""
+    """A season's answers: each episode's call (``segments``); ``entries``: the season as used
+    (the file's, when ``edited``); ``answered``: the season storyboard proposes, titled by the
+    answers, and ``proposed`` its calls."""
 
-    calls: list[tuple[Chapter, Result | None]] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
-    answered: list[Entry] = field(default_factory=list)  # the season the answers say
+    answered: list[Entry] = field(default_factory=list)
     segments: list[tuple[Segment, Result | None]] = field(default_factory=list)
+    proposed: list[Segment] = field(default_factory=list)
     edited: bool = False
 
 
@@ -77,16 +81,24 @@ def try_ask(asker: Asker, stage: str, chapter: Chapter, context: dict[str, Any],
         return Result(None, [str(refused)], 1)  # reported at the chapter; the others go on
 
 
-def first_answers(story: Story, asker: Asker) -> Answers:
-    """Every chapter's outline and cast (the chapters fitted to the context window)."""
+def first_answers(story: Story, asker: Asker, season: bool = False) -> Answers:
+    """Every chapter's outline and cast (the chapters fitted to the context window); a
+    ``season``'s: its cast alone (its episodes are cut from the story, never from beats), and a
+    cast that leaves out a person the chapter says speaks sent back (``speakers.missing``)."""
     answers = Answers()
     for chapter in fitted(story, asker.window()).chapters:
-        outline = settled_read(asker, "outline", chapter, try_ask(asker, "outline", chapter, {}))
-        cast = settled_read(asker, "cast", chapter,
-                            try_ask(asker, "cast", chapter, {}, cast_problems))
+        outline = None if season else settled_read(asker, "outline", chapter, try_ask(
+            asker, "outline", chapter, {}))
+        check: Callable[[Any], list[str]] = functools.partial(_cast_check, chapter=chapter) \
+            if season else cast_problems
+        cast = settled_read(asker, "cast", chapter, try_ask(asker, "cast", chapter, {}, check))
         found = ChapterAnswers(chapter, outline, cast)
         answers.chapters.append(found)
     return answers
+
+
+def _cast_check(answer: Any, chapter: Chapter) -> list[str]:
+    return cast_problems(answer) + missing(answer, chapter)
 
 
 @dataclass(frozen=True)

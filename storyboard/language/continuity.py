@@ -43,7 +43,7 @@ _TRAIT = re.compile(rf"\b({'|'.join(COLOURS)})[- ]({'|'.join(_THINGS)})\b", re.I
 # Words that are a hair colour alone ("a blonde woman"); "blonde hair" says it twice, alike.
 _HAIR_NOUNS = {"redhead": "red", "brunette": "brown", "blonde": "blonde", "blond": "blonde"}
 _HAIR_WORD = re.compile(rf"\b({'|'.join(_HAIR_NOUNS)})\b", re.I)
-_ACROSS = re.compile(r"\b(the same (?:[a-z]+)|again|continues|continuing|as before|once more|"
+ACROSS_SHOTS = re.compile(r"\b(the same (?:[a-z]+)|again|continues|continuing|as before|once more|"
                      r"(?:previous|last|earlier|next) (?:shot|scene|clip))\b", re.I)
 _MENTION = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
 # A screenplay's scene heading ("EXT. ALLEY BEHIND THE BAKERY - NIGHT: ..."): it says where, and
@@ -104,7 +104,7 @@ def lint(series: Mapping[str, Any], shots: list[ResolvedShot]) -> list[Diagnosti
         for text in shot_words(shot):
             if contradiction:
                 problems += _contradictions(shot.doc, text, traits)
-            if across and _ACROSS.search(text.text) is not None:
+            if across and ACROSS_SHOTS.search(text.text) is not None:
                 problems += _across(shot.doc, text)
             if unnamed:
                 problems += _unreferenced(shot.doc, text, unnamed)
@@ -193,7 +193,7 @@ def _across(doc: Document, words: Words) -> list[Diagnostic]:
     return [_warn(doc, words, m.start(), "across_shots", (
         f"{m.group(1)!r} refers to another shot, which the model never sees (it renders one "
         "shot at a time): say who or what with an @reference and words, or switch this lint "
-        "off with lint: {across_shots: false}")) for m in _ACROSS.finditer(words.text)]
+        "off with lint: {across_shots: false}")) for m in ACROSS_SHOTS.finditer(words.text)]
 
 
 def _unreferenced(doc: Document, words: Words, unnamed: list[str]) -> list[Diagnostic]:

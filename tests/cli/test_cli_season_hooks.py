@@ -102,17 +102,17 @@ def test_a_hook_written_in_season_yaml_reaches_the_episode_file(
 
 @pytest.mark.usefixtures("key")
 @pytest.mark.parametrize(("beats", "said"), [
-    ('"9.1"', "beat 9.1: chapter 9 is not in the story"),
-    ('"1.3-3.7"', "beat 3.7: chapter 3 has 2 beat(s)"),
+    ('"9.1"', "unit 9.1: chapter 9 is not in the story"),
+    ('"1.3-3.7"', "unit 3.7: chapter 3 has 2 unit(s)"),
     ('"2.1-1.1"', "beats 2.1-1.1: expected a range in story order"),
 ])
-def test_check_refuses_a_beat_the_story_does_not_have_at_its_line_in_season_yaml(
+def test_check_refuses_a_unit_the_story_does_not_have_at_its_line_in_season_yaml(
         chat_emulator: EmulatorServer, tmp_path: Path, beats: str, said: str) -> None:
     source, series = story(tmp_path), tmp_path / "series"
     breakdown(chat_emulator, source, series)
     assert invoke("check", series).exit_code == 0
     path = series / "season.yaml"
-    text = path.read_text("utf-8").replace('beats: "1.3-2.1"', f"beats: {beats}")
+    text = path.read_text("utf-8").replace('beats: "1.2-1.3"', f"beats: {beats}")
     path.write_text(text, encoding="utf-8")
     line = next(n for n, row in enumerate(text.split("\n"), 1) if f"beats: {beats}" in row)
     sent = chat_emulator.stats()["chat"]["requests"]
@@ -122,7 +122,7 @@ def test_check_refuses_a_beat_the_story_does_not_have_at_its_line_in_season_yaml
     found = json.loads(invoke("check", series, "--json").stdout)
     assert [(Path(d["file"]).name, d["line"], d["severity"]) for d in found
             if said in d["message"]] == [("season.yaml", line, "error")]
-    assert chat_emulator.stats()["chat"]["requests"] == sent  # read from the cache: nothing asked
+    assert chat_emulator.stats()["chat"]["requests"] == sent  # the story read: nothing asked
 
 
 @pytest.mark.usefixtures("key")

@@ -123,12 +123,13 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
 @click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("series", type=click.Path(path_type=Path, file_okay=False), required=False)
 @click.option("--episodes", type=int, default=None, callback=_episodes,
-              help="The season's target: how many episodes (a season stage decides which beats "
-                   "each films, each ending on a hook: season.yaml); default: one a chapter.")
+              help="The season's target: how many episodes (the story cut into that many runs "
+                   "of its units, each one call: season.yaml); default: one a chapter.")
 @click.option("--episode-minutes", type=float, default=None, callback=_minutes,
               help="Or: episodes of about this many minutes of shots (chapters grouped in order).")
 @click.option("--episode-seconds", type=float, default=None, callback=_seconds,
-              help="The season's target length of an episode in seconds (e.g. 90).")
+              help="The season's length of an episode in seconds (e.g. 90; default 60): K "
+                   "shots of d seconds the video model takes, within 20%.")
 @click.option("--ratio", default=None, callback=_ratio,
               help="The season's aspect ratio (9:16 for vertical), in the series' defaults.")
 @click.option("--model", default=None,

@@ -4,8 +4,8 @@
     POST /v1/chat/completions                     the same, where OpenAI, Ollama and vLLM serve it
 
 Answers are chat completions (``object: chat.completion``) with ``usage`` counted from the text
-(about four characters a token), written by ``chat_answers`` from the text given (a season's
-by ``chat_season``); with
+(about four characters a token), written by ``chat_answers`` from the text given (a season episode's
+by ``chat_episode``); with
 ``stream: true`` they come as server-sent events (``chat.completion.chunk``, a few characters a
 chunk, the finish reason on the last choice chunk, ``usage`` in a chunk of its own when
 ``stream_options.include_usage`` asks for it, then ``data: [DONE]``), as OpenAI-compatible
@@ -30,8 +30,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from storyboard.emulator.chat import answers as chat_answers
+from storyboard.emulator.chat import episode as chat_episode
 from storyboard.emulator.chat import faults as chat_faults
-from storyboard.emulator.chat import season as chat_season
 from storyboard.emulator.state import new_id
 from storyboard.emulator.wire import CONTENT_FAULT
 
@@ -76,7 +76,7 @@ async def completions(request: Request) -> Response:
     refused = _refusal(body) or chat_faults.refusal(body, fault)
     if refused is not None:
         return refused
-    content, finish = chat_season.content_of(body), "stop"
+    content, finish = chat_episode.content_of(body), "stop"
     if fault.partition("=")[0] in chat_faults.KINDS:
         content = chat_faults.bent(content, fault, body)
     elif fault:

@@ -1,19 +1,14 @@
-"""A season's chat requests into the answers a model might give: deterministic, from the beats given.
+"""A season's chat requests into the answers a model might give: deterministic, from the text given.
 
-The season stage (``stage: season``: the outline's beats, numbered, and how many episodes) is
-answered by sharing the beats over the episodes as evenly as they go, in order, each episode
-titled by its first beat's words and ending on a hook line (``Next: `` and the next beat's
-words). A shots request for a season's episode (its document holds ``episode``) is answered as
-``chat_answers`` answers a chapter, then made light enough for the density heuristic it is told:
-an action of at most 8 words, at most one line of at most 16 words, one character and one place
-shown, a still camera, and each scene seconds enough for two a load point (``fitted``, counted as
-the breakdown counts them); where the episode's seconds are given, each shot's action is held for
-its share of them (a shot at most ``LONGEST`` seconds). Every other request is ``chat_answers``'.
+A season's episode (``stage: episode``) is ``chat_episode``'s; its shots are made as
+``chat_answers`` makes a chapter's, then light enough for the density heuristic it is told
+(``light``): an action of at most 8 words, at most one line of at most 16 words, one character
+and one place shown, a still camera, and each scene seconds enough for two a load point
+(``timed_for_load``, counted as the breakdown counts them).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
@@ -24,31 +19,16 @@ from storyboard.language.density import LEAST, plain_loads
 
 ACTION_WORDS = 8
 LINE_WORDS = 16
-LONGEST = 15.0  # a shot's seconds at most, as the shots stage asks
 STILL = ("wide shot, static", "medium shot, static", "close-up, static")
 
 
-def _words(text: str, most: int) -> str:
+def words_of(text: str, most: int) -> str:
     return " ".join(text.split()[:most])
 
 
-def _title(text: str) -> str:
+def title_of(text: str) -> str:
     words = re.findall(r"[^\W_]+(?:'[^\W_]+)?", text)[:6]
     return (" ".join(words) or "An episode")[:60]
-
-
-def season(document: dict[str, Any]) -> dict[str, Any]:
-    beats = [str(b[2]) for b in document.get("beats", []) if isinstance(b, list) and len(b) == 3]
-    wanted = max(1, min(int(document.get("episodes") or 1), len(beats) or 1))
-    bounds = [round(i * len(beats) / wanted) for i in range(wanted + 1)]
-    episodes = []
-    for n in range(wanted):
-        first, last = bounds[n] + 1, max(bounds[n + 1], bounds[n] + 1)
-        after = beats[last] if last < len(beats) else beats[last - 1] if beats else "the end"
-        episodes.append({"title": _title(beats[first - 1] if beats else ""),
-                         "first_beat": first, "last_beat": last,
-                         "hook": f"Next: {_words(after, 20).rstrip('.,;:!?')}..."[:300]})
-    return {"episodes": episodes}
 
 
 def _seconds(value: float) -> float:
@@ -62,7 +42,7 @@ def light(shot: dict[str, Any], index: int, document: dict[str, Any]) -> dict[st
     places = {str(n).lower() for n in document.get("places", [])}
     lines = [line for scene in shot["scenes"] for line in scene["lines"]][:1]
     for line in lines:
-        line["quote"] = _words(line["quote"], LINE_WORDS)
+        line["quote"] = words_of(line["quote"], LINE_WORDS)
     speakers = {line["speaker"].lower() for line in lines}
     cast, person, place = [], bool(speakers), False
     for name in shot["cast"]:
@@ -76,7 +56,7 @@ def light(shot: dict[str, Any], index: int, document: dict[str, Any]) -> dict[st
         elif kind not in characters and kind not in places:
             cast.append(name)
     said = chat_answers.SENTENCE.split(shot["scenes"][0]["action"].strip())[0]
-    action = _words(said, ACTION_WORDS) or "The scene goes on"
+    action = words_of(said, ACTION_WORDS) or "The scene goes on"
     scenes: list[dict[str, Any]] = [{"seconds": 2.0, "action": action, "lines": []}]
     for line in lines:
         words = len(line["quote"].split())
@@ -85,21 +65,7 @@ def light(shot: dict[str, Any], index: int, document: dict[str, Any]) -> dict[st
     return {**shot, "camera": STILL[index % len(STILL)], "cast": cast[:4], "scenes": scenes}
 
 
-def fitted(shot: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
-    """A light shot whose every scene has seconds enough for two a load point, counted as the
-    breakdown counts them (it told the model the rule), each word of its action that another
-    chapter's cast may name counted as a person; its action cut a word at a time while that
-    makes the shot longer than ``LONGEST``."""
-    while True:
-        made = _timed_for_load(shot, document)
-        action = made["scenes"][0]["action"].split()
-        if sum(s["seconds"] for s in made["scenes"]) <= LONGEST or len(action) <= 2:
-            return made
-        shot = {**shot, "scenes": [{**shot["scenes"][0], "action": " ".join(action[:-1])},
-                                   *shot["scenes"][1:]]}
-
-
-def _timed_for_load(shot: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+def timed_for_load(shot: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
     characters = [str(n) for n in document.get("characters", [])]
     places = [str(n) for n in document.get("places", [])]
     scenes = [(float(s["seconds"]), s["action"], [(w["speaker"], w["quote"]) for w in s["lines"]])
@@ -119,33 +85,3 @@ def _maybe_named(action: str) -> set[str]:
     words = chat_names.TOKEN.findall(action)
     return {w.lower() for w in words if w.lower() in chat_names.TITLES or
             chat_names.capitalised(w)}
-
-
-def held(shot: dict[str, Any], share: float) -> dict[str, Any]:
-    """A light shot whose action is held so that the shot lasts about ``share`` seconds, never
-    past ``LONGEST`` and never shorter than it was."""
-    first = shot["scenes"][0]
-    rest = sum(scene["seconds"] for scene in shot["scenes"][1:])
-    first["seconds"] = max(first["seconds"], min(_seconds(min(share, LONGEST) - rest),
-                                                 LONGEST - rest))
-    return shot
-
-
-def episode_shots(document: dict[str, Any]) -> dict[str, Any]:
-    made = [fitted(light(shot, n, document), document)
-            for n, shot in enumerate(chat_answers.shots(document)["shots"])]
-    seconds = document["episode"].get("seconds")
-    if isinstance(seconds, int | float) and made:
-        made = [held(shot, seconds / len(made)) for shot in made]
-    return {"shots": made}
-
-
-def content_of(body: dict[str, Any]) -> str:
-    """The text the emulated model answers ``body`` with."""
-    document = chat_answers.request_document(body.get("messages") or [])
-    stage = document.get("stage") if document else None
-    if document is not None and stage == "season":
-        return json.dumps(season(document), ensure_ascii=False)
-    if document is not None and stage == "shots" and isinstance(document.get("episode"), dict):
-        return json.dumps(episode_shots(document), ensure_ascii=False)
-    return chat_answers.content_of(body)

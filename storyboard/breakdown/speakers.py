@@ -1,0 +1,105 @@
+"""Who the story says speaks a quoted line, held against the answers: problems sent back to the model.
+
+A quoted stretch of the text (in ``"..."`` or ``“...”``) is said by the name a speech verb next to
+it names: after it (``"...," said the frog``, ``"..." Gretel cried``) or before it (``Gretel
+said: "..."``). Two checks follow, each a problem sent back like any other:
+
+- ``missing``: a cast answer that leaves out a person the chapter says speaks (a capitalised
+  name, not an ordinary word, that no character's name holds): the video would have no face
+  and the line no voice;
+- ``misgiven``: an episode's line given to another of the cast than the one the story says
+  says it (only where that one is of the cast given).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from storyboard.breakdown.cast import ordinary
+from storyboard.breakdown.faithful import MARKS, Flat, shorten
+from storyboard.breakdown.source import Chapter
+
+VERBS = (r"(?:said|says|asked|asks|cried|cries|answered|answers|replied|replies|shouted|shouts|"
+         r"called|calls|whispered|whispers|exclaimed|exclaims|continued)")
+WHO = r"(?:the\s+)?([A-Za-z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,2})"
+QUOTED = re.compile(r"[\"“]([^\"”]{1,1000})[\"”]")
+AFTER = re.compile(rf"^\s*,?\s*(?:{VERBS}\s+{WHO}|{WHO}\s+{VERBS})\b")
+BEFORE = re.compile(rf"{WHO}\s+{VERBS}\s*[,:]?\s*$")
+PRONOUNS = {"he", "she", "they", "i", "we", "you", "it", "his", "her", "one", "who"}
+
+
+@dataclass(frozen=True)
+class Said:
+    """A quoted stretch of the flat text (``start``..``end``), who the story says says it, and
+    the line it is on."""
+
+    start: int
+    end: int
+    who: str
+    line: int
+
+
+def _who(match: re.Match[str] | None) -> str:
+    if match is None:
+        return ""
+    name = next((g for g in match.groups() if g), "")
+    return "" if name.lower() in PRONOUNS else name
+
+
+def attributed(flat: Flat) -> list[Said]:
+    """Each quoted stretch of the text whose speaker a speech verb next to it names."""
+    out = []
+    text = flat.text
+    for quote in QUOTED.finditer(text):
+        who = _who(AFTER.match(text[quote.end():quote.end() + 60])) or \
+            _who(BEFORE.search(text[max(0, quote.start() - 60):quote.start()]))
+        if who:
+            out.append(Said(quote.start(), quote.end(), who, flat.lines[quote.start()]))
+    return out
+
+
+def _fold(name: str) -> str:
+    return re.sub(r"^the\s+", "", " ".join(name.lower().split()))
+
+
+def _same(said: str, name: str) -> bool:
+    """Whether ``said`` names ``name``: the same words, or one's words among the other's."""
+    one, other = set(_fold(said).split()), set(_fold(name).split())
+    return bool(one) and bool(other) and (one <= other or other <= one)
+
+
+def missing(answer: Any, chapter: Chapter) -> list[str]:
+    """A person the chapter says speaks (a capitalised name) that the cast answer leaves out."""
+    if not isinstance(answer, dict):
+        return []
+    names = [str(e.get("name", "")) for e in answer.get("characters", []) if isinstance(e, dict)]
+    found: dict[str, Said] = {}
+    for said in attributed(Flat(chapter)):
+        if said.who[0].isupper() and not ordinary(said.who) and \
+                not any(_same(said.who, name) for name in names):
+            found.setdefault(said.who, said)
+    return [f"characters: {who!r} speaks in this chapter (line {said.line}) and is not in the "
+            "cast: add them, with their appearance and voice" for who, said in found.items()]
+
+
+def misgiven(answer: Any, chapter: Chapter, characters: list[str]) -> list[str]:
+    """Each line of a shots answer given to another character than the one the story says
+    says it (where that one is among ``characters``)."""
+    flat = Flat(chapter)
+    said = attributed(flat)
+    found = []
+    for s, shot in enumerate(answer["shots"]):
+        for c, scene in enumerate(shot["scenes"]):
+            for n, line in enumerate(scene["lines"]):
+                wanted = " ".join(str(line["quote"]).split()).strip(MARKS + " ")
+                at = flat.text.find(wanted) if wanted else -1
+                who = next((x.who for x in said if x.start <= at < x.end), "")
+                own = next((name for name in characters if _same(who, name)), None) if who \
+                    else None
+                if own is not None and not _same(str(line["speaker"]), own):
+                    found.append(f"shots[{s}].scenes[{c}].lines[{n}].speaker: "
+                                 f"{line['speaker']!r}, but the story says {own} says "
+                                 f"{shorten(wanted, 40)!r}: give the line to {own}")
+    return found
