@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, event, given, seed, settings
 from hypothesis import strategies as st
 
 from storyboard.emulator import EmulatorServer
@@ -167,6 +167,8 @@ class Rendered:
     failed: str = ""  # a render or an approval that exited non-zero: what it said
     waiting: list[str] = field(default_factory=list)  # rows that wait once the boards are approved
     hooks: dict[str, tuple[str, float]] = field(default_factory=dict)  # the manifest's rows
+    before: dict[str, float] = field(default_factory=dict)  # each episode's cost, no version yet
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the manifest's, with a version
 
 
 RENDERED: dict[tuple[Spec, bool], Rendered] = {}  # each test of one example reads one render
@@ -174,8 +176,9 @@ RENDERED: dict[tuple[Spec, bool], Rendered] = {}  # each test of one example rea
 
 def rendered(benches: Callable[[], Path], spec: Spec, end_card: bool) -> Rendered:
     """``spec`` rendered once (every test here draws the same examples, each its own invariant)."""
-    spec = replace(spec, languages=(), matrix=False, ids=(), look_ids=(), takes=1,
-                   backwards=False)
+    spanish = bool(DEEP) and spec.languages == ("en", "es") and spec.lines and bool(spec.voice)
+    spec = replace(spec, languages=spec.languages if spanish else (), matrix=False, ids=(),
+                   look_ids=(), takes=1, backwards=False)
     if (spec, end_card) not in RENDERED:
         RENDERED[spec, end_card] = render_season(benches(), spec, end_card)
     return RENDERED[spec, end_card]
@@ -208,7 +211,32 @@ def render_season(root: Path, spec: Spec, end_card: bool) -> Rendered:
         return done
     manifest = json.loads((root / "out" / "season" / "manifest.json").read_text("utf-8"))
     done.hooks = {row["id"]: (row["hook"], row["seconds"]) for row in manifest["episodes"]}
+    if spec.languages:
+        done.before = {row["id"]: row["cost"] for row in manifest["episodes"]}
+        dub(root, done)
     return done
+
+
+def dub(root: Path, done: Rendered) -> None:
+    """The Spanish version of every episode, as a maker makes it: the shots approved, a
+    version file a episode, ``render --language es``, then the season delivered again."""
+    for number in range(1, done.spec.episodes + 1):
+        code, out, err = run("approve", root, f"ep{number:02d}/s{number}", "--force")
+        assert code == 0, f"approve ep{number:02d}/s{number}: {out}{err}"
+        folder = root / "languages" / "es"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"ep{number:02d}.yaml").write_text(
+            f"language: es\nsource: en\nepisode: ep{number:02d}\nlines:\n"
+            f"  - {{shot: s{number}, n: 1, speaker: duckling, at: 0-{TARGET.duration}s, "
+            f"route: voice_reference, source: \"Line {number} of the pond.\", "
+            f"text: \"Linea {number} del estanque.\"}}\n", encoding="utf-8")
+    for args in (("--language", "es"), ("--season",)):
+        code, out, err = run("render", root, *args, "--yes")
+        if code != 0:
+            done.failed = f"render {' '.join(args)}: exit {code}: {out[-1000:]}{err[-1500:]}"
+            return
+    manifest = json.loads((root / "out" / "season" / "manifest.json").read_text("utf-8"))
+    done.rows = manifest["episodes"]
 
 
 def delivered(done: Rendered) -> bool:
@@ -219,7 +247,16 @@ def delivered(done: Rendered) -> bool:
 
 def examples(test: Callable[..., None]) -> Callable[..., None]:
     """The examples every test here draws: the same, from one seed."""
-    return seed(SEED)(RUN(given(spec=specs(), end_card=st.booleans())(test)))
+    return seed(SEED)(RUN(given(spec=SPECS, end_card=st.booleans())(test)))
+
+
+def dubbed(spec: Spec) -> Spec:
+    """``spec`` with lines, a voice and a Spanish version."""
+    return replace(spec, lines=True, voice=spec.voice or "design", languages=("en", "es"))
+
+
+# Deep runs only (a dub takes tens of seconds): every other season carries a Spanish version.
+SPECS = specs().flatmap(lambda s: st.sampled_from((s, dubbed(s)))) if DEEP else specs()
 
 
 @examples
@@ -283,3 +320,19 @@ def test_stitching_says_each_episode_as_it_begins_and_ends(
         assert re.search(rf"stitching {episode}\b", done.said) and \
             re.search(rf"stitched {episode}\b", done.said), (
                 f"{episode}: no word of its stitch:\n{done.said}")
+
+
+@examples
+def test_a_versions_cost_is_its_own_row(benches: Callable[[], Path], spec: Spec,
+                                        end_card: bool) -> None:
+    """Deep runs only (a dub takes tens of seconds): a season with a Spanish version."""
+    done = rendered(benches, spec, end_card)
+    if not delivered(done) or not done.before:
+        return
+    event("a season with a Spanish version")
+    rows = {(row["id"], row.get("language", "")): row["cost"] for row in done.rows}
+    for episode, cost in done.before.items():
+        assert rows.get((episode, "en")) == cost, (
+            f"{episode}: the original's cost is {rows.get((episode, 'en'))}, was {cost}: {rows}")
+        assert (rows.get((episode, "es")) or 0) > 0, f"{episode}: no row of its version: {rows}"
+    assert all(cost == round(cost, 4) for cost in rows.values()), f"a cost unrounded: {rows}"
