@@ -15,7 +15,12 @@ dashscope``) and ``render --season --yes`` again. Each example is held to:
 - an approval is never voided without a message that names it: once approved, no video waits,
   or its note says where the board was approved;
 - a table sent to a pipe is plain rows (tab-separated, a row a line), never a drawn box;
-- stitching says each episode as it begins and ends.
+- stitching says each episode as it begins and ends;
+- deep runs only (a dub takes tens of seconds), where every other season carries a Spanish
+  version (its shots approved, ``languages/es/EP.yaml`` a episode, ``render --language es``, the
+  season delivered again): the manifest has the version as a row of its own with its own cost,
+  the original episodes' costs are what they were before the version, every cost rounded as the
+  others (4 places).
 
 What it found, run with ``STORYBOARD_COMPOSE_EXAMPLES=50`` (5 seasons) in a throwaway worktree
 of each commit, without shrinking (a render a step); the fields not named are the simplest (a
@@ -33,14 +38,17 @@ picture from a file, one episode, nothing else):
   exist (exit 2); without it, approving dashscope's own boards held;
 - a request another folder rendered (c3cde595, found by this stage): *plan's total* failed:
   ``picture=words``: 0.23 in all, render spent 0.20 (the sheet came from the ledger: an
-  earlier example had made it); fixed with it.
+  earlier example had made it); fixed with it;
+- a version's cost is its own row (d1229578, 60 examples, 3 of 7 seasons dubbed): *version's
+  row* failed: a designed voice, its line, a look from a file, one episode: no ``language``
+  column and no row of the version; ep01's row cost 0.223, where it cost 0.2 before the dub
+  (the version's 0.023 folded into it).
 
 The manifest's ``hook`` held on d1229578 for an episode's own ``hook:``: the seam was
 ``season.yaml``'s hooks, which only ``breakdown`` writes into the episode file (this generator
 writes series by hand; the compile stage found that ``check`` never read ``season.yaml``). Not
-reached here: flag conflicts (a table of flags, ``tests/cli/test_cli_conflicts.py``), a version's
-cost row (a language version renders its lines and lip-sync: tens of seconds a season), and the
-emulator's caption under burnt-in subtitles (a picture's pixels).
+reached here: flag conflicts (no render needed: ``tests/cli/test_cli_every_flag_set.py`` draws
+sets of flags) and the emulator's caption under burnt-in subtitles (a picture's pixels).
 
 Ordinary runs draw 2 examples (the same ones on every machine); ``STORYBOARD_COMPOSE_EXAMPLES=N``
 draws N // 10 of them (at least 2), ``STORYBOARD_COMPOSE_RANDOM=1`` new ones each run.
