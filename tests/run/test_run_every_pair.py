@@ -39,10 +39,10 @@ picture from a file, one episode, nothing else):
 - a request another folder rendered (c3cde595, found by this stage): *plan's total* failed:
   ``picture=words``: 0.23 in all, render spent 0.20 (the sheet came from the ledger: an
   earlier example had made it); fixed with it;
-- a version's cost is its own row (d1229578, 60 examples, 3 of 7 seasons dubbed): *version's
-  row* failed: a designed voice, its line, a look from a file, one episode: no ``language``
-  column and no row of the version; ep01's row cost 0.223, where it cost 0.2 before the dub
-  (the version's 0.023 folded into it).
+- a version's cost is its own row (d1229578, 60 examples, half the seasons dubbed): *version's
+  row* failed: the simplest dubbed season (a designed voice, its line, one episode): no
+  ``language`` column and no row of the version; ep01's row cost 0.223, where it cost 0.2
+  before the dub (the version's 0.023 folded into it).
 
 The manifest's ``hook`` held on d1229578 for an episode's own ``hook:``: the seam was
 ``season.yaml``'s hooks, which only ``breakdown`` writes into the episode file (this generator
