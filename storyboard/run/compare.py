@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from storyboard.errors import Diagnostic
+from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.compile import compile_lenient
 from storyboard.language.document import Document
 from storyboard.language.request import CompiledShot
@@ -185,6 +185,9 @@ def compare_series(path: Path, models: str, provider: str | None = None,
     from storyboard.run.setup import make_provider
 
     source = load_source(path)
+    unread = [p for p in source.problems if p.severity == "error"]
+    if unread:  # a file that does not parse or keep the schema: no model can price it
+        raise ProblemsFound(unread)
     if isinstance(source.series.data, dict) and source.series.data.get("variations"):
         raise UsageError(f"--compare prices a series without variations, and {path} has a "
                          "variations matrix: compare a copy with one variation's values in "

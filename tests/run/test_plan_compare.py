@@ -182,3 +182,16 @@ def test_the_main_cause_groups_refusals_by_their_reason_not_their_words(tmp_path
     assert len(texts) == 3  # (@sam, @mia), (@mia), (@mia, @sam): one reason in three wordings
     assert column["why_none"].startswith("every shot is refused; the most common cause (3 "
                                          "shot(s)): wan2.7-t2v takes no character references")
+
+
+@pytest.mark.parametrize("source", ["storyboard: 1\nepisodes: [\n",
+                                    "storyboard: 1\nprovider: local\nshots:\n  - id: a\n"
+                                    "    prompt: a pond\n    wobble: 3\n"],
+                         ids=["unparsed", "unknown-key"])
+def test_a_series_that_does_not_read_is_its_own_error_not_a_models_refusal(
+        tmp_path: Path, source: str) -> None:
+    (tmp_path / "storyboard.yaml").write_text(source, encoding="utf-8")
+    for json_flag in ((), ("--json",)):
+        result = invoke("plan", tmp_path, "--compare", "wan2.7-r2v", *json_flag)
+        assert result.exit_code == 1, result.output
+        assert "storyboard.yaml:" in result.stderr and "USD" not in result.stdout, result.output

@@ -15,7 +15,12 @@ dashscope``) and ``render --season --yes`` again. Each example is held to:
 - an approval is never voided without a message that names it: once approved, no video waits,
   or its note says where the board was approved;
 - a table sent to a pipe is plain rows (tab-separated, a row a line), never a drawn box;
-- stitching says each episode as it begins and ends.
+- stitching says each episode as it begins and ends;
+- deep runs only (a dub takes tens of seconds), where every other season carries a Spanish
+  version (its shots approved, ``languages/es/EP.yaml`` a episode, ``render --language es``, the
+  season delivered again): the manifest has the version as a row of its own with its own cost,
+  the original episodes' costs are what they were before the version, every cost rounded as the
+  others (4 places).
 
 What it found, run with ``STORYBOARD_COMPOSE_EXAMPLES=50`` (5 seasons) in a throwaway worktree
 of each commit, without shrinking (a render a step); the fields not named are the simplest (a
@@ -33,14 +38,17 @@ picture from a file, one episode, nothing else):
   exist (exit 2); without it, approving dashscope's own boards held;
 - a request another folder rendered (c3cde595, found by this stage): *plan's total* failed:
   ``picture=words``: 0.23 in all, render spent 0.20 (the sheet came from the ledger: an
-  earlier example had made it); fixed with it.
+  earlier example had made it); fixed with it;
+- a version's cost is its own row (d1229578, 60 examples, half the seasons dubbed): *version's
+  row* failed: the simplest dubbed season (a designed voice, its line, one episode): no
+  ``language`` column and no row of the version; ep01's row cost 0.223, where it cost 0.2
+  before the dub (the version's 0.023 folded into it).
 
 The manifest's ``hook`` held on d1229578 for an episode's own ``hook:``: the seam was
 ``season.yaml``'s hooks, which only ``breakdown`` writes into the episode file (this generator
 writes series by hand; the compile stage found that ``check`` never read ``season.yaml``). Not
-reached here: flag conflicts (a table of flags, ``tests/cli/test_cli_conflicts.py``), a version's
-cost row (a language version renders its lines and lip-sync: tens of seconds a season), and the
-emulator's caption under burnt-in subtitles (a picture's pixels).
+reached here: flag conflicts (no render needed: ``tests/cli/test_cli_every_flag_set.py`` draws
+sets of flags) and the emulator's caption under burnt-in subtitles (a picture's pixels).
 
 Ordinary runs draw 2 examples (the same ones on every machine); ``STORYBOARD_COMPOSE_EXAMPLES=N``
 draws N // 10 of them (at least 2), ``STORYBOARD_COMPOSE_RANDOM=1`` new ones each run.
@@ -58,7 +66,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, event, given, seed, settings
 from hypothesis import strategies as st
 
 from storyboard.emulator import EmulatorServer
@@ -167,6 +175,8 @@ class Rendered:
     failed: str = ""  # a render or an approval that exited non-zero: what it said
     waiting: list[str] = field(default_factory=list)  # rows that wait once the boards are approved
     hooks: dict[str, tuple[str, float]] = field(default_factory=dict)  # the manifest's rows
+    before: dict[str, float] = field(default_factory=dict)  # each episode's cost, no version yet
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the manifest's, with a version
 
 
 RENDERED: dict[tuple[Spec, bool], Rendered] = {}  # each test of one example reads one render
@@ -174,8 +184,9 @@ RENDERED: dict[tuple[Spec, bool], Rendered] = {}  # each test of one example rea
 
 def rendered(benches: Callable[[], Path], spec: Spec, end_card: bool) -> Rendered:
     """``spec`` rendered once (every test here draws the same examples, each its own invariant)."""
-    spec = replace(spec, languages=(), matrix=False, ids=(), look_ids=(), takes=1,
-                   backwards=False)
+    spanish = bool(DEEP) and spec == dubbed(spec)
+    spec = replace(spec, languages=spec.languages if spanish else (), matrix=False, ids=(),
+                   look_ids=(), takes=1, backwards=False)
     if (spec, end_card) not in RENDERED:
         RENDERED[spec, end_card] = render_season(benches(), spec, end_card)
     return RENDERED[spec, end_card]
@@ -208,7 +219,32 @@ def render_season(root: Path, spec: Spec, end_card: bool) -> Rendered:
         return done
     manifest = json.loads((root / "out" / "season" / "manifest.json").read_text("utf-8"))
     done.hooks = {row["id"]: (row["hook"], row["seconds"]) for row in manifest["episodes"]}
+    if spec.languages:
+        done.before = {row["id"]: row["cost"] for row in manifest["episodes"]}
+        dub(root, done)
     return done
+
+
+def dub(root: Path, done: Rendered) -> None:
+    """The Spanish version of every episode, as a maker makes it: the shots approved, a
+    version file a episode, ``render --language es``, then the season delivered again."""
+    for number in range(1, done.spec.episodes + 1):
+        code, out, err = run("approve", root, f"ep{number:02d}/s{number}", "--force")
+        assert code == 0, f"approve ep{number:02d}/s{number}: {out}{err}"
+        folder = root / "languages" / "es"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"ep{number:02d}.yaml").write_text(
+            f"language: es\nsource: en\nepisode: ep{number:02d}\nlines:\n"
+            f"  - {{shot: s{number}, n: 1, speaker: duckling, at: 0-{TARGET.duration}s, "
+            f"route: voice_reference, source: \"Line {number} of the pond.\", "
+            f"text: \"Linea {number} del estanque.\"}}\n", encoding="utf-8")
+    for args in (("--language", "es"), ("--season",)):
+        code, out, err = run("render", root, *args, "--yes")
+        if code != 0:
+            done.failed = f"render {' '.join(args)}: exit {code}: {out[-1000:]}{err[-1500:]}"
+            return
+    manifest = json.loads((root / "out" / "season" / "manifest.json").read_text("utf-8"))
+    done.rows = manifest["episodes"]
 
 
 def delivered(done: Rendered) -> bool:
@@ -219,7 +255,17 @@ def delivered(done: Rendered) -> bool:
 
 def examples(test: Callable[..., None]) -> Callable[..., None]:
     """The examples every test here draws: the same, from one seed."""
-    return seed(SEED)(RUN(given(spec=specs(), end_card=st.booleans())(test)))
+    return seed(SEED)(RUN(given(spec=SPECS, end_card=st.booleans())(test)))
+
+
+def dubbed(spec: Spec) -> Spec:
+    """``spec`` with lines, a designed voice (a version's lines are spoken in it, never in a
+    recorded clip) and a Spanish version."""
+    return replace(spec, lines=True, voice="design", languages=("en", "es"))
+
+
+# Deep runs only (a dub takes tens of seconds): every other season carries a Spanish version.
+SPECS = specs().flatmap(lambda s: st.sampled_from((s, dubbed(s)))) if DEEP else specs()
 
 
 @examples
@@ -283,3 +329,19 @@ def test_stitching_says_each_episode_as_it_begins_and_ends(
         assert re.search(rf"stitching {episode}\b", done.said) and \
             re.search(rf"stitched {episode}\b", done.said), (
                 f"{episode}: no word of its stitch:\n{done.said}")
+
+
+@examples
+def test_a_versions_cost_is_its_own_row(benches: Callable[[], Path], spec: Spec,
+                                        end_card: bool) -> None:
+    """Deep runs only (a dub takes tens of seconds): a season with a Spanish version."""
+    done = rendered(benches, spec, end_card)
+    if not delivered(done) or not done.before:
+        return
+    event("a season with a Spanish version")
+    rows = {(row["id"], row.get("language", "")): row["cost"] for row in done.rows}
+    for episode, cost in done.before.items():
+        assert rows.get((episode, "en")) == cost, (
+            f"{episode}: the original's cost is {rows.get((episode, 'en'))}, was {cost}: {rows}")
+        assert (rows.get((episode, "es")) or 0) > 0, f"{episode}: no row of its version: {rows}"
+    assert all(cost == round(cost, 4) for cost in rows.values()), f"a cost unrounded: {rows}"
