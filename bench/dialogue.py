@@ -37,7 +37,7 @@ from storyboard.language.request import CompiledShot
 from storyboard.media import samples
 from storyboard.run.choices.passes import ask_lipsync
 from storyboard.run.state.takes import with_retakes
-from storyboard.targets.models import model_of
+from storyboard.targets.video.models import model_of
 
 HEAD = """\
 storyboard: 1

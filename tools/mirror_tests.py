@@ -110,7 +110,7 @@ PLACES: dict[str, str] = {
     "credentials_in_urls": "cli",  # no command prints a credential written inside a URL
     "errors_long_text": "language",  # a located error's quoted line, cut
     "every_ffmpeg": "media",
-    "failures": "targets",  # targets/failures.py, each provider's failure words
+    "failures": "targets",  # targets/wire/failures.py, each provider's failure words
     "feedback": "cli",
     "files": "project",  # storyboard/files.py, the package's root module
     "gateway_sdks": "emulator",  # the gateways' official SDKs against the emulator

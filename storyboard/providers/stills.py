@@ -14,7 +14,7 @@ from pathlib import Path
 from storyboard.files import STATE_DIR, state_folder
 from storyboard.language.request import MediaRef
 from storyboard.media import fit
-from storyboard.targets.models import model_of
+from storyboard.targets.video.models import model_of
 
 SENT = "sent"  # .storyboard/sent/: the scaled copies a gateway fetches (the user hosts them)
 

@@ -40,7 +40,7 @@ def test_the_tree_keeps_every_contract() -> None:
     ("providers/local.py", "storyboard.emulator", "The stages import one way"),
     ("animatic/shots.py", "storyboard.providers.local", "The stages import one way"),
     ("animatic/draw.py", "storyboard.dialects", "The stages import one way"),
-    ("targets/signing.py", "storyboard.run.trip.webhooks", "The stages import one way"),
+    ("targets/signatures/webhooks.py", "storyboard.run.trip.webhooks", "The stages import one way"),
     # issue 55: run/ in floors; the arrow back up (team storage importing the set-up) is gone
     ("run/team/store.py", "storyboard.run.setup", "A run's floors import one way"),
     ("run/team/ledger.py", "storyboard.run.state.journal", "A run's floors import one way"),

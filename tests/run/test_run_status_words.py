@@ -20,7 +20,7 @@ from storyboard.language.request import CompiledShot
 from storyboard.run.state.journal import Journal
 from storyboard.run.trip.model import ShotEvent
 from storyboard.targets import TaskStatus
-from storyboard.targets.gateways import SYNONYMS, TARGETS
+from storyboard.targets.wire.gateways import SYNONYMS, TARGETS
 from tests.fixtures.gateway_runs import a_shot, fitted, run, serve
 
 NOBODY = "frobnicating"  # a word no target declares

@@ -35,8 +35,8 @@ from storyboard.cli.season import admission
 from storyboard.cli.season import episodes as season
 from storyboard.cli.versions import dubbing
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
-from storyboard.targets.gateways import DASHSCOPE_NAME
 from storyboard.targets.prices import under
+from storyboard.targets.wire.gateways import DASHSCOPE_NAME
 
 if TYPE_CHECKING:  # the compiler, the runner and the views are imported where they are used
     from collections.abc import Callable

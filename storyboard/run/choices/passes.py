@@ -42,9 +42,9 @@ from storyboard.run.state.takes import (
     used_take,
     with_retakes,
 )
-from storyboard.targets.gateways import DASHSCOPE_REGIONS, TARGETS
 from storyboard.targets.kinds import DASHSCOPE, EDIT_MODEL, LIPSYNC_MODEL, OWN_EDIT, passes
-from storyboard.targets.models import model_of
+from storyboard.targets.video.models import model_of
+from storyboard.targets.wire.gateways import DASHSCOPE_REGIONS, TARGETS
 
 MAX_WORDS = 5000  # wan2.7-videoedit's prompt limit
 Make = Callable[[CompiledShot, LockFile], Derived]

@@ -30,10 +30,10 @@ from storyboard.language.request import (
 from storyboard.media.pad import pad_line
 from storyboard.media.probe import LIMITS
 from storyboard.run.state.cache import OutputCache
-from storyboard.targets.arkassets import portrait_id
-from storyboard.targets.gateways import ARK_ASSET
-from storyboard.targets.kling4 import element_id, voice_id
-from storyboard.targets.models import model_of
+from storyboard.targets.cast.arkassets import portrait_id
+from storyboard.targets.video.kling4 import element_id, voice_id
+from storyboard.targets.video.models import model_of
+from storyboard.targets.wire.gateways import ARK_ASSET
 
 VOICE_SECONDS = LIMITS["voice"].min_seconds  # the shortest reference voice a model takes
 

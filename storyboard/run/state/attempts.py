@@ -13,7 +13,7 @@ from typing import Any, Literal
 from storyboard.language.request import CompiledShot
 from storyboard.providers import base
 from storyboard.run.team.ledger import LedgerEntry, find_key
-from storyboard.targets.gateways import listed_without_prompt
+from storyboard.targets.wire.gateways import listed_without_prompt
 
 AttemptState = Literal[
     "intent", "submitted", "running", "downloading", "done", "failed", "canceled", "lost"]

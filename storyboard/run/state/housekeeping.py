@@ -42,7 +42,7 @@ from storyboard.run.state.pacing import run_lock
 from storyboard.stitch.mezzanine import BLEND_MARK
 from storyboard.stitch.using import PREFIX as USING
 from storyboard.stitch.using import in_use
-from storyboard.targets.arkassets import LIBRARIES
+from storyboard.targets.cast.arkassets import LIBRARIES
 from storyboard.targets.kinds import COMFYUI, DASHSCOPE, LOCAL
 
 STATE = ".storyboard"

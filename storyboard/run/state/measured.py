@@ -25,7 +25,7 @@ from storyboard.media import measure as measuring
 from storyboard.media.measure import Measured
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import lock_path, read_lock, take_key
-from storyboard.targets.models import model_of
+from storyboard.targets.video.models import model_of
 
 log = logging.getLogger("storyboard.run")
 

@@ -22,8 +22,8 @@ from storyboard.run.trip.checks import (
 )
 from storyboard.run.trip.session import TASK_END_STATE
 from storyboard.targets import TaskStatus
-from storyboard.targets.failures import Failure
 from storyboard.targets.kinds import classify_failure, has
+from storyboard.targets.wire.failures import Failure
 
 
 @dataclass

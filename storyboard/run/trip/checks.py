@@ -22,7 +22,7 @@ from storyboard.files import safe_to_delete
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg, pngcheck, probe
 from storyboard.run.state.assets import sent_voices, short_voice
-from storyboard.targets.models import model_of
+from storyboard.targets.video.models import model_of
 
 AMBIGUOUS_STATUSES = (502, 504)  # a gateway answered: the service behind it may have the request
 # What ``.storyboard/rejected/`` holds at most; past either, the oldest files go first (the newest

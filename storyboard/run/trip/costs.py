@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.targets import PriceTable
-from storyboard.targets.assets import EACH, price_tables, units
+from storyboard.targets.cast.assets import EACH, price_tables, units
 
 ReferenceSeconds = Callable[[CompiledShot], float | None]
 

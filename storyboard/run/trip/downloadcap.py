@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from storyboard.language.request import CompiledShot, ShotRequest
-from storyboard.targets.models import model_of
+from storyboard.targets.video.models import model_of
 
 MB = 1_000_000
 BITS_PER_PIXEL = 1.0  # a frame's bits per pixel: ~10x a delivery H.264 file's

@@ -35,7 +35,7 @@ from storyboard.run.state.pacing import (
 from storyboard.run.team.ledger import Board
 from storyboard.run.trip.checks import retryable
 from storyboard.run.trip.model import RunOptions
-from storyboard.targets.models import model_of
+from storyboard.targets.video.models import model_of
 
 T = TypeVar("T")
 

@@ -23,7 +23,7 @@ from storyboard.run.trip.money import Money
 from storyboard.run.trip.paced import Pacing
 from storyboard.run.trip.session import Session
 from storyboard.targets import TaskState
-from storyboard.targets.gateways import listed_without_prompt
+from storyboard.targets.wire.gateways import listed_without_prompt
 
 log = logging.getLogger("storyboard.run")
 

@@ -2,7 +2,7 @@
 
 ``render --webhook-listen HOST:PORT`` gives a Freepik-style gateway a ``webhook_url``. A callback is
 accepted only for a task id the journal holds, and only with a valid signature when a secret is set
-(Standard Webhooks, checked by ``targets.signing``). An accepted callback marks nothing: it wakes
+(Standard Webhooks, checked by ``targets.signatures.webhooks``). An accepted callback marks nothing: it wakes
 the sleeping pollers, which ask the API at once. So a callback can never make a task done that the
 API says is not, and polling goes on as before when none arrives.
 """
@@ -20,7 +20,7 @@ from typing import Any
 
 from storyboard.dialects.base import Dialect
 from storyboard.errors import StoryboardError
-from storyboard.targets.signing import verify
+from storyboard.targets.signatures.webhooks import verify
 
 MAX_BODY = 1 << 20
 

@@ -4,7 +4,7 @@
 asset library from its approved sheet (issue 69.2; models-2026-11.md, "Faces"). The library is
 not Ark's inference API: it is the account's control plane, ``POST {host}/?Action=ACTION&
 Version=VERSION`` with a JSON body, signed with the account's access key id and secret access key
-(``targets.volcsign``), never with the Ark API key. Every fact below comes from third-party
+(``targets.signatures.volcsign``), never with the Ark API key. Every fact below comes from third-party
 sources only (resellers' docs, open-source relays) and is ONE value here, marked unverified
 (``SOURCES``): a probe that reads the vendor's page changes it here and nowhere else.
 
@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from storyboard.targets.capabilities import PriceTable
-from storyboard.targets.tasks import TaskStatus
+from storyboard.targets.wire.tasks import TaskStatus
 
 VERSION = "2024-01-01"  # the API version every action names
 SERVICE = "ark"  # the signature's service

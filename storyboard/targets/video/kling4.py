@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from storyboard.targets.capabilities import Capabilities, FileRule, ImageRule, PriceTable
-from storyboard.targets.modelrules import FactSource, Model
+from storyboard.targets.video.modelrules import FactSource, Model
 
 # The model ids Kling's API names 4.0 and its flash variant by (third-party: the resellers' and
 # ComfyUI's ``kling-v4-*`` ids; Kling's own page was not read). One value each: a probe that finds
@@ -102,7 +102,7 @@ ELEMENT_PICTURE = "data.task_result.images.0.url"  # the element's picture, kept
 ELEMENT_IMAGES = 2
 # No price is published for making an element: storyboard's guess, per element, so a plan shows
 # a cost that is not nothing (never an estimate below what may be billed).
-# (``each``: an asset table's one rate, ``targets.assets.EACH``.)
+# (``each``: an asset table's one rate, ``targets.cast.assets.EACH``.)
 ELEMENT_PRICES = PriceTable({"each": 0.05}, "USD", input_video_cap=0.0, per="generation")
 ELEMENT_SOURCES = {"path": "unverified", "body": "unverified", "price": "unverified"}
 

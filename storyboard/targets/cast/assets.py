@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from storyboard.targets.arkassets import PORTRAIT_MAKERS, PORTRAIT_TABLES
 from storyboard.targets.capabilities import PriceTable
-from storyboard.targets.kling4 import ELEMENT_MODEL, ELEMENT_PRICES, VOICE_MODEL, VOICE_PRICES
-from storyboard.targets.models import FactSource
+from storyboard.targets.cast.arkassets import PORTRAIT_MAKERS, PORTRAIT_TABLES
+from storyboard.targets.video.kling4 import ELEMENT_MODEL, ELEMENT_PRICES, VOICE_MODEL, VOICE_PRICES
+from storyboard.targets.video.models import FactSource
 
 Unit = Literal["image", "voice", "10k-characters"]
 NAME_LIMIT = 16
@@ -327,10 +327,10 @@ def price_tables(region: str, currency: str, maker: str = "") -> dict[str, Price
 
 
 # The provider kinds that make a character's element (``identity: {kling: {element: make}}``),
-# by the element asset's model, and what each is priced at (``targets.kling4``: unverified).
+# by the element asset's model, and what each is priced at (``targets.video.kling4``: unverified).
 # A character's voice made on Kling (``identity: {kling: {voice: make}}``) the same way.
 # A character's portrait made in Ark's or ModelArk's asset library (``identity: {ark: {asset:
-# make}}``) by the kind whose library it is (``targets.arkassets``: unverified, priced 0.00).
+# make}}``) by the kind whose library it is (``targets.cast.arkassets``: unverified, priced 0.00).
 ELEMENT_MAKERS: Mapping[str, tuple[str, ...]] = {ELEMENT_MODEL: ("kling",),
                                                  VOICE_MODEL: ("kling",), **PORTRAIT_MAKERS}
 ELEMENT_TABLES: Mapping[str, PriceTable] = {ELEMENT_MODEL: ELEMENT_PRICES,

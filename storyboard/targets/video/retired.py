@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storyboard.targets.capabilities import SNAPSHOT
-from storyboard.targets.models import FactSource
+from storyboard.targets.video.models import FactSource
 
 
 @dataclass(frozen=True)

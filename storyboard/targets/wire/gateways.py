@@ -12,18 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from storyboard.targets.assets import price_tables
 from storyboard.targets.capabilities import Capabilities, Limits, PriceTable
-from storyboard.targets.failures import (
-    DASHSCOPE_FAILURES,
-    GATEWAY_FAILURES,
-    OUT_VIDEO,
-    PROMPT,
-    FailureWords,
-    Word,
-)
-from storyboard.targets.kling4 import KLING_V4_MODELS
-from storyboard.targets.models import (
+from storyboard.targets.cast.assets import price_tables
+from storyboard.targets.video.kling4 import KLING_V4_MODELS
+from storyboard.targets.video.models import (
     DASHSCOPE_MODELS,
     DASHSCOPE_PASSES,
     DEFAULT_MODEL,
@@ -40,7 +32,15 @@ from storyboard.targets.models import (
     Model,
     family,
 )
-from storyboard.targets.tasks import FileHop, TaskProtocol, TaskStatus
+from storyboard.targets.wire.failures import (
+    DASHSCOPE_FAILURES,
+    GATEWAY_FAILURES,
+    OUT_VIDEO,
+    PROMPT,
+    FailureWords,
+    Word,
+)
+from storyboard.targets.wire.tasks import FileHop, TaskProtocol, TaskStatus
 
 
 class Labelled(Protocol):
@@ -249,7 +249,7 @@ ARK = _ark("ark", "Volcengine Ark (Seedance)", "cn", (SEEDANCE_20_ARK, SEEDANCE_
 MODELARK = _ark("modelark", "BytePlus ModelArk (Seedance)", "intl",
                 (SEEDANCE_20_MODELARK, SEEDANCE_25_MODELARK))
 
-# Kling 3.0 Omni and Kling 4.0 (``targets.kling4``), Kling's own API (vendors.md section 4, all
+# Kling 3.0 Omni and Kling 4.0 (``targets.video.kling4``), Kling's own API (vendors.md section 4, all
 # third-party copies of its schema): references named ``<<<image_1>>>``, ``mode`` std (720P) or
 # pro (1080P), no seed, no negative prompt, no voice files. The target's limits are the widest of
 # the models it sells (4.0's: 3..30 s, four ratios, 26,000 characters, 15 references, frames);

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from storyboard.targets.models import MODELS, FactSource, family
+from storyboard.targets.video.models import MODELS, FactSource, family
 
 Style = Literal["prose", "shot_order", "timestamps", "timed_list", "multi_prompt", "none"]
 

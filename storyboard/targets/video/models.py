@@ -23,8 +23,8 @@ from storyboard.targets.capabilities import (
     ImageRule,
     PriceTable,
 )
-from storyboard.targets.kling4 import KLING_V4_MODELS
-from storyboard.targets.modelrules import (
+from storyboard.targets.video.kling4 import KLING_V4_MODELS
+from storyboard.targets.video.modelrules import (
     CAPS_LIMITS,
     FRAME_ROLES,
     LINE_ROUTES,
