@@ -34,7 +34,7 @@ from storyboard.language.request import (
     ShotRequest,
     speaker_name,
 )
-from storyboard.media.probe import LIMITS
+from storyboard.media.probes.probe import LIMITS
 from storyboard.targets.cast.arkassets import library
 from storyboard.targets.cast.assets import QWEN3_TTS_VD, spoken_seconds
 from storyboard.targets.video.kling4 import ELEMENT_MODEL, VOICE_MODEL

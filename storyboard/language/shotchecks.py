@@ -28,7 +28,7 @@ from storyboard.language.request import (
 from storyboard.language.resolve import ResolvedShot
 from storyboard.language.resolvemedia import MediaUse
 from storyboard.language.series import Source
-from storyboard.media import probe as media
+from storyboard.media.probes import probe as media
 from storyboard.targets.capabilities import FileRule
 from storyboard.targets.kinds import DEFAULT, KINDS, has, is_paid, named
 from storyboard.targets.video.models import Model, family

@@ -23,7 +23,7 @@ from storyboard.animatic import render_shot
 from storyboard.errors import StoryboardError
 from storyboard.files import check_state_folders, state_folder, version
 from storyboard.language.request import CompiledShot
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.probe import sha256_file
 from storyboard.providers.local import LocalProvider
 from storyboard.run.setup import RunSetup
 from storyboard.run.state.cache import CacheEntry, OutputCache

@@ -19,7 +19,7 @@ from storyboard.errors import MissingExtra, StoryboardError
 from storyboard.files import series_folder
 from storyboard.language.request import BOARDS, CompiledShot, Manifest, is_board
 from storyboard.language.variations import Variant, Variants
-from storyboard.media import probe as media
+from storyboard.media.probes import probe as media
 from storyboard.providers.base import Provider
 from storyboard.providers.registry import make
 from storyboard.run.config import (

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.files import write_atomic
-from storyboard.media.boxes import LANGUAGE_UND, MATRIX, MAX_U32, box, data_information, full, handler
+from storyboard.media.muxing.boxes import LANGUAGE_UND, MATRIX, MAX_U32, box, data_information, full, handler
 
 FRAME = 1024  # samples per AAC-LC packet
 RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)

@@ -25,7 +25,7 @@ from storyboard.files import series_folder, write_atomic
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest, speaker_name
 from storyboard.media import ffmpeg
 from storyboard.media.ffprogress import Progress, listening
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.probe import sha256_file
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, StitchResult, stitch
 from storyboard.stitch.delivery import delivery_of
 from storyboard.stitch.heard import Heard, with_heard

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from storyboard.media import ffmpeg
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.probe import sha256_file
 
 HEARD_VERSION = 1
 DUBBED = "dubbed"  # in a mixed clip's name: the take's own sound left out

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from storyboard.emulator.cast.standins import picture
-from storyboard.media import ffmpeg, pngcheck, samples
+from storyboard.media import ffmpeg, samples
+from storyboard.media.probes import pngcheck
 from storyboard.run.trip.checks import InvalidOutput, verify_asset
 
 

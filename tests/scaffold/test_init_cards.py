@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from storyboard.cli.common import PROVIDERS
-from storyboard.media import ffmpeg, probe
-from storyboard.media.initcard import is_init_card
+from storyboard.media import ffmpeg
+from storyboard.media.probes import probe
+from storyboard.media.probes.initcard import is_init_card
 from storyboard.providers.comfyui.provider import ComfyUIProvider
 from storyboard.providers.dashscope.provider import DashScopeProvider
 from storyboard.providers.local import LocalProvider

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.media import ffmpeg
-from storyboard.media.measure import measure
+from storyboard.media.probes.measure import measure
 from storyboard.stitch import Clip, Cue, StitchOptions, stitch
 from storyboard.stitch.delivery import PLATFORMS, PRESETS, VERTICAL_SAFE_AREA, delivery_of
 from storyboard.stitch.episodes import stitch_options

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from storyboard.errors import MediaError
 from storyboard.media import ffmpeg
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.probe import sha256_file
 from storyboard.stitch.concat import as_rate
 
 WIDTH = 320

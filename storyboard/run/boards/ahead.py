@@ -28,7 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from storyboard.language.request import CompiledEpisode, CompiledShot
-from storyboard.media.measure import Measured, decodes
+from storyboard.media.probes.measure import Measured, decodes
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.measured import (
     Outcome,

@@ -44,8 +44,8 @@ from storyboard.animatic.held import (
 from storyboard.animatic.shots import SIZES
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
-from storyboard.media.measure import Measured
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.measure import Measured
+from storyboard.media.probes.probe import sha256_file
 from storyboard.run.boards.ahead import AheadOfMeasure, background_pool
 from storyboard.run.state.assets import Made, substituted
 from storyboard.run.state.cache import OutputCache

@@ -18,8 +18,8 @@ from pathlib import Path
 from storyboard.errors import StoryboardError
 from storyboard.files import state_folder
 from storyboard.language.request import CompiledShot, Manifest, take_id
-from storyboard.media.probe import sha256_file
-from storyboard.media.track import laid_track
+from storyboard.media.inputs.track import laid_track
+from storyboard.media.probes.probe import sha256_file
 from storyboard.run.state.derived import (
     TRACKS,
     Derived,

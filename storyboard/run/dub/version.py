@@ -24,7 +24,7 @@ from storyboard.language.fit import fit_warning, room, said
 from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.language.versioncheck import measured_path
 from storyboard.language.versions import text_hash
-from storyboard.media import probe as media
+from storyboard.media.probes import probe as media
 from storyboard.providers.base import Provider
 from storyboard.run.dub.cut import VersionCut, version_cut
 from storyboard.run.dub.episodes import stitch_version, version_episode, version_folder

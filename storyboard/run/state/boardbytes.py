@@ -17,7 +17,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.probe import sha256_file
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import LockFile, TakeState
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.language.request import CompiledShot
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.probe import sha256_file
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import (
     DRAFT_LOCK,

@@ -20,7 +20,8 @@ from storyboard.errors import (
 )
 from storyboard.files import safe_to_delete
 from storyboard.language.request import CompiledShot
-from storyboard.media import ffmpeg, pngcheck, probe
+from storyboard.media import ffmpeg
+from storyboard.media.probes import pngcheck, probe
 from storyboard.run.state.assets import sent_voices, short_voice
 from storyboard.targets.video.models import model_of
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from storyboard.errors import DownloadTooLarge, StoryboardError, TaskFailed
 from storyboard.language.request import CompiledShot
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.probe import sha256_file
 from storyboard.run.state.cache import CacheEntry
 from storyboard.run.state.journal import REDOWNLOAD, Attempt
 from storyboard.run.state.lockfile import shot_key

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.errors import MediaError
-from storyboard.media.boxes import LANGUAGE_UND, MATRIX, box, data_information, full, handler
-from storyboard.media.h264 import HIGH_PROFILES, NAL_IDR, NAL_PPS, NAL_SPS, nal_units, pictures
+from storyboard.media.muxing.boxes import LANGUAGE_UND, MATRIX, box, data_information, full, handler
+from storyboard.media.muxing.h264 import HIGH_PROFILES, NAL_IDR, NAL_PPS, NAL_SPS, nal_units, pictures
 
 FTYP = b"isom\x00\x00\x02\x00isomiso2avc1mp41"  # ffmpeg's for an MP4 of H.264 and AAC
 
