@@ -158,7 +158,7 @@ def stitch_times(root: Path) -> list[tuple[str, float, float, float, str]]:
     from storyboard.run.state.cache import OutputCache
     from storyboard.run.state.lockfile import lock_path, read_lock
     from storyboard.run.state.takes import cached_outputs, episode_as_used, with_retakes
-    from storyboard.stitch.episodes import EpisodeBuilder
+    from storyboard.stitch.series.episodes import EpisodeBuilder
     manifest = with_retakes(storyboard.compile(root, provider="dashscope"))
     cache = OutputCache(root, make_provider(manifest, "dashscope").cache_key)
     states = read_lock(lock_path(root)).takes

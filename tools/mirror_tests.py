@@ -140,7 +140,7 @@ PLACES: dict[str, str] = {
     "vendor_move": "language",
     "vendor_render": "run",
     "voice_sample": "language",
-    "voiceover": "stitch",  # a narrator's made line mixed into the episode (stitch/heard.py)
+    "voiceover": "stitch",  # a narrator's made line mixed into the episode (stitch/series/heard.py)
 }
 
 LINE_LENGTH = 110  # pyproject's [tool.ruff] line-length

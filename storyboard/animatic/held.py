@@ -149,7 +149,7 @@ def shape(spec: Held, clip: Path) -> str | None:
     frame, rate, frames and samples, silent or not, the ffmpeg that drew it and its encoding, its
     track's timescale, and its parameter sets (its ``avcC``, read from the head of the file:
     ``moov`` first). Held boards of one shape have the same streams, lengths and parameter sets
-    (``stitch.facts``' ``alike``). None when its parameter sets are not where they should be."""
+    (``stitch.join.facts``' ``alike``). None when its parameter sets are not where they should be."""
     with clip.open("rb") as file:
         head = file.read(HEAD)
     at = head.find(b"avcC") - 4

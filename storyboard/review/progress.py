@@ -25,7 +25,7 @@ from rich.text import Text
 from storyboard.errors import printable, shown
 from storyboard.language.request import ASSET_EPISODES, BOARDS
 from storyboard.run import Attempt, Plan, ShotEvent, ShotPlan
-from storyboard.stitch.episodes import EpisodeOutput
+from storyboard.stitch.series.episodes import EpisodeOutput
 
 STATE_STYLES = {"queued": "dim", "cached": "cyan", "submitted": "yellow", "running": "yellow",
                 "downloading": "blue", "done": "green", "failed": "bold red", "skipped": "magenta",

@@ -32,8 +32,8 @@ from storyboard.run.state.pacing import run_lock
 from storyboard.run.trip.checks import verify_info
 from storyboard.run.trip.inputs import prune_inputs, snapshot_inputs
 from storyboard.run.trip.model import EventState, ResultState, RunResult, ShotEvent, ShotResult
-from storyboard.stitch.concat import probe_clip
-from storyboard.stitch.facts import FactStore
+from storyboard.stitch.join.concat import probe_clip
+from storyboard.stitch.join.facts import FactStore
 from storyboard.targets.kinds import has
 
 EventSink = Callable[[ShotEvent], None]

@@ -46,7 +46,7 @@ from storyboard.run.variations import (
     forget_removed_variations,
     per_variation,
 )
-from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
+from storyboard.stitch.series.episodes import EpisodeBuilder, EpisodeOutput
 
 
 @dataclass

@@ -55,7 +55,7 @@ from storyboard.run.trip.changes import Change
 from storyboard.run.trip.costs import asset_cost
 from storyboard.run.trip.mediacheck import check_media, media_base_url
 from storyboard.run.trip.model import Wiring
-from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
+from storyboard.stitch.series.episodes import EpisodeBuilder, EpisodeOutput
 
 
 def plan_setup(setup: RunSetup) -> Plan:

@@ -49,7 +49,7 @@ from storyboard.run.team.store import RenderStore, store_settings
 from storyboard.run.trip.model import RunOptions, ShotEvent
 from storyboard.run.variations import MatrixPlan, variation_target
 from storyboard.stitch import OutputNotWritable
-from storyboard.stitch.episodes import EpisodeOutput
+from storyboard.stitch.series.episodes import EpisodeOutput
 from storyboard.targets import PriceTable
 
 __all__ = ["LOCAL_POLL", "PROVIDERS", "Callbacks", "RenderFlags", "RunSetup", "make_provider",

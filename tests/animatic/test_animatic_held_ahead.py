@@ -24,7 +24,8 @@ from storyboard.media.probes import imagehead, measure
 from storyboard.run import pipeline
 from storyboard.run.boards import ahead, animatic
 from storyboard.run.state import measured
-from storyboard.stitch import episodes, facts
+from storyboard.stitch.join import facts
+from storyboard.stitch.series import episodes
 from tests.animatic.test_boards_animatic import (
     parameter_sets,
     render_boards,

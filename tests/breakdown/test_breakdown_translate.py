@@ -210,7 +210,7 @@ def test_an_episodes_title_is_translated_kept_by_hand_and_on_its_versions_card(
     from storyboard.run.dub.cut import VersionCut
     from storyboard.run.dub.episodes import version_labels, version_title
     from storyboard.run.state.lockfile import LockFile
-    from storyboard.stitch.episodes import EpisodeBuilder
+    from storyboard.stitch.series.episodes import EpisodeBuilder
     root = versioned(tmp_path, make_media)
     episode = root / "episodes" / "ep01.yaml"
     episode.write_text(episode.read_text().replace("id: ep01\n", "id: ep01\ntitle: The Toast\n"))

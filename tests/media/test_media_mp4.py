@@ -13,7 +13,7 @@ from storyboard.animatic.draw import TIMESCALE, audio_encoding, video_encoding
 from storyboard.errors import MediaError
 from storyboard.media import ffmpeg
 from storyboard.media.muxing import h264, mp4
-from storyboard.stitch.concat import probe_clip
+from storyboard.stitch.join.concat import probe_clip
 
 
 def pictures(folder: Path, count: int, fps: int) -> bytes:

@@ -35,7 +35,7 @@ def test_the_tree_keeps_every_contract() -> None:
     ("scaffold/emit.py", "storyboard.breakdown.writer", "The stages import one way"),
     ("review/export.py", "subprocess", "Only media starts ffmpeg"),
     # the moves of issue 32: the stitcher draws cards, the emulator signs callbacks, from below
-    ("stitch/episodes.py", "storyboard.providers.local", "The stitcher and the emulator know"),
+    ("stitch/series/episodes.py", "storyboard.providers.local", "The stitcher and the emulator know"),
     ("emulator/gateways/routes.py", "storyboard.run.trip.webhooks", "The stitcher and the emulator know"),
     ("providers/local.py", "storyboard.emulator", "The stages import one way"),
     ("animatic/shots.py", "storyboard.providers.local", "The stages import one way"),

@@ -1,4 +1,4 @@
-"""Kinds and bodies into ISO BMFF boxes: the writing helpers ``stitch.aac`` and ``media.muxing.mp4`` share.
+"""Kinds and bodies into ISO BMFF boxes: the writing helpers ``stitch.sound.aac`` and ``muxing.mp4`` share.
 
 Only what both writers need, with the values ffmpeg's mp4 muxer writes: the identity matrix of a
 movie or track header, the 'und' language of a media header, and the data reference that says

@@ -7,7 +7,7 @@ stitched episodes and voice clips, no network. The same inputs give the same byt
 
 A series with a matrix gets one page with a section per variation (``matrix``).
 
-Stages: ``model`` (series, plan, lock into plain data on the episode clock of ``storyboard.stitch.cut``;
+Stages: ``model`` (series, plan, lock into plain data on the episode clock of ``stitch.series.cut``;
 ``cast`` the generated cast's takes),
 ``thumbs`` (videos and images into stills), ``html`` (data into the page), ``png`` (stills into a
 contact sheet).
@@ -49,8 +49,8 @@ from storyboard.run.state.rendered import Rendered, manifest_as_rendered, shown_
 from storyboard.run.state.takes import manifest_as_used, state_key, with_retakes
 from storyboard.run.trip.costs import estimate
 from storyboard.run.variations import variation_dir
-from storyboard.stitch.cut import Cut, video_length
-from storyboard.stitch.episodes import EpisodeBuilder, output_dir
+from storyboard.stitch.series.cut import Cut, video_length
+from storyboard.stitch.series.episodes import EpisodeBuilder, output_dir
 
 __all__ = ["SheetResult", "build_sheet", "sheet_for", "sheet_model"]
 

@@ -17,7 +17,7 @@ from storyboard.run.state.journal import Attempt, read_status
 from storyboard.run.state.lockfile import LockFile, take_key
 from storyboard.run.state.measured import Finding, findings_of, thresholds
 from storyboard.run.trip.cancel import failure_of
-from storyboard.stitch.cut import video_length
+from storyboard.stitch.series.cut import video_length
 
 
 @dataclass(frozen=True)

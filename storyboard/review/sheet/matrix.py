@@ -37,8 +37,8 @@ from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import LockEntry, TakeState, lock_path, read_lock, spent_under
 from storyboard.run.trip.costs import estimate
 from storyboard.run.variations import MatrixPlan, variation_dir
-from storyboard.stitch.cut import episode_cut
-from storyboard.stitch.episodes import EpisodeBuilder
+from storyboard.stitch.series.cut import episode_cut
+from storyboard.stitch.series.episodes import EpisodeBuilder
 from storyboard.targets import PriceTable
 
 

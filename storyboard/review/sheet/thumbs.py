@@ -22,7 +22,7 @@ from pathlib import Path
 from storyboard.errors import MediaError
 from storyboard.media import ffmpeg
 from storyboard.media.probes.probe import sha256_file
-from storyboard.stitch.concat import as_rate
+from storyboard.stitch.join.concat import as_rate
 
 WIDTH = 320
 _TAKING: dict[Path, threading.Event] = {}  # stills being taken in this process, by their file

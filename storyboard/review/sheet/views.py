@@ -33,8 +33,8 @@ from storyboard.run.plans import ShotPlan
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lockfile import TakeState, take_key
 from storyboard.run.state.takes import state_key
-from storyboard.stitch.cut import episode_cut
-from storyboard.stitch.episodes import EpisodeBuilder
+from storyboard.stitch.series.cut import episode_cut
+from storyboard.stitch.series.episodes import EpisodeBuilder
 
 MAX_KEPT = 1024  # episodes kept in a process
 _KEPT: dict[tuple[Path, str, str], tuple[tuple[Any, ...], model.Episode, tuple[str, ...]]] = {}

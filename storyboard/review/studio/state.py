@@ -44,9 +44,9 @@ from storyboard.run.state.lockfile import lock_path, read_lock
 from storyboard.run.state.rendered import Rendered, episode_as_rendered
 from storyboard.run.state.takes import with_retakes
 from storyboard.run.trip.model import ShotEvent
-from storyboard.stitch.concat import as_rate
-from storyboard.stitch.episodes import DRAFT_DIR, EpisodeBuilder, output_dir, series_output
-from storyboard.stitch.facts import FactStore
+from storyboard.stitch.join.concat import as_rate
+from storyboard.stitch.join.facts import FactStore
+from storyboard.stitch.series.episodes import DRAFT_DIR, EpisodeBuilder, output_dir, series_output
 from storyboard.targets.kinds import has, named
 
 Listener = Callable[[int, str], None]  # a version and its event (JSON)

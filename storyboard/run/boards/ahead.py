@@ -40,7 +40,7 @@ from storyboard.run.state.measured import (
 )
 from storyboard.run.trip.model import ShotEvent
 from storyboard.stitch import prepare, prepare_sound, prepare_transitions
-from storyboard.stitch.episodes import EpisodeBuilder
+from storyboard.stitch.series.episodes import EpisodeBuilder
 
 log = logging.getLogger(__name__)
 EventSink = Callable[[ShotEvent], None]

@@ -34,7 +34,7 @@ from storyboard.run.rendering import consent, execute, plan_setup
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, make_provider, open_run, single
 from storyboard.run.state.cache import OutputCache, cast_source
 from storyboard.run.trip.model import RunResult
-from storyboard.stitch.episodes import EpisodeOutput
+from storyboard.stitch.series.episodes import EpisodeOutput
 from storyboard.targets.kinds import passes as kind_passes
 
 

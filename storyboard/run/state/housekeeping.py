@@ -39,7 +39,7 @@ from storyboard.files import check_state_folders, safe_to_delete
 from storyboard.run.state.journal import JOURNAL_NAME, read_status
 from storyboard.run.state.lockfile import lock_path, read_lock
 from storyboard.run.state.pacing import run_lock
-from storyboard.stitch.mezzanine import BLEND_MARK
+from storyboard.stitch.join.mezzanine import BLEND_MARK
 from storyboard.stitch.using import PREFIX as USING
 from storyboard.stitch.using import in_use
 from storyboard.targets.cast.arkassets import LIBRARIES

@@ -42,7 +42,7 @@ from typing import Literal
 
 from storyboard.files import clean_stale_temporaries, safe_to_delete, state_folder, temp_prefix
 from storyboard.media import ffmpeg, ffprogress
-from storyboard.stitch.concat import ClipFacts, EpisodeFormat
+from storyboard.stitch.join.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.model import StitchError, StitchOptions
 
 Kind = Literal["encode", "copy"]
@@ -172,7 +172,7 @@ def parse_keyframes(listing: str) -> tuple[list[int], int]:
     return [i for i, row in enumerate(rows) if "F=0x" not in row], len(rows)
 
 
-LOUDNESS = ".r128"  # beside the video: its sound's loudness facts (``stitch.loudness``)
+LOUDNESS = ".r128"  # beside the video: its sound's loudness facts (``stitch.sound.loudness``)
 SOUND = ".wv"  # WavPack: lossless float (FLAC would round the samples to 24-bit integers)
 OLD_SOUND = ".wav"  # what earlier versions kept: removed with its mezzanine, never read
 
@@ -261,7 +261,7 @@ def prune(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
     long, and what killed stitches left half-written. Returns the records removed."""
     clean_stale_temporaries(state_folder(folder))
     cutoff = time.time() - days * 86400
-    _prune_unused(folder.glob(f"*{BLEND_MARK}*.mp4"), cutoff)  # transitions (stitch.blends)
+    _prune_unused(folder.glob(f"*{BLEND_MARK}*.mp4"), cutoff)  # transitions (stitch.join.blends)
     removed = []
     for record in folder.glob("*.json"):
         try:
@@ -271,7 +271,7 @@ def prune(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
             continue  # removed by another stitch meanwhile
         try:
             # The record goes last: a half-removed entry is never loaded, the next prune ends it.
-            for sound in folder.glob(f"{record.stem}.*.adts"):  # its encodes (stitch.splice)
+            for sound in folder.glob(f"{record.stem}.*.adts"):  # its encodes (stitch.sound.splice)
                 safe_to_delete(sound).unlink(missing_ok=True)
             for blend in folder.glob(f"{record.stem}{BLEND_MARK}*"):  # blends from it, listings
                 safe_to_delete(blend).unlink(missing_ok=True)

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.media import ffmpeg, ffprogress
-from storyboard.stitch import blends as blending
-from storyboard.stitch.blends import Blend, Recipe
-from storyboard.stitch.concat import EpisodeFormat
-from storyboard.stitch.mezzanine import Mezzanine
+from storyboard.stitch.join import blends as blending
+from storyboard.stitch.join.blends import Blend, Recipe
+from storyboard.stitch.join.concat import EpisodeFormat
+from storyboard.stitch.join.mezzanine import Mezzanine
 from storyboard.stitch.model import StitchOptions
 from storyboard.stitch.timeline import MICRO, Timeline, seconds_text
 from storyboard.stitch.transitions import write_noise

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from storyboard.media import ffmpeg
-from storyboard.stitch import mezzanine
-from storyboard.stitch.mezzanine import Mezzanine
+from storyboard.stitch.join import mezzanine
+from storyboard.stitch.join.mezzanine import Mezzanine
 from storyboard.stitch.model import StitchOptions
 
 FACTS_VERSION = 1

@@ -20,10 +20,10 @@ from storyboard.errors import MediaError
 from storyboard.language.request import CompiledEpisode, CompiledShot, Transition
 from storyboard.media import ffmpeg
 from storyboard.stitch import Clip, StitchOptions, lay_out
-from storyboard.stitch.concat import as_rate
-from storyboard.stitch.episodes import DEFAULT_CARD_SECONDS, EpisodeBuilder
-from storyboard.stitch.facts import FactStore, gather
+from storyboard.stitch.join.concat import as_rate
+from storyboard.stitch.join.facts import FactStore, gather
 from storyboard.stitch.model import StitchError
+from storyboard.stitch.series.episodes import DEFAULT_CARD_SECONDS, EpisodeBuilder
 from storyboard.stitch.timeline import Timeline, plan
 
 ItemKind = Literal["title_card", "shot", "end_card"]

@@ -32,9 +32,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from storyboard.media import ffmpeg
-from storyboard.stitch import mezzanine
-from storyboard.stitch.concat import EpisodeFormat
-from storyboard.stitch.mezzanine import Mezzanine
+from storyboard.stitch.join import mezzanine
+from storyboard.stitch.join.concat import EpisodeFormat
+from storyboard.stitch.join.mezzanine import Mezzanine
 from storyboard.stitch.model import StitchOptions
 from storyboard.stitch.timeline import Timeline, seconds_text
 from storyboard.stitch.transitions import NOISE_SEED, Noise, dissolve_420, xfade_420

@@ -33,9 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.media import ffmpeg
-from storyboard.stitch import aac, audio, loudness, mezzanine
-from storyboard.stitch.mezzanine import Mezzanine
+from storyboard.stitch.join import mezzanine
+from storyboard.stitch.join.mezzanine import Mezzanine
 from storyboard.stitch.model import StitchOptions
+from storyboard.stitch.sound import aac, audio, loudness
 from storyboard.stitch.timeline import Timeline
 
 K = 1024  # samples per AAC packet

@@ -23,7 +23,7 @@ from typing import Any
 from storyboard.files import write_atomic
 from storyboard.media.ffmpeg import MediaInfo, StreamInfo
 from storyboard.media.probes.probe import sha256_file
-from storyboard.stitch.concat import PROBE_JOBS, ClipFacts, probe_clip, require_file
+from storyboard.stitch.join.concat import PROBE_JOBS, ClipFacts, probe_clip, require_file
 
 FACTS_VERSION = 2  # 2: the video time base is recorded (the copy path needs one shared)
 
