@@ -28,7 +28,7 @@ from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
 from storyboard.language.series import load_source
 from storyboard.providers.base import Provider
 from storyboard.review.notes import notes_by_shot, read_notes
-from storyboard.review.sheet import cast, html, model, png, views
+from storyboard.review.sheet import cast, html, model, views
 from storyboard.review.sheet.episodes import empty_episode, sheet_view
 from storyboard.review.sheet.findings import (
     failures_by_take,
@@ -36,8 +36,9 @@ from storyboard.review.sheet.findings import (
     strips_by_take,
 )
 from storyboard.review.sheet.matrix import compile_all, matrix_sheet
+from storyboard.review.sheet.pictures import png
+from storyboard.review.sheet.pictures.thumbs import Thumbs
 from storyboard.review.sheet.problems import Placed
-from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.steps import step
 from storyboard.run.plans import Plan
 from storyboard.run.rendering import plan_setup

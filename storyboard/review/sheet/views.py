@@ -27,7 +27,8 @@ from storyboard.files import version
 from storyboard.language.request import CompiledEpisode, CompiledShot
 from storyboard.language.versioncheck import measured_path
 from storyboard.language.versions import version_path
-from storyboard.review.sheet import episodes, model, stills
+from storyboard.review.sheet import episodes, model
+from storyboard.review.sheet.pictures import stills
 from storyboard.review.steps import step
 from storyboard.run.plans import ShotPlan
 from storyboard.run.state.cache import OutputCache

@@ -34,7 +34,7 @@ from storyboard.language.series import find_series_file, load_source
 from storyboard.language.validate import EPISODE_SCHEMA, check_schema
 from storyboard.review.progress import money
 from storyboard.review.sheet import sheet_model
-from storyboard.review.sheet.thumbs import Thumbs
+from storyboard.review.sheet.pictures.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
 from storyboard.review.studio.proposals import Lookout, aside
 from storyboard.run.pipeline import plan_series, render_series
