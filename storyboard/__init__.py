@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from storyboard.run import Plan, ShotEvent
     from storyboard.run.pipeline import RenderReport
     from storyboard.run.setup import Callbacks, RenderFlags
-    from storyboard.run.state.lockfile import TakeChange
+    from storyboard.run.state.lock.lockfile import TakeChange
     from storyboard.run.sync import SyncReport
     from storyboard.run.variations import MatrixPlan, MatrixReport
     from storyboard.stitch.series.episodes import EpisodeOutput

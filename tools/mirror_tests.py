@@ -131,7 +131,7 @@ PLACES: dict[str, str] = {
     "reference_urls": "language",  # a URL a service cannot fetch refused at its line
     "resolve_passes": "language",  # the resolver's declared passes, one context, one shot type
     "retired_models": "cli",  # a retired model refused at its line, left out of plan --compare
-    "seedance_edit": "run",  # retake --edit on Seedance 2.5: a derived take (run/state/derived.py)
+    "seedance_edit": "run",  # retake --edit on Seedance 2.5: a derived take (run/state/lock/derived.py)
     "seedance_sdk": "emulator",  # Ark's runtime SDK against the emulator
     "variations_run": "run",
     "wording": "dialects",  # each model's multi-shot wording, one series to every model

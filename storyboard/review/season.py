@@ -25,9 +25,9 @@ from storyboard.language.picks import state_key
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
 from storyboard.media import ffmpeg
 from storyboard.review import seasonversions as versioned
-from storyboard.run.state.attempts import Attempt
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import TakeState
+from storyboard.run.state.lock.lockfile import TakeState
+from storyboard.run.state.tasks.attempts import Attempt
 from storyboard.stitch.series.delivery import Delivery, delivery_of, hook_of
 
 SEASON_DIR = "season"

@@ -27,7 +27,7 @@ from storyboard.media.probes.probe import sha256_file
 from storyboard.providers.local import LocalProvider
 from storyboard.run.setup import RunSetup
 from storyboard.run.state.cache import CacheEntry, OutputCache
-from storyboard.run.state.lockfile import LockEntry, entry_for, lock_path, proxy, update_lock
+from storyboard.run.state.lock.lockfile import LockEntry, entry_for, lock_path, proxy, update_lock
 from storyboard.run.state.pacing import run_lock
 from storyboard.run.trip.checks import verify_info
 from storyboard.run.trip.inputs import prune_inputs, snapshot_inputs

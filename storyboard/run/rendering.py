@@ -35,9 +35,9 @@ from storyboard.run.setup import (
     RunSetup,
 )
 from storyboard.run.state.assets import with_made_files
-from storyboard.run.state.boardbytes import BoardBytes
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import (
+from storyboard.run.state.lock.boardbytes import BoardBytes
+from storyboard.run.state.lock.lockfile import (
     LockFile,
     lock_path,
     proxy,
@@ -45,10 +45,10 @@ from storyboard.run.state.lockfile import (
     with_take_changes,
     write_take_changes,
 )
-from storyboard.run.state.sharing import StoreLink
-from storyboard.run.state.takes import (
+from storyboard.run.state.lock.takes import (
     approved_changes,
 )
+from storyboard.run.state.sharing import StoreLink
 from storyboard.run.team.ledger import Ledger
 from storyboard.run.team.store import store_settings
 from storyboard.run.trip.changes import Change

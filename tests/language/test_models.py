@@ -20,7 +20,7 @@ from storyboard.emulator.gateways.unwire import unbody
 from storyboard.media.ffmpeg import probe
 from storyboard.review.sheet import build_sheet
 from storyboard.run.plans import plan
-from storyboard.run.state.lockfile import describe, lock_path, read_lock, update_lock
+from storyboard.run.state.lock.lockfile import describe, lock_path, read_lock, update_lock
 from storyboard.targets.video.models import DASHSCOPE_MODELS, MODELS, family
 from storyboard.targets.wire.gateways import DASHSCOPE, TARGETS
 from tests.fixtures.models import FRAME_SHOT, compiled, errors, series

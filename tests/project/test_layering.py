@@ -43,8 +43,8 @@ def test_the_tree_keeps_every_contract() -> None:
     ("targets/signatures/webhooks.py", "storyboard.run.trip.webhooks", "The stages import one way"),
     # issue 55: run/ in floors; the arrow back up (team storage importing the set-up) is gone
     ("run/team/store.py", "storyboard.run.setup", "A run's floors import one way"),
-    ("run/team/ledger.py", "storyboard.run.state.journal", "A run's floors import one way"),
-    ("run/state/journal.py", "storyboard.run.trip.runner", "A run's floors import one way"),
+    ("run/team/ledger.py", "storyboard.run.state.tasks.journal", "A run's floors import one way"),
+    ("run/state/tasks/journal.py", "storyboard.run.trip.runner", "A run's floors import one way"),
     ("run/trip/poll.py", "storyboard.run.rendering", "A run's floors import one way"),
     # issue 66: the route in real floors: the plan below the set-up, the boards' package above it,
     # and the modules of one floor independent of each other (``|``)

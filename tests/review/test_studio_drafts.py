@@ -18,7 +18,7 @@ from storyboard.run import drafts, read_status
 from storyboard.run.pipeline import render_series
 from storyboard.run.setup import RenderFlags, prepare
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import lock_path, read_lock
+from storyboard.run.state.lock.lockfile import lock_path, read_lock
 from storyboard.stitch.join.facts import FactStore
 from tests.fixtures.drafts import make_series
 

@@ -28,7 +28,7 @@ from storyboard.review.sheet.model import (
 from storyboard.review.sheet.pictures.thumbs import Still
 from storyboard.review.sheet.versions import VersionPlace, episode_versions, series_places
 from storyboard.run.plans import ShotPlan
-from storyboard.run.state.lockfile import spent, spent_under, take_key
+from storyboard.run.state.lock.lockfile import spent, spent_under, take_key
 from storyboard.stitch.series.cut import Cut, timecode
 
 

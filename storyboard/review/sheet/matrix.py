@@ -34,7 +34,7 @@ from storyboard.run.pipeline import matrix_plan
 from storyboard.run.plans import ShotPlan, apply_price_overrides
 from storyboard.run.setup import RenderFlags, make_provider, open_run, reference_seconds
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import LockEntry, TakeState, lock_path, read_lock, spent_under
+from storyboard.run.state.lock.lockfile import LockEntry, TakeState, lock_path, read_lock, spent_under
 from storyboard.run.trip.costs import estimate
 from storyboard.run.variations import MatrixPlan, variation_dir
 from storyboard.stitch.series.cut import episode_cut

@@ -29,7 +29,7 @@ from storyboard.review.sheet.pictures.thumbs import Still, Thumbs
 from storyboard.review.sheet.problems import Placed
 from storyboard.review.sheet.versions import EpisodeVersion, VersionPlace
 from storyboard.run.plans import Plan, ShotPlan
-from storyboard.run.state.lockfile import LockEntry, take_key
+from storyboard.run.state.lock.lockfile import LockEntry, take_key
 from storyboard.stitch.series.cut import Cut, timecode
 
 LABEL = re.compile(r"\b(?:Image|Video) \d+\b")

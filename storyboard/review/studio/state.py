@@ -40,9 +40,9 @@ from storyboard.review.studio.proposals import Lookout, aside
 from storyboard.run.pipeline import plan_series, render_series
 from storyboard.run.plans import Plan, after_run
 from storyboard.run.setup import Callbacks, RenderFlags, make_provider
-from storyboard.run.state.lockfile import lock_path, read_lock
-from storyboard.run.state.rendered import Rendered, episode_as_rendered
-from storyboard.run.state.takes import with_retakes
+from storyboard.run.state.lock.lockfile import lock_path, read_lock
+from storyboard.run.state.lock.rendered import Rendered, episode_as_rendered
+from storyboard.run.state.lock.takes import with_retakes
 from storyboard.run.trip.model import ShotEvent
 from storyboard.stitch.join.concat import as_rate
 from storyboard.stitch.join.facts import FactStore

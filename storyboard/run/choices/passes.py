@@ -20,7 +20,7 @@ from storyboard.files import state_folder
 from storyboard.language.request import CompiledShot, Manifest, take_id
 from storyboard.media.inputs.track import laid_track
 from storyboard.media.probes.probe import sha256_file
-from storyboard.run.state.derived import (
+from storyboard.run.state.lock.derived import (
     TRACKS,
     Derived,
     asked,
@@ -32,8 +32,8 @@ from storyboard.run.state.derived import (
     refuse_length,
     routes_lipsync,
 )
-from storyboard.run.state.lockfile import LockFile, lock_path, read_lock
-from storyboard.run.state.takes import (
+from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock
+from storyboard.run.state.lock.takes import (
     Retake,
     find_shot,
     more_takes,

@@ -24,7 +24,7 @@ from storyboard.language.request import CompiledShot, Line, is_board
 from storyboard.media.probes import measure as measuring
 from storyboard.media.probes.measure import Measured
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import lock_path, read_lock, take_key
+from storyboard.run.state.lock.lockfile import lock_path, read_lock, take_key
 from storyboard.targets.video.models import model_of
 
 log = logging.getLogger("storyboard.run")

@@ -12,9 +12,9 @@ from storyboard.errors import DownloadTooLarge, StoryboardError, TaskFailed
 from storyboard.language.request import CompiledShot
 from storyboard.media.probes.probe import sha256_file
 from storyboard.run.state.cache import CacheEntry
-from storyboard.run.state.journal import REDOWNLOAD, Attempt
-from storyboard.run.state.lockfile import shot_key
+from storyboard.run.state.lock.lockfile import shot_key
 from storyboard.run.state.sharing import FROM_STORE
+from storyboard.run.state.tasks.journal import REDOWNLOAD, Attempt
 from storyboard.run.trip.checks import (
     InvalidOutput,
     describe,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # types only: the runner's parts stay unimported until a run starts
     from storyboard.run.state.cache import OutputCache
-    from storyboard.run.state.lockfile import LockEntry
+    from storyboard.run.state.lock.lockfile import LockEntry
     from storyboard.run.state.pacing import Clock, Sleep
     from storyboard.run.state.sharing import StoreLink
     from storyboard.run.team.ledger import Ledger

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider
-from storyboard.run.state.lockfile import shot_key
+from storyboard.run.state.lock.lockfile import shot_key
 from storyboard.run.trip.costs import ReferenceSeconds, estimate
 from storyboard.targets import PriceTable
 from storyboard.targets.prices import under

@@ -21,7 +21,6 @@ from typing import TypeVar
 from storyboard.errors import ProviderError, StoryboardError
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider
-from storyboard.run.state.journal import Journal
 from storyboard.run.state.pacing import (
     AccountSlots,
     Clock,
@@ -32,6 +31,7 @@ from storyboard.run.state.pacing import (
     Slots,
     TokenBucket,
 )
+from storyboard.run.state.tasks.journal import Journal
 from storyboard.run.team.ledger import Board
 from storyboard.run.trip.checks import retryable
 from storyboard.run.trip.model import RunOptions

@@ -9,8 +9,8 @@ import math
 from dataclasses import dataclass
 
 from storyboard.language.request import CompiledShot
-from storyboard.run.state.journal import REDOWNLOAD, Attempt
-from storyboard.run.state.lockfile import shot_key
+from storyboard.run.state.lock.lockfile import shot_key
+from storyboard.run.state.tasks.journal import REDOWNLOAD, Attempt
 from storyboard.run.trip.checks import (
     describe,
 )

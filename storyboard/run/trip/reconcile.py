@@ -12,8 +12,8 @@ from pathlib import Path
 
 from storyboard.errors import ListUnavailable, NeverListed
 from storyboard.language.request import CompiledShot
-from storyboard.run.state.journal import Attempt
-from storyboard.run.state.lockfile import shot_key
+from storyboard.run.state.lock.lockfile import shot_key
+from storyboard.run.state.tasks.journal import Attempt
 from storyboard.run.team.ledger import LedgerEntry
 from storyboard.run.trip.checks import (
     describe,

@@ -40,10 +40,9 @@ from storyboard.language.request import CompiledShot, Manifest
 from storyboard.media import ffmpeg
 from storyboard.providers.base import Provider, task_key
 from storyboard.run.state.assets import Made, not_made, unsettled
-from storyboard.run.state.boardbytes import file_problem
 from storyboard.run.state.cache import OutputCache, cast_source, is_asset
-from storyboard.run.state.journal import Journal
-from storyboard.run.state.lockfile import (
+from storyboard.run.state.lock.boardbytes import file_problem
+from storyboard.run.state.lock.lockfile import (
     LockEntry,
     entry_for,
     lock_path,
@@ -53,6 +52,7 @@ from storyboard.run.state.lockfile import (
     update_lock,
 )
 from storyboard.run.state.pacing import run_lock
+from storyboard.run.state.tasks.journal import Journal
 from storyboard.run.team.ledger import Ledger, ShotClaimed, default_ledger
 from storyboard.run.trip import claims
 from storyboard.run.trip.costs import shots_of

@@ -13,9 +13,9 @@ from storyboard.errors import ProviderError
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import watching
 from storyboard.run.state.assets import padded, substituted
-from storyboard.run.state.journal import Attempt
-from storyboard.run.state.lockfile import shot_key
+from storyboard.run.state.lock.lockfile import shot_key
 from storyboard.run.state.pacing import Busy, Lease
+from storyboard.run.state.tasks.journal import Attempt
 from storyboard.run.team.ledger import LedgerEntry, ShotClaimed
 from storyboard.run.trip import claims
 from storyboard.run.trip.checks import (

@@ -24,7 +24,7 @@ from typing import Protocol
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot
-from storyboard.run.state.lockfile import shot_key
+from storyboard.run.state.lock.lockfile import shot_key
 from storyboard.run.team.queue_pg import PgQueue, QueuedShot, QueueState
 from storyboard.run.trip.model import ShotResult
 from storyboard.run.trip.runner import ShotRun

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from storyboard.media.probes.probe import sha256_file
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import LockFile, TakeState
+from storyboard.run.state.lock.lockfile import LockFile, TakeState
 
 _SEEN: dict[tuple[str, int, int, int, int, int], str] = {}  # a file's digest by what stat says
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
-from storyboard.run.state.journal import Attempt, Journal
 from storyboard.run.state.pacing import run_lock
+from storyboard.run.state.tasks.journal import Attempt, Journal
 from storyboard.run.team.ledger import Ledger, default_ledger
 
 ADOPTED = "adopted by hand (storyboard task adopt)"

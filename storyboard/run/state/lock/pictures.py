@@ -19,7 +19,7 @@ from pathlib import Path
 from storyboard.language.request import CompiledShot
 from storyboard.media.probes.probe import sha256_file
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import (
+from storyboard.run.state.lock.lockfile import (
     DRAFT_LOCK,
     LockEntry,
     LockFile,

@@ -29,7 +29,7 @@ from typing import Any
 
 from storyboard.errors import JournalError
 from storyboard.language.request import CompiledShot
-from storyboard.run.state.attempts import (
+from storyboard.run.state.tasks.attempts import (
     FINISHED,
     JOURNAL_NAME,
     SCHEMA,

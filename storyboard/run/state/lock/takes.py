@@ -28,9 +28,8 @@ from storyboard.language.request import (
 )
 from storyboard.language.validate import did_you_mean
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.derived import records, with_derived
-from storyboard.run.state.journal import read_status
-from storyboard.run.state.lockfile import (
+from storyboard.run.state.lock.derived import records, with_derived
+from storyboard.run.state.lock.lockfile import (
     DRAFT_LOCK,
     LockFile,
     TakeChange,
@@ -39,8 +38,9 @@ from storyboard.run.state.lockfile import (
     read_lock,
     update_take_state,
 )
+from storyboard.run.state.lock.pictures import Drawer, drawer_of, pictures
 from storyboard.run.state.measured import Thresholds, findings_of, thresholds
-from storyboard.run.state.pictures import Drawer, drawer_of, pictures
+from storyboard.run.state.tasks.journal import read_status
 from storyboard.targets import Capabilities
 
 MAX_RETAKES = 10  # takes one `retake` may ask for at once (as `takes:` allows at most 10)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from storyboard.run.state.journal import Journal, journal_path
+from storyboard.run.state.tasks.journal import Journal, journal_path
 from storyboard.run.team.ledger import Ledger
 
 

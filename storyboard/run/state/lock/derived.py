@@ -33,7 +33,7 @@ from storyboard.language.request import (
     MediaRef,
 )
 from storyboard.run.state.cache import OutputCache, cast_source
-from storyboard.run.state.lockfile import LockFile, TakeState
+from storyboard.run.state.lock.lockfile import LockFile, TakeState
 from storyboard.targets.kinds import CAST_MAKER, EDIT_MODEL, LIPSYNC_MODEL
 
 Kind = PassKind
