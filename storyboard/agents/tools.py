@@ -41,8 +41,8 @@ from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, open_run, prepare, single
 from storyboard.run.state.lock import takes
 from storyboard.run.state.tasks.journal import Attempt
+from storyboard.run.trip.budget.costs import estimate
 from storyboard.run.trip.cancel import failure_of
-from storyboard.run.trip.costs import estimate
 from storyboard.run.trip.model import ShotEvent
 from storyboard.targets.kinds import DASHSCOPE, KINDS, has, is_paid
 from storyboard.targets.prices import amount, under

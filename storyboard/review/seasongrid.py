@@ -32,7 +32,7 @@ from storyboard.run.state.lock.rendered import Rendered
 from storyboard.run.state.lock.takes import with_retakes
 from storyboard.run.state.tasks.attempts import Attempt, journal_path
 from storyboard.run.state.tasks.journal import read_status
-from storyboard.run.trip.costs import estimate
+from storyboard.run.trip.budget.costs import estimate
 from storyboard.targets import PriceTable
 
 

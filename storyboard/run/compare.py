@@ -21,7 +21,7 @@ from storyboard.language.compile import compile_lenient
 from storyboard.language.document import Document
 from storyboard.language.request import CompiledShot
 from storyboard.language.series import EpisodeSource, Source, UsageError, load_source
-from storyboard.run.trip.costs import estimate
+from storyboard.run.trip.budget.costs import estimate
 from storyboard.targets.capabilities import PriceTable
 from storyboard.targets.kinds import has, is_paid
 from storyboard.targets.video.models import DEFAULT_MODEL, family, model_of

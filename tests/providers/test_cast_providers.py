@@ -214,7 +214,7 @@ def test_speech_without_a_voice_id_is_refused(emu: EmulatorServer) -> None:
 
 
 def test_asset_prices_by_the_providers_tables() -> None:
-    from storyboard.run.trip.costs import estimate
+    from storyboard.run.trip.budget.costs import estimate
     from storyboard.targets.wire.gateways import DASHSCOPE
 
     intl, cn = DASHSCOPE.protocol.prices["intl"], DASHSCOPE.protocol.prices["cn"]

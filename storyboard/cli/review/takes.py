@@ -401,7 +401,7 @@ def _cost(series: Manifest, shots: list[CompiledShot]) -> str:
     """What rendering ``shots`` (every take) costs with the series' provider, in words."""
     from storyboard.review.progress import money
     from storyboard.run.setup import prepare
-    from storyboard.run.trip.costs import estimate
+    from storyboard.run.trip.budget.costs import estimate
     setup = prepare(series, offline=True)
     cost = sum(estimate(t, setup.prices, setup.seconds)[1] for s in shots for t in s.all_takes())
     price = f"about {money(cost, setup.prices.currency)}" if cost > 0 else "nothing"

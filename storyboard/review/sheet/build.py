@@ -48,7 +48,7 @@ from storyboard.run.state.lock.lockfile import LockEntry, LockFile, TakeState, l
 from storyboard.run.state.lock.rendered import Rendered, manifest_as_rendered, shown_by
 from storyboard.run.state.lock.takes import manifest_as_used, state_key, with_retakes
 from storyboard.run.state.measured import Finding
-from storyboard.run.trip.costs import estimate
+from storyboard.run.trip.budget.costs import estimate
 from storyboard.run.variations import variation_dir
 from storyboard.stitch.series.cut import Cut, video_length
 from storyboard.stitch.series.episodes import EpisodeBuilder, output_dir

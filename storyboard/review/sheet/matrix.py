@@ -35,7 +35,7 @@ from storyboard.run.plans import ShotPlan, apply_price_overrides
 from storyboard.run.setup import RenderFlags, make_provider, open_run, reference_seconds
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.lockfile import LockEntry, TakeState, lock_path, read_lock, spent_under
-from storyboard.run.trip.costs import estimate
+from storyboard.run.trip.budget.costs import estimate
 from storyboard.run.variations import MatrixPlan, variation_dir
 from storyboard.stitch.series.cut import episode_cut
 from storyboard.stitch.series.episodes import EpisodeBuilder

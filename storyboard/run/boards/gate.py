@@ -34,7 +34,7 @@ from storyboard.run.state.lock.boardbytes import BoardBytes
 from storyboard.run.state.lock.lockfile import TakeState, lock_path, read_lock
 from storyboard.run.state.lock.pictures import approved_on
 from storyboard.run.state.lock.takes import find_shot, rendered_takes, state_key, users, with_retakes
-from storyboard.run.trip.mediacheck import media_base_url
+from storyboard.run.trip.guards.mediacheck import media_base_url
 
 NOT_APPROVED = "waits (board not approved)"
 NOT_PICKED = "waits (board not picked)"

@@ -55,10 +55,11 @@ from storyboard.run.state.pacing import run_lock
 from storyboard.run.state.tasks.journal import Journal
 from storyboard.run.team.ledger import Ledger, ShotClaimed, default_ledger
 from storyboard.run.trip import claims
-from storyboard.run.trip.costs import shots_of
+from storyboard.run.trip.budget.costs import shots_of
+from storyboard.run.trip.budget.money import Money, list_floor
 from storyboard.run.trip.download import Downloader
 from storyboard.run.trip.events import Events, Outcome
-from storyboard.run.trip.inputs import prune_inputs
+from storyboard.run.trip.guards.inputs import prune_inputs
 from storyboard.run.trip.model import (
     EventState,
     ResultState,
@@ -67,8 +68,7 @@ from storyboard.run.trip.model import (
     ShotResult,
     Wiring,
 )
-from storyboard.run.trip.money import Money, list_floor
-from storyboard.run.trip.paced import Pacing, Timing, team_board
+from storyboard.run.trip.pace.paced import Pacing, Timing, team_board
 from storyboard.run.trip.poll import Poller
 from storyboard.run.trip.reconcile import Reconciler
 from storyboard.run.trip.session import Gone, Place, Session

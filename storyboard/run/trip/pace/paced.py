@@ -33,7 +33,7 @@ from storyboard.run.state.pacing import (
 )
 from storyboard.run.state.tasks.journal import Journal
 from storyboard.run.team.ledger import Board
-from storyboard.run.trip.checks import retryable
+from storyboard.run.trip.guards.checks import retryable
 from storyboard.run.trip.model import RunOptions
 from storyboard.targets.video.models import model_of
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider
 from storyboard.run.state.lock.lockfile import shot_key
-from storyboard.run.trip.costs import ReferenceSeconds, estimate
+from storyboard.run.trip.budget.costs import ReferenceSeconds, estimate
 from storyboard.targets import PriceTable
 from storyboard.targets.prices import under
 
