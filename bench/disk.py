@@ -131,7 +131,7 @@ def joins_folder(series: Path) -> Path:
 
 
 def set_joins_aside(series: Path, aside: Path) -> int:
-    """Move every kept join encode (``stitch.splice.joint_name``) to ``aside``: the next stitch
+    """Move every kept join encode (``stitch.sound.splice.joint_name``) to ``aside``: the next stitch
     of an episode encodes all its joins again, as stitches did before joins were kept."""
     aside.mkdir()
     joins = list(joins_folder(series).glob("*.j*.adts"))

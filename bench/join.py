@@ -9,7 +9,7 @@ more than its final join). The warm stitch's final join is intercepted (``stitch
 ``Joinable`` (the mezzanine bodies and kept transitions as frame ranges, the encoded sound) is
 exactly what storyboard's final join gets. On those inputs it then times
 
-  (a) ``ffmpeg concat``: storyboard's final join, ``stitch.audio.mux(..., strict=True)``: the
+  (a) ``ffmpeg concat``: storyboard's final join, ``stitch.sound.audio.mux(..., strict=True)``: the
       concat demuxer (``-auto_convert 0``), ``-c copy -movflags +faststart``; the baseline;
   (b) ``PyAV remux``, when PyAV is installed: each piece opened with PyAV, seeked to its first
       frame, its packets muxed with rebased timestamps, interleaved with the sound's packets by
@@ -51,8 +51,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout
 import storyboard.stitch.stitcher as stitching
 from storyboard.language.request import Transition
 from storyboard.media import ffmpeg, samples
-from storyboard.stitch import Clip, StitchOptions, audio
-from storyboard.stitch.segments import Entry, Joinable
+from storyboard.stitch import Clip, StitchOptions
+from storyboard.stitch.join.segments import Entry, Joinable
+from storyboard.stitch.sound import audio
 
 SIZE = (1280, 720)
 HAVE_AV = importlib.util.find_spec("av") is not None

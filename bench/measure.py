@@ -7,7 +7,7 @@ interleaved (a, b, a, b, ...; one warm-up round not counted), medians of ``--rep
 
   (a) ``stitch``: storyboard's stitch of an episode of that one take, cold (a fresh cache folder
       each time: the mezzanine, the loudness pass and the final join): the baseline;
-  (b) ``measure``: ``storyboard.media.measure.measure``: the one ffmpeg pass a take gets on
+  (b) ``measure``: ``storyboard.media.probes.measure.measure``: the one ffmpeg pass a take gets on
       arrival (scene score, black, freeze, silence, peak, loudness).
 
 It prints each median and measure's share of the stitch (the ratio against the baseline measured in
@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's storyboard
 
 from storyboard.media import samples
-from storyboard.media.measure import measure
+from storyboard.media.probes.measure import measure
 from storyboard.run.state.measured import Thresholds, judge
 from storyboard.stitch import Clip, StitchOptions, stitch
 

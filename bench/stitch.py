@@ -43,7 +43,8 @@ from pathlib import Path
 
 from storyboard.language.request import Transition
 from storyboard.media import ffmpeg, samples
-from storyboard.stitch import Clip, StitchOptions, mezzanine, prepare_sound, stitch
+from storyboard.stitch import Clip, StitchOptions, prepare_sound, stitch
+from storyboard.stitch.join import mezzanine
 from storyboard.stitch.timeline import plan
 from storyboard.stitch.transitions import xfade_name
 
@@ -112,7 +113,7 @@ def worker(scenario: str, folder: Path, count: int) -> None:
 
 
 def forget_transitions(cache: Path) -> None:
-    """Remove the transitions a stitch kept (``stitch.blends``), so the next makes its own."""
+    """Remove the transitions a stitch kept (``stitch.join.blends``), so the next makes its own."""
     for blend in (cache / "mezzanine").glob(f"*{mezzanine.BLEND_MARK}*.mp4"):
         blend.unlink()
 

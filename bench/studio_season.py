@@ -39,7 +39,7 @@ from storyboard.language.picks import state_key
 from storyboard.language.request import Manifest
 from storyboard.review.studio.server import StudioServer
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import describe, lock_path, render_lock
+from storyboard.run.state.lock.lockfile import describe, lock_path, render_lock
 
 TARGET = 2.0
 CHROMIUM = "/usr/bin/chromium"

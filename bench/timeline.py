@@ -25,7 +25,7 @@ STAGES = (
     ("storyboard.run.boards.ahead.AheadOfStitch", "wait"),
     ("storyboard.run.pipeline", "_measure"),
     ("storyboard.run.pipeline", "board_animatic"),
-    ("storyboard.stitch.episodes.EpisodeBuilder", "build"),
+    ("storyboard.stitch.series.episodes.EpisodeBuilder", "build"),
 )
 
 

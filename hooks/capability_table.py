@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # this checkout's storyboard, not another installed one
     sys.path.insert(0, str(ROOT))
 
-from storyboard.targets.assets import assets_markdown  # noqa: E402
+from storyboard.targets.cast.assets import assets_markdown  # noqa: E402
 from storyboard.targets.table import (  # noqa: E402
     models_markdown,
     sources_markdown,

@@ -29,10 +29,10 @@ if TYPE_CHECKING:
     from storyboard.run import Plan, ShotEvent
     from storyboard.run.pipeline import RenderReport
     from storyboard.run.setup import Callbacks, RenderFlags
-    from storyboard.run.state.lockfile import TakeChange
+    from storyboard.run.state.lock.lockfile import TakeChange
     from storyboard.run.sync import SyncReport
     from storyboard.run.variations import MatrixPlan, MatrixReport
-    from storyboard.stitch.episodes import EpisodeOutput
+    from storyboard.stitch.series.episodes import EpisodeOutput
 
 __all__ = ["Diagnostic", "Manifest", "ProblemsFound", "StoryboardError", "Variants", "check",
            "compile", "compile_variations", "load", "plan", "plan_variations", "pull", "push",

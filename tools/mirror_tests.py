@@ -110,7 +110,7 @@ PLACES: dict[str, str] = {
     "credentials_in_urls": "cli",  # no command prints a credential written inside a URL
     "errors_long_text": "language",  # a located error's quoted line, cut
     "every_ffmpeg": "media",
-    "failures": "targets",  # targets/failures.py, each provider's failure words
+    "failures": "targets",  # targets/wire/failures.py, each provider's failure words
     "feedback": "cli",
     "files": "project",  # storyboard/files.py, the package's root module
     "gateway_sdks": "emulator",  # the gateways' official SDKs against the emulator
@@ -131,7 +131,7 @@ PLACES: dict[str, str] = {
     "reference_urls": "language",  # a URL a service cannot fetch refused at its line
     "resolve_passes": "language",  # the resolver's declared passes, one context, one shot type
     "retired_models": "cli",  # a retired model refused at its line, left out of plan --compare
-    "seedance_edit": "run",  # retake --edit on Seedance 2.5: a derived take (run/state/derived.py)
+    "seedance_edit": "run",  # retake --edit on Seedance 2.5: a derived take (run/state/lock/derived.py)
     "seedance_sdk": "emulator",  # Ark's runtime SDK against the emulator
     "variations_run": "run",
     "wording": "dialects",  # each model's multi-shot wording, one series to every model
@@ -140,7 +140,7 @@ PLACES: dict[str, str] = {
     "vendor_move": "language",
     "vendor_render": "run",
     "voice_sample": "language",
-    "voiceover": "stitch",  # a narrator's made line mixed into the episode (stitch/heard.py)
+    "voiceover": "stitch",  # a narrator's made line mixed into the episode (stitch/series/heard.py)
 }
 
 LINE_LENGTH = 110  # pyproject's [tool.ruff] line-length

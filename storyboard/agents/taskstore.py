@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.run import read_status
-from storyboard.run.state.journal import UNFINISHED
+from storyboard.run.state.tasks.journal import UNFINISHED
 
 FOLDER = Path(".storyboard") / "mcp-tasks"
 ID = re.compile(r"[0-9a-f]{32}")

@@ -5,7 +5,7 @@ and free: a 16:9 card with the asset's name and the first of the user's words dr
 font, on a tint taken from the asset's hash (so each take, with its own seed, looks different), its
 take's number drawn large in a corner when the asset has several (``take 2``: told apart at a
 glance, not by colour alone), and a mono 24 kHz tone whose length follows the text (a voice's
-preview about 0.07 s a character; a spoken line as ``targets.assets.spoken_seconds`` says, as the
+preview about 0.07 s a character; a spoken line as ``targets.cast.assets.spoken_seconds`` says, as the
 emulator's) and whose pitch follows the hash. Both are drawn by ffmpeg on its C reference paths
 with bit-exact flags: the same inputs give the same bytes on one ffmpeg build.
 """
@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from storyboard.media import ffmpeg
-from storyboard.targets.assets import spoken_seconds
+from storyboard.targets.cast.assets import spoken_seconds
 
 CARD_SIZE = (1024, 576)  # 16:9, within every image model's limits for a reference
 SAMPLE_RATE = 24000
@@ -82,7 +82,7 @@ def seconds_for(text: str, limits: tuple[float, float]) -> float:
 
 def line_seconds(text: str) -> float:
     """How long the stand-in of a spoken line lasts: as the emulator speaks it and ``check``
-    estimates it (``targets.assets.spoken_seconds``), never stretched to a model's minimum, so a
+    estimates it (``targets.cast.assets.spoken_seconds``), never stretched to a model's minimum, so a
     line too short for its shot is found by a free render too."""
     return min(max(spoken_seconds(text), 0.1), SPEECH_SECONDS[1])
 

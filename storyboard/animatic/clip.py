@@ -5,7 +5,7 @@ unless a video backdrop plays under it or the sweep bar (``motion``) crosses it.
 animatic (``is_still``) is drawn as its distinct pictures: one a span of frames that show the same
 texts (``picture_starts``, from the frames' times exactly as drawtext's ``enable`` reads them), each
 the frame it stands for drawn by the same graph (``draw.video_chain``); x264 encodes those
-pictures alone, with the encoding of every clip, ``media.h264.hold`` holds each for its frames
+pictures alone, with the encoding of every clip, ``media.muxing.h264.hold`` holds each for its frames
 with skipped P-frames (which carry no picture data), and a second run adds the sound (encoded as
 every clip's is) beside a copy of that picture. Both runs on ``PORTABLE_ARGS``' C reference paths:
 the clip's bytes are recorded in lock files. The clip is a drop-in for the every-frame one
@@ -32,7 +32,8 @@ from storyboard.animatic.draw import (
     video_encoding,
     window,
 )
-from storyboard.media import ffmpeg, h264
+from storyboard.media import ffmpeg
+from storyboard.media.muxing import h264
 
 __all__ = ["is_still", "picture_starts", "render", "with_sound"]
 

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Literal
 
 from storyboard.errors import StoryboardError
-from storyboard.media import ffmpeg, imagehead
+from storyboard.media import ffmpeg
+from storyboard.media.probes import imagehead
 
 # Bump when what an animatic looks like changes: the local provider's cache key carries it, so a
 # new renderer draws every shot again instead of reusing the old pictures.

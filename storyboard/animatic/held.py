@@ -8,7 +8,7 @@ it, a push in or a pull out a scale, a few pixels a step (``SLIDE_STEP``, ``ZOOM
 evenly through the shot (``steps``).
 
 Most frames of a held board are the frame before them again, so x264 encodes only the distinct
-pictures (a static board: one), and ``media.h264.hold`` holds each for its frames with skipped
+pictures (a static board: one), and ``media.muxing.h264.hold`` holds each for its frames with skipped
 P-frames, which carry no picture data; the sound is encoded beside a copy of that stream (a
 silent board's is one silent track of its length, made once and copied: ``silence``). Two short
 ffmpeg runs (on the SIMD paths: the scales are bit-exact, and a held board's bytes are recorded
@@ -46,8 +46,10 @@ from storyboard.animatic.draw import (
 from storyboard.animatic.shots import request_lines
 from storyboard.errors import MediaError
 from storyboard.language.request import ShotRequest
-from storyboard.media import ffmpeg, h264, imagehead, measure, mp4
-from storyboard.media.measure import Measured
+from storyboard.media import ffmpeg
+from storyboard.media.muxing import h264, mp4
+from storyboard.media.probes import imagehead, measure
+from storyboard.media.probes.measure import Measured
 
 ZOOM = 0.10  # how far a push in or a pull out goes (a tenth of the frame) over the whole shot
 MARGIN = 1.10  # a pan or a tilt slides over a still this much larger than the frame
@@ -108,7 +110,7 @@ class Held:
 def render_held(spec: Held, out: Path,
                 measured: Callable[[Measured | None], None] | None = None) -> Path:
     """Draw ``spec`` into ``out`` (MP4), atomically: the still, moving, with the line's sound;
-    ``measured``: hears the still's measurement (``media.measure``'s of an image), made in the
+    ``measured``: hears the still's measurement (``media.probes.measure``'s of an image), made in the
     same run from the frame it decodes anyway, or None when it was not made.
 
     x264 encodes each distinct picture once (a static board: one; a slow move: one a step of a
@@ -147,7 +149,7 @@ def shape(spec: Held, clip: Path) -> str | None:
     frame, rate, frames and samples, silent or not, the ffmpeg that drew it and its encoding, its
     track's timescale, and its parameter sets (its ``avcC``, read from the head of the file:
     ``moov`` first). Held boards of one shape have the same streams, lengths and parameter sets
-    (``stitch.facts``' ``alike``). None when its parameter sets are not where they should be."""
+    (``stitch.join.facts``' ``alike``). None when its parameter sets are not where they should be."""
     with clip.open("rb") as file:
         head = file.read(HEAD)
     at = head.find(b"avcC") - 4
@@ -180,7 +182,7 @@ X264_THREADS = 1  # fixed, as ``draw.X264_THREADS``: the same bytes on any machi
 
 def _sounded(spec: Held, video: Path, out: Path) -> None:
     """The held picture (raw H.264, copied) and the shot's sound into ``out``: a silent board's
-    the shared silent track (``silence``, copied: no encoding; by ``media.mp4``, no ffmpeg run,
+    the shared silent track (``silence``, copied: no encoding; by ``media.muxing.mp4``, no ffmpeg run,
     unless it refuses them), else its sound encoded."""
     if not spec.sounds:
         with contextlib.suppress(MediaError), ffmpeg.atomic_output(out) as tmp:

@@ -30,7 +30,7 @@ from storyboard.errors import MediaError
 from storyboard.language.request import Line, MediaItem, ShotRequest, speaker_name
 from storyboard.media import ffmpeg
 from storyboard.targets import NATIVE_SIZES, Capabilities
-from storyboard.targets.models import DEFAULT_MODEL, MODELS, SIZES_480, Model, model_of
+from storyboard.targets.video.models import DEFAULT_MODEL, MODELS, SIZES_480, Model, model_of
 
 __all__ = ["body_animatic", "existing", "panel_label", "prompt_segments", "render_body",
            "render_shot", "shot_animatic"]

@@ -27,7 +27,7 @@ from storyboard.errors import Diagnostic, Span
 from storyboard.language.cast import SAMPLE_AIM, SAMPLE_CHARACTERS, voice_sample
 from storyboard.scaffold.cast import sample as cut_sample
 from storyboard.scaffold.names import slug
-from storyboard.targets.assets import spoken_seconds
+from storyboard.targets.cast.assets import spoken_seconds
 
 SAMPLE_MORE = "Listen: this is how I sound when I speak, slowly and clearly."
 SHOT_INDEX = re.compile(r"^shots\[(\d+)\]")

@@ -27,7 +27,7 @@ from storyboard.breakdown.faithful import Flat, check_quote, shorten
 from storyboard.breakdown.prompts import MAX_SHOT_SECONDS, MIN_SHOT_SECONDS
 from storyboard.breakdown.source import Chapter
 from storyboard.scaffold.names import slug
-from storyboard.targets.models import DEFAULT_MODEL, MODELS
+from storyboard.targets.video.models import DEFAULT_MODEL, MODELS
 
 _TARGET = MODELS[DEFAULT_MODEL]  # the written series names no model: the default renders it
 MAX_REFERENCES = min(_TARGET.caps.max_references, _TARGET.max_images)

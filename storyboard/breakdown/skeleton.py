@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from storyboard.breakdown.cutting import sentence_units
 from storyboard.breakdown.source import Story
-from storyboard.targets.models import DEFAULT_MODEL, MODELS
+from storyboard.targets.video.models import DEFAULT_MODEL, MODELS
 
 TOLERANCE = 0.2  # an episode's shots come within this share of its seconds
 AIM = 6  # the seconds a shot aims at among the durations that make an episode's

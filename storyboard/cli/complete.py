@@ -46,7 +46,7 @@ def _made_assets(ctx: click.Context) -> list[str]:
     commands name them (``cast/mia``; in a matrix led by the variation); none if unreadable."""
     from storyboard.errors import StoryboardError
     from storyboard.language.request import is_picked_asset
-    from storyboard.run.state.lockfile import lock_path, read_lock
+    from storyboard.run.state.lock.lockfile import lock_path, read_lock
     path = _series(ctx)
     try:
         keys = read_lock(lock_path(path)).shots if path else {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from storyboard.dialects import ark, arrays, freepik, kling, minimax, native, openai_video, roles
 from storyboard.dialects.base import Dialect
-from storyboard.targets.gateways import GATEWAYS
+from storyboard.targets.wire.gateways import GATEWAYS
 
 __all__ = ["DIALECTS", "GATEWAYS", "Dialect", "dialect"]
 

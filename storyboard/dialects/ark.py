@@ -16,7 +16,7 @@ from typing import Any
 
 from storyboard.dialects.base import Answers, Dialect, Ref, Refusal, get
 from storyboard.language.request import ShotRequest
-from storyboard.targets.gateways import ARK, MODELARK, Target
+from storyboard.targets.wire.gateways import ARK, MODELARK, Target
 
 # Each neutral role as its content item's type (the item keeps the role as Ark spells it).
 ITEM_TYPES = {"reference_image": "image_url", "first_frame": "image_url",

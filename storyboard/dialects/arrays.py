@@ -15,7 +15,7 @@ from typing import Any
 
 from storyboard.dialects.base import Answers, Dialect, Ref
 from storyboard.language.request import MediaItem, Mention, ShotRequest, native_label, write
-from storyboard.targets.gateways import ARRAYS
+from storyboard.targets.wire.gateways import ARRAYS
 
 TARGET = ARRAYS
 

@@ -19,8 +19,8 @@ from typing import Any
 from storyboard.dialects import wording
 from storyboard.language.request import LabelStyle, MediaItem, MediaRef, ShotRequest, spelled
 from storyboard.targets import Limits, TaskProtocol, TaskState, TaskStatus
-from storyboard.targets.gateways import Target
-from storyboard.targets.models import model_of
+from storyboard.targets.video.models import model_of
+from storyboard.targets.wire.gateways import Target
 
 UrlFor = Callable[[MediaRef], str]
 MediaFn = Callable[[list["Ref"]], dict[str, Any]]
@@ -91,7 +91,7 @@ class Dialect:
     auth_header: str = "Authorization"
     auth_scheme: str = "Bearer"  # "" sends the bare key
     # A key pair: the variable of the secret that signs a short-lived token naming the key
-    # (``targets.tokens``); the bearer is that token, never the key itself. "" sends the key.
+    # (``targets.signatures.tokens``); the bearer is that token, never the key itself. "" sends the key.
     secret_env: str = ""
     content_path: str | None = None  # the video comes from here (with the key), not video_url
     webhook_field: str | None = None  # the body field a status callback URL goes in

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from storyboard.language.request import MediaItem, ShotRequest
-from storyboard.targets.gateways import IDENTITY_DOCS, Target
+from storyboard.targets.wire.gateways import IDENTITY_DOCS, Target
 
 IMAGE_ROLES = ("reference_image", "first_frame", "middle_frame", "last_frame")  # sent as ``image_url`` items
 _POSITION = re.compile(r"content\[(\d+)\]")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from storyboard.dialects.base import Answers, Dialect, Ref, entry
-from storyboard.targets.gateways import FREEPIK
+from storyboard.targets.wire.gateways import FREEPIK
 
 TARGET = FREEPIK
 

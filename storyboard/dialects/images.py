@@ -17,7 +17,7 @@ writes the request with its references' URLs decided:
   ``/v1/images/omni-image/{task_id}`` in the video's envelope and words; the picture at
   ``data.task_result.images.0.url``. Signed with the same token as Kling's video. Kling also
   makes a character's element (``KLING_ELEMENT``) and voice (``KLING_VOICE``), every fact
-  unverified (``targets.kling4``).
+  unverified (``targets.video.kling4``).
 """
 
 from __future__ import annotations
@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.language.request import AssetRequest
-from storyboard.targets.assets import board_model_of
-from storyboard.targets.gateways import ARK, DASHSCOPE_NAME, KLING, MODELARK
-from storyboard.targets.kling4 import (
+from storyboard.targets.cast.assets import board_model_of
+from storyboard.targets.video.kling4 import (
     ELEMENT_ID,
     ELEMENT_IMAGES,
     ELEMENT_PATH,
@@ -42,6 +41,7 @@ from storyboard.targets.kling4 import (
     element_body,
     voice_body,
 )
+from storyboard.targets.wire.gateways import ARK, DASHSCOPE_NAME, KLING, MODELARK
 
 Body = Callable[[AssetRequest, Sequence[str]], dict[str, Any]]
 
@@ -148,7 +148,7 @@ KLING_IMAGE = ImageWire("Kling images", _KLING_IMAGE_PATH, kling_body,
                         list_params={"pageNum": 1, "pageSize": 500})  # its largest page
 
 def kling_element_body(asset: AssetRequest, urls: Sequence[str]) -> dict[str, Any]:
-    """A Kling element's create (``targets.kling4``, unverified): the sheet as its frontal image
+    """A Kling element's create (``targets.video.kling4``, unverified): the sheet as its frontal image
     and again as its reference list's one image, up to ``ELEMENT_IMAGES`` in all."""
     images = [*urls, *list(urls[:1]) * max(0, ELEMENT_IMAGES - len(urls))]
     return element_body(asset.name, asset.prompt, images)
@@ -160,7 +160,7 @@ KLING_ELEMENT = ImageWire("Kling elements", ELEMENT_PATH, kling_element_body,
                           task_id=ELEMENT_ID, status=ELEMENT_STATUS)
 
 def kling_voice_body(asset: AssetRequest, urls: Sequence[str]) -> dict[str, Any]:
-    """A Kling custom voice's create (``targets.kling4``, unverified): the character's name and
+    """A Kling custom voice's create (``targets.video.kling4``, unverified): the character's name and
     the URL of its voice's clip."""
     return voice_body(asset.name, urls[0])
 

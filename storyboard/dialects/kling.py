@@ -7,15 +7,15 @@ per kind in array order), ``duration`` a string, ``mode`` std (720P) or pro (108
 ``sound: on|off`` switch. A shot's timed scenes become Kling's own multi-shot form, one call:
 ``multi_shot``, ``shot_type: customize`` and ``multi_prompt`` items ``{index, prompt, duration}``
 (1..6 items, whole seconds >= 1 that add up to the shot's ``duration``, 512 characters each:
-the target's ``Limits``). Kling 4.0 (``targets.kling4``) on the same path: its frames typed in
+the target's ``Limits``). Kling 4.0 (``targets.video.kling4``) on the same path: its frames typed in
 ``image_list``, saved elements as ``element_list`` items ``{element_id}`` and voices as
 ``voice_list`` items ``{voice_id}`` (a character's ``identity: {kling: ...}``), sound always on
 (no ``sound`` field), its timed scenes as prose; a derived take's edit or extension of a take
-sends that take as the ``video_list`` item its task names (``targets.kling4.TASK_TYPES``).
+sends that take as the ``video_list`` item its task names (``targets.video.kling4.TASK_TYPES``).
 
 The key is a pair: the access key (``KLING_ACCESS_KEY``) names the account in a short-lived token
 signed with the secret key (``KLING_SECRET_KEY``), both from the environment only
-(``storyboard.targets.tokens``). Facts: vendors.md section 4, third-party copies of Kling's schema.
+(``storyboard.targets.signatures.tokens``). Facts: vendors.md section 4, third-party copies of Kling's schema.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from storyboard.dialects.base import Answers, Dialect, Ref
 from storyboard.errors import StoryboardError
 from storyboard.language.limits import scene_problems, scene_seconds, scene_texts
 from storyboard.language.request import ShotRequest
-from storyboard.targets.gateways import KLING
-from storyboard.targets.kling4 import FRAME_TYPES, TASK_TYPES
-from storyboard.targets.wording import wording_of
+from storyboard.targets.video.kling4 import FRAME_TYPES, TASK_TYPES
+from storyboard.targets.video.wording import wording_of
+from storyboard.targets.wire.gateways import KLING
 
 TARGET = KLING
 MODES = {"720P": "std", "1080P": "pro"}

@@ -23,7 +23,7 @@ from typing import Any
 from storyboard.dialects.ark import media as content_media
 from storyboard.dialects.ark import to_content
 from storyboard.dialects.base import Answers, Dialect, Ref
-from storyboard.targets.gateways import MINIMAX, MINIMAX_HAILUO, MINIMAXI, MINIMAXI_HAILUO, Target
+from storyboard.targets.wire.gateways import MINIMAX, MINIMAX_HAILUO, MINIMAXI, MINIMAXI_HAILUO, Target
 
 HOSTS = {"minimax": "https://api.minimax.io", "minimaxi": "https://api.minimaxi.com"}
 # A key works only on the host that issued it: each host reads its own variable (as Ark's do).

@@ -11,8 +11,8 @@ from typing import Any
 
 from storyboard.dialects.base import Answers, Dialect, Ref, UrlFor
 from storyboard.language.request import ShotRequest, native_label
-from storyboard.targets.gateways import DASHSCOPE, DASHSCOPE_KEY_ENV, DASHSCOPE_REGIONS
-from storyboard.targets.models import DASHSCOPE_PASSES, MODELS, model_of
+from storyboard.targets.video.models import DASHSCOPE_PASSES, MODELS, model_of
+from storyboard.targets.wire.gateways import DASHSCOPE, DASHSCOPE_KEY_ENV, DASHSCOPE_REGIONS
 
 TARGET = DASHSCOPE
 NAME = TARGET.name

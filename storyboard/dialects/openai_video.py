@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from storyboard.dialects.base import FLAT, Answers, Dialect, Ref
-from storyboard.targets.gateways import OPENAI_VIDEO
+from storyboard.targets.wire.gateways import OPENAI_VIDEO
 
 TARGET = OPENAI_VIDEO
 

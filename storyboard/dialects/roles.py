@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from storyboard.dialects.base import FLAT, Answers, Dialect, Ref, entry
-from storyboard.targets.gateways import ROLES
+from storyboard.targets.wire.gateways import ROLES
 
 TARGET = ROLES
 

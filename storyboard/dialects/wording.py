@@ -1,7 +1,7 @@
 """A prompt's timed scenes into the wording its model follows: each ``Scene K [A-Bs]: `` head rewritten.
 
 The language writes a shot's timed scenes one a line, each headed ``Scene K [A-Bs]: `` (prose);
-the model declares how it follows them (``storyboard.targets.wording``), and this rewrite puts each
+the model declares how it follows them (``storyboard.targets.video.wording``), and this rewrite puts each
 head in that spelling as a body is written (``Seedance 2.0``: ``Shot 1: ... Cut to Shot 2: ...``).
 The request, its hash and what was already rendered are untouched: only the words sent change.
 """
@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from storyboard.language.request import Scene
-from storyboard.targets.wording import Style, Wording, wording_of
+from storyboard.targets.video.wording import Style, Wording, wording_of
 
 HEAD = re.compile(r"^Scene (\d+) \[[^\]\n]*\]: ?", re.MULTILINE)
 # Storyboard's own heads stay: prose is them, and a list of shots carries its scenes in the body

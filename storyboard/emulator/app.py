@@ -42,9 +42,9 @@ from storyboard.emulator.state import new_id
 from storyboard.emulator.uploads import OssError
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.emulator.wire import API, FaultWire, Receive, Scope, Send, endpoint_of
-from storyboard.targets.assets import image_model_of
-from storyboard.targets.gateways import DASHSCOPE
-from storyboard.targets.models import DASHSCOPE_PASSES, family, model_of
+from storyboard.targets.cast.assets import image_model_of
+from storyboard.targets.video.models import DASHSCOPE_PASSES, family, model_of
+from storyboard.targets.wire.gateways import DASHSCOPE
 
 MAX_FORM_FILES = 1
 

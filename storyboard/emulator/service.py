@@ -47,7 +47,7 @@ from storyboard.emulator.validate import (
     validate_submit,
 )
 from storyboard.files import write_atomic
-from storyboard.targets.models import Model, family, model_of
+from storyboard.targets.video.models import Model, family, model_of
 
 UNFETCHED_VIDEO_SECONDS = 5  # a reference video behind an http(s) URL is not fetched: its guess
 INPUT_VIDEO_KINDS = ("reference_video", "first_clip", "source_video")  # input video the service counts

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 
 from storyboard.emulator.state import Clock, new_id
 from storyboard.files import write_atomic
-from storyboard.targets.models import DEFAULT_MODEL
+from storyboard.targets.video.models import DEFAULT_MODEL
 
 ACCESS_KEY_ID = "LTAI-storyboard-emulator"
 CAPACITY_LIMIT_MB = 999999999

@@ -2,7 +2,7 @@
 
 The rules a client can break before a task exists: model, prompt lengths, the media array, parameter
 ranges, URL schemes and the ``oss://`` resolve header. Every rule that differs between models is
-read from the model's declaration (``storyboard.targets.models``): its media kinds and counts, how
+read from the model's declaration (``storyboard.targets.video.models``): its media kinds and counts, how
 its voices travel, its frames, durations, resolutions, ratios, prompt limits and switches. Unknown
 keys are ignored, as the service does (the official SDK sends ``input.extend_prompt`` and
 ``input.function``; ``negative_prompt`` and ``prompt_extend`` are unknown keys to wan3.0-video,
@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from storyboard.targets.models import Model, model_of
+from storyboard.targets.video.models import Model, model_of
 
 IMAGE_KINDS = ("reference_image", "first_frame", "middle_frame", "last_frame")  # may be ``data:`` URIs
 VOICE_CARRIERS = ("reference_image", "reference_video")  # may carry a ``reference_voice``

@@ -35,7 +35,7 @@ from storyboard.language.resolved import (
     Settings,
 )
 from storyboard.language.validate import did_you_mean
-from storyboard.targets.assets import BOARD_MODELS
+from storyboard.targets.cast.assets import BOARD_MODELS
 
 # The board's types live with the resolved shot that carries them; importers keep this path.
 __all__ = ["DEFAULT_BOARD_MODEL", "KEYS", "Board", "Layer", "Role", "Settings", "attach",

@@ -26,8 +26,8 @@ from storyboard.language.hashing import take_of
 from storyboard.language.request import BOARDS, AssetRequest, CompiledShot, MediaRef, speaker_name
 from storyboard.language.resolve import MENTION, ResolvedEpisode, ResolvedShot
 from storyboard.language.series import Source
-from storyboard.targets.assets import ImageModel
 from storyboard.targets.capabilities import NATIVE_SIZES
+from storyboard.targets.cast.assets import ImageModel
 
 # Words that say how a shot is framed or moves, longest first where one holds another.
 CAMERA_WORDS = (

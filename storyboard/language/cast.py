@@ -34,10 +34,10 @@ from storyboard.language.request import (
     ShotRequest,
     speaker_name,
 )
-from storyboard.media.probe import LIMITS
-from storyboard.targets.arkassets import library
-from storyboard.targets.assets import QWEN3_TTS_VD, spoken_seconds
-from storyboard.targets.kling4 import ELEMENT_MODEL, VOICE_MODEL
+from storyboard.media.probes.probe import LIMITS
+from storyboard.targets.cast.arkassets import library
+from storyboard.targets.cast.assets import QWEN3_TTS_VD, spoken_seconds
+from storyboard.targets.video.kling4 import ELEMENT_MODEL, VOICE_MODEL
 
 DEFAULT_IMAGE_MODEL = "wan2.7-image"
 SHEET_SIZE = "2048*1152"  # 16:9, the largest both image models draw with references too

@@ -47,7 +47,7 @@ from storyboard.files import LinkedStateFolder, state_folder
 from storyboard.language import storedform
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
 from storyboard.language.series import Source
-from storyboard.media.probe import MediaCache
+from storyboard.media.probes.probe import MediaCache
 
 FORMAT = "6"  # 2: each entry signed (its first line); 3: a shared value written once;
 # 4: the manifest's ``providers:``; 5: each shot's ``looks``; 6: marshal (``storedform``), an

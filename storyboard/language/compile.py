@@ -41,7 +41,7 @@ from storyboard.language.resolve import MENTION, Reference, ResolvedEpisode, Res
 from storyboard.language.scenes import ResolvedScene
 from storyboard.language.series import Source, load_source
 from storyboard.language.shotchecks import CompileChecks
-from storyboard.media import probe as media
+from storyboard.media.probes import probe as media
 
 
 def mention_tokens(text: str, mentions: Mapping[str, Mention | str]) -> list[Token]:

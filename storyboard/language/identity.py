@@ -39,9 +39,9 @@ from storyboard.language.request import (
     is_portrait,
 )
 from storyboard.language.series import Source
-from storyboard.targets.arkassets import DOCS as ARK_DOCS
-from storyboard.targets.gateways import IDENTITY_DOCS, TARGETS, Target
-from storyboard.targets.kling4 import KLING_V4
+from storyboard.targets.cast.arkassets import DOCS as ARK_DOCS
+from storyboard.targets.video.kling4 import KLING_V4
+from storyboard.targets.wire.gateways import IDENTITY_DOCS, TARGETS, Target
 
 # The keys of ``identity:`` that name a portrait asset: every target's that reads one.
 PORTRAIT_KEYS = tuple(dict.fromkeys(t.identity_key for t in TARGETS.values() if t.identity_key))

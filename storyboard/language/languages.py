@@ -24,7 +24,7 @@ from storyboard.language.matrix import DECLARED
 from storyboard.language.resolve import ResolvedEpisode, Resolver
 from storyboard.language.series import Source
 from storyboard.language.tags import FORM, is_tag, problem
-from storyboard.targets.assets import QWEN_VOICE_DESIGN
+from storyboard.targets.cast.assets import QWEN_VOICE_DESIGN
 
 KEY = "languages"
 SPOKEN = QWEN_VOICE_DESIGN.languages  # the languages a designed voice speaks (language_type)

@@ -22,8 +22,8 @@ from storyboard.language.request import (
     is_url,
 )
 from storyboard.targets import Limits
-from storyboard.targets.models import family
-from storyboard.targets.wording import wording_of
+from storyboard.targets.video.models import family
+from storyboard.targets.video.wording import wording_of
 
 Severity = Literal["error", "warning"]
 _SCENE_HEAD = re.compile(r"^Scene \d+ \[[^\]]*\]:\s*")
@@ -32,7 +32,7 @@ _NATIVE_LABEL = re.compile(r"\b(Image|Video) (\d+)\b")  # a mention as a scene's
 
 class Target(Protocol):
     """What a check needs of a target: its name, its limits and how it labels a mention
-    (a ``targets.gateways.Target`` declaration, or a dialect built from one)."""
+    (a ``targets.wire.gateways.Target`` declaration, or a dialect built from one)."""
 
     @property
     def name(self) -> str: ...

@@ -1,7 +1,7 @@
 """Resolved shots into what their model refuses: media kinds and counts, frames, durations, switches.
 
 Every shot names a model (``model:`` in ``defaults``, an episode's ``defaults`` or the shot; the
-default is ``wan2.7-r2v``), declared in ``storyboard.targets.models``. Nothing a model cannot carry is
+default is ``wan2.7-r2v``), declared in ``storyboard.targets.video.models``. Nothing a model cannot carry is
 dropped in silence: a value set for that model (on the shot, or at the level where the model is
 chosen, or below it; for the default model, on the shot) is a located error; a value inherited
 from a wider ``defaults`` meant for other models is not sent, and a warning at that default says
@@ -20,9 +20,9 @@ from storyboard.language.document import PathKey
 from storyboard.language.request import MediaRef, by_id
 from storyboard.language.resolved import Given, Origin, ResolvedShot, Resolving, model_for
 from storyboard.language.validate import did_you_mean
-from storyboard.targets.assets import QWEN3_TTS_VD, speech_characters, spoken_seconds
-from storyboard.targets.models import DEFAULT_MODEL, MODELS, Model, model_of, with_limits
-from storyboard.targets.retired import retirement
+from storyboard.targets.cast.assets import QWEN3_TTS_VD, speech_characters, spoken_seconds
+from storyboard.targets.video.models import DEFAULT_MODEL, MODELS, Model, model_of, with_limits
+from storyboard.targets.video.retired import retirement
 
 # A shot's ``Origin`` and ``model_for`` live with the resolved shot; importers keep this path.
 __all__ = ["FRAME_KINDS", "Origin", "check", "check_pass", "frames_pass", "model_for",

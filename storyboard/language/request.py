@@ -150,7 +150,7 @@ class Line:
     end: float
     voice: MediaRef | None = None  # the speaker's voice clip, if any
     video_voice: MediaRef | None = None  # else a reference video whose own audio is the voice
-    # How it reaches the lips (``targets.models.LineRoute``; docs/dialogue.md) and, for a route
+    # How it reaches the lips (``targets.video.models.LineRoute``; docs/dialogue.md) and, for a route
     # that hands the line over as audio (driving_audio, lipsync), the line made in the speaker's
     # designed voice (``lines/EP/SHOT``) and how it is padded when short.
     route: str = "voice_reference"

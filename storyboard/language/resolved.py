@@ -23,9 +23,9 @@ from storyboard.language.identity import Identity
 from storyboard.language.ranges import Ranges
 from storyboard.language.request import CUT, MediaRef, Transition
 from storyboard.language.scenes import ResolvedScene
-from storyboard.targets.assets import BOARD_MODELS, ImageModel
 from storyboard.targets.capabilities import FileRule
-from storyboard.targets.models import DEFAULT_MODEL, MODELS, WAN27_R2V, Model, model_of
+from storyboard.targets.cast.assets import BOARD_MODELS, ImageModel
+from storyboard.targets.video.models import DEFAULT_MODEL, MODELS, WAN27_R2V, Model, model_of
 
 DEFAULT_BOARD_MODEL = "wan2.7-image"
 # How a reference of each role is labelled natively (a Kling element: a character's identity).

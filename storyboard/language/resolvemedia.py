@@ -21,9 +21,9 @@ from storyboard.language.request import MediaRef, is_url, speaker_name
 from storyboard.language.resolved import Look
 from storyboard.language.series import Source
 from storyboard.language.validate import did_you_mean
-from storyboard.targets.assets import spoken_seconds
 from storyboard.targets.capabilities import FileRule
-from storyboard.targets.kling4 import VOICE_CLIP_RULE
+from storyboard.targets.cast.assets import spoken_seconds
+from storyboard.targets.video.kling4 import VOICE_CLIP_RULE
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Retired model ids named by a series into located errors that name the successor.
 
 A shot's ``model:`` (where it was set), a ``fallbacks:`` item and a ``models:`` key naming a model its
-vendor has withdrawn (``storyboard.targets.retired``) is refused at its line, once per place, with
+vendor has withdrawn (``storyboard.targets.video.retired``) is refused at its line, once per place, with
 the model to write instead: the successor where one is declared, else the models still sold on the
 provider the series renders on.
 """
@@ -14,9 +14,9 @@ from typing import Any, Protocol
 from storyboard.errors import Diagnostic
 from storyboard.language.document import Document, PathKey
 from storyboard.language.modelcheck import Origin
-from storyboard.targets.gateways import TARGETS
-from storyboard.targets.models import MODELS
-from storyboard.targets.retired import retirement
+from storyboard.targets.video.models import MODELS
+from storyboard.targets.video.retired import retirement
+from storyboard.targets.wire.gateways import TARGETS
 
 CODE = "model-retired"
 

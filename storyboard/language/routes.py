@@ -31,7 +31,7 @@ from storyboard.language.request import (
 )
 from storyboard.language.resolved import Given, ResolvedShot, Resolving
 from storyboard.language.scenes import ResolvedScene
-from storyboard.targets.models import LINE_ROUTES, LineRoute, Model
+from storyboard.targets.video.models import LINE_ROUTES, LineRoute, Model
 
 AUTO = "auto"
 PADS = ("silence", "room_tone")

@@ -28,12 +28,12 @@ from storyboard.language.request import (
 from storyboard.language.resolve import ResolvedShot
 from storyboard.language.resolvemedia import MediaUse
 from storyboard.language.series import Source
-from storyboard.media import probe as media
+from storyboard.media.probes import probe as media
 from storyboard.targets.capabilities import FileRule
-from storyboard.targets.gateways import TARGETS
-from storyboard.targets.gateways import Target as GatewayTarget
 from storyboard.targets.kinds import DEFAULT, KINDS, has, is_paid, named
-from storyboard.targets.models import Model, family
+from storyboard.targets.video.models import Model, family
+from storyboard.targets.wire.gateways import TARGETS
+from storyboard.targets.wire.gateways import Target as GatewayTarget
 
 STITCH_ROLES = ("card", "audio")  # files only the stitcher reads: never sent to a provider
 SECONDS_ROLES = ("reference_video", "reference_audio", "source_video")  # timed by their files

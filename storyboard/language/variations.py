@@ -23,7 +23,7 @@ from storyboard.language.matrix import LANGUAGE_AXIS
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.series import Source, load_source
 from storyboard.language.versioncheck import version_problems
-from storyboard.media import probe as media
+from storyboard.media.probes import probe as media
 from storyboard.targets import NATIVE_SIZES
 
 UNUSED = "is never used"

@@ -1,6 +1,6 @@
 """A shot's timed scenes against its model's multi-shot wording into located errors.
 
-A model that follows no timed scenes (``storyboard.targets.wording``: ``none``) refuses a shot
+A model that follows no timed scenes (``storyboard.targets.video.wording``: ``none``) refuses a shot
 written as two scenes or more, at its ``scenes:`` key (one scene is its one prompt), naming the
 models that take them; a model that follows whole-second timestamps refuses a window that is not
 on whole seconds, at that scene's window. (A model's own list of shots, Kling's, is checked with
@@ -14,8 +14,8 @@ from typing import Protocol
 from storyboard.errors import Diagnostic
 from storyboard.language.document import Document, PathKey
 from storyboard.language.scenes import ResolvedScene, window_path
-from storyboard.targets.models import Model
-from storyboard.targets.wording import timed_models, wording_of
+from storyboard.targets.video.models import Model
+from storyboard.targets.video.wording import timed_models, wording_of
 
 
 class Shot(Protocol):

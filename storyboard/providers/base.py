@@ -23,9 +23,9 @@ from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.request import AssetRequest, CompiledShot
 from storyboard.providers.account_limits import AccountLimits
 from storyboard.targets import Capabilities, PriceTable, TaskState
-from storyboard.targets.assets import EACH, ELEMENT_MAKERS, board_model_of, maker_tables
-from storyboard.targets.gateways import TARGETS
+from storyboard.targets.cast.assets import EACH, ELEMENT_MAKERS, board_model_of, maker_tables
 from storyboard.targets.kinds import CAST_MAKER
+from storyboard.targets.wire.gateways import TARGETS
 
 Ask = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
 # What a provider hears of a task between polls (ComfyUI's /ws): the task id, the fraction done

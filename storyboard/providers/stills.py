@@ -1,4 +1,4 @@
-"""A still sent on to a video model into the copy it takes: the model's bounds, ``media.fit``'s copy.
+"""A still sent on to a video model into the copy it takes: the model's bounds, ``media.inputs.fit``'s copy.
 
 What a video model takes of a picture (a board, a first frame, a reference) is decided once, here:
 its declaration's ``image_rule`` (the longest side, the file size) and never past
@@ -13,8 +13,8 @@ from pathlib import Path
 
 from storyboard.files import STATE_DIR, state_folder
 from storyboard.language.request import MediaRef
-from storyboard.media import fit
-from storyboard.targets.models import model_of
+from storyboard.media.inputs import fit
+from storyboard.targets.video.models import model_of
 
 SENT = "sent"  # .storyboard/sent/: the scaled copies a gateway fetches (the user hosts them)
 

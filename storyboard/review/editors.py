@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from storyboard.errors import MissingExtra, StoryboardError
-from storyboard.stitch.cut import Cut
+from storyboard.stitch.series.cut import Cut
 
 
 class ExportError(StoryboardError):

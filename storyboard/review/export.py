@@ -1,6 +1,6 @@
 """Compiled episodes into editor timelines: OpenTimelineIO, written as OTIO, FCP7 XML, FCPXML or EDL.
 
-Each episode becomes one timeline laid out by the stitcher's own clock (``storyboard.stitch.cut``), so a
+Each episode becomes one timeline laid out by the stitcher's own clock (``stitch.series.cut``), so a
 cut timeline lasts exactly as long as the stitched episode. Tracks: ``V1`` the cards and shots,
 ``A1`` their own sound (same clips, same transitions), ``A2`` the music bed (looped as the stitcher
 loops it). Clips point at the rendered files (the shot cache, the card cache); scenes and dialogue
@@ -35,10 +35,10 @@ from storyboard.language.variations import Variants
 from storyboard.review.editors import ExportError, ExportExtraMissing, ExportResult, halves, visible
 from storyboard.review.steps import step
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.takes import manifest_as_used
+from storyboard.run.state.lock.takes import manifest_as_used
 from storyboard.run.variations import variation_dir
-from storyboard.stitch.cut import Cut, CutItem, episode_cut
-from storyboard.stitch.episodes import EpisodeBuilder, output_dir
+from storyboard.stitch.series.cut import Cut, CutItem, episode_cut
+from storyboard.stitch.series.episodes import EpisodeBuilder, output_dir
 from storyboard.stitch.transitions import CUT
 
 TRACKS = ("V1", "A1", "A2")
@@ -296,7 +296,7 @@ def export_series(manifest: Manifest, format_name: str, *, out: Path | None = No
 
 @dataclass(frozen=True)
 class _Clips:
-    """A version's clips by the hash of the take each shot plays (``stitch.cut.ShotVideos``)."""
+    """A version's clips by the hash of the take each shot plays (``stitch.series.cut.ShotVideos``)."""
 
     files: dict[str, Path]
 

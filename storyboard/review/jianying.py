@@ -18,7 +18,7 @@ One draft per episode, ``<out>/<episode>-<format>/``, written with pyJianYingDra
 Tracks: ``video`` the cards and shots at their cut points (each clip carries its own sound, the
 dialogue, as the editor keeps it), ``music`` the bed (looped as the stitcher loops it, at its
 volume, faded out at the end), ``subtitles`` the episode's cues as text. Times are the
-stitcher's clock (``storyboard.stitch.cut``) in microseconds, frame-exact; a transition is
+stitcher's clock (``storyboard.stitch.series.cut``) in microseconds, frame-exact; a transition is
 centred on its cut and plays the clips' handles, as in the OTIO export.
 
 The library names every object with ``uuid4``: while a draft is built, its modules see ids drawn
@@ -44,8 +44,8 @@ from typing import Any
 from storyboard.review.editors import ExportError, ExportExtraMissing, ExportResult, visible
 from storyboard.review.steps import step
 from storyboard.stitch import Clip
-from storyboard.stitch.cut import Cut
-from storyboard.stitch.episodes import cues_for, stitch_options
+from storyboard.stitch.series.cut import Cut
+from storyboard.stitch.series.episodes import cues_for, stitch_options
 from storyboard.stitch.subtitles import TimedCue, episode_cues
 
 MAIN_FILE = "draft_content.json"  # pyJianYingDraft's, and the Windows editors'

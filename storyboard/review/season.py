@@ -1,7 +1,7 @@
 """A delivered series' stitched episodes into ``out/season/``: each episode's file and cover, and
 ``manifest.json`` + ``manifest.csv`` (episode, title, seconds, file, cover, hook line, cost).
 
-Written by ``render`` when the series declares ``delivery:`` (``stitch/delivery.py``). An
+Written by ``render`` when the series declares ``delivery:`` (``stitch/series/delivery.py``). An
 episode's cover is its approved board (the first of its shots that has one), else a frame of the
 episode (the middle of its first shot); a generated cover is never made, since it would be a paid
 task outside the plan the render was consented to. The hook line is the episode's ``hook:``, else
@@ -25,10 +25,10 @@ from storyboard.language.picks import state_key
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
 from storyboard.media import ffmpeg
 from storyboard.review import seasonversions as versioned
-from storyboard.run.state.attempts import Attempt
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import TakeState
-from storyboard.stitch.delivery import Delivery, delivery_of, hook_of
+from storyboard.run.state.lock.lockfile import TakeState
+from storyboard.run.state.tasks.attempts import Attempt
+from storyboard.stitch.series.delivery import Delivery, delivery_of, hook_of
 
 SEASON_DIR = "season"
 Journal = tuple[Sequence[Attempt], str]  # the journal's rows, the currency costs are counted in

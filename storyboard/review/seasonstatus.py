@@ -21,8 +21,8 @@ from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot
 from storyboard.language.variations import Variants
 from storyboard.review.season import episode_cost
 from storyboard.run.plans import Plan, ShotPlan
-from storyboard.run.state.attempts import Attempt
-from storyboard.run.state.lockfile import TakeState
+from storyboard.run.state.lock.lockfile import TakeState
+from storyboard.run.state.tasks.attempts import Attempt
 
 DONE = ("cached", "store")  # a video made (here, or in the shared store)
 
@@ -53,8 +53,8 @@ def season_rows(variants: Variants, provider: str | None) -> list[EpisodeFigures
     from storyboard.run import status as journal
     from storyboard.run.pipeline import plan
     from storyboard.run.setup import RenderFlags
-    from storyboard.run.state.lockfile import lock_path, read_lock
-    from storyboard.run.state.takes import with_retakes
+    from storyboard.run.state.lock.lockfile import lock_path, read_lock
+    from storyboard.run.state.lock.takes import with_retakes
     if variants.matrix:
         raise StoryboardError("status --season shows a plain series; a matrix's variations "
                               "each have their own episodes (status shows their shots)")

@@ -22,7 +22,7 @@ from storyboard.language.dubbing import KIND
 from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.language.series import load_source
 from storyboard.language.versions import Version, read_version, version_path
-from storyboard.run.state.attempts import Attempt
+from storyboard.run.state.tasks.attempts import Attempt
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from storyboard.run.plans import (
     plan_for,
 )
 from storyboard.run.state.cache import CacheEntry, OutputCache
-from storyboard.run.state.journal import Attempt, Journal, read_status
-from storyboard.run.state.lockfile import LockFile, lock_path, read_lock
+from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock
+from storyboard.run.state.tasks.journal import Attempt, Journal, read_status
+from storyboard.run.trip.budget.costs import estimate
 from storyboard.run.trip.cancel import CancelOutcome, cancel_pending, status
 from storyboard.run.trip.changes import Change
-from storyboard.run.trip.costs import estimate
 from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent, ShotResult, Wiring
 from storyboard.run.trip.runner import render
 

@@ -1,6 +1,6 @@
 """The vendors' model catalogues against the declared models into a report: missing, new, different.
 
-``storyboard models check``: for each wire target with a catalogue (``targets.catalogues``) and a
+``storyboard models check``: for each wire target with a catalogue (``targets.wire.catalogues``) and a
 key in the environment, one GET of its catalogue (free), sent with that target's own key (Kling's:
 a short-lived token signed with its secret, as its calls are) to that target's own host (its
 declared base URL, or the one given for it), never following a redirect; its ids compared with
@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 
 from storyboard.dialects import DIALECTS
-from storyboard.targets import tokens
-from storyboard.targets.catalogues import Catalogue, catalogue_of, stem
-from storyboard.targets.gateways import DASHSCOPE_KEY_ENV, TARGETS, Target
-from storyboard.targets.models import family
+from storyboard.targets.signatures import tokens
+from storyboard.targets.video.models import family
+from storyboard.targets.wire.catalogues import Catalogue, catalogue_of, stem
+from storyboard.targets.wire.gateways import DASHSCOPE_KEY_ENV, TARGETS, Target
 
 TIMEOUT = 20.0
 

@@ -21,12 +21,12 @@ from storyboard.language.compile import compile_lenient
 from storyboard.language.document import Document
 from storyboard.language.request import CompiledShot
 from storyboard.language.series import EpisodeSource, Source, UsageError, load_source
-from storyboard.run.trip.costs import estimate
+from storyboard.run.trip.budget.costs import estimate
 from storyboard.targets.capabilities import PriceTable
-from storyboard.targets.gateways import DASHSCOPE_KEY_ENV, DASHSCOPE_NAME, TARGETS
 from storyboard.targets.kinds import has, is_paid
-from storyboard.targets.models import DEFAULT_MODEL, family, model_of
-from storyboard.targets.retired import retirement
+from storyboard.targets.video.models import DEFAULT_MODEL, family, model_of
+from storyboard.targets.video.retired import retirement
+from storyboard.targets.wire.gateways import DASHSCOPE_KEY_ENV, DASHSCOPE_NAME, TARGETS
 
 SERIES_WIDE = "(series)"  # a refusal at a default, not in any shot's lines: every shot's
 

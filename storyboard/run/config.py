@@ -25,7 +25,7 @@ from storyboard.run.team.ledger import LEDGER_NAME, STATE_DIR_ENV, state_dir
 from storyboard.run.team.ledger_pg import LEDGER_ENV, PATIENCE_ENV, ledger_settings
 from storyboard.run.team.store import STORE_ENV, store_settings
 from storyboard.run.trip.model import RunOptions
-from storyboard.stitch.episodes import DEFAULT_DIR, output_dir
+from storyboard.stitch.series.episodes import DEFAULT_DIR, output_dir
 from storyboard.targets.kinds import KINDS, LOCAL, NAMES, Kind, named
 
 FLAG, ENVIRONMENT, SERIES, USER, DEFAULT = ("flag", "environment", "series file", "user settings",

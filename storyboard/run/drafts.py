@@ -23,17 +23,17 @@ from storyboard.animatic import render_shot
 from storyboard.errors import StoryboardError
 from storyboard.files import check_state_folders, state_folder, version
 from storyboard.language.request import CompiledShot
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.probe import sha256_file
 from storyboard.providers.local import LocalProvider
 from storyboard.run.setup import RunSetup
 from storyboard.run.state.cache import CacheEntry, OutputCache
-from storyboard.run.state.lockfile import LockEntry, entry_for, lock_path, proxy, update_lock
+from storyboard.run.state.lock.lockfile import LockEntry, entry_for, lock_path, proxy, update_lock
 from storyboard.run.state.pacing import run_lock
-from storyboard.run.trip.checks import verify_info
-from storyboard.run.trip.inputs import prune_inputs, snapshot_inputs
+from storyboard.run.trip.guards.checks import verify_info
+from storyboard.run.trip.guards.inputs import prune_inputs, snapshot_inputs
 from storyboard.run.trip.model import EventState, ResultState, RunResult, ShotEvent, ShotResult
-from storyboard.stitch.concat import probe_clip
-from storyboard.stitch.facts import FactStore
+from storyboard.stitch.join.concat import probe_clip
+from storyboard.stitch.join.facts import FactStore
 from storyboard.targets.kinds import has
 
 EventSink = Callable[[ShotEvent], None]

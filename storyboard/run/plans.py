@@ -27,13 +27,13 @@ from storyboard.language.request import (
 from storyboard.providers.base import Provider, host_of, task_key
 from storyboard.run.state.assets import sent_voices, short_voice
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.inflight import holdings, paid_before
-from storyboard.run.state.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
+from storyboard.run.state.lock.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
 from storyboard.run.state.measured import recorded
+from storyboard.run.state.tasks.inflight import holdings, paid_before
 from storyboard.run.team.ledger import Ledger
+from storyboard.run.trip.budget.costs import ReferenceSeconds, estimate, shots_of
 from storyboard.run.trip.changes import Change as Change  # re-exported: importers keep this path
 from storyboard.run.trip.changes import explain
-from storyboard.run.trip.costs import ReferenceSeconds, estimate, shots_of
 from storyboard.targets import PriceTable
 from storyboard.targets.prices import apply_overrides, is_amount
 

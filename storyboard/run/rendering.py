@@ -35,9 +35,9 @@ from storyboard.run.setup import (
     RunSetup,
 )
 from storyboard.run.state.assets import with_made_files
-from storyboard.run.state.boardbytes import BoardBytes
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import (
+from storyboard.run.state.lock.boardbytes import BoardBytes
+from storyboard.run.state.lock.lockfile import (
     LockFile,
     lock_path,
     proxy,
@@ -45,17 +45,17 @@ from storyboard.run.state.lockfile import (
     with_take_changes,
     write_take_changes,
 )
-from storyboard.run.state.sharing import StoreLink
-from storyboard.run.state.takes import (
+from storyboard.run.state.lock.takes import (
     approved_changes,
 )
+from storyboard.run.state.sharing import StoreLink
 from storyboard.run.team.ledger import Ledger
 from storyboard.run.team.store import store_settings
+from storyboard.run.trip.budget.costs import asset_cost
 from storyboard.run.trip.changes import Change
-from storyboard.run.trip.costs import asset_cost
-from storyboard.run.trip.mediacheck import check_media, media_base_url
+from storyboard.run.trip.guards.mediacheck import check_media, media_base_url
 from storyboard.run.trip.model import Wiring
-from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
+from storyboard.stitch.series.episodes import EpisodeBuilder, EpisodeOutput
 
 
 def plan_setup(setup: RunSetup) -> Plan:
@@ -347,7 +347,7 @@ def listening(setup: RunSetup) -> Iterator[Callable[[float], Awaitable[None]]]:
         yield asyncio.sleep
         return
     from storyboard.providers.registry import calling_back
-    from storyboard.run.trip import webhooks
+    from storyboard.run.trip.pace import webhooks
     provider = calling_back(setup.provider)
     if provider is None:
         raise StoryboardError(f"--webhook-listen: {setup.provider.name} sends no status callbacks; "

@@ -19,7 +19,7 @@ from storyboard.errors import MissingExtra, StoryboardError
 from storyboard.files import series_folder
 from storyboard.language.request import BOARDS, CompiledShot, Manifest, is_board
 from storyboard.language.variations import Variant, Variants
-from storyboard.media import probe as media
+from storyboard.media.probes import probe as media
 from storyboard.providers.base import Provider
 from storyboard.providers.registry import make
 from storyboard.run.config import (
@@ -33,7 +33,7 @@ from storyboard.run.config import (
 )
 from storyboard.run.plans import Plan, apply_price_overrides
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import (
+from storyboard.run.state.lock.lockfile import (
     LockFile,
     TakeChange,
     lock_path,
@@ -41,15 +41,15 @@ from storyboard.run.state.lockfile import (
     read_lock,
     with_take_changes,
 )
+from storyboard.run.state.lock.takes import select_shots, shot_names, state_key, with_retakes
 from storyboard.run.state.sharing import StoreLink
-from storyboard.run.state.takes import select_shots, shot_names, state_key, with_retakes
 from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
 from storyboard.run.team.store import RenderStore, store_settings
 from storyboard.run.trip.model import RunOptions, ShotEvent
 from storyboard.run.variations import MatrixPlan, variation_target
 from storyboard.stitch import OutputNotWritable
-from storyboard.stitch.episodes import EpisodeOutput
+from storyboard.stitch.series.episodes import EpisodeOutput
 from storyboard.targets import PriceTable
 
 __all__ = ["LOCAL_POLL", "PROVIDERS", "Callbacks", "RenderFlags", "RunSetup", "make_provider",

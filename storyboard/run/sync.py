@@ -19,7 +19,7 @@ from storyboard.errors import StoreError, StoreUnreachable, StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.run.setup import make_provider, open_store, select
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import lock_path, read_lock, shot_key
+from storyboard.run.state.lock.lockfile import lock_path, read_lock, shot_key
 from storyboard.run.state.sharing import StoreLink
 
 Direction = Literal["push", "pull"]

@@ -23,8 +23,8 @@ from storyboard.language.variations import Variant, Variants
 from storyboard.run import Plan, RunResult
 from storyboard.run.choices.versionquote import VersionQuote
 from storyboard.run.config import provider_name
-from storyboard.run.state.lockfile import lock_path, prune_variations
-from storyboard.stitch.episodes import DRAFT_DIR, EpisodeOutput, output_dir
+from storyboard.run.state.lock.lockfile import lock_path, prune_variations
+from storyboard.stitch.series.episodes import DRAFT_DIR, EpisodeOutput, output_dir
 
 # --- plan ----------------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from storyboard.language.cast import SAMPLE_AIM, voice_sample
 from storyboard.scaffold.fountain import SCENE, Screenplay
 from storyboard.scaffold.names import Names, alternation, shorten
 from storyboard.scaffold.who import design, unsettled, who_of
-from storyboard.targets.assets import spoken_seconds
+from storyboard.targets.cast.assets import spoken_seconds
 
 LONGEST_INTRO = 400  # characters of an introduction kept (the language takes 2000)
 LONGEST_SAMPLE = 120  # characters of a voice's sample line

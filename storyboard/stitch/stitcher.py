@@ -43,10 +43,11 @@ from storyboard.files import (
     write_atomic,
 )
 from storyboard.media import ffprogress
-from storyboard.stitch import audio, concat, mezzanine, segments, splice, subtitles
-from storyboard.stitch.concat import ClipFacts, EpisodeFormat
-from storyboard.stitch.facts import FactStore, gather
-from storyboard.stitch.mezzanine import Mezzanine
+from storyboard.stitch import subtitles
+from storyboard.stitch.join import concat, mezzanine, segments
+from storyboard.stitch.join.concat import ClipFacts, EpisodeFormat
+from storyboard.stitch.join.facts import FactStore, gather
+from storyboard.stitch.join.mezzanine import Mezzanine
 from storyboard.stitch.model import (
     Clip,
     OutputNotWritable,
@@ -55,6 +56,7 @@ from storyboard.stitch.model import (
     StitchOptions,
     StitchResult,
 )
+from storyboard.stitch.sound import audio, splice
 from storyboard.stitch.timeline import Timeline, plan
 from storyboard.stitch.using import using
 
@@ -175,7 +177,7 @@ def _ahead(clips: Sequence[Clip], options: StitchOptions) -> Iterator[_Ahead | N
 
 def prepare_sound(clips: Sequence[Clip], options: StitchOptions) -> int:
     """Encode ahead of the stitch each clip's sound at the place (and the loudness gain) this
-    episode puts it (``stitch.splice``), with the clips' mezzanines if missing, so the stitch only
+    episode puts it (``stitch.sound.splice``), with the clips' mezzanines if missing, so the stitch only
     encodes the sound around its joins. Returns how many sound encodes were made: 0 when the
     episode's sound is not spliced (music, a limiter needed, the copy path) or there is nowhere
     to keep them."""
@@ -189,7 +191,7 @@ def prepare_sound(clips: Sequence[Clip], options: StitchOptions) -> int:
 
 def prepare_transitions(clips: Sequence[Clip], options: StitchOptions) -> int:
     """Encode ahead of the stitch this episode's transitions (and any frames under burnt-in text)
-    that are not kept yet (``stitch.blends``), with the clips' mezzanines if missing, so the stitch
+    that are not kept yet (``stitch.join.blends``), with the clips' mezzanines if missing, so the stitch
     only copies them. Returns how many were encoded: 0 when there are none to encode or nowhere
     to keep them."""
     with _ahead(clips, options) as found:

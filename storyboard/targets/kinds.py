@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from storyboard.targets.failures import (
+from storyboard.targets.video.models import model_of
+from storyboard.targets.wire.failures import (
     FREE_FAILURES,
     GATEWAY_FAILURES,
     Failure,
@@ -23,8 +24,7 @@ from storyboard.targets.failures import (
     Stage,
     classify,
 )
-from storyboard.targets.gateways import DASHSCOPE_NAME, GATEWAYS, TARGETS
-from storyboard.targets.models import model_of
+from storyboard.targets.wire.gateways import DASHSCOPE_NAME, GATEWAYS, TARGETS
 
 ANIMATIC, GPUS, NATIVE, GATEWAY = "animatic", "gpus", "native", "gateway"  # the families
 OWN_EDIT = "own"  # an edit by the take's own model's edit task (its ``task_types``)

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from storyboard.targets.assets import asset_models
 from storyboard.targets.capabilities import PriceTable
-from storyboard.targets.models import DASHSCOPE_PASSES, DEFAULT_MODEL, MODELS
+from storyboard.targets.cast.assets import asset_models
+from storyboard.targets.video.models import DASHSCOPE_PASSES, DEFAULT_MODEL, MODELS
 
 TABLE_KEYS = ("currency", "per", "input_video_cap", "per_second")
 

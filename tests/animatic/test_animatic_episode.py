@@ -18,7 +18,7 @@ from storyboard.animatic.draw import (
     layout,
 )
 from storyboard.media import ffmpeg
-from storyboard.stitch.delivery import VERTICAL_SAFE_AREA
+from storyboard.stitch.series.delivery import VERTICAL_SAFE_AREA
 from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]

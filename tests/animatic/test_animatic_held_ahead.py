@@ -19,11 +19,13 @@ import pytest
 
 from storyboard.animatic.draw import Sound
 from storyboard.animatic.held import STATIC, Held, pictures, render_held
-from storyboard.media import ffmpeg, imagehead, measure, samples
+from storyboard.media import ffmpeg, samples
+from storyboard.media.probes import imagehead, measure
 from storyboard.run import pipeline
 from storyboard.run.boards import ahead, animatic
 from storyboard.run.state import measured
-from storyboard.stitch import episodes, facts
+from storyboard.stitch.join import facts
+from storyboard.stitch.series import episodes
 from tests.animatic.test_boards_animatic import (
     parameter_sets,
     render_boards,
@@ -308,7 +310,7 @@ def test_render_boards_measures_each_board_in_its_held_boards_run(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 66 item 7: a board's still is measured in the ffmpeg run that draws its held board
     (the frame it decodes anyway), not in one of its own; an image drawn in no held board in its
-    own; each file once, each measurement the one ``media.measure`` makes."""
+    own; each file once, each measurement the one ``media.probes.measure`` makes."""
     emulator()
     runs: list[list[str]] = []
     real = ffmpeg.run

@@ -297,7 +297,7 @@ def test_silent_held_boards_copy_one_silent_track_made_once(
         tmp_path: Path, make_media: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 66 item 7: a silent held board's sound is the silent track of its length, encoded
     once and copied into each (its packets those every clip's silence encodes to), not encoded
-    again a board; copied in Python (``media.mp4``), not by an ffmpeg run a board."""
+    again a board; copied in Python (``media.muxing.mp4``), not by an ffmpeg run a board."""
     still = make_media("image", tmp_path / "board.png", width=640, height=360)
     card = tmp_path / "card.mp4"
     render(Animatic(320, 180, 2.0, fps=12), card)

@@ -209,8 +209,8 @@ def test_an_episodes_title_is_translated_kept_by_hand_and_on_its_versions_card(
     from storyboard.language.versions import Version
     from storyboard.run.dub.cut import VersionCut
     from storyboard.run.dub.episodes import version_labels, version_title
-    from storyboard.run.state.lockfile import LockFile
-    from storyboard.stitch.episodes import EpisodeBuilder
+    from storyboard.run.state.lock.lockfile import LockFile
+    from storyboard.stitch.series.episodes import EpisodeBuilder
     root = versioned(tmp_path, make_media)
     episode = root / "episodes" / "ep01.yaml"
     episode.write_text(episode.read_text().replace("id: ep01\n", "id: ep01\ntitle: The Toast\n"))

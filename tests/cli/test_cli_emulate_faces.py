@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from storyboard.targets import volcsign
-from storyboard.targets.models import SEEDANCE_20_ARK
+from storyboard.targets.signatures import volcsign
+from storyboard.targets.video.models import SEEDANCE_20_ARK
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from storyboard.media import ffmpeg, samples
-from storyboard.media.measure import measure
+from storyboard.media.probes.measure import measure
 from tests.fixtures.cli import invoke
 
 SERIES = """\

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from storyboard.media import ffmpeg, samples
-from storyboard.stitch.delivery import VERTICAL_SAFE_AREA
+from storyboard.stitch.series.delivery import VERTICAL_SAFE_AREA
 from tests.fixtures.dashscope_cli import Emulator, invoke, render
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from storyboard.run.state.journal import read_status
+from storyboard.run.state.tasks.journal import read_status
 from tests.fixtures.dashscope_cli import Emulator, invoke
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment

@@ -15,7 +15,7 @@ from storyboard.cli import cli
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
-from storyboard.run.state.settle import ADOPTED, FORGOTTEN
+from storyboard.run.state.tasks.settle import ADOPTED, FORGOTTEN
 from storyboard.run.team.ledger import default_ledger
 from tests.fixtures.compiler import write_series
 from tests.fixtures.gateway_runs import KEY, quick_render

@@ -24,7 +24,7 @@ from storyboard.review.progress import LiveProgress, episode_line
 from storyboard.run import ShotEvent, pipeline, rendering
 from storyboard.run.setup import Callbacks, RenderFlags
 from storyboard.stitch import Clip, StitchOptions, stitch
-from storyboard.stitch.episodes import EpisodeOutput
+from storyboard.stitch.series.episodes import EpisodeOutput
 from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from storyboard.cli.main import cli
 from storyboard.emulator import EmulatorServer
-from storyboard.targets import catalogues
-from storyboard.targets.catalogues import Catalogue
+from storyboard.targets.wire import catalogues
+from storyboard.targets.wire.catalogues import Catalogue
 
 KEY = "sk-catalogue-test-key"
 KEYS = ("ARK_API_KEY", "MODELARK_API_KEY", "OPENAI_VIDEO_API_KEY", "ROLES_API_KEY",

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from storyboard.cli.main import cli
-from storyboard.targets import retired
-from storyboard.targets.retired import Retirement
+from storyboard.targets.video import retired
+from storyboard.targets.video.retired import Retirement
 from tests.fixtures.example import copy_example
 
 

@@ -88,8 +88,8 @@ def test_a_plan_of_several_models_prices_each_on_its_own_line() -> None:
 
 def test_prices_are_told_in_their_own_unit_in_plain_decimals() -> None:
     """Speech is priced per character: never ``1e-05/s each (+ input video <= 0 s)``."""
-    from storyboard.targets.assets import price_tables
     from storyboard.targets.capabilities import PriceTable
+    from storyboard.targets.cast.assets import price_tables
     tables = price_tables("intl", "USD")
     speech = next(t for model, t in tables.items() if t.per == "character")
     assert speech.describe() == "USD 0.1 per 10,000 characters"

@@ -37,8 +37,8 @@ from storyboard.language.series import load_source
 from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.run import render
 from storyboard.run.trip.model import RunOptions, RunResult, Wiring
-from storyboard.targets import tokens
 from storyboard.targets.kinds import classify_failure
+from storyboard.targets.signatures import tokens
 from tests.fixtures.gateway_runs import KEY, a_shot, provider_for, serve
 from tests.fixtures.models import compiled, errors, series
 

@@ -24,8 +24,8 @@ from storyboard.dialects.images import KLING_ELEMENT
 from storyboard.emulator import EmulatorServer
 from storyboard.language.compile import compile_lenient
 from storyboard.language.series import load_source
-from storyboard.targets import tokens
-from storyboard.targets.kling4 import ELEMENT_PATH, ELEMENT_PRICES, KLING_V4, WIRE_ID
+from storyboard.targets.signatures import tokens
+from storyboard.targets.video.kling4 import ELEMENT_PATH, ELEMENT_PRICES, KLING_V4, WIRE_ID
 from tests.fixtures.gateway_runs import KEY
 from tests.fixtures.media_host import serve as serve_http
 

@@ -27,8 +27,8 @@ from storyboard.emulator import EmulatorServer
 from storyboard.emulator.gateways.unwire import unbody
 from storyboard.language.compile import compile_lenient
 from storyboard.language.series import load_source
-from storyboard.targets import tokens
-from storyboard.targets.kling4 import FLASH_WIRE_ID, KLING_V4, LABELS, WIRE_ID
+from storyboard.targets.signatures import tokens
+from storyboard.targets.video.kling4 import FLASH_WIRE_ID, KLING_V4, LABELS, WIRE_ID
 from tests.fixtures.gateway_runs import KEY, serve
 from tests.fixtures.media_host import serve as serve_http
 from tests.fixtures.vendor_models import CDN, url_for

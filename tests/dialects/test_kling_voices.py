@@ -27,8 +27,8 @@ from storyboard.emulator import EmulatorServer
 from storyboard.language.compile import compile_lenient
 from storyboard.language.series import load_source
 from storyboard.run.state.assets import Made, substituted
-from storyboard.targets import tokens
-from storyboard.targets.kling4 import FLASH_WIRE_ID, KLING_V4, VOICE_PATH, VOICE_PRICES
+from storyboard.targets.signatures import tokens
+from storyboard.targets.video.kling4 import FLASH_WIRE_ID, KLING_V4, VOICE_PATH, VOICE_PRICES
 from tests.fixtures.gateway_runs import KEY
 from tests.fixtures.media_host import serve as serve_http
 from tests.fixtures.vendor_models import url_for

@@ -38,7 +38,7 @@ from storyboard.run.plans import plan
 from storyboard.run.trip.model import ShotEvent
 from storyboard.targets import TaskStatus
 from storyboard.targets.kinds import classify_failure
-from storyboard.targets.models import model_of
+from storyboard.targets.video.models import model_of
 from tests.fixtures.gateway_runs import KEY, a_shot, provider_for, run, serve
 from tests.fixtures.models import compiled, errors, series
 from tests.fixtures.vendor_models import url_for

@@ -31,7 +31,7 @@ from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.run.plans import plan
 from storyboard.run.trip.model import ShotEvent
 from storyboard.targets import TaskStatus
-from storyboard.targets.models import (
+from storyboard.targets.video.models import (
     SEEDANCE_20_ARK,
     SEEDANCE_20_MODELARK,
     SEEDANCE_25_ARK,

@@ -21,13 +21,13 @@ import pytest
 from storyboard.dialects import DIALECTS, faces
 from storyboard.errors import Diagnostic
 from storyboard.language.request import MediaItem, MediaRef, ShotRequest
-from storyboard.targets.gateways import TARGETS
-from storyboard.targets.models import (
+from storyboard.targets.video.models import (
     SEEDANCE_20_ARK,
     SEEDANCE_20_MODELARK,
     SEEDANCE_25_ARK,
     SEEDANCE_25_MODELARK,
 )
+from storyboard.targets.wire.gateways import TARGETS
 from tests.fixtures.models import REFERENCE_SHOT, compiled, errors, series
 from tests.fixtures.vendor_models import url_for
 

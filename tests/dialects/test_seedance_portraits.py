@@ -35,9 +35,9 @@ from storyboard.errors import ProblemsFound
 from storyboard.language.compile import compile_lenient
 from storyboard.language.series import load_source
 from storyboard.providers.gateway.settings import GatewaySettings
-from storyboard.targets import volcsign
-from storyboard.targets.arkassets import LIBRARIES, picture_problem
-from storyboard.targets.models import SEEDANCE_20_ARK, SEEDANCE_20_MODELARK
+from storyboard.targets.cast.arkassets import LIBRARIES, picture_problem
+from storyboard.targets.signatures import volcsign
+from storyboard.targets.video.models import SEEDANCE_20_ARK, SEEDANCE_20_MODELARK
 from tests.fixtures.dashscope_cli import child_env, kill, wait_until
 from tests.fixtures.gateway_runs import quick_render
 from tests.fixtures.media_host import POLL, Handler

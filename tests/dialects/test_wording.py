@@ -17,9 +17,9 @@ import pytest
 from storyboard.dialects import DIALECTS
 from storyboard.dialects.wording import worded
 from storyboard.language.request import Scene
-from storyboard.targets.gateways import TARGETS
-from storyboard.targets.models import MODELS
-from storyboard.targets.wording import SHOT_ORDER, TIMESTAMPS, WORDINGS, timed_models
+from storyboard.targets.video.models import MODELS
+from storyboard.targets.video.wording import SHOT_ORDER, TIMESTAMPS, WORDINGS, timed_models
+from storyboard.targets.wire.gateways import TARGETS
 from tests.fixtures.models import FRAME_SHOT, SHOTS, compiled, errors, series
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "models-wording.json"

@@ -14,7 +14,7 @@ import pytest
 
 from storyboard.emulator import EmulatorServer
 from storyboard.emulator.cast.standins import picture, png_size
-from storyboard.targets.assets import (
+from storyboard.targets.cast.assets import (
     IMAGE_MODELS,
     QWEN3_TTS_VD,
     QWEN_VOICE_DESIGN,

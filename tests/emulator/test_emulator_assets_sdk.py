@@ -18,7 +18,7 @@ import pytest
 
 from storyboard.emulator import EmulatorServer
 from storyboard.emulator.cast.standins import picture, png_size
-from storyboard.targets.assets import QWEN3_TTS_VD, preferred_name
+from storyboard.targets.cast.assets import QWEN3_TTS_VD, preferred_name
 
 dashscope = pytest.importorskip("dashscope")
 KEY = "sk-cast-sdk"

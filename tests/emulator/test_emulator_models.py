@@ -1,5 +1,5 @@
 """Each model on the emulator, over loopback: its own ids, media kinds and counts, durations, sizes,
-prompt limits and switches, read from ``storyboard.targets.models`` (issue 27)."""
+prompt limits and switches, read from ``storyboard.targets.video.models`` (issue 27)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.media import ffmpeg
-from storyboard.targets.gateways import DASHSCOPE
-from storyboard.targets.models import MODELS, family, model_of
+from storyboard.targets.video.models import MODELS, family, model_of
+from storyboard.targets.wire.gateways import DASHSCOPE
 from tests.fixtures.emulator import wait_for
 
 SUBMIT = "/services/aigc/video-generation/video-synthesis"

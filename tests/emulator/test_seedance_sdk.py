@@ -19,7 +19,7 @@ from volcenginesdkarkruntime._exceptions import ArkBadRequestError
 
 from storyboard.emulator import EmulatorServer
 from storyboard.media import samples
-from storyboard.targets.models import SEEDANCE_20_ARK, tokens_per_second
+from storyboard.targets.video.models import SEEDANCE_20_ARK, tokens_per_second
 
 KEY = "ark-sdk-key-3307"
 CONTENT: list[Any] = [

@@ -17,10 +17,10 @@ from storyboard.language import incremental
 from storyboard.language.compile import compile_lenient
 from storyboard.language.request import BOARDS, CompiledShot, Manifest
 from storyboard.language.series import load_source
-from storyboard.targets.assets import BOARD_MODELS, price_tables
-from storyboard.targets.models import MODELS
+from storyboard.targets.cast.assets import BOARD_MODELS, price_tables
 from storyboard.targets.prices import known_models
 from storyboard.targets.table import model_row, models_markdown
+from storyboard.targets.video.models import MODELS
 
 HEAD = """\
 storyboard: 1

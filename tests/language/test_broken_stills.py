@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from storyboard.cli.main import cli
-from storyboard.media import probe
+from storyboard.media.probes import probe
 
 SERIES = """\
 storyboard: 1

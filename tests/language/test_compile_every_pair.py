@@ -75,8 +75,8 @@ from storyboard.language.compile import compile_lenient
 from storyboard.language.expand import expand
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.series import load_source
-from storyboard.targets.gateways import DASHSCOPE_KEY_ENV
 from storyboard.targets.kinds import NAMES, is_paid
+from storyboard.targets.wire.gateways import DASHSCOPE_KEY_ENV
 from tests.fixtures.cli import invoke
 from tests.fixtures.composed import (
     BY_NAME,

@@ -30,9 +30,9 @@ from storyboard.language.request import CompiledShot, Line, MediaRef
 from storyboard.language.routes import promised, windows
 from storyboard.language.series import load_source
 from storyboard.media import samples
-from storyboard.media.pad import pad_line, padding
-from storyboard.targets.gateways import DASHSCOPE, TARGETS
-from storyboard.targets.models import MODELS, Model
+from storyboard.media.inputs.pad import pad_line, padding
+from storyboard.targets.video.models import MODELS, Model
+from storyboard.targets.wire.gateways import DASHSCOPE, TARGETS
 from tests.fixtures.vendor_models import url_for
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "dialogue-routes.json"

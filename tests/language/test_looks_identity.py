@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from storyboard.cli import cli
-from storyboard.targets.gateways import TARGETS
-from storyboard.targets.models import model_of
+from storyboard.targets.video.models import model_of
+from storyboard.targets.wire.gateways import TARGETS
 
 SEEDANCE = {"ark": "doubao-seedance-2-0-260128", "modelark": "dreamina-seedance-2-0-260128"}
 BASE_IDS = {"ark": "asset-2026-duck", "modelark": "asset-bp-duck"}

@@ -20,9 +20,9 @@ from storyboard.emulator.gateways.unwire import unbody
 from storyboard.media.ffmpeg import probe
 from storyboard.review.sheet import build_sheet
 from storyboard.run.plans import plan
-from storyboard.run.state.lockfile import describe, lock_path, read_lock, update_lock
-from storyboard.targets.gateways import DASHSCOPE, TARGETS
-from storyboard.targets.models import DASHSCOPE_MODELS, MODELS, family
+from storyboard.run.state.lock.lockfile import describe, lock_path, read_lock, update_lock
+from storyboard.targets.video.models import DASHSCOPE_MODELS, MODELS, family
+from storyboard.targets.wire.gateways import DASHSCOPE, TARGETS
 from tests.fixtures.models import FRAME_SHOT, compiled, errors, series
 
 # (model, dialect) -> (text the prompt holds, the native media types in order). Every pair that
@@ -60,14 +60,14 @@ EXPECTED: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("doubao-seedance-2-0-260128", "ark"): (
         'Image 2 says with the voice of Audio 1: "That was lovely."',
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
-    ("dreamina-seedance-2-0-260128", "modelark"): (  # its own multi-shot wording (targets/wording.py)
+    ("dreamina-seedance-2-0-260128", "modelark"): (  # its own multi-shot wording (targets/video/wording.py)
         "Shot 1: Video 1 holds Image 1 and plays",
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
     # Seedance 2.5: the same request with another model id.
     ("doubao-seedance-2-5-260628", "ark"): (
         'Image 2 says with the voice of Audio 1: "That was lovely."',
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
-    ("dreamina-seedance-2-5-260628", "modelark"): (  # its own multi-shot wording (targets/wording.py)
+    ("dreamina-seedance-2-5-260628", "modelark"): (  # its own multi-shot wording (targets/video/wording.py)
         "[0s-3s] Video 1 holds Image 1 and plays",
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
     ("kling-v3-omni", "kling"): ("Scene 1 [0-3s]: <<<image_1>>> holds <<<image_2>>> and plays",
@@ -80,7 +80,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, list[str]]] = {
     ("MiniMax-H3", "minimax"): (
         'Image 2 says with the voice of Audio 1: "That was lovely."',
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
-    ("MiniMax-H3", "minimaxi"): (  # its own multi-shot wording (targets/wording.py)
+    ("MiniMax-H3", "minimaxi"): (  # its own multi-shot wording (targets/video/wording.py)
         "1. [0-3s] Video 1 holds Image 1 and plays",
         ["reference_video", "reference_image", "reference_image", "reference_audio"]),
     ("MiniMax-Hailuo-2.3", "minimax-hailuo"): ("the barista smiles and hums", ["first_frame"]),

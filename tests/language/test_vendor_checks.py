@@ -125,8 +125,8 @@ def test_plan_compare_lists_the_shot_a_picture_keeps_from_a_model(tmp_path: Path
 
 
 def test_the_capability_table_shows_each_models_picture_limits() -> None:
-    from storyboard.targets.models import HAPPYHORSE_R2V, KLING_V3_OMNI, MINIMAX_H3, WAN27_R2V
     from storyboard.targets.table import model_row, models_markdown
+    from storyboard.targets.video.models import HAPPYHORSE_R2V, KLING_V3_OMNI, MINIMAX_H3, WAN27_R2V
 
     assert model_row(KLING_V3_OMNI)["image_rule"] == ">= 300 px short side, 1:2.5..2.5:1, <= 10 MB"
     assert model_row(MINIMAX_H3)["image_rule"] == "256-5760 px, 1:2.5..2.5:1, <= 30 MB"

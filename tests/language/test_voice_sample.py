@@ -15,7 +15,7 @@ from storyboard.breakdown.series import _first_lines
 from storyboard.breakdown.source import Chapter
 from storyboard.cli.main import cli
 from storyboard.language.cast import SAMPLE_SECONDS, voice_sample
-from storyboard.targets.assets import spoken_seconds
+from storyboard.targets.cast.assets import spoken_seconds
 
 SERIES = """\
 storyboard: 1

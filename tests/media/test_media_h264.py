@@ -14,7 +14,8 @@ import pytest
 
 from storyboard.animatic.draw import video_encoding
 from storyboard.errors import MediaError
-from storyboard.media import ffmpeg, h264
+from storyboard.media import ffmpeg
+from storyboard.media.muxing import h264
 
 
 def encoded(out: Path, pictures: int, *settings: str) -> bytes:

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 import storyboard
-from storyboard.media import ffmpeg, imagehead, samples
+from storyboard.media import ffmpeg, samples
+from storyboard.media.probes import imagehead
 
 SIDE = 16000
 MEMORY_BOUND_KB = 400 * 1024  # a check peaks near 100 MB; decoding the bomb takes ~800 MB
@@ -136,7 +137,7 @@ def test_check_refuses_a_decompression_bomb_without_decoding_it(bomb: Path) -> N
 
 
 def test_measuring_a_bomb_as_a_take_gives_its_size_undecoded(bomb: Path) -> None:
-    found = peak("-c", "import sys; from storyboard.media.measure import measure; "
+    found = peak("-c", "import sys; from storyboard.media.probes.measure import measure; "
                  "print(measure(__import__('pathlib').Path(sys.argv[1]), 'image'))", str(bomb))
     assert found["rc"] == 0, found["err"]
     assert f"width={SIDE}, height={SIDE}" in found["out"] and "spread=None" in found["out"]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from storyboard.media import ffmpeg, samples
-from storyboard.media.measure import measure
+from storyboard.media.probes.measure import measure
 
 
 def spread_as_before(image: Path) -> float:

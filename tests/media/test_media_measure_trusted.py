@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from storyboard.media.measure import VERSION, Measured, trusted
+from storyboard.media.probes.measure import VERSION, Measured, trusted
 
 WHOLE: dict[str, Any] = Measured(
     "video", seconds=2.0, width=1280, height=720, has_audio=True, cuts=[(1.0, 42.5)],

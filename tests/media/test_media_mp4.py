@@ -1,4 +1,4 @@
-"""A held H.264 stream and a sound track's MP4 muxed in Python (``media.mp4``, issue 66 item 7): the
+"""A held H.264 stream and a sound track's MP4 muxed in Python (``media.muxing.mp4``, issue 66 item 7): the
 file ffmpeg's copy would write, as its readers see it: the same streams, lengths, parameter sets
 and time base, the same frames and sound; what it does not take is refused, never written wrong."""
 
@@ -11,8 +11,9 @@ import pytest
 
 from storyboard.animatic.draw import TIMESCALE, audio_encoding, video_encoding
 from storyboard.errors import MediaError
-from storyboard.media import ffmpeg, h264, mp4
-from storyboard.stitch.concat import probe_clip
+from storyboard.media import ffmpeg
+from storyboard.media.muxing import h264, mp4
+from storyboard.stitch.join.concat import probe_clip
 
 
 def pictures(folder: Path, count: int, fps: int) -> bytes:

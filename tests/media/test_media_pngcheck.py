@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from storyboard.emulator.cast.standins import picture
-from storyboard.media import ffmpeg, pngcheck, samples
-from storyboard.run.trip.checks import InvalidOutput, verify_asset
+from storyboard.media import ffmpeg, samples
+from storyboard.media.probes import pngcheck
+from storyboard.run.trip.guards.checks import InvalidOutput, verify_asset
 
 
 def chunk(kind: bytes, body: bytes) -> bytes:

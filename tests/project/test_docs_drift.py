@@ -115,7 +115,7 @@ def test_the_cast_prices_table_is_written_in_the_page_as_declared() -> None:
     """Read in the repository (no MkDocs hook), docs/cast.md shows the prices table, and it is
     the one the declarations make; the hook puts the fresh one in its place."""
     from hooks.capability_table import on_page_markdown
-    from storyboard.targets.assets import assets_markdown
+    from storyboard.targets.cast.assets import assets_markdown
     text = (ROOT / "docs" / "cast.md").read_text("utf-8")
     start, end = "<!-- capability-table:assets -->", "<!-- /capability-table:assets -->"
     written = text[text.index(start) + len(start):text.index(end)]

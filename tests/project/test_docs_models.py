@@ -6,9 +6,9 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-from storyboard.targets.gateways import TARGETS
-from storyboard.targets.models import MODELS
 from storyboard.targets.table import models_markdown, sources_markdown, targets_markdown
+from storyboard.targets.video.models import MODELS
+from storyboard.targets.wire.gateways import TARGETS
 
 ROOT = Path(__file__).resolve().parents[2]
 

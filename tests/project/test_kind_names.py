@@ -28,7 +28,7 @@ DECLARING = (
     "providers/registry.py",  # each family's settings and constructor, keyed by the kinds
 )
 # The image models' declarations: which kinds make each (``makers``), data read by name.
-MAKERS = "targets/assets.py"
+MAKERS = "targets/cast/assets.py"
 EXEMPT = frozenset({*DECLARING, MAKERS})
 EXEMPT_FOLDERS = ("emulator/",)
 

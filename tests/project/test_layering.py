@@ -35,16 +35,17 @@ def test_the_tree_keeps_every_contract() -> None:
     ("scaffold/emit.py", "storyboard.breakdown.writer", "The stages import one way"),
     ("review/export.py", "subprocess", "Only media starts ffmpeg"),
     # the moves of issue 32: the stitcher draws cards, the emulator signs callbacks, from below
-    ("stitch/episodes.py", "storyboard.providers.local", "The stitcher and the emulator know"),
-    ("emulator/gateways/routes.py", "storyboard.run.trip.webhooks", "The stitcher and the emulator know"),
+    ("stitch/series/episodes.py", "storyboard.providers.local", "The stitcher and the emulator know"),
+    ("emulator/gateways/routes.py", "storyboard.run.trip.pace.webhooks",
+     "The stitcher and the emulator know"),
     ("providers/local.py", "storyboard.emulator", "The stages import one way"),
     ("animatic/shots.py", "storyboard.providers.local", "The stages import one way"),
     ("animatic/draw.py", "storyboard.dialects", "The stages import one way"),
-    ("targets/signing.py", "storyboard.run.trip.webhooks", "The stages import one way"),
+    ("targets/signatures/webhooks.py", "storyboard.run.trip.pace.webhooks", "The stages import one way"),
     # issue 55: run/ in floors; the arrow back up (team storage importing the set-up) is gone
     ("run/team/store.py", "storyboard.run.setup", "A run's floors import one way"),
-    ("run/team/ledger.py", "storyboard.run.state.journal", "A run's floors import one way"),
-    ("run/state/journal.py", "storyboard.run.trip.runner", "A run's floors import one way"),
+    ("run/team/ledger.py", "storyboard.run.state.tasks.journal", "A run's floors import one way"),
+    ("run/state/tasks/journal.py", "storyboard.run.trip.runner", "A run's floors import one way"),
     ("run/trip/poll.py", "storyboard.run.rendering", "A run's floors import one way"),
     # issue 66: the route in real floors: the plan below the set-up, the boards' package above it,
     # and the modules of one floor independent of each other (``|``)

@@ -19,7 +19,7 @@ from storyboard.providers.comfyui.provider import ComfyUIProvider
 from storyboard.providers.comfyui.settings import ComfySettings
 from storyboard.run import render
 from storyboard.run.trip.model import RunOptions, RunResult, Wiring
-from storyboard.targets.assets import COMFYUI_IMAGE, SEEDREAM_45_ARK
+from storyboard.targets.cast.assets import COMFYUI_IMAGE, SEEDREAM_45_ARK
 
 # A text-and-references image workflow as exported with "Save (API)": the references loaded
 # (``{{image1}}``, ``{{image2}}``), the prompt, the size and the seed filled, one picture saved.

@@ -36,7 +36,7 @@ from storyboard.providers.images import SYNC_PREFIX, TASK_PREFIX
 from storyboard.run import render
 from storyboard.run.trip.model import RunOptions, RunResult, Wiring
 from storyboard.targets import TaskState, TaskStatus
-from storyboard.targets.assets import (
+from storyboard.targets.cast.assets import (
     KLING_IMAGE_O1,
     KLING_IMAGE_V3_OMNI,
     SEEDREAM_45_ARK,

@@ -1,4 +1,4 @@
-"""A still larger than a video model takes is scaled down before it is sent on (media/fit.py)."""
+"""A still larger than a video model takes is scaled down before it is sent on (media/inputs/fit.py)."""
 
 from __future__ import annotations
 
@@ -24,13 +24,13 @@ from storyboard.language.request import (
     ShotRequest,
     write,
 )
-from storyboard.media.fit import SEND_SIDE, fitted, scaled_size
+from storyboard.media.inputs.fit import SEND_SIDE, fitted, scaled_size
 from storyboard.providers.comfyui.provider import ComfyUIProvider
 from storyboard.providers.comfyui.settings import ComfySettings
 from storyboard.providers.dashscope.provider import KEY_ENV, DashScopeProvider, DashScopeSettings
 from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.providers.stills import bounds
-from storyboard.run.trip.mediacheck import local_urls
+from storyboard.run.trip.guards.mediacheck import local_urls
 from tests.fixtures.comfyui import WORKFLOWS
 
 MakeMedia = Callable[..., Path]

@@ -25,7 +25,7 @@ from storyboard.providers.dashscope.provider import (
 )
 from storyboard.providers.local import LocalProvider
 from storyboard.targets import PriceTable, TaskState, TaskStatus
-from storyboard.targets.assets import QWEN3_TTS_VD, preferred_name, speech_characters, spoken_seconds
+from storyboard.targets.cast.assets import QWEN3_TTS_VD, preferred_name, speech_characters, spoken_seconds
 from tests.fixtures.cast import SPAN, designed, line, sheet
 
 KEY = "sk-cast-provider-test"
@@ -148,7 +148,7 @@ def test_voice_design_takes_each_target_model_the_service_takes(emu: EmulatorSer
     by the HTTP speech call (the target must be the model that speaks), as the service does."""
     import httpx
 
-    from storyboard.targets.assets import QWEN_VOICE_DESIGN
+    from storyboard.targets.cast.assets import QWEN_VOICE_DESIGN
     targets = ("qwen3-tts-vd-2026-01-26", "qwen3-tts-vd-realtime-2026-01-15",
                "qwen3-tts-vd-realtime-2025-12-16")
     assert QWEN_VOICE_DESIGN.target_models == targets
@@ -214,8 +214,8 @@ def test_speech_without_a_voice_id_is_refused(emu: EmulatorServer) -> None:
 
 
 def test_asset_prices_by_the_providers_tables() -> None:
-    from storyboard.run.trip.costs import estimate
-    from storyboard.targets.gateways import DASHSCOPE
+    from storyboard.run.trip.budget.costs import estimate
+    from storyboard.targets.wire.gateways import DASHSCOPE
 
     intl, cn = DASHSCOPE.protocol.prices["intl"], DASHSCOPE.protocol.prices["cn"]
     assert estimate(sheet(), intl) == (0.0, 0.03)

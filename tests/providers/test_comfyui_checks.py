@@ -23,7 +23,7 @@ from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotR
 from storyboard.providers.comfyui import workflow as wf
 from storyboard.providers.comfyui.provider import ComfyUIProvider, prompt_id
 from storyboard.providers.comfyui.settings import ComfySettings
-from storyboard.targets.models import model_of
+from storyboard.targets.video.models import model_of
 from tests.fixtures.comfyui import WORKFLOWS, series_on
 
 PHANTOM = "wan-phantom-references.json"

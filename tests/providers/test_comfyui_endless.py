@@ -9,7 +9,7 @@ from pathlib import Path
 import storyboard
 from storyboard.emulator.comfyui.server import ComfyUIServer
 from storyboard.emulator.comfyui.state import ComfyConfig
-from storyboard.run.trip.downloadcap import MB
+from storyboard.run.trip.guards.downloadcap import MB
 from tests.fixtures.comfyui import series_on
 
 CAP_MB = 2

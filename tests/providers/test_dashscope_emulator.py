@@ -226,7 +226,7 @@ def test_a_refused_connection_is_connect_failed() -> None:
 
 def test_a_lost_submit_of_worded_scenes_is_found_by_its_worded_prompt(
         emu: EmulatorServer) -> None:
-    """MiniMax H3 gets its timed scenes as a timed list (``targets.wording``): the list shows the
+    """MiniMax H3 gets its timed scenes as a timed list (``targets.video.wording``): the list shows the
     prompt as the body wrote it, and the lost submit is found by that, paid once."""
     emu.script("submit:lost")
     scenes = (Scene(1, 0.0, 2.0, "Scene 1 [0-2s]: Image 1 waves"),

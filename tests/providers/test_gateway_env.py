@@ -17,7 +17,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.errors import ProblemsFound
 from storyboard.providers.gateway.settings import GatewaySettings, base_url_env
 from storyboard.targets import NATIVE_SIZES
-from storyboard.targets.models import model_of
+from storyboard.targets.video.models import model_of
 from tests.fixtures.compiler import MIA_HEAD, write_series
 from tests.fixtures.drawings import video_once
 from tests.fixtures.media_host import serve

@@ -22,7 +22,7 @@ from click.testing import CliRunner, Result
 from storyboard.cli import cli
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
-from storyboard.targets.models import SEEDANCE_20_ARK, SEEDANCE_25_MODELARK
+from storyboard.targets.video.models import SEEDANCE_20_ARK, SEEDANCE_25_MODELARK
 from tests.fixtures.compiler import write_series
 from tests.fixtures.gateway_runs import KEY, quick_render
 from tests.fixtures.media_host import serve

@@ -24,7 +24,7 @@ from storyboard.errors import (
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Mention, ShotRequest, write
 from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.targets import NATIVE_SIZES, TaskStatus
-from storyboard.targets.models import model_of
+from storyboard.targets.video.models import model_of
 from tests.fixtures.drawings import video_once
 
 KEY = "gw-provider-key-789"

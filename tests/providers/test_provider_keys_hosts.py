@@ -26,7 +26,7 @@ from storyboard.media import samples
 from storyboard.providers.dashscope.wire import BASE_URL_ENV
 from storyboard.providers.gateway.settings import base_url_env
 from storyboard.targets import NATIVE_SIZES
-from storyboard.targets.gateways import DEFAULT_MODEL, TARGETS
+from storyboard.targets.wire.gateways import DEFAULT_MODEL, TARGETS
 from tests.fixtures.drawings import video_once
 from tests.fixtures.media_host import Hosted, serve_tls
 

@@ -24,8 +24,8 @@ from storyboard.language.compile import compile_path
 from storyboard.media import ffmpeg
 from storyboard.review.export import FORMATS, ExportError, export_series
 from storyboard.run.state.cache import OutputCache
-from storyboard.stitch.cut import Cut, episode_cut
-from storyboard.stitch.episodes import EpisodeBuilder
+from storyboard.stitch.series.cut import Cut, episode_cut
+from storyboard.stitch.series.episodes import EpisodeBuilder
 
 SUFFIX = {name: fmt.suffix for name, fmt in FORMATS.items()}
 

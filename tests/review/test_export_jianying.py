@@ -26,8 +26,8 @@ from storyboard.providers.local import cache_key as local_cache_key
 from storyboard.review.export import ExportError, export_series, visible
 from storyboard.review.jianying import MAC_FILE, MAIN_FILE, micro
 from storyboard.run.state.cache import OutputCache
-from storyboard.stitch.cut import Cut, episode_cut
-from storyboard.stitch.episodes import EpisodeBuilder
+from storyboard.stitch.series.cut import Cut, episode_cut
+from storyboard.stitch.series.episodes import EpisodeBuilder
 
 
 @pytest.fixture(scope="module")

@@ -80,9 +80,9 @@ def test_cast_made_shows_every_take_and_the_picked_one(tmp_path: Path) -> None:
 def test_the_contact_sheet_shows_the_cast_images_first(tmp_path: Path) -> None:
     import struct
 
-    from storyboard.review.sheet import png
     from storyboard.review.sheet.model import Asset, Take
-    from storyboard.review.sheet.thumbs import Still
+    from storyboard.review.sheet.pictures import png
+    from storyboard.review.sheet.pictures.thumbs import Still
 
     root = series(tmp_path)
     result = CliRunner().invoke(cli, ["render", str(root), "--provider", "local", "--yes"])

@@ -18,7 +18,7 @@ from storyboard.media import samples
 from storyboard.review.notes import add_note
 from storyboard.review.sheet import sheet_model
 from storyboard.review.sheet.model import Sheet
-from storyboard.review.sheet.stills import episode_stills
+from storyboard.review.sheet.pictures.stills import episode_stills
 
 
 def make_series(root: Path) -> Path:

@@ -13,13 +13,13 @@ import pytest
 
 from storyboard.errors import MediaError
 from storyboard.media import ffmpeg, samples
-from storyboard.review.sheet.thumbs import Thumbs, frame_times
+from storyboard.review.sheet.pictures.thumbs import Thumbs, frame_times
 from storyboard.run import drafts, read_status
 from storyboard.run.pipeline import render_series
 from storyboard.run.setup import RenderFlags, prepare
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import lock_path, read_lock
-from storyboard.stitch.facts import FactStore
+from storyboard.run.state.lock.lockfile import lock_path, read_lock
+from storyboard.stitch.join.facts import FactStore
 from tests.fixtures.drafts import make_series
 
 

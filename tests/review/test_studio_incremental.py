@@ -99,7 +99,7 @@ def test_the_lock_is_written_byte_for_byte_as_indented_json_writes_it() -> None:
     import json
     import random
 
-    from storyboard.run.state.lockfile import render_lock
+    from storyboard.run.state.lock.lockfile import render_lock
 
     chooser = random.Random(7)
 

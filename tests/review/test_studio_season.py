@@ -24,7 +24,7 @@ from storyboard.language.compile import compile_path
 from storyboard.review.season import episode_cost
 from storyboard.review.seasongrid import spent_by_episode, tiles
 from storyboard.review.studio.server import StudioServer
-from storyboard.run.state.journal import read_status
+from storyboard.run.state.tasks.journal import read_status
 from tests.fixtures.boards import BOARDS, write
 from tests.fixtures.dashscope_cli import KEY
 from tests.fixtures.studio import open_studio

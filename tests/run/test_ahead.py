@@ -15,7 +15,7 @@ from storyboard.media import ffmpeg
 from storyboard.run import pipeline
 from storyboard.run.boards import ahead
 from storyboard.run.setup import Callbacks, RenderFlags
-from storyboard.stitch import mezzanine
+from storyboard.stitch.join import mezzanine
 from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]
@@ -62,7 +62,7 @@ def test_the_stitch_finds_every_mezzanine_made(tmp_path: Path, make_media: MakeM
                 and not w.startswith("preparing the sound of")], stitching
     assert len([w for w in stitching if w.startswith("preparing the sound of")]) == 4
     kept = tmp_path / "s" / ".storyboard" / "stitch-cache" / "mezzanine"
-    blends = set(kept.glob(f"*{mezzanine.BLEND_MARK}*.mp4"))  # the transitions (stitch.blends)
+    blends = set(kept.glob(f"*{mezzanine.BLEND_MARK}*.mp4"))  # the transitions (stitch.join.blends)
     assert blends and len(set(kept.glob("*.mp4")) - blends) == 4  # the title card, three shots
 
 
@@ -85,7 +85,7 @@ def test_spliced_sound_is_encoded_ahead_and_the_stitch_only_encodes_its_joins(
                                 head=HEAD + "output: {loudness: null}\n")
     assert states == ["stitching", "stitched"]
     kept = tmp_path / "s" / ".storyboard" / "stitch-cache" / "mezzanine"
-    joins = list(kept.glob("*.j*.adts"))  # kept too (stitch.splice.joint_name)
+    joins = list(kept.glob("*.j*.adts"))  # kept too (stitch.sound.splice.joint_name)
     assert len(joins) == 3  # between the title card and the three shots
     # the title card's and the three shots' sound
     assert len([p for p in kept.glob("*.adts") if p not in joins]) == 4

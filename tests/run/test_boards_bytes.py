@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import storyboard
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.probe import sha256_file
 from tests.fixtures.boards import BOARDS, by_shot, planned, rows, sent_first_frame, write
 from tests.fixtures.cast import lock_of
 from tests.fixtures.dashscope_cli import Emulator, invoke, render

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import storyboard
-from storyboard.media.measure import measure
+from storyboard.media.probes.measure import measure
 from storyboard.run.state.measured import Thresholds, judge
 from tests.fixtures.boards import (
     ARK_BOARDS,

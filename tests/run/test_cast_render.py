@@ -242,7 +242,7 @@ def test_local_and_emulator_lines_last_as_the_estimate_says() -> None:
 
     from storyboard.animatic.cast import line_seconds
     from storyboard.emulator.cast.standins import speech
-    from storyboard.targets.assets import spoken_seconds
+    from storyboard.targets.cast.assets import spoken_seconds
     for text in ("Hi!", "Now, where did I put that spanner?", "你好，今天怎么样？"):
         with wave.open(io.BytesIO(speech(text, "v"))) as wav:
             emulated = wav.getnframes() / wav.getframerate()

@@ -22,8 +22,8 @@ from storyboard.emulator import EmulatorServer
 from storyboard.errors import DownloadTooLarge
 from storyboard.language.request import AssetRequest, CompiledShot, ShotRequest
 from storyboard.providers.dashscope.provider import DashScopeProvider, DashScopeSettings, Timeouts
-from storyboard.run.trip import checks
-from storyboard.run.trip.downloadcap import MB, download_limit
+from storyboard.run.trip.guards import checks
+from storyboard.run.trip.guards.downloadcap import MB, download_limit
 from storyboard.targets import TaskState, TaskStatus
 from tests.fixtures.cli import invoke
 from tests.fixtures.limits import series

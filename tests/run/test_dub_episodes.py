@@ -20,8 +20,8 @@ from storyboard.language.versions import VersionLine
 from storyboard.media import ffmpeg
 from storyboard.run.dub.cut import Approved, VersionCut
 from storyboard.run.dub.episodes import version_episode
-from storyboard.run.state.lockfile import LockFile
-from storyboard.stitch.delivery import delivery_of
+from storyboard.run.state.lock.lockfile import LockFile
+from storyboard.stitch.series.delivery import delivery_of
 
 MakeMedia = Callable[..., Path]
 

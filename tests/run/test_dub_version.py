@@ -371,7 +371,7 @@ def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_saf
     burnt in differs from the one without only inside the vertical safe area, and there it
     does differ; the lines and passes are made once, the second stitch pays nothing and is
     told as it goes."""
-    from storyboard.stitch.delivery import VERTICAL_SAFE_AREA
+    from storyboard.stitch.series.delivery import VERTICAL_SAFE_AREA
     from tests.cli.test_cli_season_paid import gray_frame
     root, server = approved()
     text = root / "storyboard.yaml"
@@ -413,7 +413,7 @@ def _card(root: Path, episode: str, label: str | None) -> Path:
     """Where the delivered title card of ``episode`` is kept, its number said as ``label``."""
     from storyboard.language.compile import compile_lenient
     from storyboard.language.series import load_source
-    from storyboard.stitch.episodes import EpisodeBuilder
+    from storyboard.stitch.series.episodes import EpisodeBuilder
     manifest, _ = compile_lenient(load_source(root))
     assert manifest is not None
     builder = EpisodeBuilder(manifest, root / "out" / "es", draft=False)

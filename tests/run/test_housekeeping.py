@@ -374,7 +374,7 @@ def test_a_gateway_s_picture_tasks_and_portraits_are_named_and_never_pruned(
     ``prune`` as every provider's record of paid work is."""
     from storyboard.dialects.images import IMAGE_WIRES
     from storyboard.run.state.housekeeping import kind_of, prune
-    from storyboard.targets.arkassets import LIBRARIES
+    from storyboard.targets.cast.arkassets import LIBRARIES
     series = tmp_path / "s"
     records = [series / ".storyboard" / name / "pictures" / "t1.json" for name in IMAGE_WIRES]
     records += [series / ".storyboard" / name / "portraits" / "a1.json" for name in LIBRARIES]

@@ -18,7 +18,7 @@ import pytest
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Line, MediaRef, Scene, ShotRequest
 from storyboard.media import samples
-from storyboard.media.measure import measure
+from storyboard.media.probes.measure import measure
 from storyboard.run.state.measured import Finding, Thresholds, judge, thresholds
 from tests.fixtures.compiler import write_series
 from tests.fixtures.dashscope_cli import HEAD, Emulator, MakeMedia, invoke, render, submissions
@@ -208,7 +208,7 @@ def test_a_pass_is_judged_by_the_framing_it_promises_not_the_pixels() -> None:
     """videoretalk keeps its take's length and framing: a 1920x1080 answer for a 720P 16:9 take
     is said once (the stitch scales it to the episode's size), not an error; another ratio or
     another length still is. A video model's wrong size stays an error."""
-    from storyboard.media.measure import Measured
+    from storyboard.media.probes.measure import Measured
     request = ShotRequest("videoretalk", "", (), "720P", "16:9", 3, None, False)
     relipped = CompiledShot("s", "ep01", "one#2", request, "p" * 64)
     bigger = Measured("video", seconds=3.0, width=1920, height=1080, has_audio=True)

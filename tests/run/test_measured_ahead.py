@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from storyboard.animatic import cache_key
-from storyboard.media import measure, samples
+from storyboard.media import samples
+from storyboard.media.probes import measure
 from storyboard.run.boards import ahead as ahead_module
 from storyboard.run.boards.ahead import AheadOfMeasure
 from storyboard.run.state import measured

@@ -23,7 +23,7 @@ from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
 from storyboard.providers.base import BaseProvider, Traits
-from storyboard.run.trip.mediacheck import MediaMismatch, check_media
+from storyboard.run.trip.guards.mediacheck import MediaMismatch, check_media
 from storyboard.targets import NATIVE_SIZES
 from tests.fixtures.drawings import video_once
 from tests.fixtures.example import copy_example

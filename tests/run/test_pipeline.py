@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 
 from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
-from storyboard.run.state import lockfile
+from storyboard.run.state.lock import lockfile
 from storyboard.run.team import ledger as ledger_module
 from tests.fixtures.variations_run import HEAD, make
 

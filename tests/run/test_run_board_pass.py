@@ -88,7 +88,7 @@ def test_a_submits_turn_has_a_journal_thread_of_its_own(
     """The intent and the task id of a submit holding its model's turn go to the journal on a
     thread of their own, in order (a task id before the next intent), never queued behind the
     other shots' reads and state changes."""
-    from storyboard.run.state.journal import Journal
+    from storyboard.run.state.tasks.journal import Journal
 
     emulator()
     series = write(tmp_path / "series", 1, boards=False)

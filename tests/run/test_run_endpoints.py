@@ -15,7 +15,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.providers.protocol import ApiKey, endpoint_key
 from storyboard.run import render
-from storyboard.run.state.journal import Journal, journal_path
+from storyboard.run.state.tasks.journal import Journal, journal_path
 from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent, Wiring
 from tests.fixtures.gateway_runs import KEY, a_shot, quick_render
 

@@ -16,8 +16,8 @@ import storyboard
 from storyboard.cli import cli
 from storyboard.files import LinkedStateFolder, safe_to_delete
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.trip.inputs import prune_inputs
-from storyboard.stitch import mezzanine
+from storyboard.run.trip.guards.inputs import prune_inputs
+from storyboard.stitch.join import mezzanine
 from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]

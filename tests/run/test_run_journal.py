@@ -10,8 +10,8 @@ import pytest
 
 from storyboard.errors import JournalError
 from storyboard.run import CacheEntry, Journal, OutputCache, read_status
-from storyboard.run.state.journal import journal_path, scrub
-from storyboard.run.state.lockfile import describe, lock_path, read_lock, update_lock
+from storyboard.run.state.lock.lockfile import describe, lock_path, read_lock, update_lock
+from storyboard.run.state.tasks.journal import journal_path, scrub
 from tests.fixtures.run_fakes import make_shot
 
 

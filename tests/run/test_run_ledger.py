@@ -15,7 +15,7 @@ import pytest
 from storyboard.errors import JournalError, TransportError
 from storyboard.language.request import CompiledShot
 from storyboard.run import Journal, RunOptions, RunResult, Wiring, render, status
-from storyboard.run.state import settle
+from storyboard.run.state.tasks import settle
 from storyboard.run.team.ledger import LEDGER_NAME, SqliteLedger, default_ledger, find_key, state_dir
 from storyboard.targets import PriceTable
 from tests.fixtures.dashscope_cli import invoke

@@ -23,7 +23,7 @@ from storyboard.providers.dashscope.settings import DashScopeSettings
 from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.providers.protocol import list_items
 from storyboard.run import render
-from storyboard.run.state.journal import Journal
+from storyboard.run.state.tasks.journal import Journal
 from storyboard.run.trip.model import RunOptions, RunResult, ShotEvent, Wiring
 from tests.fixtures.gateway_runs import a_shot, provider_for, render_all, run, serve
 

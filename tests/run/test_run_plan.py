@@ -11,7 +11,7 @@ import pytest
 from storyboard.errors import BudgetExceeded, StoryboardError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
 from storyboard.run import OutputCache, apply_price_overrides, check_consent, plan
-from storyboard.run.state.lockfile import describe, lock_path, update_lock
+from storyboard.run.state.lock.lockfile import describe, lock_path, update_lock
 from storyboard.targets import PriceTable
 from tests.fixtures.run_fakes import make_shot
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import storyboard
-from storyboard.stitch.episodes import EpisodeOutput
+from storyboard.stitch.series.episodes import EpisodeOutput
 from tests.fixtures.cli import invoke
 from tests.fixtures.compiler import MIA_HEAD, write_series
 

@@ -17,10 +17,10 @@ from storyboard.emulator import EmulatorServer
 from storyboard.emulator.faults import FaultSyntaxError, parse_fault
 from storyboard.emulator.gateways.unwire import answer
 from storyboard.language.request import CompiledShot
-from storyboard.run.state.journal import Journal
+from storyboard.run.state.tasks.journal import Journal
 from storyboard.run.trip.model import ShotEvent
 from storyboard.targets import TaskStatus
-from storyboard.targets.gateways import SYNONYMS, TARGETS
+from storyboard.targets.wire.gateways import SYNONYMS, TARGETS
 from tests.fixtures.gateway_runs import a_shot, fitted, run, serve
 
 NOBODY = "frobnicating"  # a word no target declares

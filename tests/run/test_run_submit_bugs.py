@@ -17,7 +17,7 @@ from storyboard.language.request import CompiledShot
 from storyboard.providers.dashscope.provider import DashScopeProvider
 from storyboard.providers.dashscope.settings import DashScopeSettings
 from storyboard.run import render
-from storyboard.run.state.journal import Journal
+from storyboard.run.state.tasks.journal import Journal
 from storyboard.run.trip.model import RunOptions, RunResult, Wiring
 from tests.fixtures.gateway_runs import a_shot, serve
 

@@ -29,7 +29,7 @@ from storyboard.run import RunOptions, Wiring
 from storyboard.run import render as run_render
 from storyboard.run.pipeline import plan_series
 from storyboard.run.setup import make_provider, open_store
-from storyboard.run.state.lockfile import lock_path
+from storyboard.run.state.lock.lockfile import lock_path
 from storyboard.run.team.store import STORE_ENV, RenderStore, StoreSettings, redact, scrub, store_settings
 from tests.fixtures.cli import invoke
 from tests.fixtures.compiler import write_series

@@ -316,8 +316,8 @@ def test_the_sheet_shows_the_takes_side_by_side_and_marks_the_pick(
     assert "storyboard pick takes ep01/ballad 2" not in page  # the used one needs no command
     assert page.count('class="takes"') == 1  # a shot of one take shows no strip
     assert result.png is not None and result.png.is_file()
-    from storyboard.review.sheet import png
     from storyboard.review.sheet.model import Panel
+    from storyboard.review.sheet.pictures import png
     panel = Panel("shot", 1, "ballad", "a", "", "", 2.0, take=2, takes=(None,) * 3)  # type: ignore[arg-type]
     assert png.caption("ep01", panel) == "ep01 #1 ballad#2 · 2.00 s"
 

@@ -155,7 +155,7 @@ def test_status_shows_a_task_id_with_terminal_escapes_escaped() -> None:
     from rich.console import Console
 
     from storyboard.review.progress import safe_id, status_table
-    from storyboard.run.state.journal import Attempt
+    from storyboard.run.state.tasks.journal import Attempt
     hostile = "task\x1b[2J\x07"
     values: dict[str, Any] = {f.name: None for f in dataclasses.fields(Attempt)}
     values.update(id=1, series="s", episode="ep01", shot="a", shot_hash="h", provider="x",

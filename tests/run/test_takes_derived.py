@@ -20,7 +20,7 @@ from storyboard.language.compile import compile_path
 from storyboard.media import ffmpeg
 from storyboard.run import read_status
 from storyboard.run.choices.passes import ask_lipsync
-from storyboard.run.state.takes import take_rows
+from storyboard.run.state.lock.takes import take_rows
 from tests.fixtures.dashscope_cli import (
     Emulator,
     child_env,
@@ -303,7 +303,7 @@ def test_an_edit_of_a_take_longer_than_its_model_takes_is_refused_before_it_is_s
 def test_a_lipsync_pass_outside_the_beijing_region_is_refused_before_it_is_sent(
         series: Path, emulator: Emulator) -> None:
     from storyboard.errors import StoryboardError
-    from storyboard.targets.gateways import DASHSCOPE_REGIONS
+    from storyboard.targets.wire.gateways import DASHSCOPE_REGIONS
     emulator()
     assert run("render", series, "--provider", "dashscope", "--yes", "--json")[0] == 0
     with pytest.raises(StoryboardError, match="region: cn"):

@@ -207,7 +207,7 @@ def test_the_python_api_refuses_account_limits_no_comparison_holds_for(
         options: dict[str, Any]) -> None:
     from storyboard.errors import StoryboardError
     from storyboard.run.trip.model import RunOptions
-    from storyboard.run.trip.paced import check_account_limits
+    from storyboard.run.trip.pace.paced import check_account_limits
     with pytest.raises(StoryboardError, match="account_"):
         check_account_limits(RunOptions(**options))
     check_account_limits(RunOptions())  # the defaults hold

@@ -18,8 +18,8 @@ import pytest
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
-from storyboard.run.trip.webhooks import Tally, Waker, WebhookListener, parse_listen
-from storyboard.targets.signing import sign, verify
+from storyboard.run.trip.pace.webhooks import Tally, Waker, WebhookListener, parse_listen
+from storyboard.targets.signatures.webhooks import sign, verify
 from tests.fixtures.compiler import write_series
 from tests.fixtures.media_host import serve
 

@@ -16,14 +16,15 @@ from typing import Any
 import pytest
 
 from storyboard.cli.common import PROVIDERS
-from storyboard.media import ffmpeg, probe
-from storyboard.media.initcard import is_init_card
+from storyboard.media import ffmpeg
+from storyboard.media.probes import probe
+from storyboard.media.probes.initcard import is_init_card
 from storyboard.providers.comfyui.provider import ComfyUIProvider
 from storyboard.providers.dashscope.provider import DashScopeProvider
 from storyboard.providers.local import LocalProvider
-from storyboard.targets.gateways import GATEWAYS
 from storyboard.targets.kinds import FREE as FREE_PROVIDERS
 from storyboard.targets.kinds import is_paid
+from storyboard.targets.wire.gateways import GATEWAYS
 from tests.fixtures import old_init_cards as old
 from tests.fixtures.cli import invoke
 from tests.fixtures.compiler import write_series

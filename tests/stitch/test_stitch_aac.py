@@ -1,4 +1,4 @@
-"""storyboard.stitch.aac: ADTS packets out of ffmpeg's AAC encoder, spliced, written as .m4a.
+"""storyboard.stitch.sound.aac: ADTS packets out of ffmpeg's AAC encoder, spliced, written as .m4a.
 
 Each check runs with the bundled ffmpeg and with Debian's (chosen through STORYBOARD_FFMPEG, as
 tests/media/test_every_ffmpeg.py does). ffmpeg's own m4a is the reference; it is written with
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from storyboard.media import ffbinary, ffmpeg
-from storyboard.stitch.aac import Stream, Window, follows, read_adts, window, write_m4a
+from storyboard.stitch.sound.aac import Stream, Window, follows, read_adts, window, write_m4a
 
 DEBIAN = "/usr/bin/ffmpeg"
 FFPROBE = "/usr/bin/ffprobe"

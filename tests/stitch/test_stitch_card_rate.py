@@ -9,8 +9,8 @@ from pathlib import Path
 from storyboard.language.compile import compile_path
 from storyboard.media import ffmpeg
 from storyboard.run.state.cache import OutputCache
-from storyboard.stitch.cut import episode_cut
-from storyboard.stitch.episodes import EpisodeBuilder
+from storyboard.stitch.series.cut import episode_cut
+from storyboard.stitch.series.episodes import EpisodeBuilder
 from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]

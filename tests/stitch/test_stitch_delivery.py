@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.media import ffmpeg
-from storyboard.media.measure import measure
+from storyboard.media.probes.measure import measure
 from storyboard.stitch import Clip, Cue, StitchOptions, stitch
-from storyboard.stitch.delivery import PLATFORMS, PRESETS, VERTICAL_SAFE_AREA, delivery_of
-from storyboard.stitch.episodes import stitch_options
+from storyboard.stitch.series.delivery import PLATFORMS, PRESETS, VERTICAL_SAFE_AREA, delivery_of
+from storyboard.stitch.series.episodes import stitch_options
 
 MakeMedia = Callable[..., Path]
 LINE = "A long line of dialogue that has to wrap across the width of the picture"

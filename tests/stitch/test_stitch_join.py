@@ -24,18 +24,11 @@ import pytest
 
 from storyboard.language.request import Transition
 from storyboard.media import ffmpeg
-from storyboard.stitch import (
-    Clip,
-    StitchOptions,
-    aac,
-    blends,
-    mezzanine,
-    prepare_transitions,
-    segments,
-    stitch,
-)
-from storyboard.stitch.concat import EpisodeFormat
-from storyboard.stitch.segments import Entry
+from storyboard.stitch import Clip, StitchOptions, prepare_transitions, stitch
+from storyboard.stitch.join import blends, mezzanine, segments
+from storyboard.stitch.join.concat import EpisodeFormat
+from storyboard.stitch.join.segments import Entry
+from storyboard.stitch.sound import aac
 from storyboard.stitch.stitcher import final_join
 from tests.fixtures.stitch_checks import decode_errors, parameter_sets
 

@@ -20,7 +20,8 @@ import pytest
 
 from storyboard.language.request import Transition
 from storyboard.media import ffmpeg, samples
-from storyboard.stitch import Clip, StitchOptions, mezzanine, prepare, stitch
+from storyboard.stitch import Clip, StitchOptions, prepare, stitch
+from storyboard.stitch.join import mezzanine
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ import pytest
 
 from storyboard.language.request import Transition
 from storyboard.media import ffmpeg
-from storyboard.stitch import Clip, StitchOptions, mezzanine, stitch
+from storyboard.stitch import Clip, StitchOptions, stitch
+from storyboard.stitch.join import mezzanine
 
 MakeMedia = Callable[..., Path]
 

@@ -20,16 +20,16 @@ from storyboard.stitch import (
     Cue,
     StitchOptions,
     StitchResult,
-    mezzanine,
     prepare,
     prepare_sound,
     prepare_transitions,
     stitch,
     subtitles,
 )
-from storyboard.stitch.blends import Blend
+from storyboard.stitch.join import mezzanine
+from storyboard.stitch.join.blends import Blend
+from storyboard.stitch.join.segments import plan_segments
 from storyboard.stitch.model import Music
-from storyboard.stitch.segments import plan_segments
 from storyboard.stitch.timeline import plan
 from tests.fixtures.stitch_checks import (
     decode_errors,
@@ -311,8 +311,8 @@ def test_mezzanines_no_stitch_used_for_a_month_are_removed(make_media: MakeMedia
     stitch([Clip(files["a"]), Clip(files["b"], Transition("crossfade", 0.5))],
            tmp_path / "two.mp4", options(tmp_path))
     # a, b and the crossfade between them were used again (and so kept); nothing used c or the
-    # blend from b into c for a month: all of it is gone, c's sound's encodes (stitch.splice) too,
-    # and the blend's listing of its parameter sets (stitch.blends); the kept blend keeps its own.
+    # blend from b into c for a month: all of it is gone, c's sound's encodes (stitch.sound.splice) too,
+    # and the blend's listing of its parameter sets (stitch.join.blends); the kept blend keeps its own.
     # Joins are kept with their first clip: a's into b, and b's into c (b was used again)
     assert len(list(folder.glob("*.j*.adts"))) == 2
     assert sorted(p.suffix for p in folder.iterdir()) == (

@@ -12,11 +12,11 @@ import pytest
 
 from storyboard.language.request import Transition
 from storyboard.media.ffmpeg import MediaInfo, StreamInfo
-from storyboard.stitch import blends as blending
-from storyboard.stitch.blends import Blend, Recipe, blend_parts
-from storyboard.stitch.concat import ClipFacts, EpisodeFormat
-from storyboard.stitch.facts import FactStore, from_record, to_record
-from storyboard.stitch.mezzanine import (
+from storyboard.stitch.join import blends as blending
+from storyboard.stitch.join.blends import Blend, Recipe, blend_parts
+from storyboard.stitch.join.concat import ClipFacts, EpisodeFormat
+from storyboard.stitch.join.facts import FactStore, from_record, to_record
+from storyboard.stitch.join.mezzanine import (
     Mezzanine,
     force_times,
     keyframe_plan,
@@ -24,8 +24,8 @@ from storyboard.stitch.mezzanine import (
     prune,
     timescale,
 )
+from storyboard.stitch.join.segments import Body, Entry, concat_script, plan_segments
 from storyboard.stitch.model import StitchOptions
-from storyboard.stitch.segments import Body, Entry, concat_script, plan_segments
 from storyboard.stitch.timeline import plan
 
 CUT = Transition()

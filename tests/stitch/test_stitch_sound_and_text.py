@@ -12,7 +12,8 @@ import pytest
 
 from storyboard.language.request import Transition
 from storyboard.media import ffmpeg
-from storyboard.stitch import Clip, Cue, Music, StitchOptions, audio, stitch
+from storyboard.stitch import Clip, Cue, Music, StitchOptions, stitch
+from storyboard.stitch.sound import audio
 
 MakeMedia = Callable[..., Path]
 

@@ -1,4 +1,4 @@
-"""The spliced sound (stitch.splice): cached clip encodes and fresh join encodes laid end to end,
+"""The spliced sound (stitch.sound.splice): cached clip encodes and fresh join encodes laid end to end,
 checked sample by sample against the exact dialogue and against a whole encode of it, with every
 ffmpeg on this machine."""
 
@@ -16,9 +16,11 @@ import pytest
 
 from storyboard.language.request import Transition
 from storyboard.media import ffbinary, ffmpeg
-from storyboard.stitch import StitchOptions, aac, audio, loudness, mezzanine, segments, splice
-from storyboard.stitch.mezzanine import Mezzanine
+from storyboard.stitch import StitchOptions
+from storyboard.stitch.join import mezzanine, segments
+from storyboard.stitch.join.mezzanine import Mezzanine
 from storyboard.stitch.model import Music
+from storyboard.stitch.sound import aac, audio, loudness, splice
 from storyboard.stitch.timeline import Timeline, plan
 
 # Tones, a rising sweep and a click every 0.37 s on both sides (clicks make the encoder switch

@@ -10,9 +10,10 @@ import pytest
 
 from storyboard.errors import FFmpegError
 from storyboard.language.request import Transition
-from storyboard.stitch import audio, subtitles
-from storyboard.stitch.concat import as_rate
+from storyboard.stitch import subtitles
+from storyboard.stitch.join.concat import as_rate
 from storyboard.stitch.model import Clip, Cue, StitchError, TransitionTooLong
+from storyboard.stitch.sound import audio
 from storyboard.stitch.timeline import plan
 
 

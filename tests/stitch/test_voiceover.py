@@ -90,7 +90,7 @@ def test_a_dubbed_shot_takes_its_own_sound_out_and_lays_the_versions_lines(
         tmp_path: Path, make_media: Any) -> None:
     """A version's shot (``heard.dubbed``): the take's own sound (the original's speech) is
     gone, the version's line is heard at its window; the same inputs give the same file."""
-    from storyboard.stitch.heard import dubbed, with_heard
+    from storyboard.stitch.series.heard import dubbed, with_heard
     take = make_media("video", tmp_path / "take.mp4", seconds=3.0, tone=440)
     line = make_media("voice", tmp_path / "line.wav", seconds=0.8)
     assert loudest(take, 0.1, 0.7) > -40  # the take speaks (its tone) from the start

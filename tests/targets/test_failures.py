@@ -20,7 +20,8 @@ from storyboard.agents.tools import Budget, Tools
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer, parse_fault
 from storyboard.emulator.faults import FaultSyntaxError
-from storyboard.targets.failures import (
+from storyboard.targets.kinds import classify_failure
+from storyboard.targets.wire.failures import (
     IMAGE,
     OUT_AUDIO,
     OUT_VIDEO,
@@ -29,7 +30,6 @@ from storyboard.targets.failures import (
     UNSAID,
     VOICE,
 )
-from storyboard.targets.kinds import classify_failure
 from tests.fixtures.compiler import write_series
 from tests.fixtures.dashscope_cli import HEAD, Emulator, MakeMedia, invoke, render, submissions
 from tests.fixtures.example import copy_example

@@ -9,8 +9,6 @@ from click.testing import CliRunner
 
 from storyboard.cli import cli
 from storyboard.targets.capabilities import Capabilities, PriceTable
-from storyboard.targets.gateways import ARRAYS, FREEPIK, TARGETS
-from storyboard.targets.models import DASHSCOPE_MODELS, MODELS, WAN30_VIDEO
 from storyboard.targets.table import (
     capability_table,
     markdown,
@@ -18,6 +16,8 @@ from storyboard.targets.table import (
     sources_markdown,
     target_row,
 )
+from storyboard.targets.video.models import DASHSCOPE_MODELS, MODELS, WAN30_VIDEO
+from storyboard.targets.wire.gateways import ARRAYS, FREEPIK, TARGETS
 
 
 def invoke(*args: str) -> str:

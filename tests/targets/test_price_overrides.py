@@ -8,9 +8,9 @@ from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.providers.dashscope.provider import DashScopeSettings
 from storyboard.run import apply_price_overrides
 from storyboard.targets import PriceTable
-from storyboard.targets.assets import asset_models
-from storyboard.targets.gateways import DASHSCOPE
-from storyboard.targets.models import DASHSCOPE_PASSES, MODELS, WAN30_VIDEO
+from storyboard.targets.cast.assets import asset_models
+from storyboard.targets.video.models import DASHSCOPE_PASSES, MODELS, WAN30_VIDEO
+from storyboard.targets.wire.gateways import DASHSCOPE
 
 LIST = DASHSCOPE.protocol.prices["intl"]
 

@@ -19,9 +19,9 @@ import pytest
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.run.plans import plan
-from storyboard.targets.gateways import DASHSCOPE
-from storyboard.targets.models import DASHSCOPE_MODELS, MODELS
-from storyboard.targets.retired import RETIRED
+from storyboard.targets.video.models import DASHSCOPE_MODELS, MODELS
+from storyboard.targets.video.retired import RETIRED
+from storyboard.targets.wire.gateways import DASHSCOPE
 from tests.fixtures.gateway_runs import a_shot, render_all, serve
 from tests.fixtures.models import compiled, errors, series
 from tests.fixtures.vendor_models import CDN, url_for

@@ -31,8 +31,8 @@ from storyboard.cli.season import admission
 from storyboard.cli.season import episodes as season
 from storyboard.cli.versions import dubbing
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
-from storyboard.targets.gateways import DASHSCOPE_NAME
 from storyboard.targets.prices import under
+from storyboard.targets.wire.gateways import DASHSCOPE_NAME
 
 if TYPE_CHECKING:  # the compiler, the runner and the views are imported where they are used
     from collections.abc import Callable
@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # the compiler, the runner and the views are imported where t
     from storyboard.language.variations import Variants
     from storyboard.run.plans import Plan
     from storyboard.run.setup import Callbacks, RenderFlags
-    from storyboard.run.state.lockfile import LockFile
+    from storyboard.run.state.lock.lockfile import LockFile
     from storyboard.run.variations import MatrixReport
 
     Through = Callable[[Variants, RenderFlags, Callbacks], MatrixReport]
@@ -384,8 +384,8 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool, by_episode:
         return show_queue(path, as_json)
     from storyboard.review import progress
     from storyboard.run import status as journal_status
-    from storyboard.run.state.lockfile import lock_path, read_lock
-    from storyboard.run.state.takes import with_retakes
+    from storyboard.run.state.lock.lockfile import lock_path, read_lock
+    from storyboard.run.state.lock.takes import with_retakes
     from storyboard.run.trip.cancel import current_status, current_versions
     variants = variants_of(path)
     lock = read_lock(lock_path(variants.root))  # read once: takes, findings and marks
@@ -437,7 +437,7 @@ def other_takes(series: str, row: Any, count: int) -> str:
 def _found(manifest: Any, takes: list[Any], lock: LockFile) -> dict[str, list[dict[str, Any]]]:
     """Each measured take's findings by its journal key (``takes`` shows the same)."""
     from storyboard.run.choices.checks import output_sha256
-    from storyboard.run.state.lockfile import shot_key
+    from storyboard.run.state.lock.lockfile import shot_key
     from storyboard.run.state.measured import findings_of, thresholds
     limits = thresholds(manifest.checks)
     found = {shot_key(t): findings_of(manifest.root, output_sha256(t, lock), t, limits)
@@ -447,8 +447,8 @@ def _found(manifest: Any, takes: list[Any], lock: LockFile) -> dict[str, list[di
 
 def _marks(lock: LockFile, takes: list[Any]) -> dict[str, str]:
     """Each take's "picked" / "approved" marks by its journal key (as ``takes`` shows them)."""
-    from storyboard.run.state.lockfile import shot_key
-    from storyboard.run.state.takes import state_key
+    from storyboard.run.state.lock.lockfile import shot_key
+    from storyboard.run.state.lock.takes import state_key
     states = lock.takes
     return {shot_key(t): ", ".join(m for m in ("picked", "approved")
                                    if states.get(state_key(t), {}).get(m) == t.take)

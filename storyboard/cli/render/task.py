@@ -17,7 +17,7 @@ from storyboard.cli.common import JSON, SERIES, compiled, emit, guarded
 from storyboard.errors import printable, shown
 
 if TYPE_CHECKING:
-    from storyboard.run.state.settle import Settled
+    from storyboard.run.state.tasks.settle import Settled
 
 
 @click.group("task")
@@ -48,7 +48,7 @@ def adopt(series: Path, shot: str, task_id: str, as_json: bool) -> None:
     export, printable characters only): the next render polls that task and downloads its
     video; nothing is submitted."""
     from storyboard.run.setup import open_ledger
-    from storyboard.run.state import settle
+    from storyboard.run.state.tasks import settle
     manifest = compiled(series)
     team = guarded(lambda: open_ledger(manifest))
     done = guarded(lambda: settle.adopt(manifest.root, shot, task_id, ledger=team))
@@ -64,7 +64,7 @@ def forget(series: Path, shot: str, yes: bool, as_json: bool) -> None:
     """Give up SHOT's (or EPISODE/SHOT's) unsettled task: the next render submits it anew,
     which is a second payment if that task exists."""
     from storyboard.run.setup import open_ledger
-    from storyboard.run.state import settle
+    from storyboard.run.state.tasks import settle
     manifest = compiled(series)
     if not yes and not click.confirm(f"{shot}: the next render submits it anew, a second "
                                      "payment if its earlier task exists. Forget that task?"):

@@ -19,7 +19,7 @@ from storyboard.cli.common import emit, guarded, shot_series
 
 if TYPE_CHECKING:
     from storyboard.language.request import Manifest
-    from storyboard.run.state.pictures import Drawer
+    from storyboard.run.state.lock.pictures import Drawer
 
 
 def hosted_files(series: Manifest, name: str, take: int) -> dict[str, list[str]]:
@@ -97,7 +97,7 @@ def drawer_for(series: Manifest, provider: str | None) -> Drawer | None:
     if provider is None:
         return None
     from storyboard.run.setup import make_provider
-    from storyboard.run.state.pictures import Drawer
+    from storyboard.run.state.lock.pictures import Drawer
     chosen = guarded(lambda: make_provider(series, provider))
     return Drawer(chosen.name, chosen.cache_key)
 

@@ -86,9 +86,9 @@ def _write(variants: Variants, flags: RenderFlags, report: MatrixReport) -> Any:
     from storyboard.review.season import write_season
     from storyboard.run import status as journal
     from storyboard.run.state.cache import OutputCache
-    from storyboard.run.state.lockfile import lock_path, read_lock
-    from storyboard.run.state.takes import with_retakes
-    from storyboard.stitch.episodes import output_dir
+    from storyboard.run.state.lock.lockfile import lock_path, read_lock
+    from storyboard.run.state.lock.takes import with_retakes
+    from storyboard.stitch.series.episodes import output_dir
     plan = report.plans[0].plan
     lock = read_lock(lock_path(variants.root))
     manifest = with_retakes(variants.manifests[0], lock)

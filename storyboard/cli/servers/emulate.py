@@ -8,7 +8,7 @@ import click
 
 from storyboard.cli.common import Seconds, fail
 from storyboard.errors import MissingExtra, StoryboardError
-from storyboard.targets.gateways import TARGETS
+from storyboard.targets.wire.gateways import TARGETS
 
 __all__ = ["emulate"]
 

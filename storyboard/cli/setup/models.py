@@ -109,7 +109,7 @@ def check(as_json: bool, hosts: tuple[str, ...]) -> None:
 
 def _hosts(given: tuple[str, ...]) -> dict[str, str]:
     """``TARGET=URL`` pairs into hosts by target (a bad one is a usage error, said plainly)."""
-    from storyboard.targets.gateways import TARGETS
+    from storyboard.targets.wire.gateways import TARGETS
     found: dict[str, str] = {}
     for pair in given:
         name, _, url = pair.partition("=")

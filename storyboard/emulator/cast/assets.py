@@ -5,7 +5,7 @@
 "parameters": {"size": "W*H", "n", "seed", "watermark", "enable_sequential", "thinking_mode"}}``
 and answers ``output.task_id``; the task is polled on ``/tasks/{id}`` like a video and, once
 SUCCEEDED, answers ``output.choices[0].message.content[*].image`` (PNG URLs served here, signed,
-valid 24 h) and ``usage.image_count``. Every rule comes from ``storyboard.targets.assets``.
+valid 24 h) and ``usage.image_count``. Every rule comes from ``storyboard.targets.cast.assets``.
 ``size`` and ``n`` are required here (the service has defaults, which sources disagree on: a
 client that leaves them out is caught). Tasks take the same ``task:`` faults as videos.
 """
@@ -31,7 +31,7 @@ from storyboard.emulator.faults import FaultPlan
 from storyboard.emulator.state import Clock, Stats, new_id, run_task
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.files import write_atomic
-from storyboard.targets.assets import ImageModel, image_model_of
+from storyboard.targets.cast.assets import ImageModel, image_model_of
 
 SIZE = re.compile(r"^([1-9][0-9]{1,4})\*([1-9][0-9]{1,4})$")
 # A tier word is a pixel budget (its side squared) in the frame's ratio: the first reference's

@@ -3,7 +3,7 @@
 The emulator's stand-ins for generated images and spoken lines. The same seed text gives the same
 bytes (no time, no randomness, no process): a picture is bands of colours drawn from a hash of the
 prompt, seed and references; speech is one short tone per character, pitched by the voice, as
-long in all as the local stand-in's (``targets.assets.spoken_seconds``).
+long in all as the local stand-in's (``targets.cast.assets.spoken_seconds``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import struct
 import wave
 import zlib
 
-from storyboard.targets.assets import character_seconds
+from storyboard.targets.cast.assets import character_seconds
 
 BANDS = 6  # colour bands down the picture
 STRIPES = 8  # and stripes across it

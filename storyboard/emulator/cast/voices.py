@@ -32,7 +32,7 @@ from storyboard.emulator.cast import standins as cast_media
 from storyboard.emulator.cast.assets import ImageTasks
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.files import write_atomic
-from storyboard.targets.assets import (
+from storyboard.targets.cast.assets import (
     NAME_PATTERN,
     QWEN_VOICE_DESIGN,
     speech_characters,

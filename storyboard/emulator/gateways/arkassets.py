@@ -2,7 +2,7 @@
 
     POST /volc/{ark|modelark}/?Action=ACTION&Version=2024-01-01     a JSON body, signed
 
-Each request's Volcengine V4 signature is verified (``targets.volcsign``) against the emulator's
+Each request's Volcengine V4 signature is verified (``targets.signatures.volcsign``) against the emulator's
 ``asset_secret`` (else its ``api_key``) as the account's secret access key, in the library's own
 region and service: a wrong secret, another region, a changed body or a stale date is a 401
 ``SignatureDoesNotMatch``. With
@@ -12,7 +12,7 @@ region and service: a wrong secret, another region, a changed body or a stale da
 name of at most 64 characters), fetches the picture with ``fetch_media``, and makes an asset that
 is ``Processing`` for ``latency`` seconds, then ``Active`` (``GetAsset``). An Active asset is a
 portrait the vendor's Seedance takes as ``asset://ID`` (``portraits.screen``), on its own
-vendor only. Every fact is ``targets.arkassets``' (unverified); creates are counted as
+vendor only. Every fact is ``targets.cast.arkassets``' (unverified); creates are counted as
 ``requests["portrait"]``.
 """
 
@@ -32,8 +32,7 @@ from storyboard.emulator.gateways.routes import fetch_media
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import new_id
 from storyboard.emulator.validate import ApiError
-from storyboard.targets import volcsign
-from storyboard.targets.arkassets import (
+from storyboard.targets.cast.arkassets import (
     ASSET_TYPE,
     GROUP_TYPE,
     LIBRARIES,
@@ -43,6 +42,7 @@ from storyboard.targets.arkassets import (
     VERSION,
     PortraitLibrary,
 )
+from storyboard.targets.signatures import volcsign
 
 PREFIX = "/volc"
 _GROUPS = itertools.count(1)

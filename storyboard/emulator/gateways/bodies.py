@@ -15,15 +15,15 @@ from typing import Any
 
 from storyboard.emulator.validate import invalid, media_types
 from storyboard.language.limits import insecure_url
-from storyboard.targets.gateways import TARGETS
-from storyboard.targets.kling4 import EXTEND_TYPE, TASK_TYPES
-from storyboard.targets.models import (
+from storyboard.targets.video.kling4 import EXTEND_TYPE, TASK_TYPES
+from storyboard.targets.video.models import (
     HAILUO_23,
     MINIMAX_H3_API,
     SEEDANCE_20_ARK,
     WAN27_R2V,
     model_of,
 )
+from storyboard.targets.wire.gateways import TARGETS
 
 # Gateways resell wan2.7-r2v alone: its ids and limits, from its declaration.
 MODELS = (WAN27_R2V.id, *WAN27_R2V.snapshots)

@@ -1,6 +1,6 @@
 """The gateways' model catalogues into emulator routes: each target's declared models, listed.
 
-A target with a catalogue (``targets.catalogues``) answers ``GET /gw/{name}{path}`` with its key
+A target with a catalogue (``targets.wire.catalogues``) answers ``GET /gw/{name}{path}`` with its key
 (Kling's: a token signed with the secret), OpenAI-style: ``{"object": "list", "data": [{"id",
 "object": "model", "owned_by"}]}`` (Kling's in its envelope, items by ``model_name``), its
 declared models and a model of another family (a gateway lists more than video models). The
@@ -21,8 +21,8 @@ from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.gateways.routes import PREFIX, check_dialect_auth
 from storyboard.emulator.service import Service
 from storyboard.emulator.validate import ApiError
-from storyboard.targets.catalogues import CATALOGUES, Catalogue
-from storyboard.targets.gateways import TARGETS
+from storyboard.targets.wire.catalogues import CATALOGUES, Catalogue
+from storyboard.targets.wire.gateways import TARGETS
 
 OTHER_FAMILY = "text-embedding-3-small"  # listed by every catalogue, never a video model
 

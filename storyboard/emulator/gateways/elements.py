@@ -3,7 +3,7 @@
     POST /gw/kling{ELEMENT_PATH}          a create: its body checked, the element's id answered
     GET  /gw/kling{ELEMENT_PATH}/{id}     the element: processing, then succeed with its picture
 
-Every fact of the endpoint is storyboard's guess (``targets.kling4``: its path, body and answer,
+Every fact of the endpoint is storyboard's guess (``targets.video.kling4``: its path, body and answer,
 marked unverified); the emulator follows the declaration, so a probe that corrects it corrects
 both. An element is ready ``latency`` seconds after its create; its picture is its frontal image
 (fetched first with ``fetch_media``, as a vendor reads it). Each create is counted (``stats``:
@@ -25,8 +25,8 @@ from storyboard.emulator.gateways.routes import PREFIX, check_dialect_auth, fetc
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import new_id
 from storyboard.emulator.validate import ApiError, invalid
-from storyboard.targets.gateways import KLING
-from storyboard.targets.kling4 import ELEMENT_IMAGES, ELEMENT_PATH
+from storyboard.targets.video.kling4 import ELEMENT_IMAGES, ELEMENT_PATH
+from storyboard.targets.wire.gateways import KLING
 
 BASE = f"{PREFIX}/{KLING.name}{ELEMENT_PATH}"
 FIELDS = {"element_name", "element_description", "element_frontal_image", "element_refer_list"}

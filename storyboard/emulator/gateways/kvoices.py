@@ -3,7 +3,7 @@
     POST /gw/kling{VOICE_PATH}          a create: its body checked, the voice's id answered
     GET  /gw/kling{VOICE_PATH}/{id}     the voice: processing, then succeed with its audition clip
 
-Every fact of the endpoint is storyboard's guess (``targets.kling4``: its path, body and answer,
+Every fact of the endpoint is storyboard's guess (``targets.video.kling4``: its path, body and answer,
 marked unverified); the emulator follows the declaration, so a probe that corrects it corrects
 both. A voice is ready ``latency`` seconds after its create; its audition clip is the clip it was
 made from (fetched first with ``fetch_media``, as a vendor reads it). Each create is counted
@@ -26,8 +26,8 @@ from storyboard.emulator.gateways.routes import PREFIX, check_dialect_auth, fetc
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import new_id
 from storyboard.emulator.validate import ApiError, invalid
-from storyboard.targets.gateways import KLING
-from storyboard.targets.kling4 import VOICE_NAME_LIMIT, VOICE_PATH
+from storyboard.targets.video.kling4 import VOICE_NAME_LIMIT, VOICE_PATH
+from storyboard.targets.wire.gateways import KLING
 
 BASE = f"{PREFIX}/{KLING.name}{VOICE_PATH}"
 FIELDS = {"voice_name", "voice_url"}

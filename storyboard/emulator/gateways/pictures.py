@@ -5,7 +5,7 @@
     GET  /gw/kling/v1/images/omni-image/{task_id}  one task, in Kling's envelope and words
     GET  /gw/kling/v1/images/omni-image            the account's image tasks
 
-Bodies are checked as the declarations say (``targets.assets``: the model's makers, references,
+Bodies are checked as the declarations say (``targets.cast.assets``: the model's makers, references,
 prompt length, sizes and pixel bounds); pictures are drawn by the cast's image tasks (``assets``),
 billed and served as theirs are. The fault plan applies as everywhere: ``image:`` faults to a
 submit (refused, lost, slow, ...), ``task:`` faults to the picture (``failed``, ``moderation``,
@@ -39,9 +39,9 @@ from storyboard.emulator.gateways.routes import PREFIX, check_dialect_auth, fetc
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import FAILURES, new_id
 from storyboard.emulator.validate import ApiError, invalid
-from storyboard.targets.assets import BOARD_MODELS, ImageModel, board_model_of
-from storyboard.targets.gateways import KLING
+from storyboard.targets.cast.assets import BOARD_MODELS, ImageModel, board_model_of
 from storyboard.targets.kinds import has
+from storyboard.targets.wire.gateways import KLING
 
 WXH = re.compile(r"^([1-9][0-9]{1,4})x([1-9][0-9]{1,4})$")
 SEEDREAM_TIERS = {"2K": 2048, "4K": 4096}

@@ -32,10 +32,11 @@ from storyboard.emulator.gateways.bodies import check_body, check_together, with
 from storyboard.emulator.service import Service
 from storyboard.emulator.state import Task, new_id
 from storyboard.emulator.validate import ApiError, invalid
-from storyboard.targets import TaskStatus, tokens
+from storyboard.targets import TaskStatus
 from storyboard.targets.kinds import has
-from storyboard.targets.models import SEEDANCE_SIZES, tokens_per_second
-from storyboard.targets.signing import sign
+from storyboard.targets.signatures import tokens
+from storyboard.targets.signatures.webhooks import sign
+from storyboard.targets.video.models import SEEDANCE_SIZES, tokens_per_second
 
 PREFIX = "/gw"
 

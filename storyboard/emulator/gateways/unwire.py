@@ -15,7 +15,8 @@ from storyboard.dialects import minimax
 from storyboard.dialects.base import PARAMS, Dialect, get, put
 from storyboard.dialects.kling import MODES
 from storyboard.targets import TaskStatus
-from storyboard.targets.gateways import (
+from storyboard.targets.video.kling4 import FRAME_TYPES as KLING_FRAMES
+from storyboard.targets.wire.gateways import (
     ARK,
     ARRAYS,
     DASHSCOPE,
@@ -29,7 +30,6 @@ from storyboard.targets.gateways import (
     OPENAI_VIDEO,
     ROLES,
 )
-from storyboard.targets.kling4 import FRAME_TYPES as KLING_FRAMES
 
 Unmedia = Callable[[Mapping[str, Any]], list[dict[str, str]]]
 # (HTTP status, its own code, message) -> the HTTP status and body its service would answer.

@@ -26,7 +26,7 @@ from typing import Any
 from storyboard.errors import Diagnostic, ProblemsFound, Span, StoryboardError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
 from storyboard.targets import NATIVE_SIZES
-from storyboard.targets.models import SIZES_480, model_of
+from storyboard.targets.video.models import SIZES_480, model_of
 
 SIZES = {**NATIVE_SIZES, **SIZES_480}
 SCALARS = ("prompt", "negative_prompt", "seed", "width", "height", "frames", "fps", "duration")

@@ -41,7 +41,7 @@ from storyboard.language.request import AssetRequest, CompiledShot
 from storyboard.providers.base import Ask
 from storyboard.providers.dashscope.wire import NAME, OSS_RESOLVE_HEADER, parse_submit
 from storyboard.targets import TaskState, TaskStatus
-from storyboard.targets.assets import QWEN_VOICE_DESIGN, preferred_name
+from storyboard.targets.cast.assets import QWEN_VOICE_DESIGN, preferred_name
 
 
 class DashScopeProvider(Protocol):

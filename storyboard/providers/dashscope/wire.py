@@ -17,13 +17,13 @@ from storyboard.errors import Diagnostic, ProviderError, UnreadAnswer
 from storyboard.language.request import CompiledShot
 from storyboard.providers.protocol import list_items, number
 from storyboard.targets import TaskProtocol, TaskState, Usage
-from storyboard.targets.gateways import (
+from storyboard.targets.video.models import model_of
+from storyboard.targets.wire.gateways import (
     DASHSCOPE_KEY_ENV,
     DASHSCOPE_NAME,
     DASHSCOPE_PROTOCOL,
     DASHSCOPE_REGIONS,
 )
-from storyboard.targets.models import model_of
 
 NAME = DASHSCOPE_NAME
 KEY_ENV = DASHSCOPE_KEY_ENV

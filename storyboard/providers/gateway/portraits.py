@@ -1,9 +1,9 @@
 """Portrait asset shots into Ark's asset library calls: a character's sheet made an ``asset://`` portrait.
 
-A gateway whose kind has an asset library (``targets.arkassets``: Ark's on Volcengine, ModelArk's
+A gateway whose kind has an asset library (``targets.cast.arkassets``: Ark's on Volcengine, ModelArk's
 on BytePlus) answers a portrait asset's ``submit``, ``query`` and ``find`` here, on the account's
 control plane (``POST {assets_url}/?Action=...&Version=...``), each request signed with the
-account's key pair (``targets.volcsign``): the access key id and the secret come from the
+account's key pair (``targets.signatures.volcsign``): the access key id and the secret come from the
 variables the provider block names (``access_key_env``, ``secret_key_env``), are read from the
 environment at each call, and go only to the control plane's host (never to Ark's inference
 host, never in a message, the journal or the lock).
@@ -41,11 +41,11 @@ from storyboard.errors import (
 )
 from storyboard.files import state_folder, write_atomic
 from storyboard.language.request import CompiledShot, MediaRef
-from storyboard.media import imagehead
-from storyboard.media.imagehead import sniff
+from storyboard.media.probes import imagehead
+from storyboard.media.probes.imagehead import sniff
 from storyboard.providers.protocol import ApiKey, LazyClient, error_for_exception
-from storyboard.targets import TaskState, TaskStatus, volcsign
-from storyboard.targets.arkassets import (
+from storyboard.targets import TaskState, TaskStatus
+from storyboard.targets.cast.arkassets import (
     DOCS,
     ERROR,
     GROUP_NAME,
@@ -67,6 +67,7 @@ from storyboard.targets.arkassets import (
     picture_problem,
     portrait_id,
 )
+from storyboard.targets.signatures import volcsign
 
 AUTH_CODES = ("SignatureDoesNotMatch", "InvalidAccessKey", "InvalidCredential",
               "MissingAuthenticationToken", "AccessDenied", "InvalidAuthorization")

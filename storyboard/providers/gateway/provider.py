@@ -50,10 +50,11 @@ from storyboard.providers.gateway.portraits import PortraitCalls, portrait_calls
 from storyboard.providers.gateway.settings import GatewaySettings
 from storyboard.providers.images import PictureCalls, is_picture
 from storyboard.providers.protocol import ApiKey, error_for_response, json_answer, send
-from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, tokens
-from storyboard.targets.arkassets import PORTRAIT_TASK
-from storyboard.targets.kling4 import ELEMENT_TASK, VOICE_TASK
-from storyboard.targets.tasks import FileHop
+from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus
+from storyboard.targets.cast.arkassets import PORTRAIT_TASK
+from storyboard.targets.signatures import tokens
+from storyboard.targets.video.kling4 import ELEMENT_TASK, VOICE_TASK
+from storyboard.targets.wire.tasks import FileHop
 
 CLOCK_SKEW = 120.0  # seconds find() looks before a lost submit
 PAGE_SIZE = 100  # tasks a page, on a list asked page by page (Ark)

@@ -18,7 +18,7 @@ from storyboard.dialects.base import Dialect
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.providers.account_limits import AccountLimits, read_account_limits
 from storyboard.targets import PriceTable, TaskProtocol
-from storyboard.targets.arkassets import library
+from storyboard.targets.cast.arkassets import library
 
 PATHS = ("submit_path", "task_path", "list_path", "content_path")
 TEXTS = ("key_env", "auth_header", "webhook_secret_env")

@@ -7,7 +7,7 @@ stitched episodes and voice clips, no network. The same inputs give the same byt
 
 A series with a matrix gets one page with a section per variation (``matrix``).
 
-Stages: ``model`` (series, plan, lock into plain data on the episode clock of ``storyboard.stitch.cut``;
+Stages: ``model`` (series, plan, lock into plain data on the episode clock of ``stitch.series.cut``;
 ``cast`` the generated cast's takes),
 ``thumbs`` (videos and images into stills), ``html`` (data into the page), ``png`` (stills into a
 contact sheet).
@@ -28,7 +28,7 @@ from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
 from storyboard.language.series import load_source
 from storyboard.providers.base import Provider
 from storyboard.review.notes import notes_by_shot, read_notes
-from storyboard.review.sheet import cast, html, model, png, views
+from storyboard.review.sheet import cast, html, model, views
 from storyboard.review.sheet.episodes import empty_episode, sheet_view
 from storyboard.review.sheet.findings import (
     failures_by_take,
@@ -36,21 +36,22 @@ from storyboard.review.sheet.findings import (
     strips_by_take,
 )
 from storyboard.review.sheet.matrix import compile_all, matrix_sheet
+from storyboard.review.sheet.pictures import png
+from storyboard.review.sheet.pictures.thumbs import Thumbs
 from storyboard.review.sheet.problems import Placed
-from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.steps import step
 from storyboard.run.plans import Plan
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import make_provider, setup_for
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import LockEntry, LockFile, TakeState, lock_path, read_lock
+from storyboard.run.state.lock.lockfile import LockEntry, LockFile, TakeState, lock_path, read_lock
+from storyboard.run.state.lock.rendered import Rendered, manifest_as_rendered, shown_by
+from storyboard.run.state.lock.takes import manifest_as_used, state_key, with_retakes
 from storyboard.run.state.measured import Finding
-from storyboard.run.state.rendered import Rendered, manifest_as_rendered, shown_by
-from storyboard.run.state.takes import manifest_as_used, state_key, with_retakes
-from storyboard.run.trip.costs import estimate
+from storyboard.run.trip.budget.costs import estimate
 from storyboard.run.variations import variation_dir
-from storyboard.stitch.cut import Cut, video_length
-from storyboard.stitch.episodes import EpisodeBuilder, output_dir
+from storyboard.stitch.series.cut import Cut, video_length
+from storyboard.stitch.series.episodes import EpisodeBuilder, output_dir
 
 __all__ = ["SheetResult", "build_sheet", "sheet_for", "sheet_model"]
 

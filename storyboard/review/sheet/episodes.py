@@ -2,7 +2,7 @@
 versions in other languages, its totals; and the episodes into the sheet's header.
 
 ``model`` holds the plain data and the shot panels; this is the episode around them, on the
-stitcher's own timeline (``storyboard.stitch.cut``), with no HTML and no clock.
+stitcher's own timeline (``storyboard.stitch.series.cut``), with no HTML and no clock.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from storyboard.review.sheet.model import (
     shot_panel,
     transition,
 )
-from storyboard.review.sheet.thumbs import Still
+from storyboard.review.sheet.pictures.thumbs import Still
 from storyboard.review.sheet.versions import VersionPlace, episode_versions, series_places
 from storyboard.run.plans import ShotPlan
-from storyboard.run.state.lockfile import spent, spent_under, take_key
-from storyboard.stitch.cut import Cut, timecode
+from storyboard.run.state.lock.lockfile import spent, spent_under, take_key
+from storyboard.stitch.series.cut import Cut, timecode
 
 
 def card_panel(ctx: Context, cut: Cut, index: int) -> Panel:

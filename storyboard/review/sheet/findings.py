@@ -10,14 +10,14 @@ from pathlib import Path
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.review.sheet.thumbs import Still, Thumbs
+from storyboard.review.sheet.pictures.thumbs import Still, Thumbs
 from storyboard.run.choices.checks import output_sha256
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.journal import Attempt, read_status
-from storyboard.run.state.lockfile import LockFile, take_key
+from storyboard.run.state.lock.lockfile import LockFile, take_key
 from storyboard.run.state.measured import Finding, findings_of, thresholds
+from storyboard.run.state.tasks.journal import Attempt, read_status
 from storyboard.run.trip.cancel import failure_of
-from storyboard.stitch.cut import video_length
+from storyboard.stitch.series.cut import video_length
 
 
 @dataclass(frozen=True)

@@ -26,19 +26,19 @@ from storyboard.review.notes import notes_by_shot, read_notes
 from storyboard.review.progress import money
 from storyboard.review.sheet import cast, model
 from storyboard.review.sheet.episodes import empty_episode, episode_view
+from storyboard.review.sheet.pictures.thumbs import Thumbs
 from storyboard.review.sheet.problems import Placed
-from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.sheet.versions import VersionPlace, base_places
 from storyboard.review.steps import step
 from storyboard.run.pipeline import matrix_plan
 from storyboard.run.plans import ShotPlan, apply_price_overrides
 from storyboard.run.setup import RenderFlags, make_provider, open_run, reference_seconds
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import LockEntry, TakeState, lock_path, read_lock, spent_under
-from storyboard.run.trip.costs import estimate
+from storyboard.run.state.lock.lockfile import LockEntry, TakeState, lock_path, read_lock, spent_under
+from storyboard.run.trip.budget.costs import estimate
 from storyboard.run.variations import MatrixPlan, variation_dir
-from storyboard.stitch.cut import episode_cut
-from storyboard.stitch.episodes import EpisodeBuilder
+from storyboard.stitch.series.cut import episode_cut
+from storyboard.stitch.series.episodes import EpisodeBuilder
 from storyboard.targets import PriceTable
 
 

@@ -2,7 +2,7 @@
 
 Everything the page shows is gathered here into small frozen dataclasses, in order, with no HTML
 in them: the template (``templates/sheet.html.j2``) only lays them out and escapes them. Times come
-from the stitcher's own timeline (``storyboard.stitch.cut``), so every timecode is on the episode clock
+from the stitcher's own timeline (``storyboard.stitch.series.cut``), so every timecode is on the episode clock
 with cards and transitions counted. Nothing here depends on when or where it runs (no clock, no
 absolute path), so the same inputs give the same page.
 """
@@ -25,12 +25,12 @@ from storyboard.language.request import (
 from storyboard.review.notes import Note
 from storyboard.review.progress import money
 from storyboard.review.sheet.findings import Strip
+from storyboard.review.sheet.pictures.thumbs import Still, Thumbs
 from storyboard.review.sheet.problems import Placed
-from storyboard.review.sheet.thumbs import Still, Thumbs
 from storyboard.review.sheet.versions import EpisodeVersion, VersionPlace
 from storyboard.run.plans import Plan, ShotPlan
-from storyboard.run.state.lockfile import LockEntry, take_key
-from storyboard.stitch.cut import Cut, timecode
+from storyboard.run.state.lock.lockfile import LockEntry, take_key
+from storyboard.stitch.series.cut import Cut, timecode
 
 LABEL = re.compile(r"\b(?:Image|Video) \d+\b")
 

@@ -27,14 +27,15 @@ from storyboard.files import version
 from storyboard.language.request import CompiledEpisode, CompiledShot
 from storyboard.language.versioncheck import measured_path
 from storyboard.language.versions import version_path
-from storyboard.review.sheet import episodes, model, stills
+from storyboard.review.sheet import episodes, model
+from storyboard.review.sheet.pictures import stills
 from storyboard.review.steps import step
 from storyboard.run.plans import ShotPlan
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import TakeState, take_key
-from storyboard.run.state.takes import state_key
-from storyboard.stitch.cut import episode_cut
-from storyboard.stitch.episodes import EpisodeBuilder
+from storyboard.run.state.lock.lockfile import TakeState, take_key
+from storyboard.run.state.lock.takes import state_key
+from storyboard.stitch.series.cut import episode_cut
+from storyboard.stitch.series.episodes import EpisodeBuilder
 
 MAX_KEPT = 1024  # episodes kept in a process
 _KEPT: dict[tuple[Path, str, str], tuple[tuple[Any, ...], model.Episode, tuple[str, ...]]] = {}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from storyboard.errors import Diagnostic
 from storyboard.review.sheet import html, model
-from storyboard.review.sheet import stills as shown_stills
+from storyboard.review.sheet.pictures import stills as shown_stills
 
 STILLS = "/still/"  # where the page's stills are linked, by name
 HEADER = "header"  # the header's part name (a section's is its id, never "header")

@@ -34,19 +34,19 @@ from storyboard.language.series import find_series_file, load_source
 from storyboard.language.validate import EPISODE_SCHEMA, check_schema
 from storyboard.review.progress import money
 from storyboard.review.sheet import sheet_model
-from storyboard.review.sheet.thumbs import Thumbs
+from storyboard.review.sheet.pictures.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
 from storyboard.review.studio.proposals import Lookout, aside
 from storyboard.run.pipeline import plan_series, render_series
 from storyboard.run.plans import Plan, after_run
 from storyboard.run.setup import Callbacks, RenderFlags, make_provider
-from storyboard.run.state.lockfile import lock_path, read_lock
-from storyboard.run.state.rendered import Rendered, episode_as_rendered
-from storyboard.run.state.takes import with_retakes
+from storyboard.run.state.lock.lockfile import lock_path, read_lock
+from storyboard.run.state.lock.rendered import Rendered, episode_as_rendered
+from storyboard.run.state.lock.takes import with_retakes
 from storyboard.run.trip.model import ShotEvent
-from storyboard.stitch.concat import as_rate
-from storyboard.stitch.episodes import DRAFT_DIR, EpisodeBuilder, output_dir, series_output
-from storyboard.stitch.facts import FactStore
+from storyboard.stitch.join.concat import as_rate
+from storyboard.stitch.join.facts import FactStore
+from storyboard.stitch.series.episodes import DRAFT_DIR, EpisodeBuilder, output_dir, series_output
 from storyboard.targets.kinds import has, named
 
 Listener = Callable[[int, str], None]  # a version and its event (JSON)

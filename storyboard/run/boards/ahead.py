@@ -28,7 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from storyboard.language.request import CompiledEpisode, CompiledShot
-from storyboard.media.measure import Measured, decodes
+from storyboard.media.probes.measure import Measured, decodes
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.measured import (
     Outcome,
@@ -40,7 +40,7 @@ from storyboard.run.state.measured import (
 )
 from storyboard.run.trip.model import ShotEvent
 from storyboard.stitch import prepare, prepare_sound, prepare_transitions
-from storyboard.stitch.episodes import EpisodeBuilder
+from storyboard.stitch.series.episodes import EpisodeBuilder
 
 log = logging.getLogger(__name__)
 EventSink = Callable[[ShotEvent], None]

@@ -44,16 +44,16 @@ from storyboard.animatic.held import (
 from storyboard.animatic.shots import SIZES
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
-from storyboard.media.measure import Measured
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.measure import Measured
+from storyboard.media.probes.probe import sha256_file
 from storyboard.run.boards.ahead import AheadOfMeasure, background_pool
 from storyboard.run.state.assets import Made, substituted
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import TakeState
-from storyboard.run.state.takes import state_key
+from storyboard.run.state.lock.lockfile import TakeState
+from storyboard.run.state.lock.takes import state_key
 from storyboard.run.trip.model import ShotEvent
-from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput
-from storyboard.stitch.facts import FactStore
+from storyboard.stitch.join.facts import FactStore
+from storyboard.stitch.series.episodes import EpisodeBuilder, EpisodeOutput
 
 # Bump when what a held board looks like changes: every clip is drawn again (2: the distinct
 # pictures encoded, held by skipped P-frames, a move a few pixels a step; 3: a silent board's
@@ -177,7 +177,7 @@ Clip = tuple[Held, Path, Path | None, Sink | None]
 
 class HeldPool:
     """Held boards drawn on a bounded pool of ffmpeg processes (one a core), each file once;
-    each one's facts (``stitch.facts``) read as it is drawn, so the stitch need not."""
+    each one's facts (``stitch.join.facts``) read as it is drawn, so the stitch need not."""
 
     def __init__(self, workers: int | None = None, *, give_way: bool = False) -> None:
         self.pool = background_pool("storyboard-held", workers, give_way=give_way)

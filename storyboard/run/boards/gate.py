@@ -31,12 +31,12 @@ from storyboard.providers import stills
 from storyboard.providers.base import Provider
 from storyboard.run.plans import FREE, Plan
 from storyboard.run.state.assets import shown_folder
-from storyboard.run.state.boardbytes import BoardBytes
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import TakeState, lock_path, read_lock
-from storyboard.run.state.pictures import approved_on
-from storyboard.run.state.takes import find_shot, rendered_takes, state_key, users, with_retakes
-from storyboard.run.trip.mediacheck import media_base_url
+from storyboard.run.state.lock.boardbytes import BoardBytes
+from storyboard.run.state.lock.lockfile import TakeState, lock_path, read_lock
+from storyboard.run.state.lock.pictures import approved_on
+from storyboard.run.state.lock.takes import find_shot, rendered_takes, state_key, users, with_retakes
+from storyboard.run.trip.guards.mediacheck import media_base_url
 
 NOT_APPROVED = "waits (board not approved)"
 NOT_PICKED = "waits (board not picked)"

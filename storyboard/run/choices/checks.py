@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.run.state.lockfile import LockFile, lock_path, read_lock, recorded_output
-from storyboard.run.state.measured import Finding, Thresholds, blocking, findings_of, thresholds
-from storyboard.run.state.pictures import Drawer
-from storyboard.run.state.takes import (
+from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock, recorded_output
+from storyboard.run.state.lock.pictures import Drawer
+from storyboard.run.state.lock.takes import (
     approve,
     find_shot,
     rendered_takes,
@@ -22,6 +21,7 @@ from storyboard.run.state.takes import (
     used_take,
     with_retakes,
 )
+from storyboard.run.state.measured import Finding, Thresholds, blocking, findings_of, thresholds
 
 
 class HasFindings(StoryboardError):

@@ -18,9 +18,9 @@ from pathlib import Path
 from storyboard.errors import StoryboardError
 from storyboard.files import state_folder
 from storyboard.language.request import CompiledShot, Manifest, take_id
-from storyboard.media.probe import sha256_file
-from storyboard.media.track import laid_track
-from storyboard.run.state.derived import (
+from storyboard.media.inputs.track import laid_track
+from storyboard.media.probes.probe import sha256_file
+from storyboard.run.state.lock.derived import (
     TRACKS,
     Derived,
     asked,
@@ -32,8 +32,8 @@ from storyboard.run.state.derived import (
     refuse_length,
     routes_lipsync,
 )
-from storyboard.run.state.lockfile import LockFile, lock_path, read_lock
-from storyboard.run.state.takes import (
+from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock
+from storyboard.run.state.lock.takes import (
     Retake,
     find_shot,
     more_takes,
@@ -42,9 +42,9 @@ from storyboard.run.state.takes import (
     used_take,
     with_retakes,
 )
-from storyboard.targets.gateways import DASHSCOPE_REGIONS, TARGETS
 from storyboard.targets.kinds import DASHSCOPE, EDIT_MODEL, LIPSYNC_MODEL, OWN_EDIT, passes
-from storyboard.targets.models import model_of
+from storyboard.targets.video.models import model_of
+from storyboard.targets.wire.gateways import DASHSCOPE_REGIONS, TARGETS
 
 MAX_WORDS = 5000  # wan2.7-videoedit's prompt limit
 Make = Callable[[CompiledShot, LockFile], Derived]

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from storyboard.language.request import CompiledEpisode
 from storyboard.language.versions import Version, is_untranslated, needs_pass
-from storyboard.run.trip.costs import estimate
+from storyboard.run.trip.budget.costs import estimate
 from storyboard.targets import PriceTable
-from storyboard.targets.assets import EACH, price_tables, units
+from storyboard.targets.cast.assets import EACH, price_tables, units
 from storyboard.targets.kinds import LIPSYNC_MODEL
 
 

@@ -3,7 +3,7 @@ the version's sound and subtitles in its language.
 
 The mix (docs/languages.md, "Dubbing"): a shot's own sound carries the original language's
 speech, so a shot with lines in the version takes the version's sound instead (its lines, each
-at its window, on silence: ``stitch.heard.dubbed``), over its lip-sync pass where a face speaks,
+at its window, on silence: ``stitch.series.heard.dubbed``), over its lip-sync pass where a face speaks,
 else over its approved take; a shot with no line keeps its own sound (ambience, effects); the
 music bed, cards and delivery settings are the episode's own, so the stitcher mixes the bed under
 the version exactly as under the original; the episode's title (its delivered title card) is the
@@ -24,8 +24,8 @@ from storyboard.language.dubbing import DubLine
 from storyboard.language.request import CompiledEpisode, CompiledShot, Line, Manifest
 from storyboard.run.dub.cut import VersionCut
 from storyboard.run.rendering import build_episode
-from storyboard.stitch.episodes import EpisodeBuilder, EpisodeOutput, output_dir
-from storyboard.stitch.heard import dubbed
+from storyboard.stitch.series.episodes import EpisodeBuilder, EpisodeOutput, output_dir
+from storyboard.stitch.series.heard import dubbed
 
 Made = Callable[[DubLine], Path | None]
 

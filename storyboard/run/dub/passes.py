@@ -25,11 +25,11 @@ from storyboard.language.derived import Pass, derived_take
 from storyboard.language.dubbing import DubLine
 from storyboard.language.request import CompiledShot
 from storyboard.language.versions import needs_pass
-from storyboard.media.probe import sha256_file
-from storyboard.media.track import laid_track
+from storyboard.media.inputs.track import laid_track
+from storyboard.media.probes.probe import sha256_file
 from storyboard.run.choices.passes import check_pass
 from storyboard.run.dub.cut import Approved, VersionCut
-from storyboard.run.state.derived import TRACKS
+from storyboard.run.state.lock.derived import TRACKS
 from storyboard.targets.kinds import LIPSYNC_MODEL
 
 Made = Callable[[DubLine], Path | None]  # a line's made audio, when it is made

@@ -24,7 +24,7 @@ from storyboard.language.fit import fit_warning, room, said
 from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.language.versioncheck import measured_path
 from storyboard.language.versions import text_hash
-from storyboard.media import probe as media
+from storyboard.media.probes import probe as media
 from storyboard.providers.base import Provider
 from storyboard.run.dub.cut import VersionCut, version_cut
 from storyboard.run.dub.episodes import stitch_version, version_episode, version_folder
@@ -34,7 +34,7 @@ from storyboard.run.rendering import consent, execute, plan_setup
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, make_provider, open_run, single
 from storyboard.run.state.cache import OutputCache, cast_source
 from storyboard.run.trip.model import RunResult
-from storyboard.stitch.episodes import EpisodeOutput
+from storyboard.stitch.series.episodes import EpisodeOutput
 from storyboard.targets.kinds import passes as kind_passes
 
 

@@ -27,13 +27,13 @@ from storyboard.language.request import (
     Scene,
     is_portrait,
 )
-from storyboard.media.pad import pad_line
-from storyboard.media.probe import LIMITS
+from storyboard.media.inputs.pad import pad_line
+from storyboard.media.probes.probe import LIMITS
 from storyboard.run.state.cache import OutputCache
-from storyboard.targets.arkassets import portrait_id
-from storyboard.targets.gateways import ARK_ASSET
-from storyboard.targets.kling4 import element_id, voice_id
-from storyboard.targets.models import model_of
+from storyboard.targets.cast.arkassets import portrait_id
+from storyboard.targets.video.kling4 import element_id, voice_id
+from storyboard.targets.video.models import model_of
+from storyboard.targets.wire.gateways import ARK_ASSET
 
 VOICE_SECONDS = LIMITS["voice"].min_seconds  # the shortest reference voice a model takes
 
@@ -103,7 +103,7 @@ def with_made_files(shots: list[CompiledShot], cache: OutputCache) -> list[Compi
 def padded(shot: CompiledShot, made: Mapping[str, Made], root: Path) -> dict[str, Made]:
     """``made`` with each made line ``shot`` hands over as driving audio padded (silence or room
     tone, as the line declares) to the shortest its model takes, its words unchanged and where
-    the line's scene puts them (``media.pad``); a line long enough is handed over as made."""
+    the line's scene puts them (``media.inputs.pad``); a line long enough is handed over as made."""
     out = dict(made)
     model = model_of(shot.request.model)
     for item in shot.request.media:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.files import safe_to_delete, state_folder, sync_folder, write_atomic
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.probe import sha256_file
 from storyboard.targets.kinds import CAST_MAKER  # the provider whose cast a video-only provider uses
 
 CACHE_DIR = Path(".storyboard") / "cache"

@@ -1,7 +1,7 @@
 """Takes' files into findings: each file measured once (by its content digest), judged against
 its request, the shot's intent (``checks:``) and the series' thresholds.
 
-A measurement (``storyboard.media.measure``) is kept in ``.storyboard/measured/<sha256>.json``
+A measurement (``storyboard.media.probes.measure``) is kept in ``.storyboard/measured/<sha256>.json``
 with the measurer's version: a file already measured by this version is never measured again; one
 measured by an older version is measured once more (the measurer measures more) and the run says
 so. Findings are judged from the stored measurement every time they are shown (no ffmpeg), so a
@@ -21,11 +21,11 @@ from storyboard.errors import FFmpegError, MediaError, StoryboardError
 from storyboard.files import write_atomic
 from storyboard.language import routes
 from storyboard.language.request import CompiledShot, Line, is_board
-from storyboard.media import measure as measuring
-from storyboard.media.measure import Measured
+from storyboard.media.probes import measure as measuring
+from storyboard.media.probes.measure import Measured
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lockfile import lock_path, read_lock, take_key
-from storyboard.targets.models import model_of
+from storyboard.run.state.lock.lockfile import lock_path, read_lock, take_key
+from storyboard.targets.video.models import model_of
 
 log = logging.getLogger("storyboard.run")
 

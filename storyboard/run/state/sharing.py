@@ -28,10 +28,10 @@ from typing import Any, Literal
 from storyboard.errors import FFmpegError, MediaError, StoreCorrupt, StoreError, StoreUnreachable
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.probe import sha256_file
 from storyboard.run.state import measured
 from storyboard.run.state.cache import CacheEntry, OutputCache, cast_source, is_asset
-from storyboard.run.state.lockfile import LockEntry, shot_key
+from storyboard.run.state.lock.lockfile import LockEntry, shot_key
 from storyboard.run.team.store import RenderStore
 
 log = logging.getLogger("storyboard.store")

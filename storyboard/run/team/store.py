@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import MissingExtra, StoreCorrupt, StoreError, StoreUnreachable, mask_userinfo
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.probe import sha256_file
 
 STORE_ENV = "STORYBOARD_STORE"
 LAYOUT = "v1"

@@ -13,17 +13,17 @@ from storyboard.errors import ProviderError
 from storyboard.language.picks import state_key
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider, task_key
-from storyboard.run.state.journal import Attempt, Journal, read_status
-from storyboard.run.state.lockfile import TakeState, shot_key
+from storyboard.run.state.lock.lockfile import TakeState, shot_key
 from storyboard.run.state.pacing import run_lock
+from storyboard.run.state.tasks.journal import Attempt, Journal, read_status
 from storyboard.run.team.ledger import Ledger, default_ledger
-from storyboard.run.trip.checks import (
+from storyboard.run.trip.guards.checks import (
     describe,
 )
 from storyboard.run.trip.session import TASK_END_STATE
 from storyboard.targets import TaskStatus
-from storyboard.targets.failures import Failure
 from storyboard.targets.kinds import classify_failure, has
+from storyboard.targets.wire.failures import Failure
 
 
 @dataclass

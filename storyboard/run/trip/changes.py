@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from storyboard.language.request import is_board
-from storyboard.run.state.lockfile import LockEntry
+from storyboard.run.state.lock.lockfile import LockEntry
 
 ChangeKind = Literal["prompt", "reference", "parameter", "other"]
 

@@ -10,25 +10,25 @@ from pathlib import Path
 
 from storyboard.errors import DownloadTooLarge, StoryboardError, TaskFailed
 from storyboard.language.request import CompiledShot
-from storyboard.media.probe import sha256_file
+from storyboard.media.probes.probe import sha256_file
 from storyboard.run.state.cache import CacheEntry
-from storyboard.run.state.journal import REDOWNLOAD, Attempt
-from storyboard.run.state.lockfile import shot_key
+from storyboard.run.state.lock.lockfile import shot_key
 from storyboard.run.state.sharing import FROM_STORE
-from storyboard.run.trip.checks import (
+from storyboard.run.state.tasks.journal import REDOWNLOAD, Attempt
+from storyboard.run.trip.budget.money import Money
+from storyboard.run.trip.events import Events, Outcome
+from storyboard.run.trip.guards.checks import (
     InvalidOutput,
     describe,
     keep_rejected,
     verify_asset,
     verify_video,
 )
-from storyboard.run.trip.downloadcap import download_limit
-from storyboard.run.trip.events import Events, Outcome
+from storyboard.run.trip.guards.downloadcap import download_limit
 from storyboard.run.trip.model import (
     ShotResult,
 )
-from storyboard.run.trip.money import Money
-from storyboard.run.trip.paced import Pacing
+from storyboard.run.trip.pace.paced import Pacing
 from storyboard.run.trip.session import TASK_END_STATE, Session
 from storyboard.targets import TaskState, TaskStatus
 from storyboard.targets.kinds import classify_failure

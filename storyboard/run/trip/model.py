@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # types only: the runner's parts stay unimported until a run starts
     from storyboard.run.state.cache import OutputCache
-    from storyboard.run.state.lockfile import LockEntry
+    from storyboard.run.state.lock.lockfile import LockEntry
     from storyboard.run.state.pacing import Clock, Sleep
     from storyboard.run.state.sharing import StoreLink
     from storyboard.run.team.ledger import Ledger
-    from storyboard.run.trip.costs import ReferenceSeconds
+    from storyboard.run.trip.budget.costs import ReferenceSeconds
     from storyboard.targets import PriceTable
 
 EventState = Literal["queued", "cached", "submitted", "running", "downloading", "done", "failed",
@@ -143,7 +143,7 @@ class RunOptions:
     # A download costs nothing and the video waits at the provider for hours: outlast a burst of
     # errors (with the backoff, minutes) before the shot is left pending for the next run.
     download_retries: int = 8
-    # The most megabytes one download may hold (None: each shot's own, ``run/trip/downloadcap.py``).
+    # The most megabytes one download may hold (None: each shot's own, ``run/trip/guards/downloadcap.py``).
     max_download_mb: float | None = None
     duration_tolerance: float = 0.5
     require_audio: bool = True

@@ -9,19 +9,19 @@ import math
 from dataclasses import dataclass
 
 from storyboard.language.request import CompiledShot
-from storyboard.run.state.journal import REDOWNLOAD, Attempt
-from storyboard.run.state.lockfile import shot_key
-from storyboard.run.trip.checks import (
-    describe,
-)
+from storyboard.run.state.lock.lockfile import shot_key
+from storyboard.run.state.tasks.journal import REDOWNLOAD, Attempt
+from storyboard.run.trip.budget.money import Money
 from storyboard.run.trip.download import Downloader
 from storyboard.run.trip.events import Events, Outcome
+from storyboard.run.trip.guards.checks import (
+    describe,
+)
 from storyboard.run.trip.model import (
     DEFAULT_POLL_SCHEDULE,
     ShotResult,
 )
-from storyboard.run.trip.money import Money
-from storyboard.run.trip.paced import GONE, Pacing
+from storyboard.run.trip.pace.paced import GONE, Pacing
 from storyboard.run.trip.session import Gone, Session
 from storyboard.targets import TaskState, TaskStatus
 

@@ -12,18 +12,18 @@ from pathlib import Path
 
 from storyboard.errors import ListUnavailable, NeverListed
 from storyboard.language.request import CompiledShot
-from storyboard.run.state.journal import Attempt
-from storyboard.run.state.lockfile import shot_key
+from storyboard.run.state.lock.lockfile import shot_key
+from storyboard.run.state.tasks.journal import Attempt
 from storyboard.run.team.ledger import LedgerEntry
-from storyboard.run.trip.checks import (
+from storyboard.run.trip.budget.money import Money
+from storyboard.run.trip.events import Events, Outcome
+from storyboard.run.trip.guards.checks import (
     describe,
 )
-from storyboard.run.trip.events import Events, Outcome
-from storyboard.run.trip.money import Money
-from storyboard.run.trip.paced import Pacing
+from storyboard.run.trip.pace.paced import Pacing
 from storyboard.run.trip.session import Session
 from storyboard.targets import TaskState
-from storyboard.targets.gateways import listed_without_prompt
+from storyboard.targets.wire.gateways import listed_without_prompt
 
 log = logging.getLogger("storyboard.run")
 

@@ -40,10 +40,9 @@ from storyboard.language.request import CompiledShot, Manifest
 from storyboard.media import ffmpeg
 from storyboard.providers.base import Provider, task_key
 from storyboard.run.state.assets import Made, not_made, unsettled
-from storyboard.run.state.boardbytes import file_problem
 from storyboard.run.state.cache import OutputCache, cast_source, is_asset
-from storyboard.run.state.journal import Journal
-from storyboard.run.state.lockfile import (
+from storyboard.run.state.lock.boardbytes import file_problem
+from storyboard.run.state.lock.lockfile import (
     LockEntry,
     entry_for,
     lock_path,
@@ -53,12 +52,14 @@ from storyboard.run.state.lockfile import (
     update_lock,
 )
 from storyboard.run.state.pacing import run_lock
+from storyboard.run.state.tasks.journal import Journal
 from storyboard.run.team.ledger import Ledger, ShotClaimed, default_ledger
 from storyboard.run.trip import claims
-from storyboard.run.trip.costs import shots_of
+from storyboard.run.trip.budget.costs import shots_of
+from storyboard.run.trip.budget.money import Money, list_floor
 from storyboard.run.trip.download import Downloader
 from storyboard.run.trip.events import Events, Outcome
-from storyboard.run.trip.inputs import prune_inputs
+from storyboard.run.trip.guards.inputs import prune_inputs
 from storyboard.run.trip.model import (
     EventState,
     ResultState,
@@ -67,8 +68,7 @@ from storyboard.run.trip.model import (
     ShotResult,
     Wiring,
 )
-from storyboard.run.trip.money import Money, list_floor
-from storyboard.run.trip.paced import Pacing, Timing, team_board
+from storyboard.run.trip.pace.paced import Pacing, Timing, team_board
 from storyboard.run.trip.poll import Poller
 from storyboard.run.trip.reconcile import Reconciler
 from storyboard.run.trip.session import Gone, Place, Session

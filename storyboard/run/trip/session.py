@@ -22,9 +22,9 @@ from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider, task_key
 from storyboard.run.state.assets import Made
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.journal import AttemptState, Journal, lookup_key
-from storyboard.run.state.lockfile import LockEntry
+from storyboard.run.state.lock.lockfile import LockEntry
 from storyboard.run.state.sharing import StoreLink
+from storyboard.run.state.tasks.journal import AttemptState, Journal, lookup_key
 from storyboard.run.trip.model import ResultState, RunOptions, ShotResult
 from storyboard.targets import TaskStatus
 

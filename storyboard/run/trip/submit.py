@@ -13,12 +13,15 @@ from storyboard.errors import ProviderError
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import watching
 from storyboard.run.state.assets import padded, substituted
-from storyboard.run.state.journal import Attempt
-from storyboard.run.state.lockfile import shot_key
+from storyboard.run.state.lock.lockfile import shot_key
 from storyboard.run.state.pacing import Busy, Lease
+from storyboard.run.state.tasks.journal import Attempt
 from storyboard.run.team.ledger import LedgerEntry, ShotClaimed
 from storyboard.run.trip import claims
-from storyboard.run.trip.checks import (
+from storyboard.run.trip.budget.money import Money
+from storyboard.run.trip.download import Downloader
+from storyboard.run.trip.events import Events
+from storyboard.run.trip.guards.checks import (
     describe,
     is_ambiguous,
     made_input_problem,
@@ -26,14 +29,11 @@ from storyboard.run.trip.checks import (
     may_have_made,
     retryable,
 )
-from storyboard.run.trip.download import Downloader
-from storyboard.run.trip.events import Events
-from storyboard.run.trip.inputs import InputChanged, snapshot_inputs
+from storyboard.run.trip.guards.inputs import InputChanged, snapshot_inputs
 from storyboard.run.trip.model import (
     ShotResult,
 )
-from storyboard.run.trip.money import Money
-from storyboard.run.trip.paced import Pacing
+from storyboard.run.trip.pace.paced import Pacing
 from storyboard.run.trip.poll import Poller
 from storyboard.run.trip.reconcile import (
     LOST_ANSWER,

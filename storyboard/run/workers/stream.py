@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from storyboard.language.request import CompiledShot
-from storyboard.run.state.lockfile import shot_key
+from storyboard.run.state.lock.lockfile import shot_key
 from storyboard.run.team.queue_pg import QueuedShot
 from storyboard.run.trip.model import ShotResult
 from storyboard.run.trip.runner import ShotRun
