@@ -18,7 +18,7 @@ from storyboard.targets.kinds import KINDS, NAMES, OWN_EDIT, is_paid, passes
 PACKAGE = Path(storyboard.__file__).resolve().parent
 OWNERS = {PACKAGE / "targets" / "kinds.py", PACKAGE / "providers" / "registry.py"}
 # the emulator checks each wire dialect's own body rules by the dialect's name (a peer, not a kind)
-PEER = PACKAGE / "emulator" / "bodies.py"
+PEER = PACKAGE / "emulator" / "gateways" / "bodies.py"
 LISTS = {"GATEWAYS", "FREE_PROVIDERS"}  # lists of names compared against instead of a trait
 
 
