@@ -44,12 +44,11 @@ picture from a file, one episode, nothing else):
   ``language`` column and no row of the version; ep01's row cost 0.223, where it cost 0.2
   before the dub (the version's 0.023 folded into it).
 
-The manifest's ``hook`` held on d1229578 for an episode's own ``hook:``: the seam was
-``season.yaml``'s hooks, which only ``breakdown`` writes into the episode file (this generator
-writes series by hand; the compile stage found that ``check`` never read ``season.yaml``). Not
-reached here: flag conflicts (no render needed: ``tests/cli/test_cli_every_flag_set.py`` draws
-sets of flags) and the emulator's caption under burnt-in subtitles
-(``tests/emulator/test_emulator_captions.py`` draws lines and compares a result's pixels).
+The manifest's ``hook`` held on d1229578 for an episode's own ``hook:``; ``season.yaml``'s hooks,
+which only ``breakdown`` writes into the episode file, are drawn by
+``tests/breakdown/test_breakdown_every_hook.py``; flag conflicts (no render needed) by
+``tests/cli/test_cli_every_flag_set.py``; the emulator's caption under burnt-in subtitles (a
+picture's pixels) by ``tests/emulator/test_emulator_captions.py``.
 
 Ordinary runs draw 2 examples (the same ones on every machine); ``STORYBOARD_COMPOSE_EXAMPLES=N``
 draws N // 10 of them (at least 2), ``STORYBOARD_COMPOSE_RANDOM=1`` new ones each run.
