@@ -223,6 +223,17 @@ def pg_cluster() -> Iterator[PgServer]:
 
 
 @pytest.fixture
+def own_pg_cluster() -> Iterator[PgServer]:
+    """A PostgreSQL cluster of the test's own, for a test that restarts it (restarting the
+    session's would touch other tests)."""
+    server = pg_server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
 def pg_url(pg_cluster: PgServer) -> str:
     """A URL to a fresh, empty database of the session's cluster."""
     import uuid

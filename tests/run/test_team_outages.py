@@ -14,7 +14,6 @@ import json
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,6 @@ from tests.fixtures import pg_server
 from tests.fixtures.team import KEY, clone, start
 
 BOUND = 90.0  # seconds: a machine that neither reconnects nor gives up is a hang
-
-
-@pytest.fixture
-def cluster() -> Iterator[pg_server.PgServer]:
-    server = pg_server.start()  # its own: restarting it must not touch other tests' server
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def machines_submitting(url: str) -> int:
@@ -71,22 +61,22 @@ def said(children: list[subprocess.Popen[str]]) -> str:
 
 
 def test_two_machines_outlive_a_ledger_restart_and_pay_each_shot_once(
-        tmp_path: Path, cluster: pg_server.PgServer, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, own_pg_cluster: pg_server.PgServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONFAULTHANDLER", "1")
     emu = EmulatorServer(latency=2.0, plain_results=True, retry_after=0.1).start()
     try:
         # One task each: the account's two slots are then one a machine, so both are mid-run
         # (with three each, the first to start may hold both slots to its last shot).
         clones = [clone(tmp_path, name, concurrency=1) for name in ("alice", "bob")]
-        children = [start(series, emu, tmp_path / "store", cluster.url) for series in clones]
+        children = [start(series, emu, tmp_path / "store", own_pg_cluster.url) for series in clones]
         waited = time.monotonic() + 60
-        while machines_submitting(cluster.url) < 2:  # both mid-run, each with a claim
+        while machines_submitting(own_pg_cluster.url) < 2:  # both mid-run, each with a claim
             if time.monotonic() > waited or any(c.poll() is not None for c in children):
                 pytest.fail(f"the machines never both submitted: {said(children)}")
             time.sleep(0.05)
-        cluster.halt()  # mid-run: tasks in flight, claims and leases held
+        own_pg_cluster.halt()  # mid-run: tasks in flight, claims and leases held
         time.sleep(3)
-        cluster.resume()
+        own_pg_cluster.resume()
         deadline = time.monotonic() + BOUND
         results = [ended(child, deadline) for child in children]
         stats = emu.stats()
@@ -146,17 +136,17 @@ def tasks_recorded(url: str) -> int:
 
 
 def test_a_ledger_that_stays_away_fails_the_call_clearly_within_its_patience(
-        cluster: pg_server.PgServer) -> None:
-    ledger = PgLedger(LedgerSettings(cluster.url, LEDGER_ENV, patience=1.5))
+        own_pg_cluster: pg_server.PgServer) -> None:
+    ledger = PgLedger(LedgerSettings(own_pg_cluster.url, LEDGER_ENV, patience=1.5))
     try:
         ledger.intend("p", "h" * 64, "k", series="s", shot="ep/a")
-        cluster.halt()
+        own_pg_cluster.halt()
         began = time.monotonic()
         with pytest.raises(JournalError, match=r"could not be made again within 1\.5 s "
                                                r"\(STORYBOARD_LEDGER_PATIENCE\)"):
             ledger.knows_task("p", "t-1")
         assert time.monotonic() - began < 5
-        cluster.resume()
+        own_pg_cluster.resume()
         assert ledger.knows_task("p", "t-1") is False  # made again at the next call
         assert [e.state for e in ledger.entries("p", "h" * 64)] == ["open"]
     finally:

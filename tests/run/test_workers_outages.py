@@ -11,10 +11,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from storyboard.emulator.comfyui.server import ComfyUIServer
 from storyboard.emulator.comfyui.state import ComfyConfig
@@ -27,15 +24,6 @@ from tests.run.test_workers_engine import t2v_series
 
 SHOTS = 24
 KILLS = 8
-
-
-@pytest.fixture
-def cluster() -> Iterator[pg_server.PgServer]:
-    server = pg_server.start()  # its own: restarting it must not touch other tests' server
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def start(clone: Path, url: str) -> subprocess.Popen[str]:
@@ -51,8 +39,8 @@ def states(url: str) -> set[str] | None:
 
 
 def test_workers_outlive_kills_and_a_database_restart_and_send_each_prompt_once(
-        tmp_path: Path, cluster: pg_server.PgServer) -> None:
-    url = cluster.url
+        tmp_path: Path, own_pg_cluster: pg_server.PgServer) -> None:
+    url = own_pg_cluster.url
     with ComfyUIServer(ComfyConfig(job_time=0.6, plain=True)) as a, \
             ComfyUIServer(ComfyConfig(job_time=0.6, plain=True)) as b:
         base = tmp_path / "base"
@@ -79,9 +67,9 @@ def test_workers_outlive_kills_and_a_database_restart_and_send_each_prompt_once(
                     workers[victim] = start(clones[victim], url)
                     kills += 1
                 if kills == KILLS // 2 and not halted:
-                    cluster.halt()
+                    own_pg_cluster.halt()
                     time.sleep(3.0)
-                    cluster.resume()
+                    own_pg_cluster.resume()
                     halted = True
         finally:
             said = []
