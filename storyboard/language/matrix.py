@@ -238,8 +238,7 @@ def _languages(values: dict[str, Any]) -> tuple[str, ...] | None:
 def narrowing_problems(doc: Document, block: dict[str, Any]) -> list[Diagnostic]:
     """Each ``languages`` a variation narrows to (in an axis' mapping value, or an ``include``
     entry) held to the series' ``languages``: a list of its tags, each at its line."""
-    series = doc.data.get(LANGUAGES) if isinstance(doc.data, dict) else None
-    declared = [t for t in series if isinstance(t, str)] if isinstance(series, list) else []
+    declared = _declared(doc)
     found = []
     for where, said in _narrowings(block):
         if not declared:
@@ -262,8 +261,7 @@ def language_axis_problems(doc: Document, block: dict[str, Any]) -> list[Diagnos
     """Each value of the ``language`` axis (and each ``include`` entry's ``language``) held to
     the series' ``languages``, at its line: a value the series does not declare would make its
     variations plain ones, every shot rendered again, where a version was meant."""
-    series = doc.data.get(LANGUAGES) if isinstance(doc.data, dict) else None
-    declared = [t for t in series if isinstance(t, str)] if isinstance(series, list) else []
+    declared = _declared(doc)
     if not declared:
         return []  # no languages: ``language`` is an axis like any other
     found = []
@@ -278,6 +276,12 @@ def language_axis_problems(doc: Document, block: dict[str, Any]) -> list[Diagnos
             f"({', '.join(declared)}){hint}; expected one of them, or add it to languages: "
             "to version into it"), code="language-unknown"))
     return found
+
+
+def _declared(doc: Document) -> list[str]:
+    """The series' own ``languages`` list (its tags), empty when it declares none."""
+    series = doc.data.get(LANGUAGES) if isinstance(doc.data, dict) else None
+    return [t for t in series if isinstance(t, str)] if isinstance(series, list) else []
 
 
 def _language_values(block: dict[str, Any]) -> list[tuple[PathKey, Any]]:
