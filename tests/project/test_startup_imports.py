@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "coffee-shop"
-HEAVY = ("httpx", "starlette", "uvicorn", "psycopg", "fsspec", "opentimelineio",
+HEAVY = ("httpx", "starlette", "uvicorn", "psycopg", "procrastinate", "fsspec", "opentimelineio",
          "storyboard.run.trip.runner")
 # Beyond the heavy ones: what the root package must not load before a function is called.
 NOT_AT_IMPORT = (*HEAVY, "storyboard.run", "storyboard.language.compile", "storyboard.cli")
