@@ -242,5 +242,5 @@ def test_a_worker_without_the_engine_installed_names_the_extra(tmp_path: Path) -
     done = subprocess.run([sys.executable, "-c", hidden], cwd=tmp_path, capture_output=True,
                           text=True, timeout=LOADED, check=False)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
-    assert "the team queue (render --queue, storyboard worker) needs the ledger-pg extra" \
+    assert "the team queue (queue render, storyboard worker) needs the ledger-pg extra" \
         in done.stderr and "(procrastinate is not installed)" in done.stderr, done.stderr

@@ -24,7 +24,7 @@ COMMAND_ONLY = frozenset({"path", "quiet", "as_json", "var", "variation",
                           "max_cost", "compare", "episode_range", "whole_season",
                           "episode_budget", "queue",
                           "version",  # plan --language: the version priced beside a re-render
-                          "language", "all_languages"})  # render --language(s): a version made
+                          "language", "all_languages"})  # render --language(s): moved
 # Fields of ``RenderFlags`` no option sets: the studio's quick previews, and the take states a
 # ``retake`` asks for (it builds its own flags).
 LIBRARY_ONLY = frozenset({"preview", "take_changes"})
