@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import click
+import pytest
 
 from storyboard.cli import cli
 from storyboard.cli.render.conflicts import RULES, Conflict, Moved, Needs, Rule, spelled
