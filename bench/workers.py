@@ -6,7 +6,7 @@ workers are killed; a small render queued behind it measures the queue's fairnes
                             [--kills 10] [--lease 3] [--seed 1] [--small 10]
 
 The issue's setting is the default (4 workers, 8 instances, 400 shots, 10 kills). The series
-(S independent prompt shots on a text-to-video graph) is queued once (``render --queue``); each
+(S independent prompt shots on a text-to-video graph) is queued once (``queue render``); each
 worker runs in its own clone with ``--slots instances / workers`` and ``--drain``. A killed worker
 (SIGKILL, at a random moment) is restarted in the same clone a moment later, as a service
 manager would; its claims lapse after ``--lease`` seconds and go to whichever worker asks first.
@@ -86,10 +86,10 @@ def storyboard(cwd: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def queue(base: Path, name: str = "series") -> None:
-    child = storyboard(base, "render", name, "--queue", "--json")
+    child = storyboard(base, "queue", "render", name, "--json")
     _, err = child.communicate(timeout=600)
     if child.returncode != 0:
-        raise SystemExit(f"render --queue failed: {err[-2000:]}")
+        raise SystemExit(f"queue render failed: {err[-2000:]}")
 
 
 def start(clone: Path, ledger: str, slots: int, lease: float) -> subprocess.Popen[str]:

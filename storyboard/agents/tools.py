@@ -207,7 +207,7 @@ class Tools:
         other provider needs ``max_cost`` and fits under the server's ceiling, or is refused.
         ``boards``: the boards pass (a still per shot and the cast they use, no video);
         ``queue``: priced and consented the same way, then queued on the team ledger for
-        ``storyboard worker``s (``render --queue``) instead of rendered here."""
+        ``storyboard worker``s (``queue render``) instead of rendered here."""
         if queue:
             return self._queue(self.series(series), provider, episode, max_cost)
         return self._render(self.series(series), provider, episode, max_cost, (), (), on_event,
@@ -215,14 +215,14 @@ class Tools:
 
     def _queue(self, folder: Path, provider: str, episode: str | None,
                max_cost: float | None) -> dict[str, Any]:
-        """``render --queue``: what the workers may spend counts against this server's ceiling
+        """``queue render``: what the workers may spend counts against this server's ceiling
         now, as it was agreed to here."""
         from storyboard.run.workers.queueing import queue_render
         if provider not in PROVIDERS or has(provider, "drafts"):
             raise Refused(f"queue: expected a provider that renders (not local), got {provider!r}")
         if matrix.is_matrix(folder):
             raise Refused("queue: this series has a variations matrix, which a tool call does "
-                          "not queue; `storyboard render SERIES --queue` queues it")
+                          "not queue; `storyboard queue render SERIES` queues it")
         paid = is_paid(provider)
         allowed = self.allowed(max_cost) if paid else 0.0
         with self.budget.lock:

@@ -23,6 +23,7 @@ from storyboard.cli.render.cache import cache
 from storyboard.cli.render.task import task
 from storyboard.cli.review import sheets as review
 from storyboard.cli.review import takes
+from storyboard.cli.season.commands import season
 from storyboard.cli.servers.emulate import emulate
 from storyboard.cli.servers.mcp import mcp
 from storyboard.cli.servers.studio import studio
@@ -30,8 +31,10 @@ from storyboard.cli.setup.config import config
 from storyboard.cli.setup.docs import docs
 from storyboard.cli.setup.doctor import doctor
 from storyboard.cli.setup.models import models
+from storyboard.cli.team.queue import queue
 from storyboard.cli.team.store import pull, push
 from storyboard.cli.team.worker import cancel, worker
+from storyboard.cli.versions.commands import version
 from storyboard.cli.writing.breakdown import breakdown
 from storyboard.cli.writing.init import init
 from storyboard.cli.writing.translate import translate
@@ -61,7 +64,8 @@ RECHECKING = frozenset({studio.name, mcp.name, worker.name})
 for command in (render.check, render.compile_command, render.plan, render.render, render.status,
                 cancel, emulate, doctor, init, config, complete.completion, push, pull,
                 review.sheet, review.export, studio, mcp, takes.takes, takes.pick, takes.approve,
-                takes.retake, cache, task, models, breakdown, translate, docs, worker):
+                takes.retake, cache, task, models, breakdown, translate, docs, worker, season,
+                version, queue):
     cli.add_command(command)
 attach(cli)  # each command's --help ends with examples
 

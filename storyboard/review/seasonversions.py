@@ -1,6 +1,6 @@
 """A delivered episode's language versions, each a row of the season's manifest with its own cost.
 
-A version stitched (``out/<lang>/<EP>.mp4``, by ``render --language``) is delivered beside its
+A version stitched (``out/<lang>/<EP>.mp4``, by ``version render``) is delivered beside its
 episode: its file and subtitles in ``season/<lang>/``, its row after the episode's. Its cost is
 what the journal says its own work cost: its lip-sync passes (kept under the version's own name,
 ``SERIES/LANG``) and its lines (``lines/LANG/EP/...``), rounded as every cost of the manifest,

@@ -1,6 +1,6 @@
 """A season's plan into one admission: every problem of every episode found before anything is paid.
 
-``plan --season`` and ``render --season`` take every episode at once (or the ``--episodes``
+``plan --season`` and ``season render`` take every episode at once (or the ``--episodes``
 range): the series is compiled, planned and held to everything a render would stop at before its
 first submit (the language's errors, the plan's refusals, the provider's own checks of the paid
 shots, approved shots whose YAML changed, an API key missing, a budget under the season, an

@@ -132,5 +132,5 @@ def test_a_matrix_is_not_queued_by_a_tool_call(tmp_path: Path) -> None:
     from storyboard.agents.tools import Budget, Refused, Tools
     (tmp_path / "dubbed").mkdir()
     (tmp_path / "dubbed" / "storyboard.yaml").write_text(MATRIX, encoding="utf-8")
-    with pytest.raises(Refused, match=r"variations matrix.*storyboard render SERIES --queue"):
+    with pytest.raises(Refused, match=r"variations matrix.*storyboard queue render SERIES"):
         Tools(tmp_path, Budget(5)).render("dubbed", "dashscope", max_cost=1, queue=True)

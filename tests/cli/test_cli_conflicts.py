@@ -1,4 +1,5 @@
-"""Flags of ``plan`` and ``render`` that do not go together are a usage error (exit 2) before the
+"""Flags of the render commands (``plan``, ``render``, ``season render``, ``version render``,
+``queue render``) that do not go together are a usage error (exit 2) before the
 series is read: a series that does not even compile still gets the usage error, never its own
 errors first (a season's compile takes a minute on a loaded machine)."""
 
@@ -6,41 +7,57 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 import pytest
 
-from storyboard.cli.render import commands
-from storyboard.cli.render.conflicts import PLAN, RENDER, Conflict, Rule, spelled
+from storyboard.cli import cli
+from storyboard.cli.render.conflicts import RULES, Conflict, Moved, Needs, Rule, spelled
 from tests.fixtures.cli import invoke
 
 # A value for each option that takes one (flags take none).
 VALUES = {"--episode": "ep01", "--shot": "ep01/a", "--episodes": "1-2", "--episode-budget": "0",
           "--var": "x=1", "--variation": "v", "--language": "es", "--compare": "wan2.7-r2v",
           "--max-cost": "1", "--webhook-url": "http://127.0.0.1:9/hook",
-          "--webhook-listen": "127.0.0.1:0"}
+          "--webhook-listen": "127.0.0.1:0", "--concurrency": "2", "--out": "out", "--budget": "1"}
 
 
 def args(option: str) -> list[str]:
     return [option, VALUES[option]] if option in VALUES else [option]
 
 
-def pairs(command: str, rules: tuple[Rule, ...]) -> list[tuple[str, list[str], str]]:
-    """Every pair a rule refuses, as arguments, and the words its error starts with."""
+def command_at(path: str) -> click.Command:
+    command: click.Command = cli
+    for word in path.split():
+        assert isinstance(command, click.Group)
+        command = command.commands[word]
+    return command
+
+
+def pairs(path: str, rules: tuple[Rule, ...]) -> list[tuple[str, list[str], str]]:
+    """Every pair a rule refuses, as arguments, and the words its error starts with (a moved
+    flag: with each option of ``render`` its command does not take)."""
     found = []
-    click_command = commands.plan if command == "plan" else commands.render
+    command = command_at(path)
     for rule in rules:
-        flag = spelled(click_command, rule.flag)
-        if isinstance(rule, Conflict):
-            for other in rule.others:
-                both = spelled(click_command, other)
-                found.append((command, [*args(flag), *args(both)],
-                              f"{flag} cannot go with {both}"))
-        else:
-            found.append((command, args(flag),
-                          f"{flag} goes with {spelled(click_command, rule.needed)}"))
+        if not isinstance(rule, Conflict | Needs | Moved):
+            continue  # OneOf: version render's LANG or --all (test_cli_render_modes.py)
+        flag = spelled(command, rule.flag)
+        if isinstance(rule, Needs):
+            lead = ["es"] if path == "version render" else []
+            found.append((path, [*lead, *args(flag)],
+                          f"{flag} goes with {spelled(command, rule.needed)}"))
+            continue
+        others = rule.others if isinstance(rule, Conflict) else sorted(
+            {str(p.name) for p in command.params if isinstance(p, click.Option)}
+            - {str(p.name) for p in command_at(rule.to).params} - {rule.flag})
+        lead = ["es"] if path == "version render" and flag != "LANG" else []  # LANG or --all
+        for other in others:
+            both = spelled(command, other)
+            found.append((path, [*lead, *args(flag), *args(both)], f"{flag} cannot go with {both}"))
     return found
 
 
-CASES = pairs("plan", PLAN) + pairs("render", RENDER)
+CASES = [case for path, rules in RULES.items() for case in pairs(path, rules)]
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +78,12 @@ def test_a_broken_series_is_an_error_of_its_own(broken: Path) -> None:
                          ids=[f"{c}{' '.join(a)}" for c, a, _ in CASES])
 def test_a_conflict_is_refused_before_the_series_is_read(broken: Path, command: str,
                                                          given: list[str], said: str) -> None:
-    result = invoke(command, broken, *given)
+    result = invoke(*command.split(), broken, *given)
     assert result.exit_code == 2, result.output
-    assert said in result.stderr and "storyboard.yaml" not in result.stderr, result.stderr
+    flag, _, other = said.partition(" cannot go with ")  # two moved flags: either is first
+    assert said in result.stderr or f"{other} cannot go with {flag}" in result.stderr, (
+        result.stderr)
+    assert "storyboard.yaml" not in result.stderr, result.stderr
 
 
 def test_the_season_and_its_boards_are_refused_at_once(broken: Path) -> None:

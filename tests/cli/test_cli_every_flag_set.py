@@ -1,13 +1,16 @@
-"""Usage conflicts refused before any compile (issue 85), generated: sets of ``plan`` and
-``render`` flags drawn from click's own parameters of each command, each with a plausible value,
-run on a series that does not compile.
+"""Usage conflicts refused before any compile (issue 85), generated: sets of flags of the render
+commands (``plan``, ``render``, ``season render``, ``version render``, ``queue render``) drawn from
+click's own parameters of each command, each with a plausible value, run on a series that does not
+compile.
 
 tests/cli/test_cli_conflicts.py holds each pair of the conflict table
 (storyboard/cli/render/conflicts.py) by hand; here hypothesis draws whole sets of flags (any
 number, any options the command declares, a new option drawn as soon as it is declared) and holds:
 
-- a set the table refuses (two flags that do not go together, or one without the flag it needs)
-  exits 2 naming both flags, and never reports the series' own errors: nothing was compiled;
+- a set the table refuses (two flags that do not go together, one without the flag it needs, or
+  a flag of ``render`` that moved with one its command does not take) exits 2 naming both flags,
+  and never reports the series' own errors: nothing was compiled; ``version render`` with
+  neither LANG nor ``--all`` exits 2 naming both;
 - a set the table allows gets to the series: its error at ``storyboard.yaml``, exit 1;
 - no set ends in a traceback.
 
@@ -42,8 +45,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storyboard.cli.render import commands
-from storyboard.cli.render.conflicts import RULES, Conflict, Rule
+from storyboard.cli import cli
+from storyboard.cli.render.conflicts import RULES, Conflict, Moved, Needs, OneOf, Rule
 from tests.fixtures.cli import invoke
 
 DEEP = int(os.environ.get("STORYBOARD_COMPOSE_EXAMPLES", "0"))
@@ -52,7 +55,17 @@ RANDOM = os.environ.get("STORYBOARD_COMPOSE_RANDOM", "") == "1"
 # takes milliseconds; a nightly hunt draws new ones with RANDOM).
 RUN = settings(max_examples=max(60, DEEP * 10), deadline=None, derandomize=not RANDOM,
                suppress_health_check=[HealthCheck.too_slow], database=None)
-COMMANDS = {"plan": commands.plan, "render": commands.render}
+
+
+def command_at(path: str) -> click.Command:
+    command: click.Command = cli
+    for word in path.split():
+        assert isinstance(command, click.Group)
+        command = command.commands[word]
+    return command
+
+
+COMMANDS = {path: command_at(path) for path in RULES}  # each render command has its table
 
 # Plausible values of each option that takes one, by its long form; a flag takes none. An option
 # neither here nor a flag, a choice or a number range is a new option: the test says so.
@@ -71,6 +84,8 @@ BROKEN = {"parse": "storyboard: 1\nepisodes: [\n",
 
 
 def spelled(param: click.Parameter) -> str:
+    if isinstance(param, click.Argument):
+        return param.human_readable_name.strip("[]")  # LANG
     return max(param.opts, key=len)
 
 
@@ -96,22 +111,34 @@ def values(param: click.Option) -> st.SearchStrategy[list[str]]:
 
 @st.composite
 def flag_sets(draw: st.DrawFn, name: str) -> dict[str, list[str]]:
-    """A set of ``name``'s options (by parameter name), each with its arguments."""
+    """A set of ``name``'s options (by parameter name), each with its arguments; an optional
+    argument (``version render``'s LANG) given or not."""
     options = [p for p in COMMANDS[name].params if isinstance(p, click.Option)]
     chosen = draw(st.lists(st.sampled_from(options), max_size=5, unique_by=lambda p: p.name))
-    return {str(p.name): draw(values(p)) for p in chosen}
+    drawn = {str(p.name): draw(values(p)) for p in chosen}
+    for param in COMMANDS[name].params:
+        if isinstance(param, click.Argument) and not param.required and draw(st.booleans()):
+            drawn[str(param.name)] = [draw(st.sampled_from(VALUES["--language"]))]
+    return drawn
 
 
 def refused(rules: tuple[Rule, ...], drawn: Mapping[str, object]) -> list[tuple[str, str]]:
     """Every pair of parameters the table refuses in ``drawn``: two that do not go together,
-    or one and the one it needs."""
+    one and the one it needs, a moved flag and one its command does not take, or two of which
+    one is needed and neither given."""
     pairs = []
     for rule in rules:
-        if rule.flag not in drawn:
+        if isinstance(rule, OneOf):
+            pairs += [] if set(rule.flags) & set(drawn) else [rule.flags[:2]]
+        elif rule.flag not in drawn:
             continue
-        if isinstance(rule, Conflict):
+        elif isinstance(rule, Conflict):
             pairs += [(rule.flag, other) for other in rule.others if other in drawn]
-        elif rule.needed not in drawn:
+        elif isinstance(rule, Moved):
+            takes = {p.name for p in command_at(rule.to).params}
+            pairs += [(rule.flag, other) for other in drawn
+                      if other != rule.flag and other not in takes]
+        elif isinstance(rule, Needs) and rule.needed not in drawn:
             pairs.append((rule.flag, rule.needed))
     return pairs
 
@@ -131,7 +158,7 @@ def series(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def held(series: dict[str, Path], name: str, broken: str, drawn: dict[str, list[str]]) -> None:
     root = series[broken]
     args = [part.replace("OUT", str(root / "out")) for given in drawn.values() for part in given]
-    result = invoke(name, root, *args)  # a traceback is an AssertionError there
+    result = invoke(*name.split(), root, *args)  # a traceback is an AssertionError there
     command = COMMANDS[name]
     by_name = {str(p.name): spelled(p) for p in command.params if p.name}
     pairs = refused(RULES[name], drawn)
@@ -152,6 +179,10 @@ def held(series: dict[str, Path], name: str, broken: str, drawn: dict[str, list[
 def test_a_set_of_flags_is_refused_at_once_or_gets_to_the_series(
         series: dict[str, Path], name: str, broken: str, data: st.DataObject) -> None:
     held(series, name, broken, data.draw(flag_sets(name), label="flags"))
+
+
+def test_every_render_command_is_drawn() -> None:
+    assert set(COMMANDS) == {"plan", "render", "season render", "version render", "queue render"}
 
 
 def test_the_values_name_only_options_the_commands_declare() -> None:

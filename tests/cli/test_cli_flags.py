@@ -1,6 +1,7 @@
 """The command line's flags of a run: built from click's parameters in one place (issue 66, item 5).
 
-Every option of ``plan`` and ``render`` is a field of ``RenderFlags`` or the command's own
+Every option of ``plan``, ``render``, ``season render``, ``version render`` and ``queue render``
+is a field of ``RenderFlags`` or the command's own
 (``flags.COMMAND_ONLY``), every field an option or the library's own (``flags.LIBRARY_ONLY``);
 ``render_flags`` reads them from click's parameters by name. ``retake`` builds its own flags
 (no hidden keyword through ``ctx.invoke``), and the public API takes typed keywords, no
@@ -20,8 +21,12 @@ import pytest
 import storyboard
 from storyboard.cli.render import commands as cli_render
 from storyboard.cli.render import flags as cli_flags
+from storyboard.cli.render import running
 from storyboard.cli.render.commands import plan, render
 from storyboard.cli.render.flags import COMMAND_ONLY, LIBRARY_ONLY, render_flags
+from storyboard.cli.season import commands as season
+from storyboard.cli.team import queue
+from storyboard.cli.versions import commands as version
 from storyboard.run.setup import Callbacks, RenderFlags
 from tests.fixtures.cli import invoke
 from tests.fixtures.compiler import MIA_HEAD, write_series
@@ -39,9 +44,21 @@ def options(command: click.Command) -> set[str]:
     return {p.name for p in command.params if p.name is not None}
 
 
-@pytest.mark.parametrize("command", [plan, render], ids=["plan", "render"])
+COMMANDS = {"plan": plan, "render": render, "season render": season.render,
+            "version render": version.render, "queue render": queue.render}
+
+
+@pytest.mark.parametrize("command", COMMANDS.values(), ids=list(COMMANDS))
 def test_every_option_is_a_field_or_the_commands_own(command: click.Command) -> None:
     assert options(command) - FIELDS - COMMAND_ONLY == set()
+
+
+@pytest.mark.parametrize("command", [season.render, version.render, queue.render],
+                         ids=["season", "version", "queue"])
+def test_a_mode_takes_no_option_of_another_mode(command: click.Command) -> None:
+    """Each mode is a command of its own: none declares the old spellings that chose a mode."""
+    assert not options(command) & {"whole_season", "queue"}
+    assert {"whole_season", "queue", "language", "all_languages"} <= options(render)
 
 
 def test_every_field_is_an_option_of_render_or_the_librarys_own() -> None:
@@ -73,7 +90,7 @@ def test_retake_builds_its_own_flags(tmp_path: Path, make_media: MakeMedia,
     series = write_series(tmp_path / "s", make_media, ONE_SHOT, head=MIA_HEAD)
     assert invoke("render", series, "--yes", "--quiet").exit_code == 0
     ran: list[tuple[Path, RenderFlags, dict[str, Any]]] = []
-    monkeypatch.setattr(cli_render, "run_render",
+    monkeypatch.setattr(running, "run_render",
                         lambda path, flags, **kw: ran.append((path, flags, kw)))
     result = invoke("retake", series, "ep01/a", "-n", "2", "--yes", "--budget", "4",
                     "--provider", "local", "--json")
@@ -103,7 +120,8 @@ def test_a_misspelt_keyword_is_refused_before_anything_runs(tmp_path: Path) -> N
 
 
 def test_the_flags_module_is_the_one_place() -> None:
-    source = Path(cli_render.__file__).read_text() + Path(cli_flags.__file__).read_text()
+    modules = (cli_render, cli_flags, running, season, version, queue)
+    source = "".join(Path(str(module.__file__)).read_text() for module in modules)
     assert source.count("RenderFlags(") == 1  # render_flags' own
 
 

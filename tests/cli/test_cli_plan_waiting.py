@@ -13,7 +13,7 @@ import pytest
 
 from storyboard.media import samples
 from tests.cli.test_cli_season_paid import SERIES
-from tests.fixtures.dashscope_cli import Emulator, invoke, render
+from tests.fixtures.dashscope_cli import Emulator, invoke, render, season_render
 from tests.fixtures.matrix import HEAD
 from tests.fixtures.matrix import series as matrix_series
 
@@ -58,13 +58,13 @@ def test_a_seasons_total_prices_what_waits_and_equals_what_its_renders_pay(
             "unpaid until approved (waiting: 0.40 USD); 0.46 USD in all once they are "
             "approved") in text, text
 
-    code, first, err = render(series, "--season", "--yes")
+    code, first, err = season_render(series, "--yes")
     assert code == 0, err
     assert invoke("approve", series, "--all-boards").exit_code == 0
     now = planned(series, "--season")["totals"]
     assert (now["price"], now["waiting_price"]) == (pytest.approx(2 * VIDEO), 0.0), now
     assert "0.40 USD in all" in said(series, "--season")
-    code, second, err = render(series, "--season", "--yes")
+    code, second, err = season_render(series, "--yes")
     assert code == 0, err
     assert first["spent"] + second["spent"] == pytest.approx(totals["price_once_approved"])
 

@@ -19,7 +19,7 @@ from tests.fixtures.dashscope_cli import (
     child_env,
     command,
     invoke,
-    render,
+    season_render,
     submissions,
     wait_until,
 )
@@ -81,9 +81,9 @@ def test_one_refused_shot_creates_zero_tasks_and_is_listed_by_episode_and_line(
     assert problem["file"].endswith("storyboard.yaml") and "a 40 s shot" in problem["message"]
     assert [e["problems"] for e in shown["episodes"]][:2] == [[], []]
 
-    code, refused, err = render(series, "--season", "--yes")  # --json: the admission's own
+    code, refused, err = season_render(series, "--yes")  # --json: the admission's own
     assert code == 1 and not refused["admitted"] and refused["problems"] == shown["problems"]
-    code, _, err = render(series, "--season", "--yes", "--quiet")
+    code, _, err = season_render(series, "--yes", "--quiet")
     assert code == 1
     assert submissions(emu) == 0  # zero tasks: not the cast, not episodes 1 and 2
     assert not any(emu.stats()["tasks"].values())
@@ -101,7 +101,7 @@ def test_one_refused_shot_creates_zero_tasks_and_is_listed_by_episode_and_line(
     assert shown["totals"]["cast"] > 0  # bob's picture: the season's, no episode's
     assert shown["totals"]["price"] == pytest.approx(
         shown["totals"]["cast"] + sum(r["price"] for r in rows.values()))
-    code, report, err = render(series, "--season", "--yes")
+    code, report, err = season_render(series, "--yes")
     assert code == 0, err
     assert {e["id"]: e["state"] for e in report["episodes"]} == dict.fromkeys(rows, "stitched")
     paid_once_each(emu, series, 4)  # bob's picture and the four videos, each once
@@ -110,11 +110,11 @@ def test_one_refused_shot_creates_zero_tasks_and_is_listed_by_episode_and_line(
 def test_without_consent_nothing_is_submitted(tmp_path: Path, emulator: Emulator) -> None:
     emu = emulator()
     series = season(tmp_path, FIXED)
-    code, _, err = render(series, "--season")  # CI: no terminal to ask
+    code, _, err = season_render(series)  # CI: no terminal to ask
     assert code == 1 and "nothing was submitted" in err
-    code, _, err = render(series, "--season", "--episode-budget", "5")
+    code, _, err = season_render(series, "--episode-budget", "5")
     assert code == 1 and "nothing was submitted" in err
-    code, _, err = render(series, "--season", "--budget", "0.5")  # under the season's total
+    code, _, err = season_render(series, "--budget", "0.5")  # under the season's total
     assert code == 1
     assert "the season:\n  error: the season costs about" in err and "--budget 0.50" in err
     assert submissions(emu) == 0
@@ -126,7 +126,7 @@ def test_a_range_of_episodes_is_admitted_alone(tmp_path: Path, emulator: Emulato
     code, shown, _ = plan_json(series, "--episodes", "2-3")
     assert code == 0
     assert [(e["number"], e["id"]) for e in shown["episodes"]] == [(2, "ep02"), (3, "ep03")]
-    code, report, err = render(series, "--season", "--episodes", "2-3", "--yes")
+    code, report, err = season_render(series, "--episodes", "2-3", "--yes")
     assert code == 0, err
     assert sorted(e["id"] for e in report["episodes"]) == ["ep02", "ep03"]
     lock = json.loads((series / "storyboard.lock").read_text("utf-8"))["shots"]
@@ -143,7 +143,7 @@ def test_an_episode_over_its_budget_refuses_the_season(tmp_path: Path,
     over = [(p["episode"], p["line"]) for p in shown["problems"]]
     assert over == [("ep03", EP03_LINE)]  # ep03 (0.50) over it, at its line; ep01 and ep02 within
     assert "more than --episode-budget 0.30" in shown["problems"][0]["message"]
-    code, _, err = render(series, "--season", "--episode-budget", "0.3", "--yes")
+    code, _, err = season_render(series, "--episode-budget", "0.3", "--yes")
     assert code == 1 and "episode 3 (ep03):" in err
     assert submissions(emu) == 0
 
@@ -152,12 +152,12 @@ def test_each_episode_runs_under_its_budget_with_one_consent(tmp_path: Path,
                                                              emulator: Emulator) -> None:
     emu = emulator()
     series = season(tmp_path, FIXED)
-    code, report, err = render(series, "--season", "--episode-budget", "0.5", "--yes")
+    code, report, err = season_render(series, "--episode-budget", "0.5", "--yes")
     assert code == 0, err
     assert sorted(e["id"] for e in report["episodes"]) == ["ep01", "ep02", "ep03"]
     assert len(report["shots"]) == 5 and report["spent"] > 0
     paid_once_each(emu, series, 4)
-    code, report, err = render(series, "--season", "--episode-budget", "0.5", "--yes")
+    code, report, err = season_render(series, "--episode-budget", "0.5", "--yes")
     assert code == 0, err
     paid_once_each(emu, series, 4)  # all cached: nothing paid again
 
@@ -167,12 +167,13 @@ def test_two_season_renders_at_once_pay_each_shot_once(tmp_path: Path,
     emu = emulator(latency=2.0)
     series = season(tmp_path, FIXED)
     out = tmp_path / "out"
-    child = subprocess.Popen(command(series, "--season", "--yes", "--quiet", "-o", str(out)),
+    child = subprocess.Popen(command(series, "--yes", "--quiet", "-o", str(out),
+                                     words=("season", "render")),
                              env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         wait_until("a submit", lambda: submissions(emu) >= 1, child)
         second = invoke("render", series, "--provider", "dashscope", "--season", "--yes",
-                        "--quiet", "-o", str(out))
+                        "--quiet", "-o", str(out))  # the old spelling: the same command
         _, err = child.communicate(timeout=LOADED)
     finally:
         if child.poll() is None:
@@ -181,7 +182,7 @@ def test_two_season_renders_at_once_pay_each_shot_once(tmp_path: Path,
     assert child.returncode == 0, err.decode(errors="replace")[-2000:]
     assert second.exit_code == 1  # admitted, then the runner's lock: never a second payment
     assert "another storyboard render is running" in second.stderr
-    again = invoke("render", series, "--provider", "dashscope", "--season", "--yes", "--quiet",
+    again = invoke("season", "render", series, "--provider", "dashscope", "--yes", "--quiet",
                    "-o", str(out))
     assert again.exit_code == 0, again.stderr
     paid_once_each(emu, series, 4)
@@ -194,7 +195,7 @@ def test_the_runner_holds_each_episode_to_its_budget(tmp_path: Path, emulator: E
     series = season(tmp_path, FIXED.replace("poll: [0.2]}", "poll: [0.2], prices: {720P: 0}}"))
     code, shown, _ = plan_json(series, "--episode-budget", "0.3")
     assert code == 0 and [e["price"] for e in shown["episodes"]] == [0, 0, 0]
-    code, report, _ = render(series, "--season", "--episode-budget", "0.3", "--yes")
+    code, report, _ = season_render(series, "--episode-budget", "0.3", "--yes")
     assert code == 1  # a shot left out by a budget
     states = {s["key"].split("/", 1)[1]: s for s in report["shots"]}
     assert [states[k]["state"] for k in ("ep01/a", "ep02/a", "ep03/a")] == ["done"] * 3
@@ -210,7 +211,7 @@ def test_every_problem_of_every_kind_is_listed_at_once(tmp_path: Path,
     submits nothing."""
     emu = emulator()
     series = season(tmp_path, FIXED)
-    assert render(series, "--season", "--yes")[0] == 0
+    assert season_render(series, "--yes")[0] == 0
     assert invoke("approve", series, "ep01/a").exit_code == 0
     text = FIXED.replace("@ada answers", "@ada answers the phone")
     (series / "storyboard.yaml").write_text(text.replace("duration: 3", "duration: 5"),
@@ -221,7 +222,7 @@ def test_every_problem_of_every_kind_is_listed_at_once(tmp_path: Path,
     found = [(p["number"], p["episode"], p["message"].split(" ")[0]) for p in shown["problems"]]
     assert found == [(1, "ep01", "ep01/a"), (3, "ep03", "ep03")]
     assert "was approved (take 1) and its YAML changed" in shown["problems"][0]["message"]
-    code, _, err = render(series, "--season", "--episode-budget", "0.4", "--yes")
+    code, _, err = season_render(series, "--episode-budget", "0.4", "--yes")
     assert code == 1 and "refused: 2 problem(s)" in err
     assert err.index("episode 1 (ep01):") < err.index("episode 3 (ep03):")
     assert submissions(emu) == before
@@ -252,7 +253,7 @@ def test_a_missing_key_is_the_seasons_problem(tmp_path: Path, emulator: Emulator
     assert code == 1
     [problem] = shown["problems"]
     assert problem["episode"] is None and "DASHSCOPE_API_KEY is not set" in problem["message"]
-    code, _, err = render(series, "--season", "--yes")
+    code, _, err = season_render(series, "--yes")
     assert code == 1 and "the season:\n  error: [dashscope] MissingApiKey: DASHSCOPE_API_KEY" in err
     assert submissions(emu) == 0
 
@@ -268,7 +269,7 @@ def test_a_shot_waiting_on_its_board_is_counted_not_refused(tmp_path: Path,
     assert shown["totals"]["waiting_on_boards"] == 4
     text = invoke("plan", series, "--provider", "dashscope", "--season").stdout
     assert "4 shot(s) wait on their boards, unpaid until approved" in text
-    code, report, err = render(series, "--season", "--yes")
+    code, report, err = season_render(series, "--yes")
     assert code == 0, err  # the boards made, the videos wait: waiting is not failing
     assert submissions(emu) == 0  # no video sent
     assert {e["state"] for e in report["episodes"]} == {"waits"}
@@ -277,7 +278,7 @@ def test_a_shot_waiting_on_its_board_is_counted_not_refused(tmp_path: Path,
 def test_a_free_season_needs_no_consent(tmp_path: Path) -> None:
     """On ``local`` nothing is paid: per-episode runs go on without ``--yes`` in CI."""
     series = season(tmp_path, FIXED)
-    done = invoke("render", series, "--provider", "local", "--season", "--episode-budget", "1",
+    done = invoke("season", "render", series, "--provider", "local", "--episode-budget", "1",
                   "--draft", "--json")
     assert done.exit_code == 0, done.stderr
     report = json.loads(done.stdout)

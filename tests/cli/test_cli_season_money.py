@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from storyboard.media import samples
-from tests.fixtures.dashscope_cli import Emulator, render, submissions
+from tests.fixtures.dashscope_cli import Emulator, season_render, submissions
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
@@ -57,7 +57,7 @@ def test_a_first_episode_over_its_plan_leaves_the_rest_less_of_the_seasons_budge
     ep01 costs 0.30, so ep02 has 0.20 left and ep03 nothing: the season spends 0.50, not 0.70."""
     emu = emulator()
     series = season(tmp_path, SEASON)
-    code, report, err = render(series, "--season", "--budget", "0.5", "--episode-budget", "0.4",
+    code, report, err = season_render(series, "--budget", "0.5", "--episode-budget", "0.4",
                                "--yes")
     assert code == 1, err  # a shot left out by the budget
     shots = by_key(report)
@@ -89,7 +89,7 @@ def test_the_casts_run_is_held_to_the_seasons_budget(tmp_path: Path, emulator: E
     series = tmp_path / "night"
     series.mkdir()
     (series / "storyboard.yaml").write_text(CAST, encoding="utf-8")
-    code, report, err = render(series, "--season", "--budget", "0.02", "--episode-budget", "0.01",
+    code, report, err = season_render(series, "--budget", "0.02", "--episode-budget", "0.01",
                                "--yes")
     assert code == 1, err
     shots = by_key(report)

@@ -64,8 +64,8 @@ def rows(root: Path) -> list[dict[str, Any]]:
     return found
 
 
-def render(root: Path, *args: str) -> None:
-    result = invoke("render", root, "--provider", "dashscope", "--yes", *args)
+def render(root: Path, *args: str, words: tuple[str, ...] = ("render",)) -> None:
+    result = invoke(*words, root, "--provider", "dashscope", "--yes", *args)
     assert result.exit_code == 0, result.output
 
 
@@ -88,7 +88,7 @@ def test_a_versions_cost_is_its_own_row_never_its_episodes(
     (folder / "ep02.yaml").write_text(VERSION.format(
         episode="ep02", shot="bye", at="0-2s", source="Bye now.", text="Adiós."),
         encoding="utf-8")
-    render(root, "--language", "es")
+    render(root, "es", words=("version", "render"))
     render(root)  # the original again: every shot cached, the season written anew
     linked_season_version_refused(root, tmp_path / "elsewhere")
     journal = read_status(root)

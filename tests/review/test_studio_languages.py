@@ -43,7 +43,7 @@ def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StudioSe
         (series / "languages" / lang).mkdir(parents=True)
         (series / "languages" / lang / "ep01.yaml").write_text(text, encoding="utf-8")
     measured = series / ".storyboard" / "languages" / "es" / "ep01.json"
-    measured.parent.mkdir(parents=True)  # as `render --language es` keeps it: made and measured
+    measured.parent.mkdir(parents=True)  # as `version render SERIES es` keeps it: made and measured
     measured.write_text(json.dumps({"lines": [{"shot": "ballad", "n": 1, "text": text_hash(LONG),
                                                "seconds": 8.25}]}), encoding="utf-8")
     with StudioServer(series, author="Ana") as server:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.boards import BOARDS, planned, rows, write
-from tests.fixtures.dashscope_cli import Emulator, invoke, render, submissions
+from tests.fixtures.dashscope_cli import Emulator, invoke, render, season_render, submissions
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
@@ -49,7 +49,7 @@ def test_a_board_approved_on_local_names_local_and_the_approve_on_dashscope(
     assert "approved on local; dashscope draws its own" in note, note
     assert "retake" not in note, note
 
-    code, report, err = render(series, "--season", "--yes")  # as the maker did
+    code, report, err = season_render(series, "--yes")  # as the maker did
     assert code == 0, err
     shots = {s["key"].split("/", 1)[1]: s for s in report["shots"]}
     assert shots["boards/ep01/hello"]["state"] == "done", err

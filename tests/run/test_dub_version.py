@@ -156,7 +156,7 @@ def counts(emu: Any) -> tuple[int, int, int]:
 
 
 def dub(root: Path, *which: str) -> tuple[int, dict[str, Any], str]:
-    return run("render", root, *(which or ("--language", "es")), "--provider", "dashscope",
+    return run("version", "render", root, *(which or ("es",)), "--provider", "dashscope",
                "--yes", "--json")
 
 
@@ -240,7 +240,7 @@ def test_a_hand_edit_of_a_line_makes_that_line_and_its_pass_again_only(
     before = counts(server)
     path = root / "languages" / "es" / "ep02.yaml"
     path.write_text(EP02.replace('"Adiós."', '"Hasta luego."'), encoding="utf-8")
-    code, report, said = dub(root, "--languages")  # every language of the series but the first
+    code, report, said = dub(root, "--all")  # every language of the series but the first
     assert code == 0, said
     assert [v["language"] for v in report["versions"]] == ["es"]
     after = counts(server)
@@ -268,7 +268,7 @@ def test_a_translations_markup_is_text_in_the_versions_subtitles(approved: Appro
 def test_a_shot_not_approved_refuses_the_version_naming_it(approved: Approved) -> None:
     root, server = approved()
     before = counts(server)
-    code, _, said = run("render", root, "--language", "es", "--provider", "dashscope")
+    code, _, said = run("version", "render", root, "es", "--provider", "dashscope")
     assert code != 0 and counts(server) == before, said  # no consent: nothing spent
     lock_file = root / "storyboard.lock"
     lock = json.loads(lock_file.read_text("utf-8"))
@@ -278,12 +278,12 @@ def test_a_shot_not_approved_refuses_the_version_naming_it(approved: Approved) -
     assert code != 0 and "ep02/door" in said and "approve" in said and "Traceback" not in said
     assert counts(server) == before  # nothing paid
     assert not (root / "out" / "es").exists()
-    code, _, said = dub(root, "--language", "fr")
+    code, _, said = dub(root, "fr")
     assert code != 0 and "storyboard.yaml:3:1" in said and "'fr' is not one of" in said, said
 
 
 def dub_command(root: Path) -> list[str]:
-    return [sys.executable, "-m", "storyboard", "render", str(root), "--language", "es",
+    return [sys.executable, "-m", "storyboard", "version", "render", str(root), "es",
             "--provider", "dashscope", "--yes", "--quiet"]
 
 
@@ -317,7 +317,7 @@ def test_a_version_killed_mid_render_pays_nothing_twice(approved: Approved) -> N
 def test_a_budget_holds_for_a_version_as_for_any_render(approved: Approved) -> None:
     root, server = approved()
     speech, passes, submitted = counts(server)
-    code, report, said = dub(root, "--language", "es", "--budget", "0.02")
+    code, report, said = dub(root, "es", "--budget", "0.02")
     assert code == 1, said  # the lines fit the budget, the passes (about 0.06 USD) do not
     version = report["versions"][0]
     assert version["spent"] <= 0.02
@@ -351,7 +351,7 @@ def test_lines_over_their_plan_leave_the_passes_only_what_is_left_of_the_budget(
     budget = round(passes + lines["characters"] * SPEECH / 2, 4)
     speech, retalks, _ = counts(server)
     characters = server.stats()["cast"]["characters"]
-    code, report, said = dub(root, "--language", "es", "--budget", f"{budget}")
+    code, report, said = dub(root, "es", "--budget", f"{budget}")
     assert code == 1, said  # a pass left out by what the lines left
     version = report["versions"][0]
     states = {s["key"]: s for s in version["shots"]}
@@ -385,7 +385,7 @@ def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_saf
                         encoding="utf-8")
         submitted = counts(server)[2]
         code, _, said = dub(root) if burn == "false" else run(
-            "render", root, "--language", "es", "--provider", "dashscope", "--yes")
+            "version", "render", root, "es", "--provider", "dashscope", "--yes")
         assert code == 0, said
         assert burn == "false" or counts(server)[2] == submitted  # only stitched again
         said_lines = said.splitlines()  # without --json the stitching is told as it goes

@@ -5,8 +5,8 @@ The compile stage (tests/language/test_compile_every_pair.py) holds every pair o
 without rendering. This stage draws fewer examples (rendering costs seconds each) from the same
 generator (tests/fixtures/composed.py), writes each with a vertical ``delivery:`` block (an end
 card or not) on DashScope, and renders the season on its emulator, as a maker would: ``plan
---season``, ``render --season --yes``, then the boards approved (``approve boards/EP --provider
-dashscope``) and ``render --season --yes`` again. Each example is held to:
+--season``, ``season render --yes``, then the boards approved (``approve boards/EP --provider
+dashscope``) and ``season render --yes`` again. Each example is held to:
 
 - what ``plan --season`` said in all (the videos waiting on boards included) is what the two
   renders spent;
@@ -17,7 +17,7 @@ dashscope``) and ``render --season --yes`` again. Each example is held to:
 - a table sent to a pipe is plain rows (tab-separated, a row a line), never a drawn box;
 - stitching says each episode as it begins and ends;
 - deep runs only (a dub takes tens of seconds), where every other season carries a Spanish
-  version (its shots approved, ``languages/es/EP.yaml`` a episode, ``render --language es``, the
+  version (its shots approved, ``languages/es/EP.yaml`` a episode, ``version render SERIES es``, the
   season delivered again): the manifest has the version as a row of its own with its own cost,
   the original episodes' costs are what they were before the version, every cost rounded as the
   others (4 places).
@@ -132,11 +132,11 @@ def run(*args: str | Path) -> tuple[int, str, str]:
 
 
 def spent(root: Path) -> tuple[float, str]:
-    """``render --season --yes`` into a pipe: what it spent, and what it said on stderr."""
-    code, out, err = run("render", root, "--season", "--yes")
-    assert code == 0, f"render --season: {err[-2000:]}"
+    """``season render --yes`` into a pipe: what it spent, and what it said on stderr."""
+    code, out, err = run("season", "render", root, "--yes")
+    assert code == 0, f"season render: {err[-2000:]}"
     said = re.findall(r"spent (\d+\.\d+) USD on \d+ new task", out + err)
-    assert len(said) == 1, f"render --season says no spent: {out}{err}"
+    assert len(said) == 1, f"season render says no spent: {out}{err}"
     return float(said[0]), err
 
 
@@ -227,7 +227,7 @@ def render_season(root: Path, spec: Spec, end_card: bool) -> Rendered:
 
 def dub(root: Path, done: Rendered) -> None:
     """The Spanish version of every episode, as a maker makes it: the shots approved, a
-    version file a episode, ``render --language es``, then the season delivered again."""
+    version file a episode, ``version render SERIES es``, then the season delivered again."""
     for number in range(1, done.spec.episodes + 1):
         code, out, err = run("approve", root, f"ep{number:02d}/s{number}", "--force")
         assert code == 0, f"approve ep{number:02d}/s{number}: {out}{err}"
@@ -238,10 +238,10 @@ def dub(root: Path, done: Rendered) -> None:
             f"  - {{shot: s{number}, n: 1, speaker: duckling, at: 0-{TARGET.duration}s, "
             f"route: voice_reference, source: \"Line {number} of the pond.\", "
             f"text: \"Linea {number} del estanque.\"}}\n", encoding="utf-8")
-    for args in (("--language", "es"), ("--season",)):
-        code, out, err = run("render", root, *args, "--yes")
+    for args in (("version", "render", root, "es"), ("season", "render", root)):
+        code, out, err = run(*args, "--yes")
         if code != 0:
-            done.failed = f"render {' '.join(args)}: exit {code}: {out[-1000:]}{err[-1500:]}"
+            done.failed = f"{args[0]} render: exit {code}: {out[-1000:]}{err[-1500:]}"
             return
     manifest = json.loads((root / "out" / "season" / "manifest.json").read_text("utf-8"))
     done.rows = manifest["episodes"]

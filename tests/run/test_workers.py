@@ -1,4 +1,4 @@
-"""Workers over one PostgreSQL ledger: a render queued on it (``render --queue``), taken by
+"""Workers over one PostgreSQL ledger: a render queued on it (``queue render``), taken by
 ``storyboard worker`` processes in their own clones, against emulated ComfyUI instances. A worker
 killed mid-task (SIGKILL) loses its claims after its lease; another takes its shots over and polls
 the dead worker's prompts instead of sending them again: every prompt is sent once."""
@@ -80,7 +80,7 @@ def ended(child: subprocess.Popen[str]) -> str:
 
 
 def queue(clone: Path) -> dict[str, Any]:
-    child = storyboard(clone.parent, "render", clone.name, "--queue", "--json")
+    child = storyboard(clone.parent, "queue", "render", clone.name, "--json")
     out, err = child.communicate(timeout=LOADED)
     assert child.returncode == 0, out + err
     report: dict[str, Any] = json.loads(out)
@@ -251,7 +251,7 @@ def test_a_worker_refuses_a_length_of_time_no_clock_reaches(flag: str, value: st
 def test_render_queue_without_a_team_ledger_is_refused(tmp_path: Path,
                                                        gpus: tuple[ComfyUIServer, ...]) -> None:
     series = series_on(tmp_path, gpus, PHANTOM)
-    child = storyboard(tmp_path, "render", series.name, "--queue")
+    child = storyboard(tmp_path, "queue", "render", series.name)
     _, err = child.communicate(timeout=LOADED)
     assert child.returncode == 1 and "needs a team ledger" in err and "Traceback" not in err
 

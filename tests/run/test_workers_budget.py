@@ -55,7 +55,7 @@ def two_runs(tmp_path: Path, pg_url: str, text: str, budget: str) -> tuple[str, 
     makes ep01/b (and the cast it needs), then its next run takes ep01/a, given back: what the
     worker said, and its exit code."""
     clone = series(tmp_path, pg_url, text)
-    child = storyboard(clone.parent, "render", clone.name, "--provider", "dashscope", "--queue",
+    child = storyboard(clone.parent, "queue", "render", clone.name, "--provider", "dashscope",
                        "--budget", budget, "--json")
     out, err = child.communicate(timeout=LOADED)
     assert child.returncode == 0, out + err

@@ -48,7 +48,7 @@ def test_a_shot_that_fails_every_try_ends_failed_after_its_retries(
     emu: EmulatorServer = emulator()
     emu.script("task:failed*3")  # every try of the shot fails at the provider
     clone = series(tmp_path, pg_url, SERIES)
-    child = storyboard(clone.parent, "render", clone.name, "--provider", "dashscope", "--queue",
+    child = storyboard(clone.parent, "queue", "render", clone.name, "--provider", "dashscope",
                        "--shot", "ep01/a", "--budget", "1", "--json")
     out, err = child.communicate(timeout=LOADED)
     assert child.returncode == 0, out + err
@@ -143,7 +143,7 @@ def test_a_small_render_queued_behind_a_large_one_starts_at_the_next_free_slot(
         clone = tmp_path / "clone"
         for name, count in (("big", 12), ("small", 3)):
             t2v_series(clone / name, count, pg_url, [a.url, b.url])
-            child = storyboard(clone, "render", name, "--queue", "--json")
+            child = storyboard(clone, "queue", "render", name, "--json")
             out, err = child.communicate(timeout=LOADED)
             assert child.returncode == 0 and json.loads(out)["shots"] == count, out + err
         worker = storyboard(clone, "worker", "--ledger", pg_url, "--drain", "--slots", "2")
@@ -242,5 +242,5 @@ def test_a_worker_without_the_engine_installed_names_the_extra(tmp_path: Path) -
     done = subprocess.run([sys.executable, "-c", hidden], cwd=tmp_path, capture_output=True,
                           text=True, timeout=LOADED, check=False)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
-    assert "the team queue (render --queue, storyboard worker) needs the ledger-pg extra" \
+    assert "the team queue (queue render, storyboard worker) needs the ledger-pg extra" \
         in done.stderr and "(procrastinate is not installed)" in done.stderr, done.stderr

@@ -132,7 +132,7 @@ def test_a_worker_on_a_job_longer_than_its_lease_keeps_its_claim(
     it, and the worker that took it reports it done after one try."""
     with ComfyUIServer(ComfyConfig(job_time=7.0, plain=True)) as gpu:
         alice, _ = clones(tmp_path, (gpu,), pg_url)
-        child = storyboard(alice.parent, "render", alice.name, "--queue", "--shot", "ep01/ballad")
+        child = storyboard(alice.parent, "queue", "render", alice.name, "--shot", "ep01/ballad")
         out, err = child.communicate(timeout=LOADED)
         assert child.returncode == 0, out + err
         assert [s.shot for s in queued(pg_url)] == ["ep01/ballad"]

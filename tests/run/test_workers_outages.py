@@ -45,7 +45,7 @@ def test_workers_outlive_kills_and_a_database_restart_and_send_each_prompt_once(
             ComfyUIServer(ComfyConfig(job_time=0.6, plain=True)) as b:
         base = tmp_path / "base"
         t2v_series(base / "reel", SHOTS, url, [a.url, b.url])
-        child = storyboard(base, "render", "reel", "--queue", "--json")
+        child = storyboard(base, "queue", "render", "reel", "--json")
         out, err = child.communicate(timeout=LOADED)
         assert child.returncode == 0 and json.loads(out)["shots"] == SHOTS, out + err
         clones = []

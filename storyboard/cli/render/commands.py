@@ -19,17 +19,16 @@ from storyboard.cli import variations as matrix
 from storyboard.cli.common import (
     AMOUNT,
     EPISODE,
-    PROVIDER_CHOICE,
     SERIES,
     fail,
     guarded,
     variants_of,
 )
-from storyboard.cli.render import conflicts
+from storyboard.cli.render import conflicts, options
 from storyboard.cli.render.flags import render_flags
+from storyboard.cli.render.running import run_render
 from storyboard.cli.season import admission
 from storyboard.cli.season import episodes as season
-from storyboard.cli.versions import dubbing
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.targets.prices import under
 from storyboard.targets.wire.gateways import DASHSCOPE_NAME
@@ -40,16 +39,11 @@ if TYPE_CHECKING:  # the compiler, the runner and the views are imported where t
     from storyboard.language.request import Manifest
     from storyboard.language.variations import Variants
     from storyboard.run.plans import Plan
-    from storyboard.run.setup import Callbacks, RenderFlags
     from storyboard.run.state.lock.lockfile import LockFile
-    from storyboard.run.variations import MatrixReport
 
-    Through = Callable[[Variants, RenderFlags, Callbacks], MatrixReport]
+__all__ = ["check", "compile_command", "plan", "render", "status"]
 
-__all__ = ["check", "compile_command", "plan", "render", "run_render", "status"]
-
-PROVIDER = click.option("--provider", type=PROVIDER_CHOICE,
-                        help="This provider (default: the series' provider.name, else local).")
+PROVIDER, DRAFT, OFFLINE = options.PROVIDER, options.DRAFT, options.OFFLINE
 
 
 @click.command()
@@ -165,12 +159,6 @@ def selected(manifest: Manifest, episode: str | None, shot: str | None) -> None:
                               f"cast/NAME, e.g. {next(iter(names), 'ep01/shot01')}")
 
 
-DRAFT = click.option("--draft", is_flag=True,
-                     help="Low resolution and frame rate proxies (local provider only).")
-OFFLINE = click.option("--offline", is_flag=True,
-                       help="Do not use the shared store (store: / STORYBOARD_STORE).")
-
-
 @click.command()
 @click.argument("path", type=SERIES)
 @PROVIDER
@@ -200,7 +188,7 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
     """What a render would do and cost (per variation and in all): free (it only lists the
     shared store, if any). With --season: the season's admission, per episode; exit 1 if it
     is refused."""
-    conflicts.refuse(click.get_current_context())  # before the series is read
+    conflicts.refuse(click.get_current_context(), conflicts.PLAN)  # before the series is read
     if compare is not None:
         from storyboard.cli.render.comparing import show_comparison
         show_comparison(path, compare, provider, episode, as_json)
@@ -259,106 +247,76 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
                    f"{limit}", err=True)
 
 
+def moved(now: str) -> str:
+    """The help of a ``render`` flag that is now a command of its own."""
+    return f"Deprecated: `storyboard {now}` (this spelling goes in the next release)."
+
+
 @click.command()
 @click.argument("path", type=SERIES)
 @PROVIDER
 @EPISODE
 @DRAFT
-@click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="Folder for the episode files (default: the series' output.dir, else out/, inside "
-                   "the series folder).")
-@click.option("--yes", is_flag=True, help="Accept the planned cost without asking.")
-@click.option("--budget", type=AMOUNT,
-              help="Refuse to start, or submit more, past this amount.")
-@click.option("--concurrency", type=click.IntRange(1, 100), help="Tasks in flight at once.")
+@options.OUT
+@options.YES
+@options.BUDGET
+@options.CONCURRENCY
 @OFFLINE
-@click.option("-q", "--quiet", is_flag=True,
-              help="No progress display and no summary: only what failed is printed.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON report at the end.")
-@click.option("--webhook-listen", metavar="HOST:PORT",
-              help="Take the gateway's status callbacks here (they only hasten polls).")
-@click.option("--webhook-url", help="The public URL that reaches --webhook-listen.")
-@click.option("--shot", "shots", multiple=True, metavar="EPISODE/SHOT",
-              help="Only this shot's takes (repeatable, globs allowed); re-stitches its episode.",
-              shell_complete=complete.shot_paths)
-@click.option("--replace-approved", is_flag=True,
-              help="Spend on approved shots whose YAML changed (their approval is lifted).")
+@options.QUIET
+@options.REPORT_JSON
+@options.WEBHOOK_LISTEN
+@options.WEBHOOK_URL
+@options.SHOTS
+@options.REPLACE_APPROVED
 @click.option("--boards", is_flag=True,
               help="Only the boards (a still per shot) and the cast they use: no video.")
-@click.option("--queue", is_flag=True,
-              help="Plan and consent, then queue the shots on the team ledger for `storyboard "
-                   "worker`s instead of rendering them here.")
 @season.EPISODES
-@admission.SEASON
-@admission.EPISODE_BUDGET
 @matrix.VAR
 @matrix.VARIATION
-@dubbing.LANGUAGE
-@dubbing.LANGUAGES
+@click.option("--season", "whole_season", is_flag=True, help=moved("season render SERIES"))
+@click.option("--episode-budget", type=AMOUNT, metavar="AMOUNT",
+              help=moved("season render SERIES --episode-budget AMOUNT"))
+@click.option("--language", "language", metavar="LANG", help=moved("version render SERIES LANG"))
+@click.option("--languages", "all_languages", is_flag=True,
+              help=moved("version render SERIES --all"))
+@click.option("--queue", is_flag=True, help=moved("queue render SERIES"))
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool, webhook_listen: str | None, webhook_url: str | None,
-           shots: tuple[str, ...], replace_approved: bool, boards: bool, queue: bool,
-           episode_range: str | None, whole_season: bool, episode_budget: float | None,
-           var: tuple[str, ...], variation: tuple[str, ...], language: str | None,
-           all_languages: bool) -> None:
-    """Render every changed shot and take (of every variation), then stitch each episode.
+           shots: tuple[str, ...], replace_approved: bool, boards: bool,
+           episode_range: str | None, var: tuple[str, ...], variation: tuple[str, ...],
+           whole_season: bool, episode_budget: float | None, language: str | None,
+           all_languages: bool, queue: bool) -> None:
+    """Render every changed shot and take (of every variation), then stitch each episode. A
+    season, a version in another language and the team's queue have commands of their own:
+    season render, version render, queue render.
 
     \b
     Exit codes:
       0  every shot came out and every episode was stitched, or waits only for its boards'
          approval (the gate holds those shots, unpaid: `storyboard approve SERIES boards/EP`)
-      1  a shot failed or was left out (a budget), an episode could not be stitched, the
-         series has errors, or --season refused the season (nothing was submitted)
+      1  a shot failed or was left out (a budget), an episode could not be stitched, or the
+         series has errors
       2  a bad flag, argument or series path, or an extra not installed"""
-    conflicts.refuse(click.get_current_context())  # before the series is read
-    flags = render_flags(click.get_current_context().params)
-    if language or all_languages:  # a version of the approved cut: no video rendered
-        return dubbing.render_versions(path, flags, language, all_languages, quiet=quiet,
-                                       as_json=as_json)
-    if whole_season:
-        return admission.render_season(path, flags, episode_range, episode_budget, var=var,
-                                       variation=variation, quiet=quiet, as_json=as_json,
-                                       run_render=run_render)
-    flags = season.with_episodes(path, flags, episode_range)
-    if queue:
-        from storyboard.cli.team.worker import queue_render
-        return queue_render(path, flags, var=var, variation=variation, as_json=as_json)
+    ctx = click.get_current_context()
+    old = next((rule for rule in conflicts.RENDER if isinstance(rule, conflicts.Moved)
+                and conflicts.given(ctx.params[rule.flag])), None)
+    if old is not None:  # said first, a refused old spelling too
+        click.echo(f"notice: 'render {conflicts.spelled(ctx.command, old.flag)}' is now "
+                   f"'storyboard {old.now}'; the old spelling goes in the next release", err=True)
+    conflicts.refuse(ctx, conflicts.RENDER)  # before the series is read
+    if old is not None:
+        return forward(ctx, old)
+    flags = season.with_episodes(path, render_flags(ctx.params), episode_range)
     run_render(path, flags, var=var, variation=variation, quiet=quiet, as_json=as_json)
 
 
-def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
-               variation: tuple[str, ...] = (), quiet: bool = False, as_json: bool = False,
-               retaking: bool = False, through: Through | None = None) -> None:
-    """A render with these flags, shown as ``render`` shows it (``retake`` too, with its own
-    flags; ``retaking``: the exit code says the takes made alone, stitching apart; ``through``:
-    the library call that renders, ``pipeline.render`` unless a season's admission is given)."""
-    from storyboard.cli.render.view import RenderView, ask_replace, confirm, warn
-    from storyboard.review import progress
-    from storyboard.run.dub.matrix import render as render_all  # language variations: versions
-    from storyboard.run.rendering import interactive
-    from storyboard.run.setup import Callbacks
-    variants = variants_of(path, var, variation, provider=flags.provider, keep_going=True)
-    if not variants.matrix and not variants.ok:
-        variants = guarded(lambda: matrix.cast_alone(
-            variants, path, var, variation, flags.shots)) or variants
-    if not variants.matrix and not variants.ok:
-        fail(ProblemsFound(variants.diagnostics()))
-    console = progress.console(stderr=True, quiet=quiet or as_json)
-    live = progress.LiveProgress(console, "")
-    view = RenderView(console, live, variants.matrix)
-    ask = confirm() if interactive() and not as_json else None
-    calls = Callbacks(confirm=ask, on_plan=view.plan, on_event=live.event,
-                      on_episode=live.episode, on_notice=warn,
-                      ask_replace=ask_replace() if ask else None)
-    try:
-        with live:
-            report = (through or render_all)(variants, flags, calls)
-    except StoryboardError as error:
-        fail(error)  # after the live view has closed, so the error is the last word
-        return
-    season.deliver(variants, flags, report)  # a delivered series: out/season/
-    view.finish(report, as_json, quiet, retaking)
+def forward(ctx: click.Context, rule: conflicts.Moved) -> None:
+    """``render``'s old spelling run as the command it now is: that command with the flags it
+    takes (``conflicts.Moved`` refused any other), its output and exit code its own."""
+    command = conflicts.moved_to(ctx, rule.to)
+    takes = {p.name for p in command.params}
+    ctx.invoke(command, **{name: value for name, value in ctx.params.items() if name in takes})
 
 
 @click.command()

@@ -1,10 +1,13 @@
-"""The ``plan`` and ``render`` flags that do not go together, refused before any work is done.
+"""The flags of the render commands that do not go together, refused before any work is done.
 
-Every rule is here, in one table per command: a flag and the flags it cannot go with (and why),
-or a flag and the flag it needs. ``refuse`` holds a command's parameters to its table first thing,
-before the series is read, so a conflict is a usage error (exit 2) at once, however long the
-series takes to compile, and even when it does not compile at all. The flags are spelled as the
-command declares them (``--season``, ``--shot``), read from click's own parameters.
+Every rule is here, in one table per command (``plan``, ``render``, ``season render``, ``version
+render``, ``queue render``): a flag and the flags it cannot go with (and why), a flag and the flag
+it needs, the flags one of which is needed, or a flag of ``render`` that moved to a command of its
+own (``render --season`` is ``season render``: it takes only what that command takes). ``refuse``
+holds a command's parameters to its table first thing, before the series is read, so a conflict is
+a usage error (exit 2) at once, however long the series takes to compile, and even when it does
+not compile at all. The flags are spelled as the command declares them (``--season``, ``--shot``,
+``LANG``), read from click's own parameters.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from dataclasses import dataclass
 
 import click
 
-__all__ = ["PLAN", "RENDER", "Conflict", "Needs", "refuse"]
+__all__ = ["PLAN", "QUEUE_RENDER", "RENDER", "RULES", "SEASON_RENDER", "VERSION_RENDER",
+           "Conflict", "Moved", "Needs", "OneOf", "moved_to", "refuse"]
 
 
 @dataclass(frozen=True)
@@ -35,29 +39,57 @@ class Needs:
     why: str
 
 
-Rule = Conflict | Needs
+@dataclass(frozen=True)
+class OneOf:
+    """One of ``flags`` is given: ``why``."""
+
+    flags: tuple[str, ...]
+    why: str
+
+
+@dataclass(frozen=True)
+class Moved:
+    """``flag`` is now the command ``to`` (its path under ``storyboard``; ``now``: how it is
+    typed): given, every other flag is one that command takes, and that command runs (the old
+    spellings of ``render``, kept for a release)."""
+
+    flag: str
+    to: str
+    now: str
+
+
+Rule = Conflict | Needs | OneOf | Moved
 
 _WHOLE = "a season takes whole episodes: name them with --episodes N-M"
-_VERSION = ("--language/--languages render a version of the approved cut, as it is: no flag that "
-            "picks other shots, takes or variations, and nothing queued")
-_VERSION_RULE = ("shots", "boards", "draft", "whole_season", "episode_range", "var", "variation",
-                 "queue")
 _COMPARE = ("--compare prices the series (or one --episode) on each model side by side; "
             "nothing else is priced with it")
+_WEBHOOK = Needs("webhook_url", "webhook_listen",
+                 "it is the public address of that listener, and without one no callback is "
+                 "taken (polling alone follows the tasks)")
+_RANGE = Conflict("episode_range", ("episode", "shots"), "name the episodes by one of them")
 
 RENDER: tuple[Rule, ...] = (
-    Conflict("language", ("all_languages", *_VERSION_RULE),
-             "--language renders one version, --languages every one; " + _VERSION),
-    Conflict("all_languages", _VERSION_RULE, _VERSION),
+    Conflict("language", ("all_languages",),
+             "--language renders one version, --languages every one"),
     Conflict("whole_season", ("episode", "shots", "boards"), _WHOLE),
-    Conflict("whole_season", ("queue",),
-             "a season is admitted and rendered here; queue episodes for workers with --episodes"),
-    Conflict("episode_range", ("episode", "shots"), "name the episodes by one of them"),
+    Moved("whole_season", "season render", "season render SERIES"),
+    Moved("language", "version render", "version render SERIES LANG"),
+    Moved("all_languages", "version render", "version render SERIES --all"),
+    Moved("queue", "queue render", "queue render SERIES"),
+    _RANGE,
     Needs("episode_budget", "whole_season", "it holds each episode of a season to its budget"),
-    Needs("webhook_url", "webhook_listen",
-          "it is the public address of that listener, and without one no callback is taken "
-          "(polling alone follows the tasks)"),
+    _WEBHOOK,
 )
+
+SEASON_RENDER: tuple[Rule, ...] = (_WEBHOOK,)
+
+VERSION_RENDER: tuple[Rule, ...] = (
+    OneOf(("language", "all_languages"), "the version to render, or --all for every one"),
+    Conflict("language", ("all_languages",), "LANG renders one version, --all every one"),
+    _WEBHOOK,
+)
+
+QUEUE_RENDER: tuple[Rule, ...] = (_RANGE,)
 
 PLAN: tuple[Rule, ...] = (
     Conflict("compare", ("whole_season", "episode_range", "episode_budget", "version", "max_cost",
@@ -69,7 +101,9 @@ PLAN: tuple[Rule, ...] = (
     Needs("episode_range", "whole_season", "plan one episode with --episode instead"),
 )
 
-RULES: Mapping[str, tuple[Rule, ...]] = {"plan": PLAN, "render": RENDER}
+RULES: Mapping[str, tuple[Rule, ...]] = {
+    "plan": PLAN, "render": RENDER, "season render": SEASON_RENDER,
+    "version render": VERSION_RENDER, "queue render": QUEUE_RENDER}
 
 
 def given(value: object) -> bool:
@@ -78,32 +112,69 @@ def given(value: object) -> bool:
 
 
 def spelled(command: click.Command, name: str) -> str:
-    """The option of ``command`` whose parameter is ``name``, as a person types it (its long
-    form: ``--season``, ``--shot``)."""
+    """The parameter ``name`` of ``command`` as a person types it: an option's long form
+    (``--season``, ``--shot``), an argument's metavar (``LANG``)."""
     for param in command.params:
         if param.name == name:
+            if isinstance(param, click.Argument):
+                return param.human_readable_name.strip("[]")  # an optional one: [LANG]
             return max(param.opts, key=len)
     raise KeyError(name)  # a rule names a parameter the command lacks: a test holds them
 
 
-def broken(command: click.Command, params: Mapping[str, object]) -> str | None:
-    """What the first rule ``params`` break says, or None when they keep every rule."""
-    for rule in RULES.get(command.name or "", ()):
-        if not given(params.get(rule.flag)):
-            continue
-        flag = spelled(command, rule.flag)
-        if isinstance(rule, Needs):
-            if not given(params.get(rule.needed)):
-                return f"{flag} goes with {spelled(command, rule.needed)}: {rule.why}"
-            continue
-        for other in rule.others:
-            if given(params.get(other)):
-                return f"{flag} cannot go with {spelled(command, other)}: {rule.why}"
+def moved_to(ctx: click.Context, path: str) -> click.Command:
+    """The command at ``path`` (``season render``) under the running ``storyboard``: looked up
+    in the command tree, so the old spellings import no other command."""
+    command: click.Command | None = ctx.find_root().command
+    for word in path.split():
+        command = command.get_command(ctx, word) if isinstance(command, click.Group) else None
+    if command is None:
+        raise KeyError(path)  # a Moved rule names a command the tree lacks: a test holds them
+    return command
+
+
+def broken(ctx: click.Context, rules: tuple[Rule, ...]) -> str | None:
+    """What the first of ``rules`` the running command's parameters break says, or None when
+    they keep every rule."""
+    command, params = ctx.command, ctx.params
+    for rule in rules:
+        said = _one_of(command, params, rule) if isinstance(rule, OneOf) else \
+            _said(ctx, rule) if given(params.get(rule.flag)) else None
+        if said is not None:
+            return said
     return None
 
 
-def refuse(ctx: click.Context) -> None:
-    """A usage error (exit 2) when the running command's flags break one of its rules."""
-    said = broken(ctx.command, ctx.params)
+def _one_of(command: click.Command, params: Mapping[str, object], rule: OneOf) -> str | None:
+    if any(given(params.get(name)) for name in rule.flags):
+        return None
+    return f"expected {' or '.join(spelled(command, n) for n in rule.flags)}: {rule.why}"
+
+
+def _said(ctx: click.Context, rule: Conflict | Needs | Moved) -> str | None:
+    """What ``rule``, whose flag is given, says is wrong, or None."""
+    command, params = ctx.command, ctx.params
+    flag = spelled(command, rule.flag)
+    if isinstance(rule, Needs):
+        if not given(params.get(rule.needed)):
+            return f"{flag} goes with {spelled(command, rule.needed)}: {rule.why}"
+        return None
+    if isinstance(rule, Moved):
+        takes = {p.name for p in moved_to(ctx, rule.to).params}
+        others = [name for name in params
+                  if name != rule.flag and name not in takes and given(params[name])]
+        return None if not others else (
+            f"{flag} cannot go with {spelled(command, others[0])}: `storyboard {rule.to}`, "
+            f"which `render {flag}` now is, takes no {spelled(command, others[0])}")
+    for other in rule.others:
+        if given(params.get(other)):
+            return f"{flag} cannot go with {spelled(command, other)}: {rule.why}"
+    return None
+
+
+def refuse(ctx: click.Context, rules: tuple[Rule, ...]) -> None:
+    """A usage error (exit 2) when the running command's flags break one of ``rules`` (its
+    table)."""
+    said = broken(ctx, rules)
     if said is not None:
         raise click.UsageError(said, ctx)

@@ -102,7 +102,7 @@ def _sheet_json(result: SheetResult) -> None:
 @QUIET
 @JSON
 @click.option("--language", metavar="LANG",
-              help="The made LANG version (render --language LANG) instead: its clips and words, "
+              help="The made LANG version (version render SERIES LANG) instead: its clips and words, "
                    "in <out>/LANG/, each timeline named and marked with its language.")
 def export(path: Path, format_name: str, out: Path | None, episode: str | None,
            provider: str | None, draft: bool, var: tuple[str, ...],

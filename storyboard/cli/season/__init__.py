@@ -1,2 +1,2 @@
-"""A season's side of ``plan`` and ``render``: ``--episodes``, ``--season`` with its admission,
-the delivered season and ``status --season``."""
+"""A season's side of ``plan`` and ``render``: ``--episodes``, ``season render`` (``commands``)
+and ``plan --season`` with the admission, the delivered season and ``status --season``."""

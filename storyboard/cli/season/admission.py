@@ -1,11 +1,10 @@
-"""``plan --season`` and ``render --season`` into the season's admission, shown and exited on.
+"""``plan --season`` and ``season render`` into the season's admission, shown and exited on.
 
 The library call is ``run.admission.admit`` (every episode planned and checked at once); this
 module says its table (per episode: shots, price, waiting on boards, problems; the cast; the one
 total) or its JSON, lists every problem by episode at its ``file:line:col``, and exits 1 when
-there is any (nothing was submitted). ``render --season`` renders an admitted season through
-``cli.render.run_render`` (passed in: this module imports no other command's) with
-``run.admission.render_season``.
+there is any (nothing was submitted). ``season render`` renders an admitted season through
+``cli.render.running.run_render`` with ``run.admission.render_season``.
 """
 
 from __future__ import annotations
@@ -16,11 +15,10 @@ from typing import TYPE_CHECKING
 import click
 
 from storyboard.cli.common import AMOUNT, emit, guarded, variants_of
+from storyboard.cli.render.running import run_render
 from storyboard.cli.season import episodes as season
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from storyboard.language.variations import Variants
     from storyboard.run.admission import Admission
     from storyboard.run.setup import Callbacks, RenderFlags
@@ -129,11 +127,9 @@ def plan_season(path: Path, flags: RenderFlags, episode_range: str | None,
 
 def render_season(path: Path, flags: RenderFlags, episode_range: str | None,
                   episode_budget: float | None, *, var: tuple[str, ...],
-                  variation: tuple[str, ...], quiet: bool, as_json: bool,
-                  run_render: Callable[..., None]) -> None:
-    """``render --season``: refused (every problem listed, exit 1, nothing submitted), or
-    rendered with one consent for the season (``run_render``: ``cli.render``'s, which shows a
-    render as ``render`` does)."""
+                  variation: tuple[str, ...], quiet: bool, as_json: bool) -> None:
+    """``season render``: refused (every problem listed, exit 1, nothing submitted), or
+    rendered with one consent for the season, shown as ``render`` shows a render."""
     from storyboard.run.admission import render_season as render_admitted
     admission = admitted(path, flags, episode_range, episode_budget, var, variation)
     if not admission.admitted and as_json:

@@ -1,2 +1,2 @@
-"""A team's commands: ``storyboard worker`` and the queue (``worker``), ``push`` and ``pull``
-(``store``)."""
+"""A team's commands: ``storyboard worker`` and the queue (``worker``), ``queue render``
+(``queue``), ``push`` and ``pull`` (``store``)."""

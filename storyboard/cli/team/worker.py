@@ -1,6 +1,6 @@
 """``storyboard worker`` into a worker's loop over the team ledger's queue, and the queue into lines.
 
-``render --queue`` puts a priced, consented render on the queue (``cli/render/commands.py``); a worker on
+``queue render`` puts a priced, consented render on the queue (``cli/team/queue.py``); a worker on
 any machine with the team's ledger (and store) takes its shots (``run/workers/worker.py``).
 """
 
@@ -62,7 +62,7 @@ def _names(text: str | None) -> tuple[str, ...]:
                    "failed, refused, cancelled, given back, stop).")
 def worker(url: str | None, providers: str | None, tags: str | None, slots: int, root: Path,
            lease: float, linger: float | None, drain: bool, as_json: bool) -> None:
-    """Render queued shots from the team ledger (`render --queue`), many workers on one queue.
+    """Render queued shots from the team ledger (`queue render`), many workers on one queue.
 
     \b
     Exit codes:
@@ -135,14 +135,13 @@ def queue_json(shots: list[QueuedShot]) -> dict[str, Any]:
             "shots": [{**asdict(s), "tries": s.tries} for s in shots]}
 
 
-def queue_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...],
-                 variation: tuple[str, ...], as_json: bool) -> None:
-    """``render --queue``: the plan priced and consented here, its shots queued for workers."""
+def queue_render(path: Path, flags: RenderFlags, *, as_json: bool) -> None:
+    """``queue render``: the plan priced and consented here, its shots queued for workers."""
     from storyboard.cli.render.view import confirm, warn
     from storyboard.run.rendering import interactive
     from storyboard.run.setup import Callbacks
     from storyboard.run.workers.queueing import queue_render as queue_it
-    variants = variants_of(path, var, variation, provider=flags.provider)
+    variants = variants_of(path, provider=flags.provider)
     ask = confirm() if interactive() and not as_json else None
     calls = Callbacks(confirm=ask, on_notice=warn)
     queued = guarded(lambda: queue_it(variants, flags, calls, base=Path.cwd()))
@@ -216,7 +215,7 @@ def cancel_queued(render_id: str, url: str | None, as_json: bool) -> None:
 @click.option("--provider", type=PROVIDER_CHOICE,
               help="This provider (default: the series' provider.name, else local).")
 @click.option("--queue", "render_id", metavar="RENDER",
-              help="Cancel a queued render (`render --queue`) instead: its queued shots never "
+              help="Cancel a queued render (`queue render`) instead: its queued shots never "
                    "start, its running ones settle.")
 @click.option("--ledger", "url", envvar="STORYBOARD_LEDGER", metavar="postgresql://HOST/DB",
               help="With --queue: the team ledger (default: STORYBOARD_LEDGER, else SERIES').")

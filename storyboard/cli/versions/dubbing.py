@@ -1,4 +1,5 @@
-"""``render --language LANG`` and ``render --languages`` into the versions' runs and what they say.
+"""``version render SERIES LANG`` and ``version render SERIES --all`` into the versions' runs and
+what they say.
 
 Each version is rendered by ``run.dub.render_version`` (one plan and one consent per language;
 the lines, the passes, the episodes in ``out/<lang>/``); this module only shows it: the plan's
@@ -24,22 +25,13 @@ if TYPE_CHECKING:
     from storyboard.run.plans import Plan
     from storyboard.run.setup import RenderFlags
 
-LANGUAGE = click.option(
-    "--language", "language", metavar="LANG",
-    help="Render the LANG version of the approved cut (its lines, lip-sync passes and "
-         "subtitles from languages/LANG/EP.yaml) into out/LANG/: no video rendered again.")
-LANGUAGES = click.option(
-    "--languages", "all_languages", is_flag=True,
-    help="Render every language of the series' `languages:` but the first (the original).")
-
-
 def series_languages(manifest: Manifest) -> list[str]:
     """The series' ``languages:`` but the first (the original's)."""
     from storyboard.language.languages import series_languages as declared
     from storyboard.language.series import load_source
     found = declared(load_source(manifest.source).series.data)
     if len(found) < 2:
-        raise StoryboardError(f"{manifest.source.name}: --languages renders the versions of "
+        raise StoryboardError(f"{manifest.source.name}: --all renders the versions of "
                               "the series' languages (languages: [en, es, ...], the first the "
                               "original), and this series names none but the original")
     return list(found[1:])
@@ -56,7 +48,7 @@ def render_versions(path: Path, flags: RenderFlags, language: str | None, every:
     from storyboard.run.setup import Callbacks, make_provider
     variants = variants_of(path, provider=flags.provider)
     if variants.matrix:
-        raise click.UsageError("--language/--languages make a version of a plain series' "
+        raise click.UsageError("version render makes a version of a plain series' "
                                "approved cut; a matrix's language variations of an approved "
                                "base are made as versions by render itself (docs/variations.md, "
                                "A language axis)")

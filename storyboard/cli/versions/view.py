@@ -1,4 +1,4 @@
-"""A version's render (``render --language``, or a matrix's language variation made as one) into
+"""A version's render (``version render``, or a matrix's language variation made as one) into
 what the command prints: its lines, passes, spend and episodes, what failed, and ``--json``'s."""
 
 from __future__ import annotations

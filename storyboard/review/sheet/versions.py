@@ -58,7 +58,7 @@ class EpisodeVersion:
 
     language: str
     lines: tuple[LineFit, ...]
-    video: str = ""  # "" until ``render --language`` stitched it
+    video: str = ""  # "" until ``version render`` stitched it
 
     @property
     def over(self) -> int:

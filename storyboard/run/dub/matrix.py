@@ -90,7 +90,7 @@ def render_routes(routes: list[Route], flags: RenderFlags, calls: Callbacks, spe
 
 
 def _region(manifest: Manifest, flags: RenderFlags) -> str | None:
-    """The region the provider renders in, as ``render --language`` gives it (a pass its
+    """The region the provider renders in, as ``version render`` gives it (a pass its
     region does not serve is refused before anything is asked); None: no such setting."""
     settings = getattr(make_provider(manifest, flags.provider), "settings", None)
     served = getattr(settings, "served_region", None)

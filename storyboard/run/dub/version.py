@@ -207,7 +207,7 @@ def _job(manifest: Manifest, language: str, cache_key: str, episode: str | None,
 def version_episodes(manifest: Manifest, language: str, cache_key: str,
                      episode: str | None = None) -> list[tuple[CompiledEpisode, dict[str, Path]]]:
     """The made version's episodes as they play (each shot's clip by shot id), for the exports;
-    refused while a line or pass of it is not made (``render --language`` makes them)."""
+    refused while a line or pass of it is not made (``version render`` makes them)."""
     job = _job(manifest, language, cache_key, episode, ("", None))
     missing = [d.asset_id for d in job.cut.lines if job.made(d) is None]
     if missing:

@@ -1,4 +1,4 @@
-"""Queued renders on the team's PostgreSQL, in Procrastinate's job tables: what ``render --queue``
+"""Queued renders on the team's PostgreSQL, in Procrastinate's job tables: what ``queue render``
 leaves for workers, and what the workers report of it.
 
 The engine (Procrastinate) keeps the jobs: one job per queued shot (take) in
@@ -141,7 +141,7 @@ def require_engine() -> None:
     try:
         import procrastinate  # noqa: F401
     except ImportError as exc:
-        raise MissingExtra("the team queue (render --queue, storyboard worker)", "ledger-pg",
+        raise MissingExtra("the team queue (queue render, storyboard worker)", "ledger-pg",
                            exc.name) from exc
 
 

@@ -1,2 +1,2 @@
-"""Renders queued on the team ledger, and the workers that render them (``render --queue``,
+"""Renders queued on the team ledger, and the workers that render them (``queue render``,
 ``storyboard worker``)."""

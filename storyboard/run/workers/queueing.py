@@ -1,4 +1,4 @@
-"""A series' plan, priced and consented, into queued shots on the team ledger (``render --queue``).
+"""A series' plan, priced and consented, into queued shots on the team ledger (``queue render``).
 
 The person who queues agrees to the price once, here, exactly as ``render`` asks it (a terminal's
 question, ``--yes`` or ``--budget``); what they agreed to (the budget, else the plan's cost) is
@@ -31,7 +31,7 @@ from storyboard.run.team.queue_pg import NewShot, PgQueue
 
 @dataclass(frozen=True)
 class Queued:
-    """What ``render --queue`` left on the ledger."""
+    """What ``queue render`` left on the ledger."""
 
     render_id: str
     series: str  # as recorded: relative to the folder it was queued from, else absolute
@@ -72,13 +72,13 @@ def queue_render(variants: Variants, flags: RenderFlags, calls: Callbacks | None
     """Plan and consent as ``render`` does, then queue what it would pay for, on the team
     ledger, instead of rendering it."""
     if variants.matrix:
-        raise StoryboardError("render --queue: a variations matrix is not queued (yet): render "
+        raise StoryboardError("queue render: a variations matrix is not queued (yet): render "
                               "it, or queue a plain series")
     calls = calls or Callbacks()
     with open_run(variants, flags, calls) as setup:
         ledger, team, problem = setup.ledger()
         if not team:
-            raise StoryboardError("render --queue needs a team ledger: set `ledger: "
+            raise StoryboardError("queue render needs a team ledger: set `ledger: "
                                   "postgresql://HOST/DB` in storyboard.yaml or STORYBOARD_LEDGER")
         if not isinstance(ledger, PgLedger):
             raise StoryboardError(problem.partition("; claims")[0])
