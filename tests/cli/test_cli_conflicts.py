@@ -49,7 +49,7 @@ def pairs(path: str, rules: tuple[Rule, ...]) -> list[tuple[str, list[str], str]
             continue
         others = rule.others if isinstance(rule, Conflict) else sorted(
             {str(p.name) for p in command.params if isinstance(p, click.Option)}
-            - {str(p.name) for p in command_at(rule.to).params} - {rule.flag})
+            - {str(p.name) for p in command_at(rule.to).params} - {rule.flag} - set(rule.ignored))
         lead = ["es"] if path == "version render" and flag != "LANG" else []  # LANG or --all
         for other in others:
             both = spelled(command, other)

@@ -302,8 +302,11 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
     old = next((rule for rule in conflicts.RENDER if isinstance(rule, conflicts.Moved)
                 and conflicts.given(ctx.params[rule.flag])), None)
     if old is not None:  # said first, a refused old spelling too
+        dropped = [conflicts.spelled(ctx.command, name) for name in old.ignored
+                   if conflicts.given(ctx.params[name])]
         click.echo(f"notice: 'render {conflicts.spelled(ctx.command, old.flag)}' is now "
-                   f"'storyboard {old.now}'; the old spelling goes in the next release", err=True)
+                   f"'storyboard {old.now}'; the old spelling goes in the next release"
+                   + (f" ({', '.join(dropped)}: ignored, as always)" if dropped else ""), err=True)
     conflicts.refuse(ctx, conflicts.RENDER)  # before the series is read
     if old is not None:
         return forward(ctx, old)

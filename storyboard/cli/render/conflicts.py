@@ -51,11 +51,13 @@ class OneOf:
 class Moved:
     """``flag`` is now the command ``to`` (its path under ``storyboard``; ``now``: how it is
     typed): given, every other flag is one that command takes, and that command runs (the old
-    spellings of ``render``, kept for a release)."""
+    spellings of ``render``, kept for a release). ``ignored``: flags the old spelling took and did
+    nothing with; they still work, and are dropped (the notice says so), not refused."""
 
     flag: str
     to: str
     now: str
+    ignored: tuple[str, ...] = ()
 
 
 Rule = Conflict | Needs | OneOf | Moved
@@ -68,14 +70,17 @@ _WEBHOOK = Needs("webhook_url", "webhook_listen",
                  "taken (polling alone follows the tasks)")
 _RANGE = Conflict("episode_range", ("episode", "shots"), "name the episodes by one of them")
 
+# What ``render --queue`` took and did nothing with (the workers print and write their own).
+_QUEUE_IGNORED = ("quiet", "out", "concurrency", "webhook_listen", "webhook_url")
+
 RENDER: tuple[Rule, ...] = (
     Conflict("language", ("all_languages",),
              "--language renders one version, --languages every one"),
     Conflict("whole_season", ("episode", "shots", "boards"), _WHOLE),
     Moved("whole_season", "season render", "season render SERIES"),
-    Moved("language", "version render", "version render SERIES LANG"),
-    Moved("all_languages", "version render", "version render SERIES --all"),
-    Moved("queue", "queue render", "queue render SERIES"),
+    Moved("language", "version render", "version render SERIES LANG", ("replace_approved",)),
+    Moved("all_languages", "version render", "version render SERIES --all", ("replace_approved",)),
+    Moved("queue", "queue render", "queue render SERIES", _QUEUE_IGNORED),
     _RANGE,
     Needs("episode_budget", "whole_season", "it holds each episode of a season to its budget"),
     _WEBHOOK,
@@ -161,8 +166,8 @@ def _said(ctx: click.Context, rule: Conflict | Needs | Moved) -> str | None:
         return None
     if isinstance(rule, Moved):
         takes = {p.name for p in moved_to(ctx, rule.to).params}
-        others = [name for name in params
-                  if name != rule.flag and name not in takes and given(params[name])]
+        others = [name for name in params if name != rule.flag and name not in takes
+                  and name not in rule.ignored and given(params[name])]
         return None if not others else (
             f"{flag} cannot go with {spelled(command, others[0])}: `storyboard {rule.to}`, "
             f"which `render {flag}` now is, takes no {spelled(command, others[0])}")
