@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from storyboard.language.density import (
+from storyboard.language.lint.density import (
     CJK_CHARACTERS,
     FREE,
     LEAST,

@@ -24,7 +24,7 @@ from storyboard.breakdown.source import Story
 from storyboard.breakdown.walk import Answers, ChapterAnswers, SeasonAnswers
 from storyboard.breakdown.writer import Episode, episode_yaml, series_yaml
 from storyboard.errors import Diagnostic, Span
-from storyboard.language.cast import SAMPLE_AIM, SAMPLE_CHARACTERS, voice_sample
+from storyboard.language.resolving.cast import SAMPLE_AIM, SAMPLE_CHARACTERS, voice_sample
 from storyboard.scaffold.cast import sample as cut_sample
 from storyboard.scaffold.names import slug
 from storyboard.targets.cast.assets import spoken_seconds

@@ -35,7 +35,7 @@ from storyboard.cli.team.worker import cancel, worker
 from storyboard.cli.writing.breakdown import breakdown
 from storyboard.cli.writing.init import init
 from storyboard.cli.writing.translate import translate
-from storyboard.language import keeping
+from storyboard.language.cache import keeping
 
 __all__ = ["cli", "main"]
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from storyboard.dialects.base import Answers, Dialect, Ref
 from storyboard.errors import StoryboardError
-from storyboard.language.limits import scene_problems, scene_seconds, scene_texts
+from storyboard.language.lint.limits import scene_problems, scene_seconds, scene_texts
 from storyboard.language.request import ShotRequest
 from storyboard.targets.video.kling4 import FRAME_TYPES, TASK_TYPES
 from storyboard.targets.video.wording import wording_of

@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from storyboard.language.cast import SAMPLE_AIM, voice_sample
+from storyboard.language.resolving.cast import SAMPLE_AIM, voice_sample
 from storyboard.scaffold.fountain import SCENE, Screenplay
 from storyboard.scaffold.names import Names, alternation, shorten
 from storyboard.scaffold.who import design, unsettled, who_of

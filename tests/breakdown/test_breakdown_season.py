@@ -20,7 +20,7 @@ from storyboard.cli.main import cli
 from storyboard.emulator.chat import episode as chat_episode
 from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import ProblemsFound, TransportError
-from storyboard.language import density as language_density
+from storyboard.language.lint import density as language_density
 from storyboard.language.variations import compile_variations
 from tests.breakdown.scripted import Scripted, completion
 from tests.fixtures.breakdown import (

@@ -14,9 +14,9 @@ from typing import Any, get_type_hints
 
 import pytest
 
-from storyboard.language import boards, looks, modelcheck, resolve, routes
-from storyboard.language.resolved import Given, ResolvedShot, Resolving
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
+from storyboard.language.resolving import boards, looks, modelcheck, resolve, routes
+from storyboard.language.resolving.resolved import Given, ResolvedShot, Resolving
 from tests.fixtures.compiler import BALLAD, write_series
 from tests.fixtures.paths import ROOT
 

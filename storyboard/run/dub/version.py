@@ -19,11 +19,11 @@ from pathlib import Path
 
 from storyboard.errors import StoryboardError
 from storyboard.files import made_series_folder, series_folder, write_atomic
-from storyboard.language.dubbing import DubLine
-from storyboard.language.fit import fit_warning, room, said
 from storyboard.language.request import CompiledEpisode, Manifest
-from storyboard.language.versioncheck import measured_path
-from storyboard.language.versions import text_hash
+from storyboard.language.translation.dubbing import DubLine
+from storyboard.language.translation.fit import fit_warning, room, said
+from storyboard.language.translation.versioncheck import measured_path
+from storyboard.language.translation.versions import text_hash
 from storyboard.media.probes import probe as media
 from storyboard.providers.base import Provider
 from storyboard.run.dub.cut import VersionCut, version_cut
