@@ -39,7 +39,7 @@ def test_each_pass_takes_the_one_context_shot_and_given(step: Any) -> None:
 
 def test_no_plug_in_declares_a_protocol_of_its_own() -> None:
     for module in ("boards", "routes", "modelcheck", "resolve", "looks"):
-        tree = ast.parse((ROOT / "storyboard" / "language" / f"{module}.py").read_text())
+        tree = ast.parse((ROOT / "storyboard" / "language" / "resolving" / f"{module}.py").read_text())
         protocols = [node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
                      and any(ast.unparse(b).endswith("Protocol") for b in node.bases)]
         assert protocols == [], (module, protocols)
