@@ -69,7 +69,7 @@ HERE = Path(__file__).resolve().parents[1]
 # checkout): a warm-up check, then the caches emptied and nothing kept (the schema validators
 # too: the timed check obtains them as a new process does, whether the warm-up parsed or not),
 # then the one timed, keeping nothing for a next check in the process as ``storyboard check``
-# does (``language.keeping``; before 2026-11-26 it kept each shot, a tenth of the check); its wall
+# does (``language.cache.keeping``; before 2026-11-26 it kept each shot, a tenth of the check); its wall
 # and CPU seconds. Every cache a check writes is emptied: the parsed
 # files, the compiled series and each compiled episode (``CHECK_CACHES``; before 2026-11-26 the
 # episodes' were left, so the timed check read every episode back instead of compiling it).

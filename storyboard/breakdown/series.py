@@ -202,7 +202,7 @@ def unshown(cast: Cast, shots: list[shot_stage.Shot]) -> set[str]:
 def _first_lines(cast: Cast, shots: list[shot_stage.Shot]) -> None:
     """Each speaking character's sample for its designed voice: its first line long enough to
     be a reference voice and short enough for one, else its first lines joined
-    (``language.cast.voice_sample``), one too long cut to whole sentences as ``storyboard init``
+    (``language.resolving.cast.voice_sample``), one too long cut to whole sentences as ``storyboard init``
     cuts one (``scaffold.cast.sample``), and ``SAMPLE_MORE`` after them when even all of them are
     too short to be one."""
     said: dict[str, list[str]] = {}

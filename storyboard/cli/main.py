@@ -55,7 +55,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 
 # The commands that check the same series again in their process (on a save, a call, a change):
-# their checks keep what they made for the next (``language.keeping``); every other command checks
+# their checks keep what they made for the next (``language.cache.keeping``); every other command checks
 # once and keeps nothing.
 RECHECKING = frozenset({studio.name, mcp.name, worker.name})
 for command in (render.check, render.compile_command, render.plan, render.render, render.status,

@@ -62,7 +62,7 @@ def wire_id(value: str) -> int | str:
 
 def shape(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
     """The timed scenes as ``multi_prompt`` (one call, several shots). A shot whose scenes cannot
-    be (``language.limits.scene_problems``, which ``check`` says at the shot's line first) is
+    be (``language.lint.limits.scene_problems``, which ``check`` says at the shot's line first) is
     refused here too, before anything is paid."""
     problems = scene_problems(request, TARGET)
     if problems:

@@ -407,7 +407,7 @@ episodes:
 
 
 def test_the_season_writer_counts_a_shot_as_check_does(tmp_path: Path) -> None:
-    """One rule (``language.density``): a shot the season breakdown writes weighs what ``check``
+    """One rule (``language.lint.density``): a shot the season breakdown writes weighs what ``check``
     finds in the same shot of a series: 2 sentences, 10 spoken words 1.25, a second person 1,
     a change of place 2, a camera move 0.5."""
     import storyboard

@@ -1,13 +1,13 @@
 """A version's lines and a compiled series into the version's spoken lines: one speech asset per
 line, in the speaker's own designed voice, hashed over its words and its language.
 
-A version (``languages/<lang>/<episode>.yaml``, ``language.versions``) is the approved cut with new
-words. Each of its lines is spoken by ``qwen3-tts-vd`` (the series' speech model) in the voice the
-speaker was designed with, its ``language_type`` the version's language: an asset
+A version (``languages/<lang>/<episode>.yaml``, ``translation.versions``) is the approved cut with
+new words. Each of its lines is spoken by ``qwen3-tts-vd`` (the series' speech model) in the voice
+the speaker was designed with, its ``language_type`` the version's language: an asset
 ``lines/<lang>/<EP>/<SHOT>/<N>`` whose hash is the digest of the model, the words, the voice's
 take and the language, so the same words in the same voice and language are made once (a hand
 edit of the words is a new line). How long a made line lasts is measured from its audio, never
-guessed, and its fit said by ``language.fit`` (docs/languages.md, "Dubbing").
+guessed, and its fit said by ``language.translation.fit`` (docs/languages.md, "Dubbing").
 """
 
 from __future__ import annotations

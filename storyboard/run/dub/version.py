@@ -8,7 +8,7 @@ each pass is laid on its made lines and rendered (journaled, cached by the take'
 track), under what is left of the budget. A run killed anywhere is finished by running it again:
 a made line or pass is a cache hit, a submitted one is polled, never sent twice. Each made line
 is measured from its audio (``media``'s facts, kept by file) and a line over its window is said,
-with the seconds over and its room (``language.fit``), and kept where ``check`` reads it.
+with the seconds over and its room (``language.translation.fit``), and kept where ``check`` reads it.
 """
 
 from __future__ import annotations
