@@ -50,11 +50,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from storyboard.language import incremental
+from storyboard.language.cache import incremental
 from storyboard.language.compile import Compiler, compile_path
-from storyboard.language.expand import expand_one
-from storyboard.language.parsecache import ParseCache
-from storyboard.language.series import load_source
+from storyboard.language.expansion.expand import expand_one
+from storyboard.language.read.parsecache import ParseCache
+from storyboard.language.read.series import load_source
 from storyboard.media import samples
 
 TARGET = 5000.0  # shots a second, the fresh check (parse, resolve, compile)
@@ -69,7 +69,7 @@ HERE = Path(__file__).resolve().parents[1]
 # checkout): a warm-up check, then the caches emptied and nothing kept (the schema validators
 # too: the timed check obtains them as a new process does, whether the warm-up parsed or not),
 # then the one timed, keeping nothing for a next check in the process as ``storyboard check``
-# does (``language.keeping``; before 2026-11-26 it kept each shot, a tenth of the check); its wall
+# does (``language.cache.keeping``; before 2026-11-26 it kept each shot, a tenth of the check); its wall
 # and CPU seconds. Every cache a check writes is emptied: the parsed
 # files, the compiled series and each compiled episode (``CHECK_CACHES``; before 2026-11-26 the
 # episodes' were left, so the timed check read every episode back instead of compiling it).
@@ -77,7 +77,7 @@ ONE_FRESH = """
 import shutil, sys, time
 from pathlib import Path
 import storyboard
-from storyboard.language import incremental
+from storyboard.language.cache import incremental
 from storyboard.language.compile import compile_path
 assert Path(storyboard.__file__).is_relative_to(sys.argv[2]), storyboard.__file__
 root = Path(sys.argv[1])
@@ -85,11 +85,11 @@ compile_path(root)
 for name in ("parsed", "checked", "checked-episodes"):
     shutil.rmtree(root / ".storyboard" / name, ignore_errors=True)
 incremental.forget()
-from storyboard.language import validate  # its validators obtained again, as a new process does
+from storyboard.language.read import validate  # its validators obtained again, as a new process does
 for value in vars(validate).values():
     getattr(value, "cache_clear", lambda: None)()
 try:  # as ``storyboard check`` checks: once, nothing kept for a next check in its process
-    from storyboard.language.keeping import kept
+    from storyboard.language.cache.keeping import kept
 except ImportError:  # an older checkout (--against): it always kept
     from contextlib import nullcontext as kept
 with kept(False):
@@ -245,7 +245,7 @@ Timed = tuple[float, float]  # (wall seconds, CPU seconds)
 def one_fresh(series: Path, checkout: Path, validators: Path | None = None) -> Timed:
     """One fresh check of ``checkout``'s code, in a new process (``ONE_FRESH``); ``validators``:
     an empty folder for ``XDG_CACHE_HOME``, so the schema validators' code is compiled in the
-    timed check, as on a machine's first check (``language/schemacode.py``)."""
+    timed check, as on a machine's first check (``language/read/schemacode.py``)."""
     env = {**os.environ, "PYTHONPATH": str(checkout)}  # and run in it: "-c" puts "" first
     if validators is not None:
         env["XDG_CACHE_HOME"] = str(validators)

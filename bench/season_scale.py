@@ -16,7 +16,7 @@ on, a board per shot, priced on DashScope; it checks clean) is measured, each co
 What the edit re-plans is counted two ways: the shots whose request changed (their hash: what the
 plan prices anew and a render would pay for), which must all be the edited episode's; and the shot
 requests compiled, in the re-plan's own process (each episode's compiled form is on disk,
-``language/episodecache.py``: the edited episode is compiled, the others read back; said with the
+``language/cache/episodecache.py``: the edited episode is compiled, the others read back; said with the
 episodes each way) and in a process that checked the season before (the studio, an editor's
 re-check: only what the edit touched).
 
@@ -56,7 +56,7 @@ def counted(self, *args, **kwargs):
     n[0] += 1
     return original(self, *args, **kwargs)
 c.Compiler.compile_shot = counted
-from storyboard.language import episodecache as e
+from storyboard.language.cache import episodecache as e
 atexit.register(lambda: sys.stderr.write(
     f"\\ncompiled-shots {n[0]} episodes-read {e.STATS['read']} episodes-stored {e.STATS['stored']}\\n"))
 from storyboard.cli.main import main
@@ -70,7 +70,7 @@ class Ran:
     wall: float
     cpu: float
     compiled: int
-    read: int  # episodes read back from disk (``language/episodecache.py``)
+    read: int  # episodes read back from disk (``language/cache/episodecache.py``)
     stored: int  # episodes compiled and stored
     out: str
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from storyboard.language.compile import Compiler
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
 from storyboard.language.variations import SharedMediaCache, compile_variations
 from storyboard.media import samples
 
@@ -93,7 +93,7 @@ def main() -> None:
         baseline = []
         source = load_source(root)
         cache = SharedMediaCache(root / ".storyboard" / "media.json")
-        from storyboard.language.expand import expand
+        from storyboard.language.expansion.expand import expand
         one = expand(source, select=[str(plain.name)]).variations[0].source
         for _ in range(3):
             started = time.process_time()

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 
 if TYPE_CHECKING:
+    from storyboard.language.read.series import Source
     from storyboard.language.request import Manifest
-    from storyboard.language.series import Source
     from storyboard.language.variations import Variants, compile_variations
     from storyboard.run import Plan, ShotEvent
     from storyboard.run.pipeline import RenderReport
@@ -58,7 +58,7 @@ def __dir__() -> list[str]:
 
 def load(path: str | Path) -> Source:
     """Read a series (its folder, its storyboard.yaml, or a single file) and its episode files."""
-    from storyboard.language.series import load_source
+    from storyboard.language.read.series import load_source
     return load_source(Path(path))
 
 

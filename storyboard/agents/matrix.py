@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
 from storyboard.language.variations import Variants, compile_variations, strict
 from storyboard.run import Plan
 from storyboard.run.dub import matrix as routing

@@ -19,7 +19,7 @@ from typing import Any
 
 from storyboard.agents import taskstore
 from storyboard.errors import MissingExtra, StoryboardError
-from storyboard.language.load import load_file
+from storyboard.language.read.load import load_file
 from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger, ledger_settings
 from storyboard.run.team.tasks_pg import PgTasks, TaskRow
 

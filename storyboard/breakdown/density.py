@@ -1,9 +1,9 @@
 """A shots answer into its scenes' load: seconds per load point, and the scenes too dense for theirs.
 
-The heuristic is the one ``check`` warns by (``language.density``, docs/season.md; a vendor
+The heuristic is the one ``check`` warns by (``language.lint.density``, docs/season.md; a vendor
 guide's for Seedance, ``spec/season.md``): seconds per load point = duration / (beats + load), and
 under 2 seconds a point a video model garbles. Counted scene by scene, as ``check`` counts the
-scenes the breakdown writes, by ``language.density.points_of``: a scene's beats (the sentences of
+scenes the breakdown writes, by ``language.lint.density.points_of``: a scene's beats (the sentences of
 its action, the first scene's with the shot's camera words before it, as it is written), 1 point
 for every 8 words spoken (12 Chinese, Japanese or Korean characters), 1 for each acting principal
 past the first (the scene's speakers and the characters its action names), 2 for each change of
@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from storyboard.language.density import (
+from storyboard.language.lint.density import (
     CJK_CHARACTERS,
     FREE,
     LEAST,

@@ -24,7 +24,7 @@ from storyboard.breakdown.source import read_story
 from storyboard.breakdown.statefile import Unreadable
 from storyboard.breakdown.status import record
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
-from storyboard.language.load import parse
+from storyboard.language.read.load import parse
 
 Hooks = Mapping[str, str]  # each compiled episode's hook: by id ("" when it declares none)
 MAX_BYTES = 4 * 1024 * 1024  # a season file larger than this is not one the breakdown wrote

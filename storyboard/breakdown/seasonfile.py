@@ -25,7 +25,7 @@ from storyboard.breakdown.season import Entry, Segment
 from storyboard.breakdown.statefile import Unreadable
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.document import Document
-from storyboard.language.load import parse
+from storyboard.language.read.load import parse
 from storyboard.scaffold.yamltext import comment, fold, trailing
 
 NAME = "season.yaml"

@@ -24,7 +24,7 @@ from storyboard.breakdown.source import Story
 from storyboard.breakdown.walk import Answers, ChapterAnswers, SeasonAnswers
 from storyboard.breakdown.writer import Episode, episode_yaml, series_yaml
 from storyboard.errors import Diagnostic, Span
-from storyboard.language.cast import SAMPLE_AIM, SAMPLE_CHARACTERS, voice_sample
+from storyboard.language.resolving.cast import SAMPLE_AIM, SAMPLE_CHARACTERS, voice_sample
 from storyboard.scaffold.cast import sample as cut_sample
 from storyboard.scaffold.names import slug
 from storyboard.targets.cast.assets import spoken_seconds
@@ -202,7 +202,7 @@ def unshown(cast: Cast, shots: list[shot_stage.Shot]) -> set[str]:
 def _first_lines(cast: Cast, shots: list[shot_stage.Shot]) -> None:
     """Each speaking character's sample for its designed voice: its first line long enough to
     be a reference voice and short enough for one, else its first lines joined
-    (``language.cast.voice_sample``), one too long cut to whole sentences as ``storyboard init``
+    (``language.resolving.cast.voice_sample``), one too long cut to whole sentences as ``storyboard init``
     cuts one (``scaffold.cast.sample``), and ``SAMPLE_MORE`` after them when even all of them are
     too short to be one."""
     said: dict[str, list[str]] = {}

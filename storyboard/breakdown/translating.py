@@ -49,13 +49,12 @@ from storyboard.breakdown.pipeline import (
 from storyboard.breakdown.source import Chapter
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.files import check_state_folders, series_folder
-from storyboard.language import languages as langs
-from storyboard.language import ranges
 from storyboard.language.compile import compile_source
+from storyboard.language.read import ranges
+from storyboard.language.read.series import Source, load_source
 from storyboard.language.request import Manifest
-from storyboard.language.series import Source, load_source
-from storyboard.language.variations import compile_variations, language_versions
-from storyboard.language.versions import (
+from storyboard.language.translation import languages as langs
+from storyboard.language.translation.versions import (
     FOLDER,
     LABEL_KEY,
     Version,
@@ -69,6 +68,7 @@ from storyboard.language.versions import (
     version_path,
     write_version,
 )
+from storyboard.language.variations import compile_variations, language_versions
 from storyboard.review.studio.proposals import PROPOSED
 
 STAGE = "translate"

@@ -38,7 +38,7 @@ from storyboard.cli.versions.commands import version
 from storyboard.cli.writing.breakdown import breakdown
 from storyboard.cli.writing.init import init
 from storyboard.cli.writing.translate import translate
-from storyboard.language import keeping
+from storyboard.language.cache import keeping
 
 __all__ = ["cli", "main"]
 
@@ -58,7 +58,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 
 # The commands that check the same series again in their process (on a save, a call, a change):
-# their checks keep what they made for the next (``language.keeping``); every other command checks
+# their checks keep what they made for the next (``language.cache.keeping``); every other command checks
 # once and keeps nothing.
 RECHECKING = frozenset({studio.name, mcp.name, worker.name})
 for command in (render.check, render.compile_command, render.plan, render.render, render.status,

@@ -24,7 +24,7 @@ from typing import Any
 
 from storyboard.dialects.base import Answers, Dialect, Ref
 from storyboard.errors import StoryboardError
-from storyboard.language.limits import scene_problems, scene_seconds, scene_texts
+from storyboard.language.lint.limits import scene_problems, scene_seconds, scene_texts
 from storyboard.language.request import ShotRequest
 from storyboard.targets.video.kling4 import FRAME_TYPES, TASK_TYPES
 from storyboard.targets.video.wording import wording_of
@@ -62,7 +62,7 @@ def wire_id(value: str) -> int | str:
 
 def shape(request: ShotRequest, body: dict[str, Any]) -> dict[str, Any]:
     """The timed scenes as ``multi_prompt`` (one call, several shots). A shot whose scenes cannot
-    be (``language.limits.scene_problems``, which ``check`` says at the shot's line first) is
+    be (``language.lint.limits.scene_problems``, which ``check`` says at the shot's line first) is
     refused here too, before anything is paid."""
     problems = scene_problems(request, TARGET)
     if problems:

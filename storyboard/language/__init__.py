@@ -1,6 +1,8 @@
-"""YAML files into compiled, provider-neutral shot requests: the language's stages.
+"""YAML files into compiled, provider-neutral shot requests, in floors that import one way.
 
-``load`` (YAML with source spans) -> ``validate`` (schema and meaning) -> ``expand`` (variations,
-templates, sandboxed Jinja) -> ``resolve`` (characters, labels, timing) -> ``compile`` (requests and a
-manifest, one hash per shot). Nothing here knows who renders: targets are read as data.
+``read`` (files, YAML, schema) > ``expansion`` (variations, templates, sandboxed Jinja) |
+``resolving`` (characters, media, looks, timing) > ``translation`` (other languages) > ``cache`` |
+``lint`` > ``compile`` (requests and a manifest, one hash per shot; start here) > ``variations``.
+Loose at the bottom are the two forms (``document``, ``request``) and what hashes (``hashing``) and
+stores (``storedform``) them. Nothing here knows who renders: targets are read as data.
 """

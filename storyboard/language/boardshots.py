@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic
-from storyboard.language.boards import Board
-from storyboard.language.cast import asset_shot
 from storyboard.language.hashing import take_of
+from storyboard.language.read.series import Source
 from storyboard.language.request import BOARDS, AssetRequest, CompiledShot, MediaRef, speaker_name
-from storyboard.language.resolve import MENTION, ResolvedEpisode, ResolvedShot
-from storyboard.language.series import Source
+from storyboard.language.resolving.boards import Board
+from storyboard.language.resolving.cast import asset_shot
+from storyboard.language.resolving.resolve import MENTION, ResolvedEpisode, ResolvedShot
 from storyboard.targets.capabilities import NATIVE_SIZES
 from storyboard.targets.cast.assets import ImageModel
 

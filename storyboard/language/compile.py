@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyboard.errors import Diagnostic, ProblemsFound
-from storyboard.language import cast, checkcache, continuity, identity, incremental, keeping, routes, season
 from storyboard.language.boardshots import BoardCompiler
-from storyboard.language.cascade import without_cascades
-from storyboard.language.episodecache import episode_compiled
-from storyboard.language.expand import expand_one
+from storyboard.language.cache import checkcache, incremental, keeping
+from storyboard.language.cache.episodecache import episode_compiled
+from storyboard.language.cache.incremental import MemoResolver
+from storyboard.language.expansion.expand import expand_one
 from storyboard.language.hashing import digest, take_of
-from storyboard.language.incremental import MemoResolver
+from storyboard.language.lint import cascade, continuity, season, shotchecks
+from storyboard.language.read.series import Source, load_source
 from storyboard.language.request import (
     CompiledEpisode,
     CompiledShot,
@@ -37,10 +38,9 @@ from storyboard.language.request import (
     speaker_name,
     write,
 )
-from storyboard.language.resolve import MENTION, Reference, ResolvedEpisode, ResolvedShot, Resolver
-from storyboard.language.scenes import ResolvedScene
-from storyboard.language.series import Source, load_source
-from storyboard.language.shotchecks import CompileChecks
+from storyboard.language.resolving import cast, identity, routes
+from storyboard.language.resolving.resolve import MENTION, Reference, ResolvedEpisode, ResolvedShot, Resolver
+from storyboard.language.resolving.scenes import ResolvedScene
 from storyboard.media.probes import probe as media
 
 
@@ -320,7 +320,7 @@ def canonical(request: ShotRequest, digest_of: dict[Path, str],
 # --- the whole series ---------------------------------------------------------------------------
 
 
-class Compiler(CompileChecks):
+class Compiler(shotchecks.CompileChecks):
     """A series into its manifest: each episode's shots built into requests, checked (its base
     class) and hashed, and the cast's assets."""
 
@@ -393,7 +393,7 @@ class Compiler(CompileChecks):
         self.problems += identity.face_problems(self.target, resolver, self.faces, compiled)
         assets = cast.needed_elements(assets, compiled)
         self.cache.save()
-        self.problems = without_cascades(self.problems)
+        self.problems = cascade.without_cascades(self.problems)
         data = self.source.series.data
         series: dict[str, Any] = data if isinstance(data, dict) else {}  # broken YAML: none
         return Manifest(title=str(series.get("title", self.source.name)), name=self.source.name,

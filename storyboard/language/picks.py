@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from storyboard.language.cast import rehashed
 from storyboard.language.hashing import SEED_MAX, digest, take_of
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
+from storyboard.language.resolving.cast import rehashed
 
 TakeState = dict[str, Any]  # per shot: picked, approved, approved_hash, extra, extra_free, extra_for
 

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import Diagnostic, ProblemsFound
-from storyboard.language.checkcache import no_gc_pauses
+from storyboard.language.cache.checkcache import no_gc_pauses
 from storyboard.language.compile import Compiler
-from storyboard.language.expand import Variation, expand, variation_names
-from storyboard.language.languages import series_languages
-from storyboard.language.matrix import LANGUAGE_AXIS
+from storyboard.language.expansion.expand import Variation, expand, variation_names
+from storyboard.language.expansion.matrix import LANGUAGE_AXIS
+from storyboard.language.read.series import Source, load_source
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.language.series import Source, load_source
-from storyboard.language.versioncheck import version_problems
+from storyboard.language.translation.languages import series_languages
+from storyboard.language.translation.versioncheck import version_problems
 from storyboard.media.probes import probe as media
 from storyboard.targets import NATIVE_SIZES
 

@@ -22,7 +22,7 @@ import yaml
 from storyboard.errors import Diagnostic, ProblemsFound, Span, StoryboardError
 from storyboard.files import write_atomic
 from storyboard.language.document import MAX_FILE_BYTES, Document, PathKey, display_path
-from storyboard.language.load import load_file, parse
+from storyboard.language.read.load import load_file, parse
 from storyboard.language.request import Manifest
 from storyboard.run.state.lock.takes import find_shot, with_retakes
 

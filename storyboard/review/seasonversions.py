@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
-from storyboard.language import languages as langs
-from storyboard.language.dubbing import KIND
+from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledEpisode, Manifest
-from storyboard.language.series import load_source
-from storyboard.language.versions import Version, read_version, version_path
+from storyboard.language.translation import languages as langs
+from storyboard.language.translation.dubbing import KIND
+from storyboard.language.translation.versions import Version, read_version, version_path
 from storyboard.run.state.tasks.attempts import Attempt
 
 

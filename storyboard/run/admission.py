@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, Span, StoryboardError
+from storyboard.language.read.series import load_source
 from storyboard.language.request import BOARDS, Manifest
-from storyboard.language.series import load_source
 from storyboard.language.variations import Variants
 from storyboard.run.budgetcut import CAST_FIRST, OF_A_SHOT
 from storyboard.run.pipeline import matrix_plan
@@ -171,7 +171,7 @@ def in_order(episodes: Episodes, problems: list[Problem]) -> list[Problem]:
 def refused(variants: Variants, chosen: list[str]) -> Admission:
     """A season that did not compile: every error by episode (those outside ``chosen`` too:
     no episode of a series that does not compile can be rendered)."""
-    from storyboard.language.names import names
+    from storyboard.language.expansion.names import names
     episodes = Episodes(variants.root)
     problems = located(episodes, variants.diagnostics())
     rows = _rows(episodes, chosen, problems)

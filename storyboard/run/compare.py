@@ -19,8 +19,8 @@ from typing import Any
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.compile import compile_lenient
 from storyboard.language.document import Document
+from storyboard.language.read.series import EpisodeSource, Source, UsageError, load_source
 from storyboard.language.request import CompiledShot
-from storyboard.language.series import EpisodeSource, Source, UsageError, load_source
 from storyboard.run.trip.budget.costs import estimate
 from storyboard.targets.capabilities import PriceTable
 from storyboard.targets.kinds import has, is_paid

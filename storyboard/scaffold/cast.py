@@ -9,7 +9,7 @@ designed voice (a description and a sample line) for each speaking character.
 - A speaking character's voice is designed from what the introduction says of the speaker (a
   woman or a man, an age) in neutral words, else a generic adult voice; its sample is the
   character's first line of dialogue long enough to be a reference voice, else its first lines
-  joined (``language.cast.voice_sample``), cut to whole sentences of at most ``LONGEST_SAMPLE``
+  joined (``language.resolving.cast.voice_sample``), cut to whole sentences of at most ``LONGEST_SAMPLE``
   characters (``zh`` when the line is Chinese).
 
 One pass over the action for every introduction (one pattern for all the names) and one over the
@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from storyboard.language.cast import SAMPLE_AIM, voice_sample
+from storyboard.language.resolving.cast import SAMPLE_AIM, voice_sample
 from storyboard.scaffold.fountain import SCENE, Screenplay
 from storyboard.scaffold.names import Names, alternation, shorten
 from storyboard.scaffold.who import design, unsettled, who_of

@@ -8,7 +8,7 @@ comments by ``comment`` and ``trailing`` (folded onto one line), keys only as th
 
 from __future__ import annotations
 
-from storyboard.language.cast import UNSETTLED
+from storyboard.language.resolving.cast import UNSETTLED
 from storyboard.scaffold.cast import Cast
 from storyboard.scaffold.fountain import Screenplay
 from storyboard.scaffold.names import Names, shorten

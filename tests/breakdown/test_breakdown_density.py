@@ -1,10 +1,10 @@
 """The density rule the season's shots stage tells the model (``breakdown/density.py``) is the one
-``check`` counts by (``language/density.py``): one set of weights, said and counted."""
+``check`` counts by (``language/lint/density.py``): one set of weights, said and counted."""
 
 from __future__ import annotations
 
 from storyboard.breakdown.density import RULE
-from storyboard.language import density
+from storyboard.language.lint import density
 
 
 def test_the_rule_the_model_is_told_says_the_weights_check_counts_by() -> None:

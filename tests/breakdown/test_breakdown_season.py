@@ -20,7 +20,7 @@ from storyboard.cli.main import cli
 from storyboard.emulator.chat import episode as chat_episode
 from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import ProblemsFound, TransportError
-from storyboard.language import density as language_density
+from storyboard.language.lint import density as language_density
 from storyboard.language.variations import compile_variations
 from tests.breakdown.scripted import Scripted, completion
 from tests.fixtures.breakdown import (
@@ -407,7 +407,7 @@ episodes:
 
 
 def test_the_season_writer_counts_a_shot_as_check_does(tmp_path: Path) -> None:
-    """One rule (``language.density``): a shot the season breakdown writes weighs what ``check``
+    """One rule (``language.lint.density``): a shot the season breakdown writes weighs what ``check``
     finds in the same shot of a series: 2 sentences, 10 spoken words 1.25, a second person 1,
     a change of place 2, a camera move 0.5."""
     import storyboard

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from storyboard.cli.main import cli
 from storyboard.emulator.server import EmulatorServer
-from storyboard.language.versions import is_hand_fixed, read_version, text_hash, version_path
+from storyboard.language.translation.versions import is_hand_fixed, read_version, text_hash, version_path
 from tests.fixtures.breakdown import KEY_ENV, chat_base, requests
 from tests.fixtures.versions import versioned
 
@@ -205,8 +205,8 @@ def test_an_episodes_title_is_translated_kept_by_hand_and_on_its_versions_card(
     "Episode N" a ``label:`` entry (every delivered episode's), by the model, kept when fixed by
     hand, and what the version's episode's title card says (its number in its language too)."""
     from storyboard.language.compile import compile_lenient
-    from storyboard.language.series import load_source
-    from storyboard.language.versions import Version
+    from storyboard.language.read.series import load_source
+    from storyboard.language.translation.versions import Version
     from storyboard.run.dub.cut import VersionCut
     from storyboard.run.dub.episodes import version_labels, version_title
     from storyboard.run.state.lock.lockfile import LockFile

@@ -18,7 +18,7 @@ from storyboard.cli import cli
 from storyboard.errors import StoryboardError
 from storyboard.files import clean_stale_temporaries
 from storyboard.language.compile import compile_source
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
 from storyboard.media.ffprogress import Progress
 from storyboard.review.progress import LiveProgress, episode_line
 from storyboard.run import ShotEvent, pipeline, rendering

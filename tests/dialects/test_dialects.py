@@ -15,8 +15,8 @@ from storyboard.dialects.base import put
 from storyboard.dialects.manifest import to_json
 from storyboard.emulator.gateways import unwire
 from storyboard.emulator.gateways.unwire import unbody
-from storyboard.language import limits as check
 from storyboard.language.compile import compile_path
+from storyboard.language.lint import limits as check
 from storyboard.language.request import Manifest, MediaItem, MediaRef, ShotRequest
 from storyboard.targets import TaskStatus
 from tests.fixtures.example import copy_example

@@ -31,9 +31,9 @@ from storyboard.errors import (
     StoryboardError,
 )
 from storyboard.language.compile import compile_lenient
-from storyboard.language.limits import scene_problems
+from storyboard.language.lint.limits import scene_problems
+from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledShot, Scene
-from storyboard.language.series import load_source
 from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.run import render
 from storyboard.run.trip.model import RunOptions, RunResult, Wiring

@@ -23,7 +23,7 @@ from storyboard.cli import cli
 from storyboard.dialects.images import KLING_ELEMENT
 from storyboard.emulator import EmulatorServer
 from storyboard.language.compile import compile_lenient
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
 from storyboard.targets.signatures import tokens
 from storyboard.targets.video.kling4 import ELEMENT_PATH, ELEMENT_PRICES, KLING_V4, WIRE_ID
 from tests.fixtures.gateway_runs import KEY

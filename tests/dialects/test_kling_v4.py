@@ -26,7 +26,7 @@ from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.emulator.gateways.unwire import unbody
 from storyboard.language.compile import compile_lenient
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
 from storyboard.targets.signatures import tokens
 from storyboard.targets.video.kling4 import FLASH_WIRE_ID, KLING_V4, LABELS, WIRE_ID
 from tests.fixtures.gateway_runs import KEY, serve

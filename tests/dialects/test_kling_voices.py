@@ -25,7 +25,7 @@ from storyboard.dialects import DIALECTS
 from storyboard.dialects.images import KLING_VOICE
 from storyboard.emulator import EmulatorServer
 from storyboard.language.compile import compile_lenient
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
 from storyboard.run.state.assets import Made, substituted
 from storyboard.targets.signatures import tokens
 from storyboard.targets.video.kling4 import FLASH_WIRE_ID, KLING_V4, VOICE_PATH, VOICE_PRICES

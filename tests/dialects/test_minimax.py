@@ -30,9 +30,9 @@ from storyboard.emulator import EmulatorServer
 from storyboard.emulator.gateways.unwire import unbody
 from storyboard.errors import AuthError, RateLimited, RequestRejected
 from storyboard.language.compile import compile_lenient
-from storyboard.language.modelcheck import seconds_problems
+from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledShot, ShotRequest
-from storyboard.language.series import load_source
+from storyboard.language.resolving.modelcheck import seconds_problems
 from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.run.plans import plan
 from storyboard.run.trip.model import ShotEvent

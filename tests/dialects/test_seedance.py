@@ -24,8 +24,8 @@ from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import RequestRejected
 from storyboard.language.compile import compile_lenient
+from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, Mention, ShotRequest, write
-from storyboard.language.series import load_source
 from storyboard.media import samples
 from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.run.plans import plan

@@ -33,7 +33,7 @@ from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import ProblemsFound
 from storyboard.language.compile import compile_lenient
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
 from storyboard.providers.gateway.settings import GatewaySettings
 from storyboard.targets.cast.arkassets import LIBRARIES, picture_problem
 from storyboard.targets.signatures import volcsign

@@ -16,10 +16,10 @@ from click.testing import CliRunner
 from storyboard.cli.main import cli
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language import storedform
-from storyboard.language.cast import rehashed
 from storyboard.language.compile import compile_path
 from storyboard.language.picks import as_picked
 from storyboard.language.request import BOARDS, CompiledShot, Manifest, MediaRef, is_board
+from storyboard.language.resolving.cast import rehashed
 
 HEAD = """\
 storyboard: 1

@@ -13,10 +13,10 @@ import pytest
 
 from storyboard.dialects.manifest import asset_entry
 from storyboard.errors import Diagnostic
-from storyboard.language import incremental
+from storyboard.language.cache import incremental
 from storyboard.language.compile import compile_lenient
+from storyboard.language.read.series import load_source
 from storyboard.language.request import BOARDS, CompiledShot, Manifest
-from storyboard.language.series import load_source
 from storyboard.targets.cast.assets import BOARD_MODELS, price_tables
 from storyboard.targets.prices import known_models
 from storyboard.targets.table import model_row, models_markdown

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from storyboard.language import incremental
+from storyboard.language.cache import incremental
 from storyboard.language.compile import compile_path
 from tests.fixtures.series_gen import make_series, shot
 
@@ -22,7 +22,7 @@ from storyboard.language.compile import compile_path
 count = len(compile_path(Path(sys.argv[1])).shots())
 print(json.dumps([count, {name: name in sys.modules for name in sys.argv[2:]}]))
 """
-WATCHED = ("jinja2", "storyboard.language.sandbox", "storyboard.media.ffmpeg")
+WATCHED = ("jinja2", "storyboard.language.expansion.sandbox", "storyboard.media.ffmpeg")
 WITH_A_PROBLEM = (8, 9)  # the generated shot kinds with an error (a check stops at them)
 
 
@@ -69,5 +69,5 @@ def test_a_template_imports_jinja2_when_it_is_rendered(tmp_path: Path) -> None:
     expected = len(compile_path(root).shots())
     count, imported = fresh_check(root)
     assert count == expected > 0
-    assert imported["jinja2"] and imported["storyboard.language.sandbox"]
+    assert imported["jinja2"] and imported["storyboard.language.expansion.sandbox"]
     assert not imported["storyboard.media.ffmpeg"]

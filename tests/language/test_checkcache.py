@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import marshal
+import os
 import shutil
+import subprocess
+import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import fields
@@ -14,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from storyboard.errors import ProblemsFound
-from storyboard.language import checkcache, episodecache, incremental, storedform
+from storyboard.language import storedform
+from storyboard.language.cache import checkcache, episodecache, incremental
 from storyboard.language.compile import compile_path
 from storyboard.language.request import Manifest
 from tests.fixtures.series_gen import make_series, shot
@@ -157,6 +161,29 @@ def test_another_provider_working_folder_or_code_compiles_anew(
     assert incremental.STATS["resolved"] > 0
     monkeypatch.undo()
     assert new_process(series) == first
+
+
+def test_the_code_digest_covers_every_module_of_the_package(tmp_path: Path) -> None:
+    """An edit anywhere in the package (a target's rule, not only the language) makes a new
+    process compile anew: the digest walks the whole of ``storyboard/``."""
+    shutil.copytree(Path(checkcache.__file__).parents[2], tmp_path / "storyboard",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    script = "from storyboard.language.cache import checkcache; print(checkcache.code_digest())"
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)}
+
+    def digest() -> str:
+        done = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    first = digest()
+    assert digest() == first
+    for edited in ("targets/kinds.py", "language/compile.py"):
+        module = tmp_path / "storyboard" / edited
+        os.utime(module, ns=(module.stat().st_atime_ns, module.stat().st_mtime_ns + 10**9))
+        assert digest() != first, edited
+        first = digest()
 
 
 def _manifest(episodes: object = (), **given: object) -> tuple[object, ...]:

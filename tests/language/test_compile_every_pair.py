@@ -72,9 +72,9 @@ from storyboard.dialects import DIALECTS
 from storyboard.dialects.manifest import shot_entry, to_dict
 from storyboard.errors import Diagnostic
 from storyboard.language.compile import compile_lenient
-from storyboard.language.expand import expand
+from storyboard.language.expansion.expand import expand
+from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.language.series import load_source
 from storyboard.targets.kinds import NAMES, is_paid
 from storyboard.targets.wire.gateways import DASHSCOPE_KEY_ENV
 from tests.fixtures.cli import invoke

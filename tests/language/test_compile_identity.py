@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.language import incremental
+from storyboard.language.cache import incremental
 from storyboard.language.compile import compile_lenient
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
 from tests.fixtures.series_gen import digest_of, fingerprint, make_series
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "generated-series.json"

@@ -116,7 +116,7 @@ def test_check_prints_them_as_located_warnings_and_a_bad_setting_is_an_error(
 
 def test_only_words_that_can_contradict_are_read_for_colours(
         series: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from storyboard.language import continuity
+    from storyboard.language.lint import continuity
     read: list[str] = []
     said = continuity._said_traits
     monkeypatch.setattr(continuity, "_said_traits",

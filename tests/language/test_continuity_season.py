@@ -11,8 +11,8 @@ import pytest
 
 import storyboard
 from storyboard.errors import Diagnostic, ProblemsFound
-from storyboard.language import density
 from storyboard.language.compile import compile_path
+from storyboard.language.lint import density
 
 HEAD = """\
 storyboard: 1

@@ -26,9 +26,9 @@ from storyboard.dialects import DIALECTS
 from storyboard.dialects.manifest import shot_entry
 from storyboard.errors import Diagnostic
 from storyboard.language.compile import compile_lenient
+from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledShot, Line, MediaRef
-from storyboard.language.routes import promised, windows
-from storyboard.language.series import load_source
+from storyboard.language.resolving.routes import promised, windows
 from storyboard.media import samples
 from storyboard.media.inputs.pad import pad_line, padding
 from storyboard.targets.video.models import MODELS, Model
@@ -354,7 +354,7 @@ def test_the_window_a_route_promises_is_the_words_not_the_padding() -> None:
 def test_a_warm_check_keeps_the_line_a_shot_hands_over(
         tmp_path: Path, make_media: Callable[..., Path]) -> None:
     """The process keeps resolved shots between checks: a kept shot's made line is still made."""
-    from storyboard.language import incremental
+    from storyboard.language.cache import incremental
     from storyboard.language.compile import compile_path
     incremental.forget()
     root = write_series(tmp_path, make_media, ROUTE_SHOTS)

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from storyboard.errors import ProblemsFound
-from storyboard.language import episodecache, incremental, storedform
+from storyboard.language import storedform
+from storyboard.language.cache import episodecache, incremental
 from storyboard.language.compile import compile_path
 from storyboard.language.request import Manifest
 from tests.fixtures.series_gen import make_series, shot
@@ -180,10 +181,10 @@ def test_an_entry_removed_under_a_running_process_is_written_again(series: Path)
 KEYS = """
 import sys
 from pathlib import Path
-from storyboard.language.episodecache import resolved_digest
-from storyboard.language.expand import expand_one
-from storyboard.language.incremental import MemoResolver
-from storyboard.language.series import load_source
+from storyboard.language.cache.episodecache import resolved_digest
+from storyboard.language.expansion.expand import expand_one
+from storyboard.language.cache.incremental import MemoResolver
+from storyboard.language.read.series import load_source
 resolver = MemoResolver(expand_one(load_source(Path(sys.argv[1]))))
 print([resolved_digest(episode) for episode in resolver.episodes()], resolver.problems)
 """
@@ -198,7 +199,7 @@ def test_an_episode_s_key_is_the_same_in_every_process(tmp_path: Path) -> None:
         "        action: \"@mia and @sam in the band room\"\n"
         "        say: {mia: One., sam: Two., bob: Three., barista: Four., guitar: Five.}\n"
         "        voiceover: true\n")
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(episodecache.__file__).parents[2])}
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(episodecache.__file__).parents[3])}
     printed = {subprocess.run([sys.executable, "-c", KEYS, str(root)], capture_output=True,
                               text=True, check=True, env={**env, "PYTHONHASHSEED": str(seed)}
                               ).stdout for seed in range(1, 7)}

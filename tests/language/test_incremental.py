@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from storyboard.dialects.manifest import to_json
-from storyboard.language import incremental
+from storyboard.language.cache import incremental
 from storyboard.language.compile import compile_lenient, compile_path
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
 from tests.fixtures.compiler import MIA_HEAD, write_series
 
 MakeMedia = Callable[..., Path]

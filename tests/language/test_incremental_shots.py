@@ -12,9 +12,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storyboard.language import incremental
+from storyboard.language.cache import incremental
 from storyboard.language.compile import compile_lenient
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
 from tests.fixtures.series_gen import HEAD, episode, fingerprint, make_series
 
 EPISODES, SHOTS = 3, 12

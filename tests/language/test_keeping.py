@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from storyboard.cli.main import RECHECKING, cli
-from storyboard.language import episodecache, incremental, keeping
+from storyboard.language.cache import episodecache, incremental, keeping
 from storyboard.language.compile import compile_path
 from tests.fixtures.series_gen import make_series
 

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from storyboard.cli.main import cli
 from storyboard.errors import ProblemsFound
 from storyboard.language.compile import compile_lenient
-from storyboard.language.fit import fit_warning
-from storyboard.language.series import load_source
-from storyboard.language.versioncheck import MEASURED
-from storyboard.language.versions import (
+from storyboard.language.read.series import load_source
+from storyboard.language.translation.fit import fit_warning
+from storyboard.language.translation.versioncheck import MEASURED
+from storyboard.language.translation.versions import (
     Version,
     VersionLine,
     is_hand_fixed,
@@ -182,7 +182,7 @@ def test_no_word_of_a_line_can_become_a_key_or_end_a_comment(tmp_path: Path) -> 
 
 def test_a_variation_may_narrow_the_languages_never_widen_them(
         tmp_path: Path, make_media: Callable[..., Path]) -> None:
-    from storyboard.language.expand import expand
+    from storyboard.language.expansion.expand import expand
     root = versioned(tmp_path, make_media)
     series = root / "storyboard.yaml"
     series.write_text(series.read_text().replace("[en, es]", "[en, es, fr]") + (

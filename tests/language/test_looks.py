@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import storyboard
 from storyboard.cli import cli
 from storyboard.errors import ProblemsFound
-from storyboard.language import incremental
+from storyboard.language.cache import incremental
 from storyboard.language.compile import compile_path
 from storyboard.language.request import Manifest
 

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.language import incremental, series, storedform
-from storyboard.language.series import load_source
+from storyboard.language import storedform
+from storyboard.language.cache import incremental
+from storyboard.language.read import series
+from storyboard.language.read.series import load_source
 from tests.fixtures.series_gen import make_series
 
 

@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storyboard.language import load, plainyaml
+from storyboard.language.read import load, plainyaml
 from storyboard.scaffold import yamltext
 
 ROOT = Path(__file__).resolve().parents[2]

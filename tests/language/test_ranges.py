@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storyboard.language import ranges
+from storyboard.language.read import ranges
 
 IDS = ["pilot", "ep02", "ep03", "finale"]
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from storyboard.cli.main import cli
-from storyboard.language.literals import url_problem
+from storyboard.language.read.literals import url_problem
 
 SERIES = """\
 storyboard: 1

@@ -14,9 +14,9 @@ from typing import Any, get_type_hints
 
 import pytest
 
-from storyboard.language import boards, looks, modelcheck, resolve, routes
-from storyboard.language.resolved import Given, ResolvedShot, Resolving
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
+from storyboard.language.resolving import boards, looks, modelcheck, resolve, routes
+from storyboard.language.resolving.resolved import Given, ResolvedShot, Resolving
 from tests.fixtures.compiler import BALLAD, write_series
 from tests.fixtures.paths import ROOT
 
@@ -39,7 +39,7 @@ def test_each_pass_takes_the_one_context_shot_and_given(step: Any) -> None:
 
 def test_no_plug_in_declares_a_protocol_of_its_own() -> None:
     for module in ("boards", "routes", "modelcheck", "resolve", "looks"):
-        tree = ast.parse((ROOT / "storyboard" / "language" / f"{module}.py").read_text())
+        tree = ast.parse((ROOT / "storyboard" / "language" / "resolving" / f"{module}.py").read_text())
         protocols = [node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
                      and any(ast.unparse(b).endswith("Protocol") for b in node.bases)]
         assert protocols == [], (module, protocols)

@@ -1,6 +1,6 @@
 """Hostile templates under a memory limit: every one is a located error in well under a second.
 
-Each template below would, without the caps in ``storyboard.language.caps`` and ``sandbox``, build
+Each template below would, without the caps in ``storyboard.language.expansion.caps`` and ``sandbox``, build
 strings of gigabytes (doubling with ``~``, ``+``, ``%``, ``format``; widths; ``tojson`` indents;
 ``bytes``), recurse in the parser (deep nesting) or enumerate a huge matrix. They all run in one
 child process limited to about 1 GB of address space (``RLIMIT_AS``), so a ``MemoryError`` or a

@@ -125,14 +125,14 @@ def test_a_series_without_templates_compiles_as_before(tmp_path: Path,
         - {id: hook, prompt: "@cup spins"}
     """)
     source = storyboard.load(root)
-    from storyboard.language.expand import expand_one
+    from storyboard.language.expansion.expand import expand_one
     assert expand_one(source).series is source.series  # passed through untouched
     assert storyboard.compile(root).shots()[0].request.prompt == "Image 1 spins"
 
 
 def test_a_file_without_template_text_is_not_walked_and_an_escaped_one_is(
         tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPatch) -> None:
-    from storyboard.language import expand
+    from storyboard.language.expansion import expand
     root = series(tmp_path / "plain", make_media, "vars: {n: 2}\n", """\
     - id: ad
       shots:
@@ -247,7 +247,7 @@ def test_the_line_inside_a_block_scalar(tmp_path: Path, make_media: MakeMedia) -
 
 def test_the_total_work_is_bounded(tmp_path: Path, make_media: MakeMedia,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from storyboard.language import sandbox
+    from storyboard.language.expansion import sandbox
     monkeypatch.setattr(sandbox, "MAX_TOTAL_STEPS", 5_000)  # small, so the test stays fast
     loop = "{% for i in range(900) %}{% endfor %}"
     shot_list = "".join(f"    - {{id: s{i}, prompt: \"@mia {i} {loop}\"}}\n" for i in range(8))
@@ -514,7 +514,7 @@ def test_the_example_ad(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_old_jinja_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     import jinja2
 
-    from storyboard.language.sandbox import Sandbox
+    from storyboard.language.expansion.sandbox import Sandbox
     monkeypatch.setattr(jinja2, "__version__", "3.1.5")
     with pytest.raises(StoryboardError, match=r"jinja2 3.1.5 has known sandbox escapes") as err:
         Sandbox()

@@ -14,7 +14,7 @@ from storyboard.breakdown.cast import Cast
 from storyboard.breakdown.series import _first_lines
 from storyboard.breakdown.source import Chapter
 from storyboard.cli.main import cli
-from storyboard.language.cast import SAMPLE_SECONDS, voice_sample
+from storyboard.language.resolving.cast import SAMPLE_SECONDS, voice_sample
 from storyboard.targets.cast.assets import spoken_seconds
 
 SERIES = """\

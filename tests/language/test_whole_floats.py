@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from storyboard.language.compile import compile_lenient
-from storyboard.language.series import load_source
-from storyboard.language.validate import schema_dir
+from storyboard.language.read.series import load_source
+from storyboard.language.read.validate import schema_dir
 
 SERIES = """\
 storyboard: 1

@@ -80,12 +80,12 @@ def test_a_made_up_circle_is_caught(tmp_path: Path) -> None:
     low = tmp_path / "storyboard" / "review" / "editors.py"  # export imports it
     low.write_text(low.read_text() + "\n\ndef _late() -> None:\n"
                    "    from storyboard.review import export  # noqa: F401\n")
-    deeper = tmp_path / "storyboard" / "language" / "limits.py"  # a longer loop, typing only
+    deeper = tmp_path / "storyboard" / "language" / "lint" / "limits.py"  # a longer loop, typing only
     deeper.write_text(deeper.read_text() + "\nfrom typing import TYPE_CHECKING\n"
                       "if TYPE_CHECKING:\n    import storyboard.language.compile  # noqa: F401\n")
     found = circles(tmp_path)
     assert len(found) == 2, found
     assert any({"storyboard.review.editors", "storyboard.review.export"} <= set(c.split(" <-> "))
                for c in found), found
-    assert any({"storyboard.language.limits", "storyboard.language.compile"} <= set(
+    assert any({"storyboard.language.lint.limits", "storyboard.language.compile"} <= set(
         c.split(" <-> ")) for c in found), found

@@ -55,6 +55,12 @@ def test_the_tree_keeps_every_contract() -> None:
     ("run/boards/gate.py", "storyboard.run.rendering", "A run's floors import one way"),
     ("run/config.py", "storyboard.run.plans", "A run's floors import one way"),
     ("run/drafts.py", "storyboard.run.sync", "A run's floors import one way"),
+    # the language in floors: reading lowest, compile on top, the peers of a floor apart (``|``)
+    ("language/read/series.py", "storyboard.language.resolving.resolve", "The language's floors"),
+    ("language/resolving/looks.py", "storyboard.language.expansion.matrix", "The language's floors"),
+    ("language/lint/season.py", "storyboard.language.cache.checkcache", "The language's floors"),
+    ("language/cache/episodecache.py", "storyboard.language.compile", "The language's floors"),
+    ("language/request.py", "storyboard.language.document", "The language's floors"),
     # issue 55: a provider family never reaches into another; the registry attaches them all
     ("providers/gateway/provider.py", "storyboard.providers.dashscope.wire",
      "Each provider family stands alone"),
@@ -72,14 +78,16 @@ def test_a_low_module_importing_a_high_one_breaks_a_contract(tmp_path: Path, low
     assert verdicts and " BROKEN" in verdicts[0], done.stdout  # "BROKEN (1 ignored import)"
 
 
-def test_every_module_of_the_route_sits_on_a_floor() -> None:
-    """A module added to ``storyboard/run/`` itself is named in the floors contract, or it would
-    import (and be imported) unchecked."""
+@pytest.mark.parametrize(("folder", "contract"), [("run", "run-floors"),
+                                                  ("language", "language-floors")])
+def test_every_module_of_a_floored_folder_sits_on_a_floor(folder: str, contract: str) -> None:
+    """A module or package added to ``storyboard/run/`` or ``storyboard/language/`` itself is named
+    in its floors contract, or it would import (and be imported) unchecked."""
     text = (ROOT / ".importlinter").read_text(encoding="utf-8")
-    contract = text.split("[importlinter:contract:run-floors]", 1)[1]
-    named = {name.strip() for line in contract.split("layers =", 1)[1].splitlines()
+    section = text.split(f"[importlinter:contract:{contract}]", 1)[1].split("[importlinter:", 1)[0]
+    named = {name.strip() for line in section.split("layers =", 1)[1].splitlines()
              for name in line.replace("|", ":").split(":") if name.strip()}
-    run = ROOT / "storyboard" / "run"
-    here = {path.stem for path in run.glob("*.py") if path.stem != "__init__"}
-    here |= {path.name for path in run.iterdir() if (path / "__init__.py").exists()}
+    top = ROOT / "storyboard" / folder
+    here = {path.stem for path in top.glob("*.py") if path.stem != "__init__"}
+    here |= {path.name for path in top.iterdir() if (path / "__init__.py").exists()}
     assert here <= named, sorted(here - named)

@@ -20,7 +20,7 @@ import pytest
 import storyboard
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
-from storyboard.language import limits as check
+from storyboard.language.lint import limits as check
 from storyboard.language.request import MediaItem, MediaRef, Mention, ShotRequest, write
 
 KEY = "fidelity-key-1"

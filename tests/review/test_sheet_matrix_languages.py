@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from storyboard.language.versions import read_version, version_path, write_version
+from storyboard.language.translation.versions import read_version, version_path, write_version
 from storyboard.review.sheet import build_sheet
 from tests.fixtures.dashscope_cli import Emulator, invoke
 from tests.run.test_dub_matrix import MATRIX as ALONE

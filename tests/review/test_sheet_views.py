@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from storyboard.language.compile import compile_lenient
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
 from storyboard.media import samples
 from storyboard.review.notes import add_note
 from storyboard.review.sheet import sheet_model

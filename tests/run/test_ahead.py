@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from storyboard.language.compile import compile_source
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
 from storyboard.media import ffmpeg
 from storyboard.run import pipeline
 from storyboard.run.boards import ahead

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from storyboard.language.dubbing import DubLine, version_line
 from storyboard.language.request import (
     CompiledEpisode,
     CompiledShot,
@@ -16,7 +15,8 @@ from storyboard.language.request import (
     Scene,
     ShotRequest,
 )
-from storyboard.language.versions import VersionLine
+from storyboard.language.translation.dubbing import DubLine, version_line
+from storyboard.language.translation.versions import VersionLine
 from storyboard.media import ffmpeg
 from storyboard.run.dub.cut import Approved, VersionCut
 from storyboard.run.dub.episodes import version_episode
@@ -102,8 +102,8 @@ def test_a_shots_version_lines_count_every_line_and_its_heard_assets_only_voiceo
     dubbed, each version line lands on its own scene line, and only the on-screen one is
     re-lipped."""
     from storyboard.language.compile import compile_lenient
-    from storyboard.language.series import load_source
-    from storyboard.language.versions import source_lines
+    from storyboard.language.read.series import load_source
+    from storyboard.language.translation.versions import source_lines
     from storyboard.run.dub.episodes import spoken
     from storyboard.run.dub.passes import pass_lines
     from tests.fixtures.versions import versioned

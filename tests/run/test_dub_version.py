@@ -412,7 +412,7 @@ def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_saf
 def _card(root: Path, episode: str, label: str | None) -> Path:
     """Where the delivered title card of ``episode`` is kept, its number said as ``label``."""
     from storyboard.language.compile import compile_lenient
-    from storyboard.language.series import load_source
+    from storyboard.language.read.series import load_source
     from storyboard.stitch.series.episodes import EpisodeBuilder
     manifest, _ = compile_lenient(load_source(root))
     assert manifest is not None

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from storyboard.cli.main import cli
 from storyboard.language.compile import compile_lenient
-from storyboard.language.series import load_source
+from storyboard.language.read.series import load_source
 from storyboard.run.compare import on_model
 from tests.fixtures.example import copy_example, without_boards
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 import storyboard
 from storyboard.cli import cli
-from storyboard.language.load import parse as load_yaml
+from storyboard.language.read.load import parse as load_yaml
 from storyboard.scaffold.blueprint import Blueprint
 from storyboard.scaffold.screenplay import blueprint_of
 from tests.fixtures.compiler import settled

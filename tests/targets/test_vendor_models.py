@@ -276,7 +276,7 @@ def test_h3_outside_beijing_is_said_at_the_model_key(
         tmp_path: Path, make_media: Callable[..., Path], provider_block: str,
         warned: bool) -> None:
     from storyboard.language.compile import compile_lenient
-    from storyboard.language.series import load_source
+    from storyboard.language.read.series import load_source
 
     root = series(tmp_path, make_media, H3)
     text = (root / "storyboard.yaml").read_text().replace(

@@ -2,7 +2,7 @@
 delivers, and ``status --season``.
 
 ``--episodes 3-10`` names episodes by their number in the series (1 on, as their title cards and
-the season's manifest number them), in the one grammar of episode ranges (``language/ranges.py``:
+the season's manifest number them), in the one grammar of episode ranges (``language/read/ranges.py``:
 ``4``, ``3-10``, ``3-``, ``1,4-6``); it becomes the ``--shot`` patterns of those episodes' shots,
 so the run, its plan and its stitching are the ones ``--shot`` has. The season (``out/season/``)
 is written after a render of a series that declares ``delivery:`` (``review/season.py``);
@@ -33,9 +33,9 @@ EPISODES = click.option(
 
 def episode_numbers(text: str, count: int) -> list[int]:
     """The episode numbers ``text`` names, read by the one grammar of episode ranges
-    (``language/ranges.py``: ``4``, ``3-10``, ``3-``, ``1,4-6``), each within 1..``count``; a
+    (``language/read/ranges.py``: ``4``, ``3-10``, ``3-``, ``1,4-6``), each within 1..``count``; a
     click usage error (exit 2) names what was expected."""
-    from storyboard.language import ranges
+    from storyboard.language.read import ranges
     has = f"this series has episodes 1 to {count}" if count > 1 else "this series has episode 1"
     parsed = ranges.parse(text)
     if isinstance(parsed, str):
@@ -54,7 +54,7 @@ def with_episodes(path: Path, flags: RenderFlags, text: str | None) -> RenderFla
     if flags.shots or flags.episode:
         raise click.UsageError("--episodes cannot go with --episode or --shot: name the "
                                "episodes by one of them")
-    from storyboard.language.names import names
+    from storyboard.language.expansion.names import names
     ids = list(names(path).episodes)
     if not ids:
         variants_of(path)  # a series that cannot be read says why, at its lines

@@ -67,7 +67,7 @@ def a_series(path: Path) -> None:
     """Refuse, as ``check`` does, a file that is not a series (a story, a screenplay, any YAML
     without ``storyboard:`` at its top): the studio would serve it as an empty one. A series with
     other problems is served: the page shows them as it does after each save."""
-    from storyboard.language.series import load_source
+    from storyboard.language.read.series import load_source
     source = load_source(path)
     doc = source.series
     if isinstance(doc.data, dict) and "storyboard" in doc.data:

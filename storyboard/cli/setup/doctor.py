@@ -42,7 +42,7 @@ def host_report(series: Path) -> dict[str, Any]:
     """The DashScope host a series sends to (``render --provider dashscope``), why, and a warning
     when that host is being retired."""
     from storyboard.errors import mask_urls
-    from storyboard.language.series import load_source
+    from storyboard.language.read.series import load_source
     from storyboard.providers.dashscope.settings import DashScopeSettings
     from storyboard.providers.dashscope.wire import retiring
     from storyboard.targets.kinds import DASHSCOPE, KINDS, has, named

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 def series_languages(manifest: Manifest) -> list[str]:
     """The series' ``languages:`` but the first (the original's)."""
-    from storyboard.language.languages import series_languages as declared
-    from storyboard.language.series import load_source
+    from storyboard.language.read.series import load_source
+    from storyboard.language.translation.languages import series_languages as declared
     found = declared(load_source(manifest.source).series.data)
     if len(found) < 2:
         raise StoryboardError(f"{manifest.source.name}: --all renders the versions of "

@@ -43,10 +43,10 @@ def translation(path: Path, language: str, episodes: list[str]) -> dict[str, Any
 def version_plan(path: Path, language: str, flags: RenderFlags, as_json: bool,
                  max_cost: float | None) -> None:
     """Print the version's price beside a re-render's; exit 1 over ``max_cost``."""
-    from storyboard.language import languages
-    from storyboard.language.cast import speech_model
-    from storyboard.language.series import load_source
-    from storyboard.language.versioncheck import versions_in
+    from storyboard.language.read.series import load_source
+    from storyboard.language.resolving.cast import speech_model
+    from storyboard.language.translation import languages
+    from storyboard.language.translation.versioncheck import versions_in
     from storyboard.run.choices.versionquote import quote
     from storyboard.run.setup import open_run
     from storyboard.run.variations import by_provider

@@ -20,7 +20,7 @@ from typing import Any
 from storyboard.emulator.chat import answers as chat_answers
 from storyboard.emulator.chat.answers import SENTENCE, Para
 from storyboard.emulator.chat.season import LINE_WORDS, light, timed_for_load, title_of, words_of
-from storyboard.language.continuity import ACROSS_SHOTS
+from storyboard.language.lint.continuity import ACROSS_SHOTS
 
 STEP = 5  # words further a line's sentence is told from, each time it is filmed again
 SIZES = ("wide shot", "medium shot", "close-up", "full shot", "medium close-up", "long shot")

@@ -15,7 +15,7 @@ from typing import Any
 
 from storyboard.emulator.chat import answers as chat_answers
 from storyboard.emulator.chat import names as chat_names
-from storyboard.language.density import LEAST, plain_loads
+from storyboard.language.lint.density import LEAST, plain_loads
 
 ACTION_WORDS = 8
 LINE_WORDS = 16

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from storyboard.emulator.validate import invalid, media_types
-from storyboard.language.limits import insecure_url
+from storyboard.language.lint.limits import insecure_url
 from storyboard.targets.video.kling4 import EXTEND_TYPE, TASK_TYPES
 from storyboard.targets.video.models import (
     HAILUO_23,

@@ -23,9 +23,9 @@ from typing import Any
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.files import series_folder, write_atomic
 from storyboard.language.compile import compile_lenient
-from storyboard.language.expand import expand
+from storyboard.language.expansion.expand import expand
+from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
-from storyboard.language.series import load_source
 from storyboard.providers.base import Provider
 from storyboard.review.notes import notes_by_shot, read_notes
 from storyboard.review.sheet import cast, html, model, views

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
-from storyboard.language.fit import over
+from storyboard.language.translation.fit import over
+from storyboard.language.translation.versioncheck import measured, seconds_of
+from storyboard.language.translation.versions import FOLDER, read_version, version_path
 from storyboard.language.variations import Variants, language_versions
-from storyboard.language.versioncheck import measured, seconds_of
-from storyboard.language.versions import FOLDER, read_version, version_path
 from storyboard.run.dub.episodes import version_folder
 from storyboard.run.dub.matrix import Route
 

@@ -28,10 +28,10 @@ from storyboard.animatic import cache_key as local_cache_key
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.files import series_folder
 from storyboard.language.compile import compile_lenient
-from storyboard.language.load import parse
+from storyboard.language.read.load import parse
+from storyboard.language.read.series import find_series_file, load_source
+from storyboard.language.read.validate import EPISODE_SCHEMA, check_schema
 from storyboard.language.request import Manifest
-from storyboard.language.series import find_series_file, load_source
-from storyboard.language.validate import EPISODE_SCHEMA, check_schema
 from storyboard.review.progress import money
 from storyboard.review.sheet import sheet_model
 from storyboard.review.sheet.pictures.thumbs import Thumbs

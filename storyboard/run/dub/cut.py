@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import ProblemsFound, StoryboardError
-from storyboard.language import languages as langs
-from storyboard.language.cast import asset_id, speech_model
-from storyboard.language.dubbing import DubLine, version_lines
+from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
-from storyboard.language.series import load_source
-from storyboard.language.versions import Version, read_version, version_path
+from storyboard.language.resolving.cast import asset_id, speech_model
+from storyboard.language.translation import languages as langs
+from storyboard.language.translation.dubbing import DubLine, version_lines
+from storyboard.language.translation.versions import Version, read_version, version_path
 from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.cache import OutputCache, cast_source
 from storyboard.run.state.lock.derived import parent_file

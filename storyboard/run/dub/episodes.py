@@ -20,8 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from storyboard.files import made_series_folder, series_folder
-from storyboard.language.dubbing import DubLine
 from storyboard.language.request import CompiledEpisode, CompiledShot, Line, Manifest
+from storyboard.language.translation.dubbing import DubLine
 from storyboard.run.dub.cut import VersionCut
 from storyboard.run.rendering import build_episode
 from storyboard.stitch.series.episodes import EpisodeBuilder, EpisodeOutput, output_dir

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from storyboard.language.cast import speech_model
+from storyboard.language.read.series import load_source
 from storyboard.language.request import Manifest
-from storyboard.language.series import load_source
+from storyboard.language.resolving.cast import speech_model
+from storyboard.language.translation.versioncheck import versions_in
 from storyboard.language.variations import Variants, compile_variations, language_versions
-from storyboard.language.versioncheck import versions_in
 from storyboard.run import pipeline
 from storyboard.run.choices.versionquote import VersionQuote, quote
 from storyboard.run.dub.cut import approved_cut

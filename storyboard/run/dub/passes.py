@@ -22,9 +22,9 @@ from pathlib import Path
 
 from storyboard.files import state_folder
 from storyboard.language.derived import Pass, derived_take
-from storyboard.language.dubbing import DubLine
 from storyboard.language.request import CompiledShot
-from storyboard.language.versions import needs_pass
+from storyboard.language.translation.dubbing import DubLine
+from storyboard.language.translation.versions import needs_pass
 from storyboard.media.inputs.track import laid_track
 from storyboard.media.probes.probe import sha256_file
 from storyboard.run.choices.passes import check_pass

@@ -8,7 +8,7 @@ each pass is laid on its made lines and rendered (journaled, cached by the take'
 track), under what is left of the budget. A run killed anywhere is finished by running it again:
 a made line or pass is a cache hit, a submitted one is polled, never sent twice. Each made line
 is measured from its audio (``media``'s facts, kept by file) and a line over its window is said,
-with the seconds over and its room (``language.fit``), and kept where ``check`` reads it.
+with the seconds over and its room (``language.translation.fit``), and kept where ``check`` reads it.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from pathlib import Path
 
 from storyboard.errors import StoryboardError
 from storyboard.files import made_series_folder, series_folder, write_atomic
-from storyboard.language.dubbing import DubLine
-from storyboard.language.fit import fit_warning, room, said
 from storyboard.language.request import CompiledEpisode, Manifest
-from storyboard.language.versioncheck import measured_path
-from storyboard.language.versions import text_hash
+from storyboard.language.translation.dubbing import DubLine
+from storyboard.language.translation.fit import fit_warning, room, said
+from storyboard.language.translation.versioncheck import measured_path
+from storyboard.language.translation.versions import text_hash
 from storyboard.media.probes import probe as media
 from storyboard.providers.base import Provider
 from storyboard.run.dub.cut import VersionCut, version_cut

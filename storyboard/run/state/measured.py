@@ -19,8 +19,8 @@ from typing import Any
 
 from storyboard.errors import FFmpegError, MediaError, StoryboardError
 from storyboard.files import write_atomic
-from storyboard.language import routes
 from storyboard.language.request import CompiledShot, Line, is_board
+from storyboard.language.resolving import routes
 from storyboard.media.probes import measure as measuring
 from storyboard.media.probes.measure import Measured
 from storyboard.run.state.cache import OutputCache

@@ -19,6 +19,7 @@ from typing import Any
 from storyboard.errors import StoryboardError
 from storyboard.language.picks import as_picked, extras_hold
 from storyboard.language.picks import state_key as state_key  # the lock's key, as before
+from storyboard.language.read.validate import did_you_mean
 from storyboard.language.request import (
     CompiledEpisode,
     CompiledShot,
@@ -26,7 +27,6 @@ from storyboard.language.request import (
     is_board,
     take_id,
 )
-from storyboard.language.validate import did_you_mean
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.derived import records, with_derived
 from storyboard.run.state.lock.lockfile import (
