@@ -9,6 +9,7 @@ nothing, let alone a key, and ``config --provider X`` shows none of Y's settings
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterator
@@ -25,6 +26,8 @@ from storyboard.emulator import EmulatorServer
 from storyboard.media import samples
 from storyboard.providers.dashscope.wire import BASE_URL_ENV
 from storyboard.providers.gateway.settings import base_url_env
+from storyboard.run import config as run_config
+from storyboard.run.trip.model import RunOptions
 from storyboard.targets import NATIVE_SIZES
 from storyboard.targets.wire.gateways import DEFAULT_MODEL, TARGETS
 from tests.fixtures.drawings import video_once
@@ -125,7 +128,10 @@ def series(folder: Path, other: str, url: str, media: str) -> Path:
 
 
 def own_host(mine: str, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every key set; the rendering provider's host (only) from the environment: the emulator."""
+    """Every key set; the rendering provider's host (only) from the environment: the emulator.
+    The renderer takes nothing from the other's block, so it would first poll after the default
+    2 s; the emulator's task is done at once, so it polls at once (75 pairs: minutes saved)."""
+    monkeypatch.setattr(run_config, "RunOptions", functools.partial(RunOptions, poll_schedule=(0.05,)))
     for name in KEYED:
         monkeypatch.setenv(DIALECTS[name].key_env, KEY)
         monkeypatch.delenv(base_url_env(name), raising=False)
