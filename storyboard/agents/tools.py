@@ -221,8 +221,10 @@ class Tools:
         if provider not in PROVIDERS or has(provider, "drafts"):
             raise Refused(f"queue: expected a provider that renders (not local), got {provider!r}")
         if matrix.is_matrix(folder):
-            raise Refused("queue: this series has a variations matrix, which a tool call does "
-                          "not queue; `storyboard queue render SERIES` queues it")
+            raise Refused("queue: this series has a variations matrix, which is not queued (by "
+                          "a tool call or `storyboard queue render`): render it here, with a "
+                          "`render` call without `queue` (held to max_cost) or `storyboard "
+                          "render SERIES`")
         paid = is_paid(provider)
         allowed = self.allowed(max_cost) if paid else 0.0
         with self.budget.lock:

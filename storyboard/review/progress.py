@@ -30,7 +30,8 @@ from storyboard.stitch.series.episodes import EpisodeOutput
 STATE_STYLES = {"queued": "dim", "cached": "cyan", "submitted": "yellow", "running": "yellow",
                 "downloading": "blue", "done": "green", "failed": "bold red", "skipped": "magenta",
                 "blocked": "red", "pending": "yellow", "new": "yellow", "changed": "yellow",
-                "waits": "dim", "duplicate": "cyan", "store": "cyan"}
+                "waits": "dim", "duplicate": "cyan", "store": "cyan",
+                "ledger": "cyan"}
 
 
 SETTLED = ("cached", "done", "failed", "skipped", "blocked")

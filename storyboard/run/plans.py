@@ -38,9 +38,11 @@ from storyboard.targets import PriceTable
 from storyboard.targets.prices import apply_overrides, is_amount
 
 # "store": pulled, rendered by others; "in flight": a paid task resumes; "claimed": another run's;
+# "ledger": another folder's or machine's finished task, its result restored (downloaded again);
 # "waits": its board is not approved (the gate): never sent, nothing paid
-ShotStatus = Literal["cached", "store", "new", "changed", "in flight", "claimed", "waits"]
-FREE: tuple[ShotStatus, ...] = ("cached", "store", "in flight", "claimed", "waits")
+ShotStatus = Literal["cached", "store", "new", "changed", "in flight", "claimed", "ledger",
+                     "waits"]
+FREE: tuple[ShotStatus, ...] = ("cached", "store", "in flight", "claimed", "ledger", "waits")
 AWAITING_BOARD = "awaiting board"  # the count of shots whose board is not approved (``waits``)
 
 
@@ -58,7 +60,7 @@ class ShotPlan:
     changes: tuple[Change, ...] = ()
     waits_on: str | None = None  # what must render first: its first frame's shot, else a cast asset
     same_as: str | None = None  # an earlier shot with the same hash: rendered once for both
-    task_id: str | None = None  # the paid task that holds it ("in flight", "claimed")
+    task_id: str | None = None  # the paid task that holds it ("in flight", "claimed", "ledger")
     note: str = ""  # why it costs nothing now ("in flight: task ..., paid, will be resumed")
     made_by: str = ""  # a cast asset this provider does not make: who does (its own key)
     currency: str = ""  # the cost's currency when not the plan's (``made_by``'s list price)
@@ -145,7 +147,7 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         counts = {"cached": 0, "store": 0, "new": 0, "changed": 0, "in flight": 0, "claimed": 0,
-                  "waits": 0, "duplicates": 0, AWAITING_BOARD: 0}
+                  "ledger": 0, "waits": 0, "duplicates": 0, AWAITING_BOARD: 0}
         for shot in self.shots:  # "waits": a dependency first; AWAITING_BOARD: the gate
             counts[AWAITING_BOARD if shot.status == "waits" else shot.status] += 1
             counts["waits"] += shot.waits_on is not None and shot.status != "waits"

@@ -126,11 +126,23 @@ def test_a_matrix_render_as_a_task_drafts_for_free_then_makes_the_version(
     assert (series / "out" / "es" / "ep01.mp4").is_file()
 
 
-def test_a_matrix_is_not_queued_by_a_tool_call(tmp_path: Path) -> None:
-    """``render`` with ``queue: true`` takes no matrix (the command line queues it): refused,
-    before anything is priced or queued."""
-    from storyboard.agents.tools import Budget, Refused, Tools
-    (tmp_path / "dubbed").mkdir()
-    (tmp_path / "dubbed" / "storyboard.yaml").write_text(MATRIX, encoding="utf-8")
-    with pytest.raises(Refused, match=r"variations matrix.*storyboard queue render SERIES"):
-        Tools(tmp_path, Budget(5)).render("dubbed", "dashscope", max_cost=1, queue=True)
+def test_a_matrix_is_not_queued_and_the_refusal_names_what_renders_it(
+        tmp_path: Path, make_media: MakeMedia) -> None:
+    """``render`` with ``queue: true`` takes no matrix, and neither does ``storyboard queue
+    render``: the refusal names neither as a way to queue it, but what does take it (a ``render``
+    call without ``queue``, ``storyboard render``), and that call renders it."""
+    series = tmp_path / "dubbed"
+    make_media("image", series / "media" / "mia.png", width=480, height=480)
+    make_media("image", series / "media" / "old.png", width=480, height=480)
+    (series / "storyboard.yaml").write_text(MATRIX, encoding="utf-8")
+    _, queued, here = session(
+        tmp_path, ("render", {"series": "dubbed", "provider": "dashscope", "max_cost": 1,
+                              "queue": True}),
+        ("render", {"series": "dubbed"}))
+    said = error(queued)
+    assert "variations matrix" in said and "is not queued" in said, said
+    assert "queue render SERIES` queues" not in said, said
+    assert "`render` call without `queue`" in said and "`storyboard render SERIES`" in said
+    assert data(here)["ok"] is True  # what it names renders the matrix here (local: drafts)
+    code, _, refused = run("queue", "render", series, "--provider", "dashscope", "--yes")
+    assert code == 1 and "a variations matrix is not queued" in refused, refused

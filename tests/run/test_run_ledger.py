@@ -300,7 +300,8 @@ def test_a_request_another_folder_rendered_today_is_planned_as_render_fetches_it
     assert invoke("render", first, "--yes").exit_code == 0
     planned = json.loads(invoke("plan", second, "--json").stdout)
     row = planned["shots"][0]
-    assert (row["status"], row["cost"]) == ("in flight", 0.0), row
+    assert (row["status"], row["cost"]) == ("ledger", 0.0), row
+    assert planned["counts"]["ledger"] == 1 and planned["counts"]["in flight"] == 0
     assert "paid by an earlier render of the same request" in row["note"], row
     sent = emu.stats()["submissions"]["total"]
     done = invoke("render", second, "--yes", "--json")

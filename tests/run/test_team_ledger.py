@@ -137,6 +137,44 @@ def test_a_machine_killed_mid_run_loses_nothing_and_pays_nothing_twice(
     no_secret_written(one, two)
 
 
+def test_a_shot_another_machine_made_is_planned_as_restored_from_the_ledger(
+        tmp_path: Path, pg_url: str) -> None:
+    """Alice renders; Bob, whose store lacks her videos, plans the same series: the team ledger
+    holds her paid, finished tasks, so each shot is ``ledger`` (restored, free), never ``in
+    flight``, in the table and in ``--json``'s counts, and his render pays nothing."""
+    emu = EmulatorServer(plain_results=True, seed=7).start()
+    try:
+        one, two = clone(tmp_path, "alice"), clone(tmp_path, "bob")
+        finish(start(one, emu, tmp_path / "store-a", pg_url))
+        paid = emu.stats()["submissions"]["total"]
+        own = tmp_path / "store-b"  # Bob's own store, empty: only the ledger knows her work
+        planned = json.loads(command(two, emu, own, pg_url, "plan", "--json"))
+        shown = {s["status"] for s in planned["shots"]}
+        assert shown == {"ledger"}, planned["shots"]
+        assert all(s["cost"] == 0.0 and "restored" in s["note"] for s in planned["shots"])
+        counts = planned["counts"]
+        assert counts["ledger"] == len(planned["shots"]) and counts["in flight"] == 0, counts
+        assert planned["total_cost"] == 0.0
+        table = command(two, emu, own, pg_url, "plan")
+        assert "in flight" not in table and "ledger" in table, table
+        report = finish(start(two, emu, own, pg_url))
+        assert report["spent"] == 0.0 and emu.stats()["submissions"]["total"] == paid
+        every_episode(two, report)
+    finally:
+        emu.stop()
+
+
+def command(series: Path, emu: EmulatorServer, store: Path, ledger: str, *args: str) -> str:
+    """``storyboard ARGS SERIES`` as ``start`` runs a render, to its end: its output."""
+    env = {**os.environ, "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": emu.base_url,
+           "STORYBOARD_STORE": str(store), "STORYBOARD_LEDGER": ledger, "CI": "1",
+           "STORYBOARD_STATE_DIR": str(series.parent / "state")}
+    done = subprocess.run([sys.executable, "-m", "storyboard", args[0], str(series), *args[1:]],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    return done.stdout
+
+
 # --- the setting ---------------------------------------------------------------------------------
 
 

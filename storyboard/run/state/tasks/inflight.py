@@ -21,9 +21,10 @@ from storyboard.run.team.ledger import RECONCILE_HORIZON, Ledger
 @dataclass(frozen=True)
 class Holding:
     """A paid task that already holds a shot, as ``plan`` shows it: ``in flight`` (this series
-    started it; the next render resumes it) or ``claimed`` (a living run elsewhere renders it)."""
+    started it; the next render resumes it), ``claimed`` (a living run elsewhere renders it) or
+    ``ledger`` (another folder or machine made it: the render restores its result, free)."""
 
-    kind: Literal["in flight", "claimed"]
+    kind: Literal["in flight", "claimed", "ledger"]
     task_id: str | None
     note: str
 
@@ -57,6 +58,12 @@ def _in_flight(task_id: str) -> Holding:
     return Holding("in flight", task_id, f"in flight: task {task_id}, paid, will be resumed")
 
 
+def _made(task_id: str, team: bool) -> Holding:
+    where = "the team ledger" if team else "the ledger"
+    return Holding("ledger", task_id, f"made: task {task_id}, paid by an earlier render of the "
+                   f"same request ({where}), its result restored from it: downloaded again, free")
+
+
 def _ledger_holding(ledger: Ledger, cache_key: str, shot_hash: str, known: set[str | None],
                     team: bool) -> Holding | None:
     horizon = time.time() - RECONCILE_HORIZON
@@ -65,9 +72,7 @@ def _ledger_holding(ledger: Ledger, cache_key: str, shot_hash: str, known: set[s
             continue
         if not entry.open:
             if entry.state == "done" and entry.task_id and entry.updated_at >= horizon:
-                return Holding("in flight", entry.task_id, f"made: task {entry.task_id}, paid "
-                               "by an earlier render of the same request (the ledger), its "
-                               "result downloaded again, not paid")
+                return _made(entry.task_id, team)
             continue
         if ledger.alive(entry.id):
             where = "another machine" if team else "another run"
