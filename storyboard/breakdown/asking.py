@@ -1,159 +1,46 @@
-"""A stage's request into a checked answer: from the cache or one paid call, sent back with its
-problems at most ``SEND_BACKS`` times.
+"""A stage's request into a checked answer: asked through the cache (``calls``), judged
+(``judging``), sent back with its problems at most ``SEND_BACKS`` times.
 
-An answer is judged in order: cut short (``finish_reason: length``), not JSON, not in the schema,
-then the stage's own check (quotes not in the source, lines out of the chapter, unknown names).
-Each problem found is quoted back to the model in the same conversation; the conversation, being
-the request, is content-addressed like the first question, so a re-run replays every turn from the
-cache and sends nothing. A send-back always changes the request (the problems quoted are new words
-in it); one that would send the same bytes again stops instead. An answer that is not JSON is never
-stored (a re-run asks again), except one cut at the whole ``max_tokens`` it asked or a streamed one
-stopped because it loops (a model that loops loops again: stored, a re-run replays it and pays
-nothing; its shots written whole may still be read, ``cutshort``). What is still wrong after the
-last turn is returned to be reported.
-
-How the endpoint is asked (``Settings``): the structured-output mode (``response_format``:
-``json_schema``, ``json_object``, ``text`` or ``auto``, which steps down on a refusal) and
-streaming (``stream``: ``auto`` streams unless the endpoint refuses it), each found mode
-remembered per base URL and model (``endpoints``). Usage that is not a count is counted at the
-call's ceiling (``cost.Spend.count_ceiling``).
+Each problem the judge finds is quoted back to the model in the same conversation (an answer that
+loops quoted only up to its loop, ``loops.unlooped``); the conversation, being the request, is
+content-addressed like the first question, so a re-run replays every turn from the cache and sends
+nothing. A send-back always changes the request (the problems quoted are new words in it); one that
+would send the same bytes again, or would not fit the context window, stops instead. A cut answer
+that wrote an item whole and then the same again (``cutshort.loops``) is not sent back: at
+temperature 0 the model asked again repeats the loop (measured), and each turn costs the whole
+``max_tokens``. What is still wrong after the last turn is returned to be reported (or read as
+meant by the settled repairs, ``walk.settled``).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from storyboard.breakdown import cutshort, prompts, schemas
-from storyboard.breakdown.cache import AnswerCache, request_key
-from storyboard.breakdown.cost import Spend, price_of, prompt_tokens
-from storyboard.breakdown.endpoints import (
-    FORMAT_WORDS,
-    Endpoints,
-    hinted,
-    next_mode,
-    refuses,
-)
-from storyboard.breakdown.fitting import (
-    EARLIER_ANSWERS,
-    MAX_TOKENS,
-    TooSmall,
-    Window,
-    answer_tokens,
-    cut_short,
-    exceeded,
-    probed,
-    refused_context,
-    stated,
-    too_small,
-)
-from storyboard.breakdown.fitting import max_tokens as fitting_max_tokens
-from storyboard.breakdown.judging import judge, stopped
-from storyboard.breakdown.mending import Mended
-from storyboard.breakdown.narrowing import Narrowed, Seen, narrowed
-from storyboard.breakdown.narrowing import turn as turn_of
+from storyboard.breakdown import cutshort, loops, prompts
+from storyboard.breakdown.calls import Calls, NotAnswered, Pending, Settings, key_of
+from storyboard.breakdown.judging import Judge
 from storyboard.breakdown.results import Check, Result
 from storyboard.breakdown.source import Chapter
-from storyboard.errors import ProviderError
 
-if TYPE_CHECKING:  # httpx is imported when a call is made
-    from storyboard.breakdown.client import Answer, ChatClient
+__all__ = ["SEND_BACKS", "Asker", "NotAnswered", "Pending", "Result", "Settings", "key_of"]
 
 SEND_BACKS = 2
 
 
-UNKEYED = ("stream", "stream_options")  # how the answer travels, not what decides it
-
-
-@dataclass(frozen=True)
-class Settings:
-    model: str
-    base_url: str
-    temperature: float = 0.0
-    seed: int = 1234
-    response_format: str = "auto"  # json_schema | json_object | text | auto
-    stream: str = "auto"  # true | false | auto
-    context: int | None = None  # the endpoint's context window, as the series' block says
-
-    def body(self, stage: str, messages: list[dict[str, str]], mode: str = "json_schema",
-             stream: bool = False, limit: int | None = None, penalty: bool = True,
-             chapter: Chapter | None = None) -> dict[str, Any]:
-        """The request; after a looping answer was sent back, with ``presence_penalty``
-        (``penalty=False``: the endpoint refused that field)."""
-        body: dict[str, Any] = {"model": self.model, "messages": messages,
-                                "temperature": self.temperature, "seed": self.seed,
-                                "max_tokens": limit or MAX_TOKENS[stage], "stream": stream}
-        if penalty and cutshort.looped_before(messages):
-            body["presence_penalty"] = cutshort.LOOP_PENALTY
-        if stream:
-            body["stream_options"] = {"include_usage": True}
-        fmt = schemas.response_format(stage, mode, chapter)
-        if fmt is not None:
-            body["response_format"] = fmt
-        if "/compatible-mode/" in self.base_url or "aliyuncs.com" in self.base_url:
-            body["enable_thinking"] = False  # structured output refuses thinking (spec/llm.md)
-        return body
-
-
-def key_of(body: dict[str, Any]) -> str:
-    """The cache key of a request: what decides its answer (not whether it streams)."""
-    return request_key(prompts.INSTRUCTIONS, {k: v for k, v in body.items() if k not in UNKEYED})
-
-
-class NotAnswered(Exception):
-    """Planning: this call's answer is not stored (it is counted as pending, not asked)."""
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A call a run would make: what it asks, and the most it could cost."""
-
-    stage: str
-    chapter: int
-    input_tokens: int
-    ceiling: float
-
-
 @dataclass
-class Asker:
-    """Asks through the cache; ``connect`` makes the client on the first call that needs one."""
+class Asker(Calls):
+    """Sends a stage's calls and decides their send-backs; ``judge`` judges and repairs."""
 
-    cache: AnswerCache
-    settings: Settings
-    spend: Spend
-    connect: Callable[[], ChatClient]
-    say: Callable[[str], None] = lambda _text: None
-    progress: Callable[[str], None] = lambda _text: None
-    endpoints: Endpoints = field(init=False)  # what was found of each endpoint (read once)
-    planning: bool = False
-    current: str = ""  # the call being asked (for a failure's message)
-    hits: set[str] = field(default_factory=set)  # keys answered from the cache
-    fresh: set[str] = field(default_factory=set)  # keys answered by a call of this run
-    pending: list[Pending] = field(default_factory=list)
-    told: set[str] = field(default_factory=set)  # why calls were counted at their ceiling
-    notes: list[str] = field(default_factory=list)  # near-misses read as meant, each once
-    cut: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)  # (turn, it)
-    answered: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # each call's answers
-    _client: ChatClient | None = field(default=None, repr=False)
-    _window: tuple[Window | None] | None = field(default=None, repr=False)  # found once
+    judge: Judge = field(init=False)
 
     def __post_init__(self) -> None:
-        self.endpoints = Endpoints.of(self.cache.series)
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+        super().__post_init__()
+        self.judge = Judge(self.mode, self._traced)
 
     @property
-    def cached(self) -> int:
-        """Answers this run took from the cache (not those it asked itself and read again)."""
-        return len(self.hits - self.fresh)
-
-    @property
-    def sent(self) -> int:
-        return self._client.sent if self._client is not None else 0
+    def notes(self) -> list[str]:
+        return self.judge.notes
 
     def ask(self, stage: str, chapter: Chapter, context: dict[str, Any], check: Check,
             later: list[list[str]]) -> Result:
@@ -161,292 +48,35 @@ class Asker:
         check``), a round each, each sent back after the answer the round before settled on (so
         a run asked again replays the same conversation from the cache)."""
         conversation = prompts.messages(stage, chapter, context)
-        turn, backs, rounds, asked, seen = 0, 0, list(later), set[str](), Seen()
-        narrow: Narrowed | None = None
-        last: tuple[Any, list[str], bool] = (None, [], False)  # the answer narrowed from
+        turn, backs, rounds, asked = 0, 0, list(later), set[str]()
         while True:
             asked.add(key_of(self.body(stage, chapter, conversation, fit=False)))
             record = self.answer(stage, chapter, conversation)
-            data, read, problems = self.judged(stage, chapter, record, check, narrow)
+            data, read, problems = self.judge.judge(stage, chapter, record, check)
             turn += 1
             if cutshort.loops(stage, record):  # asked again, it loops again: read as written
                 return Result(data, problems, turn)
             checks = not problems and bool(rounds)
             if checks:
                 problems = rounds.pop(0)
-            if problems and narrow is not None:  # the narrowed turn was the last
-                return Result(data, [], turn) if checks else stopped(last, turn, read)
             if not problems or backs == SEND_BACKS:  # check's own problems: check reports them
                 return Result(data, [] if checks else problems, turn, read=read)
-            repeated, last = seen.repeats(record["content"], problems), (data, problems, checks)
-            repeated = repeated and stage not in schemas.BOUNDED  # its schema asks it whole
-            if repeated:
-                narrow = narrowed(read, problems)
-                following = conversation + turn_of(stage, cutshort.unlooped(record), problems,
-                                                   narrow)
-            else:
-                following = conversation + prompts.send_back(cutshort.unlooped(record), problems)
-            if key_of(self.body(stage, chapter, following, fit=False)) in asked:
-                return Result(data, [*problems, "sending it back again would ask the same "
-                                     "question: stopped"], turn, read=read)
-            unfit = self.unfit(stage, chapter, following)
-            if unfit:
-                return Result(data, [*problems, unfit], turn, read=read)
+            following = conversation + prompts.send_back(loops.unlooped(record), problems)
+            stop = "sending it back again would ask the same question: stopped" if key_of(
+                self.body(stage, chapter, following, fit=False)) in asked else \
+                self.unfit(stage, chapter, following)
+            if stop:
+                return Result(data, [*problems, stop], turn, read=read)
             backs += 1
-            what = prompts.what(stage, chapter)  # a season's part, an episode's segment
-            self.say(f"  {what}: {len(problems)} problem(s), sent back to the model with them "
-                     "quoted (the request changes by them)" if not repeated else
-                     f"  {what}: the answer repeats one refused: asked only for the failing items")
+            self.say(f"  {prompts.what(stage, chapter)}: {len(problems)} problem(s), sent back "
+                     "to the model with them quoted (the request changes by them)")
             conversation = following
 
-    def judged(self, stage: str, chapter: Chapter, record: dict[str, Any], check: Check,
-               narrow: Narrowed | None) -> tuple[Any, Any, list[str]]:
-        """``judge``, with what was read as meant kept in ``notes`` (each once)."""
-        found, what = Mended(), prompts.what(stage, chapter)
-        if record not in (turns := self.answered.setdefault(what, [])):
-            turns.append(record)
-        kept = self.cut.setdefault(what, [])
-        if cutshort.cut(record) and all(record != earlier for _, earlier in kept):
-            kept.append((turns.index(record) + 1, record))
-        judged = judge(stage, record, check, found, narrow, chapter,
-                       mend=stage not in schemas.BOUNDED or self.mode() != "json_schema")
-        self.noted(stage, chapter, found.notes)
-        return judged
-
     def noted(self, stage: str, chapter: Chapter, notes: list[str]) -> None:
-        """What was read as meant in ``stage``'s answer for ``chapter``, kept (each once)."""
-        for note in notes:
-            said = f"{prompts.answer_of(stage, chapter)}: {note}"
-            if said not in self.notes:
-                self.notes.append(said)
-                self._traced(said)
-
-    def unfit(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]) -> str:
-        """Why a send-back is not sent: it would not fit the context window ("": it fits)."""
-        try:
-            self.body(stage, chapter, conversation)
-        except TooSmall as error:
-            return f"not sent back: {error}"
-        return ""
+        self.judge.noted(stage, chapter, notes)
 
     def _traced(self, note: str) -> None:
         """Say a near-miss read as meant to ``--verbose`` (once a run: not while planning)."""
         if not self.planning:
             from storyboard.providers import trace  # httpx, only when it is said
             trace.note(f"read as meant: {note}")
-
-    def window(self) -> Window | None:
-        """The endpoint's context window (``fitting``): the setting, else what the endpoint
-        states, else what a refusal taught; found once a run."""
-        if self._window is None:
-            url, model = self.settings.base_url, self.settings.model
-            remembered = self.endpoints.context(url, model)
-            found = Window(self.settings.context, "the breakdown: block's context") \
-                if self.settings.context else probed(url) or (
-                    Window(remembered, "remembered from a refusal, in "
-                           ".storyboard/breakdown/endpoints.json") if remembered else None)
-            self._window = (found,)
-        return self._window[0]
-
-    def learned(self, tokens: int | None, how: str) -> None:
-        """Remember the window a refusal taught (the setting, when given, still wins)."""
-        if tokens is None or not 0 < tokens <= 100_000_000:
-            return
-        self.endpoints.note(self.settings.base_url, self.settings.model, context=tokens)
-        if self.settings.context is None:
-            self._window = (Window(tokens, how),)
-
-    def body(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]],
-             stream: bool = False, fit: bool = True) -> dict[str, Any]:
-        """The request of a call, its ``max_tokens`` fitted to the window (``TooSmall``: it
-        cannot fit, and is never sent; ``fit=False``: the stage's own then)."""
-        prompt = prompt_tokens(conversation, json.dumps(schemas.of(stage, chapter)))
-        window = self.window()
-        limit, full = fitting_max_tokens(stage, prompt, window, chapter), answer_tokens(stage, chapter)
-        if limit is None and window is not None and fit:
-            raise too_small(prompts.what(stage, chapter), stage, prompt, window, chapter)
-        if window is not None and limit is not None and limit < full and \
-                f"fit {stage}" not in self.told:
-            self.told.add(f"fit {stage}")
-            self.say(f"  the endpoint's context window is {window.tokens:,} tokens "
-                     f"({window.source}): {stage} calls that would not fit ask for fewer answer "
-                     f"tokens (at least {limit:,} here, {full:,} otherwise)")
-        return self.settings.body(stage, conversation, self.mode(), stream, limit or full,
-                                  self.penalty(), chapter)
-
-    def mode(self) -> str:
-        """The structured-output mode to ask in: the setting, or what was found for the
-        endpoint (``auto``: ``json_schema`` until the endpoint refuses it)."""
-        chosen = self.settings.response_format
-        if chosen != "auto":
-            return chosen
-        return self.endpoints.mode(self.settings.base_url, self.settings.model) or "json_schema"
-
-    def penalty(self) -> bool:
-        """Whether a turn after a looping answer may ask with ``presence_penalty`` (not when
-        the endpoint refused it)."""
-        return self.endpoints.penalty(self.settings.base_url, self.settings.model) is not False
-
-    def streams(self) -> bool:
-        chosen = self.settings.stream
-        if chosen != "auto":
-            return chosen == "true"
-        found = self.endpoints.stream(self.settings.base_url, self.settings.model)
-        return True if found is None else found
-
-    def pending_shots(self, chapter: Chapter, context: dict[str, Any], stage: str = "shots"
-                      ) -> None:
-        """Planning: the shots (or a season episode's) call of a chapter whose outline or cast
-        is not stored yet."""
-        conversation = prompts.messages(stage, chapter, context)
-        schema = json.dumps(schemas.of(stage, chapter))
-        estimate = prompt_tokens(conversation, schema) + EARLIER_ANSWERS
-        ceiling = price_of(self.spend.price, estimate, answer_tokens(stage, chapter))
-        self.pending.append(Pending(stage, chapter.number, estimate, ceiling))
-
-    def answer(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]
-               ) -> dict[str, Any]:
-        what = prompts.what(stage, chapter)
-        while True:
-            stored = self.before(stage, chapter, conversation)
-            if stored is not None:
-                return stored
-            body = self.body(stage, chapter, conversation, self.streams())
-            key = key_of(body)
-            stored = self.stored(key)
-            if stored is not None:
-                return stored
-            if self.planning:
-                schema = json.dumps(schemas.of(stage, chapter))
-                self.pending.append(Pending(stage, chapter.number,
-                                            prompt_tokens(conversation, schema),
-                                            self.ceiling(stage, chapter, conversation)))
-                raise NotAnswered(what)
-            got = self._asked(stage, chapter, body, self.ceiling(stage, chapter, conversation))
-            if got is not None:
-                kept = self._kept(stage, key, what, got, conversation, int(body["max_tokens"]))
-                self._fitted(stage, chapter, got, body)
-                return kept
-
-    def before(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]
-               ) -> dict[str, Any] | None:
-        """The answer stored for the call asked whole, before its window was known or before
-        its ``max_tokens`` was bounded by its chapter (the stage's own): free."""
-        for most in dict.fromkeys((answer_tokens(stage, chapter), MAX_TOKENS[stage])):
-            whole = self.settings.body(stage, conversation, self.mode(), self.streams(), most,
-                                       self.penalty(), chapter)
-            stored = self.stored(key_of(whole))
-            if stored is not None:
-                return stored
-        return None
-
-    def stored(self, key: str) -> dict[str, Any] | None:
-        found = self.cache.get(key)
-        if found is not None:
-            self.hits.add(key)
-        return found
-
-    def _fitted(self, stage: str, chapter: Chapter, got: Answer, body: dict[str, Any]) -> None:
-        """Stop after an answer the server cut at fewer tokens than asked: its window is too
-        small for the call (remembered, so "to go on" never asks it the same way)."""
-        asked = int(body["max_tokens"])
-        done, prompt = got.completion_tokens, got.prompt_tokens
-        if got.finish_reason != "length" or done is None or prompt is None or done >= asked:
-            return
-        self.learned(prompt + done, "an answer the server cut short taught it, remembered in "
-                     ".storyboard/breakdown/endpoints.json")
-        raise cut_short(prompts.what(stage, chapter), stage, prompt, done, asked, chapter)
-
-    def _asked(self, stage: str, chapter: Chapter, body: dict[str, Any], ceiling: float
-               ) -> Answer | None:
-        """The answer of one call (None: the endpoint refused a mode; ask again in the next)."""
-        what = self.current = prompts.what(stage, chapter)
-        self.spend.reserve(ceiling, what)
-        if self._client is None:
-            self._client = self.connect()
-        try:
-            return self._client.complete(body, lambda n: self.progress(
-                f"  {what}: {n} token(s) so far"), cutshort.watcher(body["messages"]))
-        except ProviderError as error:
-            if not self._stepped_down(error, body):
-                self._hinted(stage, chapter, error, body)
-                raise
-            return None
-        finally:
-            self.progress("")  # the line is cleared; the call's own line follows
-
-    def _hinted(self, stage: str, chapter: Chapter, error: ProviderError,
-                body: dict[str, Any]) -> None:
-        """``hinted``; a refusal for the context window says the figure needed and the remedy,
-        and the window it states is remembered."""
-        if not refused_context(str(error)):
-            hinted(error, body)
-            return
-        self.learned(stated(str(error)), "the endpoint's refusal stated it, remembered in "
-                     ".storyboard/breakdown/endpoints.json")
-        prompt = prompt_tokens(body["messages"], json.dumps(schemas.of(stage, chapter)))
-        error.detail += exceeded(stage, prompt, stated(str(error)), chapter)
-
-    def _stepped_down(self, error: ProviderError, body: dict[str, Any]) -> bool:
-        """Whether ``error`` refused a mode ``auto`` may step down from (and it did)."""
-        url, model, endpoints = self.settings.base_url, self.settings.model, self.endpoints
-        if body.get("stream") and self.settings.stream == "auto" and \
-                refuses(error, ("stream",)):
-            endpoints.note(url, model, stream=False)
-            self.say("  the endpoint refuses streaming: asking without it (remembered)")
-            return True
-        if "presence_penalty" in body and refuses(error, ("presence_penalty",)):
-            endpoints.note(url, model, presence_penalty=False)
-            self.say("  the endpoint refuses presence_penalty: asking without it (remembered)")
-            return True
-        was = self.mode()
-        lower = next_mode(was)
-        if self.settings.response_format != "auto" or lower is None or \
-                not refuses(error, FORMAT_WORDS):
-            return False
-        endpoints.note(url, model, response_format=lower)
-        self.say(f"  the endpoint refuses response_format {was}: asking in {lower} "
-                 "(remembered; the schema is in the instructions)")
-        return True
-
-    def _kept(self, stage: str, key: str, what: str, got: Answer,
-              conversation: list[dict[str, str]], asked: int) -> dict[str, Any]:
-        """The answer as a record: stored unless it is not JSON, and counted (at the
-        ``max_tokens`` it ``asked`` when its usage cannot be believed)."""
-        record = {**got.record(), "stage": stage, "model": self.settings.model}
-        looped = got.finish_reason == cutshort.STOPPED or (
-            got.finish_reason == "length" and (got.completion_tokens or 0) >= asked)
-        if looped or not schemas.parsed(stage, got.content)[1]:
-            self.cache.put(key, record)  # stored before it is used: a kill after it loses nothing
-            self.fresh.add(key)
-        if got.usage_ok:
-            cost = self.spend.count(stage, got.prompt_tokens or 0, got.completion_tokens or 0)
-            self.say(f"  {what}: {got.prompt_tokens} + {got.completion_tokens} tokens, "
-                     f"{cost:.4f} USD")
-            return record
-        schema = json.dumps(schemas.SCHEMAS[stage])  # the stage's: its bounds add no tokens
-        cost = self.spend.count_ceiling(stage, prompt_tokens(conversation, schema), asked)
-        self.say(f"  {what}: counted at its ceiling, {cost:.4f} USD{self._why(got)}")
-        return record
-
-    def _why(self, got: Answer) -> str:
-        """Why a call was counted at its ceiling, the first time each reason is met."""
-        reason = got.finish_reason if got.finish_reason == cutshort.STOPPED else \
-            "missing" if not got.usage_given else "bad"
-        if reason in self.told:
-            return ""
-        self.told.add(reason)
-        said = {cutshort.STOPPED: "it was stopped when it began to say the same again, so its "
-                "usage never came, and the server may have made more than was read",
-                "missing": "the endpoint reported no usage (a streaming endpoint may send none: "
-                "stream: false asks for it)"}.get(reason, "the usage it reported is not a whole "
-                                                  "number of tokens >= 0")
-        return f" ({said}: such a call is counted at its ceiling, the estimate with the whole " \
-               "max_tokens)"
-
-    def ceiling(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]) -> float:
-        """The most a call could cost: its prompt and its whole ``max_tokens``
-        (``fitting.answer_tokens``: a shots call's bounded by its chapter)."""
-        schema = json.dumps(schemas.of(stage, chapter))
-        return price_of(self.spend.price, prompt_tokens(conversation, schema),
-                        answer_tokens(stage, chapter))

@@ -1,65 +1,117 @@
 """An answer into what it is worth: its data, the data as read, and what is wrong with it.
 
-``judge`` holds a stored or fresh answer to its stage, in order: cut short (``finish_reason:
-length``, or stopped looping), not JSON, not in the schema (for a bounded stage, the schema of
-its own call: its shots' count, its strings' lengths, its lines' range), then the stage's own
-check. Near-misses of an answer's shape are read as meant (``mending``) only where the endpoint
-was not held to the schema as it wrote: on a bounded stage asked under ``json_schema`` a shape
-the schema forbids cannot come back, so none is read. The asker (``asking``) decides what is
-sent back; this only judges.
+``Judge.judge`` holds a stored or fresh answer to its stage, in order: cut short (``finish_reason:
+length``, or stopped looping, ``loops``), the text repairs (``repairs.REPAIRS``, ``when="text"``),
+not JSON, the judged repairs, not in the schema (for a bounded stage, the schema of its own call:
+its shots' count, its strings' lengths, its lines' range), then the stage's own check. Each repair
+runs only in the modes where its failure can come back (``Repair.fires``), and each firing is
+counted once an answer, with its mode (``counted``: ``storyboard breakdown --json``'s ``repairs``).
+The asker (``asking``) decides what is sent back; this only judges and repairs.
 """
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.breakdown import cutshort, schemas
-from storyboard.breakdown.mending import Mended, mended
-from storyboard.breakdown.narrowing import STOPPED, Narrowed, merged
-from storyboard.breakdown.reading import around
-from storyboard.breakdown.results import Check, Result
+from storyboard.breakdown import loops, prompts, schemas
+from storyboard.breakdown.reading import loads
+from storyboard.breakdown.repairs import NAMED, REPAIRS, Context, Repair
+from storyboard.breakdown.results import Check
 from storyboard.breakdown.source import Chapter
 
-
-def stopped(last: tuple[Any, list[str], bool], turns: int, read: Any) -> Result:
-    """The answer a narrowed turn did not mend, its problems said with why it stopped (those
-    ``storyboard check`` found are its own to report)."""
-    data, problems, checks = last
-    return Result(data, [], turns) if checks else \
-        Result(data, [*problems[:-1], f"{problems[-1]} ({STOPPED})"], turns, read=read)
+Judged = tuple[Any, Any, list[str]]
 
 
-def unwrapped_said(stage: str, content: str) -> None:
-    """``storyboard --verbose``: the words an answer's JSON was read from between."""
-    said = around(content)
-    if said:  # the trace imports httpx: only when there is something to say
-        from storyboard.providers import trace
-        trace.note(f"the {stage} answer's JSON was unwrapped from the words around its fence: "
-                   f"{said!r}")
+@dataclass
+class Judge:
+    """Judges a run's answers in the mode its calls are asked in (``mode``: it may step down);
+    what was read as meant is kept in ``notes`` (each once, said to ``say``), each call's answers
+    in ``answered`` and its cut ones in ``cut`` (``walk.settled`` reads them)."""
 
+    mode: Callable[[], str]
+    say: Callable[[str], None] = lambda _text: None
+    notes: list[str] = field(default_factory=list)
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    cut: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)  # (turn, it)
+    answered: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _fired: set[tuple[str, str, str]] = field(default_factory=set)
 
-def judge(stage: str, record: dict[str, Any], check: Check, found: Mended,
-          narrow: Narrowed | None = None, chapter: Chapter | None = None, mend: bool = True
-          ) -> tuple[Any, Any, list[str]]:
-    """The answer's data (None: it is not usable), the data as read (near-misses read as meant
-    when ``mend``, a narrowed answer put back in the whole) and what is wrong with it."""
-    if cutshort.cut(record):
-        loop = cutshort.looping(record)
-        stopped = record.get("finish_reason") == cutshort.STOPPED
-        return None, None, [loop.problem(stopped) if loop is not None else
-                            "the answer was cut short at max_tokens (finish_reason: length): "
-                            "answer more briefly"]
-    data, problems = schemas.parsed(stage, record["content"])
-    if problems:
-        return None, None, problems
-    unwrapped_said(stage, record["content"])
-    if mend:
-        data = mended(schemas.of(stage, chapter), data, found)
-    if narrow is not None:
-        data, problems = merged(narrow, data)
+    def context(self, stage: str, chapter: Chapter | None) -> Context:
+        mode = self.mode()
+        return Context(stage, "prompt" if mode == "text" else mode, chapter)
+
+    def fire(self, repair: Repair, answer: Any, context: Context) -> tuple[Any, list[str]]:
+        """``repair`` on ``answer`` where it can fire in the context's mode, counted once for
+        each answer it reads (an answer judged again, a re-run round, counts once)."""
+        if not repair.fires(context):
+            return answer, []
+        fixed, notes = repair.fix(answer, context)
+        seen = (repair.name, context.mode,
+                f"{context.stage} {json.dumps(answer, sort_keys=True, default=str)}")
+        if notes and seen not in self._fired:
+            self._fired.add(seen)
+            self.counts[(repair.name, context.mode)] += 1
+        return fixed, notes
+
+    def settle(self, name: str, answer: Any, stage: str, chapter: Chapter | None = None
+               ) -> tuple[Any, list[str]]:
+        """The settled repair ``name`` (``over-bound``, ``cut-*``) on what an answer was."""
+        return self.fire(NAMED[name], answer, self.context(stage, chapter))
+
+    def repaired(self, when: str, answer: Any, context: Context) -> tuple[Any, list[str]]:
+        """``answer`` through each repair of ``when`` in order, and what each read."""
+        notes: list[str] = []
+        for repair in REPAIRS:
+            if repair.when == when:
+                answer, said = self.fire(repair, answer, context)
+                notes += said
+        return answer, notes
+
+    def judge(self, stage: str, chapter: Chapter, record: dict[str, Any], check: Check) -> Judged:
+        """The answer's data (None: it is not usable), the data as read and what is wrong."""
+        what = prompts.what(stage, chapter)
+        if record not in (turns := self.answered.setdefault(what, [])):
+            turns.append(record)
+        kept = self.cut.setdefault(what, [])
+        if loops.cut(record) and all(record != earlier for _, earlier in kept):
+            kept.append((turns.index(record) + 1, record))
+        return self.judged(stage, chapter, record, check)
+
+    def judged(self, stage: str, chapter: Chapter | None, record: dict[str, Any], check: Check
+               ) -> Judged:
+        if loops.cut(record):
+            loop = loops.looping(record)
+            stopped = record.get("finish_reason") == loops.STOPPED
+            return None, None, [loop.problem(stopped) if loop is not None else
+                                "the answer was cut short at max_tokens (finish_reason: length): "
+                                "answer more briefly"]
+        context = self.context(stage, chapter)
+        content, notes = self.repaired("text", str(record["content"]), context)
+        try:
+            data = loads(content)
+        except ValueError as exc:
+            return None, None, [f"the answer is not valid JSON: {exc}"]
+        data, more = self.repaired("judged", data, context)
+        self.noted(stage, chapter, notes + more)
+        problems = schemas.problems(stage, data, chapter)
         if problems:
-            return None, narrow.base, problems
-    problems = schemas.problems(stage, data, chapter)
-    if problems:
-        return None, data, problems
-    return data, data, check(data)
+            return None, data, problems
+        return data, data, check(data)
+
+    def noted(self, stage: str, chapter: Chapter | None, notes: list[str]) -> None:
+        """What was read as meant in ``stage``'s answer for ``chapter``, kept (each once)."""
+        for note in notes:
+            said = f"{prompts.answer_of(stage, chapter)}: {note}" if chapter else note
+            if said not in self.notes:
+                self.notes.append(said)
+                self.say(said)
+
+    def counted(self) -> list[dict[str, Any]]:
+        """Each repair that fired, in ``REPAIRS``' order: its name, mode and count."""
+        order = {repair.name: at for at, repair in enumerate(REPAIRS)}
+        return [{"name": name, "mode": mode, "count": count} for (name, mode), count in
+                sorted(self.counts.items(), key=lambda item: (order[item[0][0]], item[0][1]))]

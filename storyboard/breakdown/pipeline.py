@@ -130,6 +130,7 @@ class Report:
     spend: Spend | None = None
     shots: int = 0
     notes: list[str] = field(default_factory=list)  # near-misses read as meant
+    repairs: list[dict[str, Any]] = field(default_factory=list)  # each repair's firings, by mode
     left: list[Diagnostic] = field(default_factory=list)  # the written series' check warnings
 
 
@@ -364,7 +365,7 @@ def _run(source: Path, series: Path, story: Story, options: Options, report: Rep
         asker.close()
     report.sent, report.cached, report.spend, report.shots = asker.sent, asker.cached, spend, \
         made.shots
-    report.notes = asker.notes
+    report.notes, report.repairs = asker.notes, asker.judge.counted()
     guard = _write(series, made, report, kept, options)
     written = on_disk(series)
     report.problems = _answer_problems(made, report) + [

@@ -118,7 +118,12 @@ def test_a_name_the_model_keeps_ordinary_tells_the_user_what_to_do_next(tmp_path
 
 def test_a_fence_after_a_sentence_is_read_and_said_in_verbose(
         chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    """Asked with the schema in the prompt (``response_format: text``), where a fence can come
+    back; each read is said, and counted."""
     chat_emulator.add_rate("chat:prose:1")  # "Here is the outline as JSON:" and a ```json fence
+    (tmp_path / "series").mkdir()
+    (tmp_path / "series/storyboard.yaml").write_text(
+        "storyboard: 1\nbreakdown:\n  response_format: text\n", encoding="utf-8")
     try:
         done = CliRunner().invoke(group, [
             "--verbose", "breakdown", str(story(tmp_path)), str(tmp_path / "series"),
@@ -127,10 +132,12 @@ def test_a_fence_after_a_sentence_is_read_and_said_in_verbose(
         chat_emulator.clear_faults()
     assert done.exit_code == 0, done.output + done.stderr
     assert "9 request(s) sent" in done.output  # three chapters, three calls each: none sent back
-    said = [line for line in done.stderr.splitlines() if "unwrapped" in line]
+    said = [line for line in done.stderr.splitlines() if line.startswith("* ") and
+            "read from its fence" in line]
     assert len(said) == 9 and said[0] == (
-        "* the outline answer's JSON was unwrapped from the words around its fence: 'Here is the "
-        "outline as JSON: ... Let me know if you would like any changes.'")
+        "* read as meant: the outline answer for chapter 1: the JSON read from its fence among "
+        "the words 'Here is the outline as JSON: ... Let me know if you would like any changes.'")
+    assert "repair fence: 9 (prompt)" in done.stderr
     assert errors(tmp_path / "series") == []
 
 
