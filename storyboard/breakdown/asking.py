@@ -1,15 +1,11 @@
 """A stage's request into a checked answer: asked through the cache (``calls``), judged
-(``judging``), sent back with its problems at most ``SEND_BACKS`` times.
+(``judging``), sent back with its problems quoted at most ``SEND_BACKS`` times.
 
-Each problem the judge finds is quoted back to the model in the same conversation (an answer that
-loops quoted only up to its loop, ``loops.unlooped``); the conversation, being the request, is
-content-addressed like the first question, so a re-run replays every turn from the cache and sends
-nothing. A send-back always changes the request (the problems quoted are new words in it); one that
-would send the same bytes again, or would not fit the context window, stops instead. A cut answer
-that wrote an item whole and then the same again (``cutshort.loops``) is not sent back: at
-temperature 0 the model asked again repeats the loop (measured), and each turn costs the whole
-``max_tokens``. What is still wrong after the last turn is returned to be reported (or read as
-meant by the settled repairs, ``walk.settled``).
+The conversation, being the request, is content-addressed: a re-run replays every turn from the
+cache. A send-back that would send the same bytes again, or would not fit the window, stops. A cut
+answer that wrote an item whole and then the same again (``cutshort.loops``) is not sent back: at
+temperature 0 the model repeats the loop (measured), each turn at the whole ``max_tokens``. What is
+still wrong after the last turn is returned, to be reported or settled (``walk.settled``).
 """
 
 from __future__ import annotations
@@ -18,12 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.breakdown import cutshort, loops, prompts
-from storyboard.breakdown.calls import Calls, NotAnswered, Pending, Settings, key_of
+from storyboard.breakdown.calls import Calls, key_of
 from storyboard.breakdown.judging import Judge
 from storyboard.breakdown.results import Check, Result
 from storyboard.breakdown.source import Chapter
-
-__all__ = ["SEND_BACKS", "Asker", "NotAnswered", "Pending", "Result", "Settings", "key_of"]
 
 SEND_BACKS = 2
 
@@ -37,10 +31,6 @@ class Asker(Calls):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.judge = Judge(self.mode, self._traced)
-
-    @property
-    def notes(self) -> list[str]:
-        return self.judge.notes
 
     def ask(self, stage: str, chapter: Chapter, context: dict[str, Any], check: Check,
             later: list[list[str]]) -> Result:
@@ -72,11 +62,7 @@ class Asker(Calls):
                      "to the model with them quoted (the request changes by them)")
             conversation = following
 
-    def noted(self, stage: str, chapter: Chapter, notes: list[str]) -> None:
-        self.judge.noted(stage, chapter, notes)
-
     def _traced(self, note: str) -> None:
-        """Say a near-miss read as meant to ``--verbose`` (once a run: not while planning)."""
-        if not self.planning:
+        if not self.planning:  # said to --verbose once a run
             from storyboard.providers import trace  # httpx, only when it is said
             trace.note(f"read as meant: {note}")

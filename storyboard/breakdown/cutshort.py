@@ -1,13 +1,10 @@
-"""A shots, cast or outline answer cut at its ``max_tokens`` (or stopped looping, ``loops``) into
-what it wrote whole before the cut: the readings the judge runs as the ``cut-*`` entries of
-``repairs.REPAIRS`` (why each stays is said there).
+"""A shots, cast or outline answer cut at ``max_tokens`` (or stopped looping, ``loops``) into what
+it wrote whole before the cut: the ``cut-*`` entries of ``repairs.REPAIRS``.
 
-What was cut in the middle (the looping quote, a scene, a shot) is left out whole and nothing
-inside it is guessed: the text is read up to the last list element finished, the lists and objects
-open there closed (``_closed``); then a stage's own order: shots while each is inside the chapter's
-lines after the one before it, cast entries up to the first whose name repeats one before it (or
-grows it), beats up to the first said again; an outline cut inside its summary, or a shots answer
-cut inside its first scene's action, read as the whole sentences before the loop, each once.
+What was cut in the middle (a looping quote, a scene, a shot) is left out whole, nothing inside it
+guessed: the text is read up to the last list element finished, closed there (``_closed``); then
+shots while each is inside the chapter after the one before, cast entries up to a name repeated,
+beats up to one said again; a summary or first action cut inside, as its whole sentences.
 """
 
 from __future__ import annotations
@@ -34,17 +31,14 @@ CLOSERS = {"{": "}", "[": "]"}
 
 
 def written_whole(content: str) -> list[Any]:
-    """The answer's ``shots`` as far as it was written whole: the text up to the last element of
-    a list that was finished (followed by its comma or its ``]``), every list and object still
-    open there closed; what was cut in the middle (a quote, a scene, a shot) is left out whole."""
+    """The answer's ``shots`` as far as it was written whole (``_closed``)."""
     data = _closed(content, OPENING)
     shots = data.get("shots") if isinstance(data, dict) else None
     return shots if isinstance(shots, list) else []
 
 
 def _closed(content: str, opening: re.Pattern[str]) -> Any:
-    """The JSON object that starts at ``opening``, read up to its last safe cut and closed
-    there (None: there is none, or it was not cut)."""
+    """The JSON object at ``opening``, read up to its last safe cut, closed there (None: none)."""
     opened = opening.search(content)
     text = content[opened.start():] if opened is not None else ""
     safe = _last_safe(text) if text else None
@@ -58,9 +52,7 @@ def _closed(content: str, opening: re.Pattern[str]) -> Any:
 
 
 def _last_safe(text: str) -> tuple[int, list[str]] | None:
-    """Where the text may be cut and closed (after a list's ``[`` or before the comma after a
-    finished element), with the containers open there; None when the text closes itself (it was
-    not cut)."""
+    """Where the text may be cut and closed, with the containers open there (None: not cut)."""
     stack: list[str] = []
     safe: tuple[int, list[str]] | None = None
     for at, char in _outside(text):
@@ -101,9 +93,11 @@ def _opened(text: str) -> list[str]:
     return stack
 
 
-def read_shots(content: str, chapter: Chapter) -> tuple[dict[str, Any], int] | None:
-    """The shots written whole before the cut, up to the first that is not a shot inside the
-    chapter after the one before it, and how many whole items were left out (None: none read)."""
+def read_shots(content: str, chapter: Chapter | None) -> tuple[dict[str, Any], int] | None:
+    """The shots written whole, up to the first that is not inside the chapter after the one
+    before it, and how many whole items were left out (None: none read)."""
+    if chapter is None:
+        return None
     items, kept, after = written_whole(content), list[Any](), chapter.first - 1
     for item in items:
         end = _end(item, chapter, after)
@@ -115,9 +109,8 @@ def read_shots(content: str, chapter: Chapter) -> tuple[dict[str, Any], int] | N
 
 
 def _end(item: Any, chapter: Chapter, after: int) -> int | None:
-    """The line a shot in order ends at (a backward range: its first; one past the chapter: its
-    last line, as ``shots.left_out`` reads them); None when it is not a shot that starts inside
-    the chapter after line ``after``, or has no scene written whole."""
+    """The line a shot in order ends at, read as ``shots.left_out`` reads it (None: not a shot
+    with a scene that starts inside the chapter after line ``after``)."""
     if not isinstance(item, dict) or not item.get("scenes"):
         return None
     first, last = item.get("from_line"), item.get("to_line")
@@ -126,9 +119,9 @@ def _end(item: Any, chapter: Chapter, after: int) -> int | None:
     return min(max(first, last), chapter.last)
 
 
-def read_cast(content: str) -> tuple[dict[str, Any], int] | None:
-    """The cast written whole before the cut: each list's entries up to the first whose name
-    repeats one before it, and how many whole entries were left out (None: none read)."""
+def read_cast(content: str, _chapter: Chapter | None = None) -> tuple[dict[str, Any], int] | None:
+    """Each cast list's entries written whole, up to the first whose name repeats one before
+    it, and how many whole entries were left out (None: none read)."""
     data = _closed(content, CAST_OPENING)
     if not isinstance(data, dict):
         return None
@@ -141,10 +134,10 @@ def read_cast(content: str) -> tuple[dict[str, Any], int] | None:
     return (read, dropped) if any(read.values()) else None
 
 
-def read_outline(content: str) -> tuple[dict[str, Any], int] | None:
-    """The outline written whole before the cut: its title and summary, and its beats up to the
-    first that says one before it again, and how many whole beats were left out (None: no title,
-    summary and beat were written whole)."""
+def read_outline(content: str, _chapter: Chapter | None = None
+                 ) -> tuple[dict[str, Any], int] | None:
+    """The outline's title, summary and beats written whole up to the first said again, and how
+    many whole beats were left out (None: not all three written whole)."""
     data = _closed(content, OUTLINE_OPENING)
     beats = data.get("beats") if isinstance(data, dict) else None
     if not isinstance(data, dict) or not isinstance(beats, list):
@@ -155,11 +148,10 @@ def read_outline(content: str) -> tuple[dict[str, Any], int] | None:
     return {**data, "beats": kept}, len(beats) - len(kept)
 
 
-def read_summary(content: str) -> tuple[dict[str, Any], int] | None:
-    """An outline cut inside its summary, before any beat (the same model wrote a chapter's
-    events into its summary until it said one again and again, through its send-backs, issue
-    67): its title, and the summary's whole sentences up to the loop, each once, as its beats
-    (None: the summary was written whole, or has no whole sentence)."""
+def read_summary(content: str, _chapter: Chapter | None = None
+                 ) -> tuple[dict[str, Any], int] | None:
+    """An outline cut inside its summary (issue 67): its title, and the summary's whole
+    sentences before the loop, each once, as its beats (None: no whole sentence)."""
     opened = SUMMARY_OPENING.search(content)
     sentences = _sentences(content, opened.end()) if opened is not None else None
     try:
@@ -171,11 +163,10 @@ def read_summary(content: str) -> tuple[dict[str, Any], int] | None:
     return {"title": title, "summary": " ".join(sentences), "beats": sentences}, 0
 
 
-def read_scene(content: str) -> tuple[dict[str, Any], int] | None:
-    """A shots answer cut inside its first scene's action (the same model wrote "He looks at
-    the king. He looks at the miller. ..." until it was stopped, through its send-backs, issue
-    67): that shot, its scene's action the whole sentences before the loop, each once, and no
-    lines (None: not cut there, or no whole sentence)."""
+def read_scene(content: str, _chapter: Chapter | None = None) -> tuple[dict[str, Any], int] | None:
+    """A shots answer cut inside its first scene's action ("He looks at the king. He looks at
+    the miller. ...", issue 67): that shot, its action the whole sentences before the loop,
+    each once, and no lines (None: not cut there, or no whole sentence)."""
     opened = OPENING.search(content)
     action = ACTION_OPENING.search(content, opened.end()) if opened is not None else None
     if opened is None or action is None:
@@ -189,8 +180,7 @@ def read_scene(content: str) -> tuple[dict[str, Any], int] | None:
 
 
 def _first_scene(head: str) -> dict[str, Any] | None:
-    """The answer up to a key of its first shot's first scene, closed there (None: it is not
-    inside that scene)."""
+    """The answer up to a key of its first shot's first scene, closed there (None: not so)."""
     head = head.rstrip().rstrip(",")
     if _opened(head) != ["{", "[", "{", "[", "{"]:
         return None
@@ -203,11 +193,9 @@ def _first_scene(head: str) -> dict[str, Any] | None:
 
 
 def _sentences(content: str, at: int) -> list[str] | None:
-    """The whole sentences, each once, of a JSON string that goes on at ``at`` and was cut
-    before its end: up to its loop (one turn of it kept, ``_turn_end``), or to the first mark
-    that is not prose (a line break, a bracket: JSON closed inside the string, chatter after
-    it); a sentence is whole when a space follows it, and not when it ends in an ellipsis
-    (None: the string ends before there)."""
+    """The whole sentences, each once, of a JSON string at ``at`` cut before its end: up to its
+    loop (one turn kept) or the first mark that is not prose; a sentence is whole when a space
+    follows it and it ends in no ellipsis (None: the string ends before there)."""
     loop = loop_in(content)
     stop = len(content) if loop is None else max(_turn_end(content, loop), at)
     mark = NOT_PROSE.search(content, at, stop)
@@ -223,10 +211,8 @@ def _sentences(content: str, at: int) -> list[str] | None:
 
 
 def _turn_end(content: str, loop: Loop) -> int:
-    """Where a loop's first turn ends: a loop said in a row, carried on to the end of the
-    sentence it ends inside (one found from inside a sentence: ``lamp. She ... the keeper``,
-    then ``. She ...``); one said apart, where its block ends (what follows it is not the
-    loop's)."""
+    """Where a loop's first turn ends: one said in a row, at the end of the sentence it ends
+    inside; one said apart, where its block ends."""
     end = loop.start + len(loop.unit)
     close = None if loop.apart else SENTENCE_END.search(content, end, end + len(loop.unit))
     return end if close is None else close.end()
@@ -250,29 +236,23 @@ def _unescaped(raw: str) -> str:
 
 
 def _until_repeat(items: list[Any]) -> list[Any]:
-    """The entries before the first whose name (any case) one before it already has, or
-    begins with, words added (the list begun again: "Naples", then "Naples mountains"), or
-    that grows the name before it which grew the one before that ("Rip Van Winkle", "Rip Van
-    Winkle's daughter", then "Rip Van Winkle's daughter's husband": a chain, issue 67)."""
+    """The entries before the first whose name (any case) one before it has, or begins with
+    ("Naples", then "Naples mountains"), or grows a chain ("Rip Van Winkle's daughter's ...")."""
     seen: list[str] = []
     for at, item in enumerate(items):
         name = " ".join(str(item.get("name", "")).casefold().split()) \
             if isinstance(item, dict) else ""
         if any(name == earlier or name.startswith(f"{earlier} ") for earlier in seen) or \
-                (len(seen) >= 2 and _grows(seen[-1], name) and _grows(seen[-2], seen[-1])):
+                (len(seen) >= 2 and all(a and len(b) > len(a) and b.startswith(a) for a, b in
+                                        ((seen[-2], seen[-1]), (seen[-1], name)))):
             return items[:at]
         seen.append(name)
     return items
 
 
-def _grows(name: str, longer: str) -> bool:
-    return bool(name) and len(longer) > len(name) and longer.startswith(name)
-
-
 def loops(stage: str, record: dict[str, Any]) -> bool:
-    """Whether an answer cut at ``max_tokens`` (or stopped looping) wrote an item whole and then
-    the same again: a shot equal to one before it, a cast entry whose name one before it has (or
-    begins with), an outline's beat said before."""
+    """Whether a cut answer wrote an item whole and then the same again (a shot, a cast entry's
+    name, an outline's beat)."""
     if not cut(record) or stage not in ("shots", "cast", "outline"):
         return False
     content = str(record.get("content") or "")

@@ -1,12 +1,10 @@
 """An answer into what it is worth: its data, the data as read, and what is wrong with it.
 
-``Judge.judge`` holds a stored or fresh answer to its stage, in order: cut short (``finish_reason:
-length``, or stopped looping, ``loops``), the text repairs (``repairs.REPAIRS``, ``when="text"``),
-not JSON, the judged repairs, not in the schema (for a bounded stage, the schema of its own call:
-its shots' count, its strings' lengths, its lines' range), then the stage's own check. Each repair
-runs only in the modes where its failure can come back (``Repair.fires``), and each firing is
-counted once an answer, with its mode (``counted``: ``storyboard breakdown --json``'s ``repairs``).
-The asker (``asking``) decides what is sent back; this only judges and repairs.
+``Judge.judge`` holds an answer to its stage, in order: cut short (``loops``), the text repairs
+(``repairs.REPAIRS``), not JSON, the judged repairs, not in the schema (a bounded stage's: its
+call's), the stage's own check. A repair runs only in the modes where its failure can come back;
+each firing is counted once an answer, with its mode (``counted``). The asker decides what is sent
+back; this only judges and repairs.
 """
 
 from __future__ import annotations
@@ -19,18 +17,15 @@ from typing import Any
 
 from storyboard.breakdown import loops, prompts, schemas
 from storyboard.breakdown.reading import loads
-from storyboard.breakdown.repairs import NAMED, REPAIRS, Context, Repair
+from storyboard.breakdown.repairs import MODES, NAMED, REPAIRS, Context, Repair
 from storyboard.breakdown.results import Check
 from storyboard.breakdown.source import Chapter
-
-Judged = tuple[Any, Any, list[str]]
 
 
 @dataclass
 class Judge:
-    """Judges a run's answers in the mode its calls are asked in (``mode``: it may step down);
-    what was read as meant is kept in ``notes`` (each once, said to ``say``), each call's answers
-    in ``answered`` and its cut ones in ``cut`` (``walk.settled`` reads them)."""
+    """Judges a run's answers in the mode asked in now; keeps what was read as meant (``notes``),
+    each call's answers (``answered``) and its cut ones (``cut``, read by ``walk.settled``)."""
 
     mode: Callable[[], str]
     say: Callable[[str], None] = lambda _text: None
@@ -41,17 +36,15 @@ class Judge:
     _fired: set[tuple[str, str, str]] = field(default_factory=set)
 
     def context(self, stage: str, chapter: Chapter | None) -> Context:
-        mode = self.mode()
-        return Context(stage, "prompt" if mode == "text" else mode, chapter)
+        return Context(stage, "prompt" if self.mode() == "text" else self.mode(), chapter)
 
     def fire(self, repair: Repair, answer: Any, context: Context) -> tuple[Any, list[str]]:
-        """``repair`` on ``answer`` where it can fire in the context's mode, counted once for
-        each answer it reads (an answer judged again, a re-run round, counts once)."""
+        """``repair`` on ``answer`` where it can fire, counted once for each answer it reads."""
         if not repair.fires(context):
             return answer, []
         fixed, notes = repair.fix(answer, context)
-        seen = (repair.name, context.mode,
-                f"{context.stage} {json.dumps(answer, sort_keys=True, default=str)}")
+        call = prompts.what(context.stage, context.chapter) if context.chapter else context.stage
+        seen = (repair.name, context.mode, f"{call} {json.dumps(answer, sort_keys=True, default=str)}")
         if notes and seen not in self._fired:
             self._fired.add(seen)
             self.counts[(repair.name, context.mode)] += 1
@@ -71,18 +64,16 @@ class Judge:
                 notes += said
         return answer, notes
 
-    def judge(self, stage: str, chapter: Chapter, record: dict[str, Any], check: Check) -> Judged:
-        """The answer's data (None: it is not usable), the data as read and what is wrong."""
+    def judge(self, stage: str, chapter: Chapter, record: dict[str, Any], check: Check
+              ) -> tuple[Any, Any, list[str]]:
+        """The answer's data (None: it is not usable), the data as read and what is wrong (an
+        answer judged again is kept once)."""
         what = prompts.what(stage, chapter)
         if record not in (turns := self.answered.setdefault(what, [])):
             turns.append(record)
         kept = self.cut.setdefault(what, [])
         if loops.cut(record) and all(record != earlier for _, earlier in kept):
             kept.append((turns.index(record) + 1, record))
-        return self.judged(stage, chapter, record, check)
-
-    def judged(self, stage: str, chapter: Chapter | None, record: dict[str, Any], check: Check
-               ) -> Judged:
         if loops.cut(record):
             loop = loops.looping(record)
             stopped = record.get("finish_reason") == loops.STOPPED
@@ -102,16 +93,15 @@ class Judge:
             return None, data, problems
         return data, data, check(data)
 
-    def noted(self, stage: str, chapter: Chapter | None, notes: list[str]) -> None:
+    def noted(self, stage: str, chapter: Chapter, notes: list[str]) -> None:
         """What was read as meant in ``stage``'s answer for ``chapter``, kept (each once)."""
         for note in notes:
-            said = f"{prompts.answer_of(stage, chapter)}: {note}" if chapter else note
+            said = f"{prompts.answer_of(stage, chapter)}: {note}"
             if said not in self.notes:
                 self.notes.append(said)
                 self.say(said)
 
     def counted(self) -> list[dict[str, Any]]:
         """Each repair that fired, in ``REPAIRS``' order: its name, mode and count."""
-        order = {repair.name: at for at, repair in enumerate(REPAIRS)}
-        return [{"name": name, "mode": mode, "count": count} for (name, mode), count in
-                sorted(self.counts.items(), key=lambda item: (order[item[0][0]], item[0][1]))]
+        return [{"name": repair.name, "mode": mode, "count": self.counts[(repair.name, mode)]}
+                for repair in REPAIRS for mode in MODES if self.counts[(repair.name, mode)]]

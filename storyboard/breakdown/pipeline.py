@@ -30,8 +30,9 @@ from urllib.parse import urlsplit
 
 import filelock
 
-from storyboard.breakdown.asking import SEND_BACKS, Asker, Pending, Settings
+from storyboard.breakdown.asking import SEND_BACKS, Asker
 from storyboard.breakdown.cache import FOLDER, AnswerCache, write_atomic
+from storyboard.breakdown.calls import Pending, Settings
 from storyboard.breakdown.cost import Spend
 from storyboard.breakdown.endpoints import asking_problem
 from storyboard.breakdown.failure import failed, resume_command
@@ -365,7 +366,7 @@ def _run(source: Path, series: Path, story: Story, options: Options, report: Rep
         asker.close()
     report.sent, report.cached, report.spend, report.shots = asker.sent, asker.cached, spend, \
         made.shots
-    report.notes, report.repairs = asker.notes, asker.judge.counted()
+    report.notes, report.repairs = asker.judge.notes, asker.judge.counted()
     guard = _write(series, made, report, kept, options)
     written = on_disk(series)
     report.problems = _answer_problems(made, report) + [

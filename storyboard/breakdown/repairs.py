@@ -1,33 +1,29 @@
-"""The repairs: each near-miss of a model's answer that is read as meant, declared with its name,
-the failure it reads, and the constraint modes under which that failure can still come back.
+"""The repairs: each near-miss of a model's answer read as meant, declared with its name, the
+failure it reads, and what holds that failure off (``held``), so the modes it can still fire in.
 
 ``REPAIRS`` is run in order by the judge (``judging.Judge``), as sqlglot's optimizer runs its
-``RULES``; each entry is ``(answer, context) -> (answer, notes)``, and each firing is counted with
-the mode it fired under (``storyboard breakdown --json``: ``repairs``). A call is asked under the
-endpoint's strongest constraint: ``json_schema``, else ``json_object`` (llama-cpp-python's server
-holds it to a schema sent with it, as to ``json_schema``), else the schema in the prompt
-(``text``, counted as ``prompt``). A shape the sent schema forbids cannot come back under a
-constraint, so a repair runs only in the modes where its failure can (``Repair.modes``):
+``RULES``: each ``(answer, context) -> (answer, notes)``, each firing counted with its mode
+(``breakdown --json``: ``repairs``). A call goes under the endpoint's strongest constraint:
+``json_schema``, else ``json_object`` (llama-cpp-python's server holds it to a schema sent with
+it), else the schema in the prompt (``text``, counted as ``prompt``). A shape the sent schema
+forbids cannot come back under a constraint, so each repair runs only where its failure can:
 
-- ``held="text"``: words around the JSON (``think``, ``fence``): any JSON mode forbids them, so
-  they stay for ``prompt`` alone (a model asked in the prompt wraps its JSON in a fence, measured);
-- ``held="shape"``: a key, a type or a wrapper the schema forbids (``wrapper``, ``list-of-one``,
-  ``key-slip``, ``thing-fields``): the outline, cast and shots stages send their schema under
-  ``json_schema`` only (``json_object`` sends none for them), the bounded episode stage under both;
-  they stay for the modes without it (the same model kept ``character`` for ``characters``
-  through two send-backs in ``json_object``, issue 64);
-- ``held="bounds"``: a string past its ``maxLength``, a list past its ``maxItems``, an answer cut
-  at ``max_tokens`` inside a string or a list that never ends (``crowded-cast``, ``over-bound``,
-  ``cut-*``): those stages send their schema without its bounds (local grammar builders overflow on
-  ``maxLength: 2000``), so the failure comes back in every mode for them; the episode stage sends
-  its bounds (K shots exactly, every string's length), so for it they stay in ``prompt`` alone;
-- ``held="nothing"``: a word no schema can forbid (``none-entry``: ``{"name": "none"}``, kept by
-  Qwen2.5-Coder-1.5B through two send-backs under a schema): every mode.
+- ``text`` (``think``, ``fence``): words around the JSON; every JSON mode forbids them: ``prompt``.
+- ``shape`` (``wrapper``, ``key-slip``, ``list-of-one``, ``thing-fields``): a key, a type or a
+  wrapper the schema forbids. The outline, cast and shots stages send their schema only under
+  ``json_schema``, the bounded episode stage under ``json_object`` too: they stay where none is
+  sent (Qwen2.5-Coder-1.5B kept ``character`` for ``characters`` through two send-backs).
+- ``bounds`` (``crowded-cast``, ``over-bound``, ``cut-*``): a string past its ``maxLength``, a
+  list past its ``maxItems``, an answer cut at ``max_tokens`` inside a string or list that never
+  ends. Those three stages send no bounds (local grammar builders overflow on ``maxLength:
+  2000``): every mode. The episode stage sends its bounds (K shots, every string's length):
+  ``prompt`` alone.
+- ``nothing`` (``none-entry``): a word no schema forbids (``{"name": "none"}``, kept by the same
+  model through two send-backs under a schema): every mode.
 
-``when="judged"`` repairs run on each answer before its schema is checked; ``when="settled"``
-ones (``over-bound``, the ``cut-*`` readings of ``cutshort``) only once the send-backs are spent,
-on what the last answers were (``walk.settled``). Anything ambiguous is left for the schema to
-refuse with its located problem, and sent back. Each reading is said (``read as meant``).
+``text`` and ``judged`` repairs run on each answer (before and after it is read as JSON);
+``settled`` ones once the send-backs are spent, on what the answers were (``walk.settled``).
+Anything ambiguous is left for the schema to refuse, located, and sent back.
 """
 
 from __future__ import annotations
@@ -52,8 +48,7 @@ NONE_NAMES = re.compile(r"(?:none|nothing|nobody|no one|n/a|null|nil|not applica
 
 @dataclass(frozen=True)
 class Context:
-    """What a repair reads beside the answer: its stage, its call's chapter, and the mode the call
-    was asked under (``json_schema``, ``json_object``, ``prompt``)."""
+    """What a repair reads beside the answer: its stage, the mode asked under, its chapter."""
 
     stage: str
     mode: str
@@ -98,11 +93,9 @@ def _think(content: str, _context: Context) -> tuple[str, Notes]:
 
 
 def _fence(content: str, _context: Context) -> tuple[str, Notes]:
-    text = reading.unwrapped_text(content)
-    if text == content:
-        return content, []
-    words = reading.around(content)
-    return text, [f"the JSON read from its fence{f' among the words {words!r}' if words else ''}"]
+    text, words = reading.unwrapped_text(content), reading.around(content)
+    said = f"the JSON read from its fence{f' among the words {words!r}' if words else ''}"
+    return text, [said] if text != content else []
 
 
 def _wrapper(data: Any, context: Context) -> tuple[Any, Notes]:
@@ -112,8 +105,7 @@ def _wrapper(data: Any, context: Context) -> tuple[Any, Notes]:
 
 
 def walked(fix: Callable[[dict[str, Any], Any, Notes, str], Any]) -> Fix:
-    """A repair of each value of an answer against its schema (``fix(schema, value, notes,
-    path)``, from the top down; ``data`` itself is not changed)."""
+    """``fix(schema, value, notes, path)`` on each value of an answer, from the top down."""
     def each(schema: dict[str, Any], data: Any, notes: Notes, path: str) -> Any:
         data, kind = fix(schema, data, notes, path or "the answer"), schema.get("type")
         if kind == "object" and isinstance(data, dict):
@@ -234,21 +226,13 @@ def _over_bound(schema: dict[str, Any], data: Any, notes: Notes, path: str) -> A
     return cut
 
 
-READ = "read as written whole before the cut"
-
-
-def _read(read: Callable[[str], tuple[dict[str, Any], int] | None]) -> Fix:
+def _read(read: Callable[[str, Chapter | None], tuple[dict[str, Any], int] | None]) -> Fix:
     """A reading of a cut answer's text (``cutshort``) as a repair: what it wrote whole, and how
     many whole items after it were left out (None: nothing)."""
-    def repair(content: Any, _context: Context) -> tuple[Any, Notes]:
-        found = read(str(content))
-        return found, [READ] if found is not None else []
+    def repair(content: Any, context: Context) -> tuple[Any, Notes]:
+        found = read(str(content), context.chapter)
+        return found, ["read as written whole before the cut"] if found is not None else []
     return repair
-
-
-def _read_shots(content: Any, context: Context) -> tuple[Any, Notes]:
-    found = cutshort.read_shots(str(content), context.chapter) if context.chapter else None
-    return found, [READ] if found is not None else []
 
 
 CUT = "an answer cut at max_tokens, or stopped while it loops"
@@ -274,8 +258,8 @@ REPAIRS: tuple[Repair, ...] = (
            _read(cutshort.read_summary), "settled", ("outline",)),
     Repair("cut-cast", f"{CUT}: a cast's entries written whole", "bounds",
            _read(cutshort.read_cast), "settled", ("cast",)),
-    Repair("cut-shots", f"{CUT}: its shots written whole", "bounds", _read_shots, "settled",
-           ("shots",)),
+    Repair("cut-shots", f"{CUT}: its shots written whole", "bounds",
+           _read(cutshort.read_shots), "settled", ("shots",)),
     Repair("cut-scene", f"{CUT}: inside its first scene's action", "bounds",
            _read(cutshort.read_scene), "settled", ("shots",)),
 )

@@ -112,7 +112,7 @@ def _episode(asker: Asker, answers: Answers, segment: Segment,
     check = lambda answer: episode.problems(answer, lines, names)  # noqa: E731
     result, notes = episode.finished(try_ask(asker, "episode", lines, context, check, later),
                                      lines, names)
-    asker.noted("episode", lines, notes)
+    asker.judge.noted("episode", lines, notes)
     return result
 
 

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from storyboard.breakdown.asking import Asker, NotAnswered
+from storyboard.breakdown.asking import Asker
+from storyboard.breakdown.calls import NotAnswered
 from storyboard.breakdown.cost import Spend
 from storyboard.breakdown.failure import failed
 from storyboard.breakdown.pipeline import (

@@ -17,7 +17,8 @@ from typing import Any
 
 from storyboard.breakdown import loops, prompts, schemas
 from storyboard.breakdown import shots as shot_stage
-from storyboard.breakdown.asking import Asker, NotAnswered
+from storyboard.breakdown.asking import Asker
+from storyboard.breakdown.calls import NotAnswered
 from storyboard.breakdown.cast import names_in
 from storyboard.breakdown.cast import problems as cast_problems
 from storyboard.breakdown.fitting import fitted
@@ -153,7 +154,7 @@ def _read(asker: Asker, stage: str, chapter: Chapter, reading: Reading, turn: in
         return None
     said = cut_note(reading.counted(answer), read[1], reading.which, turn,
                     record["finish_reason"] == loops.STOPPED)
-    asker.noted(stage, chapter, [said, *notes, *cuts])
+    asker.judge.noted(stage, chapter, [said, *notes, *cuts])
     return dict(answer)
 
 
@@ -165,7 +166,7 @@ def within_bounds(asker: Asker, stage: str, chapter: Chapter, check: Callable[[A
     answer, notes = bounded_read(asker, stage, chapter, result)
     if answer is None or check(answer):
         return result
-    asker.noted(stage, chapter, notes)
+    asker.judge.noted(stage, chapter, notes)
     return Result(answer, [], result.turns)
 
 
@@ -232,7 +233,7 @@ def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
     for answer, notes in _candidates(asker, chapter, result):
         answer, more = shot_stage.left_out(answer, chapter, names)
         if notes + more and not check(answer):
-            asker.noted("shots", chapter, notes + more)
+            asker.judge.noted("shots", chapter, notes + more)
             return Result(answer, [], result.turns)
     return result
 
@@ -258,7 +259,7 @@ def _earlier(asker: Asker, chapter: Chapter) -> Iterator[tuple[dict[str, Any], l
     earlier one was whole but for a slip the finishing reads)."""
     turns = asker.judge.answered.get(prompts.what("shots", chapter), [])
     for index in reversed(range(len(turns))):
-        answer = asker.judge.judged("shots", chapter, turns[index], _no_check)[0]
+        answer = asker.judge.judge("shots", chapter, turns[index], _no_check)[0]
         if isinstance(answer, dict):
             yield answer, [f"the last answer could not be read as meant: the "
                            f"{_nth(index + 1)} answer, in the schema, read instead"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from storyboard.breakdown import cutshort, fitting
-from storyboard.breakdown.asking import Settings, key_of
+from storyboard.breakdown.calls import Settings, key_of
 from storyboard.breakdown.cost import price_of, tokens
 from storyboard.breakdown.pipeline import Options, plan
 from storyboard.breakdown.source import Chapter, read_story

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from storyboard.breakdown import prompts, schemas
-from storyboard.breakdown.asking import Asker, Settings, key_of
+from storyboard.breakdown.asking import Asker
 from storyboard.breakdown.cache import AnswerCache
+from storyboard.breakdown.calls import Settings, key_of
 from storyboard.breakdown.client import ChatClient, Limits
 from storyboard.breakdown.cost import Spend
 from storyboard.breakdown.pipeline import Options, Report, breakdown

@@ -14,9 +14,9 @@ import yaml
 from click.testing import CliRunner
 
 import storyboard
-from storyboard.breakdown.asking import Result
 from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.breakdown.reading import answer_data, around
+from storyboard.breakdown.results import Result
 from storyboard.breakdown.schemas import SCHEMAS
 from storyboard.breakdown.series import texts
 from storyboard.breakdown.shots import MAX_REFERENCES
