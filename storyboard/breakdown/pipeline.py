@@ -30,19 +30,19 @@ from urllib.parse import urlsplit
 
 import filelock
 
-from storyboard.breakdown.asking import SEND_BACKS, Asker
-from storyboard.breakdown.cache import FOLDER, AnswerCache, write_atomic
-from storyboard.breakdown.calls import Pending, Settings
-from storyboard.breakdown.cost import Spend
-from storyboard.breakdown.endpoints import asking_problem
+from storyboard.breakdown.answers.asking import SEND_BACKS, Asker
+from storyboard.breakdown.chat.calls import Pending, Settings
+from storyboard.breakdown.chat.cost import Spend
+from storyboard.breakdown.chat.endpoints import asking_problem
 from storyboard.breakdown.failure import failed, resume_command
-from storyboard.breakdown.guard import Guard, Outcome
-from storyboard.breakdown.seasonwalk import target_of, walk_season
-from storyboard.breakdown.series import Texts, texts
 from storyboard.breakdown.settings import RATIOS, block, carried, endpoint, states, switch_problem
-from storyboard.breakdown.skeleton import refusal
+from storyboard.breakdown.shape.skeleton import refusal
 from storyboard.breakdown.source import Story, read_story
-from storyboard.breakdown.walk import Answers, walk
+from storyboard.breakdown.stages.seasonwalk import target_of, walk_season
+from storyboard.breakdown.stages.series import Texts, texts
+from storyboard.breakdown.stages.walk import Answers, walk
+from storyboard.breakdown.state.cache import FOLDER, AnswerCache, write_atomic
+from storyboard.breakdown.state.guard import Guard, Outcome
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
 from storyboard.files import check_state_folders, series_folder, state_folder
 from storyboard.review.studio.proposals import PROPOSED
@@ -58,7 +58,7 @@ from storyboard.targets.llm import (
 from storyboard.targets.prices import is_amount
 
 if TYPE_CHECKING:  # httpx is imported when a call is made
-    from storyboard.breakdown.client import ChatClient
+    from storyboard.breakdown.chat.client import ChatClient
 
 
 SERIES_FILE = "storyboard.yaml"
@@ -165,7 +165,7 @@ def price_for(options: Options) -> ChatPrice:
 def asker_for(series: Path, options: Options, spend: Spend, say: Callable[[str], None],
            progress: Callable[[str], None] = lambda _text: None) -> Asker:
     def connect() -> ChatClient:
-        from storyboard.breakdown.client import ChatClient, Limits
+        from storyboard.breakdown.chat.client import ChatClient, Limits
         from storyboard.providers.protocol import ApiKey
         key = os.environ.get(options.key_env, "").strip()
         if not key:

@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
-from storyboard.breakdown import prompts, schemas
-from storyboard.breakdown.asking import Asker
-from storyboard.breakdown.cache import AnswerCache
-from storyboard.breakdown.calls import Settings, key_of
-from storyboard.breakdown.client import ChatClient, Limits
-from storyboard.breakdown.cost import Spend
+from storyboard.breakdown.answers.asking import Asker
+from storyboard.breakdown.chat.calls import Settings, key_of
+from storyboard.breakdown.chat.client import ChatClient, Limits
+from storyboard.breakdown.chat.cost import Spend
 from storyboard.breakdown.pipeline import Options, Report, breakdown
-from storyboard.breakdown.reading import answer_data, loads
+from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.state.cache import AnswerCache
+from storyboard.breakdown.state.reading import answer_data, loads
 from storyboard.emulator.faults import FaultSyntaxError, parse_fault
 from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import (

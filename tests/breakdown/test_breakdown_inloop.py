@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from storyboard.breakdown import loops
+from storyboard.breakdown.chat import loops
 from tests.breakdown.scripted import Reply, Scripted, Trickle, completion, stage_of
 from tests.breakdown.test_breakdown_llm import KEY_ENV, MIA, answers, run
 
@@ -147,7 +147,7 @@ def test_a_streamed_answer_that_loops_is_stopped_where_its_loop_shows_and_read_a
 
 
 def test_a_stream_is_watched_every_few_pieces_and_a_finished_answer_never_stopped() -> None:
-    from storyboard.breakdown.streaming import WATCH_EVERY, streamed
+    from storyboard.breakdown.chat.streaming import WATCH_EVERY, streamed
 
     def lines(pieces: list[str], finish: str) -> list[str]:
         events = [{"choices": [{"delta": {"content": p}, "finish_reason": None}]}

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 import yaml
 
-from storyboard.breakdown import fitting, prompts, schemas
-from storyboard.breakdown.cost import prompt_tokens
-from storyboard.breakdown.fitting import TooSmall
-from storyboard.breakdown.judging import Judge
+from storyboard.breakdown.answers.judging import Judge
+from storyboard.breakdown.chat import fitting
+from storyboard.breakdown.chat.cost import prompt_tokens
+from storyboard.breakdown.chat.fitting import TooSmall
 from storyboard.breakdown.pipeline import Options, Report, breakdown
+from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.source import Chapter
 from storyboard.errors import ProviderError
 from tests.breakdown.scripted import Reply, Scripted, completion, stage_of

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from storyboard.breakdown import cutshort, loops, repairs
+from storyboard.breakdown.answers import cutshort, repairs
+from storyboard.breakdown.chat import loops
 from storyboard.breakdown.source import Chapter
 from tests.breakdown.scripted import Reply, Scripted, completion, stage_of
 from tests.breakdown.test_breakdown_llm import KEY_ENV, LAMP, MIA, OUTLINE, SHOTS, answers, run

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.breakdown.cost import Spend
+from storyboard.breakdown.chat.cost import Spend
 from storyboard.breakdown.pipeline import Options, asker_for, price_for, walked
 from storyboard.breakdown.source import read_story
 from tests.fixtures.breakdown import novel

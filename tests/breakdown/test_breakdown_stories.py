@@ -15,13 +15,13 @@ from click.testing import CliRunner
 
 import storyboard
 from storyboard.breakdown.pipeline import Options, breakdown
-from storyboard.breakdown.reading import answer_data, around
+from storyboard.breakdown.questions.schemas import SCHEMAS
 from storyboard.breakdown.results import Result
-from storyboard.breakdown.schemas import SCHEMAS
-from storyboard.breakdown.series import texts
-from storyboard.breakdown.shots import MAX_REFERENCES
 from storyboard.breakdown.source import Chapter, read_story
-from storyboard.breakdown.walk import Answers, ChapterAnswers
+from storyboard.breakdown.stages.series import texts
+from storyboard.breakdown.stages.shots import MAX_REFERENCES
+from storyboard.breakdown.stages.walk import Answers, ChapterAnswers
+from storyboard.breakdown.state.reading import answer_data, around
 from storyboard.cli.main import cli as group
 from storyboard.emulator.server import EmulatorServer
 from tests.fixtures.breakdown import KEY_ENV, STORY, chat_base, requests, story
@@ -203,7 +203,7 @@ def test_markdown_chapters_are_its_headings_as_commonmark_reads_them(
 
 
 def test_a_part_of_one_longer_name_is_that_person_and_accents_fold() -> None:
-    from storyboard.breakdown.cast import merged
+    from storyboard.breakdown.stages.cast import merged
     one = Chapter("tale.md", 1, "One", 1, ("Rip Van Winkle and Dame Van Winkle met Tomás.",))
     two = Chapter("tale.md", 2, "Two", 3, ("Poor Rip met Van Winkle and Ines.",))
     three = Chapter("tale.md", 3, "Three", 5, ("Ines Barros came.",))
@@ -221,8 +221,8 @@ def test_a_part_of_one_longer_name_is_that_person_and_accents_fold() -> None:
 
 
 def test_a_name_left_in_words_is_read_whole() -> None:
-    from storyboard.breakdown.cast import merged
-    from storyboard.breakdown.shots import mentioned
+    from storyboard.breakdown.stages.cast import merged
+    from storyboard.breakdown.stages.shots import mentioned
     one = Chapter("tale.md", 1, "One", 1, ("Dame Van Winkle scolded Van Winkle.",))
     cast = merged([(one, {"characters": [{"name": n, "appearance": n, "voice": "calm"}
                                          for n in ("Dame Van Winkle", "Rip Van Winkle",
@@ -314,8 +314,8 @@ def test_a_sample_longer_than_a_reference_voice_is_cut_and_never_warns(
 
 
 def test_the_writer_references_every_name_its_words_name_while_there_is_room() -> None:
-    from storyboard.breakdown.cast import merged
-    from storyboard.breakdown.shots import Scene, mentioned, references
+    from storyboard.breakdown.stages.cast import merged
+    from storyboard.breakdown.stages.shots import Scene, mentioned, references
     one = Chapter("tale.md", 1, "One", 1, ("Ann, Ben and the daughter met at the Old Mill.",))
     people = [{"name": n, "appearance": n, "voice": "calm"} for n in ("Ann", "Ben", "Daughter")]
     cast = merged([(one, {"characters": people, "places": [{"name": "Old Mill", "look": "a mill"}],

@@ -15,17 +15,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.breakdown import loops, prompts, schemas
-from storyboard.breakdown import shots as shot_stage
-from storyboard.breakdown.asking import Asker
-from storyboard.breakdown.calls import NotAnswered
-from storyboard.breakdown.cast import names_in
-from storyboard.breakdown.cast import problems as cast_problems
-from storyboard.breakdown.fitting import fitted
+from storyboard.breakdown.answers.asking import Asker
+from storyboard.breakdown.chat import loops
+from storyboard.breakdown.chat.calls import NotAnswered
+from storyboard.breakdown.chat.fitting import fitted
+from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.results import Result
-from storyboard.breakdown.season import Entry, Segment
+from storyboard.breakdown.shape.season import Entry, Segment
 from storyboard.breakdown.source import Chapter, Story
-from storyboard.breakdown.speakers import missing
+from storyboard.breakdown.stages import shots as shot_stage
+from storyboard.breakdown.stages.cast import names_in
+from storyboard.breakdown.stages.cast import problems as cast_problems
+from storyboard.breakdown.stages.speakers import missing
 from storyboard.errors import RequestRejected
 
 MODERATION = "data_inspection_failed"  # the service refused the text: asking again will not help

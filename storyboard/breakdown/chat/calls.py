@@ -21,17 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from storyboard.breakdown import loops, prompts, schemas
-from storyboard.breakdown.cache import AnswerCache, request_key
-from storyboard.breakdown.cost import Spend, price_of, prompt_tokens
-from storyboard.breakdown.endpoints import (
+from storyboard.breakdown.chat import loops
+from storyboard.breakdown.chat.cost import Spend, price_of, prompt_tokens
+from storyboard.breakdown.chat.endpoints import (
     FORMAT_WORDS,
     Endpoints,
     hinted,
     next_mode,
     refuses,
 )
-from storyboard.breakdown.fitting import (
+from storyboard.breakdown.chat.fitting import (
     EARLIER_ANSWERS,
     MAX_TOKENS,
     TooSmall,
@@ -44,12 +43,14 @@ from storyboard.breakdown.fitting import (
     stated,
     too_small,
 )
-from storyboard.breakdown.fitting import max_tokens as fitting_max_tokens
+from storyboard.breakdown.chat.fitting import max_tokens as fitting_max_tokens
+from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.state.cache import AnswerCache, request_key
 from storyboard.errors import ProviderError
 
 if TYPE_CHECKING:  # httpx is imported when a call is made
-    from storyboard.breakdown.client import Answer, ChatClient
+    from storyboard.breakdown.chat.client import Answer, ChatClient
 
 UNKEYED = ("stream", "stream_options")  # how the answer travels, not what decides it
 

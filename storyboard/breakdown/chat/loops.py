@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from storyboard.breakdown.reading import loads
+from storyboard.breakdown.state.reading import loads
 
 LOOP_PERIOD = 400  # the longest unit a loop is looked for in, in characters
 LOOP_TURNS = 4  # a unit said at least this many times in a row at the end of a cut answer ...

@@ -34,8 +34,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from storyboard.breakdown import cutshort, reading, schemas
+from storyboard.breakdown.answers import cutshort
+from storyboard.breakdown.questions import schemas
 from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.state import reading
 
 MODES = ("json_schema", "json_object", "prompt")
 ELLIPSIS = "…"
@@ -132,8 +134,7 @@ def _list_of_one(schema: dict[str, Any], data: Any, notes: Notes, path: str) -> 
 
 
 def _key_slip(schema: dict[str, Any], data: Any, notes: Notes, path: str) -> Any:
-    """A key in the singular where the schema has the plural, or the other way round (only
-    where exactly one property fits and the answer lacks it)."""
+    """A key in the singular where the schema has the plural, or the reverse (one fits)."""
     props = schema.get("properties", {}) if isinstance(data, dict) else {}
     out = {}
     for key, value in (data.items() if props else ()):
@@ -146,8 +147,7 @@ def _key_slip(schema: dict[str, Any], data: Any, notes: Notes, path: str) -> Any
 
 
 def _thing_fields(schema: dict[str, Any], data: Any, notes: Notes, path: str) -> Any:
-    """A place or prop given a character's fields: its ``appearance`` read as its look, its
-    ``voice`` dropped (beside its look too: ``"voice": "none"``)."""
+    """A place or prop's ``appearance`` read as its look, its ``voice`` dropped."""
     if set(schema.get("properties", {})) != {"name", "look"} or not isinstance(data, dict):
         return data
     if set(data) in ({"name", "look", "voice"}, {"look", "voice"}):
@@ -210,8 +210,7 @@ def cut_to(text: str, most: int) -> str:
 
 
 def _over_bound(schema: dict[str, Any], data: Any, notes: Notes, path: str) -> Any:
-    """A string past its ``maxLength`` cut (``cut_to``); a list past its ``maxItems`` its first
-    items (a title of 61 characters where 60 may be, three times; a scene of nine lines)."""
+    """A string past its ``maxLength`` cut (``cut_to``); a list past ``maxItems``, its first."""
     most = schema.get("maxItems") if isinstance(data, list) else schema.get("maxLength")
     if most is None or not isinstance(data, list | str) or len(data) <= most:
         return data

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.breakdown import loops, prompts, schemas
-from storyboard.breakdown.reading import loads
-from storyboard.breakdown.repairs import MODES, NAMED, REPAIRS, Context, Repair
+from storyboard.breakdown.answers.repairs import MODES, NAMED, REPAIRS, Context, Repair
+from storyboard.breakdown.chat import loops
+from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.results import Check
 from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.state.reading import loads
 
 
 @dataclass

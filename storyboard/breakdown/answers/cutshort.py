@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from storyboard.breakdown.loops import Loop, cut, loop_in
+from storyboard.breakdown.chat.loops import Loop, cut, loop_in
 from storyboard.breakdown.source import Chapter
 
 OPENING = re.compile(r'\{\s*"shots"\s*:\s*\[')

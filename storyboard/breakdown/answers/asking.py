@@ -13,9 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.breakdown import cutshort, loops, prompts
-from storyboard.breakdown.calls import Calls, key_of
-from storyboard.breakdown.judging import Judge
+from storyboard.breakdown.answers import cutshort
+from storyboard.breakdown.answers.judging import Judge
+from storyboard.breakdown.chat import loops
+from storyboard.breakdown.chat.calls import Calls, key_of
+from storyboard.breakdown.questions import prompts
 from storyboard.breakdown.results import Check, Result
 from storyboard.breakdown.source import Chapter
 
