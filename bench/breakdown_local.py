@@ -17,8 +17,9 @@ public-domain Grimm tale) into a series whose ``breakdown:`` block points at the
 the server's ``context``),
 ``storyboard check`` (clean: exit 0, no warning) and ``storyboard render SERIES`` on ``local``.
 Prints: the calls and requests, prompt and completion tokens, wall time, CPU time (the server's
-and storyboard's), the load average at the start and the end, the answers sent back and
-narrowed, the near-misses read as meant, whether the check was clean and the render succeeded.
+and storyboard's), the load average at the start and the end, the answers sent back, the
+near-misses read as meant, each repair's count by mode ("repair fence: 3 (prompt)", from the
+breakdown's ``--json`` ``repairs``), whether the check was clean and the render succeeded.
 ``--novel WORDS`` breaks down a long novel made for the run instead (the suite's 100,000-word
 one: ``--novel 100000``), and ``--episodes N`` asks for a season of N episodes
 (``--episode-seconds``, ``--ratio``), as ``storyboard breakdown --episodes`` does.
@@ -61,7 +62,6 @@ START = 600.0  # seconds the server may take to load the model (a busy machine, 
 TOKENS = re.compile(r"^\s+(.+?): (\d+) \+ (\d+) tokens, ")
 CEILING = re.compile(r"^\s+(.+?): counted at its ceiling")
 SENT_BACK = "sent back to the model with them quoted"
-NARROWED = "asked only for the failing items"
 STEPPED = "refuses response_format"
 GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q",
                 11: "<q", 12: "<d"}
@@ -267,7 +267,6 @@ class Figures:
     completion: int = 0
     at_ceiling: int = 0
     sent_back: int = 0
-    narrowed: int = 0
     stepped_down: int = 0
     report: dict[str, Any] = field(default_factory=dict)
 
@@ -281,7 +280,6 @@ def figures(step: Step) -> Figures:
         elif CEILING.match(line):
             found.calls, found.at_ceiling = found.calls + 1, found.at_ceiling + 1
         found.sent_back += SENT_BACK in line
-        found.narrowed += NARROWED in line
         found.stepped_down += STEPPED in line
     with contextlib.suppress(json.JSONDecodeError):
         data = json.loads(step.stdout or "{}")
@@ -328,8 +326,11 @@ def lines(run: Figures, step: Step, server_cpu: float | None, check: str, render
         + (f" ({run.at_ceiling} call(s) counted at their ceiling)" if run.at_ceiling else ""),
         f"breakdown: exit {step.code}, {report.get('shots', 0)} shot(s), {len(problems)} "
         f"problem(s) left; wall {step.wall:.1f} s; CPU {cpu}",
-        f"sent back: {run.sent_back}; narrowed (a repeated answer): {run.narrowed}",
+        f"sent back: {run.sent_back}",
         f"near-misses read as meant: {len(read)}", *(f"  {note}" for note in read),
+        f"repairs fired: {len(report.get('repairs') or [])}",
+        *(f"  repair {r.get('name')}: {r.get('count')} ({r.get('mode')})"
+          for r in report.get("repairs") or []),
         *(f"  problem: {p.get('file', '')}:{p.get('line', '')}: {p.get('message')}"
           for p in problems[:5]),
         f"warnings: {len(report.get('warnings') or [])}",

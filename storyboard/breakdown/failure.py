@@ -13,7 +13,7 @@ import shlex
 from pathlib import Path
 from typing import Any, Protocol
 
-from storyboard.breakdown.asking import Asker
+from storyboard.breakdown.answers.asking import Asker
 from storyboard.errors import ProblemsFound, ProviderError, StoryboardError
 
 FLAGS = (("model", "--model"), ("base_url", "--base-url"), ("key_env", "--api-key-env"),

@@ -30,18 +30,19 @@ from urllib.parse import urlsplit
 
 import filelock
 
-from storyboard.breakdown.asking import SEND_BACKS, Asker, Pending, Settings
-from storyboard.breakdown.cache import FOLDER, AnswerCache, write_atomic
-from storyboard.breakdown.cost import Spend
-from storyboard.breakdown.endpoints import asking_problem
+from storyboard.breakdown.answers.asking import SEND_BACKS, Asker
+from storyboard.breakdown.chat.calls import Pending, Settings
+from storyboard.breakdown.chat.cost import Spend
+from storyboard.breakdown.chat.endpoints import asking_problem
 from storyboard.breakdown.failure import failed, resume_command
-from storyboard.breakdown.guard import Guard, Outcome
-from storyboard.breakdown.seasonwalk import target_of, walk_season
-from storyboard.breakdown.series import Texts, texts
 from storyboard.breakdown.settings import RATIOS, block, carried, endpoint, states, switch_problem
-from storyboard.breakdown.skeleton import refusal
+from storyboard.breakdown.shape.skeleton import refusal
 from storyboard.breakdown.source import Story, read_story
-from storyboard.breakdown.walk import Answers, walk
+from storyboard.breakdown.stages.seasonwalk import target_of, walk_season
+from storyboard.breakdown.stages.series import Texts, texts
+from storyboard.breakdown.stages.walk import Answers, walk
+from storyboard.breakdown.state.cache import FOLDER, AnswerCache, write_atomic
+from storyboard.breakdown.state.guard import Guard, Outcome
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
 from storyboard.files import check_state_folders, series_folder, state_folder
 from storyboard.review.studio.proposals import PROPOSED
@@ -57,7 +58,7 @@ from storyboard.targets.llm import (
 from storyboard.targets.prices import is_amount
 
 if TYPE_CHECKING:  # httpx is imported when a call is made
-    from storyboard.breakdown.client import ChatClient
+    from storyboard.breakdown.chat.client import ChatClient
 
 
 SERIES_FILE = "storyboard.yaml"
@@ -130,6 +131,7 @@ class Report:
     spend: Spend | None = None
     shots: int = 0
     notes: list[str] = field(default_factory=list)  # near-misses read as meant
+    repairs: list[dict[str, Any]] = field(default_factory=list)  # each repair's firings, by mode
     left: list[Diagnostic] = field(default_factory=list)  # the written series' check warnings
 
 
@@ -163,7 +165,7 @@ def price_for(options: Options) -> ChatPrice:
 def asker_for(series: Path, options: Options, spend: Spend, say: Callable[[str], None],
            progress: Callable[[str], None] = lambda _text: None) -> Asker:
     def connect() -> ChatClient:
-        from storyboard.breakdown.client import ChatClient, Limits
+        from storyboard.breakdown.chat.client import ChatClient, Limits
         from storyboard.providers.protocol import ApiKey
         key = os.environ.get(options.key_env, "").strip()
         if not key:
@@ -364,7 +366,7 @@ def _run(source: Path, series: Path, story: Story, options: Options, report: Rep
         asker.close()
     report.sent, report.cached, report.spend, report.shots = asker.sent, asker.cached, spend, \
         made.shots
-    report.notes = asker.notes
+    report.notes, report.repairs = asker.judge.notes, asker.judge.counted()
     guard = _write(series, made, report, kept, options)
     written = on_disk(series)
     report.problems = _answer_problems(made, report) + [

@@ -19,9 +19,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from storyboard.breakdown import season, seasonfile
+from storyboard.breakdown.shape import season
 from storyboard.breakdown.source import read_story
-from storyboard.breakdown.statefile import Unreadable
+from storyboard.breakdown.stages import seasonfile
+from storyboard.breakdown.state.statefile import Unreadable
 from storyboard.breakdown.status import record
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.language.read.load import parse

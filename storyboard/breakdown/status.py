@@ -17,11 +17,11 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from storyboard.breakdown.cache import FOLDER
 from storyboard.breakdown.pipeline import Options, plan
 from storyboard.breakdown.settings import DEFAULTS, RATIOS, endpoint, from_series
 from storyboard.breakdown.source import read_story
-from storyboard.breakdown.statefile import Unreadable, read, warning
+from storyboard.breakdown.state.cache import FOLDER
+from storyboard.breakdown.state.statefile import Unreadable, read, warning
 from storyboard.errors import StoryboardError
 from storyboard.review.studio.proposals import PROPOSED, Waiting
 

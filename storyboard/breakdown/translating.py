@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from storyboard.breakdown.asking import Asker, NotAnswered
-from storyboard.breakdown.cost import Spend
+from storyboard.breakdown.answers.asking import Asker
+from storyboard.breakdown.chat.calls import NotAnswered
+from storyboard.breakdown.chat.cost import Spend
 from storyboard.breakdown.failure import failed
 from storyboard.breakdown.pipeline import (
     Estimate,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from storyboard.breakdown.cost import Spend
+from storyboard.breakdown.chat.cost import Spend
 from storyboard.breakdown.pipeline import Options, Report, breakdown
 from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import BudgetExceeded, TransportError
@@ -280,7 +280,7 @@ def test_an_empty_story_is_refused_at_its_line(tmp_path: Path) -> None:
 
 def test_a_check_error_is_sent_back_twice_then_reported_at_its_line(
         chat_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from storyboard.breakdown.client import Answer, ChatClient
+    from storyboard.breakdown.chat.client import Answer, ChatClient
     everyone_named(monkeypatch)
     bodies: list[dict[str, Any]] = []
     complete = ChatClient.complete
@@ -451,7 +451,7 @@ def test_episode_targets_fail_closed(chat_emulator: EmulatorServer, tmp_path: Pa
 
 
 def test_episodes_of_a_length_are_cut_before_the_chapter_that_would_pass_it() -> None:
-    from storyboard.breakdown.series import by_minutes
+    from storyboard.breakdown.stages.series import by_minutes
     assert by_minutes([15, 10, 10], 0.25) == [range(0, 1), range(1, 3)]  # 15 s; 10 + 10 s
     assert by_minutes([15, 10, 10], 0.5) == [range(0, 3)]
     assert by_minutes([100, 5], 0.5) == [range(0, 1), range(1, 2)]  # a long one stands alone

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from storyboard.breakdown import cutshort, fitting
-from storyboard.breakdown.asking import Settings, key_of
-from storyboard.breakdown.cost import price_of, tokens
+from storyboard.breakdown.answers import cutshort
+from storyboard.breakdown.chat import fitting
+from storyboard.breakdown.chat.calls import Settings, key_of
+from storyboard.breakdown.chat.cost import price_of, tokens
 from storyboard.breakdown.pipeline import Options, plan
 from storyboard.breakdown.source import Chapter, read_story
 from storyboard.emulator.chat import answers as chat_answers

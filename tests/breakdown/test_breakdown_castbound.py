@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from storyboard.breakdown import cutshort, fitting
+from storyboard.breakdown.answers import cutshort
+from storyboard.breakdown.chat import fitting
 from tests.breakdown.scripted import Reply, Scripted, completion, stage_of
 from tests.breakdown.test_breakdown_llm import KEY_ENV, MIA, answers, run
 
@@ -182,7 +183,7 @@ def test_a_prop_named_as_there_being_none_is_left_out_not_sent_back(tmp_path: Pa
 
 @pytest.mark.parametrize("name", ["Nonesuch", "Noneton Hall", "Nobody's Inn", "Anna", "no"])
 def test_a_name_that_only_starts_like_none_is_kept(name: str) -> None:
-    from storyboard.breakdown.mending import says_none
+    from storyboard.breakdown.answers.repairs import says_none
     assert not says_none(name)
     assert says_none("  NONE ") and says_none("no one") and says_none("No characters mentioned")
 

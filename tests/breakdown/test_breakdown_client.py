@@ -13,14 +13,15 @@ from typing import Any
 
 import pytest
 
-from storyboard.breakdown import prompts, schemas
-from storyboard.breakdown.asking import Asker, Settings, key_of
-from storyboard.breakdown.cache import AnswerCache
-from storyboard.breakdown.client import ChatClient, Limits
-from storyboard.breakdown.cost import Spend
+from storyboard.breakdown.answers.asking import Asker
+from storyboard.breakdown.chat.calls import Settings, key_of
+from storyboard.breakdown.chat.client import ChatClient, Limits
+from storyboard.breakdown.chat.cost import Spend
 from storyboard.breakdown.pipeline import Options, Report, breakdown
-from storyboard.breakdown.reading import answer_data, loads
+from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.state.cache import AnswerCache
+from storyboard.breakdown.state.reading import answer_data, loads
 from storyboard.emulator.faults import FaultSyntaxError, parse_fault
 from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import (
@@ -267,13 +268,30 @@ def test_a_remembered_mode_file_is_read_as_untrusted(chat_emulator: EmulatorServ
     assert run(chat_emulator, tmp_path)[1] == 0
 
 
-@pytest.mark.parametrize("fault", ["wrapped", "fenced", "think", "reasoning"])
+@pytest.mark.parametrize(("fault", "mode"), [("wrapped", "json_object"), ("fenced", "text"),
+                                           ("think", "text"), ("reasoning", "json_schema")])
 def test_answers_are_read_as_real_models_give_them(chat_emulator: EmulatorServer, tmp_path: Path,
-                                                   fault: str) -> None:
+                                                   fault: str, mode: str) -> None:
+    """Each in a mode that can give it back (a wrapper where no schema is sent; a fence or a
+    ``<think>`` block only where the schema is in the prompt), read and counted."""
     chat_emulator.add_rate(f"chat:{fault}:1")
-    report, sent, series = run(chat_emulator, tmp_path)
+    report, sent, series = run(chat_emulator, tmp_path, response_format=mode)
     assert sent == 6 and report.problems == []  # no send-back needed
     assert errors(series) == []
+    named = {"wrapped": "wrapper", "fenced": "fence", "think": "think"}
+    assert [(r["name"], r["mode"]) for r in report.repairs] == (
+        [(named[fault], "prompt" if mode == "text" else mode)] if fault in named else [])
+    assert all(r["count"] == 6 for r in report.repairs)  # every answer, each counted once
+
+
+@pytest.mark.parametrize("fault", ["wrapped", "fenced", "think"])
+def test_a_shape_the_schema_forbids_is_not_repaired_but_sent_back(
+        chat_emulator: EmulatorServer, tmp_path: Path, fault: str) -> None:
+    """Under json_schema a wrapper, a fence or words around the JSON cannot come back from an
+    endpoint that holds the schema: one that gives them anyway is sent back, then reported."""
+    chat_emulator.add_rate(f"chat:{fault}:1")
+    report, sent, _series = run(chat_emulator, tmp_path, response_format="json_schema")
+    assert sent > 6 and report.problems and report.repairs == []
 
 
 def test_an_ignored_schema_is_refused_and_sent_back(chat_emulator: EmulatorServer,

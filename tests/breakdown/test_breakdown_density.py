@@ -1,9 +1,9 @@
-"""The density rule the season's shots stage tells the model (``breakdown/density.py``) is the one
-``check`` counts by (``language/lint/density.py``): one set of weights, said and counted."""
+"""The density rule the season's shots stage tells the model (``breakdown/questions/density.py``)
+is the one ``check`` counts by (``language/lint/density.py``): one set of weights, said and counted."""
 
 from __future__ import annotations
 
-from storyboard.breakdown.density import RULE
+from storyboard.breakdown.questions.density import RULE
 from storyboard.language.lint import density
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from storyboard.breakdown import cutshort
+from storyboard.breakdown.chat import loops
 from tests.breakdown.scripted import Reply, Scripted, Trickle, completion, stage_of
 from tests.breakdown.test_breakdown_llm import KEY_ENV, MIA, answers, run
 
@@ -36,14 +36,14 @@ def cut(content: str) -> dict[str, Any]:
 
 def test_a_cut_answer_ending_in_a_repeated_unit_is_a_loop_found_where_it_begins() -> None:
     content = (START + UNIT * 300)[:-7]  # cut in the middle of a turn
-    loop = cutshort.looping(cut(content))
+    loop = loops.looping(cut(content))
     assert loop is not None and len(loop.unit) == len(UNIT) and loop.unit in UNIT * 2
     assert len(START) - len(UNIT) < loop.start <= len(START)  # not in the 300 turns after
     assert content[loop.start:].startswith(loop.unit * 3)
-    assert cutshort.unlooped(cut(content)) == content[:loop.start]
+    assert loops.unlooped(cut(content)) == content[:loop.start]
     said = loop.problem()
-    assert said.startswith(cutshort.LOOPED) and f"from character {loop.start:,}" in said
-    assert cutshort.looping(cut("a" * 40_000)) == cutshort.Loop(0, "a")
+    assert said.startswith(loops.LOOPED) and f"from character {loop.start:,}" in said
+    assert loops.looping(cut("a" * 40_000)) == loops.Loop(0, "a")
 
 
 @pytest.mark.parametrize("record", [
@@ -54,8 +54,8 @@ def test_a_cut_answer_ending_in_a_repeated_unit_is_a_loop_found_where_it_begins(
     cut(""),
 ])
 def test_an_answer_that_does_not_end_in_a_loop_is_not_one(record: dict[str, Any]) -> None:
-    assert cutshort.looping(record) is None
-    assert cutshort.unlooped(record) == record["content"]
+    assert loops.looping(record) is None
+    assert loops.unlooped(record) == record["content"]
 
 
 def looping_cast(body: dict[str, Any]) -> Reply:
@@ -80,11 +80,11 @@ def test_a_looping_answer_is_sent_back_quoted_to_its_first_turn_with_presence_pe
     assert len(casts) == 2 and sent == len(server.bodies)
     first, back = casts
     assert "presence_penalty" not in first
-    assert back["presence_penalty"] == cutshort.LOOP_PENALTY
+    assert back["presence_penalty"] == loops.LOOP_PENALTY
     assert all("presence_penalty" not in b for b in server.bodies if stage_of(b) != "cast")
     quoted, said = back["messages"][-2]["content"], back["messages"][-1]["content"]
     assert START.startswith(quoted) and len(quoted) > len(START) - len(UNIT)  # to the loop
-    assert cutshort.LOOPED in said and "Write each value once" in said
+    assert loops.LOOPED in said and "Write each value once" in said
     assert report.problems == [] and again.problems == []
     assert "mia:" in (series / "storyboard.yaml").read_text(encoding="utf-8")
 
@@ -138,56 +138,56 @@ def test_a_streamed_answer_that_loops_is_stopped_where_its_loop_shows_and_read_a
     assert trickle.closed and trickle.sent == going < 200 < len(trickle.pieces) // 20
     assert sent == len(server.bodies) and report.problems == [] and again.problems == []
     first, back = [b for b in server.bodies if stage_of(b) == "cast"]
-    assert first["stream"] is True and back["presence_penalty"] == cutshort.LOOP_PENALTY
+    assert first["stream"] is True and back["presence_penalty"] == loops.LOOP_PENALTY
     quoted, said = back["messages"][-2]["content"], back["messages"][-1]["content"]
     assert START.startswith(quoted) and len(quoted) > len(START) - len(UNIT)
-    assert f"- {cutshort.STOPPED_SAID}: from character" in said and cutshort.LOOPED not in said
+    assert f"- {loops.STOPPED_SAID}: from character" in said and loops.LOOPED not in said
     assert report.spend is not None and report.spend.at_ceiling == 1  # no usage came
     assert "mia:" in (series / "storyboard.yaml").read_text(encoding="utf-8")
 
 
 def test_a_stream_is_watched_every_few_pieces_and_a_finished_answer_never_stopped() -> None:
-    from storyboard.breakdown.streaming import WATCH_EVERY, streamed
+    from storyboard.breakdown.chat.streaming import WATCH_EVERY, streamed
 
     def lines(pieces: list[str], finish: str) -> list[str]:
         events = [{"choices": [{"delta": {"content": p}, "finish_reason": None}]}
                   for p in pieces] + [{"choices": [{"delta": {}, "finish_reason": finish}]}]
         return [f"data: {json.dumps(e)}" for e in events] + ["data: [DONE]"]
 
-    watch = cutshort.watcher([{"role": "user", "content": "Scrooge is a stern man."}])
+    watch = loops.watcher([{"role": "user", "content": "Scrooge is a stern man."}])
     looping = [START, *[UNIT] * 40]
     got = streamed(lines(looping, "length"), "t", lambda _n: None, 10**6, watch)
-    assert got.finish == cutshort.STOPPED and got.chunks == WATCH_EVERY and got.usage == {}
+    assert got.finish == loops.STOPPED and got.chunks == WATCH_EVERY and got.usage == {}
     whole = [json.dumps(CAST)[at:at + 3] for at in range(0, len(json.dumps(CAST)), 3)]
     got = streamed(lines(whole, "stop"), "t", lambda _n: None, 10**6, watch)
     assert got.finish == "stop" and "".join(got.text) == json.dumps(CAST)
-    assert watch("".join(looping)) == cutshort.STOPPED and watch(json.dumps(CAST)) == ""
+    assert watch("".join(looping)) == loops.STOPPED and watch(json.dumps(CAST)) == ""
 
 
 def test_a_repetition_the_story_holds_is_quoted_not_stopped_until_the_answer_goes_past_it(
         ) -> None:
     said = "I have waited here a long time and nobody came to see me. "
     story = json.dumps({"lines": [[3, f'"{said * 6}" said Mia.']]}, ensure_ascii=False)
-    watch = cutshort.watcher([{"role": "system", "content": "Cast it."},
+    watch = loops.watcher([{"role": "system", "content": "Cast it."},
                               {"role": "user", "content": story}])
     answer = '{"shots":[{"lines":[{"text":"'
-    assert cutshort.loop_in(answer + said * 6) is not None  # a loop, by its shape alone
+    assert loops.loop_in(answer + said * 6) is not None  # a loop, by its shape alone
     assert [watch(answer + said * n) for n in (4, 5, 6)] == ["", "", ""]
-    assert watch(answer + said * 7) == cutshort.STOPPED  # past what the story says
+    assert watch(answer + said * 7) == loops.STOPPED  # past what the story says
 
 
 def test_a_paragraph_said_again_and_again_is_a_loop_once_said_twice() -> None:
     """The novel's chapter 1 outline on the real model: its beats copied the story's first
     paragraphs, a cycle of 754 characters, again and again to the outline's 2,048 tokens."""
     paragraph = " ".join(f"Scrooge signed paper number {n} for the undertaker." for n in range(16))
-    assert cutshort.LOOP_PERIOD < len(paragraph) + 1 <= cutshort.LONG_PERIOD
+    assert loops.LOOP_PERIOD < len(paragraph) + 1 <= loops.LONG_PERIOD
     opening = '{"title": "Marley", "beats": ["'
-    loop = cutshort.looping(cut(opening + f"{paragraph} " * 2 + paragraph[:100]))
+    loop = loops.looping(cut(opening + f"{paragraph} " * 2 + paragraph[:100]))
     assert loop is not None and loop.start == len(opening) and loop.unit == f"{paragraph} "
-    assert cutshort.looping(cut(opening + f"{paragraph} " + paragraph[:600])) is None  # once
-    watch = cutshort.watcher([{"role": "user", "content": f"{paragraph} " * 2}])
+    assert loops.looping(cut(opening + f"{paragraph} " + paragraph[:600])) is None  # once
+    watch = loops.watcher([{"role": "user", "content": f"{paragraph} " * 2}])
     assert watch(opening + f"{paragraph} " * 2) == ""  # the story says it twice itself
-    assert watch(opening + f"{paragraph} " * 3) == cutshort.STOPPED
+    assert watch(opening + f"{paragraph} " * 3) == loops.STOPPED
 
 
 GRUFF = ("He is dressed in a dark suit and has a stern, gruff demeanor. He is also dressed in a "
@@ -204,14 +204,14 @@ def test_a_paragraph_ending_every_value_is_a_loop_once_said_three_times() -> Non
     answer = '{"characters":[' + ",".join(
         f'{{"name":"{n}","appearance":"{n}\'s appearance is a tall man. {GRUFF}",'
         f'"voice":"{n}\'s voice is a gruff voice. {GRUFF}"}}' for n in names)
-    watch = cutshort.watcher([{"role": "user", "content": "Scrooge is a stern man."}])
+    watch = loops.watcher([{"role": "user", "content": "Scrooge is a stern man."}])
     first = answer.index(GRUFF)
     third = answer.index(GRUFF, answer.index(GRUFF, first + 1) + 1)
-    stops = [at for at in range(0, len(answer), 16) if watch(answer[:at]) == cutshort.STOPPED]
+    stops = [at for at in range(0, len(answer), 16) if watch(answer[:at]) == loops.STOPPED]
     assert stops and third < stops[0] <= third + len(GRUFF)  # within its third turn
-    loop = cutshort.looping({"finish_reason": cutshort.STOPPED, "content": answer[:stops[0]]})
+    loop = loops.looping({"finish_reason": loops.STOPPED, "content": answer[:stops[0]]})
     assert loop is not None and loop.apart and first - 1 <= loop.start <= first  # its first turn
-    assert cutshort.unlooped({"finish_reason": cutshort.STOPPED,
+    assert loops.unlooped({"finish_reason": loops.STOPPED,
                               "content": answer[:stops[0]]}) == answer[:loop.start]
 
 
@@ -219,16 +219,16 @@ def test_a_line_of_the_story_quoted_in_three_shots_is_not_stopped() -> None:
     line = ("Marley was dead: to begin with. There is no doubt whatever about that. The register "
             "of his burial was signed by the clergyman, the clerk, the undertaker, and the chief "
             "mourner. Scrooge signed it: and Scrooge's name was good upon 'Change.")
-    assert len(line) > cutshort.ECHO_SPAN
+    assert len(line) > loops.ECHO_SPAN
     shots = '{"shots":[' + ",".join(
         f'{{"camera":"shot {n}","quote":"{line}' for n in range(3))
     story = json.dumps({"lines": [[3, line]]})
-    assert cutshort.watcher([{"role": "user", "content": story}])(shots) == ""
-    assert cutshort.watcher([{"role": "user", "content": "Marley."}])(shots) == cutshort.STOPPED
+    assert loops.watcher([{"role": "user", "content": story}])(shots) == ""
+    assert loops.watcher([{"role": "user", "content": "Marley."}])(shots) == loops.STOPPED
     # the emulator's cast: each appearance "as the story tells: " and one paragraph of it
     cast = '{"characters":[' + ",".join(
         f'{{"name":"{n}","appearance":"as the story tells: {line}' for n in ("Ann", "Bo", "Cy"))
-    watch = cutshort.watcher([{"role": "user", "content": story}])
+    watch = loops.watcher([{"role": "user", "content": story}])
     assert [at for at in range(0, len(cast), 16) if watch(cast[:at])] == []  # as it streams
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from storyboard.breakdown import bounded, cutshort, schemas
+from storyboard.breakdown.answers import cutshort, repairs
+from storyboard.breakdown.chat import loops
 from storyboard.breakdown.source import Chapter
 from tests.breakdown.scripted import Reply, Scripted, completion, stage_of
 from tests.breakdown.test_breakdown_llm import KEY_ENV, LAMP, MIA, OUTLINE, SHOTS, answers, run
@@ -60,27 +61,35 @@ def cut_at_bound(text: str) -> Callable[[dict[str, Any]], Reply]:
 ])
 def test_a_string_is_cut_after_a_sentence_or_a_word_within_its_bound(
         text: str, most: int, expected: str) -> None:
-    cut = bounded.cut_to(text, most)
+    cut = repairs.cut_to(text, most)
     assert cut == expected and len(cut) <= most
+
+
+def over_bound(stage: str, data: Any, notes: list[str]) -> Any:
+    """``data`` through the ``over-bound`` repair of ``stage``, its notes kept."""
+    read, said = repairs.NAMED["over-bound"].fix(data, repairs.Context(stage, "json_schema"))
+    notes += said
+    return read
 
 
 def test_only_strings_past_their_bounds_are_cut_each_said_at_its_path() -> None:
     notes: list[str] = []
     answer = {"title": LONG_TITLE, "summary": "Fine.", "beats": ["A.", "b" * 2001], "x": "y" * 99}
-    read = bounded.bounded(schemas.OUTLINE, answer, notes)
+    read = over_bound("outline", answer, notes)
     assert read == {"title": LONG_TITLE[:52] + "…", "summary": "Fine.",
                     "beats": ["A.", "b" * 1999 + "…"], "x": "y" * 99}  # unknown keys: as given
     assert notes == [f"title: {len(LONG_TITLE)} characters where at most 60 may be: cut at a "
                      "word (53)", "beats[1]: 2001 characters where at most 2000 may be: cut at a "
                      "word (2000)"]
     assert answer["title"] == LONG_TITLE  # not changed in place
-    assert bounded.bounded(schemas.OUTLINE, OUTLINE, notes) == OUTLINE and len(notes) == 2
-    assert bounded.bounded(schemas.OUTLINE, None, notes) is None
+    assert over_bound("outline", OUTLINE, notes) == OUTLINE and len(notes) == 2
+    assert over_bound("outline", None, notes) is None
     scene = {"seconds": 4, "action": "A.", "lines": [{"speaker": "Mia", "quote": f"Line {n}."}
                                                      for n in range(9)]}
-    read = bounded.bounded(schemas.SCENE, scene, notes)
+    shot = {"from_line": 1, "to_line": 1, "camera": "wide", "cast": [], "scenes": [scene]}
+    read = over_bound("shots", {"shots": [shot]}, notes)["shots"][0]["scenes"][0]
     assert [line["quote"] for line in read["lines"]] == [f"Line {n}." for n in range(6)]
-    assert notes[-1] == "lines: 9 items where at most 6 may be: the first 6 kept"
+    assert notes[-1] == "shots[0].scenes[0].lines: 9 items where at most 6 may be: the first 6 kept"
 
 
 def test_an_outline_title_too_long_through_every_turn_is_cut_at_a_word(tmp_path: Path) -> None:
@@ -161,7 +170,7 @@ def test_a_cast_list_growing_a_name_into_a_chain_is_read_up_to_the_chain() -> No
     read = cutshort.read_cast(cut)
     assert read is not None and [p["name"] for p in read[0]["places"]] == names
     assert read[1] == len(grown)
-    assert cutshort.loops("cast", {"finish_reason": cutshort.STOPPED, "content": cut})
+    assert cutshort.loops("cast", {"finish_reason": loops.STOPPED, "content": cut})
     kept = ["Ada", "Ada's mother", "Bo", "Bo's inn"]
     two = '{"places": [' + ", ".join(json.dumps({"name": n, "look": "x"}) for n in kept) + \
         ', {"name": "C'

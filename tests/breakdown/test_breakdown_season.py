@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from storyboard.breakdown import density, season
 from storyboard.breakdown.pipeline import Options, Report, breakdown, plan
+from storyboard.breakdown.questions import density
+from storyboard.breakdown.shape import season
 from storyboard.breakdown.source import read_story
 from storyboard.cli.main import cli
 from storyboard.emulator.chat import episode as chat_episode

@@ -267,8 +267,8 @@ def test_an_error_in_a_proposal_is_reported_in_the_proposal(
 
 
 def test_a_story_that_names_no_one_writes_a_cast_that_checks(tmp_path: Path) -> None:
-    from storyboard.breakdown.cast import Cast
-    from storyboard.breakdown.writer import series_yaml
+    from storyboard.breakdown.stages.cast import Cast
+    from storyboard.breakdown.stages.writer import series_yaml
     series = tmp_path / "series"
     (series / "episodes").mkdir(parents=True)
     (series / "storyboard.yaml").write_text(series_yaml("Empty", Cast(), "story.md"),

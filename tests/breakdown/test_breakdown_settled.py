@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from storyboard.breakdown.shots import left_out
 from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.stages.shots import left_out
 from storyboard.cli.main import cli
 from tests.breakdown.scripted import Scripted, stage_of
 from tests.breakdown.test_breakdown_llm import MIA_CAST, OUTLINE, answers, run

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from storyboard.breakdown import skeleton
-from storyboard.breakdown.skeleton import sentences
+from storyboard.breakdown.shape import skeleton
+from storyboard.breakdown.shape.skeleton import sentences
 from storyboard.breakdown.source import read_story
 from storyboard.cli.main import cli as group
 from storyboard.emulator.chat.answers import names

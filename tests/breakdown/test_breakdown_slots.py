@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from storyboard.breakdown import skeleton
-from storyboard.breakdown.cutting import balanced, level, units
 from storyboard.breakdown.pipeline import Options, breakdown
+from storyboard.breakdown.shape import skeleton
+from storyboard.breakdown.shape.cutting import balanced, level, units
 from storyboard.breakdown.source import read_story
 from storyboard.emulator.chat import episode as chat_episode
 from tests.breakdown.scripted import Reply, Scripted, completion, stage_of

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.breakdown.cast import merged
-from storyboard.breakdown.faithful import Flat
 from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.breakdown.source import WINDOW, Chapter, read_story
-from storyboard.breakdown.writer import MODELS_LOOK, series_yaml
+from storyboard.breakdown.stages.cast import merged
+from storyboard.breakdown.stages.faithful import Flat
+from storyboard.breakdown.stages.writer import MODELS_LOOK, series_yaml
 from storyboard.emulator.server import EmulatorServer
 from tests.fixtures.breakdown import KEY_ENV, chat_base
 
@@ -79,7 +79,7 @@ def test_a_look_the_story_does_not_give_is_marked_as_the_models() -> None:
 
 
 def test_an_ordinary_word_is_sent_back_and_never_joins_the_cast() -> None:
-    from storyboard.breakdown.cast import problems
+    from storyboard.breakdown.stages.cast import problems
     answer = {"characters": [{"name": "All", "appearance": "a", "voice": "v"},
                              {"name": "the little man", "appearance": "small", "voice": "v"}],
               "places": [{"name": "Round", "look": "x"}], "props": [{"name": "my", "look": "y"}]}

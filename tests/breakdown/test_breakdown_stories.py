@@ -14,14 +14,14 @@ import yaml
 from click.testing import CliRunner
 
 import storyboard
-from storyboard.breakdown.asking import Result
 from storyboard.breakdown.pipeline import Options, breakdown
-from storyboard.breakdown.reading import answer_data, around
-from storyboard.breakdown.schemas import SCHEMAS
-from storyboard.breakdown.series import texts
-from storyboard.breakdown.shots import MAX_REFERENCES
+from storyboard.breakdown.questions.schemas import SCHEMAS
+from storyboard.breakdown.results import Result
 from storyboard.breakdown.source import Chapter, read_story
-from storyboard.breakdown.walk import Answers, ChapterAnswers
+from storyboard.breakdown.stages.series import texts
+from storyboard.breakdown.stages.shots import MAX_REFERENCES
+from storyboard.breakdown.stages.walk import Answers, ChapterAnswers
+from storyboard.breakdown.state.reading import answer_data, around
 from storyboard.cli.main import cli as group
 from storyboard.emulator.server import EmulatorServer
 from tests.fixtures.breakdown import KEY_ENV, STORY, chat_base, requests, story
@@ -118,7 +118,12 @@ def test_a_name_the_model_keeps_ordinary_tells_the_user_what_to_do_next(tmp_path
 
 def test_a_fence_after_a_sentence_is_read_and_said_in_verbose(
         chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    """Asked with the schema in the prompt (``response_format: text``), where a fence can come
+    back; each read is said, and counted."""
     chat_emulator.add_rate("chat:prose:1")  # "Here is the outline as JSON:" and a ```json fence
+    (tmp_path / "series").mkdir()
+    (tmp_path / "series/storyboard.yaml").write_text(
+        "storyboard: 1\nbreakdown:\n  response_format: text\n", encoding="utf-8")
     try:
         done = CliRunner().invoke(group, [
             "--verbose", "breakdown", str(story(tmp_path)), str(tmp_path / "series"),
@@ -127,10 +132,12 @@ def test_a_fence_after_a_sentence_is_read_and_said_in_verbose(
         chat_emulator.clear_faults()
     assert done.exit_code == 0, done.output + done.stderr
     assert "9 request(s) sent" in done.output  # three chapters, three calls each: none sent back
-    said = [line for line in done.stderr.splitlines() if "unwrapped" in line]
+    said = [line for line in done.stderr.splitlines() if line.startswith("* ") and
+            "read from its fence" in line]
     assert len(said) == 9 and said[0] == (
-        "* the outline answer's JSON was unwrapped from the words around its fence: 'Here is the "
-        "outline as JSON: ... Let me know if you would like any changes.'")
+        "* read as meant: the outline answer for chapter 1: the JSON read from its fence among "
+        "the words 'Here is the outline as JSON: ... Let me know if you would like any changes.'")
+    assert "repair fence: 9 (prompt)" in done.stderr
     assert errors(tmp_path / "series") == []
 
 
@@ -196,7 +203,7 @@ def test_markdown_chapters_are_its_headings_as_commonmark_reads_them(
 
 
 def test_a_part_of_one_longer_name_is_that_person_and_accents_fold() -> None:
-    from storyboard.breakdown.cast import merged
+    from storyboard.breakdown.stages.cast import merged
     one = Chapter("tale.md", 1, "One", 1, ("Rip Van Winkle and Dame Van Winkle met Tomás.",))
     two = Chapter("tale.md", 2, "Two", 3, ("Poor Rip met Van Winkle and Ines.",))
     three = Chapter("tale.md", 3, "Three", 5, ("Ines Barros came.",))
@@ -214,8 +221,8 @@ def test_a_part_of_one_longer_name_is_that_person_and_accents_fold() -> None:
 
 
 def test_a_name_left_in_words_is_read_whole() -> None:
-    from storyboard.breakdown.cast import merged
-    from storyboard.breakdown.shots import mentioned
+    from storyboard.breakdown.stages.cast import merged
+    from storyboard.breakdown.stages.shots import mentioned
     one = Chapter("tale.md", 1, "One", 1, ("Dame Van Winkle scolded Van Winkle.",))
     cast = merged([(one, {"characters": [{"name": n, "appearance": n, "voice": "calm"}
                                          for n in ("Dame Van Winkle", "Rip Van Winkle",
@@ -307,8 +314,8 @@ def test_a_sample_longer_than_a_reference_voice_is_cut_and_never_warns(
 
 
 def test_the_writer_references_every_name_its_words_name_while_there_is_room() -> None:
-    from storyboard.breakdown.cast import merged
-    from storyboard.breakdown.shots import Scene, mentioned, references
+    from storyboard.breakdown.stages.cast import merged
+    from storyboard.breakdown.stages.shots import Scene, mentioned, references
     one = Chapter("tale.md", 1, "One", 1, ("Ann, Ben and the daughter met at the Old Mill.",))
     people = [{"name": n, "appearance": n, "voice": "calm"} for n in ("Ann", "Ben", "Daughter")]
     cast = merged([(one, {"characters": people, "places": [{"name": "Old Mill", "look": "a mill"}],

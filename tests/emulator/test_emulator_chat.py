@@ -10,7 +10,7 @@ import httpx
 import openai
 import pytest
 
-from storyboard.breakdown import prompts, schemas
+from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.source import Chapter
 from storyboard.emulator.faults import FaultSyntaxError, parse_fault
 from storyboard.emulator.server import EmulatorServer

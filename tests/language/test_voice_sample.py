@@ -9,10 +9,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 import storyboard
-from storyboard.breakdown import shots as shot_stage
-from storyboard.breakdown.cast import Cast
-from storyboard.breakdown.series import _first_lines
 from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.stages import shots as shot_stage
+from storyboard.breakdown.stages.cast import Cast
+from storyboard.breakdown.stages.series import _first_lines
 from storyboard.cli.main import cli
 from storyboard.language.resolving.cast import SAMPLE_SECONDS, voice_sample
 from storyboard.targets.cast.assets import spoken_seconds

@@ -39,7 +39,7 @@ def test_the_wheel_carries_the_pages_the_written_files_name() -> None:
 
 
 def test_written_files_name_pages_that_exist() -> None:
-    from storyboard.breakdown.writer import BOARDS_SAID, SERIES_HEAD
+    from storyboard.breakdown.stages.writer import BOARDS_SAID, SERIES_HEAD
     from storyboard.scaffold.init import AD_YAML, SERIES_YAML
     for text in (SERIES_YAML, AD_YAML, BOARDS_SAID, SERIES_HEAD):
         assert "docs/" not in text

@@ -30,9 +30,9 @@ def test_the_tree_keeps_every_contract() -> None:
     ("language/compile.py", "storyboard.dialects.native", "The language compiles without"),
     ("stitch/model.py", "httpx", "Only providers, run, the emulator and the breakdown's client"),
     # issue 46: the breakdown talks HTTP in its client module only, and sits above the scaffold
-    ("breakdown/walk.py", "httpx", "Only providers, run, the emulator and the breakdown's client"),
+    ("breakdown/stages/walk.py", "httpx", "Only providers, run, the emulator and the breakdown's client"),
     ("breakdown/pipeline.py", "openai", "Only providers, run, the emulator and the breakdown's"),
-    ("scaffold/emit.py", "storyboard.breakdown.writer", "The stages import one way"),
+    ("scaffold/emit.py", "storyboard.breakdown.stages.writer", "The stages import one way"),
     ("review/export.py", "subprocess", "Only media starts ffmpeg"),
     # the moves of issue 32: the stitcher draws cards, the emulator signs callbacks, from below
     ("stitch/series/episodes.py", "storyboard.providers.local", "The stitcher and the emulator know"),

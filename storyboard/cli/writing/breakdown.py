@@ -75,6 +75,8 @@ def _progress() -> Callable[[str], None]:
 def _show(report: Report, folder: Path) -> None:
     for note in report.notes:
         click.echo(f"read as meant: {note}", err=True)
+    for fired in report.repairs:
+        click.echo(f"repair {fired['name']}: {fired['count']} ({fired['mode']})", err=True)
     for problem in [*report.warnings, *report.problems]:
         click.echo(problem.format(), err=True)
     outcome = report.outcome
@@ -113,7 +115,7 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
             "sent": report.sent, "cached": report.cached, "spent": spend.spent if spend else 0.0,
             "written": list(outcome.written), "unchanged": list(outcome.unchanged),
             "proposed": list(outcome.proposed), "shots": report.shots,
-            "read_as_meant": list(report.notes),
+            "read_as_meant": list(report.notes), "repairs": list(report.repairs),
             "problems": [record(p) for p in report.problems],
             "warnings": [record(w) for w in report.warnings],
             "warnings_left": [record(w) for w in report.left]}

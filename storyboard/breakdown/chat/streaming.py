@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.breakdown.reading import loads
+from storyboard.breakdown.state.reading import loads
 from storyboard.errors import ProviderError, RequestRejected, ServerError, TransportError
 
 MODERATION = "data_inspection_failed"  # as ``client.MODERATION``: a refusal, reported at its chapter

@@ -15,18 +15,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.breakdown import bounded, cutshort, prompts, schemas
-from storyboard.breakdown import shots as shot_stage
-from storyboard.breakdown.asking import Asker, NotAnswered
-from storyboard.breakdown.cast import names_in
-from storyboard.breakdown.cast import problems as cast_problems
-from storyboard.breakdown.fitting import fitted
-from storyboard.breakdown.judging import judge
-from storyboard.breakdown.mending import Mended, mended
+from storyboard.breakdown.answers.asking import Asker
+from storyboard.breakdown.chat import loops
+from storyboard.breakdown.chat.calls import NotAnswered
+from storyboard.breakdown.chat.fitting import fitted
+from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.results import Result
-from storyboard.breakdown.season import Entry, Segment
+from storyboard.breakdown.shape.season import Entry, Segment
 from storyboard.breakdown.source import Chapter, Story
-from storyboard.breakdown.speakers import missing
+from storyboard.breakdown.stages import shots as shot_stage
+from storyboard.breakdown.stages.cast import names_in
+from storyboard.breakdown.stages.cast import problems as cast_problems
+from storyboard.breakdown.stages.speakers import missing
 from storyboard.errors import RequestRejected
 
 MODERATION = "data_inspection_failed"  # the service refused the text: asking again will not help
@@ -103,22 +103,22 @@ def _cast_check(answer: Any, chapter: Chapter) -> list[str]:
 
 @dataclass(frozen=True)
 class Reading:
-    """How a stage's cut answer is read: what reads it, how what it read is counted, which
-    whole items were left out, and the stage's own check."""
+    """How a stage's cut answer is read: the repair that reads it (``repairs.REPAIRS``), how
+    what it read is counted, which whole items were left out, and the stage's own check."""
 
-    read: Callable[[str], tuple[dict[str, Any], int] | None]
+    name: str
     counted: Callable[[dict[str, Any]], str]
     which: str
     check: Callable[[Any], list[str]] = _no_check
 
 
 READINGS = {
-    "outline": (Reading(cutshort.read_outline, lambda a: f"{len(a['beats'])} beat(s)",
+    "outline": (Reading("cut-outline", lambda a: f"{len(a['beats'])} beat(s)",
                         " (a beat said again)"),
-                Reading(cutshort.read_summary, lambda a: f"summary ({len(a['beats'])} whole "
+                Reading("cut-summary", lambda a: f"summary ({len(a['beats'])} whole "
                         "sentence(s) before its loop, each read as a beat: it began no beat)",
                         "")),
-    "cast": (Reading(cutshort.read_cast, lambda a: f"{sum(map(len, a.values()))} entries",
+    "cast": (Reading("cut-cast", lambda a: f"{sum(map(len, a.values()))} entries",
                      " (a name listed again)", cast_problems),),
 }
 
@@ -134,7 +134,7 @@ def settled_read(asker: Asker, stage: str, chapter: Chapter, result: Result | No
     if result is None or not result.problems or isinstance(result.answer, dict):
         return result
     for reading in READINGS[stage]:
-        for turn, record in asker.cut.get(prompts.what(stage, chapter), []):
+        for turn, record in asker.judge.cut.get(prompts.what(stage, chapter), []):
             answer = _read(asker, stage, chapter, reading, turn, record)
             if answer is not None:
                 return Result(answer, [], result.turns)
@@ -145,17 +145,17 @@ def _read(asker: Asker, stage: str, chapter: Chapter, reading: Reading, turn: in
           record: dict[str, Any]) -> dict[str, Any] | None:
     """One cut answer as ``reading`` reads it, its strings within their bounds, when that is in
     the schema and passes the stage's check (said); else None."""
-    read = reading.read(str(record["content"]))
+    judge = asker.judge
+    read = judge.settle(reading.name, record["content"], stage, chapter)[0]
     if read is None:
         return None
-    found, (answer, dropped), cuts = Mended(), read, list[str]()
-    schema = schemas.SCHEMAS[stage]
-    answer = bounded.bounded(schema, mended(schema, answer, found), cuts)
+    answer, notes = judge.repaired("judged", read[0], judge.context(stage, chapter))
+    answer, cuts = judge.settle("over-bound", answer, stage, chapter)
     if schemas.problems(stage, answer) or reading.check(answer):
         return None
-    said = cut_note(reading.counted(answer), dropped, reading.which, turn,
-                    record["finish_reason"] == cutshort.STOPPED)
-    asker.noted(stage, chapter, [said, *found.notes, *cuts])
+    said = cut_note(reading.counted(answer), read[1], reading.which, turn,
+                    record["finish_reason"] == loops.STOPPED)
+    asker.judge.noted(stage, chapter, [said, *notes, *cuts])
     return dict(answer)
 
 
@@ -164,18 +164,18 @@ def within_bounds(asker: Asker, stage: str, chapter: Chapter, check: Callable[[A
     """An answer refused after its send-backs only for strings past their bounds, read as its
     last answer (``Result.read``) with those strings cut (``bounded``) where that is in the
     schema and passes the stage's check, said; else ``result`` as it was."""
-    answer, notes = bounded_read(stage, result)
+    answer, notes = bounded_read(asker, stage, chapter, result)
     if answer is None or check(answer):
         return result
-    asker.noted(stage, chapter, notes)
+    asker.judge.noted(stage, chapter, notes)
     return Result(answer, [], result.turns)
 
 
-def bounded_read(stage: str, result: Result) -> tuple[Any, list[str]]:
-    """A refused answer's last answer with what is past its bounds cut, when that is in the
-    schema, and what was cut (None: nothing past a bound, or more wrong)."""
-    notes: list[str] = []
-    answer = bounded.bounded(schemas.SCHEMAS[stage], result.read, notes)
+def bounded_read(asker: Asker, stage: str, chapter: Chapter, result: Result
+                 ) -> tuple[Any, list[str]]:
+    """A refused answer's last answer with what is past its bounds cut (``over-bound``), when
+    that is in the schema, and what was cut (None: nothing past a bound, or more wrong)."""
+    answer, notes = asker.judge.settle("over-bound", result.read, stage, chapter)
     return (answer, notes) if notes and not schemas.problems(stage, answer) else (None, [])
 
 
@@ -234,7 +234,7 @@ def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
     for answer, notes in _candidates(asker, chapter, result):
         answer, more = shot_stage.left_out(answer, chapter, names)
         if notes + more and not check(answer):
-            asker.noted("shots", chapter, notes + more)
+            asker.judge.noted("shots", chapter, notes + more)
             return Result(answer, [], result.turns)
     return result
 
@@ -248,7 +248,7 @@ def _candidates(asker: Asker, chapter: Chapter, result: Result
         yield result.answer, []
         return
     yield from _cut(asker, chapter)
-    answer, notes = bounded_read("shots", result)
+    answer, notes = bounded_read(asker, "shots", chapter, result)
     if answer is not None:
         yield answer, notes
     yield from _earlier(asker, chapter)
@@ -258,47 +258,45 @@ def _earlier(asker: Asker, chapter: Chapter) -> Iterator[tuple[dict[str, Any], l
     """The call's answers in the schema, latest first, each as read (the novel's episode 23,
     issue 67: its last answer looped inside its first shot's cast with nothing whole, where an
     earlier one was whole but for a slip the finishing reads)."""
-    turns = asker.answered.get(prompts.what("shots", chapter), [])
+    turns = asker.judge.answered.get(prompts.what("shots", chapter), [])
     for index in reversed(range(len(turns))):
-        found = Mended()
-        answer = judge("shots", turns[index], _no_check, found)[0]
+        answer = asker.judge.judge("shots", chapter, turns[index], _no_check)[0]
         if isinstance(answer, dict):
             yield answer, [f"the last answer could not be read as meant: the "
-                           f"{_nth(index + 1)} answer, in the schema, read instead",
-                           *found.notes]
+                           f"{_nth(index + 1)} answer, in the schema, read instead"]
 
 
 def _cut(asker: Asker, chapter: Chapter) -> Iterator[tuple[dict[str, Any], list[str]]]:
     """The shots each of the call's answers cut at ``max_tokens`` wrote whole in the schema
     (``cutshort.read_shots``), first to last; then the first shot of each cut inside its first
     scene's action (``cutshort.read_scene``); each with the note that says so."""
-    cut = asker.cut.get(prompts.what("shots", chapter), [])
-    for reading in _shot_readings(chapter):
+    cut, judge = asker.judge.cut.get(prompts.what("shots", chapter), []), asker.judge
+    for reading in SHOT_READINGS:
         for turn, record in cut:
-            read = reading.read(str(record["content"]))
-            answer, dropped, notes = _whole_shots(read) if read is not None else (None, 0, [])
+            read = judge.settle(reading.name, record["content"], "shots", chapter)[0]
+            answer, dropped, notes = _whole_shots(asker, chapter, read) if read is not None \
+                else (None, 0, [])
             if answer is not None:
-                stopped = record["finish_reason"] == cutshort.STOPPED
+                stopped = record["finish_reason"] == loops.STOPPED
                 yield answer, [cut_note(reading.counted(answer), dropped, reading.which, turn,
                                         stopped), *notes]
 
 
-def _shot_readings(chapter: Chapter) -> tuple[Reading, ...]:
-    return (Reading(functools.partial(cutshort.read_shots, chapter=chapter),
-                    lambda a: f"{len(a['shots'])} shot(s)", ""),
-            Reading(cutshort.read_scene, lambda a: "first shot, cut inside its first scene's "
-                    "action (the action's whole sentences before its loop, each once; no lines)",
-                    ""))
+SHOT_READINGS = (Reading("cut-shots", lambda a: f"{len(a['shots'])} shot(s)", ""),
+                 Reading("cut-scene", lambda a: "first shot, cut inside its first scene's "
+                         "action (the action's whole sentences before its loop, each once; no "
+                         "lines)", ""))
 
 
-def _whole_shots(read: tuple[dict[str, Any], int]
+def _whole_shots(asker: Asker, chapter: Chapter, read: tuple[dict[str, Any], int]
                  ) -> tuple[dict[str, Any] | None, int, list[str]]:
-    """Shots read from a cut answer, mended to the schema (the last one left out when it was
-    cut), how many whole ones were left out, and what was mended (None: not in the schema)."""
-    found, (answer, dropped) = Mended(), read
-    answer = mended(schemas.SCHEMAS["shots"], answer, found)
+    """Shots read from a cut answer, repaired to the schema (the last one left out when it was
+    cut), how many whole ones were left out, and what was repaired (None: not in the schema)."""
+    judge = asker.judge
+    answer, notes = judge.repaired("judged", read[0], judge.context("shots", chapter))
+    dropped = read[1]
     if schemas.problems("shots", answer) and len(answer["shots"]) > 1:  # the last shot cut
         answer, dropped = {"shots": answer["shots"][:-1]}, dropped + 1
     if schemas.problems("shots", answer):
         return None, 0, []
-    return answer, dropped, found.notes
+    return answer, dropped, notes

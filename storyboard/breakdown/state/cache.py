@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard import files
-from storyboard.breakdown.statefile import read
+from storyboard.breakdown.state.statefile import read
 
 FOLDER = Path(".storyboard") / "breakdown"
 

@@ -1,22 +1,17 @@
-"""A stage's request into a checked answer: from the cache or one paid call, sent back with its
-problems at most ``SEND_BACKS`` times.
+"""A stage's request into its answer: from the cache, or one paid call to the endpoint.
 
-An answer is judged in order: cut short (``finish_reason: length``), not JSON, not in the schema,
-then the stage's own check (quotes not in the source, lines out of the chapter, unknown names).
-Each problem found is quoted back to the model in the same conversation; the conversation, being
-the request, is content-addressed like the first question, so a re-run replays every turn from the
-cache and sends nothing. A send-back always changes the request (the problems quoted are new words
-in it); one that would send the same bytes again stops instead. An answer that is not JSON is never
-stored (a re-run asks again), except one cut at the whole ``max_tokens`` it asked or a streamed one
-stopped because it loops (a model that loops loops again: stored, a re-run replays it and pays
-nothing; its shots written whole may still be read, ``cutshort``). What is still wrong after the
-last turn is returned to be reported.
+The transport under the asker (``asking``): the request's body (``Settings``), its cache key (the
+conversation, being the request, is content-addressed: a re-run replays every turn from the cache
+and sends nothing), its ``max_tokens`` fitted to the context window (``fitting``), its price
+reserved and counted (``cost``). An answer that is not JSON is never stored (a re-run asks again),
+except one cut at the whole ``max_tokens`` it asked or a streamed one stopped because it loops
+(a model that loops loops again: stored, a re-run replays it and pays nothing).
 
-How the endpoint is asked (``Settings``): the structured-output mode (``response_format``:
-``json_schema``, ``json_object``, ``text`` or ``auto``, which steps down on a refusal) and
-streaming (``stream``: ``auto`` streams unless the endpoint refuses it), each found mode
-remembered per base URL and model (``endpoints``). Usage that is not a count is counted at the
-call's ceiling (``cost.Spend.count_ceiling``).
+How the endpoint is asked: the structured-output mode (``response_format``: ``json_schema``,
+``json_object``, ``text`` or ``auto``, which steps down on a refusal) and streaming (``stream``:
+``auto`` streams unless the endpoint refuses it), each found mode remembered per base URL and model
+(``endpoints``). Usage that is not a count is counted at the call's ceiling
+(``cost.Spend.count_ceiling``).
 """
 
 from __future__ import annotations
@@ -26,17 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from storyboard.breakdown import cutshort, prompts, schemas
-from storyboard.breakdown.cache import AnswerCache, request_key
-from storyboard.breakdown.cost import Spend, price_of, prompt_tokens
-from storyboard.breakdown.endpoints import (
+from storyboard.breakdown.chat import loops
+from storyboard.breakdown.chat.cost import Spend, price_of, prompt_tokens
+from storyboard.breakdown.chat.endpoints import (
     FORMAT_WORDS,
     Endpoints,
     hinted,
     next_mode,
     refuses,
 )
-from storyboard.breakdown.fitting import (
+from storyboard.breakdown.chat.fitting import (
     EARLIER_ANSWERS,
     MAX_TOKENS,
     TooSmall,
@@ -49,20 +43,14 @@ from storyboard.breakdown.fitting import (
     stated,
     too_small,
 )
-from storyboard.breakdown.fitting import max_tokens as fitting_max_tokens
-from storyboard.breakdown.judging import judge, stopped
-from storyboard.breakdown.mending import Mended
-from storyboard.breakdown.narrowing import Narrowed, Seen, narrowed
-from storyboard.breakdown.narrowing import turn as turn_of
-from storyboard.breakdown.results import Check, Result
+from storyboard.breakdown.chat.fitting import max_tokens as fitting_max_tokens
+from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.state.cache import AnswerCache, request_key
 from storyboard.errors import ProviderError
 
 if TYPE_CHECKING:  # httpx is imported when a call is made
-    from storyboard.breakdown.client import Answer, ChatClient
-
-SEND_BACKS = 2
-
+    from storyboard.breakdown.chat.client import Answer, ChatClient
 
 UNKEYED = ("stream", "stream_options")  # how the answer travels, not what decides it
 
@@ -85,8 +73,8 @@ class Settings:
         body: dict[str, Any] = {"model": self.model, "messages": messages,
                                 "temperature": self.temperature, "seed": self.seed,
                                 "max_tokens": limit or MAX_TOKENS[stage], "stream": stream}
-        if penalty and cutshort.looped_before(messages):
-            body["presence_penalty"] = cutshort.LOOP_PENALTY
+        if penalty and loops.looped_before(messages):
+            body["presence_penalty"] = loops.LOOP_PENALTY
         if stream:
             body["stream_options"] = {"include_usage": True}
         fmt = schemas.response_format(stage, mode, chapter)
@@ -117,7 +105,7 @@ class Pending:
 
 
 @dataclass
-class Asker:
+class Calls:
     """Asks through the cache; ``connect`` makes the client on the first call that needs one."""
 
     cache: AnswerCache
@@ -133,9 +121,6 @@ class Asker:
     fresh: set[str] = field(default_factory=set)  # keys answered by a call of this run
     pending: list[Pending] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # why calls were counted at their ceiling
-    notes: list[str] = field(default_factory=list)  # near-misses read as meant, each once
-    cut: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)  # (turn, it)
-    answered: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # each call's answers
     _client: ChatClient | None = field(default=None, repr=False)
     _window: tuple[Window | None] | None = field(default=None, repr=False)  # found once
 
@@ -155,72 +140,6 @@ class Asker:
     def sent(self) -> int:
         return self._client.sent if self._client is not None else 0
 
-    def ask(self, stage: str, chapter: Chapter, context: dict[str, Any], check: Check,
-            later: list[list[str]]) -> Result:
-        """The checked answer; ``later``: problems found after it was written (``storyboard
-        check``), a round each, each sent back after the answer the round before settled on (so
-        a run asked again replays the same conversation from the cache)."""
-        conversation = prompts.messages(stage, chapter, context)
-        turn, backs, rounds, asked, seen = 0, 0, list(later), set[str](), Seen()
-        narrow: Narrowed | None = None
-        last: tuple[Any, list[str], bool] = (None, [], False)  # the answer narrowed from
-        while True:
-            asked.add(key_of(self.body(stage, chapter, conversation, fit=False)))
-            record = self.answer(stage, chapter, conversation)
-            data, read, problems = self.judged(stage, chapter, record, check, narrow)
-            turn += 1
-            if cutshort.loops(stage, record):  # asked again, it loops again: read as written
-                return Result(data, problems, turn)
-            checks = not problems and bool(rounds)
-            if checks:
-                problems = rounds.pop(0)
-            if problems and narrow is not None:  # the narrowed turn was the last
-                return Result(data, [], turn) if checks else stopped(last, turn, read)
-            if not problems or backs == SEND_BACKS:  # check's own problems: check reports them
-                return Result(data, [] if checks else problems, turn, read=read)
-            repeated, last = seen.repeats(record["content"], problems), (data, problems, checks)
-            repeated = repeated and stage not in schemas.BOUNDED  # its schema asks it whole
-            if repeated:
-                narrow = narrowed(read, problems)
-                following = conversation + turn_of(stage, cutshort.unlooped(record), problems,
-                                                   narrow)
-            else:
-                following = conversation + prompts.send_back(cutshort.unlooped(record), problems)
-            if key_of(self.body(stage, chapter, following, fit=False)) in asked:
-                return Result(data, [*problems, "sending it back again would ask the same "
-                                     "question: stopped"], turn, read=read)
-            unfit = self.unfit(stage, chapter, following)
-            if unfit:
-                return Result(data, [*problems, unfit], turn, read=read)
-            backs += 1
-            what = prompts.what(stage, chapter)  # a season's part, an episode's segment
-            self.say(f"  {what}: {len(problems)} problem(s), sent back to the model with them "
-                     "quoted (the request changes by them)" if not repeated else
-                     f"  {what}: the answer repeats one refused: asked only for the failing items")
-            conversation = following
-
-    def judged(self, stage: str, chapter: Chapter, record: dict[str, Any], check: Check,
-               narrow: Narrowed | None) -> tuple[Any, Any, list[str]]:
-        """``judge``, with what was read as meant kept in ``notes`` (each once)."""
-        found, what = Mended(), prompts.what(stage, chapter)
-        if record not in (turns := self.answered.setdefault(what, [])):
-            turns.append(record)
-        kept = self.cut.setdefault(what, [])
-        if cutshort.cut(record) and all(record != earlier for _, earlier in kept):
-            kept.append((turns.index(record) + 1, record))
-        judged = judge(stage, record, check, found, narrow, chapter,
-                       mend=stage not in schemas.BOUNDED or self.mode() != "json_schema")
-        self.noted(stage, chapter, found.notes)
-        return judged
-
-    def noted(self, stage: str, chapter: Chapter, notes: list[str]) -> None:
-        """What was read as meant in ``stage``'s answer for ``chapter``, kept (each once)."""
-        for note in notes:
-            said = f"{prompts.answer_of(stage, chapter)}: {note}"
-            if said not in self.notes:
-                self.notes.append(said)
-                self._traced(said)
-
     def unfit(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]) -> str:
         """Why a send-back is not sent: it would not fit the context window ("": it fits)."""
         try:
@@ -228,12 +147,6 @@ class Asker:
         except TooSmall as error:
             return f"not sent back: {error}"
         return ""
-
-    def _traced(self, note: str) -> None:
-        """Say a near-miss read as meant to ``--verbose`` (once a run: not while planning)."""
-        if not self.planning:
-            from storyboard.providers import trace  # httpx, only when it is said
-            trace.note(f"read as meant: {note}")
 
     def window(self) -> Window | None:
         """The endpoint's context window (``fitting``): the setting, else what the endpoint
@@ -366,7 +279,7 @@ class Asker:
             self._client = self.connect()
         try:
             return self._client.complete(body, lambda n: self.progress(
-                f"  {what}: {n} token(s) so far"), cutshort.watcher(body["messages"]))
+                f"  {what}: {n} token(s) so far"), loops.watcher(body["messages"]))
         except ProviderError as error:
             if not self._stepped_down(error, body):
                 self._hinted(stage, chapter, error, body)
@@ -414,7 +327,7 @@ class Asker:
         """The answer as a record: stored unless it is not JSON, and counted (at the
         ``max_tokens`` it ``asked`` when its usage cannot be believed)."""
         record = {**got.record(), "stage": stage, "model": self.settings.model}
-        looped = got.finish_reason == cutshort.STOPPED or (
+        looped = got.finish_reason == loops.STOPPED or (
             got.finish_reason == "length" and (got.completion_tokens or 0) >= asked)
         if looped or not schemas.parsed(stage, got.content)[1]:
             self.cache.put(key, record)  # stored before it is used: a kill after it loses nothing
@@ -431,12 +344,12 @@ class Asker:
 
     def _why(self, got: Answer) -> str:
         """Why a call was counted at its ceiling, the first time each reason is met."""
-        reason = got.finish_reason if got.finish_reason == cutshort.STOPPED else \
+        reason = got.finish_reason if got.finish_reason == loops.STOPPED else \
             "missing" if not got.usage_given else "bad"
         if reason in self.told:
             return ""
         self.told.add(reason)
-        said = {cutshort.STOPPED: "it was stopped when it began to say the same again, so its "
+        said = {loops.STOPPED: "it was stopped when it began to say the same again, so its "
                 "usage never came, and the server may have made more than was read",
                 "missing": "the endpoint reported no usage (a streaming endpoint may send none: "
                 "stream: false asks for it)"}.get(reason, "the usage it reported is not a whole "

@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from storyboard.breakdown.density import RULE
-from storyboard.breakdown.schemas import bounds, of, sketch
+from storyboard.breakdown.questions.density import RULE
+from storyboard.breakdown.questions.schemas import bounds, of, sketch
 from storyboard.breakdown.source import Chapter
 
 INSTRUCTIONS = "breakdown-4"

@@ -15,14 +15,15 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from storyboard.breakdown import season, seasonfile
-from storyboard.breakdown import shots as shot_stage
-from storyboard.breakdown.cast import Cast, for_user, merged
-from storyboard.breakdown.season import Target
-from storyboard.breakdown.skeleton import shortfall
+from storyboard.breakdown.shape import season
+from storyboard.breakdown.shape.season import Target
+from storyboard.breakdown.shape.skeleton import shortfall
 from storyboard.breakdown.source import Story
-from storyboard.breakdown.walk import Answers, ChapterAnswers, SeasonAnswers
-from storyboard.breakdown.writer import Episode, episode_yaml, series_yaml
+from storyboard.breakdown.stages import seasonfile
+from storyboard.breakdown.stages import shots as shot_stage
+from storyboard.breakdown.stages.cast import Cast, for_user, merged
+from storyboard.breakdown.stages.walk import Answers, ChapterAnswers, SeasonAnswers
+from storyboard.breakdown.stages.writer import Episode, episode_yaml, series_yaml
 from storyboard.errors import Diagnostic, Span
 from storyboard.language.resolving.cast import SAMPLE_AIM, SAMPLE_CHARACTERS, voice_sample
 from storyboard.scaffold.cast import sample as cut_sample

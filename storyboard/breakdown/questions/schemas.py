@@ -17,8 +17,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from storyboard.breakdown.reading import answer_data
 from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.state.reading import answer_data
 
 TEXT = {"type": "string", "minLength": 1, "maxLength": 2000}
 NAME = {"type": "string", "minLength": 1, "maxLength": 60}

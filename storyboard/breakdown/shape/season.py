@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from storyboard.breakdown.cutting import Unit, balanced, containing, level, piece, units
-from storyboard.breakdown.skeleton import Shape
+from storyboard.breakdown.shape.cutting import Unit, balanced, containing, level, piece, units
+from storyboard.breakdown.shape.skeleton import Shape
 from storyboard.breakdown.source import Chapter, Story
 
 FAR = 2.0  # an episode whose shots come to under 1/FAR or over FAR times its seconds is said

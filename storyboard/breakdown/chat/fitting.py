@@ -33,9 +33,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from storyboard.breakdown import prompts
-from storyboard.breakdown.cost import prompt_tokens, tokens
-from storyboard.breakdown.schemas import SCHEMAS
+from storyboard.breakdown.chat.cost import prompt_tokens, tokens
+from storyboard.breakdown.questions import prompts
+from storyboard.breakdown.questions.schemas import SCHEMAS
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.errors import StoryboardError
 
@@ -200,7 +200,7 @@ def probed(base_url: str, deadline: float = 5.0) -> Window | None:
     None when it states none, or is not on loopback (nothing is asked of a hosted one)."""
     if urlsplit(base_url).hostname not in LOOPBACK:
         return None
-    from storyboard.breakdown.client import described  # httpx, only when it is asked
+    from storyboard.breakdown.chat.client import described  # httpx, only when it is asked
     root = base_url.rstrip("/")
     root = root[:-3] if root.endswith("/v1") else root
     for url, read in ((f"{root}/props", _props), (f"{base_url.rstrip('/')}/models", _models)):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from storyboard.breakdown import reading
+from storyboard.breakdown.state import reading
 from storyboard.errors import Diagnostic, Span
 
 MAX_BYTES = 32 * 1024 * 1024

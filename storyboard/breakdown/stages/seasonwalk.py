@@ -16,14 +16,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from storyboard.breakdown import episode, season, seasonfile
-from storyboard.breakdown.asking import Asker
-from storyboard.breakdown.cast import names_in
+from storyboard.breakdown.answers.asking import Asker
 from storyboard.breakdown.results import Result
-from storyboard.breakdown.season import Entry, Segment, Target
-from storyboard.breakdown.skeleton import shape
+from storyboard.breakdown.shape import season
+from storyboard.breakdown.shape.season import Entry, Segment, Target
+from storyboard.breakdown.shape.skeleton import shape
 from storyboard.breakdown.source import Story
-from storyboard.breakdown.walk import Answers, SeasonAnswers, first_answers, try_ask
+from storyboard.breakdown.stages import episode, seasonfile
+from storyboard.breakdown.stages.cast import names_in
+from storyboard.breakdown.stages.walk import Answers, SeasonAnswers, first_answers, try_ask
 
 
 def walk_season(story: Story, asker: Asker, target: Target,
@@ -112,7 +113,7 @@ def _episode(asker: Asker, answers: Answers, segment: Segment,
     check = lambda answer: episode.problems(answer, lines, names)  # noqa: E731
     result, notes = episode.finished(try_ask(asker, "episode", lines, context, check, later),
                                      lines, names)
-    asker.noted("episode", lines, notes)
+    asker.judge.noted("episode", lines, notes)
     return result
 
 

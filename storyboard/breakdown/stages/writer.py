@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from storyboard.breakdown.cast import Cast, Entry
-from storyboard.breakdown.shots import Shot
+from storyboard.breakdown.stages.cast import Cast, Entry
+from storyboard.breakdown.stages.shots import Shot
 from storyboard.scaffold.yamltext import Value, comment, flow, quote, trailing
 
 MODELS_LOOK = "look: the model's, not the story's (check it against the story)"

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storyboard.breakdown.cache import FOLDER, write_atomic
-from storyboard.breakdown.reading import loads
+from storyboard.breakdown.state.cache import FOLDER, write_atomic
+from storyboard.breakdown.state.reading import loads
 from storyboard.errors import ProviderError, StoryboardError
 
 MODES = ("json_schema", "json_object", "text")

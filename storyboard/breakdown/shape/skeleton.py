@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storyboard.breakdown.cutting import sentence_units
+from storyboard.breakdown.shape.cutting import sentence_units
 from storyboard.breakdown.source import Story
 from storyboard.targets.video.models import DEFAULT_MODEL, MODELS
 

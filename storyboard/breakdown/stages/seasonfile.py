@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from storyboard.breakdown.cache import FOLDER
-from storyboard.breakdown.guard import digest, read_record
-from storyboard.breakdown.season import Entry, Segment
-from storyboard.breakdown.statefile import Unreadable
+from storyboard.breakdown.shape.season import Entry, Segment
+from storyboard.breakdown.state.cache import FOLDER
+from storyboard.breakdown.state.guard import digest, read_record
+from storyboard.breakdown.state.statefile import Unreadable
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.document import Document
 from storyboard.language.read.load import parse

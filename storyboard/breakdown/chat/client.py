@@ -32,8 +32,8 @@ from typing import Any
 
 import httpx
 
-from storyboard.breakdown.reading import loads
-from storyboard.breakdown.streaming import Watch, streamed, unwatched
+from storyboard.breakdown.chat.streaming import Watch, streamed, unwatched
+from storyboard.breakdown.state.reading import loads
 from storyboard.errors import (
     AuthError,
     ConnectFailed,

@@ -16,11 +16,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from storyboard.breakdown import density
-from storyboard.breakdown import shots as shot_stage
+from storyboard.breakdown.questions import density
 from storyboard.breakdown.results import Result
 from storyboard.breakdown.source import Chapter
-from storyboard.breakdown.speakers import misgiven
+from storyboard.breakdown.stages import shots as shot_stage
+from storyboard.breakdown.stages.speakers import misgiven
 
 
 def _shares(seconds: list[float], total: int) -> list[float]:

@@ -1,0 +1,1 @@
+"""A call's answer judged, repaired by the declared ``REPAIRS``, sent back."""

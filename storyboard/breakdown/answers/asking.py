@@ -1,0 +1,70 @@
+"""A stage's request into a checked answer: asked through the cache (``calls``), judged
+(``judging``), sent back with its problems quoted at most ``SEND_BACKS`` times.
+
+The conversation, being the request, is content-addressed: a re-run replays every turn from the
+cache. A send-back that would send the same bytes again, or would not fit the window, stops. A cut
+answer that wrote an item whole and then the same again (``cutshort.loops``) is not sent back: at
+temperature 0 the model repeats the loop (measured), each turn at the whole ``max_tokens``. What is
+still wrong after the last turn is returned, to be reported or settled (``walk.settled``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from storyboard.breakdown.answers import cutshort
+from storyboard.breakdown.answers.judging import Judge
+from storyboard.breakdown.chat import loops
+from storyboard.breakdown.chat.calls import Calls, key_of
+from storyboard.breakdown.questions import prompts
+from storyboard.breakdown.results import Check, Result
+from storyboard.breakdown.source import Chapter
+
+SEND_BACKS = 2
+
+
+@dataclass
+class Asker(Calls):
+    """Sends a stage's calls and decides their send-backs; ``judge`` judges and repairs."""
+
+    judge: Judge = field(init=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.judge = Judge(self.mode, self._traced)
+
+    def ask(self, stage: str, chapter: Chapter, context: dict[str, Any], check: Check,
+            later: list[list[str]]) -> Result:
+        """The checked answer; ``later``: problems found after it was written (``storyboard
+        check``), a round each, each sent back after the answer the round before settled on (so
+        a run asked again replays the same conversation from the cache)."""
+        conversation = prompts.messages(stage, chapter, context)
+        turn, backs, rounds, asked = 0, 0, list(later), set[str]()
+        while True:
+            asked.add(key_of(self.body(stage, chapter, conversation, fit=False)))
+            record = self.answer(stage, chapter, conversation)
+            data, read, problems = self.judge.judge(stage, chapter, record, check)
+            turn += 1
+            if cutshort.loops(stage, record):  # asked again, it loops again: read as written
+                return Result(data, problems, turn)
+            checks = not problems and bool(rounds)
+            if checks:
+                problems = rounds.pop(0)
+            if not problems or backs == SEND_BACKS:  # check's own problems: check reports them
+                return Result(data, [] if checks else problems, turn, read=read)
+            following = conversation + prompts.send_back(loops.unlooped(record), problems)
+            stop = "sending it back again would ask the same question: stopped" if key_of(
+                self.body(stage, chapter, following, fit=False)) in asked else \
+                self.unfit(stage, chapter, following)
+            if stop:
+                return Result(data, [*problems, stop], turn, read=read)
+            backs += 1
+            self.say(f"  {prompts.what(stage, chapter)}: {len(problems)} problem(s), sent back "
+                     "to the model with them quoted (the request changes by them)")
+            conversation = following
+
+    def _traced(self, note: str) -> None:
+        if not self.planning:  # said to --verbose once a run
+            from storyboard.providers import trace  # httpx, only when it is said
+            trace.note(f"read as meant: {note}")

@@ -1,0 +1,1 @@
+"""What each call asks: the instructions, the JSON schemas, the density rule."""

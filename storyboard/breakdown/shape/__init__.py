@@ -1,0 +1,1 @@
+"""A season's shape, computed before any call: the skeleton and the story's cut."""

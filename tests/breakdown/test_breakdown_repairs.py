@@ -1,0 +1,124 @@
+"""The repairs as a declared, measured list (issue 84, item 4): every entry of ``REPAIRS`` named,
+with the failure it reads and the modes it can fire in; each fires only where its failure can come
+back; each firing counted once an answer, by mode; and the repair code held to half of the 1,426
+lines it was (a house rule, as the module length is)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyboard.breakdown.answers.judging import Judge
+from storyboard.breakdown.answers.repairs import MODES, NAMED, REPAIRS, Context
+from storyboard.breakdown.questions import schemas
+from storyboard.breakdown.results import Check
+from storyboard.breakdown.source import Chapter
+
+ROOT = Path(__file__).resolve().parents[2] / "storyboard" / "breakdown"
+# The repair code as issue 84 counts it, and what replaces it (the judge, the repairs). The
+# transport under the asker (``calls``), the JSON reader (``reading``) and the loop detection
+# (``loops``) change no answer and are not counted.
+REPAIR_CODE = ("asking", "cutshort", "mending", "narrowing", "bounded", "seasonmend", "judging",
+               "repairs")
+MOST_LINES = 713  # half of the 1,426 lines the repair code was
+
+
+def repair_lines(root: Path) -> int:
+    """The lines of the repair code's modules, in whichever floor of ``root`` they are."""
+    return sum(len(path.read_text(encoding="utf-8").splitlines())
+               for name in REPAIR_CODE for path in root.rglob(f"{name}.py"))
+
+
+def test_the_repair_code_is_at_most_half_what_it_was() -> None:
+    found = {path.stem for name in REPAIR_CODE for path in ROOT.rglob(f"{name}.py")}
+    assert {"asking", "cutshort", "judging", "repairs"} <= found  # counted, wherever they are
+    assert repair_lines(ROOT) <= MOST_LINES, f"{repair_lines(ROOT)} lines of repair code"
+
+
+def test_repair_code_past_its_ceiling_is_caught(tmp_path: Path) -> None:
+    (tmp_path / "answers").mkdir()
+    (tmp_path / "answers" / "repairs.py").write_text("x = 1\n" * 700, encoding="utf-8")
+    (tmp_path / "mending.py").write_text("y = 2\n" * 14, encoding="utf-8")
+    assert repair_lines(tmp_path) == 714 > MOST_LINES
+
+
+def test_every_repair_is_named_with_its_failure_and_the_modes_it_fires_in() -> None:
+    assert len(NAMED) == len(REPAIRS)  # each name once
+    for repair in REPAIRS:
+        assert repair.name and repair.name == repair.name.strip().lower()
+        assert repair.failure.strip(), repair.name
+        assert repair.held in ("text", "shape", "bounds", "nothing"), repair.name
+        assert repair.when in ("text", "judged", "settled"), repair.name
+        for stage in ("outline", "cast", "shots", "episode"):
+            assert set(repair.modes(stage)) <= set(MODES) and repair.modes(stage), repair.name
+
+
+def fired(stage: str, mode: str, data: Any) -> tuple[Any, list[str], Judge]:
+    judge = Judge(lambda: mode)
+    return (*judge.repaired("judged", data, judge.context(stage, None)), judge)
+
+
+SLIPPED_CAST = {"character": [], "places": [], "props": []}
+
+
+def test_a_shape_the_sent_schema_forbids_is_repaired_only_where_none_was_sent() -> None:
+    for mode in ("json_object", "text"):  # the cast stage sends its schema in json_schema only
+        read, notes, judge = fired("cast", mode, SLIPPED_CAST)
+        assert "characters" in read and notes == ["the answer: the key 'character' read as "
+                                                  "'characters'"]
+        assert judge.counted() == [{"name": "key-slip", "mode": "prompt" if mode == "text"
+                                    else mode, "count": 1}]
+    assert fired("cast", "json_schema", SLIPPED_CAST)[:2] == (SLIPPED_CAST, [])
+    slipped = {"title": "T", "hook": "H", "shot": []}  # the episode sends it in json_object too
+    assert fired("episode", "json_object", slipped)[:2] == (slipped, [])
+    assert fired("episode", "text", slipped)[1] == ["the answer: the key 'shot' read as 'shots'"]
+
+
+def test_a_bound_not_sent_is_repaired_in_every_mode_and_a_bound_sent_only_in_the_prompt() -> None:
+    crowd = ["A", "B", "C", "D", "E", "F"]
+    shot = {"from_line": 1, "to_line": 1, "camera": "wide", "cast": crowd,
+            "scenes": [{"seconds": 4, "action": "A walks.", "lines": []}]}
+    for mode in ("json_schema", "json_object", "text"):
+        assert len(fired("shots", mode, {"shots": [shot]})[0]["shots"][0]["cast"]) == 5
+    episode = {"title": "T", "hook": "H", "shots": [shot]}
+    assert fired("episode", "json_schema", episode)[0]["shots"][0]["cast"] == crowd
+    assert fired("episode", "json_object", episode)[0]["shots"][0]["cast"] == crowd
+    assert len(fired("episode", "text", episode)[0]["shots"][0]["cast"]) == 5
+    assert NAMED["over-bound"].modes("shots") == MODES
+    assert NAMED["over-bound"].modes("episode") == ("prompt",)
+
+
+def test_words_around_the_json_are_read_in_the_prompt_alone() -> None:
+    fenced = "```json\n" + json.dumps({"characters": [], "places": [], "props": []}) + "\n```"
+    chapter = Chapter("story.md", 1, "One", 1, ("Mia climbs.",))
+    for mode, usable in (("json_schema", False), ("json_object", False), ("text", True)):
+        judge = Judge(lambda mode=mode: mode)
+        check: Check = lambda _answer: []  # noqa: E731
+        data, _read, problems = judge.judge("cast", chapter, {"content": fenced,
+                                                              "finish_reason": "stop"}, check)
+        assert (data is not None) == usable and bool(problems) != usable, (mode, problems)
+        assert judge.counted() == ([{"name": "fence", "mode": "prompt", "count": 1}]
+                                   if usable else [])
+
+
+def test_an_answer_judged_again_is_counted_once() -> None:
+    judge = Judge(lambda: "json_object")
+    context = judge.context("cast", None)
+    for _ in range(3):  # a re-run round replays the same answer from the cache
+        judge.repaired("judged", SLIPPED_CAST, context)
+    judge.repaired("judged", {**SLIPPED_CAST, "places": [{"name": "Sea", "look": "grey"}]},
+                   context)
+    assert judge.counted() == [{"name": "key-slip", "mode": "json_object", "count": 2}]
+
+
+@pytest.mark.parametrize("name", ["cut-outline", "cut-summary", "cut-cast", "cut-shots",
+                                  "cut-scene"])
+def test_a_cut_reading_reads_its_own_stage_alone(name: str) -> None:
+    stage = NAMED[name].stages[0]
+    assert NAMED[name].fires(Context(stage, "json_schema"))  # no bound is sent for its stage
+    others = {"outline", "cast", "shots", "episode"} - {stage}
+    assert not any(NAMED[name].fires(Context(other, "prompt")) for other in others)
+    assert stage not in schemas.BOUNDED
