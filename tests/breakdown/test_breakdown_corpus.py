@@ -18,6 +18,8 @@ import yaml
 from click.testing import CliRunner
 
 from storyboard.breakdown import skeleton
+from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.speakers import missing
 from storyboard.cli.main import cli as group
 from storyboard.emulator.server import EmulatorServer
 from tests.fixtures.breakdown import KEY_ENV, chat_base
@@ -97,3 +99,16 @@ def test_a_story_whose_episodes_are_refused_never_exits_0_with_fewer_than_asked(
     told = " ".join(p["message"] for p in report["problems"])
     assert all(f"episode {n} " in told for n in range(count + 1, story["episodes"] + 1)), told
     assert "NaN is not a number JSON allows" in told and "Traceback" not in said
+
+
+def test_a_narrators_as_i_said_is_no_one_the_cast_leaves_out() -> None:
+    """``"True," I replied; "the Amontillado." As I said these words``: no one called "As I"
+    speaks (the cast was sent back for them until the run stopped); Fortunato still does."""
+    chapter = Chapter("cask.txt", 1, "One", 1, (
+        '"True," I replied; "the Amontillado."', "",
+        "As I said these words I busied myself among the pile of bones.", "",
+        '"Proceed," said Fortunato.'))
+    cast = {"characters": [], "places": [], "props": []}
+    assert missing(cast, chapter) == ["characters: 'Fortunato' speaks in this chapter (line 5) "
+                                      "and is not in the cast: add them, with their appearance "
+                                      "and voice"]
