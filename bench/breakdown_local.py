@@ -28,8 +28,8 @@ since no usage comes for it).
 ``--corpus`` breaks down each story of bench/corpus/ (corpus.yaml: its file, shape and N; ``--only``
 some) as a season, one server for all, and prints each story's figures (tests/fixtures/corpus.py:
 episodes, seconds, shots, quotes verbatim, speakers missing; then calls, tokens, the repairs the
-breakdown's summary says fired, wall time and load); ``--keep-answers`` keeps each run in
-bench/answers/corpus-STORY-SERVER.tar.xz, which the suite replays with no server.
+breakdown's summary says fired, wall time and load); ``--keep-answers bench/answers`` keeps each
+run in bench/answers/corpus-STORY-SERVER.tar.xz, which the suite replays with no server.
 Exit 0 only when both did. ``--series DIR`` keeps the series (its answers under
 ``.storyboard/breakdown/``; a second run takes them from the cache); else a temporary folder is
 used and removed. Nothing here is paid: the endpoint is on loopback, priced at 0.
@@ -422,10 +422,11 @@ def corpus_story(args: argparse.Namespace, server: Server, model: str, entry: di
             "tokens": [run.prompt, run.completion], "at_ceiling": run.at_ceiling,
             "wall": round(step.wall, 1), "load": [loads, load()], "check": check_said(check),
             "repairs": run.report.get("repairs")}
-    archive = ANSWERS / f"corpus-{series.name}-{server_name(args)}.tar.xz"
-    if args.keep_answers:
+    archive = None
+    if args.keep_answers is not None:
+        archive = args.keep_answers / f"corpus-{series.name}-{server_name(args)}.tar.xz"
         keep(series, kept, archive)
-    return corpus_lines(kept, archive if args.keep_answers else None)
+    return corpus_lines(kept, archive)
 
 
 def figures_of(story_path: Path, series: Path, asked: int, seconds: float) -> dict[str, Any]:
@@ -455,7 +456,7 @@ def corpus_lines(kept: dict[str, Any], archive: Path | None) -> list[str]:
         f"repairs fired: {kept['repairs'] if kept['repairs'] is not None else '(not reported)'}",
         f"wall: {kept['wall']:.1f} s at load (1, 5, 15 min) {kept['load'][0]} at the start, "
         f"{kept['load'][1]} at the end",
-        f"answers kept: {archive.relative_to(ROOT) if archive else 'no (--keep-answers)'}",
+        f"answers kept: {archive if archive else 'no (--keep-answers DIR)'}",
     ]
 
 
@@ -507,8 +508,9 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
                         "is then the folder of their series")
     parser.add_argument("--only", default="", help="with --corpus: these stories alone "
                         "(file stems, comma-separated)")
-    parser.add_argument("--keep-answers", action="store_true", help="with --corpus: keep each "
-                        "run's answers in bench/answers/corpus-STORY-SERVER.tar.xz")
+    parser.add_argument("--keep-answers", type=Path, metavar="DIR", help="with --corpus: keep "
+                        f"each run's answers in DIR/corpus-STORY-SERVER.tar.xz ({ANSWERS} is "
+                        "the suite's, replayed by it)")
     parser.add_argument("--quiet", action="store_true", help="print only the figures")
     parser.add_argument("--verbose", action="store_true", help="storyboard --verbose: each "
                         "request and the model's answer said as it arrives (a looping answer "
