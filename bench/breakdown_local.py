@@ -412,7 +412,7 @@ def corpus_story(args: argparse.Namespace, server: Server, model: str, entry: di
     loads = load()
     step = storyboard("breakdown", str(story_path), str(series), "--yes", "--json",
                       "--episodes", str(asked), "--episode-seconds", f"{seconds:g}",
-                      echo=not args.quiet)
+                      "--ratio", args.ratio, echo=not args.quiet)
     run, check = figures(step), storyboard("check", str(series), "--json")
     found = figures_of(story_path, series, asked, seconds)
     kept = {"story": entry["file"], "shape": entry["shape"], "server": server_name(args),
