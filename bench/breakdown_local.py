@@ -400,7 +400,7 @@ def server_name(args: argparse.Namespace) -> str:
 
 
 def corpus_story(args: argparse.Namespace, server: Server, model: str, entry: dict[str, Any],
-                 seconds: float, folder: Path) -> list[str]:
+                 seconds: float, ratio: str, folder: Path) -> list[str]:
     """One story of the corpus broken down as a user runs it, its figures, its answers kept."""
     from tests.fixtures.corpus import CORPUS, PLACEHOLDER, keep, mode_of
     story_path, asked = CORPUS / entry["file"], int(entry["episodes"])
@@ -412,7 +412,7 @@ def corpus_story(args: argparse.Namespace, server: Server, model: str, entry: di
     loads = load()
     step = storyboard("breakdown", str(story_path), str(series), "--yes", "--json",
                       "--episodes", str(asked), "--episode-seconds", f"{seconds:g}",
-                      "--ratio", args.ratio, echo=not args.quiet)
+                      "--ratio", ratio, echo=not args.quiet)
     run, check = figures(step), storyboard("check", str(series), "--json")
     found = figures_of(story_path, series, asked, seconds)
     kept = {"story": entry["file"], "shape": entry["shape"], "server": server_name(args),
@@ -474,7 +474,7 @@ def measure_corpus(args: argparse.Namespace, folder: Path) -> bool:
               f"{args.ctx}", flush=True)
         for entry in chosen:
             said = corpus_story(args, server, model, entry, float(found["episode_seconds"]),
-                                args.series or folder)
+                                str(found["ratio"]), args.series or folder)
             print("\n".join(said), flush=True)
             ok = ok and said[1].startswith("exit: 0")
     return ok

@@ -43,7 +43,7 @@ def breakdown(emulator: EmulatorServer, story: dict[str, Any], series: Path
     done = CliRunner().invoke(group, [
         "breakdown", str(CORPUS / story["file"]), str(series), "--base-url", chat_base(emulator),
         "--api-key-env", KEY_ENV, "--yes", "--json", "--episodes", str(story["episodes"]),
-        "--episode-seconds", str(SECONDS)])
+        "--episode-seconds", str(SECONDS), "--ratio", TABLE["ratio"]])
     return done.exit_code, done.stderr, json.loads(done.stdout)
 
 
