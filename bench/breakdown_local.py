@@ -26,6 +26,11 @@ one: ``--novel 100000``), and ``--episodes N`` asks for a season of N episodes
 ``--verbose`` runs the breakdown as ``storyboard --verbose``: every answer the model gave is in the
 output (an answer that loops is stored, and stopped while it streams: it is counted at its ceiling,
 since no usage comes for it).
+``--corpus`` breaks down each story of bench/corpus/ (corpus.yaml: its file, shape and N; ``--only``
+some) as a season, one server for all, and prints each story's figures (tests/fixtures/corpus.py:
+episodes, seconds, shots, quotes verbatim, speakers missing; then calls, tokens, the repairs the
+breakdown's summary says fired, wall time and load); ``--keep-answers bench/answers`` keeps each
+run in bench/answers/corpus-STORY-SERVER.tar.xz, which the suite replays with no server.
 Exit 0 only when both did. ``--series DIR`` keeps the series (its answers under
 ``.storyboard/breakdown/``; a second run takes them from the cache); else a temporary folder is
 used and removed. Nothing here is paid: the endpoint is on loopback, priced at 0.
@@ -56,6 +61,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 STORY = ROOT / "tests" / "data" / "breakdown" / "rumpelstiltskin-three.md"
+ANSWERS = ROOT / "bench" / "answers"
 ALIAS = "local-model"
 KEY_ENV = "BENCH_LOCAL_KEY"  # a loopback endpoint takes any key
 START = 600.0  # seconds the server may take to load the model (a busy machine, a 1 GB file)
@@ -387,6 +393,94 @@ def measure(args: argparse.Namespace, series: Path, logs: Path) -> bool:
     return render is not None and render.code == 0
 
 
+# --- the corpus: each story with its N, its answers kept ---------------------------------------
+
+def server_name(args: argparse.Namespace) -> str:
+    return "llama-server" if args.llama_server else "llama-cpp-python" if args.python else \
+        "base-url"
+
+
+def corpus_story(args: argparse.Namespace, server: Server, model: str, entry: dict[str, Any],
+                 seconds: float, ratio: str, folder: Path) -> list[str]:
+    """One story of the corpus broken down as a user runs it, its figures, its answers kept."""
+    from tests.fixtures.corpus import CORPUS, PLACEHOLDER, keep, mode_of
+    story_path, asked = CORPUS / entry["file"], int(entry["episodes"])
+    series = folder / Path(entry["file"]).stem
+    series.mkdir(parents=True, exist_ok=True)
+    template = block(PLACEHOLDER, model, args)
+    (series / "storyboard.yaml").write_text(template.replace(PLACEHOLDER, server.base_url),
+                                            "utf-8")
+    loads = load()
+    step = storyboard("breakdown", str(story_path), str(series), "--yes", "--json",
+                      "--episodes", str(asked), "--episode-seconds", f"{seconds:g}",
+                      "--ratio", ratio, echo=not args.quiet)
+    run, check = figures(step), storyboard("check", str(series), "--json")
+    found = figures_of(story_path, series, asked, seconds)
+    kept = {"story": entry["file"], "shape": entry["shape"], "server": server_name(args),
+            "model": model, "mode": mode_of(series), "block": template, "exit": step.code,
+            "base_url": server.base_url,
+            "figures": found, "calls": run.calls, "sent": run.report.get("sent"),
+            "tokens": [run.prompt, run.completion], "at_ceiling": run.at_ceiling,
+            "wall": round(step.wall, 1), "load": [loads, load()], "check": check_said(check),
+            "repairs": run.report.get("repairs")}
+    archive = None
+    if args.keep_answers is not None:
+        archive = args.keep_answers / f"corpus-{series.name}-{server_name(args)}.tar.xz"
+        keep(series, kept, archive)
+    return corpus_lines(kept, archive)
+
+
+def figures_of(story_path: Path, series: Path, asked: int, seconds: float) -> dict[str, Any]:
+    from tests.fixtures.corpus import figures as written_figures
+    return written_figures(story_path, series, asked, seconds)
+
+
+def corpus_lines(kept: dict[str, Any], archive: Path | None) -> list[str]:
+    found = kept["figures"]
+    spread = found["episode_seconds"] or {"median": 0, "min": 0, "max": 0}
+    shots = found["shots_per_episode"] or {"median": 0, "min": 0, "max": 0}
+    verbatim, quotes = found["quotes_verbatim"]
+    return [
+        f"== {kept['story']} ({kept['shape']}) on {kept['server']} ({kept['mode']})",
+        f"exit: {kept['exit']}; episodes: {found['episodes_written']} written of "
+        f"{found['episodes_asked']} asked; check: {kept['check']}",
+        f"seconds: {found['seconds_asked']:g} asked; each episode's median {spread['median']:g}, "
+        f"min {spread['min']:g}, max {spread['max']:g}",
+        f"shots per episode: median {shots['median']:g}, min {shots['min']:g}, "
+        f"max {shots['max']:g}",
+        f"quotes verbatim: {verbatim} of {quotes}",
+        f"speaking characters missing from the cast: {len(found['speakers_missing'])}"
+        + (f" ({', '.join(found['speakers_missing'])})" if found["speakers_missing"] else ""),
+        f"calls: {kept['calls']} answered ({kept['sent']} request(s) sent); tokens: "
+        f"{kept['tokens'][0]:,} prompt + {kept['tokens'][1]:,} completion",
+        # the breakdown's summary of the declared repairs that fired, whatever it gives
+        f"repairs fired: {kept['repairs'] if kept['repairs'] is not None else '(not reported)'}",
+        f"wall: {kept['wall']:.1f} s at load (1, 5, 15 min) {kept['load'][0]} at the start, "
+        f"{kept['load'][1]} at the end",
+        f"answers kept: {archive if archive else 'no (--keep-answers DIR)'}",
+    ]
+
+
+def measure_corpus(args: argparse.Namespace, folder: Path) -> bool:
+    from tests.fixtures.corpus import table
+    found = table()
+    chosen = [e for e in found["stories"]
+              if not args.only or Path(e["file"]).stem in args.only.split(",")]
+    if not chosen:
+        raise BenchError(f"--only {args.only}: no story of the corpus is named so")
+    ok = True
+    with serving(args, folder) as server:
+        model = ALIAS if not args.base_url else args.model
+        print(f"against {model} at {server.base_url}, {args.threads} thread(s), context "
+              f"{args.ctx}", flush=True)
+        for entry in chosen:
+            said = corpus_story(args, server, model, entry, float(found["episode_seconds"]),
+                                str(found["ratio"]), args.series or folder)
+            print("\n".join(said), flush=True)
+            ok = ok and said[1].startswith("exit: 0")
+    return ok
+
+
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     server = parser.add_mutually_exclusive_group()
@@ -410,6 +504,14 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ctx", type=int, default=12288, help="the server's context, tokens")
     parser.add_argument("--threads", type=int, default=1, help="the server's threads")
     parser.add_argument("--deadline", type=float, default=1800.0, help="seconds for one call")
+    parser.add_argument("--corpus", action="store_true", help="break down each story of "
+                        "bench/corpus/ with its N (corpus.yaml), one server for all; --series "
+                        "is then the folder of their series")
+    parser.add_argument("--only", default="", help="with --corpus: these stories alone "
+                        "(file stems, comma-separated)")
+    parser.add_argument("--keep-answers", type=Path, metavar="DIR", help="with --corpus: keep "
+                        f"each run's answers in DIR/corpus-STORY-SERVER.tar.xz ({ANSWERS} is "
+                        "the suite's, replayed by it)")
     parser.add_argument("--quiet", action="store_true", help="print only the figures")
     parser.add_argument("--verbose", action="store_true", help="storyboard --verbose: each "
                         "request and the model's answer said as it arrives (a looping answer "
@@ -426,6 +528,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
+    sys.path.insert(0, str(ROOT))  # the suite's corpus helpers (tests/fixtures/corpus.py)
     signal.signal(signal.SIGTERM, stopped_by_term)
     try:
         if args.gguf is not None:
@@ -436,7 +539,8 @@ def main(argv: list[str] | None = None) -> int:
             series = args.series or Path(temporary) / "series"
             if args.series:
                 print(f"series: {series} (kept)", flush=True)
-            ok = measure(args, series.resolve(), Path(temporary))
+            ok = measure_corpus(args, Path(temporary)) if args.corpus else \
+                measure(args, series.resolve(), Path(temporary))
     except (BenchError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ import signal
 import struct
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 from pathlib import Path
@@ -165,3 +166,31 @@ def test_a_command_that_prints_more_than_a_pipe_holds_is_read_whole() -> None:
     assert not worker.is_alive(), "the command blocked writing its stdout"
     step = found["step"]
     assert step.code == 0 and len(step.stdout) > 65536 and "# Benchmarks" in step.stdout
+
+
+@pytest.mark.timeout(400)
+def test_the_corpus_is_reported_story_by_story_and_its_answers_kept(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    """``--corpus --only``: one story of bench/corpus/ as a season of its N, its figures (the
+    repairs fired as the breakdown's summary gives them), its answers kept in one archive."""
+    base = chat_emulator.base_url.rsplit("/api/v1", 1)[0] + "/compatible-mode/v1"
+    done = bench("--base-url", base, "--model", "qwen-plus", "--corpus", "--only",
+                 "gift-of-the-magi", "--series", str(tmp_path / "s"), "--keep-answers",
+                 str(tmp_path / "kept"), "--quiet", timeout=380)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = done.stdout.splitlines()
+    assert rows[2:9] == [
+        "== gift-of-the-magi.txt (a costume change) on base-url (json_schema)",
+        "exit: 0; episodes: 3 written of 3 asked; check: clean",
+        "seconds: 30 asked; each episode's median 30, min 30, max 30",
+        "shots per episode: median 5, min 5, max 5", "quotes verbatim: 7 of 7",
+        "speaking characters missing from the cast: 1 (Madame (line 86))",
+        "calls: 7 answered (7 request(s) sent); tokens: 9,797 prompt + 2,260 completion"], rows
+    assert rows[9].startswith("repairs fired: ") and rows[10].startswith("wall: ")
+    assert " at load (1, 5, 15 min) " in rows[10]
+    kept = tmp_path / "kept" / "corpus-gift-of-the-magi-base-url.tar.xz"
+    assert rows[11] == f"answers kept: {kept}"
+    with tarfile.open(kept) as tar:
+        names = tar.getnames()
+    assert "run.json" in names and "series/season.yaml" in names
+    assert sum(n.startswith("answers/") for n in names) == 7

@@ -45,7 +45,7 @@ def _who(match: re.Match[str] | None) -> str:
     if match is None:
         return ""
     name = next((g for g in match.groups() if g), "")
-    return "" if name.lower() in PRONOUNS else name
+    return "" if any(word in PRONOUNS for word in name.lower().split()) else name  # "As I said"
 
 
 def attributed(flat: Flat) -> list[Said]:

@@ -36,6 +36,7 @@ CUE = re.compile(r"^@?([A-Z][A-Z0-9 .'-]{0,30}?)\s*(\([^)]*\))*\s*\^?$")
 HEADING = re.compile(r"^\.?(INT\./EXT|INT/EXT|I/E|INT|EXT|EST)[. ]\s*(.+?)(\s+-\s+.*)?$", re.I)
 ANYONE = ("Man", "Woman", "Child")  # named so with "a" or "an": no one in particular
 UNDERLINE = re.compile(r"^(=+|-+)$")
+INDENTED = re.compile(r"^(?: {4}|\t)")
 CAMERAS = ("wide shot, static", "medium shot, slow push in", "close-up, handheld")
 
 
@@ -63,12 +64,17 @@ class Para(NamedTuple):
 
 def paragraphs(lines: list[list[Any]]) -> list[Para]:
     """Each run of consecutive lines (chapter headings left out: ``#``, ``Chapter 3``, and a
-    line underlined with ``===`` or ``---``)."""
+    line underlined with ``===`` or ``---``; code too: a fenced block, and lines indented by
+    four spaces or more that do not go on a paragraph, as CommonMark reads them)."""
     out: list[Para] = []
-    fenced = False
-    for number, text in ((int(n), str(t).strip()) for n, t in lines):
+    fenced, code = False, -2
+    for number, raw in ((int(n), str(t)) for n, t in lines):
+        text = raw.strip()
         if text.startswith(("```", "~~~")) or fenced:
             fenced = fenced != text.startswith(("```", "~~~"))
+            continue
+        if INDENTED.match(raw) and (code == number - 1 or not out or out[-1].last != number - 1):
+            code = number  # an indented block: a title set out, a caption, a list of plates
             continue
         if UNDERLINE.match(text):  # a setext heading's line: the text above it is the heading
             if out and out[-1].last == number - 1:
@@ -97,6 +103,17 @@ def dialogue(para: Para) -> tuple[str, str] | None:
         return None
     words = [row for row in para.rows[1:] if not (row.startswith("(") and row.endswith(")"))]
     return (cue.group(1).strip().title(), " ".join(words)) if words else None
+
+
+def balanced(text: str) -> str:
+    """``text`` with its straight double quotes paired: a stretch cut from a story may open
+    inside a quote (its first ``"`` closes one: an opening one is put before the text) or end
+    inside one (a quote that runs on into the next paragraph: a closing one is put after)."""
+    if text.count('"') % 2 == 0:
+        return text
+    at = text.index('"')
+    closes = at > 0 and not text[at - 1].isspace() and not text[at + 1:at + 2].isalnum()
+    return f'"{text}' if closes else f'{text}"'
 
 
 def _first_sentence(text: str) -> str:
@@ -134,14 +151,53 @@ def kinds(plain: str, named: list[str]) -> list[tuple[int, str]]:
     return [(where, kind) for kind, where in found.items()]
 
 
+VERBS = (r"(?:said|says|asked|asks|cried|cries|answered|answers|replied|replies|shouted|shouts|"
+         r"called|calls|whispered|whispers|exclaimed|exclaims|continued)")
+WHO = r"(?:the\s+)?([A-Za-z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,2})"
+SAID_AFTER = re.compile(rf"^\s*,?\s*(?:{VERBS}\s+{WHO}|{WHO}\s+{VERBS})\b")
+SAID_BEFORE = re.compile(rf"{WHO}\s+{VERBS}\s*[,:]?\s*$")
+TITLED = {"madame", "monsieur", "mademoiselle", "majesty", "highness", "bishop"}
+
+
+def speakers(text: str) -> list[tuple[int, str]]:
+    """Who a speech verb next to a quote names (``"...," said the Skin Horse``, ``Della said:
+    "..."``), with where: a capitalised name, not ordinary words (a title alone is a name
+    here: ``said Madame``). Each is a person, whatever the words around its other mentions."""
+    found: dict[str, tuple[int, str]] = {}
+    for quote in re.finditer(r"[\"“]([^\"”]{1,1000})[\"”]", text):
+        match = SAID_AFTER.match(text[quote.end():quote.end() + 60]) or \
+            SAID_BEFORE.search(text[max(0, quote.start() - 60):quote.start()])
+        who = next((g for g in match.groups() if g), "") if match else ""
+        if who[:1].isupper() and not all(w.lower() in chat_names.STOP - TITLED
+                                         for w in re.findall(r"[^\W\d_]+", who)):
+            found.setdefault(_folded(who), (quote.start(), who))
+    return list(found.values())
+
+
+def _folded(name: str) -> str:
+    return " ".join(re.sub(r"^the\s+", "", name.lower()).split())
+
+
+def same(one: str, other: str) -> bool:
+    """Whether two names name one person: the same words, or one's words among the other's."""
+    a, b = set(_folded(one).split()), set(_folded(other).split())
+    return bool(a) and bool(b) and (a <= b or b <= a)
+
+
 def names(text: str) -> tuple[list[str], list[str]]:
     """The people and the places ``text`` names outside quotes (``chat_names``), in order of
-    first appearance, the people named by what they are among them."""
-    plain = QUOTE.sub(" ", text)
+    first appearance, the people named by what they are among them, and every one a speech
+    verb names as speaking (``speakers``): a person, never a place."""
+    plain = QUOTE.sub("\n", text)  # the word after a quote may open a sentence
     found = chat_names.found_names(plain, text)
-    people = [(n.first, n.text) for n in found if not chat_names.is_place(n)]
+    talking = speakers(text)
+    speaks = [n for n in found if any(same(who, n.text) for _, who in talking)]
+    people = [(n.first, n.text) for n in found if not chat_names.is_place(n) or n in speaks]
     people += kinds(plain, [n.text for n in found])
-    return [name for _, name in sorted(people)], [n.text for n in found if chat_names.is_place(n)]
+    people += [(where, who) for where, who in talking
+               if not any(same(who, name) for _, name in people)]
+    return [name for _, name in sorted(people)], \
+        [n.text for n in found if chat_names.is_place(n) and n not in speaks]
 
 
 def _scene_place(title: str) -> str:
@@ -153,7 +209,8 @@ def _scene_place(title: str) -> str:
 
 def cast(document: dict[str, Any]) -> dict[str, Any]:
     parts = paragraphs(document.get("lines", []))
-    text = " ".join(p.text for p in parts if dialogue(p) is None and heading(p) is None)
+    text = "\n\n".join(balanced(p.text) for p in parts  # no name runs on into the next
+                         if dialogue(p) is None and heading(p) is None)
     cues = [said[0] for said in map(dialogue, parts) if said is not None]
     named, spots = names(text)
     chosen: dict[str, str] = {}
@@ -234,8 +291,8 @@ def _timed(action: str, said: list[tuple[str, str]]) -> list[dict[str, Any]]:
 
 
 def _spoken(quote: re.Match[str]) -> str:
-    """The words inside a double- or single-quoted stretch."""
-    return quote.group(1) or quote.group(2) or ""
+    """The words inside a double- or single-quoted stretch ("" when it holds none)."""
+    return (quote.group(1) or quote.group(2) or "").strip()
 
 
 def _given(document: dict[str, Any], key: str) -> list[str]:
@@ -255,10 +312,11 @@ def shot(index: int, para: Para, place: str | None, document: dict[str, Any],
                    "action": f"{said[0][0]} speaks", "lines": [{"speaker": said[0][0],
                                                                 "quote": block[1]}]}]
     else:
-        found = [(speaker_of(para.text, m, characters), _spoken(m))
-                 for m in QUOTE.finditer(para.text) if _spoken(m)]
+        text = balanced(para.text)
+        found = [(speaker_of(text, m, characters), _spoken(m))
+                 for m in QUOTE.finditer(text) if _spoken(m)]
         said = [(who, quote) for who, quote in found if who][:3]
-        scenes = _timed(QUOTE.sub("", para.text).strip() or para.text, said)
+        scenes = _timed(QUOTE.sub("", text).strip() or text, said)
     speakers = list(dict.fromkeys(who for who, _ in said))
     seen = [n for n in given if (_named(para.text, n) or n == place) and n not in speakers]
     if not seen and not speakers:

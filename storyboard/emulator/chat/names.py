@@ -21,7 +21,11 @@ import re
 from dataclasses import dataclass, field
 
 TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
-STARTS = re.compile(r"(?:^|[.!?:;\"“”'‘’(—]\s*)$")
+STARTS = re.compile(r"(?:^|[.!?:;\"“”'‘’(—]\s*|\n\s*)$")  # a paragraph opens one too
+COPULAS = {"is", "are", "was", "were", "be", "been", "being", "am", "become", "becomes",
+           "became", "seem", "seems", "seemed", "him", "them", "me", "us"}  # made him Real
+COLOURS = {"white", "black", "red", "green", "blue", "brown", "grey", "gray", "yellow", "pink",
+           "golden", "silver", "scarlet", "crimson", "purple", "dark", "pale"}  # White fingers
 ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|M|Mme|Mlle|Messrs|Capt|Col|Gen|Rev)\.\s*$")
 PARTICLES = {"de", "da", "do", "dos", "das", "del", "della", "di", "du", "des", "la", "le",
              "van", "von", "der", "den", "ter", "y"}
@@ -49,6 +53,8 @@ beyond between among along across around toward towards near never always often 
 whoever whatever wherever whenever despite beneath beside amid amidst during times long twice
 hence thence nevertheless nonetheless moreover furthermore accordingly otherwise certainly
 surely truly true false sure everywhere somewhere nowhere anywhere mind bah humbug
+about against anybody bad behind big ha hers hey master mine mistress much new onto others ours
+own past round self than theirs thing things time way yours
 """
 STOP = {*DROPPED, *AT_START, *_STOP_WORDS.split()}  # never a name (a word of one, at most)
 PEOPLE = ("little man", "old woman", "old man", "miller", "daughter", "king", "queen", "prince",
@@ -198,6 +204,8 @@ def found_names(plain: str, written: str = "") -> list[Name]:
             continue
         placed = _placed(run, words, plain, after_place)
         after_place = run[-1].end() if placed or _shaped(run, words, plain) else -1
+        if len(words) == 1 and _word_before(plain, run[0].start()) in COPULAS:
+            continue  # "he was Real", "made him Real": what one is, not who
         if len(words) == 1 and _opens_sentence(plain, run[0].start()):
             starts.setdefault(words, []).append(run[0].start())
             continue
@@ -206,7 +214,16 @@ def found_names(plain: str, written: str = "") -> list[Name]:
         name.shaped = name.shaped or _shaped(run, words, plain)
         name.mentions.append(run[0].start())
     _confirmed(names, starts, plain, written)
-    return _merged(names)
+    return _merged(_not_opening(names, written or plain))
+
+
+def _not_opening(names: dict[tuple[str, ...], Name], written: str) -> dict[tuple[str, ...], Name]:
+    """The names less each word alone that the text also writes in lower case (``you are
+    Real``, and ``a real rabbit``): an ordinary word, wherever it is capitalised (one that
+    speaks is a person all the same: ``said the Rabbit``)."""
+    lower = {w for w in TOKEN.findall(written) if w[0].islower()}
+    return {words: name for words, name in names.items()
+            if len(words) > 1 or words[0].lower() not in lower}
 
 
 def _confirmed(names: dict[tuple[str, ...], Name], starts: dict[tuple[str, ...], list[int]],
@@ -220,7 +237,8 @@ def _confirmed(names: dict[tuple[str, ...], Name], starts: dict[tuple[str, ...],
         word = words[0]
         inside = words in names or any(word in n.words for n in names.values())
         acts = any(_acts(plain, start + len(word)) for start in where)
-        if (inside or acts) and word.lower() not in lower and not word.endswith("ly"):
+        if (inside or acts) and word.lower() not in lower | COLOURS and \
+                not word.endswith(("ly", "ing")):
             name = names.setdefault(words, Name(words, min(where), place=False))
             name.first = min(name.first, *where)
             name.place = False

@@ -2,7 +2,8 @@
 
 A season's episode (``stage: episode``) is ``chat_episode``'s; its shots are made as
 ``chat_answers`` makes a chapter's, then light enough for the density heuristic it is told
-(``light``): an action of at most 8 words, at most one line of at most 16 words, one character
+(``light``): an action of at most 8 words (none that refers to another shot: ``again``,
+``the same``), at most one line of at most 16 words, one character
 and one place shown, a still camera, and each scene seconds enough for two a load point
 (``timed_for_load``, counted as the breakdown counts them).
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 from storyboard.emulator.chat import answers as chat_answers
 from storyboard.emulator.chat import names as chat_names
+from storyboard.language.lint.continuity import ACROSS_SHOTS
 from storyboard.language.lint.density import LEAST, plain_loads
 
 ACTION_WORDS = 8
@@ -56,7 +58,7 @@ def light(shot: dict[str, Any], index: int, document: dict[str, Any]) -> dict[st
         elif kind not in characters and kind not in places:
             cast.append(name)
     said = chat_answers.SENTENCE.split(shot["scenes"][0]["action"].strip())[0]
-    action = words_of(said, ACTION_WORDS) or "The scene goes on"
+    action = words_of(ACROSS_SHOTS.sub("", said), ACTION_WORDS) or "The scene goes on"
     scenes: list[dict[str, Any]] = [{"seconds": 2.0, "action": action, "lines": []}]
     for line in lines:
         words = len(line["quote"].split())

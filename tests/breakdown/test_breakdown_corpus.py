@@ -1,0 +1,114 @@
+"""The free stand-in on the breakdown's corpus (issue 84): six public-domain stories nobody here
+wrote and the breakdown was never tuned on (bench/corpus/SOURCES.md), one a shape (chapters, no
+headings, one sentence a line, dialogue-heavy, a narrator, a costume change). Each, asked for
+its N episodes, gets N of N, a cast of names (never a word that opens a sentence and that the
+story also writes in lower case), no answer refused or sent back, and a series that checks clean
+with no warning; and where its episodes cannot be written, the command never exits 0 with fewer
+than N."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from storyboard.breakdown.shape import skeleton
+from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.stages.speakers import missing
+from storyboard.cli.main import cli as group
+from storyboard.emulator.server import EmulatorServer
+from tests.fixtures.breakdown import KEY_ENV, chat_base
+
+CORPUS = Path(__file__).resolve().parents[2] / "bench" / "corpus"
+TABLE: dict[str, Any] = yaml.safe_load((CORPUS / "corpus.yaml").read_text("utf-8"))
+STORIES = {story["shape"]: story for story in TABLE["stories"]}
+SECONDS = TABLE["episode_seconds"]
+OPENS = re.compile(r"(?:^|[.!?…][\"”’')\]]*\s+|[\"“‘(]\s*)([A-Z][\w'’]*)")
+WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
+
+
+def breakdown(emulator: EmulatorServer, story: dict[str, Any], series: Path
+              ) -> tuple[int, str, dict[str, Any]]:
+    """The exit code, what was said, and the ``--json`` report."""
+    done = CliRunner().invoke(group, [
+        "breakdown", str(CORPUS / story["file"]), str(series), "--base-url", chat_base(emulator),
+        "--api-key-env", KEY_ENV, "--yes", "--json", "--episodes", str(story["episodes"]),
+        "--episode-seconds", str(SECONDS), "--ratio", TABLE["ratio"]])
+    return done.exit_code, done.stderr, json.loads(done.stdout)
+
+
+def written(series: Path) -> list[dict[str, Any]]:
+    return [yaml.safe_load(path.read_text("utf-8"))
+            for path in sorted((series / "episodes").glob("*.yaml"))]
+
+
+def sentence_words(text: str) -> set[str]:
+    """The words that open a sentence (a quote's too) and that the story also writes in lower
+    case: each paragraph read whole, or each line where every line is one (no blank line)."""
+    lines = text.splitlines()
+    blocks = lines if "" not in (line.strip() for line in lines[:50]) else \
+        [" ".join(block.split()) for block in re.split(r"\n\s*\n", text)]
+    lower = {word for word in WORD.findall(text) if word[0].islower()}
+    return {m.group(1).lower() for block in blocks for m in OPENS.finditer(block)} & lower
+
+
+@pytest.mark.parametrize("shape", sorted(STORIES))
+def test_the_stand_in_writes_n_of_n_episodes_of_every_story_and_a_series_that_checks_clean(
+        chat_emulator: EmulatorServer, tmp_path: Path, shape: str) -> None:
+    story, series = STORIES[shape], tmp_path / "series"
+    code, said, report = breakdown(chat_emulator, story, series)
+    assert code == 0 and "error" not in said, said
+    assert report["sent"] == len(report["calls"]), said  # nothing sent back, nothing refused
+    assert report["problems"] == report["read_as_meant"] == report["warnings"] == [], report
+    episodes = written(series)
+    made = skeleton.shape(SECONDS)
+    assert isinstance(made, skeleton.Shape)
+    assert len(episodes) == story["episodes"]
+    assert [sum(shot["duration"] for shot in e["shots"]) for e in episodes] == \
+        [made.total] * story["episodes"]
+    done = CliRunner().invoke(group, ["check", "--json", str(series)])
+    assert done.exit_code == 0 and json.loads(done.output) == [], done.output
+    cast = yaml.safe_load((series / "storyboard.yaml").read_text("utf-8"))["characters"]
+    ordinary = sentence_words((CORPUS / story["file"]).read_text("utf-8"))
+    assert not {key for key in cast if "_" not in key} & ordinary, sorted(cast)
+
+
+@pytest.mark.parametrize("shape", sorted(STORIES))
+def test_a_story_whose_episodes_are_refused_never_exits_0_with_fewer_than_asked(
+        chat_emulator: EmulatorServer, tmp_path: Path, shape: str) -> None:
+    """Every episode answer bent (its first scene's seconds ``NaN``), sent back and bent
+    again: the run exits 1, each episode not written named with why."""
+    story, series = STORIES[shape], tmp_path / "series"
+    chat_emulator.add_rate("chat:nan:1")
+    try:
+        code, said, report = breakdown(chat_emulator, story, series)
+    finally:
+        chat_emulator.clear_faults()
+    count = len(written(series)) if (series / "episodes").exists() else 0
+    assert code == 1 and count < story["episodes"], said
+    told = " ".join(p["message"] for p in report["problems"])
+    assert all(f"episode {n} " in told for n in range(count + 1, story["episodes"] + 1)), told
+    assert "NaN is not a number JSON allows" in told and "Traceback" not in said
+
+
+def test_a_narrators_as_i_said_is_no_one_the_cast_leaves_out() -> None:
+    """``"True," I replied; "the Amontillado." As I said these words``: no one called "As I"
+    speaks (the cast was sent back for them until the run stopped); Fortunato still does."""
+    chapter = Chapter("cask.txt", 1, "One", 1, (
+        '"True," I replied; "the Amontillado."', "",
+        "As I said these words I busied myself among the pile of bones.", "",
+        '"Proceed," said Fortunato.'))
+    cast = {"characters": [], "places": [], "props": []}
+    assert missing(cast, chapter) == ["characters: 'Fortunato' speaks in this chapter (line 5) "
+                                      "and is not in the cast: add them, with their appearance "
+                                      "and voice"]
