@@ -6,7 +6,7 @@ of a shot request or a native body, ``cards`` draws title and end cards, ``cache
 cache folders by the renderer's version.
 """
 
-from storyboard.animatic.cache import RENDERER_VERSION, cache_key, draws_captions
+from storyboard.animatic.cachenames import RENDERER_VERSION, cache_key, draws_captions
 from storyboard.animatic.cards import render_card
 from storyboard.animatic.draw import Animatic
 from storyboard.animatic.shots import body_animatic, render_body, render_shot, shot_animatic

@@ -41,7 +41,7 @@ from storyboard.breakdown.source import Story, read_story
 from storyboard.breakdown.stages.seasonwalk import target_of, walk_season
 from storyboard.breakdown.stages.series import Texts, texts
 from storyboard.breakdown.stages.walk import Answers, walk
-from storyboard.breakdown.state.cache import FOLDER, AnswerCache, write_atomic
+from storyboard.breakdown.state.answerstore import FOLDER, AnswerCache, write_atomic
 from storyboard.breakdown.state.guard import Guard, Outcome
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
 from storyboard.files import check_state_folders, series_folder, state_folder

@@ -20,7 +20,7 @@ from typing import Any
 from storyboard.breakdown.pipeline import Options, plan
 from storyboard.breakdown.settings import DEFAULTS, RATIOS, endpoint, from_series
 from storyboard.breakdown.source import read_story
-from storyboard.breakdown.state.cache import FOLDER
+from storyboard.breakdown.state.answerstore import FOLDER
 from storyboard.breakdown.state.statefile import Unreadable, read, warning
 from storyboard.errors import StoryboardError
 from storyboard.review.studio.proposals import PROPOSED, Waiting

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storyboard.animatic import boards, cast
-from storyboard.animatic.cache import cache_key
+from storyboard.animatic.cachenames import cache_key
 from storyboard.animatic.shots import existing, render_shot
 from storyboard.errors import MediaError, RequestRejected, StoryboardError
 from storyboard.files import clean_stale_temporaries

@@ -20,7 +20,7 @@ from storyboard.breakdown.chat.cost import Spend
 from storyboard.breakdown.pipeline import Options, Report, breakdown
 from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.source import Chapter
-from storyboard.breakdown.state.cache import AnswerCache
+from storyboard.breakdown.state.answerstore import AnswerCache
 from storyboard.breakdown.state.reading import answer_data, loads
 from storyboard.emulator.faults import FaultSyntaxError, parse_fault
 from storyboard.emulator.server import EmulatorServer

@@ -46,7 +46,7 @@ from storyboard.breakdown.chat.fitting import (
 from storyboard.breakdown.chat.fitting import max_tokens as fitting_max_tokens
 from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.source import Chapter
-from storyboard.breakdown.state.cache import AnswerCache, request_key
+from storyboard.breakdown.state.answerstore import AnswerCache, request_key
 from storyboard.errors import ProviderError
 
 if TYPE_CHECKING:  # httpx is imported when a call is made

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storyboard.breakdown.state.cache import FOLDER, write_atomic
+from storyboard.breakdown.state.answerstore import FOLDER, write_atomic
 from storyboard.breakdown.state.reading import loads
 from storyboard.errors import ProviderError, StoryboardError
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.breakdown.shape.season import Entry, Segment
-from storyboard.breakdown.state.cache import FOLDER
+from storyboard.breakdown.state.answerstore import FOLDER
 from storyboard.breakdown.state.guard import digest, read_record
 from storyboard.breakdown.state.statefile import Unreadable
 from storyboard.errors import Diagnostic, ProblemsFound

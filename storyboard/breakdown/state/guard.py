@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storyboard.breakdown.state.cache import FOLDER, write_atomic
+from storyboard.breakdown.state.answerstore import FOLDER, write_atomic
 from storyboard.breakdown.state.statefile import Unreadable, read, warning
 from storyboard.errors import Diagnostic
 from storyboard.files import series_folder
