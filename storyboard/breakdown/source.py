@@ -3,7 +3,8 @@
 A chapter is what one window of calls reads. Markdown and plain text are cut at headings, found
 as CommonMark finds them (markdown-it-py): a ``#`` or ``##`` heading, or a setext one (a line
 underlined with ``===`` or ``---``), never a ``#`` inside a code fence or an indented block; or a
-line such as ``Chapter 3``, ``CHAPTER THREE`` or ``Part II`` that opens a paragraph. A
+line such as ``Chapter 3``, ``CHAPTER THREE`` or ``Part II`` that opens a paragraph, or a Roman
+numeral alone in its paragraph (``II``, ``XIV.``) where the story has two or more. A
 Fountain screenplay (``.fountain``) is read by ``scaffold.fountain`` (so bad input is refused at its
 line, as ``init --from`` refuses it) and cut at its ``#`` sections, else at its act markers. A story
 with no such line is one chapter. A heading with nothing under it (a story's ``#`` title above its
@@ -26,6 +27,7 @@ from storyboard.errors import Diagnostic, ProblemsFound, Span
 from storyboard.scaffold.fountain import parse_text, read_capped
 
 CHAPTER = re.compile(r"^\s*(chapter|part|book)\s+([0-9]+|[ivxlc]+|[a-z-]+)\b[.:]?\s*(.*)$", re.I)
+NUMERAL = re.compile(r"^\s*(?=[IVXLC])C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})\.?\s*$")  # II, XIV.
 MAX_CHAPTERS = 500
 WINDOW = 60  # non-blank lines a window reads at most: its shots fit one answer's max_tokens
 
@@ -97,6 +99,10 @@ def _prose_starts(text: str, lines: list[str]) -> list[tuple[int, str]]:
         line = lines[index]
         if CHAPTER.match(line) and len(line) <= 80:
             starts[index] = line.strip()
+    numerals = [index for index in sorted(paragraphs - set(starts)) if NUMERAL.match(lines[index])
+                and (index + 1 == len(lines) or not lines[index + 1].strip())]
+    if len(numerals) >= 2:  # a bare numeral alone in its paragraph, more than once: its chapters
+        starts.update((index, lines[index].strip()) for index in numerals)
     return sorted(starts.items())
 
 

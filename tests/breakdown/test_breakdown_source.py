@@ -32,6 +32,19 @@ def test_a_title_heading_with_nothing_under_it_joins_the_next_chapter(tmp_path: 
     assert read.title == "The Lamp"
 
 
+@pytest.mark.parametrize(("text", "chapters"), [
+    ("The Ghost\n\nI\n\nThe house was old.\n\nII\n\nThe ghost came.\n\nIII.\n\nIt left.\n",
+     [("I", 1, 5), ("II", 7, 9), ("III.", 11, 13)]),  # The Canterville Ghost's headings
+    ("\"Who did it?\"\n\nI\n\nSam said nothing.\n", [("Part 1", 1, 5)]),  # one "I": a line
+    ("I\nwent home.\n\nII\nwent out.\n", [("Part 1", 1, 5)]),  # a numeral opening a paragraph
+], ids=["numerals", "one-numeral", "opening-a-paragraph"])
+def test_a_roman_numeral_alone_in_its_paragraph_heads_a_chapter_where_the_story_has_several(
+        tmp_path: Path, text: str, chapters: list[tuple[str, int, int]]) -> None:
+    story = tmp_path / "ghost.txt"
+    story.write_text(text, encoding="utf-8")
+    assert [(c.title, c.first, c.last) for c in read_story(story).chapters] == chapters
+
+
 def screenplay(scenes: int) -> str:
     rows = ["Title: Long Night", ""]
     for n in range(scenes):

@@ -137,7 +137,7 @@ def refused(rules: tuple[Rule, ...], drawn: Mapping[str, object]) -> list[tuple[
         elif isinstance(rule, Moved):
             takes = {p.name for p in command_at(rule.to).params}
             pairs += [(rule.flag, other) for other in drawn
-                      if other != rule.flag and other not in takes]
+                      if other != rule.flag and other not in takes and other not in rule.ignored]
         elif isinstance(rule, Needs) and rule.needed not in drawn:
             pairs.append((rule.flag, rule.needed))
     return pairs
