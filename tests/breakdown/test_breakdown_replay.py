@@ -4,7 +4,6 @@ sent: each repair that fires on them, counted by mode, and every answer stored s
 
 from __future__ import annotations
 
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from storyboard.breakdown.chat.cost import Spend
 from storyboard.breakdown.pipeline import Options, asker_for, price_for, walked
 from storyboard.breakdown.source import read_story
 from tests.fixtures.breakdown import novel
+from tests.fixtures.corpus import extracted
 
 STORED = Path(__file__).resolve().parents[2] / "bench" / "answers" / "novel-100000.tar.xz"
 KEY_ENV = "STORYBOARD_TEST_REPLAY_KEY"
@@ -27,8 +27,7 @@ def test_the_novels_stored_answers_replay_with_each_repair_counted(
         counts: list[tuple[str, int]]) -> None:
     monkeypatch.setenv(KEY_ENV, "none")
     series = tmp_path / "series"
-    with tarfile.open(STORED) as stored:
-        stored.extractall(series / ".storyboard" / "breakdown", filter="data")
+    extracted(STORED, series / ".storyboard" / "breakdown")
     source = novel(tmp_path / "novel.md", 100_000)
     options = Options(model="local-model", base_url="http://127.0.0.1:9/v1", key_env=KEY_ENV,
                       price_in=0.0, price_out=0.0, stream="true", context=12288,

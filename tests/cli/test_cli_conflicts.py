@@ -10,9 +10,8 @@ from pathlib import Path
 import click
 import pytest
 
-from storyboard.cli import cli
 from storyboard.cli.render.conflicts import RULES, Conflict, Moved, Needs, Rule, spelled
-from tests.fixtures.cli import invoke
+from tests.fixtures.cli import command_at, invoke
 
 # A value for each option that takes one (flags take none).
 VALUES = {"--episode": "ep01", "--shot": "ep01/a", "--episodes": "1-2", "--episode-budget": "0",
@@ -23,14 +22,6 @@ VALUES = {"--episode": "ep01", "--shot": "ep01/a", "--episodes": "1-2", "--episo
 
 def args(option: str) -> list[str]:
     return [option, VALUES[option]] if option in VALUES else [option]
-
-
-def command_at(path: str) -> click.Command:
-    command: click.Command = cli
-    for word in path.split():
-        assert isinstance(command, click.Group)
-        command = command.commands[word]
-    return command
 
 
 def pairs(path: str, rules: tuple[Rule, ...]) -> list[tuple[str, list[str], str]]:

@@ -45,9 +45,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storyboard.cli import cli
 from storyboard.cli.render.conflicts import RULES, Conflict, Moved, Needs, OneOf, Rule
-from tests.fixtures.cli import invoke
+from tests.fixtures.cli import command_at, invoke
 
 DEEP = int(os.environ.get("STORYBOARD_COMPOSE_EXAMPLES", "0"))
 RANDOM = os.environ.get("STORYBOARD_COMPOSE_RANDOM", "") == "1"
@@ -55,14 +54,6 @@ RANDOM = os.environ.get("STORYBOARD_COMPOSE_RANDOM", "") == "1"
 # takes milliseconds; a nightly hunt draws new ones with RANDOM).
 RUN = settings(max_examples=max(60, DEEP * 10), deadline=None, derandomize=not RANDOM,
                suppress_health_check=[HealthCheck.too_slow], database=None)
-
-
-def command_at(path: str) -> click.Command:
-    command: click.Command = cli
-    for word in path.split():
-        assert isinstance(command, click.Group)
-        command = command.commands[word]
-    return command
 
 
 COMMANDS = {path: command_at(path) for path in RULES}  # each render command has its table
