@@ -5,6 +5,7 @@ its lease keeps its claim, its heartbeat beating every third of it, so no sweep 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -13,12 +14,14 @@ from typing import Any
 
 import psycopg
 import pytest
+from procrastinate import PsycopgConnector
 
 from storyboard.emulator.comfyui.server import ComfyUIServer
 from storyboard.emulator.comfyui.state import ComfyConfig
 from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
 from storyboard.run.team.queue_pg import NewShot, PgQueue
 from storyboard.run.workers import engine
+from tests.fixtures import pg_server
 from tests.fixtures.comfyui import prompts, wait_until
 from tests.fixtures.patience import LOADED
 from tests.run.test_workers import clones, ended, queued, storyboard
@@ -187,3 +190,35 @@ def test_a_silent_workers_shot_is_handed_on_then_fails_after_its_retries(
     late = EngineWorker(pg_url)
     assert late.claim() is None
     late.close()
+
+
+def test_a_database_restart_is_no_workers_death(own_pg_cluster: pg_server.PgServer) -> None:
+    """The server stopped longer than a lease and started again: nobody could beat, so neither
+    the sweep nor a starting worker's prune counts it against the shot's worker; once it has
+    been up a lease and that worker is still silent, the sweep hands its shot on."""
+    session = PgLedger(LedgerSettings(own_pg_cluster.url, "test"))
+    try:
+        queue = PgQueue(session)
+        queue.enqueue("s", "comfyui", [NewShot("ep01/held", "p" * 64)], budget=0.0,
+                      queued_by="test")
+        worker = EngineWorker(own_pg_cluster.url)
+        assert worker.claim() is not None
+        worker.close()
+        own_pg_cluster.halt()
+        time.sleep(1.5)
+        own_pg_cluster.resume()
+        assert engine.sweep(session, 1.0) == []
+        manager = engine.SteadyManager(PsycopgConnector(conninfo=own_pg_cluster.url), 5.0)
+        assert asyncio.run(pruned(manager)) == []
+        time.sleep(1.2)
+        assert engine.sweep(session, 1.0) == [("ep01/held", False)]
+    finally:
+        session.close()
+
+
+async def pruned(manager: engine.SteadyManager) -> list[int]:
+    await manager.connector.open_async()
+    try:
+        return await manager.prune_stalled_workers(1.0)
+    finally:
+        await manager.connector.close_async()

@@ -10,6 +10,9 @@ hands a silent worker's shots on.
   lease is handed on by whichever worker sweeps first (``sweep``), and counted as a try: a shot
   that kills every worker that takes it ends ``failed`` after its retries, never handed out
   forever.
+- The ledger going away is nobody's death: a worker silent only since the database last started
+  is not stalled (``SWEEP``, ``PRUNE``), and a worker whose sweep lost the ledger waits a lease
+  after it is back before it sweeps again, so every worker has beaten by then.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("storyboard.run")
 
 __all__ = ["TASK", "GiveBack", "Retry", "ShotFailed", "ShotRetry", "app_on", "backoff", "queues",
-           "sweep", "waiting"]
+           "reach", "sweep", "waiting"]
 
 MOST_TAGS = 10  # a worker listens to every subset of its tags: 2**10 queues per provider
 SWEEP_LOCK = advisory_key("storyboard queue sweep")  # one sweeper at a time
@@ -79,6 +82,13 @@ class ShotRetry(BaseRetryStrategy):
 def backoff(failures: int) -> float:
     """Seconds before the next try of a shot that failed ``failures`` times."""
     return float(min(60.0, BACKOFF * 2 ** max(0, failures - 1)))
+
+
+PRUNE = """
+DELETE FROM procrastinate_workers
+ WHERE greatest(last_heartbeat, pg_postmaster_start_time()) < now() - make_interval(secs => %(seconds)s)
+RETURNING id
+"""
 
 
 class SteadyManager(JobManager):
@@ -125,6 +135,13 @@ class SteadyManager(JobManager):
         await self._again(lambda: super(SteadyManager, self).retry_job(
             job, retry_at, priority, queue, lock))
 
+    async def prune_stalled_workers(self, seconds_since_heartbeat: float) -> list[int]:
+        """Procrastinate's prune, but a worker silent only since the database started is not
+        stalled: a restart cut every worker off at once."""
+        rows = await self.connector.execute_query_all_async(
+            query=PRUNE, seconds=seconds_since_heartbeat)
+        return [row["id"] for row in rows]
+
     async def unregister_worker(self, worker_id: int) -> None:
         with contextlib.suppress(ConnectorException):  # its row goes with the next prune
             await super().unregister_worker(worker_id)
@@ -154,7 +171,8 @@ SELECT j.id, j.attempts, s.given_back, s.retries, s.shot
   FROM procrastinate_jobs j JOIN storyboard_queue_shots s ON s.job_id = j.id
   LEFT JOIN procrastinate_workers w ON w.id = j.worker_id
  WHERE j.status = 'doing'
-   AND (j.worker_id IS NULL OR w.last_heartbeat < now() - make_interval(secs => %s))
+   AND (j.worker_id IS NULL
+        OR greatest(w.last_heartbeat, pg_postmaster_start_time()) < now() - make_interval(secs => %s))
  ORDER BY j.id FOR UPDATE OF j SKIP LOCKED
 """
 
@@ -179,6 +197,11 @@ def sweep(session: Session, lease: float) -> list[tuple[str, bool]]:
         return handed
     result: list[tuple[str, bool]] = session.transact(work)
     return result
+
+
+def reach(session: Session) -> None:
+    """Whether the ledger answers (``StoryboardError`` when it does not)."""
+    session.transact(lambda db: db.execute("SELECT 1"))
 
 
 WAITING = """

@@ -172,12 +172,18 @@ class Worker:
 
     async def _sweep(self) -> None:
         """Every third of a lease: the shots of silent workers handed on."""
+        lease, away = self.options.lease, False
         while True:
-            await asyncio.sleep(self.options.lease / 3)
+            await asyncio.sleep(lease / 3)
             try:
-                handed = await asyncio.to_thread(engine.sweep, self.session, self.options.lease)
+                if away:  # back from an outage: every worker gets a lease to beat again
+                    await asyncio.to_thread(engine.reach, self.session)
+                    away = False
+                    await asyncio.sleep(lease)
+                handed = await asyncio.to_thread(engine.sweep, self.session, lease)
             except StoryboardError as error:  # the ledger away: the next sweep tries again
                 log.warning("worker sweep: %s", error)
+                away = True
                 continue
             for shot, failed in handed:
                 self.say("handed on", shot=shot, state="failed" if failed else "queued again")
