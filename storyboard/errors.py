@@ -348,6 +348,11 @@ class JournalError(StoryboardError):
     """The task journal cannot be opened or written."""
 
 
+class LedgerAway(JournalError):
+    """The team ledger's server could not be reached (a restart, the network): a while later it
+    may be."""
+
+
 class StoreError(StoryboardError):
     """The shared render store is misconfigured (a URL, an option, a missing backend)."""
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from storyboard.emulator import EmulatorServer
-from storyboard.errors import JournalError, StoryboardError
+from storyboard.errors import JournalError, LedgerAway, StoryboardError
 from storyboard.run.team.ledger_pg import LEDGER_ENV, LedgerSettings, PgLedger, ledger_settings
 from tests.fixtures import pg_server
 from tests.fixtures.team import KEY, clone, start
@@ -151,6 +151,22 @@ def test_a_ledger_that_stays_away_fails_the_call_clearly_within_its_patience(
         assert [e.state for e in ledger.entries("p", "h" * 64)] == ["open"]
     finally:
         ledger.close()
+
+
+def test_a_ledger_whose_server_is_away_is_told_apart_from_one_asked_wrongly(
+        own_pg_cluster: pg_server.PgServer) -> None:
+    """A worker gives a shot back (no try counted) when its run cannot reach the ledger's
+    server, and fails it when the ledger itself is wrong (``jobs.Job._render``)."""
+    own_pg_cluster.halt()
+    try:
+        with pytest.raises(LedgerAway, match="cannot open the team ledger"):
+            PgLedger(LedgerSettings(own_pg_cluster.url, LEDGER_ENV))
+    finally:
+        own_pg_cluster.resume()
+    wrong = own_pg_cluster.url.rsplit("/", 1)[0] + "/no_such_database"
+    with pytest.raises(JournalError, match="cannot open the team ledger") as refused:
+        PgLedger(LedgerSettings(wrong, LEDGER_ENV))
+    assert not isinstance(refused.value, LedgerAway)
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-1", "-inf", "soon"])

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from storyboard.errors import JournalError, StoryboardError, mask_userinfo
+from storyboard.errors import JournalError, LedgerAway, StoryboardError, mask_userinfo
 from storyboard.run.team.ledger import Ledger, LedgerEntry, LedgerState, ShotClaimed
 from storyboard.run.team.pg import SCHEMA_LOCK, advisory_key
 from storyboard.run.team.schema import COLUMNS, POSTGRES, schema
@@ -128,8 +128,9 @@ class PgLedger:
                 self._db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 self._db.execute(schema(POSTGRES))
         except psycopg.Error as exc:
-            raise JournalError(f"cannot open the team ledger {self.where} ({settings.origin}): "
-                               f"{self._scrub(exc)}") from exc
+            away = LedgerAway if _unreachable(exc) else JournalError
+            raise away(f"cannot open the team ledger {self.where} ({settings.origin}): "
+                       f"{self._scrub(exc)}") from exc
 
     def _scrub(self, exc: BaseException) -> str:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -336,3 +337,16 @@ def _password(url: str) -> str:
 
 if TYPE_CHECKING:  # mypy checks that PgLedger satisfies the protocol
     _conforms: Ledger = PgLedger(LedgerSettings("", ""))
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether a connection failed for want of a server answering (refused, starting, shutting
+    down), not for what it was asked (a database that does not exist, a wrong password: the
+    server answered, ``FATAL``; libpq gives no SQLSTATE for a connection's failure)."""
+    import psycopg
+    text = str(exc)
+    return isinstance(exc, psycopg.OperationalError) and (
+        "FATAL:" not in text or any(word in text for word in AWAY_WORDS))
+
+
+AWAY_WORDS = ("starting up", "shutting down", "in recovery mode")  # a server's own FATAL, passing

@@ -6,7 +6,8 @@ engine runs (``storyboard.shot``), and what its end tells the engine.
   ``failed`` for good with its last error; skipped or blocked (the budget, a missing source):
   ``failed`` at once, as trying again changes nothing.
 - refused (this clone compiles it otherwise, or cannot compile its series), or its task still
-  running at the provider, or the worker stopping: given back, not one of its tries.
+  running at the provider, or the team ledger's server out of reach as its run opens, or the
+  worker stopping: given back, not one of its tries.
 - its render cancelled while it runs: its paid task settles (ends, is downloaded and kept), the
   job ends cancelled and is never tried again.
 """
@@ -14,13 +15,14 @@ engine runs (``storyboard.shot``), and what its end tells the engine.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from procrastinate.job_context import AbortReason, JobContext
 
-from storyboard.errors import StoryboardError
+from storyboard.errors import LedgerAway, StoryboardError
 from storyboard.run.workers.engine import GiveBack, Retry, ShotFailed, backoff
 
 if TYPE_CHECKING:
@@ -87,6 +89,11 @@ class Job:
             live = await w.live_for(row)
         except CloneCannot as error:
             return await self._refuse(row, str(error))
+        except LedgerAway as error:  # nobody's fault: given back, not one of its tries
+            with contextlib.suppress(StoryboardError):  # away still: counted as a try, then
+                await self._report(row, 0.0, 0.0, "", given_back=True)
+            w.tally.returned += 1
+            raise GiveBack(str(error), REFUSED_WAIT) from error
         except StoryboardError as error:  # the run could not open: the shot fails, saying why
             return await self._ended(context, row, "failed", str(error), final=True)
         shot = live.shots.get(row.shot_hash)
