@@ -45,6 +45,8 @@ class Chapter:
     episode: int = 0  # a season's: the episode these lines are filmed for (``season.segments``)
     shots: int = 0  # a season's episode: the shots its call asks for, exactly (the skeleton's K)
     shot_seconds: int = 0  # a season's episode: each shot's seconds (the skeleton's d)
+    shot: int = 0  # a season's shot call: its number in its episode (its lines, the shot's)
+    unquoted: bool = False  # a season's shot call: its episode quotes no one in quotation marks
 
     @property
     def last(self) -> int:

@@ -101,7 +101,9 @@ def waiting(series: Path) -> Waiting | None:
 
 
 def _call(stage: str, number: int) -> str:
-    return f"episode {number}" if stage == "episode" else f"{stage} of chapter {number}"
+    if stage in ("episode", "shot"):
+        return f"episode {number}" if stage == "episode" else f"a shot of episode {number}"
+    return f"{stage} of chapter {number}"
 
 
 def suggested(series: Path, source: Path, options: Options) -> str:

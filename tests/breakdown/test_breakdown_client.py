@@ -315,11 +315,11 @@ def test_the_schema_sent_compiles_and_always_stands_in_the_instructions() -> Non
     chapter = Chapter("story.md", 1, "T", 1, LINES)
     for stage in schemas.SCHEMAS:
         fmt = schemas.response_format(stage)
-        bounded = stage in schemas.BOUNDED  # a season episode's: sent with its own bounds
+        bounded = stage in schemas.BOUNDED  # a season shot's: sent with its own bounds
         assert fmt is not None and ("maxLength" in json.dumps(fmt)) == bounded
         assert ("maxItems" in json.dumps(fmt)) == bounded
         system = prompts.messages(stage, chapter, {})[0]["content"]
-        assert schemas.sketch(schemas.SCHEMAS[stage]) in system
+        assert schemas.sketch(schemas.of(stage, chapter)) in system
         assert "do not repeat its keys" in system
         for mode in ("json_schema", "json_object", "text"):
             body = Settings("m", "http://127.0.0.1:1/v1").body(stage, [], mode)

@@ -52,7 +52,7 @@ def test_every_repair_is_named_with_its_failure_and_the_modes_it_fires_in() -> N
         assert repair.failure.strip(), repair.name
         assert repair.held in ("text", "shape", "bounds", "nothing"), repair.name
         assert repair.when in ("text", "judged", "settled"), repair.name
-        for stage in ("outline", "cast", "shots", "episode"):
+        for stage in ("outline", "cast", "shots", "episode", "shot"):
             assert set(repair.modes(stage)) <= set(MODES) and repair.modes(stage), repair.name
 
 
@@ -72,9 +72,9 @@ def test_a_shape_the_sent_schema_forbids_is_repaired_only_where_none_was_sent() 
         assert judge.counted() == [{"name": "key-slip", "mode": "prompt" if mode == "text"
                                     else mode, "count": 1}]
     assert fired("cast", "json_schema", SLIPPED_CAST)[:2] == (SLIPPED_CAST, [])
-    slipped = {"title": "T", "hook": "H", "shot": []}  # the episode sends it in json_object too
-    assert fired("episode", "json_object", slipped)[:2] == (slipped, [])
-    assert fired("episode", "text", slipped)[1] == ["the answer: the key 'shot' read as 'shots'"]
+    slipped = {"camera": "c", "cast": [], "scene": []}  # a shot sends it in json_object too
+    assert fired("shot", "json_object", slipped)[:2] == (slipped, [])
+    assert fired("shot", "text", slipped)[1] == ["the answer: the key 'scene' read as 'scenes'"]
 
 
 def test_a_bound_not_sent_is_repaired_in_every_mode_and_a_bound_sent_only_in_the_prompt() -> None:
@@ -83,12 +83,12 @@ def test_a_bound_not_sent_is_repaired_in_every_mode_and_a_bound_sent_only_in_the
             "scenes": [{"seconds": 4, "action": "A walks.", "lines": []}]}
     for mode in ("json_schema", "json_object", "text"):
         assert len(fired("shots", mode, {"shots": [shot]})[0]["shots"][0]["cast"]) == 5
-    episode = {"title": "T", "hook": "H", "shots": [shot]}
-    assert fired("episode", "json_schema", episode)[0]["shots"][0]["cast"] == crowd
-    assert fired("episode", "json_object", episode)[0]["shots"][0]["cast"] == crowd
-    assert len(fired("episode", "text", episode)[0]["shots"][0]["cast"]) == 5
+    alone = {key: shot[key] for key in ("camera", "cast", "scenes")}  # a season's shot
+    assert fired("shot", "json_schema", alone)[0]["cast"] == crowd
+    assert fired("shot", "json_object", alone)[0]["cast"] == crowd
+    assert len(fired("shot", "text", alone)[0]["cast"]) == 5
     assert NAMED["over-bound"].modes("shots") == MODES
-    assert NAMED["over-bound"].modes("episode") == ("prompt",)
+    assert NAMED["over-bound"].modes("shot") == ("prompt",)
 
 
 def test_words_around_the_json_are_read_in_the_prompt_alone() -> None:

@@ -74,8 +74,9 @@ def test_a_season_of_four_episodes_is_planned_written_and_checks_clean(
         chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     series = tmp_path / "series"
     report, sent = run(chat_emulator, story(tmp_path), series)
-    # the cast of 3 chapters, then one call an episode: no outline, no season call is asked
-    assert sent == report.sent == 3 + 4
+    # the cast of 3 chapters, then a call an episode and one a shot (10 shots of 6 s each): no
+    # outline, no season call is asked
+    assert sent == report.sent == 3 + 4 + 40
     assert report.problems == [] and report.left == [] and report.warnings == []
     assert diagnostics(series) == []
     assert episodes(series) == ["01-the-lighthouse.yaml", "02-the-lighthouse.yaml",
@@ -93,12 +94,12 @@ def test_a_season_of_four_episodes_is_planned_written_and_checks_clean(
     assert "Not in this weather" not in first  # episode 2's line, filmed there
     before = {p: p.read_bytes() for p in series.rglob("*.yaml")}
     again, sent = run(chat_emulator, story(tmp_path), series)
-    assert sent == again.sent == 0 and again.cached == 7  # cached: nothing is sent
+    assert sent == again.sent == 0 and again.cached == 47  # cached: nothing is sent
     assert {p: p.read_bytes() for p in series.rglob("*.yaml")} == before
     result = CliRunner().invoke(cli, [  # the series file's target, without its flags
         "breakdown", str(tmp_path / "lighthouse.md"), str(series), "--base-url",
         chat_base(chat_emulator), "--api-key-env", KEY_ENV, "--yes"])
-    assert result.exit_code == 0 and "0 request(s) sent, 7 answer(s) from the cache" in \
+    assert result.exit_code == 0 and "0 request(s) sent, 47 answer(s) from the cache" in \
         result.output, result.output
     assert {p: p.read_bytes() for p in series.rglob("*.yaml")} == before
 
@@ -120,6 +121,7 @@ def test_the_estimate_prices_the_episode_calls_before_any_is_made(
     estimate = plan(read_story(source), series, options(chat_base(chat_emulator)))
     stages = [p.stage for p in estimate.pending]
     assert stages.count("season") == 0 and stages.count("episode") == 4
+    assert stages.count("shot") == 40
     assert all(p.ceiling > 0 for p in estimate.pending)
     run(chat_emulator, source, series)
     assert plan(read_story(source), series, options(chat_base(chat_emulator))).pending == []
@@ -213,14 +215,20 @@ def test_the_library_refuses_a_target_that_cannot_work(tmp_path: Path) -> None:
             breakdown(story(tmp_path), tmp_path / "s", options("http://127.0.0.1:9/v1", **wrong))
 
 
+def first_shot(document: dict[str, Any], line: int) -> bool:
+    """Whether a request is the first shot's of the episode whose lines start at ``line``."""
+    return document.get("stage") == "shot" and document["shot"]["number"] == 1 and \
+        document["lines"][0][0] == line
+
+
 def test_a_dense_shot_is_sent_back_with_its_figure(tmp_path: Path) -> None:
-    dense = " ".join(["Mia climbs the endless stairs while the wind howls"] * 6)
+    dense = "Mia climbs the endless stairs. The wind howls. Mia stops. Sam shouts. Mia climbs on."
 
     def answer(body: dict[str, Any]) -> Any:
         document = json.loads(next(m for m in body["messages"] if m["role"] == "user")["content"])
         content = json.loads(chat_episode.content_of(body))
-        if "episode" in document and len(body["messages"]) == 2 and document["lines"][0][0] == 3:
-            content["shots"][0]["scenes"][0].update(action=dense, seconds=2)  # 54 words in 2 s
+        if first_shot(document, 3) and len(body["messages"]) == 2:
+            content["scenes"][0].update(action=dense, seconds=2)  # 5 sentences in 2 s
         return completion(json.dumps(content))
 
     with Scripted(answer) as server:
@@ -229,7 +237,7 @@ def test_a_dense_shot_is_sent_back_with_its_figure(tmp_path: Path) -> None:
     assert report.problems == []
     assert len(sent_back) == 1
     said = sent_back[0]["messages"][-1]["content"]
-    assert "shots[0].scenes[0]: too dense for the video model: 6 s for" in said and \
+    assert "- scenes[0]: too dense for the video model: 6 s for" in said and \
         "under 2" in said
     assert density.RULE in sent_back[0]["messages"][0]["content"]  # the model was told
 
@@ -238,13 +246,13 @@ def test_a_shot_left_dense_after_its_send_backs_is_written_with_a_warning_at_its
         tmp_path: Path) -> None:
     """The real model kept a 4-second shot of 8.75 load points through two send-backs: density
     is a warning, never a limit, so the episode is written and the run warns at its line."""
-    dense = " ".join(["Mia climbs the endless stairs while the wind howls"] * 6)
+    dense = "Mia climbs the endless stairs. The wind howls. Mia stops. Sam shouts. Mia climbs on."
 
     def answer(body: dict[str, Any]) -> Any:
         document = json.loads(next(m for m in body["messages"] if m["role"] == "user")["content"])
         content = json.loads(chat_episode.content_of(body))
-        if "episode" in document and document["lines"][0][0] == 3:
-            content["shots"][0]["scenes"][0].update(action=dense, seconds=2)  # every turn
+        if first_shot(document, 3):
+            content["scenes"][0].update(action=dense, seconds=2)  # every turn
         return completion(json.dumps(content))
 
     series = tmp_path / "series"
@@ -267,7 +275,7 @@ def test_a_shot_left_dense_after_its_send_backs_is_written_with_a_warning_at_its
                                        .glob("*.yaml"))
     # one rule: the written season turns check's density lint on, and it finds that scene alone
     (linted,) = [d for d in diagnostics(series) if "lint: {density: false}" in d]
-    assert "/01-the-lighthouse.yaml:11:9: warning: this scene is 6 s for 6.12 load points" in \
+    assert "/01-the-lighthouse.yaml:11:9: warning: this scene is 6 s for 6.00 load points" in \
         linted, linted
 
 
@@ -279,8 +287,8 @@ def test_a_busy_scene_beside_a_quiet_one_is_found_by_the_breakdown_and_by_check_
     def answer(body: dict[str, Any]) -> Any:
         document = json.loads(next(m for m in body["messages"] if m["role"] == "user")["content"])
         content = json.loads(chat_episode.content_of(body))
-        if "episode" in document and document["lines"][0][0] == 3:
-            content["shots"][0].update(camera="wide shot, static", scenes=[
+        if first_shot(document, 3):
+            content.update(camera="wide shot, static", scenes=[
                 {"seconds": 6, "action": "Mia climbs the stairs.", "lines": []},
                 {"seconds": 2, "action": "Mia and Sam look out as the camera pans.",
                  "lines": []}])
@@ -292,7 +300,7 @@ def test_a_busy_scene_beside_a_quiet_one_is_found_by_the_breakdown_and_by_check_
         sent_back = [b["messages"][-1]["content"] for b in server.bodies
                      if len(b["messages"]) > 2]
     assert report.problems == [] and len(sent_back) == 2
-    assert "shots[0].scenes[1]: too dense for the video model: 1.5 s for 2.5 load points" in \
+    assert "- scenes[1]: too dense for the video model: 1.5 s for 2.5 load points" in \
         sent_back[0] and "scenes[0]" not in sent_back[0]
     (warned,) = [d.message for d in report.warnings if "too dense" in d.message]
     assert "shots[0].scenes[1]: too dense for the video model: 1.5 s for 2.5 load points" in \
@@ -337,13 +345,14 @@ def test_a_stop_mid_season_goes_on_from_the_cache(chat_emulator: EmulatorServer,
     source, series = novel(tmp_path / "novel.md", 12_000), tmp_path / "series"
     chapters = len(read_story(source).chapters)
     wide = {"context": 16384, "episodes": 8}
-    chat_emulator.script(f"chat:ok*{chapters + 1},chat:drop")  # the second episode's call
+    calls = 1 + 10  # an episode's own call and one a shot (10 of 6 s)
+    chat_emulator.script(f"chat:ok*{chapters + calls},chat:drop")  # the second episode's call
     with pytest.raises(TransportError) as stopped:
         run(chat_emulator, source, series, **wide)
     assert "the episode call for episode 2" in str(stopped.value)
     chat_emulator.clear_faults()
     report, _ = run(chat_emulator, source, series, **wide)
-    assert report.cached == chapters + 1  # the casts and the first episode's call
+    assert report.cached == chapters + calls  # the casts and the first episode's calls
     assert report.problems == [] and len(episodes(series)) == 8
     assert diagnostics(series) == []
 
@@ -375,15 +384,17 @@ def test_a_check_error_in_a_season_episode_goes_back_to_its_shots_call(
     report = breakdown(story(tmp_path, PARTY), series,
                        options(chat_base(chat_emulator), episodes=1), say=said.append)
     sent = requests(chat_emulator) - before
-    assert sent == 1 + 1 + 2  # the cast, the episode, and it sent back twice
     backs = [line for line in said if "sent back to the model" in line]
-    assert backs and all(line.startswith("  the episode call for episode 1 (") for line in backs)
+    # the cast, the episode's own call, its 10 shots', and each shot check refused sent back
+    assert backs and 1 + 1 + 10 < sent <= 1 + 1 + 10 + len(backs)
+    assert all(line.startswith("  the shot call for shot ") and " of episode 1 (" in line
+               for line in backs), backs
     located = [d.format() for d in report.problems]
     assert located and all(f"{series.as_posix()}/episodes/01-the-party.yaml:" in text
                            for text in located)
     assert any("error: this shot has" in text for text in located), located
     again, resent = run(chat_emulator, story(tmp_path, PARTY), series, episodes=1)
-    assert resent == 0 and again.cached == 4  # the conversation replays from the cache
+    assert resent == 0 and again.cached == sent  # the conversations replay from the cache
 
 
 AGREED = """\
@@ -445,6 +456,6 @@ def test_editing_titles_and_hooks_asks_no_shots_again_and_one_episodes_beats_tha
         'beats: "1.1"', 'beats: "1.1-1.2"').replace('beats: "1.2-1.3"', 'beats: "1.3"')
     (series / "season.yaml").write_text(moved, encoding="utf-8")
     report, sent = run(chat_emulator, source, series)
-    # the two episodes whose range moved, one call each; the others are not asked again
-    assert report.problems == [] and sent == report.sent == 2
+    # the two episodes whose range moved, their calls (1 + 10 each); the others are not asked
+    assert report.problems == [] and sent == report.sent == 2 * 11
     assert seconds(series) == [60] * 4

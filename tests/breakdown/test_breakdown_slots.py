@@ -1,8 +1,10 @@
-"""Bounded slots (issue 84): each season episode is one call asking exactly what the skeleton
-needs (K shots: minItems = maxItems = K; every string its maxLength; every line range inside the
-episode's), under the endpoint's strongest structured-output mode; the skeleton is computed
-(K shots of d seconds; the story cut on its own units), never read from the outline's beats.
-Against a chat server on loopback whose answers are the emulator's stand-in's, scripted."""
+"""Bounded slots (issue 84): each season episode is asked as one call for its title and hook and
+one call a shot, each over the shot's own run of the episode's lines, asking exactly what the
+skeleton needs (every string its maxLength; each scene's seconds within the shot's d; each quote
+one of those its lines offer, an ``enum``), under the endpoint's strongest structured-output
+mode; the skeleton is computed (K shots of d seconds; the story cut on its own units), never read
+from the outline's beats. Against a chat server on loopback whose answers are the emulator's
+stand-in's, scripted."""
 
 from __future__ import annotations
 
@@ -71,6 +73,7 @@ def test_an_outline_of_one_beat_still_makes_every_episode_asked_each_of_k_shots_
     with Scripted(one_beat) as server:
         report = breakdown(story(tmp_path, FROG), series, options(server.base_url))
         asked = [b for b in server.bodies if stage_of(b) == "episode"]
+        shots = [b for b in server.bodies if stage_of(b) == "shot"]
         outlines = [b for b in server.bodies if stage_of(b) == "outline"]
     assert report.problems == [], [d.format() for d in report.problems]
     assert outlines == []  # a season is cut from the story: its outline is not even asked
@@ -78,31 +81,40 @@ def test_an_outline_of_one_beat_still_makes_every_episode_asked_each_of_k_shots_
     assert made == skeleton.Shape(5, 6, 30.0)
     assert len(list((series / "episodes").glob("*.yaml"))) == 4
     assert seconds(series) == [made.total] * 4
-    assert len(asked) == 4  # one call an episode, and no season call
+    assert len(asked) == 4 and len(shots) == 4 * made.shots  # a call an episode, one a shot
 
 
-def test_each_episodes_request_carries_its_bounds_in_its_schema(tmp_path: Path) -> None:
+def test_each_shots_request_carries_its_bounds_and_its_quotes_in_its_schema(
+        tmp_path: Path) -> None:
     with Scripted(one_beat) as server:
         breakdown(story(tmp_path, FROG), tmp_path / "series", options(server.base_url))
-        asked = [b for b in server.bodies if stage_of(b) == "episode"]
-    firsts = []
+        heads = [b for b in server.bodies if stage_of(b) == "episode"]
+        asked = [b for b in server.bodies if stage_of(b) == "shot"]
+    for body in heads:
+        schema = body["response_format"]["json_schema"]["schema"]
+        assert sorted(schema["properties"]) == ["hook", "title"]
+    spans, quotes = [], set()
     for body in asked:
         schema = body["response_format"]["json_schema"]["schema"]
-        shots = schema["properties"]["shots"]
-        assert shots["minItems"] == shots["maxItems"] == 5
-        assert schema["properties"]["title"]["maxLength"] == 60
-        assert schema["properties"]["hook"]["maxLength"] == 300
-        shot = shots["items"]["properties"]
+        assert sorted(schema["properties"]) == ["camera", "cast", "scenes"]
+        scene = schema["properties"]["scenes"]["items"]["properties"]
+        assert scene["action"]["maxLength"] == chat_episode.ACTION_CHARS == 160
+        assert scene["seconds"]["maximum"] == 6
         document = json.loads(body["messages"][1]["content"])
-        numbers = [n for n, _ in document["lines"]]
-        assert shot["from_line"]["minimum"] == shot["to_line"]["minimum"] == numbers[0]
-        assert shot["from_line"]["maximum"] == shot["to_line"]["maximum"] == numbers[-1]
-        scene = shot["scenes"]["items"]["properties"]
-        assert scene["action"]["maxLength"] == 400 and scene["seconds"]["maximum"] == 6
-        assert scene["lines"]["items"]["properties"]["quote"]["maxLength"] == 600
-        assert "shots: exactly 5 items" in body["messages"][0]["content"]
-        firsts.append(numbers[0])
-    assert firsts == sorted(set(firsts)) and len(firsts) == 4  # contiguous segments, in order
+        offered = document["shot"]["quotes"]
+        said = scene["lines"]["items"]["properties"]["quote"]
+        assert said == {"enum": offered} if offered else scene["lines"]["maxItems"] == 0
+        quotes.update(offered)
+        spans.append((document["shot"]["number"], [n for n, _ in document["lines"]]))
+        assert "scenes[].lines[].quote: one of shot.quotes, exactly" in \
+            body["messages"][0]["content"] or not offered
+    # the frog's and the princess's words are offered where their lines are filmed, whole
+    assert "What ails you, king's daughter?" in quotes
+    assert "You weep so that even a stone would show pity." in quotes
+    assert "I am weeping for my golden ball." in quotes
+    assert [n for n, _ in spans] == [1, 2, 3, 4, 5] * 4
+    firsts = [lines[0] for _, lines in spans]
+    assert firsts == sorted(firsts)  # each shot's own run of lines, in story order
 
 
 def test_a_server_that_refuses_json_schema_is_asked_in_json_object_with_the_schema(
@@ -116,11 +128,11 @@ def test_a_server_that_refuses_json_schema_is_asked_in_json_object_with_the_sche
 
     with Scripted(server_of) as server:
         report = breakdown(story(tmp_path, FROG), tmp_path / "series", options(server.base_url))
-        asked = [b for b in server.bodies if stage_of(b) == "episode"]
+        asked = [b for b in server.bodies if stage_of(b) == "shot"]
     assert report.problems == []
     formats = [b["response_format"] for b in asked]
     assert all(f["type"] == "json_object" for f in formats), formats
-    assert all(f["schema"]["properties"]["shots"]["minItems"] == 5 for f in formats)
+    assert all(f["schema"]["properties"]["scenes"]["minItems"] == 1 for f in formats)
 
 
 def test_the_shape_of_an_episode_is_the_closest_whole_shots_of_the_models_durations() -> None:
@@ -175,23 +187,24 @@ def test_a_cast_that_leaves_out_a_speaker_and_a_line_given_to_another_are_sent_b
         first = len(body["messages"]) == 2
         if stage_of(body) == "cast" and first:
             content["characters"] = [c for c in content["characters"] if c["name"] != "Gretel"]
-        if stage_of(body) == "episode" and first:
-            for shot in content["shots"]:
-                for scene in shot["scenes"]:
-                    for line in scene["lines"]:
-                        line["speaker"] = "Hansel" if line["speaker"] == "Gretel" else "Gretel"
+        if stage_of(body) == "shot" and first:
+            for scene in content["scenes"]:
+                for line in scene["lines"]:
+                    line["speaker"] = "Hansel" if line["speaker"] == "Gretel" else "Gretel"
         return completion(json.dumps(content))
 
     with Scripted(unfaithful) as server:
         report = breakdown(story(tmp_path, WOODS), tmp_path / "series",
                            options(server.base_url, episodes=2))
-        backs = {stage_of(b): b["messages"][-1]["content"] for b in server.bodies
-                 if len(b["messages"]) > 2}
+        backs: dict[str, str] = {}
+        for b in server.bodies:
+            if len(b["messages"]) > 2:
+                backs[stage_of(b)] = backs.get(stage_of(b), "") + b["messages"][-1]["content"]
     assert report.problems == [], [d.format() for d in report.problems]
     assert "characters: 'Gretel' speaks in this chapter (line 5) and is not in the cast" in \
         backs["cast"]
     assert "but the story says Gretel says 'Now, how are we to get out of the forest?'" in \
-        backs["episode"] or "but the story says Hansel says 'Just wait a little" in \
-        backs["episode"], backs["episode"]
+        backs["shot"] or "but the story says Hansel says 'Just wait a little" in \
+        backs["shot"], backs["shot"]
     cast = yaml.safe_load((tmp_path / "series" / "storyboard.yaml").read_text("utf-8"))
     assert "gretel" in cast["characters"]

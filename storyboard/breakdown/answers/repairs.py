@@ -11,13 +11,13 @@ forbids cannot come back under a constraint, so each repair runs only where its 
 - ``text`` (``think``, ``fence``): words around the JSON; every JSON mode forbids them: ``prompt``.
 - ``shape`` (``wrapper``, ``key-slip``, ``list-of-one``, ``thing-fields``): a key, a type or a
   wrapper the schema forbids. The outline, cast and shots stages send their schema only under
-  ``json_schema``, the bounded episode stage under ``json_object`` too: they stay where none is
-  sent (Qwen2.5-Coder-1.5B kept ``character`` for ``characters`` through two send-backs).
+  ``json_schema``, a season's bounded shot stage under ``json_object`` too: they stay where none
+  is sent (Qwen2.5-Coder-1.5B kept ``character`` for ``characters`` through two send-backs).
 - ``bounds`` (``crowded-cast``, ``over-bound``, ``cut-*``): a string past its ``maxLength``, a
   list past its ``maxItems``, an answer cut at ``max_tokens`` inside a string or list that never
   ends. Those three stages send no bounds (local grammar builders overflow on ``maxLength:
-  2000``): every mode. The episode stage sends its bounds (K shots, every string's length):
-  ``prompt`` alone.
+  2000``): every mode. A season's shot stage sends its bounds (every string's length, each
+  quote one its lines offer): ``prompt`` alone.
 - ``nothing`` (``none-entry``): a word no schema forbids (``{"name": "none"}``, kept by the same
   model through two send-backs under a schema): every mode.
 

@@ -11,7 +11,7 @@ server cuts them silently). Unknown: each call is asked as it is.
 A call's whole ``max_tokens`` is ``answer_tokens``: its stage's, except a shots call's, bounded by
 what its chapter (or part) can need (its answer quotes the chapter's lines by range, so its length
 follows the lines: ``HEAD`` and, for each line, ``PER_LINE`` and its own words ``WORDS`` times),
-and a season episode's, bounded by its shots and its lines (``PER_SHOT`` a shot), never above
+and a season shot's, bounded by its lines (``HEAD``, ``PER_SHOT`` and its words), never above
 the stage's ``MAX_TOKENS``. A model that loops stops at
 the bound (``finish_reason: length``) and is sent back as cut short. The consent's ceiling, the
 count of a call whose usage cannot be believed and this fitting all use that one figure.
@@ -39,8 +39,9 @@ from storyboard.breakdown.questions.schemas import SCHEMAS
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.errors import StoryboardError
 
-MAX_TOKENS = {"outline": 2048, "cast": 4096, "shots": 8192, "translate": 4096, "episode": 8192}
-PER_SHOT = 160  # a season episode's shot beyond its lines' words: range, camera, cast, scenes
+MAX_TOKENS = {"outline": 2048, "cast": 4096, "shots": 8192, "translate": 4096, "episode": 512,
+              "shot": 2048}
+PER_SHOT = 160  # a season shot beyond its lines' words: range, camera, cast, scenes
 EARLIER_ANSWERS = 600  # tokens the beats and names of a chapter not yet outlined may add
 MARGIN = 64  # tokens of chat framing a server adds that the estimate may miss
 HEAD = 256  # a shots answer's tokens whatever its chapter: its frame and a first shot's camera
@@ -72,13 +73,12 @@ class Window:
 
 def answer_tokens(stage: str, chapter: Chapter | None = None) -> int:
     """A call's whole ``max_tokens``: its stage's; a shots call's bounded by its chapter's lines
-    (``HEAD``, and ``PER_LINE`` and its words ``WORDS`` times a line), a season episode's by
-    its shots and its lines (``HEAD``,
-    ``PER_SHOT`` a shot and its words ``WORDS`` times), at most the stage's."""
+    (``HEAD``, and ``PER_LINE`` and its words ``WORDS`` times a line), a season shot's by its
+    lines (``HEAD``, ``PER_SHOT`` and its words ``WORDS`` times), at most the stage's."""
     most = MAX_TOKENS[stage]
-    if stage == "episode" and chapter is not None:
+    if stage == "shot" and chapter is not None:
         words = sum(WORDS * tokens(text) for _number, text in chapter.numbered())
-        return min(most, HEAD + PER_SHOT * max(1, chapter.shots) + words)
+        return min(most, HEAD + PER_SHOT + words)
     if stage != "shots" or chapter is None:
         return most
     need = HEAD + sum(PER_LINE + WORDS * tokens(text) for _number, text in chapter.numbered())

@@ -56,18 +56,17 @@ STAGES = {
              "the given characters) and the quote copied exactly, character for character, from "
              "the story's lines. Never paraphrase, shorten or translate a quote.",
     "translate": TRANSLATE,
-    "episode": "These lines are one episode of a season. Film them in exactly the shots asked "
-               "(episode.shots), in story order: each covers a range of the given lines "
-               "(from_line..to_line; a line may be filmed by more than one shot, never out of "
-               "order) and lasts episode.shot_seconds seconds, shared among its scenes (each "
-               "scene's seconds its share). Name the camera and framing (e.g. 'close-up, slow "
-               "push in'). In cast, name at most 5 of the given characters, places and props "
-               "seen in the shot. Dialogue and voice-over are the author's words: in lines, give "
-               "the speaker (one of the given characters) and the quote copied exactly, "
-               "character for character, from the story's lines; never paraphrase, shorten or "
-               "translate a quote. Give the episode a short title and its hook: one line that "
-               "ends it on a question, a threat or a turn that makes the viewer want the next. "
-               + RULE,
+    "episode": "These lines are one episode of a season. Give it a short title and its hook: one "
+               "line that ends it on a question, a threat or a turn that makes the viewer want "
+               "the next.",
+    "shot": "These lines are one shot of a season's episode (shot.number of shot.of), lasting "
+            "shot.seconds seconds shared among its scenes (each scene's seconds its share). Say "
+            "what is seen, in your own words, as each scene's action, from these lines alone; a "
+            "shot that films its lines again (shot.again above 0) shows a later moment of them. "
+            "Name the camera and framing (e.g. 'close-up, slow push in'). In cast, name at most "
+            "5 of the given characters, places and props seen in the shot. Dialogue is the "
+            "author's words: in lines, give the speaker (one of the given characters) and a "
+            "quote chosen from shot.quotes, exactly; leave lines empty where no one speaks. " + RULE,
 }
 def user_message(stage: str, chapter: Chapter, context: dict[str, Any]) -> str:
     """The stage's input as one JSON document (a translation's: its lines alone)."""
@@ -104,6 +103,8 @@ def answer_of(stage: str, chapter: Chapter) -> str:
 
 def _for(said: str, chapter: Chapter) -> str:
     """``said`` for a chapter, or for a season's episode."""
+    if chapter.shot:
+        return f"{said} for shot {chapter.shot} of episode {chapter.episode} ({chapter.title})"
     if chapter.episode:
         return f"{said} for episode {chapter.episode} ({chapter.title})"
     return f"{said} for chapter {chapter.number}"

@@ -17,6 +17,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from storyboard.breakdown.questions.quotable import quotable
 from storyboard.breakdown.source import Chapter
 from storyboard.breakdown.state.reading import answer_data
 
@@ -49,35 +50,34 @@ TRANSLATED = _object(id=NAME, text={"type": "string", "minLength": 1, "maxLength
 TRANSLATE = _object(lines=_list(TRANSLATED, 100))  # a version's lines (``translating``)
 
 HOOK = {"type": "string", "minLength": 1, "maxLength": 300}
-ACTION = {"type": "string", "minLength": 1, "maxLength": 400}
+ACTION = {"type": "string", "minLength": 1, "maxLength": 160}  # a shot's scene: a sentence or two
 SAID = _object(speaker=NAME, quote={"type": "string", "minLength": 1, "maxLength": 600})
 
 
-def episode(chapter: Chapter | None = None) -> dict[str, Any]:
-    """A season episode's answer, bounded by its call (``chapter``: its lines, and the
-    skeleton's K shots of d seconds): its title and hook, and exactly K shots, each over lines
-    inside the episode's, each scene's seconds a share of the shot's d."""
-    first, last = (chapter.first, chapter.last) if chapter else (1, None)
-    count, most = (chapter.shots, chapter.shot_seconds) if chapter and chapter.shots else (0, 15)
-    line: dict[str, Any] = {"type": "integer", "minimum": first}
-    if last is not None:
-        line["maximum"] = last
+EPISODE = _object(title=NAME, hook=HOOK)  # a season episode's own call: its title and hook
+
+
+def shot(chapter: Chapter | None = None) -> dict[str, Any]:
+    """A season shot's answer, bounded by its call (``chapter``: the shot's lines, and the
+    skeleton's d seconds): its camera, its cast and its scenes, each scene's seconds a share of
+    the shot's d, each line's quote one the shot's lines offer (``quotable``)."""
+    most = chapter.shot_seconds if chapter and chapter.shot_seconds else 15
+    offered = quotable(chapter) if chapter else []
+    said = _object(speaker=NAME, quote={"enum": offered} if offered else SAID["properties"]["quote"])
     scene = _object(seconds={"type": "number", "minimum": 0.5, "maximum": most, "examples": [2]},
-                    action=ACTION, lines={**_list(SAID, 3), "minItems": 0})
-    shot = _object(from_line=line, to_line=line, camera=NAME, cast=_list(NAME, 5),
-                   scenes={**_list(scene, 3), "minItems": 1})
-    shots = {**_list(shot, count or 40), "minItems": count or 1}
-    return _object(title=NAME, hook=HOOK, shots=shots)
+                    action=ACTION, lines={**_list(said, 3 if offered or not chapter else 0),
+                                          "minItems": 0})
+    return _object(camera=NAME, cast=_list(NAME, 5), scenes={**_list(scene, 3), "minItems": 1})
 
 
 SCHEMAS: dict[str, dict[str, Any]] = {"outline": OUTLINE, "cast": CAST, "shots": SHOTS,
-                                      "translate": TRANSLATE, "episode": episode()}
-BOUNDED = ("episode",)  # stages whose schema is built for its call and sent with its bounds
+                                      "translate": TRANSLATE, "episode": EPISODE, "shot": shot()}
+BOUNDED = ("shot",)  # stages whose schema is built for its call and sent with its bounds
 
 
 def of(stage: str, chapter: Chapter | None = None) -> dict[str, Any]:
     """The schema an answer of ``stage`` for ``chapter`` is held to."""
-    return episode(chapter) if stage in BOUNDED else SCHEMAS[stage]
+    return shot(chapter) if stage in BOUNDED else SCHEMAS[stage]
 
 
 BOUNDS = ("maxLength", "maxItems")  # checked in code, never sent
@@ -131,6 +131,8 @@ def sketch(schema: dict[str, Any]) -> str:
 
 def _example(schema: dict[str, Any]) -> Any:
     kind = schema.get("type")
+    if "enum" in schema:
+        return "one of shot.quotes, exactly"
     if "examples" in schema:  # a typical value where the least would be copied (0.5 s scenes)
         return schema["examples"][0]
     if kind == "object":
@@ -148,6 +150,8 @@ def bounds(schema: dict[str, Any], path: str = "") -> list[str]:
     """What the example cannot show, in prose: each list's most items, each number's range
     (``shots[].scenes[].seconds: a number from 0.5 to 15``)."""
     kind = schema.get("type")
+    if "enum" in schema:
+        return [f"{path}: one of shot.quotes, exactly"]
     if kind == "object":
         return [said for key, value in schema["properties"].items()
                 for said in bounds(value, f"{path}.{key}" if path else key)]

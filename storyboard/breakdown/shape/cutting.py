@@ -134,22 +134,28 @@ def level(story: Story, episodes: int) -> str:
 def balanced(found: list[Unit], episodes: int) -> list[tuple[int, int]]:
     """``found`` cut into ``episodes`` runs of neighbours (first and last index of each), each
     cut at the boundary nearest its share of the characters, every run at least one unit."""
-    count = len(found)
-    if count < episodes or episodes < 1:
+    return balanced_sizes([len(unit.text) for unit in found], episodes)
+
+
+def balanced_sizes(sizes: list[int], runs: int) -> list[tuple[int, int]]:
+    """Items of ``sizes`` cut into ``runs`` runs of neighbours (first and last index of each),
+    each cut at the boundary nearest its share of the whole, every run at least one item."""
+    count = len(sizes)
+    if count < runs or runs < 1:
         return []
     reach, total = [], 0
-    for unit in found:
-        total += max(1, len(unit.text))
+    for size in sizes:
+        total += max(1, size)
         reach.append(total)
     cuts, after = [], 0
-    for k in range(1, episodes):
-        aim = total * k / episodes
-        lowest, highest = after + 1, count - (episodes - k)
+    for k in range(1, runs):
+        aim = total * k / runs
+        lowest, highest = after + 1, count - (runs - k)
         cut = min(range(lowest, highest + 1), key=lambda i: (abs(reach[i - 1] - aim), i))
         cuts.append(cut)
         after = cut
     bounds = [0, *cuts, count]
-    return [(bounds[i], bounds[i + 1] - 1) for i in range(episodes)]
+    return [(bounds[i], bounds[i + 1] - 1) for i in range(runs)]
 
 
 def piece(story: Story, start: Point, end: Point, number: int, episode: int) -> Chapter:

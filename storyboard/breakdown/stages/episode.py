@@ -1,26 +1,63 @@
-"""A season episode's answer into its shots: exactly the skeleton's, each lasting its d seconds.
+"""A season episode's answers into its shots: exactly the skeleton's, each over its own lines.
 
-The call is bounded (``schemas.episode``): K shots, each over lines inside the episode's, every
-string within its length. Each shot lasts the skeleton's d seconds; its scenes' ``seconds`` say
-how the shot shares them (``filled``: each scene its share, to the half second, the last the
-rest), so no answer can make an episode longer or shorter than K·d. The answer is then held to
-the shot checks (the lines in story order, a line filmed by more than one shot allowed; names
-given; quotes the author's; each line said by whom the story says, ``speakers``) and to the
-density heuristic (``problems``), sent back like any
+An episode is asked as one call for its title and hook (``episode``) and one call a shot
+(``shot``), each bounded (``schemas.shot``): the episode's lines are cut into the skeleton's K
+runs, one a shot, balanced by length (``calls``; where it has fewer lines than shots, a line is
+filmed by several, each told a later moment of it, ``again``), so a shot sees its own lines alone
+and a small model cannot copy one shot into the next. Each shot lasts the skeleton's d seconds;
+its scenes' ``seconds`` say how the shot shares them (``filled``: each scene its share, to the
+half second, the last the rest), so no answer can make an episode longer or shorter than K·d. A
+shot's answer is held to the shot checks (names given; quotes the author's; each line said by
+whom the story says, ``speakers``) and to the density heuristic (``problems``), sent back like any
 other answer; what the send-backs leave is finished as a shots answer is (``finished``: a line
-not the author's, or whose speaker is not given, left out) and density is kept as a warning.
+not the author's, or whose speaker is not given, left out) and density is kept as a warning. The
+shots are then ``joined`` into the episode's answer, each problem at its shot's place.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import replace
 from typing import Any
 
 from storyboard.breakdown.questions import density
+from storyboard.breakdown.questions.quotable import quotable, quoting
 from storyboard.breakdown.results import Result
+from storyboard.breakdown.shape.cutting import balanced_sizes
 from storyboard.breakdown.source import Chapter
 from storyboard.breakdown.stages import shots as shot_stage
 from storyboard.breakdown.stages.speakers import misgiven
+
+OWN = re.compile(r"^shots\[0\](?:\.|(?=:))")  # a one-shot check's path, as its own answer says it
+PLACED = re.compile(r"^(?:the shot(?=:)|(?=(?:camera|cast|scenes)\b))")
+
+
+def calls(lines: Chapter) -> list[tuple[Chapter, int]]:
+    """The episode's shots' calls, in order: each its lines (a chapter of their own, numbered as
+    in the file) and how many shots before it film its first line (``again``)."""
+    rows = lines.numbered()
+    count = max(1, lines.shots)
+    if len(rows) >= count:
+        runs = [(rows[a][0], rows[b][0]) for a, b in
+                balanced_sizes([len(text) for _, text in rows], count)]
+    else:
+        runs = [(rows[math.floor(i * len(rows) / count)][0],) * 2 for i in range(count)]
+    unquoted = not quoting(lines)
+    out: list[tuple[Chapter, int]] = []
+    for number, (first, last) in enumerate(runs, 1):
+        own = lines.lines[first - lines.first:last - lines.first + 1]
+        again = sum(1 for made, _ in out if made.first == first)
+        out.append((replace(lines, first=first, lines=own, shot=number,
+                            unquoted=unquoted), again))
+    return out
+
+
+def context(call: Chapter, again: int, names: dict[str, list[str]]) -> dict[str, Any]:
+    """A shot call's document beside its lines: the names given, and which shot it is."""
+    return {"characters": names["character"], "places": names["place"], "props": names["prop"],
+            "shot": {"number": call.shot, "of": call.shots, "again": again,
+                     "seconds": call.shot_seconds, "quotes": quotable(call)}}
 
 
 def _shares(seconds: list[float], total: int) -> list[float]:
@@ -34,36 +71,75 @@ def _shares(seconds: list[float], total: int) -> list[float]:
     return [*out, total - sum(out)]
 
 
-def filled(answer: dict[str, Any], chapter: Chapter) -> dict[str, Any]:
-    """The answer as a shots answer (``schemas.SHOTS``' shape, with its title and hook): each
-    shot's scenes sharing the skeleton's ``chapter.shot_seconds``."""
-    shots = []
-    for shot in answer["shots"]:
-        scenes = shot["scenes"]
-        shares = _shares([float(s["seconds"]) for s in scenes], chapter.shot_seconds)
-        shots.append({**shot, "scenes": [{**scene, "seconds": share}
-                                         for scene, share in zip(scenes, shares, strict=True)]})
-    return {"title": answer["title"], "hook": answer["hook"], "shots": shots}
+def filled(answer: dict[str, Any], call: Chapter) -> dict[str, Any]:
+    """A shot's answer as a shots answer of one shot (``schemas.SHOTS``' shape) over its call's
+    lines, its scenes sharing the skeleton's ``call.shot_seconds``."""
+    scenes = answer["scenes"]
+    shares = _shares([float(s["seconds"]) for s in scenes], call.shot_seconds)
+    shot = {"from_line": call.numbered()[0][0] if call.numbered() else call.first,
+            "to_line": call.last, **answer,
+            "scenes": [{**scene, "seconds": share} for scene, share in
+                       zip(scenes, shares, strict=True)]}
+    return {"shots": [shot]}
 
 
-def problems(answer: Any, chapter: Chapter, names: dict[str, list[str]]) -> list[str]:
-    """What is wrong with an episode's answer (in its schema): its shots' and density's."""
-    shots = filled(answer, chapter)
-    return shot_stage.problems(shots, chapter, names, shared=True) + \
-        misgiven(shots, chapter, names["character"]) + density.problems(shots, names)
+def _own(problem: str) -> str:
+    """A one-shot check's problem as the shot's own answer locates it."""
+    return OWN.sub("", problem) if not problem.startswith("shots[0]:") else \
+        "the shot" + problem.removeprefix("shots[0]")
 
 
-def finished(result: Result | None, chapter: Chapter, names: dict[str, list[str]]
+def problems(answer: Any, call: Chapter, names: dict[str, list[str]]) -> list[str]:
+    """What is wrong with a shot's answer (in its schema): its shot's and density's."""
+    shots = filled(answer, call)
+    found = shot_stage.problems(shots, call, names, shared=True) + \
+        misgiven(shots, call, names["character"]) + density.problems(shots, names)
+    return [_own(p) for p in found]
+
+
+def finished(result: Result | None, call: Chapter, names: dict[str, list[str]]
              ) -> tuple[Result | None, list[str]]:
-    """An episode's result with its answer filled; one still wrong after its send-backs whose
-    shots, finished (``shots.left_out``), pass the shot checks is taken, density's problems kept
-    as warnings; and what was read as meant."""
+    """A shot's result as a one-shot shots answer; one still wrong after its send-backs whose
+    shot, finished (``shots.left_out``), passes the shot checks is taken, density's problems
+    kept as warnings; and what was read as meant."""
     if result is None or not isinstance(result.answer, dict):
         return result, []
-    shots = filled(result.answer, chapter)
+    shots = filled(result.answer, call)
     if not result.problems:
-        return Result(shots, [], result.turns), []
-    kept, notes = shot_stage.left_out(shots, chapter, names)
-    if shot_stage.problems(kept, chapter, names, shared=True):
+        return Result(shots, [], result.turns, result.warnings), []
+    kept, notes = shot_stage.left_out(shots, call, names)
+    if shot_stage.problems(kept, call, names, shared=True):
         return Result(shots, result.problems, result.turns, read=result.read), []
-    return Result(kept, [], result.turns, density.problems(kept, names)), notes
+    warned = [_own(p) for p in density.problems(kept, names)]
+    return Result(kept, [], result.turns, warned), [_own(n) for n in notes]
+
+
+def placed(problem: str, index: int) -> str:
+    """A shot's problem (as its own answer says it) at its place in the episode's answer."""
+    return PLACED.sub(f"shots[{index}]" + ("" if problem.startswith("the shot") else "."),
+                      problem, count=1) if PLACED.match(problem) else f"shots[{index}]: {problem}"
+
+
+def joined(head: Result | None, shots: list[Result | None]) -> Result | None:
+    """The episode's answer: its title and hook, and its shots in order, each problem and
+    warning at its shot's place (None: a call not answered yet)."""
+    if head is None or any(r is None for r in shots):
+        return None
+    done = [r for r in shots if r is not None]
+    wrong = [placed(p, i) for i, r in enumerate(done) for p in r.problems]
+    warned = [placed(p, i) for i, r in enumerate(done) for p in r.warnings]
+    turns = head.turns + sum(r.turns for r in done)
+    if not isinstance(head.answer, dict) or any(not isinstance(r.answer, dict) for r in done):
+        return Result(None, [*head.problems, *wrong], turns)
+    answer = {"title": head.answer["title"], "hook": head.answer["hook"],
+              "shots": [r.answer["shots"][0] for r in done]}
+    return Result(answer, [*head.problems, *wrong], turns, warned)
+
+
+def rounds(later: list[list[str]] | None, index: int) -> list[list[str]]:
+    """The rounds of ``storyboard check``'s problems that name the ``index``-th shot, each as
+    the shot's own answer says it."""
+    mark = f"shots[{index}]"
+    out = [[_own("shots[0]" + p.removeprefix(mark)) for p in said if p.startswith(mark)]
+           for said in later or []]
+    return [said for said in out if said]

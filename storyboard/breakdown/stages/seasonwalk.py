@@ -1,18 +1,19 @@
-"""A story and a target into a season's answers: the skeleton computed, then one call an episode.
+"""A story and a target into a season's answers: the skeleton computed, then a call a shot.
 
 The walk of a season: every chapter's cast (as ``walk``; no outline: the season is not cut on
-beats), then the season's skeleton,
-computed, never asked (``skeleton.shape``: K shots of d seconds an episode; ``season.planned``:
-the story cut into N runs of its units, balanced by length), then each episode asked as one
-bounded call (``episode``): exactly K shots over its own lines, its title and its hook, given the
-names of the cast of every chapter its lines touch. A ``season.yaml`` edited by hand gives the
-runs used (its errors at their lines, before any call); an episode's call depends on its lines
-alone, so an edit of an episode's title or hook asks nothing again, and an edit of its range asks
-that episode alone. Density is sent back as any problem, but it is a warning, never a limit.
+beats), then the season's skeleton, computed, never asked (``skeleton.shape``: K shots of d
+seconds an episode; ``season.planned``: the story cut into N runs of its units, balanced by
+length), then each episode asked as its own call (its title and hook) and one bounded call a
+shot, each over the shot's own run of the episode's lines (``episode``), given the names of the
+cast of every chapter its lines touch. A ``season.yaml`` edited by hand gives the runs used (its
+errors at their lines, before any call); an episode's calls depend on its lines alone, so an
+edit of an episode's title or hook asks nothing again, and an edit of its range asks that
+episode alone. Density is sent back as any problem, but it is a warning, never a limit.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from typing import Any
 
@@ -68,8 +69,8 @@ def _stored(asker: Asker, answers: Answers, segments: list[Segment]
     was, pending = asker.planning, len(asker.pending)
     asker.planning = True
     try:
-        found = {(s.entry.first, s.entry.last): _episode(asker, answers, s, None)
-                 for s in segments}
+        found = {(s.entry.first, s.entry.last): _head(asker, s, names) for s in segments
+                 if (names := _names(answers, s)) is not None}
     finally:
         asker.planning = was
         del asker.pending[pending:]
@@ -102,19 +103,36 @@ def _names(answers: Answers, segment: Segment) -> dict[str, list[str]] | None:
 
 def _episode(asker: Asker, answers: Answers, segment: Segment,
              later: list[list[str]] | None) -> Result | None:
-    """The episode's checked answer, filled to the skeleton (``episode``)."""
+    """The episode's checked answer: its title and hook, and each of its shots asked alone over
+    its own lines, filled to the skeleton (``episode``)."""
     lines = segment.lines
     names = _names(answers, segment)
+    calls = episode.calls(lines)
     if names is None:
         asker.pending_shots(lines, {}, "episode")
+        for call, again in calls:
+            asker.pending_shots(call, episode.context(call, again, _NO_NAMES), "shot")
         return None
+    head = _head(asker, segment, names)
+    shots = []
+    for index, (call, again) in enumerate(calls):
+        check = functools.partial(episode.problems, call=call, names=names)
+        result, notes = episode.finished(
+            try_ask(asker, "shot", call, episode.context(call, again, names), check,
+                    episode.rounds(later, index)), call, names)
+        asker.judge.noted("shot", call, notes)
+        shots.append(result)
+    return episode.joined(head, shots)
+
+
+_NO_NAMES: dict[str, list[str]] = {"character": [], "place": [], "prop": []}
+
+
+def _head(asker: Asker, segment: Segment, names: dict[str, list[str]]) -> Result | None:
+    """The episode's own call: its title and hook, given its lines and the names."""
     context = {"characters": names["character"], "places": names["place"],
                "props": names["prop"], **segment.context()}
-    check = lambda answer: episode.problems(answer, lines, names)  # noqa: E731
-    result, notes = episode.finished(try_ask(asker, "episode", lines, context, check, later),
-                                     lines, names)
-    asker.judge.noted("episode", lines, notes)
-    return result
+    return try_ask(asker, "episode", segment.lines, context)
 
 
 def target_of(options: Any) -> Target | None:

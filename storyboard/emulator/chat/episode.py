@@ -1,14 +1,13 @@
-"""A season episode's chat request into the answer a model might give: exactly the shots it asks.
+"""A season's episode and shot requests into the answers a model might give, from the text given.
 
-A season's episode (``stage: episode``) asks for ``episode.shots`` shots of ``episode.shot_seconds``
-seconds over the episode's numbered lines. The stand-in shares the lines among the shots in story
-order (a run of lines a shot where there are as many lines as shots; else a line filmed by as many
-shots as fall to it, each telling another of its sentences, or the same from further on), each
-made as ``chat_answers`` makes a paragraph's shot, then light (``season.light``), with a
-still framing of its own, and held within the shot's seconds at two a load point (its line alone,
-then the line's words, then its action alone, cut until it fits). A line is quoted once, in the
-first shot that films it. The title is the episode's first words; the hook its last sentence's.
-Every other request is ``chat_answers``'.
+A season's episode (``stage: episode``) asks for its title and hook: the episode's first words,
+and its last sentence's. Each of its shots (``stage: shot``) is asked over its own run of the
+episode's lines, lasting ``shot.seconds``: made as ``chat_answers`` makes a paragraph's shot,
+then light (``season.light``), with a still framing of its own, and held within the shot's
+seconds at two a load point (its line alone, then its action alone, cut until it fits). A
+line filmed again (``shot.again``) tells another of its sentences, or the same from further on,
+and quotes nothing; a quote is one of those the shot offers (``shot.quotes``), whole. Every other
+request is ``chat_answers``'.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from storyboard.emulator.chat.answers import SENTENCE, Para
 from storyboard.emulator.chat.season import LINE_WORDS, light, timed_for_load, title_of, words_of
 from storyboard.language.lint.continuity import ACROSS_SHOTS
 
+ACTION_CHARS = 160  # the most a shot's scene's action holds (the bound its request sends)
 STEP = 5  # words further a line's sentence is told from, each time it is filmed again
 SIZES = ("wide shot", "medium shot", "close-up", "full shot", "medium close-up", "long shot")
 ANGLES = ("static", "eye level, static", "low angle, static", "high angle, static",
@@ -50,10 +50,12 @@ def _groups(rows: list[Para], count: int) -> list[Para]:
     return [rows[math.floor(i * len(rows) / count)] for i in range(count)]
 
 
-def _fits(shot: dict[str, Any], document: dict[str, Any], seconds: float) -> dict[str, Any]:
+def _fits(shot: dict[str, Any], document: dict[str, Any], seconds: float,
+          whole: bool = False) -> dict[str, Any]:
     """``shot`` said in fewer words until its scenes need at most ``seconds`` at two a load
-    point: its line alone (the action's scene left out), then the line's words, then its
-    action alone and the action's words."""
+    point: its line alone (the action's scene left out), then the line's words (``whole``: a
+    quote is never cut, its line left out instead), then its action alone and the action's
+    words."""
     action = shot["scenes"][0]
     while True:
         made = timed_for_load(shot, document)
@@ -63,7 +65,7 @@ def _fits(shot: dict[str, Any], document: dict[str, Any], seconds: float) -> dic
         said = scenes[-1]["lines"]
         if len(scenes) > 1:
             shot = {**shot, "scenes": scenes[1:]}
-        elif said and len(said[0]["quote"].split()) > 3:
+        elif said and not whole and len(said[0]["quote"].split()) > 3:
             said[0]["quote"] = " ".join(said[0]["quote"].split()[:-1])
         elif said:
             shot = {**shot, "scenes": [action]}
@@ -85,39 +87,65 @@ def _told(para: Para, turn: int) -> str:
     return " ".join(words[start:] + words[:start])
 
 
-def episode(document: dict[str, Any]) -> dict[str, Any]:
-    given = document.get("episode")
+def _bounded(text: str, most: int) -> str:
+    """``text`` cut to at most ``most`` characters, at a word where it can be."""
+    return text if len(text) <= most else (text[:most].rsplit(" ", 1)[0] or text[:most])
+
+
+def _offered(quote: str, offered: list[str]) -> str | None:
+    """The offered quote a line that says ``quote`` (cut to its first words) gives: the first
+    that starts as it does within ``LINE_WORDS``, else the first short enough, else None."""
+    short = [o for o in offered if len(o.split()) <= LINE_WORDS]
+    head = " ".join(quote.split()[:3])
+    return next((o for o in short if o.startswith(head)), None) or next(iter(short), None)
+
+
+def shot(document: dict[str, Any]) -> dict[str, Any]:
+    """A season shot's answer over its own lines (``stage: shot``): made as an episode's shot
+    is, its ``again``-th telling of its line where earlier shots filmed it, its quotes those
+    offered (``shot.quotes``), whole."""
+    given = document.get("shot")
     asked: dict[str, Any] = given if isinstance(given, dict) else {}
-    count = max(1, int(asked.get("shots") or 1))
-    seconds = float(asked.get("shot_seconds") or 6)
+    index = max(0, int(asked.get("number") or 1) - 1)
+    again = max(0, int(asked.get("again") or 0))
+    offered = [str(q) for q in asked.get("quotes") or []]
     rows = _rows(document) or [Para(1, 1, ("A moment passes.",))]
-    shots, last, quoted, turns = [], list[str](), set[int](), dict[int, int]()
-    for index, para in enumerate(_groups(rows, count)):
-        made = chat_answers.shot(index, para, None, document, last)
-        speakers = [line["speaker"] for scene in made["scenes"] for line in scene["lines"]]
-        turn = turns.get(para.first, 0)
-        turns[para.first] = turn + 1
-        if para.first in quoted:
-            made["scenes"] = [{**made["scenes"][0], "action": _told(para, turn), "lines": []}]
-        quoted.add(para.first)
-        shot = _fits({**light(made, index, document), "camera": camera(index)}, document, seconds)
-        if not any(scene["lines"] for scene in shot["scenes"]):  # its speaker is seen still
-            shot["cast"] = list(dict.fromkeys([*speakers, *shot["cast"]]))[:5]
-        for scene in shot["scenes"]:
-            for line in scene["lines"]:
-                line["quote"] = words_of(line["quote"], LINE_WORDS)
-        shots.append(shot)
+    para = Para(rows[0].first, rows[-1].last, tuple(r.rows[0] for r in rows))
+    made = chat_answers.shot(index, para, None, document, [])
+    speakers = [line["speaker"] for scene in made["scenes"] for line in scene["lines"]]
+    if again:
+        made["scenes"] = [{**made["scenes"][0], "action": _told(para, again), "lines": []}]
+    made = light(made, index, document)
+    for scene in made["scenes"]:  # held to its bound, as a server decoding to it holds it
+        scene["action"] = _bounded(scene["action"], ACTION_CHARS)
+        scene["lines"] = [{**line, "quote": chosen} for line in scene["lines"]
+                          if (chosen := _offered(line["quote"], offered)) is not None]
+    made["scenes"] = [s for s in made["scenes"] if s["lines"] or not s["action"].endswith(
+        " speaks")] or made["scenes"][:1]
+    out = _fits({**made, "camera": camera(index)}, document,
+                float(asked.get("seconds") or 6), whole=True)
+    if not any(scene["lines"] for scene in out["scenes"]):  # its speaker is seen still
+        out["cast"] = list(dict.fromkeys([*speakers, *out["cast"]]))[:5]
+    return {key: out[key] for key in ("camera", "cast", "scenes")}
+
+
+def head(document: dict[str, Any]) -> dict[str, Any]:
+    """A season episode's own answer (``stage: episode``): its title, its first words; its
+    hook, its last sentence's."""
+    rows = _rows(document) or [Para(1, 1, ("A moment passes.",))]
     ending = _told(rows[-1], 0)
-    return {"title": title_of(rows[0].text), "hook": f"{words_of(ending, 20).rstrip('.,;:!?')}..."[:300],
-            "shots": shots}
+    return {"title": title_of(rows[0].text),
+            "hook": f"{words_of(ending, 20).rstrip('.,;:!?')}..."[:300]}
 
 
 def content_of(body: dict[str, Any]) -> str:
-    """The text the emulated model answers ``body`` with: a season episode's here (what a
-    send-back asked of it done, ``chat_answers.heeded``), every other request
+    """The text the emulated model answers ``body`` with: a season episode's or shot's here
+    (what a send-back asked of it done, ``chat_answers.heeded``), every other request
     ``chat_answers``'."""
     document = chat_answers.request_document(body.get("messages") or [])
-    if document is not None and document.get("stage") == "episode":
-        answer = chat_answers.heeded(episode(document), body.get("messages") or [])
+    stage = document.get("stage") if document is not None else None
+    if document is not None and stage in ("episode", "shot"):
+        made = head(document) if stage == "episode" else shot(document)
+        answer = chat_answers.heeded(made, body.get("messages") or [])
         return json.dumps(answer, ensure_ascii=False)
     return chat_answers.content_of(body)

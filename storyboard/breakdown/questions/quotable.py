@@ -1,0 +1,54 @@
+"""A season shot's lines into the quotes its answer may give: the author's words, each a choice.
+
+A shot's call (``schemas.shot``) lists what its lines may be: every sentence spoken inside
+quotation marks in its lines (and, of a sentence longer than ``LONG`` words, each of its
+clauses, so a short shot can still say part of a long speech), at most ``MOST``; a schema's
+``enum``, so a server that decodes to the schema can only answer the author's words. An episode
+whose lines quote no one in quotation marks (a screenplay's dialogue, a narrator's tale told
+without any) offers every sentence of the shot's lines instead (``Chapter.unquoted``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from storyboard.breakdown.source import Chapter
+
+QUOTED = re.compile(r"[\"“]([^\"”]{1,1000})[\"”]")
+SENTENCE = re.compile(r"(?<=[.!?])\s+")
+CLAUSE = re.compile(r"(?<=[,;:])\s+|\s*--\s*|\s+—\s+")
+LONG = 12  # words: a longer sentence is offered by its clauses too
+MOST = 30  # choices a shot offers at most (the first, in story order)
+SHORTEST = 2  # words a choice has at least
+
+
+def paragraphs(chapter: Chapter) -> list[str]:
+    """The chapter's runs of lines between blank lines, each folded to single spaces (as the
+    quote check reads the text)."""
+    out, run = [], list[str]()
+    for line in (*chapter.lines, ""):
+        if line.strip():
+            run.append(" ".join(line.split()))
+        elif run:
+            out.append(" ".join(run))
+            run = []
+    return out
+
+
+def quoting(chapter: Chapter) -> bool:
+    """Whether any of the chapter's lines quotes someone in quotation marks."""
+    return any(QUOTED.search(text) for text in paragraphs(chapter))
+
+
+def quotable(chapter: Chapter) -> list[str]:
+    """The quotes a shot over ``chapter``'s lines may give, in story order, each once."""
+    spans = paragraphs(chapter) if chapter.unquoted else [
+        m.group(1) for text in paragraphs(chapter) for m in QUOTED.finditer(text)]
+    found: list[str] = []
+    for span in spans:
+        for sentence in SENTENCE.split(span.strip()):
+            found.append(sentence)
+            if len(sentence.split()) > LONG:
+                found += CLAUSE.split(sentence)
+    kept = [c.strip().rstrip(",;:").strip() for c in found]
+    return list(dict.fromkeys(c for c in kept if len(c.split()) >= SHORTEST))[:MOST]
