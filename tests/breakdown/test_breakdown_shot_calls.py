@@ -43,6 +43,7 @@ def test_fewer_lines_than_shots_films_a_line_again_each_time_told_so() -> None:
         (10, 10, 0), (10, 10, 1), (10, 10, 2), (12, 12, 0), (12, 12, 1)]
     assert all(c.unquoted for c, _ in calls)  # no one is quoted: every sentence is offered
     assert quotable(calls[0][0]) == ["Mia climbs."]
+    assert episode.calls(lines(3, ("", ""))) == []  # no words to film: no shot is asked
 
 
 def test_a_shot_offers_its_spoken_sentences_and_a_long_ones_clauses_each_the_authors() -> None:

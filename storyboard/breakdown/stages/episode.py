@@ -38,6 +38,8 @@ def calls(lines: Chapter) -> list[tuple[Chapter, int]]:
     in the file) and how many shots before it film its first line (``again``)."""
     rows = lines.numbered()
     count = max(1, lines.shots)
+    if not rows:  # no words to film: the episode gets no shot, and says so
+        return []
     if len(rows) >= count:
         runs = [(rows[a][0], rows[b][0]) for a, b in
                 balanced_sizes([len(text) for _, text in rows], count)]
