@@ -13,7 +13,6 @@ request is ``chat_answers``'.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from storyboard.emulator.chat import answers as chat_answers
@@ -39,15 +38,6 @@ def _rows(document: dict[str, Any]) -> list[Para]:
     paras = chat_answers.paragraphs(document.get("lines", []))
     return [Para(para.first + k, para.first + k, (row,)) for para in paras
             for k, row in enumerate(para.rows)]
-
-
-def _groups(rows: list[Para], count: int) -> list[Para]:
-    """``count`` paragraphs over ``rows`` in order: runs of rows, or a row for several."""
-    if len(rows) >= count:
-        bounds = [round(i * len(rows) / count) for i in range(count + 1)]
-        runs = [rows[bounds[i]:bounds[i + 1]] for i in range(count)]
-        return [Para(run[0].first, run[-1].last, tuple(r.rows[0] for r in run)) for run in runs]
-    return [rows[math.floor(i * len(rows) / count)] for i in range(count)]
 
 
 def _fits(shot: dict[str, Any], document: dict[str, Any], seconds: float,
