@@ -106,6 +106,8 @@ lines:
     text: "Adiós."
 """
 SHOTS = ("ep01/hello", "ep01/street", "ep02/door", "ep02/bye")
+# ep02 alone, for a test that looks only at it: ep01's lines, pass and stitch would be for nothing.
+ONLY_EP02 = ("--episode", "ep02")
 
 
 def run(*args: str | Path) -> tuple[int, dict[str, Any], str]:
@@ -284,7 +286,7 @@ def test_a_translations_markup_is_text_in_the_versions_subtitles(approved: Appro
     said = "{\\\\an8}Adiós <i>amigo</i>\\\\N&amp;"  # YAML double quotes: {\an8}Adiós <i>amigo</i>\N&amp;
     path = root / "languages" / "es" / "ep02.yaml"
     path.write_text(EP02.replace('"Adiós."', f'"{said}"'), encoding="utf-8")
-    code, _, out = dub(root)
+    code, _, out = dub(root, "es", *ONLY_EP02)
     assert code == 0, out
     joiner = "\u2060"
     srt = (root / "out" / "es" / "ep02.srt").read_text("utf-8")
@@ -436,11 +438,6 @@ def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_saf
     top, bottom, left, right = VERTICAL_SAFE_AREA.pixels(1080, 1920)
     assert min(ys) >= top and max(ys) <= 1920 - bottom
     assert min(xs) >= left and max(xs) <= 1080 - right
-
-
-# The episode the burnt-subtitles test looks at, alone: ep01's lines, pass and vertical stitches
-# would be made for nothing.
-ONLY_EP02 = ("--episode", "ep02")
 
 
 def _card(root: Path, episode: str, label: str | None) -> Path:
