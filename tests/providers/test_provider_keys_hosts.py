@@ -121,6 +121,7 @@ def series(folder: Path, other: str, url: str, media: str) -> Path:
     (folder / "storyboard.yaml").write_text(
         'storyboard: 1\ndefaults: {resolution: 720P, ratio: "16:9", duration: 2}\n'
         f"provider: {other_block(other, url)}\n"
+        "output: {loudness: null}\n"  # its episode's loudness is not what this test checks
         f"characters:\n  mia: {{image: '{media}/mia.png'}}\n"
         "episodes:\n  - id: ep01\n    shots:\n      - {id: a, prompt: \"@mia waves\"}\n",
         encoding="utf-8")
@@ -215,6 +216,7 @@ def test_a_block_without_a_name_is_locals_and_takes_no_key(
     (folder / "storyboard.yaml").write_text(
         'storyboard: 1\ndefaults: {resolution: 720P, ratio: "16:9", duration: 2}\n'
         f"provider: {{base_url: '{url}', media_base_url: '{url}', headers: {{X-Trace: t}}}}\n"
+        "output: {loudness: null}\n"
         f"characters:\n  mia: {{image: '{media}/mia.png'}}\n"
         "episodes:\n  - id: ep01\n    shots:\n      - {id: a, prompt: \"@mia waves\"}\n",
         encoding="utf-8")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,9 +20,11 @@ import pytest
 from click.testing import CliRunner
 
 from storyboard.cli import cli
+from storyboard.emulator import EmulatorServer
 from storyboard.media import ffmpeg
 from tests.fixtures.cast import cast_stats
 from tests.fixtures.dashscope_cli import (
+    KEY,
     Emulator,
     child_env,
     invoke,
@@ -103,6 +106,8 @@ lines:
     text: "Adiós."
 """
 SHOTS = ("ep01/hello", "ep01/street", "ep02/door", "ep02/bye")
+# ep02 alone, for a test that looks only at it: ep01's lines, pass and stitch would be for nothing.
+ONLY_EP02 = ("--episode", "ep02")
 
 
 def run(*args: str | Path) -> tuple[int, dict[str, Any], str]:
@@ -114,13 +119,39 @@ def run(*args: str | Path) -> tuple[int, dict[str, Any], str]:
 Approved = Callable[..., tuple[Path, Any]]
 
 
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory,
+             make_media: MakeMedia) -> tuple[Path, dict[str, Any]]:
+    """The series rendered once for the module on an emulator of its own, every shot approved,
+    its Spanish version written (by a user of its own): the series' folder and the voices the
+    account designed on the way, which each test's emulator is given as the provider keeps
+    them between runs."""
+    base = tmp_path_factory.mktemp("dubbed-template")
+    server = EmulatorServer(latency=0.3, plain_results=False, retry_after=0.1).start()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("DASHSCOPE_API_KEY", KEY)
+            patch.setenv("CI", "1")
+            patch.setenv("DASHSCOPE_HTTP_BASE_URL", server.base_url)
+            patch.setenv("STORYBOARD_STATE_DIR", str(base / "state"))
+            root = write(base, make_media)
+        return root, dict(server.service.voices.voices)
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def approved(tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> Approved:
-    """``approved(latency=...)``: the series rendered on an emulator, every shot approved, its
-    Spanish version written; the series' folder and the emulator."""
+def approved(tmp_path: Path, rendered: tuple[Path, dict[str, Any]],
+             emulator: Emulator) -> Approved:
+    """``approved(latency=...)``: a copy of the module's rendered and approved series (its lock,
+    takes and work folder) and a fresh emulator that has served none of it (only the account's
+    designed voices are there): the series' folder and the emulator."""
     def make(latency: float = 0.3) -> tuple[Path, Any]:
         server = emulator(plain_results=False, latency=latency)
-        return write(tmp_path, make_media), server
+        server.service.voices.voices.update(rendered[1])
+        root = tmp_path / "dubbed"
+        shutil.copytree(rendered[0], root, symlinks=True)
+        return root, server
     return make
 
 
@@ -255,7 +286,7 @@ def test_a_translations_markup_is_text_in_the_versions_subtitles(approved: Appro
     said = "{\\\\an8}Adiós <i>amigo</i>\\\\N&amp;"  # YAML double quotes: {\an8}Adiós <i>amigo</i>\N&amp;
     path = root / "languages" / "es" / "ep02.yaml"
     path.write_text(EP02.replace('"Adiós."', f'"{said}"'), encoding="utf-8")
-    code, _, out = dub(root)
+    code, _, out = dub(root, "es", *ONLY_EP02)
     assert code == 0, out
     joiner = "\u2060"
     srt = (root / "out" / "es" / "ep02.srt").read_text("utf-8")
@@ -384,8 +415,8 @@ def test_a_versions_burnt_subtitles_differ_from_the_plain_version_inside_the_saf
                                        f"delivery: {{preset: vertical, burn_subtitles: {burn}}}\n"),
                         encoding="utf-8")
         submitted = counts(server)[2]
-        code, _, said = dub(root) if burn == "false" else run(
-            "version", "render", root, "es", "--provider", "dashscope", "--yes")
+        code, _, said = dub(root, "es", *ONLY_EP02) if burn == "false" else run(
+            "version", "render", root, "es", *ONLY_EP02, "--provider", "dashscope", "--yes")
         assert code == 0, said
         assert burn == "false" or counts(server)[2] == submitted  # only stitched again
         said_lines = said.splitlines()  # without --json the stitching is told as it goes

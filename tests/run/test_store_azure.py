@@ -63,9 +63,8 @@ def store(azurite: Server) -> Backend:
 
 
 def test_a_fresh_clone_of_the_example_renders_with_no_submission(
-        store: Backend, tmp_path: Path, emulator: EmulatorServer,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    cases.a_fresh_clone_renders_with_no_submission(store, tmp_path, emulator, monkeypatch)
+        store: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cases.a_fresh_clone_renders_with_no_submission(store, tmp_path, monkeypatch)
 
 
 def test_a_clone_without_the_new_lock_finds_shots_by_their_record(

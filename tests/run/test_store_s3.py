@@ -31,11 +31,20 @@ from storyboard.run.state.sharing import FROM_STORE, StoreLink
 from storyboard.run.team.store import STORE_ENV, RenderStore, StoreSettings
 from storyboard.run.trip.download import STORE_NOT_REDOWNLOADED
 from tests.fixtures.compiler import write_series
-from tests.fixtures.example import cut_short, without_boards
-from tests.fixtures.store_cases import KEY, SHOTS, as_user, clone, downloads, sha, states, submissions
+from tests.fixtures.store_cases import (
+    KEY,
+    SHOTS,
+    as_user,
+    clone,
+    downloads,
+    drawing_emulator,
+    example_clone,
+    sha,
+    states,
+    submissions,
+)
 
 MakeMedia = Callable[..., Path]  # the store's shared helpers: tests/fixtures/store_cases.py
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coffee-shop"
 SECRET = "s3-secret-never-written-anywhere"
 HEAD = """\
 storyboard: 1
@@ -154,12 +163,17 @@ def series_with_store(root: Path, make_media: MakeMedia, url: str) -> Path:
 
 
 def test_a_fresh_clone_of_the_example_renders_with_no_submission(
-        tmp_path: Path, bucket: tuple[str, Any], emulator: EmulatorServer,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, bucket: tuple[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    with drawing_emulator(monkeypatch) as emulator:  # four videos of the example's 2 s shots
+        fresh_clone_renders(tmp_path, bucket, emulator, monkeypatch)
+
+
+def fresh_clone_renders(tmp_path: Path, bucket: tuple[str, Any], emulator: EmulatorServer,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
     url, fs = bucket
     monkeypatch.setenv(STORE_ENV, url)  # a CI runner's way; the series file stays as it is
     as_user(monkeypatch, tmp_path, "alice")
-    alice = cut_short(without_boards(clone(EXAMPLE, tmp_path / "alice" / "coffee-shop")))
+    alice = example_clone(tmp_path / "alice" / "coffee-shop")
     code, first, _ = render_json(alice, "--yes", "-o", tmp_path / "out-a")
     assert code == 0, first
     assert set(states(first).values()) == {"done"}
@@ -173,7 +187,7 @@ def test_a_fresh_clone_of_the_example_renders_with_no_submission(
     assert record["media"]["width"] == 1280 and record["media"]["height"] == 720
     assert len(fs.ls(f"{prefix}/v1/measured")) == 4  # each take's measurement beside its video
 
-    bob = cut_short(without_boards(clone(EXAMPLE, tmp_path / "bob" / "coffee-shop")))
+    bob = example_clone(tmp_path / "bob" / "coffee-shop")
     shutil.copyfile(alice / "storyboard.lock", bob / "storyboard.lock")  # git pull
     as_user(monkeypatch, tmp_path, "bob")
     planned = json.loads(invoke("plan", bob, "--provider", "dashscope", "--json").stdout)

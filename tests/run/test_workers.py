@@ -222,7 +222,8 @@ def test_an_idle_worker_lets_go_of_its_clones_run_lock(
     render of your own in its clone may run; it held the lock for as long as it waited."""
     alice, _ = clones(tmp_path, gpus, pg_url)
     queue(alice)
-    child = storyboard(alice.parent, "worker", "--ledger", pg_url, "--linger", "0.5")
+    child = storyboard(alice.parent, "worker", "--ledger", pg_url, "--linger", "0.5", "--slots",
+                       "2")  # a slot an instance: its shots done sooner, the lock held as long
     try:
         wait_until(lambda: not lock_free(alice) or child.poll() is not None)  # its run
         wait_until(lambda: {s.state for s in queued(pg_url)} == {"done"} or

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser
 
 from storyboard.language.request import Transition
 from storyboard.media import ffmpeg
@@ -422,7 +423,8 @@ def test_recorded_facts_let_the_copy_path_start_one_ffmpeg(
 @pytest.mark.parametrize(("name", "seconds", "path"), [
     ("copy", 8.0, "copy"), ("normalized", 5.4, "normalized"), ("crossfades", 5.9, "filtered")])
 def test_every_path_plays_to_the_end_in_chromium(make_media: MakeMedia, tmp_path: Path,
-                                                 name: str, seconds: float, path: str) -> None:
+                                                 browser: Browser, name: str, seconds: float,
+                                                 path: str) -> None:
     files = shots(make_media, tmp_path)
     episodes = {"copy": [Clip(files["a"]), Clip(files["b"]), Clip(files["a"])],
                 "normalized": [Clip(files["a"]), Clip(files["c"])],
@@ -430,7 +432,7 @@ def test_every_path_plays_to_the_end_in_chromium(make_media: MakeMedia, tmp_path
     result = stitch(episodes[name], tmp_path / "ep.mp4", options(tmp_path))
     assert result.path_taken == path
     assert_exact(result, seconds)
-    played = play_in_chromium(result.out)
+    played = play_in_chromium(result.out, browser)
     assert played.get("ended") is True, played
     assert abs(played["duration"] - seconds) <= FRAME
     assert played["frames"] == round(seconds * 30)
