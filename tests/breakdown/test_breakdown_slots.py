@@ -208,3 +208,29 @@ def test_a_cast_that_leaves_out_a_speaker_and_a_line_given_to_another_are_sent_b
         backs["shot"], backs["shot"]
     cast = yaml.safe_load((tmp_path / "series" / "storyboard.yaml").read_text("utf-8"))
     assert "gretel" in cast["characters"]
+
+
+def test_a_hook_past_its_bound_after_its_send_backs_is_cut_and_the_episode_written(
+        tmp_path: Path) -> None:
+    """An episode's own call sends no bounds (as every stage but a shot's): a hook of 520
+    characters on every turn (Qwen2.5-Coder-1.5B wrote one of 400 on The Cask of Amontillado)
+    is sent back, then read cut at a sentence, said, and the episode written."""
+    long = " ".join(["The well is deep and the golden ball lies at its bottom."] * 9)
+
+    def long_hooks(body: dict[str, Any]) -> Reply:
+        content = json.loads(chat_episode.content_of(body))
+        if stage_of(body) == "episode":
+            content["hook"] = long
+        return completion(json.dumps(content))
+
+    series = tmp_path / "series"
+    with Scripted(long_hooks) as server:
+        report = breakdown(story(tmp_path, FROG), series, options(server.base_url))
+        backs = [b for b in server.bodies if stage_of(b) == "episode" and len(b["messages"]) > 2]
+    assert report.problems == [], [d.format() for d in report.problems]
+    assert len(backs) == 4 * 2  # each episode's hook sent back twice, then read as meant
+    hooks = [yaml.safe_load(p.read_text("utf-8"))["hook"]
+             for p in sorted((series / "episodes").glob("*.yaml"))]
+    assert len(hooks) == 4 and all(len(h) <= 300 and long.startswith(h.rstrip("…"))
+                                   for h in hooks), hooks
+    assert any("hook" in note and "cut" in note for note in report.notes), report.notes

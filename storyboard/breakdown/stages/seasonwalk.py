@@ -25,7 +25,13 @@ from storyboard.breakdown.shape.skeleton import shape
 from storyboard.breakdown.source import Story
 from storyboard.breakdown.stages import episode, seasonfile
 from storyboard.breakdown.stages.cast import names_in
-from storyboard.breakdown.stages.walk import Answers, SeasonAnswers, first_answers, try_ask
+from storyboard.breakdown.stages.walk import (
+    Answers,
+    SeasonAnswers,
+    first_answers,
+    try_ask,
+    within_bounds,
+)
 
 
 def walk_season(story: Story, asker: Asker, target: Target,
@@ -129,10 +135,14 @@ _NO_NAMES: dict[str, list[str]] = {"character": [], "place": [], "prop": []}
 
 
 def _head(asker: Asker, segment: Segment, names: dict[str, list[str]]) -> Result | None:
-    """The episode's own call: its title and hook, given its lines and the names."""
+    """The episode's own call: its title and hook, given its lines and the names; one still
+    refused after its send-backs only for a title or hook too long, read with it cut
+    (``within_bounds``: its bounds are not sent, as for every stage but a shot's)."""
     context = {"characters": names["character"], "places": names["place"],
                "props": names["prop"], **segment.context()}
-    return try_ask(asker, "episode", segment.lines, context)
+    result = try_ask(asker, "episode", segment.lines, context)
+    return None if result is None else within_bounds(asker, "episode", segment.lines,
+                                                     lambda _answer: [], result)
 
 
 def target_of(options: Any) -> Target | None:
