@@ -78,8 +78,7 @@ def filled(answer: dict[str, Any], call: Chapter) -> dict[str, Any]:
     lines, its scenes sharing the skeleton's ``call.shot_seconds``."""
     scenes = answer["scenes"]
     shares = _shares([float(s["seconds"]) for s in scenes], call.shot_seconds)
-    shot = {"from_line": call.numbered()[0][0] if call.numbered() else call.first,
-            "to_line": call.last, **answer,
+    shot = {"from_line": call.first, "to_line": call.last, **answer,  # ``calls``' lines
             "scenes": [{**scene, "seconds": share} for scene, share in
                        zip(scenes, shares, strict=True)]}
     return {"shots": [shot]}
