@@ -9,8 +9,9 @@ Fountain screenplay (``.fountain``) is read by ``scaffold.fountain`` (so bad inp
 line, as ``init --from`` refuses it) and cut at its ``#`` sections, else at its act markers. A story
 with no such line is one chapter. A heading with nothing under it (a story's ``#`` title above its
 ``##`` chapters) joins the chapter that follows. A chapter longer than ``WINDOW`` non-blank lines
-is read in windows, cut at blank lines: each window is asked its own calls, and the windows of one
-chapter (``Chapter.part_of``) make one episode.
+is read in windows, cut at blank lines (a paragraph itself longer, as in a story written one
+sentence a line, at lines that end a sentence): each window is asked its own calls, and the
+windows of one chapter (``Chapter.part_of``) make one episode.
 Every chapter keeps the file's own lines and their numbers, so an answer can be held to them and
 every shot can say where it came from.
 """
@@ -30,6 +31,7 @@ CHAPTER = re.compile(r"^\s*(chapter|part|book)\s+([0-9]+|[ivxlc]+|[a-z-]+)\b[.:]
 NUMERAL = re.compile(r"^\s*(?=[IVXLC])C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})\.?\s*$")  # II, XIV.
 MAX_CHAPTERS = 500
 WINDOW = 60  # non-blank lines a window reads at most: its shots fit one answer's max_tokens
+SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")  # a line a too-long paragraph may be cut after
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,8 @@ def _cut(file: str, lines: list[str], starts: list[tuple[int, str]], skip: int =
 
 
 def _paragraphs(lines: tuple[str, ...]) -> list[tuple[int, int]]:
-    """(index of the first line, number of lines) of each run of non-blank lines."""
+    """(index of the first line, number of lines) of each run of non-blank lines, a run longer
+    than ``WINDOW`` given as its sentences' runs (``_sentences``)."""
     runs: list[tuple[int, int]] = []
     for index, line in enumerate(lines):
         if not line.strip():
@@ -160,12 +163,25 @@ def _paragraphs(lines: tuple[str, ...]) -> list[tuple[int, int]]:
             runs[-1] = (runs[-1][0], runs[-1][1] + 1)
         else:
             runs.append((index, 1))
+    return [piece for run in runs for piece in
+            (_sentences(lines, *run) if run[1] > WINDOW else [run])]
+
+
+def _sentences(lines: tuple[str, ...], start: int, length: int) -> list[tuple[int, int]]:
+    """A paragraph's runs of lines, each ending at a line that ends a sentence (its last line
+    ends the last run wherever it ends)."""
+    runs, first = [], start
+    for index in range(start, start + length):
+        if SENTENCE_END.search(lines[index]) or index == start + length - 1:
+            runs.append((first, index + 1 - first))
+            first = index + 1
     return runs
 
 
 def _windows(chapter: Chapter) -> list[Chapter]:
     """``chapter`` cut at blank lines into windows of at most ``WINDOW`` non-blank lines (a
-    longer paragraph stays whole), titled ``Title (2)``, ``Title (3)``..."""
+    longer paragraph cut at its sentences' ends, a longer sentence kept whole), titled
+    ``Title (2)``, ``Title (3)``..."""
     starts, size = [0], 0
     for index, length in _paragraphs(chapter.lines):
         if size and size + length > WINDOW:

@@ -75,6 +75,7 @@ def test_a_kept_run_replays_to_the_same_series_and_figures_with_no_server(
     code, said, report = breakdown(run["story"], series)
     assert code == run["exit"], said
     assert report["sent"] == 0 and report["cached"] > 0, said  # nothing asked of a server
+    assert "the chat call" not in said  # nor tried: a call the answers lack fails at port 9
     assert files(series) == files(tmp_path / "replay" / "kept" / "series")
     entry = next(e for e in table()["stories"] if e["file"] == run["story"])
     assert figures(CORPUS / run["story"], series, entry["episodes"],

@@ -285,7 +285,7 @@ def test_a_chapter_too_long_for_the_window_is_cut_into_parts_that_fit(tmp_path: 
                        for n in range(1, 25))
     story = f"# The Lighthouse\n\n{long}\n"
     whole = Chapter("story.md", 1, "The Lighthouse", 1, tuple(story.split("\n")))
-    context = fitting.shots_prompt(whole) + fitting.MARGIN + fitting.floor("shots", whole) - 100
+    context = fitting.largest_prompt(whole) + fitting.MARGIN + fitting.floor("shots", whole) - 100
     source, series = tmp_path / "story.md", tmp_path / "series"
     source.write_text(story, encoding="utf-8")
     options = Options(model="m", key_env=KEY_ENV, yes=True, price_in=0.0, price_out=0.0,
@@ -394,7 +394,7 @@ def test_the_run_summary_says_what_was_read_as_meant(tmp_path: Path) -> None:
 
 def test_a_send_back_that_would_not_fit_is_not_sent_and_the_run_goes_on(tmp_path: Path) -> None:
     chapter = Chapter("story.md", 1, "The Lighthouse", 1, tuple(STORY.rstrip("\n").split("\n")))
-    context = fitting.shots_prompt(chapter) + fitting.MARGIN + 2048 + 100
+    context = fitting.largest_prompt(chapter) + fitting.MARGIN + 2048 + 100
     long = {"shots": [{"from_line": 3, "to_line": 3, "cast": ["Mia"],  # no camera: refused
                        "scenes": [{"seconds": 4, "action": "Mia climbs. " * 400, "lines": []}]}]}
     with Scripted(answers(NO_CAST, shots=long)) as server:

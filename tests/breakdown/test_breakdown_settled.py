@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from storyboard.breakdown.source import Chapter
 from storyboard.breakdown.stages.shots import left_out
 from storyboard.cli.main import cli
-from tests.breakdown.scripted import Scripted, stage_of
-from tests.breakdown.test_breakdown_llm import MIA_CAST, OUTLINE, answers, run
+from tests.breakdown.scripted import Scripted, completion, stage_of
+from tests.breakdown.test_breakdown_llm import MIA, MIA_CAST, OUTLINE, answers, run
 
 SAID = "Mia climbed the stairs of the old lighthouse"
 INVENTED = "I will light the lamp tonight!"
@@ -150,3 +150,33 @@ def test_a_shot_too_short_has_its_last_scene_lengthened_to_the_least_a_shot_last
     answer["shots"][0]["scenes"][1]["seconds"] = 0.75  # 1.25 s: the check rounds it up to 2
     assert left_out(answer, chapter)[1] == []
     assert left_out(shots(SAID), chapter) == (shots(SAID), [])  # 4 s: as it was
+
+
+def looping_cast(entries: list[dict[str, str]]) -> str:
+    """A cast answer stopped in its loop: its entries, then the first again, cut inside it."""
+    whole = ",".join(json.dumps(entry) for entry in entries)
+    return '{"characters":[' + whole + "," + json.dumps(entries[0])[:30]
+
+
+NARRATOR = {"name": "I", "appearance": "the one who tells it", "voice": "a man, low"}
+
+
+def test_a_cast_cut_in_its_loop_is_read_without_an_entry_named_by_ordinary_words(
+        tmp_path: Path) -> None:
+    """The Cask of Amontillado's chapter 4 (issue 84): the real model's cast looped on every
+    turn, and what it wrote whole before the loop named the narrator ``I``."""
+    def script(body: dict[str, Any]) -> Any:
+        if stage_of(body) == "cast":
+            return completion(looping_cast([MIA, NARRATOR, MIA]), finish="length",
+                              completion_tokens=body["max_tokens"])
+        return answers(MIA_CAST, OUTLINE, shots(SAID))(body)
+    with Scripted(script) as server:
+        report, series = run(server, tmp_path)
+    assert report.problems == []
+    notes = "\n".join(report.notes)
+    assert "read as written before the cut" in notes
+    assert "characters: named by ordinary words alone: left out" in notes
+    cast = (series / "storyboard.yaml").read_text(encoding="utf-8")
+    assert "  mia:" in cast and "\n  i:" not in cast
+    assert {"name": "ordinary-entry", "mode": "json_object", "count": 1} in report.repairs
+

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from storyboard.breakdown.chat import fitting
+from storyboard.breakdown.chat.fitting import Window
 from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.breakdown.source import WINDOW, Chapter, read_story
 from storyboard.breakdown.stages.cast import merged
@@ -102,3 +104,40 @@ def test_an_ordinary_word_is_sent_back_and_never_joins_the_cast() -> None:
         "props[0].name: 'my' is an ordinary word, not a person, place or prop: leave it out"]
     cast = merged([(chapter("The little man spins all my straw round."), answer)])
     assert list(cast.entries) == ["the_little_man"]
+
+
+LINES = tuple(f"Mia climbed step {n} of the lighthouse, and Sam called up to her." if n % 3 else
+              f'"Step {n}," said Sam, "and the lamp is' for n in range(1, 2 * WINDOW + 11))
+
+
+def test_a_paragraph_longer_than_a_window_is_read_in_windows_cut_where_sentences_end(
+        tmp_path: Path) -> None:
+    """The Adventures of Buster Bear, one sentence a line (issue 84): 1,001 lines with no blank
+    line were one window, whose cast call needed a context of 38k tokens."""
+    story = tmp_path / "lines.txt"
+    story.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    chapters = read_story(story).chapters
+    assert len(chapters) == 3
+    assert [c.first for c in chapters] == [1, chapters[0].last + 1, chapters[1].last + 1]
+    assert all(0 < len(c.lines) <= WINDOW for c in chapters)
+    assert all(c.lines[-1].endswith(".") for c in chapters[:-1])  # never inside a sentence
+    assert {c.part_of for c in chapters} == {1}  # one chapter of the story, read in windows
+
+
+def test_a_season_fits_its_chapters_to_the_window_by_the_cast_call_it_makes(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    """A season asks a chapter its cast alone: a window too small for the shots call a season
+    never makes refuses nothing."""
+    story = tmp_path / "lines.txt"
+    story.write_text("\n".join(LINES[:WINDOW]) + "\n", encoding="utf-8")
+    chapter = read_story(story).chapters[0]
+    cast = fitting.largest_prompt(chapter, "cast") + fitting.floor("cast", chapter)
+    context = cast + fitting.MARGIN + 8
+    assert fitting.max_tokens("shots", fitting.largest_prompt(chapter), Window(context, "set"),
+                              chapter) is None  # a chapter's shots call could not fit
+    options = Options(base_url=chat_base(chat_emulator), key_env=KEY_ENV, yes=True,
+                      stream="false", episodes=2, episode_seconds=30.0, ratio="9:16",
+                      context=context)
+    report = breakdown(story, tmp_path / "series", options)
+    assert report.problems == [], report.problems
+    assert len(list((tmp_path / "series" / "episodes").glob("*.yaml"))) == 2

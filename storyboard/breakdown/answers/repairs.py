@@ -3,27 +3,23 @@ failure it reads, and what holds that failure off (``held``), so the modes it ca
 
 ``REPAIRS`` is run in order by the judge (``judging.Judge``), as sqlglot's optimizer runs its
 ``RULES``: each ``(answer, context) -> (answer, notes)``, each firing counted with its mode
-(``breakdown --json``: ``repairs``). A call goes under the endpoint's strongest constraint:
-``json_schema``, else ``json_object`` (llama-cpp-python's server holds it to a schema sent with
-it), else the schema in the prompt (``text``, counted as ``prompt``). A shape the sent schema
-forbids cannot come back under a constraint, so each repair runs only where its failure can:
+(``breakdown --json``: ``repairs``). A call goes under the endpoint's strongest constraint
+(``json_schema``, else ``json_object`` with the schema, else the schema in the prompt: ``text``,
+counted as ``prompt``), and a repair runs only where its failure can still come back:
 
-- ``text`` (``think``, ``fence``): words around the JSON; every JSON mode forbids them: ``prompt``.
+- ``text`` (``think``, ``fence``): words around the JSON: ``prompt``.
 - ``shape`` (``wrapper``, ``key-slip``, ``list-of-one``, ``thing-fields``): a key, a type or a
-  wrapper the schema forbids. The outline, cast and shots stages send their schema only under
-  ``json_schema``, a season's bounded shot stage under ``json_object`` too: they stay where none
-  is sent (Qwen2.5-Coder-1.5B kept ``character`` for ``characters`` through two send-backs).
-- ``bounds`` (``crowded-cast``, ``over-bound``, ``cut-*``): a string past its ``maxLength``, a
-  list past its ``maxItems``, an answer cut at ``max_tokens`` inside a string or list that never
-  ends. Those three stages send no bounds (local grammar builders overflow on ``maxLength:
-  2000``): every mode. A season's shot stage sends its bounds (every string's length, each
-  quote one its lines offer): ``prompt`` alone.
-- ``nothing`` (``none-entry``): a word no schema forbids (``{"name": "none"}``, kept by the same
-  model through two send-backs under a schema): every mode.
+  wrapper the schema forbids, where no schema is sent (the outline, cast and shots stages send
+  one under ``json_schema`` only; a season's shot under ``json_object`` too).
+- ``bounds`` (``crowded-cast``, ``over-bound``, ``cut-*``): a string or list past its bound, an
+  answer cut at ``max_tokens``. Only a season's shot sends its bounds (local grammar builders
+  overflow on ``maxLength: 2000``): ``prompt`` there, every mode elsewhere.
+- ``nothing`` (``none-entry``, ``ordinary-entry``): a name no schema forbids (``none``; ``I``
+  in a cast stopped while it looped): every mode.
 
 ``text`` and ``judged`` repairs run on each answer (before and after it is read as JSON);
-``settled`` ones once the send-backs are spent, on what the answers were (``walk.settled``).
-Anything ambiguous is left for the schema to refuse, located, and sent back.
+``settled`` ones once the send-backs are spent (``walk.settled``). Anything ambiguous is left
+for the schema to refuse, located, and sent back.
 """
 
 from __future__ import annotations
@@ -36,6 +32,7 @@ from typing import Any
 
 from storyboard.breakdown.answers import cutshort
 from storyboard.breakdown.questions import schemas
+from storyboard.breakdown.questions.ordinary import ordinary
 from storyboard.breakdown.source import Chapter
 from storyboard.breakdown.state import reading
 
@@ -167,13 +164,16 @@ def says_none(name: Any) -> bool:
         NONE_NAMES.fullmatch(" ".join(name.lower().strip(" .!-").split())) is not None
 
 
-def _none_entry(schema: dict[str, Any], data: Any, notes: Notes, path: str) -> Any:
-    if not isinstance(data, list) or "name" not in schema.get("items", {}).get("properties", {}):
-        return data
-    kept = [item for item in data if not (isinstance(item, dict) and says_none(item.get("name")))]
-    if len(kept) < len(data):
-        notes.append(f"{path}: an entry named as there being none: left out")
-    return kept
+def _left_out(drop: Callable[[str], bool], why: str) -> Fix:
+    """A repair leaving out each entry of a list of named things whose name ``drop`` says."""
+    def fix(schema: dict[str, Any], data: Any, notes: Notes, path: str) -> Any:
+        if not isinstance(data, list) or "name" not in schema.get("items", {}).get("properties", ()):
+            return data
+        kept = [item for item in data if not (isinstance(item, dict) and drop(str(item.get("name") or "")))]
+        if len(kept) < len(data):
+            notes.append(f"{path}: {why}: left out")
+        return kept
+    return walked(fix)
 
 
 def _crowded(schema: dict[str, Any], data: Any, notes: Notes, path: str) -> Any:
@@ -246,11 +246,13 @@ REPAIRS: tuple[Repair, ...] = (
     Repair("thing-fields", "a place or prop given a character's appearance or voice", "shape",
            walked(_thing_fields)),
     Repair("none-entry", "an entry of a list of named things named as there being none",
-           "nothing", walked(_none_entry)),
+           "nothing", _left_out(says_none, "an entry named as there being none")),
     Repair("crowded-cast", "a shot's cast naming more than its bound", "bounds",
            walked(_crowded)),
     Repair("over-bound", "a string past its maxLength, a list past its maxItems", "bounds",
            walked(_over_bound), "settled"),
+    Repair("ordinary-entry", "a cast entry named by ordinary words alone ('I') in an answer read as cut",
+           "nothing", _left_out(ordinary, "named by ordinary words alone"), "settled", ("cast",)),
     Repair("cut-outline", f"{CUT}: an outline's beats written whole", "bounds",
            _read(cutshort.read_outline), "settled", ("outline",)),
     Repair("cut-summary", f"{CUT}: an outline cut inside its summary", "bounds",

@@ -147,36 +147,40 @@ def stated(text: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def shots_prompt(chapter: Chapter) -> int:
-    """The estimate of a chapter's largest prompt (its shots call, with the earlier answers)."""
-    conversation = prompts.messages("shots", chapter, {})
-    return prompt_tokens(conversation, json.dumps(SCHEMAS["shots"])) + EARLIER_ANSWERS
+def largest_prompt(chapter: Chapter, stage: str = "shots") -> int:
+    """The estimate of a chapter's largest prompt, its ``stage`` call's (a shots call's with
+    the earlier answers; a season's chapter is asked only its cast)."""
+    conversation = prompts.messages(stage, chapter, {})
+    return prompt_tokens(conversation, json.dumps(SCHEMAS[stage])) + \
+        (EARLIER_ANSWERS if stage == "shots" else 0)
 
 
-def fitted(story: Story, window: Window | None) -> Story:
-    """``story`` with each chapter whose calls cannot fit ``window`` cut at blank lines into
-    parts that can (halves, again and again; a paragraph is never cut), numbered anew."""
+def fitted(story: Story, window: Window | None, stage: str = "shots") -> Story:
+    """``story`` with each chapter whose largest call (``stage``'s) cannot fit ``window`` cut
+    at blank lines into parts that can (halves, again and again; a paragraph is never cut),
+    numbered anew."""
     if window is None:
         return story
-    parts = [part for chapter in story.chapters for part in _parts(chapter, window)]
+    parts = [part for chapter in story.chapters for part in _parts(chapter, window, stage)]
     if len(parts) != len(story.chapters):
         parts = [replace(p, number=n) for n, p in enumerate(parts, 1)]
     for part in parts:  # a part that still cannot fit stops the run before any call
-        prompt = shots_prompt(part)
-        if max_tokens("shots", prompt, window, part) is None:
-            raise too_small(f"the shots call for chapter {part.number}", "shots", prompt,
+        prompt = largest_prompt(part, stage)
+        if max_tokens(stage, prompt, window, part) is None:
+            raise too_small(f"the {stage} call for chapter {part.number}", stage, prompt,
                             window, part)
     return replace(story, chapters=tuple(parts))
 
 
-def _parts(chapter: Chapter, window: Window) -> list[Chapter]:
-    if max_tokens("shots", shots_prompt(chapter), window, chapter) is not None:
+def _parts(chapter: Chapter, window: Window, stage: str) -> list[Chapter]:
+    if max_tokens(stage, largest_prompt(chapter, stage), window, chapter) is not None:
         return [chapter]
     halves = _halves(chapter)
     if halves is None:
         return [chapter]  # one paragraph: its call stops with the figure
-    parts = [part for half in halves for part in _parts(half, window)]
-    fits = all(max_tokens("shots", shots_prompt(p), window, p) is not None for p in parts)
+    parts = [part for half in halves for part in _parts(half, window, stage)]
+    fits = all(max_tokens(stage, largest_prompt(p, stage), window, p) is not None
+               for p in parts)
     return parts if fits else [chapter]  # cut only into parts that all fit
 
 

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.breakdown.questions.density import half
+from storyboard.breakdown.questions.ordinary import ORDINARY
 from storyboard.breakdown.questions.prompts import MAX_SHOT_SECONDS, MIN_SHOT_SECONDS
 from storyboard.breakdown.source import Chapter
-from storyboard.breakdown.stages.cast import ORDINARY, Cast, fold
+from storyboard.breakdown.stages.cast import Cast, fold
 from storyboard.breakdown.stages.faithful import Flat, check_quote, shorten
 from storyboard.scaffold.names import slug
 from storyboard.targets.video.models import DEFAULT_MODEL, MODELS

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from storyboard.breakdown.questions.ordinary import ordinary
 from storyboard.breakdown.source import Chapter
-from storyboard.breakdown.stages.cast import ordinary
 from storyboard.breakdown.stages.faithful import MARKS, Flat, shorten
 
 VERBS = (r"(?:said|says|asked|asks|cried|cries|answered|answers|replied|replies|shouted|shouts|"

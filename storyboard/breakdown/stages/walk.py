@@ -86,7 +86,8 @@ def first_answers(story: Story, asker: Asker, season: bool = False) -> Answers:
     ``season``'s: its cast alone (its episodes are cut from the story, never from beats), and a
     cast that leaves out a person the chapter says speaks sent back (``speakers.missing``)."""
     answers = Answers()
-    for chapter in fitted(story, asker.window()).chapters:
+    stage = "cast" if season else "shots"  # a chapter's largest call
+    for chapter in fitted(story, asker.window(), stage).chapters:
         outline = None if season else settled_read(asker, "outline", chapter, try_ask(
             asker, "outline", chapter, {}))
         check: Callable[[Any], list[str]] = functools.partial(_cast_check, chapter=chapter) \
@@ -151,11 +152,12 @@ def _read(asker: Asker, stage: str, chapter: Chapter, reading: Reading, turn: in
         return None
     answer, notes = judge.repaired("judged", read[0], judge.context(stage, chapter))
     answer, cuts = judge.settle("over-bound", answer, stage, chapter)
+    answer, left = judge.settle("ordinary-entry", answer, stage, chapter)  # no one's name
     if schemas.problems(stage, answer) or reading.check(answer):
         return None
     said = cut_note(reading.counted(answer), read[1], reading.which, turn,
                     record["finish_reason"] == loops.STOPPED)
-    asker.judge.noted(stage, chapter, [said, *notes, *cuts])
+    asker.judge.noted(stage, chapter, [said, *notes, *cuts, *left])
     return dict(answer)
 
 
