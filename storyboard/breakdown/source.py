@@ -49,6 +49,7 @@ class Chapter:
     shot_seconds: int = 0  # a season's episode: each shot's seconds (the skeleton's d)
     shot: int = 0  # a season's shot call: its number in its episode (its lines, the shot's)
     unquoted: bool = False  # a season's shot call: its episode quotes no one in quotation marks
+    ends: tuple[str, ...] = ()  # a season's cut call: the units its episode may end at
 
     @property
     def last(self) -> int:

@@ -317,7 +317,7 @@ def test_the_schema_sent_compiles_and_always_stands_in_the_instructions() -> Non
         fmt = schemas.response_format(stage)
         bounded = stage in schemas.BOUNDED  # a season shot's: sent with its own bounds
         assert fmt is not None and ("maxLength" in json.dumps(fmt)) == bounded
-        assert ("maxItems" in json.dumps(fmt)) == bounded
+        assert ("maxItems" in json.dumps(fmt)) == (bounded and '"array"' in json.dumps(fmt))
         system = prompts.messages(stage, chapter, {})[0]["content"]
         assert schemas.sketch(schemas.of(stage, chapter)) in system
         assert "do not repeat its keys" in system

@@ -40,7 +40,7 @@ from storyboard.breakdown.source import Chapter, Story
 from storyboard.errors import StoryboardError
 
 MAX_TOKENS = {"outline": 2048, "cast": 4096, "shots": 8192, "translate": 4096, "episode": 512,
-              "shot": 2048}
+              "shot": 2048, "cut": 256}
 PER_SHOT = 160  # a season shot beyond its lines' words: range, camera, cast, scenes
 EARLIER_ANSWERS = 600  # tokens the beats and names of a chapter not yet outlined may add
 MARGIN = 64  # tokens of chat framing a server adds that the estimate may miss

@@ -59,6 +59,11 @@ STAGES = {
     "episode": "These lines are one episode of a season. Give it a short title and its hook: one "
                "line that ends it on a question, a threat or a turn that makes the viewer want "
                "the next.",
+    "cut": "A season of episode.of episodes is cut from a story; episode episode.number ends at "
+           "one of ends, each given with the story's last words before it and the first after "
+           "it (planned: the end that keeps the episodes even). Choose the end that leaves the "
+           "viewer wanting the next episode: just after a question, a threat or a turn, never "
+           "inside a scene that goes on. In why, say in one line what it ends on.",
     "shot": "These lines are one shot of a season's episode (shot.number of shot.of), lasting "
             "shot.seconds seconds shared among its scenes (each scene's seconds its share). Say "
             "what is seen, in your own words, as each scene's action, from these lines alone; a "

@@ -70,14 +70,26 @@ def shot(chapter: Chapter | None = None) -> dict[str, Any]:
     return _object(camera=NAME, cast=_list(NAME, 5), scenes={**_list(scene, 3), "minItems": 1})
 
 
+WHY = {"type": "string", "minLength": 1, "maxLength": 200}
+
+
+def cut(chapter: Chapter | None = None) -> dict[str, Any]:
+    """A season cut's answer (``chapter``: the call, its ``ends``): which of the units its
+    episode may end at it ends at, and why."""
+    ends = list(chapter.ends) if chapter else []
+    return _object(end={"enum": ends, "description": "ends[].end"} if ends else NAME, why=WHY)
+
+
+BUILT = {"shot": shot, "cut": cut}  # stages whose schema is built for its call (their bounds sent)
 SCHEMAS: dict[str, dict[str, Any]] = {"outline": OUTLINE, "cast": CAST, "shots": SHOTS,
-                                      "translate": TRANSLATE, "episode": EPISODE, "shot": shot()}
-BOUNDED = ("shot",)  # stages whose schema is built for its call and sent with its bounds
+                                      "translate": TRANSLATE, "episode": EPISODE, "shot": shot(),
+                                      "cut": cut()}
+BOUNDED = tuple(BUILT)
 
 
 def of(stage: str, chapter: Chapter | None = None) -> dict[str, Any]:
     """The schema an answer of ``stage`` for ``chapter`` is held to."""
-    return shot(chapter) if stage in BOUNDED else SCHEMAS[stage]
+    return BUILT[stage](chapter) if stage in BUILT else SCHEMAS[stage]
 
 
 BOUNDS = ("maxLength", "maxItems")  # checked in code, never sent
@@ -132,7 +144,7 @@ def sketch(schema: dict[str, Any]) -> str:
 def _example(schema: dict[str, Any]) -> Any:
     kind = schema.get("type")
     if "enum" in schema:
-        return "one of shot.quotes, exactly"
+        return f"one of {schema.get('description', 'shot.quotes')}, exactly"
     if "examples" in schema:  # a typical value where the least would be copied (0.5 s scenes)
         return schema["examples"][0]
     if kind == "object":
@@ -151,7 +163,7 @@ def bounds(schema: dict[str, Any], path: str = "") -> list[str]:
     (``shots[].scenes[].seconds: a number from 0.5 to 15``)."""
     kind = schema.get("type")
     if "enum" in schema:
-        return [f"{path}: one of shot.quotes, exactly"]
+        return [f"{path}: one of {schema.get('description', 'shot.quotes')}, exactly"]
     if kind == "object":
         return [said for key, value in schema["properties"].items()
                 for said in bounds(value, f"{path}.{key}" if path else key)]

@@ -33,13 +33,14 @@ class Target:
 @dataclass(frozen=True)
 class Entry:
     """One episode of the season: the units it films, by (chapter, unit), its title and hook
-    ("" until its call answers them)."""
+    ("" until its call answers them), and why its end moved from the planned one (``cuts``)."""
 
     episode: int
     title: str
     first: tuple[int, int]
     last: tuple[int, int]
     hook: str
+    moved: str = ""
 
     @property
     def beats(self) -> str:

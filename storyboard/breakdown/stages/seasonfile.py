@@ -23,7 +23,7 @@ from storyboard.breakdown.shape.season import Entry, Segment
 from storyboard.breakdown.state.answerstore import FOLDER
 from storyboard.breakdown.state.guard import digest, read_record
 from storyboard.breakdown.state.statefile import Unreadable
-from storyboard.errors import Diagnostic, ProblemsFound
+from storyboard.errors import Diagnostic, ProblemsFound, one_line
 from storyboard.language.document import Document
 from storyboard.language.read.load import parse
 from storyboard.scaffold.yamltext import comment, fold, trailing
@@ -54,6 +54,7 @@ def season_yaml(season: list[Entry], segments: list[Segment], source: str) -> st
                   f"    beats: {_q(entry.beats)}{where}", f"    hook: {_q(entry.hook)}"]
         lines += [c for segment in own for beat in segment.beats
                   for c in comment(beat, "    ")]
+        lines += comment(one_line(entry.moved), "    ") if entry.moved else []
     return "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,8 @@
 The walk of a season: every chapter's cast (as ``walk``; no outline: the season is not cut on
 beats), then the season's skeleton, computed, never asked (``skeleton.shape``: K shots of d
 seconds an episode; ``season.planned``: the story cut into N runs of its units, balanced by
-length), then each episode asked as its own call (its title and hook) and one bounded call a
+length; ``cuts``: each cut moved, where the model chooses, to a nearby unit that ends its
+episode on a hook), then each episode asked as its own call (its title and hook) and one bounded call a
 shot, each over the shot's own run of the episode's lines (``episode``), given the names of the
 cast of every chapter its lines touch. A ``season.yaml`` edited by hand gives the runs used (its
 errors at their lines, before any call); an episode's calls depend on its lines alone, so an
@@ -14,6 +15,8 @@ episode alone. Density is sent back as any problem, but it is a warning, never a
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -23,7 +26,7 @@ from storyboard.breakdown.shape import season
 from storyboard.breakdown.shape.season import Entry, Segment, Target
 from storyboard.breakdown.shape.skeleton import shape
 from storyboard.breakdown.source import Story
-from storyboard.breakdown.stages import episode, seasonfile
+from storyboard.breakdown.stages import cuts, episode, seasonfile
 from storyboard.breakdown.stages.cast import names_in
 from storyboard.breakdown.stages.walk import (
     Answers,
@@ -50,8 +53,10 @@ def walk_season(story: Story, asker: Asker, target: Target,
         found.edited = True
         found.entries = seasonfile.entries(text, asker.cache.series / seasonfile.NAME,
                                            season.counts(units))
+        with _unasked(asker):  # the proposal beside it: its cuts as stored, never asked
+            planned = cuts.moved(asker, story, units, planned)
     else:
-        found.entries = planned
+        found.entries = planned = cuts.moved(asker, story, units, planned)
     for segment in season.segments(story, found.entries, units, made):
         found.segments.append((segment, _episode(asker, answers, segment,
                                                  (later or {}).get(segment.lines.number))))
@@ -72,15 +77,22 @@ def _stored(asker: Asker, answers: Answers, segments: list[Segment]
             ) -> dict[tuple[tuple[int, int], tuple[int, int]], Any]:
     """The answers stored for the proposed season's calls, by their range (nothing is asked:
     a call not stored is left out)."""
+    with _unasked(asker):
+        found = {(s.entry.first, s.entry.last): _head(asker, s, names) for s in segments
+                 if (names := _names(answers, s)) is not None}
+    return {k: r.answer for k, r in found.items() if r is not None and isinstance(r.answer, dict)}
+
+
+@contextmanager
+def _unasked(asker: Asker) -> Iterator[None]:
+    """Calls answered from the cache alone: one not stored is neither asked nor counted."""
     was, pending = asker.planning, len(asker.pending)
     asker.planning = True
     try:
-        found = {(s.entry.first, s.entry.last): _head(asker, s, names) for s in segments
-                 if (names := _names(answers, s)) is not None}
+        yield
     finally:
         asker.planning = was
         del asker.pending[pending:]
-    return {k: r.answer for k, r in found.items() if r is not None and isinstance(r.answer, dict)}
 
 
 def _titled(entry: Entry, said: dict[tuple[tuple[int, int], tuple[int, int]], Any]) -> Entry:

@@ -6,8 +6,9 @@ episode's lines, lasting ``shot.seconds``: made as ``chat_answers`` makes a para
 then light (``season.light``), with a still framing of its own, and held within the shot's
 seconds at two a load point (its line alone, then its action alone, cut until it fits). A
 line filmed again (``shot.again``) tells another of its sentences, or the same from further on,
-and quotes nothing; a quote is one of those the shot offers (``shot.quotes``), whole. Every other
-request is ``chat_answers``'.
+and quotes nothing; a quote is one of those the shot offers (``shot.quotes``), whole. A season's
+cut (``stage: cut``) keeps its planned end unless another ends on a question or a cry and it does
+not. Every other request is ``chat_answers``'.
 """
 
 from __future__ import annotations
@@ -128,14 +129,30 @@ def head(document: dict[str, Any]) -> dict[str, Any]:
             "hook": f"{words_of(ending, 20).rstrip('.,;:!?')}..."[:300]}
 
 
+def cut(document: dict[str, Any]) -> dict[str, Any]:
+    """A season cut's answer (``stage: cut``): the planned end, unless it ends on no question
+    or cry and another end does (the first such); why, the words it ends on."""
+    ends = [e for e in document.get("ends", []) if isinstance(e, dict)]
+    planned = next((e for e in ends if e.get("end") == document.get("planned")), None)
+    chosen = planned if planned is not None and _cries(planned) else \
+        next((e for e in ends if _cries(e)), planned or (ends[0] if ends else {}))
+    said = " ".join(str(chosen.get("before", "")).split()[-8:]) or "the story's turn"
+    return {"end": chosen.get("end", document.get("planned", "")), "why": f"it ends on: {said}"}
+
+
+def _cries(end: dict[str, Any]) -> bool:
+    return str(end.get("before", "")).rstrip(" \"'”’)").endswith(("?", "!"))
+
+
 def content_of(body: dict[str, Any]) -> str:
     """The text the emulated model answers ``body`` with: a season episode's or shot's here
     (what a send-back asked of it done, ``chat_answers.heeded``), every other request
     ``chat_answers``'."""
     document = chat_answers.request_document(body.get("messages") or [])
     stage = document.get("stage") if document is not None else None
-    if document is not None and stage in ("episode", "shot"):
-        made = head(document) if stage == "episode" else shot(document)
+    if document is not None and stage in ("episode", "shot", "cut"):
+        made = head(document) if stage == "episode" else shot(document) if stage == "shot" \
+            else cut(document)
         answer = chat_answers.heeded(made, body.get("messages") or [])
         return json.dumps(answer, ensure_ascii=False)
     return chat_answers.content_of(body)
