@@ -9,8 +9,8 @@ counted as ``prompt``), and a repair runs only where its failure can still come 
 
 - ``text`` (``think``, ``fence``): words around the JSON: ``prompt``.
 - ``shape`` (``wrapper``, ``key-slip``, ``list-of-one``, ``thing-fields``): a key, a type or a
-  wrapper the schema forbids, where no schema is sent (the outline, cast and shots stages send
-  one under ``json_schema`` only; a season's shot under ``json_object`` too).
+  wrapper the schema forbids: ``json_object`` (some servers hold it to the schema sent with it,
+  not all) and ``prompt``; a season's shot and cut, built to be held, ``prompt`` alone.
 - ``bounds`` (``crowded-cast``, ``over-bound``, ``cut-*``): a string or list past its bound, an
   answer cut at ``max_tokens``. Only a season's shot sends its bounds (local grammar builders
   overflow on ``maxLength: 2000``): ``prompt`` there, every mode elsewhere.

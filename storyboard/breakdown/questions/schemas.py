@@ -110,8 +110,8 @@ def response_format(stage: str, mode: str = "json_schema", chapter: Chapter | No
                     ) -> dict[str, Any] | None:
     """The ``response_format`` a request for ``stage`` carries in ``mode`` (None: in ``text``):
     a bounded stage's schema with its bounds (``minItems``, ``maxItems``, ``maxLength``, each
-    line range's ``minimum`` and ``maximum``), in ``json_object`` too (a server that takes a
-    schema there, as llama-cpp-python's, holds the answer to it); another stage's without them."""
+    line range's ``minimum`` and ``maximum``), another stage's without them; in ``json_object``
+    too (a server that takes a schema there, as llama-cpp-python's, holds the answer to it)."""
     if stage in BOUNDED and mode != "text":
         schema = _unexampled(of(stage, chapter))
         if mode == "json_object":
@@ -119,7 +119,7 @@ def response_format(stage: str, mode: str = "json_schema", chapter: Chapter | No
         return {"type": "json_schema", "json_schema": {"name": stage, "schema": schema,
                                                        "strict": True}}
     if mode == "json_object":
-        return {"type": "json_object"}
+        return {"type": "json_object", "schema": sent(SCHEMAS[stage])}
     if mode == "text":
         return None
     return {"type": "json_schema",
