@@ -17,7 +17,18 @@ from click.testing import CliRunner
 from storyboard.cli.main import cli as group
 from storyboard.emulator.server import EmulatorServer
 from tests.fixtures.breakdown import chat_base
-from tests.fixtures.corpus import ANSWERS, CORPUS, PLACEHOLDER, figures, keep, table, unpack
+from tests.fixtures.corpus import (
+    ANSWERS,
+    CORPUS,
+    PLACEHOLDER,
+    ROOT,
+    figures,
+    keep,
+    kept_runs,
+    repairs_table,
+    table,
+    unpack,
+)
 
 KEY_ENV = "BENCH_LOCAL_KEY"  # the bench's: a loopback endpoint takes any key
 KEPT = sorted(path.name for path in ANSWERS.glob("corpus-*.tar.xz"))
@@ -80,3 +91,11 @@ def test_a_kept_run_replays_to_the_same_series_and_figures_with_no_server(
     entry = next(e for e in table()["stories"] if e["file"] == run["story"])
     assert figures(CORPUS / run["story"], series, entry["episodes"],
                    table()["episode_seconds"]) == run["figures"]
+    if "repairs" in run:  # a real model's run: each repair read as it read it
+        assert report["repairs"] == run["repairs"]
+
+
+def test_the_docs_count_each_repair_on_the_kept_runs() -> None:
+    """Issue 84, item 4: every repair counted on the corpus, by mode (docs/benchmarks.md)."""
+    docs = (ROOT / "docs" / "benchmarks.md").read_text("utf-8")
+    assert "\n".join(repairs_table(kept_runs())) in docs, "\n".join(repairs_table(kept_runs()))
