@@ -17,6 +17,7 @@ from storyboard.breakdown.shape import season
 from storyboard.breakdown.source import Chapter, read_story
 from storyboard.breakdown.stages import cuts
 from storyboard.emulator.server import EmulatorServer
+from storyboard.language.variations import compile_variations
 from tests.breakdown.scripted import Scripted, completion, stage_of
 from tests.fixtures.breakdown import KEY_ENV, chat_base
 
@@ -76,6 +77,7 @@ def test_the_model_moves_a_cut_to_the_question_and_the_next_episode_starts_after
     second = (series / "episodes/02-the-cliff.yaml").read_text(encoding="utf-8")
     assert "lamp burning" in first and "lamp burning" not in second
     assert report.spend is not None and report.spend.by_stage["cut"] == 1  # the last: none
+    assert compile_variations(series).diagnostics() == []  # season.yaml's comment read as one
     again = breakdown(story(tmp_path), series, options(chat_base(chat_emulator)))
     assert again.sent == 0 and beats(series) == ["1.1-1.7", "1.8-1.12"]
 
