@@ -137,3 +137,25 @@ def test_the_estimate_holds_each_cut_call(chat_emulator: EmulatorServer, tmp_pat
     report = breakdown(story(tmp_path), tmp_path / "series",
                        options(chat_base(chat_emulator), dry_run=True))
     assert [p.stage for p in report.estimate.pending].count("cut") == 1
+
+
+def test_a_seasons_cast_read_from_its_loop_is_held_to_the_speakers_the_chapter_has(
+        tmp_path: Path) -> None:
+    """A season's cast stopped in its loop is read only where what it wrote whole names every
+    person the chapter says speaks; else it is refused, saying who it leaves out."""
+    source = tmp_path / "gate.md"
+    source.write_text('# The Gate\n\n"Open it," said Mia.\n\n"Not tonight," said Sam.\n\n'
+                      + "\n\n".join(PARAGRAPHS) + "\n", encoding="utf-8")
+    mia = {"name": "Mia", "appearance": "a girl", "voice": "a girl, bright"}
+    looping = '{"characters":[' + json.dumps(mia) + "," + json.dumps(mia)[:20]
+
+    def script(body: dict[str, Any]) -> Any:
+        if stage_of(body) == "cast":
+            return completion(looping, finish="length", completion_tokens=body["max_tokens"])
+        return None
+    with Scripted(stand_in_or(script)) as server:
+        report = breakdown(source, tmp_path / "series",
+                           options(server.base_url, model="m", price_in=0.0, price_out=0.0))
+    said = "\n".join(p.message for p in report.problems)
+    assert "read as written before the cut, characters: 'Sam' speaks in this chapter (line 5)" \
+        in said, said

@@ -6,10 +6,11 @@ seconds an episode; ``season.planned``: the story cut into N runs of its units, 
 length; ``cuts``: each cut moved, where the model chooses, to a nearby unit that ends its
 episode on a hook), then each episode asked as its own call (its title and hook) and one
 bounded call a shot, each over the shot's own run of the episode's lines (``episode``), given
-the names of the cast of every chapter its lines touch. A ``season.yaml`` edited by hand gives the runs used (its
-errors at their lines, before any call); an episode's calls depend on its lines alone, so an
-edit of an episode's title or hook asks nothing again, and an edit of its range asks that
-episode alone. Density is sent back as any problem, but it is a warning, never a limit.
+the names of the cast of every chapter its lines touch. A ``season.yaml`` edited by hand gives
+the runs used (its errors at their lines, before any call); an episode's calls depend on its
+lines alone, so an edit of an episode's title or hook asks nothing again, and an edit of its
+range asks that episode alone. Density is sent back as any problem, but it is a warning, never
+a limit.
 """
 
 from __future__ import annotations

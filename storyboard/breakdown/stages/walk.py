@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from storyboard.breakdown.answers.asking import Asker
@@ -92,7 +92,8 @@ def first_answers(story: Story, asker: Asker, season: bool = False) -> Answers:
             asker, "outline", chapter, {}))
         check: Callable[[Any], list[str]] = functools.partial(_cast_check, chapter=chapter) \
             if season else cast_problems
-        cast = settled_read(asker, "cast", chapter, try_ask(asker, "cast", chapter, {}, check))
+        cast = settled_read(asker, "cast", chapter, try_ask(asker, "cast", chapter, {}, check),
+                            check)
         found = ChapterAnswers(chapter, outline, cast)
         answers.chapters.append(found)
     return answers
@@ -124,41 +125,49 @@ READINGS = {
 }
 
 
-def settled_read(asker: Asker, stage: str, chapter: Chapter, result: Result | None
-                 ) -> Result | None:
+def settled_read(asker: Asker, stage: str, chapter: Chapter, result: Result | None,
+                 check: Callable[[Any], list[str]] | None = None) -> Result | None:
     """An outline or cast answer cut at ``max_tokens`` or stopped looping (at once when it
     repeats an item, else each time), read as the first of its cut answers that wrote anything
     whole before the cut (``cutshort.read_outline``, ``read_cast``; else an outline's summary,
-    ``read_summary``) that is in the schema and passes the stage's check; else one whose
-    strings past their bounds, cut, leave nothing wrong (``within_bounds``); else the answer as
-    it was, its problems reported."""
+    ``read_summary``) that is in the schema and passes the stage's check (``check``, else the
+    reading's own); else one whose strings past their bounds, cut, leave nothing wrong
+    (``within_bounds``); else the answer as it was, its problems reported with what the check
+    found in the first cut answer read (a speaker it leaves out)."""
     if result is None or not result.problems or isinstance(result.answer, dict):
         return result
+    found: list[str] = []
     for reading in READINGS[stage]:
         for turn, record in asker.judge.cut.get(prompts.what(stage, chapter), []):
-            answer = _read(asker, stage, chapter, reading, turn, record)
+            answer, wrong = _read(asker, stage, chapter, reading, turn, record, check)
             if answer is not None:
                 return Result(answer, [], result.turns)
-    return within_bounds(asker, stage, chapter, READINGS[stage][0].check, result)
+            found = found or [f"read as written before the cut, {problem}" for problem in wrong]
+    settled = within_bounds(asker, stage, chapter, check or READINGS[stage][0].check, result)
+    return replace(settled, problems=[*settled.problems, *found]) if settled.problems else settled
 
 
 def _read(asker: Asker, stage: str, chapter: Chapter, reading: Reading, turn: int,
-          record: dict[str, Any]) -> dict[str, Any] | None:
+          record: dict[str, Any], check: Callable[[Any], list[str]] | None = None
+          ) -> tuple[dict[str, Any] | None, list[str]]:
     """One cut answer as ``reading`` reads it, its strings within their bounds, when that is in
-    the schema and passes the stage's check (said); else None."""
+    the schema and passes the stage's check (said); else None, and what the check found."""
     judge = asker.judge
     read = judge.settle(reading.name, record["content"], stage, chapter)[0]
     if read is None:
-        return None
+        return None, []
     answer, notes = judge.repaired("judged", read[0], judge.context(stage, chapter))
     answer, cuts = judge.settle("over-bound", answer, stage, chapter)
     answer, left = judge.settle("ordinary-entry", answer, stage, chapter)  # no one's name
-    if schemas.problems(stage, answer) or reading.check(answer):
-        return None
+    if schemas.problems(stage, answer):
+        return None, []
+    wrong = (check or reading.check)(answer)
+    if wrong:
+        return None, wrong
     said = cut_note(reading.counted(answer), read[1], reading.which, turn,
                     record["finish_reason"] == loops.STOPPED)
     asker.judge.noted(stage, chapter, [said, *notes, *cuts, *left])
-    return dict(answer)
+    return dict(answer), []
 
 
 def within_bounds(asker: Asker, stage: str, chapter: Chapter, check: Callable[[Any], list[str]],
