@@ -82,6 +82,9 @@ def _problems(answers: Answers, out: Texts) -> None:
                 located = _located(found, stage, result.problems)
                 out.problems += located
                 out.problem_chapters += [found.chapter.number] * len(located)
+            if stage == "cast" and result is not None and result.warnings:  # read from a loop
+                out.warnings += [replace(d, severity="warning") for d in
+                                 _located(found, stage, result.warnings)]
 
 
 def _episode(number: int, members: list[ChapterAnswers]) -> Episode:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.breakdown.answers.asking import Asker
@@ -130,44 +130,40 @@ def settled_read(asker: Asker, stage: str, chapter: Chapter, result: Result | No
     """An outline or cast answer cut at ``max_tokens`` or stopped looping (at once when it
     repeats an item, else each time), read as the first of its cut answers that wrote anything
     whole before the cut (``cutshort.read_outline``, ``read_cast``; else an outline's summary,
-    ``read_summary``) that is in the schema and passes the stage's check (``check``, else the
-    reading's own); else one whose strings past their bounds, cut, leave nothing wrong
-    (``within_bounds``); else the answer as it was, its problems reported with what the check
-    found in the first cut answer read (a speaker it leaves out)."""
+    ``read_summary``) that is in the schema and passes the reading's check, what ``check``
+    (the stage's whole check) finds in it kept as warnings (a person it leaves out who speaks:
+    it cannot be sent back, as the model loops again); else one whose strings past their
+    bounds, cut, leave nothing wrong (``within_bounds``); else the answer as it was, its
+    problems reported."""
     if result is None or not result.problems or isinstance(result.answer, dict):
         return result
-    found: list[str] = []
     for reading in READINGS[stage]:
         for turn, record in asker.judge.cut.get(prompts.what(stage, chapter), []):
-            answer, wrong = _read(asker, stage, chapter, reading, turn, record, check)
+            answer = _read(asker, stage, chapter, reading, turn, record)
             if answer is not None:
-                return Result(answer, [], result.turns)
-            found = found or [f"read as written before the cut, {problem}" for problem in wrong]
-    settled = within_bounds(asker, stage, chapter, check or READINGS[stage][0].check, result)
-    return replace(settled, problems=[*settled.problems, *found]) if settled.problems else settled
+                return Result(answer, [], result.turns, warnings=[
+                    f"read as written before the cut, {said}" for said in (check or _no_check)(
+                        answer) if said not in reading.check(answer)])
+    return within_bounds(asker, stage, chapter, READINGS[stage][0].check, result)
 
 
 def _read(asker: Asker, stage: str, chapter: Chapter, reading: Reading, turn: int,
-          record: dict[str, Any], check: Callable[[Any], list[str]] | None = None
-          ) -> tuple[dict[str, Any] | None, list[str]]:
+          record: dict[str, Any]) -> dict[str, Any] | None:
     """One cut answer as ``reading`` reads it, its strings within their bounds, when that is in
-    the schema and passes the stage's check (said); else None, and what the check found."""
+    the schema and passes the reading's check (said); else None."""
     judge = asker.judge
     read = judge.settle(reading.name, record["content"], stage, chapter)[0]
     if read is None:
-        return None, []
+        return None
     answer, notes = judge.repaired("judged", read[0], judge.context(stage, chapter))
     answer, cuts = judge.settle("over-bound", answer, stage, chapter)
     answer, left = judge.settle("ordinary-entry", answer, stage, chapter)  # no one's name
-    if schemas.problems(stage, answer):
-        return None, []
-    wrong = (check or reading.check)(answer)
-    if wrong:
-        return None, wrong
+    if schemas.problems(stage, answer) or reading.check(answer):
+        return None
     said = cut_note(reading.counted(answer), read[1], reading.which, turn,
                     record["finish_reason"] == loops.STOPPED)
     asker.judge.noted(stage, chapter, [said, *notes, *cuts, *left])
-    return dict(answer), []
+    return dict(answer)
 
 
 def within_bounds(asker: Asker, stage: str, chapter: Chapter, check: Callable[[Any], list[str]],
