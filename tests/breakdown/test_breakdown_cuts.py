@@ -161,3 +161,34 @@ def test_a_seasons_cast_read_from_its_loop_warns_of_a_speaker_it_leaves_out(
     said = "\n".join(w.format() for w in report.warnings)
     assert "gate.md:1:1: warning: the cast answer for chapter 1 (The Gate): read as written " \
         "before the cut, characters: 'Sam' speaks in this chapter (line 5)" in said, said
+
+
+def test_a_speaker_an_earlier_chapter_cast_is_given_to_a_later_chapter_that_leaves_them_out(
+        tmp_path: Path) -> None:
+    """The Gift of the Magi on llama-cpp-python: chapter 3's cast left out Della, whom chapter 1
+    cast, through its send-backs; the season takes it, says so, and gives her to its shots."""
+    source = tmp_path / "gift.md"
+    source.write_text('# One\n\n"Jim," said Della, "the money."\n\n# Two\n\nJim came home late.\n\n'
+                      '"I sold my hair," said Della.\n', encoding="utf-8")
+    della = {"name": "Della", "appearance": "a young wife", "voice": "a woman, soft"}
+    jim = {"name": "Jim", "appearance": "a young husband", "voice": "a man, warm"}
+
+    def script(body: dict[str, Any]) -> Any:
+        if stage_of(body) == "cast":
+            first = json.loads(body["messages"][1]["content"])["chapter"] == "One"
+            cast = [della, jim] if first else [jim]
+            return completion(json.dumps({"characters": cast, "places": [], "props": []}))
+        return None
+    with Scripted(stand_in_or(script)) as server:
+        report = breakdown(source, tmp_path / "series", options(
+            server.base_url, model="m", price_in=0.0, price_out=0.0, episodes=2))
+        shots = [b for b in server.bodies if stage_of(b) == "shot"]
+    casts = [b for b in server.bodies if stage_of(b) == "cast"]
+    assert len(casts) == 1 + 3  # chapter 2's sent back twice: it is not taken at once
+    assert report.problems == [], report.problems
+    said = "\n".join(w.format() for w in report.warnings)
+    assert "the cast answer for chapter 2 (Two): characters: 'Della' speaks in this chapter " \
+        "and is not in its cast: given from an earlier chapter's" in said, said
+    later = [doc for doc in (json.loads(b["messages"][1]["content"]) for b in shots)
+             if doc["lines"][-1][0] >= 7]  # chapter 2's lines
+    assert later and all("Della" in doc["characters"] for doc in later)

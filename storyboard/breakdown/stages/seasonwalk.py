@@ -29,6 +29,7 @@ from storyboard.breakdown.shape.skeleton import shape
 from storyboard.breakdown.source import Story
 from storyboard.breakdown.stages import cuts, episode, seasonfile
 from storyboard.breakdown.stages.cast import names_in
+from storyboard.breakdown.stages.speakers import same, speaking
 from storyboard.breakdown.stages.walk import (
     Answers,
     SeasonAnswers,
@@ -105,7 +106,8 @@ def _titled(entry: Entry, said: dict[tuple[tuple[int, int], tuple[int, int]], An
 
 
 def _names(answers: Answers, segment: Segment) -> dict[str, list[str]] | None:
-    """The names of the cast of every chapter the segment's lines touch (None: a cast is not
+    """The names of the cast of every chapter the segment's lines touch, and of another
+    chapter's cast each person its lines say speaks whom those leave out (None: a cast is not
     answered)."""
     lines = segment.lines
     own = [a for a in answers.chapters
@@ -117,6 +119,10 @@ def _names(answers: Answers, segment: Segment) -> dict[str, list[str]] | None:
         assert found.cast is not None
         for kind, names in names_in(found.cast.answer).items():
             out[kind] = list(dict.fromkeys([*out.get(kind, []), *names]))
+    others = [name for a in answers.chapters if a not in own and a.cast is not None
+              for name in names_in(a.cast.answer)["character"]]
+    out["character"] += [name for name in speaking(lines, list(dict.fromkeys(others)))
+                         if not any(same(name, held) for held in out["character"])]
     return out
 
 

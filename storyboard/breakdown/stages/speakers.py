@@ -64,24 +64,34 @@ def _fold(name: str) -> str:
     return re.sub(r"^the\s+", "", " ".join(name.lower().split()))
 
 
-def _same(said: str, name: str) -> bool:
+def same(said: str, name: str) -> bool:
     """Whether ``said`` names ``name``: the same words, or one's words among the other's."""
     one, other = set(_fold(said).split()), set(_fold(name).split())
     return bool(one) and bool(other) and (one <= other or other <= one)
 
 
-def missing(answer: Any, chapter: Chapter) -> list[str]:
-    """A person the chapter says speaks (a capitalised name) that the cast answer leaves out."""
+def missing(answer: Any, chapter: Chapter, known: tuple[str, ...] = ()) -> list[str]:
+    """A person the chapter says speaks (a capitalised name) that the cast answer leaves out
+    (``known``: the characters earlier chapters cast, who are not)."""
     if not isinstance(answer, dict):
         return []
     names = [str(e.get("name", "")) for e in answer.get("characters", []) if isinstance(e, dict)]
+    names += known
     found: dict[str, Said] = {}
     for said in attributed(Flat(chapter)):
         if said.who[0].isupper() and not ordinary(said.who) and \
-                not any(_same(said.who, name) for name in names):
+                not any(same(said.who, name) for name in names):
             found.setdefault(said.who, said)
     return [f"characters: {who!r} speaks in this chapter (line {said.line}) and is not in the "
             "cast: add them, with their appearance and voice" for who, said in found.items()]
+
+
+def speaking(chapter: Chapter, names: list[str]) -> list[str]:
+    """Those of ``names`` the story says speak in ``chapter``'s lines (by a capitalised name, as
+    ``missing`` reads them), in order."""
+    said = [s.who for s in attributed(Flat(chapter)) if s.who[0].isupper() and
+            not ordinary(s.who)]
+    return [name for name in names if any(same(who, name) for who in said)]
 
 
 def misgiven(answer: Any, chapter: Chapter, characters: list[str]) -> list[str]:
@@ -96,9 +106,9 @@ def misgiven(answer: Any, chapter: Chapter, characters: list[str]) -> list[str]:
                 wanted = " ".join(str(line["quote"]).split()).strip(MARKS + " ")
                 at = flat.text.find(wanted) if wanted else -1
                 who = next((x.who for x in said if x.start <= at < x.end), "")
-                own = next((name for name in characters if _same(who, name)), None) if who \
+                own = next((name for name in characters if same(who, name)), None) if who \
                     else None
-                if own is not None and not _same(str(line["speaker"]), own):
+                if own is not None and not same(str(line["speaker"]), own):
                     found.append(f"shots[{s}].scenes[{c}].lines[{n}].speaker: "
                                  f"{line['speaker']!r}, but the story says {own} says "
                                  f"{shorten(wanted, 40)!r}: give the line to {own}")

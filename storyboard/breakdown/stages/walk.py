@@ -26,7 +26,7 @@ from storyboard.breakdown.source import Chapter, Story
 from storyboard.breakdown.stages import shots as shot_stage
 from storyboard.breakdown.stages.cast import names_in
 from storyboard.breakdown.stages.cast import problems as cast_problems
-from storyboard.breakdown.stages.speakers import missing
+from storyboard.breakdown.stages.speakers import missing, same, speaking
 from storyboard.errors import RequestRejected
 
 MODERATION = "data_inspection_failed"  # the service refused the text: asking again will not help
@@ -94,13 +94,31 @@ def first_answers(story: Story, asker: Asker, season: bool = False) -> Answers:
             if season else cast_problems
         cast = settled_read(asker, "cast", chapter, try_ask(asker, "cast", chapter, {}, check),
                             check)
-        found = ChapterAnswers(chapter, outline, cast)
-        answers.chapters.append(found)
+        if season:
+            cast = _cast_earlier(cast, chapter, answers)
+        answers.chapters.append(ChapterAnswers(chapter, outline, cast))
     return answers
 
 
-def _cast_check(answer: Any, chapter: Chapter) -> list[str]:
-    return cast_problems(answer) + missing(answer, chapter)
+def _cast_check(answer: Any, chapter: Chapter, known: tuple[str, ...] = ()) -> list[str]:
+    return cast_problems(answer) + missing(answer, chapter, known)
+
+
+def _cast_earlier(cast: Result | None, chapter: Chapter, answers: Answers) -> Result | None:
+    """A season's cast still refused after its send-backs only for people the chapter says
+    speak whom an earlier chapter cast: taken, each said as a warning (its episodes are given
+    them from there, ``seasonwalk``)."""
+    if cast is None or not cast.problems or not isinstance(cast.answer, dict):
+        return cast
+    known = tuple(name for found in answers.chapters if found.cast is not None
+                  for name in names_in(found.cast.answer)["character"])
+    if _cast_check(cast.answer, chapter, known):
+        return cast
+    own = names_in(cast.answer)["character"]
+    given = [f"characters: {name!r} speaks in this chapter and is not in its cast: given from "
+             "an earlier chapter's" for name in speaking(chapter, list(dict.fromkeys(known)))
+             if not any(same(name, mine) for mine in own)]
+    return Result(cast.answer, [], cast.turns, warnings=[*cast.warnings, *given])
 
 
 @dataclass(frozen=True)
