@@ -324,6 +324,9 @@ def test_the_schema_sent_compiles_and_always_stands_in_the_instructions() -> Non
         for mode in ("json_schema", "json_object", "text"):
             body = Settings("m", "http://127.0.0.1:1/v1").body(stage, [], mode)
             assert body.get("response_format") == schemas.response_format(stage, mode)
+        held = schemas.response_format(stage, "json_object")  # llama-cpp-python's grammar
+        assert held is not None and held["schema"]["properties"].keys() == \
+            schemas.SCHEMAS[stage]["properties"].keys(), stage
     assert "response_format" not in Settings("m", "http://x/v1").body("shots", [], "text")
     too_long = {"title": "x" * 61, "summary": "s", "beats": []}
     assert schemas.problems("outline", too_long)  # the bounds are checked in code
