@@ -70,6 +70,13 @@ def same(said: str, name: str) -> bool:
     return bool(one) and bool(other) and (one <= other or other <= one)
 
 
+def named(chapter: Chapter) -> list[Said]:
+    """Each quoted stretch of ``chapter`` whose speaker is a capitalised name, not an ordinary
+    word (``missing`` holds a cast to these)."""
+    return [said for said in attributed(Flat(chapter))
+            if said.who[0].isupper() and not ordinary(said.who)]
+
+
 def missing(answer: Any, chapter: Chapter, known: tuple[str, ...] = ()) -> list[str]:
     """A person the chapter says speaks (a capitalised name) that the cast answer leaves out
     (``known``: the characters earlier chapters cast, who are not)."""
@@ -78,9 +85,8 @@ def missing(answer: Any, chapter: Chapter, known: tuple[str, ...] = ()) -> list[
     names = [str(e.get("name", "")) for e in answer.get("characters", []) if isinstance(e, dict)]
     names += known
     found: dict[str, Said] = {}
-    for said in attributed(Flat(chapter)):
-        if said.who[0].isupper() and not ordinary(said.who) and \
-                not any(same(said.who, name) for name in names):
+    for said in named(chapter):
+        if not any(same(said.who, name) for name in names):
             found.setdefault(said.who, said)
     return [f"characters: {who!r} speaks in this chapter (line {said.line}) and is not in the "
             "cast: add them, with their appearance and voice" for who, said in found.items()]
@@ -89,8 +95,7 @@ def missing(answer: Any, chapter: Chapter, known: tuple[str, ...] = ()) -> list[
 def speaking(chapter: Chapter, names: list[str]) -> list[str]:
     """Those of ``names`` the story says speak in ``chapter``'s lines (by a capitalised name, as
     ``missing`` reads them), in order."""
-    said = [s.who for s in attributed(Flat(chapter)) if s.who[0].isupper() and
-            not ordinary(s.who)]
+    said = [s.who for s in named(chapter)]
     return [name for name in names if any(same(who, name) for who in said)]
 
 
