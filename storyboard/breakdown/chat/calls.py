@@ -318,8 +318,10 @@ class Calls:
                 not refuses(error, FORMAT_WORDS):
             return False
         endpoints.note(url, model, response_format=lower)
+        where = "beside it and in the instructions" if lower == "json_object" \
+            else "in the instructions"
         self.say(f"  the endpoint refuses response_format {was}: asking in {lower} "
-                 "(remembered; the schema is in the instructions)")
+                 f"(remembered; the schema is {where})")
         return True
 
     def _kept(self, stage: str, key: str, what: str, got: Answer,

@@ -3,7 +3,8 @@ for each base URL and model, remembered in ``.storyboard/breakdown/endpoints.jso
 
 ``response_format: auto`` asks ``json_schema`` (strict) first; an endpoint that refuses that field
 (llama-cpp-python's server answers HTTP 500 "Input should be 'text' or 'json_object'") is asked
-again in ``json_object``, then in plain ``text`` (the schema is in the instructions in every mode).
+again in ``json_object`` (the schema sent beside it), then in plain ``text`` (the schema is in the
+instructions in every mode).
 ``stream: auto`` streams, and an endpoint that refuses streaming is asked again without. The
 context window a refusal taught is kept too (``fitting``), and an endpoint's refusal of
 ``presence_penalty`` (asked only after a looping answer, ``cutshort``). What was

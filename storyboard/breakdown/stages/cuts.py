@@ -14,7 +14,7 @@ is its own cuts.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from storyboard.breakdown.answers.asking import Asker
@@ -29,6 +29,18 @@ BEFORE = 240  # characters of the story's last words before an end, given with i
 AFTER = 120  # characters of its first words after
 
 
+@dataclass(frozen=True)
+class _Cut:
+    """One cut's call: the episode it ends, where that starts, its planned end and those it may
+    take (indexes into the story's units), and how many episodes the season has."""
+
+    entry: Entry
+    start: int
+    planned: int
+    ends: list[int]
+    episodes: int
+
+
 def moved(asker: Asker, story: Story, found: list[Unit], planned: list[Entry]) -> list[Entry]:
     """``planned`` with each cut where its call says (see the module docstring)."""
     at = {(u.chapter, u.index): n for n, u in enumerate(found)}
@@ -39,7 +51,7 @@ def moved(asker: Asker, story: Story, found: list[Unit], planned: list[Entry]) -
         end = at[entry.last]
         if number + 1 < len(planned):
             ends = possible(found, start, end, at[planned[number + 1].last], share)
-            end, why = _chosen(asker, story, found, entry, ends, end, len(planned), start)
+            end, why = _chosen(asker, story, found, _Cut(entry, start, end, ends, len(planned)))
         else:
             why = ""
         out.append(replace(entry, first=_key(found[start]), last=_key(found[end]), moved=why))
@@ -58,30 +70,31 @@ def possible(found: list[Unit], start: int, planned: int, following: int, share:
             if end == planned or off(end) <= most]
 
 
-def _chosen(asker: Asker, story: Story, found: list[Unit], entry: Entry, ends: list[int],
-            planned: int, episodes: int, start: int) -> tuple[int, str]:
-    """The end the call chooses and why it moved (``planned`` and "": it did not)."""
-    if len(ends) < 2:
-        return planned, ""
-    refs = [found[end].ref for end in ends]
-    call = Chapter(story.file, entry.episode, _title(story, found[ends[0]]),
-                   found[ends[0]].start[0], (), episode=entry.episode, ends=tuple(refs))
-    result = try_ask(asker, "cut", call, context(found, start, ends, planned, episodes, entry))
+def _chosen(asker: Asker, story: Story, found: list[Unit], cut: _Cut) -> tuple[int, str]:
+    """The end the call chooses and why it moved (the planned end and "": it did not)."""
+    if len(cut.ends) < 2:
+        return cut.planned, ""
+    refs = [found[end].ref for end in cut.ends]
+    first = found[cut.ends[0]]
+    call = Chapter(story.file, cut.entry.episode, _title(story, first), first.start[0], (),
+                   episode=cut.entry.episode, ends=tuple(refs))
+    result = try_ask(asker, "cut", call, context(found, cut))
     answer = result.answer if result is not None and not result.problems else None
     if not isinstance(answer, dict) or answer.get("end") not in refs:
-        return planned, ""
-    end = ends[refs.index(answer["end"])]
-    if end == planned:
-        return planned, ""
-    return end, f"ends at {found[end].ref}, not {found[planned].ref} as planned: {answer['why']}"
+        return cut.planned, ""
+    end = cut.ends[refs.index(answer["end"])]
+    if end == cut.planned:
+        return cut.planned, ""
+    return end, (f"ends at {found[end].ref}, not {found[cut.planned].ref} as planned: "
+                 f"{answer['why']}")
 
 
-def context(found: list[Unit], start: int, ends: list[int], planned: int, episodes: int,
-            entry: Entry) -> dict[str, Any]:
+def context(found: list[Unit], cut: _Cut) -> dict[str, Any]:
     """A cut call's document beside its (no) lines: the episode, and each end it may take."""
-    return {"episode": {"number": entry.episode, "of": episodes}, "planned": found[planned].ref,
-            "ends": [{"end": found[end].ref, "before": _tail(found[start:end + 1]),
-                      "after": _head(found[end + 1])} for end in ends]}
+    return {"episode": {"number": cut.entry.episode, "of": cut.episodes},
+            "planned": found[cut.planned].ref,
+            "ends": [{"end": found[end].ref, "before": _tail(found[cut.start:end + 1]),
+                      "after": _head(found[end + 1])} for end in cut.ends]}
 
 
 def _tail(units: list[Unit]) -> str:
