@@ -398,8 +398,12 @@ def test_a_check_error_in_a_season_episode_goes_back_to_its_shots_call(
     assert located and all(f"{series.as_posix()}/episodes/01-the-party.yaml:" in text
                            for text in located)
     assert any("error: this shot has" in text for text in located), located
-    again, resent = run(chat_emulator, story(tmp_path, PARTY), series, episodes=1)
-    assert resent == 0 and again.cached == sent  # the conversations replay from the cache
+    said.clear()
+    before = requests(chat_emulator)
+    again = breakdown(story(tmp_path, PARTY), series,
+                      options(chat_base(chat_emulator), episodes=1), say=said.append)
+    assert requests(chat_emulator) == before and again.cached == sent  # replayed from the cache
+    assert not [line for line in said if "sent back to the model" in line], said  # nor said sent
 
 
 AGREED = """\

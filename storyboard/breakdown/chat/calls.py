@@ -253,6 +253,14 @@ class Calls:
                 return stored
         return None
 
+    def held(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]) -> bool:
+        """Whether the call's answer is stored already (asked again, nothing is sent)."""
+        mosts = dict.fromkeys((answer_tokens(stage, chapter), MAX_TOKENS[stage]))
+        bodies = [self.settings.body(stage, conversation, self.mode(), self.streams(), most,
+                                     self.penalty(), chapter) for most in mosts]
+        bodies.append(self.body(stage, chapter, conversation, self.streams(), fit=False))
+        return any(self.cache.get(key_of(body)) is not None for body in bodies)
+
     def stored(self, key: str) -> dict[str, Any] | None:
         found = self.cache.get(key)
         if found is not None:
