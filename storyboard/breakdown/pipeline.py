@@ -45,6 +45,7 @@ from storyboard.breakdown.state.answerstore import FOLDER, AnswerCache, write_at
 from storyboard.breakdown.state.guard import Guard, Outcome
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
 from storyboard.files import check_state_folders, series_folder, state_folder
+from storyboard.language.lint.density import CODE as DENSITY
 from storyboard.review.studio.proposals import PROPOSED
 from storyboard.scaffold.blueprint import GITIGNORE
 from storyboard.targets.llm import (
@@ -287,18 +288,22 @@ def _shot_at(text: str, line: int) -> str | None:
 
 def send_backs(made: Texts, found: list[Diagnostic]) -> dict[int, list[str]]:
     """Check errors and warnings in episode files' shots, by chapter, worded for that chapter's
-    shots answer: the shot's place in the answer, then what ``check`` says (file:line:col)."""
-    later: dict[int, list[str]] = {}
+    shots answer: the shot's place in the answer, then what ``check`` says (file:line:col). A
+    shot warned only for density is not sent back (the episode stage's rule: ``episode``)."""
+    placed: list[tuple[int, int, Diagnostic]] = []
     for diagnostic in found:
         span = diagnostic.span
         if span is None or span.file not in made.files:
             continue
         shot = _shot_at(made.files[span.file], span.line)
-        if shot is None or (span.file, shot) not in made.chapter_of_shot:
-            continue
-        chapter, index = made.chapter_of_shot[(span.file, shot)]
-        later.setdefault(chapter, []).append(
-            f"shots[{index}]: `storyboard check` says: {diagnostic.format()}")
+        if shot is not None and (span.file, shot) in made.chapter_of_shot:
+            placed.append((*made.chapter_of_shot[(span.file, shot)], diagnostic))
+    wrong = {(c, i) for c, i, d in placed if d.code != DENSITY}
+    later: dict[int, list[str]] = {}
+    for chapter, index, diagnostic in placed:
+        if (chapter, index) in wrong:
+            later.setdefault(chapter, []).append(
+                f"shots[{index}]: `storyboard check` says: {diagnostic.format()}")
     return later
 
 

@@ -223,7 +223,10 @@ def first_shot(document: dict[str, Any], line: int) -> bool:
         document["lines"][0][0] == line
 
 
-def test_a_dense_shot_is_sent_back_with_its_figure(tmp_path: Path) -> None:
+def test_a_dense_shot_is_sent_back_with_its_figure_only_beside_another_problem(
+        tmp_path: Path) -> None:
+    """Sent back, the real model never made a dense shot lighter (0 of 368 on the corpus): a
+    shot wrong only by density is taken with a warning; one wrong by more carries its figure."""
     dense = "Mia climbs the endless stairs. The wind howls. Mia stops. Sam shouts. Mia climbs on."
 
     def answer(body: dict[str, Any]) -> Any:
@@ -231,6 +234,7 @@ def test_a_dense_shot_is_sent_back_with_its_figure(tmp_path: Path) -> None:
         content = json.loads(chat_episode.content_of(body))
         if first_shot(document, 3) and len(body["messages"]) == 2:
             content["scenes"][0].update(action=dense, seconds=2)  # 5 sentences in 2 s
+            content["cast"] = [*content["cast"], "Zed"]  # and a name not given
         return completion(json.dumps(content))
 
     with Scripted(answer) as server:
@@ -239,15 +243,16 @@ def test_a_dense_shot_is_sent_back_with_its_figure(tmp_path: Path) -> None:
     assert report.problems == []
     assert len(sent_back) == 1
     said = sent_back[0]["messages"][-1]["content"]
-    assert "- scenes[0]: too dense for the video model: 6 s for" in said and \
+    assert "Zed" in said and "- scenes[0]: too dense for the video model: 6 s for" in said and \
         "under 2" in said
     assert density.RULE in sent_back[0]["messages"][0]["content"]  # the model was told
 
 
-def test_a_shot_left_dense_after_its_send_backs_is_written_with_a_warning_at_its_line(
+def test_a_dense_shot_is_written_with_a_warning_at_its_line_and_never_sent_back(
         tmp_path: Path) -> None:
     """The real model kept a 4-second shot of 8.75 load points through two send-backs: density
-    is a warning, never a limit, so the episode is written and the run warns at its line."""
+    is a warning, never a limit, so the shot is taken as it is (no send-back, neither by the
+    shot's own check nor by ``check``'s round) and the run warns at its line."""
     dense = "Mia climbs the endless stairs. The wind howls. Mia stops. Sam shouts. Mia climbs on."
 
     def answer(body: dict[str, Any]) -> Any:
@@ -261,7 +266,7 @@ def test_a_shot_left_dense_after_its_send_backs_is_written_with_a_warning_at_its
     with Scripted(answer) as server:
         report = breakdown(story(tmp_path), series, options(server.base_url))
         sent_back = [b for b in server.bodies if len(b["messages"]) > 2]
-    assert report.problems == [] and len(sent_back) == 2  # tried, then taken as it is
+    assert report.problems == [] and sent_back == []  # taken as it is
     (warned,) = [d.format() for d in report.warnings if "too dense" in d.message]
     assert warned.startswith(f"{tmp_path.as_posix()}/lighthouse.md:3:1: warning: the shots "
                              "answer for episode 1 (") and "too dense for the video" in warned
@@ -299,12 +304,10 @@ def test_a_busy_scene_beside_a_quiet_one_is_found_by_the_breakdown_and_by_check_
     series = tmp_path / "series"
     with Scripted(answer) as server:
         report = breakdown(story(tmp_path), series, options(server.base_url))
-        sent_back = [b["messages"][-1]["content"] for b in server.bodies
-                     if len(b["messages"]) > 2]
-    assert report.problems == [] and len(sent_back) == 2
-    assert "- scenes[1]: too dense for the video model: 1.5 s for 2.5 load points" in \
-        sent_back[0] and "scenes[0]" not in sent_back[0]
+        sent_back = [b for b in server.bodies if len(b["messages"]) > 2]
+    assert report.problems == [] and sent_back == []  # density alone: a warning
     (warned,) = [d.message for d in report.warnings if "too dense" in d.message]
+    assert "scenes[0]" not in warned
     assert "shots[0].scenes[1]: too dense for the video model: 1.5 s for 2.5 load points" in \
         warned
     linted = [d for d in diagnostics(series) if "lint: {density: false}" in d]

@@ -2,11 +2,10 @@
 (``judging``), sent back with its problems quoted at most ``SEND_BACKS`` times.
 
 The conversation, being the request, is content-addressed: a re-run replays every turn from the
-cache (a send-back answered there is not said to be sent). A send-back that would send the same
-bytes again, or would not fit the window, stops. A cut answer that wrote an item whole and then
-the same again (``cutshort.loops``) is not sent back: at temperature 0 the model repeats the loop
-(measured), each turn at the whole ``max_tokens``. What is still wrong after the last turn is
-returned, to be reported or settled (``walk.settled``).
+cache. A send-back that would send the same bytes again, or would not fit the window, stops. A cut
+answer that wrote an item whole and then the same again (``cutshort.loops``) is not sent back: at
+temperature 0 the model repeats the loop (measured), each turn at the whole ``max_tokens``. What is
+still wrong after the last turn is returned, to be reported or settled (``walk.settled``).
 """
 
 from __future__ import annotations
@@ -60,11 +59,10 @@ class Asker(Calls):
                 self.unfit(stage, chapter, following)
             if stop:
                 return Result(data, [*problems, stop], turn, read=read)
-            backs += 1
-            if not self.held(stage, chapter, following):  # a re-run's send-back is not sent
+            backs, conversation = backs + 1, following
+            if not self.held(stage, chapter, conversation):  # answered already: not sent
                 self.say(f"  {prompts.what(stage, chapter)}: {len(problems)} problem(s), sent "
                          "back to the model with them quoted (the request changes by them)")
-            conversation = following
 
     def _traced(self, note: str) -> None:
         if not self.planning:  # said to --verbose once a run

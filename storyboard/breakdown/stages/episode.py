@@ -8,9 +8,11 @@ and a small model cannot copy one shot into the next. Each shot lasts the skelet
 its scenes' ``seconds`` say how the shot shares them (``filled``: each scene its share, to the
 half second, the last the rest), so no answer can make an episode longer or shorter than K·d. A
 shot's answer is held to the shot checks (names given; quotes the author's; each line said by
-whom the story says, ``speakers``) and to the density heuristic (``problems``), sent back like any
-other answer; what the send-backs leave is finished as a shots answer is (``finished``: a line
-not the author's, or whose speaker is not given, left out) and density is kept as a warning. The
+whom the story says, ``speakers``), sent back like any other answer, the density heuristic's
+problems beside them (``problems``); what the send-backs leave is finished as a shots answer is
+(``finished``: a line not the author's, or whose speaker is not given, left out) and density is
+kept as a warning. A shot wrong by density alone is taken at once, with its warnings: sent back,
+the real model never made one lighter (0 of 368 on the corpus), and each try is a paid call. The
 shots are then ``joined`` into the episode's answer, each problem at its shot's place.
 """
 
@@ -91,11 +93,12 @@ def _own(problem: str) -> str:
 
 
 def problems(answer: Any, call: Chapter, names: dict[str, list[str]]) -> list[str]:
-    """What is wrong with a shot's answer (in its schema): its shot's and density's."""
+    """What is wrong with a shot's answer (in its schema): its shot's, and density's beside
+    them (a shot wrong only by density is not sent back: ``finished`` keeps it as a warning)."""
     shots = filled(answer, call)
     found = shot_stage.problems(shots, call, names, shared=True) + \
-        misgiven(shots, call, names["character"]) + density.problems(shots, names)
-    return [_own(p) for p in found]
+        misgiven(shots, call, names["character"])
+    return [_own(p) for p in found + (density.problems(shots, names) if found else [])]
 
 
 def finished(result: Result | None, call: Chapter, names: dict[str, list[str]]
@@ -107,7 +110,8 @@ def finished(result: Result | None, call: Chapter, names: dict[str, list[str]]
         return result, []
     shots = filled(result.answer, call)
     if not result.problems:
-        return Result(shots, [], result.turns, result.warnings), []
+        warned = [_own(p) for p in density.problems(shots, names)]
+        return Result(shots, [], result.turns, [*result.warnings, *warned]), []
     kept, notes = shot_stage.left_out(shots, call, names)
     if shot_stage.problems(kept, call, names, shared=True):
         return Result(shots, result.problems, result.turns, read=result.read), []

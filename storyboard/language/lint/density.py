@@ -35,6 +35,7 @@ from storyboard.language.document import PathKey
 from storyboard.language.resolving import routes
 from storyboard.language.resolving.resolve import MENTION, ResolvedShot
 
+CODE = "lint-density"  # the warning's code (``Diagnostic.code``)
 LEAST = 2.0  # seconds per load point under which lines garble
 FREE, FREE_CJK = 16, 24  # words (CJK characters) of action a beat carries for nothing
 WORDS, CJK_CHARACTERS = 8, 12  # words (CJK characters) spoken or acted past a beat's, a point
@@ -214,7 +215,7 @@ def lint(shots: list[ResolvedShot], cast: Cast) -> list[Diagnostic]:
         for load in loads(shot, cast):
             if load.seconds > 0 and load.figure < LEAST:
                 problems.append(shot.doc.diagnostic(load.path, _said(load), severity="warning",
-                                                    code="lint-density"))
+                                                    code=CODE))
     return problems
 
 
