@@ -243,11 +243,8 @@ class Calls:
 
     def before(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]
                ) -> dict[str, Any] | None:
-        """The answer stored for the call asked whole, before its window was known or before
-        its ``max_tokens`` was bounded by its chapter (the stage's own): free."""
-        for most in dict.fromkeys((answer_tokens(stage, chapter), MAX_TOKENS[stage])):
-            whole = self.settings.body(stage, conversation, self.mode(), self.streams(), most,
-                                       self.penalty(), chapter)
+        """The answer stored for the call asked whole (``_whole``): free."""
+        for whole in self._whole(stage, chapter, conversation):
             stored = self.stored(key_of(whole))
             if stored is not None:
                 return stored
@@ -255,11 +252,17 @@ class Calls:
 
     def held(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]) -> bool:
         """Whether the call's answer is stored already (asked again, nothing is sent)."""
-        mosts = dict.fromkeys((answer_tokens(stage, chapter), MAX_TOKENS[stage]))
-        bodies = [self.settings.body(stage, conversation, self.mode(), self.streams(), most,
-                                     self.penalty(), chapter) for most in mosts]
-        bodies.append(self.body(stage, chapter, conversation, self.streams(), fit=False))
+        bodies = [*self._whole(stage, chapter, conversation),
+                  self.body(stage, chapter, conversation, self.streams(), fit=False)]
         return any(self.cache.get(key_of(body)) is not None for body in bodies)
+
+    def _whole(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]
+               ) -> list[dict[str, Any]]:
+        """The call's requests asked whole: before its window was known, or before its
+        ``max_tokens`` was bounded by its chapter (the stage's own)."""
+        return [self.settings.body(stage, conversation, self.mode(), self.streams(), most,
+                                   self.penalty(), chapter)
+                for most in dict.fromkeys((answer_tokens(stage, chapter), MAX_TOKENS[stage]))]
 
     def stored(self, key: str) -> dict[str, Any] | None:
         found = self.cache.get(key)
