@@ -192,3 +192,35 @@ def test_a_speaker_an_earlier_chapter_cast_is_given_to_a_later_chapter_that_leav
     later = [doc for doc in (json.loads(b["messages"][1]["content"]) for b in shots)
              if doc["lines"][-1][0] >= 7]  # chapter 2's lines
     assert later and all("Della" in doc["characters"] for doc in later)
+
+
+def test_a_speaker_an_earlier_answer_of_the_same_cast_call_cast_is_taken_from_it(
+        tmp_path: Path) -> None:
+    """Buster Bear on llama-cpp-python: chapter 8's cast, sent back for Bobby Coon, cast him
+    and dropped Sammy Jay, then dropped Bobby again. The season takes the last answer with Bobby
+    from the one before, says so, and gives him to his episode's shots."""
+    source = tmp_path / "wood.md"
+    source.write_text('# One\n\n"Hello," said Sammy Jay.\n\n"Good day," said Bobby Coon.\n',
+                      encoding="utf-8")
+    sammy = {"name": "Sammy Jay", "appearance": "a blue jay", "voice": "a sharp voice"}
+    bobby = {"name": "Bobby Coon", "appearance": "a raccoon", "voice": "a drawl"}
+    turns = [[sammy], [bobby], [sammy]]
+
+    def script(body: dict[str, Any]) -> Any:
+        if stage_of(body) == "cast":
+            cast = turns[(len(body["messages"]) - 2) // 2]  # the turn: each send-back adds two
+            return completion(json.dumps({"characters": cast, "places": [], "props": []}))
+        return None
+    with Scripted(stand_in_or(script)) as server:
+        report = breakdown(source, tmp_path / "series", options(
+            server.base_url, model="m", price_in=0.0, price_out=0.0, episodes=1))
+        shots = [json.loads(b["messages"][1]["content"]) for b in server.bodies
+                 if stage_of(b) == "shot"]
+    assert report.problems == [], report.problems
+    said = "\n".join(w.format() for w in report.warnings)
+    assert "the cast answer for chapter 1 (One): characters: 'Bobby Coon' speaks in this " \
+        "chapter and the cast's last answer left them out: taken from an earlier answer of the " \
+        "same call" in said, said
+    assert shots and all({"Sammy Jay", "Bobby Coon"} <= set(doc["characters"]) for doc in shots)
+    written = (tmp_path / "series" / "storyboard.yaml").read_text("utf-8")
+    assert "a raccoon" in written and "a blue jay" in written

@@ -27,6 +27,7 @@ from storyboard.breakdown.stages import shots as shot_stage
 from storyboard.breakdown.stages.cast import names_in
 from storyboard.breakdown.stages.cast import problems as cast_problems
 from storyboard.breakdown.stages.speakers import missing, same, speaking
+from storyboard.breakdown.state.reading import loads
 from storyboard.errors import RequestRejected
 
 MODERATION = "data_inspection_failed"  # the service refused the text: asking again will not help
@@ -95,13 +96,59 @@ def first_answers(story: Story, asker: Asker, season: bool = False) -> Answers:
         cast = settled_read(asker, "cast", chapter, try_ask(asker, "cast", chapter, {}, check),
                             check)
         if season:
-            cast = _cast_earlier(cast, chapter, answers)
+            cast = _cast_earlier(_cast_turns(asker, cast, chapter, _known(answers)), chapter,
+                                 answers)
         answers.chapters.append(ChapterAnswers(chapter, outline, cast))
     return answers
 
 
+def _known(answers: Answers) -> tuple[str, ...]:
+    """The characters the chapters so far cast."""
+    return tuple(name for found in answers.chapters if found.cast is not None
+                 for name in names_in(found.cast.answer)["character"])
+
+
 def _cast_check(answer: Any, chapter: Chapter, known: tuple[str, ...] = ()) -> list[str]:
     return cast_problems(answer) + missing(answer, chapter, known)
+
+
+def _cast_turns(asker: Asker, cast: Result | None, chapter: Chapter, known: tuple[str, ...]
+                ) -> Result | None:
+    """A season's cast still refused after its send-backs, with each person the chapter says
+    speaks whom neither it nor an earlier chapter cast taken from an earlier answer of the same
+    call that did (sent back for them, a small model drops others to add them, then drops those
+    again), each said as a warning; checked again (``_cast_earlier`` takes it if it is then
+    refused only for people an earlier chapter cast)."""
+    if cast is None or not cast.problems or not isinstance(cast.answer, dict):
+        return cast
+    entries = [e for e in cast.answer.get("characters") or [] if isinstance(e, dict)]
+    taken = [str(e.get("name", "")) for e in entries] + list(known)
+    added: list[str] = []
+    for answer in _answers(asker, "cast", chapter):
+        for entry in answer.get("characters") or []:
+            name = str(entry.get("name", "")) if isinstance(entry, dict) else ""
+            if speaking(chapter, [name]) and not any(same(name, had) for had in taken):
+                entries, taken, added = [*entries, entry], [*taken, name], [*added, name]
+    if not added:
+        return cast
+    merged = {**cast.answer, "characters": entries}
+    said = [f"characters: {name!r} speaks in this chapter and the cast's last answer left them "
+            "out: taken from an earlier answer of the same call" for name in added]
+    return Result(merged, schemas.problems("cast", merged, chapter) + _cast_check(merged, chapter),
+                  cast.turns, warnings=[*cast.warnings, *said])
+
+
+def _answers(asker: Asker, stage: str, chapter: Chapter) -> list[dict[str, Any]]:
+    """Each answer of the call that was JSON in its schema, in the order given."""
+    out = []
+    for record in asker.judge.answered.get(prompts.what(stage, chapter), []):
+        try:
+            data = loads(str(record.get("content", "")))
+        except ValueError:
+            continue
+        if isinstance(data, dict) and not schemas.problems(stage, data, chapter):
+            out.append(data)
+    return out
 
 
 def _cast_earlier(cast: Result | None, chapter: Chapter, answers: Answers) -> Result | None:
@@ -110,8 +157,7 @@ def _cast_earlier(cast: Result | None, chapter: Chapter, answers: Answers) -> Re
     them from there, ``seasonwalk``)."""
     if cast is None or not cast.problems or not isinstance(cast.answer, dict):
         return cast
-    known = tuple(name for found in answers.chapters if found.cast is not None
-                  for name in names_in(found.cast.answer)["character"])
+    known = _known(answers)
     if _cast_check(cast.answer, chapter, known):
         return cast
     own = names_in(cast.answer)["character"]
