@@ -40,10 +40,10 @@ class Asker(Calls):
         check``), a round each, each sent back after the answer the round before settled on (so
         a run asked again replays the same conversation from the cache)."""
         conversation = prompts.messages(stage, chapter, context)
-        turn, backs, rounds, asked = 0, 0, list(later), set[str]()
+        turn, backs, rounds, asked, note = 0, 0, list(later), set[str](), ""
         while True:
             asked.add(key_of(self.body(stage, chapter, conversation, fit=False)))
-            record = self.answer(stage, chapter, conversation)
+            record = self.answer(stage, chapter, conversation, note)  # said if it is sent
             data, read, problems = self.judge.judge(stage, chapter, record, check)
             turn += 1
             if cutshort.loops(stage, record):  # asked again, it loops again: read as written
@@ -60,9 +60,8 @@ class Asker(Calls):
             if stop:
                 return Result(data, [*problems, stop], turn, read=read)
             backs, conversation = backs + 1, following
-            if not self.held(stage, chapter, conversation):  # answered already: not sent
-                self.say(f"  {prompts.what(stage, chapter)}: {len(problems)} problem(s), sent "
-                         "back to the model with them quoted (the request changes by them)")
+            note = (f"  {prompts.what(stage, chapter)}: {len(problems)} problem(s), sent back to "
+                    "the model with them quoted (the request changes by them)")
 
     def _traced(self, note: str) -> None:
         if not self.planning:  # said to --verbose once a run

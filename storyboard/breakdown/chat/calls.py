@@ -217,8 +217,10 @@ class Calls:
         ceiling = price_of(self.spend.price, estimate, answer_tokens(stage, chapter))
         self.pending.append(Pending(stage, chapter.number, estimate, ceiling))
 
-    def answer(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]
-               ) -> dict[str, Any]:
+    def answer(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]],
+               note: str = "") -> dict[str, Any]:
+        """The call's answer: stored (free), else asked (``note`` said first: nothing is said
+        of a call the store answers)."""
         what = prompts.what(stage, chapter)
         while True:
             stored = self.before(stage, chapter, conversation)
@@ -235,6 +237,9 @@ class Calls:
                                             prompt_tokens(conversation, schema),
                                             self.ceiling(stage, chapter, conversation)))
                 raise NotAnswered(what)
+            if note:
+                self.say(note)
+                note = ""  # once, however often the call is tried
             got = self._asked(stage, chapter, body, self.ceiling(stage, chapter, conversation))
             if got is not None:
                 kept = self._kept(stage, key, what, got, conversation, int(body["max_tokens"]))
@@ -249,12 +254,6 @@ class Calls:
             if stored is not None:
                 return stored
         return None
-
-    def held(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]) -> bool:
-        """Whether the call's answer is stored already (asked again, nothing is sent)."""
-        bodies = [*self._whole(stage, chapter, conversation),
-                  self.body(stage, chapter, conversation, self.streams(), fit=False)]
-        return any(self.cache.get(key_of(body)) is not None for body in bodies)
 
     def _whole(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]
                ) -> list[dict[str, Any]]:

@@ -96,8 +96,8 @@ def first_answers(story: Story, asker: Asker, season: bool = False) -> Answers:
         cast = settled_read(asker, "cast", chapter, try_ask(asker, "cast", chapter, {}, check),
                             check)
         if season:
-            cast = _cast_earlier(_cast_turns(asker, cast, chapter, _known(answers)), chapter,
-                                 answers)
+            known = _known(answers)
+            cast = _cast_earlier(_cast_turns(asker, cast, chapter, known), chapter, known)
         answers.chapters.append(ChapterAnswers(chapter, outline, cast))
     return answers
 
@@ -123,12 +123,14 @@ def _cast_turns(asker: Asker, cast: Result | None, chapter: Chapter, known: tupl
         return cast
     entries = [e for e in cast.answer.get("characters") or [] if isinstance(e, dict)]
     taken = [str(e.get("name", "")) for e in entries] + list(known)
+    earlier = [e for answer in _answers(asker, "cast", chapter)
+               for e in answer.get("characters") or [] if isinstance(e, dict)]
+    speakers = speaking(chapter, [str(e.get("name", "")) for e in earlier])
     added: list[str] = []
-    for answer in _answers(asker, "cast", chapter):
-        for entry in answer.get("characters") or []:
-            name = str(entry.get("name", "")) if isinstance(entry, dict) else ""
-            if speaking(chapter, [name]) and not any(same(name, had) for had in taken):
-                entries, taken, added = [*entries, entry], [*taken, name], [*added, name]
+    for entry in earlier:
+        name = str(entry.get("name", ""))
+        if name in speakers and not any(same(name, had) for had in taken):
+            entries, taken, added = [*entries, entry], [*taken, name], [*added, name]
     if not added:
         return cast
     merged = {**cast.answer, "characters": entries}
@@ -151,13 +153,13 @@ def _answers(asker: Asker, stage: str, chapter: Chapter) -> list[dict[str, Any]]
     return out
 
 
-def _cast_earlier(cast: Result | None, chapter: Chapter, answers: Answers) -> Result | None:
+def _cast_earlier(cast: Result | None, chapter: Chapter, known: tuple[str, ...]
+                  ) -> Result | None:
     """A season's cast still refused after its send-backs only for people the chapter says
     speak whom an earlier chapter cast: taken, each said as a warning (its episodes are given
     them from there, ``seasonwalk``)."""
     if cast is None or not cast.problems or not isinstance(cast.answer, dict):
         return cast
-    known = _known(answers)
     if _cast_check(cast.answer, chapter, known):
         return cast
     own = names_in(cast.answer)["character"]
