@@ -13,6 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import psycopg
+
 from storyboard.emulator.comfyui.server import ComfyUIServer
 from storyboard.emulator.comfyui.state import ComfyConfig
 from storyboard.errors import StoryboardError
@@ -24,6 +26,10 @@ from tests.run.test_workers_engine import t2v_series
 
 SHOTS = 24
 KILLS = 8
+# Each kill strikes the shots its worker held, and a worker starved of the CPU for a lease is
+# swept as if killed: the shots get retries enough that no fall of the kills fails one (a shot
+# that kills every worker failing after its retries has its own test in test_workers_leases).
+RETRIES = 3 * KILLS
 
 
 def start(clone: Path, url: str) -> subprocess.Popen[str]:
@@ -48,6 +54,8 @@ def test_workers_outlive_kills_and_a_database_restart_and_send_each_prompt_once(
         child = storyboard(base, "queue", "render", "reel", "--json")
         out, err = child.communicate(timeout=LOADED)
         assert child.returncode == 0 and json.loads(out)["shots"] == SHOTS, out + err
+        with psycopg.connect(url) as db:
+            db.execute("UPDATE storyboard_queue_shots SET retries = %s", (RETRIES,))
         clones = []
         for n in range(3):
             shutil.copytree(base, tmp_path / f"w{n}", ignore=shutil.ignore_patterns(".storyboard"))
