@@ -16,9 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.errors import JournalError, StoryboardError
+from storyboard.errors import JournalError, LedgerAway, StoryboardError
 from storyboard.run.team.ledger import LEDGER_NAME, Ledger, ShotClaimed, SqliteLedger
-from storyboard.run.team.ledger_pg import LEDGER_ENV, LedgerSettings, PgLedger, ledger_settings
+from storyboard.run.team.ledger_pg import (
+    LEDGER_ENV,
+    LedgerSettings,
+    PgLedger,
+    _unreachable,
+    ledger_settings,
+)
+from tests.fixtures.pg_server import PgServer
 
 Opener = Callable[[], Ledger]
 
@@ -162,6 +169,39 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password() -> None
         PgLedger(LedgerSettings(url, LEDGER_ENV))
     assert "hunter22" not in str(failed.value)
     assert f"127.0.0.1:{port}/none" in str(failed.value)
+
+
+SERVER = 'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+
+
+@pytest.mark.parametrize(("said", "away"), [
+    (SERVER + "Connection refused", True),
+    (SERVER + "server closed the connection unexpectedly", True),
+    (SERVER + "FATAL:  the database system is starting up", True),
+    # PostgreSQL 15 in crash recovery after an immediate stop: seen by a worker mid-restart, which
+    # failed its shot for good before this was read as passing
+    (SERVER + "FATAL:  the database system is not yet accepting connections", True),
+    (SERVER + "FATAL:  the database system is not accepting connections", True),
+    (SERVER + "FATAL:  the database system is shutting down", True),
+    (SERVER + "FATAL:  the database system is in recovery mode", True),
+    (SERVER + 'FATAL:  database "none" does not exist', False),
+    (SERVER + 'FATAL:  password authentication failed for user "team"', False),
+])
+def test_a_server_starting_or_stopping_is_away_and_one_refusing_the_ask_is_not(
+        said: str, away: bool) -> None:
+    import psycopg
+    assert _unreachable(psycopg.OperationalError(said)) is away
+
+
+def test_a_ledger_on_a_server_not_taking_sessions_is_away_not_broken(
+        own_pg_cluster: PgServer) -> None:
+    """A standby that takes no session (``hot_standby = off``) answers with its own FATAL: the
+    ledger is away (a worker gives its shot back), not broken (a shot failed for good)."""
+    own_pg_cluster.halt()
+    (own_pg_cluster.folder / "data" / "standby.signal").touch()
+    own_pg_cluster.resume("-c hot_standby=off")
+    with pytest.raises(LedgerAway, match="not accepting connections"):
+        PgLedger(LedgerSettings(own_pg_cluster.url, LEDGER_ENV))
 
 
 # --- the runner: two runs of the same shots at once, one ledger, no store ----------------------

@@ -349,4 +349,8 @@ def _unreachable(exc: BaseException) -> bool:
         "FATAL:" not in text or any(word in text for word in AWAY_WORDS))
 
 
-AWAY_WORDS = ("starting up", "shutting down", "in recovery mode")  # a server's own FATAL, passing
+# A server's own FATAL for a state that passes: starting, in crash recovery ("not yet accepting
+# connections" since PostgreSQL 14, before it is consistent), a standby not taking sessions,
+# stopping.
+AWAY_WORDS = ("starting up", "not yet accepting connections", "not accepting connections",
+              "shutting down", "in recovery mode")
