@@ -64,8 +64,10 @@ def test_two_sheets_of_one_model_are_snapshotted_at_once(tmp_path: Path, emulato
 def test_a_boards_first_poll_waits_for_its_models_time(tmp_path: Path,
                                                        emulator: Emulator) -> None:
     """The cast's sheet is polled on the schedule (every 0.02 s); the boards after it, one at a
-    time, are first asked once they have run as long as the sheet took: one query each, or two,
-    instead of one every 0.02 s (the query bucket's 15 a second) for the whole latency."""
+    time, are first asked once they have run as long as the sheet took: one query each, or two
+    (a few more on a loaded machine, where a task runs past the time learned: 3 a board was
+    seen with the suite's four workers on two cores), instead of one every 0.02 s (the query
+    bucket's 15 a second, about 12 a board) for the whole latency."""
     emu = emulator(latency=0.8)
     series = write(tmp_path / "series", 4, boards=True)
     at_cast: list[int] = []
@@ -79,7 +81,7 @@ def test_a_boards_first_poll_waits_for_its_models_time(tmp_path: Path,
     assert report.ok, report
     cast_queries, queries = at_cast[0], emu.stats()["requests"]["query"]
     assert cast_queries >= 5  # polled on the schedule while it ran
-    assert queries - cast_queries <= 2 * 4, (cast_queries, queries)
+    assert queries - cast_queries <= 4 * 4, (cast_queries, queries)  # not about 12 * 4
 
 
 
