@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from storyboard.errors import csv_text
-from storyboard.files import made_series_folder, series_folder, write_atomic
+from storyboard.files import made_series_folder, safe_to_delete, series_folder, write_atomic
 from storyboard.language.picks import state_key
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
 from storyboard.media import ffmpeg
@@ -61,6 +61,7 @@ class Season:
     folder: Path
     rows: tuple[Row, ...]
     left_out: tuple[tuple[str, str], ...]
+    removed: tuple[str, ...] = ()  # files the manifest no longer lists, removed (their paths in it)
 
 
 def delivered(manifest: Manifest) -> Delivery | None:
@@ -99,7 +100,22 @@ def write_season(manifest: Manifest, out_dir: Path, cache: OutputCache,
             manifest, out_dir, episode, versions.get(episode.id, ()), journal))]
     write_atomic(folder / "manifest.json", manifest_json(rows), durable=False)
     write_atomic(folder / "manifest.csv", manifest_csv(rows), durable=False)
-    return Season(folder, tuple(rows), tuple(left_out))
+    return Season(folder, tuple(rows), tuple(left_out), unlisted(folder, rows))
+
+
+def unlisted(folder: Path, rows: Sequence[Row]) -> tuple[str, ...]:
+    """Remove every file of ``folder`` (and of its language folders) its manifest does not list:
+    an episode left out takes its files with its row, and no hidden temporary stays. Returns
+    their paths in the folder, sorted."""
+    kept = {"manifest.json", "manifest.csv"} | {
+        name for row in rows for name in (row.file, row.subtitles, row.cover) if name}
+    removed = []
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if name not in kept and (path.is_symlink() or path.is_file()):
+            safe_to_delete(path).unlink(missing_ok=True)
+            removed.append(name)
+    return tuple(removed)
 
 
 def _deliver(folder: Path, number: int, episode: CompiledEpisode, video: Path,
@@ -204,10 +220,15 @@ def manifest_csv(rows: Sequence[Row]) -> str:
 
 def _place(source: Path, target: Path) -> None:
     """``target`` as ``source``'s bytes: a hard link (no second copy), else a copy."""
+    if target.is_file() and not target.is_symlink() and os.path.samefile(source, target):
+        return  # linked already (a rename onto the same file would leave the temporary)
     temporary = target.with_name(f".{target.name}.part")
     temporary.unlink(missing_ok=True)
     try:
         os.link(source, temporary)
     except OSError:
         shutil.copyfile(source, temporary)
-    os.replace(temporary, target)
+    try:
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)

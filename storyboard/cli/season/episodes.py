@@ -79,7 +79,19 @@ def deliver(variants: Variants, flags: RenderFlags, report: MatrixReport) -> Non
     click.echo(f"season: {season.folder / 'manifest.json'} ({len(season.rows)} episode(s), "
                f"{covers} cover(s))", err=True)
     for episode, why in season.left_out:
-        click.echo(f"season: {episode} left out ({why})", err=True)
+        gone = [name for name in season.removed if name.rpartition("/")[2].startswith(
+            f"{episode}.")]
+        click.echo(f"season: {episode} left out ({why})" + (
+            f"; its earlier files removed from {_inside(variants.root, season.folder)}/ ({', '.join(gone)}): "
+            "they are not of its cut as it is now" if gone else ""), err=True)
+
+
+def _inside(root: Path, folder: Path) -> str:
+    """``folder`` as the series names it (``out/season``), else as it is."""
+    try:
+        return folder.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(folder)
 
 
 def _write(variants: Variants, flags: RenderFlags, report: MatrixReport) -> Any:
