@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from storyboard.animatic.drift import FIGURE_SHARE, checked, costume_filters, grade_filters
 from storyboard.errors import StoryboardError
 from storyboard.media import ffmpeg
 from storyboard.media.probes import imagehead
@@ -101,6 +102,10 @@ class Animatic:
     # A bar sweeping across the picture: a stand-in for a model's moving picture (the emulator's
     # takes), so a take's measurement does not find it frozen. The local animatic stays still.
     motion: bool = False
+    # The references drawn large, as the people a model's take shows (the emulator's takes:
+    # ``drift.FIGURE_SHARE`` of the height, the sweep bar behind them), and a drift on purpose.
+    figures: bool = False
+    drift: str = ""  # "costume" or "grade": ``drift.py``
 
     @property
     def frames(self) -> int:
@@ -192,7 +197,7 @@ def layout(spec: Animatic) -> Layout:
     count = len(spec.thumbnails)
     label_font = max(8, round(short * 0.032))
     label_h = _even(label_font * 1.6)
-    thumb_h = _even(spec.height * 0.2)
+    thumb_h = _even(spec.height * (FIGURE_SHARE if spec.figures else 0.2))
     thumb_w = _even(min(thumb_h * 4 / 3, (spec.width - (count + 1) * margin) / max(count, 1)))
     caption_font = max(8, round(short * 0.045))
     band_top = margin + thumb_h + label_h + margin if count else margin
@@ -363,15 +368,23 @@ def label_font(label: str, box: Layout) -> int:
     return max(6, min(box.label_font, int(fits)))
 
 
-def _thumbnail(thumb: Thumbnail, box: Layout, g: Graph, textfile: str, color: str) -> str:
-    source = g.input(str(thumb.path), *(("-t", "1") if thumb.is_video else
-                                         imagehead.demuxer(thumb.path)))
+def _thumbnail(thumb: Thumbnail, box: Layout, g: Graph, textfile: str, color: str,
+               drift: str = "") -> str:
+    def picture(*more: str) -> str:
+        source = g.input(str(thumb.path), *(("-t", "1") if thumb.is_video else
+                                             imagehead.demuxer(thumb.path)))
+        return g.chain(
+            [source],
+            filter_text("trim", end_frame=1),  # a still: a reference video shows its first frame
+            filter_text("scale", box.thumb_w, box.thumb_h, force_original_aspect_ratio="decrease",
+                        flags=ffmpeg.SWS_FLAGS, force_divisible_by=2), *more)
+
+    still = picture()
+    if drift == "costume":  # its lower part again, hue turned, over it
+        still = g.chain([still, picture(*costume_filters())],
+                        filter_text("overlay", x=0, y="main_h-overlay_h"))
     return g.chain(
-        [source],
-        filter_text("trim", end_frame=1),  # a still: a reference video shows its first frame
-        filter_text("scale", box.thumb_w, box.thumb_h, force_original_aspect_ratio="decrease",
-                flags=ffmpeg.SWS_FLAGS,
-                force_divisible_by=2),
+        [still],
         filter_text("pad", box.thumb_w, box.thumb_h + box.label_h, "(ow-iw)/2",
                 f"({box.thumb_h}-ih)/2", color=THUMB_BACKGROUND),
         # drawn once on the still, not on every output frame
@@ -391,15 +404,19 @@ def video_chain(spec: Animatic, g: Graph, texts: TextFiles,
         video = g.chain([video], filter_text("select", "+".join(f"eq(n,{k})" for k in pictures)))
     video = _backdrop(spec, g, video)
     box = layout(spec)
+    if spec.motion and spec.figures:  # behind the figures: their pixels are the references'
+        video = _sweep(spec, g, video)
     for index, thumb in enumerate(spec.thumbnails):
-        still = _thumbnail(thumb, box, g, texts(thumb.label), spec.text_color)
+        still = _thumbnail(thumb, box, g, texts(thumb.label), spec.text_color,
+                           checked(spec.drift))
         video = g.chain([video, still], filter_text(
             "overlay", x=box.thumb_x(index, len(spec.thumbnails), spec.width), y=box.margin,
             eof_action="repeat"))
-    if spec.motion:
+    if spec.motion and not spec.figures:
         video = _sweep(spec, g, video)
+    graded = grade_filters() if checked(spec.drift) == "grade" else []
     filters = [filter_text("settb", f"1/{spec.fps}"), *_scene_texts(spec, box, texts),
-               *_captions(spec, box, texts), filter_text("format", "yuv420p")]
+               *_captions(spec, box, texts), *graded, filter_text("format", "yuv420p")]
     if pictures is not None:  # numbered on, for the encoder: one picture a frame
         filters.append(filter_text("setpts", "N"))
     return g.chain([video], *filters)

@@ -40,6 +40,9 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
                middle second, or 0.5 s short: what measuring a take finds)
                html empty corrupt long (SUCCEEDED and billed, its result unusable: an HTML
                page, an empty file, its first 512 bytes alone, an MP4 declaring 89,478 s)
+               swap costume grade (SUCCEEDED, drifting from the references it was sent: the
+               first character's place shows the second's picture (with one, ``OTHER_FACE``),
+               each character's costume recoloured, the whole frame's grade shifted)
 
 A *rate* rule is ``ENDPOINT:KIND[=ARG]:PROBABILITY`` (``submit:429:0.2``): each matching request
 draws from a seeded generator, so a run is reproducible. A *script* is a comma-separated queue
@@ -72,8 +75,9 @@ CHAT_WORDS = {"deep": ("content", "body", "error"),
               "usage": ("negative", "float", "nan", "infinity", "huge", "string", "missing")}
 FLAW_KINDS = ("cut", "black", "frozen", "silence", "short")  # as ``media.samples.FLAWS``
 UNUSABLE_KINDS = ("html", "empty", "corrupt", "long")  # as ``render.unusable_bytes``
+DRIFT_KINDS = ("swap", "costume", "grade")  # as ``render.local_render_body`` draws them
 TASK_KINDS = ("failed", "moderation", "refused", "unknown", "stuck", "ok", "size", *FLAW_KINDS,
-              *UNUSABLE_KINDS)
+              *UNUSABLE_KINDS, *DRIFT_KINDS)
 SUBMIT_REFUSED = ("prompt", "image", "video", "voice", "person")  # what a submit refusal names
 ENVELOPE_SHAPES = ("unknown", "string", "list", "null", "huge", "html")  # odd answers
 TASK_REFUSED = ("video", "audio", "image")  # what a refusal after the render names

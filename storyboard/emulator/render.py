@@ -29,11 +29,18 @@ from storyboard.media import ffmpeg, samples
 
 DRAWINGS_ENV = "STORYBOARD_EMULATOR_DRAWINGS"  # a folder of drawings shared by emulators
 # Bump when what a result looks like changes: a shared folder's older drawings are not reused.
-# 2: the dialogue captions along the top, clear of a delivery's burnt-in subtitles.
-DRAWING_VERSION = 2
+# 2: the dialogue captions along the top, clear of a delivery's burnt-in subtitles; 3: the
+# references drawn large, as the people the take shows (``Animatic.figures``).
+DRAWING_VERSION = 3
+# The face a ``task:swap`` puts in the place of a shot's only character (Grace Hopper's US Navy
+# portrait, in the public domain: its source is in ``other-face.md`` beside it).
+OTHER_FACE = Path(__file__).with_name("other-face.jpg")
 
 
 class RenderFn(Protocol):
+    """Draws a body's result; ``drift`` (a ``task:`` fault: swap, costume, grade) is passed only
+    when one is asked for."""
+
     def __call__(self, body: dict[str, Any], out: Path, *,
                  media: Mapping[str, Path] | None = None, plain: bool = False) -> None: ...
 
@@ -52,18 +59,35 @@ def local_render_body() -> RenderFn:
     byte for byte, even in plain mode); one without a seed is drawn as the provider draws it.
     A bar sweeps across every take, as a model's picture moves, so measuring a take does not find
     it frozen. The dialogue's captions go along the top (``Animatic.captions_top``): a delivery
-    burns its subtitles in along the bottom, and a model's picture has no captions of its own."""
+    burns its subtitles in along the bottom, and a model's picture has no captions of its own.
+    The references are drawn large (``Animatic.figures``), as the people the take shows, and a
+    ``drift`` draws them wrong on purpose (``swapped``, ``animatic.drift``)."""
     from storyboard.animatic.clip import render
     from storyboard.animatic.shots import body_animatic
 
     def draw(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] | None = None,
-             plain: bool = False) -> None:
+             plain: bool = False, drift: str = "") -> None:
+        if drift == "swap":
+            media = swapped(body, media or {})
         spec = replace(body_animatic(body, media=media, plain=plain), motion=True,
-                       captions_top=True)
+                       captions_top=True, figures=True, drift="" if drift == "swap" else drift)
         seed = seed_of(body)
         render(spec if seed is None else replace(spec, color=seed_color(seed)), out)
 
     return draw
+
+
+def swapped(body: Mapping[str, Any], media: Mapping[str, Path]) -> dict[str, Path]:
+    """``media`` with the first reference picture's file replaced: by the second's (the first
+    character's place shows the second character), or by ``OTHER_FACE`` when it is the only
+    one; unchanged when the body sends none that is at hand."""
+    urls = [str(m.get("url", "")) for m in (body.get("input") or {}).get("media") or []
+            if isinstance(m, dict) and m.get("type") == "reference_image"]
+    at_hand = [url for url in urls if url in media]
+    if not at_hand:
+        return dict(media)
+    other = media[at_hand[1]] if len(at_hand) > 1 else OTHER_FACE
+    return {**media, at_hand[0]: other}
 
 
 def shared_drawings() -> Path | None:
@@ -94,7 +118,7 @@ def normalized_body(body: Mapping[str, Any], sub: Submission) -> dict[str, Any]:
 
 
 def render_key(body: Mapping[str, Any], sub: Submission, digests: Mapping[str, str],
-               plain: bool) -> str:
+               plain: bool, drift: str = "") -> str:
     """What the picture depends on, hashed: uploaded files count by content, not by URL."""
     def ident(url: str | None) -> str:
         return digests.get(url, url) if url else ""
@@ -112,6 +136,8 @@ def render_key(body: Mapping[str, Any], sub: Submission, digests: Mapping[str, s
         doc["audio"] = False
     if sub.watermark:  # and a watermarked one
         doc["watermark"] = True
+    if drift:  # and one drawn wrong on purpose
+        doc["drift"] = drift
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
@@ -133,39 +159,45 @@ class Renderer:
             self._render = local_render_body()
         return self._render
 
-    def _render_sync(self, key: str, body: dict[str, Any], media: dict[str, Path]) -> Rendered:
+    def _render_sync(self, key: str, body: dict[str, Any], media: dict[str, Path],
+                     drift: str) -> Rendered:
         out = self.out_dir / f"{key}.mp4"
         if not out.exists():
-            self._draw(key, body, media, out)
+            self._draw(key, body, media, out, drift)
         info = ffmpeg.probe(out)
         video = info.video
         return Rendered(out, video.width if video else 0, video.height if video else 0,
                         info.duration or 0.0)
 
-    def _draw(self, key: str, body: dict[str, Any], media: dict[str, Path], out: Path) -> None:
+    def _draw(self, key: str, body: dict[str, Any], media: dict[str, Path], out: Path,
+              drift: str) -> None:
         """Draws ``out``, or copies it from the shared folder (drawing it there first)."""
         render = self._function()
         shared = shared_drawings() if self._local else None
+        asked: dict[str, Any] = {"drift": drift} if drift else {}
         if shared is None:
             with ffmpeg.atomic_output(out) as tmp:
-                render(body, tmp, media=media, plain=self.plain)
+                render(body, tmp, media=media, plain=self.plain, **asked)
             return
         name = hashlib.sha256(f"{key} {ffmpeg.binary()} {DRAWING_VERSION}".encode()).hexdigest()
         drawing = shared / f"{name}.mp4"
         if not drawing.exists():
             with ffmpeg.atomic_output(drawing) as tmp:
-                render(body, tmp, media=media, plain=self.plain)
+                render(body, tmp, media=media, plain=self.plain, **asked)
         with ffmpeg.atomic_output(out) as tmp:
             shutil.copyfile(drawing, tmp)
 
     async def render(self, body: Mapping[str, Any], sub: Submission,
-                     media: Mapping[str, Path], digests: Mapping[str, str]) -> Rendered:
-        key = render_key(body, sub, digests, self.plain)
+                     media: Mapping[str, Path], digests: Mapping[str, str],
+                     drift: str = "") -> Rendered:
+        """The body's result, drawn once per distinct key; ``drift`` (a ``task:`` fault: swap,
+        costume, grade) draws it wrong on purpose, as a file of its own."""
+        key = render_key(body, sub, digests, self.plain, drift)
         job = self._jobs.get(key)
         if job is None:
             self.stats.renders += 1
             job = asyncio.ensure_future(asyncio.to_thread(
-                self._render_sync, key, normalized_body(body, sub), dict(media)))
+                self._render_sync, key, normalized_body(body, sub), dict(media), drift))
             self._jobs[key] = job
         else:
             self.stats.render_hits += 1

@@ -24,7 +24,13 @@ import httpx
 from storyboard.emulator.cast.assets import ImageTasks
 from storyboard.emulator.cast.voices import Voices
 from storyboard.emulator.config import EmulatorConfig
-from storyboard.emulator.faults import CAST_ENDPOINTS, FLAW_KINDS, UNUSABLE_KINDS, FaultPlan
+from storyboard.emulator.faults import (
+    CAST_ENDPOINTS,
+    DRIFT_KINDS,
+    FLAW_KINDS,
+    UNUSABLE_KINDS,
+    FaultPlan,
+)
 from storyboard.emulator.render import Renderer, RenderFn
 from storyboard.emulator.state import (
     Clock,
@@ -163,8 +169,8 @@ class Service:
         sub = task.submission
         media: dict[str, Path] = {}
         digests: dict[str, str] = {}
-        for url in sub.oss_urls:
-            stored = self.uploads.lookup(url)
+        for url in [*sub.oss_urls, *(m["url"] for m in sub.media)]:
+            stored = self.uploads.lookup(url) or self.uploads.decoded(url)
             if stored is not None:
                 media[url], digests[url] = stored.path, stored.sha256
         problem = await self._file_problem(sub, media)
@@ -179,7 +185,8 @@ class Service:
             media.update(await self._fetched(sub, media))
             sub = task.submission = await self._kept_framing(sub, media)
         try:
-            rendered = await self.renderer.render(task.body, sub, media, digests)
+            drift = task.fault if task.fault in DRIFT_KINDS else ""
+            rendered = await self.renderer.render(task.body, sub, media, digests, drift)
             if task.fault in FLAW_KINDS:
                 rendered = await self.renderer.flawed(rendered, task.fault)
             if task.fault in UNUSABLE_KINDS:  # billed as rendered: its usage is the render's

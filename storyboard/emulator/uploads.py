@@ -9,9 +9,11 @@ OSS-style XML (``<Error><Code>AccessDenied</Code>...``), as the real upload host
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from storyboard.files import write_atomic
 from storyboard.targets.video.models import DEFAULT_MODEL
 
 ACCESS_KEY_ID = "LTAI-storyboard-emulator"
+DATA_URI = re.compile(r"^data:image/(png|jpeg|jpg|bmp|webp);base64,(.*)$", re.DOTALL)
 CAPACITY_LIMIT_MB = 999999999
 
 
@@ -148,3 +151,20 @@ class UploadStore:
     def lookup(self, url: str) -> Stored | None:
         """The file an ``oss://{key}`` URL names, if it was uploaded here."""
         return self.files.get(url.removeprefix("oss://")) if url.startswith("oss://") else None
+
+    def decoded(self, url: str) -> Stored | None:
+        """The picture a ``data:image/...;base64,`` URI carries, written once under ``root``
+        (named by its content's hash), so a result can draw it; None for any other URL or a
+        URI that does not decode."""
+        match = DATA_URI.match(url)
+        if match is None:
+            return None
+        try:
+            content = base64.b64decode(match.group(2), validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        digest = hashlib.sha256(content).hexdigest()
+        path = self.root / f"data-{digest}.{match.group(1)}"
+        if not path.exists():
+            write_atomic(path, content, durable=False)
+        return Stored(f"data:{digest}", path, digest, DEFAULT_MODEL)
