@@ -19,6 +19,7 @@ from storyboard.errors import ProblemsFound, ProviderError, StoryboardError
 FLAGS = (("model", "--model"), ("base_url", "--base-url"), ("key_env", "--api-key-env"),
          ("episodes", "--episodes"), ("episode_minutes", "--episode-minutes"),
          ("episode_seconds", "--episode-seconds"), ("ratio", "--ratio"),
+         ("video_model", "--video-model"),
          ("price_in", "--price-in"), ("price_out", "--price-out"), ("budget", "--budget"))
 
 

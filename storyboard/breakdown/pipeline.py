@@ -36,6 +36,7 @@ from storyboard.breakdown.chat.cost import Spend
 from storyboard.breakdown.chat.endpoints import asking_problem
 from storyboard.breakdown.failure import failed, resume_command
 from storyboard.breakdown.settings import RATIOS, block, carried, endpoint, states, switch_problem
+from storyboard.breakdown.shape import video
 from storyboard.breakdown.shape.skeleton import refusal
 from storyboard.breakdown.source import Story, read_story
 from storyboard.breakdown.stages.seasonwalk import target_of, walk_season
@@ -89,6 +90,7 @@ class Options:
     deadline: float = 600.0
     context: int | None = None  # the endpoint's context window in tokens (None: found or none)
     max_answer_mb: float = 4.0
+    video_model: str | None = None  # the series' video model (None: its defaults' or wan2.7-r2v)
 
 
 @dataclass
@@ -211,7 +213,7 @@ def consent(estimate: Estimate, options: Options, confirm: Callable[[Estimate], 
 def walked(story: Story, asker: Asker, options: Options,
            later: dict[int, list[list[str]]] | None = None) -> Answers:
     """Every answer: a season's (``seasonwalk``) when the options ask for one."""
-    target = target_of(options)
+    target = target_of(options, asker.cache.series)
     if target is None:
         return walk(story, asker, later)
     return walk_season(story, asker, target, later)
@@ -233,12 +235,20 @@ def target_problem(options: Options) -> None:
         raise BreakdownError(f"ratio must be one of {', '.join(RATIOS)}, got {options.ratio!r}")
 
 
-def cuttable(story: Story, options: Options) -> None:
-    """Refuse a season of more episodes than the story has sentences, or of episodes' seconds
-    no shots of the target model make, before the estimate, the consent or any request
-    (``skeleton.refusal``)."""
-    target = target_of(options)
-    said = refusal(story, target.episodes, target.seconds) if target is not None else None
+def cuttable(story: Story, series: Path, options: Options) -> None:
+    """Refuse a season of more episodes than the story has sentences, of episodes' seconds
+    no shots of the series' video model make, or for a model no story becomes (one that edits
+    a video of its own), before the estimate, the consent or any request
+    (``skeleton.refusal``, ``video.refusal``)."""
+    try:
+        target = target_of(options, series)
+    except ValueError as error:
+        raise BreakdownError(str(error)) from error
+    if target is None:
+        return
+    said = video.refusal(target.video, target.ratio)
+    said = f"{said}; nothing was asked" if said is not None else refusal(
+        story, target.episodes, target.seconds, target.video.takes())
     if said is not None:
         raise BreakdownError(said)
 
@@ -318,7 +328,7 @@ def breakdown(source: Path, series: Path, options: Options, *,
     recorded(series, options)
     kept = carried(series)  # a series file that does not read is refused before any call
     story = read_story(source)
-    cuttable(story, options)
+    cuttable(story, series, options)
     estimate = plan(story, series, options)
     say(estimate.describe())
     report = Report(estimate)
@@ -414,7 +424,8 @@ def _checked_rounds(story: Story, options: Options, asker: Asker, go_on: str
     rounds: dict[int, list[list[str]]] = {}
     for _round in range(SEND_BACKS + 1):
         made = texts(story, walked(story, asker, options, rounds), options.episodes,
-                     options.episode_minutes, go_on, target_of(options))
+                     options.episode_minutes, go_on,
+                     target_of(options, asker.cache.series))
         found = checked(made)
         later = send_backs(made, found) if _round < SEND_BACKS else {}
         if not later:

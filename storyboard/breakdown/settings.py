@@ -31,7 +31,8 @@ from storyboard.targets.llm import DEFAULT_CHAT_BASE, DEFAULT_CHAT_MODEL, DEFAUL
 
 BLOCK = "breakdown"
 SETTINGS = ("model", "base_url", "key_env", "price_in", "price_out", "response_format", "stream",
-            "deadline", "max_answer_mb", "context", "episodes", "episode_seconds", "ratio")
+            "deadline", "max_answer_mb", "context", "episodes", "episode_seconds", "ratio",
+            "video_model")
 NUMBERS = ("price_in", "price_out", "deadline", "max_answer_mb", "episode_seconds")
 WHOLE = ("context", "episodes")
 RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "4:5", "5:4", "9:21", "21:9")  # as the schema's

@@ -10,11 +10,12 @@ into the calls.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from storyboard.breakdown.shape.cutting import Unit, balanced, containing, level, piece, units
 from storyboard.breakdown.shape.skeleton import Shape
+from storyboard.breakdown.shape.video import Video, default_video
 from storyboard.breakdown.source import Chapter, Story
 
 FAR = 2.0  # an episode whose shots come to under 1/FAR or over FAR times its seconds is said
@@ -28,6 +29,7 @@ class Target:
     episodes: int
     seconds: float | None = None  # an episode's length
     ratio: str | None = None
+    video: Video = field(default_factory=default_video)  # the model the season is cut for
 
 
 @dataclass(frozen=True)

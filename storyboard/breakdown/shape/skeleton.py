@@ -1,8 +1,9 @@
 """A season's skeleton, computed before anything is asked: N episodes of K shots of d seconds each.
 
 ``--episodes N`` writes N episodes, or says why not, never silently. The shape of an episode
-(``shape``) comes from ``--episode-seconds S`` and the durations the target video model takes
-(``durations``: the model table's list, else every whole second of its range): K shots of d
+(``shape``) comes from ``--episode-seconds S`` and the durations the series' video model takes
+(``video.Video.takes``: the model table's list, else every whole second of its range, within its
+provider's; ``durations`` for wan2.7-r2v): K shots of d
 seconds, d among them, K·d within ``TOLERANCE`` of S (the closest; then d nearest ``AIM``). The
 story is cut into N segments on its own units (``cutting``). Before anything is asked
 (``refusal``), a season that cannot be cut is refused with the figure (``the story has 5
@@ -78,9 +79,11 @@ def sentences(story: Story) -> int:
     return len(sentence_units(story))
 
 
-def refusal(story: Story, episodes: int, seconds: float | None = None) -> str | None:
-    """Why a season of ``episodes`` cannot be cut from ``story`` (None: it can)."""
-    made = shape(seconds)
+def refusal(story: Story, episodes: int, seconds: float | None = None,
+            takes: tuple[int, ...] | None = None) -> str | None:
+    """Why a season of ``episodes`` cannot be cut from ``story`` in shots of the lengths
+    ``takes`` (None: it can)."""
+    made = shape(seconds, takes)
     if isinstance(made, str):
         return f"{made}; nothing was asked"
     count = sentences(story)

@@ -19,6 +19,7 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from storyboard.breakdown.answers.asking import Asker
@@ -26,6 +27,7 @@ from storyboard.breakdown.results import Result
 from storyboard.breakdown.shape import season
 from storyboard.breakdown.shape.season import Entry, Segment, Target
 from storyboard.breakdown.shape.skeleton import shape
+from storyboard.breakdown.shape.video import video_of
 from storyboard.breakdown.source import Story
 from storyboard.breakdown.stages import cuts, episode, seasonfile
 from storyboard.breakdown.stages.cast import names_in
@@ -45,7 +47,7 @@ def walk_season(story: Story, asker: Asker, target: Target,
     found in the written series, by episode."""
     answers = first_answers(story, asker, season=True)
     found = answers.season = SeasonAnswers()
-    made = shape(target.seconds)
+    made = shape(target.seconds, target.video.takes())
     if isinstance(made, str):  # refused before any call (``pipeline.cuttable``)
         return answers
     units = season.story_units(story, target.episodes)
@@ -164,10 +166,11 @@ def _head(asker: Asker, segment: Segment, names: dict[str, list[str]]) -> Result
                                                      lambda _answer: [], result)
 
 
-def target_of(options: Any) -> Target | None:
-    """The season an options' ``episodes`` asks for (None: chapters map to episodes, grouped
-    by ``episode_minutes`` when given)."""
+def target_of(options: Any, series: Path) -> Target | None:
+    """The season an options' ``episodes`` asks for, for the series' video model (None:
+    chapters map to episodes, grouped by ``episode_minutes`` when given)."""
     if options.episodes is None or options.episode_minutes is not None:
         return None
-    return Target(options.episodes, options.episode_seconds, options.ratio)
+    return Target(options.episodes, options.episode_seconds, options.ratio,
+                  video_of(series, options.video_model))
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from storyboard.breakdown.shape import season
 from storyboard.breakdown.shape.season import Target
 from storyboard.breakdown.shape.skeleton import shortfall
+from storyboard.breakdown.shape.video import Video
 from storyboard.breakdown.source import Story
 from storyboard.breakdown.stages import seasonfile
 from storyboard.breakdown.stages import shots as shot_stage
@@ -29,6 +30,7 @@ from storyboard.language.resolving.cast import SAMPLE_AIM, SAMPLE_CHARACTERS, vo
 from storyboard.scaffold.cast import sample as cut_sample
 from storyboard.scaffold.names import slug
 from storyboard.targets.cast.assets import spoken_seconds
+from storyboard.targets.video.wording import wording_of
 
 SAMPLE_MORE = "Listen: this is how I sound when I speak, slowly and clearly."
 SHOT_INDEX = re.compile(r"^shots\[(\d+)\]")
@@ -237,8 +239,9 @@ def season_texts(story: Story, answers: Answers, target: Target, go_on: str) -> 
     empty: list[str] = []  # why an episode of the season was not written
     for entry in found.entries:
         own = [(s, r) for s, r in found.segments if s.entry.episode == entry.episode]
-        made = [(s, shot_stage.built(r.answer, s.lines, out.cast)) for s, r in own
-                if r is not None and isinstance(r.answer, dict)]
+        made = [(s, _for_video(shot_stage.built(r.answer, s.lines, out.cast,
+                                                 target.video.room), target.video))
+                for s, r in own if r is not None and isinstance(r.answer, dict)]
         shots = [shot for _, built in made for shot in built]
         if not shots:
             empty.append(_unwritten(entry, bool(own)))
@@ -261,12 +264,21 @@ def season_texts(story: Story, answers: Answers, target: Target, go_on: str) -> 
     left_out = refused(answers) + _season_refused(found)
     hidden = set() if left_out else unshown(out.cast, every)
     head = series_yaml(story.title, out.cast, source, left_out, go_on, hidden, target.ratio,
-                       density=True)
+                       density=True, video=target.video)
     out.files = {"storyboard.yaml": head, **out.files}
     if found.answered:
         out.files[seasonfile.NAME] = seasonfile.season_yaml(found.answered, found.proposed,
                                                             source)
     return out
+
+
+def _for_video(shots: list[shot_stage.Shot], video: Video) -> list[shot_stage.Shot]:
+    """The shots' scenes as the season's video model follows them (``shots.fitted``)."""
+    if video.default:
+        return shots
+    most = wording_of(video.model.id).max_shots
+    return [shot_stage.fitted(shot, whole=video.whole_seconds, timed=video.timed, most=most)
+            for shot in shots]
 
 
 def _unwritten(entry: season.Entry, told: bool) -> str:

@@ -250,10 +250,11 @@ def named(number: int, shot: Shot) -> str:
     return f"s{number:02d}-{id_words(shot.words)}"
 
 
-def built(answer: Any, chapter: Chapter, cast: Cast) -> list[Shot]:
-    """The shots of a checked answer, unnamed until their episode names them (``named``)."""
+def built(answer: Any, chapter: Chapter, cast: Cast, room: int = MAX_REFERENCES) -> list[Shot]:
+    """The shots of a checked answer, unnamed until their episode names them (``named``);
+    ``room``: the references a shot may show (0: none is mentioned, its speakers still speak)."""
     flat = Flat(chapter)
-    return [_shot(shot, chapter, flat, cast) for shot in answer["shots"]]
+    return [_shot(shot, chapter, flat, cast, room) for shot in answer["shots"]]
 
 
 def _said(scene: dict[str, Any], flat: Flat, cast: Cast) -> list[tuple[str, str, int]]:
@@ -268,27 +269,32 @@ def _said(scene: dict[str, Any], flat: Flat, cast: Cast) -> list[tuple[str, str,
     return out
 
 
-def references(shot: dict[str, Any], said: list[Scene], cast: Cast) -> list[str]:
-    """The keys a shot shows, at most ``MAX_REFERENCES``: its speakers, then its ``cast``, then
-    everyone else of the cast its action names (``named_in``), in order of appearance."""
+def references(shot: dict[str, Any], said: list[Scene], cast: Cast,
+               room: int = MAX_REFERENCES) -> list[str]:
+    """The keys a shot shows, at most ``room``: its speakers, then its ``cast``, then
+    everyone else of the cast its action names (``named_in``), in order of appearance (with no
+    room, its speakers alone: they speak, and are mentioned nowhere)."""
     keys = [key for scene in said for key, _, _ in scene.say]
+    if not room:
+        return list(dict.fromkeys(keys))
     keys += [k for k in (cast.key_of(name) for name in shot["cast"]) if k is not None]
     keys += named_in(" ".join(scene["action"] for scene in shot["scenes"]), cast)
-    return list(dict.fromkeys(keys))[:MAX_REFERENCES]
+    return list(dict.fromkeys(keys))[:room]
 
 
-def _shot(shot: dict[str, Any], chapter: Chapter, flat: Flat, cast: Cast) -> Shot:
+def _shot(shot: dict[str, Any], chapter: Chapter, flat: Flat, cast: Cast,
+          room: int = MAX_REFERENCES) -> Shot:
     scenes: list[Scene] = []
     clock = 0.0
     for scene in shot["scenes"]:
         length = half(float(scene["seconds"]))
         scenes.append(Scene(clock, clock + length, scene["action"], _said(scene, flat, cast)))
         clock += length
-    keys = references(shot, scenes, cast)
+    keys = references(shot, scenes, cast, room)
     for scene in scenes:
-        scene.action = mentioned(scene.action, cast, set(keys))
+        scene.action = mentioned(scene.action, cast, set(keys) if room else set())
     mentions = " ".join(s.action for s in scenes)
-    listed = [k for k in keys if f"@{k}" not in mentions and
+    listed = [k for k in keys if room and f"@{k}" not in mentions and
               not any(k == key for s in scenes for key, _, _ in s.say)]
     duration = min(MAX_SHOT_SECONDS, max(MIN_SHOT_SECONDS, math.ceil(clock)))
     words = " ".join(chapter.lines[shot["from_line"] - chapter.first:
@@ -352,3 +358,44 @@ def name_pattern(name: str) -> re.Pattern[str]:
     """``name`` as a whole word, as spelt or in capitals (not inside a mention)."""
     spelt = "|".join(dict.fromkeys(re.escape(n) for n in (name, name.upper())))
     return re.compile(rf"(?<![\w@])(?:{spelt})(?!\w)")
+
+
+def fitted(shot: Shot, *, whole: bool, timed: bool, most: int = 0) -> Shot:
+    """``shot``'s scenes as its video model follows them: one scene where it follows no timed
+    scenes (Hailuo 2.3), windows on whole seconds where it asks them (Seedance 2.5, Kling), at
+    most ``most`` scenes (0: any); a scene left with no second of its own joins the one before
+    it, its action and lines after that one's."""
+    scenes = list(shot.scenes)
+    if not timed:
+        scenes = [_joined(scenes)]
+    elif whole:
+        edges = [round(s.end) for s in scenes[:-1]]
+        kept: list[Scene] = []
+        start, waiting = 0, list[Scene]()
+        for scene, end in zip(scenes, [*edges, shot.duration], strict=True):
+            if end <= start:  # no second of its own: it joins a neighbour
+                waiting.append(scene)
+                if kept:
+                    both = _joined([kept[-1], *waiting])
+                    kept[-1], waiting = Scene(kept[-1].start, kept[-1].end, both.action, both.say), []
+                continue
+            both = _joined([*waiting, scene])
+            kept.append(Scene(float(start), float(end), both.action, both.say))
+            start, waiting = end, []
+        kept[-1].end = float(shot.duration)
+        scenes = kept
+    if most and len(scenes) > most:
+        scenes = [*scenes[:most - 1], _joined(scenes[most - 1:])]
+    return Shot(shot.id, shot.file, shot.first, shot.last, shot.camera, shot.duration, shot.cast,
+                scenes, shot.words, shot.shows)
+
+
+def _joined(scenes: list[Scene]) -> Scene:
+    """Scenes as one over their windows: their actions in order, each speaker's lines joined."""
+    said: dict[str, tuple[str, str, int]] = {}
+    for scene in scenes:
+        for key, words, line in scene.say:
+            was = said.get(key)
+            said[key] = (key, f"{was[1]} {words}", was[2]) if was else (key, words, line)
+    return Scene(scenes[0].start, scenes[-1].end, " ".join(s.action for s in scenes),
+                 list(said.values()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from storyboard.breakdown.shape.video import Video, default_video
 from storyboard.breakdown.stages.cast import Cast, Entry
 from storyboard.breakdown.stages.shots import Shot
 from storyboard.scaffold.yamltext import Value, comment, flow, quote, trailing
@@ -22,6 +23,8 @@ BOARDS_SAID = ("Boards: a still for every shot, the cheap look first (cents wher
                "boards' videos are paid for. `storyboard docs boards`")
 UNSHOWN = ("no shot shows it (a shot names it in words only where it had no room): no picture "
            "is made; uncomment it and write @{} in a shot to show it")
+HEARD_ONLY = ("heard, not on the lips: {} speaks no designed voice ({{route: lipsync}} puts "
+              "them there, a pass over the take)")
 DENSITY_SAID = ("A season is written within the density rule for video models: `check` holds "
                 "its shots to it\n(a warning, never an error). `storyboard docs season`")
 SERIES_HEAD = ("# Written by `storyboard breakdown` from {source}. Edit freely: a file you edit is "
@@ -93,18 +96,15 @@ def no_cast(refused: list[str]) -> str:
 
 def series_yaml(title: str, cast: Cast, source: str, refused: list[str] | None = None,
                 go_on: str = "", unshown: set[str] | None = None, ratio: str | None = None,
-                *, density: bool = False) -> str:
+                *, density: bool = False, video: Video | None = None) -> str:
     """The series file; ``refused``: the stages refused (said at its head, with ``go_on``);
     ``unshown``: the cast no shot shows, each written as a comment; ``ratio``: the season's
-    (default 16:9); ``density``: the density lint turned on (a season, written within it)."""
+    (default 16:9); ``density``: the density lint turned on (a season, written within it);
+    ``video``: the model it is written for (``_defaults``; default wan2.7-r2v)."""
     refused, unshown = refused or [], unshown or set()
     lines = [*SERIES_HEAD.format(source=source).split("\n"), *refused_head(refused, go_on),
-             "storyboard: 1",
-             f"title: {quote(title)}", "defaults:", "  resolution: 720P",
-             f"  ratio: {quote(ratio or '16:9')}",
-             "  negative_prompt: blurry, low quality, watermark", "  prompt_extend: false",
-             "  watermark: false", "  seed: 1234", *comment(BOARDS_SAID),
-             f"boards: {flow({'model': BOARDS_MODEL})}"]
+             "storyboard: 1", f"title: {quote(title)}", "defaults:",
+             *_defaults(video or default_video(), ratio)]
     if density:
         lines += [*comment(DENSITY_SAID), "lint: {density: true}"]
     speakers = [e for e in cast.of("character") if e.first_line and e.key not in unshown]
@@ -119,6 +119,26 @@ def series_yaml(title: str, cast: Cast, source: str, refused: list[str] | None =
     for entry in cast.entries.values():
         lines += cast_line(entry, entry.key in unshown)
     return "\n".join([*lines, "episodes:", "  - episodes/*.yaml"]) + "\n"
+
+
+def _defaults(video: Video, ratio: str | None) -> list[str]:
+    """The series' defaults and boards for its video model: the model named where it is not
+    the default, a resolution it makes, only the switches it takes, its lines heard only where
+    it cannot speak them in the designed voices, and the boards as it takes a picture."""
+    model = video.model
+    lines = [f"  model: {quote(video.named)}"] if not video.default else []
+    lines += [f"  resolution: {video.written_resolution()}", f"  ratio: {quote(ratio or '16:9')}"]
+    lines += ["  negative_prompt: blurry, low quality, watermark"] if model.negative_prompt else []
+    lines += ["  prompt_extend: false"] if model.prompt_extend else []
+    lines += ["  watermark: false"] + (["  seed: 1234"] if model.seed else [])
+    lines += [] if video.voiced else ["  dialogue: {route: none}   # " + HEARD_ONLY.format(
+        model.id)]
+    if model.handoff == "none":
+        return lines
+    boards: dict[str, Value] = {"model": BOARDS_MODEL}
+    if model.handoff == "exclusive":
+        boards["as"] = "reference"
+    return [*lines, *comment(BOARDS_SAID), f"boards: {flow(boards)}"]
 
 
 def cast_line(entry: Entry, unshown: bool) -> list[str]:

@@ -134,6 +134,9 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
                    "shots of d seconds the video model takes, within 20%.")
 @click.option("--ratio", default=None, callback=_ratio,
               help="The season's aspect ratio (9:16 for vertical), in the series' defaults.")
+@click.option("--video-model", default=None,
+              help="The video model a season is cut for (its shot lengths; written as the "
+                   "series' defaults: model); else the series' own, else wan2.7-r2v.")
 @click.option("--model", default=None,
               help=f"The language model's id at the endpoint (else the series' breakdown: "
                    f"block, else {DEFAULT_CHAT_MODEL}).")
@@ -154,7 +157,7 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
 @JSON
 def breakdown(source: Path, series: Path | None, episodes: int | None,
               episode_minutes: float | None, episode_seconds: float | None, ratio: str | None,
-              model: str | None, base_url: str | None,
+              video_model: str | None, model: str | None, base_url: str | None,
               api_key_env: str | None, switch_endpoint: bool,
               price_in: float | None, price_out: float | None, yes: bool, budget: float | None,
               dry_run: bool, as_json: bool) -> None:
@@ -172,7 +175,8 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
             "model": model, "base_url": base_url, "key_env": api_key_env, "episodes": episodes,
             "yes": yes, "budget": budget, "dry_run": dry_run, "price_in": price_in,
             "price_out": price_out, "episode_minutes": episode_minutes,
-            "episode_seconds": episode_seconds, "ratio": ratio, "switch_endpoint": switch_endpoint}))
+            "episode_seconds": episode_seconds, "ratio": ratio, "switch_endpoint": switch_endpoint,
+            "video_model": video_model}))
     except StoryboardError as error:
         fail(error)
         return

@@ -1,0 +1,89 @@
+"""A season cut for the series' video model (issue 98): every model of the capability table
+gets shots of the lengths it renders, written as it takes them, and the series checks clean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import storyboard
+from storyboard.breakdown.pipeline import BreakdownError, Options, breakdown
+from storyboard.breakdown.settings import merged
+from storyboard.breakdown.shape.skeleton import shape
+from storyboard.breakdown.shape.video import video_of
+from storyboard.emulator.server import EmulatorServer
+from storyboard.targets.video.models import MODELS
+from tests.fixtures.breakdown import KEY_ENV, chat_base, story
+
+EDITS_A_VIDEO = {"wan2.7-videoedit"}  # each shot needs a source video: no story becomes one
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
+
+
+def season(emulator: EmulatorServer, source: Path, series: Path, **given: Any) -> Any:
+    options = Options(base_url=chat_base(emulator), key_env=KEY_ENV, yes=True, episodes=2,
+                      episode_seconds=20, **given)
+    return breakdown(source, series, options)
+
+
+def shots(series: Path) -> list[dict[str, Any]]:
+    return [shot for path in sorted((series / "episodes").glob("*.yaml"))
+            for shot in yaml.safe_load(path.read_text("utf-8"))["shots"]]
+
+
+@pytest.mark.parametrize("model", sorted(set(MODELS) - EDITS_A_VIDEO))
+def test_a_season_for_every_model_checks_clean(chat_emulator: EmulatorServer, tmp_path: Path,
+                                               model: str) -> None:
+    series = tmp_path / "series"
+    report = season(chat_emulator, story(tmp_path), series, video_model=model)
+    assert report.problems == []
+    found = [d.format() for d in storyboard.check(series)]
+    assert found == []
+    takes = video_of(series).takes()
+    made = shots(series)
+    assert len(made) >= 2 and all(shot["duration"] in takes for shot in made), takes
+    written = yaml.safe_load((series / "storyboard.yaml").read_text("utf-8"))
+    assert written["defaults"].get("model", "wan2.7-r2v") == model
+
+
+def test_the_series_own_model_cuts_its_lengths(chat_emulator: EmulatorServer,
+                                               tmp_path: Path) -> None:
+    """The issue's season: MiniMax-Hailuo-2.3 at 20 s an episode was cut in wan2.7-r2v's 5 s
+    shots, each refused by check. The model the series' breakdown block names, or the one its
+    written file's defaults name (your edit), cuts the season."""
+    assert shape(20).seconds == 5  # wan2.7-r2v's
+    series = tmp_path / "series"
+    series.mkdir()
+    (series / "storyboard.yaml").write_text(
+        "storyboard: 1\nbreakdown: {video_model: MiniMax-Hailuo-2.3}\n", "utf-8")
+    season(chat_emulator, story(tmp_path), series, **merged(series, {}))
+    assert [s["duration"] for s in shots(series)] == [10, 10, 10, 10]
+    assert [d.format() for d in storyboard.check(series)] == []
+    edited = tmp_path / "edited"
+    season(chat_emulator, story(tmp_path), edited)
+    assert {s["duration"] for s in shots(edited)} == {5}
+    head = edited / "storyboard.yaml"
+    head.write_text(head.read_text("utf-8").replace(
+        "defaults:\n  resolution: 720P", "defaults:\n  model: MiniMax-Hailuo-2.3\n"
+        "  resolution: 1080P"), "utf-8")
+    assert video_of(edited).takes() == (6,)  # 1080P: 6 s only
+    season(chat_emulator, story(tmp_path), edited)
+    assert {s["duration"] for s in shots(edited)} == {6}
+    assert not [d for d in storyboard.check(edited) if "duration" in d.message]
+
+
+def test_a_model_no_story_becomes_is_refused_before_anything_is_asked(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    with pytest.raises(BreakdownError, match=r"edits a video of its own.*nothing was asked"):
+        season(chat_emulator, story(tmp_path), tmp_path / "a", video_model="wan2.7-videoedit")
+    with pytest.raises(BreakdownError, match=r"makes 16:9, not 9:16"):
+        season(chat_emulator, story(tmp_path), tmp_path / "b", video_model="MiniMax-Hailuo-2.3",
+               ratio="9:16")
+    with pytest.raises(BreakdownError, match="unknown video model 'wan9'"):
+        season(chat_emulator, story(tmp_path), tmp_path / "c", video_model="wan9")
