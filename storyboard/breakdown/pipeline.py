@@ -35,6 +35,7 @@ from storyboard.breakdown.chat.calls import Pending, Settings
 from storyboard.breakdown.chat.cost import Spend
 from storyboard.breakdown.chat.endpoints import asking_problem
 from storyboard.breakdown.failure import failed, resume_command
+from storyboard.breakdown.seriesfile import merge_problem, put
 from storyboard.breakdown.settings import RATIOS, block, carried, endpoint, states, switch_problem
 from storyboard.breakdown.shape import video
 from storyboard.breakdown.shape.skeleton import refusal
@@ -327,6 +328,7 @@ def breakdown(source: Path, series: Path, options: Options, *,
     unlinked(series)
     recorded(series, options)
     kept = carried(series)  # a series file that does not read is refused before any call
+    merge_problem(series, kept[1])  # nor one the breakdown's cast could not be added to
     story = read_story(source)
     cuttable(story, series, options)
     estimate = plan(story, series, options)
@@ -474,9 +476,10 @@ def _write(series: Path, made: Texts, report: Report, kept: tuple[str, bool],
     settings = {**asdict(options)}
     record = written if written and states(written, settings) else block(settings)
     for name, text in made.files.items():
-        if name == SERIES_FILE:
-            text = f"{text}\n{record}"
-        guard.put(name, text, report.outcome, replaceable=settings_only and name == SERIES_FILE)
+        if name == SERIES_FILE:  # merged into the settings you wrote first (``seriesfile``)
+            put(guard, text, record, settings, report.outcome, settings_only)
+        else:
+            guard.put(name, text, report.outcome)
     if not made.problems:
         guard.retire(set(made.files), report.outcome)
     guard.save()

@@ -85,7 +85,7 @@ def _value(name: str, value: Any) -> Any:
     return float(value) if name in NUMBERS else str(value)
 
 
-def _lines(doc: Document) -> range:
+def block_lines(doc: Document) -> range:
     """The lines of the ``breakdown:`` block (to the next top-level key)."""
     starts = sorted(doc.span((key,), key=True).line for key in doc.data)
     first = doc.span((BLOCK,), key=True).line
@@ -98,7 +98,7 @@ def _within(diagnostic: Diagnostic, doc: Document) -> bool:
     file is ``check``'s business, not the breakdown's)."""
     if diagnostic.span is None or diagnostic.severity != "error":
         return False
-    return diagnostic.span.line in _lines(doc)
+    return diagnostic.span.line in block_lines(doc)
 
 
 def carried(series: Path) -> tuple[str, bool]:
@@ -108,7 +108,7 @@ def carried(series: Path) -> tuple[str, bool]:
     doc = series_file(series)
     if doc is None or not isinstance(doc.data, dict) or BLOCK not in doc.data:
         return "", False
-    rows = [doc.lines[n - 1] for n in _lines(doc)]
+    rows = [doc.lines[n - 1] for n in block_lines(doc)]
     while rows and not rows[-1].strip():
         rows.pop()
     return "\n".join(rows) + "\n", set(doc.data) <= {"storyboard", BLOCK}

@@ -119,8 +119,14 @@ def warnings_line(warned: Sequence[Diagnostic], path: Path) -> str:
 
 def check(variants: Variants) -> None:
     """``check``'s line when all is well: a plain series' counts, or the matrix's."""
+    from storyboard.language.read.series import LEFT_OUT
     if not variants.matrix:
         series = variants.manifests[0]
+        left = sum(1 for d in series.warnings if d.code == LEFT_OUT)
+        if left and not series.episodes:  # never "ok" for a series of nothing
+            click.echo(f"warning: 0 episode(s): the series includes none of the {left} "
+                       "episode file(s) in episodes/ (above: what to add to storyboard.yaml)")
+            return
         assets = f", {len(series.cast)} cast asset(s)" if series.cast else ""
         click.echo(f"ok: {len(series.episodes)} episode(s), {len(series.episode_shots())} "
                    f"shot(s){assets}")

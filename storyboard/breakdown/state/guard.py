@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,30 +80,36 @@ class Guard:
     def _current(self, path: Path) -> bytes | None:
         return path.read_bytes() if path.is_file() else None
 
-    def put(self, name: str, text: str, outcome: Outcome, *, replaceable: bool = False) -> None:
+    def put(self, name: str, text: str, outcome: Outcome, *, replaceable: bool = False,
+            produced: str | None = None, held: Callable[[bytes], bytes] = bytes) -> None:
         """Write ``text`` as ``name`` (relative to the series), or propose it beside an edit;
         ``replaceable``: the file holds nothing the text does not keep (a series file of
-        ``breakdown:`` settings alone), so it is written over as a new one would be."""
+        ``breakdown:`` settings alone), so it is written over as a new one would be. When
+        ``text`` is what the answers made merged into the person's own file (``seriesfile``):
+        ``produced`` is what the answers made (the same answers then propose nothing beside an
+        edit), ``held`` the part of a file's bytes the breakdown answers for (an edit elsewhere
+        is the person's part, and never stops a write)."""
         path, data = self.series / name, text.encode()
         series_folder(self.series, path.parent)  # a link on the way, at any depth: refused
         proposal = path.with_name(path.name + PROPOSED)
-        current, new = self._current(path), digest(data)
+        current, new = self._current(path), digest(held(data))
+        made = digest(data) if produced is None else digest(produced.encode())
         if current == data:
             outcome.unchanged.append(name)
             self._drop(proposal)
-        elif current is None or replaceable or self.written.get(name) == digest(current):
+        elif current is None or replaceable or self.written.get(name) == digest(held(current)):
             write_atomic(path, data)
             outcome.written.append(name)
             self._drop(proposal)
-        elif self.produced.get(name) == new:
+        elif self.produced.get(name) == made:
             outcome.kept.append(name)  # the same answers: the edit stands, nothing new proposed
             return
         else:
             write_atomic(proposal, data)
-            self.produced[name] = new
+            self.produced[name] = made
             outcome.proposed.append(name)
             return
-        self.written[name] = self.produced[name] = new
+        self.written[name], self.produced[name] = new, made
 
     def retire(self, produced: set[str], outcome: Outcome) -> None:
         """Each file the breakdown wrote and no longer produces: removed when it still holds

@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storyboard.errors import Diagnostic, StoryboardError
-from storyboard.language.document import Document, PathKey
+from storyboard.errors import Diagnostic, Span, StoryboardError
+from storyboard.language.document import Document, PathKey, display_path
 from storyboard.language.read import validate
 from storyboard.language.read.load import parse, read_yaml_text
 from storyboard.language.read.parsecache import ParseCache
 
 SERIES_FILES = ("storyboard.yaml", "storyboard.yml")
+EPISODE_FOLDER = "episodes"  # where a series keeps its episode files (``left_out``)
+LEFT_OUT = "series-episode-left-out"
 
 
 class UsageError(StoryboardError):
@@ -97,10 +99,8 @@ def load_checked(file: Path, schema: str, cache: ParseCache) -> tuple[Document, 
 
 def _collect_episodes(source: Source) -> None:
     entries = source.series.data.get("episodes")
-    if not isinstance(entries, list):
-        return
     seen: set[Path] = set()
-    for index, entry in enumerate(entries):
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
         if isinstance(entry, dict):
             source.episodes.append(EpisodeSource(source.series, ("episodes", index),
                                                  f"ep{index + 1:02d}"))
@@ -109,6 +109,29 @@ def _collect_episodes(source: Source) -> None:
                 if file not in seen:
                     seen.add(file)
                     _load_episode_file(source, file)
+    source.problems += left_out(source, seen)
+
+
+def left_out(source: Source, seen: set[Path]) -> list[Diagnostic]:
+    """A warning at each YAML file of the series' ``episodes/`` folder that no ``episodes:``
+    entry includes (``seen``: the files included), saying what to add: the series leaves it out
+    (a series file written by hand before ``breakdown`` wrote the episodes, a glob too narrow)."""
+    series = source.series.file
+    folder = series.parent / EPISODE_FOLDER
+    if series.name not in SERIES_FILES or not folder.is_dir() or folder.is_symlink():
+        return []
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    listed = isinstance(source.series.data.get("episodes"), list)
+    out = []
+    for file in (f for f in files if f.resolve() not in seen):
+        name = f"{EPISODE_FOLDER}/{file.name}"
+        fix = (f"add `- {name}` under its `episodes:` (or `- {EPISODE_FOLDER}/*.yaml`: every file "
+               f"there), or move the file out of {EPISODE_FOLDER}/") if listed else (
+               f"it has no `episodes:` list: add `episodes: [{EPISODE_FOLDER}/*.yaml]` to it")
+        out.append(Diagnostic(Span(display_path(file), 1, 1), (
+            f"no `episodes:` entry of {series.name} includes this episode file, so the series "
+            f"leaves it out: {fix}"), "warning", code=LEFT_OUT))
+    return out
 
 
 def _expand(source: Source, pattern: str, where: PathKey) -> list[Path]:
