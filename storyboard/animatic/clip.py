@@ -35,7 +35,7 @@ from storyboard.animatic.draw import (
 from storyboard.media import ffmpeg
 from storyboard.media.muxing import h264
 
-__all__ = ["is_still", "picture_starts", "render", "with_sound"]
+__all__ = ["is_still", "picture_starts", "render", "render_picture", "with_sound"]
 
 
 def render(spec: Animatic, out: Path) -> None:
@@ -45,6 +45,18 @@ def render(spec: Animatic, out: Path) -> None:
         _render_held(spec, picture_starts(spec), out)
     else:
         render_frames(spec, out)
+
+
+def render_picture(spec: Animatic, out: Path) -> None:
+    """Draw ``spec``'s first frame into ``out`` (an RGB PNG), atomically, on the C reference
+    paths with bit-exact flags: the same spec gives the same bytes (the emulator's pictures)."""
+    with tempfile.TemporaryDirectory(prefix="storyboard-picture-") as folder, \
+            ffmpeg.atomic_output(out) as tmp:
+        g = Graph()
+        video = video_chain(spec, g, TextFiles(Path(folder)), (0,), "rgb24")
+        ffmpeg.run([*ffmpeg.PORTABLE_ARGS, *g.args(video), "-frames:v", "1",
+                    *ffmpeg.BITEXACT, "-f", "image2", "-c:v", "png", str(tmp)],
+                   what=f"drawing {out.name}")
 
 
 def is_still(spec: Animatic) -> bool:

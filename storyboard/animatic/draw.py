@@ -393,7 +393,7 @@ def _thumbnail(thumb: Thumbnail, box: Layout, g: Graph, textfile: str, color: st
 
 
 def video_chain(spec: Animatic, g: Graph, texts: TextFiles,
-                pictures: tuple[int, ...] | None = None) -> str:
+                pictures: tuple[int, ...] | None = None, pix_fmt: str = "yuv420p") -> str:
     """``spec``'s picture: every frame, or with ``pictures`` only those frames (their numbers,
     rising), one after the other. The texts see each frame's own time, ``k / fps`` (whatever
     time base the overlays chose), so a picture is the frame it stands for."""
@@ -416,7 +416,7 @@ def video_chain(spec: Animatic, g: Graph, texts: TextFiles,
         video = _sweep(spec, g, video)
     graded = grade_filters() if checked(spec.drift) == "grade" else []
     filters = [filter_text("settb", f"1/{spec.fps}"), *_scene_texts(spec, box, texts),
-               *_captions(spec, box, texts), *graded, filter_text("format", "yuv420p")]
+               *_captions(spec, box, texts), *graded, filter_text("format", pix_fmt)]
     if pictures is not None:  # numbered on, for the encoder: one picture a frame
         filters.append(filter_text("setpts", "N"))
     return g.chain([video], *filters)

@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -86,8 +86,31 @@ def swapped(body: Mapping[str, Any], media: Mapping[str, Path]) -> dict[str, Pat
     at_hand = [url for url in urls if url in media]
     if not at_hand:
         return dict(media)
-    other = media[at_hand[1]] if len(at_hand) > 1 else OTHER_FACE
-    return {**media, at_hand[0]: other}
+    return {**media, at_hand[0]: swapped_pictures([media[url] for url in at_hand])[0]}
+
+
+def swapped_pictures(pictures: Sequence[Path]) -> list[Path]:
+    """``pictures`` with the first replaced by the second, or by ``OTHER_FACE`` when alone."""
+    found = list(pictures)
+    if found:
+        found[0] = found[1] if len(found) > 1 else OTHER_FACE
+    return found
+
+
+def draw_figures(base: Path, size: tuple[int, int], pictures: Sequence[Path], out: Path,
+                 drift: str = "") -> None:
+    """A generated picture (``base``, of ``size``) with the references it was sent drawn on it
+    as figures, as a take draws them (``Animatic.figures``): an image task's board or sheet
+    shows who it was given; ``drift`` (swap, costume, grade) draws them wrong on purpose."""
+    from storyboard.animatic.clip import render_picture
+    from storyboard.animatic.draw import Animatic, Thumbnail
+
+    shown = swapped_pictures(pictures) if drift == "swap" else list(pictures)
+    spec = Animatic(*size, 1.0, backdrop=base, backdrop_fit="cover", figures=True,
+                    thumbnails=tuple(Thumbnail(path, f"Image {n}")
+                                     for n, path in enumerate(shown, 1)),
+                    drift="" if drift == "swap" else drift)
+    render_picture(spec, out)
 
 
 def shared_drawings() -> Path | None:

@@ -79,7 +79,7 @@ class Service:
                                  plain=config.plain_results, render=render)
         self._url_secret = secrets.token_bytes(16)
         self.images = ImageTasks(config, self.clock, self.faults, self.stats,
-                                 self.work_dir / "cast")
+                                 self.work_dir / "cast", self._file_of)
         self.voices = Voices(self.images)
         self._running: set[asyncio.Task[None]] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -89,6 +89,11 @@ class Service:
         self.running: Counter[str] = Counter()
         self.peak_running: Counter[str] = Counter()
         self.waited = 0  # tasks that waited for their turn
+
+    def _file_of(self, url: str) -> Path | None:
+        """A reference's file here: an upload, or the picture a ``data:`` URI carries."""
+        stored = self.uploads.lookup(url) or self.uploads.decoded(url)
+        return stored.path if stored is not None else None
 
     # --- lifecycle of the whole service ---------------------------------------------------
 

@@ -85,7 +85,8 @@ def take(server: EmulatorServer, body: dict[str, object], out: Path, fault: str 
 def pixels(source: Path, out: Path, *filters: str, seek: bool = True) -> bytes:
     """``source``'s frame at ``AT`` seconds (or its only picture), through ``filters``, as RGB."""
     ffmpeg.run([*(["-ss", AT] if seek else []), "-i", str(source), "-frames:v", "1",
-                *(["-vf", ",".join(filters)] if filters else []), "-f", "rawvideo",
+                *(["-vf", ",".join(filters)] if filters else []), "-sws_flags", ffmpeg.SWS_FLAGS,
+                "-f", "rawvideo",
                 "-pix_fmt", "rgb24", str(out)], what="a frame's pixels")
     return out.read_bytes()
 
@@ -108,8 +109,9 @@ def figure_box(faces: tuple[Path, ...], index: int, shown: Path, tmp: Path) -> B
     box = layout(Animatic(WIDTH, HEIGHT, 2.0, figures=True,
                           thumbnails=tuple(Thumbnail(f, "Image 1") for f in faces)))
     w, h = placed(shown, tmp)
-    x = box.thumb_x(index, len(faces), WIDTH) + (box.thumb_w - w) // 2 // 2 * 2
-    return Box(x, box.margin + (box.thumb_h - h) // 2 // 2 * 2, w, h)
+    # the overlays place a picture on even columns and rows (the frame's chroma is halved)
+    x = box.thumb_x(index, len(faces), WIDTH) // 2 * 2 + (box.thumb_w - w) // 2 // 2 * 2
+    return Box(x, box.margin // 2 * 2 + (box.thumb_h - h) // 2 // 2 * 2, w, h)
 
 
 def reference(face: Path, region: Box, frame: Box, tmp: Path) -> bytes:
@@ -216,3 +218,46 @@ def test_a_drift_is_drawn_byte_for_byte_the_same(tmp_path: Path,
                              "costume").read_bytes())
     assert made[0] == made[1]
 
+
+
+IMAGE = "/services/aigc/image-generation/generation"
+
+
+def picture_of(server: EmulatorServer, out: Path, fault: str = "", *faces: Path) -> Path:
+    """A board drawn by the image endpoint, sent ``faces`` as its references."""
+    if fault:
+        server.script(f"task:{fault}")
+    content: list[dict[str, str]] = [{"text": "Storyboard frame: Image 1 at the door."}]
+    content += [{"image": data_uri(face)} for face in faces]
+    body = {"model": "wan2.7-image", "input": {"messages": [{"role": "user", "content": content}]},
+            "parameters": {"size": f"{WIDTH}*{HEIGHT}", "n": 1, "seed": 3, "watermark": False}}
+    with httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=10) as http:
+        started = http.post(IMAGE, json=body)
+        assert started.status_code == 200, started.text
+        done = wait_for(http, started.json()["output"]["task_id"])
+        assert done["output"]["task_status"] == "SUCCEEDED", done
+        url = done["output"]["choices"][0]["message"]["content"][0]["image"]
+        out.write_bytes(http.get(url).content)
+    return out
+
+
+def test_a_board_shows_its_references_and_drifts_on_demand(emulator: EmulatorServer,
+                                                           tmp_path: Path) -> None:
+    faces = (ASTRONAUT, HOPPER)
+    board = picture_of(emulator, tmp_path / "board.png", "", *faces)
+    swapped = picture_of(emulator, tmp_path / "swapped.png", "swap", *faces)
+    recoloured = picture_of(emulator, tmp_path / "costume.png", "costume", *faces)
+    first = figure_box(faces, 0, ASTRONAUT, tmp_path)
+    inner, clothes = first.rows(0.0, 1.0), first.rows(1 - COSTUME_SHARE, 1.0)
+
+    def seen(picture: Path, region: Box) -> bytes:
+        return pixels(picture, tmp_path / f"{picture.stem}-{region.y}.rgb", region.crop(),
+                      seek=False)
+    own = reference(ASTRONAUT, inner, first, tmp_path)
+    assert mean_difference(seen(board, inner), own) < CLOSE
+    assert mean_difference(seen(recoloured, clothes),
+                           reference(ASTRONAUT, clothes, first, tmp_path)) > FAR / 2
+    second_in_first = figure_box(faces, 0, HOPPER, tmp_path).rows(0.0, 1.0)
+    assert mean_difference(seen(swapped, second_in_first),
+                           reference(HOPPER, second_in_first,
+                                     figure_box(faces, 0, HOPPER, tmp_path), tmp_path)) < CLOSE

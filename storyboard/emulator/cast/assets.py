@@ -27,7 +27,8 @@ from typing import Any
 
 from storyboard.emulator.cast import standins as cast_media
 from storyboard.emulator.config import EmulatorConfig
-from storyboard.emulator.faults import FaultPlan
+from storyboard.emulator.faults import DRIFT_KINDS, FaultPlan
+from storyboard.emulator.render import draw_figures
 from storyboard.emulator.state import Clock, Stats, new_id, run_task
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.files import write_atomic
@@ -40,6 +41,7 @@ SIZE = re.compile(r"^([1-9][0-9]{1,4})\*([1-9][0-9]{1,4})$")
 TIERS = {"1K": 1024, "2K": 2048, "4K": 4096}
 DATA_URI = re.compile(r"^data:image/(png|jpeg|jpg|bmp|webp);base64,(.*)$", re.DOTALL)
 Known = Callable[[str, str], bool]  # (oss:// url, model): uploaded for that model
+FileOf = Callable[[str], "Path | None"]  # a reference's URL: its file here (an upload, a data: URI)
 SizeOf = Callable[[str], "tuple[int, int] | None"]  # an uploaded picture's width and height
 
 
@@ -266,9 +268,10 @@ class ImageTasks:
     """Accepted image tasks: their lifecycle, their pictures and the answers about them."""
 
     def __init__(self, config: EmulatorConfig, clock: Clock, faults: FaultPlan, stats: Stats,
-                 out_dir: Path) -> None:
+                 out_dir: Path, file_of: FileOf = lambda url: None) -> None:
         self.config, self.clock, self.faults, self.stats = config, clock, faults, stats
         self.out_dir = out_dir
+        self.file_of = file_of
         self.tasks: dict[str, ImageTask] = {}
         self.images = 0  # pictures drawn and billed
         self._secret = secrets.token_bytes(16)
@@ -316,26 +319,42 @@ class ImageTasks:
 
     async def _pictures(self, request: ImageRequest, fault: str | None) -> list[Path]:
         """The request's pictures, not billed; the ``size`` fault draws them at half the size
-        asked for."""
+        asked for, the drift faults (swap, costume, grade) draw its references wrong."""
         if fault == "size":
             request = replace(request, width=max(16, request.width // 2),
                               height=max(16, request.height // 2))
-        return await asyncio.to_thread(self._draw, request)
+        drift = fault if fault is not None and fault in DRIFT_KINDS else ""
+        return await asyncio.to_thread(self._draw, request, drift)
 
-    def _draw(self, request: ImageRequest) -> list[Path]:
-        """The request's pictures, drawn once per distinct prompt, seed, references and size."""
+    def _draw(self, request: ImageRequest, drift: str = "") -> list[Path]:
+        """The request's pictures, drawn once per distinct prompt, seed, references, size and
+        drift: bands of colour, with the references at hand drawn on them (``draw_figures``)."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        pictures = [path for url in request.images if (path := self.file_of(url)) is not None]
         files = []
         for index in range(request.n):
             seed = (request.model, request.prompt, str(request.seed), *request.images, str(index))
-            key = hashlib.sha256("\x00".join((*seed, f"{request.width}*{request.height}"))
+            key = hashlib.sha256("\x00".join((*seed, f"{request.width}*{request.height}", drift))
                                  .encode()).hexdigest()
             path = self.out_dir / f"{key}.png"
             if not path.exists():  # whole or not there: a twin task may serve it at once
-                write_atomic(path, cast_media.picture(request.width, request.height, *seed),
-                             durable=False)
+                self._picture(request, seed, pictures, path, drift)
             files.append(path)
         return files
+
+    @staticmethod
+    def _picture(request: ImageRequest, seed: tuple[str, ...], pictures: list[Path], path: Path,
+                 drift: str) -> None:
+        bands = cast_media.picture(request.width, request.height, *seed)
+        if not pictures:
+            write_atomic(path, bands, durable=False)
+            return
+        base = path.with_name(f".{path.stem}-bands.png")
+        write_atomic(base, bands, durable=False)
+        try:
+            draw_figures(base, (request.width, request.height), pictures, path, drift)
+        finally:
+            base.unlink(missing_ok=True)
 
     def _finish(self, task: ImageTask, status: str, code: str = "", message: str = "") -> None:
         task.status, task.code, task.message, task.ended = status, code, message, self.clock.now()
