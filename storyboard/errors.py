@@ -353,6 +353,15 @@ class LedgerAway(JournalError):
     may be."""
 
 
+class RunBusy(JournalError):
+    """Another run (a render, a worker) holds the series folder's run lock: once it ends, a run
+    may start. ``holder`` is its process id, as its ``run.pid`` says."""
+
+    def __init__(self, message: str, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
 class StoreError(StoryboardError):
     """The shared render store is misconfigured (a URL, an option, a missing backend)."""
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import filelock
 
-from storyboard.errors import JournalError
+from storyboard.errors import JournalError, RunBusy
 
 if TYPE_CHECKING:  # the board is the team ledger's; pacing only asks it
     from storyboard.run.team.ledger import Board
@@ -342,8 +342,9 @@ def run_lock(series_dir: Path) -> Iterator[None]:
         folder.mkdir(parents=True, exist_ok=True)
         lock.acquire()
     except filelock.Timeout as exc:
-        raise JournalError(f"another storyboard render is running on {series_dir} "
-                           f"(pid {_holder(folder)}); wait for it or stop it first") from exc
+        holder = _holder(folder)
+        raise RunBusy(f"another storyboard render is running on {series_dir} (pid {holder}); "
+                      "wait for it or stop it first", holder) from exc
     except OSError as exc:
         raise JournalError(
             f"cannot write to {folder}: {exc.strerror or exc}; storyboard keeps its task "

@@ -7,7 +7,9 @@ engine runs (``storyboard.shot``), and what its end tells the engine.
   ``failed`` at once, as trying again changes nothing.
 - refused (this clone compiles it otherwise, or cannot compile its series), or its task still
   running at the provider, or the team ledger's server out of reach as its run opens, or the
-  worker stopping: given back, not one of its tries.
+  clone's run lock held by another run (a second worker on the same folder, a render of your
+  own: runs of one folder take turns), or the worker stopping: given back, not one of its
+  tries.
 - its render cancelled while it runs: its paid task settles (ends, is downloaded and kept), the
   job ends cancelled and is never tried again.
 """
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from procrastinate.job_context import AbortReason, JobContext
 
-from storyboard.errors import LedgerAway, StoryboardError
+from storyboard.errors import LedgerAway, RunBusy, StoryboardError
 from storyboard.run.workers.engine import GiveBack, Retry, ShotFailed, backoff
 
 if TYPE_CHECKING:
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from storyboard.run.workers.stream import Live
 
 REFUSED_WAIT = 5.0  # seconds before a refused shot may be taken again (by another worker)
+TURN_WAIT = 5.0  # seconds before a shot given back for another run's lock is taken again
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Host(Protocol):
     queue: PgQueue
     tally: Tally
     refused: set[int]  # jobs this clone compiles to another hash
+    waited: set[int]  # jobs given back for another run's lock on the clone
     active: int  # jobs it runs now
 
     @property
@@ -89,6 +93,8 @@ class Job:
             live = await w.live_for(row)
         except CloneCannot as error:
             return await self._refuse(row, str(error))
+        except RunBusy as error:  # another run on the clone: this one takes its turn later
+            return await self._wait_turn(row, w.folder_of(row), error.holder)
         except LedgerAway as error:  # nobody's fault: given back, not one of its tries
             with contextlib.suppress(StoryboardError):  # away still: counted as a try, then
                 await self._report(row, 0.0, 0.0, "", given_back=True)
@@ -153,6 +159,19 @@ class Job:
         if first:
             w.say("refused", shot=row.shot, render=row.render_id, job=row.id, message=why)
         raise GiveBack(why, REFUSED_WAIT)
+
+    async def _wait_turn(self, row: QueuedShot, folder: Path, holder: str) -> NoReturn:
+        """Given back, not one of its tries: another run (a worker on the same clone, a render
+        of your own) holds the clone's run lock; taken again once ``TURN_WAIT`` has passed."""
+        w = self.worker
+        why = (f"waiting for its turn: another run holds {folder}'s run lock (pid {holder}); "
+               f"taken again in {TURN_WAIT:g} s")
+        await self._report(row, 0.0, 0.0, why, given_back=True)
+        if row.id not in w.waited:
+            w.waited.add(row.id)
+            w.tally.returned += 1
+            w.say("given back", shot=row.shot, render=row.render_id, job=row.id, message=why)
+        raise GiveBack(why, TURN_WAIT)
 
     async def _ended(self, context: JobContext, row: QueuedShot, state: str, message: str, *,
                      final: bool = False) -> str:

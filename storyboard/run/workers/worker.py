@@ -118,6 +118,7 @@ class Worker:
         self.queue = PgQueue(self.session)
         self.queues = engine.queues(options.providers, options.tags)
         self.refused: set[int] = set()  # jobs this clone compiles to another hash
+        self.waited: set[int] = set()  # jobs given back for another run's lock on the clone
         self.tally = Tally()
         self.active = 0  # jobs this worker runs now
         self.runs = Runs(self._open)
