@@ -86,8 +86,25 @@ def collect(path: Path, var: tuple[str, ...], variation: tuple[str, ...],
     except StoryboardError as error:  # the series' own errors first, as in the text output
         return ([*found, Diagnostic(None, str(error), code="error")],
                 _code(found) or error.exit_code)
-    found = [*found, *offline, *season_file(path, variants.manifests)]
+    found = [*found, *offline, *season_file(path, variants.manifests),
+             *stale_versions(variants)]
     return found, _code(found)
+
+
+def stale_versions(variants: Any) -> list[Diagnostic]:
+    """Each language version of a plain series whose cut changed since it was made, as a
+    warning at the line of the first shot that changed (``run.dub.stale``). Only a series
+    with a version made (its stitch state, ``.storyboard/stitch/languages/``) loads the run:
+    ``check`` of any other imports nothing a render needs."""
+    if variants.matrix or not variants.manifests:
+        return []
+    if not (variants.manifests[0].root / ".storyboard" / "stitch" / "languages").is_dir():
+        return []
+    from storyboard.run.dub.stale import warnings
+    try:
+        return warnings(variants.manifests[0])
+    except StoryboardError:
+        return []
 
 
 def season_file(path: Path, manifests: Sequence[Any] = ()) -> list[Diagnostic]:

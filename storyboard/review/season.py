@@ -71,11 +71,13 @@ def delivered(manifest: Manifest) -> Delivery | None:
 
 def write_season(manifest: Manifest, out_dir: Path, cache: OutputCache,
                  states: Mapping[str, TakeState], journal: Journal,
-                 not_ready: Mapping[str, str] | None = None) -> Season | None:
+                 not_ready: Mapping[str, str] | None = None,
+                 stale: Mapping[tuple[str, str], str] | None = None) -> Season | None:
     """``out_dir/season/`` for every episode stitched in ``out_dir``; None without delivery.
     ``journal``: its rows and the provider's currency (what each episode's cost is counted in);
     ``not_ready``: the episodes this render could not stitch (why): an older file of theirs is
-    not delivered as if it were current."""
+    not delivered as if it were current; ``stale``: the language versions (language, episode)
+    whose cut changed since they were made (why, and what brings them back), left out so."""
     delivery = delivered(manifest)
     if delivery is None:
         return None
@@ -96,8 +98,12 @@ def write_season(manifest: Manifest, out_dir: Path, cache: OutputCache,
         board = approved_board(episode, boards, states, cache)
         row = replace(_deliver(folder, number, episode, video, board, delivery, journal),
                       language=original)
-        rows += [row, *_versions(folder, row, versioned.delivered(
-            manifest, out_dir, episode, versions.get(episode.id, ()), journal))]
+        made = versioned.delivered(manifest, out_dir, episode, versions.get(episode.id, ()),
+                                   journal)
+        left_out += [(f"{episode.id} ({v.language})", (stale or {})[v.language, episode.id])
+                     for v in made if (v.language, episode.id) in (stale or {})]
+        rows += [row, *_versions(folder, row, [v for v in made
+                                               if (v.language, episode.id) not in (stale or {})])]
     write_atomic(folder / "manifest.json", manifest_json(rows), durable=False)
     write_atomic(folder / "manifest.csv", manifest_csv(rows), durable=False)
     return Season(folder, tuple(rows), tuple(left_out), unlisted(folder, rows))

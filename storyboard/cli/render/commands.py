@@ -19,6 +19,7 @@ from storyboard.cli import variations as matrix
 from storyboard.cli.common import (
     AMOUNT,
     EPISODE,
+    PROVIDER_CHOICE,
     SERIES,
     fail,
     guarded,
@@ -69,6 +70,8 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
         click.echo(warned.format(), err=True)
     if any(d.severity == "error" for d in season):
         fail(ProblemsFound([d for d in season if d.severity == "error"]))
+    for warned in diagnostics.stale_versions(variants):
+        click.echo(warned.format(), err=True)
     matrix.check(variants)
 
 
@@ -334,12 +337,15 @@ def forward(ctx: click.Context, rule: conflicts.Moved) -> None:
                    "waiting on boards.")
 @click.option("--queue", is_flag=True,
               help="The series' shots queued on the team ledger: queued, claimed by whom, done.")
+@click.option("--provider", type=PROVIDER_CHOICE,
+              help="With --season: count this provider's renders (default: the series' "
+                   "provider.name, else the provider of the journal's last render).")
 def status(path: Path, show_all: bool, pending: bool, as_json: bool, by_episode: bool,
-           queue: bool) -> None:
+           queue: bool, provider: str | None) -> None:
     """Show the task journal for the series as it is now: per shot the take its episode uses
     (its latest attempt at its current version), its task, its state, its cost."""
     if by_episode:
-        return season.show_status(path, None, as_json)
+        return season.show_status(path, provider, as_json)
     if queue:
         from storyboard.cli.team.worker import show_queue
         return show_queue(path, as_json)
@@ -385,6 +391,7 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool, by_episode:
                    "yet (older attempts: status --all)")
     if every and not pending:
         click.echo(progress.spent_line([(r.cost, r.currency) for r in every]))
+    season.said_stale(variants.root, season.stale_of(variants))
 
 
 def other_takes(series: str, row: Any, count: int) -> str:

@@ -79,8 +79,10 @@ def deliver(variants: Variants, flags: RenderFlags, report: MatrixReport) -> Non
     click.echo(f"season: {season.folder / 'manifest.json'} ({len(season.rows)} episode(s), "
                f"{covers} cover(s))", err=True)
     for episode, why in season.left_out:
+        own, _, language = episode.partition(" (")
         gone = [name for name in season.removed if name.rpartition("/")[2].startswith(
-            f"{episode}.")]
+            f"{own}.") and (name.partition("/")[0] == language.rstrip(")")
+                            if language else "/" not in name)]
         click.echo(f"season: {episode} left out ({why})" + (
             f"; its earlier files removed from {_inside(variants.root, season.folder)}/ ({', '.join(gone)}): "
             "they are not of its cut as it is now" if gone else ""), err=True)
@@ -97,6 +99,7 @@ def _inside(root: Path, folder: Path) -> str:
 def _write(variants: Variants, flags: RenderFlags, report: MatrixReport) -> Any:
     from storyboard.review.season import write_season
     from storyboard.run import status as journal
+    from storyboard.run.dub.stale import stale_versions
     from storyboard.run.state.cache import OutputCache
     from storyboard.run.state.lock.lockfile import lock_path, read_lock
     from storyboard.run.state.lock.takes import with_retakes
@@ -106,17 +109,45 @@ def _write(variants: Variants, flags: RenderFlags, report: MatrixReport) -> Any:
     manifest = with_retakes(variants.manifests[0], lock)
     not_ready = {e.id: f"not stitched: {e.message}" for v in report.variations
                  for e in v.episodes if e.state in ("skipped", "waits")}
+    stale = {(s.language, s.episode): s.message(manifest.root)
+             for s in stale_versions(variants.manifests[0], lock)}
     return write_season(manifest, output_dir(manifest, flags.out),
                         OutputCache(manifest.root, plan.cache_key), lock.takes,
-                        (journal(manifest.root), plan.currency), not_ready)
+                        (journal(manifest.root), plan.currency), not_ready, stale)
 
 
 def show_status(path: Path, provider: str | None, as_json: bool) -> None:
     """``status --season``: per episode its shots, minutes, boards, videos, spent and to go."""
     from storyboard.review import progress
-    from storyboard.review.seasonstatus import season_rows, season_table
-    rows = guarded(lambda: season_rows(variants_of(path, provider=provider), provider))
+    from storyboard.review.seasonstatus import counted_provider, season_rows, season_table
+    from storyboard.run import status as journal
+    variants = variants_of(path, provider=provider)
+    counted = counted_provider(variants.manifests[0], provider,
+                               guarded(lambda: journal(variants.root)))
+    if counted != provider:
+        variants = variants_of(path, provider=counted)
+    rows = guarded(lambda: season_rows(variants, counted))
+    stale = stale_of(variants)
     if as_json:
-        emit({"episodes": [row.to_dict() for row in rows]})
+        emit({"episodes": [row.to_dict() for row in rows], "provider": counted,
+              "versions_stale": [s.to_dict(variants.root) for s in stale]})
         return
     progress.console().print(season_table(rows))
+    if counted != provider:
+        click.echo(f"counted on {counted}, the provider of the journal's last render "
+                   "(--provider to count another's)")
+    said_stale(variants.root, stale)
+
+
+def stale_of(variants: Variants) -> list[Any]:
+    """The language versions of a plain series whose cut changed since they were made."""
+    from storyboard.run.dub.stale import stale_versions
+    if variants.matrix:
+        return []
+    return guarded(lambda: stale_versions(variants.manifests[0]))
+
+
+def said_stale(root: Path, stale: list[Any]) -> None:
+    """Each stale version in a line (what changed, the command that brings it back)."""
+    for each in stale:
+        click.echo(f"stale: {each.message(root)}")

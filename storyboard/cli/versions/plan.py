@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,7 @@ def version_plan(path: Path, language: str, flags: RenderFlags, as_json: bool,
     from storyboard.language.translation import languages
     from storyboard.language.translation.versioncheck import versions_in
     from storyboard.run.choices.versionquote import quote
+    from storyboard.run.dub.stale import stale_versions
     from storyboard.run.setup import open_run
     from storyboard.run.variations import by_provider
     variants = variants_of(path, provider=flags.provider)
@@ -70,12 +72,17 @@ def version_plan(path: Path, language: str, flags: RenderFlags, as_json: bool,
     folder = f"{Path('languages') / language}{os.sep}"
     over = [d for d in manifest.warnings if d.code == "version-fit" and d.span is not None
             and folder in d.span.file]
+    stale = [s for s in guarded(lambda: stale_versions(manifest)) if s.language == language
+             and s.episode in {e.id for e, _ in pairs}]
     if as_json:
         data = as_data(priced, said, [e.id for e, _ in pairs])
         data["over_window"] = [{"where": str(d.span), "message": d.message} for d in over]
+        data["stale"] = [s.to_dict(manifest.root) for s in stale]
         click.echo(json.dumps(data, indent=2, sort_keys=True))
     else:
-        show(priced, said, [e.id for e, _ in pairs])
+        show(priced, said, [e.id for e, _ in pairs], [each.episode for each in stale])
+        for each in stale:
+            click.echo(f"  stale:       {each.message(manifest.root)}")
         for warning in over:
             click.echo(warning.format(), err=True)
     if max_cost is not None and priced.total > max_cost + 1e-9:
@@ -97,10 +104,13 @@ def as_data(priced: VersionQuote, said: dict[str, Any], episodes: list[str]) -> 
             "saving": priced.saving, "videos_rendered": 0}
 
 
-def show(priced: VersionQuote, said: dict[str, Any], episodes: list[str]) -> None:
+def show(priced: VersionQuote, said: dict[str, Any], episodes: list[str],
+         stale: Sequence[str] = ()) -> None:
     money = priced.currency
+    cut = (f"stale for {', '.join(stale)} (the approved cut changed since it was made, below)"
+           if stale else "the approved cut")
     click.echo(f"the {priced.language} version of {', '.join(episodes) or 'no episode'}: "
-               "the approved cut, no video rendered again")
+               f"{cut}, no video rendered again")
     if said["cost"] is None:
         click.echo(f"  translation: not priced ({said['note']})")
     else:

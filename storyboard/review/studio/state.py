@@ -37,6 +37,7 @@ from storyboard.review.sheet import sheet_model
 from storyboard.review.sheet.pictures.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
 from storyboard.review.studio.proposals import Lookout, aside
+from storyboard.run.dub.stale import warnings as stale_warnings
 from storyboard.run.pipeline import plan_series, render_series
 from storyboard.run.plans import Plan, after_run
 from storyboard.run.setup import Callbacks, RenderFlags, make_provider
@@ -174,6 +175,7 @@ class Studio:
             self.manifest = None
             self._publish_broken([Diagnostic(None, str(error))])
             return None
+        problems = [*problems, *stale_warnings(manifest)]  # a version whose cut changed
         self.manifest, self.problems = manifest, problems
         drafting = self.render_drafts and not any(p.severity == "error" for p in problems)
         # With no error the draft's page follows at once: the check result is the bar's, and the

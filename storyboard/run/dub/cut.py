@@ -72,7 +72,7 @@ def approved_cut(manifest: Manifest, language: str) -> bool:
     versioned = langs.episodes_in(source, language)
     shots = [shot for e in with_retakes(manifest, lock, free=False).episodes
              if e.id in versioned for shot in e.shots]
-    return bool(shots) and all(_approved(s, lock, manifest.root) is not None for s in shots)
+    return bool(shots) and all(approved_take(s, lock, manifest.root) is not None for s in shots)
 
 
 def version_cut(manifest: Manifest, language: str, cache_key: str,
@@ -127,7 +127,7 @@ def _approve(cut: VersionCut) -> None:
     root, missing = cut.manifest.root, []
     for episode in cut.episodes:
         for shot in episode.shots:
-            found = _approved(shot, cut.lock, root)
+            found = approved_take(shot, cut.lock, root)
             if found is None:
                 missing.append(shot.shot_id)
             else:
@@ -139,7 +139,8 @@ def _approve(cut: VersionCut) -> None:
             f"(storyboard approve {shown_folder(root)} EP/SHOT)")
 
 
-def _approved(shot: CompiledShot, lock: LockFile, root: Path) -> Approved | None:
+def approved_take(shot: CompiledShot, lock: LockFile, root: Path) -> Approved | None:
+    """``shot``'s approved take as it is now, rendered as approved and kept; None without."""
     state = lock.takes.get(state_key(shot), {})
     number = state.get("approved")
     take = next((t for t in shot.all_takes() if t.take == number), None)

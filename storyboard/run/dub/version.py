@@ -29,6 +29,7 @@ from storyboard.providers.base import Provider
 from storyboard.run.dub.cut import VersionCut, version_cut
 from storyboard.run.dub.episodes import stitch_version, version_episode, version_folder
 from storyboard.run.dub.passes import VersionPass, pass_lines, version_passes
+from storyboard.run.dub.stale import keep_cut
 from storyboard.run.plans import Plan
 from storyboard.run.rendering import consent, execute, plan_setup
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, make_provider, open_run, single
@@ -122,6 +123,8 @@ def render_version(manifest: Manifest, language: str, flags: RenderFlags,
     if report.ok:
         files = {p.shot_id: job_file(job, p) for p in made}
         report.episodes = stitch_version(job.cut, files, job.made, flags.out, calls.on_episode)
+        keep_cut(job.cut, [e.id for e in report.episodes
+                           if e.state in ("stitched", "up to date")])
     return report
 
 

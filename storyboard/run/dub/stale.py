@@ -1,0 +1,174 @@
+"""A series, its lock and the cut each language version was made from into the versions gone stale.
+
+``version render`` keeps, for each episode it stitches, the cut it was made from
+(``.storyboard/languages/<lang>/<EP>.cut.json``: each shot's approved take, its number and hash).
+A version of an episode is **stale** when that cut changed since: a shot of the episode has no
+approved take as it is now (its YAML, a look or a picture it wears changed since it was approved,
+or its approval was lifted by ``--replace-approved``), a shot is approved at another take than the
+one the version was made from, or the episode's shots are not those it was made from. A version
+stitched before this record was kept is held to the first rule alone. What brings it back is said
+with it: approve its shots as they are now, then ``version render SERIES LANG``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from storyboard.errors import Diagnostic, Span, StoryboardError
+from storyboard.files import made_series_folder, write_atomic
+from storyboard.language.read.series import load_source
+from storyboard.language.request import CompiledShot, Manifest
+from storyboard.language.translation import languages as langs
+from storyboard.language.translation.versioncheck import measured_path
+from storyboard.run.dub.cut import VersionCut, approved_take
+from storyboard.run.state.assets import shown_folder
+from storyboard.run.state.lock.lockfile import LockFile, describe, lock_path, read_lock, shot_key
+from storyboard.run.state.lock.takes import state_key, with_retakes
+from storyboard.run.trip.changes import explain
+from storyboard.stitch.series.episodes import output_dir
+
+CODE = "version-stale"
+
+
+@dataclass(frozen=True)
+class Stale:
+    """One language version of one episode whose cut changed since it was made."""
+
+    language: str
+    episode: str
+    shots: tuple[tuple[str, str], ...]  # each changed shot (EP/SHOT) and why
+    to_approve: tuple[str, ...]  # the shots to approve again before the version can be made
+    span: Span | None  # the first changed shot's line
+
+    @property
+    def why(self) -> str:
+        return "; ".join(f"{shot} {why}" for shot, why in self.shots)
+
+    def command(self, root: Path) -> str:
+        """The one command that brings it back (after the approvals it waits on)."""
+        folder = shown_folder(root)
+        again = f"storyboard version render {folder} {self.language}"
+        if not self.to_approve:
+            return again
+        return (f"approve {', '.join(self.to_approve)} as they are now (storyboard approve "
+                f"{folder} EP/SHOT), then {again}")
+
+    def message(self, root: Path) -> str:
+        return (f"the {self.language} version of {self.episode} is stale: its cut changed since "
+                f"it was made ({self.why}); bring it back: {self.command(root)}")
+
+    def to_dict(self, root: Path) -> dict[str, object]:
+        return {"language": self.language, "episode": self.episode, "why": self.why,
+                "shots": [shot for shot, _ in self.shots], "to_approve": list(self.to_approve),
+                "command": self.command(root)}
+
+
+def cut_path(root: Path, language: str, episode: str, home: str | None = None) -> Path:
+    """Where the cut a version's episode was made from is kept."""
+    return measured_path(root, language, episode, home).with_suffix(".cut.json")
+
+
+def keep_cut(cut: VersionCut, episodes: list[str]) -> None:
+    """The cut each of ``episodes`` (stitched) was made from: each shot's approved take."""
+    for episode in (e for e in cut.episodes if e.id in episodes):
+        shots = {shot.shot_id: {"take": cut.approved[shot.shot_id].take.take,
+                                "hash": cut.approved[shot.shot_id].take.hash}
+                 for shot in episode.shots}
+        path = cut_path(cut.manifest.root, cut.language, episode.id, cut.home)
+        made_series_folder(cut.manifest.root, path.parent)
+        write_atomic(path, json.dumps({"shots": shots}, indent=1, sort_keys=True) + "\n",
+                     durable=False)
+
+
+def stale_versions(manifest: Manifest, lock: LockFile | None = None) -> list[Stale]:
+    """Every made language version of a plain series' episodes whose cut changed, in the
+    series' order (none for a series that cannot be read: it says why elsewhere)."""
+    try:
+        source = load_source(manifest.source)
+        lock = lock or read_lock(lock_path(manifest.root))
+    except StoryboardError:
+        return []
+    series = source.series.data
+    used = {e.id: e for e in with_retakes(manifest, lock, free=False).episodes}
+    found = []
+    for episode, data in langs.episode_ids(source).items():
+        for language in langs.versions_of(series, data):
+            made = _made_from(manifest, language, episode)
+            if made is None or episode not in used:
+                continue
+            stale = _stale(language, episode, used[episode].shots, made, lock, manifest.root)
+            if stale is not None:
+                found.append(stale)
+    return found
+
+
+def warnings(manifest: Manifest, lock: LockFile | None = None) -> list[Diagnostic]:
+    """Each stale version as ``check``'s warning, at the line of the first shot that changed."""
+    return [Diagnostic(s.span, s.message(manifest.root), severity="warning", code=CODE)
+            for s in stale_versions(manifest, lock)]
+
+
+def _made_from(manifest: Manifest, language: str, episode: str) -> dict[str, object] | None:
+    """The cut the version of ``episode`` was made from ({} when it was stitched before the cut
+    was kept); None when it was never made."""
+    path = cut_path(manifest.root, language, episode)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        shots = data.get("shots") if isinstance(data, dict) else None
+        return shots if isinstance(shots, dict) else {}
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError):
+        return {}
+    try:
+        stitched = output_dir(manifest, None) / language / f"{episode}.mp4"
+    except StoryboardError:
+        return None
+    return {} if stitched.is_file() else None
+
+
+def _stale(language: str, episode: str, shots: list[CompiledShot], made: dict[str, object],
+           lock: LockFile, root: Path) -> Stale | None:
+    changed: list[tuple[CompiledShot | None, str, str]] = []
+    to_approve = []
+    for shot in shots:
+        now = approved_take(shot, lock, root)
+        was = made.get(shot.shot_id)
+        if now is None:
+            to_approve.append(shot.shot_id)
+            changed.append((shot, shot.shot_id, unapproved(shot, lock, root, was is not None)))
+        elif made and was is None:
+            changed.append((shot, shot.shot_id, "is new in the episode"))
+        elif isinstance(was, dict) and was.get("hash") != now.take.hash:
+            changed.append((shot, shot.shot_id, f"was approved anew since (take "
+                            f"{now.take.take} as it is now; the version is of take "
+                            f"{was.get('take')} as it was)"))
+    ids = {shot.shot_id for shot in shots}
+    changed += [(None, gone, "is no longer in the episode") for gone in made if gone not in ids]
+    if not changed:
+        return None
+    span = next((shot.span for shot, _, _ in changed if shot is not None), None)
+    return Stale(language, episode, tuple((name, why) for _, name, why in changed),
+                 tuple(to_approve), span)
+
+
+def unapproved(shot: CompiledShot, lock: LockFile, root: Path, was_approved: bool) -> str:
+    """Why ``shot`` has no approved take as it is now, in the user's words."""
+    state = lock.takes.get(state_key(shot), {})
+    if state.get("approved") is None:
+        return ("is no longer approved (rendered again since, its approval lifted)"
+                if was_approved else "has no approved take")
+    take = next((t for t in shot.all_takes() if t.take == state.get("approved")), None)
+    if take is None or take.hash == state.get("approved_hash"):
+        return f"has no approved take rendered (take {state.get('approved')}'s file is gone)"
+    return f"changed since take {state.get('approved')} was approved ({what_changed(take, lock, root)})"
+
+
+def what_changed(take: CompiledShot, lock: LockFile, root: Path) -> str:
+    """What moved ``take``'s hash since the lock described it: a picture it wears, its words."""
+    entry = lock.shots.get(shot_key(take))
+    if entry is None:
+        return "its request"
+    return "; ".join(str(change) for change in explain(entry, describe(take, root)))

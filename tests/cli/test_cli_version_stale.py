@@ -1,0 +1,107 @@
+"""A language version whose cut changed is said stale, on DashScope's emulator (issue 97): a
+costume change (the character's picture) re-renders the shots the Spanish version stands on;
+``plan --language es``, ``check`` (at the shot's line), ``status``, ``status --season`` and the
+delivery (the Spanish rows and files of the old cut leave ``out/season/``) say so, each with the
+command that brings it back; approved again and ``version render``, it is current again."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storyboard.media import samples
+from storyboard.review.studio.state import Studio
+from tests.cli.test_cli_season_versions import SERIES, VERSION
+from tests.fixtures.dashscope_cli import Emulator, invoke
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
+
+BACK = "storyboard version render {root} es"
+
+
+def rows(root: Path) -> list[tuple[str, str]]:
+    found: list[dict[str, Any]] = json.loads(
+        (root / "out" / "season" / "manifest.json").read_text("utf-8"))["episodes"]
+    return [(r["id"], r["language"]) for r in found]
+
+
+def ok(*args: str | Path) -> str:
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def dubbed(root: Path, make_media: Callable[..., Path]) -> None:
+    """The series rendered, approved, its Spanish version made and delivered."""
+    make_media("image", root / "media" / "mia.png", width=480, height=480)
+    (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
+    ok("render", root, "--provider", "dashscope", "--yes")
+    for shot in ("ep01/hello", "ep02/bye"):
+        ok("approve", root, shot, "--force")
+    folder = root / "languages" / "es"
+    folder.mkdir(parents=True)
+    (folder / "ep01.yaml").write_text(VERSION.format(
+        episode="ep01", shot="hello", at="1-3s", source="To us, and to the shop.",
+        text="Por nosotros y por la tienda."), encoding="utf-8")
+    (folder / "ep02.yaml").write_text(VERSION.format(
+        episode="ep02", shot="bye", at="0-2s", source="Bye now.", text="Adiós."),
+        encoding="utf-8")
+    ok("version", "render", root, "es", "--provider", "dashscope", "--yes")
+    ok("render", root, "--provider", "dashscope", "--yes")
+
+
+def said_stale(root: Path) -> dict[str, str]:
+    """What each read says of the versions: plan, check, status, status --season."""
+    plan = invoke("plan", root, "--language", "es", "--provider", "dashscope")
+    check = invoke("check", root)
+    status = invoke("status", root)
+    season = invoke("status", root, "--season")
+    studio = Studio(root, render_drafts=False, provider="dashscope")
+    studio.refresh()  # what its /state JSON says: the check's problems
+    return {"plan": plan.output, "check": check.output, "status": status.output,
+            "season": season.output, "studio": json.dumps(studio.snapshot.problems)}
+
+
+def test_a_costume_change_makes_the_spanish_version_stale_until_it_is_made_again(
+        tmp_path: Path, make_media: Callable[..., Path], emulator: Emulator) -> None:
+    emulator(plain_results=False)
+    root = tmp_path / "dubbed"
+    dubbed(root, make_media)
+    assert rows(root) == [("ep01", "en"), ("ep01", "es"), ("ep02", "en"), ("ep02", "es")]
+    assert not any("stale" in text for text in said_stale(root).values())
+
+    samples.image(root / "media" / "mia.png", 480, 480, color="red")  # her new costume
+    result = invoke("render", root, "--provider", "dashscope", "--yes", "--replace-approved")
+    assert result.exit_code == 0, result.output
+    assert rows(root) == [("ep01", "en"), ("ep02", "en")]  # the old cut's Spanish episodes left
+    assert not (root / "out" / "season" / "es" / "ep01.mp4").exists()
+    assert ("season: ep01 (es) left out (the es version of ep01 is stale: its cut changed since "
+            "it was made (ep01/hello is no longer approved (rendered again since, its approval "
+            "lifted))" in result.stderr), result.stderr
+    back = (f"bring it back: approve ep01/hello as they are now (storyboard approve {root} "
+            f"EP/SHOT), then {BACK.format(root=root)}")
+    said = said_stale(root)
+    assert "the es version of ep01, ep02: stale for ep01, ep02" in said["plan"], said["plan"]
+    for read, text in said.items():
+        assert "the es version of ep01 is stale" in text and back in text, (read, text)
+    assert "storyboard.yaml:16:9: warning: the es version of ep01 is stale" in said["check"]
+    season = json.loads(invoke("status", root, "--season", "--json", "--provider",
+                               "dashscope").stdout)
+    assert [(s["episode"], s["to_approve"]) for s in season["versions_stale"]] == [
+        ("ep01", ["ep01/hello"]), ("ep02", ["ep02/bye"])]
+
+    for shot in ("ep01/hello", "ep02/bye"):  # the new takes approved: still stale
+        ok("approve", root, shot, "--force")
+    said = said_stale(root)
+    assert ("ep01/hello was approved anew since (take 1 as it is now; the version is of take 1 "
+            "as it was)" in said["check"]), said["check"]
+    assert f"bring it back: {BACK.format(root=root)}" in said["check"], said["check"]
+
+    ok("version", "render", root, "es", "--provider", "dashscope", "--yes")
+    assert not any("stale" in text for text in said_stale(root).values())
+    ok("render", root, "--provider", "dashscope", "--yes")
+    assert rows(root) == [("ep01", "en"), ("ep01", "es"), ("ep02", "en"), ("ep02", "es")]
