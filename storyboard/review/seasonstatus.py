@@ -17,12 +17,14 @@ from rich.table import Table
 
 from storyboard.errors import StoryboardError
 from storyboard.language.picks import state_key
-from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot
+from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
 from storyboard.language.variations import Variants
 from storyboard.review.season import episode_cost
+from storyboard.review.seasonversions import is_version
 from storyboard.run.plans import Plan, ShotPlan
 from storyboard.run.state.lock.lockfile import TakeState
 from storyboard.run.state.tasks.attempts import Attempt
+from storyboard.targets.kinds import is_paid
 
 DONE = ("cached", "store")  # a video made (here, or in the shared store)
 
@@ -46,6 +48,18 @@ class EpisodeFigures:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def counted_provider(manifest: Manifest, provider: str | None, journal: Sequence[Attempt]
+                     ) -> str | None:
+    """The provider whose renders the season's figures count: ``--provider``, else the series'
+    ``provider.name``, else the provider of the journal's last finished render of the series'
+    own shots (a paid one first: a render's ``--provider``), else None (``local``)."""
+    if provider or manifest.provider.get("name"):
+        return provider
+    done = sorted((r for r in journal if r.state == "done" and not is_version(r)),
+                  key=lambda r: (is_paid(r.provider), r.updated_at, r.id))
+    return done[-1].provider if done else None
 
 
 def season_rows(variants: Variants, provider: str | None) -> list[EpisodeFigures]:
