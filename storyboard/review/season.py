@@ -62,6 +62,7 @@ class Season:
     rows: tuple[Row, ...]
     left_out: tuple[tuple[str, str], ...]
     removed: tuple[str, ...] = ()  # files the manifest no longer lists, removed (their paths in it)
+    versions: int = 0  # how many of ``rows`` are language versions (the rest are episodes)
 
 
 def delivered(manifest: Manifest) -> Delivery | None:
@@ -106,7 +107,8 @@ def write_season(manifest: Manifest, out_dir: Path, cache: OutputCache,
                                                if (v.language, episode.id) not in (stale or {})])]
     write_atomic(folder / "manifest.json", manifest_json(rows), durable=False)
     write_atomic(folder / "manifest.csv", manifest_csv(rows), durable=False)
-    return Season(folder, tuple(rows), tuple(left_out), unlisted(folder, rows))
+    return Season(folder, tuple(rows), tuple(left_out), unlisted(folder, rows),
+                  sum(1 for row in rows if row.language and row.language != original))
 
 
 def unlisted(folder: Path, rows: Sequence[Row]) -> tuple[str, ...]:

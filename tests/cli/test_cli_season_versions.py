@@ -132,3 +132,33 @@ def linked_season_version_refused(root: Path, elsewhere: Path) -> None:
     assert list(elsewhere.iterdir()) == []
     folder.unlink()
     (root / "es-kept").rename(folder)
+
+
+def test_version_render_delivers_the_version_into_the_season_counted_as_versions(
+        tmp_path: Path, make_media: Callable[..., Path], emulator: Emulator) -> None:
+    """``version render`` writes ``out/season/`` itself (no second ``render`` needed), and the
+    season's line counts 2 episodes and 2 versions, never "4 episodes"."""
+    emulator(plain_results=False)
+    root = tmp_path / "dubbed"
+    make_media("image", root / "media" / "mia.png", width=480, height=480)
+    (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
+    render(root)
+    for shot in ("ep01/hello", "ep02/bye"):
+        assert invoke("approve", root, shot, "--force").exit_code == 0
+    folder = root / "languages" / "es"
+    folder.mkdir(parents=True)
+    (folder / "ep01.yaml").write_text(VERSION.format(
+        episode="ep01", shot="hello", at="1-3s", source="To us, and to the shop.",
+        text="Por nosotros y por la tienda."), encoding="utf-8")
+    (folder / "ep02.yaml").write_text(VERSION.format(
+        episode="ep02", shot="bye", at="0-2s", source="Bye now.", text="Adiós."),
+        encoding="utf-8")
+    result = invoke("version", "render", root, "es", "--provider", "dashscope", "--yes")
+    assert result.exit_code == 0, result.output
+    assert [(r["id"], r["language"]) for r in rows(root)] == [
+        ("ep01", "en"), ("ep01", "es"), ("ep02", "en"), ("ep02", "es")]
+    assert (root / "out" / "season" / "es" / "ep02.mp4").is_file()
+    line = f"season: {root / 'out' / 'season' / 'manifest.json'} (2 episode(s), 2 version(s), "
+    assert line in result.stderr, result.stderr
+    result = invoke("render", root, "--provider", "dashscope", "--yes")
+    assert result.exit_code == 0 and line in result.stderr, result.output

@@ -75,9 +75,16 @@ def deliver(variants: Variants, flags: RenderFlags, report: MatrixReport) -> Non
     season = guarded(lambda: _write(variants, flags, report))
     if season is None:
         return
-    covers = sum(1 for row in season.rows if row.cover)
-    click.echo(f"season: {season.folder / 'manifest.json'} ({len(season.rows)} episode(s), "
-               f"{covers} cover(s))", err=True)
+    said_season(variants, season)
+
+
+def said_season(variants: Variants, season: Any) -> None:
+    """The season written, in a line on stderr: its episodes, versions and covers, and each
+    episode or version left out (why, and the files that went with it)."""
+    covers = len({row.cover for row in season.rows if row.cover})
+    versions = f"{season.versions} version(s), " if season.versions else ""
+    click.echo(f"season: {season.folder / 'manifest.json'} ({len(season.rows) - season.versions}"
+               f" episode(s), {versions}{covers} cover(s))", err=True)
     for episode, why in season.left_out:
         own, _, language = episode.partition(" (")
         gone = [name for name in season.removed if name.rpartition("/")[2].startswith(
@@ -97,6 +104,16 @@ def _inside(root: Path, folder: Path) -> str:
 
 
 def _write(variants: Variants, flags: RenderFlags, report: MatrixReport) -> Any:
+    plan = report.plans[0].plan
+    not_ready = {e.id: f"not stitched: {e.message}" for v in report.variations
+                 for e in v.episodes if e.state in ("skipped", "waits")}
+    return write_delivery(variants, flags, (plan.cache_key, plan.currency), not_ready)
+
+
+def write_delivery(variants: Variants, flags: RenderFlags, provider: tuple[str, str],
+                   not_ready: dict[str, str]) -> Any:
+    """``out/season/`` written anew (``provider``: the cache key and currency the episodes'
+    covers and costs are read in; ``not_ready``: the episodes this run could not stitch)."""
     from storyboard.review.season import write_season
     from storyboard.run import status as journal
     from storyboard.run.dub.stale import stale_versions
@@ -104,16 +121,27 @@ def _write(variants: Variants, flags: RenderFlags, report: MatrixReport) -> Any:
     from storyboard.run.state.lock.lockfile import lock_path, read_lock
     from storyboard.run.state.lock.takes import with_retakes
     from storyboard.stitch.series.episodes import output_dir
-    plan = report.plans[0].plan
     lock = read_lock(lock_path(variants.root))
     manifest = with_retakes(variants.manifests[0], lock)
-    not_ready = {e.id: f"not stitched: {e.message}" for v in report.variations
-                 for e in v.episodes if e.state in ("skipped", "waits")}
     stale = {(s.language, s.episode): s.message(manifest.root)
              for s in stale_versions(variants.manifests[0], lock)}
     return write_season(manifest, output_dir(manifest, flags.out),
-                        OutputCache(manifest.root, plan.cache_key), lock.takes,
-                        (journal(manifest.root), plan.currency), not_ready, stale)
+                        OutputCache(manifest.root, provider[0]), lock.takes,
+                        (journal(manifest.root), provider[1]), not_ready, stale)
+
+
+def deliver_versions(variants: Variants, flags: RenderFlags) -> None:
+    """After ``version render`` of a delivered series: ``out/season/`` with the versions made,
+    said as ``render`` says it."""
+    from storyboard.review.season import delivered
+    from storyboard.run.setup import make_provider
+    if variants.matrix or delivered(variants.manifests[0]) is None:
+        return
+    provider = guarded(lambda: make_provider(variants.manifests[0], flags.provider))
+    season = guarded(lambda: write_delivery(variants, flags, (
+        provider.cache_key, provider.prices.currency), {}))
+    if season is not None:
+        said_season(variants, season)
 
 
 def show_status(path: Path, provider: str | None, as_json: bool) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from storyboard.cli.common import fail, served_region, variants_of
+from storyboard.cli.season.episodes import deliver_versions
 from storyboard.cli.versions.view import failures, show, version_dict
 from storyboard.errors import StoryboardError
 
@@ -76,6 +77,8 @@ def render_versions(path: Path, flags: RenderFlags, language: str | None, every:
             click.echo(f"warning: {warning}", err=True)
         for problem in failures(report):
             click.echo(f"error: {problem}", err=True)
+    if any(r.episodes for r in reports):
+        deliver_versions(variants, flags)
     if not all(r.ok for r in reports):
         raise SystemExit(1)
 
