@@ -3,8 +3,9 @@
 A season of two episodes on DashScope (the emulator): every board made, episode 1's boards
 approved and its videos rendered. ``/season`` shows a tile per episode with its boards approved,
 its videos done and what it spent of what it is planned at (the journal's and the price table's
-figures), a title from the series shown as text, and a click on a tile opens that episode's
-section of the studio's page.
+figures), a title from the series shown as text, each episode's cover (its stitched file's poster,
+else its first shot's board: loaded through the studio, as the page shows them), and a click on a
+tile opens that episode's section of the studio's page.
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ def test_the_grid_shows_each_episode_and_opens_it(browser: Browser, season: Path
     assert spent["ep01"] > spent["ep02"] > 0  # ep01: boards and videos; ep02: its board
     with StudioServer(season, render_drafts=False) as server:
         page, errors = open_studio(browser, server)
+        poster = page.locator("section.episode[data-episode='ep01'] video.episode-video")
+        shown = {"ep01": poster.get_attribute("poster"), "ep02": page.locator(
+            "section.episode[data-episode='ep02'] img").first.get_attribute("src")}
         page.locator("#studio-bar a.season-link").click()  # the page's way to the grid
         page.wait_for_url("**/season")
         first, second = (page.locator(f"a.tile[data-episode='{ep}']") for ep in ("ep01", "ep02"))
@@ -92,6 +96,10 @@ def test_the_grid_shows_each_episode_and_opens_it(browser: Browser, season: Path
         expect(second.locator(".title")).to_have_text("2. <b>Fog</b> & <script>alert(1)</script>")
         assert second.locator("b, script").count() == 0  # the title is text, not markup
         expect(page.locator(".season-totals")).to_contain_text("videos 3/4 done")
+        for ep, tile in (("ep01", first), ("ep02", second)):  # each its own cover, loaded
+            assert shown[ep] and tile.locator("img.cover").get_attribute("src") == shown[ep]
+        page.wait_for_function("() => [...document.querySelectorAll('img.cover')].every("
+                               "i => i.complete && i.naturalWidth > 0)", timeout=10_000)
         first.click()
         page.wait_for_url("**/#ep01")
         expect(page.locator("section.episode[data-episode='ep01']")).to_be_in_viewport()

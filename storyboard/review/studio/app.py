@@ -31,7 +31,7 @@ from storyboard.language.request import BOARDS
 from storyboard.review.notes import note_on
 from storyboard.review.seasongrid import Grid
 from storyboard.review.studio.client import inject
-from storyboard.review.studio.grid import grid_page, waiting_page
+from storyboard.review.studio.grid import covers_of, grid_page, waiting_page
 from storyboard.review.studio.proposals import settle
 from storyboard.review.studio.state import CLOSED, Studio
 from storyboard.run.boards.batch import approve_boards, boards_named
@@ -279,7 +279,9 @@ def season_page(studio: Studio, grid: Grid) -> str:
                             "the series does not load: its problems are on the studio's page")
     note = (f"{snap.errors} error(s): see the studio's page" if snap.errors else
             "the last save does not load: see the studio's page" if snap.phase == "error" else "")
-    return grid_page(manifest.title or studio.root.name, grid.tiles(manifest), note)
+    sheet = snap.current.page.sheet
+    covers = covers_of(sheet.episodes) if sheet is not None else {}
+    return grid_page(manifest.title or studio.root.name, grid.tiles(manifest), note, covers)
 
 
 def served_page(studio: Studio, token: str) -> str:
