@@ -16,7 +16,8 @@
 # npm package .ci/run installs, run with node), store-ssh (sshfs at its floor against the system's
 # OpenSSH server, its own sshd on loopback); ledger-pg (the PostgreSQL
 # ledger against a throwaway cluster: psycopg and its bundled libpq at their floor, and the queue's
-# engine, Procrastinate, at its floor: two claims at once, a heartbeat, a silent worker's shot); docs (the site,
+# engine, Procrastinate, at its floor: two claims at once, a heartbeat, a silent worker's shot, a database
+# of its floor's and one of 3.0's upgraded by `storyboard queue upgrade`); docs (the site,
 # built strictly); bench (MoviePy and PyAV at their floors: bench/join.py and bench/stitch.py run
 # small, each comparison checked as the bench checks it). No ffmpeg on PATH, so the lowest imageio-ffmpeg's bundled binary is the one used.
 # A floor that stops working fails CI here.
@@ -52,7 +53,7 @@ PATH="$LOWEST_PATH" STORYBOARD_TEST_FFMPEGS="" python -m pytest -q -p no:cachepr
     tests/agents/test_mcp.py tests/run/test_store.py tests/run/test_store_s3.py \
     tests/run/test_store_gcs.py tests/run/test_store_azure.py tests/run/test_store_ssh.py \
     tests/run/test_team_ledger.py tests/run/test_team_schema.py tests/run/test_ledger_claims.py \
-    tests/run/test_workers_leases.py
+    tests/run/test_workers_leases.py tests/run/test_workers_upgrade.py
 echo "the docs site at its floors, strictly"
 PATH="$LOWEST_PATH" python -m mkdocs build --strict -q -d "$(mktemp -d)"
 echo "the bench extra at its floors: the final join by PyAV, and MoviePy's stitch, each checked by its bench"

@@ -32,6 +32,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "queue": (f"storyboard queue render {SERIES} --provider comfyui   # for storyboard worker",),
     "queue render": (f"storyboard queue render {SERIES} --provider comfyui --budget 20",
                      f"storyboard queue render {SERIES} --episodes 2 --yes --json"),
+    "queue upgrade": ("storyboard queue upgrade --ledger postgresql://db.lan/storyboard   # "
+                      "workers stopped",),
     "status": (f"storyboard status {SERIES}", f"storyboard status {SERIES} --pending --json",
                f"storyboard status {SERIES} --queue   # shots queued for workers"),
     "cancel": (f"storyboard cancel {SERIES} --provider dashscope",),

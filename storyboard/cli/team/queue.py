@@ -16,9 +16,9 @@ from storyboard.cli.common import EPISODE, JSON, SERIES
 from storyboard.cli.render import conflicts, options
 from storyboard.cli.render.flags import render_flags
 from storyboard.cli.season import episodes
-from storyboard.cli.team.worker import queue_render
+from storyboard.cli.team.worker import queue_render, upgrade_ledger
 
-__all__ = ["queue", "render"]
+__all__ = ["queue", "render", "upgrade"]
 
 
 @click.group("queue")
@@ -53,3 +53,20 @@ def render(path: Path, provider: str | None, episode: str | None, shots: tuple[s
     conflicts.refuse(ctx, conflicts.QUEUE_RENDER)  # before the series is read
     flags = episodes.with_episodes(path, render_flags(ctx.params), episode_range)
     queue_render(path, flags, as_json=as_json)
+
+
+@queue.command("upgrade")
+@click.option("--ledger", "url", envvar="STORYBOARD_LEDGER", metavar="postgresql://HOST/DB",
+              help="The team ledger (default: STORYBOARD_LEDGER).")
+@JSON
+def upgrade(url: str | None, as_json: bool) -> None:
+    """Bring the team ledger's tables up to this storyboard's, once every `storyboard worker` has
+    stopped: the job engine's (Procrastinate's own migration files, in order, each in its own
+    transaction) and storyboard's own. Safe to run again: what is done is not done twice.
+
+    \b
+    Exit codes:
+      0  the tables are up to date
+      1  a worker still running, no ledger, or a migration failed (run it again once fixed)
+      2  a bad flag"""
+    upgrade_ledger(url, as_json=as_json)

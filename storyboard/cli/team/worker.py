@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from storyboard.run.setup import RenderFlags
     from storyboard.run.team.queue_pg import QueuedShot
 
-__all__ = ["cancel", "cancel_queued", "queue_json", "queue_lines", "queue_render", "show_queue", "worker"]
+__all__ = ["cancel", "cancel_queued", "queue_json", "queue_lines", "queue_render", "show_queue",
+           "upgrade_ledger", "worker"]
 
 
 def _names(text: str | None) -> tuple[str, ...]:
@@ -93,6 +94,35 @@ def worker(url: str | None, providers: str | None, tags: str | None, slots: int,
             returned=tally.returned)
     if tally.failed:
         raise SystemExit(1)
+
+
+def upgrade_ledger(url: str | None, *, as_json: bool) -> None:
+    """``queue upgrade``: the engine's migrations due applied, then storyboard's own tables."""
+    from storyboard.run.team.engine_pg import engine_version, installed_level, upgrade
+    from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
+    from storyboard.run.team.queue_pg import PgQueue, require_engine
+    from storyboard.run.team.tasks_pg import PgTasks
+    guarded(require_engine)
+    settings = guarded(lambda: ledger_settings(url or ""))
+    if settings is None:
+        fail(StoryboardError("queue upgrade needs the team ledger: --ledger "
+                             "postgresql://HOST/DB or STORYBOARD_LEDGER"))
+        return
+    team = guarded(lambda: PgLedger(settings))
+    try:
+        applied = guarded(lambda: upgrade(team))
+        guarded(lambda: (PgQueue(team), PgTasks(team)))  # storyboard's own: made or carried over
+    finally:
+        team.close()
+    if as_json:
+        emit({"ledger": settings.shown, "engine": engine_version(), "level": installed_level(),
+              "applied": applied})
+        return
+    for name in applied:
+        click.echo(f"applied {name}")
+    click.echo(f"{settings.shown}: the job engine's tables at Procrastinate {engine_version()}'s "
+               f"level ({installed_level()}), {len(applied)} migration(s) applied; storyboard's "
+               "tables up to date")
 
 
 def queue_lines(shots: list[QueuedShot]) -> list[str]:

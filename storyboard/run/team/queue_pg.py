@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from storyboard.errors import MissingExtra, StoryboardError
+from storyboard.run.team import engine_pg
 from storyboard.run.team.pg import SCHEMA_LOCK
 
 if TYPE_CHECKING:
@@ -145,12 +146,6 @@ def require_engine() -> None:
                            exc.name) from exc
 
 
-def engine_schema() -> str:
-    """The engine's own tables and functions, as its release ships them."""
-    from procrastinate.schema import SchemaManager
-    return str(SchemaManager.get_schema())
-
-
 class PgQueue:
     """The queue on a session of the team's database (a ``PgLedger``: one connection)."""
 
@@ -160,8 +155,7 @@ class PgQueue:
 
         def create(db: Any) -> None:  # two workers started at once: one creator at a time
             db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            if db.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()[0] is None:
-                db.execute(engine_schema())
+            engine_pg.make_sure(db)  # made, or at the installed engine's level, else refused
             db.execute(SCHEMA)
             from storyboard.run.team.queue_old_pg import carry_over
             carry_over(db, TASK, queue_name)
