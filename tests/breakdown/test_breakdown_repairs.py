@@ -50,7 +50,7 @@ def test_every_repair_is_named_with_its_failure_and_the_modes_it_fires_in() -> N
     for repair in REPAIRS:
         assert repair.name and repair.name == repair.name.strip().lower()
         assert repair.failure.strip(), repair.name
-        assert repair.held in ("text", "shape", "bounds", "nothing"), repair.name
+        assert repair.held in ("unheld", "shape", "bounds", "nothing"), repair.name
         assert repair.when in ("text", "judged", "settled"), repair.name
         for stage in ("outline", "cast", "shots", "episode", "shot"):
             assert set(repair.modes(stage)) <= set(MODES) and repair.modes(stage), repair.name
@@ -91,17 +91,37 @@ def test_a_bound_not_sent_is_repaired_in_every_mode_and_a_bound_sent_only_in_the
     assert NAMED["over-bound"].modes("shot") == ("prompt",)
 
 
-def test_words_around_the_json_are_read_in_the_prompt_alone() -> None:
-    fenced = "```json\n" + json.dumps({"characters": [], "places": [], "props": []}) + "\n```"
+def test_words_around_the_json_are_read_in_every_mode() -> None:
+    """Issue 98: a server that takes json_schema does not always hold it (a fence came back
+    from one and ended the run after two send-backs): what is unambiguous is read in every
+    mode, and counted in the mode it came back in."""
+    fenced = "<think>\nthe cast\n</think>\n```json\n" + json.dumps(
+        {"cast": {"characters": [], "places": [], "props": []}}) + "\n```"
     chapter = Chapter("story.md", 1, "One", 1, ("Mia climbs.",))
-    for mode, usable in (("json_schema", False), ("json_object", False), ("text", True)):
+    for mode in ("json_schema", "json_object", "text"):
         judge = Judge(lambda mode=mode: mode)
         check: Check = lambda _answer: []  # noqa: E731
         data, _read, problems = judge.judge("cast", chapter, {"content": fenced,
                                                               "finish_reason": "stop"}, check)
-        assert (data is not None) == usable and bool(problems) != usable, (mode, problems)
-        assert judge.counted() == ([{"name": "fence", "mode": "prompt", "count": 1}]
-                                   if usable else [])
+        assert data == {"characters": [], "places": [], "props": []} and problems == [], mode
+        said = "prompt" if mode == "text" else mode
+        assert judge.counted() == [{"name": name, "mode": said, "count": 1}
+                                   for name in ("think", "fence", "wrapper")]
+
+
+@pytest.mark.parametrize(("content", "shown"), [
+    ("```json\n{\"characters\": [\n```", "it holds a ``` fence"),
+    ("<think>\nmm\n</think>\nHere: {\"characters\": ", "it holds a <think> block, words before"),
+    ("```json\n{}\n```\nor\n```json\n{}\n```", "it holds 2 ``` fences"),
+    ("I cannot answer that.", "it holds no JSON object at all"),
+])
+def test_an_answer_not_read_says_what_it_held(content: str, shown: str) -> None:
+    chapter = Chapter("story.md", 1, "One", 1, ("Mia climbs.",))
+    check: Check = lambda _answer: []  # noqa: E731
+    data, _read, problems = Judge(lambda: "json_schema").judge(
+        "cast", chapter, {"content": content, "finish_reason": "stop"}, check)
+    assert data is None and problems[0].startswith(f"the answer is not valid JSON ({shown}"), \
+        problems
 
 
 def test_an_answer_judged_again_is_counted_once() -> None:

@@ -20,7 +20,7 @@ from storyboard.breakdown.chat import loops
 from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.results import Check
 from storyboard.breakdown.source import Chapter
-from storyboard.breakdown.state.reading import loads
+from storyboard.breakdown.state.reading import loads, seen
 
 
 @dataclass
@@ -86,7 +86,8 @@ class Judge:
         try:
             data = loads(content)
         except ValueError as exc:
-            return None, None, [f"the answer is not valid JSON: {exc}"]
+            shown = f" (it holds {seen(str(record['content']))})".replace(" (it holds )", "")
+            return None, None, [f"the answer is not valid JSON{shown}: {exc}"]
         data, more = self.repaired("judged", data, context)
         self.noted(stage, chapter, notes + more)
         problems = schemas.problems(stage, data, chapter)

@@ -7,10 +7,10 @@ failure it reads, and what holds that failure off (``held``), so the modes it ca
 (``json_schema``, else ``json_object`` with the schema, else the schema in the prompt: ``text``,
 counted as ``prompt``), and a repair runs only where its failure can still come back:
 
-- ``text`` (``think``, ``fence``): words around the JSON: ``prompt``.
-- ``shape`` (``wrapper``, ``key-slip``, ``list-of-one``, ``thing-fields``): a key, a type or a
-  wrapper the schema forbids: ``json_object`` (some servers hold it to the schema sent with it,
-  not all) and ``prompt``; a season's shot and cut, built to be held, ``prompt`` alone.
+- ``unheld`` (``think``, ``fence``, ``wrapper``): unambiguous, and no server always holds a
+  schema it took (llama-server, Ollama, old llama-cpp-python builds): every mode.
+- ``shape`` (``key-slip``, ``list-of-one``, ``thing-fields``): a key or type the schema forbids:
+  ``json_object`` (not held by all) and ``prompt``; a season's shot and cut ``prompt`` alone.
 - ``bounds`` (``crowded-cast``, ``over-bound``, ``cut-*``): a string or list past its bound, an
   answer cut at ``max_tokens``. Only a season's shot sends its bounds (local grammar builders
   overflow on ``maxLength: 2000``): ``prompt`` there, every mode elsewhere.
@@ -66,7 +66,7 @@ Fix = Callable[[Any, Context], tuple[Any, Notes]]
 class Repair:
     name: str
     failure: str  # what it reads, as a person would say it
-    held: str  # what constraint holds the failure off: text | shape | bounds | nothing
+    held: str  # what constraint holds the failure off: unheld | shape | bounds | nothing
     fix: Fix
     when: str = "judged"  # text, judged: every answer (before, after it is read as JSON);
     # settled: once the send-backs are spent
@@ -75,7 +75,7 @@ class Repair:
     def modes(self, stage: str) -> tuple[str, ...]:
         """The modes an answer of ``stage`` can still come back with this failure in."""
         bounded = stage in schemas.BOUNDED
-        if self.held == "text" or (self.held == "bounds" and bounded):
+        if self.held == "bounds" and bounded:
             return ("prompt",)
         if self.held == "shape":
             return ("prompt",) if bounded else ("json_object", "prompt")
@@ -236,9 +236,9 @@ def _read(read: Callable[[str, Chapter | None], tuple[dict[str, Any], int] | Non
 
 CUT = "an answer cut at max_tokens, or stopped while it loops"
 REPAIRS: tuple[Repair, ...] = (
-    Repair("think", "a <think> block before the JSON", "text", _think, "text"),
-    Repair("fence", "the JSON inside a ``` fence, alone or among words", "text", _fence, "text"),
-    Repair("wrapper", "the schema's object inside one wrapper object", "shape", _wrapper),
+    Repair("think", "a <think> block before the JSON", "unheld", _think, "text"),
+    Repair("fence", "the JSON inside a ``` fence, alone or among words", "unheld", _fence, "text"),
+    Repair("wrapper", "the schema's object inside one wrapper object", "unheld", _wrapper),
     Repair("key-slip", "a key in the singular where the schema has the plural, or the reverse",
            "shape", walked(_key_slip)),
     Repair("list-of-one", "a list of one where one item is expected", "shape",

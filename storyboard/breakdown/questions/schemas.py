@@ -127,7 +127,12 @@ def response_format(stage: str, mode: str = "json_schema", chapter: Chapter | No
 
 
 def _unexampled(schema: Any) -> Any:
+    """The schema as a grammar is built from it: no sketch's values, and a list that may hold
+    nothing (``maxItems: 0``) with no item schema at all (llama-cpp-python 0.2.62's builder
+    recursed past its limit on the unreachable item's ``maxLength: 600``)."""
     if isinstance(schema, dict):
+        if schema.get("type") == "array" and schema.get("maxItems") == 0:
+            return {"type": "array", "maxItems": 0}
         return {k: _unexampled(v) for k, v in schema.items() if k != "examples"}
     if isinstance(schema, list):
         return [_unexampled(v) for v in schema]

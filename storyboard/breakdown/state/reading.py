@@ -101,6 +101,24 @@ def unwrapped(data: Any, keys: set[str]) -> Any:
     return data
 
 
+def seen(content: str) -> str:
+    """What an answer that is not JSON showed around its words (said with the refusal, so the
+    model and its reader know what was read past): a ``<think>`` block, its ``` fences, words
+    before its first brace ("" when none of these)."""
+    found = ["a <think> block" if THINK.match(content) else
+             "a <think> block never closed" if "<think>" in content else ""]
+    text = THINK.sub("", content, count=1)
+    marks = text.count("```")
+    fences = (marks + 1) // 2
+    found.append("" if not marks else "a ``` fence never closed" if marks == 1 else
+                 "a ``` fence" if marks == 2 else
+                 f"{fences} ``` fences (which one is the answer is not said)")
+    brace = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
+    if brace != 0 and text.strip() and not fences:
+        found.append("words before the JSON" if brace > 0 else "no JSON object at all")
+    return ", ".join(f for f in found if f)
+
+
 def answer_data(content: str, keys: set[str]) -> tuple[Any, list[str]]:
     """The JSON a model's answer holds, or None and why it is not JSON."""
     try:
