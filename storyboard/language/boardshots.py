@@ -116,6 +116,7 @@ class BoardCompiler:
         first.needs = {r.asset: self.hashes.get(r.asset, "?") for r in refs
                        if r.asset is not None}
         first.gate = board.settings.gate
+        first.people = dict(zip(board.names, board.pictures or refs, strict=False))
         first.others = [take_of(first, k) for k in range(2, board.settings.takes + 1)]
         return first
 

@@ -38,7 +38,7 @@ from storyboard.language.request import (
     speaker_name,
     write,
 )
-from storyboard.language.resolving import cast, identity, routes
+from storyboard.language.resolving import cast, identity, looks, routes
 from storyboard.language.resolving.resolve import MENTION, Reference, ResolvedEpisode, ResolvedShot, Resolver
 from storyboard.language.resolving.scenes import ResolvedScene
 from storyboard.media.probes import probe as media
@@ -439,7 +439,7 @@ class Compiler(shotchecks.CompileChecks):
         first = CompiledShot(
             series=self.source.name, episode=shot.episode, id=shot.id, request=request,
             hash=digest(form), span=shot.doc.span(shot.path), transition=shot.transition,
-            depends_on=shot.first_frame_from, inputs=inputs, canonical=form,
+            depends_on=shot.first_frame_from, inputs=inputs, canonical=form, people=looks.declared(shot),
             needs={a: self.asset_hashes.get(a, "?") for a in assets}, checks=shot.checks,
             board=shot.board.ref if shot.board is not None else None, looks=dict(shot.looks))
         count = int(shot.params.get("takes") or 1)

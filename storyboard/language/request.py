@@ -256,6 +256,9 @@ class CompiledShot:
     # each character that wears one of its looks here, and which (``compile`` shows it); not
     # hashed (the look's picture is in the media)
     looks: dict[str, str] = field(default_factory=dict, repr=False)
+    # who the shot (or its board) declares, each with the picture it wears here (its look's):
+    # what its takes' people are measured against; not hashed (the pictures are in the media)
+    people: dict[str, MediaRef] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:

@@ -288,7 +288,7 @@ def _checks(look: _Lookup) -> None:
         name = f"checks.{item.name}"
         if item.name in given:
             look.add(name, given[item.name], SERIES, name)
-        else:
+        elif item.name != "characters":  # none unless given: each calibrated on its pictures
             look.add(name, item.default, DEFAULT, "docs/review.md, Measured takes")
 
 

@@ -37,6 +37,7 @@ from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.lock.derived import heard_files
 from storyboard.run.state.lock.takes import cached_outputs, episode_as_used, state_key, with_retakes
 from storyboard.run.state.measured import Outcome, Report, measure_takes, thresholds
+from storyboard.run.state.people.measuring import measure_people_of
 from storyboard.run.trip.model import ShotResult
 from storyboard.run.variations import (
     MatrixPlan,
@@ -222,8 +223,9 @@ def _measure(setup: RunSetup, run: RunResult, ahead: dict[str, Outcome]) -> Repo
         return None
     ready = {r.hash for r in run.shots if r.ok}
     takes = [t for t in with_retakes(setup.manifest, setup.lock).takes() if t.hash in ready]
-    report = measure_takes(setup.root, setup.cache, takes,
-                           thresholds(setup.manifest.checks), ahead)
+    limits = thresholds(setup.manifest.checks)
+    report = measure_takes(setup.root, setup.cache, takes, limits, ahead)
+    measure_people_of(setup.root, setup.cache, takes, limits, report)
     if setup.store is not None:  # a teammate who pulls these takes need not decode them again
         for sha in report.files:
             setup.store.share(sha)

@@ -213,3 +213,20 @@ def test_an_episode_moved_in_the_list_wears_its_new_places_look(tmp_path: Path,
     moved = storyboard.compile(series)
     assert references(moved) == {"b/x": "cast/ada", "a/x": "cast/ada.wedding",
                                  "c/x": "cast/ada.wedding"}
+
+
+def test_each_shot_and_board_declares_its_people_in_the_look_they_wear(
+        tmp_path: Path, make_media: Any) -> None:
+    """What a take's people are measured against (issue 96): each character the shot declares
+    with the picture of the look it wears in that episode, the board's as its video's (a first
+    frame that replaced the references still declares them)."""
+    head = HEAD.replace("episodes:\n", "boards: {model: wan2.7-image}\nepisodes:\n")
+    manifest = compile_path(write(tmp_path / "s", make_media, head=head))
+    people = {s.shot_id: {n: r.asset for n, r in s.people.items()} for s in manifest.episode_shots()}
+    assert people == {"ep01/a": {"ada": "cast/ada", "bo": "cast/bo"},
+                      "ep02/a": {"ada": "cast/ada.wedding", "bo": "cast/bo"},
+                      "ep03/a": {"ada": "cast/ada.wedding", "bo": "cast/bo"},
+                      "ep04/a": {"ada": "cast/ada", "bo": "cast/bo"}}
+    boards = {a.id: {n: r.asset for n, r in a.people.items()} for a in manifest.cast
+              if a.episode == "boards"}
+    assert boards == people  # each board as ``ep01/a``, wearing what its video wears

@@ -61,6 +61,10 @@ def test_the_tree_keeps_every_contract() -> None:
     ("language/lint/season.py", "storyboard.language.cache.checkcache", "The language's floors"),
     ("language/cache/episodecache.py", "storyboard.language.compile", "The language's floors"),
     ("language/request.py", "storyboard.language.document", "The language's floors"),
+    # issue 96: the faces extra is imported by media's faces alone, dlib by its models alone
+    ("run/state/measured.py", "numpy", "Only media's faces import dlib"),
+    ("review/sheet/build.py", "dlib", "Only media's faces import dlib"),
+    ("media/faces/measure.py", "face_recognition_models", "Within media's faces, only models"),
     # issue 55: a provider family never reaches into another; the registry attaches them all
     ("providers/gateway/provider.py", "storyboard.providers.dashscope.wire",
      "Each provider family stands alone"),

@@ -406,9 +406,10 @@ def _found(manifest: Any, takes: list[Any], lock: LockFile) -> dict[str, list[di
     """Each measured take's findings by its journal key (``takes`` shows the same)."""
     from storyboard.run.choices.checks import output_sha256
     from storyboard.run.state.lock.lockfile import shot_key
-    from storyboard.run.state.measured import findings_of, thresholds
+    from storyboard.run.state.measured import thresholds
+    from storyboard.run.state.people.findings import findings_of
     limits = thresholds(manifest.checks)
-    found = {shot_key(t): findings_of(manifest.root, output_sha256(t, lock), t, limits)
+    found = {shot_key(t): findings_of(manifest.root, output_sha256(t, lock), t, limits, lock)
              for t in takes}
     return {k: [f.to_dict() for f in v] for k, v in found.items() if v is not None}
 

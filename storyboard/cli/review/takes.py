@@ -178,7 +178,10 @@ def _lipsync_after(series: Manifest, name: str, quiet: bool) -> dict[str, str]:
 def _best(series: Manifest, name: str, quiet: bool = False) -> int:
     from storyboard.run.choices.checks import best_take
     take, found = guarded(lambda: best_take(series, name))
-    said = "not measured" if found is None else f"{len(found)} finding(s)"
+    counted = [f for f in found or () if f.severity != "n/a"]
+    unmeasured = len(found or ()) - len(counted)
+    said = "not measured" if found is None else f"{len(counted)} finding(s)" + (
+        f", {unmeasured} not measurable" if unmeasured else "")
     if not quiet:
         click.echo(f"the best take is {take} ({said})")
     return take

@@ -1,5 +1,6 @@
 """``storyboard doctor`` into the ffmpeg choice, said plainly: which binary, its version, and why;
-another distribution that overwrites storyboard's package, and how to undo it; with a series,
+another distribution that overwrites storyboard's package, and how to undo it; whether the
+``faces`` extra is installed (how to add it when not); with a series,
 which DashScope host it sends to, and a warning when that host is being retired."""
 
 from __future__ import annotations
@@ -75,6 +76,21 @@ def clash_lines(clashes: list[tuple[str, str]], here: installed.Installation | N
     return lines
 
 
+def faces_report() -> dict[str, Any]:
+    """Whether the ``faces`` extra is installed (identity, look and grade measured), and if not
+    what adds it."""
+    from storyboard.media.faces.models import FacesMissing, missing
+    absent = missing()
+    return {"installed": absent is None, "missing": absent,
+            "message": None if absent is None else str(FacesMissing(absent))}
+
+
+def faces_line(report: dict[str, Any]) -> str:
+    if report["installed"]:
+        return "faces:   installed (takes are measured for identity, look and grade)"
+    return f"faces:   not installed: {report['message']}"
+
+
 def _host_lines(report: dict[str, Any]) -> list[str]:
     lines = [f"host:    {report['host'] or '(none set)'} ({report['provider']}, from "
              f"{report['source']})"]
@@ -101,13 +117,15 @@ def doctor(series: Path | None, as_json: bool) -> None:
     from storyboard.installed import clashes
     host = guarded(lambda: host_report(series)) if series is not None else None
     found = clashes()
+    faces = faces_report()
     if as_json:
         report = ffbinary.doctor_report(choice)
         report["clashes"] = [{"distribution": name, "version": version} for name, version in found]
+        report["faces"] = faces
         if host is not None:
             report["host"] = host
         click.echo(json.dumps(report, indent=2, sort_keys=True))
     else:
-        lines = _lines(choice) + (clash_lines(found) if found else [])
+        lines = _lines(choice) + [faces_line(faces)] + (clash_lines(found) if found else [])
         click.echo("\n".join(lines + (_host_lines(host) if host else [])))
     sys.exit(0 if choice.chosen.usable and not found else 1)

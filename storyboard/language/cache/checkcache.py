@@ -49,9 +49,9 @@ from storyboard.language.read.series import Source
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
 from storyboard.media.probes.probe import MediaCache
 
-FORMAT = "6"  # 2: each entry signed (its first line); 3: a shared value written once;
+FORMAT = "7"  # 2: each entry signed (its first line); 3: a shared value written once;
 # 4: the manifest's ``providers:``; 5: each shot's ``looks``; 6: marshal (``storedform``), an
-# episode with an entry of its own stored as that entry's key and file
+# episode with an entry of its own stored as that entry's key and file; 7: each shot's ``people``
 FOLDER = "checked"
 COMPRESSION = 1  # zlib's fastest level
 SECRET = storedform.SECRET  # the user's secret that signs entries, in their state folder

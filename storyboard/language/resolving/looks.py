@@ -144,6 +144,17 @@ def picture(ctx: Resolving, shot: ResolvedShot, name: str) -> MediaRef:
     return ref
 
 
+def declared(shot: ResolvedShot) -> dict[str, MediaRef]:
+    """Who ``shot`` declares, each with the picture it wears here: its references that are
+    pictures, and those its board stands in for (a first frame that replaced them)."""
+    found = {r.name: r.ref for r in shot.references
+             if r.role == "reference_image" and "/" not in r.name}
+    if shot.board is not None:
+        found.update({n: p for n, p in zip(shot.board.names, shot.board.pictures, strict=False)
+                      if n not in found})
+    return found
+
+
 def _texts(shot: ResolvedShot) -> Iterator[tuple[PathKey, int, str, int, int]]:
     """Each text of the shot: where it is, its offset in that scalar, the text, and which
     scene (-1: the prompt) and line (-1: the action) it is."""

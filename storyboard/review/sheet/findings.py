@@ -14,7 +14,8 @@ from storyboard.review.sheet.pictures.thumbs import Still, Thumbs
 from storyboard.run.choices.checks import output_sha256
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.lockfile import LockFile, take_key
-from storyboard.run.state.measured import Finding, findings_of, thresholds
+from storyboard.run.state.measured import NOT_MEASURABLE, Finding, thresholds
+from storyboard.run.state.people.findings import findings_of
 from storyboard.run.state.tasks.journal import Attempt, read_status
 from storyboard.run.trip.cancel import failure_of
 from storyboard.stitch.series.cut import video_length
@@ -30,10 +31,12 @@ class Strip:
 
 def findings_by_take(manifest: Manifest, lock: LockFile
                      ) -> Callable[[CompiledShot], tuple[Finding, ...]]:
-    """A take's findings, judged by the series' ``checks:`` (none: never measured)."""
+    """A take's findings, judged by the series' ``checks:`` (none: never measured); what could
+    not be measured (``n/a``: no frontal face) is ``takes``' to say, not a finding here."""
     limits = thresholds(manifest.checks)
-    return lambda take: tuple(findings_of(manifest.root, output_sha256(take, lock), take,
-                                          limits) or ())
+    return lambda take: tuple(f for f in findings_of(manifest.root, output_sha256(take, lock),
+                                                     take, limits, lock) or ()
+                              if f.severity != NOT_MEASURABLE)
 
 
 def strips_by_take(manifest: Manifest, lock: LockFile, thumbs: Thumbs,

@@ -21,7 +21,8 @@ from storyboard.run.state.lock.takes import (
     used_take,
     with_retakes,
 )
-from storyboard.run.state.measured import Finding, Thresholds, blocking, findings_of, thresholds
+from storyboard.run.state.measured import NOT_MEASURABLE, Finding, Thresholds, blocking, thresholds
+from storyboard.run.state.people.findings import findings_of
 
 
 class HasFindings(StoryboardError):
@@ -39,19 +40,28 @@ def take_findings(manifest: Manifest, shot: CompiledShot, lock: LockFile | None 
     lock = lock or read_lock(lock_path(manifest.root))
     limits = limits or thresholds(manifest.checks)
     done = rendered_takes(shot, lock)
-    return {t.take: findings_of(manifest.root, output_sha256(t, lock), t, limits)
+    return {t.take: findings_of(manifest.root, output_sha256(t, lock), t, limits, lock)
             for t in shot.all_takes() if t.take in done}
 
 
 def best_take(manifest: Manifest, shot_id: str) -> tuple[int, list[Finding] | None]:
-    """The rendered take with the fewest findings (ties: the lowest take; unmeasured takes
-    after measured ones), and its findings."""
+    """The rendered take with the fewest errors, then the fewest findings, then the nearest its
+    cast (the distances its identity and look findings measured); ties: the lowest take,
+    unmeasured takes after measured ones. What could not be measured (``n/a``) counts for
+    nothing. Returns the take and its findings."""
     shot = find_shot(with_retakes(manifest), shot_id)
     found = take_findings(manifest, shot)
     if not found:
         raise StoryboardError(f"{shot.shot_id} has no take that rendered; render it first")
-    take = min(found, key=lambda k: (found[k] is None, len(found[k] or ()), k))
+    take = min(found, key=lambda k: (found[k] is None, *rank(found[k] or []), k))
     return take, found[take]
+
+
+def rank(found: list[Finding]) -> tuple[int, int, float]:
+    """How bad a take's findings are: its errors, its findings, their distances summed."""
+    counted = [f for f in found if f.severity != NOT_MEASURABLE]
+    return (sum(f.severity == "error" for f in counted), len(counted),
+            round(sum(f.distance or 0.0 for f in counted), 6))
 
 
 def refuse_unforced(manifest: Manifest, shot_id: str, take: int) -> None:
@@ -75,7 +85,8 @@ def on_every_take(manifest: Manifest, shot_id: str) -> list[str]:
     found = list(take_findings(manifest, shot).values())
     if len(found) < 2 or any(each is None for each in found):
         return []
-    return sorted(set.intersection(*({f.kind for f in each or ()} for each in found)))
+    return sorted(set.intersection(*({f.kind for f in each or ()
+                                      if f.severity != NOT_MEASURABLE} for each in found)))
 
 
 def every_take_note(kinds: list[str]) -> str:
@@ -96,8 +107,9 @@ def approve_checked(manifest: Manifest, shot_id: str, *, force: bool = False,
 
 
 def used_findings(manifest: Manifest) -> dict[str, tuple[int, list[Finding]]]:
-    """Each shot (``episode/shot``) whose used take has findings: that take and its findings,
-    in series order (what ``plan`` sums up and ``retake --failed-checks`` acts on)."""
+    """Each shot (``episode/shot``) whose used take has findings: that take and its findings
+    (what could not be measured, ``n/a``, left out), in series order (what ``plan`` sums up
+    and ``retake --failed-checks`` acts on)."""
     limits = thresholds(manifest.checks)
     lock = read_lock(lock_path(manifest.root))
     found_by: dict[str, tuple[int, list[Finding]]] = {}
@@ -105,8 +117,9 @@ def used_findings(manifest: Manifest) -> dict[str, tuple[int, list[Finding]]]:
         found = take_findings(manifest, shot, lock, limits)
         rendered = {t.id for t in shot.all_takes() if t.take in found}
         take = used_take(shot, lock.takes.get(state_key(shot), {}), rendered)
-        if found.get(take.take):
-            found_by[shot.shot_id] = (take.take, found[take.take] or [])
+        said = [f for f in found.get(take.take) or () if f.severity != NOT_MEASURABLE]
+        if said:
+            found_by[shot.shot_id] = (take.take, said)
     return found_by
 
 

@@ -31,6 +31,7 @@ log = logging.getLogger("storyboard.run")
 
 FOLDER = Path(".storyboard") / "measured"
 SEVERITIES = ("warning", "error")
+NOT_MEASURABLE = "n/a"  # a finding's severity where nothing could be measured: never blocks
 SIZES = {"480P": 480, "720P": 720, "1080P": 1080}  # the short side of each tier
 
 
@@ -48,12 +49,19 @@ class Thresholds:
     duration_tolerance: float = 0.25  # seconds between the file's length and the request's
     uniform_spread: float = 6.0  # an image whose middle 80 % of luma spans less is blank
     voice_seconds: float = 1.0  # a voice shorter than this (the speech model's minimum)
+    identity: float = 0.5  # a face farther than this from its character's picture is not it
+    look: float = 0.6  # a costume farther than this (Bhattacharyya) from its look's has changed
+    grade_luma: float = 20.0  # a take's luma this far from its episode's median jumps
+    grade_balance: float = 16.0  # its blue minus red this far from the median jumps
     approve: str = "error"  # findings of this severity or worse need ``approve --force``
+    # each character's own lines (``checks: {characters: {ann: {identity: 0.45}}}``)
+    characters: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
 CLIP_COUNT = 8
 NO_SOUND = -69.9
-NUMBERS = tuple(f.name for f in fields(Thresholds) if f.name != "approve")
+NUMBERS = tuple(f.name for f in fields(Thresholds) if f.name not in ("approve", "characters"))
+PERSONAL = ("identity", "look")  # the lines a character may have of its own
 DECIBELS = ("clip_db", "loudness_min", "loudness_max")  # zero or below; the others zero or above
 
 
@@ -62,12 +70,12 @@ class Finding:
     """One thing a take's file shows that its request did not ask for."""
 
     kind: str  # cut, black, frozen, silent_line, line_cut, clipping, loudness, duration, size,
-    # blank, short
+    # blank, short; identity, look, grade (the people: ``run.state.people``)
     start: float
     end: float
-    severity: str  # "warning" | "error"
+    severity: str  # "warning" | "error" | "n/a" (not measurable: said, never a pass or a failure)
     detail: str
-
+    distance: float | None = None  # identity and look: how far from the reference
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -91,7 +99,24 @@ def thresholds(checks: Mapping[str, Any] | None) -> Thresholds:
             raise StoryboardError(f"checks.approve: {given['approve']!r}; expected one of: "
                                   f"{', '.join(SEVERITIES)}")
         values["approve"] = given["approve"]
+    if "characters" in given:
+        values["characters"] = _personal(given["characters"])
     return Thresholds(**values)
+
+
+def _personal(given: Any) -> dict[str, dict[str, float]]:
+    """``checks.characters``: each character's own ``identity`` and ``look`` lines."""
+    if not isinstance(given, Mapping):
+        raise StoryboardError(f"checks.characters: {given!r}; expected a mapping of character "
+                              "names to {identity: N, look: N}")
+    found: dict[str, dict[str, float]] = {}
+    for name, lines in given.items():
+        if not isinstance(lines, Mapping) or set(lines) - set(PERSONAL):
+            raise StoryboardError(f"checks.characters.{name}: {lines!r}; expected "
+                                  "{identity: N, look: N}")
+        found[str(name)] = {key: _number(f"characters.{name}.{key}", value)
+                            for key, value in lines.items()}
+    return found
 
 
 def _number(name: str, value: Any) -> float:
@@ -344,7 +369,8 @@ def _short_voice(found: Measured, limits: Thresholds) -> list[Finding]:
 def blocking(findings: Iterable[Finding], limits: Thresholds) -> list[Finding]:
     """The findings that make ``approve`` ask for ``--force``."""
     floor = SEVERITIES.index(limits.approve)
-    return [f for f in findings if SEVERITIES.index(f.severity) >= floor]
+    return [f for f in findings if f.severity in SEVERITIES and
+            SEVERITIES.index(f.severity) >= floor]
 
 
 # --- a run's takes, and what views show ------------------------------------------------------
@@ -359,6 +385,7 @@ class Report:
     findings: dict[str, list[Finding]]  # take -> its findings (only takes with some)
     version: int = measuring.VERSION
     files: list[str] = field(default_factory=list)  # the sha256 of the files measured now
+    notes: list[str] = field(default_factory=list)  # what was not measured, and how to
 
     def lines(self) -> list[str]:
         """The summary a render prints at its end."""
@@ -367,7 +394,7 @@ class Report:
             "measures more than the one that measured them)" if self.remeasured else "")]
         for key, found in sorted(self.findings.items()):
             said += [f"{key}: {f.line()}" for f in found]
-        return said
+        return said + self.notes
 
 
 def measure_takes(root: Path, cache: OutputCache, takes: Iterable[CompiledShot],

@@ -39,7 +39,8 @@ from storyboard.run.state.lock.lockfile import (
     update_take_state,
 )
 from storyboard.run.state.lock.pictures import Drawer, drawer_of, pictures
-from storyboard.run.state.measured import Thresholds, findings_of, thresholds
+from storyboard.run.state.measured import Thresholds, thresholds
+from storyboard.run.state.people.findings import findings_of
 from storyboard.run.state.tasks.journal import read_status
 from storyboard.targets import Capabilities
 

@@ -1,0 +1,76 @@
+"""A run's takes into their people, measured once each (and every picture they declare), and
+their findings added to the run's report; without the ``faces`` extra the report says how to
+add it and nothing else changes.
+
+A video is sampled at the start, middle and end of each of its request's scenes
+(``media.faces.frames.sample_times``) over the file's measured length; an image (a board, a
+sheet) is its one frame. The pictures are measured first, so a take is judged against them;
+a take none of whose pictures shows a frontal face has its light measured alone (no face
+looked for: a cartoon, a prop, a place). What cannot be measured (``n/a``) is left out of the
+run's report: ``takes`` and the sheet say it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from storyboard.language.request import CompiledShot
+from storyboard.media.faces.frames import sample_times
+from storyboard.media.faces.models import FacesMissing, missing
+from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock, take_key
+from storyboard.run.state.measured import NOT_MEASURABLE, Report, Thresholds, kind_of, recorded
+from storyboard.run.state.people.cast import pictures
+from storyboard.run.state.people.findings import people_findings
+from storyboard.run.state.people.records import measure_people
+
+
+def not_measured() -> str | None:
+    """What a run says when the ``faces`` extra is missing (None: it is installed)."""
+    absent = missing()
+    return None if absent is None else f"identity, look and grade are not measured: {FacesMissing(absent)}"
+
+
+def measure_people_of(root: Path, cache: OutputCache, takes: Iterable[CompiledShot],
+                      limits: Thresholds, report: Report) -> None:
+    """Measure the people of each of ``takes`` the cache holds (and of the pictures it
+    declares), and add what they show to ``report``."""
+    absent = not_measured()
+    if absent is not None:
+        report.notes.append(absent)
+        return
+    lock = read_lock(lock_path(root))
+    mine = [t for t in takes if kind_of(t) != "audio" and cache.get(t.hash) is not None]
+    faced = {t.hash: _any_face(root, t, lock) for t in mine}
+    measured = []
+    for take in mine:
+        entry = cache.get(take.hash)
+        if entry is None:
+            continue
+        kind = kind_of(take)
+        found = recorded(root, entry.sha256)
+        seconds = found.seconds if found is not None else float(take.request.duration)
+        times = sample_times(seconds, [(s.start, s.end) for s in take.request.scenes])
+        if measure_people(root, cache.path(take.hash), entry.sha256, kind, times,
+                          faces=faced[take.hash]) is not None:
+            measured.append((take, entry.sha256))
+    lock = read_lock(lock_path(root))
+    for take, sha in measured:  # what cannot be measured is in ``takes``, not in a run's report
+        said = [f for f in people_findings(root, sha, take, limits, lock)
+                if f.severity != NOT_MEASURABLE]
+        if said:
+            key = take_key(take)
+            report.findings[key] = sorted([*report.findings.get(key, []), *said],
+                                          key=lambda f: (f.start, f.kind))
+
+
+def _any_face(root: Path, take: CompiledShot, lock: LockFile) -> bool:
+    """Whether a picture ``take`` declares shows a frontal face (each measured here, once): if
+    none does, there is no one to look for in the take, and its light alone is measured."""
+    found = False
+    for picture in pictures(root, take, lock):
+        if picture.file is not None and picture.sha256 is not None and picture.file.is_file():
+            people = measure_people(root, picture.file, picture.sha256, "image")
+            found = found or (people is not None and any(f.faces for f in people.frames))
+    return found

@@ -1,0 +1,87 @@
+"""Files into their people's measurements, each measured once: by its content digest and the
+measurer's version (``media.faces.record.VERSION``), kept in
+``.storyboard/measured/<sha256>.people.json`` beside the file's other measurement.
+
+A take, a board and every picture a character wears (its sheet, its look's picture, its board) are
+measured by the same code and kept the same way, so a reference shared by a season's shots is
+measured once. Measuring needs the ``faces`` extra (``media.faces.models``); reading what was
+measured needs nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from storyboard.errors import FFmpegError, MediaError
+from storyboard.files import write_atomic
+from storyboard.media.faces.record import VERSION, People, trusted
+
+log = logging.getLogger("storyboard.run")
+
+FOLDER = Path(".storyboard") / "measured"
+SUFFIX = ".people.json"
+
+
+def record_path(root: Path, sha256: str) -> Path:
+    return root / FOLDER / f"{sha256}{SUFFIX}"
+
+
+def recorded_people(root: Path, sha256: str) -> People | None:
+    """The people measured in the file with ``sha256`` by this version; None when none is."""
+    path = record_path(root, sha256)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    return _read(path, stamp)
+
+
+@functools.lru_cache(maxsize=4096)
+def _read(path: Path, _stamp: int) -> People | None:
+    try:
+        return trusted(json.loads(path.read_text("utf-8")))
+    except (OSError, ValueError):
+        return None
+
+
+def measure_people(root: Path, path: Path, sha256: str, kind: str,
+                   times: Sequence[float] | None = None, *, faces: bool = True) -> People | None:
+    """``path``'s people: the stored measurement when this version made it (and looked for
+    faces, when ``faces``), else measured now and stored (``faces`` False: its light alone, no
+    face looked for). ``media.faces.models.FacesMissing`` without the extra; a file ffmpeg
+    cannot read gives None (said in the log)."""
+    known = recorded_people(root, sha256)
+    if known is not None and known.version >= VERSION and (known.searched or not faces):
+        return known
+    from storyboard.media.faces import measure  # numpy and dlib: only when measuring
+    try:
+        found = measure.measure(path, "image" if kind == "image" else "video", times,
+                                faces=faces)
+    except (MediaError, FFmpegError, OSError) as exc:
+        log.warning("measuring the people of %s failed (%s)", path.name, exc)
+        return None
+    text = json.dumps(found.to_dict(), sort_keys=True) + "\n"
+    write_atomic(record_path(root, sha256), text, durable=False)
+    return found
+
+
+def file_digest(path: Path) -> str | None:
+    """The sha256 of ``path``'s content (a reference picture's), None when it cannot be read."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _digest(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1024)
+def _digest(path: Path, _size: int, _stamp: int) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

@@ -1,0 +1,120 @@
+"""Faces found, embedded and told apart, the costume under each, the light of a frame: measured on
+two public-domain photographs of real people (tests/fixtures/faces/SOURCE.md), composed into 720p
+takes by ffmpeg. The models load once a process (``models.load``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storyboard.media import samples
+from storyboard.media.faces import frames, models
+from storyboard.media.faces.measure import costume_box, measure
+from storyboard.media.faces.record import People, bhattacharyya, distance, trusted
+from tests.fixtures.faces import ASTRONAUT, HOPPER, Placed, compose
+
+REPO = Path(__file__).resolve().parents[2]
+TIMES = [0.05, 2.5, 4.95]
+
+
+@pytest.fixture(scope="module")
+def pictures() -> dict[str, People]:
+    return {"astronaut": measure(ASTRONAUT, "image"), "hopper": measure(HOPPER, "image")}
+
+
+def one_face(people: People) -> tuple[float, ...]:
+    [frame] = people.frames
+    [face] = frame.faces
+    return face.embedding
+
+
+def test_two_people_are_told_apart_and_one_person_is_the_same_at_every_frame(
+        tmp_path: Path, pictures: dict[str, People]) -> None:
+    astronaut, hopper = one_face(pictures["astronaut"]), one_face(pictures["hopper"])
+    assert distance(astronaut, hopper) > 0.6  # dlib's line between two people
+    take = compose(tmp_path / "take.mp4", [Placed(ASTRONAUT, 300, 100, 0.8, mirror=True)])
+    found = measure(take, "video", TIMES)
+    assert found.kind == "video" and (found.width, found.height) == (1280, 720)
+    assert [f.time for f in found.frames] == TIMES
+    for frame in found.frames:
+        [face] = frame.faces
+        assert len(face.embedding) == 128 and face.costume is not None
+        assert distance(face.embedding, astronaut) < 0.3 < 0.6 < distance(face.embedding, hopper)
+    assert trusted(found.to_dict()) == found  # stored and read back whole
+
+
+def test_a_recoloured_costume_moves_the_costume_not_the_face(
+        tmp_path: Path, pictures: dict[str, People]) -> None:
+    [[face]] = [f.faces for f in pictures["astronaut"].frames]
+    assert face.costume is not None
+    same = measure(compose(tmp_path / "same.mp4", [Placed(ASTRONAUT, 300, 100)], seconds=1),
+                   "video", [0.5])
+    red = measure(compose(tmp_path / "red.mp4", [Placed(ASTRONAUT, 300, 100, red=True)],
+                          seconds=1), "video", [0.5])
+    [[kept]], [[worn]] = [f.faces for f in same.frames], [f.faces for f in red.frames]
+    assert kept.costume is not None and worn.costume is not None
+    assert bhattacharyya(kept.costume, face.costume) < 0.2
+    assert bhattacharyya(worn.costume, face.costume) > 0.6
+    assert distance(worn.embedding, face.embedding) < 0.15  # the face is the face still
+
+
+def test_what_cannot_be_measured_is_said_never_guessed(tmp_path: Path) -> None:
+    small = measure(compose(tmp_path / "small.mp4", [Placed(ASTRONAUT, 300, 100, 0.55)],
+                            seconds=1), "video", [0.5])
+    [frame] = small.frames
+    assert frame.faces == () and [u.why for u in frame.unseen] == ["too small"]
+    cartoon = samples.drawing(tmp_path / "cartoon.png", 1280, 720, "0x88ccee", [
+        samples.Oval(640, 300, 120, 150, "0xffe0bd"), samples.Oval(600, 270, 12, 18, "0x101010"),
+        samples.Oval(680, 270, 12, 18, "0x101010"), samples.Box(560, 450, 160, 260, "blue")])
+    [drawn] = measure(cartoon, "image").frames
+    assert drawn.faces == () and drawn.unseen == ()
+
+
+def test_the_light_of_a_frame_and_a_grade_that_shifts_it(tmp_path: Path) -> None:
+    plain = measure(compose(tmp_path / "plain.png", [Placed(HOPPER, 300, 60)], seconds=None),
+                    "image")
+    blue = measure(compose(tmp_path / "blue.png", [Placed(HOPPER, 300, 60)], seconds=None,
+                           light="colorbalance=bs=0.3:bm=0.3:rs=-0.2:rm=-0.2"), "image")
+    [before], [after] = plain.frames, blue.frames
+    assert 0 < before.luma < 255 and after.balance - before.balance > 20
+
+
+def test_frames_are_sampled_at_each_scene_start_middle_and_end() -> None:
+    assert frames.sample_times(5.0) == [0.05, 2.5, 4.95]
+    assert frames.sample_times(10.0, [(0, 3), (3, 10)]) == [0.05, 1.5, 2.95, 3.05, 6.5, 9.95]
+    assert frames.sample_times(2.0, [(0, 8)]) == [0.05, 1.0, 1.95]  # the file ends first
+    assert frames.sample_times(0.0) == [0.0]
+    assert frames.scaled(1920, 1080) == (1280, 720) and frames.scaled(640, 480) == (640, 480)
+    assert costume_box((100, 100, 200, 200), 1280, 720) == (50, 225, 250, 425)
+    assert costume_box((100, 600, 200, 700), 1280, 720) is None  # no room under the face
+
+
+def test_without_the_extra_measuring_says_how_to_add_it() -> None:
+    code = ("import sys; sys.modules['dlib'] = None\n"
+            "from storyboard.media.faces import models\n"
+            "print(models.missing())\n"
+            "try:\n    models.load()\nexcept models.FacesMissing as exc:\n    print(exc)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=REPO, check=True)
+    first, said = done.stdout.splitlines()[:2]
+    assert first == "dlib"
+    assert "measuring identity, look and grade needs the faces extra (dlib is not installed)" in said
+    assert "add the extra with:" in said and "faces" in said.rsplit(":", 1)[1]
+    assert models.missing() is None  # here it is installed
+
+
+def test_doctor_says_whether_the_extra_is_installed() -> None:
+    hidden = ("import runpy, sys; sys.modules['face_recognition_models'] = None; "
+              "sys.argv = ['storyboard', 'doctor']; runpy.run_module('storyboard', run_name='__main__')")
+    without = subprocess.run([sys.executable, "-c", hidden], capture_output=True, text=True, cwd=REPO,
+                             check=False)
+    [line] = [x for x in without.stdout.splitlines() if x.startswith("faces:")]
+    assert "not installed" in line and "face_recognition_models is not installed" in line
+    assert "add the extra with:" in line
+    done = subprocess.run([sys.executable, "-m", "storyboard", "doctor", "--json"],
+                          capture_output=True, text=True, cwd=REPO, check=False)
+    assert json.loads(done.stdout)["faces"] == {"installed": True, "missing": None, "message": None}

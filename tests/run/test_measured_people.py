@@ -1,0 +1,110 @@
+"""Takes measured for who is in them and what they wear (issue 96): each face assigned to the
+characters the shot declares and held to its character's picture, the costume under it to the
+look's, the light to the episode's; and approve, pick --best and retake --failed-checks acting
+on it.
+
+The characters' pictures are two public-domain photographs (tests/fixtures/faces/SOURCE.md).
+The emulator's takes show no face (``n/a``); a take that shows people is composed from the
+photographs by ffmpeg and measured for real, its measurement kept as that take's file's
+(``.storyboard/measured/<sha256>.people.json``, as a run keeps it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from storyboard.media.faces.measure import measure
+from storyboard.run.state.people.records import record_path
+from tests.fixtures.dashscope_cli import Emulator, invoke, render, submissions
+from tests.fixtures.faces import ASTRONAUT, HOPPER, Placed, compose
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
+
+SERIES = """\
+storyboard: 1
+title: Cast
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+checks: {freeze_seconds: 60}
+characters:
+  ann: {image: media/ann.jpg}
+  bea: {image: media/bea.jpg}
+episodes:
+  - id: ep01
+    shots:
+      - {id: duet, prompt: "@ann talks to @bea", takes: 3}
+"""
+
+
+def series_with_cast(folder: Path) -> Path:
+    (folder / "media").mkdir(parents=True)
+    shutil.copy(ASTRONAUT, folder / "media" / "ann.jpg")
+    shutil.copy(HOPPER, folder / "media" / "bea.jpg")
+    (folder / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
+    return folder
+
+
+def shown_as(series: Path, key: str, take: Path) -> None:
+    """The lock's take ``key``'s file measured as if it showed what ``take`` shows."""
+    sha = json.loads((series / "storyboard.lock").read_text("utf-8"))["shots"][key]["output_sha256"]
+    found = measure(take, "video", [0.5])
+    record_path(series, sha).write_text(json.dumps(found.to_dict()), encoding="utf-8")
+
+
+def kinds(listed: list[dict[str, object]]) -> list[list[tuple[str, str]]]:
+    return [[(f["kind"], f["severity"]) for f in row["findings"]]  # type: ignore[attr-defined]
+            for row in listed]
+
+
+def test_who_is_in_a_take_and_what_they_wear_decide_approve_pick_and_retake(
+        tmp_path: Path, emulator: Emulator) -> None:
+    series = series_with_cast(tmp_path / "cast")
+    emu = emulator()
+    code, _, err = render(series, "--yes", "--concurrency", "1")
+    assert code == 0, err
+    # the emulator's takes show no face: not measurable, said, never a failure
+    listed = json.loads(invoke("takes", series, "ep01/duet", "--json").stdout)
+    assert kinds(listed) == [[("identity", "n/a")] * 2] * 3
+    assert "@ann: not measured (no face found)" in listed[0]["findings"][0]["detail"]
+    for picture in ("ann.jpg", "bea.jpg"):  # each picture measured, kept by its content
+        sha = hashlib.sha256((series / "media" / picture).read_bytes()).hexdigest()
+        assert record_path(series, sha).is_file()
+
+    room = tmp_path / "takes"
+    room.mkdir()
+    swapped = compose(room / "swapped.mp4", [Placed(HOPPER, 40, 60, 0.6), Placed(HOPPER, 700, 60, 0.6)],
+                      seconds=1)
+    clean = compose(room / "clean.mp4", [Placed(ASTRONAUT, 40, 60), Placed(HOPPER, 700, 60, 0.6)],
+                    seconds=1)
+    red = compose(room / "red.mp4", [Placed(ASTRONAUT, 40, 60, red=True),
+                                     Placed(HOPPER, 700, 60, 0.6)], seconds=1)
+    shown_as(series, "cast/ep01/duet", swapped)
+    shown_as(series, "cast/ep01/duet#2", clean)
+    shown_as(series, "cast/ep01/duet#3", red)
+
+    listed = json.loads(invoke("takes", series, "ep01/duet", "--json").stdout)
+    assert kinds(listed) == [[("identity", "error")], [], [("look", "error")]]
+    [swap] = listed[0]["findings"]
+    assert swap["detail"].startswith("@ann's place shows @bea") and "media/ann.jpg" in swap["detail"]
+    assert swap["start"] == swap["end"] == 0.5 and swap["distance"] > 0.6
+    [look] = listed[2]["findings"]
+    assert look["detail"].startswith("@ann's costume changed") and "its own picture" in look["detail"]
+    assert "ep01" in look["detail"] and "media/ann.jpg" in look["detail"]
+
+    done = invoke("approve", series, "ep01/duet")
+    assert done.exit_code != 0 and "@ann's place shows @bea" in done.stderr and "--force" in done.stderr
+    done = invoke("retake", series, "--failed-checks", "--provider", "dashscope", "--yes")
+    assert done.exit_code == 0, done.stderr
+    assert "ep01/duet: asking for take(s) 4..4" in done.stderr
+    assert submissions(emu) == 4  # one more take, paid once
+    done = invoke("pick", series, "ep01/duet", "--best")
+    assert done.exit_code == 0 and "the best take is 2 (0 finding(s))" in done.stdout, done.stderr
+    assert invoke("approve", series, "ep01/duet").exit_code == 0
+    assert "nothing to retake" in invoke("retake", series, "--failed-checks", "--provider",
+                                         "dashscope", "--yes").stdout
