@@ -32,7 +32,9 @@ from storyboard.run.pipeline import matrix_plan
 from storyboard.run.pipeline import render as render_all
 from storyboard.run.plans import Plan, ShotPlan, check_consent
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, open_run
+from storyboard.run.state.lock.lockfile import lock_path, read_lock
 from storyboard.run.state.lock.takes import approved_changes, state_key
+from storyboard.run.trip.approvals import refusal, standing_on
 from storyboard.run.trip.model import RunResult, ShotResult
 from storyboard.run.variations import MatrixReport, VariationResult
 from storyboard.targets.prices import under
@@ -229,15 +231,17 @@ def _checks(setup: RunSetup, the_plan: Plan) -> list[Diagnostic]:
 
 
 def _approved(setup: RunSetup, the_plan: Plan, flags: RenderFlags) -> list[Diagnostic]:
-    """Approved shots this season would render again since their YAML changed (unless
-    ``--replace-approved``), at their lines (``rendering.protect_approved`` refuses them too)."""
+    """Approved shots this season would render again since their request changed (their YAML,
+    or what they wear: a picture, a look), unless ``--replace-approved``, at their lines, each
+    with its cause and the versions standing on it (``rendering.protect_approved`` refuses
+    them too)."""
     if flags.replace_approved:
         return []
     renders = {s.key.partition("#")[0] for s in the_plan.shots if s.renders}
-    changed = approved_changes(setup.manifest, setup.lock)
-    return [Diagnostic(s.span, f"{s.episode}/{s.name} was approved (take "
-                       f"{changed[state_key(s)]}) and its YAML changed since: pass "
-                       "--replace-approved to render it anyway, or revert its YAML")
+    lock = setup.lock or read_lock(lock_path(setup.root))
+    changed = approved_changes(setup.manifest, lock)
+    standing = standing_on(setup.manifest)
+    return [Diagnostic(s.span, refusal(s, changed[state_key(s)], lock, setup.root, standing))
             for s in setup.manifest.shots()
             if state_key(s) in changed and state_key(s) in renders]
 

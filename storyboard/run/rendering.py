@@ -51,6 +51,7 @@ from storyboard.run.state.lock.takes import (
 from storyboard.run.state.sharing import StoreLink
 from storyboard.run.team.ledger import Ledger
 from storyboard.run.team.store import store_settings
+from storyboard.run.trip.approvals import refusals
 from storyboard.run.trip.budget.costs import asset_cost
 from storyboard.run.trip.changes import Change
 from storyboard.run.trip.guards.mediacheck import check_media, media_base_url
@@ -167,10 +168,7 @@ def protect_approved(setup: RunSetup, the_plan: Plan, *, replace_approved: bool,
         return
     named = ", ".join(f"{k.split('/', 1)[1]} (take {t})" for k, t in sorted(approved.items()))
     if not (replace_approved or (ask is not None and ask(named))):
-        raise StoryboardError(
-            f"approved shot(s) changed since they were approved: {named}; nothing was "
-            "submitted. Their approved takes stay in the cache. Pass --replace-approved to "
-            "render the changed shots anyway, or revert their YAML.")
+        raise StoryboardError(refusals(setup.manifest, approved, _lock(setup)))
     lifted = [(key, {"approved": None, "approved_hash": None, "approved_sha256": None,
                      "approved_on": None, "picked": None}) for key in approved]
     setup.pending += lifted  # written once the run has consent (``keep_take_changes``)

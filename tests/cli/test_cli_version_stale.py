@@ -75,6 +75,7 @@ def test_a_costume_change_makes_the_spanish_version_stale_until_it_is_made_again
     assert not any("stale" in text for text in said_stale(root).values())
 
     samples.image(root / "media" / "mia.png", 480, 480, color="red")  # her new costume
+    refused_as_a_costume_change(root)
     result = invoke("render", root, "--provider", "dashscope", "--yes", "--replace-approved")
     assert result.exit_code == 0, result.output
     assert rows(root) == [("ep01", "en"), ("ep02", "en")]  # the old cut's Spanish episodes left
@@ -105,3 +106,24 @@ def test_a_costume_change_makes_the_spanish_version_stale_until_it_is_made_again
     assert not any("stale" in text for text in said_stale(root).values())
     ok("render", root, "--provider", "dashscope", "--yes")
     assert rows(root) == [("ep01", "en"), ("ep01", "es"), ("ep02", "en"), ("ep02", "es")]
+
+
+def refused_as_a_costume_change(root: Path) -> None:
+    """The approved shots wearing her picture are refused for what they wear, not their YAML,
+    naming the version that stands on them; by ``render`` once, by ``season render`` at each
+    shot's line."""
+    result = invoke("render", root, "--provider", "dashscope", "--yes")
+    assert result.exit_code == 1, result.output
+    assert ("approved shot(s) changed since they were approved: ep01/hello (take 1), ep02/bye "
+            "(take 1): what they wear changed, not their YAML (" in result.output), result.output
+    assert ("Pass --replace-approved to render the changed shots again, which lifts their "
+            "approvals (the es version of ep01, ep02 stands on them: stale until they are "
+            "approved and it is made again), or put back what they wear." in result.output)
+    assert "revert" not in result.output
+    result = invoke("season", "render", root, "--provider", "dashscope", "--yes")
+    assert result.exit_code == 1, result.output
+    assert ("storyboard.yaml:16:9: error: ep01/hello was approved (take 1) and what it wears "
+            "changed since, not its YAML (" in result.output), result.output
+    assert ("pass --replace-approved to render it again (it lifts its approval, which the es "
+            "version of ep01 stands on (stale until it is approved and made again)), or put back "
+            "what it wears" in result.output), result.output

@@ -21,13 +21,11 @@ from storyboard.files import made_series_folder, write_atomic
 from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.translation import languages as langs
-from storyboard.language.translation.versioncheck import measured_path
 from storyboard.run.dub.cut import VersionCut, approved_take
 from storyboard.run.state.assets import shown_folder
-from storyboard.run.state.lock.lockfile import LockFile, describe, lock_path, read_lock, shot_key
+from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock
 from storyboard.run.state.lock.takes import state_key, with_retakes
-from storyboard.run.trip.changes import explain
-from storyboard.stitch.series.episodes import output_dir
+from storyboard.run.trip.approvals import changed_since, cut_path, made_from
 
 CODE = "version-stale"
 
@@ -65,11 +63,6 @@ class Stale:
                 "command": self.command(root)}
 
 
-def cut_path(root: Path, language: str, episode: str, home: str | None = None) -> Path:
-    """Where the cut a version's episode was made from is kept."""
-    return measured_path(root, language, episode, home).with_suffix(".cut.json")
-
-
 def keep_cut(cut: VersionCut, episodes: list[str]) -> None:
     """The cut each of ``episodes`` (stitched) was made from: each shot's approved take."""
     for episode in (e for e in cut.episodes if e.id in episodes):
@@ -95,7 +88,7 @@ def stale_versions(manifest: Manifest, lock: LockFile | None = None) -> list[Sta
     found = []
     for episode, data in langs.episode_ids(source).items():
         for language in langs.versions_of(series, data):
-            made = _made_from(manifest, language, episode)
+            made = made_from(manifest, language, episode)
             if made is None or episode not in used:
                 continue
             stale = _stale(language, episode, used[episode].shots, made, lock, manifest.root)
@@ -108,25 +101,6 @@ def warnings(manifest: Manifest, lock: LockFile | None = None) -> list[Diagnosti
     """Each stale version as ``check``'s warning, at the line of the first shot that changed."""
     return [Diagnostic(s.span, s.message(manifest.root), severity="warning", code=CODE)
             for s in stale_versions(manifest, lock)]
-
-
-def _made_from(manifest: Manifest, language: str, episode: str) -> dict[str, object] | None:
-    """The cut the version of ``episode`` was made from ({} when it was stitched before the cut
-    was kept); None when it was never made."""
-    path = cut_path(manifest.root, language, episode)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        shots = data.get("shots") if isinstance(data, dict) else None
-        return shots if isinstance(shots, dict) else {}
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError):
-        return {}
-    try:
-        stitched = output_dir(manifest, None) / language / f"{episode}.mp4"
-    except StoryboardError:
-        return None
-    return {} if stitched.is_file() else None
 
 
 def _stale(language: str, episode: str, shots: list[CompiledShot], made: dict[str, object],
@@ -163,12 +137,5 @@ def unapproved(shot: CompiledShot, lock: LockFile, root: Path, was_approved: boo
     take = next((t for t in shot.all_takes() if t.take == state.get("approved")), None)
     if take is None or take.hash == state.get("approved_hash"):
         return f"has no approved take rendered (take {state.get('approved')}'s file is gone)"
-    return f"changed since take {state.get('approved')} was approved ({what_changed(take, lock, root)})"
-
-
-def what_changed(take: CompiledShot, lock: LockFile, root: Path) -> str:
-    """What moved ``take``'s hash since the lock described it: a picture it wears, its words."""
-    entry = lock.shots.get(shot_key(take))
-    if entry is None:
-        return "its request"
-    return "; ".join(str(change) for change in explain(entry, describe(take, root)))
+    what = changed_since(take, lock, root)[0]
+    return f"changed since take {state.get('approved')} was approved ({what})"
