@@ -178,15 +178,29 @@ def queue_render(path: Path, flags: RenderFlags, *, as_json: bool) -> None:
     if as_json:
         emit({"render": queued.render_id, "series": queued.series, "provider": queued.provider,
               "shots": queued.shots, "budget": queued.budget, "currency": queued.currency,
-              "ledger": queued.where})
+              "ledger": queued.where, "waiting_on_boards": list(queued.waiting),
+              "boards_to_draw": list(queued.boards)})
         return
-    if not queued.shots:
+    if not queued.shots and not queued.waiting:
         click.echo("nothing to queue: every shot is rendered, in the store or claimed")
         return
-    click.echo(f"queued {queued.shots} shot(s) of {queued.series} for {queued.provider} on "
-               f"{queued.where} (render {queued.render_id}, agreed {queued.currency} "
-               f"{queued.budget:g}); `storyboard worker` renders them, `storyboard status "
-               f"{queued.series} --queue` shows them")
+    if queued.shots:
+        click.echo(f"queued {queued.shots} shot(s) of {queued.series} for {queued.provider} on "
+                   f"{queued.where} (render {queued.render_id}, agreed {queued.currency} "
+                   f"{queued.budget:g}); `storyboard worker` renders them, `storyboard status "
+                   f"{queued.series} --queue` shows them")
+    if queued.waiting:
+        click.echo(boards_first(path, queued))
+
+
+def boards_first(path: Path, queued: Any) -> str:
+    """What waits on boards, not queued, and the way to let it go."""
+    named = ", ".join(queued.waiting[:6]) + (", ..." if len(queued.waiting) > 6 else "")
+    draw = (f"draw {len(queued.boards)} board(s) first (storyboard render {path} --boards: "
+            "a worker draws no board), " if queued.boards else "")
+    return (f"{'not queued' if queued.shots else 'nothing to queue yet'}: "
+            f"{len(queued.waiting)} video(s) wait on their boards ({named}): {draw}approve them "
+            f"(storyboard approve {path} boards/EP), then queue render again")
 
 
 def show_queue(path: Path, as_json: bool) -> None:

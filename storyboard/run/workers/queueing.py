@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.errors import StoryboardError
-from storyboard.language.request import ASSET_EPISODES, Manifest
+from storyboard.language.request import ASSET_EPISODES, BOARDS, Manifest
 from storyboard.language.variations import Variants
 from storyboard.run.pipeline import matrix_plan
 from storyboard.run.rendering import consent, protect_approved
@@ -40,6 +40,8 @@ class Queued:
     budget: float
     currency: str
     where: str  # the ledger, shown without credentials
+    waiting: tuple[str, ...] = ()  # the videos waiting on their boards' approval (not queued)
+    boards: tuple[str, ...] = ()  # the boards to draw first (a worker draws no board)
 
 
 def recorded_path(root: Path, base: Path) -> str:
@@ -100,7 +102,10 @@ def queue_render(variants: Variants, flags: RenderFlags, calls: Callbacks | None
         render_id = PgQueue(ledger).enqueue(series, setup.provider.name, shots, budget=agreed,
                                             queued_by=who()) if shots else ""
         return Queued(render_id, series, setup.provider.name, len(shots), agreed, plan.currency,
-                      ledger.where)
+                      ledger.where, tuple(f"{s.episode}/{s.shot}" for s in plan.shots
+                                          if s.status == "waits" and s.episode != BOARDS),
+                      tuple(f"{s.episode}/{s.shot}" for s in plan.to_render
+                            if s.episode == BOARDS))
 
 
 def _after(episode: str, waits_on: str | None, queued: set[str]) -> str:
