@@ -180,3 +180,29 @@ def test_a_ledger_ahead_of_this_machines_engine_is_refused(pg_url: str) -> None:
             PgQueue(session)
     finally:
         session.close()
+
+
+def called(query: str) -> tuple[str, int]:
+    """The function a ``SELECT f(a, b(), c)`` calls, and how many arguments it passes."""
+    name, _, rest = query.removeprefix("SELECT").strip().partition("(")
+    depth, count = 1, 1
+    for char in rest:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            break
+        count += char == "," and depth == 1
+    return name, count
+
+
+def test_the_sweeps_two_engine_calls_are_the_ones_the_engine_runs() -> None:
+    """The sweep ends a silent worker's shot by calling two of the engine's SQL functions by name
+    (its public calls take no connection, so they cannot join the sweep's transaction): they
+    are still the functions, with as many arguments, that the installed engine's own
+    ``JobManager.retry_job`` and ``finish_job`` run. An engine release that renames them fails
+    here before the lock moves to it."""
+    from procrastinate import sql
+
+    from storyboard.run.workers.engine import FAIL, RETRY
+    for ours, theirs in ((RETRY, "retry_job"), (FAIL, "finish_job")):
+        assert called(ours) == called(sql.queries[theirs]), (ours, sql.queries[theirs])
+    assert called(RETRY) == ("procrastinate_retry_job_v2", 5)

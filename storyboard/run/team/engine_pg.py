@@ -19,13 +19,19 @@ the newer storyboard (and engine) on this machine too.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from storyboard.errors import StoryboardError
 from storyboard.run.team.pg import SCHEMA_LOCK, Session
+
+if TYPE_CHECKING:
+    from procrastinate.manager import JobManager
+
+T = TypeVar("T")
 
 FLOOR = "03.04.00_50_post_add_retry_failed_job_procedure.sql"  # Procrastinate 3.4 to 3.10
 RECORD = """
@@ -38,6 +44,46 @@ CREATE TABLE IF NOT EXISTS storyboard_engine (
 """
 UPGRADE = "storyboard queue upgrade"
 BEATING = 300.0  # seconds: a worker that beat this recently is taken to be running
+
+
+def _manager() -> JobManager:
+    """The engine's public job calls, on the caller's connection (each call's ``connection=``):
+    they run in the transaction storyboard's own rows are written in."""
+    from procrastinate import SyncPsycopgConnector
+    from procrastinate.manager import JobManager
+    return JobManager(SyncPsycopgConnector())
+
+
+def _engine(call: Callable[[], T]) -> T:
+    """``call``, the database's own error raised as it came (the session's to handle: a lost
+    connection made again, a refusal said) rather than wrapped in the engine's."""
+    import psycopg
+    from procrastinate.exceptions import ConnectorException
+    try:
+        return call()
+    except ConnectorException as error:
+        cause = error.__cause__ or error.__context__
+        if isinstance(cause, psycopg.Error):
+            raise cause from error
+        raise
+
+
+def defer(db: Any, task: str, queue: str, priority: int, lock: str | None,
+          args: dict[str, Any]) -> int:
+    """One job of ``task`` deferred in ``db``'s transaction (``JobManager.batch_defer_jobs``):
+    its id."""
+    from procrastinate.jobs import Job
+    job = Job(id=None, queue=queue, lock=lock, queueing_lock=None, task_name=task,
+              priority=priority, task_kwargs=args)
+    [made] = _engine(lambda: _manager().batch_defer_jobs([job], connection=db))
+    assert made.id is not None
+    return made.id
+
+
+def cancel(db: Any, job_id: int) -> bool:
+    """A job cancelled (queued) or asked to stop (running) in ``db``'s transaction
+    (``JobManager.cancel_job_by_id``, abort): whether it was either."""
+    return _engine(lambda: _manager().cancel_job_by_id(job_id, abort=True, connection=db))
 
 
 def engine_version() -> str:

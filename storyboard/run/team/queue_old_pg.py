@@ -10,11 +10,11 @@ carried over, and the error says to stop that worker (or wait for its lease) fir
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from storyboard.errors import StoryboardError
+from storyboard.run.team import engine_pg
 
 OLD = "storyboard_queue"
 ROWS = ("SELECT id, render_id, series, provider, shot, shot_hash, tags, budget, state, holder, "
@@ -42,13 +42,10 @@ def carry_over(db: Any, task: str, queue_name: Callable[[str, Sequence[str]], st
     place: dict[str, int] = {}
     for row in rows:
         k = place[row[1]] = place.get(row[1], -1) + 1
-        job = db.execute(
-            "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, %s, NULL, NULL, "
-            "%s::jsonb, NULL)::procrastinate_job_to_defer_v1]))",
-            (queue_name(row[3], row[6] or ()), task, -k,
-             json.dumps({"render": row[1], "series": row[2], "provider": row[3],
-                         "shot": row[4]}))).fetchone()[0]
-        if row[8] in DONE:
+        job = engine_pg.defer(db, task, queue_name(row[3], row[6] or ()), -k, None,
+                              {"render": row[1], "series": row[2], "provider": row[3],
+                               "shot": row[4]})
+        if row[8] in DONE:  # the engine's API makes no job in a final state: written as it is
             db.execute("UPDATE procrastinate_jobs SET status = %s, attempts = %s WHERE id = %s",
                        (DONE[row[8]], row[10], job))
         db.execute(

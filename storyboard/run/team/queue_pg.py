@@ -24,7 +24,6 @@ payment.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Sequence
@@ -171,12 +170,9 @@ class PgQueue:
         def work(db: Any) -> None:
             for k, s in enumerate(shots):
                 lock = f"{render_id}:{roots[s.shot]}" if roots[s.shot] else None
-                args = json.dumps({"render": render_id, "series": series, "provider": provider,
-                                   "shot": s.shot})
-                job = db.execute(
-                    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, %s, %s, NULL, "
-                    "%s::jsonb, NULL)::procrastinate_job_to_defer_v1]))",
-                    (queue_name(provider, s.tags), TASK, -k, lock, args)).fetchone()[0]
+                args = {"render": render_id, "series": series, "provider": provider,
+                        "shot": s.shot}
+                job = engine_pg.defer(db, TASK, queue_name(provider, s.tags), -k, lock, args)
                 db.execute(
                     "INSERT INTO storyboard_queue_shots (job_id, render_id, series, provider, "
                     "shot, shot_hash, tags, budget, retries, after, queued_by, queued_at) "
@@ -240,7 +236,7 @@ class PgQueue:
         def work(db: Any) -> tuple[int, int]:
             queued = running = 0
             for job_id, status in db.execute(sql, (render_id,)).fetchall():
-                db.execute("SELECT procrastinate_cancel_job_v1(%s, true, false)", (job_id,))
+                engine_pg.cancel(db, job_id)
                 queued, running = (queued + 1, running) if status == "todo" else \
                     (queued, running + 1)
             return queued, running

@@ -166,6 +166,19 @@ def queues(providers: Sequence[str], tags: Sequence[str]) -> list[str]:
     return [queue_name(p, s) for p in (providers or NAMES) for s in sets]
 
 
+# The sweep is storyboard's own SQL, not the engine's public calls, where those do not fit:
+# - ``JobManager.get_stalled_jobs(seconds_since_heartbeat=)`` takes a worker whose last beat is
+#   older than the lease for stalled; after a restart of the database every worker's is (none
+#   could beat meanwhile), so every running shot would be handed on as a try. ``SWEEP`` takes a
+#   beat from before the server started as made at its start (as ``PRUNE`` does for the
+#   engine's own prune), and reads storyboard's columns (``given_back``, ``retries``) with it.
+# - ``JobManager.retry_job_by_id`` and ``finish_job_by_id_async`` take no ``connection``: run
+#   here they would wait for the rows this transaction holds (``FOR UPDATE``, so that no two
+#   sweepers and no worker's own end act on a shot at once). So the two ends call the SQL
+#   functions those methods run (``sql/queries.sql``: ``retry_job``, ``finish_job``), by the
+#   names of the engine's 3.x schema; pyproject.toml bounds the engine below 4 and
+#   ``tests/run/test_workers_upgrade.py`` checks they are still the ones the engine runs.
+# Defer and cancel go through the public calls (``team/engine_pg``), in storyboard's transaction.
 SWEEP = """
 SELECT j.id, j.attempts, s.given_back, s.retries, s.shot
   FROM procrastinate_jobs j JOIN storyboard_queue_shots s ON s.job_id = j.id
@@ -175,6 +188,8 @@ SELECT j.id, j.attempts, s.given_back, s.retries, s.shot
         OR greatest(w.last_heartbeat, pg_postmaster_start_time()) < now() - make_interval(secs => %s))
  ORDER BY j.id FOR UPDATE OF j SKIP LOCKED
 """
+RETRY = "SELECT procrastinate_retry_job_v2(%s, now(), NULL, NULL, NULL)"  # JobManager.retry_job's
+FAIL = "SELECT procrastinate_finish_job_v1(%s, 'failed', false)"  # JobManager.finish_job's
 
 
 def sweep(session: Session, lease: float) -> list[tuple[str, bool]]:
@@ -189,10 +204,9 @@ def sweep(session: Session, lease: float) -> list[tuple[str, bool]]:
                 db.execute("UPDATE storyboard_queue_shots SET message = %s WHERE job_id = %s",
                            (f"its worker stopped beating {failures} time(s) while rendering it "
                             f"(no heartbeat for {lease:g} s)", job_id))
-                db.execute("SELECT procrastinate_finish_job_v1(%s, 'failed', false)", (job_id,))
+                db.execute(FAIL, (job_id,))
             else:
-                db.execute("SELECT procrastinate_retry_job_v2(%s, now(), NULL, NULL, NULL)",
-                           (job_id,))
+                db.execute(RETRY, (job_id,))
             handed.append((shot, failures > retries))
         return handed
     result: list[tuple[str, bool]] = session.transact(work)
