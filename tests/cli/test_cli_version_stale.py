@@ -84,7 +84,7 @@ def test_a_costume_change_makes_the_spanish_version_stale_until_it_is_made_again
             "it was made (ep01/hello is no longer approved (rendered again since, its approval "
             "lifted))" in result.stderr), result.stderr
     back = (f"bring it back: approve ep01/hello as they are now (storyboard approve {root} "
-            f"EP/SHOT), then {BACK.format(root=root)}")
+            f"ep01), then {BACK.format(root=root)}")
     said = said_stale(root)
     assert "the es version of ep01, ep02: stale for ep01, ep02" in said["plan"], said["plan"]
     for read, text in said.items():
@@ -95,8 +95,9 @@ def test_a_costume_change_makes_the_spanish_version_stale_until_it_is_made_again
     assert [(s["episode"], s["to_approve"]) for s in season["versions_stale"]] == [
         ("ep01", ["ep01/hello"]), ("ep02", ["ep02/bye"])]
 
-    for shot in ("ep01/hello", "ep02/bye"):  # the new takes approved: still stale
-        ok("approve", root, shot, "--force")
+    approved = ok("approve", root, "ep0*", "--force")  # the new takes approved: still stale
+    assert approved == ("approving 2 shot(s) of ep01, ep02:\n  approved take 1 of ep01/hello\n"
+                        "  approved take 1 of ep02/bye\napproved 2 shot(s), skipped 0\n")
     said = said_stale(root)
     assert ("ep01/hello was approved anew since (take 1 as it is now; the version is of take 1 "
             "as it was)" in said["check"]), said["check"]

@@ -37,6 +37,7 @@ from storyboard.cli.review.boards import (
     pick_boards,
     say_hosted,
 )
+from storyboard.cli.review.episodes import approve_episodes, is_episode_name
 
 if TYPE_CHECKING:
     from storyboard.language.request import CompiledShot, Manifest
@@ -202,9 +203,11 @@ def approve(path: Path, shot: str | None, force: bool, all_boards: bool, provide
             as_json: bool) -> None:
     """Approve SHOT's picked take (else its lowest-numbered rendered take): a later change to
     the shot's YAML is not rendered without --replace-approved. A take with findings (see
-    `storyboard takes`) needs --force. boards/EP (or boards/EP/*, or --all-boards) approves
-    each of those boards' picked take (or only take), listing what it skipped and why. An
-    approval is of a picture: --provider approves the one that provider drew."""
+    `storyboard takes`) needs --force. EP (an episode's id, or a glob: 'ep0*') approves each of
+    its shots so, listing each and what it skipped and why. boards/EP (or boards/EP/*, or
+    --all-boards) approves each of those boards' picked take (or only take), listing what it
+    skipped and why. An approval is of a picture: --provider approves the one that provider
+    drew."""
     from storyboard.run.choices.checks import approve_checked
     if (shot is None) == (not all_boards):
         raise click.UsageError("give either SHOT (boards/EP for an episode's boards) or "
@@ -212,7 +215,10 @@ def approve(path: Path, shot: str | None, force: bool, all_boards: bool, provide
     if all_boards or is_batch_name(shot):
         return approve_boards(path, shot, force, as_json, provider)
     assert shot is not None
-    series, name, _ = shot_series(path, shot)
+    series, name, prefix = shot_series(path, shot)
+    if is_episode_name(name):
+        return approve_episodes(path, series, name, prefix, force, drawer_for(series, provider),
+                                as_json, lambda s, n: _lipsync_after(s, n, True))
     no_board(series, name)
     drawer = drawer_for(series, provider)
     take = guarded(lambda: approve_checked(series, name, force=force, drawer=drawer))

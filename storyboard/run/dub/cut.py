@@ -136,7 +136,7 @@ def _approve(cut: VersionCut) -> None:
         raise StoryboardError(
             f"a {cut.language} version is of the approved cut, and these shots have no approved "
             f"take (rendered, as approved): {', '.join(missing)}; approve them first "
-            f"(storyboard approve {shown_folder(root)} EP/SHOT)")
+            f"(storyboard approve {shown_folder(root)} EP/SHOT, or EP for an episode's)")
 
 
 def approved_take(shot: CompiledShot, lock: LockFile, root: Path) -> Approved | None:

@@ -51,7 +51,7 @@ class Stale:
         if not self.to_approve:
             return again
         return (f"approve {', '.join(self.to_approve)} as they are now (storyboard approve "
-                f"{folder} EP/SHOT), then {again}")
+                f"{folder} {self.episode}), then {again}")
 
     def message(self, root: Path) -> str:
         return (f"the {self.language} version of {self.episode} is stale: its cut changed since "
