@@ -108,3 +108,55 @@ def test_who_is_in_a_take_and_what_they_wear_decide_approve_pick_and_retake(
     assert invoke("approve", series, "ep01/duet").exit_code == 0
     assert "nothing to retake" in invoke("retake", series, "--failed-checks", "--provider",
                                          "dashscope", "--yes").stdout
+
+
+BOARDED = """\
+storyboard: 1
+title: Boarded
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+boards: {model: wan2.7-image, gate: false}
+characters:
+  ann: {image: media/ann.jpg}
+episodes:
+  - id: ep01
+    shots:
+      - {id: hello, prompt: "@ann waves"}
+"""
+
+
+def test_a_picked_board_showing_another_face_is_said_before_its_video_is_paid(
+        tmp_path: Path, emulator: Emulator) -> None:
+    """With the gate off a picked board lets its video go; one whose people show another face
+    than the shot declares holds it, unpaid, naming the board, what it shows and what ends it."""
+    series = series_with_cast(tmp_path / "boarded")
+    (series / "storyboard.yaml").write_text(BOARDED, encoding="utf-8")
+    emu = emulator()
+    assert render(series, "--yes", "--boards")[0] == 0
+    assert invoke("pick", series, "boards/ep01/hello", "1").exit_code == 0
+    plan = json.loads(invoke("plan", series, "--provider", "dashscope", "--json").stdout)
+    video = next(s for s in plan["shots"] if s["key"] == "boarded/ep01/hello")
+    assert video["status"] == "new"  # the emulator's board: no face that is someone else
+
+    wrong = compose(tmp_path / "wrong.png", [Placed(HOPPER, 300, 60, 0.8)], seconds=None)
+    sha = json.loads((series / "storyboard.lock").read_text("utf-8"))["shots"][
+        "boarded/boards/ep01/hello"]["output_sha256"]
+    record_path(series, sha).write_text(json.dumps(measure(wrong, "image").to_dict()), "utf-8")
+    plan = json.loads(invoke("plan", series, "--provider", "dashscope", "--json").stdout)
+    video = next(s for s in plan["shots"] if s["key"] == "boarded/ep01/hello")
+    assert (video["status"], video["cost"], video["waits_on"]) == ("waits", 0.0, "boards/ep01/hello")
+    assert ("waits (board not approved: it shows another face): take 1 of boards/ep01/hello "
+            "@ann is") in video["note"]
+    assert "storyboard approve" in video["note"] and "--force" in video["note"]
+    paid = submissions(emu)
+    code, report, err = render(series, "--yes")  # held is waiting, not failing: exit 0
+    held = next(s for s in report["shots"] if s["key"] == "boarded/ep01/hello")
+    assert code == 0, err
+    assert held["state"] == "skipped" and "it shows another face" in held["message"]
+    assert [e["state"] for e in report["episodes"]] == ["waits"]
+    assert submissions(emu) == paid  # nothing of the video sent
+    done = invoke("approve", series, "boards/ep01/hello", "--force")
+    assert done.exit_code == 0, done.stderr
+    plan = json.loads(invoke("plan", series, "--provider", "dashscope", "--json").stdout)
+    assert next(s for s in plan["shots"] if s["key"] == "boarded/ep01/hello")["status"] == "new"

@@ -12,6 +12,10 @@ cached, picked and approved by the same code. What only boards do is decided her
   A picture approved as one provider drew it is not the one another draws: on that other
   provider the video ``waits (board not approved as this provider drew it)``, naming both and
   the ``approve --provider`` that lets it go (never a paid retake of a picture nobody has seen).
+  A picked board (the gate off) whose people were measured showing another face than its shot
+  declares (an ``identity`` error) holds its video too: ``waits (board not approved: it shows
+  another face)``,
+  said before anything is paid, until the board is approved as it is or another is picked.
   Two boards drawn from one request are one picture: approved by either name, it lets go the
   videos of both, and each video names its own board (``waits_key``: by shot, not by hash).
 - ``render --boards``: the boards (and the cast they use) and nothing else.
@@ -33,9 +37,11 @@ from storyboard.run.plans import FREE, Plan
 from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.boardbytes import BoardBytes
-from storyboard.run.state.lock.lockfile import TakeState, lock_path, read_lock
+from storyboard.run.state.lock.lockfile import TakeState, lock_path, read_lock, recorded_output
 from storyboard.run.state.lock.pictures import approved_on
 from storyboard.run.state.lock.takes import find_shot, rendered_takes, state_key, users, with_retakes
+from storyboard.run.state.measured import Thresholds, thresholds
+from storyboard.run.state.people.findings import people_findings
 from storyboard.run.trip.guards.mediacheck import media_base_url
 
 NOT_APPROVED = "waits (board not approved)"
@@ -43,6 +49,7 @@ NOT_PICKED = "waits (board not picked)"
 CHANGED = "waits (board changed after approval)"
 PICK_CHANGED = "waits (board changed after it was picked)"  # ``boards: {gate: false}``
 ELSEWHERE = "waits (board not approved as this provider drew it)"
+WRONG_FACE = "waits (board not approved: it shows another face)"  # picked, gate off, identity
 
 
 Waits = dict[tuple[str, str, str], tuple[str, str]]
@@ -71,8 +78,10 @@ def waiting(manifest: Manifest, files: BoardBytes, *, paid: bool) -> Waits:
               if is_board(board.shot_id)}  # a matrix's variations have a board each
     approvals = _approvals(boards.values(), files)
     found: Waits = {}
+    limits = thresholds(manifest.checks)
     for shot in manifest.episode_shots():
-        why = _shot_waits(shot, boards, approvals, files, manifest.root)
+        why = _shot_waits(shot, boards, approvals, files, manifest.root) or \
+            _wrong_face(shot, boards, files, manifest.root, limits)
         if why is not None:
             found.update({waits_key(t.series, t.episode, t.id): why for t in shot.all_takes()})
     return found
@@ -104,6 +113,29 @@ def _shot_waits(shot: CompiledShot, boards: Mapping[tuple[str, str], CompiledSho
         why = _board_waits(board, digest, states, files, root)
         if why is not None:
             return asset, why
+    return None
+
+
+def _wrong_face(shot: CompiledShot, boards: Mapping[tuple[str, str], CompiledShot],
+                files: BoardBytes, root: Path, limits: Thresholds) -> tuple[str, str] | None:
+    """A board that lets its video go unapproved (picked, the gate off) but shows another face
+    than the shot declares (an ``identity`` error, measured as it arrived): said before the
+    video is paid for, which waits until a person approves that board (``--force``) or picks
+    another. An approved board was seen: it goes."""
+    for asset, digest in shot.needs.items():
+        board = boards.get((shot.series, asset))
+        state = files.lock.takes.get(state_key(board), {}) if board is not None else {}
+        take = next((t for t in board.all_takes() if t.hash == digest), None) if board else None
+        if take is None or _approves(state, digest):
+            continue
+        sha = recorded_output(files.lock, take)
+        wrong = [f for f in people_findings(root, sha, take, limits, files.lock)
+                 if f.kind == "identity" and f.severity == "error"] if sha else []
+        if wrong:
+            folder, named = shown_folder(root), board_name(take)
+            return asset, (f"{WRONG_FACE}: take {take.take} of {named} {wrong[0].detail}; nothing "
+                           f"is sent or paid until it is approved as it is (storyboard approve "
+                           f"{folder} {named} --force) or another take is picked")
     return None
 
 
