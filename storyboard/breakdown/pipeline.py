@@ -190,11 +190,14 @@ def usd(amount: float) -> str:
 
 def consent(estimate: Estimate, options: Options, confirm: Callable[[Estimate], bool] | None
             ) -> float | None:
-    """The most this run may spend (None: no ceiling, ``--yes``), or BudgetExceeded."""
+    """The most this run may spend: ``--budget``, else the estimate's "up to" that ``--yes``
+    or a yes at the terminal accepted (None: nothing is to be asked), or BudgetExceeded."""
     if options.budget is not None and not is_amount(options.budget):
         raise BudgetExceeded(f"--budget must be a finite amount >= 0, got {options.budget}")
-    if not estimate.pending or options.yes:
+    if not estimate.pending:
         return options.budget
+    if options.yes:
+        return estimate.worst if options.budget is None else options.budget
     if options.budget is not None:
         if estimate.worst > options.budget:
             raise BudgetExceeded(f"the breakdown could cost up to {usd(estimate.worst)}, more "
@@ -339,7 +342,7 @@ def breakdown(source: Path, series: Path, options: Options, *,
     limit = consent(estimate, options, confirm)
     with one_at_a_time(series):
         return _run(source, series, story, options, report, (say, progress),
-                    Spend(estimate.price, limit), kept)
+                    Spend(estimate.price, limit, consented=options.budget is None), kept)
 
 
 def unlinked(series: Path) -> None:

@@ -319,7 +319,7 @@ def translate(series: Path, ask: Ask, options: Options, *,
     if options.dry_run:
         return report
     limit = consent(estimate, options, confirm)
-    spend = Spend(estimate.price, limit)
+    spend = Spend(estimate.price, limit, consented=options.budget is None)
     with one_at_a_time(series):
         asker = asker_for(series, options, spend, say, progress)
         try:

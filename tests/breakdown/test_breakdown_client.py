@@ -193,11 +193,12 @@ def test_a_deep_answer_body_is_a_located_error_not_a_recursion_error(
 def test_deep_or_non_finite_content_is_sent_back_and_never_cached(
         chat_emulator: EmulatorServer, tmp_path: Path, fault: str) -> None:
     chat_emulator.script(f"chat:ok*4,chat:{fault}")  # chapter 1's shots answer
-    report, sent, series = run(chat_emulator, tmp_path, stream="false")
+    # its usage says 50,000 answer tokens, more than --yes consented to: a budget allows them
+    report, sent, series = run(chat_emulator, tmp_path, stream="false", budget=1.0)
     assert sent == 7 and report.problems == []  # the send-back fixed it
     assert not any("[[[[" in text or "NaN" in text for text in stored(series))
     assert len(stored(series)) == 6  # the answer that did not parse is not among them
-    again, resent, _ = run(chat_emulator, tmp_path, stream="false")
+    again, resent, _ = run(chat_emulator, tmp_path, stream="false", budget=1.0)
     assert resent == 1 and again.problems == []  # it is asked again, never read from the cache
 
 

@@ -394,7 +394,7 @@ def test_the_run_summary_says_what_was_read_as_meant(tmp_path: Path) -> None:
 
 def test_a_send_back_that_would_not_fit_is_not_sent_and_the_run_goes_on(tmp_path: Path) -> None:
     chapter = Chapter("story.md", 1, "The Lighthouse", 1, tuple(STORY.rstrip("\n").split("\n")))
-    context = fitting.largest_prompt(chapter) + fitting.MARGIN + 2048 + 100
+    context = fitting.largest_prompt(chapter) + fitting.MARGIN + 500  # a first call fits whole
     long = {"shots": [{"from_line": 3, "to_line": 3, "cast": ["Mia"],  # no camera: refused
                        "scenes": [{"seconds": 4, "action": "Mia climbs. " * 400, "lines": []}]}]}
     with Scripted(answers(NO_CAST, shots=long)) as server:

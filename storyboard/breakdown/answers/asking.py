@@ -1,5 +1,5 @@
 """A stage's request into a checked answer: asked through the cache (``calls``), judged
-(``judging``), sent back with its problems quoted at most ``SEND_BACKS`` times.
+(``judging``), sent back at most ``SEND_BACKS`` times, bounded (``Calls.sent_back``).
 
 The conversation, being the request, is content-addressed: a re-run replays every turn from the
 cache. A send-back that would send the same bytes again, or would not fit the window, stops. A cut
@@ -15,7 +15,6 @@ from typing import Any
 
 from storyboard.breakdown.answers import cutshort
 from storyboard.breakdown.answers.judging import Judge
-from storyboard.breakdown.chat import loops
 from storyboard.breakdown.chat.calls import Calls, key_of
 from storyboard.breakdown.questions import prompts
 from storyboard.breakdown.results import Check, Result
@@ -47,18 +46,18 @@ class Asker(Calls):
             data, read, problems = self.judge.judge(stage, chapter, record, check)
             turn += 1
             if cutshort.loops(stage, record):  # asked again, it loops again: read as written
-                return Result(data, problems, turn)
+                return Result(data, prompts.few(problems), turn)
             checks = not problems and bool(rounds)
             if checks:
                 problems = rounds.pop(0)
             if not problems or backs == SEND_BACKS:  # check's own problems: check reports them
-                return Result(data, [] if checks else problems, turn, read=read)
-            following = conversation + prompts.send_back(loops.unlooped(record), problems)
+                return Result(data, [] if checks else prompts.few(problems), turn, read=read)
+            following = conversation + self.sent_back(stage, chapter, record, problems)
             stop = "sending it back again would ask the same question: stopped" if key_of(
                 self.body(stage, chapter, following, fit=False)) in asked else \
                 self.unfit(stage, chapter, following)
             if stop:
-                return Result(data, [*problems, stop], turn, read=read)
+                return Result(data, [*prompts.few(problems), stop], turn, read=read)
             backs, conversation = backs + 1, following
             note = (f"  {prompts.what(stage, chapter)}: {len(problems)} problem(s), sent back to "
                     "the model with them quoted (the request changes by them)")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from storyboard.breakdown.chat import loops
-from storyboard.breakdown.chat.cost import Spend, price_of, prompt_tokens
+from storyboard.breakdown.chat.cost import Spend, price_of, prompt_tokens, within
 from storyboard.breakdown.chat.endpoints import (
     FORMAT_WORDS,
     Endpoints,
@@ -53,6 +53,8 @@ if TYPE_CHECKING:  # httpx is imported when a call is made
     from storyboard.breakdown.chat.client import Answer, ChatClient
 
 UNKEYED = ("stream", "stream_options")  # how the answer travels, not what decides it
+QUOTE_TIMES = 2  # a send-back quotes its answer up to this many times its call's max_tokens
+# (estimated from its characters): an honest answer ends within them, an endpoint's may not
 
 
 @dataclass(frozen=True)
@@ -368,6 +370,15 @@ class Calls:
                                                   "number of tokens >= 0")
         return f" ({said}: such a call is counted at its ceiling, the estimate with the whole " \
                "max_tokens)"
+
+    def sent_back(self, stage: str, chapter: Chapter, record: dict[str, Any],
+                  problems: list[str]) -> list[dict[str, str]]:
+        """The turn that sends ``record`` back, bounded whatever it holds: ``prompts.few`` of its
+        problems, and the answer up to where its loop begins, at most ``QUOTE_TIMES`` its call's
+        ``max_tokens`` (an answer of 10,000 scenes is sent back in a few thousand tokens)."""
+        said = loops.unlooped(record)
+        most = within(said, QUOTE_TIMES * answer_tokens(stage, chapter))
+        return prompts.send_back(said, problems, most)
 
     def ceiling(self, stage: str, chapter: Chapter, conversation: list[dict[str, str]]) -> float:
         """The most a call could cost: its prompt and its whole ``max_tokens``

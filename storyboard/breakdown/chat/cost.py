@@ -26,6 +26,17 @@ def tokens(text: str) -> int:
     return math.ceil(ascii_chars * 0.3 + (len(text) - ascii_chars) * 0.6)
 
 
+def within(text: str, most: int) -> int:
+    """How many of ``text``'s first characters ``tokens`` estimates at ``most`` tokens or fewer
+    (its whole length when all of it is)."""
+    weight = 0.0
+    for index, char in enumerate(text):
+        weight += 0.3 if char.isascii() else 0.6
+        if weight > most:
+            return index
+    return len(text)
+
+
 def prompt_tokens(messages: list[dict[str, str]], schema_text: str) -> int:
     return sum(tokens(m["content"]) + PER_MESSAGE for m in messages) + tokens(schema_text)
 
@@ -40,7 +51,8 @@ class Spend:
     """What this run has spent (by the reported usage) against what it may spend."""
 
     price: ChatPrice
-    limit: float | None  # None: --yes, no ceiling
+    limit: float | None  # None: no ceiling (nothing was to be asked)
+    consented: bool = False  # the limit is the estimate's "up to" (--yes, a yes), not --budget
     spent: float = 0.0
     calls: int = 0
     input_tokens: int = 0
@@ -52,11 +64,19 @@ class Spend:
         """Refuse a call whose ceiling could pass the limit (fail closed: NaN refuses)."""
         if self.limit is None:
             return
-        if not (is_amount(ceiling) and self.spent + ceiling <= self.limit):
-            raise BudgetExceeded(
-                f"stopped before {what}: it could cost up to {ceiling:.4f} USD, and "
-                f"{self.spent:.4f} USD of the {self.limit:.4f} USD allowed is spent; what was answered "
-                "is kept (run again with a larger --budget to go on)")
+        if is_amount(ceiling) and self.spent + ceiling <= self.limit:
+            return
+        said = (f"stopped before {what}: it could cost up to {ceiling:.4f} USD, and "
+                f"{self.spent:.4f} USD of the {self.limit:.4f} USD ")
+        if not self.consented:
+            raise BudgetExceeded(said + "allowed is spent; what was answered is kept (run again "
+                                 "with a larger --budget to go on)")
+        raise BudgetExceeded(said + "consented (the estimate's \"up to\") is spent: the answers "
+                             "made the run cost more than its estimate (an endpoint that answers "
+                             "far more than asked is sent back a few of the problems, yet each "
+                             "send-back grows); what was answered is kept (run again to go on, "
+                             "its answers free and the rest estimated again, or with --budget "
+                             "AMOUNT to allow more)")
 
     def count(self, stage: str, input_tokens: int, output_tokens: int) -> float:
         cost = price_of(self.price, input_tokens, output_tokens)

@@ -115,15 +115,41 @@ def _for(said: str, chapter: Chapter) -> str:
     return f"{said} for chapter {chapter.number}"
 
 
-QUOTED = 40_000  # characters of a previous answer quoted back (a longer one is cut)
+QUOTED = 40_000  # characters of a previous answer quoted back at most (a longer one is cut)
+FEW = 8  # problems of an answer quoted back and reported, at most; the rest are counted
+PROBLEM_CHARS = 800  # characters of a problem quoted, at most: a longer one is cut in its middle
+KEPT_END = 160  # of a cut problem, its last characters kept (what is wrong: "is too long")
 
 
-def send_back(previous: str, problems: list[str]) -> list[dict[str, str]]:
-    """The turn that sends an answer back with its problems quoted (the answer itself at most
-    ``QUOTED`` characters: an endless or garbage answer is not paid for twice)."""
-    listed = "\n".join(f"- {problem}" for problem in problems)
-    if len(previous) > QUOTED:
-        previous = previous[:QUOTED] + " [cut here]"
+def few(problems: list[str], width: int = PROBLEM_CHARS) -> list[str]:
+    """The problems as they are quoted back and reported: the first ``FEW`` (all, when one more
+    would be the count's line), each cut at ``width`` characters, and a count of the rest. An
+    answer of 10,000 shots has a problem for each, quoting its values: they are not sent back
+    nor printed whole. ``few(few(p)) == few(p)``."""
+    shown = problems if len(problems) <= FEW + 1 else problems[:FEW]
+    rest = len(problems) - len(shown)
+    return [cut(problem, width) for problem in shown] + (
+        [f"and {rest:,} more problem(s) of the same answer, not quoted"] if rest else [])
+
+
+def cut(problem: str, most: int = PROBLEM_CHARS) -> str:
+    """A problem of at most ``most`` characters: a longer one keeps its start (where it is)
+    and its end (what is wrong), and says how much was cut between."""
+    if len(problem) <= most:
+        return problem
+    mark = f" [... {len(problem):,} characters in all, cut here ...] "
+    head = max(0, most - KEPT_END - len(mark))
+    return problem[:head] + mark + problem[len(problem) - KEPT_END:]
+
+
+def send_back(previous: str, problems: list[str], most: int = QUOTED) -> list[dict[str, str]]:
+    """The turn that sends an answer back with its problems quoted (``few`` of them; the answer
+    itself at most ``most`` characters, never more than ``QUOTED``: an endless or garbage answer
+    is not paid for twice)."""
+    listed = "\n".join(f"- {problem}" for problem in few(problems))
+    most = min(most, QUOTED)
+    if len(previous) > most:
+        previous = previous[:most] + " [cut here]"
     return [{"role": "assistant", "content": previous},
             {"role": "user", "content": "Your answer has these problems; answer again, whole, "
                                         f"in the same schema, with them fixed:\n{listed}"}]

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from storyboard.breakdown.questions import prompts
 from storyboard.breakdown.shape import season
 from storyboard.breakdown.shape.season import Target
 from storyboard.breakdown.shape.skeleton import shortfall
@@ -61,7 +62,7 @@ def _located(found: ChapterAnswers, stage: str, problems: list[str], label: str 
     chapter = found.chapter
     label = label or f"chapter {chapter.number} ({chapter.title})"
     out = []
-    for problem in problems:
+    for problem in prompts.few(problems, 2 * prompts.PROBLEM_CHARS):  # cut where it was made
         line = chapter.first
         index = SHOT_INDEX.match(problem)
         answer = found.shots.answer if found.shots else None
@@ -290,9 +291,10 @@ def _unwritten(entry: season.Entry, told: bool) -> str:
 def _short(story: Story, answers: Answers, target: Target, empty: list[str],
            out: Texts) -> None:
     """A season that wrote fewer episodes than it asks, said as a problem (exit 1) with how
-    many and why, unless another problem already stops the run (``skeleton.shortfall``)."""
+    many and why (``skeleton.shortfall``), after its answers' problems: the run's last word on
+    its episodes, however many problems came before it."""
     found = answers.season
-    if out.problems or found is None:
+    if found is None:
         return
     wanted = len(found.entries) if found.edited else target.episodes
     reasons = [] if len(found.entries) >= wanted else [
