@@ -48,6 +48,9 @@ def _option(name: str, value: Any) -> Any:
         return value
     if name == "ratio" and (value is None or value in RATIOS):
         return value
+    if name == "video_model" and (value is None or (isinstance(value, str) and
+                                                    0 < len(value) <= 200)):
+        return value
     if name == "context" and (value is None or (type(value) is int and 0 < value <= 10**8)):
         return value
     raise Unreadable(f"expected options.{name} as {_kind(name)}, found {type(value).__name__}")
@@ -56,7 +59,9 @@ def _option(name: str, value: Any) -> Any:
 def _kind(name: str) -> str:
     if name in CHOICES:
         return "one of " + ", ".join(CHOICES[name])
-    return "text" if name in TEXTS else "a whole number from 1 to 500" if name == "episodes" \
+    if name in (*TEXTS, "video_model"):
+        return "text"
+    return "a whole number from 1 to 500" if name == "episodes" \
         else "a finite number > 0" if name in BOUNDS else "a finite number >= 0"
 
 
