@@ -201,18 +201,54 @@ def _windows(chapter: Chapter) -> list[Chapter]:
     return windows
 
 
-def _title(path: Path, lines: list[str], starts: list[tuple[int, str]]) -> str:
-    """The title page's ``Title:``, else a first heading with nothing under it, else the file's
-    name."""
+def _title(path: Path, lines: list[str], starts: list[tuple[int, str]],
+           headings: set[int] | None = None) -> str:
+    """The title page's ``Title:``, else a first heading with nothing under it, else the
+    story's first heading where nothing stands before it, else its title line (``title_line``),
+    else the file's name."""
     for line in lines:
         if line.lower().startswith("title:"):
             return line.partition(":")[2].strip() or path.stem
     lone = [title for index, title in starts[:1] if len(starts) > 1 and
             not any(line.strip() for line in lines[index + 1:starts[1][0]])]
-    if lone and not any(line.strip() for line in lines[:starts[0][0]]):
+    before = not starts or any(line.strip() for line in lines[:starts[0][0]])
+    if lone and not before:
         return lone[0]
+    if starts and not before and starts[0][0] in (headings or set()):
+        return starts[0][1]
     words = re.split(r"[-_\s]+", path.stem)
-    return " ".join(w.capitalize() for w in words if w) or "Story"
+    return title_line(lines) or " ".join(w.capitalize() for w in words if w) or "Story"
+
+
+SMALL = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to"}
+TITLE_WORDS = 12  # the most words a story's title line holds
+
+
+def title_line(lines: list[str]) -> str:
+    """The story's title when its first lines are one (``THE GIFT OF THE MAGI``, or a title
+    page set out over two lines: ``THE`` / ``Velveteen Rabbit``): at most three short lines
+    before its first blank line, words after it, no sentence's end; capitals read as a title
+    is written (``The Gift of the Magi``). "" when they are not."""
+    first = next((n for n, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return ""
+    end = next((n for n in range(first, len(lines)) if not lines[n].strip()), len(lines))
+    block = [" ".join(line.split()) for line in lines[first:end]]
+    words = " ".join(block).split()
+    if not 1 <= len(block) <= 3 or not 1 <= len(words) <= TITLE_WORDS or \
+            not any(line.strip() for line in lines[end:]) or \
+            re.search(r"[.!?,;:\]]$", block[-1]) or CHAPTER.match(block[0]) or \
+            NUMERAL.match(block[0]) or block[0].startswith(("[", "#", "\"", "“", "'", "‘")):
+        return ""
+    return " ".join(_cased(word, n) for n, word in enumerate(words))
+
+
+def _cased(word: str, place: int) -> str:
+    """A word of a title in capitals as a title writes it (``OF`` is ``of`` past the first)."""
+    if not word.isupper() or (len(word) < 2 and word != "A"):
+        return word
+    low = word.lower()
+    return low if place and low in SMALL else "-".join(p.capitalize() for p in low.split("-"))
 
 
 def read_story(path: Path) -> Story:
@@ -228,4 +264,5 @@ def read_story(path: Path) -> Story:
         raise ProblemsFound([Diagnostic(Span(str(path), chapters[MAX_CHAPTERS].first, 1),
                                         f"more than {MAX_CHAPTERS} chapters: expected a shorter "
                                         "story (split it into several files)")])
-    return Story(str(path), _title(path, lines, starts), tuple(chapters))
+    headings = set() if fountain else set(_blocks(text)[0])
+    return Story(str(path), _title(path, lines, starts, headings), tuple(chapters))

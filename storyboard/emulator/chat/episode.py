@@ -1,7 +1,8 @@
 """A season's episode and shot requests into the answers a model might give, from the text given.
 
-A season's episode (``stage: episode``) asks for its title and hook: the episode's first words,
-and its last sentence's. Each of its shots (``stage: shot``) is asked over its own run of the
+A season's episode (``stage: episode``) asks for its title and hook: who acts most in it and the
+thing it names most (``season.title_of``), and a whole sentence of its last
+(``season.hook_of``). Each of its shots (``stage: shot``) is asked over its own run of the
 episode's lines, lasting ``shot.seconds``: made as ``chat_answers`` makes a paragraph's shot,
 then light (``season.light``), with a still framing of its own, and held within the shot's
 seconds at two a load point (its line alone, then its action alone, cut until it fits). A
@@ -18,7 +19,13 @@ from typing import Any
 
 from storyboard.emulator.chat import answers as chat_answers
 from storyboard.emulator.chat.answers import SENTENCE, Para
-from storyboard.emulator.chat.season import LINE_WORDS, light, timed_for_load, title_of, words_of
+from storyboard.emulator.chat.season import (
+    LINE_WORDS,
+    hook_of,
+    light,
+    timed_for_load,
+    title_of,
+)
 from storyboard.language.lint.continuity import ACROSS_SHOTS
 
 ACTION_CHARS = 160  # the most a shot's scene's action holds (the bound its request sends)
@@ -124,9 +131,8 @@ def head(document: dict[str, Any]) -> dict[str, Any]:
     """A season episode's own answer (``stage: episode``): its title, its first words; its
     hook, its last sentence's."""
     rows = _rows(document) or [Para(1, 1, ("A moment passes.",))]
-    ending = _told(rows[-1], 0)
-    return {"title": title_of(rows[0].text),
-            "hook": f"{words_of(ending, 20).rstrip('.,;:!?')}..."[:300]}
+    text = " ".join(row.text for row in rows)
+    return {"title": title_of(text), "hook": hook_of(text)}
 
 
 def cut(document: dict[str, Any]) -> dict[str, Any]:

@@ -28,9 +28,69 @@ def words_of(text: str, most: int) -> str:
     return " ".join(text.split()[:most])
 
 
+DETERMINED = re.compile(r"\b(?:the|a|an|his|her|their|its|my|our)\s+((?:[a-z][\w'’-]*\s+){0,2})"
+                        r"([a-z][\w'’-]{2,})\b")
+
+
 def title_of(text: str) -> str:
-    words = re.findall(r"[^\W_]+(?:'[^\W_]+)?", text)[:6]
-    return (" ".join(words) or "An episode")[:60]
+    """An episode's title from its events: who acts most in it and the thing most named in it
+    (``The Soldier and the Tinder-Box``; ``Della and the Watch``), either alone where the other
+    is not, else its first words. Said outside quotes; the most named first, ties in order."""
+    plain = chat_answers.QUOTE.sub(" ", text)
+    people = chat_answers.names(text)[0]
+    lead = max(people, key=lambda n: (len(chat_names.pattern(n).findall(plain)),
+                                      -people.index(n)), default="")
+    thing = _thing(plain, {w.lower() for n in people for w in n.split()})
+    if not lead and not thing:
+        words = re.findall(r"[^\W_]+(?:'[^\W_]+)?", text)[:6]
+        return (" ".join(words) or "An episode")[:60]
+    words = lead.split()
+    while len(words) > 1 and words[0].lower() in chat_names.STOP:  # "When Gluck": Gluck
+        words = words[1:]
+    lead = " ".join(w.capitalize() if w.islower() else w for w in words)
+    if lead and not lead.startswith("The ") and lead.lower() in chat_names.TITLES:
+        lead = f"The {lead}"
+    named = f"the {thing.title()}" if thing else ""
+    return (f"{lead} and {named}" if lead and named else lead or named.capitalize())[:60]
+
+
+VAGUE = {"very", "whole", "rest", "kind", "sort", "lot", "part", "end", "side", "moment"}
+
+
+def _thing(plain: str, people: set[str]) -> str:
+    """The thing ``plain`` names most after a determiner (``the lamp``, ``a tinder-box``), not
+    a person nor an ordinary word; "" when none is named twice or more."""
+    counts: dict[str, int] = {}
+    for match in DETERMINED.finditer(plain):
+        words = [*match.group(1).split(), match.group(2)]
+        head = next((w for w in words if w not in chat_names.STOP and
+                     w not in chat_names.COLOURS), "")
+        if head and head not in people and head not in chat_names.TITLES and \
+                head not in VAGUE and not head.endswith(("ly", "ed")):
+            counts[head] = counts.get(head, 0) + 1
+    best = max(counts, key=lambda w: (counts[w], -list(counts).index(w)), default="")
+    return best if counts.get(best, 0) >= 2 else ""
+
+
+def _closed(sentence: str) -> str:
+    """A sentence cut from inside a quote given its quotation marks whole (``I'm me, ain't
+    I?"`` is ``"I'm me, ain't I?"``; an opened quote is closed)."""
+    if sentence.count('"') % 2 == 0:
+        return sentence
+    at = sentence.index('"')
+    return f'"{sentence}' if at and not sentence[at - 1].isspace() else f'{sentence}"'
+
+
+def hook_of(text: str) -> str:
+    """An episode's hook: a whole sentence of its last ones (its last question or cry among
+    the last three, else its last), at most 300 characters; never one its cut began inside."""
+    said = [_closed(s.strip()) for s in chat_answers.SENTENCE.split(" ".join(text.split()))
+            if s.strip()]
+    whole = [s for s in said if s.lstrip("\"“")[:1].isupper() and len(s) <= 300
+             and s[-1:] in ".!?\"”"] or said[-1:]
+    cries = [s for s in whole[-3:] if s.rstrip("\"”’'").endswith(("?", "!"))]
+    chosen = (cries or whole or ["What happens next?"])[-1]
+    return chosen if len(chosen) <= 300 else f"{chosen[:297].rsplit(' ', 1)[0]}..."
 
 
 def _seconds(value: float) -> float:

@@ -1,0 +1,108 @@
+"""The free stand-in's words (issue 98, item 5): the series titled from the story's title (its
+title line, or its first heading), each episode titled from its events (who acts most in it and
+the thing it names most, not its first words: "for of course you do not", "asked the soldier"
+were such titles) and ending on a whole sentence, never one begun mid-way."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from storyboard.breakdown.pipeline import Options, breakdown
+from storyboard.breakdown.source import read_story
+from storyboard.emulator.chat.episode import head
+from storyboard.emulator.server import EmulatorServer
+from tests.fixtures.breakdown import KEY_ENV, STORY, chat_base
+
+# Andersen's The Tinder-Box (1835, public domain), a few lines in our own words.
+TINDER = """\
+A soldier came marching along the high road: left, right! left, right!
+He met an old witch on the road, and she said, "Good evening, soldier!"
+"Climb down the hollow tree and bring me the tinder-box," said the witch.
+The soldier climbed down and saw a dog with eyes as big as teacups.
+The dog sat upon a chest of copper, and the soldier put it on the witch's apron.
+In the last room sat the third dog, with eyes as big as the round tower.
+The soldier filled his pockets with gold and took the tinder-box.
+"What will you do with the tinder-box?" asked the soldier.
+"""
+
+
+NOUN_PHRASE = re.compile(r"(?:The )?[A-Z][\w'-]*(?: [A-Z][\w'-]*)*(?: and the [A-Z][\w'-]*)?")
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
+
+
+@pytest.mark.parametrize(("name", "text", "title"), [
+    ("gift.txt", "THE GIFT OF THE MAGI\n\nby O. Henry\n\nOne dollar and eighty-seven cents.\n",
+     "The Gift of the Magi"),
+    ("rabbit.txt", "        THE\n    Velveteen Rabbit\n\n  OR\n\nThere was once a rabbit.\n",
+     "The Velveteen Rabbit"),
+    ("cask.txt", "The Cask of Amontillado\n\n\nThe thousand injuries of Fortunato.\n",
+     "The Cask of Amontillado"),
+    ("lighthouse.md", STORY, "The Lighthouse"),  # its first heading: chapter 1's
+    ("lamp.md", "# The Lamp\n\n## One\n\nMia waits.\n\n## Two\n\nSam runs.\n", "The Lamp"),
+    ("page.md", "Title: My Tale\n\nMia waits.\n", "My Tale"),
+    # a first line that is a sentence, or a bracket, is no title: the file's name
+    ("fox-and-crow.md", "A Fox once saw a Crow.\n\nIt flew.\n", "Fox And Crow"),
+    ("one-line.txt", "It was a dark night.\nThe wind blew.\n", "One Line"),
+    ("bear.txt", "[The Adventures of Buster Bear by Thornton W. Burgess 1920]\n\nHe yawned.\n",
+     "Bear"),
+    ("story.md", "Mia waits.\n\nSam runs.\n", "Story"),
+])
+def test_a_story_is_titled_by_its_title_line_or_first_heading(tmp_path: Path, name: str,
+                                                              text: str, title: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    assert read_story(path).title == title
+
+
+def document(text: str) -> dict[str, Any]:
+    rows = [[n, line] for n, line in enumerate(text.splitlines(), 1)]
+    return {"stage": "episode", "lines": rows, "characters": [], "places": [], "props": []}
+
+
+
+
+@pytest.mark.parametrize(("text", "title"), [
+    (TINDER, "The Soldier and the Dog"),
+    ("Della counted the money. Della took the money to the shop and the shopkeeper smiled.\n"
+     "Then Jim came home.\n", "Della and the Money"),
+    ("It rained. It rained all day.\n", "It rained It rained all day"),  # no one, nothing
+])
+def test_an_episode_is_titled_from_its_events(text: str, title: str) -> None:
+    said = head(document(text))
+    assert said["title"] == title and len(said["title"]) <= 60
+
+
+def test_an_episode_ends_on_a_whole_sentence(tmp_path: Path) -> None:
+    said = head(document(TINDER))["hook"]
+    assert said == '"What will you do with the tinder-box?" asked the soldier.'  # its last, whole
+    cut = "for of course you do not know. The witch laughed.\nAnd then the dog barked.\n"
+    assert head(document(cut))["hook"] == "And then the dog barked."
+    mid = 'ain\'t I?" she said to him and smiled\n'  # no whole sentence: its last, closed
+    assert head(document(mid))["hook"].startswith('"')
+
+
+def test_a_season_of_the_stand_in_reads_as_titled(chat_emulator: EmulatorServer,
+                                                  tmp_path: Path) -> None:
+    source = tmp_path / "tinder-box.txt"
+    source.write_text("THE TINDER-BOX\n\n" + TINDER.replace("\n", "\n\n"), encoding="utf-8")
+    series = tmp_path / "series"
+    report = breakdown(source, series, Options(base_url=chat_base(chat_emulator),
+                                               key_env=KEY_ENV, yes=True, episodes=2,
+                                               episode_seconds=30))
+    assert report.problems == []
+    assert yaml.safe_load((series / "storyboard.yaml").read_text("utf-8"))["title"] == \
+        "The Tinder-Box"
+    for path in sorted((series / "episodes").glob("*.yaml")):
+        episode = yaml.safe_load(path.read_text("utf-8"))
+        assert NOUN_PHRASE.fullmatch(episode["title"]), episode["title"]
+        hook = episode["hook"]
+        assert hook.lstrip('"')[:1].isupper() and hook.rstrip('"')[-1:] in ".!?", hook
