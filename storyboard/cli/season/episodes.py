@@ -156,15 +156,29 @@ def show_status(path: Path, provider: str | None, as_json: bool) -> None:
         variants = variants_of(path, provider=counted)
     rows = guarded(lambda: season_rows(variants, counted))
     stale = stale_of(variants)
+    cast = cast_of(variants)
     if as_json:
         emit({"episodes": [row.to_dict() for row in rows], "provider": counted,
-              "versions_stale": [s.to_dict(variants.root) for s in stale]})
+              "versions_stale": [s.to_dict(variants.root) for s in stale], "cast": cast})
         return
     progress.console().print(season_table(rows))
+    for name, tally in cast.items():
+        said = ", ".join(f"{n} {kind}" for kind, n in tally.items()
+                         if kind != "appearances" and n)
+        click.echo(f"@{name}: {tally['appearances']} appearance(s): {said}")
     if counted != provider:
         click.echo(f"counted on {counted}, the provider of the journal's last render "
                    "(--provider to count another's)")
     said_stale(variants.root, stale)
+
+
+def cast_of(variants: Variants) -> dict[str, dict[str, int]]:
+    """Per character of a plain series: its appearances across the season, and how many of them
+    each finding is (``review.seasoncast``)."""
+    from storyboard.review.seasoncast import appearances, counts
+    if variants.matrix:
+        return {}
+    return guarded(lambda: counts(appearances(variants.manifests[0])))
 
 
 def stale_of(variants: Variants) -> list[Any]:

@@ -29,7 +29,8 @@ from starlette.routing import Route
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS
 from storyboard.review.notes import note_on
-from storyboard.review.seasongrid import Grid
+from storyboard.review.seasongrid import Grid, stamp
+from storyboard.review.studio.castpage import Cast, cast_html
 from storyboard.review.studio.client import inject
 from storyboard.review.studio.grid import covers_of, grid_page, waiting_page
 from storyboard.review.studio.proposals import settle
@@ -86,10 +87,11 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
         return response
 
     grid = Grid()
+    cast = Cast(studio.root / ".storyboard" / "thumbs" / "cast")
 
     async def season(request: Request) -> Response:
         """The episode grid: a tile per episode, each opening its section of the page."""
-        response = HTMLResponse(await asyncio.to_thread(season_page, studio, grid),
+        response = HTMLResponse(await asyncio.to_thread(season_page, studio, grid, cast),
                                 headers={"Cache-Control": "no-store"})
         response.set_cookie(COOKIE, guard.token, httponly=True, samesite="strict")
         return response
@@ -121,6 +123,17 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
             body = None
         if body is None:
             return _refuse(404, "no such still on the page")
+        return Response(body, media_type="image/jpeg", headers={"Cache-Control": KEEP})
+
+    async def crop(request: Request) -> Response:
+        """A face the season page's cast strips show, by the name the page gave it."""
+        try:
+            path = await asyncio.to_thread(cast.crop, request.path_params["name"])
+            body = await asyncio.to_thread(path.read_bytes) if path is not None else None
+        except (OSError, StoryboardError):  # a file gone, a frame ffmpeg cannot cut
+            body = None
+        if body is None:
+            return _refuse(404, "no such face on the season page")
         return Response(body, media_type="image/jpeg", headers={"Cache-Control": KEEP})
 
     async def file(request: Request) -> Response:
@@ -162,6 +175,7 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
 
     routes = [Route("/", guarded(page)), Route("/sheet", guarded(sheet)),
               Route("/season", guarded(season)),
+              Route("/season/crop/{name:str}", guarded(crop)),
               Route("/state", guarded(state)), Route("/events", guarded(events)),
               Route("/part/{key:str}", guarded(part)), Route("/still/{name:str}", guarded(still)),
               Route("/file/{where:str}/{path:path}", guarded(file))]
@@ -269,10 +283,10 @@ def _event(event: str) -> bytes:
     return f"data: {event}\n\n".encode()
 
 
-def season_page(studio: Studio, grid: Grid) -> str:
+def season_page(studio: Studio, grid: Grid, cast: Cast | None = None) -> str:
     """The grid of the manifest the last check compiled (its tiles kept while the lock and the
-    journal are the same); a waiting page before the first check or for a series that does not
-    load."""
+    journal are the same), and under it the cast's strips (``castpage``); a waiting page before
+    the first check or for a series that does not load."""
     manifest, snap = studio.manifest, studio.snapshot
     if manifest is None:
         return waiting_page(studio.root.name, "starting" if snap.phase == "starting" else
@@ -281,7 +295,9 @@ def season_page(studio: Studio, grid: Grid) -> str:
             "the last save does not load: see the studio's page" if snap.phase == "error" else "")
     sheet = snap.current.page.sheet
     covers = covers_of(sheet.episodes) if sheet is not None else {}
-    return grid_page(manifest.title or studio.root.name, grid.tiles(manifest), note, covers)
+    strips = cast_html(cast.strips(manifest, stamp(manifest))) if cast is not None else ""
+    return grid_page(manifest.title or studio.root.name, grid.tiles(manifest), note, covers,
+                     strips)
 
 
 def served_page(studio: Studio, token: str) -> str:

@@ -35,10 +35,11 @@ a.tile:hover{border-color:#36c}a.tile.complete{border-left:4px solid #393}
 
 
 def grid_page(series: str, tiles: Sequence[Tile], note: str = "",
-              covers: Mapping[str, str] | None = None) -> str:
+              covers: Mapping[str, str] | None = None, below: str = "") -> str:
     """The grid of ``tiles`` for the series titled ``series``; ``note``: a line under its title
     (plain text, escaped here); ``covers``: each episode's cover still, by the episode's id (its
-    link; an episode without one shows none)."""
+    link; an episode without one shows none); ``below``: HTML under the grid, made safe by its
+    maker (the cast's strips)."""
     items = "".join(tile_html(tile, (covers or {}).get(tile.id, "")) for tile in tiles)
     said = f"<p>{escape(note)}</p>" if note else ""
     totals = _totals(tiles)
@@ -46,7 +47,7 @@ def grid_page(series: str, tiles: Sequence[Tile], note: str = "",
             f"<title>{escape(series)}: season</title><style>{STYLE}</style></head><body>"
             f'<header><h1>{escape(series)}</h1><p class="season-totals">{escape(totals)}</p>'
             f'{said}<a href="/">the studio\'s page</a></header>'
-            f'<main id="grid">{items}</main></body></html>')
+            f'<main id="grid">{items}</main>{below}</body></html>')
 
 
 def tile_html(tile: Tile, cover: str = "") -> str:

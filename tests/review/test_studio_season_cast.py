@@ -1,0 +1,130 @@
+"""A season's cast at a glance (issue 96 item 3), in Chromium through Playwright.
+
+A season of two episodes rendered on the emulator, whose takes show the pictures each shot
+declares (two public-domain photographs, tests/fixtures/faces/SOURCE.md): ep01's two shots as
+declared, ep02's shot of @ann drawn with another face in her place (``task:swap``). The season
+page shows a strip per character, each appearance a tile with its face's crop (cut from the take
+and served through the studio), its distance, coloured by its finding, and a click to the shot's
+section of the page; ``status --season --json`` counts each character's appearances per finding.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from storyboard.emulator import EmulatorServer
+from storyboard.review.seasoncast import FINDINGS, appearances
+from storyboard.review.studio.server import StudioServer
+from storyboard.language.compile import compile_path
+from tests.fixtures.dashscope_cli import KEY, invoke, render
+from tests.fixtures.studio import open_studio
+
+pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
+
+FACES = Path(__file__).parents[1] / "fixtures" / "faces"
+SERIES = """\
+storyboard: 1
+title: Cast
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+checks: {freeze_seconds: 60}
+characters:
+  ann: {image: media/ann.jpg}
+  bea: {image: media/bea.jpg}
+episodes:
+  - id: ep01
+    shots:
+      - {id: hello, prompt: "@ann waves"}
+      - {id: duet, prompt: "@ann talks to @bea"}
+  - id: ep02
+    shots:
+      - {id: alone, prompt: "@ann smiles"}
+"""
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The season rendered once a module, ep02's take drawn with another face."""
+    root = tmp_path_factory.mktemp("cast") / "season"
+    (root / "media").mkdir(parents=True)
+    shutil.copy(FACES / "astronaut.jpg", root / "media" / "ann.jpg")
+    shutil.copy(FACES / "grace_hopper.jpg", root / "media" / "bea.jpg")
+    (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch, \
+            EmulatorServer(latency=0.2, retry_after=0.1) as server:
+        patch.setenv("DASHSCOPE_HTTP_BASE_URL", server.base_url)
+        patch.setenv("DASHSCOPE_API_KEY", KEY)
+        patch.setenv("CI", "1")
+        patch.delenv("STORYBOARD_EMULATOR_DRAWINGS", raising=False)
+        server.script("task:ok,task:ok,task:swap")  # the takes in the season's order
+        code, _, err = render(root, "--yes", "--concurrency", "1")
+    assert code == 0, err
+    return root
+
+
+@pytest.fixture
+def season(tmp_path: Path, made: Path) -> Path:
+    return shutil.copytree(made, tmp_path / "season", symlinks=True)
+
+
+def test_each_characters_appearances_are_counted_by_finding(season: Path) -> None:
+    strips = appearances(compile_path(season))
+    assert [(a.episode, a.shot, a.finding) for a in strips["ann"]] == [
+        ("ep01", "hello", "ok"), ("ep01", "duet", "ok"), ("ep02", "alone", "identity")]
+    assert [(a.episode, a.shot, a.finding) for a in strips["bea"]] == [("ep01", "duet", "ok")]
+    ok, swapped = strips["ann"][0], strips["ann"][2]
+    assert ok.distance is not None and swapped.distance is not None
+    assert ok.distance < 0.5 < swapped.distance  # her own face, and another in her place
+    result = invoke("status", season, "--season", "--json")
+    assert result.exit_code == 0, result.output
+    cast: dict[str, Any] = json.loads(result.stdout)["cast"]
+    zero = dict.fromkeys(FINDINGS, 0)
+    assert cast == {"ann": {"appearances": 3, **zero, "ok": 2, "identity": 1},
+                    "bea": {"appearances": 1, **zero, "ok": 1}}
+
+
+def test_the_season_page_shows_a_strip_per_character(browser: Browser, season: Path) -> None:
+    with StudioServer(season, render_drafts=False) as server:
+        page, errors = open_studio(browser, server)
+        page.goto(server.url.replace("/?", "/season?"), wait_until="load")
+        ann = page.locator(".strip[data-character='ann'] a.seen")
+        expect(ann).to_have_count(3)
+        expect(page.locator(".strip[data-character='bea'] a.seen")).to_have_count(1)
+        assert [ann.nth(i).get_attribute("data-finding") for i in range(3)] == \
+            ["ok", "ok", "identity"]
+        swapped = ann.nth(2)
+        expect(swapped).to_have_class("seen identity")
+        assert "@ann" in (swapped.get_attribute("title") or "")
+        expect(swapped).to_contain_text("ep02 alone t1 · 0.")
+        colours = [ann.nth(i).evaluate("a => getComputedStyle(a).borderTopColor")
+                   for i in range(3)]
+        assert colours[0] == colours[1] != colours[2]  # coloured by its finding
+        page.wait_for_function("() => [...document.querySelectorAll('a.seen img')].every("
+                               "i => i.complete && i.naturalWidth > 0)", timeout=20_000)
+        assert page.locator("a.seen img").count() == 4  # each appearance's face, cut and served
+        swapped.click()
+        page.wait_for_url("**/#ep02-alone")
+        expect(page.locator("#ep02-alone")).to_be_in_viewport()
+        assert errors == []
+        page.close()
+
+
+def test_a_crop_is_served_only_by_a_name_the_page_gave(season: Path) -> None:
+    import httpx
+    with StudioServer(season, render_drafts=False) as server:
+        base = f"http://127.0.0.1:{server.port}"
+        page = httpx.get(f"{base}/season?token={server.token}")
+        named = page.text.split('src="/season/crop/')[1].split('"')[0]
+        cookies = {"storyboard_studio": server.token}
+        assert httpx.get(f"{base}/season/crop/{named}").status_code == 403  # no token
+        found = httpx.get(f"{base}/season/crop/{named}", cookies=cookies)
+        assert found.status_code == 200 and found.content[:2] == b"\xff\xd8"  # a JPEG
+        for other in ("..%2Fstoryboard.yaml", "0" * 32 + ".jpg", "storyboard.lock"):
+            assert httpx.get(f"{base}/season/crop/{other}", cookies=cookies).status_code == 404
