@@ -11,7 +11,10 @@ section of the page; ``status --season --json`` counts each character's appearan
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.review.seasoncast import FINDINGS, appearances
 from storyboard.review.studio.server import StudioServer
 from storyboard.language.compile import compile_path
-from tests.fixtures.dashscope_cli import KEY, invoke, render
+from tests.fixtures.dashscope_cli import KEY
 from tests.fixtures.studio import open_studio
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
@@ -49,6 +52,15 @@ episodes:
 """
 
 
+def storyboard(*args: str | Path, env: dict[str, str] | None = None) -> str:
+    """The command as a child process (Playwright's loop runs in this one): its output."""
+    done = subprocess.run([sys.executable, "-m", "storyboard", *map(str, args)],
+                          capture_output=True, text=True, check=False, timeout=300,
+                          env=env or dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The season rendered once a module, ep02's take drawn with another face."""
@@ -59,13 +71,12 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
     with pytest.MonkeyPatch.context() as patch, \
             EmulatorServer(latency=0.2, retry_after=0.1) as server:
-        patch.setenv("DASHSCOPE_HTTP_BASE_URL", server.base_url)
-        patch.setenv("DASHSCOPE_API_KEY", KEY)
-        patch.setenv("CI", "1")
         patch.delenv("STORYBOARD_EMULATOR_DRAWINGS", raising=False)
         server.script("task:ok,task:ok,task:swap")  # the takes in the season's order
-        code, _, err = render(root, "--yes", "--concurrency", "1")
-    assert code == 0, err
+        env = {**os.environ, "DASHSCOPE_HTTP_BASE_URL": server.base_url,
+               "DASHSCOPE_API_KEY": KEY, "CI": "1"}
+        storyboard("render", root, "--provider", "dashscope", "--yes", "--concurrency", "1",
+                   "--quiet", env=env)
     return root
 
 
@@ -82,9 +93,7 @@ def test_each_characters_appearances_are_counted_by_finding(season: Path) -> Non
     ok, swapped = strips["ann"][0], strips["ann"][2]
     assert ok.distance is not None and swapped.distance is not None
     assert ok.distance < 0.5 < swapped.distance  # her own face, and another in her place
-    result = invoke("status", season, "--season", "--json")
-    assert result.exit_code == 0, result.output
-    cast: dict[str, Any] = json.loads(result.stdout)["cast"]
+    cast: dict[str, Any] = json.loads(storyboard("status", season, "--season", "--json"))["cast"]
     zero = dict.fromkeys(FINDINGS, 0)
     assert cast == {"ann": {"appearances": 3, **zero, "ok": 2, "identity": 1},
                     "bea": {"appearances": 1, **zero, "ok": 1}}
