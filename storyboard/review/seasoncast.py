@@ -86,11 +86,10 @@ def _in_take(root: Path, take: CompiledShot, shot_id: str, lock: LockFile,
              limits: Thresholds) -> list[Appearance]:
     sha = output_sha256(take, lock)
     people = recorded_people(root, sha) if sha is not None else None
-    base = {"episode": take.episode, "shot": shot_id, "take": take.take,
-            "anchor": anchor(take.episode, shot_id)}
+    where = (take.episode, shot_id, take.take, anchor(take.episode, shot_id))
     names = sorted(take.people)
     if people is None:
-        return [Appearance(name, **base, finding="unmeasured", detail="", distance=None,
+        return [Appearance(name, *where, finding="unmeasured", detail="", distance=None,
                            video=None) for name in names]
     known = known_people(root, take, lock, limits)
     said = people_findings(root, sha or "", take, limits, lock)
@@ -104,10 +103,11 @@ def _in_take(root: Path, take: CompiledShot, shot_id: str, lock: LockFile,
     out = []
     for name in names:
         finding, detail = verdict(name, said, known.get(name))
-        far, time, box = nearest.get(name, (None, 0.0, None))
-        out.append(Appearance(name, **base, finding=finding, detail=detail,
-                              distance=None if far is None else round(far, 3), video=video,
-                              time=time, box=box, size=(people.width, people.height)))
+        met = nearest.get(name)
+        out.append(Appearance(name, *where, finding=finding, detail=detail,
+                              distance=None if met is None else round(met[0], 3), video=video,
+                              time=met[1] if met else 0.0, box=met[2] if met else None,
+                              size=(people.width, people.height)))
     return out
 
 

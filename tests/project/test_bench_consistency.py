@@ -4,9 +4,9 @@ The bench runs as a user runs it (its own process, the repository on PYTHONPATH)
 kind of 1 s: every row is printed, each kind's counts cover the corpus's takes of real people,
 its truths are the corpus's (one swap, one costume, one grade), each precision and recall is
 its counts' ratio, the cartoon is ``n/a`` (never an error), the CPU target is not judged on
-takes that are not 5 s, and each baseline's ratio is the CPU per take over it. No figure is judged against its target (a loaded
-machine may miss one; the figures live in docs/benchmarks.md). ``score`` is held on counts made
-by hand.
+takes that are not 5 s, and each baseline's ratio is the CPU per take over it. No figure is
+judged against its target (a loaded machine may miss one; the figures live in
+docs/benchmarks.md). ``score`` is held on counts made by hand.
 """
 
 from __future__ import annotations

@@ -22,9 +22,9 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from storyboard.emulator import EmulatorServer
+from storyboard.language.compile import compile_path
 from storyboard.review.seasoncast import FINDINGS, appearances
 from storyboard.review.studio.server import StudioServer
-from storyboard.language.compile import compile_path
 from tests.fixtures.dashscope_cli import KEY
 from tests.fixtures.studio import open_studio
 
