@@ -73,6 +73,12 @@ def test_a_costume_change_makes_the_spanish_version_stale_until_it_is_made_again
     dubbed(root, make_media)
     assert rows(root) == [("ep01", "en"), ("ep01", "es"), ("ep02", "en"), ("ep02", "es")]
     assert not any("stale" in text for text in said_stale(root).values())
+    studio = Studio(root)  # its language switch plays the stitched version
+    studio.refresh()
+    page = studio.snapshot.current.page.whole
+    assert "not dubbed yet" not in page
+    assert 'class="version-video" controls preload="metadata" src="/file/series/out/es/ep01.mp4"' \
+        in page
 
     samples.image(root / "media" / "mia.png", 480, 480, color="red")  # her new costume
     refused_as_a_costume_change(root)

@@ -68,7 +68,7 @@ def test_an_episode_switches_language_and_shows_each_lines_fit(browser: Browser,
     expect(line).to_have_class("line over")
     expect(line).to_contain_text(LONG)
     expect(line.locator(".fit")).to_have_text("8.25 s, 1.25 s over its 7 s window")
-    expect(spanish).to_contain_text("not dubbed yet: run storyboard render SERIES --language es")
+    expect(spanish).to_contain_text("not dubbed yet: run storyboard version render SERIES es")
 
     switch.select_option("pt")
     expect(first.locator(".version[data-language=pt] li.line .fit")).to_have_text("not made yet")

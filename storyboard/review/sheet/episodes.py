@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from storyboard.errors import MediaError
+from storyboard.errors import MediaError, StoryboardError
 from storyboard.language.request import CompiledEpisode
 from storyboard.review.progress import money
 from storyboard.review.sheet.model import (
@@ -30,6 +30,7 @@ from storyboard.review.sheet.versions import VersionPlace, episode_versions, ser
 from storyboard.run.plans import ShotPlan
 from storyboard.run.state.lock.lockfile import spent, spent_under, take_key
 from storyboard.stitch.series.cut import Cut, timecode
+from storyboard.stitch.series.episodes import series_output
 
 
 def card_panel(ctx: Context, cut: Cut, index: int) -> Panel:
@@ -71,7 +72,11 @@ def version_places(ctx: Context, video: Path) -> tuple[VersionPlace, ...]:
     (its episodes in ``<lang>/`` beside the original's)."""
     if ctx.versions is not None:
         return ctx.versions
-    return series_places(ctx.manifest.root, video.parent)
+    try:
+        made: Path | None = series_output(ctx.manifest)
+    except StoryboardError:
+        made = None
+    return series_places(ctx.manifest.root, video.parent, made)
 
 
 def episode_panels(ctx: Context, cut: Cut, plans: dict[str, ShotPlan]) -> tuple[Panel, ...]:

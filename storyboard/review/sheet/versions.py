@@ -74,15 +74,25 @@ class VersionPlace:
     language: str
     home: str | None
     folder: Path
+    made: Path | None = None  # where ``version render`` stitched it, when that is elsewhere
+
+    def video(self, episode: str) -> Path | None:
+        """The stitched episode of this version: beside the shown episode, else where
+        ``version render`` made it; None when it is not made."""
+        for folder in (self.folder, self.made):
+            if folder is not None and (folder / f"{episode}.mp4").is_file():
+                return folder / f"{episode}.mp4"
+        return None
 
 
-def series_places(root: Path, out: Path) -> tuple[VersionPlace, ...]:
+def series_places(root: Path, out: Path, made: Path | None = None) -> tuple[VersionPlace, ...]:
     """A series' versions: each ``languages/<lang>/`` folder there is, its episodes in
-    ``out/<lang>/`` (``out``: the original's output folder)."""
+    ``out/<lang>/`` (``out``: the shown episodes' folder), else in ``made/<lang>/`` (the
+    series' output folder, where ``version render`` stitches them: the studio shows drafts)."""
     folder = root / FOLDER
     if not folder.is_dir():
         return ()
-    return tuple(VersionPlace(name, None, out / name)
+    return tuple(VersionPlace(name, None, out / name, made / name if made else None)
                  for name in sorted(p.name for p in folder.iterdir() if p.is_dir()))
 
 
@@ -119,7 +129,6 @@ def episode_versions(root: Path, episode: str, places: tuple[VersionPlace, ...],
         table = measured(root, place.language, episode, place.home)
         lines = tuple(LineFit(line.shot, line.n, line.speaker, line.text, line.window,
                               seconds_of(table, line)) for line in version.lines)
-        video = place.folder / f"{episode}.mp4"
-        found.append(EpisodeVersion(place.language, lines,
-                                    link(video) if video.is_file() else ""))
+        video = place.video(episode)
+        found.append(EpisodeVersion(place.language, lines, link(video) if video else ""))
     return tuple(found)

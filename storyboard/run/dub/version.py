@@ -216,7 +216,7 @@ def version_episodes(manifest: Manifest, language: str, cache_key: str,
     if missing:
         raise StoryboardError(f"the {language} version's lines are not all made ("
                               f"{', '.join(missing[:3])}...): render it first (storyboard "
-                              f"render SERIES --language {language})")
+                              f"version render SERIES {language})")
     files = {p.shot_id: job_file(job, p) for p in job.passes()}
     folder = manifest.root / ".storyboard" / "stitch-cache" / "heard"
     return [version_episode(job.cut, e, files, job.made, folder) for e in job.cut.episodes]
