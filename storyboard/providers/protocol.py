@@ -10,11 +10,11 @@ the loosely typed numbers gateways send. ``ApiKey`` keeps a secret out of every 
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import functools
 import hashlib
 import json
-import math
 import os
 import re
 import ssl
@@ -93,22 +93,36 @@ def number(value: object) -> float | None:
     return float(match.group(1)) if match else None
 
 
+MOST_RETRY_AFTER = 3600.0  # seconds: a longer Retry-After is not believed
+
+
 def retry_after(response: httpx.Response, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), if any."""
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
+    """Seconds to wait from a ``Retry-After`` header, the one reader every client uses (the
+    providers' and the breakdown's chat client): delta seconds (``7``, ``1.5``) or an HTTP date
+    (``Wed, 21 Oct 2026 07:28:00 GMT``; one past is 0). Fails closed: a value that is not a
+    number of seconds from 0 to ``MOST_RETRY_AFTER`` nor a date within them (NaN, infinity,
+    negative, an hour or more, words) is None, not believed, and the caller's own backoff holds:
+    a server can neither hold a run for 70 years nor make it ask again at once."""
+    value = response.headers.get("retry-after", "").strip()
+    seconds: float | None
     try:
         seconds = float(value)
-    except ValueError:
-        seconds = None  # not delta-seconds: an HTTP date
-    if seconds is not None:
-        return max(seconds, 0.0) if math.isfinite(seconds) else None
+    except ValueError:  # not delta-seconds: an HTTP date, or nothing
+        seconds = _until(value, time.time() if now is None else now)
+    if seconds is None or not 0 <= seconds <= MOST_RETRY_AFTER:  # NaN fails each comparison
+        return None
+    return seconds
+
+
+def _until(value: str, now: float) -> float | None:
+    """The seconds from ``now`` to an HTTP date (0 when it is past; None: not a date)."""
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
-    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+    if when.tzinfo is None:  # "-0000": HTTP dates are in GMT
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(when.timestamp() - now, 0.0)
 
 
 def code_and_message(response: httpx.Response) -> tuple[str, str]:

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from storyboard.emulator.server import bind
 
 Reply = tuple[int, dict[str, Any]]
+Headed = tuple[int, dict[str, Any], dict[str, str]]  # an answer with headers of its own
 
 
 @dataclass
@@ -55,7 +56,7 @@ class Trickle:
         return f"data: {json.dumps(chunk)}\n\n"
 
 
-Script = Callable[[dict[str, Any]], "Reply | Trickle"]
+Script = Callable[[dict[str, Any]], "Reply | Headed | Trickle"]
 
 
 def completion(content: str, finish: str = "stop", prompt: int = 100,
@@ -95,8 +96,8 @@ class Scripted:
         reply = self.script(body)
         if isinstance(reply, Trickle):
             return StreamingResponse(reply.lines(), media_type="text/event-stream")
-        status, data = reply
-        return JSONResponse(data, status_code=status)
+        status, data, *headers = reply
+        return JSONResponse(data, status_code=status, headers=headers[0] if headers else None)
 
     async def _props(self, _request: Request) -> Response:
         self.gets.append("/props")

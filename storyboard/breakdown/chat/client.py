@@ -10,7 +10,8 @@ takes. The tests hold the emulator to the official client as well.
 
 What is sent again: only what cannot have been billed. A refused connection (``ConnectFailed``)
 and a 429 (the service refused to start) are tried again, at most ``ATTEMPTS`` times in all, after
-the service's ``Retry-After`` (at most ``MAX_WAIT`` seconds). A dropped answer, a timeout or a 5xx
+the service's ``Retry-After`` (``protocol.retry_after``: seconds or an HTTP date; at most
+``MAX_WAIT`` seconds). A dropped answer, a timeout or a 5xx
 may have been generated and billed: it is reported, and the next run asks again with consent.
 
 What is read: at most ``Limits.max_bytes`` of an answer (a larger or endless one is cut off and
@@ -44,7 +45,7 @@ from storyboard.errors import (
     TransportError,
 )
 from storyboard.providers import trace
-from storyboard.providers.protocol import ApiKey, error_for_exception
+from storyboard.providers.protocol import ApiKey, error_for_exception, retry_after
 
 ATTEMPTS = 3
 MAX_WAIT = 30.0
@@ -249,14 +250,6 @@ class Bounded:
 def too_large(most: int) -> ProviderError:
     return ProviderError(f"the chat answer passed {most:,} bytes and was cut off (the "
                          "breakdown's max_answer_mb setting)", provider="breakdown")
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    try:
-        seconds = float(response.headers.get("retry-after", ""))
-    except ValueError:
-        return None
-    return seconds if 0 <= seconds < float("inf") else None
 
 
 def error_fields(raw: bytes, reason: str = "") -> tuple[str, str]:
