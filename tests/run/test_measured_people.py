@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from storyboard.media import samples
 from storyboard.media.faces.measure import measure
 from storyboard.run.state.people.records import record_path
 from tests.fixtures.dashscope_cli import Emulator, invoke, render, submissions
@@ -160,3 +161,57 @@ def test_a_picked_board_showing_another_face_is_said_before_its_video_is_paid(
     assert done.exit_code == 0, done.stderr
     plan = json.loads(invoke("plan", series, "--provider", "dashscope", "--json").stdout)
     assert next(s for s in plan["shots"] if s["key"] == "boarded/ep01/hello")["status"] == "new"
+
+
+SEASON = """\
+storyboard: 1
+title: Drift
+defaults: {resolution: 720P, ratio: "16:9", duration: 2}
+provider: {name: dashscope, poll: [0.2]}
+output: {loudness: null}
+checks: {freeze_seconds: 60}
+characters:
+  ann: {image: media/ann.jpg}
+  bea: {image: media/bea.jpg}
+  toon: {image: media/toon.png}
+episodes:
+  - id: ep01
+    shots:
+      - {id: swapped, prompt: "@ann talks to @bea, take swapped"}
+      - {id: recoloured, prompt: "@ann talks to @bea, take recoloured"}
+      - {id: graded, prompt: "@ann talks to @bea, take graded"}
+      - {id: calm, prompt: "@ann talks to @bea, take calm"}
+      - {id: still, prompt: "@ann talks to @bea, take still"}
+  - id: ep02
+    shots:
+      - {id: cartoon, prompt: "@toon waves"}
+"""
+
+
+def test_on_the_emulator_each_drift_is_found_where_it_is_and_nothing_else(
+        tmp_path: Path, emulator: Emulator) -> None:
+    """The emulator draws the people each shot declares; its faults make one take show another
+    character, one a recoloured costume, one a shifted grade: exactly those three findings, at
+    their shots, naming the character and the picture; a cartoon character is n/a (in an
+    episode of its own: drawn large, its light would jump from the photographs')."""
+    series = series_with_cast(tmp_path / "drift")
+    (series / "storyboard.yaml").write_text(SEASON, encoding="utf-8")
+    samples.drawing(series / "media" / "toon.png", 512, 512, "0x88ccee", [
+        samples.Oval(256, 200, 110, 140, "0xffe0bd"), samples.Box(170, 360, 170, 150, "0x2040c0")])
+    emu = emulator(plain_results=False)
+    emu.script("task:swap", "task:costume", "task:grade")  # the first three tasks, in order
+    code, report, err = render(series, "--yes", "--concurrency", "1")
+    assert code == 0, err
+    found = {key.rsplit("/", 1)[1]: [(f["kind"], f["severity"]) for f in each]
+             for key, each in report["findings"]["takes"].items()}
+    assert found == {"swapped": [("identity", "error")], "recoloured": [("look", "error")],
+                     "graded": [("grade", "warning")]}, report["findings"]
+    [swap] = report["findings"]["takes"]["drift/ep01/swapped"]
+    assert swap["detail"].startswith("@ann's place shows @bea") and "media/ann.jpg" in swap["detail"]
+    [look] = report["findings"]["takes"]["drift/ep01/recoloured"]
+    assert look["detail"].startswith("@ann's costume changed") and "its own picture it wears in ep01 " \
+        "(media/ann.jpg" in look["detail"]  # bea's dark uniform turned in hue stays dark: unseen
+    [grade] = report["findings"]["takes"]["drift/ep01/graded"]
+    assert "against the episode's median" in grade["detail"]
+    cartoon = json.loads(invoke("takes", series, "ep02/cartoon", "--json").stdout)
+    assert [(f["kind"], f["severity"]) for f in cartoon[0]["findings"]] == [("identity", "n/a")]
