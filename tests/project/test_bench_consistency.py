@@ -90,4 +90,9 @@ def test_the_bench_prints_figures_its_counts_add_up_to() -> None:
         assert found is not None and float(found.group(1)) > 0, out
         assert float(found.group(2)) == pytest.approx(
             float(per_take.group(1)) / float(found.group(1)), rel=0.02, abs=0.01)
+    spent = [float(per_take.group(1))] + [float(v) for v in re.findall(
+        r"against [^:]+: ([0-9.]+) s", out)]
+    share = re.search(r"share of a take's CPU here \(its measurements and its stitch\): (\d+)%",
+                      out)
+    assert share is not None and abs(int(share.group(1)) - 100 * spent[0] / sum(spent)) <= 1, out
     assert re.search(r"^load average: [0-9.]+ [0-9.]+ [0-9.]+$", out, re.M), out
