@@ -137,3 +137,15 @@ def test_a_crop_is_served_only_by_a_name_the_page_gave(season: Path) -> None:
         assert found.status_code == 200 and found.content[:2] == b"\xff\xd8"  # a JPEG
         for other in ("..%2Fstoryboard.yaml", "0" * 32 + ".jpg", "storyboard.lock"):
             assert httpx.get(f"{base}/season/crop/{other}", cookies=cookies).status_code == 404
+
+
+def test_a_strip_shows_the_series_words_as_text() -> None:
+    from storyboard.review.seasoncast import Appearance
+    from storyboard.review.studio.castpage import cast_html
+    seen = Appearance("ann", "ep<1>", "s&1", 2, "ep_1_-s_1", "look",
+                      "@ann's costume changed: <script>alert(1)</script>", 0.7, None)
+    page = cast_html({"ann": [seen]})
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "ep&lt;1&gt; s&amp;1 t2 · 0.70" in page and 'class="seen look"' in page
+    assert "no face" in page and "/season/crop/" not in page  # no file here: no crop asked for
+    assert cast_html({}) == ""
