@@ -2,11 +2,12 @@
 
 What the studio's episode grid (``/season``) shows of each episode: its boards approved of its
 boards, its videos done of its shots, what the journal says it spent and what its shots and
-boards are planned at (every take of each, by the price table of the series' provider, made or
-not). Cheap for a season of 80 episodes: the manifest is the one the studio's check already
-compiled, the lock and the journal are each read once for all episodes (one pass over the
-journal's rows), and the tiles are kept while the manifest, the lock and the journal are the
-same (their files' stamps): no episode is compiled or planned for the grid.
+boards are planned at (every take of each, made or not, by the price table of the provider the
+season is counted on, as ``status --season`` counts it: the series' provider, else the one the
+journal's last render used). Cheap for a season of 80 episodes: the manifest is the one the
+studio's check already compiled, the lock and the journal are each read once for all episodes
+(one pass over the journal's rows), and the tiles are kept while the manifest, the lock and the
+journal are the same (their files' stamps): no episode is compiled or planned for the grid.
 
 A video is done when a provider's render of one of its takes is kept where the lock says it was
 rendered (``rendered.Rendered``: the studio's free drafts are not videos done), at the take's
@@ -24,6 +25,7 @@ from storyboard.animatic import cache_key as local_cache_key
 from storyboard.errors import StoryboardError
 from storyboard.language.picks import state_key
 from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, Manifest
+from storyboard.review.seasonstatus import counted_provider
 from storyboard.review.seasonversions import is_version
 from storyboard.run.plans import apply_price_overrides
 from storyboard.run.setup import make_provider
@@ -56,8 +58,9 @@ def tiles(manifest: Manifest) -> list[Tile]:
     """Each episode's tile (see the module), the lock and the journal read once."""
     lock = read_lock(lock_path(manifest.root))
     used = with_retakes(manifest, lock)
-    prices, currency = _prices(manifest)
-    spent = spent_by_episode(read_status(manifest.root), currency)
+    journal = read_status(manifest.root)
+    prices, currency = _prices(manifest, counted_provider(manifest, None, journal))
+    spent = spent_by_episode(journal, currency)
     files = Rendered(manifest.root, lock, local_cache_key(True))
     boards = {f"{asset.episode}/{asset.name}": asset for asset in used.cast
               if asset.episode == BOARDS}
@@ -79,11 +82,12 @@ def _tile(number: int, episode: CompiledEpisode, boards: Mapping[str, CompiledSh
                 spent.get(episode.id, 0.0), planned, currency)
 
 
-def _prices(manifest: Manifest) -> tuple[PriceTable | None, str]:
-    """The series' provider's price table (with the series' overrides) and currency; None when
+def _prices(manifest: Manifest, name: str | None) -> tuple[PriceTable | None, str]:
+    """The price table (with the series' overrides) and currency of the provider the season is
+    counted on (``name``: as ``status --season`` counts it; None: the series' own); None when
     the provider cannot be made now (its settings are wrong: the page says so elsewhere)."""
     try:
-        provider = make_provider(manifest)
+        provider = make_provider(manifest, name)
     except StoryboardError:
         return None, "USD"
     table = apply_price_overrides(provider.prices,

@@ -1,7 +1,8 @@
 """``status --season`` counts what the journal says whatever provider the render used (issue
 97): a series that names no provider, rendered with ``--provider dashscope`` (as the README's tour
 gives it), counts its videos done and spent on DashScope's emulator, and says so; ``--provider``
-chooses another's."""
+chooses another's. The studio's season grid plans on the same provider: its "planned" is
+DashScope's prices, not the free ``local``'s 0.00 beside what was spent."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from storyboard import compile as compiled
 from storyboard.media import samples
+from storyboard.review.seasongrid import tiles
 from tests.fixtures.dashscope_cli import Emulator, invoke
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
@@ -54,3 +57,7 @@ def test_status_season_counts_a_render_whose_provider_was_a_flag(tmp_path: Path,
     text = invoke("status", root, "--season")
     assert "3/3" in text.output and ("counted on dashscope, the provider of the journal's last "
                                      "render (--provider to count another's)") in text.output
+    grid = tiles(compiled(root))  # the studio's season grid
+    assert [(t.videos_done, t.spent, t.planned, t.currency) for t in grid] == [
+        (e["videos_done"], e["spent"], e["spent"], "USD")  # 0.40 of 0.40 planned, not of 0.00
+        for e in found["episodes"]]
