@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -101,13 +102,23 @@ def plain_text(text: str) -> str:
 
 # what makes a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+LOCALE_SEPARATOR = ";"  # the field separator of a spreadsheet in a comma-decimal locale
 _NEEDS_QUOTES = re.compile('[,"\n\r]')
 
 
 def spreadsheet_cell(text: str) -> str:
-    """``text`` as a CSV cell no spreadsheet runs: one that starts like a formula gets a leading
-    ``'`` (shown as text, the ``'`` hidden by Excel and LibreOffice); any other is as written."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """``text`` as a CSV cell no spreadsheet runs: one that starts like a formula, its first
+    character read as compatibility characters are (``＝``, ``＋``, ``－``, ``＠`` full width,
+    ``﹦`` small, which an East Asian spreadsheet takes for ``=``), gets a leading ``'`` (shown as
+    text, the ``'`` hidden by Excel and LibreOffice); so does each of its parts after a ``;``
+    (``x;=4+4`` is ``x;'=4+4``: a spreadsheet that splits fields at ``;``, as Excel does in a
+    comma-decimal locale, sees the text ``'=4+4``); any other is as written."""
+    return LOCALE_SEPARATOR.join("'" + part if _formula_like(part) else part
+                                 for part in text.split(LOCALE_SEPARATOR))
+
+
+def _formula_like(text: str) -> bool:
+    return unicodedata.normalize("NFKC", text[:1]).startswith(FORMULA_STARTS)
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[str | int | float]]) -> str:

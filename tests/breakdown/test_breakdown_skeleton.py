@@ -134,3 +134,20 @@ def test_the_stand_ins_own_answers_are_taken_as_given_on_every_tale(
         if code != 0 or "read as meant" in said or "sent back to the model" in said:
             wrong[tale.name] = said
     assert not wrong, wrong
+
+
+@pytest.mark.parametrize(("written", "wanted", "reasons", "said"), [
+    (4, 4, [], None), (5, 4, ["x"], None),
+    (3, 4, ["episode 2 (The Storm) got no shot from its answers"],
+     "3 of 4 episodes written: episode 2 (The Storm) got no shot from its answers. The series is "
+     "not the season asked: ask for fewer episodes (--episodes), or edit season.yaml and run "
+     "again"),
+    (0, 1, ["a", "b", "a"], "0 of 1 episode written: a; b. The series"),  # each reason once
+    (2, 3, [], "2 of 3 episodes written: no shot was written for the others. The series")])
+def test_a_season_that_wrote_fewer_episodes_says_how_many_of_how_many_and_why(
+        written: int, wanted: int, reasons: list[str], said: str | None) -> None:
+    """``skeleton.shortfall``: the run's last word on a season short of episodes (issue 95: no
+    test reached it; the hostile-answer tests reach it through a run too)."""
+    found = skeleton.shortfall(written, wanted, reasons)
+    assert found == said if said is None or said.endswith("again") else \
+        found is not None and found.startswith(said)

@@ -63,6 +63,23 @@ def test_the_helper_neutralises_exactly_the_formula_starts() -> None:
         'a,b\n"x\ry","say ""hi"", then\ngo"\n'
 
 
+@pytest.mark.parametrize(("text", "cell"), [
+    ("=1+1", "'=1+1"), ("\uff1d1+1", "'\uff1d1+1"), ("\uff0bcmd", "'\uff0bcmd"),  # full width
+    ("\uff0d2+3", "'\uff0d2+3"), ("\uff20SUM(A1)", "'\uff20SUM(A1)"),
+    ("\ufe66cmd", "'\ufe66cmd"), ("\ufe62cmd", "'\ufe62cmd"),  # small forms: read as = and +
+    ("x;=4+4", "x;'=4+4"), ("x;\uff1d4+4", "x;'\uff1d4+4"), (";@A1", ";'@A1"),  # ;-split
+    ("a;b;-1", "a;b;'-1"), ("=a;=b", "'=a;'=b"), ("x;\t1", "x;'\t1"),
+    ("a;b", "a;b"), ("x; =1", "x; =1"), ("Who? \u22121", "Who? \u22121"),  # as written
+    ("\u2212" + "1", "\u2212" + "1"), ("a=b", "a=b"), ("", ""), (";", ";")])
+def test_a_cell_any_spreadsheet_could_run_is_text(text: str, cell: str) -> None:
+    """Issue 95: a full-width ``＝`` (and ``＋ － ＠``) and a cell a ``;``-separated spreadsheet
+    splits (``x;=4+4``) passed the guard; the minus sign ``−`` and a space first never ran."""
+    assert spreadsheet_cell(text) == cell
+    written = csv_text(("cell",), [(text,)]).split("\n")[1]
+    for field in written.split(";"):  # as a spreadsheet of a comma-decimal locale splits it
+        assert not field.startswith(("=", "+", "-", "@", "\t", "\uff1d", "\ufe66", "\ufe62"))
+
+
 def test_every_csv_is_written_by_the_one_helper() -> None:
     """No module imports ``csv``: a CSV is written by ``errors.csv_text`` (a new writer too), so
     its cells are neutralised and a carriage return in one is quoted."""
