@@ -96,6 +96,11 @@ def write_season(manifest: Manifest, out_dir: Path, cache: OutputCache,
         if not video.is_file():
             left_out.append((episode.id, "not stitched yet"))
             continue
+        changed = unmade(episode, cache)
+        if changed:  # outside the rendered range: its file is of the cut before the edit
+            left_out.append((episode.id, f"its shots changed since it was stitched ("
+                             f"{', '.join(changed)}): render it again (--episodes {number})"))
+            continue
         board = approved_board(episode, boards, states, cache)
         row = replace(_deliver(folder, number, episode, video, board, delivery, journal),
                       language=original)
@@ -124,6 +129,13 @@ def unlisted(folder: Path, rows: Sequence[Row]) -> tuple[str, ...]:
             safe_to_delete(path).unlink(missing_ok=True)
             removed.append(name)
     return tuple(removed)
+
+
+def unmade(episode: CompiledEpisode, cache: OutputCache) -> list[str]:
+    """The episode's shots none of whose takes, as they are now, is made: its stitched file
+    cannot be of its cut as it is now."""
+    return [shot.shot_id for shot in episode.shots
+            if not any(cache.has(take.hash) for take in shot.all_takes())]
 
 
 def _deliver(folder: Path, number: int, episode: CompiledEpisode, video: Path,

@@ -1,7 +1,8 @@
 """``out/season/`` holds exactly the files its manifest lists, after every render, on DashScope's
 emulator (issue 97): a render that re-delivers unchanged episodes leaves no hidden ``.part``
 file, and a render stopped by ``--budget`` before an edited episode is stitched removes that
-episode's row and its files together (its older cut is not delivered), saying so."""
+episode's row and its files together (its older cut is not delivered), saying so, and so does a
+render of other episodes (``--episodes``) while it has an edit not rendered yet."""
 
 from __future__ import annotations
 
@@ -82,8 +83,16 @@ def test_the_season_folder_holds_exactly_what_its_manifest_lists(tmp_path: Path,
     assert ("season: ep02 left out (not stitched: shot(s) a not rendered); its earlier files "
             "removed from out/season/ (ep02.jpg, ep02.mp4, ep02.srt): they are not of its cut "
             "as it is now" in result.stderr), result.stderr
+    result = invoke("render", root, "--provider", "dashscope", "--yes", "--episodes", "1")
+    assert result.exit_code == 0, result.output  # ep02 outside the range, its edit not rendered
+    assert [r["id"] for r in manifest(root)] == ["ep01"]
+    assert ("season: ep02 left out (its shots changed since it was stitched (ep02/a): render it "
+            "again (--episodes 2))" in result.stderr), result.stderr
     result = invoke("render", root, "--provider", "dashscope", "--yes")
     assert result.exit_code == 0, result.output
     rows = manifest(root)
     assert [r["id"] for r in rows] == ["ep01", "ep02"]
     assert every_file(root / "out" / "season") == listed(rows)
+    result = invoke("render", root, "--provider", "dashscope", "--yes", "--episodes", "1")
+    assert result.exit_code == 0, result.output  # ep02 unchanged: kept as it was delivered
+    assert [r["id"] for r in manifest(root)] == ["ep01", "ep02"]
