@@ -18,6 +18,7 @@ import click
 
 from storyboard.cli import complete
 from storyboard.cli import variations as matrix
+from storyboard.cli.seriespath import SeriesPath
 from storyboard.errors import ProblemsFound, StoryboardError, mask_urls
 from storyboard.targets.kinds import NAMES
 
@@ -28,7 +29,7 @@ from storyboard.targets.prices import amount
 
 T = TypeVar("T")
 
-SERIES = click.Path(path_type=Path)
+SERIES = SeriesPath()  # a story or an episode file is answered with what to run instead
 # Every provider by name: local, and each wire target (a dialect each), without importing them.
 PROVIDERS = NAMES
 

@@ -230,3 +230,23 @@ def test_each_shot_and_board_declares_its_people_in_the_look_they_wear(
     boards = {a.id: {n: r.asset for n, r in a.people.items()} for a in manifest.cast
               if a.episode == "boards"}
     assert boards == people  # each board as ``ep01/a``, wearing what its video wears
+
+
+@pytest.mark.parametrize(("written", "past"), [("2-5", "2-5"), ("1,4", "4"), ("5-", "5-")])
+def test_a_range_past_the_series_last_episode_is_warned_at_its_line(
+        tmp_path: Path, make_media: Any, written: str, past: str) -> None:
+    head = HEAD.replace('episodes: "2-3"', f'episodes: "{written}"')
+    root = write(tmp_path / "s", make_media, *(episode(n, '{id: a, prompt: "@ada.scar waves"}')
+                                               for n in (1, 2, 3)), head=head)
+    done = CliRunner().invoke(cli, ["check", str(root), "--json"])
+    assert done.exit_code == 0, done.output
+    found = [d for d in json.loads(done.output) if d["code"] == "look-past-end"]
+    line = head.split("\n").index(next(r for r in head.split("\n") if "wedding:" in r)) + 1
+    assert [(d["line"], d["severity"]) for d in found] == [(line, "warning")]
+    assert (f"look 'wedding' of 'ada' holds over episodes {written}, but '{past}' reaches past "
+            "the series' last episode (it has 3): expected a range within 1-3") in found[0]["message"]
+
+
+def test_a_range_within_the_series_is_not_warned(tmp_path: Path, make_media: Any) -> None:
+    done = CliRunner().invoke(cli, ["check", str(write(tmp_path / "s", make_media)), "--json"])
+    assert done.exit_code == 0 and "look-past-end" not in done.output, done.output

@@ -23,7 +23,7 @@ import fastjsonschema
 
 from storyboard.errors import Diagnostic
 from storyboard.language.document import SEP, Document, PathKey
-from storyboard.language.read import schemacode, tags
+from storyboard.language.read import namerule, schemacode, tags
 from storyboard.language.request import NEVER_SHARED, SHARED_SETTINGS
 from storyboard.targets.kinds import KINDS
 
@@ -267,6 +267,10 @@ def _describe(doc: Document, error: ValidationError) -> Diagnostic:
         parent = doc.get(path)
         key = error.instance if isinstance(error.instance, str) else None
         at_key = key is not None and isinstance(parent, dict) and key in parent  # propertyNames
+        container = next((str(p) for p in reversed(path) if isinstance(p, str)), "")
+        worded = namerule.said(container, key, str(value)) if at_key and key else None
+        if worded is not None and key is not None:  # the rule in words, a legal name near it
+            return doc.diagnostic((*path, key), worded, key=True, code="schema-name")
         return doc.diagnostic((*path, key) if key is not None and at_key else path,
                               f"{_show(error.instance)} does not have the expected form "
                               f"({said or error.validator_value})", key=at_key)
@@ -369,6 +373,32 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` or an empty string."""
     return _did_you_mean(word, choices)
+
+
+def did_you_mean_name(word: str, choices: Iterable[str], container: str) -> str:
+    """`` (did you mean 'x'?)`` among the names of ``container`` (``characters``, ``voices``),
+    only ever a name the schema takes: a near name it refuses is offered in its legal form, as
+    the name to give it (``namerule``)."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    pattern = _series_name_pattern(container)
+    if not close or pattern is None or re.fullmatch(pattern, close[0]):
+        return f" (did you mean {close[0]!r}?)" if close else ""
+    found = namerule.rule(pattern)
+    legal = found.nearest(close[0]) if found is not None else None
+    return (f" (did you mean {legal!r}? rename {close[0]!r} to it: {close[0]!r} is no valid "
+            f"{namerule.WHAT.get(container, 'name')})") if legal else ""
+
+
+def legal_names(choices: Iterable[str], container: str) -> list[str]:
+    """The names of ``choices`` the schema takes for ``container`` (a listing of what may be
+    written never offers one it refuses)."""
+    pattern = _series_name_pattern(container)
+    return [c for c in choices if pattern is None or re.fullmatch(pattern, c)]
+
+
+def _series_name_pattern(container: str) -> str | None:
+    names = _schemas()[SERIES_SCHEMA]["properties"].get(container, {}).get("propertyNames", {})
+    return str(names["pattern"]) if "pattern" in names else None
 
 
 def check_default(key: str, value: Any) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from storyboard.errors import Diagnostic
 from storyboard.language.document import PathKey
-from storyboard.language.read.validate import did_you_mean
+from storyboard.language.read.validate import did_you_mean, did_you_mean_name, legal_names
 from storyboard.language.request import MediaRef, by_id
 from storyboard.language.resolving import cast, routes
 from storyboard.language.resolving.resolved import Given, Origin, ResolvedShot, Resolving, model_for
@@ -112,8 +112,9 @@ def resolve_frames(resolver: Resolving, shot: ResolvedShot, raw: dict[str, Any])
             ref = resolver.voices.get(value["voice"])
             if ref is None:
                 resolver.problems.append(shot.doc.diagnostic((*where, "voice"), (
-                    f"unknown voice {value['voice']!r}{did_you_mean(value['voice'], resolver.voices)}"
-                    f"; expected one of: {', '.join(sorted(resolver.voices)) or '(none declared)'}")))
+                    f"unknown voice {value['voice']!r}"
+                    f"{did_you_mean_name(value['voice'], resolver.voices, 'voices')}; expected one "
+                    f"of: {', '.join(sorted(legal_names(resolver.voices, 'voices'))) or '(none declared)'}")))
                 continue
             shot.frames[role] = ref
             if ref.path is not None and role in rules:

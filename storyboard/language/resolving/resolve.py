@@ -16,7 +16,7 @@ from typing import Any
 
 from storyboard.language.document import Document, PathKey
 from storyboard.language.read.series import EpisodeSource, Source
-from storyboard.language.read.validate import did_you_mean
+from storyboard.language.read.validate import did_you_mean, did_you_mean_name, legal_names
 from storyboard.language.request import ASSET_EPISODES, ELEMENTS, KVOICES, MediaRef, Transition
 from storyboard.language.resolving import boards, cast, identity, looks, modelcheck, routes, scenes
 from storyboard.language.resolving.resolved import WORDS, Given, Origin, Pass, Resolving
@@ -106,10 +106,20 @@ class Resolver(MediaResolver):
                     severity="warning"))
 
     def _unworn(self, episodes: list[ResolvedEpisode]) -> None:
-        """A warning at each look no shot wears: a sheet made from words is paid for nothing."""
+        """A warning at each look no shot wears: a sheet made from words is paid for nothing;
+        and at each range that reaches past the series' last episode."""
         worn = {(n, look) for e in episodes for s in e.shots for n, look in s.looks.items()}
         for name, found in self.looks.items():
             for look in found.values():
+                held = look.episodes
+                past = held.outside(len(episodes)) if held is not None else None
+                if held is not None and past is not None and episodes:
+                    self.problems.append(self.source.series.diagnostic((*look.where, "episodes"), (
+                        f"look {look.name!r} of {name!r} holds over episodes {held}, "
+                        f"but {past!r} reaches past the series' last episode (it has "
+                        f"{len(episodes)}): expected a range within 1-{len(episodes)}, or "
+                        f"\"{min(a for a, _ in held.parts)}-\" for every episode from "
+                        "its first"), severity="warning", code="look-past-end"))
                 if (name, look.name) not in worn and episodes:
                     self.problems.append(self.source.series.diagnostic(look.where, (
                         f"look {look.name!r} of {name!r} is worn by no shot: no episode of its "
@@ -261,17 +271,24 @@ class Resolver(MediaResolver):
             if name not in self.characters:
                 span = doc.text_span(path, offset + match.start())
                 self.problems.append(doc.diagnostic(
-                    path, f"unknown character @{name}{did_you_mean(name, self.characters)}; "
-                    f"expected one of: {', '.join('@' + c for c in self.characters) or '(none)'}",
+                    path, f"unknown character @{name}{self._near(name)}; expected one of: "
+                    f"{', '.join('@' + c for c in self._legal()) or '(none)'}",
                     span=span))
                 continue
             names.append(name)
         return names
 
+    def _near(self, name: str) -> str:
+        """The "did you mean" of a character's name: only ever one the schema takes."""
+        return did_you_mean_name(name, self.characters, "characters")
+
+    def _legal(self) -> list[str]:
+        return legal_names(self.characters, "characters")
+
     def _check_speaker(self, doc: Document, where: PathKey, speaker: str) -> None:
         if speaker not in self.characters:
             self.error(doc, where, f"unknown speaker {speaker!r}"
-                       f"{did_you_mean(speaker, self.characters)}; expected a character",
+                       f"{self._near(speaker)}; expected a character",
                        key=True)
 
     def _references(self, shot: ResolvedShot, raw: dict[str, Any], mentions: list[str]
@@ -281,7 +298,7 @@ class Resolver(MediaResolver):
         for index, name in enumerate(raw.get("cast") or []):
             if name not in self.characters:
                 self.error(shot.doc, (*shot.path, "cast", index), f"unknown character {name!r}"
-                           f"{did_you_mean(str(name), self.characters)}")
+                           f"{self._near(str(name))}")
             elif name not in order:
                 order.append(name)
         if not shot.model.takes_references:
@@ -315,7 +332,7 @@ class Resolver(MediaResolver):
                            f"this shot; expected one of: {', '.join(order) or '(none)'}", key=True)
             elif voice not in self.voices:
                 self.error(shot.doc, where, f"unknown voice {voice!r}"
-                           f"{did_you_mean(str(voice), self.voices)}")
+                           f"{did_you_mean_name(str(voice), self.voices, 'voices')}")
             else:
                 overrides[name] = voice
         return overrides

@@ -17,7 +17,7 @@ from storyboard.errors import Diagnostic
 from storyboard.language.document import Document, PathKey
 from storyboard.language.read.literals import color_problem, data_uri_problem, url_problem
 from storyboard.language.read.series import Source
-from storyboard.language.read.validate import did_you_mean
+from storyboard.language.read.validate import did_you_mean_name, legal_names
 from storyboard.language.request import MediaRef, is_url, speaker_name
 from storyboard.language.resolving import cast, identity, looks
 from storyboard.language.resolving.resolved import Look
@@ -182,8 +182,9 @@ class MediaResolver:
             voice = entry.get("voice")
             if isinstance(voice, str) and voice not in self.voices:
                 self.error(doc, (*where, "voice"), f"unknown voice {voice!r}"
-                           f"{did_you_mean(voice, self.voices)}; expected one of the series' "
-                           f"voices: {', '.join(sorted(self.voices)) or '(none declared)'}")
+                           f"{did_you_mean_name(voice, self.voices, 'voices')}; expected one "
+                           "of the series' voices: "
+                           f"{', '.join(sorted(legal_names(self.voices, 'voices'))) or '(none declared)'}")
             drawn = isinstance(generate, dict) and isinstance(generate.get("generate"), str)
             heard = self.voices.get(voice) if isinstance(voice, str) else None
             guided = drawn and isinstance(generate, dict) and bool(generate.get("refs"))
