@@ -311,9 +311,9 @@ def execute(setup: RunSetup, *, on_event: Callable[[ShotEvent], None] | None = N
             source: Manifest | list[CompiledShot] | None = None) -> RunResult:
     """Run ``setup``'s shots with its ledger (the team's when the series names one). ``source``
     (a whole manifest) lets the lock file drop the entries of deleted shots."""
-    ledger, team, problem = setup.ledger()
+    ledger, team, _ = setup.ledger()
     if team and ledger is None:
-        raise StoryboardError(problem.partition("; claims")[0])
+        raise setup.ledger_refused()
     return stopping.run(_run(setup, on_event=on_event, sleep=sleep, source=source,
                              ledger=ledger))
 

@@ -117,6 +117,7 @@ class RunSetup:
     skips: dict[str, str] = field(default_factory=dict)  # hash -> why a budget skips it
     board_bytes: dict[str, str] = field(default_factory=dict)  # a board take -> sha256 checked
     _ledger: tuple[Ledger | None, bool, str] | None = None
+    _refused: StoryboardError | None = None  # why the team ledger cannot be opened
 
     @property
     def root(self) -> Path:
@@ -156,8 +157,18 @@ class RunSetup:
         per-user one for a paid provider; whether it is the team's; why the team's cannot be
         opened (the plan says so; a run raises it)."""
         if self._ledger is None:
-            self._ledger = _open_ledgers(self.manifest, self.provider)
+            try:
+                self._ledger = _open_ledgers(self.manifest, self.provider)
+            except StoryboardError as error:
+                self._refused = error
+                self._ledger = None, True, f"{error}; claims of other machines are not shown"
         return self._ledger
+
+    def ledger_refused(self) -> StoryboardError:
+        """Why the series' team ledger cannot be opened, as it was raised (a missing extra
+        keeps its exit code, 2), for a run that cannot go on without it."""
+        self.ledger()
+        return self._refused or StoryboardError("the team ledger cannot be opened")
 
     def close(self) -> None:
         if self._ledger is not None and self._ledger[0] is not None:
@@ -327,10 +338,7 @@ def open_store(manifest: Manifest, provider: Provider, *, offline: bool = False
 
 
 def _open_ledgers(manifest: Manifest, provider: Provider) -> tuple[Ledger | None, bool, str]:
-    try:
-        team = open_ledger(manifest)
-    except StoryboardError as error:
-        return None, True, f"{error}; claims of other machines are not shown"
+    team = open_ledger(manifest)  # why it cannot be opened: ``RunSetup.ledger`` keeps it
     if team is not None:
         return team, True, ""
     return (default_ledger() if provider.traits.paid else None), False, ""

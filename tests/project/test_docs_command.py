@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 
+import pytest
 from click.testing import CliRunner
 
 from storyboard.cli.main import cli
@@ -31,6 +32,15 @@ def test_an_unknown_page_is_a_usage_error_naming_the_pages() -> None:
     assert result.exit_code == 2
     assert "no documentation page '../README'; expected one of: " in result.output
     assert "starting" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("asked", "meant"), [("seasons", "season"), ("Boards", "boards"),
+                                             ("breakdwon", "breakdown")])
+def test_a_near_miss_is_answered_with_the_page_meant(asked: str, meant: str) -> None:
+    result = CliRunner().invoke(cli, ["docs", asked])
+    assert result.exit_code == 2
+    assert (f"no documentation page {asked!r} (did you mean {meant!r}? `storyboard docs {meant}`)"
+            "; expected one of: ") in result.output
 
 
 def test_the_wheel_carries_the_pages_the_written_files_name() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from storyboard.cli import variations as matrix
+from storyboard.cli.answering import answering
 from storyboard.cli.common import AMOUNT, SERIES
 from storyboard.cli.render import conflicts, options
 from storyboard.cli.render.flags import render_flags
@@ -26,7 +27,12 @@ def season() -> None:
     """A season of episodes as one: admitted all or nothing, rendered with one consent."""
 
 
-@season.command("render")
+@season.command("render", cls=answering({"--boards": (
+    "it draws a series' boards itself (with a `boards:` block, the boards are paid now and each "
+    "video once its board is approved). To draw the boards alone first: `storyboard render "
+    "SERIES --boards` (one episode: --episode EP); look at them in `storyboard studio SERIES`, "
+    "approve them with `storyboard approve SERIES boards/EP`, then `storyboard season render "
+    "SERIES` (`storyboard docs boards`)")}))
 @click.argument("path", type=SERIES)
 @options.PROVIDER
 @options.DRAFT

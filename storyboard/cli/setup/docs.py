@@ -7,6 +7,7 @@ name, so that a user who installed a wheel, and so has no ``docs/`` folder, can 
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import click
@@ -45,7 +46,10 @@ def page_text(page: str) -> str:
     known = pages(folder)
     name = page.removesuffix(".md")
     if name not in known:
-        raise UnknownPage(f"no documentation page {shown(page)}; expected one of: " + ", ".join(known))
+        close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}? `storyboard docs {close[0]}`)" if close else ""
+        raise UnknownPage(f"no documentation page {shown(page)}{hint}; expected one of: "
+                          + ", ".join(known))
     return (folder / f"{name}.md").read_text("utf-8")
 
 

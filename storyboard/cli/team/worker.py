@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from storyboard.cli.answering import answering
 from storyboard.cli.common import (
     JSON,
     PROVIDER_CHOICE,
@@ -37,7 +38,11 @@ def _names(text: str | None) -> tuple[str, ...]:
     return tuple(sorted({part.strip() for part in (text or "").split(",") if part.strip()}))
 
 
-@click.command()
+@click.command(cls=answering(extra=(
+    "a worker renders the shots `storyboard queue render SERIES` put on the team ledger, of any "
+    "series in the clone it runs in (--root, default: here). To queue this one: `storyboard "
+    "queue render {arg}`, then `storyboard worker --root CLONE` on each machine; to render it "
+    "here alone: `storyboard render {arg}`")))
 @click.option("--ledger", "url", envvar="STORYBOARD_LEDGER", metavar="postgresql://HOST/DB",
               help="The team ledger (default: STORYBOARD_LEDGER).")
 @click.option("--providers", metavar="NAME,NAME",
@@ -231,7 +236,8 @@ def cancel_queued(render_id: str, url: str | None, as_json: bool) -> None:
     """``cancel --queue RENDER``: the render's queued shots never start; its running ones settle
     (their paid tasks end and are kept) and are never tried again."""
     from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
-    from storyboard.run.team.queue_pg import PgQueue
+    from storyboard.run.team.queue_pg import PgQueue, require_engine
+    guarded(require_engine)
     settings = guarded(lambda: ledger_settings(url or ""))
     if settings is None:
         fail(StoryboardError("cancel --queue needs the team ledger: --ledger "

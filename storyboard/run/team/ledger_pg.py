@@ -33,7 +33,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from storyboard.errors import JournalError, LedgerAway, StoryboardError, mask_userinfo
+from storyboard.errors import (
+    JournalError,
+    LedgerAway,
+    MissingExtra,
+    StoryboardError,
+    mask_userinfo,
+)
 from storyboard.run.team.ledger import Ledger, LedgerEntry, LedgerState, ShotClaimed
 from storyboard.run.team.pg import SCHEMA_LOCK, advisory_key
 from storyboard.run.team.schema import COLUMNS, POSTGRES, schema
@@ -113,7 +119,11 @@ class PgLedger:
     instance would count each other's claims as their own)."""
 
     def __init__(self, settings: LedgerSettings) -> None:
-        import psycopg
+        try:
+            import psycopg
+        except ImportError as exc:  # the words every command says, and exit 2
+            raise MissingExtra(f"the PostgreSQL ledger ({settings.origin})", "ledger-pg",
+                               exc.name) from exc
         self.where = settings.shown
         self.holder = uuid.uuid4().hex
         self._settings = settings

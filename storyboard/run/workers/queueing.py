@@ -78,12 +78,12 @@ def queue_render(variants: Variants, flags: RenderFlags, calls: Callbacks | None
                               "it, or queue a plain series")
     calls = calls or Callbacks()
     with open_run(variants, flags, calls) as setup:
-        ledger, team, problem = setup.ledger()
+        ledger, team, _ = setup.ledger()
         if not team:
             raise StoryboardError("queue render needs a team ledger: set `ledger: "
                                   "postgresql://HOST/DB` in storyboard.yaml or STORYBOARD_LEDGER")
         if not isinstance(ledger, PgLedger):
-            raise StoryboardError(problem.partition("; claims")[0])
+            raise setup.ledger_refused()
         the_plan = matrix_plan(setup)
         if calls.on_plan is not None:
             calls.on_plan(the_plan)

@@ -221,9 +221,9 @@ class Worker:
         flags = RenderFlags(provider=row.provider, yes=True, concurrency=opts.slots)
         calls = Callbacks(on_notice=lambda text: self.say("notice", message=text))
         with open_run(single(manifest), flags, calls) as setup:
-            ledger, team, problem = setup.ledger()
+            ledger, team, _ = setup.ledger()
             if team and ledger is None:
-                raise StoryboardError(problem.partition("; claims")[0])
+                raise setup.ledger_refused()
             shots = {s.hash: s for s in setup.shots}
             try:
                 async with opened(setup.provider, setup.options,
