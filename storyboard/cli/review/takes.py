@@ -81,8 +81,9 @@ def takes(path: Path, shot: str, provider: str | None, as_json: bool) -> None:
     out: Console = progress.console()  # a pipe gets whole rows (or COLUMNS), as plan does
     out.print(table)
     for row in rows:  # whole paths, for an image viewer or a copy (never folded by the table)
-        if row.file and row.current:
-            click.echo(f"take {row.take}: {series.root / row.file}")
+        if row.file and row.current:  # a free draft's file is said as one, never as the take
+            free = f" ({row.provider}, free)" if row.provider.endswith(" (draft)") else ""
+            click.echo(f"take {row.take}{free}: {series.root / row.file}")
     click.echo(spent_line([(r.cost, r.currency) for r in rows if r.state != "in lock"]))
 
 

@@ -443,10 +443,12 @@ def _same(mark: str, state: TakeState, picture: str | None) -> bool:
 
 
 def kept_file(root: Path, cache_key: str, shot_hash: str) -> str | None:
-    """Where a take's file is kept in the series folder (relative to it), if it is there."""
+    """Where a take's file is kept in the series folder (relative to it), if it is there.
+    ``cache_key`` is the cache's, or the journal's key of whose task it was
+    (``dashscope@https://...#k3f9a``: ``protocol.endpoint_key``), whose cache is its first part."""
     if not cache_key or not shot_hash:
         return None
-    path = OutputCache(root, cache_key).path(shot_hash)
+    path = OutputCache(root, cache_key.partition("@")[0]).path(shot_hash)
     return path.relative_to(root).as_posix() if path.is_file() else None
 
 
