@@ -175,6 +175,15 @@ class EmulatorServer:
     def advance_clock(self, seconds: float) -> None:
         self._on_loop(lambda: self.service.clock.advance(seconds))
 
+    def hold(self) -> None:
+        """Keep every task RUNNING once its latency is over, until ``let_go``: a test waits on
+        the tasks' state, never races their latency."""
+        self._on_loop(self.service.going.clear)
+
+    def let_go(self) -> None:
+        """Let the held tasks render and end, and those after them."""
+        self._on_loop(self.service.going.set)
+
 
 def serve(host: str = "127.0.0.1", port: int = 8765, config: EmulatorConfig | None = None, *,
           announce: Callable[[str], None] | None = print, dialect: str = "dashscope") -> None:

@@ -1,8 +1,10 @@
 """Accepted submissions into living tasks: the emulated service behind the HTTP routes.
 
 A task waits PENDING, runs, then renders its result and turns SUCCEEDED (or FAILED, UNKNOWN, stuck
-RUNNING, as a ``task:`` fault says). Each task is an asyncio task on the server's loop; the picture
-is drawn in a worker thread. Answers are built here in the service's own shapes (spec section 1).
+RUNNING, as a ``task:`` fault says); while a test holds the service (``going`` cleared) a task
+that would render stays RUNNING until it is let go. Each task is an asyncio task on the server's
+loop; the picture is drawn in a worker thread. Answers are built here in the service's own
+shapes (spec section 1).
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ class Service:
         self.running: Counter[str] = Counter()
         self.peak_running: Counter[str] = Counter()
         self.waited = 0  # tasks that waited for their turn
+        self.going = asyncio.Event()  # cleared: no task renders until it is set again (a test's)
+        self.going.set()
 
     def _file_of(self, url: str) -> Path | None:
         """A reference's file here: an upload, or the picture a ``data:`` URI carries."""
@@ -168,7 +172,12 @@ class Service:
 
     async def _lived(self, task: Task) -> None:
         await run_task(task, self.config.latency, self.config.pending_share, self.clock,
-                       self._finish, lambda: self._produce(task))
+                       self._finish, lambda: self._let_go(task))
+
+    async def _let_go(self, task: Task) -> None:
+        """The task's result, once the service is not held (it stays RUNNING meanwhile)."""
+        await self.going.wait()
+        await self._produce(task)
 
     async def _produce(self, task: Task) -> None:
         sub = task.submission

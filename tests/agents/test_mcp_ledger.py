@@ -46,25 +46,35 @@ def clones(tmp_path: Path, make_media: Callable[..., Path], pg_url: str) -> tupl
 def test_another_server_answers_a_tasks_progress_and_result_and_cancels_it(
         tmp_path: Path, make_media: Callable[..., Path], pg_url: str) -> None:
     root_a, root_b = clones(tmp_path, make_media, pg_url)
-    emulator = EmulatorServer(latency=4.0, plain_results=True, retry_after=0.1).start()
+    emulator = EmulatorServer(latency=0.5, plain_results=True, retry_after=0.1).start()
     try:
+        async def submitted(count: int, journaled: Path | None = None) -> None:
+            """Until ``count`` submissions reached the service (and ``journaled``'s journal
+            holds its render's two task ids): a state, whatever the machine's load."""
+            with anyio.fail_after(LOADED):
+                while submissions(emulator) < count or (journaled is not None and len(
+                        [r for r in read_status(journaled) if r.task_id]) < 2):
+                    await anyio.sleep(0.1)
+
         async def run() -> dict[str, Any]:
             seen: dict[str, Any] = {}
             async with agent(root_a, ceiling=10, emulator=emulator) as a, \
                     agent(root_b, ceiling=0, emulator=emulator) as b:
+                emulator.hold()  # its videos wait until B has seen the render at work
                 first = await a.call("render", WIRE)
                 assert isinstance(first, TaskHandle), first
+                await submitted(2)
                 seen["working"] = await b.get(first.task_id)  # B's disk has no such task
+                emulator.let_go()
                 seen["done_b"] = await b.until(first.task_id, finished)
                 seen["done_a"] = await a.get(first.task_id)
-                emulator.service.config.latency = 6.0  # the second render is still at work
+                emulator.hold()  # the second render is still at work when it is cancelled
                 second = await a.call("render", LATE_CALL)
-                with anyio.fail_after(LOADED):
-                    while submissions(emulator) < 4:
-                        await anyio.sleep(0.1)
+                await submitted(4, root_a / "late")
                 await b.cancel(second.task_id)
                 seen["stopped_b"] = await b.until(second.task_id, finished)
                 seen["stopped_a"] = await a.until(second.task_id, finished)
+                emulator.let_go()
                 with pytest.raises(MCPError) as unknown:
                     await b.get("0" * 32)
                 seen["unknown"] = str(unknown.value)
@@ -83,7 +93,6 @@ def test_another_server_answers_a_tasks_progress_and_result_and_cancels_it(
         assert not list(root_b.glob("**/mcp-tasks/*.json"))  # B answered from the ledger alone
         journaled = [r for r in read_status(root_a / "late") if r.task_id]
         assert len(journaled) == 2 and submissions(emulator) == 4
-        emulator.service.config.latency = 0.5
         _, resumed = session(root_a, ("render", LATE_CALL), ceiling=5, emulator=emulator)
         assert not resumed.is_error, resumed.content
         assert resumed.structured_content["ok"] and resumed.structured_content["submits"] == 0
@@ -95,7 +104,8 @@ def test_another_server_answers_a_tasks_progress_and_result_and_cancels_it(
 def test_a_task_whose_server_died_reads_interrupted_on_another_server(
         tmp_path: Path, make_media: Callable[..., Path], pg_url: str) -> None:
     root_a, root_b = clones(tmp_path, make_media, pg_url)
-    emulator = EmulatorServer(latency=6.0, plain_results=True, retry_after=0.1).start()
+    emulator = EmulatorServer(latency=0.5, plain_results=True, retry_after=0.1).start()
+    emulator.hold()  # the render is at work when its server dies, whatever the load
     try:
         async def start() -> str:
             async with agent(root_a, ceiling=5, emulator=emulator) as a:

@@ -42,7 +42,9 @@ def finished(task: Any) -> bool:
 
 
 async def paid_render_under_way(client: Any, slow: EmulatorServer) -> TaskHandle:
-    """A paid render started as a task, once both its shots are submitted (still rendering)."""
+    """A paid render started as a task, once both its shots are submitted, still rendering
+    whatever the machine's load: the emulator holds its videos until ``slow.let_go()``."""
+    slow.hold()
     handle: TaskHandle = await client.call("render", {**PAID, "max_cost": 5})
     with anyio.fail_after(LOADED):
         while submissions(slow) < 2:
@@ -88,7 +90,7 @@ def test_a_render_is_a_task_with_progress_and_its_result_outlives_the_server(
 
 
 def test_a_cancelled_task_stops_and_a_later_render_pays_nothing_twice(root: Path) -> None:
-    slow = EmulatorServer(latency=6.0, plain_results=True, retry_after=0.1).start()
+    slow = EmulatorServer(latency=0.5, plain_results=True, retry_after=0.1).start()
     try:
         async def run() -> Any:
             async with agent(root, ceiling=5, emulator=slow) as client:
@@ -99,6 +101,7 @@ def test_a_cancelled_task_stops_and_a_later_render_pays_nothing_twice(root: Path
         stopped = anyio.run(run)
         assert stopped.status == "cancelled"
         assert submissions(slow) == 2
+        slow.let_go()  # the videos paid for end: the next render collects them
         _, resumed = session(root, ("render", {**PAID, "max_cost": 5}), ceiling=5, emulator=slow)
         assert resumed.structured_content["ok"] and resumed.structured_content["submits"] == 0
         assert submissions(slow) == 2 and slow.stats()["submissions"]["duplicates"] == 0
@@ -195,7 +198,7 @@ def test_a_task_whose_server_was_killed_is_failed_and_resumed_by_the_next_call(
         root: Path) -> None:
     """The client goes away mid-render (its SDK ends the server); a new server says the task
     was interrupted, and the same render resumes the journaled tasks, paying nothing twice."""
-    slow = EmulatorServer(latency=6.0, plain_results=True, retry_after=0.1).start()
+    slow = EmulatorServer(latency=0.5, plain_results=True, retry_after=0.1).start()
     try:
         async def start() -> str:
             async with agent(root, ceiling=5, emulator=slow) as client:
@@ -210,6 +213,7 @@ def test_a_task_whose_server_was_killed_is_failed_and_resumed_by_the_next_call(
 
         gone = anyio.run(later)
         assert gone.status == "failed" and "interrupted" in (gone.status_message or ""), gone
+        slow.let_go()
         _, resumed = session(root, ("render", {**PAID, "max_cost": 5}), ceiling=5, emulator=slow)
         assert not resumed.is_error, resumed.content
         assert resumed.structured_content["submits"] == 0

@@ -140,6 +140,21 @@ def test_plain_results_of_bodies_that_differ_only_by_their_words_render_once(
     assert emu.stats()["renders"]["rendered"] - before == 2
 
 
+def test_a_held_service_keeps_its_tasks_running_until_let_go(client: httpx.Client,
+                                                             emu: EmulatorServer) -> None:
+    """A test waits on a state, never on a task's latency (issue 95): held, a task of 0.2 s is
+    still RUNNING long after it, and ends once let go."""
+    emu.hold()
+    try:
+        task_id = submit(client, make_body("a held task"))
+        wait_for(client, task_id, ("RUNNING",))
+        time.sleep(1.0)  # five times its latency
+        assert client.get(f"/tasks/{task_id}").json()["output"]["task_status"] == "RUNNING"
+    finally:
+        emu.let_go()
+    assert wait_for(client, task_id)["output"]["task_status"] == "SUCCEEDED"
+
+
 def test_unknown_task_is_unknown(client: httpx.Client) -> None:
     answer = client.get("/tasks/no-such-task")
     assert answer.status_code == 200
