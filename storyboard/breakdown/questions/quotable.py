@@ -1,8 +1,8 @@
 """A season shot's lines into the quotes its answer may give: the author's words, each a choice.
 
 A shot's call (``schemas.shot``) lists what its lines may be: every sentence spoken inside
-quotation marks in its lines (and, of a sentence longer than ``LONG`` words, each of its
-clauses, so a short shot can still say part of a long speech), at most ``MOST``; a schema's
+quotation marks in its lines, in any style (``QUOTED``) (and, of a sentence longer than ``LONG``
+words, each of its clauses, so a short shot can still say part of a long speech), at most ``MOST``; a schema's
 ``enum``, so a server that decodes to the schema can only answer the author's words. An episode
 whose lines quote no one in quotation marks (a screenplay's dialogue, a narrator's tale told
 without any) offers every sentence of the shot's lines instead (``Chapter.unquoted``).
@@ -14,8 +14,21 @@ import re
 
 from storyboard.breakdown.source import Chapter
 
-QUOTED = re.compile(r"[\"“]([^\"”]{1,1000})[\"”]")
+# A quoted stretch in every style a story is printed in: straight and curly double quotes, single
+# curly quotes (British editions: an apostrophe inside a word is not their end), guillemets
+# either way round, and a line that opens on a dialogue dash (to the next dash, or its end).
+QUOTED = re.compile(r"\"([^\"]{1,1000})\"|“([^”]{1,1000})”"
+                    r"|(?<![\w’])‘((?:[^’‘]|’(?=\w)){1,1000})’(?!\w)"
+                    r"|«\s?([^»]{1,1000}?)\s?»|»\s?([^«»]{1,1000}?)\s?«"
+                    r"|(?:^|(?<=\s\s))[—―]\s?([^—―]{1,1000}?)(?=\s[—―]|\s\s|\s*$)")
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def spoken(match: re.Match[str]) -> str:
+    """The words a quoted stretch holds (``QUOTED``'s one group that matched)."""
+    return next(g for g in match.groups() if g is not None)
+
+
 CLAUSE = re.compile(r"(?<=[,;:])\s+|\s*--\s*|\s+—\s+")
 LONG = 12  # words: a longer sentence is offered by its clauses too
 MOST = 30  # choices a shot offers at most (the first, in story order)
@@ -43,7 +56,7 @@ def quoting(chapter: Chapter) -> bool:
 def quotable(chapter: Chapter) -> list[str]:
     """The quotes a shot over ``chapter``'s lines may give, in story order, each once."""
     spans = paragraphs(chapter) if chapter.unquoted else [
-        m.group(1) for text in paragraphs(chapter) for m in QUOTED.finditer(text)]
+        spoken(m) for text in paragraphs(chapter) for m in QUOTED.finditer(text)]
     found: list[str] = []
     for span in spans:
         for sentence in SENTENCE.split(span.strip()):

@@ -1,8 +1,11 @@
 """Who the story says speaks a quoted line, held against the answers: problems sent back to the model.
 
-A quoted stretch of the text (in ``"..."`` or ``“...”``) is said by the name a speech verb next to
-it names: after it (``"...," said the frog``, ``"..." Gretel cried``) or before it (``Gretel
-said: "..."``). Two checks follow, each a problem sent back like any other:
+A quoted stretch of the text (in any style a story is printed in: ``"..."``, ``“...”``,
+``‘...’``, guillemets, a dialogue dash) is said by the name a speech verb next to it names: after
+it (``"...," said the frog``, ``"..." Gretel cried``, ``said old Mrs. Rabbit``: Mrs. Rabbit) or
+before it (``Gretel said: "..."``), or by the named subject of the sentence that leads into it
+with no such verb (``Mr. McGregor ..., calling out, "Stop thief!"``). Two checks follow, each
+a problem sent back like any other:
 
 - ``missing``: a cast answer that leaves out a person the chapter says speaks (a capitalised
   name, not an ordinary word, that no character's name holds): the video would have no face
@@ -18,15 +21,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from storyboard.breakdown.questions.ordinary import ordinary
+from storyboard.breakdown.questions.quotable import QUOTED
 from storyboard.breakdown.source import Chapter
 from storyboard.breakdown.stages.faithful import MARKS, Flat, shorten
 
 VERBS = (r"(?:said|says|asked|asks|cried|cries|answered|answers|replied|replies|shouted|shouts|"
          r"called|calls|whispered|whispers|exclaimed|exclaims|continued)")
-WHO = r"(?:the\s+)?([A-Za-z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,2})"
-QUOTED = re.compile(r"[\"“]([^\"”]{1,1000})[\"”]")
-AFTER = re.compile(rf"^\s*,?\s*(?:{VERBS}\s+{WHO}|{WHO}\s+{VERBS})\b")
+TITLE = r"(?:(?:Mr|Mrs|Ms|Dr|St)\.\s+|(?:Mr|Mrs|Ms|Dr|Miss|Mother|Father|Old)\s+)"
+ADJECTIVE = rf"(?:(?:old|young|little|poor|good|dear|big|wicked|kind)\s+(?={TITLE}))"
+NAME = rf"({TITLE}?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){{0,2}})"
+WHO = rf"(?:the\s+)?(?:{ADJECTIVE}?{NAME}|([a-z][\w'’-]*(?:\s+[A-Z][\w'’-]*){{0,2}}))"
+AFTER = re.compile(rf"^\s*[,—―]?\s*(?:{VERBS}\s+{WHO}|{WHO}\s+{VERBS})\b")
 BEFORE = re.compile(rf"{WHO}\s+{VERBS}\s*[,:]?\s*$")
+# Speech with no verb of saying: a named subject "came up the path, calling out, ..." before it.
+CALLING = re.compile(rf"(?:^|[.!?][\"”’»]?\s+){ADJECTIVE}?{NAME}\b[^.!?\"“‘«»]{{0,160}}"
+                     r"(?:,|\s+and)\s*(?:calling|crying|shouting|screaming|saying|whispering|sobbing)"
+                     r"(?:\s+out)?\s*[,:]?\s*$")
 PRONOUNS = {"he", "she", "they", "i", "we", "you", "it", "his", "her", "one", "who"}
 
 
@@ -49,12 +59,15 @@ def _who(match: re.Match[str] | None) -> str:
 
 
 def attributed(flat: Flat) -> list[Said]:
-    """Each quoted stretch of the text whose speaker a speech verb next to it names."""
+    """Each quoted stretch of the text (in any style: ``quotable.QUOTED``) whose speaker a
+    speech verb next to it names, or the named subject of the sentence that leads into it
+    (``Mr. McGregor came after him, calling out, "Stop thief!"``)."""
     out = []
     text = flat.text
     for quote in QUOTED.finditer(text):
+        before = text[max(0, quote.start() - 200):quote.start()]
         who = _who(AFTER.match(text[quote.end():quote.end() + 60])) or \
-            _who(BEFORE.search(text[max(0, quote.start() - 60):quote.start()]))
+            _who(BEFORE.search(before[-60:])) or _who(CALLING.search(before))
         if who:
             out.append(Said(quote.start(), quote.end(), who, flat.lines[quote.start()]))
     return out
