@@ -74,6 +74,16 @@ def test_what_cannot_be_measured_is_said_never_guessed(tmp_path: Path) -> None:
     assert drawn.faces == () and drawn.unseen == ()
 
 
+def test_frames_are_read_at_their_times_in_one_run_at_most_1280_wide(tmp_path: Path) -> None:
+    moving = compose(tmp_path / "moving.mp4", [Placed(HOPPER, 300, 60)], size=(1920, 1080),
+                     light="hue=H=2*PI*t/5")  # each instant its own colours
+    read = frames.read_frames(moving, [0.05, 2.5, 4.95, 9.0])  # 9 s is past the end: none
+    assert [(f.time, f.width, f.height) for f in read] == [(t, 1280, 720) for t in TIMES]
+    assert len({f.rgb for f in read}) == 3  # three instants, not one frame repeated
+    [still] = frames.read_frames(HOPPER, None)
+    assert (still.time, still.width, still.height, len(still.rgb)) == (0.0, 512, 600, 512 * 600 * 3)
+
+
 def test_the_light_of_a_frame_and_a_grade_that_shifts_it(tmp_path: Path) -> None:
     plain = measure(compose(tmp_path / "plain.png", [Placed(HOPPER, 300, 60)], seconds=None),
                     "image")
@@ -88,7 +98,6 @@ def test_frames_are_sampled_at_each_scene_start_middle_and_end() -> None:
     assert frames.sample_times(10.0, [(0, 3), (3, 10)]) == [0.05, 1.5, 2.95, 3.05, 6.5, 9.95]
     assert frames.sample_times(2.0, [(0, 8)]) == [0.05, 1.0, 1.95]  # the file ends first
     assert frames.sample_times(0.0) == [0.0]
-    assert frames.scaled(1920, 1080) == (1280, 720) and frames.scaled(640, 480) == (640, 480)
     assert costume_box((100, 100, 200, 200), 1280, 720) == (50, 225, 250, 425)
     assert costume_box((100, 600, 200, 700), 1280, 720) is None  # no room under the face
 

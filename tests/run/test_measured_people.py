@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,20 @@ def test_on_the_emulator_each_drift_is_found_where_it_is_and_nothing_else(
     assert "against the episode's median" in grade["detail"]
     cartoon = json.loads(invoke("takes", series, "ep02/cartoon", "--json").stdout)
     assert [(f["kind"], f["severity"]) for f in cartoon[0]["findings"]] == [("identity", "n/a")]
+
+
+def test_without_the_extra_a_render_says_how_to_add_it_and_nothing_else_changes(
+        tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "dlib", None)  # as if the faces extra were not installed
+    series = series_with_cast(tmp_path / "bare")
+    emulator()
+    code, report, err = render(series, "--yes")
+    assert code == 0, err
+    [note] = report["findings"]["notes"]
+    assert note.startswith("identity, look and grade are not measured: measuring identity, look "
+                           "and grade needs the faces extra (dlib is not installed)")
+    assert "add the extra with:" in note
+    assert len(report["findings"]["measured"]) == 3  # the files' own measuring, as ever
+    assert not list((series / ".storyboard" / "measured").glob("*.people.json"))
+    listed = json.loads(invoke("takes", series, "ep01/duet", "--json").stdout)
+    assert [row["findings"] for row in listed] == [[], [], []]

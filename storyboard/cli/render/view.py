@@ -184,12 +184,14 @@ def series_dict(report: Any) -> dict[str, Any]:
 
 
 def _findings(run: Any) -> dict[str, Any]:
-    """What measuring the run's takes found, by take (``measured``: the takes measured now)."""
+    """What measuring the run's takes found, by take (``measured``: the takes measured now;
+    ``notes``: what was not measured, and how to)."""
     found = run.measured if run is not None else None
     if found is None:
         return {}
     return {"measured": found.measured, "remeasured": found.remeasured,
-            "takes": {k: [f.to_dict() for f in v] for k, v in sorted(found.findings.items())}}
+            "takes": {k: [f.to_dict() for f in v] for k, v in sorted(found.findings.items())},
+            "notes": list(found.notes)}
 
 
 def series_summary(console: Console, report: Any) -> None:

@@ -1,12 +1,14 @@
 """A take's file into the few frames its people are measured on: times chosen, pixels decoded.
 
 A video is sampled at the start, middle and end of each scene (a shot without scenes is one
-scene), each frame decoded by its own short ffmpeg run and scaled to at most ``WIDTH`` wide
-(720p as it is); an image is its one frame. Pixels come back as packed RGB bytes.
+scene), the frames picked by one ffmpeg run (``select``: the first frame at or after each time)
+and scaled to at most ``WIDTH`` wide (720p as it is); an image is its one frame. Pixels come
+back as packed RGB bytes.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,31 +45,28 @@ def sample_times(seconds: float, scenes: Sequence[tuple[float, float]] = ()) -> 
     return sorted(found)
 
 
-def scaled(width: int, height: int) -> tuple[int, int]:
-    """The size a frame is measured at: at most ``WIDTH`` wide, both sides even."""
-    if width <= 0 or height <= 0:
-        raise MediaError("a picture of no size cannot be measured")
-    w = min(width, WIDTH)
-    return max(2, w // 2 * 2), max(2, round(height * w / width / 2) * 2)
-
-
 def read_frames(path: Path, times: Sequence[float] | None) -> list[Frame]:
-    """The frames of ``path`` at ``times`` (None: an image's one frame, at 0)."""
+    """The frames of ``path`` at ``times`` (None: an image's one frame, at 0), in one ffmpeg run:
+    each the first frame at or after its time (a time past the end gives none)."""
+    wanted = sorted(set(times)) if times is not None else [0.0]
     reader = imagehead.demuxer(path) if times is None else []
-    info = ffmpeg.probe(path)
-    if info.video is None:
-        raise MediaError(f"{path.name} has no picture to measure")
-    width, height = scaled(info.video.width, info.video.height)
+    picks = "+".join(f"(isnan(prev_selected_t)+lt(prev_selected_t,{t:.3f}))*gte(t,{t:.3f})"
+                     for t in wanted)
+    chain = ("" if times is None else f"select='gt({picks},0)',setpts=N/FRAME_RATE/TB,") + \
+        f"scale='min({WIDTH},iw)':-2:flags=bilinear,format=rgb24"
     with tempfile.TemporaryDirectory(prefix="storyboard-faces-") as folder:
-        out = Path(folder) / "frame.rgb"
-        frames = []
-        for at in ([0.0] if times is None else times):
-            seek = [] if times is None else ["-ss", f"{at:.3f}"]
-            ffmpeg.run([*seek, *reader, "-i", str(path), "-frames:v", "1",
-                        "-vf", f"scale={width}:{height}", "-f", "rawvideo", "-pix_fmt", "rgb24",
-                        str(out)], what=f"reading a frame of {path.name}")
-            data = out.read_bytes() if out.exists() else b""
-            if len(data) == width * height * 3:
-                frames.append(Frame(at, width, height, data))
-            out.unlink(missing_ok=True)
-    return frames
+        out = Path(folder) / "frames.rgb"
+        log = ffmpeg.run([*reader, "-i", str(path), "-vf", chain,
+                          "-frames:v", str(len(wanted)), "-f", "rawvideo", "-pix_fmt", "rgb24",
+                          str(out)], what=f"reading frames of {path.name}")
+        size = _SIZE.search(log.split("Output #0", 1)[-1])
+        data = out.read_bytes() if out.exists() else b""
+    if size is None:
+        raise MediaError(f"{path.name} has no picture to measure")
+    width, height = int(size.group(1)), int(size.group(2))
+    each = width * height * 3
+    count = min(len(wanted), len(data) // each) if each else 0
+    return [Frame(wanted[i], width, height, data[i * each:(i + 1) * each]) for i in range(count)]
+
+
+_SIZE = re.compile(r"Video: rawvideo.*?(\d{2,5})x(\d{2,5})")

@@ -28,25 +28,25 @@ BELOW, DEPTH, SIDE = 0.25, 2.0, 0.5  # the costume box, in face heights (side: f
 
 
 def measure(path: Path, kind: str, times: Sequence[float] | None = None, *,
-            faces: bool = True) -> People:
+            faces: bool = True, small: bool = True) -> People:
     """The people of ``path`` (``kind``: ``video``, sampled at ``times``; ``image``: its frame);
-    ``faces`` False: the light alone (no face to look for). ``models.FacesMissing`` without the
-    extra."""
+    ``faces`` False: the light alone (no face to look for); ``small`` False: faces under 80 px
+    not looked for (a character's picture). ``models.FacesMissing`` without the extra."""
     found = models.load() if faces else None
     pictures = framing.read_frames(path, None if kind == "image" else times or [0.0])
-    facts = tuple(_frame(found, f) for f in pictures)
+    facts = tuple(_frame(found, f, small) for f in pictures)
     width, height = (pictures[0].width, pictures[0].height) if pictures else (0, 0)
     return People("image" if kind == "image" else "video", facts, width=width, height=height,
                   searched=faces)
 
 
-def _frame(found: models.Models | None, frame: framing.Frame) -> FrameFacts:
+def _frame(found: models.Models | None, frame: framing.Frame, small: bool) -> FrameFacts:
     rgb = np.frombuffer(frame.rgb, dtype=np.uint8).reshape(frame.height, frame.width, 3)
     luma, balance = light(rgb)
     if found is None:  # the light alone
         return FrameFacts(frame.time, luma, balance)
     faces, unseen = [], []
-    for face in found.detect(rgb):
+    for face in found.detect(rgb, small=small):
         if face.turned or face.width < models.MIN_WIDTH:
             unseen.append(Unseen(face.box, "profile" if face.turned else "too small"))
         else:

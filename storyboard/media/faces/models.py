@@ -8,7 +8,8 @@ how to add it.
 The detector's five filters say which way a face looks: 0 frontal, 1 and 2 turned (a profile,
 which the embedding does not measure), 3 and 4 frontal but tilted. A frame is searched as it is,
 then at twice its size when nothing was found (faces from 40 pixels wide: a 720p frame takes
-about 0.2 s then, 0.05 s otherwise). A face narrower than ``MIN_WIDTH`` is found but too small to
+about 0.2 s then, 0.05 s otherwise; a character's picture is searched as it is only: its face is
+its subject). A face narrower than ``MIN_WIDTH`` is found but too small to
 embed reliably; a find scored below ``MIN_SCORE`` is not taken for a face (a badge, a pattern).
 """
 
@@ -66,17 +67,18 @@ def missing() -> str | None:
 
 
 class Models:
-    """The detector, the landmarks and the embedding, loaded once (``load``)."""
+    """The detector (built into dlib: loaded at once), the landmarks and the embedding (their
+    weights loaded on the first face to embed: a picture with no face never pays for them)."""
 
     def __init__(self, dlib: Any, weights: Any) -> None:
-        self._dlib = dlib
+        self._dlib, self._weights = dlib, weights
         self._detector = dlib.get_frontal_face_detector()
-        self._shape = dlib.shape_predictor(weights.pose_predictor_five_point_model_location())
-        self._embedder = dlib.face_recognition_model_v1(weights.face_recognition_model_location())
+        self._embedding: tuple[Any, Any] | None = None
 
-    def detect(self, rgb: np.ndarray) -> list[Detected]:
-        """The faces in ``rgb`` (height x width x 3, uint8), each once, largest first."""
-        found = self._run(rgb, 0) or self._run(rgb, 1)
+    def detect(self, rgb: np.ndarray, *, small: bool = True) -> list[Detected]:
+        """The faces in ``rgb`` (height x width x 3, uint8), each once, largest first; ``small``:
+        searched again at twice the size when none is found (faces from 40 px)."""
+        found = self._run(rgb, 0) or (self._run(rgb, 1) if small else [])
         return sorted(_one_each(found), key=lambda d: (-d.width, d.box))
 
     def _run(self, rgb: np.ndarray, upsample: int) -> list[Detected]:
@@ -87,9 +89,13 @@ class Models:
 
     def embed(self, rgb: np.ndarray, box: Box) -> tuple[float, ...]:
         """The 128 numbers of the face in ``box`` (same person: closer than 0.6)."""
-        rect = self._dlib.rectangle(*box)
-        shape = self._shape(rgb, rect)
-        return tuple(round(float(v), 5) for v in self._embedder.compute_face_descriptor(rgb, shape))
+        if self._embedding is None:
+            self._embedding = (
+                self._dlib.shape_predictor(self._weights.pose_predictor_five_point_model_location()),
+                self._dlib.face_recognition_model_v1(self._weights.face_recognition_model_location()))
+        shape_of, embedder = self._embedding
+        shape = shape_of(rgb, self._dlib.rectangle(*box))
+        return tuple(round(float(v), 5) for v in embedder.compute_face_descriptor(rgb, shape))
 
 
 def _one_each(found: Sequence[Detected]) -> list[Detected]:

@@ -71,6 +71,6 @@ def _any_face(root: Path, take: CompiledShot, lock: LockFile) -> bool:
     found = False
     for picture in pictures(root, take, lock):
         if picture.file is not None and picture.sha256 is not None and picture.file.is_file():
-            people = measure_people(root, picture.file, picture.sha256, "image")
+            people = measure_people(root, picture.file, picture.sha256, "image", small=False)
             found = found or (people is not None and any(f.faces for f in people.frames))
     return found

@@ -50,18 +50,20 @@ def _read(path: Path, _stamp: int) -> People | None:
 
 
 def measure_people(root: Path, path: Path, sha256: str, kind: str,
-                   times: Sequence[float] | None = None, *, faces: bool = True) -> People | None:
+                   times: Sequence[float] | None = None, *, faces: bool = True,
+                   small: bool = True) -> People | None:
     """``path``'s people: the stored measurement when this version made it (and looked for
     faces, when ``faces``), else measured now and stored (``faces`` False: its light alone, no
-    face looked for). ``media.faces.models.FacesMissing`` without the extra; a file ffmpeg
-    cannot read gives None (said in the log)."""
+    face looked for; ``small`` False: a character's picture, whose face is its subject, not
+    searched again for small faces). ``media.faces.models.FacesMissing`` without the extra; a
+    file ffmpeg cannot read gives None (said in the log)."""
     known = recorded_people(root, sha256)
     if known is not None and known.version >= VERSION and (known.searched or not faces):
         return known
     from storyboard.media.faces import measure  # numpy and dlib: only when measuring
     try:
         found = measure.measure(path, "image" if kind == "image" else "video", times,
-                                faces=faces)
+                                faces=faces, small=small)
     except (MediaError, FFmpegError, OSError) as exc:
         log.warning("measuring the people of %s failed (%s)", path.name, exc)
         return None
