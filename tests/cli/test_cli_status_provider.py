@@ -2,7 +2,7 @@
 97): a series that names no provider, rendered with ``--provider dashscope`` (as the README's tour
 gives it), counts its videos done and spent on DashScope's emulator, and says so; ``--provider``
 chooses another's. The studio's season grid plans on the same provider: its "planned" is
-DashScope's prices, not the free ``local``'s 0.00 beside what was spent."""
+DashScope's prices, not the free ``local``'s 0.00 beside what was spent; its paid plan too."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 from storyboard import compile as compiled
 from storyboard.media import samples
 from storyboard.review.seasongrid import tiles
+from storyboard.review.studio.state import paid_plan
 from tests.fixtures.dashscope_cli import Emulator, invoke
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
@@ -61,3 +62,6 @@ def test_status_season_counts_a_render_whose_provider_was_a_flag(tmp_path: Path,
     assert [(t.videos_done, t.spent, t.planned, t.currency) for t in grid] == [
         (e["videos_done"], e["spent"], e["spent"], "USD")  # 0.40 of 0.40 planned, not of 0.00
         for e in found["episodes"]]
+    paid = paid_plan(compiled(root))  # the studio's paid lines (its /state JSON): DashScope's
+    assert paid is not None and paid.provider == "dashscope"
+    assert {s.status for s in paid.shots if s.episode != "cast"} == {"cached"}

@@ -33,6 +33,7 @@ from storyboard.language.read.series import find_series_file, load_source
 from storyboard.language.read.validate import EPISODE_SCHEMA, check_schema
 from storyboard.language.request import Manifest
 from storyboard.review.progress import money
+from storyboard.review.seasonstatus import counted_provider
 from storyboard.review.sheet import sheet_model
 from storyboard.review.sheet.pictures.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
@@ -44,6 +45,7 @@ from storyboard.run.setup import Callbacks, RenderFlags, make_provider
 from storyboard.run.state.lock.lockfile import lock_path, read_lock
 from storyboard.run.state.lock.rendered import Rendered, episode_as_rendered
 from storyboard.run.state.lock.takes import with_retakes
+from storyboard.run.state.tasks.journal import read_status
 from storyboard.run.trip.model import ShotEvent
 from storyboard.stitch.join.concat import as_rate
 from storyboard.stitch.join.facts import FactStore
@@ -320,12 +322,14 @@ def take_stills(thumbs: Thumbs, facts: FactStore, video: Path) -> None:
 
 
 def paid_plan(manifest: Manifest) -> Plan | None:
-    """The paid provider's plan of the series (free to make: nothing is asked); None when the
-    series renders on ``local`` only, or cannot be planned now."""
-    if has(named(manifest.provider), "drafts"):
-        return None
+    """The paid provider's plan of the series (free to make: nothing is asked): the series'
+    provider, else the one the journal's last render used (as ``status --season`` counts it);
+    None when the series renders on ``local`` only, or cannot be planned now."""
     try:
-        return plan_series(manifest, make_provider(manifest), offline=True)
+        name = counted_provider(manifest, None, read_status(manifest.root))
+        if has(named(manifest.provider, name), "drafts"):
+            return None
+        return plan_series(manifest, make_provider(manifest, name), offline=True)
     except StoryboardError:
         return None
 
