@@ -2,8 +2,8 @@
 
 A season of two episodes rendered on the emulator, whose takes show the pictures each shot
 declares (two public-domain photographs, tests/fixtures/faces/SOURCE.md): ep01's two shots as
-declared, ep02's shot of @ann drawn with another face in her place (``task:swap``). The season
-page shows a strip per character, each appearance a tile with its face's crop (cut from the take
+declared, ep02's shot of @ann drawn with another face in her place (``task:swap``). The cast's
+page (from the season's grid) shows a strip per character, each appearance a tile with its face's crop (cut from the take
 and served through the studio), its distance, coloured by its finding, and a click to the shot's
 section of the page; ``status --season --json`` counts each character's appearances per finding.
 """
@@ -103,6 +103,8 @@ def test_the_season_page_shows_a_strip_per_character(browser: Browser, season: P
     with StudioServer(season, render_drafts=False) as server:
         page, errors = open_studio(browser, server)
         page.goto(server.url.replace("/?", "/season?"), wait_until="load")
+        page.locator("header a.cast-link").click()  # the grid's way to the cast
+        page.wait_for_url("**/season/cast")
         ann = page.locator(".strip[data-character='ann'] a.seen")
         expect(ann).to_have_count(3)
         expect(page.locator(".strip[data-character='bea'] a.seen")).to_have_count(1)
@@ -129,7 +131,7 @@ def test_a_crop_is_served_only_by_a_name_the_page_gave(season: Path) -> None:
     import httpx
     with StudioServer(season, render_drafts=False) as server:
         base = f"http://127.0.0.1:{server.port}"
-        page = httpx.get(f"{base}/season?token={server.token}")
+        page = httpx.get(f"{base}/season/cast?token={server.token}")
         named = page.text.split('src="/season/crop/')[1].split('"')[0]
         cookies = {"storyboard_studio": server.token}
         assert httpx.get(f"{base}/season/crop/{named}").status_code == 403  # no token

@@ -30,7 +30,7 @@ from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS
 from storyboard.review.notes import note_on
 from storyboard.review.seasongrid import Grid, stamp
-from storyboard.review.studio.castpage import Cast, cast_html
+from storyboard.review.studio.castpage import Cast, cast_page_html
 from storyboard.review.studio.client import inject
 from storyboard.review.studio.grid import covers_of, grid_page, waiting_page
 from storyboard.review.studio.proposals import settle
@@ -91,7 +91,14 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
 
     async def season(request: Request) -> Response:
         """The episode grid: a tile per episode, each opening its section of the page."""
-        response = HTMLResponse(await asyncio.to_thread(season_page, studio, grid, cast),
+        response = HTMLResponse(await asyncio.to_thread(season_page, studio, grid),
+                                headers={"Cache-Control": "no-store"})
+        response.set_cookie(COOKIE, guard.token, httponly=True, samesite="strict")
+        return response
+
+    async def season_cast(request: Request) -> Response:
+        """The cast across the season: a strip per character."""
+        response = HTMLResponse(await asyncio.to_thread(cast_page, studio, cast),
                                 headers={"Cache-Control": "no-store"})
         response.set_cookie(COOKIE, guard.token, httponly=True, samesite="strict")
         return response
@@ -126,7 +133,7 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
         return Response(body, media_type="image/jpeg", headers={"Cache-Control": KEEP})
 
     async def crop(request: Request) -> Response:
-        """A face the season page's cast strips show, by the name the page gave it."""
+        """A face the cast's strips show, by the name the page gave it."""
         try:
             path = await asyncio.to_thread(cast.crop, request.path_params["name"])
             body = await asyncio.to_thread(path.read_bytes) if path is not None else None
@@ -175,6 +182,7 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
 
     routes = [Route("/", guarded(page)), Route("/sheet", guarded(sheet)),
               Route("/season", guarded(season)),
+              Route("/season/cast", guarded(season_cast)),
               Route("/season/crop/{name:str}", guarded(crop)),
               Route("/state", guarded(state)), Route("/events", guarded(events)),
               Route("/part/{key:str}", guarded(part)), Route("/still/{name:str}", guarded(still)),
@@ -283,10 +291,10 @@ def _event(event: str) -> bytes:
     return f"data: {event}\n\n".encode()
 
 
-def season_page(studio: Studio, grid: Grid, cast: Cast | None = None) -> str:
+def season_page(studio: Studio, grid: Grid) -> str:
     """The grid of the manifest the last check compiled (its tiles kept while the lock and the
-    journal are the same), and under it the cast's strips (``castpage``); a waiting page before
-    the first check or for a series that does not load."""
+    journal are the same); a waiting page before the first check or for a series that does not
+    load."""
     manifest, snap = studio.manifest, studio.snapshot
     if manifest is None:
         return waiting_page(studio.root.name, "starting" if snap.phase == "starting" else
@@ -295,9 +303,19 @@ def season_page(studio: Studio, grid: Grid, cast: Cast | None = None) -> str:
             "the last save does not load: see the studio's page" if snap.phase == "error" else "")
     sheet = snap.current.page.sheet
     covers = covers_of(sheet.episodes) if sheet is not None else {}
-    strips = cast_html(cast.strips(manifest, stamp(manifest))) if cast is not None else ""
-    return grid_page(manifest.title or studio.root.name, grid.tiles(manifest), note, covers,
-                     strips)
+    return grid_page(manifest.title or studio.root.name, grid.tiles(manifest), note, covers)
+
+
+def cast_page(studio: Studio, cast: Cast) -> str:
+    """The cast's strips of the manifest the last check compiled (kept while the lock and the
+    journal are the same); a waiting page before the first check or for a series that does not
+    load."""
+    manifest = studio.manifest
+    title = manifest.title or studio.root.name if manifest is not None else studio.root.name
+    if manifest is None:
+        return waiting_page(title, "starting" if studio.snapshot.phase == "starting" else
+                            "the series does not load: its problems are on the studio's page")
+    return cast_page_html(title, cast.strips(manifest, stamp(manifest)))
 
 
 def served_page(studio: Studio, token: str) -> str:

@@ -1,4 +1,4 @@
-"""Each character's appearances across the season into the season page's cast strips (HTML).
+"""Each character's appearances across the season into the cast's page (``/season/cast``).
 
 A strip a character: one tile an appearance, in episode and shot order, its face's crop (served
 by name: ``/season/crop/NAME``, cut on first ask), the episode, shot and take, its distance to
@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from storyboard.language.request import Manifest
 from storyboard.review.seasoncast import FINDINGS, Appearance, appearances, counts, crop
+from storyboard.review.studio.grid import STYLE as PAGE_STYLE
 
 CROPS = "/season/crop/"  # where the crops are linked, by name
 STYLE = """
@@ -41,6 +42,16 @@ def cast_html(strips: Mapping[str, Sequence[Appearance]]) -> str:
                    for name, found in strips.items())
     return (f'<style>{STYLE}</style><section id="cast"><h2>The cast across the season</h2>'
             f"{rows}</section>")
+
+
+def cast_page_html(series: str, strips: Mapping[str, Sequence[Appearance]]) -> str:
+    """The whole page: the series' title, the way back to the grid, the strips (or a line
+    saying no shot declares anyone)."""
+    body = cast_html(strips) or "<p id=\"cast\">No shot of this season declares a character.</p>"
+    return ('<!doctype html><html><head><meta charset="utf-8">'
+            f"<title>{escape(series)}: the cast</title><style>{PAGE_STYLE}</style></head><body>"
+            f"<header><h1>{escape(series)}</h1><a href=\"/season\">the episode grid</a> · "
+            f"<a href=\"/\">the studio's page</a></header>{body}</body></html>")
 
 
 def _strip(name: str, found: Sequence[Appearance], tally: Mapping[str, int]) -> str:

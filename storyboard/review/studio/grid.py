@@ -35,19 +35,19 @@ a.tile:hover{border-color:#36c}a.tile.complete{border-left:4px solid #393}
 
 
 def grid_page(series: str, tiles: Sequence[Tile], note: str = "",
-              covers: Mapping[str, str] | None = None, below: str = "") -> str:
+              covers: Mapping[str, str] | None = None) -> str:
     """The grid of ``tiles`` for the series titled ``series``; ``note``: a line under its title
     (plain text, escaped here); ``covers``: each episode's cover still, by the episode's id (its
-    link; an episode without one shows none); ``below``: HTML under the grid, made safe by its
-    maker (the cast's strips)."""
+    link; an episode without one shows none)."""
     items = "".join(tile_html(tile, (covers or {}).get(tile.id, "")) for tile in tiles)
     said = f"<p>{escape(note)}</p>" if note else ""
     totals = _totals(tiles)
     return ('<!doctype html><html><head><meta charset="utf-8">'
             f"<title>{escape(series)}: season</title><style>{STYLE}</style></head><body>"
             f'<header><h1>{escape(series)}</h1><p class="season-totals">{escape(totals)}</p>'
-            f'{said}<a href="/">the studio\'s page</a></header>'
-            f'<main id="grid">{items}</main>{below}</body></html>')
+            f'{said}<a href="/">the studio\'s page</a> · '
+            '<a class="cast-link" href="/season/cast">the cast across the season</a></header>'
+            f'<main id="grid">{items}</main></body></html>')
 
 
 def tile_html(tile: Tile, cover: str = "") -> str:
