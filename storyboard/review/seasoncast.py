@@ -9,7 +9,7 @@ the character's picture, its crop that face in that frame. Its finding is the wo
 findings say of the character (``identity``, then ``look``; ``n/a`` when no frontal face could be
 measured), else the take's ``grade``, else ``ok``; a take whose people were never measured (no
 ``faces`` extra, not rendered yet) is ``unmeasured``. ``status --season --json`` counts them per
-character and finding; the studio's season page draws the strips (``studio/castpage.py``).
+character and finding; the studio's cast page draws the strips (``studio/castpage.py``).
 """
 
 from __future__ import annotations

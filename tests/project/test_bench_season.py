@@ -49,7 +49,9 @@ def test_the_season_bench_prints_every_figure() -> None:
 def test_the_studio_season_bench_shows_every_tile() -> None:
     out = bench("studio_season.py", "--episodes", "4", "--shots", "3", "--rounds", "1")
     assert "season: 4 episodes x 3 shots, 3 videos made" in out
-    for row in ("(a) grid shown, first", "(b) grid shown, again", "(c) studio start -> grid"):
+    for row in ("(a) grid shown, first", "(b) grid shown, again", "(c) studio start -> grid",
+                "(d) cast shown"):
         assert re.search(rf"^{re.escape(row)} *: +[0-9.]+ s", out, re.M), out
+    assert re.search(r"^\(d\) cast shown .*\((\d+) appearances; not judged\)$", out, re.M), out
     assert "first tile           : 1. Night 1 | boards 3/3 approved | videos 3/3 done | " \
         "spent 0.00 USD of" in out
