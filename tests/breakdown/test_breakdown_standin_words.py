@@ -71,7 +71,7 @@ def document(text: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("text", "title"), [
-    (TINDER, "The Soldier and the Dog"),
+    (TINDER, "The Soldier"),  # the dog acts: a person, not a thing
     ("Della counted the money. Della took the money to the shop and the shopkeeper smiled.\n"
      "Then Jim came home.\n", "Della and the Money"),
     ("It rained. It rained all day.\n", "It rained It rained all day"),  # no one, nothing
@@ -99,10 +99,19 @@ def test_a_season_of_the_stand_in_reads_as_titled(chat_emulator: EmulatorServer,
                                                key_env=KEY_ENV, yes=True, episodes=2,
                                                episode_seconds=30))
     assert report.problems == []
-    assert yaml.safe_load((series / "storyboard.yaml").read_text("utf-8"))["title"] == \
-        "The Tinder-Box"
+    written = yaml.safe_load((series / "storyboard.yaml").read_text("utf-8"))
+    assert written["title"] == "The Tinder-Box"
+    assert {"soldier", "witch", "dog"} <= set(written["characters"])  # the dogs act: cast
     for path in sorted((series / "episodes").glob("*.yaml")):
         episode = yaml.safe_load(path.read_text("utf-8"))
         assert NOUN_PHRASE.fullmatch(episode["title"]), episode["title"]
         hook = episode["hook"]
         assert hook.lstrip('"')[:1].isupper() and hook.rstrip('"')[-1:] in ".!?", hook
+
+
+def test_an_animal_that_acts_is_cast_and_one_named_in_passing_is_not() -> None:
+    from storyboard.emulator.chat.answers import cast
+    acts = cast(document("A dog sat by the door. The dog barked at the soldier.\n"))
+    assert [c["name"] for c in acts["characters"]] == ["Dog", "Soldier"]
+    passing = cast(document("The soldier sat by the fire with a cat on his knee.\n"))
+    assert [c["name"] for c in passing["characters"]] == ["Soldier"]

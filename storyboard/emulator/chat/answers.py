@@ -29,7 +29,8 @@ from storyboard.emulator.chat import translate as chat_translate
 
 QUOTE = re.compile(r"[\"“]([^\"”]{1,400})[\"”]|(?<!\w)['‘]([^\n]{1,400}?)['’](?!\w)")
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_KINDS = "|".join(kind.replace(" ", r"\s+") for kind in chat_names.PEOPLE)
+_KINDS = "|".join(kind.replace(" ", r"\s+") for kind in (*chat_names.PEOPLE,
+                                                          *chat_names.ANIMALS))
 KIND_WORDS = re.compile(rf"\b(?:the|a|an|his|her|their|poor|young)\s+(?:\w+\s+)??({_KINDS})\b",
                         re.I)
 CUE = re.compile(r"^@?([A-Z][A-Z0-9 .'-]{0,30}?)\s*(\([^)]*\))*\s*\^?$")
@@ -139,16 +140,20 @@ def outline(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def kinds(plain: str, named: list[str]) -> list[tuple[int, str]]:
-    """The people a tale names by what they are (``the miller``), with where, unless a name
-    found is the same word."""
+    """The people a tale names by what they are (``the miller``), and the animals that act in
+    it (``the dog``, named so twice or more), with where, unless a name found is the same word
+    (an animal a name holds: ``Rabbit`` of ``Velveteen Rabbit``)."""
     found: dict[str, int] = {}
+    times: dict[str, int] = {}
     for m in KIND_WORDS.finditer(plain):
         kind = " ".join(m.group(1).split()).capitalize()
         if kind in ANYONE and m.group().lower().startswith(("a ", "an ")):
             continue  # "an excellent man of business": no one in particular
-        if not any(kind.lower() == n.lower() for n in named):
+        times[kind] = times.get(kind, 0) + 1
+        if not any(kind.lower() == n.lower() or kind.lower() in n.lower().split() for n in named):
             found.setdefault(kind, m.start(1))
-    return [(where, kind) for kind, where in found.items()]
+    return [(where, kind) for kind, where in found.items()
+            if kind.lower() not in chat_names.ANIMALS or times[kind] >= 2]
 
 
 VERBS = (r"(?:said|says|asked|asks|cried|cries|answered|answers|replied|replies|shouted|shouts|"

@@ -131,7 +131,7 @@ def head(document: dict[str, Any]) -> dict[str, Any]:
     """A season episode's own answer (``stage: episode``): its title, its first words; its
     hook, its last sentence's."""
     rows = _rows(document) or [Para(1, 1, ("A moment passes.",))]
-    text = " ".join(row.text for row in rows)
+    text = " ".join(row.text for row in rows if not row.text.isupper()) or rows[-1].text
     return {"title": title_of(text), "hook": hook_of(text)}
 
 

@@ -48,7 +48,8 @@ def title_of(text: str) -> str:
     while len(words) > 1 and words[0].lower() in chat_names.STOP:  # "When Gluck": Gluck
         words = words[1:]
     lead = " ".join(w.capitalize() if w.islower() else w for w in words)
-    if lead and not lead.startswith("The ") and lead.lower() in chat_names.TITLES:
+    if lead and not lead.startswith("The ") and (lead.lower() in chat_names.TITLES or
+                                                 lead.lower() in chat_names.ANIMALS):
         lead = f"The {lead}"
     named = f"the {thing.title()}" if thing else ""
     return (f"{lead} and {named}" if lead and named else lead or named.capitalize())[:60]
