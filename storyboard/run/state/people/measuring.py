@@ -3,11 +3,11 @@ their findings added to the run's report; without the ``faces`` extra the report
 add it and nothing else changes.
 
 A video is sampled at the start, middle and end of each of its request's scenes
-(``media.faces.frames.sample_times``) over the file's measured length; an image (a board, a
-sheet) is its one frame. The pictures are measured first, so a take is judged against them;
-a take none of whose pictures shows a frontal face has its light measured alone (no face
-looked for: a cartoon, a prop, a place). What cannot be measured (``n/a``) is left out of the
-run's report: ``takes`` and the sheet say it.
+(``media.faces.frames.sample_times``) over the file's measured length; an image (a board: it
+declares someone) is its one frame; a sheet, a voice, a line are not measured here. The pictures
+are measured first, so a take is judged against them; a take none of whose pictures shows a
+frontal face has its light measured alone (no face looked for: a cartoon, a prop, a place).
+What cannot be measured (``n/a``) is left out of the run's report: ``takes`` says it.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def measure_people_of(root: Path, cache: OutputCache, takes: Iterable[CompiledSh
         report.notes.append(absent)
         return
     lock = read_lock(lock_path(root))
-    mine = [t for t in takes if kind_of(t) != "audio" and cache.get(t.hash) is not None]
+    mine = [t for t in takes if _has_people(t) and cache.get(t.hash) is not None]
     faced = {t.hash: _any_face(root, t, lock) for t in mine}
     measured = []
     for take in mine:
@@ -74,3 +74,10 @@ def _any_face(root: Path, take: CompiledShot, lock: LockFile) -> bool:
             people = measure_people(root, picture.file, picture.sha256, "image", small=False)
             found = found or (people is not None and any(f.faces for f in people.frames))
     return found
+
+
+def _has_people(take: CompiledShot) -> bool:
+    """Whether ``take`` is measured for people: a video (its light at least), or a picture that
+    declares someone (a board); a sheet, a voice or a line is not."""
+    kind = kind_of(take)
+    return kind == "video" or (kind == "image" and bool(take.people))
