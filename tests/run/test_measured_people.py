@@ -101,9 +101,12 @@ def test_who_is_in_a_take_and_what_they_wear_decide_approve_pick_and_retake(
 
     done = invoke("approve", series, "ep01/duet")
     assert done.exit_code != 0 and "@ann's place shows @bea" in done.stderr and "--force" in done.stderr
+    done = invoke("retake", series, "--failed-checks", "--provider", "dashscope", "--budget",
+                  "0.01")  # priced first: one more take of the shot, over this budget
+    assert done.exit_code != 0 and "budget" in done.stderr and submissions(emu) == 3
     done = invoke("retake", series, "--failed-checks", "--provider", "dashscope", "--yes")
     assert done.exit_code == 0, done.stderr
-    assert "ep01/duet: asking for take(s) 4..4" in done.stderr
+    assert "ep01/duet: take(s) 4 asked for earlier not rendered yet" in done.stderr  # asked once
     assert submissions(emu) == 4  # one more take, paid once
     done = invoke("pick", series, "ep01/duet", "--best")
     assert done.exit_code == 0 and "the best take is 2 (0 finding(s))" in done.stdout, done.stderr
