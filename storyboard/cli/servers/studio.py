@@ -60,13 +60,11 @@ def studio(path: Path, host: str, port: int, author: str | None, open_browser: b
                           provider=provider))
 
 
-STORY_SUFFIXES = (".md", ".markdown", ".txt", ".fountain")
-
-
 def a_series(path: Path) -> None:
-    """Refuse, as ``check`` does, a file that is not a series (a story, a screenplay, any YAML
-    without ``storyboard:`` at its top): the studio would serve it as an empty one. A series with
-    other problems is served: the page shows them as it does after each save."""
+    """Refuse, as ``check`` does, a file that is not a series (any YAML without ``storyboard:``
+    at its top; a story, a screenplay or an episode file is answered by the PATH argument itself,
+    ``cli.seriespath``): the studio would serve it as an empty one. A series with other problems
+    is served: the page shows them as it does after each save."""
     from storyboard.language.read.series import load_source
     source = load_source(path)
     doc = source.series
@@ -75,10 +73,6 @@ def a_series(path: Path) -> None:
     said = [d for d in source.problems if d.span is None or Path(d.span.file).resolve() == doc.file]
     said = said or [doc.diagnostic((), "expected a mapping with 'storyboard: 1' at the top of the "
                                        "series file")]
-    if doc.file.suffix.lower() in STORY_SUFFIXES:
-        said.append(doc.diagnostic((), f"{doc.file.name} is a story or a screenplay, not a series: "
-                                       "make a series of it first (storyboard breakdown "
-                                       f"{doc.file.name} my-series), then open that"))
     raise ProblemsFound(said)
 
 
