@@ -20,7 +20,8 @@ FLAGS = (("model", "--model"), ("base_url", "--base-url"), ("key_env", "--api-ke
          ("episodes", "--episodes"), ("episode_minutes", "--episode-minutes"),
          ("episode_seconds", "--episode-seconds"), ("ratio", "--ratio"),
          ("video_model", "--video-model"),
-         ("price_in", "--price-in"), ("price_out", "--price-out"), ("budget", "--budget"))
+         ("price_in", "--price-in"), ("price_out", "--price-out"), ("budget", "--budget"),
+         ("deadline", "--deadline"))
 
 
 class Flags(Protocol):

@@ -34,6 +34,7 @@ from storyboard.breakdown.answers.asking import SEND_BACKS, Asker
 from storyboard.breakdown.chat.calls import Pending, Settings
 from storyboard.breakdown.chat.cost import Spend
 from storyboard.breakdown.chat.endpoints import asking_problem
+from storyboard.breakdown.chat.pace import BASE
 from storyboard.breakdown.failure import failed, resume_command
 from storyboard.breakdown.seriesfile import merge_problem, put
 from storyboard.breakdown.settings import RATIOS, block, carried, endpoint, states, switch_problem
@@ -88,7 +89,7 @@ class Options:
     switch_endpoint: bool = False
     response_format: str = "auto"
     stream: str = "auto"
-    deadline: float = 600.0
+    deadline: float | None = None  # one call's, seconds (None: fitted to the endpoint's pace)
     context: int | None = None  # the endpoint's context window in tokens (None: found or none)
     max_answer_mb: float = 4.0
     video_model: str | None = None  # the series' video model (None: its defaults' or wan2.7-r2v)
@@ -175,11 +176,12 @@ def asker_for(series: Path, options: Options, spend: Spend, say: Callable[[str],
         if not key:
             raise BreakdownError(f"the environment variable {options.key_env} holds no API key "
                                  "(set it, or name another with --api-key-env)")
-        limits = Limits(options.deadline, int(options.max_answer_mb * 1024 * 1024))
+        limits = Limits(options.deadline or BASE, int(options.max_answer_mb * 1024 * 1024))
         return ChatClient(options.base_url, ApiKey(key), limits=limits)
     asking_problem(options)
     settings = Settings(options.model, options.base_url, response_format=options.response_format,
-                        stream=options.stream, context=options.context)
+                        stream=options.stream, context=options.context,
+                        deadline=options.deadline)
     return Asker(AnswerCache(series), settings, spend, connect, say, progress)
 
 
@@ -380,8 +382,9 @@ def _run(source: Path, series: Path, story: Story, options: Options, report: Rep
     try:
         made, found = _checked_rounds(story, options, asker,
                                       resume_command(source, series, options))
-    except (StoryboardError, OSError) as error:
-        raise failed(error, asker, resume_command(source, series, options)) from error
+    except (StoryboardError, OSError) as error:  # a deadline passed: go on with a longer one
+        going = replace(options, deadline=asker.longer) if asker.longer else options
+        raise failed(error, asker, resume_command(source, series, going)) from error
     finally:
         asker.close()
     report.sent, report.cached, report.spend, report.shots = asker.sent, asker.cached, spend, \

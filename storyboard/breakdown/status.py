@@ -27,7 +27,7 @@ from storyboard.review.studio.proposals import PROPOSED, Waiting
 
 TEXTS = ("model", "base_url", "key_env")
 AMOUNTS = ("price_in", "price_out", "episode_minutes", "episode_seconds")
-BOUNDS = ("deadline", "max_answer_mb")  # finite and > 0, never None
+BOUNDS = ("deadline", "max_answer_mb")  # finite and > 0 (a deadline None: fitted to the pace)
 CHOICES = {"response_format": ("auto", "json_schema", "json_object", "text"),
            "stream": ("auto", "true", "false")}
 FLAGS = {"model": "--model", "base_url": "--base-url", "key_env": "--api-key-env"}
@@ -40,6 +40,8 @@ def _option(name: str, value: Any) -> Any:
             value, bool) and math.isfinite(value) and value >= 0)):
         return value
     if name == "episodes" and (value is None or (type(value) is int and 1 <= value <= 500)):
+        return value
+    if name == "deadline" and value is None:
         return value
     if name in BOUNDS and isinstance(value, int | float) and not isinstance(value, bool) \
             and math.isfinite(value) and value > 0:

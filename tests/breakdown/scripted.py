@@ -1,7 +1,10 @@
 """A scripted OpenAI-compatible chat server on loopback: each answer written by the test, every
 request kept; the shapes of llama.cpp's server (``GET /props`` with ``n_ctx``, its context errors)
 when the test asks for them; an answer streamed a piece at a time (``Trickle``), with how many
-pieces went out before the client closed the connection."""
+pieces went out before the client closed the connection. A request that is not one of the
+breakdown's (its first user message not a stage's document: the pace's probe) is answered as a
+server answers any chat, cut at its ``max_tokens``, after ``probe_pause`` seconds, and kept in
+``probes``, not ``bodies``."""
 
 from __future__ import annotations
 
@@ -75,12 +78,24 @@ def stage_of(body: dict[str, Any]) -> str:
     return str(json.loads(first["content"])["stage"])
 
 
+def _staged(body: dict[str, Any]) -> bool:
+    """Whether a request is one of the breakdown's stages (its first user message a document)."""
+    try:
+        stage_of(body)
+    except (ValueError, KeyError, TypeError, StopIteration):
+        return False
+    return True
+
+
 class Scripted:
     """``with Scripted(script) as server: server.base_url`` (``…/v1``); ``server.bodies``."""
 
-    def __init__(self, script: Script, props: dict[str, Any] | None = None) -> None:
+    def __init__(self, script: Script, props: dict[str, Any] | None = None,
+                 probe_pause: float = 0.0, probe_usage: tuple[int, int] = (24, 16)) -> None:
         self.script, self.props = script, props
+        self.probe_pause, self.probe_usage = probe_pause, probe_usage
         self.bodies: list[dict[str, Any]] = []
+        self.probes: list[dict[str, Any]] = []
         self.gets: list[str] = []
         app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"]),
                                 Route("/props", self._props, methods=["GET"])])
@@ -92,6 +107,12 @@ class Scripted:
 
     async def _chat(self, request: Request) -> Response:
         body = json.loads(await request.body())
+        if not _staged(body):
+            self.probes.append(body)
+            await asyncio.sleep(self.probe_pause)
+            prompt, made = self.probe_usage
+            return JSONResponse(completion("One, two, three, four, five, six, seven", "length",
+                                           prompt, made)[1])
         self.bodies.append(body)
         reply = self.script(body)
         if isinstance(reply, Trickle):

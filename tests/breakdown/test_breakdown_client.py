@@ -499,6 +499,7 @@ def test_a_deadline_passed_while_the_request_is_built_says_its_figure(
                                         "--base-url", chat_base(chat_emulator),
                                         "--api-key-env", KEY_ENV])
     assert result.exit_code == 1, result.output
-    assert "the chat call passed its deadline of 1e-300 s (the breakdown's deadline setting)" \
+    assert "the chat call passed its deadline of 1e-300 s (set by --deadline SECONDS, or " \
+        "deadline: in the series' breakdown: block)" \
         in result.output, result.output
     assert requests(chat_emulator) == before and stored(series) == []

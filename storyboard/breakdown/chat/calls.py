@@ -17,6 +17,7 @@ How the endpoint is asked: the structured-output mode (``response_format``: ``js
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,7 @@ from storyboard.breakdown.chat.fitting import (
     too_small,
 )
 from storyboard.breakdown.chat.fitting import max_tokens as fitting_max_tokens
+from storyboard.breakdown.chat.pace import DeadlinePassed, Pace, probe
 from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.source import Chapter
 from storyboard.breakdown.state.answerstore import AnswerCache, request_key
@@ -66,6 +68,7 @@ class Settings:
     response_format: str = "auto"  # json_schema | json_object | text | auto
     stream: str = "auto"  # true | false | auto
     context: int | None = None  # the endpoint's context window, as the series' block says
+    deadline: float | None = None  # one call's, in seconds (None: fitted to the pace, ``pace``)
 
     def body(self, stage: str, messages: list[dict[str, str]], mode: str = "json_schema",
              stream: bool = False, limit: int | None = None, penalty: bool = True,
@@ -123,11 +126,14 @@ class Calls:
     fresh: set[str] = field(default_factory=set)  # keys answered by a call of this run
     pending: list[Pending] = field(default_factory=list)
     told: set[str] = field(default_factory=set)  # why calls were counted at their ceiling
+    pace: Pace = field(init=False)  # each call's deadline (``pace``)
+    longer: float | None = None  # the deadline "to go on" asks, after a call passed its own
     _client: ChatClient | None = field(default=None, repr=False)
     _window: tuple[Window | None] | None = field(default=None, repr=False)  # found once
 
     def __post_init__(self) -> None:
         self.endpoints = Endpoints.of(self.cache.series)
+        self.pace = Pace(self.settings.deadline)
 
     def close(self) -> None:
         if self._client is not None:
@@ -289,10 +295,22 @@ class Calls:
         self.spend.reserve(ceiling, what)
         if self._client is None:
             self._client = self.connect()
+            probe(self._client, self.settings.base_url, self.settings.model, self.spend.price,
+                  self.pace, self.say)
+        prompt = prompt_tokens(body["messages"], json.dumps(schemas.of(stage, chapter)))
+        asked, started = int(body["max_tokens"]), time.monotonic()
+        deadline = self.pace.deadline(prompt, asked)
         try:
-            return self._client.complete(body, lambda n: self.progress(
-                f"  {what}: {n} token(s) so far"), loops.watcher(body["messages"]))
+            got = self._client.complete(body, lambda n: self.progress(
+                f"  {what}: {n} token(s) so far"), loops.watcher(body["messages"]), deadline,
+                self.pace.said(deadline))
+            if got.usage_ok:
+                self.pace.measured(time.monotonic() - started, got.prompt_tokens or 0,
+                                   got.completion_tokens or 0, what)
+            return got
         except ProviderError as error:
+            if isinstance(error, DeadlinePassed):
+                self.longer = self.pace.enough(error.deadline, prompt, asked)
             if not self._stepped_down(error, body):
                 self._hinted(stage, chapter, error, body)
                 raise

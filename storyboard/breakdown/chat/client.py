@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from storyboard.breakdown.chat.pace import DeadlinePassed
 from storyboard.breakdown.chat.streaming import Watch, streamed, unwatched
 from storyboard.breakdown.state.reading import loads
 from storyboard.errors import (
@@ -42,7 +43,6 @@ from storyboard.errors import (
     RateLimited,
     RequestRejected,
     ServerError,
-    TransportError,
 )
 from storyboard.providers import trace
 from storyboard.providers.protocol import ApiKey, error_for_exception, retry_after
@@ -114,12 +114,15 @@ class ChatClient:
         return self._http
 
     def complete(self, body: dict[str, Any], progress: Progress = lambda _n: None,
-                 watch: Watch = unwatched) -> Answer:
-        """The answer to ``body``; 429 and refused connections tried again (see the module);
-        ``watch`` may stop a streamed answer (``streaming``)."""
+                 watch: Watch = unwatched, deadline: float | None = None,
+                 said: str = "the breakdown's deadline setting") -> Answer:
+        """The answer to ``body`` within ``deadline`` seconds (None: ``Limits.deadline``; ``said``:
+        where that figure came from, for its message); 429 and refused connections tried again
+        (see the module); ``watch`` may stop a streamed answer (``streaming``)."""
+        clock = (deadline or self.limits.deadline, said)
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return self._once(body, progress, watch)
+                return self._once(body, progress, watch, clock)
             except (RateLimited, ConnectFailed) as exc:
                 if attempt == ATTEMPTS:
                     raise
@@ -127,10 +130,11 @@ class ChatClient:
                 self.sleep(min(MAX_WAIT, wait))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _once(self, body: dict[str, Any], progress: Progress, watch: Watch) -> Answer:
+    def _once(self, body: dict[str, Any], progress: Progress, watch: Watch,
+              timing: tuple[float, str]) -> Answer:
         url = self.base_url.rstrip("/") + "/chat/completions"
         headers = {"Authorization": f"Bearer {self.key.reveal()}"}
-        clock = Clock(self.limits.deadline)
+        clock = Clock(timing[0], timing[1])
         try:  # the deadline may pass while the request is built: said with its figure too
             request = self._client().build_request(
                 "POST", url, json=body, headers=headers,
@@ -152,9 +156,9 @@ class ChatClient:
     def _failed(self, exc: Exception, clock: Clock) -> ProviderError:
         late = isinstance(exc, TimeoutError | httpx.ReadTimeout | httpx.WriteTimeout)
         if late or clock.over():
-            return TransportError(f"the chat call passed its deadline of "
-                                  f"{self.limits.deadline:g} s (the breakdown's deadline "
-                                  "setting) before its answer was whole", provider=self.provider)
+            return DeadlinePassed(f"the chat call passed its deadline of {shown(clock.deadline)} s "
+                                  f"({clock.said}) before its answer was whole",
+                                  provider=self.provider, deadline=clock.deadline)
         return error_for_exception(exc, provider=self.provider, what="the chat call",
                                    key=self.key)
 
@@ -196,10 +200,10 @@ class ChatClient:
 
 
 class Clock:
-    """The time left of one call's deadline."""
+    """The time left of one call's deadline (``said``: where the figure came from)."""
 
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
+    def __init__(self, deadline: float, said: str = "") -> None:
+        self.deadline, self.said = deadline, said
         self.ends = time.monotonic() + deadline
 
     def over(self) -> bool:
@@ -245,6 +249,11 @@ class Bounded:
                 yield line.decode("utf-8", "replace").rstrip("\r")
         if rest:
             yield rest.decode("utf-8", "replace")
+
+
+def shown(seconds: float) -> str:
+    """Seconds as a message says them: ``1,800``, ``0.5``."""
+    return f"{seconds:,.0f}" if seconds >= 100 else f"{seconds:g}"
 
 
 def too_large(most: int) -> ProviderError:

@@ -123,6 +123,8 @@ def asking_problem(settings: Any) -> None:
         raise StoryboardError(f"stream must be auto, true or false; got {settings.stream!r}")
     for name, most in (("deadline", 86400.0), ("max_answer_mb", 1024.0)):
         value = getattr(settings, name)
+        if value is None and name == "deadline":  # fitted to the endpoint's pace (``pace``)
+            continue
         if not (isinstance(value, int | float) and 0 < value <= most):
             raise StoryboardError(f"{name} must be a number above 0 and at most {most:g}; got "
                                   f"{value!r}")

@@ -45,6 +45,14 @@ def _seconds(_ctx: click.Context, _param: click.Parameter, value: float | None
     return value
 
 
+def _deadline(_ctx: click.Context, _param: click.Parameter, value: float | None
+              ) -> float | None:
+    if value is not None and not (math.isfinite(value) and 0 < value <= 86400):
+        raise click.BadParameter(f"expected a number of seconds above 0 and at most 86400, "
+                                 f"found {value}")
+    return value
+
+
 def _ratio(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     from storyboard.breakdown.settings import RATIOS
     if value is not None and value not in RATIOS:
@@ -151,6 +159,9 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
                    "breakdown: block records, and record it instead.")
 @click.option("--price-in", type=float, callback=price_flag, help="USD per 1M input tokens.")
 @click.option("--price-out", type=float, callback=price_flag, help="USD per 1M output tokens.")
+@click.option("--deadline", type=float, default=None, callback=_deadline,
+              help="Seconds one call may take (else the series' breakdown: deadline:, else "
+                   "600 or longer where the endpoint was measured slower).")
 @click.option("--yes", is_flag=True, help="Accept the estimated cost without asking.")
 @click.option("--budget", type=AMOUNT, default=None, help="Spend at most this many USD.")
 @click.option("--dry-run", is_flag=True, help="Print what it would ask and cost; ask nothing.")
@@ -159,8 +170,8 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
               episode_minutes: float | None, episode_seconds: float | None, ratio: str | None,
               video_model: str | None, model: str | None, base_url: str | None,
               api_key_env: str | None, switch_endpoint: bool,
-              price_in: float | None, price_out: float | None, yes: bool, budget: float | None,
-              dry_run: bool, as_json: bool) -> None:
+              price_in: float | None, price_out: float | None, deadline: float | None,
+              yes: bool, budget: float | None, dry_run: bool, as_json: bool) -> None:
     """Break the story SOURCE (text, Markdown or Fountain) down into a series in SERIES (default:
     a folder named after the story), by a language model: cached, priced, asked with consent."""
     if episodes is not None and episode_minutes is not None:
@@ -176,7 +187,7 @@ def breakdown(source: Path, series: Path | None, episodes: int | None,
             "yes": yes, "budget": budget, "dry_run": dry_run, "price_in": price_in,
             "price_out": price_out, "episode_minutes": episode_minutes,
             "episode_seconds": episode_seconds, "ratio": ratio, "switch_endpoint": switch_endpoint,
-            "video_model": video_model}))
+            "video_model": video_model, "deadline": deadline}))
     except StoryboardError as error:
         fail(error)
         return
