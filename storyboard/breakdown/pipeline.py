@@ -247,14 +247,12 @@ def cuttable(story: Story, series: Path, options: Options) -> None:
     a video of its own), before the estimate, the consent or any request
     (``skeleton.refusal``, ``video.refusal``)."""
     try:
-        target = target_of(options, series)
+        target, made = target_of(options, series), video.video_of(series, options.video_model)
     except ValueError as error:
         raise BreakdownError(str(error)) from error
-    if target is None:
-        return
-    said = video.refusal(target.video, target.ratio)
-    said = f"{said}; nothing was asked" if said is not None else refusal(
-        story, target.episodes, target.seconds, target.video.takes())
+    said = video.refusal(made, options.ratio)
+    said = f"{said}; nothing was asked" if said is not None else None if target is None else \
+        refusal(story, target.episodes, target.seconds, target.video.takes())
     if said is not None:
         raise BreakdownError(said)
 
@@ -432,8 +430,8 @@ def _checked_rounds(story: Story, options: Options, asker: Asker, go_on: str
     rounds: dict[int, list[list[str]]] = {}
     for _round in range(SEND_BACKS + 1):
         made = texts(story, walked(story, asker, options, rounds), options.episodes,
-                     options.episode_minutes, go_on,
-                     target_of(options, asker.cache.series))
+                     options.episode_minutes, go_on, target_of(options, asker.cache.series),
+                     video.video_of(asker.cache.series, options.video_model))
         found = checked(made)
         later = send_backs(made, found) if _round < SEND_BACKS else {}
         if not later:

@@ -52,6 +52,20 @@ def test_a_season_for_every_model_checks_clean(chat_emulator: EmulatorServer, tm
     assert written["defaults"].get("model", "wan2.7-r2v") == model
 
 
+@pytest.mark.parametrize("model", sorted(set(MODELS) - EDITS_A_VIDEO))
+def test_a_story_broken_into_chapters_for_every_model_checks_clean(
+        chat_emulator: EmulatorServer, tmp_path: Path, model: str) -> None:
+    """Without a season, each chapter's shots last what its answer says: written at a length
+    the model renders (the least that holds them, else its longest, the scenes scaled)."""
+    series = tmp_path / "series"
+    report = breakdown(story(tmp_path), series, Options(
+        base_url=chat_base(chat_emulator), key_env=KEY_ENV, yes=True, video_model=model))
+    assert report.problems == []
+    assert [d.format() for d in storyboard.check(series)] == []
+    takes = video_of(series).takes()
+    assert all(shot["duration"] in takes for shot in shots(series)), takes
+
+
 def test_the_series_own_model_cuts_its_lengths(chat_emulator: EmulatorServer,
                                                tmp_path: Path) -> None:
     """The issue's season: MiniMax-Hailuo-2.3 at 20 s an episode was cut in wan2.7-r2v's 5 s
@@ -87,3 +101,14 @@ def test_a_model_no_story_becomes_is_refused_before_anything_is_asked(
                ratio="9:16")
     with pytest.raises(BreakdownError, match="unknown video model 'wan9'"):
         season(chat_emulator, story(tmp_path), tmp_path / "c", video_model="wan9")
+
+
+def test_a_shot_is_written_at_a_length_its_model_renders() -> None:
+    from storyboard.breakdown.stages.shots import Scene, Shot, fitted
+    long = Shot("s01", "story.md", 1, 1, "wide shot", 12, [],
+                [Scene(0, 4.5, "Mia climbs."), Scene(4.5, 12, "Sam waits.")])
+    made = fitted(long, whole=False, timed=True, takes=(6, 10))
+    assert made.duration == 10 and [(s.start, s.end) for s in made.scenes] == [(0, 3.75), (3.75, 10)]
+    short = fitted(Shot("s02", "story.md", 1, 1, "wide shot", 3, [], [Scene(0, 3, "Mia.")]),
+                   whole=True, timed=False, takes=(6, 10))
+    assert short.duration == 6 and [(s.start, s.end) for s in short.scenes] == [(0, 6)]

@@ -112,14 +112,16 @@ def by_minutes(seconds: list[float], minutes: float) -> list[range]:
     return [*runs, range(start, len(seconds))]
 
 
-def _built(answers: Answers, cast: Cast, out: Texts) -> list[list[shot_stage.Shot]]:
-    """Each chapter's shots (none for a chapter with no usable answer), in order, unnamed."""
+def _built(answers: Answers, cast: Cast, video: Video | None) -> list[list[shot_stage.Shot]]:
+    """Each chapter's shots (none for a chapter with no usable answer), in order, unnamed, as
+    the video model takes them (``_for_video``)."""
     every: list[list[shot_stage.Shot]] = []
     for found in answers.chapters:
         made: list[shot_stage.Shot] = []
         if found.shots is not None and isinstance(found.shots.answer, dict):
-            made = shot_stage.built(found.shots.answer, found.chapter, cast)
-        every.append(made)
+            made = shot_stage.built(found.shots.answer, found.chapter, cast,
+                                    video.room if video else shot_stage.MAX_REFERENCES)
+        every.append(_for_video(made, video) if video else made)
     return every
 
 
@@ -166,17 +168,19 @@ def refused(answers: Answers) -> list[str]:
 
 
 def texts(story: Story, answers: Answers, episodes: int | None,
-          minutes: float | None = None, go_on: str = "", target: Target | None = None) -> Texts:
+          minutes: float | None = None, go_on: str = "", target: Target | None = None,
+          video: Video | None = None) -> Texts:
     """The series' files from the answers (a chapter with no usable shots adds none);
     ``go_on``: the command that goes on, said in a series written after a refused stage; a
-    season's (``target``): its episodes as the season says (``season_texts``)."""
+    season's (``target``): its episodes as the season says (``season_texts``); ``video``: the
+    model the chapters' shots are written for (a season's is its target's)."""
     if answers.season is not None and target is not None:
         return season_texts(story, answers, target, go_on)
     out = Texts()
     _problems(answers, out)
     out.cast = merged([(f.chapter, f.cast.answer) for f in answers.chapters if f.cast])
     source = Path(story.file).name
-    shots = _built(answers, out.cast, out)
+    shots = _built(answers, out.cast, video)
     runs = _runs(answers, shots, episodes, minutes)
     for number, run in enumerate(runs, 1):
         episode = _episode(number, [answers.chapters[i] for i in run])
@@ -192,7 +196,7 @@ def texts(story: Story, answers: Answers, episodes: int | None,
     _first_lines(out.cast, every)
     left_out = refused(answers)
     hidden = set() if left_out else unshown(out.cast, every)
-    head = series_yaml(story.title, out.cast, source, left_out, go_on, hidden)
+    head = series_yaml(story.title, out.cast, source, left_out, go_on, hidden, video=video)
     out.files = {"storyboard.yaml": head, **out.files}
     return out
 
@@ -278,8 +282,8 @@ def _for_video(shots: list[shot_stage.Shot], video: Video) -> list[shot_stage.Sh
     if video.default:
         return shots
     most = wording_of(video.model.id).max_shots
-    return [shot_stage.fitted(shot, whole=video.whole_seconds, timed=video.timed, most=most)
-            for shot in shots]
+    return [shot_stage.fitted(shot, whole=video.whole_seconds, timed=video.timed, most=most,
+                              takes=video.takes()) for shot in shots]
 
 
 def _unwritten(entry: season.Entry, told: bool) -> str:

@@ -360,11 +360,15 @@ def name_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w@])(?:{spelt})(?!\w)")
 
 
-def fitted(shot: Shot, *, whole: bool, timed: bool, most: int = 0) -> Shot:
-    """``shot``'s scenes as its video model follows them: one scene where it follows no timed
-    scenes (Hailuo 2.3), windows on whole seconds where it asks them (Seedance 2.5, Kling), at
-    most ``most`` scenes (0: any); a scene left with no second of its own joins the one before
-    it, its action and lines after that one's."""
+def fitted(shot: Shot, *, whole: bool, timed: bool, most: int = 0,
+           takes: tuple[int, ...] = ()) -> Shot:
+    """``shot``'s scenes as its video model follows them: its length one the model renders
+    (``takes``: the least that holds it, else the longest, its scenes stretched or shrunk to
+    it), one scene where it follows no timed scenes (Hailuo 2.3), windows on whole seconds
+    where it asks them (Seedance 2.5, Kling), at most ``most`` scenes (0: any); a scene left
+    with no second of its own joins the one before it, its action and lines after that one's."""
+    if takes and shot.duration not in takes:
+        shot = _lasting_as(shot, min((t for t in takes if t >= shot.duration), default=max(takes)))
     scenes = list(shot.scenes)
     if not timed:
         scenes = [_joined(scenes)]
@@ -387,6 +391,16 @@ def fitted(shot: Shot, *, whole: bool, timed: bool, most: int = 0) -> Shot:
     if most and len(scenes) > most:
         scenes = [*scenes[:most - 1], _joined(scenes[most - 1:])]
     return Shot(shot.id, shot.file, shot.first, shot.last, shot.camera, shot.duration, shot.cast,
+                scenes, shot.words, shot.shows)
+
+
+def _lasting_as(shot: Shot, duration: int) -> Shot:
+    """``shot`` lasting ``duration`` seconds, its scenes' windows scaled to fill it."""
+    scale = duration / max(shot.scenes[-1].end, 0.5)
+    scenes = [Scene(round(s.start * scale, 3), round(s.end * scale, 3), s.action, s.say)
+              for s in shot.scenes]
+    scenes[-1].end = float(duration)
+    return Shot(shot.id, shot.file, shot.first, shot.last, shot.camera, duration, shot.cast,
                 scenes, shot.words, shot.shows)
 
 
