@@ -112,3 +112,25 @@ def test_a_shot_is_written_at_a_length_its_model_renders() -> None:
     short = fitted(Shot("s02", "story.md", 1, 1, "wide shot", 3, [], [Scene(0, 3, "Mia.")]),
                    whole=True, timed=False, takes=(6, 10))
     assert short.duration == 6 and [(s.start, s.end) for s in short.scenes] == [(0, 6)]
+
+
+def test_the_flag_names_the_model_and_a_wrong_one_is_refused(chat_emulator: EmulatorServer,
+                                                             tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from storyboard.breakdown.failure import resume_command
+    from storyboard.cli.main import cli as group
+
+    def run(series: Path, model: str) -> tuple[int, str]:
+        done = CliRunner().invoke(group, [
+            "breakdown", str(story(tmp_path)), str(series), "--video-model", model,
+            "--episodes", "2", "--episode-seconds", "20", "--yes",
+            "--base-url", chat_base(chat_emulator), "--api-key-env", KEY_ENV])
+        return done.exit_code, done.output
+    code, _said = run(tmp_path / "hailuo", "MiniMax-Hailuo-2.3")
+    assert code == 0 and {s["duration"] for s in shots(tmp_path / "hailuo")} == {10}
+    code, said = run(tmp_path / "typo", "MiniMax-Hailuo-2.4")
+    assert code == 1 and "unknown video model 'MiniMax-Hailuo-2.4' (did you mean " in said
+    assert not (tmp_path / "typo" / ".storyboard" / "breakdown" / "answers").exists()
+    again = resume_command(tmp_path / "s.md", tmp_path / "x", Options(video_model="kling-v3-omni"))
+    assert "--video-model kling-v3-omni" in again
