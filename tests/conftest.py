@@ -69,6 +69,7 @@ RENDERED = ("rendered_example", "rendered_ad")  # session renders: made once, on
 LONGEST_FIRST = (
     "tests/review/test_studio_incremental.py",
     "tests/providers/test_gateway_render.py",
+    "tests/run/test_season_life.py",  # a season's life: 1 to 2 minutes of one worker
     "tests/run/test_team_ledger.py",
     "tests/run/test_team_pacing.py",
     "tests/run/test_store_s3.py",
