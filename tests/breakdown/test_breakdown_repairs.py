@@ -32,9 +32,10 @@ STAGE_REPAIRS = {
              "within_bounds", "bounded_read", "_nth", "cut_note", "settled"),
     "shots": ("left_out", "_kept", "_counted", "_ranged", "_lasting", "_known"),
     "episode": ("finished", "_own")}
-# Half of the 1,426 lines it was is 713; like for like it is 1,531 on 2026-11-28 (issue 98): held
-# a little above that until the stages' repairs join ``REPAIRS`` and the count comes down.
-MOST_LINES = 1560
+# Half of the 1,426 lines it was is 713; like for like it is 1,508 on 2026-11-28 (issue 98, with
+# key-slip and list-of-one deleted): held a little above that until the stages' repairs join
+# ``REPAIRS`` and the count comes down.
+MOST_LINES = 1530
 
 
 def stage_lines(root: Path) -> dict[str, int]:
@@ -68,13 +69,13 @@ def test_the_repair_code_is_counted_like_for_like_and_held_to_its_ceiling() -> N
 
 def test_repair_code_past_its_ceiling_is_caught(tmp_path: Path) -> None:
     (tmp_path / "answers").mkdir()
-    (tmp_path / "answers" / "repairs.py").write_text("x = 1\n" * 1520, encoding="utf-8")
+    (tmp_path / "answers" / "repairs.py").write_text("x = 1\n" * 1490, encoding="utf-8")
     (tmp_path / "chat").mkdir()
     (tmp_path / "chat" / "calls.py").write_text("y = 2\n" * 40, encoding="utf-8")
     (tmp_path / "walk.py").write_text("z = 3\n\n\ndef settled() -> None:\n    pass\n",
                                       encoding="utf-8")
     assert stage_lines(tmp_path) == {"walk.settled": 2}
-    assert repair_lines(tmp_path) == 1562 > MOST_LINES
+    assert repair_lines(tmp_path) == 1532 > MOST_LINES
 
 
 def test_every_repair_is_named_with_its_failure_and_the_modes_it_fires_in() -> None:
@@ -93,20 +94,31 @@ def fired(stage: str, mode: str, data: Any) -> tuple[Any, list[str], Judge]:
     return (*judge.repaired("judged", data, judge.context(stage, None)), judge)
 
 
-SLIPPED_CAST = {"character": [], "places": [], "props": []}
+SLIPPED_CAST = {"characters": [], "places": [],
+                "props": [{"name": "Lamp", "appearance": "a brass lamp"}]}
 
 
 def test_a_shape_the_sent_schema_forbids_is_repaired_only_where_none_was_sent() -> None:
     for mode in ("json_object", "text"):  # the cast stage sends its schema in json_schema only
         read, notes, judge = fired("cast", mode, SLIPPED_CAST)
-        assert "characters" in read and notes == ["the answer: the key 'character' read as "
-                                                  "'characters'"]
-        assert judge.counted() == [{"name": "key-slip", "mode": "prompt" if mode == "text"
+        assert read["props"] == [{"name": "Lamp", "look": "a brass lamp"}]
+        assert notes == ["props[0]: a character's fields given to a place or prop: "
+                         "its appearance read as its look"]
+        assert judge.counted() == [{"name": "thing-fields", "mode": "prompt" if mode == "text"
                                     else mode, "count": 1}]
     assert fired("cast", "json_schema", SLIPPED_CAST)[:2] == (SLIPPED_CAST, [])
-    slipped = {"camera": "c", "cast": [], "scene": []}  # a shot sends it in json_object too
-    assert fired("shot", "json_object", slipped)[:2] == (slipped, [])
-    assert fired("shot", "text", slipped)[1] == ["the answer: the key 'scene' read as 'scenes'"]
+    assert NAMED["thing-fields"].modes("shot") == ("prompt",)  # a shot sends it in json_object
+
+
+def test_a_near_miss_no_run_showed_is_not_repaired_but_sent_back() -> None:
+    """Issue 98, item 6: a key in the singular and a list of one for one item fired on no kept
+    run and no real server's known answer: no longer read, the schema refuses them."""
+    assert "key-slip" not in NAMED and "list-of-one" not in NAMED
+    slipped = {"character": [], "places": [], "props": []}
+    assert fired("cast", "json_object", slipped)[:2] == (slipped, [])
+    listed = {"title": ["The Storm"], "summary": "s", "beats": []}
+    assert fired("outline", "text", listed)[:2] == (listed, [])
+    assert schemas.problems("cast", slipped) and schemas.problems("outline", listed)
 
 
 def test_a_bound_not_sent_is_repaired_in_every_mode_and_a_bound_sent_only_in_the_prompt() -> None:
@@ -163,7 +175,7 @@ def test_an_answer_judged_again_is_counted_once() -> None:
         judge.repaired("judged", SLIPPED_CAST, context)
     judge.repaired("judged", {**SLIPPED_CAST, "places": [{"name": "Sea", "look": "grey"}]},
                    context)
-    assert judge.counted() == [{"name": "key-slip", "mode": "json_object", "count": 2}]
+    assert judge.counted() == [{"name": "thing-fields", "mode": "json_object", "count": 2}]
 
 
 @pytest.mark.parametrize("name", ["cut-outline", "cut-summary", "cut-cast", "cut-shots",

@@ -9,7 +9,7 @@ counted as ``prompt``), and a repair runs only where its failure can still come 
 
 - ``unheld`` (``think``, ``fence``, ``wrapper``): unambiguous, and no server always holds a
   schema it took (llama-server, Ollama, old llama-cpp-python builds): every mode.
-- ``shape`` (``key-slip``, ``list-of-one``, ``thing-fields``): a key or type the schema forbids:
+- ``shape`` (``thing-fields``): a key the schema forbids:
   ``json_object`` (not held by all) and ``prompt``; a season's shot and cut ``prompt`` alone.
 - ``bounds`` (``crowded-cast``, ``over-bound``, ``cut-*``): a string or list past its bound, an
   answer cut at ``max_tokens``. Only a season's shot sends its bounds (local grammar builders
@@ -19,7 +19,9 @@ counted as ``prompt``), and a repair runs only where its failure can still come 
 
 ``text`` and ``judged`` repairs run on each answer (before and after it is read as JSON);
 ``settled`` ones once the send-backs are spent (``walk.settled``). Anything ambiguous is left
-for the schema to refuse, located, and sent back.
+for the schema to refuse, located, and sent back; so is a near-miss no kept run and no real
+server's known answer showed (a key in the singular, a list of one for one item: both repairs
+were deleted, issue 98).
 """
 
 from __future__ import annotations
@@ -122,27 +124,6 @@ def walked(fix: Callable[[dict[str, Any], Any, Notes, str], Any]) -> Fix:
     return repair
 
 
-def _list_of_one(schema: dict[str, Any], data: Any, notes: Notes, path: str) -> Any:
-    if schema.get("type") in ("object", "string", "number", "integer") and \
-            isinstance(data, list) and len(data) == 1 and not isinstance(data[0], list):
-        notes.append(f"{path}: a list of one item where one item is expected: read as the item")
-        return data[0]
-    return data
-
-
-def _key_slip(schema: dict[str, Any], data: Any, notes: Notes, path: str) -> Any:
-    """A key in the singular where the schema has the plural, or the reverse (one fits)."""
-    props = schema.get("properties", {}) if isinstance(data, dict) else {}
-    out = {}
-    for key, value in (data.items() if props else ()):
-        slips = [p for p in props if p not in data and (p == f"{key}s" or key == f"{p}s")]
-        if key not in props and len(slips) == 1:
-            notes.append(f"{path}: the key {key!r} read as {slips[0]!r}")
-            key = slips[0]
-        out[key] = value
-    return out if props else data
-
-
 def _thing_fields(schema: dict[str, Any], data: Any, notes: Notes, path: str) -> Any:
     """A place or prop's ``appearance`` read as its look, its ``voice`` dropped."""
     if set(schema.get("properties", {})) != {"name", "look"} or not isinstance(data, dict):
@@ -239,10 +220,6 @@ REPAIRS: tuple[Repair, ...] = (
     Repair("think", "a <think> block before the JSON", "unheld", _think, "text"),
     Repair("fence", "the JSON inside a ``` fence, alone or among words", "unheld", _fence, "text"),
     Repair("wrapper", "the schema's object inside one wrapper object", "unheld", _wrapper),
-    Repair("key-slip", "a key in the singular where the schema has the plural, or the reverse",
-           "shape", walked(_key_slip)),
-    Repair("list-of-one", "a list of one where one item is expected", "shape",
-           walked(_list_of_one)),
     Repair("thing-fields", "a place or prop given a character's appearance or voice", "shape",
            walked(_thing_fields)),
     Repair("none-entry", "an entry of a list of named things named as there being none",
