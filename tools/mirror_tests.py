@@ -130,7 +130,9 @@ PLACES: dict[str, str] = {
     "output_folder": "cli",
     "reference_urls": "language",  # a URL a service cannot fetch refused at its line
     "resolve_passes": "language",  # the resolver's declared passes, one context, one shot type
+    "retry_after": "providers",  # providers/protocol.retry_after, read by every client
     "retired_models": "cli",  # a retired model refused at its line, left out of plan --compare
+    "season_life": "run",  # a season's edits, renders and reads as a generated state machine
     "seedance_edit": "run",  # retake --edit on Seedance 2.5: a derived take (run/state/lock/derived.py)
     "seedance_sdk": "emulator",  # Ark's runtime SDK against the emulator
     "variations_run": "run",

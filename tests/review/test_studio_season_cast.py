@@ -3,9 +3,10 @@
 A season of two episodes rendered on the emulator, whose takes show the pictures each shot
 declares (two public-domain photographs, tests/fixtures/faces/SOURCE.md): ep01's two shots as
 declared, ep02's shot of @ann drawn with another face in her place (``task:swap``). The cast's
-page (from the season's grid) shows a strip per character, each appearance a tile with its face's crop (cut from the take
-and served through the studio), its distance, coloured by its finding, and a click to the shot's
-section of the page; ``status --season --json`` counts each character's appearances per finding.
+page (from the season's grid) shows a strip per character, each appearance a tile with its
+face's crop (cut from the take and served through the studio), its distance, coloured by its
+finding, and a click to the shot's section of the page; ``status --season --json`` counts each
+character's appearances per finding.
 """
 
 from __future__ import annotations

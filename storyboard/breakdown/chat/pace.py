@@ -22,14 +22,28 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from storyboard.errors import ConnectFailed, ProviderError, TransportError
 from storyboard.targets.llm import LOOPBACK, ChatPrice
 
-if TYPE_CHECKING:  # httpx is imported when a call is made
-    from storyboard.breakdown.chat.client import ChatClient
+
+class Usage(Protocol):
+    """What a probe reads of an answer (``client.Answer``)."""
+
+    @property
+    def prompt_tokens(self) -> int | None: ...
+
+    @property
+    def completion_tokens(self) -> int | None: ...
+
+
+class Completes(Protocol):
+    """The one call a probe makes (``client.ChatClient``, which imports this module)."""
+
+    def complete(self, body: dict[str, Any], *, deadline: float | None = None,
+                 said: str = ...) -> Usage: ...
 
 BASE = 600.0  # seconds: an unset deadline, on an endpoint measured no slower
 MOST = 86400.0  # seconds: the longest deadline (the setting's bound too)
@@ -121,7 +135,7 @@ def probed_pace(answer_tokens: int | None, prompt_tokens: int | None, seconds: f
             f"{BASE:g} s")
 
 
-def probe(client: ChatClient, base_url: str, model: str, price: ChatPrice, pace: Pace,
+def probe(client: Completes, base_url: str, model: str, price: ChatPrice, pace: Pace,
           say: Callable[[str], None]) -> None:
     """Measure a free endpoint on loopback's pace by one small call, said; nothing for a paid
     or remote one (measured by its answers only), nor when the deadline is set."""

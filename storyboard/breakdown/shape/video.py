@@ -20,6 +20,7 @@ from typing import Any
 from storyboard.breakdown.settings import series_file
 from storyboard.language.read.validate import did_you_mean
 from storyboard.language.resolving.modelcheck import model_table
+from storyboard.targets import kinds
 from storyboard.targets.video.models import DEFAULT_MODEL, MODELS, Model, family
 from storyboard.targets.video.wording import wording_of
 from storyboard.targets.wire.gateways import TARGETS
@@ -46,8 +47,8 @@ class Video:
         listed = model.lengths(self.written_resolution()) or tuple(sorted(
             {d for lengths in model.durations.values() for d in lengths}))
         low, high = caps.min_duration, caps.max_duration
-        gateway = TARGETS.get(self.provider)
-        if gateway is not None and gateway.name != "dashscope":
+        gateway = TARGETS.get(self.provider) if kinds.has(self.provider, "gateway") else None
+        if gateway is not None:
             low, high = max(low, gateway.limits.min_duration), min(high, gateway.limits.max_duration)
         return tuple(d for d in (listed or range(low, high + 1)) if low <= d <= high)
 
