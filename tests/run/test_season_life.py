@@ -91,6 +91,7 @@ from storyboard.review.studio.server import StudioServer
 from storyboard.run.state.tasks.journal import read_status
 from tests.fixtures.cli import invoke
 from tests.fixtures.patience import LOADED
+from tests.fixtures.pg_server import PgServer
 from tests.fixtures.season_life import (
     HOOKS,
     PROVIDER,
@@ -102,6 +103,7 @@ from tests.fixtures.season_life import (
     Typed,
     approved,
     child,
+    database,
     digest,
     dress,
     episode_cut,
@@ -151,10 +153,11 @@ class SeasonLife(RuleBasedStateMachine):
     """One season, edited and rendered as the steps say (see the module's docstring)."""
 
     world: tuple[EmulatorServer, Callable[..., Path], Path, str]  # the test's: set before a run
+    ledger = ""  # the season's own team database (made when it first queues)
 
     def __init__(self) -> None:
         super().__init__()
-        self.emulator, self.make_media, base, self.ledger = self.world
+        self.emulator, self.make_media, base, self.cluster = self.world
         self.root = Path(tempfile.mkdtemp(prefix="season-", dir=base)) / SERIES
         os.environ["STORYBOARD_STATE_DIR"] = str(self.root.parent / "state")  # its own ledger
         self.season = Season()
@@ -284,6 +287,7 @@ class SeasonLife(RuleBasedStateMachine):
         planned = self.plan()
         tasks = planned["counts"]["new"] + planned["counts"]["changed"]
         before = self.tasks()
+        self.ledger = self.ledger or database(self.cluster)  # never another season's results
         self.typed.shell("export STORYBOARD_LEDGER=postgresql://...   # the team's ledger")
         self.typed.command("queue", "render", ".", *PROVIDER, "--yes")
         queued = child(self.root.parent, self.ledger, "queue", "render", SERIES, *PROVIDER,
@@ -483,7 +487,7 @@ class SeasonLife(RuleBasedStateMachine):
 
 def test_a_seasons_life_keeps_what_it_delivers_says_and_pays(
         emulated: EmulatorServer, make_media: Callable[..., Path], tmp_path: Path,
-        pg_url: str) -> None:
-    SeasonLife.world = (emulated, make_media, tmp_path, pg_url)
+        pg_cluster: PgServer) -> None:
+    SeasonLife.world = (emulated, make_media, tmp_path, pg_cluster.url)
     run_state_machine_as_test(SeasonLife, settings=RUN)
 
