@@ -267,7 +267,8 @@ class SeasonLife(RuleBasedStateMachine):
     @rule()
     def ctrl_c(self) -> None:
         """``render`` stopped by Ctrl-C (SIGINT) once it has submitted a video, held RUNNING by
-        the emulator (what it makes before, the cast and the boards, ends as usual)."""
+        the emulator (what it makes before, the cast and the boards, ends as usual), or after
+        10 s of resuming one an earlier Ctrl-C left."""
         self.emulator.hold()
         self.planned = {}
         try:
@@ -275,7 +276,7 @@ class SeasonLife(RuleBasedStateMachine):
         finally:
             self.emulator.let_go()
         self.typed.command("render", ".", *PROVIDER, "--yes", "--concurrency", "1")
-        self.typed.lines[-1] += f"   # Ctrl-C once a video is submitted (exit {code})"
+        self.typed.lines[-1] += f"   # Ctrl-C once a video is in flight (exit {code})"
         self.nothing_twice()
         self.delivery_written("render, stopped by Ctrl-C", "")
 
