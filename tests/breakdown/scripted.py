@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from storyboard.breakdown.chat.pace import PROBE
 from storyboard.emulator.server import bind
 
 Reply = tuple[int, dict[str, Any]]
@@ -78,13 +79,12 @@ def stage_of(body: dict[str, Any]) -> str:
     return str(json.loads(first["content"])["stage"])
 
 
-def _staged(body: dict[str, Any]) -> bool:
-    """Whether a request is one of the breakdown's stages (its first user message a document)."""
-    try:
-        stage_of(body)
-    except (ValueError, KeyError, TypeError, StopIteration):
-        return False
-    return True
+def _probe(body: dict[str, Any]) -> bool:
+    """Whether a request is the pace's probe (its question, ``pace.PROBE``), not a stage's call
+    nor a client's own test body."""
+    messages = body.get("messages")
+    return isinstance(messages, list) and any(
+        isinstance(m, dict) and m.get("content") == PROBE for m in messages)
 
 
 class Scripted:
@@ -107,7 +107,7 @@ class Scripted:
 
     async def _chat(self, request: Request) -> Response:
         body = json.loads(await request.body())
-        if not _staged(body):
+        if _probe(body):
             self.probes.append(body)
             await asyncio.sleep(self.probe_pause)
             prompt, made = self.probe_usage
