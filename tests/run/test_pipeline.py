@@ -135,7 +135,9 @@ def test_one_render_reads_the_lock_once_and_opens_the_ledger_once(
     _count(monkeypatch, "read_lock", reads, lambda path: Path(path).name)
     _count(monkeypatch, "default_ledger", opens, lambda *a, **k: "ledger")
     assert invoke("render", ad, "--yes").exit_code == 0
-    assert reads == Counter({"storyboard.lock": 1}), reads  # writes re-read under the run lock
+    # one read to plan and render (writes re-read under the run lock), one after it to judge
+    # the people in its takes (an episode's takes for the grade, the approved boards' faces)
+    assert reads == Counter({"storyboard.lock": 2}), reads
     assert opens == Counter({"ledger": 1}), opens
 
 

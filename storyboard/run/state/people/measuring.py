@@ -35,7 +35,8 @@ def not_measured() -> str | None:
 def measure_people_of(root: Path, cache: OutputCache, takes: Iterable[CompiledShot],
                       limits: Thresholds, report: Report) -> None:
     """Measure the people of each of ``takes`` the cache holds (and of the pictures it
-    declares), and add what they show to ``report``."""
+    declares), and add what they show to ``report``. The lock is read once, after the run: its
+    takes (an episode's others, for the grade) and approved boards (for a character's line)."""
     absent = not_measured()
     if absent is not None:
         report.notes.append(absent)
@@ -55,7 +56,6 @@ def measure_people_of(root: Path, cache: OutputCache, takes: Iterable[CompiledSh
         if measure_people(root, cache.path(take.hash), entry.sha256, kind, times,
                           faces=faced[take.hash]) is not None:
             measured.append((take, entry.sha256))
-    lock = read_lock(lock_path(root))
     for take, sha in measured:  # what cannot be measured is in ``takes``, not in a run's report
         said = [f for f in people_findings(root, sha, take, limits, lock)
                 if f.severity != NOT_MEASURABLE]
