@@ -28,6 +28,7 @@ from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:
     from storyboard.run.setup import RenderFlags
+    from storyboard.run.team.ledger_pg import LedgerSettings
     from storyboard.run.team.queue_pg import QueuedShot
 
 __all__ = ["cancel", "cancel_queued", "queue_json", "queue_lines", "queue_render", "show_queue",
@@ -36,6 +37,19 @@ __all__ = ["cancel", "cancel_queued", "queue_json", "queue_lines", "queue_render
 
 def _names(text: str | None) -> tuple[str, ...]:
     return tuple(sorted({part.strip() for part in (text or "").split(",") if part.strip()}))
+
+
+def _team_ledger(url: str | None, command: str) -> LedgerSettings | None:
+    """The team ledger ``command`` works on (``--ledger``, else ``STORYBOARD_LEDGER``), the
+    engine's extra first; None, said, when none is named."""
+    from storyboard.run.team.ledger_pg import ledger_settings
+    from storyboard.run.team.queue_pg import require_engine
+    guarded(require_engine)
+    settings = guarded(lambda: ledger_settings(url or ""))
+    if settings is None:
+        fail(StoryboardError(f"{command} needs the team ledger: --ledger "
+                             "postgresql://HOST/DB or STORYBOARD_LEDGER"))
+    return settings
 
 
 @click.command(cls=answering(extra=(
@@ -75,15 +89,10 @@ def worker(url: str | None, providers: str | None, tags: str | None, slots: int,
       0  drained (--drain) with every shot it took done
       1  a shot it took failed for good, or the ledger cannot be used
       2  a bad flag"""
-    from storyboard.run.team.ledger_pg import ledger_settings
-    from storyboard.run.team.queue_pg import require_engine
-    guarded(require_engine)
-    from storyboard.run.workers.worker import LINGER, Worker, WorkerOptions, line
-    settings = guarded(lambda: ledger_settings(url or ""))
+    settings = _team_ledger(url, "storyboard worker")
     if settings is None:
-        fail(StoryboardError("storyboard worker needs the team ledger: --ledger "
-                             "postgresql://HOST/DB or STORYBOARD_LEDGER"))
         return
+    from storyboard.run.workers.worker import LINGER, Worker, WorkerOptions, line
     options = WorkerOptions(settings, root.resolve(), _names(providers), _names(tags), slots,
                             lease, drain=drain, linger=LINGER if linger is None else linger)
 
@@ -104,15 +113,12 @@ def worker(url: str | None, providers: str | None, tags: str | None, slots: int,
 def upgrade_ledger(url: str | None, *, as_json: bool) -> None:
     """``queue upgrade``: the engine's migrations due applied, then storyboard's own tables."""
     from storyboard.run.team.engine_pg import engine_version, installed_level, upgrade
-    from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
-    from storyboard.run.team.queue_pg import PgQueue, require_engine
-    from storyboard.run.team.tasks_pg import PgTasks
-    guarded(require_engine)
-    settings = guarded(lambda: ledger_settings(url or ""))
+    settings = _team_ledger(url, "queue upgrade")
     if settings is None:
-        fail(StoryboardError("queue upgrade needs the team ledger: --ledger "
-                             "postgresql://HOST/DB or STORYBOARD_LEDGER"))
         return
+    from storyboard.run.team.ledger_pg import PgLedger
+    from storyboard.run.team.queue_pg import PgQueue
+    from storyboard.run.team.tasks_pg import PgTasks
     team = guarded(lambda: PgLedger(settings))
     try:
         applied = guarded(lambda: upgrade(team))
@@ -235,14 +241,11 @@ def show_queue(path: Path, as_json: bool) -> None:
 def cancel_queued(render_id: str, url: str | None, as_json: bool) -> None:
     """``cancel --queue RENDER``: the render's queued shots never start; its running ones settle
     (their paid tasks end and are kept) and are never tried again."""
-    from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
-    from storyboard.run.team.queue_pg import PgQueue, require_engine
-    guarded(require_engine)
-    settings = guarded(lambda: ledger_settings(url or ""))
+    settings = _team_ledger(url, "cancel --queue")
     if settings is None:
-        fail(StoryboardError("cancel --queue needs the team ledger: --ledger "
-                             "postgresql://HOST/DB or STORYBOARD_LEDGER"))
         return
+    from storyboard.run.team.ledger_pg import PgLedger
+    from storyboard.run.team.queue_pg import PgQueue
     team = guarded(lambda: PgLedger(settings))
     try:
         queue = guarded(lambda: PgQueue(team))
