@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from storyboard.animatic.cast import tint
-from storyboard.animatic.draw import Graph, TextFiles, drawtext_filter, filter_text, wrap
+from storyboard.animatic.graph import Graph, TextFiles, drawtext_filter, filter_text, wrap
 from storyboard.language.boardshots import FRAME_RULE
 from storyboard.media import ffmpeg
 from storyboard.media.probes import imagehead

@@ -23,8 +23,6 @@ from pathlib import Path
 from storyboard.animatic.draw import (
     TIMESCALE,
     Animatic,
-    Graph,
-    TextFiles,
     audio_chain,
     audio_encoding,
     render_frames,
@@ -32,6 +30,7 @@ from storyboard.animatic.draw import (
     video_encoding,
     window,
 )
+from storyboard.animatic.graph import Graph, TextFiles
 from storyboard.media import ffmpeg
 from storyboard.media.muxing import h264
 

@@ -13,12 +13,22 @@ from __future__ import annotations
 import math
 import re
 import tempfile
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from storyboard.animatic.drift import FIGURE_SHARE, checked, costume_filters, grade_filters
+from storyboard.animatic.graph import (
+    GLYPH_WIDTH,
+    Graph,
+    TextFiles,
+    block_height,
+    centred_lines,
+    drawtext_filter,
+    filter_text,
+    line_step,
+    wrap,
+)
 from storyboard.errors import StoryboardError
 from storyboard.media import ffmpeg
 from storyboard.media.probes import imagehead
@@ -39,9 +49,6 @@ BACKGROUND = "0x1e1e28"
 THUMB_BACKGROUND = "0x3a3a46"
 X264_THREADS = 4  # fixed, so the output does not depend on the machine's core count
 TIMESCALE = 15360  # every clip's video track's: the stitch copies only clips that share one
-LINE_HEIGHT = 1.17  # DejaVu Sans ascent + descent, in ems
-ASCENT = 0.93  # DejaVu Sans ascent, in ems
-_GLYPH_WIDTH = 0.58  # average DejaVu Sans advance, in ems, for wrapping before drawtext
 _COLOR_RE = re.compile(r"^(?:#|0x)?[A-Za-z0-9]+(?:@(?:0?\.\d+|1(?:\.0+)?|0))?$")
 
 Fit = Literal["contain", "cover"]
@@ -222,108 +229,6 @@ def bottom_margin(width: int, height: int, margin: int, border: int) -> int:
     return max(margin, round(height * PORTRAIT_SAFE_BOTTOM) + border)
 
 
-def wrap(text: str, width_px: int, font: int, max_lines: int) -> str:
-    """Wrap to the pixel width (estimated), keep explicit newlines, cut to ``max_lines`` with an
-    ellipsis. Control characters other than newline are dropped (drawtext shows them as boxes)."""
-    clean = "".join(c for c in text.replace("\r\n", "\n") if c == "\n" or c >= " ")
-    columns = max(8, int(width_px / (font * _GLYPH_WIDTH)))
-    lines: list[str] = []
-    for paragraph in clean.split("\n"):
-        lines.extend(textwrap.wrap(paragraph, columns) or [""])
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        lines[-1] = lines[-1][: max(0, columns - 1)].rstrip() + "…"
-    return "\n".join(lines).strip("\n")
-
-
-# --- the graph -------------------------------------------------------------------------------
-# Built by hand rather than with ffmpeg-python: that library merges identical nodes (the same image
-# as two references) and then demands a ``split``; here every element simply gets its own input.
-
-
-_VALUE_SPECIALS = "\\':"  # escaped inside one option value
-_GRAPH_SPECIALS = "\\'[],;"  # escaped again at the filtergraph level
-
-
-def _escape(text: str, specials: str) -> str:
-    return "".join("\\" + c if c in specials else c for c in text)
-
-
-def filter_text(name: str, *args: object, **options: object) -> str:
-    """One filter, escaped at both levels: the option value, then the filtergraph."""
-    params = [_escape(str(a), _VALUE_SPECIALS) for a in args]
-    params += [f"{k}={_escape(str(v), _VALUE_SPECIALS)}" for k, v in options.items()]
-    text = f"{name}={':'.join(params)}" if params else name
-    return _escape(text, _GRAPH_SPECIALS)
-
-
-class Graph:
-    """Inputs and a filter_complex, grown chain by chain; labels are numbered in order."""
-
-    def __init__(self) -> None:
-        self.inputs: list[str] = []
-        self.chains: list[str] = []
-        self.labels = 0
-
-    def input(self, source: str, *options: str, kind: str = "v") -> str:
-        self.inputs += [*options, "-i", source]
-        return f"[{self.inputs.count('-i') - 1}:{kind}]"
-
-    def chain(self, sources: list[str], *filters: str) -> str:
-        """Feed ``sources`` through ``filters`` (at least one); return the output's label."""
-        self.labels += 1
-        label = f"[s{self.labels}]"
-        self.chains.append("".join(sources) + ",".join(filters) + label)
-        return label
-
-    def args(self, *outputs: str) -> list[str]:
-        maps = [arg for label in outputs for arg in ("-map", label)]
-        graph = ffmpeg.GRAPH_PREFIX + ";".join(self.chains)
-        return [*self.inputs, "-filter_complex", graph, *maps]
-
-
-class TextFiles:
-    """Writes each text to its own file in a temporary folder (drawtext reads them)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.count = 0
-
-    def __call__(self, text: str) -> str:
-        self.count += 1
-        path = self.folder / f"text{self.count}.txt"
-        path.write_text(text, encoding="utf-8")
-        return str(path)
-
-
-def drawtext_filter(textfile: str, **options: object) -> str:
-    return filter_text("drawtext", fontfile=ffmpeg.font_path(), textfile=textfile, expansion="none",
-                   **options)
-
-
-def _line_step(font: int, spacing: int) -> int:
-    return round(font * LINE_HEIGHT) + spacing
-
-
-def block_height(text: str, font: int, spacing: int) -> int:
-    """The height of ``text`` drawn by ``_lines``: one step per line, no spacing after the last."""
-    return len(text.split("\n")) * _line_step(font, spacing) - spacing
-
-
-def _lines(text: str, texts: TextFiles, top: int, font: int, spacing: int,
-           **options: object) -> list[str]:
-    """One drawtext per line, each centred, baselines a fixed step apart from ``top``.
-
-    drawtext centres a multi-line text block only since ffmpeg 6.1 (``text_align``); one filter
-    per line does it on every ffmpeg from 4.4 up. drawtext puts the text's highest glyph at ``y``,
-    so ``y = baseline - max_glyph_a`` keeps every line on its baseline whatever letters it holds.
-    """
-    step = _line_step(font, spacing)
-    return [drawtext_filter(texts(line), fontsize=font, x="(w-text_w)/2",
-                      y=f"{top + index * step + round(font * ASCENT)}-max_glyph_a", **options)
-            for index, line in enumerate(text.split("\n")) if line.strip()]
-
-
 def window(item: TimedText, duration: float) -> tuple[str, str] | None:
     """[start, end) as the ``enable`` option writes them (``%g``: what drawtext compares the
     frame's time with); None when the text covers the whole clip."""
@@ -364,7 +269,7 @@ def _backdrop(spec: Animatic, g: Graph, base: str) -> str:
 
 def label_font(label: str, box: Layout) -> int:
     """The label's font size: the layout's, smaller for a label too long for its panel."""
-    fits = box.thumb_w * 0.94 / (max(len(label), 1) * _GLYPH_WIDTH)
+    fits = box.thumb_w * 0.94 / (max(len(label), 1) * GLYPH_WIDTH)
     return max(6, min(box.label_font, int(fits)))
 
 
@@ -432,13 +337,13 @@ def _sweep(spec: Animatic, g: Graph, video: str) -> str:
 def _scene_texts(spec: Animatic, box: Layout, texts: TextFiles) -> list[str]:
     band = box.band_bottom - box.band_top
     spacing = box.text_font // 4
-    max_lines = max(1, int((band + spacing) / _line_step(box.text_font, spacing)))
+    max_lines = max(1, int((band + spacing) / line_step(box.text_font, spacing)))
     filters = []
     for item in spec.texts:
         text = wrap(item.text, spec.width - 2 * box.margin, box.text_font, max_lines)
         if text.strip():
             top = box.band_top + (band - block_height(text, box.text_font, spacing)) // 2
-            filters += _lines(text, texts, top, box.text_font, spacing,
+            filters += centred_lines(text, texts, top, box.text_font, spacing,
                               fontcolor=spec.text_color, borderw=max(1, box.text_font // 16),
                               bordercolor="black@0.7", **_window(item, spec.duration))
     return filters
@@ -452,7 +357,7 @@ def _captions(spec: Animatic, box: Layout, texts: TextFiles) -> list[str]:
         if text.strip():
             top = (box.caption_top if box.caption_top is not None
                    else box.floor - block_height(text, box.caption_font, spacing))
-            filters += _lines(text, texts, top, box.caption_font, spacing, fontcolor="white",
+            filters += centred_lines(text, texts, top, box.caption_font, spacing, fontcolor="white",
                               box=1, boxcolor="black@0.6", boxborderw=box.caption_font // 3,
                               **_window(item, spec.duration))
     return filters

@@ -36,13 +36,12 @@ from storyboard.animatic.draw import (
     SAMPLE_RATE,
     TIMESCALE,
     Animatic,
-    Graph,
     Sound,
     audio_chain,
     audio_encoding,
-    filter_text,
     video_encoding,
 )
+from storyboard.animatic.graph import Graph, filter_text
 from storyboard.animatic.shots import request_lines
 from storyboard.errors import MediaError
 from storyboard.language.request import ShotRequest

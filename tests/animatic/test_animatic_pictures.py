@@ -16,16 +16,8 @@ from typing import Any
 import pytest
 
 from storyboard.animatic.clip import is_still, picture_starts, render
-from storyboard.animatic.draw import (
-    Animatic,
-    Graph,
-    Sound,
-    TextFiles,
-    Thumbnail,
-    TimedText,
-    render_frames,
-    video_chain,
-)
+from storyboard.animatic.draw import Animatic, Sound, Thumbnail, TimedText, render_frames, video_chain
+from storyboard.animatic.graph import Graph, TextFiles
 from storyboard.media import ffmpeg
 from tests.fixtures.ffmpeg_runs import runs_with
 

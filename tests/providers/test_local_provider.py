@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.animatic.draw import RENDERER_VERSION, closest_ratio, draft_size, wrap
+from storyboard.animatic.draw import RENDERER_VERSION, closest_ratio, draft_size
+from storyboard.animatic.graph import wrap
 from storyboard.animatic.shots import (
     body_animatic,
     prompt_segments,
