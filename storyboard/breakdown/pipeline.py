@@ -21,7 +21,6 @@ import contextlib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -35,6 +34,7 @@ from storyboard.breakdown.chat.calls import Pending, Settings
 from storyboard.breakdown.chat.cost import Spend
 from storyboard.breakdown.chat.endpoints import asking_problem
 from storyboard.breakdown.chat.pace import BASE
+from storyboard.breakdown.checking import checked, on_disk, send_backs
 from storyboard.breakdown.failure import failed, resume_command
 from storyboard.breakdown.seriesfile import merge_problem, put
 from storyboard.breakdown.settings import RATIOS, block, carried, endpoint, states, switch_problem
@@ -48,7 +48,6 @@ from storyboard.breakdown.state.answerstore import FOLDER, AnswerCache, write_at
 from storyboard.breakdown.state.guard import Guard, Outcome
 from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
 from storyboard.files import check_state_folders, series_folder, state_folder
-from storyboard.language.lint.density import CODE as DENSITY
 from storyboard.review.studio.proposals import PROPOSED
 from storyboard.scaffold.blueprint import GITIGNORE
 from storyboard.targets.llm import (
@@ -267,60 +266,6 @@ def plan(story: Story, series: Path, options: Options) -> Estimate:
     return Estimate(asker.pending, asker.cached, price, host, options.key_env)
 
 
-def checked(made: Texts) -> list[Diagnostic]:
-    """``storyboard check`` of the texts, in a temporary folder (the series is not touched)."""
-    from storyboard.language.variations import compile_variations
-    with tempfile.TemporaryDirectory(prefix="storyboard-breakdown-") as folder:
-        root = Path(folder)
-        for name, text in made.files.items():
-            write_atomic(root / name, text.encode())
-        try:
-            found = compile_variations(root).diagnostics()
-        except ProblemsFound as problems:
-            found = problems.diagnostics
-        return [_relative(d, root) for d in found]
-
-
-def _relative(diagnostic: Diagnostic, root: Path) -> Diagnostic:
-    span = diagnostic.span
-    if span is None or not Path(span.file).is_relative_to(root):
-        return diagnostic
-    name = Path(span.file).relative_to(root).as_posix()
-    return replace(diagnostic, span=replace(span, file=name))
-
-
-def _shot_at(text: str, line: int) -> str | None:
-    """The id of the shot whose lines hold ``line`` in an episode's text."""
-    shot = None
-    for number, row in enumerate(text.split("\n"), 1):
-        if number > line:
-            break
-        if row.startswith("  - id: "):
-            shot = row.removeprefix("  - id: ").strip()
-    return shot
-
-
-def send_backs(made: Texts, found: list[Diagnostic]) -> dict[int, list[str]]:
-    """Check errors and warnings in episode files' shots, by chapter, worded for that chapter's
-    shots answer: the shot's place in the answer, then what ``check`` says (file:line:col). A
-    shot warned only for density is not sent back (the episode stage's rule: ``episode``)."""
-    placed: list[tuple[int, int, Diagnostic]] = []
-    for diagnostic in found:
-        span = diagnostic.span
-        if span is None or span.file not in made.files:
-            continue
-        shot = _shot_at(made.files[span.file], span.line)
-        if shot is not None and (span.file, shot) in made.chapter_of_shot:
-            placed.append((*made.chapter_of_shot[(span.file, shot)], diagnostic))
-    wrong = {(c, i) for c, i, d in placed if d.code != DENSITY}
-    later: dict[int, list[str]] = {}
-    for chapter, index, diagnostic in placed:
-        if (chapter, index) in wrong:
-            later.setdefault(chapter, []).append(
-                f"shots[{index}]: `storyboard check` says: {diagnostic.format()}")
-    return later
-
-
 def breakdown(source: Path, series: Path, options: Options, *,
               confirm: Callable[[Estimate], bool] | None = None,
               say: Callable[[str], None] = lambda _text: None,
@@ -410,17 +355,6 @@ def _answer_problems(made: Texts, report: Report) -> list[Diagnostic]:
         else:
             out.append(problem)
     return out
-
-
-def on_disk(series: Path) -> list[Diagnostic]:
-    """What ``storyboard check`` finds in the series as written (your edits included), each in
-    the file it is in."""
-    from storyboard.language.variations import compile_variations
-    try:
-        found = compile_variations(series).diagnostics()
-    except ProblemsFound as problems:
-        found = problems.diagnostics
-    return found
 
 
 def _checked_rounds(story: Story, options: Options, asker: Asker, go_on: str
