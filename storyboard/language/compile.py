@@ -39,75 +39,10 @@ from storyboard.language.request import (
     write,
 )
 from storyboard.language.resolving import cast, identity, looks, routes
-from storyboard.language.resolving.resolve import MENTION, Reference, ResolvedEpisode, ResolvedShot, Resolver
+from storyboard.language.resolving.resolve import Reference, ResolvedEpisode, ResolvedShot, Resolver
 from storyboard.language.resolving.scenes import ResolvedScene
+from storyboard.language.tokens import join_line, mention_tokens, scene_tokens
 from storyboard.media.probes import probe as media
-
-
-def mention_tokens(text: str, mentions: Mapping[str, Mention | str]) -> list[Token]:
-    """Text into tokens: ``@name`` becomes its ``Mention`` (or its words, for a character a
-    board's first frame replaced), ``@@`` becomes ``@``."""
-    if "@" not in text:
-        return [text] if text else []
-    tokens: list[Token] = []
-    pending, at = "", 0  # text since the last mention (``@@`` and unknown names stay text)
-    for match in MENTION.finditer(text):
-        name = match.group(1)
-        found = mentions.get(name) if name is not None else None
-        pending += text[at:match.start()]
-        if found is None:
-            pending += "@" if name is None else match.group(0)
-        elif found.__class__ is str:
-            pending += found
-        else:
-            if pending:
-                tokens.append(pending)
-            tokens.append(found)
-            pending = ""
-        at = match.end()
-    pending += text[at:]
-    if pending:
-        tokens.append(pending)
-    return tokens  # as _merged would spell it
-
-
-def _merged(tokens: list[Token]) -> list[Token]:
-    """Adjacent strings joined and empty ones dropped: one spelling of each token list."""
-    out: list[Token] = []
-    after_text = False  # the last token out is a string
-    for token in tokens:
-        if token.__class__ is not str:
-            out.append(token)
-            after_text = False
-        elif not token:
-            continue
-        elif after_text:
-            out[-1] += token  # type: ignore[operator]
-        else:
-            out.append(token)
-            after_text = True
-    return out
-
-
-def _rstrip(tokens: list[Token]) -> list[Token]:
-    if tokens and isinstance(tokens[-1], str):
-        return [*tokens[:-1], tokens[-1].rstrip()]
-    return tokens
-
-
-def scene_tokens(index: int, start: float, end: float, action: list[Token],
-                 lines: list[list[Token]]) -> list[Token]:
-    """``Scene K [A-Bs]: <action>`` then each line; the joiner is chosen as the native text reads."""
-    head = _rstrip([f"Scene {index} [{start:g}-{end:g}s]: ", *action])
-    if lines:  # how the action ends: its last token's end (the whole text when that is "")
-        text = write(action[-1:]) or write(action)
-        joiner = " " if not text or text.endswith((".", "!", "?", ":")) else ". "
-        said: list[Token] = []
-        for number, line in enumerate(lines):
-            said += [" "] * (number > 0) + line
-        head = [*head, joiner, *said]  # no action: "Scene 2 [3-5.5s]: Image 1 says: ..."
-    return _merged(head)
-
 
 _MENTIONS: dict[tuple[str, str, int], Mention] = {}  # each mention made once (they are frozen)
 
@@ -157,7 +92,7 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
         audio = (shot.episode, shot.id, routes.choice(params).pad)  # a line handed over
         for scene in shot.scenes:
             compiled, scene_toks = _scene(scene, mentions, by_name, voices, audio, shot.heard)
-            _join_line(tokens, scene_toks)
+            join_line(tokens, scene_toks)
             scenes.append(compiled)
     return ShotRequest(  # the prompt is its tokens written natively: the scenes' texts, one a line
         model=str(params["model"]), prompt="\n".join([s.text for s in scenes]),
@@ -168,23 +103,6 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
         negative_prompt=(params.get("negative_prompt") or None) if model.negative_prompt else None,
         seed=params.get("seed"), scenes=tuple(scenes), tokens=tuple(tokens),
         audio=bool(params.get("audio", True)) if model.audio_switch else None)
-
-
-def _join_line(tokens: list[Token], more: list[Token]) -> None:
-    """``more`` (merged) after ``tokens`` (merged) on a line of its own, merged as ``_merged``
-    would: strings either side of the newline joined with it."""
-    if not tokens:
-        tokens += more
-        return
-    if tokens[-1].__class__ is str:
-        tokens[-1] += "\n"
-    else:
-        tokens.append("\n")
-    if more and more[0].__class__ is str:
-        tokens[-1] += more[0]  # type: ignore[operator]
-        tokens += more[1:]
-    else:
-        tokens += more
 
 
 def audio_mentions(shot: ResolvedShot, kind: Literal["audio", "voice"] = "audio"

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from storyboard.dialects.manifest import to_json
-from storyboard.language.compile import compile_path, mention_tokens
+from storyboard.language.compile import compile_path
 from storyboard.language.request import Mention, native_label, write
+from storyboard.language.tokens import mention_tokens
 from tests.fixtures.example import copy_example
 
 ROOT = Path(__file__).resolve().parents[2]
