@@ -16,7 +16,7 @@ exactly what storyboard's final join gets. On those inputs it then times
       time, into one MP4 with ``movflags=+faststart`` (moov first, like the other).
 
 The hand-written MP4 writer this bench was first written to weigh (``stitch.mp4``) is gone: its
-row, measured before it was removed, is kept in docs/benchmarks.md ("The final join").
+row, measured before it was removed, lives in git; docs/benchmarks.md ("The final join") says why.
 
 Each measurement is a fresh child process (interleaved: a, b, a, b, ...; one warm-up round
 not counted), so its peak memory is its own: the Python process's peak RSS (``RUSAGE_SELF``; also

@@ -22,7 +22,7 @@ from tests.breakdown.test_breakdown_llm import KEY_ENV, MIA_CAST, SHOTS, STORY, 
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "breakdown"
 LINE = "Mia climbed the stairs of the old lighthouse, holding the brass lamp."
-REAL_LONGEST = 572  # Qwen2.5-Coder-1.5B's longest shots answer that stopped (docs/benchmarks-log.md)
+REAL_LONGEST = 572  # Qwen2.5-Coder-1.5B's longest shots answer that stopped (measured; in git history)
 
 
 @pytest.fixture(autouse=True)
