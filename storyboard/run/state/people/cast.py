@@ -16,6 +16,7 @@ from storyboard.language.request import BOARDS, CompiledShot, MediaRef
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.lockfile import LockFile
 from storyboard.run.state.people.records import file_digest
+from storyboard.run.state.people.season import picture_key
 
 BASE = "base"  # the look a character wears when it wears none of its looks
 
@@ -31,6 +32,7 @@ class Picture:
     file: Path | None
     sha256: str | None
     why: str = ""
+    key: str | None = None  # how the lock's boards name it (``season.picture_key``)
 
 
 def pictures(root: Path, take: CompiledShot, lock: LockFile) -> list[Picture]:
@@ -43,8 +45,9 @@ def _picture(root: Path, take: CompiledShot, lock: LockFile, name: str,
     look = take.looks.get(name, BASE)
     if ref.path is not None:
         shown = _shown(root, ref.path)
-        return Picture(name, shown, look, ref.path, file_digest(ref.path),
-                       "" if ref.path.is_file() else "its picture is not there")
+        sha = file_digest(ref.path)
+        return Picture(name, shown, look, ref.path, sha,
+                       "" if ref.path.is_file() else "its picture is not there", sha)
     if ref.asset is not None:
         return _made(root, take, lock, name, ref.asset, look)
     return Picture(name, str(ref), look, None, None, "its picture is not a file here")
@@ -61,7 +64,8 @@ def _made(root: Path, take: CompiledShot, lock: LockFile, name: str, asset: str,
         if isinstance(sha, str) and isinstance(cache_key, str):
             file = OutputCache(root, cache_key).path(str(wanted))
             return Picture(name, asset, look, file, sha, "" if file.is_file() else
-                           "its picture is not in this clone's cache")
+                           "its picture is not in this clone's cache",
+                           picture_key(sha, asset, str(wanted)))
     return Picture(name, asset, look, None, None, "its picture is not made yet")
 
 
