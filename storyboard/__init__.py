@@ -159,7 +159,7 @@ def render_variations(variants: Variants, *, provider: str | None = None,
 
 def _flags(given: Mapping[str, Any]) -> RenderFlags:
     """The keywords of ``render`` and ``render_variations`` that name a field of the run's flags,
-    as those flags, by name (as the command line's ``cli.render.flags.render_flags`` does): a field
+    as those flags, by name (as the command line's ``cli.flags.renderflags.render_flags`` does): a field
     added to ``RenderFlags`` and as a keyword reaches the run without being listed here."""
     from storyboard.run.setup import RenderFlags
     flags = {name: value for name, value in given.items()

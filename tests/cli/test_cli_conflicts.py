@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
 import pytest
 
-from storyboard.cli.render.conflicts import RULES, Conflict, Moved, Needs, Rule, spelled
+from storyboard.cli.flags.conflicts import RULES, Conflict, Needs, Rule, spelled
 from tests.fixtures.cli import command_at, invoke
 
 # A value for each option that takes one (flags take none).
@@ -25,12 +24,11 @@ def args(option: str) -> list[str]:
 
 
 def pairs(path: str, rules: tuple[Rule, ...]) -> list[tuple[str, list[str], str]]:
-    """Every pair a rule refuses, as arguments, and the words its error starts with (a moved
-    flag: with each option of ``render`` its command does not take)."""
+    """Every pair a rule refuses, as arguments, and the words its error starts with."""
     found = []
     command = command_at(path)
     for rule in rules:
-        if not isinstance(rule, Conflict | Needs | Moved):
+        if not isinstance(rule, Conflict | Needs):
             continue  # OneOf: version render's LANG or --all (test_cli_render_modes.py)
         flag = spelled(command, rule.flag)
         if isinstance(rule, Needs):
@@ -38,11 +36,8 @@ def pairs(path: str, rules: tuple[Rule, ...]) -> list[tuple[str, list[str], str]
             found.append((path, [*lead, *args(flag)],
                           f"{flag} goes with {spelled(command, rule.needed)}"))
             continue
-        others = rule.others if isinstance(rule, Conflict) else sorted(
-            {str(p.name) for p in command.params if isinstance(p, click.Option)}
-            - {str(p.name) for p in command_at(rule.to).params} - {rule.flag} - set(rule.ignored))
         lead = ["es"] if path == "version render" and flag != "LANG" else []  # LANG or --all
-        for other in others:
+        for other in rule.others:
             both = spelled(command, other)
             found.append((path, [*lead, *args(flag), *args(both)], f"{flag} cannot go with {both}"))
     return found
@@ -61,7 +56,7 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_broken_series_is_an_error_of_its_own(broken: Path) -> None:
-    result = invoke("render", broken, "--season")
+    result = invoke("season", "render", broken)
     assert result.exit_code == 1 and "storyboard.yaml:" in result.stderr
 
 
@@ -71,13 +66,7 @@ def test_a_conflict_is_refused_before_the_series_is_read(broken: Path, command: 
                                                          given: list[str], said: str) -> None:
     result = invoke(*command.split(), broken, *given)
     assert result.exit_code == 2, result.output
-    flag, _, other = said.partition(" cannot go with ")  # two moved flags: either is first
-    assert said in result.stderr or f"{other} cannot go with {flag}" in result.stderr, (
-        result.stderr)
+    assert said in result.stderr, result.stderr
     assert "storyboard.yaml" not in result.stderr, result.stderr
 
 
-def test_the_season_and_its_boards_are_refused_at_once(broken: Path) -> None:
-    result = invoke("render", broken, "--season", "--boards")
-    assert result.exit_code == 2
-    assert "--season cannot go with --boards: a season takes whole episodes" in result.stderr

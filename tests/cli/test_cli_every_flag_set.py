@@ -4,11 +4,11 @@ click's own parameters of each command, each with a plausible value, run on a se
 compile.
 
 tests/cli/test_cli_conflicts.py holds each pair of the conflict table
-(storyboard/cli/render/conflicts.py) by hand; here hypothesis draws whole sets of flags (any
+(storyboard/cli/flags/conflicts.py) by hand; here hypothesis draws whole sets of flags (any
 number, any options the command declares, a new option drawn as soon as it is declared) and holds:
 
-- a set the table refuses (two flags that do not go together, one without the flag it needs, or
-  a flag of ``render`` that moved with one its command does not take) exits 2 naming both flags,
+- a set the table refuses (two flags that do not go together, or one without the flag it needs)
+  exits 2 naming both flags,
   and never reports the series' own errors: nothing was compiled; ``version render`` with
   neither LANG nor ``--all`` exits 2 naming both;
 - a set the table allows gets to the series: its error at ``storyboard.yaml``, exit 1;
@@ -45,7 +45,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storyboard.cli.render.conflicts import RULES, Conflict, Moved, Needs, OneOf, Rule
+from storyboard.cli.flags.conflicts import RULES, Conflict, Needs, OneOf, Rule
 from tests.fixtures.cli import command_at, invoke
 
 DEEP = int(os.environ.get("STORYBOARD_COMPOSE_EXAMPLES", "0"))
@@ -115,8 +115,7 @@ def flag_sets(draw: st.DrawFn, name: str) -> dict[str, list[str]]:
 
 def refused(rules: tuple[Rule, ...], drawn: Mapping[str, object]) -> list[tuple[str, str]]:
     """Every pair of parameters the table refuses in ``drawn``: two that do not go together,
-    one and the one it needs, a moved flag and one its command does not take, or two of which
-    one is needed and neither given."""
+    one and the one it needs, or two of which one is needed and neither given."""
     pairs = []
     for rule in rules:
         if isinstance(rule, OneOf):
@@ -125,10 +124,6 @@ def refused(rules: tuple[Rule, ...], drawn: Mapping[str, object]) -> list[tuple[
             continue
         elif isinstance(rule, Conflict):
             pairs += [(rule.flag, other) for other in rule.others if other in drawn]
-        elif isinstance(rule, Moved):
-            takes = {p.name for p in command_at(rule.to).params}
-            pairs += [(rule.flag, other) for other in drawn
-                      if other != rule.flag and other not in takes and other not in rule.ignored]
         elif isinstance(rule, Needs) and rule.needed not in drawn:
             pairs.append((rule.flag, rule.needed))
     return pairs

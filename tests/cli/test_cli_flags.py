@@ -2,7 +2,7 @@
 
 Every option of ``plan``, ``render``, ``season render``, ``version render`` and ``queue render``
 is a field of ``RenderFlags`` or the command's own
-(``flags.COMMAND_ONLY``), every field an option or the library's own (``flags.LIBRARY_ONLY``);
+(``renderflags.COMMAND_ONLY``), every field an option or the library's own (``renderflags.LIBRARY_ONLY``);
 ``render_flags`` reads them from click's parameters by name. ``retake`` builds its own flags
 (no hidden keyword through ``ctx.invoke``), and the public API takes typed keywords, no
 ``**options``.
@@ -19,11 +19,11 @@ import click
 import pytest
 
 import storyboard
+from storyboard.cli.flags import renderflags as cli_flags
+from storyboard.cli.flags.renderflags import COMMAND_ONLY, LIBRARY_ONLY, render_flags
 from storyboard.cli.render import commands as cli_render
-from storyboard.cli.render import flags as cli_flags
-from storyboard.cli.render import running
 from storyboard.cli.render.commands import plan, render
-from storyboard.cli.render.flags import COMMAND_ONLY, LIBRARY_ONLY, render_flags
+from storyboard.cli.runs import running
 from storyboard.cli.season import commands as season
 from storyboard.cli.team import queue
 from storyboard.cli.versions import commands as version
@@ -56,15 +56,17 @@ def test_every_option_is_a_field_or_the_commands_own(command: click.Command) -> 
 @pytest.mark.parametrize("command", [season.render, version.render, queue.render],
                          ids=["season", "version", "queue"])
 def test_a_mode_takes_no_option_of_another_mode(command: click.Command) -> None:
-    """Each mode is a command of its own: none declares the old spellings that chose a mode."""
+    """Each mode is a command of its own: none declares a flag that chose a mode, nor does
+    ``render``."""
     assert not options(command) & {"whole_season", "queue"}
-    assert {"whole_season", "queue", "language", "all_languages"} <= options(render)
+    assert not options(render) & {"whole_season", "queue", "language", "all_languages",
+                                  "episode_budget"}
 
 
 def test_every_field_is_an_option_of_render_or_the_librarys_own() -> None:
     assert FIELDS - options(render) == LIBRARY_ONLY
     assert LIBRARY_ONLY <= FIELDS  # no stale name
-    assert options(plan) | options(render) >= COMMAND_ONLY
+    assert options(plan) | options(render) | options(version.render) >= COMMAND_ONLY
     assert not COMMAND_ONLY & FIELDS
 
 

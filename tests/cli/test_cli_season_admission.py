@@ -172,8 +172,8 @@ def test_two_season_renders_at_once_pay_each_shot_once(tmp_path: Path,
                              env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         wait_until("a submit", lambda: submissions(emu) >= 1, child)
-        second = invoke("render", series, "--provider", "dashscope", "--season", "--yes",
-                        "--quiet", "-o", str(out))  # the old spelling: the same command
+        second = invoke("season", "render", series, "--provider", "dashscope", "--yes",
+                        "--quiet", "-o", str(out))
         _, err = child.communicate(timeout=LOADED)
     finally:
         if child.poll() is None:
@@ -230,8 +230,6 @@ def test_every_problem_of_every_kind_is_listed_at_once(tmp_path: Path,
 
 @pytest.mark.parametrize(("args", "said"), [
     (("plan", "--episode-budget", "1"), "--episode-budget goes with --season"),
-    (("render", "--season", "--shot", "ep01/a"), "--season cannot go with --shot"),
-    (("render", "--season", "--episode", "ep01"), "--season cannot go with --episode"),
     (("plan", "--episodes", "1-2"), "--episodes goes with --season"),
 ])
 def test_a_season_takes_whole_episodes(tmp_path: Path, args: tuple[str, ...], said: str) -> None:

@@ -68,6 +68,11 @@ def test_the_tree_keeps_every_contract() -> None:
     # issue 55: a provider family never reaches into another; the registry attaches them all
     ("providers/gateway/provider.py", "storyboard.providers.dashscope.wire",
      "Each provider family stands alone"),
+    # issue 99: the command line in floors: the render flags beneath every mode, no arrow back up
+    ("cli/flags/options.py", "storyboard.cli.render.commands", "The command line's floors"),
+    ("cli/runs/running.py", "storyboard.cli.season.admission", "The command line's floors"),
+    ("cli/season/commands.py", "storyboard.cli.versions.dubbing", "The command line's floors"),
+    ("cli/common.py", "storyboard.cli.flags.options", "The command line's floors"),
 ])
 def test_a_low_module_importing_a_high_one_breaks_a_contract(tmp_path: Path, low: str, high: str,
                                                              contract: str) -> None:
@@ -83,10 +88,12 @@ def test_a_low_module_importing_a_high_one_breaks_a_contract(tmp_path: Path, low
 
 
 @pytest.mark.parametrize(("folder", "contract"), [("run", "run-floors"),
-                                                  ("language", "language-floors")])
+                                                  ("language", "language-floors"),
+                                                  ("cli", "cli-floors")])
 def test_every_module_of_a_floored_folder_sits_on_a_floor(folder: str, contract: str) -> None:
-    """A module or package added to ``storyboard/run/`` or ``storyboard/language/`` itself is named
-    in its floors contract, or it would import (and be imported) unchecked."""
+    """A module or package added to ``storyboard/run/``, ``storyboard/language/`` or
+    ``storyboard/cli/`` itself is named in its floors contract, or it would import (and be
+    imported) unchecked."""
     text = (ROOT / ".importlinter").read_text(encoding="utf-8")
     section = text.split(f"[importlinter:contract:{contract}]", 1)[1].split("[importlinter:", 1)[0]
     named = {name.strip() for line in section.split("layers =", 1)[1].splitlines()

@@ -1,8 +1,6 @@
 """The series commands: ``check``, ``compile``, ``plan``, ``render``, ``status``, ``cancel``, and
 what money leaves behind (``task``, ``cache``).
 
-``commands`` holds the commands; ``options`` the flags the render commands share, ``flags`` is the
-one place options become ``RenderFlags``, ``conflicts`` the one table of flags that do not go
-together (and of ``render``'s old mode flags, now ``season``, ``version`` and ``queue render``),
-``running`` runs a render and ``view`` prints plans and reports.
+``commands`` holds the commands, ``comparing`` prices a series on models side by side,
+``prompt_form`` prints each shot's prompt; their flags are ``cli/flags``, their run ``cli/runs``.
 """

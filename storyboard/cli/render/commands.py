@@ -16,6 +16,7 @@ import click
 
 from storyboard.cli import complete, diagnostics
 from storyboard.cli import variations as matrix
+from storyboard.cli.answering import answering
 from storyboard.cli.common import (
     AMOUNT,
     EPISODE,
@@ -25,9 +26,9 @@ from storyboard.cli.common import (
     guarded,
     variants_of,
 )
-from storyboard.cli.render import conflicts, options
-from storyboard.cli.render.flags import render_flags
-from storyboard.cli.render.running import run_render
+from storyboard.cli.flags import conflicts, options
+from storyboard.cli.flags.renderflags import render_flags, with_episodes
+from storyboard.cli.runs.running import run_render
 from storyboard.cli.season import admission
 from storyboard.cli.season import episodes as season
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
@@ -177,7 +178,7 @@ def selected(manifest: Manifest, episode: str | None, shot: str | None) -> None:
                    "its own model and its fallbacks:), with what each cannot render and why; "
                    "nothing is spent.")
 @admission.SEASON
-@season.EPISODES
+@options.EPISODES
 @admission.EPISODE_BUDGET
 @matrix.VAR
 @matrix.VARIATION
@@ -206,7 +207,7 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
         if max_cost is not None and season_plan.plan is not None:
             _cost_gate([season_plan.plan], max_cost)
         return None
-    from storyboard.cli.render.view import show_plans
+    from storyboard.cli.runs.renderview import show_plans
     from storyboard.run.dub.matrix import plan as plan_all  # language variations as versions
     variants = variants_of(path, var, variation, provider=provider)
     provider_check(variants.manifests, provider)
@@ -250,12 +251,18 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
                    f"{limit}", err=True)
 
 
-def moved(now: str) -> str:
-    """The help of a ``render`` flag that is now a command of its own."""
-    return f"Deprecated: `storyboard {now}` (this spelling goes in the next release)."
+# render's old mode flags, each a command of its own: typed, a usage error names the command
+MOVED = {
+    "--season": "a season is rendered by `storyboard season render SERIES`",
+    "--episode-budget": "each episode of a season is held to a budget by `storyboard season "
+                        "render SERIES --episode-budget AMOUNT`",
+    "--language": "a version is rendered by `storyboard version render SERIES LANG`",
+    "--languages": "every version is rendered by `storyboard version render SERIES --all`",
+    "--queue": "shots are queued for the team's workers by `storyboard queue render SERIES`",
+}
 
 
-@click.command()
+@click.command(cls=answering(MOVED))
 @click.argument("path", type=SERIES)
 @PROVIDER
 @EPISODE
@@ -273,23 +280,14 @@ def moved(now: str) -> str:
 @options.REPLACE_APPROVED
 @click.option("--boards", is_flag=True,
               help="Only the boards (a still per shot) and the cast they use: no video.")
-@season.EPISODES
+@options.EPISODES
 @matrix.VAR
 @matrix.VARIATION
-@click.option("--season", "whole_season", is_flag=True, help=moved("season render SERIES"))
-@click.option("--episode-budget", type=AMOUNT, metavar="AMOUNT",
-              help=moved("season render SERIES --episode-budget AMOUNT"))
-@click.option("--language", "language", metavar="LANG", help=moved("version render SERIES LANG"))
-@click.option("--languages", "all_languages", is_flag=True,
-              help=moved("version render SERIES --all"))
-@click.option("--queue", is_flag=True, help=moved("queue render SERIES"))
 def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
            yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
            as_json: bool, webhook_listen: str | None, webhook_url: str | None,
            shots: tuple[str, ...], replace_approved: bool, boards: bool,
-           episode_range: str | None, var: tuple[str, ...], variation: tuple[str, ...],
-           whole_season: bool, episode_budget: float | None, language: str | None,
-           all_languages: bool, queue: bool) -> None:
+           episode_range: str | None, var: tuple[str, ...], variation: tuple[str, ...]) -> None:
     """Render every changed shot and take (of every variation), then stitch each episode. A
     season, a version in another language and the team's queue have commands of their own:
     season render, version render, queue render.
@@ -302,27 +300,9 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
          series has errors
       2  a bad flag, argument or series path, or an extra not installed"""
     ctx = click.get_current_context()
-    old = next((rule for rule in conflicts.RENDER if isinstance(rule, conflicts.Moved)
-                and conflicts.given(ctx.params[rule.flag])), None)
-    if old is not None:  # said first, a refused old spelling too
-        dropped = [conflicts.spelled(ctx.command, name) for name in old.ignored
-                   if conflicts.given(ctx.params[name])]
-        click.echo(f"notice: 'render {conflicts.spelled(ctx.command, old.flag)}' is now "
-                   f"'storyboard {old.now}'; the old spelling goes in the next release"
-                   + (f" ({', '.join(dropped)}: ignored, as always)" if dropped else ""), err=True)
     conflicts.refuse(ctx, conflicts.RENDER)  # before the series is read
-    if old is not None:
-        return forward(ctx, old)
-    flags = season.with_episodes(path, render_flags(ctx.params), episode_range)
+    flags = with_episodes(path, render_flags(ctx.params), episode_range)
     run_render(path, flags, var=var, variation=variation, quiet=quiet, as_json=as_json)
-
-
-def forward(ctx: click.Context, rule: conflicts.Moved) -> None:
-    """``render``'s old spelling run as the command it now is: that command with the flags it
-    takes (``conflicts.Moved`` refused any other), its output and exit code its own."""
-    command = conflicts.moved_to(ctx, rule.to)
-    takes = {p.name for p in command.params}
-    ctx.invoke(command, **{name: value for name, value in ctx.params.items() if name in takes})
 
 
 @click.command()

@@ -298,7 +298,7 @@ def retake(path: Path, shot: str | None, failed_checks: bool, count: int,
     finished by running it again (or render), never paid twice. --edit "WORDS" and --lipsync
     make a derived take of SHOT's take in use instead (its parent is kept): pick or approve it
     as any take."""
-    from storyboard.cli.render.running import run_render
+    from storyboard.cli.runs.running import run_render
     from storyboard.run.setup import RenderFlags, make_provider
     if (shot is None) == (not failed_checks):
         raise click.UsageError("give either SHOT or --failed-checks")

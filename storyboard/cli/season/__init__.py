@@ -1,2 +1,2 @@
-"""A season's side of ``plan`` and ``render``: ``--episodes``, ``season render`` (``commands``)
-and ``plan --season`` with the admission, the delivered season and ``status --season``."""
+"""A season's side of ``plan`` and ``render``: ``season render`` (``commands``), ``plan --season``
+with the admission (``admission``) and ``status --season`` (``episodes``)."""

@@ -4,7 +4,7 @@ The library call is ``run.admission.admit`` (every episode planned and checked a
 module says its table (per episode: shots, price, waiting on boards, problems; the cast; the one
 total) or its JSON, lists every problem by episode at its ``file:line:col``, and exits 1 when
 there is any (nothing was submitted). ``season render`` renders an admitted season through
-``cli.render.running.run_render`` with ``run.admission.render_season``.
+``cli.runs.running.run_render`` with ``run.admission.render_season``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import click
 
 from storyboard.cli.common import AMOUNT, emit, guarded, variants_of
-from storyboard.cli.render.running import run_render
-from storyboard.cli.season import episodes as season
+from storyboard.cli.flags.renderflags import episode_numbers, with_episodes
+from storyboard.cli.runs.running import run_render
 
 if TYPE_CHECKING:
     from storyboard.language.variations import Variants
@@ -38,7 +38,7 @@ def chosen_episodes(path: Path, text: str | None) -> list[str]:
     """The ids of the episodes ``--episodes`` names (every episode without it)."""
     from storyboard.language.expansion.names import names
     ids = list(names(path).episodes)
-    return ids if text is None else [ids[n - 1] for n in season.episode_numbers(text, len(ids))]
+    return ids if text is None else [ids[n - 1] for n in episode_numbers(text, len(ids))]
 
 
 def admitted(path: Path, flags: RenderFlags, episode_range: str | None,
@@ -47,7 +47,7 @@ def admitted(path: Path, flags: RenderFlags, episode_range: str | None,
     """The season's admission (``--episodes``: of that range)."""
     from storyboard.run.admission import admit
     variants = variants_of(path, var, variation, provider=flags.provider, keep_going=True)
-    flags = season.with_episodes(path, flags, episode_range)
+    flags = with_episodes(path, flags, episode_range)
     chosen = chosen_episodes(path, episode_range)
     return guarded(lambda: admit(variants, flags, chosen, episode_budget))
 
@@ -142,5 +142,5 @@ def render_season(path: Path, flags: RenderFlags, episode_range: str | None,
     def through(variants: Variants, run_flags: RenderFlags, calls: Callbacks) -> MatrixReport:
         return render_admitted(variants, run_flags, calls, admission, episode_budget)
 
-    run_render(path, season.with_episodes(path, flags, episode_range), var=var,
+    run_render(path, with_episodes(path, flags, episode_range), var=var,
                variation=variation, quiet=quiet, as_json=as_json, through=through)

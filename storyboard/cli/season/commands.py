@@ -2,8 +2,7 @@
 
 The command takes only what a season's render means: whole episodes (all of them, or
 ``--episodes``), each held to ``--episode-budget``, admitted all or nothing, then one consent for
-the season (``admission.render_season``). ``render --season`` is its old spelling
-(``cli/render/conflicts.Moved``), kept for a release.
+the season (``admission.render_season``).
 """
 
 from __future__ import annotations
@@ -15,9 +14,9 @@ import click
 from storyboard.cli import variations as matrix
 from storyboard.cli.answering import answering
 from storyboard.cli.common import AMOUNT, SERIES
-from storyboard.cli.render import conflicts, options
-from storyboard.cli.render.flags import render_flags
-from storyboard.cli.season import admission, episodes
+from storyboard.cli.flags import conflicts, options
+from storyboard.cli.flags.renderflags import render_flags
+from storyboard.cli.season import admission
 
 __all__ = ["render", "season"]
 
@@ -46,7 +45,7 @@ def season() -> None:
 @options.WEBHOOK_LISTEN
 @options.WEBHOOK_URL
 @options.REPLACE_APPROVED
-@episodes.EPISODES
+@options.EPISODES
 @click.option("--episode-budget", type=AMOUNT, metavar="AMOUNT",
               help="Refuse the season if an episode costs more than this; the render holds each "
                    "episode to it.")

@@ -2,8 +2,7 @@
 
 The render is planned, priced and consented here; its shots wait on the ledger for ``storyboard
 worker``s, which compile the series as it is, at full size, so the command takes only the flags
-that choose what is queued and what is agreed to (``worker.queue_render``). ``render --queue`` is
-its old spelling (``cli/render/conflicts.Moved``), kept for a release.
+that choose what is queued and what is agreed to (``worker.queue_render``).
 """
 
 from __future__ import annotations
@@ -13,9 +12,8 @@ from pathlib import Path
 import click
 
 from storyboard.cli.common import EPISODE, JSON, SERIES
-from storyboard.cli.render import conflicts, options
-from storyboard.cli.render.flags import render_flags
-from storyboard.cli.season import episodes
+from storyboard.cli.flags import conflicts, options
+from storyboard.cli.flags.renderflags import render_flags, with_episodes
 from storyboard.cli.team.worker import queue_render, upgrade_ledger
 
 __all__ = ["queue", "render", "upgrade"]
@@ -32,7 +30,7 @@ def queue() -> None:
 @options.PROVIDER
 @EPISODE
 @options.SHOTS
-@episodes.EPISODES
+@options.EPISODES
 @options.YES
 @options.BUDGET
 @options.OFFLINE
@@ -51,7 +49,7 @@ def render(path: Path, provider: str | None, episode: str | None, shots: tuple[s
       2  a bad flag, argument or series path"""
     ctx = click.get_current_context()
     conflicts.refuse(ctx, conflicts.QUEUE_RENDER)  # before the series is read
-    flags = episodes.with_episodes(path, render_flags(ctx.params), episode_range)
+    flags = with_episodes(path, render_flags(ctx.params), episode_range)
     queue_render(path, flags, as_json=as_json)
 
 

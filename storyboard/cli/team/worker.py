@@ -178,7 +178,7 @@ def queue_json(shots: list[QueuedShot]) -> dict[str, Any]:
 
 def queue_render(path: Path, flags: RenderFlags, *, as_json: bool) -> None:
     """``queue render``: the plan priced and consented here, its shots queued for workers."""
-    from storyboard.cli.render.view import confirm, warn
+    from storyboard.cli.runs.renderview import confirm, warn
     from storyboard.run.rendering import interactive
     from storyboard.run.setup import Callbacks
     from storyboard.run.workers.queueing import queue_render as queue_it

@@ -2,8 +2,7 @@
 
 A version is made from the series' approved cut as it is (its lines, lip-sync passes and
 subtitles, into ``out/LANG/``), so the command takes no flag that picks other shots, takes or
-variations (``dubbing.render_versions``). ``render --language`` and ``render --languages`` are
-its old spellings (``cli/render/conflicts.Moved``), kept for a release.
+variations (``dubbing.render_versions``).
 """
 
 from __future__ import annotations
@@ -13,8 +12,8 @@ from pathlib import Path
 import click
 
 from storyboard.cli.common import EPISODE, SERIES
-from storyboard.cli.render import conflicts, options
-from storyboard.cli.render.flags import render_flags
+from storyboard.cli.flags import conflicts, options
+from storyboard.cli.flags.renderflags import render_flags
 from storyboard.cli.versions import dubbing
 
 __all__ = ["render", "version"]

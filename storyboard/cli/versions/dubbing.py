@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import click
 
 from storyboard.cli.common import fail, served_region, variants_of
-from storyboard.cli.season.episodes import deliver_versions
-from storyboard.cli.versions.view import failures, show, version_dict
+from storyboard.cli.runs.delivery import deliver_versions
+from storyboard.cli.runs.versionview import failures, show, version_dict
 from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def series_languages(manifest: Manifest) -> list[str]:
 def render_versions(path: Path, flags: RenderFlags, language: str | None, every: bool, *,
                     quiet: bool, as_json: bool) -> None:
     """Render the version(s) asked for and show each; exit 1 when one did not come out."""
-    from storyboard.cli.render.view import confirm
+    from storyboard.cli.runs.renderview import confirm
     from storyboard.review import progress
     from storyboard.review.progress import EpisodeLines
     from storyboard.run.dub import render_version

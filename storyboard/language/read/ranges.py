@@ -1,7 +1,7 @@
 """Episode ranges as written (``"12-20"``, ``"3"``, ``"1-2,5"``, ``"3-"``) into sets of episode numbers.
 
 The one grammar of episode ranges: a look and a continuity fact each hold over a range of
-episodes, and ``render``/``plan --episodes`` choose one (``cli/season/episodes.py``). Episode N is the
+episodes, and ``render``/``plan --episodes`` choose one (``cli/flags/renderflags.py``). Episode N is the
 N-th episode of the series, in the order ``episodes:`` lists them (a glob's files sorted),
 counted from 1. A range is one or more parts joined by commas, each ``N`` (that episode),
 ``A-B`` (A to B, both included, A <= B) or ``A-`` (A and every episode after it).

@@ -1,7 +1,7 @@
 """A version line's measured seconds, its window and its room into the one fit rule: fits, runs
 into the silence after it, or is cut; said at the line with the seconds over.
 
-``check``, ``plan --language``, ``render --language`` and the studio all say a line's fit from
+``check``, ``plan --language``, ``version render`` and the studio all say a line's fit from
 here (docs/languages.md, "Fit, measured"). A line's length is its measurement, never a guess from
 its letters: an unmeasured line says nothing. A line may run on past its window into the silence
 after it, up to the start of the next line of its shot, else to the shot's end (its ``room``);

@@ -2,8 +2,7 @@
 
 Every rule is here, in one table per command (``plan``, ``render``, ``season render``, ``version
 render``, ``queue render``): a flag and the flags it cannot go with (and why), a flag and the flag
-it needs, the flags one of which is needed, or a flag of ``render`` that moved to a command of its
-own (``render --season`` is ``season render``: it takes only what that command takes). ``refuse``
+it needs, or the flags one of which is needed. ``refuse``
 holds a command's parameters to its table first thing, before the series is read, so a conflict is
 a usage error (exit 2) at once, however long the series takes to compile, and even when it does
 not compile at all. The flags are spelled as the command declares them (``--season``, ``--shot``,
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 import click
 
 __all__ = ["PLAN", "QUEUE_RENDER", "RENDER", "RULES", "SEASON_RENDER", "VERSION_RENDER",
-           "Conflict", "Moved", "Needs", "OneOf", "moved_to", "refuse"]
+           "Conflict", "Needs", "OneOf", "refuse"]
 
 
 @dataclass(frozen=True)
@@ -47,20 +46,7 @@ class OneOf:
     why: str
 
 
-@dataclass(frozen=True)
-class Moved:
-    """``flag`` is now the command ``to`` (its path under ``storyboard``; ``now``: how it is
-    typed): given, every other flag is one that command takes, and that command runs (the old
-    spellings of ``render``, kept for a release). ``ignored``: flags the old spelling took and did
-    nothing with; they still work, and are dropped (the notice says so), not refused."""
-
-    flag: str
-    to: str
-    now: str
-    ignored: tuple[str, ...] = ()
-
-
-Rule = Conflict | Needs | OneOf | Moved
+Rule = Conflict | Needs | OneOf
 
 _WHOLE = "a season takes whole episodes: name them with --episodes N-M"
 _COMPARE = ("--compare prices the series (or one --episode) on each model side by side; "
@@ -70,21 +56,7 @@ _WEBHOOK = Needs("webhook_url", "webhook_listen",
                  "taken (polling alone follows the tasks)")
 _RANGE = Conflict("episode_range", ("episode", "shots"), "name the episodes by one of them")
 
-# What ``render --queue`` took and did nothing with (the workers print and write their own).
-_QUEUE_IGNORED = ("quiet", "out", "concurrency", "webhook_listen", "webhook_url")
-
-RENDER: tuple[Rule, ...] = (
-    Conflict("language", ("all_languages",),
-             "--language renders one version, --languages every one"),
-    Conflict("whole_season", ("episode", "shots", "boards"), _WHOLE),
-    Moved("whole_season", "season render", "season render SERIES"),
-    Moved("language", "version render", "version render SERIES LANG", ("replace_approved",)),
-    Moved("all_languages", "version render", "version render SERIES --all", ("replace_approved",)),
-    Moved("queue", "queue render", "queue render SERIES", _QUEUE_IGNORED),
-    _RANGE,
-    Needs("episode_budget", "whole_season", "it holds each episode of a season to its budget"),
-    _WEBHOOK,
-)
+RENDER: tuple[Rule, ...] = (_RANGE, _WEBHOOK)
 
 SEASON_RENDER: tuple[Rule, ...] = (_WEBHOOK,)
 
@@ -127,17 +99,6 @@ def spelled(command: click.Command, name: str) -> str:
     raise KeyError(name)  # a rule names a parameter the command lacks: a test holds them
 
 
-def moved_to(ctx: click.Context, path: str) -> click.Command:
-    """The command at ``path`` (``season render``) under the running ``storyboard``: looked up
-    in the command tree, so the old spellings import no other command."""
-    command: click.Command | None = ctx.find_root().command
-    for word in path.split():
-        command = command.get_command(ctx, word) if isinstance(command, click.Group) else None
-    if command is None:
-        raise KeyError(path)  # a Moved rule names a command the tree lacks: a test holds them
-    return command
-
-
 def broken(ctx: click.Context, rules: tuple[Rule, ...]) -> str | None:
     """What the first of ``rules`` the running command's parameters break says, or None when
     they keep every rule."""
@@ -156,7 +117,7 @@ def _one_of(command: click.Command, params: Mapping[str, object], rule: OneOf) -
     return f"expected {' or '.join(spelled(command, n) for n in rule.flags)}: {rule.why}"
 
 
-def _said(ctx: click.Context, rule: Conflict | Needs | Moved) -> str | None:
+def _said(ctx: click.Context, rule: Conflict | Needs) -> str | None:
     """What ``rule``, whose flag is given, says is wrong, or None."""
     command, params = ctx.command, ctx.params
     flag = spelled(command, rule.flag)
@@ -164,13 +125,6 @@ def _said(ctx: click.Context, rule: Conflict | Needs | Moved) -> str | None:
         if not given(params.get(rule.needed)):
             return f"{flag} goes with {spelled(command, rule.needed)}: {rule.why}"
         return None
-    if isinstance(rule, Moved):
-        takes = {p.name for p in moved_to(ctx, rule.to).params}
-        others = [name for name in params if name != rule.flag and name not in takes
-                  and name not in rule.ignored and given(params[name])]
-        return None if not others else (
-            f"{flag} cannot go with {spelled(command, others[0])}: `storyboard {rule.to}`, "
-            f"which `render {flag}` now is, takes no {spelled(command, others[0])}")
     for other in rule.others:
         if given(params.get(other)):
             return f"{flag} cannot go with {spelled(command, other)}: {rule.why}"

@@ -231,7 +231,7 @@ def _spending(run: Any) -> str:
 
 def matrix_failures(report: MatrixReport) -> list[str]:
     """What --quiet still says: each variation that failed, and why."""
-    from storyboard.cli.versions.view import failures
+    from storyboard.cli.runs.versionview import failures
     lines = [f"{v.language} version: {line}" for v in report.versions for line in failures(v)]
     for v in report.variations:
         if v.ok:
@@ -244,7 +244,7 @@ def matrix_failures(report: MatrixReport) -> list[str]:
 
 
 def matrix_dict(report: MatrixReport) -> dict[str, Any]:
-    from storyboard.cli.versions.view import version_dict
+    from storyboard.cli.runs.versionview import version_dict
     return {
         "versions": [version_dict(v) for v in report.versions],
         "ok": report.ok,
@@ -285,7 +285,7 @@ def matrix_summary(console: Console, report: MatrixReport) -> None:
         for problem in v.problems:
             if problem.severity == "error":
                 console.print(f"  {problem.format()}", markup=False, highlight=False)
-    from storyboard.cli.versions.view import show
+    from storyboard.cli.runs.versionview import show
     for version in report.versions:  # language variations made as versions: no video rendered
         show(version)
         for warning in version.fits:

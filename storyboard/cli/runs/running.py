@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from storyboard.cli import variations as matrix
 from storyboard.cli.common import fail, guarded, variants_of
-from storyboard.cli.season import episodes as season
+from storyboard.cli.runs.delivery import deliver
 from storyboard.errors import ProblemsFound, StoryboardError
 
 if TYPE_CHECKING:  # the runner and the views are imported where they are used
@@ -29,7 +29,7 @@ def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
     """A render with these flags, shown as ``render`` shows it (``retake`` too, with its own
     flags; ``retaking``: the exit code says the takes made alone, stitching apart; ``through``:
     the library call that renders, ``pipeline.render`` unless a season's admission is given)."""
-    from storyboard.cli.render.view import RenderView, ask_replace, confirm, warn
+    from storyboard.cli.runs.renderview import RenderView, ask_replace, confirm, warn
     from storyboard.review import progress
     from storyboard.run.dub.matrix import render as render_all  # language variations: versions
     from storyboard.run.rendering import interactive
@@ -53,5 +53,5 @@ def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
     except StoryboardError as error:
         fail(error)  # after the live view has closed, so the error is the last word
         return
-    season.deliver(variants, flags, report)  # a delivered series: out/season/
+    deliver(variants, flags, report)  # a delivered series: out/season/
     view.finish(report, as_json, quiet, retaking)

@@ -1,7 +1,7 @@
 """The options the render commands share, declared once: ``render``, ``season render``,
 ``version render`` and ``queue render`` each take the ones that mean something to it (``plan``
-some too). Each option's name is a field of ``run.setup.RenderFlags`` (``flags.render_flags``
-reads them by name) or the command's own (``flags.COMMAND_ONLY``).
+some too). Each option's name is a field of ``run.setup.RenderFlags`` (``renderflags.render_flags``
+reads them by name) or the command's own (``renderflags.COMMAND_ONLY``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import click
 from storyboard.cli import complete
 from storyboard.cli.common import AMOUNT, PROVIDER_CHOICE
 
-__all__ = ["BUDGET", "CONCURRENCY", "DRAFT", "OFFLINE", "OUT", "PROVIDER", "QUIET",
+__all__ = ["BUDGET", "CONCURRENCY", "DRAFT", "EPISODES", "OFFLINE", "OUT", "PROVIDER", "QUIET",
            "REPLACE_APPROVED", "REPORT_JSON", "SHOTS", "WEBHOOK_LISTEN", "WEBHOOK_URL", "YES"]
 
 PROVIDER = click.option("--provider", type=PROVIDER_CHOICE,
@@ -44,3 +44,7 @@ SHOTS = click.option("--shot", "shots", multiple=True, metavar="EPISODE/SHOT",
 REPLACE_APPROVED = click.option("--replace-approved", is_flag=True,
                                 help="Spend on approved shots whose YAML changed (their approval "
                                      "is lifted).")
+EPISODES = click.option(
+    "--episodes", "episode_range", metavar="RANGE",
+    help="Only these episodes, by their number in the series (1 on): 4, 3-10, 3- (3 and every "
+         "later one) or a list of them (1,4-6).")
