@@ -50,7 +50,7 @@ from storyboard.language.resolving.resolve import ResolvedEpisode, ResolvedShot,
 from storyboard.language.resolving.resolved import Reference
 from storyboard.language.resolving.scenes import ResolvedScene
 
-FORMAT = "3"  # 3: each reference and scene as a tuple, voiceovers sorted (2: the dataclasses' ``repr``)
+FORMAT = "4"  # 4: an element's face; 3: each reference and scene as a tuple, voiceovers sorted
 FOLDER = "checked-episodes"
 # a resolved shot's fields that are not what it says: its document (the episode file's text is
 # keyed), where each parameter was set (problems only), the models table (the series file's)
@@ -98,16 +98,9 @@ def _shot_key(shot: ResolvedShot, refs: dict[int, int], named: dict[str, int]
     set's ``repr`` follows the strings' hashes, salted anew in each process)."""
     references = []
     for reference in shot.references:
-        name, role, ref, label, voice = _reference(reference)  # a new field: a ValueError
-        number = refs.get(id(ref))
-        if number is None:
-            number = refs[id(ref)] = named.setdefault(repr(ref), len(named))
-        said = None
-        if voice is not None:
-            said = refs.get(id(voice))
-            if said is None:
-                said = refs[id(voice)] = named.setdefault(repr(voice), len(named))
-        references.append((name, role, number, label, said))
+        name, role, ref, label, voice, face = _reference(reference)  # a new field: a ValueError
+        number, said, shows = (_numbered(m, refs, named) for m in (ref, voice, face))
+        references.append((name, role, number, label, said, shows))
     scenes = []
     for scene in shot.scenes:
         values = _scene(scene)
@@ -115,6 +108,16 @@ def _shot_key(shot: ResolvedShot, refs: dict[int, int], named: dict[str, int]
             values = (*values[:_VOICEOVER], sorted(values[_VOICEOVER]), *values[_VOICEOVER + 1:])
         scenes.append(values)
     return (_keyed(shot), references, scenes)
+
+
+def _numbered(media: object, refs: dict[int, int], named: dict[str, int]) -> int | None:
+    """A reference's picture (voice, face) by its number in ``named`` (None: it has none)."""
+    if media is None:
+        return None
+    number = refs.get(id(media))
+    if number is None:
+        number = refs[id(media)] = named.setdefault(repr(media), len(named))
+    return number
 
 
 def slot(compiler: incremental.Compiler, episode: ResolvedEpisode,

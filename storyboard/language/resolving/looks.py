@@ -107,7 +107,7 @@ def look_pass(ctx: Resolving, shot: ResolvedShot, given: Given) -> None:
     for ref, dressed in worn:
         element = _element(shot, dressed)
         if element is not None:  # the look's own saved element, on a model that takes one
-            ref.role, ref.ref = "element", element
+            ref.role, ref.ref, ref.face = "element", element, dressed.ref
         elif ref.role != "element":  # the character's element shows its own look: refused
             ref.ref = dressed.ref  # at the look's line (``identity.unworn_faces``), never sent
     if worn:
@@ -146,9 +146,11 @@ def picture(ctx: Resolving, shot: ResolvedShot, name: str) -> MediaRef:
 
 def declared(shot: ResolvedShot) -> dict[str, MediaRef]:
     """Who ``shot`` declares, each with the picture it wears here: its references that are
-    pictures, and those its board stands in for (a first frame that replaced them)."""
-    found = {r.name: r.ref for r in shot.references
-             if r.role == "reference_image" and "/" not in r.name}
+    pictures, those sent by a registered id (a Kling element: the picture that id shows), and
+    those its board stands in for (a first frame that replaced them)."""
+    found = {r.name: r.face or r.ref for r in shot.references
+             if r.role in ("reference_image", "element") and "/" not in r.name
+             and (r.role != "element" or r.face is not None)}
     if shot.board is not None:
         found.update({n: p for n, p in zip(shot.board.names, shot.board.pictures, strict=False)
                       if n not in found})

@@ -22,7 +22,7 @@ from storyboard.language.resolving import boards, cast, identity, looks, modelch
 from storyboard.language.resolving.resolved import WORDS, Given, Origin, Pass, Resolving
 from storyboard.language.resolving.resolved import Reference as Reference
 from storyboard.language.resolving.resolved import ResolvedShot as ResolvedShot
-from storyboard.language.resolving.resolvemedia import MediaResolver
+from storyboard.language.resolving.resolvemedia import Character, MediaResolver
 from storyboard.language.resolving.resolvemedia import MediaUse as MediaUse
 
 MENTION = re.compile(r"@@|@([A-Za-z_][A-Za-z0-9_]*)")
@@ -319,7 +319,7 @@ class Resolver(MediaResolver):
                 voice = MediaRef(asset=cast.asset_id(KVOICES, name)) \
                     if own["voice"] == identity.MAKE else MediaRef(id=own["voice"])
             shot.references.append(Reference(name, role, ref, f"{WORDS[role]} {counters[role]}",
-                                             voice))
+                                             voice, _face(character, role)))
         return order
 
     def _voice_overrides(self, shot: ResolvedShot, raw: dict[str, Any], order: list[str]
@@ -429,3 +429,9 @@ def _params_well_typed(params: dict[str, Any]) -> bool:
 
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _face(character: Character, role: str) -> MediaRef | None:
+    """The picture a character sent by its registered element shows (its image), which its
+    takes are measured against; None for one sent as its picture, or shown by a video."""
+    return character.ref if role == "element" and character.role == "reference_image" else None

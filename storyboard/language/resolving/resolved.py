@@ -142,6 +142,7 @@ class Reference:
     ref: MediaRef
     label: str
     voice: MediaRef | None
+    face: MediaRef | None = None  # an element's: the picture the id shows (what takes match)
 
 
 @dataclass
