@@ -112,7 +112,7 @@ def board_pass(root: Path, concurrency: int, emulator: Any, timeline: str | None
 def approve_all(root: Path) -> int:
     import storyboard
     from storyboard.language.request import is_board
-    from storyboard.run.state.lock.takes import approve
+    from storyboard.run.state.takes import approve
     manifest = storyboard.compile(root, provider="dashscope")
     boards = [b.shot_id for b in manifest.cast if is_board(b.shot_id)]
     for board in boards:
@@ -157,7 +157,7 @@ def stitch_times(root: Path) -> list[tuple[str, float, float, float, str]]:
     from storyboard.run.setup import make_provider
     from storyboard.run.state.cache import OutputCache
     from storyboard.run.state.lock.lockfile import lock_path, read_lock
-    from storyboard.run.state.lock.takes import cached_outputs, episode_as_used, with_retakes
+    from storyboard.run.state.takes import cached_outputs, episode_as_used, with_retakes
     from storyboard.stitch.series.episodes import EpisodeBuilder
     manifest = with_retakes(storyboard.compile(root, provider="dashscope"))
     cache = OutputCache(root, make_provider(manifest, "dashscope").cache_key)

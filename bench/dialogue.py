@@ -36,7 +36,7 @@ from storyboard.language.compile import compile_path
 from storyboard.language.request import CompiledShot
 from storyboard.media import samples
 from storyboard.run.choices.passes import ask_lipsync
-from storyboard.run.state.lock.takes import with_retakes
+from storyboard.run.state.takes import with_retakes
 from storyboard.targets.video.models import model_of
 
 HEAD = """\
@@ -118,7 +118,7 @@ def passes(root: Path, lines: int) -> tuple[tuple[str, ...], tuple[Any, ...]]:
 
 
 def pick_passes(root: Path, takes: tuple[str, ...]) -> None:
-    from storyboard.run.state.lock.takes import pick
+    from storyboard.run.state.takes import pick
     manifest = compile_path(root)
     for take in takes:
         name, _, number = take.partition("#")

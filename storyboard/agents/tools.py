@@ -39,7 +39,7 @@ from storyboard.run.pipeline import RenderReport, render_series
 from storyboard.run.plans import Plan
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, open_run, prepare, single
-from storyboard.run.state.lock import takes
+from storyboard.run.state import takes
 from storyboard.run.state.tasks.journal import Attempt
 from storyboard.run.trip.budget.costs import estimate
 from storyboard.run.trip.cancel import failure_of
@@ -364,7 +364,7 @@ def refusal(cost: float, currency: str, max_cost: float, budget: Budget,
 
 def as_picked(manifest: Any, provider: str | None) -> Any:
     """The manifest as the lock's picks make it (as ``storyboard compile`` prints it)."""
-    from storyboard.run.state.lock.takes import with_retakes
+    from storyboard.run.state.takes import with_retakes
     from storyboard.targets.kinds import is_paid, named
     name = named(manifest.provider, provider)
     return with_retakes(manifest, free=not is_paid(name))

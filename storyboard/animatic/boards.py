@@ -17,8 +17,7 @@ from pathlib import Path
 from storyboard.animatic.cast import tint
 from storyboard.animatic.graph import Graph, TextFiles, drawtext_filter, filter_text, wrap
 from storyboard.language.boardshots import FRAME_RULE
-from storyboard.media import ffmpeg
-from storyboard.media.probes import imagehead
+from storyboard.media import ffmpeg, imagehead
 
 LONGEST = 1280  # a drawn board's longer side at most: readable, and quick to draw
 DEFAULT_SIZE = (1280, 720)

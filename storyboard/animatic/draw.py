@@ -30,8 +30,7 @@ from storyboard.animatic.graph import (
     wrap,
 )
 from storyboard.errors import StoryboardError
-from storyboard.media import ffmpeg
-from storyboard.media.probes import imagehead
+from storyboard.media import ffmpeg, imagehead
 
 # Bump when what an animatic looks like changes: the local provider's cache key carries it, so a
 # new renderer draws every shot again instead of reusing the old pictures.

@@ -45,9 +45,9 @@ from storyboard.animatic.graph import Graph, filter_text
 from storyboard.animatic.shots import request_lines
 from storyboard.errors import MediaError
 from storyboard.language.request import ShotRequest
-from storyboard.media import ffmpeg
+from storyboard.media import ffmpeg, imagehead
 from storyboard.media.muxing import h264, mp4
-from storyboard.media.probes import imagehead, measure
+from storyboard.media.probes import measure
 from storyboard.media.probes.measure import Measured
 
 ZOOM = 0.10  # how far a push in or a pull out goes (a tenth of the frame) over the whole shot

@@ -93,7 +93,7 @@ def cast_alone(asked: Variants, path: Path, var: tuple[str, ...], variation: tup
     cast assets only (a cast asset's hash is the same whichever provider compiles it). None
     otherwise."""
     from storyboard.language.variations import compile_variations
-    from storyboard.run.state.lock.takes import select_shots
+    from storyboard.run.state.takes import select_shots
     if not patterns:
         return None
     errors = [p for p in asked.diagnostics() if p.severity == "error"]

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from storyboard.emulator.cast import routes as cast_routes
+from storyboard.emulator import castroutes as cast_routes
 from storyboard.emulator.chat import completions as chat
 from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.faults import parse_rate, parse_script
@@ -41,7 +41,7 @@ from storyboard.emulator.service import Service
 from storyboard.emulator.state import new_id
 from storyboard.emulator.uploads import OssError
 from storyboard.emulator.validate import ApiError, invalid
-from storyboard.emulator.wire import API, FaultWire, Receive, Scope, Send, endpoint_of
+from storyboard.emulator.wire import API, FaultWire, Receive, Scope, Send, Wording, endpoint_of
 from storyboard.targets.cast.assets import image_model_of
 from storyboard.targets.video.models import DASHSCOPE_PASSES, family, model_of
 from storyboard.targets.wire.gateways import DASHSCOPE
@@ -253,7 +253,8 @@ class EmulatorApp(Starlette):
             await super().__call__(scope, receive, send)
             return
         self.service.stats.faults[str(fault)] += 1
-        wire = FaultWire(super().__call__, self.service.config.retry_after, self.service.stats)
+        wire = FaultWire(super().__call__, self.service.config.retry_after,
+                         Wording(gateways.own_error, gateways.odd_envelope), self.service.stats)
         await wire.apply(fault, scope, receive, send)
 
 

@@ -1,5 +1,5 @@
 """An HTTP request into what every route reads from it: the service, the caller's account, the
-origin, and the answer's envelope (shared by ``app``'s native routes and ``cast.routes``)."""
+origin, and the answer's envelope (shared by ``app``'s native routes and ``castroutes``)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import re
 import socket
 import struct
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from storyboard.emulator.faults import CONTENT_KINDS, DEFAULT_SLOW, ERROR_KINDS, Fault
 from storyboard.emulator.state import Stats, new_id
@@ -167,15 +167,21 @@ def refusal(fault: Fault, *, native: bool) -> tuple[int, list[tuple[bytes, bytes
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
-def _owned(answer: Answer, path: str, endpoint: str) -> Answer:
+class Wording(NamedTuple):
+    """The gateways' own words, handed down by the app that routes them (``gateways.routes``):
+    an error answer for a path and endpoint, else None; a submit's odd envelope for a shape."""
+
+    own_error: Callable[[str, str, str, str, int], tuple[int, bytes] | None]
+    odd_envelope: Callable[[str, str], dict[str, Any]]
+
+
+def _owned(wording: Wording, answer: Answer, path: str, endpoint: str) -> Answer:
     """An error answer in the words of the gateway ``path`` is under, where it has its own
     (Ark's ``{"error": ...}``, Kling's ``{code, message, request_id}``, MiniMax's own)."""
-    from storyboard.emulator.gateways.routes import own_error  # the gateways' routes import us
-
     status, headers, body = answer
     said = json.loads(body) if body.startswith(b"{") else {}
-    own = own_error(path, endpoint, str(said.get("code", "")), str(said.get("message", "")),
-                    status)
+    own = wording.own_error(path, endpoint, str(said.get("code", "")),
+                            str(said.get("message", "")), status)
     if own is None:
         return answer
     status, worded = own  # MiniMax's v1 says its errors in HTTP 200 answers
@@ -192,8 +198,10 @@ async def send_answer(send: Send, answer: tuple[int, list[tuple[bytes, bytes]], 
 class FaultWire:
     """Applies one fault to one request; ``app`` answers whatever is not replaced."""
 
-    def __init__(self, app: ASGIApp, retry_after: float, stats: Stats | None = None) -> None:
+    def __init__(self, app: ASGIApp, retry_after: float, wording: Wording,
+                 stats: Stats | None = None) -> None:
         self.app = app
+        self.wording = wording
         self.retry_after = retry_after
         self.stats = stats or Stats()
 
@@ -224,8 +232,8 @@ class FaultWire:
         elif kind == "refused":
             await drain(receive)
             path = str(scope.get("path", ""))
-            await send_answer(send, _owned(refusal(fault, native=path.startswith(API)), path,
-                                           fault.endpoint))
+            refused = refusal(fault, native=path.startswith(API))
+            await send_answer(send, _owned(self.wording, refused, path, fault.endpoint))
         else:  # pragma: no cover - parse_fault admits no other kinds here
             await self.app(scope, receive, send)
 
@@ -237,8 +245,8 @@ class FaultWire:
         if fault.kind == "429":
             wait = self.retry_after if fault.arg is None else fault.arg
             headers["Retry-After"] = f"{wait:g}"
-        return _owned(error_answer(fault.endpoint, status, code, message, headers), path,
-                      fault.endpoint)
+        answer = error_answer(fault.endpoint, status, code, message, headers)
+        return _owned(self.wording, answer, path, fault.endpoint)
 
     async def _rewritten(self, fault: Fault, scope: Scope, receive: Receive, send: Send
                          ) -> None:
@@ -292,8 +300,6 @@ class FaultWire:
                             ) -> None:
         """Let the app accept the submit (a task made, and billed), then answer HTTP 200 with
         no task id and an odd code where the gateway keeps its envelope's."""
-        from storyboard.emulator.gateways.routes import odd_envelope  # its routes import us
-
         held: list[Message] = []
 
         async def hold(message: Message) -> None:
@@ -307,7 +313,8 @@ class FaultWire:
         kind, body = b"text/html", b"<html><body>Request received.</body></html>"
         if fault.word != "html":
             kind = b"application/json"
-            body = json.dumps(odd_envelope(str(scope.get("path", "")), str(fault.word))).encode()
+            odd = self.wording.odd_envelope(str(scope.get("path", "")), str(fault.word))
+            body = json.dumps(odd).encode()
         await send_answer(send, (200, [(b"content-type", kind),
                                        (b"content-length", str(len(body)).encode())], body))
 

@@ -29,14 +29,13 @@ import ffmpeg as graph  # ffmpeg-python: graph building only; we run the command
 
 from storyboard.errors import FFmpegError, MediaError
 from storyboard.files import NEW_FILE_MODE, temp_prefix
-from storyboard.media import ffbinary, ffprogress
+from storyboard.media import ffbinary, ffprogress, imagehead
 from storyboard.media.mediainfo import (  # re-exported: callers read them from here
     MediaInfo,
     StreamInfo,
     parse_probe_json,
     parse_probe_log,
 )
-from storyboard.media.probes import imagehead
 
 __all__ = [
     "PORTABLE_ARGS",

@@ -35,7 +35,7 @@ from storyboard.language.variations import Variants
 from storyboard.review.editors import ExportError, ExportExtraMissing, ExportResult, halves, visible
 from storyboard.review.steps import step
 from storyboard.run.state.cache import OutputCache
-from storyboard.run.state.lock.takes import manifest_as_used
+from storyboard.run.state.takes import manifest_as_used
 from storyboard.run.variations import variation_dir
 from storyboard.stitch.series.cut import Cut, CutItem, episode_cut
 from storyboard.stitch.series.episodes import EpisodeBuilder, output_dir

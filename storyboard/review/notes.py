@@ -24,7 +24,7 @@ from storyboard.files import write_atomic
 from storyboard.language.document import MAX_FILE_BYTES, Document, PathKey, display_path
 from storyboard.language.read.load import load_file, parse
 from storyboard.language.request import Manifest
-from storyboard.run.state.lock.takes import find_shot, with_retakes
+from storyboard.run.state.takes import find_shot, with_retakes
 
 NOTES_FILE = "review.yaml"
 MAX_TEXT = 4000  # characters in one note

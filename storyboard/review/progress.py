@@ -97,7 +97,7 @@ def money(amount: float, currency: str) -> str:
 
 def spent_line(costs: Sequence[tuple[float | None, str | None]]) -> str:
     """What the journal's tasks cost in all: ``spent in all: 1.30 USD on 3 paid task(s)``."""
-    from storyboard.run.state.lock.takes import spent
+    from storyboard.run.state.takes import spent
     amounts = " + ".join(money(v, k) for k, v in sorted(spent(list(costs)).items()))
     paid = len([cost for cost, _ in costs if cost])
     return f"spent in all: {amounts or 'nothing'} on {paid} paid task(s) (this clone's journal)"
@@ -200,7 +200,7 @@ def status_table(rows: Sequence[Attempt], older: Collection[int] = (),
                  marks: Mapping[str, str] | None = None) -> Table:
     """The journal's rows; those in ``older`` (attempt ids) rendered an older version;
     ``marks``: a take's "picked" / "approved" by its key, as ``takes`` shows them."""
-    from storyboard.run.state.lock.takes import rendered_by
+    from storyboard.run.state.takes import rendered_by
     from storyboard.run.trip.cancel import failure_of, possibly_billed
     table = Table(title="journal", title_justify="left")
     for column in ("shot", "by", "state", "task id", "status", "cost", "marks", "note"):

@@ -26,12 +26,12 @@ from storyboard.review.sheet.findings import rendered_file
 from storyboard.review.sheet.model import anchor
 from storyboard.run.choices.checks import output_sha256
 from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock
-from storyboard.run.state.lock.takes import used_take, with_retakes
 from storyboard.run.state.measured import NOT_MEASURABLE, Finding, Thresholds, thresholds
 from storyboard.run.state.people.assign import assign
 from storyboard.run.state.people.findings import people_findings
 from storyboard.run.state.people.known import Known, known_people
 from storyboard.run.state.people.records import recorded_people
+from storyboard.run.state.takes import used_take, with_retakes
 
 FINDINGS = ("identity", "look", "grade", "n/a", "ok", "unmeasured")  # worst first
 CROP_HEIGHT = 96  # pixels of a crop's height

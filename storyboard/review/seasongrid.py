@@ -30,8 +30,8 @@ from storyboard.review.seasonversions import is_version
 from storyboard.run.plans import apply_price_overrides
 from storyboard.run.setup import make_provider
 from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock
-from storyboard.run.state.lock.rendered import Rendered
-from storyboard.run.state.lock.takes import with_retakes
+from storyboard.run.state.rendered import Rendered
+from storyboard.run.state.takes import with_retakes
 from storyboard.run.state.tasks.attempts import Attempt, journal_path
 from storyboard.run.state.tasks.journal import read_status
 from storyboard.run.trip.budget.costs import estimate

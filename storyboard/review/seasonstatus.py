@@ -68,7 +68,7 @@ def season_rows(variants: Variants, provider: str | None) -> list[EpisodeFigures
     from storyboard.run.pipeline import plan
     from storyboard.run.setup import RenderFlags
     from storyboard.run.state.lock.lockfile import lock_path, read_lock
-    from storyboard.run.state.lock.takes import with_retakes
+    from storyboard.run.state.takes import with_retakes
     if variants.matrix:
         raise StoryboardError("status --season shows a plain series; a matrix's variations "
                               "each have their own episodes (status shows their shots)")

@@ -33,7 +33,7 @@ from storyboard.run.pipeline import render as render_all
 from storyboard.run.plans import Plan, ShotPlan, check_consent
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, open_run
 from storyboard.run.state.lock.lockfile import lock_path, read_lock
-from storyboard.run.state.lock.takes import approved_changes, state_key
+from storyboard.run.state.takes import approved_changes, state_key
 from storyboard.run.trip.approvals import refusal, standing_on
 from storyboard.run.trip.model import RunResult, ShotResult
 from storyboard.run.variations import MatrixReport, VariationResult

@@ -35,9 +35,9 @@ from storyboard.run.rendering import (
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, ensure_writable, open_run, single
 from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.lock.derived import heard_files
-from storyboard.run.state.lock.takes import cached_outputs, episode_as_used, state_key, with_retakes
 from storyboard.run.state.measured import Outcome, Report, measure_takes, thresholds
 from storyboard.run.state.people.measuring import measure_people_of
+from storyboard.run.state.takes import cached_outputs, episode_as_used, state_key, with_retakes
 from storyboard.run.trip.model import ShotResult
 from storyboard.run.variations import (
     MatrixPlan,

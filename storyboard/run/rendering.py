@@ -45,10 +45,10 @@ from storyboard.run.state.lock.lockfile import (
     with_take_changes,
     write_take_changes,
 )
-from storyboard.run.state.lock.takes import (
+from storyboard.run.state.sharing import StoreLink
+from storyboard.run.state.takes import (
     approved_changes,
 )
-from storyboard.run.state.sharing import StoreLink
 from storyboard.run.team.ledger import Ledger
 from storyboard.run.team.store import store_settings
 from storyboard.run.trip.approvals import refusals

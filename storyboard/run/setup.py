@@ -41,8 +41,8 @@ from storyboard.run.state.lock.lockfile import (
     read_lock,
     with_take_changes,
 )
-from storyboard.run.state.lock.takes import select_shots, shot_names, state_key, with_retakes
 from storyboard.run.state.sharing import StoreLink
+from storyboard.run.state.takes import select_shots, shot_names, state_key, with_retakes
 from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.run.team.ledger_pg import PgLedger, ledger_settings
 from storyboard.run.team.store import RenderStore, store_settings

@@ -5,7 +5,7 @@ this package imports none of those, so every arrow into it points down.
 """
 
 from storyboard.targets.capabilities import NATIVE_SIZES, Capabilities, HasVideo, Limits, PriceTable
-from storyboard.targets.wire.tasks import TaskProtocol, TaskState, TaskStatus, Usage
+from storyboard.targets.taskapi import TaskProtocol, TaskState, TaskStatus, Usage
 
 __all__ = ["NATIVE_SIZES", "Capabilities", "HasVideo", "Limits", "PriceTable", "TaskProtocol",
            "TaskState", "TaskStatus", "Usage"]

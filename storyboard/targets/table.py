@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from storyboard.targets.capabilities import PriceTable
+from storyboard.targets.taskapi import TaskStatus
 from storyboard.targets.video.models import MODELS, Model
 from storyboard.targets.wire.gateways import TARGETS, Target
-from storyboard.targets.wire.tasks import TaskStatus
 
 Row = dict[str, Any]
 # The groups ``Model.sources`` speaks of (a narrower fact is ``group:what``, ``sizes:4:3, 3:4``).

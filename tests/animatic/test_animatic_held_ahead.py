@@ -19,8 +19,8 @@ import pytest
 
 from storyboard.animatic.draw import Sound
 from storyboard.animatic.held import STATIC, Held, pictures, render_held
-from storyboard.media import ffmpeg, samples
-from storyboard.media.probes import imagehead, measure
+from storyboard.media import ffmpeg, imagehead, samples
+from storyboard.media.probes import measure
 from storyboard.run import pipeline
 from storyboard.run.boards import ahead, animatic
 from storyboard.run.state import measured

@@ -16,9 +16,8 @@ from storyboard.animatic import render_card, render_shot
 from storyboard.animatic.held import Held, render_held
 from storyboard.emulator.cast.standins import picture
 from storyboard.language.request import Line, MediaItem, MediaRef, Scene, ShotRequest, Transition
-from storyboard.media import ffbinary, ffmpeg, samples
+from storyboard.media import ffbinary, ffmpeg, imagehead, samples
 from storyboard.media.inputs.fit import fitted
-from storyboard.media.probes import imagehead
 from storyboard.media.probes.measure import measure
 from storyboard.stitch import Clip, Cue, Music, StitchOptions, stitch
 from tests.fixtures.ffmpegs import binaries

@@ -20,8 +20,7 @@ from typing import Any
 import pytest
 
 import storyboard
-from storyboard.media import ffmpeg, samples
-from storyboard.media.probes import imagehead
+from storyboard.media import ffmpeg, imagehead, samples
 
 SIDE = 16000
 MEMORY_BOUND_KB = 400 * 1024  # a check peaks near 100 MB; decoding the bomb takes ~800 MB

@@ -26,7 +26,7 @@ from storyboard.language.request import Manifest
 from storyboard.review.sheet import build_sheet
 from storyboard.review.sheet.html import css_color
 from storyboard.review.sheet.model import Reference, segments
-from storyboard.review.sheet.pictures.thumbs import frame_times
+from storyboard.review.sheet.thumbs import frame_times
 from storyboard.run.state.cache import OutputCache
 from storyboard.stitch.series.cut import episode_cut, timecode
 from storyboard.stitch.series.episodes import EpisodeBuilder

@@ -82,7 +82,7 @@ def test_the_contact_sheet_shows_the_cast_images_first(tmp_path: Path) -> None:
 
     from storyboard.review.sheet.model import Asset, Take
     from storyboard.review.sheet.pictures import png
-    from storyboard.review.sheet.pictures.thumbs import Still
+    from storyboard.review.sheet.thumbs import Still
 
     root = series(tmp_path)
     result = CliRunner().invoke(cli, ["render", str(root), "--provider", "local", "--yes"])

@@ -13,7 +13,7 @@ import pytest
 
 from storyboard.errors import MediaError
 from storyboard.media import ffmpeg, samples
-from storyboard.review.sheet.pictures.thumbs import Thumbs, frame_times
+from storyboard.review.sheet.thumbs import Thumbs, frame_times
 from storyboard.run import drafts, read_status
 from storyboard.run.pipeline import render_series
 from storyboard.run.setup import RenderFlags, prepare

@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, expect
 from storyboard.emulator import EmulatorServer
 from storyboard.media.ffmpeg import probe
 from storyboard.providers.local import cache_key as local_cache_key
-from storyboard.review.sheet.pictures.thumbs import Thumbs
+from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS
 from storyboard.review.studio.server import StudioServer
 from storyboard.run.state.cache import OutputCache

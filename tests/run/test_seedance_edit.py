@@ -17,7 +17,7 @@ import pytest
 from storyboard.emulator import EmulatorServer
 from storyboard.language.compile import compile_path
 from storyboard.media import ffmpeg
-from storyboard.run.state.lock.takes import take_rows
+from storyboard.run.state.takes import take_rows
 from storyboard.targets.video.models import SEEDANCE_20_ARK, SEEDANCE_25_ARK
 from tests.fixtures.dashscope_cli import invoke
 from tests.fixtures.media_host import serve

@@ -20,7 +20,7 @@ from storyboard.language.compile import compile_path
 from storyboard.media import ffmpeg
 from storyboard.run import read_status
 from storyboard.run.choices.passes import ask_lipsync
-from storyboard.run.state.lock.takes import take_rows
+from storyboard.run.state.takes import take_rows
 from tests.fixtures.dashscope_cli import (
     Emulator,
     child_env,

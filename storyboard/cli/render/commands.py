@@ -332,7 +332,7 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool, by_episode:
     from storyboard.review import progress
     from storyboard.run import status as journal_status
     from storyboard.run.state.lock.lockfile import lock_path, read_lock
-    from storyboard.run.state.lock.takes import with_retakes
+    from storyboard.run.state.takes import with_retakes
     from storyboard.run.trip.cancel import current_status, current_versions
     variants = variants_of(path)
     lock = read_lock(lock_path(variants.root))  # read once: takes, findings and marks
@@ -397,7 +397,7 @@ def _found(manifest: Any, takes: list[Any], lock: LockFile) -> dict[str, list[di
 def _marks(lock: LockFile, takes: list[Any]) -> dict[str, str]:
     """Each take's "picked" / "approved" marks by its journal key (as ``takes`` shows them)."""
     from storyboard.run.state.lock.lockfile import shot_key
-    from storyboard.run.state.lock.takes import state_key
+    from storyboard.run.state.takes import state_key
     states = lock.takes
     return {shot_key(t): ", ".join(m for m in ("picked", "approved")
                                    if states.get(state_key(t), {}).get(m) == t.take)

@@ -55,7 +55,7 @@ def takes(path: Path, shot: str, provider: str | None, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from storyboard.run.state.lock.takes import take_rows
+    from storyboard.run.state.takes import take_rows
     series, name, _ = shot_series(path, shot)
     no_board(series, name)
     drawer = drawer_for(series, provider)
@@ -124,8 +124,8 @@ def pick(path: Path, shot: str, take: int | None, best: bool, replace_approved: 
     take whose measuring found least). An approved shot keeps its approved take unless
     --replace-approved, which lifts the approval (approve the new take again). boards/EP (or
     boards/EP/*, or boards for every board) picks TAKE (or the best) of each of those boards."""
-    from storyboard.run.state.lock.takes import followers, users
-    from storyboard.run.state.lock.takes import pick as pick_take
+    from storyboard.run.state.takes import followers, users
+    from storyboard.run.state.takes import pick as pick_take
     if (take is None) == (not best):
         raise click.UsageError("give either TAKE or --best")
     if is_batch_name(shot):
@@ -252,7 +252,7 @@ def _gate_facts(gate: Approved | None) -> dict[str, Any]:
 def _may_render(series: Manifest, name: str, path: Path, shot: str, gate: Approved) -> str:
     """What ``approve`` says of the shots using the board: they may render (on which provider),
     or where a plan still holds them and what ends it; never "may render" where they may not."""
-    from storyboard.run.state.lock.takes import users
+    from storyboard.run.state.takes import users
     if gate.may_render:
         using = ", ".join(s.shot_id for s in guarded(lambda: users(series, name)))
         on = f" --provider {gate.render_on}" if gate.render_on else ""
@@ -367,7 +367,7 @@ def _asker(chosen: Any, count: int, words: str | None, lipsync: bool, audio: Pat
            at: float | None) -> Callable[[Manifest, str], Any]:
     """What asks for the takes of one shot: more takes, an edit, or a lip-sync pass."""
     from storyboard.run.choices.passes import ask_edit, ask_lipsync
-    from storyboard.run.state.lock.takes import ask_retakes
+    from storyboard.run.state.takes import ask_retakes
     from storyboard.targets.kinds import passes
     kind = passes(chosen.name)
     if (words is not None and not kind.edits) or (lipsync and not kind.lipsyncs):

@@ -48,7 +48,7 @@ def show_series_plan(series: Manifest, matrix_plan: MatrixPlan, as_json: bool) -
     the_plan = matrix_plan.plan
     spent, found = guarded(lambda: _so_far(series))
     if as_json:
-        from storyboard.run.state.lock.takes import spent as totals
+        from storyboard.run.state.takes import spent as totals
         click.echo(json.dumps({**the_plan.to_dict(), "spent_so_far": totals(spent), "findings": {
             shot: {"take": take, "findings": [f.to_dict() for f in each]}
             for shot, (take, each) in found.items()}}, indent=2, sort_keys=True))

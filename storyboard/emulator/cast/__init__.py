@@ -1,5 +1,6 @@
 """The cast's services on loopback: DashScope's image generation, voice design and speech.
 
-``routes`` answers the HTTP side; ``assets`` checks and draws the reference pictures, ``voices``
-designs voices and speaks lines, ``standins`` makes their deterministic PNGs and WAVs.
+``assets`` checks and draws the reference pictures, ``voices`` designs voices and speaks lines,
+``standins`` makes their deterministic PNGs and WAVs; ``emulator/castroutes.py`` answers the HTTP
+side.
 """

@@ -19,8 +19,8 @@ import math
 import re
 from urllib.parse import urlsplit
 
-from storyboard.media.probes import imagehead
-from storyboard.media.probes.imagehead import sniff
+from storyboard.media import imagehead
+from storyboard.media.imagehead import sniff
 
 # ffmpeg -colors (libavutil/parseutils.c), lower-cased.
 _NAMES = """

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.errors import MediaError
-from storyboard.media import ffmpeg
-from storyboard.media.probes import imagehead
+from storyboard.media import ffmpeg, imagehead
 
 WIDTH = 1280  # frames wider than this are scaled down to it
 EDGE = 0.05  # seconds inside a scene's ends (a scene's first and last frames may be a cut's)

@@ -24,8 +24,7 @@ from pathlib import Path
 
 from storyboard.errors import MediaError
 from storyboard.files import NEW_FILE_MODE, temp_prefix
-from storyboard.media import ffmpeg
-from storyboard.media.probes import imagehead
+from storyboard.media import ffmpeg, imagehead
 
 SEND_SIDE = 2048  # a still's longest side sent to a video model that names no limit of its own
 

@@ -18,8 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storyboard.media import ffmpeg
-from storyboard.media.probes import imagehead
+from storyboard.media import ffmpeg, imagehead
 
 VERSION = 1
 WIDTH = 320  # frames are scaled to this width before the detectors run

@@ -16,7 +16,7 @@ import struct
 import zlib
 from pathlib import Path
 
-from storyboard.media.probes.imagehead import MAX_PIXELS
+from storyboard.media.imagehead import MAX_PIXELS
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # colour type -> samples a pixel

@@ -20,8 +20,9 @@ from typing import Literal
 
 from storyboard.errors import MediaError
 from storyboard.files import LinkedStateFolder, state_folder, write_atomic
-from storyboard.media.probes import imagehead, initcard, pngcheck
-from storyboard.media.probes.imagehead import sniff
+from storyboard.media import imagehead
+from storyboard.media.imagehead import sniff
+from storyboard.media.probes import initcard, pngcheck
 
 Role = Literal["image", "video", "voice"]
 MB = 1024 * 1024

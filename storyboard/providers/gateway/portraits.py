@@ -41,8 +41,8 @@ from storyboard.errors import (
 )
 from storyboard.files import state_folder, write_atomic
 from storyboard.language.request import CompiledShot, MediaRef
-from storyboard.media.probes import imagehead
-from storyboard.media.probes.imagehead import sniff
+from storyboard.media import imagehead
+from storyboard.media.imagehead import sniff
 from storyboard.providers.protocol import ApiKey, LazyClient, error_for_exception
 from storyboard.targets import TaskState, TaskStatus
 from storyboard.targets.cast.arkassets import (

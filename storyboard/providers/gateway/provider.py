@@ -53,8 +53,8 @@ from storyboard.providers.protocol import ApiKey, error_for_response, json_answe
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus
 from storyboard.targets.cast.arkassets import PORTRAIT_TASK
 from storyboard.targets.signatures import tokens
+from storyboard.targets.taskapi import FileHop
 from storyboard.targets.video.kling4 import ELEMENT_TASK, VOICE_TASK
-from storyboard.targets.wire.tasks import FileHop
 
 CLOCK_SKEW = 120.0  # seconds find() looks before a lost submit
 PAGE_SIZE = 100  # tasks a page, on a list asked page by page (Ark)

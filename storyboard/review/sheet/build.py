@@ -37,17 +37,17 @@ from storyboard.review.sheet.findings import (
 )
 from storyboard.review.sheet.matrix import compile_all, matrix_sheet
 from storyboard.review.sheet.pictures import png
-from storyboard.review.sheet.pictures.thumbs import Thumbs
 from storyboard.review.sheet.problems import Placed
+from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.steps import step
 from storyboard.run.plans import Plan
 from storyboard.run.rendering import plan_setup
 from storyboard.run.setup import make_provider, setup_for
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.lockfile import LockEntry, LockFile, TakeState, lock_path, read_lock
-from storyboard.run.state.lock.rendered import Rendered, manifest_as_rendered, shown_by
-from storyboard.run.state.lock.takes import manifest_as_used, state_key, with_retakes
 from storyboard.run.state.measured import Finding
+from storyboard.run.state.rendered import Rendered, manifest_as_rendered, shown_by
+from storyboard.run.state.takes import manifest_as_used, state_key, with_retakes
 from storyboard.run.trip.budget.costs import estimate
 from storyboard.run.variations import variation_dir
 from storyboard.stitch.series.cut import Cut, video_length

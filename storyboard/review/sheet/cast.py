@@ -17,7 +17,7 @@ from storyboard.review.sheet.model import Asset, Context, Take, plan_words
 from storyboard.run.plans import ShotPlan
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.lockfile import TakeState, take_key
-from storyboard.run.state.lock.takes import state_key
+from storyboard.run.state.takes import state_key
 from storyboard.targets.kinds import CAST_MAKER
 
 SHOWN = ("image", "voice")  # a line ("speech") is shown with the shot that speaks it

@@ -25,7 +25,7 @@ from storyboard.review.sheet.model import (
     shot_panel,
     transition,
 )
-from storyboard.review.sheet.pictures.thumbs import Still
+from storyboard.review.sheet.thumbs import Still
 from storyboard.review.sheet.versions import VersionPlace, episode_versions, series_places
 from storyboard.run.plans import ShotPlan
 from storyboard.run.state.lock.lockfile import spent, spent_under, take_key

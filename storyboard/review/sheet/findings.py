@@ -10,7 +10,7 @@ from pathlib import Path
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.review.sheet.pictures.thumbs import Still, Thumbs
+from storyboard.review.sheet.thumbs import Still, Thumbs
 from storyboard.run.choices.checks import output_sha256
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.lockfile import LockFile, take_key

@@ -26,8 +26,8 @@ from storyboard.review.notes import notes_by_shot, read_notes
 from storyboard.review.progress import money
 from storyboard.review.sheet import cast, model
 from storyboard.review.sheet.episodes import empty_episode, episode_view
-from storyboard.review.sheet.pictures.thumbs import Thumbs
 from storyboard.review.sheet.problems import Placed
+from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.sheet.versions import VersionPlace, base_places
 from storyboard.review.steps import step
 from storyboard.run.pipeline import matrix_plan

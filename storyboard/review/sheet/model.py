@@ -25,8 +25,8 @@ from storyboard.language.request import (
 from storyboard.review.notes import Note
 from storyboard.review.progress import money
 from storyboard.review.sheet.findings import Strip
-from storyboard.review.sheet.pictures.thumbs import Still, Thumbs
 from storyboard.review.sheet.problems import Placed
+from storyboard.review.sheet.thumbs import Still, Thumbs
 from storyboard.review.sheet.versions import EpisodeVersion, VersionPlace
 from storyboard.run.plans import Plan, ShotPlan
 from storyboard.run.state.lock.lockfile import LockEntry, take_key

@@ -33,7 +33,7 @@ from storyboard.review.steps import step
 from storyboard.run.plans import ShotPlan
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.lockfile import TakeState, take_key
-from storyboard.run.state.lock.takes import state_key
+from storyboard.run.state.takes import state_key
 from storyboard.stitch.series.cut import episode_cut
 from storyboard.stitch.series.episodes import EpisodeBuilder
 

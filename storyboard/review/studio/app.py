@@ -37,8 +37,8 @@ from storyboard.review.studio.proposals import settle
 from storyboard.review.studio.state import CLOSED, Studio
 from storyboard.run.boards.batch import approve_boards, boards_named
 from storyboard.run.choices.checks import HasFindings, approve_checked
+from storyboard.run.state import takes
 from storyboard.run.state.cache import file_name
-from storyboard.run.state.lock import takes
 
 COOKIE = "storyboard_studio"
 MAX_BODY = 64 * 1024

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from storyboard.review.progress import money
 from storyboard.review.seasongrid import Tile
 from storyboard.review.sheet.model import Episode, anchor
-from storyboard.review.sheet.pictures.thumbs import Still
+from storyboard.review.sheet.thumbs import Still
 
 STYLE = """
 body{font:14px system-ui,sans-serif;margin:0;background:#f4f4f2;color:#222}

@@ -35,7 +35,7 @@ from storyboard.language.request import Manifest
 from storyboard.review.progress import money
 from storyboard.review.seasonstatus import counted_provider
 from storyboard.review.sheet import sheet_model
-from storyboard.review.sheet.pictures.thumbs import Thumbs
+from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
 from storyboard.review.studio.proposals import Lookout, aside
 from storyboard.run.dub.stale import warnings as stale_warnings
@@ -43,8 +43,8 @@ from storyboard.run.pipeline import plan_series, render_series
 from storyboard.run.plans import Plan, after_run
 from storyboard.run.setup import Callbacks, RenderFlags, make_provider
 from storyboard.run.state.lock.lockfile import lock_path, read_lock
-from storyboard.run.state.lock.rendered import Rendered, episode_as_rendered
-from storyboard.run.state.lock.takes import with_retakes
+from storyboard.run.state.rendered import Rendered, episode_as_rendered
+from storyboard.run.state.takes import with_retakes
 from storyboard.run.state.tasks.journal import read_status
 from storyboard.run.trip.model import ShotEvent
 from storyboard.stitch.join.concat import as_rate

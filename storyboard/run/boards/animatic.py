@@ -50,7 +50,7 @@ from storyboard.run.boards.ahead import AheadOfMeasure, background_pool
 from storyboard.run.state.assets import Made, substituted
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.lockfile import TakeState
-from storyboard.run.state.lock.takes import state_key
+from storyboard.run.state.takes import state_key
 from storyboard.run.trip.model import ShotEvent
 from storyboard.stitch.join.facts import FactStore
 from storyboard.stitch.series.episodes import EpisodeBuilder, EpisodeOutput

@@ -21,7 +21,7 @@ from storyboard.run.boards.gate import ELSEWHERE, waiting, waits_key
 from storyboard.run.setup import prepare
 from storyboard.run.state.lock.boardbytes import BoardBytes
 from storyboard.run.state.lock.lockfile import DRAFT_LOCK, LockFile, lock_path, read_lock, take_key
-from storyboard.run.state.lock.takes import find_shot, state_key, with_retakes
+from storyboard.run.state.takes import find_shot, state_key, with_retakes
 from storyboard.run.state.tasks.journal import read_status
 from storyboard.targets.kinds import is_paid, named
 

@@ -21,7 +21,7 @@ from storyboard.run.choices.checks import HasFindings, approve_checked, best_tak
 from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.lock.lockfile import LockFile, TakeState, lock_path, read_lock
 from storyboard.run.state.lock.pictures import Drawer, approved_on, drawer_of, pictures
-from storyboard.run.state.lock.takes import (
+from storyboard.run.state.takes import (
     find_shot,
     pick,
     rendered_takes,

@@ -39,9 +39,9 @@ from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.boardbytes import BoardBytes
 from storyboard.run.state.lock.lockfile import TakeState, lock_path, read_lock, recorded_output
 from storyboard.run.state.lock.pictures import approved_on
-from storyboard.run.state.lock.takes import find_shot, rendered_takes, state_key, users, with_retakes
 from storyboard.run.state.measured import Thresholds, thresholds
 from storyboard.run.state.people.findings import people_findings
+from storyboard.run.state.takes import find_shot, rendered_takes, state_key, users, with_retakes
 from storyboard.run.trip.guards.mediacheck import media_base_url
 
 NOT_APPROVED = "waits (board not approved)"

@@ -12,7 +12,9 @@ from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock, recorded_output
 from storyboard.run.state.lock.pictures import Drawer
-from storyboard.run.state.lock.takes import (
+from storyboard.run.state.measured import NOT_MEASURABLE, Finding, Thresholds, blocking, thresholds
+from storyboard.run.state.people.findings import findings_of
+from storyboard.run.state.takes import (
     approve,
     find_shot,
     rendered_takes,
@@ -21,8 +23,6 @@ from storyboard.run.state.lock.takes import (
     used_take,
     with_retakes,
 )
-from storyboard.run.state.measured import NOT_MEASURABLE, Finding, Thresholds, blocking, thresholds
-from storyboard.run.state.people.findings import findings_of
 
 
 class HasFindings(StoryboardError):

@@ -33,7 +33,7 @@ from storyboard.run.state.lock.derived import (
     routes_lipsync,
 )
 from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock
-from storyboard.run.state.lock.takes import (
+from storyboard.run.state.takes import (
     Retake,
     find_shot,
     more_takes,

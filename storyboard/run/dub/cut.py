@@ -24,7 +24,7 @@ from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.cache import OutputCache, cast_source
 from storyboard.run.state.lock.derived import parent_file
 from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock
-from storyboard.run.state.lock.takes import state_key, used_take, with_retakes
+from storyboard.run.state.takes import state_key, used_take, with_retakes
 
 
 @dataclass(frozen=True)

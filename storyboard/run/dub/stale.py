@@ -24,7 +24,7 @@ from storyboard.language.translation import languages as langs
 from storyboard.run.dub.cut import VersionCut, approved_take
 from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock
-from storyboard.run.state.lock.takes import state_key, with_retakes
+from storyboard.run.state.takes import state_key, with_retakes
 from storyboard.run.trip.approvals import changed_since, cut_path, made_from
 
 CODE = "version-stale"

@@ -19,11 +19,11 @@ from typing import Literal, Protocol
 from storyboard.errors import MediaError
 from storyboard.language.request import CompiledEpisode, CompiledShot, Transition
 from storyboard.media import ffmpeg
-from storyboard.stitch import Clip, StitchOptions, lay_out
 from storyboard.stitch.join.concat import as_rate
 from storyboard.stitch.join.facts import FactStore, gather
-from storyboard.stitch.model import StitchError
+from storyboard.stitch.model import Clip, StitchError, StitchOptions
 from storyboard.stitch.series.episodes import DEFAULT_CARD_SECONDS, EpisodeBuilder
+from storyboard.stitch.stitcher import lay_out
 from storyboard.stitch.timeline import Timeline, plan
 
 ItemKind = Literal["title_card", "shot", "end_card"]

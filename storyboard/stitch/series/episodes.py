@@ -26,9 +26,10 @@ from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest,
 from storyboard.media import ffmpeg
 from storyboard.media.ffprogress import Progress, listening
 from storyboard.media.probes.probe import sha256_file
-from storyboard.stitch import Clip, Cue, Music, StitchOptions, StitchResult, stitch
+from storyboard.stitch.model import Clip, Cue, Music, StitchOptions, StitchResult
 from storyboard.stitch.series.delivery import delivery_of
 from storyboard.stitch.series.heard import Heard, with_heard
+from storyboard.stitch.stitcher import stitch
 from storyboard.targets import NATIVE_SIZES
 
 STITCH_STATE_VERSION = 2  # 2: SRT sidecars escape markup (a stitch of version 1 is made again)

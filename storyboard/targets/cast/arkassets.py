@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from storyboard.targets.capabilities import PriceTable
-from storyboard.targets.wire.tasks import TaskStatus
+from storyboard.targets.taskapi import TaskStatus
 
 VERSION = "2024-01-01"  # the API version every action names
 SERVICE = "ark"  # the signature's service

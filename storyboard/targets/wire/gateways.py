@@ -14,6 +14,7 @@ from typing import Protocol
 
 from storyboard.targets.capabilities import Capabilities, Limits, PriceTable
 from storyboard.targets.cast.assets import price_tables
+from storyboard.targets.taskapi import FileHop, TaskProtocol, TaskStatus
 from storyboard.targets.video.kling4 import KLING_V4_MODELS
 from storyboard.targets.video.models import (
     DASHSCOPE_MODELS,
@@ -40,7 +41,6 @@ from storyboard.targets.wire.failures import (
     FailureWords,
     Word,
 )
-from storyboard.targets.wire.tasks import FileHop, TaskProtocol, TaskStatus
 
 
 class Labelled(Protocol):

@@ -1,2 +1,2 @@
-"""The sheet's pictures: videos and images into cached JPEG stills (``thumbs``), the stills a page
-shows by name (``stills``), and the contact sheet PNG (``png``)."""
+"""The sheet's pictures: the stills a page shows by name (``stills``) and the contact sheet PNG
+(``png``), from the JPEG stills ``sheet/thumbs.py`` takes."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from storyboard.errors import MediaError
 from storyboard.media import ffmpeg
 from storyboard.review.sheet.model import Asset, Panel, Sheet
-from storyboard.review.sheet.pictures.thumbs import WIDTH
+from storyboard.review.sheet.thumbs import WIDTH
 
 COLUMNS = 4
 HEIGHT = 180

@@ -1,3 +1,3 @@
-"""``storyboard.lock`` and the takes it records: the file (``lockfile``), the take each shot uses
-(``takes``), derived takes (``derived``), a take's pictures (``pictures``), where each take's file is
-(``rendered``) and whether a board may be sent (``boardbytes``)."""
+"""``storyboard.lock`` and what it records: the file (``lockfile``), derived takes (``derived``), a
+take's pictures (``pictures``) and whether a board may be sent (``boardbytes``); the take each shot
+uses is ``run/state/takes.py``, where each take's file is ``run/state/rendered.py``."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.lockfile import LockFile, TakeState
-from storyboard.run.state.lock.takes import episode_as_used, rendered_by, state_key, used_take
+from storyboard.run.state.takes import episode_as_used, rendered_by, state_key, used_take
 
 DRAFTS = "local draft"  # who made a shown draft, as the page says it
 
