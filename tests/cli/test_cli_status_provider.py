@@ -7,16 +7,20 @@ DashScope's prices, not the free ``local``'s 0.00 beside what was spent; its pai
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from storyboard import compile as compiled
 from storyboard.media import samples
 from storyboard.review.seasongrid import tiles
+from storyboard.review.studio.server import StudioServer
 from storyboard.review.studio.state import paid_plan
 from tests.fixtures.dashscope_cli import Emulator, invoke
+from tests.fixtures.patience import LOADED
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
@@ -65,3 +69,30 @@ def test_status_season_counts_a_render_whose_provider_was_a_flag(tmp_path: Path,
     paid = paid_plan(compiled(root))  # the studio's paid lines (its /state JSON): DashScope's
     assert paid is not None and paid.provider == "dashscope"
     assert {s.status for s in paid.shots if s.episode != "cast"} == {"cached"}
+
+
+def test_the_studio_page_says_plans_spent_and_planned(tmp_path: Path, emulator: Emulator) -> None:
+    """The studio's page and its /state JSON say one "spent" and one "planned", ``plan``'s (on
+    the provider of the journal's last render), not the lock's beside the free page's 0.00."""
+    emulator()
+    root = tmp_path / "night"
+    samples.image(root / "media" / "ada.png", 320, 320)
+    (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
+    done = invoke("render", root, "--provider", "dashscope", "--yes", "--episode", "ep01")
+    assert done.exit_code == 0, done.output
+    planned = json.loads(invoke("plan", root, "--provider", "dashscope", "--json").stdout)
+    spent, total = planned["spent_so_far"]["USD"], planned["total_cost"]
+    assert spent > 0 and total > 0  # ep01 paid, ep02 still to make
+    with StudioServer(root, render_drafts=False) as server:  # `storyboard studio .`: no provider
+        base, token = f"http://127.0.0.1:{server.port}", f"token={server.token}"
+        state = httpx.get(f"{base}/state?{token}", timeout=LOADED).json()
+        page = httpx.get(f"{base}/?{token}", timeout=LOADED).text
+    assert (state["spent"], state["planned"], state["provider"]) == (
+        pytest.approx(spent), pytest.approx(total), "dashscope")
+    header = re.sub(r"<[^>]+>", "", page.split('<p class="facts">', 1)[1].split("</p>", 1)[0])
+    assert f"spent {spent:.2f} USD · planned {total:.2f} USD on dashscope" in header, header
+    assert "estimated" not in header and "lock file" not in header
+    episodes = [re.sub(r"<[^>]+>|\s+", " ", facts).split("·", 1)[1].split() for facts in
+                re.findall(r'<section class="episode".*?<p class="facts">(.*?)</p>', page, re.S)]
+    assert episodes == [f"spent {spent:.2f} USD · planned 0.00 USD".split(),
+                        f"spent 0.00 USD · planned {total:.2f} USD".split()]

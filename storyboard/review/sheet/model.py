@@ -155,6 +155,7 @@ class Episode:
     boards_to_approve: int = 0  # its boards made and not approved yet (one command approves all)
     approve_boards: str = ""  # the command that approves them ("" when none waits)
     versions: tuple[EpisodeVersion, ...] = ()  # its versions in other languages, with their fit
+    planned: str = ""  # the studio's: plan's cost of what it still makes (then ``spent``: journal's)
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,8 @@ class Sheet:
     distinct: int = 0  # a matrix: distinct shots after sharing
     to_render: str = ""  # a matrix: the one plan's total (what rendering it all would cost now)
     cast: tuple[Asset, ...] = ()  # generated cast images and designed voices, before the episodes
+    planned: str = ""  # the studio's: plan's total (then ``spent`` is plan's "spent in all")
+    planned_on: str = ""  # the provider ``planned`` is on
 
 
 @dataclass(frozen=True)

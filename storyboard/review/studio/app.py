@@ -109,7 +109,7 @@ def create_app(studio: Studio, guard: Guard) -> Starlette:
     async def state(request: Request) -> Response:
         snap = studio.snapshot
         return JSONResponse({"version": snap.version, "phase": snap.phase, "errors": snap.errors,
-                             "problems": snap.problems, "paid": snap.paid})
+                             "problems": snap.problems, "paid": snap.paid, **snap.figures})
 
     async def events(request: Request) -> Response:
         return StreamingResponse(event_stream(studio, request), media_type="text/event-stream",

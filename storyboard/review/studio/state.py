@@ -36,6 +36,7 @@ from storyboard.review.progress import money
 from storyboard.review.seasonstatus import counted_provider
 from storyboard.review.sheet import sheet_model
 from storyboard.review.sheet.thumbs import Thumbs
+from storyboard.review.studio.figures import figures, with_figures
 from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
 from storyboard.review.studio.proposals import Lookout, aside
 from storyboard.run.dub.stale import warnings as stale_warnings
@@ -80,6 +81,7 @@ class Snapshot:
     problems: list[str] = field(default_factory=list)
     errors: int = 0
     paid: dict[str, dict[str, Any]] = field(default_factory=dict)  # "ep/shot" -> plan line
+    figures: dict[str, Any] = field(default_factory=dict)  # plan's spent and planned (figures.py)
     checked_at: float = 0.0
     drafted_at: float = 0.0
     shown: Shown | None = None  # what the page shows now, as one (set by ``current``)
@@ -245,13 +247,14 @@ class Studio:
               planned: Plan | None = None) -> Page:
         paid = paid_plan(manifest)
         self.snapshot.paid = paid_lines(manifest, paid)
+        found = figures(paid, read_status(manifest.root)) if paid is not None else None
+        self.snapshot.figures = found.to_dict() if found is not None else {}
         drafts = has(self.provider, "drafts")
-        return page_of(sheet_model(manifest, problems, sheet_dir=self.draft_dir,
-                                   provider=self.provider, draft=drafts,
-                                   episodes_dir=self.preview_root if drafts else None,
-                                   planned=planned, links=self.file_link, still_links=STILLS,
-                                   used=self.used_dir if self.shows_used else None),
-                       self.aside + waiting_box(paid))
+        sheet = sheet_model(manifest, problems, sheet_dir=self.draft_dir, provider=self.provider,
+                            draft=drafts, episodes_dir=self.preview_root if drafts else None,
+                            planned=planned, links=self.file_link, still_links=STILLS,
+                            used=self.used_dir if self.shows_used else None)
+        return page_of(with_figures(sheet, found), self.aside + waiting_box(paid))
 
     def file_link(self, target: Path) -> str:
         """The page's link to a file (resolved): ``/file/draft/...`` inside the draft output
