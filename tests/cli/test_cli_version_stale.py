@@ -1,6 +1,7 @@
 """A language version whose cut changed is said stale, on DashScope's emulator (issue 97): a
 costume change (the character's picture) re-renders the shots the Spanish version stands on;
-``plan --language es``, ``check`` (at the shot's line), ``status``, ``status --season`` and the
+``plan --language es``, ``check`` (at her picture's line, a look's when a look changed, the
+shot's when its YAML did), ``status``, ``status --season`` and the
 delivery (the Spanish rows and files of the old cut leave ``out/season/``) say so, each with the
 command that brings it back; approved again and ``version render``, it is current again."""
 
@@ -95,7 +96,9 @@ def test_a_costume_change_makes_the_spanish_version_stale_until_it_is_made_again
     assert "the es version of ep01, ep02: stale for ep01, ep02" in said["plan"], said["plan"]
     for read, text in said.items():
         assert "the es version of ep01 is stale" in text and back in text, (read, text)
-    assert "storyboard.yaml:16:9: warning: the es version of ep01 is stale" in said["check"]
+    assert ("storyboard.yaml:11:16: warning: mia's picture changed what ep01/hello wears (Image 1 "
+            "(mia): content changed (media/mia.png)): the es version of ep01 is stale"
+            in said["check"]), said["check"]  # her picture's line: what changed
     season = json.loads(invoke("status", root, "--season", "--json", "--provider",
                                "dashscope").stdout)
     assert [(s["episode"], s["to_approve"]) for s in season["versions_stale"]] == [
@@ -134,3 +137,26 @@ def refused_as_a_costume_change(root: Path) -> None:
     assert ("pass --replace-approved to render it again (it lifts its approval, which the es "
             "version of ep01 stands on (stale until it is approved and made again)), or put back "
             "what it wears" in result.output), result.output
+
+
+def test_checks_stale_warning_is_at_the_look_that_changed_or_the_shot(
+        tmp_path: Path, make_media: Callable[..., Path], emulator: Emulator) -> None:
+    """A look worn from episode 2 makes ep02's version stale at the look's line (said so); a
+    shot's own YAML edited keeps ep01's at the shot's line."""
+    emulator(plain_results=False)
+    root = tmp_path / "dubbed"
+    dubbed(root, make_media)
+    make_media("image", root / "media" / "coat.png", width=480, height=480, color="blue")
+    text = (root / "storyboard.yaml").read_text("utf-8").replace(
+        "  mia: {image: media/mia.png, voice: mia-voice}",
+        "  mia:\n    image: media/mia.png\n    voice: mia-voice\n"
+        '    looks:\n      coat: {image: media/coat.png, episodes: "2-"}').replace(
+        "@mia raises her cup", "@mia raises her mug")
+    (root / "storyboard.yaml").write_text(text, encoding="utf-8")
+    ok("render", root, "--provider", "dashscope", "--yes", "--replace-approved")
+    check = invoke("check", root).output
+    warned = "\n".join(line[:line.find(" is stale") + 9] for line in check.splitlines())
+    at = f"{root / 'storyboard.yaml'}:"
+    assert f"{at}20:9: warning: the es version of ep01 is stale" in warned, check  # the shot's
+    assert (f"{at}15:7: warning: mia's look coat changed what ep02/bye wears (Image 1 (mia): "
+            "content changed (media/coat.png)): the es version of ep02 is stale") in warned, check

@@ -18,10 +18,12 @@ from pathlib import Path
 
 from storyboard.errors import Diagnostic, Span, StoryboardError
 from storyboard.files import made_series_folder, write_atomic
+from storyboard.language.document import Document
 from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.translation import languages as langs
 from storyboard.run.dub.cut import VersionCut, approved_take
+from storyboard.run.dub.worn import Worn, recorded, worn_change
 from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock
 from storyboard.run.state.takes import state_key, with_retakes
@@ -38,7 +40,8 @@ class Stale:
     episode: str
     shots: tuple[tuple[str, str], ...]  # each changed shot (EP/SHOT) and why
     to_approve: tuple[str, ...]  # the shots to approve again before the version can be made
-    span: Span | None  # the first changed shot's line
+    span: Span | None  # the look's or picture's line when it is what changed, else the shot's
+    worn: str = ""  # a character's look or picture changed what a shot wears (``worn.Worn``)
 
     @property
     def why(self) -> str:
@@ -67,7 +70,9 @@ def keep_cut(cut: VersionCut, episodes: list[str]) -> None:
     """The cut each of ``episodes`` (stitched) was made from: each shot's approved take."""
     for episode in (e for e in cut.episodes if e.id in episodes):
         shots = {shot.shot_id: {"take": cut.approved[shot.shot_id].take.take,
-                                "hash": cut.approved[shot.shot_id].take.hash}
+                                "hash": cut.approved[shot.shot_id].take.hash,
+                                "entry": recorded(cut.approved[shot.shot_id].take,
+                                                  cut.manifest.root)}
                  for shot in episode.shots}
         path = cut_path(cut.manifest.root, cut.language, episode.id, cut.home)
         made_series_folder(cut.manifest.root, path.parent)
@@ -91,41 +96,61 @@ def stale_versions(manifest: Manifest, lock: LockFile | None = None) -> list[Sta
             made = made_from(manifest, language, episode)
             if made is None or episode not in used:
                 continue
-            stale = _stale(language, episode, used[episode].shots, made, lock, manifest.root)
+            stale = _stale(language, episode, used[episode].shots, made, lock,
+                           (manifest.root, source.series))
             if stale is not None:
                 found.append(stale)
     return found
 
 
 def warnings(manifest: Manifest, lock: LockFile | None = None) -> list[Diagnostic]:
-    """Each stale version as ``check``'s warning, at the line of the first shot that changed."""
-    return [Diagnostic(s.span, s.message(manifest.root), severity="warning", code=CODE)
+    """Each stale version as ``check``'s warning: at the line of the look or picture whose
+    change alone moved a shot (and saying so), else at the first changed shot's line."""
+    return [Diagnostic(s.span, (f"{s.worn}: " if s.worn else "") + s.message(manifest.root),
+                       severity="warning", code=CODE)
             for s in stale_versions(manifest, lock)]
 
 
 def _stale(language: str, episode: str, shots: list[CompiledShot], made: dict[str, object],
-           lock: LockFile, root: Path) -> Stale | None:
+           lock: LockFile, where: tuple[Path, Document]) -> Stale | None:
+    root, doc = where
     changed: list[tuple[CompiledShot | None, str, str]] = []
     to_approve = []
+    worn: list[tuple[str, Worn]] = []  # each shot whose look or picture alone changed
     for shot in shots:
         now = approved_take(shot, lock, root)
         was = made.get(shot.shot_id)
+        moved = isinstance(was, dict) and now is not None and was.get("hash") != now.take.hash
+        if now is None or moved:
+            found = worn_change(doc, now.take if now is not None else shot, was, root)
+            worn += [(shot.shot_id, found)] if found is not None else []
         if now is None:
             to_approve.append(shot.shot_id)
             changed.append((shot, shot.shot_id, unapproved(shot, lock, root, was is not None)))
         elif made and was is None:
             changed.append((shot, shot.shot_id, "is new in the episode"))
-        elif isinstance(was, dict) and was.get("hash") != now.take.hash:
+        elif moved:
             changed.append((shot, shot.shot_id, f"was approved anew since (take "
                             f"{now.take.take} as it is now; the version is of take "
-                            f"{was.get('take')} as it was)"))
+                            f"{was.get('take') if isinstance(was, dict) else '?'} as it was)"))
     ids = {shot.shot_id for shot in shots}
     changed += [(None, gone, "is no longer in the episode") for gone in made if gone not in ids]
     if not changed:
         return None
     span = next((shot.span for shot, _, _ in changed if shot is not None), None)
     return Stale(language, episode, tuple((name, why) for _, name, why in changed),
-                 tuple(to_approve), span)
+                 tuple(to_approve), worn[0][1].span if worn else span, said_worn(worn))
+
+
+def said_worn(worn: list[tuple[str, Worn]]) -> str:
+    """Each look or picture that changed, with the shots it changed: "mia's look coat changed
+    what ep02/a, ep02/b wear (...)"."""
+    by: dict[tuple[str, str], list[str]] = {}
+    for shot, found in worn:
+        by.setdefault((found.what, found.changes), []).append(shot)
+    return "; ".join(f"{what} changed what {', '.join(shots)} "
+                     f"{'wears' if len(shots) == 1 else 'wear'} ({changes})"
+                     for (what, changes), shots in by.items())
 
 
 def unapproved(shot: CompiledShot, lock: LockFile, root: Path, was_approved: bool) -> str:
