@@ -225,7 +225,7 @@ def _measure(setup: RunSetup, run: RunResult, ahead: dict[str, Outcome]) -> Repo
     takes = [t for t in with_retakes(setup.manifest, setup.lock).takes() if t.hash in ready]
     limits = thresholds(setup.manifest.checks)
     report = measure_takes(setup.root, setup.cache, takes, limits, ahead)
-    measure_people_of(setup.root, setup.cache, takes, limits, report)
+    measure_people_of(setup.root, setup.cache, takes, limits, report, setup.store)
     if setup.store is not None:  # a teammate who pulls these takes need not decode them again
         for sha in report.files:
             setup.store.share(sha)

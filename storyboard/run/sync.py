@@ -20,6 +20,7 @@ from storyboard.language.request import CompiledShot, Manifest
 from storyboard.run.setup import make_provider, open_store, select
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.lockfile import lock_path, read_lock, shot_key
+from storyboard.run.state.people.cast import pictures
 from storyboard.run.state.sharing import StoreLink
 
 Direction = Literal["push", "pull"]
@@ -89,6 +90,7 @@ def push_series(manifest: Manifest, *, provider: str | None = None, episode: str
         return shot_key(shot), None
 
     _collect(report, map_threads(one, todo))
+    _pictures_people(manifest, link, [s for s in todo if shot_key(s) in report.done], "push")
     with contextlib.suppress(StoryboardError):  # housekeeping: never the push's failure
         link.store.clean_uploads()
     return report
@@ -118,7 +120,22 @@ def pull_series(manifest: Manifest, *, provider: str | None = None, episode: str
         return shot_key(shot), fetched.message or "the store no longer has it"
 
     _collect(report, map_threads(one, todo))
+    _pictures_people(manifest, link, [s for s in todo if shot_key(s) in report.done], "pull")
     return report
+
+
+def _pictures_people(manifest: Manifest, link: StoreLink, shots: list[CompiledShot],
+                     direction: Direction) -> None:
+    """The people of the pictures ``shots`` declare (each character's, as measured) put into
+    the store or taken from it: what their takes are judged against, measured once a team."""
+    lock = read_lock(lock_path(manifest.root))
+    digests = sorted({p.sha256 for shot in shots for p in pictures(manifest.root, shot, lock)
+                      if p.sha256 is not None})
+    for sha in digests:
+        if direction == "push":
+            link.share_people(sha, check=True)
+        else:
+            link.adopt_people(sha, faces=False)
 
 
 Outcome = tuple[str, str | None]  # (key, None when it worked, else why not)

@@ -43,6 +43,7 @@ from tests.fixtures.store_cases import (
     states,
     submissions,
 )
+from tests.fixtures.store_people import people_measured_once
 
 MakeMedia = Callable[..., Path]  # the store's shared helpers: tests/fixtures/store_cases.py
 SECRET = "s3-secret-never-written-anywhere"
@@ -372,6 +373,14 @@ def test_push_and_pull_carry_each_takes_measurement(
         p.read_bytes() for p in kept]
     code, data, _ = render_json(bob, "-o", tmp_path / "ob")
     assert code == 0 and data["findings"]["measured"] == [] and submissions(emulator) == 3
+
+
+def test_a_teammates_fresh_clone_measures_no_one_again_from_s3(
+        tmp_path: Path, bucket: tuple[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """tests/fixtures/store_people.py's check: people measured once a team, on S3."""
+    url, fs = bucket
+    people_measured_once(f'"{url}"', lambda: fs.ls(f"{url.removeprefix('s3://')}/v1/people",
+                                                   detail=False), tmp_path, monkeypatch)
 
 
 def test_a_bucket_that_does_not_exist_is_no_empty_store(tmp_path: Path, make_media: MakeMedia,

@@ -32,7 +32,8 @@ from storyboard.media.probes.probe import sha256_file
 from storyboard.run.state import measured
 from storyboard.run.state.cache import CacheEntry, OutputCache, cast_source, is_asset
 from storyboard.run.state.lock.lockfile import LockEntry, shot_key
-from storyboard.run.team.store import RenderStore
+from storyboard.run.state.people import records
+from storyboard.run.team.store import PEOPLE, RenderStore
 
 log = logging.getLogger("storyboard.store")
 
@@ -106,6 +107,7 @@ class StoreLink:
     notes: list[str] = field(default_factory=list)
     root: Path | None = None  # the series folder, whose takes' measurements go with the videos
     shared: set[str] = field(default_factory=set)  # sha256 whose measurement the store has
+    shared_people: set[str] = field(default_factory=set)  # sha256 whose people the store has
     _claimed: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -199,9 +201,10 @@ class StoreLink:
         return entry
 
     def _adopt(self, sha: str) -> None:
-        """The store's measurement of a video just pulled, kept as this clone's so the video is
-        not decoded again; none, one not whole, or a store that fails here leaves it to be
-        measured as before (the video is pulled: nothing is lost)."""
+        """The store's measurements of a video just pulled (its facts, its people), kept as
+        this clone's so the video is not decoded again; none, one not whole, or a store that
+        fails here leaves it to be measured as before (the video is pulled: nothing is lost)."""
+        self.adopt_people(sha)
         if self.root is None or measured.current(self.root, sha):
             return
         try:
@@ -210,6 +213,25 @@ class StoreLink:
             return
         if measured.adopt(self.root, sha, data):
             self.shared.add(sha)
+
+    def adopt_people(self, sha: str, *, faces: bool = True) -> bool:
+        """The store's people of the file ``sha`` (a take, a board, a character's picture) kept
+        as this clone's unless it has them (``faces``: looked for): True when it has them now.
+        None there, one not whole or a store that fails: False (measure it here)."""
+        if self.root is None:
+            return False
+        if records.current(records.recorded_people(self.root, sha), faces=faces):
+            return True
+        if self.down:
+            return False
+        try:
+            data = self.store.measurement(sha, PEOPLE)
+        except StoreError:
+            return False
+        kept = records.adopt_people(self.root, sha, data, faces=faces)
+        if kept:
+            self.shared_people.add(sha)
+        return kept
 
     def must_not_pay(self, shot: CompiledShot, fetched: Fetch) -> str | None:
         """Why a shot whose lookup went wrong must not be submitted; None when it may be."""
@@ -263,8 +285,10 @@ class StoreLink:
         return wrote
 
     def share(self, sha: str, *, check: bool = False) -> None:
-        """Put this folder's measurement of the video ``sha`` into the store (``check``: unless
-        the store has one), if it has one of this version; a failure is a note."""
+        """Put this folder's measurements of the video ``sha`` (its facts, its people) into the
+        store (``check``: unless the store has them), those of this version; a failure is a
+        note."""
+        self.share_people(sha, check=check)
         if self.root is None or self.down or sha in self.shared:
             return
         found = measured.recorded(self.root, sha)
@@ -277,6 +301,22 @@ class StoreLink:
             self.note(f"the measurement of {sha[:12]}… was not shared ({exc})")
             return
         self.shared.add(sha)
+
+    def share_people(self, sha: str, *, check: bool = False) -> None:
+        """Put this folder's people of the file ``sha`` into the store (``check``: unless the
+        store has them), if it has them of this version; a failure is a note."""
+        if self.root is None or self.down or sha in self.shared_people:
+            return
+        found = records.recorded_people(self.root, sha)
+        if not records.current(found, faces=False) or found is None:
+            return
+        try:
+            if not (check and self.store.has_measurement(sha, PEOPLE)):
+                self.store.put_measurement(sha, found.to_dict(), PEOPLE)
+        except StoreError as exc:
+            self.note(f"the people of {sha[:12]}… were not shared ({exc})")
+            return
+        self.shared_people.add(sha)
 
     def note(self, message: str) -> None:
         log.warning("%s", message)

@@ -9,6 +9,8 @@ A store is a folder (a network share), ``s3://bucket/prefix`` or anything else f
     v1/measured/<sha256>.json           a video's measurement (cuts, black, freezes, silence,
                                         loudness: ``storyboard takes``' facts), so a teammate who
                                         pulls it does not decode it again
+    v1/people/<sha256>.json             who is in a take, a board or a character's picture
+                                        (faces, costumes, light), measured once for the team
     v1/tmp/<random>.part                uploads in progress (those a killed push left are
                                         removed by the next ``storyboard push``, after a day)
 
@@ -41,6 +43,8 @@ from storyboard.media.probes.probe import sha256_file
 
 STORE_ENV = "STORYBOARD_STORE"
 LAYOUT = "v1"
+MEASURED = "measured"  # a video's facts (cuts, black, freezes, silence, loudness)
+PEOPLE = "people"  # who is in a file: faces, costumes, light (``run.state.people``)
 STALE_UPLOAD = 86400.0  # seconds: an upload in v1/tmp this old was left by a killed push
 SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY",
               "AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_CLIENT_SECRET",  # adlfs reads these two
@@ -166,8 +170,8 @@ class RenderStore:
     def _video_key(self, sha256: str) -> str:
         return self._key("videos", f"{sha256}.mp4")
 
-    def _measured_key(self, sha256: str) -> str:
-        return self._key("measured", f"{sha256}.json")
+    def _measured_key(self, sha256: str, of: str = MEASURED) -> str:
+        return self._key(of, f"{sha256}.json")
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -235,12 +239,12 @@ class RenderStore:
             raise StoreCorrupt(f"store {self.shown}: the video {sha256[:12]}… failed its sha256 "
                                f"check (its bytes hash to {actual[:12]}…): refused")
 
-    def measurement(self, sha256: str) -> object:
-        """The stored measurement of the video named ``sha256`` as JSON, unchecked (None: the
-        store has none, or not JSON)."""
+    def measurement(self, sha256: str, of: str = MEASURED) -> object:
+        """The stored measurement of the file named ``sha256`` as JSON, unchecked (None: the
+        store has none, or not JSON); ``of``: ``MEASURED`` (a video's facts) or ``PEOPLE``."""
         with self._talking("read a measurement") as fs:
             try:
-                raw = fs.cat_file(self._measured_key(sha256))
+                raw = fs.cat_file(self._measured_key(sha256, of))
             except FileNotFoundError:
                 return None
         try:
@@ -248,17 +252,17 @@ class RenderStore:
         except ValueError:
             return None
 
-    def has_measurement(self, sha256: str) -> bool:
+    def has_measurement(self, sha256: str, of: str = MEASURED) -> bool:
         with self._talking("look up a measurement") as fs:
-            return bool(fs.exists(self._measured_key(sha256)))
+            return bool(fs.exists(self._measured_key(sha256, of)))
 
     # --- writing --------------------------------------------------------------------------------
 
-    def put_measurement(self, sha256: str, data: Mapping[str, Any]) -> None:
-        """Store the measurement of the video named ``sha256`` (replacing any: a file measured
+    def put_measurement(self, sha256: str, data: Mapping[str, Any], of: str = MEASURED) -> None:
+        """Store the measurement of the file named ``sha256`` (replacing any: a file measured
         by one version gives the same facts wherever it is measured)."""
         body = json.dumps(dict(data), sort_keys=True, indent=1).encode() + b"\n"
-        self._put(self._measured_key(sha256), lambda fs, key: fs.pipe_file(key, body))
+        self._put(self._measured_key(sha256, of), lambda fs, key: fs.pipe_file(key, body))
 
     def push(self, record: Mapping[str, Any], video: Path, *, force: bool = False) -> bool:
         """Upload a shot's video (if the store lacks it) and then its record; True if anything

@@ -8,22 +8,26 @@ declares someone) is its one frame; a sheet, a voice, a line are not measured he
 are measured first, so a take is judged against them; a take none of whose pictures shows a
 frontal face has its light measured alone (no face looked for: a cartoon, a prop, a place).
 What cannot be measured (``n/a``) is left out of the run's report: ``takes`` says it.
+With a team's store, each file's people are taken from it when a teammate measured them, and put
+there when measured here (``Shared``), so a fresh clone measures nothing the team has.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from storyboard.language.request import CompiledShot
 from storyboard.media.faces.frames import sample_times
 from storyboard.media.faces.models import FacesMissing, missing
+from storyboard.media.faces.record import People
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock, take_key
 from storyboard.run.state.measured import NOT_MEASURABLE, Report, Thresholds, kind_of, recorded
 from storyboard.run.state.people.cast import pictures
 from storyboard.run.state.people.findings import people_findings
-from storyboard.run.state.people.records import measure_people
+from storyboard.run.state.people.records import current, measure_people, recorded_people
 
 
 def not_measured() -> str | None:
@@ -32,8 +36,16 @@ def not_measured() -> str | None:
     return None if absent is None else f"identity, look and grade are not measured: {FacesMissing(absent)}"
 
 
+class Shared(Protocol):
+    """A team's store, as measuring uses it (``run.state.sharing.StoreLink``)."""
+
+    def adopt_people(self, sha: str, *, faces: bool = True) -> bool: ...
+
+    def share_people(self, sha: str, *, check: bool = False) -> None: ...
+
+
 def measure_people_of(root: Path, cache: OutputCache, takes: Iterable[CompiledShot],
-                      limits: Thresholds, report: Report) -> None:
+                      limits: Thresholds, report: Report, store: Shared | None = None) -> None:
     """Measure the people of each of ``takes`` the cache holds (and of the pictures it
     declares), and add what they show to ``report``. The lock is read once, after the run: its
     takes (an episode's others, for the grade) and approved boards (for a character's line)."""
@@ -43,7 +55,7 @@ def measure_people_of(root: Path, cache: OutputCache, takes: Iterable[CompiledSh
         return
     lock = read_lock(lock_path(root))
     mine = [t for t in takes if _has_people(t) and cache.get(t.hash) is not None]
-    faced = {t.hash: _any_face(root, t, lock) for t in mine}
+    faced = {t.hash: _any_face(root, t, lock, store) for t in mine}
     measured = []
     for take in mine:
         entry = cache.get(take.hash)
@@ -53,8 +65,8 @@ def measure_people_of(root: Path, cache: OutputCache, takes: Iterable[CompiledSh
         found = recorded(root, entry.sha256)
         seconds = found.seconds if found is not None else float(take.request.duration)
         times = sample_times(seconds, [(s.start, s.end) for s in take.request.scenes])
-        if measure_people(root, cache.path(take.hash), entry.sha256, kind, times,
-                          faces=faced[take.hash]) is not None:
+        if _people(root, store, cache.path(take.hash), entry.sha256, kind, times,
+                   faces=faced[take.hash]) is not None:
             measured.append((take, entry.sha256))
     for take, sha in measured:  # what cannot be measured is in ``takes``, not in a run's report
         said = [f for f in people_findings(root, sha, take, limits, lock)
@@ -65,14 +77,28 @@ def measure_people_of(root: Path, cache: OutputCache, takes: Iterable[CompiledSh
                                           key=lambda f: (f.start, f.kind))
 
 
-def _any_face(root: Path, take: CompiledShot, lock: LockFile) -> bool:
+def _any_face(root: Path, take: CompiledShot, lock: LockFile, store: Shared | None) -> bool:
     """Whether a picture ``take`` declares shows a frontal face (each measured here, once): if
     none does, there is no one to look for in the take, and its light alone is measured."""
     found = False
     for picture in pictures(root, take, lock):
         if picture.file is not None and picture.sha256 is not None and picture.file.is_file():
-            people = measure_people(root, picture.file, picture.sha256, "image", small=False)
+            people = _people(root, store, picture.file, picture.sha256, "image", small=False)
             found = found or (people is not None and any(f.faces for f in people.frames))
+    return found
+
+
+def _people(root: Path, store: Shared | None, path: Path, sha256: str, kind: str,
+            times: Sequence[float] | None = None, *, faces: bool = True,
+            small: bool = True) -> People | None:
+    """``path``'s people: this clone's, else the team's (``store``), else measured here (and
+    then put in the store)."""
+    if store is None or current(recorded_people(root, sha256), faces=faces) \
+            or store.adopt_people(sha256, faces=faces):
+        return measure_people(root, path, sha256, kind, times, faces=faces, small=small)
+    found = measure_people(root, path, sha256, kind, times, faces=faces, small=small)
+    if found is not None:
+        store.share_people(sha256)
     return found
 
 

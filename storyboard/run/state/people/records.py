@@ -58,7 +58,7 @@ def measure_people(root: Path, path: Path, sha256: str, kind: str,
     searched again for small faces). ``media.faces.models.FacesMissing`` without the extra; a
     file ffmpeg cannot read gives None (said in the log)."""
     known = recorded_people(root, sha256)
-    if known is not None and known.version >= VERSION and (known.searched or not faces):
+    if current(known, faces=faces):
         return known
     from storyboard.media.faces import measure  # numpy and dlib: only when measuring
     try:
@@ -67,9 +67,29 @@ def measure_people(root: Path, path: Path, sha256: str, kind: str,
     except (MediaError, FFmpegError, OSError) as exc:
         log.warning("measuring the people of %s failed (%s)", path.name, exc)
         return None
+    _keep(root, sha256, found)
+    return found
+
+
+def current(known: People | None, *, faces: bool = True) -> bool:
+    """Whether ``known`` stands: measured by this version, and faces looked for (when
+    ``faces``; a light-only measurement does for a take no one is looked for in)."""
+    return known is not None and known.version >= VERSION and (known.searched or not faces)
+
+
+def adopt_people(root: Path, sha256: str, data: object, *, faces: bool = True) -> bool:
+    """Keep ``data``, the people of the file with ``sha256`` as measured elsewhere (a team's
+    store), as this folder's when it is whole and stands (``current``). True when kept."""
+    found = trusted(data)
+    if found is None or not current(found, faces=faces):
+        return False
+    _keep(root, sha256, found)
+    return True
+
+
+def _keep(root: Path, sha256: str, found: People) -> None:
     text = json.dumps(found.to_dict(), sort_keys=True) + "\n"
     write_atomic(record_path(root, sha256), text, durable=False)
-    return found
 
 
 def file_digest(path: Path) -> str | None:
