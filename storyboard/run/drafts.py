@@ -28,7 +28,7 @@ from storyboard.providers.local import LocalProvider
 from storyboard.run.setup import RunSetup
 from storyboard.run.state.cache import CacheEntry, OutputCache
 from storyboard.run.state.lock.lockfile import LockEntry, entry_for, lock_path, proxy, update_lock
-from storyboard.run.state.pacing import run_lock
+from storyboard.run.state.runlock import run_lock
 from storyboard.run.trip.guards.checks import verify_info
 from storyboard.run.trip.guards.inputs import prune_inputs, snapshot_inputs
 from storyboard.run.trip.model import EventState, ResultState, RunResult, ShotEvent, ShotResult

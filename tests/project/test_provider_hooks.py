@@ -114,7 +114,7 @@ def test_the_run_hands_its_pace_and_its_events_to_the_provider(tmp_path: Path) -
     from storyboard.run.trip.budget.money import Money
     from storyboard.run.trip.events import Events
     from storyboard.run.trip.model import RunOptions
-    from storyboard.run.trip.pace.paced import Pacing, Timing
+    from storyboard.run.trip.pace.pacing import Pacing, Timing
     provider = LocalProvider(tmp_path / "work").with_hooks(Hooks(webhook_url="http://here/"))
     pacing = Pacing(RunOptions(), None, "key", Timing(_sleep, lambda: 0.0, random.Random(0)))
     events = Events(None, lambda: 0.0, OutputCache(tmp_path, provider.cache_key),

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from storyboard.errors import JournalError
-from storyboard.run.state.pacing import run_lock
+from storyboard.run.state.runlock import run_lock
 
 HOLD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from storyboard.run.state.pacing import run_lock
+    from storyboard.run.state.runlock import run_lock
     with run_lock(Path(sys.argv[1])):
         print("held", flush=True)
         time.sleep(60)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from storyboard.run.state.pacing import TokenBucket
+from storyboard.run.trip.pace.gates import TokenBucket
 
 
 class FakeTime:

@@ -544,7 +544,7 @@ def test_cancel_pending_cancels_what_it_can(provider: FakeProvider, series: Path
 
 def test_second_runner_on_the_same_series_is_refused(series: Path) -> None:
     from storyboard.errors import JournalError
-    from storyboard.run.state.pacing import run_lock
+    from storyboard.run.state.runlock import run_lock
 
     with run_lock(series), pytest.raises(JournalError, match="another storyboard render"), \
             run_lock(series):

@@ -87,7 +87,7 @@ def test_the_runner_holds_the_parts_each_calls() -> None:
 
 
 # issue 66: the run's money, pace and events are objects of their own, beside the session
-SMALL = {"budget.money": "Money", "pace.paced": "Pacing", "events": "Events"}
+SMALL = {"budget.money": "Money", "pace.pacing": "Pacing", "events": "Events"}
 
 
 def test_the_session_takes_at_most_five_things() -> None:

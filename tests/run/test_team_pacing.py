@@ -15,9 +15,9 @@ import pytest
 
 from storyboard.emulator import EmulatorServer
 from storyboard.errors import ProblemsFound
-from storyboard.run.state.pacing import AccountSlots
 from storyboard.run.team.account_pg import busy, pick
 from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
+from storyboard.run.trip.pace.gates import AccountSlots
 from tests.fixtures.team import EXAMPLE, KEY, clone, start
 
 
@@ -162,7 +162,7 @@ def test_two_machines_share_the_accounts_submit_rate(pg_url: str) -> None:
     import asyncio
     import time
 
-    from storyboard.run.state.pacing import SharedBucket, TokenBucket
+    from storyboard.run.trip.pace.gates import SharedBucket, TokenBucket
 
     async def go() -> float:
         ledgers = [PgLedger(LedgerSettings(pg_url, "test")) for _ in range(2)]
@@ -207,7 +207,7 @@ def test_the_python_api_refuses_account_limits_no_comparison_holds_for(
         options: dict[str, Any]) -> None:
     from storyboard.errors import StoryboardError
     from storyboard.run.trip.model import RunOptions
-    from storyboard.run.trip.pace.paced import check_account_limits
+    from storyboard.run.trip.pace.pacing import check_account_limits
     with pytest.raises(StoryboardError, match="account_"):
         check_account_limits(RunOptions(**options))
     check_account_limits(RunOptions())  # the defaults hold

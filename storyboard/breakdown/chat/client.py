@@ -10,9 +10,10 @@ takes. The tests hold the emulator to the official client as well.
 
 What is sent again: only what cannot have been billed. A refused connection (``ConnectFailed``)
 and a 429 (the service refused to start) are tried again, at most ``ATTEMPTS`` times in all, after
-the service's ``Retry-After`` (``protocol.retry_after``: seconds or an HTTP date; at most
-``MAX_WAIT`` seconds). A dropped answer, a timeout or a 5xx
-may have been generated and billed: it is reported, and the next run asks again with consent.
+``BACKOFF`` (the run's ``RetryPolicy``): 2, 4 seconds, or the service's ``Retry-After``
+(``protocol.retry_after``: seconds or an HTTP date), at most ``MAX_WAIT`` seconds. A dropped
+answer, a timeout or a 5xx may have been generated and billed: it is reported, and the next run
+asks again with consent.
 
 What is read: at most ``Limits.max_bytes`` of an answer (a larger or endless one is cut off and
 refused), within ``Limits.deadline`` seconds for the whole call (each read waits only for what is
@@ -46,9 +47,12 @@ from storyboard.errors import (
 )
 from storyboard.providers import trace
 from storyboard.providers.protocol import ApiKey, error_for_exception, retry_after
+from storyboard.run.trip.pace.pacing import RetryPolicy
 
 ATTEMPTS = 3
 MAX_WAIT = 30.0
+# 2, 4, ... seconds between attempts, or the service's Retry-After, never over MAX_WAIT
+BACKOFF = RetryPolicy(base=2.0, cap=MAX_WAIT, jitter=False, cap_said=True)
 CONNECT = 10.0
 MODERATION = "data_inspection_failed"
 MOST_TOKENS = 10**9  # a usage count above this is not a count
@@ -126,8 +130,7 @@ class ChatClient:
             except (RateLimited, ConnectFailed) as exc:
                 if attempt == ATTEMPTS:
                     raise
-                wait = 2.0 ** attempt if exc.retry_after is None else exc.retry_after
-                self.sleep(min(MAX_WAIT, wait))
+                self.sleep(BACKOFF.delay(attempt, exc.retry_after))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _once(self, body: dict[str, Any], progress: Progress, watch: Watch,

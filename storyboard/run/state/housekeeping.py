@@ -37,7 +37,7 @@ from storyboard.dialects.images import IMAGE_WIRES
 from storyboard.errors import StoryboardError
 from storyboard.files import check_state_folders, safe_to_delete
 from storyboard.run.state.lock.lockfile import lock_path, read_lock
-from storyboard.run.state.pacing import run_lock
+from storyboard.run.state.runlock import run_lock
 from storyboard.run.state.tasks.journal import JOURNAL_NAME, read_status
 from storyboard.stitch.join.mezzanine import BLEND_MARK
 from storyboard.stitch.using import PREFIX as USING

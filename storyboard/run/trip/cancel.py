@@ -14,7 +14,7 @@ from storyboard.language.picks import state_key
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider, task_key
 from storyboard.run.state.lock.lockfile import TakeState, shot_key
-from storyboard.run.state.pacing import run_lock
+from storyboard.run.state.runlock import run_lock
 from storyboard.run.state.tasks.journal import Attempt, Journal, read_status
 from storyboard.run.team.ledger import Ledger, default_ledger
 from storyboard.run.trip.guards.checks import (

@@ -32,7 +32,7 @@ from storyboard.run.trip.model import ShotResult
 if TYPE_CHECKING:
     from storyboard.run.trip.download import Downloader
     from storyboard.run.trip.events import Events
-    from storyboard.run.trip.pace.paced import Pacing
+    from storyboard.run.trip.pace.pacing import Pacing
     from storyboard.run.trip.session import Session
 
 STORE_GRACE = 10.0  # seconds a finished claim's video is awaited in the store

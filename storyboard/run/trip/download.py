@@ -28,7 +28,7 @@ from storyboard.run.trip.guards.downloadcap import download_limit
 from storyboard.run.trip.model import (
     ShotResult,
 )
-from storyboard.run.trip.pace.paced import Pacing
+from storyboard.run.trip.pace.pacing import Pacing
 from storyboard.run.trip.session import TASK_END_STATE, Session
 from storyboard.targets import TaskState, TaskStatus
 from storyboard.targets.kinds import classify_failure

@@ -15,9 +15,8 @@ from typing import Any
 from storyboard.language.request import CompiledShot
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.lockfile import shot_key
-from storyboard.run.state.pacing import Clock
 from storyboard.run.trip.budget.money import Money
-from storyboard.run.trip.model import EventState, ResultState, ShotEvent, ShotResult
+from storyboard.run.trip.model import Clock, EventState, ResultState, ShotEvent, ShotResult
 
 log = logging.getLogger("storyboard.run")
 UNPOLLED_TASKS, UNPOLLED_WORDS = 64, 500  # progress kept for tasks whose poll has not started

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:  # types only: the runner's parts stay unimported until a run starts
     from storyboard.run.state.cache import OutputCache
     from storyboard.run.state.lock.lockfile import LockEntry
-    from storyboard.run.state.pacing import Clock, Sleep
     from storyboard.run.state.sharing import StoreLink
     from storyboard.run.team.ledger import Ledger
     from storyboard.run.trip.budget.costs import ReferenceSeconds
@@ -31,6 +30,8 @@ EventState = Literal["queued", "cached", "submitted", "running", "downloading", 
 HELD = "waits (board not "
 ResultState = Literal["done", "cached", "failed", "skipped", "blocked", "pending"]
 DEFAULT_POLL_SCHEDULE: tuple[float, ...] = (2, 3, 5, 8, 10, 15)
+Sleep = Callable[[float], Awaitable[None]]  # a run's sleep and clock: real ones, or a test's
+Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)

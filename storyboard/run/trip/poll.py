@@ -21,7 +21,7 @@ from storyboard.run.trip.model import (
     DEFAULT_POLL_SCHEDULE,
     ShotResult,
 )
-from storyboard.run.trip.pace.paced import GONE, Pacing
+from storyboard.run.trip.pace.pacing import GONE, Pacing
 from storyboard.run.trip.session import Gone, Session
 from storyboard.targets import TaskState, TaskStatus
 

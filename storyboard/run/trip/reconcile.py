@@ -20,7 +20,7 @@ from storyboard.run.trip.events import Events, Outcome
 from storyboard.run.trip.guards.checks import (
     describe,
 )
-from storyboard.run.trip.pace.paced import Pacing
+from storyboard.run.trip.pace.pacing import Pacing
 from storyboard.run.trip.session import Session
 from storyboard.targets import TaskState
 from storyboard.targets.wire.gateways import listed_without_prompt

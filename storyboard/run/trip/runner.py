@@ -51,7 +51,7 @@ from storyboard.run.state.lock.lockfile import (
     shot_key,
     update_lock,
 )
-from storyboard.run.state.pacing import run_lock
+from storyboard.run.state.runlock import run_lock
 from storyboard.run.state.tasks.journal import Journal
 from storyboard.run.team.ledger import Ledger, ShotClaimed, default_ledger
 from storyboard.run.trip import claims
@@ -68,7 +68,7 @@ from storyboard.run.trip.model import (
     ShotResult,
     Wiring,
 )
-from storyboard.run.trip.pace.paced import Pacing, Timing, team_board
+from storyboard.run.trip.pace.pacing import Pacing, Timing, team_board
 from storyboard.run.trip.poll import Poller
 from storyboard.run.trip.reconcile import Reconciler
 from storyboard.run.trip.session import Gone, Place, Session

@@ -14,7 +14,6 @@ from storyboard.language.request import CompiledShot
 from storyboard.providers.base import watching
 from storyboard.run.state.assets import padded, substituted
 from storyboard.run.state.lock.lockfile import shot_key
-from storyboard.run.state.pacing import Busy, Lease
 from storyboard.run.state.tasks.journal import Attempt
 from storyboard.run.team.ledger import LedgerEntry, ShotClaimed
 from storyboard.run.trip import claims
@@ -33,7 +32,8 @@ from storyboard.run.trip.guards.inputs import InputChanged, snapshot_inputs
 from storyboard.run.trip.model import (
     ShotResult,
 )
-from storyboard.run.trip.pace.paced import Pacing
+from storyboard.run.trip.pace.gates import Busy, Lease
+from storyboard.run.trip.pace.pacing import Pacing
 from storyboard.run.trip.poll import Poller
 from storyboard.run.trip.reconcile import (
     LOST_ANSWER,

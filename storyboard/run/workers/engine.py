@@ -22,19 +22,20 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
-from procrastinate import App, PsycopgConnector, RetryDecision
+from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import ConnectorException, UniqueViolation
 from procrastinate.jobs import Job, Status
 from procrastinate.manager import JobManager
-from procrastinate.retry import BaseRetryStrategy
 
 from storyboard.errors import StoryboardError
 from storyboard.run.team.pg import advisory_key
-from storyboard.run.team.queue_pg import TASK, queue_name
+from storyboard.run.team.queue_pg import queue_name
+from storyboard.run.trip.pace.pacing import RetryPolicy
+from storyboard.run.workers.jobs import SHOTS
 from storyboard.targets.kinds import NAMES
 
 if TYPE_CHECKING:
@@ -42,46 +43,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("storyboard.run")
 
-__all__ = ["TASK", "GiveBack", "Retry", "ShotFailed", "ShotRetry", "app_on", "backoff", "queues",
-           "reach", "sweep", "waiting"]
+__all__ = ["app_on", "queues", "reach", "sweep", "waiting"]
 
 MOST_TAGS = 10  # a worker listens to every subset of its tags: 2**10 queues per provider
 SWEEP_LOCK = advisory_key("storyboard queue sweep")  # one sweeper at a time
-BACKOFF = 2.0  # seconds before a failed shot is tried again (doubled each try, at most a minute)
-
-
-class GiveBack(Exception):
-    """The shot goes back to the queue, not one of its tries; taken again after ``wait`` s."""
-
-    def __init__(self, why: str, wait: float = 0.0) -> None:
-        super().__init__(why)
-        self.wait = wait
-
-
-class Retry(Exception):
-    """The shot failed and has retries left: tried again after ``wait`` seconds."""
-
-    def __init__(self, why: str, wait: float) -> None:
-        super().__init__(why)
-        self.wait = wait
-
-
-class ShotFailed(Exception):
-    """The shot failed for the last time."""
-
-
-class ShotRetry(BaseRetryStrategy):
-    """The engine's retry decision, as the task said it: given back or retried, else final."""
-
-    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
-        if isinstance(exception, (GiveBack, Retry)):
-            return RetryDecision(retry_at=datetime.now(UTC) + timedelta(seconds=exception.wait))
-        return None
-
-
-def backoff(failures: int) -> float:
-    """Seconds before the next try of a shot that failed ``failures`` times."""
-    return float(min(60.0, BACKOFF * 2 ** max(0, failures - 1)))
+# Seconds between tries of a job's end while the ledger is away (0.2, doubled, at most 2).
+AWAY = RetryPolicy(base=0.2, cap=2.0, jitter=False)
 
 
 PRUNE = """
@@ -101,7 +68,7 @@ class SteadyManager(JobManager):
         self.patience = patience
 
     async def _again(self, call: Callable[[], Awaitable[None]]) -> None:
-        lost, delay = time.monotonic(), 0.2
+        lost, tries = time.monotonic(), 0
         while True:
             try:
                 return await call()
@@ -110,8 +77,8 @@ class SteadyManager(JobManager):
                         time.monotonic() - lost > self.patience:
                     raise
                 log.warning("the team ledger is away (%s): trying again", error)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+                tries += 1
+                await asyncio.sleep(AWAY.delay(tries))
 
     async def fetch_job(self, queues: Iterable[str] | None, worker_id: int) -> Job | None:
         try:
@@ -149,11 +116,14 @@ class SteadyManager(JobManager):
 
 def app_on(url: str, patience: float) -> App:
     """The engine's app on the team's database (its pool opened by ``open_async``), its calls
-    riding out a restart of the database (``SteadyManager``)."""
+    riding out a restart of the database (``SteadyManager``), running the tasks ``jobs.SHOTS``
+    declares (a worker's own app: one process may run several workers)."""
     connector = PsycopgConnector(conninfo=url, min_size=1, max_size=4, timeout=5.0,
                                  kwargs={"application_name": "storyboard-worker"})
     app = App(connector=connector)
     app.job_manager = SteadyManager(connector, patience)
+    for task in SHOTS.tasks.values():  # the queue's task, declared once in ``jobs``
+        app.add_task_alias(task, task.name)
     return app
 
 

@@ -19,13 +19,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
+from procrastinate import Blueprint, RetryDecision
 from procrastinate.job_context import AbortReason, JobContext
+from procrastinate.jobs import Job as EngineJob
+from procrastinate.retry import BaseRetryStrategy
 
 from storyboard.errors import LedgerAway, RunBusy, StoryboardError
-from storyboard.run.workers.engine import GiveBack, Retry, ShotFailed, backoff
+from storyboard.run.team.queue_pg import TASK
+from storyboard.run.trip.pace.pacing import RetryPolicy
 
 if TYPE_CHECKING:
     from storyboard.language.request import CompiledShot
@@ -33,6 +38,10 @@ if TYPE_CHECKING:
     from storyboard.run.trip.model import ShotResult
     from storyboard.run.workers.stream import Live
 
+# The queue's one task, declared here, at module level, as Procrastinate declares tasks; each
+# worker's app runs it (``engine.app_on``), the worker that took the job in its context.
+SHOTS = Blueprint()
+WORKER = "worker"  # the key of that worker in the job's ``additional_context``
 REFUSED_WAIT = 5.0  # seconds before a refused shot may be taken again (by another worker)
 TURN_WAIT = 5.0  # seconds before a shot given back for another run's lock is taken again
 
@@ -193,3 +202,48 @@ class Job:
         w.tally.retried += 1
         w.say("retried", tries=failures, retries=row.retries, wait=wait, **fields)
         raise Retry(message, wait)
+
+
+class GiveBack(Exception):
+    """The shot goes back to the queue, not one of its tries; taken again after ``wait`` s."""
+
+    def __init__(self, why: str, wait: float = 0.0) -> None:
+        super().__init__(why)
+        self.wait = wait
+
+
+class Retry(Exception):
+    """The shot failed and has retries left: tried again after ``wait`` seconds."""
+
+    def __init__(self, why: str, wait: float) -> None:
+        super().__init__(why)
+        self.wait = wait
+
+
+class ShotFailed(Exception):
+    """The shot failed for the last time."""
+
+
+class ShotRetry(BaseRetryStrategy):
+    """The engine's retry decision, as the task said it: given back or retried, else final."""
+
+    def get_retry_decision(self, *, exception: BaseException, job: EngineJob) -> RetryDecision | None:
+        if isinstance(exception, (GiveBack, Retry)):
+            return RetryDecision(retry_at=datetime.now(UTC) + timedelta(seconds=exception.wait))
+        return None
+
+
+# Seconds before a failed shot is tried again: 2, doubled each try, at most a minute.
+BACKOFF = RetryPolicy(base=2.0, cap=60.0, jitter=False)
+
+
+def backoff(failures: int) -> float:
+    """Seconds before the next try of a shot that failed ``failures`` times."""
+    return BACKOFF.delay(max(1, failures))
+
+
+@SHOTS.task(name=TASK, pass_context=True, retry=ShotRetry())
+async def shot(context: JobContext, /, **args: Any) -> str:
+    """A queued shot, rendered by the worker whose engine took it (``Job``)."""
+    worker: Host = context.additional_context[WORKER]
+    return await Job(worker).run(context, **args)

@@ -45,7 +45,7 @@ from storyboard.run.team.ledger_pg import LEDGER_ENV, LedgerSettings, PgLedger
 from storyboard.run.team.queue_pg import PgQueue, QueuedShot
 from storyboard.run.trip.runner import opened
 from storyboard.run.workers import engine
-from storyboard.run.workers.jobs import CloneCannot, Job, Tally
+from storyboard.run.workers.jobs import WORKER, CloneCannot, Tally
 from storyboard.run.workers.stream import Live, Runs
 
 log = logging.getLogger("storyboard.run")
@@ -150,15 +150,14 @@ class Worker:
             if not any(isinstance(f, EngineLog) for f in engine_log.filters):
                 engine_log.addFilter(EngineLog())
         app = engine.app_on(opts.ledger.url, opts.ledger.patience)
-        app.task(name=engine.TASK, pass_context=True, retry=engine.ShotRetry())(
-            Job(self).run)
         async with app.open_async():
             worker = EngineWorker(
                 app, queues=self.queues, name=opts.name, concurrency=opts.slots,
                 fetch_job_polling_interval=opts.idle, abort_job_polling_interval=opts.idle,
                 listen_notify=False,  # polled each --idle: nothing to lose with the database
                 shutdown_graceful_timeout=0, install_signal_handlers=False,
-                update_heartbeat_interval=opts.lease / 3, stalled_worker_timeout=opts.lease)
+                update_heartbeat_interval=opts.lease / 3, stalled_worker_timeout=opts.lease,
+                additional_context={WORKER: self})
             sides = [asyncio.create_task(self._sweep())]
             if opts.drain:
                 sides.append(asyncio.create_task(self._drain(worker)))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
-from storyboard.run.state.pacing import run_lock
+from storyboard.run.state.runlock import run_lock
 from storyboard.run.state.tasks.journal import Attempt, Journal
 from storyboard.run.team.ledger import Ledger, default_ledger
 

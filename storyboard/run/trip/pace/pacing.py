@@ -1,11 +1,12 @@
-"""A run's limits and time into its pace: slots, leases, turns, rates, and patience with failures.
+"""A run's limits and time into its pace: slots, leases, turns, rates, and the one retry policy.
 
 One ``Pacing`` per run, handed to the parts of a shot's way that wait (the ``Submitter`` and the
 ``Poller`` take a slot; every part asks with ``call`` and backs off): this run's slots, the
 account's leases with a team ledger (``AccountSlots``), a one-at-a-time service's turns, the
-submit and query token buckets, and the run's sleep, clock and chance (a test's own). Its
-``patiently`` is the provider's ``ask`` hook: each request of a lookup asked again on a passing
-failure.
+submit and query token buckets (``gates``), and the run's sleep, clock and chance (a test's own).
+Its ``patiently`` is the provider's ``ask`` hook: each request of a lookup asked again on a passing
+failure. ``RetryPolicy`` is the one backoff: the runner's, the breakdown's chat client's and the queue
+workers' (a service's ``Retry-After``, read by ``providers.protocol.retry_after``, honoured).
 """
 
 from __future__ import annotations
@@ -21,20 +22,18 @@ from typing import TypeVar
 from storyboard.errors import ProviderError, StoryboardError
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider
-from storyboard.run.state.pacing import (
-    AccountSlots,
-    Clock,
-    Lease,
-    ServiceTurns,
-    SharedBucket,
-    Sleep,
-    Slots,
-    TokenBucket,
-)
 from storyboard.run.state.tasks.journal import Journal
 from storyboard.run.team.ledger import Board
 from storyboard.run.trip.guards.checks import retryable
-from storyboard.run.trip.model import RunOptions
+from storyboard.run.trip.model import Clock, RunOptions, Sleep
+from storyboard.run.trip.pace.gates import (
+    AccountSlots,
+    Lease,
+    ServiceTurns,
+    SharedBucket,
+    Slots,
+    TokenBucket,
+)
 from storyboard.targets.video.models import model_of
 
 T = TypeVar("T")
@@ -42,6 +41,27 @@ T = TypeVar("T")
 # A provider's word for a result it kept only in memory and no longer has (a spoken line: the
 # service answers once, with no task to look up): it is made again, never polled for ever.
 GONE = "Gone"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to wait before the try after ``tries`` failed ones: ``base`` seconds doubled each
+    try up to ``cap``; a service's ``Retry-After`` instead where it said one (up to ``cap`` too
+    with ``cap_said``). ``jitter``: a random share of the doubling (full jitter, so many waiters do
+    not return at once), and up to a tenth (at most a second) over a ``Retry-After``."""
+
+    base: float = 1.0
+    cap: float = 60.0
+    jitter: bool = True
+    cap_said: bool = False
+
+    def delay(self, tries: int, said: float | None = None,
+              rng: random.Random | None = None) -> float:
+        if said:
+            extra = rng.uniform(0, min(1.0, said * 0.1)) if self.jitter and rng else 0.0
+            return min(self.cap, said) if self.cap_said else said + extra
+        ceiling = min(self.cap, self.base * 2 ** (tries - 1))
+        return rng.uniform(0, ceiling) if self.jitter and rng else ceiling
 
 
 @dataclass(frozen=True)
@@ -59,6 +79,7 @@ class Pacing:
         self.options, self.board, self.task_key = options, board, task_key
         self.sleep, self.clock, self.rng = timing.sleep, timing.clock, timing.rng
         self.slots = Slots(options.concurrency)
+        self.retry = RetryPolicy(options.backoff_base, options.backoff_cap)
         self.accounts: dict[str, AccountSlots] = {}  # account-wide pacing: a team ledger's
         self.turns = ServiceTurns(in_flight)  # a one-at-a-time service's (videoretalk)
         burst = options.submit_burst or max(1, math.ceil(options.submit_rate))
@@ -73,14 +94,9 @@ class Pacing:
         return await asyncio.wait_for(coro, timeout or self.options.request_timeout)
 
     async def backoff(self, tries: int, exc: BaseException) -> None:
-        retry_after = exc.retry_after if isinstance(exc, ProviderError) else None
-        if retry_after:
-            # Honour the server, plus a little jitter so many shots do not return at once.
-            delay = retry_after + self.rng.uniform(0, min(1.0, retry_after * 0.1))
-        else:
-            ceiling = min(self.options.backoff_cap, self.options.backoff_base * 2 ** (tries - 1))
-            delay = self.rng.uniform(0, ceiling)
-        await self.sleep(delay)
+        """Wait before the try after ``tries`` failed ones (the run's ``RetryPolicy``)."""
+        said = exc.retry_after if isinstance(exc, ProviderError) else None
+        await self.sleep(self.retry.delay(tries, said, self.rng))
 
     async def patiently(self, call: Callable[[], Awaitable[T]]) -> T:
         """One free request (a list page, a query), asked again on a passing failure with

@@ -1,8 +1,8 @@
-"""Concurrency and rate limits into awaitable gates: submit pacing, task slots, one run per series.
+"""Concurrency and rate limits into awaitable gates: submit and query buckets, task slots, leases.
 
 The runner owns pacing (like an HTTP client owns connection pools): a token bucket spaces submits
 and polls and pauses everyone on a 429's ``Retry-After``; ``Slots`` bounds the tasks in flight at a
-provider; ``run_lock`` keeps two renders of one series from reading the same journal at once.
+provider. ``pacing.Pacing`` holds a run's gates.
 
 A provider's limits are per account, so machines sharing a team ledger also pace account-wide:
 ``AccountSlots`` takes a lease from the ledger's ``Board`` (a queue served in arrival order, fair
@@ -18,15 +18,11 @@ import heapq
 import itertools
 import logging
 import math
-import os
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-import filelock
-
-from storyboard.errors import JournalError, RunBusy
+from storyboard.run.trip.model import Clock, Sleep
 
 if TYPE_CHECKING:  # the board is the team ledger's; pacing only asks it
     from storyboard.run.team.ledger import Board
@@ -34,8 +30,6 @@ if TYPE_CHECKING:  # the board is the team ledger's; pacing only asks it
 log = logging.getLogger("storyboard.run")
 LAPSE_EVERY = 5.0  # seconds between looks at dead machines' leases while waiting for one
 
-Sleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], float]
 
 
 class RankedLock:
@@ -325,41 +319,3 @@ class SharedBucket:
             if wait <= 0:
                 return
             await self.local.sleep(wait)
-
-
-# --- one series at a time ------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def run_lock(series_dir: Path) -> Iterator[None]:
-    """Refuse a second render (or cancel) of the same series while one runs: two runners reading
-    the same journal could both submit a shot. The lock is the OS's (``filelock``: flock on
-    POSIX, msvcrt on Windows), so it is taken on every platform and dropped when a process dies;
-    ``run.pid`` says who holds it."""
-    folder = series_dir / ".storyboard"
-    lock = filelock.FileLock(str(folder / "run.lock"), timeout=0)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        lock.acquire()
-    except filelock.Timeout as exc:
-        holder = _holder(folder)
-        raise RunBusy(f"another storyboard render is running on {series_dir} (pid {holder}); "
-                      "wait for it or stop it first", holder) from exc
-    except OSError as exc:
-        raise JournalError(
-            f"cannot write to {folder}: {exc.strerror or exc}; storyboard keeps its task "
-            "journal and cache there: make it a writable folder and run again (nothing was "
-            "spent)") from exc
-    try:
-        with contextlib.suppress(OSError):
-            (folder / "run.pid").write_text(str(os.getpid()), encoding="utf-8")
-        yield
-    finally:
-        lock.release()
-
-
-def _holder(folder: Path) -> str:
-    try:
-        return (folder / "run.pid").read_text(encoding="utf-8").strip() or "another process"
-    except OSError:
-        return "another process"
