@@ -1,5 +1,5 @@
 """A matrix series' tool calls into the render path the command line takes: its variations
-planned, priced and rendered as ``storyboard plan`` and ``render`` do them (``run.dub.matrix``).
+planned, priced and rendered as ``storyboard plan`` and ``render`` do them (``run.versions.matrix``).
 
 Each language variation of an approved base is made as that base's version (its lines and
 lip-sync passes, no video rendered again) and priced so; the rest are rendered as any variation.
@@ -20,10 +20,10 @@ from storyboard.errors import StoryboardError
 from storyboard.language.read.series import load_source
 from storyboard.language.variations import Variants, compile_variations, strict
 from storyboard.run import Plan
-from storyboard.run.dub import matrix as routing
 from storyboard.run.pipeline import matrix_plan
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, open_run
 from storyboard.run.variations import MatrixPlan, MatrixReport, RouteQuote, by_provider, plans_dict
+from storyboard.run.versions import matrix as routing
 
 Cost = Callable[[RunSetup, Plan], float]  # what a plan's tasks count against a paid call's limits
 
@@ -88,7 +88,7 @@ def priced(folder: Path, flags: RenderFlags, cost: Cost) -> Priced:
 
 
 def render(folder: Path, flags: RenderFlags, calls: Callbacks) -> MatrixReport:
-    """The matrix rendered as ``storyboard render`` renders it (``run.dub.matrix.render``): its
+    """The matrix rendered as ``storyboard render`` renders it (``run.versions.matrix.render``): its
     language variations of approved bases made as versions, the rest rendered."""
     return routing.render(variants(folder, flags.provider), flags, calls)
 

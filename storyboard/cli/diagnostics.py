@@ -93,14 +93,14 @@ def collect(path: Path, var: tuple[str, ...], variation: tuple[str, ...],
 
 def stale_versions(variants: Any) -> list[Diagnostic]:
     """Each language version of a plain series whose cut changed since it was made, as a
-    warning at the line of the first shot that changed (``run.dub.stale``). Only a series
+    warning at the line of the first shot that changed (``run.versions.stale``). Only a series
     with a version made (its stitch state, ``.storyboard/stitch/languages/``) loads the run:
     ``check`` of any other imports nothing a render needs."""
     if variants.matrix or not variants.manifests:
         return []
     if not (variants.manifests[0].root / ".storyboard" / "stitch" / "languages").is_dir():
         return []
-    from storyboard.run.dub.stale import warnings
+    from storyboard.run.versions.stale import warnings
     try:
         return warnings(variants.manifests[0])
     except StoryboardError:

@@ -21,8 +21,8 @@ from storyboard.language.expansion.expand import Variation, expand, variation_na
 from storyboard.language.expansion.matrix import LANGUAGE_AXIS
 from storyboard.language.read.series import Source, load_source
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.language.translation.languages import series_languages
-from storyboard.language.translation.versioncheck import version_problems
+from storyboard.language.versions.languages import series_languages
+from storyboard.language.versions.versioncheck import version_problems
 from storyboard.media.probes import probe as media
 from storyboard.targets import NATIVE_SIZES
 

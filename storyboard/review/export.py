@@ -309,7 +309,7 @@ def _export_version(manifest: Manifest, format_name: str, folder: Path, builder:
                     ) -> ExportResult:
     """The made version's episodes (``which``: the cache key, the episode, the language) as
     timelines or drafts in the version's own folder, each carrying its language."""
-    from storyboard.run.dub import version_episodes
+    from storyboard.run.versions import version_episodes
     cache_key, episode, language = which
     cuts = []
     for ep, done in version_episodes(manifest, language, cache_key, episode):

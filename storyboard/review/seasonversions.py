@@ -19,9 +19,9 @@ from pathlib import Path
 from storyboard.errors import StoryboardError
 from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledEpisode, Manifest
-from storyboard.language.translation import languages as langs
-from storyboard.language.translation.dubbing import KIND
-from storyboard.language.translation.versions import Version, read_version, version_path
+from storyboard.language.versions import languages as langs
+from storyboard.language.versions.speech import KIND
+from storyboard.language.versions.versionfile import Version, read_version, version_path
 from storyboard.run.state.tasks.attempts import Attempt
 
 

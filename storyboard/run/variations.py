@@ -134,7 +134,7 @@ class MatrixReport:
     plans: list[MatrixPlan]  # one per provider the variations use (nearly always one)
     runs: list[RunResult]
     variations: list[VariationResult]
-    versions: list[Any] = field(default_factory=list)  # run.dub's VersionReports: made as versions
+    versions: list[Any] = field(default_factory=list)  # run.versions's VersionReports: made as versions
 
     @property
     def ok(self) -> bool:

@@ -18,8 +18,8 @@ from storyboard.emulator import EmulatorServer
 from tests.fixtures.dashscope_cli import Emulator, submissions
 from tests.fixtures.mcp import KEY, error, session
 from tests.fixtures.mcp_tasks import TaskHandle, agent
-from tests.run.test_dub_matrix import MATRIX
-from tests.run.test_dub_version import EP01, EP02, SHOTS, MakeMedia, counts, run
+from tests.run.test_run_versions_matrix import MATRIX
+from tests.run.test_run_versions_version import EP01, EP02, SHOTS, MakeMedia, counts, run
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment (the CLI's renders)
 

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from storyboard.cli.main import cli
 from storyboard.emulator.server import EmulatorServer
-from storyboard.language.translation.versions import is_hand_fixed, read_version, text_hash, version_path
+from storyboard.language.versions.versionfile import is_hand_fixed, read_version, text_hash, version_path
 from tests.fixtures.breakdown import KEY_ENV, chat_base, requests
 from tests.fixtures.versions import versioned
 
@@ -206,10 +206,10 @@ def test_an_episodes_title_is_translated_kept_by_hand_and_on_its_versions_card(
     hand, and what the version's episode's title card says (its number in its language too)."""
     from storyboard.language.compile import compile_lenient
     from storyboard.language.read.series import load_source
-    from storyboard.language.translation.versions import Version
-    from storyboard.run.dub.cut import VersionCut
-    from storyboard.run.dub.episodes import version_labels, version_title
+    from storyboard.language.versions.versionfile import Version
     from storyboard.run.state.lock.lockfile import LockFile
+    from storyboard.run.versions.cut import VersionCut
+    from storyboard.run.versions.episodes import version_labels, version_title
     from storyboard.stitch.series.episodes import EpisodeBuilder
     root = versioned(tmp_path, make_media)
     episode = root / "episodes" / "ep01.yaml"

@@ -16,9 +16,9 @@ from storyboard.cli.main import cli
 from storyboard.errors import ProblemsFound
 from storyboard.language.compile import compile_lenient
 from storyboard.language.read.series import load_source
-from storyboard.language.translation.fit import fit_warning
-from storyboard.language.translation.versioncheck import MEASURED
-from storyboard.language.translation.versions import (
+from storyboard.language.versions.fit import fit_warning
+from storyboard.language.versions.versioncheck import MEASURED
+from storyboard.language.versions.versionfile import (
     Version,
     VersionLine,
     is_hand_fixed,

@@ -71,7 +71,7 @@ def test_the_tree_keeps_every_contract() -> None:
     # issue 99: the command line in floors: the render flags beneath every mode, no arrow back up
     ("cli/flags/options.py", "storyboard.cli.render.commands", "The command line's floors"),
     ("cli/runs/running.py", "storyboard.cli.season.admission", "The command line's floors"),
-    ("cli/season/commands.py", "storyboard.cli.versions.dubbing", "The command line's floors"),
+    ("cli/season/commands.py", "storyboard.cli.versions.making", "The command line's floors"),
     ("cli/common.py", "storyboard.cli.flags.options", "The command line's floors"),
     # issue 99: every folder with packages in floors, the breakdown's loose modules on them too
     ("breakdown/settings.py", "storyboard.breakdown.stages.walk", "The breakdown's floors"),

@@ -16,13 +16,13 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from storyboard.language.translation.versions import read_version, version_path, write_version
+from storyboard.language.versions.versionfile import read_version, version_path, write_version
 from storyboard.review.sheet import build_sheet
 from tests.fixtures.dashscope_cli import Emulator, invoke
-from tests.run.test_dub_matrix import MATRIX as ALONE
-from tests.run.test_dub_matrix_bases import BASES, SPANISH
-from tests.run.test_dub_matrix_bases import MATRIX as PRODUCTS
-from tests.run.test_dub_version import EP01, EP02, SHOTS, MakeMedia, run
+from tests.run.test_run_versions_matrix import MATRIX as ALONE
+from tests.run.test_run_versions_matrix_bases import BASES, SPANISH
+from tests.run.test_run_versions_matrix_bases import MATRIX as PRODUCTS
+from tests.run.test_run_versions_version import EP01, EP02, SHOTS, MakeMedia, run
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 T = TypeVar("T")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from storyboard.language.translation.versions import text_hash
+from storyboard.language.versions.versionfile import text_hash
 from storyboard.review.studio.server import StudioServer
 from tests.fixtures.studio import EXAMPLE, open_studio
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from storyboard.cli.main import cli
-from storyboard.language.translation.versioncheck import MEASURED
-from storyboard.language.translation.versions import (
+from storyboard.language.versions.versioncheck import MEASURED
+from storyboard.language.versions.versionfile import (
     Version,
     VersionLine,
     text_hash,

@@ -47,7 +47,7 @@ SHOT = _object(from_line={"type": "integer", "minimum": 1}, to_line={"type": "in
                camera=NAME, cast=_list(NAME, 5), scenes=_list(SCENE, 6))
 SHOTS = _object(shots=_list(SHOT, 200))
 TRANSLATED = _object(id=NAME, text={"type": "string", "minLength": 1, "maxLength": 1000})
-TRANSLATE = _object(lines=_list(TRANSLATED, 100))  # a version's lines (``translating``)
+TRANSLATE = _object(lines=_list(TRANSLATED, 100))  # a version's lines (``versionwords``)
 
 HOOK = {"type": "string", "minLength": 1, "maxLength": 300}
 ACTION = {"type": "string", "minLength": 1, "maxLength": 160}  # a shot's scene: a sentence or two

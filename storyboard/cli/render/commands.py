@@ -208,7 +208,7 @@ def plan(path: Path, provider: str | None, episode: str | None, draft: bool, off
             _cost_gate([season_plan.plan], max_cost)
         return None
     from storyboard.cli.runs.renderview import show_plans
-    from storyboard.run.dub.matrix import plan as plan_all  # language variations as versions
+    from storyboard.run.versions.matrix import plan as plan_all  # language variations as versions
     variants = variants_of(path, var, variation, provider=provider)
     provider_check(variants.manifests, provider)
     plans = guarded(lambda: plan_all(variants, flags))

@@ -73,10 +73,10 @@ def write_delivery(variants: Variants, flags: RenderFlags, provider: tuple[str, 
     covers and costs are read in; ``not_ready``: the episodes this run could not stitch)."""
     from storyboard.review.season import write_season
     from storyboard.run import status as journal
-    from storyboard.run.dub.stale import stale_versions
     from storyboard.run.state.cache import OutputCache
     from storyboard.run.state.lock.lockfile import lock_path, read_lock
     from storyboard.run.state.takes import with_retakes
+    from storyboard.run.versions.stale import stale_versions
     from storyboard.stitch.series.episodes import output_dir
     lock = read_lock(lock_path(variants.root))
     manifest = with_retakes(variants.manifests[0], lock)

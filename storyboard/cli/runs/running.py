@@ -31,9 +31,9 @@ def run_render(path: Path, flags: RenderFlags, *, var: tuple[str, ...] = (),
     the library call that renders, ``pipeline.render`` unless a season's admission is given)."""
     from storyboard.cli.runs.renderview import RenderView, ask_replace, confirm, warn
     from storyboard.review import progress
-    from storyboard.run.dub.matrix import render as render_all  # language variations: versions
     from storyboard.run.rendering import interactive
     from storyboard.run.setup import Callbacks
+    from storyboard.run.versions.matrix import render as render_all  # language variations: versions
     variants = variants_of(path, var, variation, provider=flags.provider, keep_going=True)
     if not variants.matrix and not variants.ok:
         variants = guarded(lambda: matrix.cast_alone(

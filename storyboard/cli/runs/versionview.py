@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from storyboard.run.dub import VersionReport
+    from storyboard.run.versions import VersionReport
 
 
 def version_dict(report: VersionReport) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def cast_of(variants: Variants) -> dict[str, dict[str, int]]:
 
 def stale_of(variants: Variants) -> list[Any]:
     """The language versions of a plain series whose cut changed since they were made."""
-    from storyboard.run.dub.stale import stale_versions
+    from storyboard.run.versions.stale import stale_versions
     if variants.matrix:
         return []
     return guarded(lambda: stale_versions(variants.manifests[0]))

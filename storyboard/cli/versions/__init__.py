@@ -1,2 +1,2 @@
 """A version in another language, made from the approved cut: ``plan --language`` and ``version
-render`` (``plan``, ``commands``, ``dubbing``)."""
+render`` (``plan``, ``commands``, ``making``)."""

@@ -2,7 +2,7 @@
 
 A version is made from the series' approved cut as it is (its lines, lip-sync passes and
 subtitles, into ``out/LANG/``), so the command takes no flag that picks other shots, takes or
-variations (``dubbing.render_versions``).
+variations (``making.render_versions``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import click
 from storyboard.cli.common import EPISODE, SERIES
 from storyboard.cli.flags import conflicts, options
 from storyboard.cli.flags.renderflags import render_flags
-from storyboard.cli.versions import dubbing
+from storyboard.cli.versions import making
 
 __all__ = ["render", "version"]
 
@@ -56,5 +56,5 @@ def render(path: Path, language: str | None, all_languages: bool, provider: str 
       2  a bad flag, argument or series path, or an extra not installed"""
     ctx = click.get_current_context()
     conflicts.refuse(ctx, conflicts.VERSION_RENDER)  # before the series is read
-    dubbing.render_versions(path, render_flags(ctx.params), language, all_languages,
+    making.render_versions(path, render_flags(ctx.params), language, all_languages,
                             quiet=quiet, as_json=as_json)

@@ -2,7 +2,7 @@
 
 The version's lines (spoken in each character's designed voice) and lip-sync passes are priced
 by ``run.choices.versionquote`` at the run's prices; its translation, where the version files still lack
-words, by the breakdown's model (``breakdown.translating.plan``: the cache alone, at its
+words, by the breakdown's model (``breakdown.versionwords.plan``: the cache alone, at its
 ceiling, in USD); beside them what rendering the same shots again would cost. ``--max-cost``
 holds the version's own cost (lines and passes) as it holds a plan's.
 """
@@ -30,7 +30,7 @@ def translation(path: Path, language: str, episodes: list[str]) -> dict[str, Any
     calls, and a note when it cannot be priced (no list price for the model)."""
     from storyboard.breakdown.pipeline import Options
     from storyboard.breakdown.settings import merged
-    from storyboard.breakdown.translating import Ask, jobs, plan
+    from storyboard.breakdown.versionwords import Ask, jobs, plan
     try:
         options = Options(**merged(path, {}))
         _, original, work = jobs(path, Ask(language, tuple(episodes)))
@@ -46,12 +46,12 @@ def version_plan(path: Path, language: str, flags: RenderFlags, as_json: bool,
     """Print the version's price beside a re-render's; exit 1 over ``max_cost``."""
     from storyboard.language.read.series import load_source
     from storyboard.language.resolving.cast import speech_model
-    from storyboard.language.translation import languages
-    from storyboard.language.translation.versioncheck import versions_in
+    from storyboard.language.versions import languages
+    from storyboard.language.versions.versioncheck import versions_in
     from storyboard.run.choices.versionquote import quote
-    from storyboard.run.dub.stale import stale_versions
     from storyboard.run.setup import open_run
     from storyboard.run.variations import by_provider
+    from storyboard.run.versions.stale import stale_versions
     variants = variants_of(path, provider=flags.provider)
     if variants.matrix:
         fail(StoryboardError("plan --language prices a plain series' version; a matrix's "

@@ -1,6 +1,6 @@
 """``storyboard translate`` into a library call: a series' lines into a version's words, file by file.
 
-Each flag maps onto ``breakdown.translating.Ask`` or the breakdown's ``Options`` (the endpoint and
+Each flag maps onto ``breakdown.versionwords.Ask`` or the breakdown's ``Options`` (the endpoint and
 its settings come from the series' ``breakdown:`` block, as ``storyboard breakdown`` reads them).
 The estimate is printed before any call; consent as for the breakdown (``--yes``, ``--budget``, or
 a yes at a terminal). ``--no-model`` writes the files with no words, for a person to fill in.
@@ -18,7 +18,7 @@ from storyboard.cli.writing.breakdown import price_flag
 from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:  # the breakdown is imported when the command runs
-    from storyboard.breakdown.translating import Report
+    from storyboard.breakdown.versionwords import Report
 
 
 def _episodes(_ctx: click.Context, _param: click.Parameter, value: str | None
@@ -101,8 +101,8 @@ def translate(series: Path, language: str, episodes: tuple[str, ...] | None,
     a line you fixed by hand is never written over."""
     from storyboard.breakdown.pipeline import Options, usd
     from storyboard.breakdown.settings import merged
-    from storyboard.breakdown.translating import Ask
-    from storyboard.breakdown.translating import translate as run
+    from storyboard.breakdown.versionwords import Ask
+    from storyboard.breakdown.versionwords import translate as run
     from storyboard.run.rendering import interactive
     try:
         options = Options(**merged(series, {

@@ -10,7 +10,7 @@ drawn from the sentence that first names it and voiced from what the tale says o
 screenplay's scene headings as places; one shot per paragraph (code and headings left out), its
 quoted speech given back as the author's words, spoken by the given character named nearest the
 quote, each shot showing the people it names (else the last one seen, so no shot shows nobody).
-A version's translation (``stage: translate``) is ``chat_translate``'s. A request of another
+A version's translation (``stage: translate``) is answered by ``versionwords``. A request of another
 shape gets ``{}`` when it asks for JSON, else an echo.
 A shots request sent back with a word that refers to another shot is answered without it
 (``heeded``). Content faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``length``)
@@ -25,7 +25,7 @@ import re
 from typing import Any, NamedTuple
 
 from storyboard.emulator.chat import names as chat_names
-from storyboard.emulator.chat import translate as chat_translate
+from storyboard.emulator.chat import versionwords
 
 QUOTE = re.compile(r"[\"“]([^\"”]{1,400})[\"”]|(?<!\w)['‘]([^\n]{1,400}?)['’](?!\w)")
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -343,7 +343,7 @@ def shots(document: dict[str, Any]) -> dict[str, Any]:
     return {"shots": made}
 
 
-STAGES = {"outline": outline, "cast": cast, "shots": shots, "translate": chat_translate.translate}
+STAGES = {"outline": outline, "cast": cast, "shots": shots, "translate": versionwords.translate}
 
 
 def content_of(body: dict[str, Any]) -> str:

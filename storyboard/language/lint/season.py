@@ -17,7 +17,7 @@ from dataclasses import replace
 from storyboard.errors import Diagnostic
 from storyboard.language.lint import continuity, density, facts
 from storyboard.language.resolving.resolve import ResolvedEpisode, Resolver
-from storyboard.language.translation import languages
+from storyboard.language.versions import languages
 
 
 def lints(resolver: Resolver, episodes: Sequence[ResolvedEpisode]) -> list[Diagnostic]:

@@ -19,8 +19,8 @@ from storyboard.errors import Diagnostic
 from storyboard.language.compile import compile_lenient
 from storyboard.language.expansion.expand import Expansion
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.language.translation.languages import series_languages
 from storyboard.language.variations import UNUSED, Variant, Variants
+from storyboard.language.versions.languages import series_languages
 from storyboard.providers.base import Provider
 from storyboard.review.notes import notes_by_shot, read_notes
 from storyboard.review.progress import money

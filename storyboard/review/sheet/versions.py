@@ -7,7 +7,7 @@ language tags; a file that does not read is left out here (``check`` says why, a
 A matrix's base (``language.variations.language_versions``) has the versions its language
 variations are made as: its files in its own folder when the matrix has other axes
 (``languages/<lang>/<base>/``), its episodes where ``render`` stitches them, in the language
-variation's own folder (``run.dub.episodes.version_folder``); ``base_places`` finds them.
+variation's own folder (``run.versions.episodes.version_folder``); ``base_places`` finds them.
 A line's length is its measurement (``versioncheck.measured``, written when it is made), never
 a guess from its letters: until it is made, the sheet says so.
 """
@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.errors import StoryboardError
-from storyboard.language.translation.fit import over
-from storyboard.language.translation.versioncheck import measured, seconds_of
-from storyboard.language.translation.versions import FOLDER, read_version, version_path
 from storyboard.language.variations import Variants, language_versions
-from storyboard.run.dub.episodes import version_folder
-from storyboard.run.dub.matrix import Route
+from storyboard.language.versions.fit import over
+from storyboard.language.versions.versioncheck import measured, seconds_of
+from storyboard.language.versions.versionfile import FOLDER, read_version, version_path
+from storyboard.run.versions.episodes import version_folder
+from storyboard.run.versions.matrix import Route
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from typing import Any
 
 from storyboard.files import version
 from storyboard.language.request import CompiledEpisode, CompiledShot
-from storyboard.language.translation.versioncheck import measured_path
-from storyboard.language.translation.versions import version_path
+from storyboard.language.versions.versioncheck import measured_path
+from storyboard.language.versions.versionfile import version_path
 from storyboard.review.sheet import episodes, model
 from storyboard.review.sheet.pictures import stills
 from storyboard.review.steps import step

@@ -39,7 +39,6 @@ from storyboard.review.sheet.thumbs import Thumbs
 from storyboard.review.studio.figures import figures, with_figures
 from storyboard.review.studio.page import STILLS, Page, broken, page_of, starting
 from storyboard.review.studio.proposals import Lookout, aside
-from storyboard.run.dub.stale import warnings as stale_warnings
 from storyboard.run.pipeline import plan_series, render_series
 from storyboard.run.plans import Plan, after_run
 from storyboard.run.setup import Callbacks, RenderFlags, make_provider
@@ -48,6 +47,7 @@ from storyboard.run.state.rendered import Rendered, episode_as_rendered
 from storyboard.run.state.takes import with_retakes
 from storyboard.run.state.tasks.journal import read_status
 from storyboard.run.trip.model import ShotEvent
+from storyboard.run.versions.stale import warnings as stale_warnings
 from storyboard.stitch.join.concat import as_rate
 from storyboard.stitch.join.facts import FactStore
 from storyboard.stitch.series.episodes import DRAFT_DIR, EpisodeBuilder, output_dir, series_output

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storyboard.language.request import CompiledEpisode
-from storyboard.language.translation.versions import Version, is_untranslated, needs_pass
+from storyboard.language.versions.versionfile import Version, is_untranslated, needs_pass
 from storyboard.run.trip.budget.costs import estimate
 from storyboard.targets import PriceTable
 from storyboard.targets.cast.assets import EACH, price_tables, units

@@ -7,7 +7,7 @@ untouched: a character's picture (a costume change), a look, another take of a s
 (``trip.changes.explain``). ``version render`` keeps the cut each made version's episode stands
 on (``.storyboard/languages/<lang>/<EP>.cut.json``: each shot's approved take, its number and
 hash); ``standing_on`` reads it, so a refusal can say which versions lifting an approval makes
-stale (``run.dub.stale``).
+stale (``run.versions.stale``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 from storyboard.errors import StoryboardError
 from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.language.translation import languages as langs
-from storyboard.language.translation.versioncheck import measured_path
+from storyboard.language.versions import languages as langs
+from storyboard.language.versions.versioncheck import measured_path
 from storyboard.run.state.lock.lockfile import LockFile, describe, shot_key
 from storyboard.run.trip.changes import explain
 from storyboard.stitch.series.episodes import output_dir

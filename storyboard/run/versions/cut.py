@@ -17,9 +17,9 @@ from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
 from storyboard.language.resolving.cast import asset_id, speech_model
-from storyboard.language.translation import languages as langs
-from storyboard.language.translation.dubbing import DubLine, version_lines
-from storyboard.language.translation.versions import Version, read_version, version_path
+from storyboard.language.versions import languages as langs
+from storyboard.language.versions.speech import SpokenLine, version_lines
+from storyboard.language.versions.versionfile import Version, read_version, version_path
 from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.cache import OutputCache, cast_source
 from storyboard.run.state.lock.derived import parent_file
@@ -49,7 +49,7 @@ class VersionCut:
     episodes: list[CompiledEpisode]
     versions: list[Version]
     approved: dict[str, Approved] = field(default_factory=dict)
-    lines: list[DubLine] = field(default_factory=list)
+    lines: list[SpokenLine] = field(default_factory=list)
     voices: list[CompiledShot] = field(default_factory=list)
     made_as: str | None = None  # a matrix's language variation it is made as (``SERIES/NAME``)
     home: str | None = None  # its base's own folder of version files (``versions.version_path``)
@@ -60,7 +60,7 @@ class VersionCut:
         as (so a matrix keeps them as that variation's)."""
         return self.made_as or f"{self.manifest.name}/{self.language}"
 
-    def lines_of(self, episode: str, shot: str) -> list[DubLine]:
+    def lines_of(self, episode: str, shot: str) -> list[SpokenLine]:
         return [d for d in self.lines if d.episode == episode and d.line.shot == shot]
 
 

@@ -1,6 +1,6 @@
 """A series' approved cut into its versions in other languages: lines, lip-sync passes, episodes."""
 
-from storyboard.run.dub.version import (
+from storyboard.run.versions.version import (
     VersionReport,
     plan_version,
     render_version,

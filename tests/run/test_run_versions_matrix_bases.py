@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from storyboard.emulator.server import EmulatorServer
-from storyboard.language.translation.versions import read_version, version_path, write_version
 from storyboard.language.variations import compile_variations, language_versions
+from storyboard.language.versions.versionfile import read_version, version_path, write_version
 from tests.fixtures.dashscope_cli import Emulator, invoke, submissions
-from tests.run.test_dub_version import MakeMedia, counts, run
+from tests.run.test_run_versions_version import MakeMedia, counts, run
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from storyboard.errors import Diagnostic, ProblemsFound, Span
 from storyboard.language.read.series import Source
 from storyboard.language.request import CompiledEpisode, Manifest
-from storyboard.language.translation import languages as langs
-from storyboard.language.translation.fit import fit_warning, room
-from storyboard.language.translation.versions import (
+from storyboard.language.versions import languages as langs
+from storyboard.language.versions.fit import fit_warning, room
+from storyboard.language.versions.versionfile import (
     FOLDER,
     Version,
     VersionLine,

@@ -54,8 +54,9 @@ from storyboard.language.compile import compile_source
 from storyboard.language.read import ranges
 from storyboard.language.read.series import Source, load_source
 from storyboard.language.request import Manifest
-from storyboard.language.translation import languages as langs
-from storyboard.language.translation.versions import (
+from storyboard.language.variations import compile_variations, language_versions
+from storyboard.language.versions import languages as langs
+from storyboard.language.versions.versionfile import (
     FOLDER,
     LABEL_KEY,
     Version,
@@ -69,7 +70,6 @@ from storyboard.language.translation.versions import (
     version_path,
     write_version,
 )
-from storyboard.language.variations import compile_variations, language_versions
 from storyboard.review.studio.proposals import PROPOSED
 
 STAGE = "translate"

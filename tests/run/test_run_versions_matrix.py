@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.dashscope_cli import Emulator, invoke, submissions
-from tests.run.test_dub_version import EP01, EP02, SERIES, SHOTS, MakeMedia, counts, run
+from tests.run.test_run_versions_version import EP01, EP02, SERIES, SHOTS, MakeMedia, counts, run
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 

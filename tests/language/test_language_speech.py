@@ -15,9 +15,9 @@ from storyboard.language.request import (
     CompiledShot,
     ShotRequest,
 )
-from storyboard.language.translation.dubbing import version_line, version_lines
-from storyboard.language.translation.fit import fit_warning, room, said
-from storyboard.language.translation.versions import Version, VersionLine, read_version
+from storyboard.language.versions.fit import fit_warning, room, said
+from storyboard.language.versions.speech import version_line, version_lines
+from storyboard.language.versions.versionfile import Version, VersionLine, read_version
 
 VOICES = {"mia": ("voices/mia-voice", "a" * 64)}
 REQUEST = ShotRequest(model="m", prompt="p", media=(), resolution="720P", ratio="16:9",

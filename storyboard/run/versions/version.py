@@ -8,7 +8,7 @@ each pass is laid on its made lines and rendered (journaled, cached by the take'
 track), under what is left of the budget. A run killed anywhere is finished by running it again:
 a made line or pass is a cache hit, a submitted one is polled, never sent twice. Each made line
 is measured from its audio (``media``'s facts, kept by file) and a line over its window is said,
-with the seconds over and its room (``language.translation.fit``), and kept where ``check`` reads it.
+with the seconds over and its room (``language.versions.fit``), and kept where ``check`` reads it.
 """
 
 from __future__ import annotations
@@ -20,21 +20,21 @@ from pathlib import Path
 from storyboard.errors import StoryboardError
 from storyboard.files import made_series_folder, series_folder, write_atomic
 from storyboard.language.request import CompiledEpisode, Manifest
-from storyboard.language.translation.dubbing import DubLine
-from storyboard.language.translation.fit import fit_warning, room, said
-from storyboard.language.translation.versioncheck import measured_path
-from storyboard.language.translation.versions import text_hash
+from storyboard.language.versions.fit import fit_warning, room, said
+from storyboard.language.versions.speech import SpokenLine
+from storyboard.language.versions.versioncheck import measured_path
+from storyboard.language.versions.versionfile import text_hash
 from storyboard.media.probes import probe as media
 from storyboard.providers.base import Provider
-from storyboard.run.dub.cut import VersionCut, version_cut
-from storyboard.run.dub.episodes import stitch_version, version_episode, version_folder
-from storyboard.run.dub.passes import VersionPass, pass_lines, version_passes
-from storyboard.run.dub.stale import keep_cut
 from storyboard.run.plans import Plan
 from storyboard.run.rendering import consent, execute, plan_setup
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, make_provider, open_run, single
 from storyboard.run.state.cache import OutputCache, cast_source
 from storyboard.run.trip.model import RunResult
+from storyboard.run.versions.cut import VersionCut, version_cut
+from storyboard.run.versions.episodes import stitch_version, version_episode, version_folder
+from storyboard.run.versions.passes import VersionPass, pass_lines, version_passes
+from storyboard.run.versions.stale import keep_cut
 from storyboard.stitch.series.episodes import EpisodeOutput
 from storyboard.targets.kinds import passes as kind_passes
 
@@ -77,7 +77,7 @@ class Versioning:
     cache: OutputCache  # where its passes are made (the provider's)
     where: tuple[str, str | None]
 
-    def made(self, line: DubLine) -> Path | None:
+    def made(self, line: SpokenLine) -> Path | None:
         return self.cast.path(line.asset.hash) if self.cast.has(line.asset.hash) else None
 
     def passes(self) -> list[VersionPass]:

@@ -19,14 +19,14 @@ from dataclasses import dataclass, replace
 from storyboard.language.read.series import load_source
 from storyboard.language.request import Manifest
 from storyboard.language.resolving.cast import speech_model
-from storyboard.language.translation.versioncheck import versions_in
 from storyboard.language.variations import Variants, compile_variations, language_versions
+from storyboard.language.versions.versioncheck import versions_in
 from storyboard.run import pipeline
 from storyboard.run.choices.versionquote import VersionQuote, quote
-from storyboard.run.dub.cut import approved_cut
-from storyboard.run.dub.version import VersionReport, render_version
 from storyboard.run.setup import Callbacks, RenderFlags, make_provider, open_run
 from storyboard.run.variations import MatrixPlan, MatrixReport, RouteQuote, by_provider
+from storyboard.run.versions.cut import approved_cut
+from storyboard.run.versions.version import VersionReport, render_version
 from storyboard.targets import PriceTable
 
 

@@ -235,7 +235,7 @@ def test_a_spanish_version_is_dubbed_relipped_and_stitched_without_rendering_vid
         video = root / "out" / "es" / f"{episode}.mp4"
         assert video.is_file() and ffmpeg.probe(video).duration
     # the Spanish line is heard at its window (the emulator's takes are silent: what becomes of
-    # a take's own sound is tests/run/test_dub_episodes.py's)
+    # a take's own sound is tests/run/test_run_versions_episodes.py's)
     dubbed = root / "out" / "es" / "ep01.mp4"
     assert loudest(dubbed, 1.1, 1.2) > -40
     srt = (root / "out" / "es" / "ep01.srt").read_text("utf-8")

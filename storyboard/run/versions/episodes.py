@@ -21,13 +21,13 @@ from pathlib import Path
 
 from storyboard.files import made_series_folder, series_folder
 from storyboard.language.request import CompiledEpisode, CompiledShot, Line, Manifest
-from storyboard.language.translation.dubbing import DubLine
-from storyboard.run.dub.cut import VersionCut
+from storyboard.language.versions.speech import SpokenLine
 from storyboard.run.rendering import build_episode
+from storyboard.run.versions.cut import VersionCut
 from storyboard.stitch.series.episodes import EpisodeBuilder, EpisodeOutput, output_dir
 from storyboard.stitch.series.heard import dubbed
 
-Made = Callable[[DubLine], Path | None]
+Made = Callable[[SpokenLine], Path | None]
 
 
 def version_folder(manifest: Manifest, out: Path | None, language: str,
@@ -92,7 +92,7 @@ def version_labels(cut: VersionCut) -> dict[str, str]:
             if v.label is not None and v.label.text.strip()}
 
 
-def spoken(shot: CompiledShot, lines: list[DubLine]) -> CompiledShot:
+def spoken(shot: CompiledShot, lines: list[SpokenLine]) -> CompiledShot:
     """``shot`` whose lines say the version's words (the N-th spoken line, in document order,
     is the version's line N); a line the version does not list is left out (no subtitle in
     another language), and no line keeps an audio of the original's to mix."""

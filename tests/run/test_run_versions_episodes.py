@@ -15,12 +15,12 @@ from storyboard.language.request import (
     Scene,
     ShotRequest,
 )
-from storyboard.language.translation.dubbing import DubLine, version_line
-from storyboard.language.translation.versions import VersionLine
+from storyboard.language.versions.speech import SpokenLine, version_line
+from storyboard.language.versions.versionfile import VersionLine
 from storyboard.media import ffmpeg
-from storyboard.run.dub.cut import Approved, VersionCut
-from storyboard.run.dub.episodes import version_episode
 from storyboard.run.state.lock.lockfile import LockFile
+from storyboard.run.versions.cut import Approved, VersionCut
+from storyboard.run.versions.episodes import version_episode
 from storyboard.stitch.series.delivery import delivery_of
 
 MakeMedia = Callable[..., Path]
@@ -60,7 +60,7 @@ def test_lines_replace_a_shots_sound_and_a_shot_without_keeps_its_own(
     relipped = make_media("video", tmp_path / "pass.mp4", seconds=3.0, tone=880, width=352,
                           height=288)
 
-    def made(line: DubLine) -> Path:
+    def made(line: SpokenLine) -> Path:
         return voice
 
     played, done = version_episode(cut, episode, {"ep01/relip": relipped}, made,
@@ -103,9 +103,9 @@ def test_a_shots_version_lines_count_every_line_and_its_heard_assets_only_voiceo
     re-lipped."""
     from storyboard.language.compile import compile_lenient
     from storyboard.language.read.series import load_source
-    from storyboard.language.translation.versions import source_lines
-    from storyboard.run.dub.episodes import spoken
-    from storyboard.run.dub.passes import pass_lines
+    from storyboard.language.versions.versionfile import source_lines
+    from storyboard.run.versions.episodes import spoken
+    from storyboard.run.versions.passes import pass_lines
     from tests.fixtures.versions import versioned
     root = versioned(tmp_path, make_media)
     (root / "episodes" / "ep01.yaml").write_text(BOTH, encoding="utf-8")

@@ -7,7 +7,7 @@ the speaker was designed with, its ``language_type`` the version's language: an 
 ``lines/<lang>/<EP>/<SHOT>/<N>`` whose hash is the digest of the model, the words, the voice's
 take and the language, so the same words in the same voice and language are made once (a hand
 edit of the words is a new line). How long a made line lasts is measured from its audio, never
-guessed, and its fit said by ``language.translation.fit`` (docs/languages.md, "Dubbing").
+guessed, and its fit said by ``language.versions.fit`` (docs/languages.md, "Dubbing").
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.hashing import digest
 from storyboard.language.request import AssetRequest, CompiledEpisode, CompiledShot
 from storyboard.language.resolving.cast import asset_id, asset_shot
-from storyboard.language.translation.languages import speech_language
-from storyboard.language.translation.versions import Version, VersionLine, is_untranslated
+from storyboard.language.versions.languages import speech_language
+from storyboard.language.versions.versionfile import Version, VersionLine, is_untranslated
 
 KIND = "lines"  # a version's line is a line asset like any other: ``lines/es/ep01/hook/1``
 
 
 @dataclass(frozen=True)
-class DubLine:
+class SpokenLine:
     """One line of a version: its episode, the version's line, and the speech asset that says it."""
 
     episode: str
@@ -44,7 +44,7 @@ def line_name(language: str, episode: str, line: VersionLine) -> str:
 
 
 def version_line(series: str, language: str, episode: str, line: VersionLine, voice: str,
-                 voice_hash: str, speech_model: str) -> DubLine:
+                 voice_hash: str, speech_model: str) -> SpokenLine:
     """The speech asset of ``line``, spoken in ``voice`` (``voices/NAME``, its take in use
     ``voice_hash``) in ``language``: the language and the words are in its hash."""
     name = line_name(language, episode, line)
@@ -54,18 +54,18 @@ def version_line(series: str, language: str, episode: str, line: VersionLine, vo
             "voice": {"asset": voice_hash}, "language": language}
     shot = asset_shot(series, KIND, name, request, form, line.span, {})
     shot.needs = {voice: voice_hash}
-    return DubLine(episode, line, shot)
+    return SpokenLine(episode, line, shot)
 
 
 def version_lines(series: str, language: str, versions: Sequence[Version],
                   episodes: Mapping[str, CompiledEpisode], voices: Mapping[str, tuple[str, str]],
-                  speech_model: str) -> list[DubLine]:
+                  speech_model: str) -> list[SpokenLine]:
     """Every line of ``versions`` as its speech asset (``voices``: a speaker's designed voice,
     ``voices/NAME``, and the hash of its take in use). Every problem at its line of the version
     file: a shot the episode does not have, a line with no words, a speaker with no designed
     voice."""
     problems: list[Diagnostic] = []
-    made: list[DubLine] = []
+    made: list[SpokenLine] = []
     for version in versions:
         shots = {s.id for s in episodes[version.episode].shots} \
             if version.episode in episodes else set()
@@ -100,6 +100,6 @@ def _at(line: VersionLine, message: str) -> Diagnostic:
     return Diagnostic(line.span, message, code="version-line")
 
 
-def window_digest(lines: Sequence[DubLine]) -> str:
+def window_digest(lines: Sequence[SpokenLine]) -> str:
     """A digest of a version's lines as made (for names of files that depend on all of them)."""
     return digest([[d.asset_id, d.asset.hash, d.line.start] for d in lines])

@@ -1,7 +1,7 @@
 """``version render SERIES LANG`` and ``version render SERIES --all`` into the versions' runs and
 what they say.
 
-Each version is rendered by ``run.dub.render_version`` (one plan and one consent per language;
+Each version is rendered by ``run.versions.render_version`` (one plan and one consent per language;
 the lines, the passes, the episodes in ``out/<lang>/``); this module only shows it: the plan's
 cost, each line over its window with the seconds over, each episode, and ``--json``'s report.
 """
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def series_languages(manifest: Manifest) -> list[str]:
     """The series' ``languages:`` but the first (the original's)."""
     from storyboard.language.read.series import load_source
-    from storyboard.language.translation.languages import series_languages as declared
+    from storyboard.language.versions.languages import series_languages as declared
     found = declared(load_source(manifest.source).series.data)
     if len(found) < 2:
         raise StoryboardError(f"{manifest.source.name}: --all renders the versions of "
@@ -44,9 +44,9 @@ def render_versions(path: Path, flags: RenderFlags, language: str | None, every:
     from storyboard.cli.runs.renderview import confirm
     from storyboard.review import progress
     from storyboard.review.progress import EpisodeLines
-    from storyboard.run.dub import render_version
     from storyboard.run.rendering import interactive
     from storyboard.run.setup import Callbacks, make_provider
+    from storyboard.run.versions import render_version
     variants = variants_of(path, provider=flags.provider)
     if variants.matrix:
         raise click.UsageError("version render makes a version of a plain series' "

@@ -21,13 +21,13 @@ from storyboard.files import made_series_folder, write_atomic
 from storyboard.language.document import Document
 from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledShot, Manifest
-from storyboard.language.translation import languages as langs
-from storyboard.run.dub.cut import VersionCut, approved_take
-from storyboard.run.dub.worn import Worn, recorded, worn_change
+from storyboard.language.versions import languages as langs
 from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock
 from storyboard.run.state.takes import state_key, with_retakes
 from storyboard.run.trip.approvals import changed_since, cut_path, made_from
+from storyboard.run.versions.cut import VersionCut, approved_take
+from storyboard.run.versions.worn import Worn, recorded, worn_change
 
 CODE = "version-stale"
 

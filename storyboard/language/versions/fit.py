@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from storyboard.errors import Diagnostic
-from storyboard.language.translation.versions import VersionLine, seconds
+from storyboard.language.versions.versionfile import VersionLine, seconds
 
 FIT_TOLERANCE = 0.05  # seconds a made line may pass its window by unnoticed (a frame or two)
 CODE = "version-fit"

@@ -23,16 +23,16 @@ from pathlib import Path
 from storyboard.files import state_folder
 from storyboard.language.derived import Pass, derived_take
 from storyboard.language.request import CompiledShot
-from storyboard.language.translation.dubbing import DubLine
-from storyboard.language.translation.versions import needs_pass
+from storyboard.language.versions.speech import SpokenLine
+from storyboard.language.versions.versionfile import needs_pass
 from storyboard.media.inputs.track import laid_track
 from storyboard.media.probes.probe import sha256_file
 from storyboard.run.choices.passes import check_pass
-from storyboard.run.dub.cut import Approved, VersionCut
 from storyboard.run.state.lock.derived import TRACKS
+from storyboard.run.versions.cut import Approved, VersionCut
 from storyboard.targets.kinds import LIPSYNC_MODEL
 
-Made = Callable[[DubLine], Path | None]  # a line's made audio, when it is made
+Made = Callable[[SpokenLine], Path | None]  # a line's made audio, when it is made
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class VersionPass:
     ready: bool  # its track is laid: the real pass, not the placeholder that prices it
 
 
-def pass_lines(cut: VersionCut, shot_id: str) -> list[DubLine]:
+def pass_lines(cut: VersionCut, shot_id: str) -> list[SpokenLine]:
     """The version lines that re-lip the shot (its on-screen speakers'), in order."""
     episode, _, shot = shot_id.partition("/")
     return [d for d in cut.lines_of(episode, shot) if needs_pass(d.line)]
