@@ -167,6 +167,33 @@ def test_a_picked_board_showing_another_face_is_said_before_its_video_is_paid(
     assert next(s for s in plan["shots"] if s["key"] == "boarded/ep01/hello")["status"] == "new"
 
 
+def test_on_the_emulator_a_board_showing_another_face_is_said_before_its_video_is_paid(
+        tmp_path: Path, emulator: Emulator) -> None:
+    """The emulator's board (its swap fault: bea drawn in ann's place) is measured as it
+    arrives: approve refuses it without --force, and picked with the gate off it holds its
+    video, unpaid, naming what it shows."""
+    series = series_with_cast(tmp_path / "boarded")
+    (series / "storyboard.yaml").write_text(BOARDED.replace(
+        "  ann: {image: media/ann.jpg}\n", "  ann: {image: media/ann.jpg}\n  bea: {image: "
+        "media/bea.jpg}\n").replace("@ann waves", "@ann waves at @bea"), encoding="utf-8")
+    emu = emulator(plain_results=False)
+    emu.script("task:swap")
+    assert render(series, "--yes", "--boards")[0] == 0
+    done = invoke("approve", series, "boards/ep01/hello")
+    assert done.exit_code != 0 and "@ann's place shows @bea" in done.stderr, done.stderr
+    assert invoke("pick", series, "boards/ep01/hello", "1").exit_code == 0
+    plan = json.loads(invoke("plan", series, "--provider", "dashscope", "--json").stdout)
+    video = next(s for s in plan["shots"] if s["key"] == "boarded/ep01/hello")
+    assert (video["status"], video["cost"], video["waits_on"]) == ("waits", 0.0, "boards/ep01/hello")
+    assert "it shows another face" in video["note"] and "@ann's place shows @bea" in video["note"]
+    paid = submissions(emu)
+    code, report, err = render(series, "--yes")
+    assert code == 0, err
+    held = next(s for s in report["shots"] if s["key"] == "boarded/ep01/hello")
+    assert held["state"] == "skipped" and "it shows another face" in held["message"]
+    assert submissions(emu) == paid  # nothing of the video sent
+
+
 SEASON = """\
 storyboard: 1
 title: Drift
@@ -196,8 +223,9 @@ def test_on_the_emulator_each_drift_is_found_where_it_is_and_nothing_else(
         tmp_path: Path, emulator: Emulator) -> None:
     """The emulator draws the people each shot declares; its faults make one take show another
     character, one a recoloured costume, one a shifted grade: exactly those three findings, at
-    their shots, naming the character and the picture; a cartoon character is n/a (in an
-    episode of its own: drawn large, its light would jump from the photographs')."""
+    their shots and time ranges, naming the character and the picture; a cartoon character is
+    n/a (in an episode of its own: drawn large, its light would jump from the photographs').
+    Then approve, retake --failed-checks and pick --best act on them (``acted_on``)."""
     series = series_with_cast(tmp_path / "drift")
     (series / "storyboard.yaml").write_text(SEASON, encoding="utf-8")
     samples.drawing(series / "media" / "toon.png", 512, 512, "0x88ccee", [
@@ -217,8 +245,35 @@ def test_on_the_emulator_each_drift_is_found_where_it_is_and_nothing_else(
         "(media/ann.jpg" in look["detail"]  # bea's dark uniform turned in hue stays dark: unseen
     [grade] = report["findings"]["takes"]["drift/ep01/graded"]
     assert "against the episode's median" in grade["detail"]
+    assert [(f["start"], f["end"]) for f in (swap, look, grade)] == [
+        (0.05, 1.95), (0.05, 1.95), (0.0, 1.95)]  # every sampled frame shows it; a grade: all
     cartoon = json.loads(invoke("takes", series, "ep02/cartoon", "--json").stdout)
     assert [(f["kind"], f["severity"]) for f in cartoon[0]["findings"]] == [("identity", "n/a")]
+    acted_on(series, emu)
+
+
+def acted_on(series: Path, emu: Emulator) -> None:
+    """The drift season's findings act: approve needs --force for an identity or look error
+    (not for a grade warning), retake --failed-checks asks again for exactly those two shots,
+    priced and held to --budget; pick --best then takes the retake showing the right person."""
+    done = invoke("approve", series, "ep01/swapped")
+    assert done.exit_code != 0 and "@ann's place shows @bea" in done.stderr
+    assert "--force" in done.stderr
+    assert invoke("approve", series, "ep01/graded").exit_code == 0  # a warning: not held
+    paid = submissions(emu)
+    done = invoke("retake", series, "--failed-checks", "--provider", "dashscope", "--budget", "0.01")
+    assert done.exit_code != 0 and "budget" in done.stderr and submissions(emu) == paid
+    done = invoke("retake", series, "--failed-checks", "--provider", "dashscope", "--yes")
+    assert done.exit_code == 0, done.stderr
+    assert submissions(emu) == paid + 2  # swapped and recoloured, each once
+    assert [len(json.loads(invoke("takes", series, f"ep01/{shot}", "--json").stdout))
+            for shot in ("swapped", "recoloured", "graded", "calm")] == [2, 2, 1, 1]
+    assert "the best take is 2 (" in invoke("pick", series, "ep01/swapped", "--best").stdout
+    listed = json.loads(invoke("takes", series, "ep01/swapped", "--json").stdout)
+    assert [f["kind"] for f in listed[1]["findings"] if f["severity"] == "error"] == []
+    assert invoke("approve", series, "ep01/swapped").exit_code == 0  # no --force: right now
+    listed = json.loads(invoke("takes", series, "ep01/recoloured", "--json").stdout)
+    assert not [f for f in listed[1]["findings"] if f["detail"].startswith("@ann's costume")]
 
 
 def test_without_the_extra_a_render_says_how_to_add_it_and_nothing_else_changes(
