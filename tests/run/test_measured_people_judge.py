@@ -167,3 +167,31 @@ def store(root: Path, sha256: str, found: People) -> None:
 
 
 STAMPS = itertools.count(time.time_ns(), 1000)
+
+
+def test_a_character_s_look_line_is_its_season_s_approved_boards_drawn_from_its_picture(
+        tmp_path: Path) -> None:
+    """ann's costume on another episode's approved board, drawn from the picture she wears
+    here, is 0.45 from her picture's: her look line rises to that and a margin; a board drawn
+    from another picture (another look), or only picked, does not count."""
+    picture = tmp_path / "ann.png"
+    picture.write_bytes(b"ann's picture")
+    digest = hashlib.sha256(picture.read_bytes()).hexdigest()
+    store(tmp_path, digest, People("image", (FrameFacts(0.0, 90, 0, (face(0.0),)),)))
+    mixed = (0.64,) + (0.0,) * 47 + (0.36,)  # 0.45 from RED (Bhattacharyya)
+    store(tmp_path, "c" * 64, People("image", (FrameFacts(0.0, 90, 0, (face(0.2, mixed),)),)))
+    take = CompiledShot("s", "ep01", "a", ShotRequest("m", "p", (), "720P", "16:9", 2, None, False),
+                        "f" * 64, people={"ann": MediaRef(path=picture)})
+
+    def lines(drawn_from: str, state: dict[str, Any]) -> tuple[float, float]:
+        board = {"hash": "h", "output_sha256": "c" * 64, "media": {"reference_image 1": {
+            "role": "reference_image", "path": "ann.png", "sha256": drawn_from}}}
+        lock = LockFile(tmp_path / "storyboard.lock", {"s/boards/ep02/b": board},
+                        {"s/boards/ep02/b": state})
+        ann = known_people(tmp_path, take, lock, Thresholds())["ann"]
+        return round(ann.identity, 3), round(ann.look, 3)
+
+    approved = {"picked": 1, "approved": 1, "approved_sha256": "c" * 64}
+    assert lines(digest, approved) == (0.5, 0.547)
+    assert lines("e" * 64, approved) == (0.5, 0.4)  # drawn from another look's picture
+    assert lines(digest, {"picked": 1}) == (0.5, 0.4)  # picked, not approved

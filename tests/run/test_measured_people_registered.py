@@ -91,3 +91,40 @@ def test_a_character_sent_by_its_element_is_matched_against_the_picture_it_shows
     assert (kind, severity) == ("identity", "error")
     assert detail.startswith("@mia's place shows @bea") and "mia's media/mia.jpg" in detail, detail
     assert judged(root, two, clean) == []  # her storm look: the same face, mirrored
+
+
+PORTRAIT = """\
+storyboard: 1
+title: Portrait
+defaults: {resolution: 720P, ratio: "16:9"}
+provider: {name: ark, media_base_url: "https://media.example.com"}
+characters:
+  mia:
+    image: media/mia.jpg
+    identity: {ark: {asset: asset-2026-mia}}
+episodes:
+  - id: ep01
+    shots:
+      - {id: one, model: doubao-seedance-2-0-260128, duration: 5, prompt: "@mia waves"}
+"""
+
+
+def test_a_character_sent_as_its_registered_portrait_is_matched_against_its_picture(
+        tmp_path: Path) -> None:
+    """On Seedance through Ark, ``@mia`` goes as ``asset://ID`` (her portrait registered in the
+    vendor's library), never her picture's URL; her takes are matched against her picture."""
+    root = tmp_path / "portrait"
+    (root / "media").mkdir(parents=True)
+    shutil.copy(ASTRONAUT, root / "media" / "mia.jpg")
+    (root / "storyboard.yaml").write_text(PORTRAIT, encoding="utf-8")
+    [episode] = storyboard.compile(root, provider="ark").episodes
+    [one] = episode.shots
+    assert [m.ref.url for m in one.request.media] == ["asset://asset-2026-mia"]
+    assert {n: r.path for n, r in one.people.items()} == {"mia": root / "media" / "mia.jpg"}
+    room = tmp_path / "takes"
+    room.mkdir()
+    assert judged(root, one, compose(room / "mia.mp4", [Placed(ASTRONAUT, 300, 60)], seconds=1)) == []
+    [(kind, severity, detail)] = judged(root, one, compose(
+        room / "other.mp4", [Placed(HOPPER, 300, 60, 0.6)], seconds=1))
+    assert (kind, severity) == ("identity", "error") and detail.startswith("@mia is 0."), detail
+    assert detail.endswith("from its picture media/mia.jpg (at most 0.50)")
