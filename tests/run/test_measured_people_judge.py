@@ -195,3 +195,25 @@ def test_a_character_s_look_line_is_its_season_s_approved_boards_drawn_from_its_
     assert lines(digest, approved) == (0.5, 0.547)
     assert lines("e" * 64, approved) == (0.5, 0.4)  # drawn from another look's picture
     assert lines(digest, {"picked": 1}) == (0.5, 0.4)  # picked, not approved
+
+
+def test_a_sheet_made_from_words_is_its_season_s_picture_by_its_asset_and_take(
+        tmp_path: Path) -> None:
+    """ann's sheet is a cast asset (``cast/ann``, the take whose hash the shot needs): a board
+    drawn from that take of it counts in her spread, one drawn from another take does not."""
+    store(tmp_path, "d" * 64, People("image", (FrameFacts(0.0, 90, 0, (face(0.0),)),)))
+    store(tmp_path, "c" * 64, People("image", (FrameFacts(0.0, 90, 0, (face(0.45),)),)))
+    take = CompiledShot("s", "ep01", "a", ShotRequest("m", "p", (), "720P", "16:9", 2, None, False),
+                        "f" * 64, people={"ann": MediaRef(asset="cast/ann")},
+                        needs={"cast/ann": "h1"})
+
+    def line(sheet_take: str) -> float:
+        board = {"hash": "h", "output_sha256": "c" * 64, "media": {"reference_image 1": {
+            "role": "reference_image", "asset": "cast/ann", "asset_hash": sheet_take}}}
+        sheet = {"hash": "h1", "output_sha256": "d" * 64, "cache_key": "dashscope"}
+        lock = LockFile(tmp_path / "storyboard.lock", {"s/cast/ann": sheet, "s/boards/ep02/b": board},
+                        {"s/boards/ep02/b": {"approved": 1, "approved_sha256": "c" * 64}})
+        return round(known_people(tmp_path, take, lock, Thresholds())["ann"].identity, 3)
+
+    assert line("h1") == 0.55
+    assert line("h2") == 0.5

@@ -65,7 +65,7 @@ def _made(root: Path, take: CompiledShot, lock: LockFile, name: str, asset: str,
             file = OutputCache(root, cache_key).path(str(wanted))
             return Picture(name, asset, look, file, sha, "" if file.is_file() else
                            "its picture is not in this clone's cache",
-                           picture_key(sha, asset, str(wanted)))
+                           picture_key(sha, asset, wanted))
     return Picture(name, asset, look, None, None, "its picture is not made yet")
 
 

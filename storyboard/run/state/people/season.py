@@ -64,11 +64,6 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def boards_of(boards: list[Board], key: str | None) -> list[Board]:
-    """The boards drawn from the picture named ``key``."""
-    return [b for b in boards if key is not None and key in b.drawn_from]
-
-
 def frontal(people: People | None) -> list[Face]:
     """The frontal faces a picture's (a board's) people show, largest first (none: not
     measured)."""
