@@ -41,16 +41,15 @@ def picture_key(sha256: str | None, asset: str | None = None, asset_hash: str | 
 def approved_boards(lock: LockFile, series: str) -> list[Board]:
     """Every approved board of ``series`` whose take the lock still records, in key order."""
     prefix = f"{series}/{BOARDS}/"
-    found = []
-    for key, state in sorted(lock.takes.items()):
-        sha = state.get("approved_sha256")
-        if not key.startswith(prefix) or state.get("approved") is None or not isinstance(sha, str):
-            continue
-        entry = next((e for k, e in sorted(lock.shots.items())
-                      if k.partition("#")[0] == key and e.get("output_sha256") == sha), None)
-        if entry is not None:
-            found.append(Board(key.removeprefix(f"{series}/"), sha, _drawn_from(entry)))
-    return found
+    wanted = {key: sha for key, state in lock.takes.items() if key.startswith(prefix)
+              and state.get("approved") is not None
+              and isinstance(sha := state.get("approved_sha256"), str)}
+    found: dict[str, Board] = {}
+    for key, entry in lock.shots.items():  # one pass, in the lock's order: a season has many
+        board = key.partition("#")[0]
+        if board in wanted and board not in found and entry.get("output_sha256") == wanted[board]:
+            found[board] = Board(board.removeprefix(f"{series}/"), wanted[board], _drawn_from(entry))
+    return [found[k] for k in sorted(found)]
 
 
 def _drawn_from(entry: Mapping[str, Any]) -> frozenset[str]:
