@@ -96,13 +96,14 @@ def stale_versions(variants: Any) -> list[Diagnostic]:
     warning at the line of the first shot that changed (``run.versions.stale``). Only a series
     with a version made (its stitch state, ``.storyboard/stitch/languages/``) loads the run:
     ``check`` of any other imports nothing a render needs."""
-    if variants.matrix or not variants.manifests:
+    if not variants.manifests:
         return []
-    if not (variants.manifests[0].root / ".storyboard" / "stitch" / "languages").is_dir():
+    root = variants.manifests[0].root
+    if not any((root / ".storyboard" / where / "languages").is_dir() for where in (".", "stitch")):
         return []
-    from storyboard.run.versions.stale import warnings
+    from storyboard.run.versions.stale import stale_of, warnings
     try:
-        return warnings(variants.manifests[0])
+        return warnings(variants.manifests[0], found=stale_of(variants))
     except StoryboardError:
         return []
 

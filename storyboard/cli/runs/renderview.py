@@ -33,14 +33,19 @@ def show_plans(variants: Variants, plans: list[MatrixPlan], as_json: bool) -> No
     from storyboard.review import progress
     if not variants.matrix:
         return show_series_plan(variants.manifests[0], plans[0], as_json)
+    from storyboard.run.versions.stale import stale_of
+    stale = guarded(lambda: stale_of(variants))  # a language variation made from another cut
     if as_json:
         from storyboard.run.variations import plans_dict
-        click.echo(json.dumps(plans_dict(plans), indent=2, sort_keys=True))
+        click.echo(json.dumps({**plans_dict(plans), "stale": [
+            s.to_dict(variants.root) for s in stale]}, indent=2, sort_keys=True))
         return
     for the_plan in plans:
         progress.console().print(matrix_view.plan_table(the_plan))
         for line in matrix_view.version_lines(the_plan):
             click.echo(line)
+    for each in stale:
+        click.echo(f"stale: {each.message(variants.root)}")
 
 
 def show_series_plan(series: Manifest, matrix_plan: MatrixPlan, as_json: bool) -> None:

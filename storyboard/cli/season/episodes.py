@@ -53,11 +53,10 @@ def cast_of(variants: Variants) -> dict[str, dict[str, int]]:
 
 
 def stale_of(variants: Variants) -> list[Any]:
-    """The language versions of a plain series whose cut changed since they were made."""
-    from storyboard.run.versions.stale import stale_versions
-    if variants.matrix:
-        return []
-    return guarded(lambda: stale_versions(variants.manifests[0]))
+    """The language versions (a matrix's language variations made as versions too) whose cut
+    changed since they were made."""
+    from storyboard.run.versions.stale import stale_of as of_variants
+    return guarded(lambda: of_variants(variants))
 
 
 def said_stale(root: Path, stale: list[Any]) -> None:

@@ -31,17 +31,22 @@ def cut_path(root: Path, language: str, episode: str, home: str | None = None) -
     return measured_path(root, language, episode, home).with_suffix(".cut.json")
 
 
-def made_from(manifest: Manifest, language: str, episode: str) -> dict[str, object] | None:
+def made_from(manifest: Manifest, language: str, episode: str,
+              home: str | None = None) -> dict[str, object] | None:
     """The cut the ``language`` version of ``episode`` was made from, by ``EP/SHOT`` ({} when it
-    was stitched before the cut was kept); None when it was never made."""
+    was stitched before the cut was kept); None when it was never made. ``home``: a matrix
+    base's own folder of versions (its versions' cuts are always kept)."""
     try:
-        data = json.loads(cut_path(manifest.root, language, episode).read_text(encoding="utf-8"))
+        data = json.loads(cut_path(manifest.root, language, episode, home).read_text(
+            encoding="utf-8"))
         shots = data.get("shots") if isinstance(data, dict) else None
         return shots if isinstance(shots, dict) else {}
     except FileNotFoundError:
         pass
     except (OSError, ValueError):
         return {}
+    if manifest.name != manifest.name.partition("/")[0]:  # a matrix's base: none kept, none made
+        return None
     try:
         stitched = output_dir(manifest, None) / language / f"{episode}.mp4"
     except StoryboardError:

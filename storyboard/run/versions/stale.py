@@ -13,7 +13,7 @@ with it: approve its shots as they are now, then ``version render SERIES LANG``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyboard.errors import Diagnostic, Span, StoryboardError
@@ -21,6 +21,7 @@ from storyboard.files import made_series_folder, write_atomic
 from storyboard.language.document import Document
 from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledShot, Manifest
+from storyboard.language.variations import Variants, language_versions
 from storyboard.language.versions import languages as langs
 from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock
@@ -42,6 +43,13 @@ class Stale:
     to_approve: tuple[str, ...]  # the shots to approve again before the version can be made
     span: Span | None  # the look's or picture's line when it is what changed, else the shot's
     worn: str = ""  # a character's look or picture changed what a shot wears (``worn.Worn``)
+    variation: str = ""  # a matrix's language variation made as this version ("": a series')
+    base: str = ""  # that variation's base (the variation whose shots are approved)
+
+    @property
+    def what(self) -> str:
+        made = f" (variation {self.variation})" if self.variation else ""
+        return f"the {self.language} version of {self.episode}{made}"
 
     @property
     def why(self) -> str:
@@ -50,6 +58,12 @@ class Stale:
     def command(self, root: Path) -> str:
         """The one command that brings it back (after the approvals it waits on)."""
         folder = shown_folder(root)
+        if self.variation:  # a matrix makes it in ``render`` once its base's shots are approved
+            again = f"storyboard render {folder}"
+            shots = [f"{self.base}/{shot}" for shot in self.to_approve]
+            return again if not shots else (
+                f"approve {', '.join(shots)} as they are now (storyboard approve {folder} "
+                f"SHOT, each), then {again}")
         again = f"storyboard version render {folder} {self.language}"
         if not self.to_approve:
             return again
@@ -57,11 +71,12 @@ class Stale:
                 f"{folder} {self.episode}), then {again}")
 
     def message(self, root: Path) -> str:
-        return (f"the {self.language} version of {self.episode} is stale: its cut changed since "
-                f"it was made ({self.why}); bring it back: {self.command(root)}")
+        return (f"{self.what} is stale: its cut changed since it was made ({self.why}); bring "
+                f"it back: {self.command(root)}")
 
     def to_dict(self, root: Path) -> dict[str, object]:
         return {"language": self.language, "episode": self.episode, "why": self.why,
+                "variation": self.variation,
                 "shots": [shot for shot, _ in self.shots], "to_approve": list(self.to_approve),
                 "command": self.command(root)}
 
@@ -80,9 +95,26 @@ def keep_cut(cut: VersionCut, episodes: list[str]) -> None:
                      durable=False)
 
 
-def stale_versions(manifest: Manifest, lock: LockFile | None = None) -> list[Stale]:
-    """Every made language version of a plain series' episodes whose cut changed, in the
-    series' order (none for a series that cannot be read: it says why elsewhere)."""
+def stale_of(variants: Variants) -> list[Stale]:
+    """Every stale version of a plain series, or of a matrix's language variations made as
+    their bases' versions (``dub.matrix``): each base's versions held to its cut."""
+    if not variants.matrix:
+        return stale_versions(variants.manifests[0]) if variants.manifests else []
+    found = []
+    for name, made in language_versions(variants).items():
+        base = made.base.manifest
+        if base is None:
+            continue
+        found += [replace(s, variation=name, base=made.base.name or "")
+                  for s in stale_versions(base, home=made.home) if s.language == made.language]
+    return found
+
+
+def stale_versions(manifest: Manifest, lock: LockFile | None = None,
+                   home: str | None = None) -> list[Stale]:
+    """Every made language version of a plain series' episodes (or a matrix base's, its
+    version files in ``home``) whose cut changed, in the series' order (none for a series that
+    cannot be read: it says why elsewhere)."""
     try:
         source = load_source(manifest.source)
         lock = lock or read_lock(lock_path(manifest.root))
@@ -93,7 +125,7 @@ def stale_versions(manifest: Manifest, lock: LockFile | None = None) -> list[Sta
     found = []
     for episode, data in langs.episode_ids(source).items():
         for language in langs.versions_of(series, data):
-            made = made_from(manifest, language, episode)
+            made = made_from(manifest, language, episode, home)
             if made is None or episode not in used:
                 continue
             stale = _stale(language, episode, used[episode].shots, made, lock,
@@ -103,12 +135,14 @@ def stale_versions(manifest: Manifest, lock: LockFile | None = None) -> list[Sta
     return found
 
 
-def warnings(manifest: Manifest, lock: LockFile | None = None) -> list[Diagnostic]:
-    """Each stale version as ``check``'s warning: at the line of the look or picture whose
-    change alone moved a shot (and saying so), else at the first changed shot's line."""
+def warnings(manifest: Manifest, lock: LockFile | None = None,
+             found: list[Stale] | None = None) -> list[Diagnostic]:
+    """Each stale version (``found``, else the series') as ``check``'s warning: at the line of
+    the look or picture whose change alone moved a shot (and saying so), else at the first
+    changed shot's line."""
+    found = stale_versions(manifest, lock) if found is None else found
     return [Diagnostic(s.span, (f"{s.worn}: " if s.worn else "") + s.message(manifest.root),
-                       severity="warning", code=CODE)
-            for s in stale_versions(manifest, lock)]
+                       severity="warning", code=CODE) for s in found]
 
 
 def _stale(language: str, episode: str, shots: list[CompiledShot], made: dict[str, object],
