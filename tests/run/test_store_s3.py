@@ -363,7 +363,7 @@ def test_push_and_pull_carry_each_takes_measurement(
     assert not fs.exists(f"{prefix}/v1/measured")
     assert invoke("push", alice).exit_code == 0
     kept = sorted(p for p in (alice / ".storyboard" / "measured").glob("*.json")
-                  if not p.name.endswith(".people.json"))  # who is in a take: not shared
+                  if not p.name.endswith(".people.json"))  # who is in it: under v1/people
     assert sorted(k.rsplit("/", 1)[1] for k in fs.ls(f"{prefix}/v1/measured")) == [
         p.name for p in kept]
     bob = clone(alice, tmp_path / "bob" / "wire")
@@ -371,6 +371,11 @@ def test_push_and_pull_carry_each_takes_measurement(
     assert invoke("pull", bob).exit_code == 0
     assert [(bob / ".storyboard" / "measured" / p.name).read_bytes() for p in kept] == [
         p.read_bytes() for p in kept]
+    people = sorted(p.name for p in (alice / ".storyboard" / "measured").glob("*.people.json"))
+    assert len(people) == 5  # three takes (their light: no face in their pictures), two pictures
+    assert sorted(k.rsplit("/", 1)[1] for k in fs.ls(f"{prefix}/v1/people")) == [
+        n.replace(".people.json", ".json") for n in people]
+    assert sorted(p.name for p in (bob / ".storyboard" / "measured").glob("*.people.json")) == people
     code, data, _ = render_json(bob, "-o", tmp_path / "ob")
     assert code == 0 and data["findings"]["measured"] == [] and submissions(emulator) == 3
 

@@ -204,7 +204,7 @@ class StoreLink:
         """The store's measurements of a video just pulled (its facts, its people), kept as
         this clone's so the video is not decoded again; none, one not whole, or a store that
         fails here leaves it to be measured as before (the video is pulled: nothing is lost)."""
-        self.adopt_people(sha)
+        self.adopt_people(sha, faces=False)  # as measured: a render looks again if it must
         if self.root is None or measured.current(self.root, sha):
             return
         try:
