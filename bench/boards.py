@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-WHOLE_TARGET = 1.5  # render --boards end to end, against the board pass's ideal
+WHOLE_TARGET = 1.5  # render SERIES boards end to end, against the board pass's ideal
 CAMERA = ("Wide shot, slow push in", "Close-up", "The camera pans left", "Tilt down",
           "Medium shot, pull back", "Over the shoulder")
 SERIES = """\
@@ -72,7 +72,7 @@ def board_pass(root: Path, concurrency: int, emulator: Any, timeline: str | None
     """(seconds from the first task queued to the last board made, seconds of the whole
     command: compiling, planning, the pass and the board animatic drawn and stitched; seconds
     from the last board made to the command's end; HTTP requests, images made) of
-    ``render --boards``; ``timeline`` (``summary`` or ``every``): when its work ran, printed."""
+    ``render SERIES boards``; ``timeline`` (``summary`` or ``every``): when its work ran, printed."""
     from timeline import Timeline
 
     import storyboard
@@ -96,7 +96,7 @@ def board_pass(root: Path, concurrency: int, emulator: Any, timeline: str | None
                   resource.getrusage(resource.RUSAGE_SELF))
     used = done.ru_utime - children.ru_utime + done.ru_stime - children.ru_stime
     python = mine.ru_utime - own.ru_utime + mine.ru_stime - own.ru_stime
-    print(f"render --boards: its ffmpeg processes used {used:.1f} CPU s on "
+    print(f"render SERIES boards: its ffmpeg processes used {used:.1f} CPU s on "
           f"{len(os.sched_getaffinity(0))} core(s), this process {python:.1f} (the run's Python "
           f"and the emulator's); load average {os.getloadavg()[0]:.1f}")
     if not report.ok:
@@ -223,7 +223,7 @@ def report(root: Path, args: argparse.Namespace, emulator: Any) -> bool:
           f"({sent} in the board pass)")
     print(f"board pass: {seconds:.2f} s against an ideal {ideal:.2f} s: "
           f"{seconds / ideal:.2f}x (target at most 1.2x)")
-    print(f"render --boards, the whole command (compile, plan, the pass, the animatic's held "
+    print(f"render boards, the whole command (compile, plan, the pass, the animatic's held "
           f"boards drawn and stitched): {whole:.2f} s against the pass's ideal {ideal:.2f} s: "
           f"{whole / ideal:.2f}x (target at most {WHOLE_TARGET}x); after the last board: "
           f"{tail:.2f} s")

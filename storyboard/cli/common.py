@@ -168,7 +168,7 @@ def variants_of(path: Path, var: tuple[str, ...] = (), variation: tuple[str, ...
 
 def shot_series(path: Path, shot: str) -> tuple[Manifest, str, str]:
     """The manifest a take command (takes, pick, approve, retake) works on, the shot's id in it,
-    and the prefix that names its variation to ``render --shot``: a plain series' one manifest;
+    and the prefix that names its variation to ``render SERIES EP/SHOT``: a plain series' one manifest;
     in a matrix the variation the id names first (``VARIATION/EPISODE/SHOT``)."""
     variants = variants_of(path)
     if not variants.matrix:

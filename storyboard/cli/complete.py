@@ -75,11 +75,13 @@ def shots(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[C
 
 def shot_paths(ctx: click.Context, param: click.Parameter, incomplete: str
                ) -> list[CompletionItem]:
-    """Shots as the take commands and ``render --shot`` name them: ``EPISODE/SHOT`` (of the
-    ``--episode`` given, else of every episode); in a matrix ``VARIATION/EPISODE/SHOT``; then
-    the assets made so far (``cast/mia``, ``boards/ep01/ballad``)."""
+    """Shots as the take commands and ``render SERIES EP/SHOT`` name them: ``EPISODE/SHOT`` (of
+    the ``--episode`` or ``render``'s EP given, else of every episode); in a matrix
+    ``VARIATION/EPISODE/SHOT``; then the assets made so far (``cast/mia``, ``boards/ep01/ballad``)."""
     found = _names(ctx)
     episode = ctx.params.get("episode")
+    named = [w for w in ctx.params.get("what") or () if isinstance(w, str) and "/" not in w]
+    episode = named[-1] if episode is None and named else episode  # ``render SERIES EP ...``
     chosen = [episode] if isinstance(episode, str) and episode in found.episodes else found.episodes
     paths = [f"{e}/{s}" for e in chosen for s in found.episodes[e]]
     if found.variations:
@@ -88,6 +90,13 @@ def shot_paths(ctx: click.Context, param: click.Parameter, incomplete: str
     if len(chosen) == 1 and isinstance(episode, str):  # that episode's boards only
         made = [a for a in made if f"{BOARDS}/{episode}/" in f"/{a}"]
     return _offer(paths + made, incomplete)
+
+
+def render_what(ctx: click.Context, param: click.Parameter, incomplete: str
+                ) -> list[CompletionItem]:
+    """What ``render SERIES`` renders: an episode id, then the shots (``shot_paths``)."""
+    found = [CompletionItem(e) for e in _names(ctx).episodes if e.startswith(incomplete)]
+    return found + shot_paths(ctx, param, incomplete)
 
 
 def variations(ctx: click.Context, param: click.Parameter, incomplete: str

@@ -254,7 +254,7 @@ def _stitch(setup: RunSetup, variant: Variant, builder: EpisodeBuilder, run: Run
         report.episodes.append(built)
         if told is not None:
             told(built)
-    if setup.flags.boards:  # ``render --boards`` ends with the board animatic
+    if setup.flags.boards:  # ``render SERIES boards`` ends with the board animatic
         report.episodes += board_animatic(manifest, setup.lock.takes, cache, builder,
                                           setup.episode, setup.calls.on_episode)
     if not all(r.ok or r.held for r in mine) or any(e.state == "skipped"

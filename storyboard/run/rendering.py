@@ -226,8 +226,9 @@ def refuse_blind_spending(the_plan: Plan, store: StoreLink | None) -> None:
     raise StoreUnreachable(
         f"{store.problem}. This render would pay about {the_plan.total_cost:.2f} "
         f"{the_plan.currency} for {len(the_plan.to_render)} shot(s) the store may already have; "
-        "nothing was submitted. Run again when the store is back, or pass --offline to render "
-        "without it (and pay for those shots).")
+        "nothing was submitted. Run again when the store is back, or render without it (and pay "
+        "for those shots): render --set offline=true (season, version and queue render: "
+        "--offline).")
 
 
 

@@ -75,7 +75,7 @@ class RenderFlags:
     webhook_listen: str | None = None
     webhook_url: str | None = None
     preview: bool = False  # the studio's drafts: stitched without loudness passes
-    boards: bool = False  # ``render --boards``: the boards and the cast they use, nothing else
+    boards: bool = False  # ``render SERIES boards``: the boards and the cast they use, nothing else
     # ``retake``: the take states it asks for; the run sees them at once, the lock gets them only
     # once the run has consent (a refused retake leaves the lock as it was)
     take_changes: tuple[TakeChange, ...] = ()

@@ -1,5 +1,5 @@
 """The board animatic's held boards drawn as their boards arrive (issue 66.7): during
-``render --boards`` each held clip is drawn on a bounded pool of ffmpeg processes while the pass
+``render SERIES boards`` each held clip is drawn on a bounded pool of ffmpeg processes while the pass
 still makes the other boards, at a lower priority than the pass, each once; what is still queued
 at the pass's end is drawn at once at the run's priority (the stitch draws what a stopped run
 left), and the bytes are the same whichever way they were drawn."""
@@ -321,7 +321,7 @@ def test_render_boards_measures_each_board_in_its_held_boards_run(
 
     monkeypatch.setattr(ffmpeg, "run", spied)
     root = write(tmp_path / "boards", make_media)
-    code, report, _ = render(root, "--yes", "--boards")
+    code, report, _ = render(root, "--yes", "boards")
     monkeypatch.setattr(ffmpeg, "run", real)
     assert code == 0 and any(e["state"] == "stitched" for e in report["episodes"])
     held = [read(args) for args in runs if "libx264" in args and "-frames:v" in args

@@ -1,4 +1,4 @@
-"""The board animatic (issue 56 item 6): ``render --boards`` stitches ``out/boards/EP.mp4``.
+"""The board animatic (issue 56 item 6): ``render SERIES boards`` stitches ``out/boards/EP.mp4``.
 
 Each shot's approved (else picked, else latest) board held for the shot's length with a slow move
 from its camera words, the spoken lines where made, subtitles and cards, through the episode
@@ -60,7 +60,7 @@ def series(root: Path) -> Path:
 
 
 def render_boards(root: Path) -> dict[str, Any]:
-    result = invoke("render", root, "--boards", "--yes", "--json")
+    result = invoke("render", root, "boards", "--yes", "--json")
     assert result.exit_code == 0, result.output
     report: dict[str, Any] = json.loads(result.stdout)
     return report
@@ -88,13 +88,13 @@ def test_render_boards_stitches_the_animatic_the_same_bytes_twice(tmp_path: Path
 
 
 def test_a_linked_boards_folder_is_never_written_through(tmp_path: Path) -> None:
-    """``out/boards`` a link to a folder outside the series: ``render --boards`` stops naming it
+    """``out/boards`` a link to a folder outside the series: ``render SERIES boards`` stops naming it
     before a board is made, and nothing is written where it points."""
     root, elsewhere = series(tmp_path / "s"), tmp_path / "elsewhere"
     elsewhere.mkdir()
     (root / "out").mkdir()
     (root / "out" / "boards").symlink_to(elsewhere, target_is_directory=True)
-    result = invoke("render", root, "--boards", "--yes", "--json")
+    result = invoke("render", root, "boards", "--yes", "--json")
     assert result.exit_code != 0, result.output
     assert f"{root / 'out' / 'boards'} is a link (to {elsewhere})" in result.output
     assert list(elsewhere.iterdir()) == [] and "Traceback" not in result.output

@@ -1,7 +1,7 @@
 """A breakdown writes a ``boards:`` block (issue 56 item 7): the cheap look comes first.
 
 The story's series checks clean with boards on; on a paid provider its plan prices the boards
-and holds every video until its board is approved; ``render --boards`` on ``local`` makes every
+and holds every video until its board is approved; ``render SERIES boards`` on ``local`` makes every
 board and stitches the board animatic of each episode, no video.
 """
 
@@ -31,7 +31,7 @@ def test_a_breakdown_turns_boards_on_and_the_videos_wait_for_them(
                                                key_env=KEY_ENV, yes=True))
     written = (series / "storyboard.yaml").read_text("utf-8")
     assert 'boards: {model: "wan2.7-image"}' in written
-    assert "`storyboard render . --boards`" in written
+    assert "`storyboard render . boards`" in written
     assert [d.format() for d in compile_variations(series).diagnostics()
             if d.severity == "error"] == []
     monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-never-sent")
@@ -42,7 +42,7 @@ def test_a_breakdown_turns_boards_on_and_the_videos_wait_for_them(
         "boards", "cast", "voices", "lines")]
     assert videos and {s["status"] for s in videos} == {"waits"}
     assert plan["boards_cost"] > 0 and plan["videos_cost"] == 0
-    result = invoke("render", series, "--boards", "--provider", "local", "--yes", "--json")
+    result = invoke("render", series, "boards", "--provider", "local", "--yes", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert [e["id"] for e in report["episodes"]] == ["boards/ep01", "boards/ep02",

@@ -65,7 +65,7 @@ def test_a_broken_down_cast_is_made_under_takes_pick_and_approve(tmp_path: Path,
     assert {k: v for k, v in keys.items() if k.startswith(("cast/", "voices/"))} == {
         "cast/mia": "new", "cast/sam": "new", "voices/mia-voice": "new", "voices/sam-voice": "new"}
 
-    refused = invoke("render", series, "--provider", "dashscope", "--shot", "cast/*")
+    refused = invoke("render", series, "--provider", "dashscope", "cast/*")
     assert refused.exit_code != 0 and "nothing was submitted" in refused.output
     assert cast_stats(emu)["requests"] == dict.fromkeys(CAST_ENDPOINTS, 0)
 

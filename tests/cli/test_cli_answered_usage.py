@@ -22,7 +22,7 @@ def test_season_render_boards_says_where_boards_are_drawn() -> None:
     text = said(done)
     assert "storyboard season render has no --boards option: it draws a series' boards " \
         "itself" in text
-    assert "`storyboard render SERIES --boards`" in text and \
+    assert "`storyboard render SERIES boards`" in text and \
         "`storyboard approve SERIES boards/EP`" in text
     assert "Did you mean" not in text and "--var" not in text
 

@@ -26,7 +26,7 @@ def test_approve_an_episode_or_a_glob_of_them(tmp_path: Path) -> None:
     root = tmp_path / "night"
     samples.image(root / "media" / "ada.png", 320, 320)
     (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
-    result = invoke("render", root, "--episodes", "1,3", "--yes")
+    result = invoke("render", root, "1,3", "--yes")
     assert result.exit_code == 0, result.output
     result = invoke("approve", root, "ep01")
     assert result.exit_code == 0, result.output

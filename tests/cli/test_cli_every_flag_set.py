@@ -67,6 +67,7 @@ VALUES: Mapping[str, tuple[str, ...]] = {
     "--language": ("es", "fr"), "--compare": ("wan2.7-r2v", "seedance-2.0"),
     "--webhook-url": ("http://127.0.0.1:9/hook",), "--webhook-listen": ("127.0.0.1:0",),
     "--out": ("OUT",),  # the example's own folder
+    "--set": ("concurrency=2", "offline=true", "vars.mood=calm"),
 }
 # A series that does not compile: its error, at storyboard.yaml, is what a set allowed gets to.
 BROKEN = {"parse": "storyboard: 1\nepisodes: [\n",

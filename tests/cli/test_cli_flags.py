@@ -21,6 +21,8 @@ import pytest
 import storyboard
 from storyboard.cli.flags import renderflags as cli_flags
 from storyboard.cli.flags.renderflags import COMMAND_ONLY, LIBRARY_ONLY, render_flags
+from storyboard.cli.flags.runsettings import READERS
+from storyboard.cli.flags.selection import CHOSEN, render_command_flags
 from storyboard.cli.render import commands as cli_render
 from storyboard.cli.render.commands import plan, render
 from storyboard.cli.runs import running
@@ -64,7 +66,10 @@ def test_a_mode_takes_no_option_of_another_mode(command: click.Command) -> None:
 
 
 def test_every_field_is_an_option_of_render_or_the_librarys_own() -> None:
-    assert FIELDS - options(render) == LIBRARY_ONLY
+    """Each field is an option of ``render``, set by what it names (WHAT) or by ``--set``, or the
+    library's own."""
+    assert FIELDS - options(render) == LIBRARY_ONLY | set(CHOSEN) | set(READERS)
+    assert set(CHOSEN) | set(READERS) <= FIELDS
     assert LIBRARY_ONLY <= FIELDS  # no stale name
     assert options(plan) | options(render) | options(version.render) >= COMMAND_ONLY
     assert not COMMAND_ONLY & FIELDS
@@ -73,16 +78,21 @@ def test_every_field_is_an_option_of_render_or_the_librarys_own() -> None:
 def test_render_flags_are_read_from_clicks_parameters(tmp_path: Path) -> None:
     series = tmp_path / "s"
     series.mkdir()
-    args = [str(series), "--provider", "local", "--episode", "ep01", "--draft", "-o", "out",
-            "--yes", "--budget", "2.5", "--concurrency", "3", "--offline", "--quiet",
-            "--webhook-listen", "127.0.0.1:0", "--webhook-url", "https://hooks.example/",
-            "--shot", "ep01/a", "--shot", "ep01/b*", "--replace-approved", "--boards"]
+    args = [str(series), "--provider", "local", "boards", "ep01/a", "--draft", "-o", "out",
+            "--yes", "--budget", "2.5", "--set", "concurrency=3", "--set", "offline=true",
+            "--quiet", "--set", "webhook_listen=127.0.0.1:0", "--set",
+            "webhook_url=https://hooks.example/", "ep01/b*", "--replace-approved",
+            "--set", "vars.mood=calm"]
     with render.make_context("render", args) as ctx:
-        made = render_flags(ctx.params)
+        made, variables = render_command_flags(series, ctx.params)
     assert made == RenderFlags(
-        provider="local", episode="ep01", draft=True, out=Path("out"), yes=True, budget=2.5,
+        provider="local", draft=True, out=Path("out"), yes=True, budget=2.5,
         concurrency=3, offline=True, shots=("ep01/a", "ep01/b*"), replace_approved=True,
         webhook_listen="127.0.0.1:0", webhook_url="https://hooks.example/", boards=True)
+    assert variables == ("mood=calm",)
+    with render.make_context("render", [str(series), "boards/ep01"]) as ctx:
+        assert render_command_flags(series, ctx.params)[0] == RenderFlags(episode="ep01",
+                                                                          boards=True)
     with plan.make_context("plan", [str(series), "--episode", "ep02", "--offline"]) as ctx:
         assert render_flags(ctx.params) == RenderFlags(episode="ep02", offline=True)
 

@@ -79,10 +79,10 @@ def test_an_episodes_plan_says_its_price_in_all_once_its_board_is_approved(
     text = said(series, "--episode", "ep01")
     assert ("waiting on boards: about 0.20 USD more once they are approved (not paid now): "
             "about 0.23 USD in all") in text, text
-    code, first, err = render(series, "--episode", "ep01", "--yes")
+    code, first, err = render(series, "ep01", "--yes")
     assert code == 0, err
     assert invoke("approve", series, "boards/ep01").exit_code == 0
-    code, second, err = render(series, "--episode", "ep01", "--yes")
+    code, second, err = render(series, "ep01", "--yes")
     assert code == 0, err
     assert first["spent"] + second["spent"] == pytest.approx(plan["cost_once_approved"])
 

@@ -40,7 +40,7 @@ def test_queue_render_says_what_waits_on_boards(tmp_path: Path, pg_url: str,
     assert result.exit_code == 0, result.output
     assert "every shot is rendered" not in result.output
     assert (f"nothing to queue yet: 2 video(s) wait on their boards (ep01/a, ep01/b): draw 2 "
-            f"board(s) first (storyboard render {root} --boards: a worker draws no board), "
+            f"board(s) first (storyboard render {root} boards: a worker draws no board), "
             f"approve them (storyboard approve {root} boards/EP), then queue render again"
             in result.output), result.output
     result = invoke("queue", "render", root, "--provider", "dashscope", "--yes", "--json")

@@ -297,7 +297,7 @@ def test_draft_is_quarter_size_and_cached_apart_from_full(
         assert ffmpeg.stream_lengths(out / name)["video"] == pytest.approx(2, abs=DRAFT_FRAME)
     assert {s["status"] for s in plan_json(series)["shots"]} == {"new"}
     full_out = tmp_path / "full-size"
-    report = render_json(series, "--episode", "one", "-o", full_out)
+    report = render_json(series, "one", "-o", full_out)
     assert states(report) == {"a": "done"}, "a full render reused a draft"
     info = ffmpeg.probe(full_out / "one.mp4")
     assert info.video is not None
@@ -424,7 +424,7 @@ def test_an_early_error_is_the_last_word(tmp_path: Path, make_media: MakeMedia) 
     """A render refused before it starts prints its error, not an empty progress table after it."""
     series = write_series(tmp_path / "s", make_media,
                           "- id: one\n  shots:\n    - {id: a, prompt: '@mia waves'}\n", head=HEAD)
-    result = invoke("render", series, "--episode", "nope", "-o", tmp_path / "out")
+    result = invoke("render", series, "nope", "-o", tmp_path / "out")
     assert result.exit_code == 1
     assert "error: no episode 'nope' in this series; expected one of: one" in result.stderr
     assert result.stderr.rstrip().splitlines()[-1].startswith("error: "), result.stderr

@@ -1,16 +1,22 @@
 """A render mode is a command of its own (issue 87, item 3; issue 99, item 3): ``season render``,
-``version render`` and ``queue render``. ``render``'s old spellings of them (``--season``,
-``--episode-budget``, ``--language``, ``--languages``, ``--queue``) are gone: typed, each is a
-usage error (exit 2, no traceback) that names the command to use, before the series is read."""
+``version render`` and ``queue render``, and ``render`` takes only what means something to it, in
+at most 12 parameters: what it renders (``render SERIES [EP|EP/SHOT|RANGE|boards]...``), the
+provider, money and output, and ``--set NAME=VALUE`` for the run's settings. Every flag it no
+longer takes (the modes' ``--season``, ``--episode-budget``, ``--language``, ``--languages``,
+``--queue``; ``--episode``, ``--shot``, ``--episodes``, ``--boards``, ``--concurrency``,
+``--offline``, the webhooks, ``--var``) is a usage error (exit 2, no traceback) naming what to
+type instead, before the series is read."""
 
 from __future__ import annotations
 
+import inspect
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from storyboard.cli.render.commands import render
 from tests.fixtures.cli import invoke
 from tests.fixtures.compiler import MIA_HEAD, write_series
 
@@ -42,6 +48,16 @@ REMOVED = [
     (("--language=es",), "storyboard version render SERIES LANG"),
     (("--languages",), "storyboard version render SERIES --all"),
     (("--queue", "--yes"), "storyboard queue render SERIES"),
+    (("--episode", "ep01"), "storyboard render SERIES EP"),
+    (("--episode=ep01",), "storyboard render SERIES EP"),
+    (("--shot", "ep01/a"), "storyboard render SERIES EP/SHOT"),
+    (("--episodes", "1-2"), "storyboard render SERIES 3-10"),
+    (("--boards",), "storyboard render SERIES boards"),
+    (("--concurrency", "2"), "storyboard render SERIES --set concurrency=N"),
+    (("--offline",), "storyboard render SERIES --set offline=true"),
+    (("--webhook-listen", "127.0.0.1:0"), "storyboard render SERIES --set webhook_listen=HOST:PORT"),
+    (("--webhook-url", "https://hooks.example/"), "storyboard render SERIES --set webhook_url=URL"),
+    (("--var", "x=1"), "storyboard render SERIES --set vars.KEY=VALUE"),
 ]
 
 
@@ -65,8 +81,16 @@ def test_a_removed_spelling_names_the_command_to_use(tmp_path: Path, given: tupl
 def test_renders_help_names_no_removed_spelling() -> None:
     said = invoke("render", "--help").stdout
     assert "Deprecated" not in said
-    for flag in ("--season", "--episode-budget", "--language", "--languages", "--queue"):
+    for given, _ in REMOVED:
+        flag = given[0].partition("=")[0]
         assert f"{flag} " not in said and f"{flag}\n" not in said, said
+
+
+def test_render_takes_at_most_twelve_parameters() -> None:
+    """Counted as click declares them and as the function takes them."""
+    assert len(render.params) <= 12, [p.name for p in render.params]
+    assert render.callback is not None
+    assert len(inspect.signature(render.callback).parameters) == len(render.params)
 
 
 @pytest.mark.parametrize(("args", "said"), [

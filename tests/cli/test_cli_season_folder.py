@@ -83,7 +83,7 @@ def test_the_season_folder_holds_exactly_what_its_manifest_lists(tmp_path: Path,
     assert ("season: ep02 left out (not stitched: shot(s) a not rendered); its earlier files "
             "removed from out/season/ (ep02.jpg, ep02.mp4, ep02.srt): they are not of its cut "
             "as it is now" in result.stderr), result.stderr
-    result = invoke("render", root, "--provider", "dashscope", "--yes", "--episodes", "1")
+    result = invoke("render", root, "--provider", "dashscope", "--yes", "1")
     assert result.exit_code == 0, result.output  # ep02 outside the range, its edit not rendered
     assert [r["id"] for r in manifest(root)] == ["ep01"]
     assert ("season: ep02 left out (its shots changed since it was stitched (ep02/a): render it "
@@ -93,6 +93,6 @@ def test_the_season_folder_holds_exactly_what_its_manifest_lists(tmp_path: Path,
     rows = manifest(root)
     assert [r["id"] for r in rows] == ["ep01", "ep02"]
     assert every_file(root / "out" / "season") == listed(rows)
-    result = invoke("render", root, "--provider", "dashscope", "--yes", "--episodes", "1")
+    result = invoke("render", root, "--provider", "dashscope", "--yes", "1")
     assert result.exit_code == 0, result.output  # ep02 unchanged: kept as it was delivered
     assert [r["id"] for r in manifest(root)] == ["ep01", "ep02"]

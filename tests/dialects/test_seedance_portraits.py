@@ -225,7 +225,7 @@ def with_sheet(root: Path, emu: EmulatorServer, hosted: str, *, assets: str = ""
     series(root, base=emu.gateway_url("ark"), hosted=hosted,
            assets=assets or emu.origin + "/volc/ark")
     # DashScope sells no Seedance model, yet makes the cast: --shot names the cast alone
-    drawn = invoke("render", root, "--provider", "dashscope", "--shot", "cast/*", "--yes")
+    drawn = invoke("render", root, "--provider", "dashscope", "cast/*", "--yes")
     assert drawn.exit_code == 0, drawn.output
     manifest, _ = compile_lenient(load_source(root), provider="ark")
     [sheet] = [a for a in manifest.cast if a.episode == "cast"]
@@ -448,10 +448,10 @@ def test_dashscope_makes_the_cast_of_a_seedance_series_but_never_its_shots(
     """docs/cast.md: the cast is made with --provider dashscope, then the shots on the gateway.
     A --shot that names a video shot is still refused at the model's line, nothing sent."""
     root = series(tmp_path / "s", base=emu.gateway_url("ark"), hosted="https://m.example.com")
-    refused = invoke("render", root, "--provider", "dashscope", "--shot", "ep01/one", "--yes")
+    refused = invoke("render", root, "--provider", "dashscope", "ep01/one", "--yes")
     assert refused.exit_code == 1
     assert f"dashscope does not sell {SEEDANCE_20_ARK.id}" in refused.output
     assert emu.stats()["submissions"]["total"] == 0 and emu.stats()["cast"]["images"] == 0
-    drawn = invoke("render", root, "--provider", "dashscope", "--shot", "cast/*", "--yes")
+    drawn = invoke("render", root, "--provider", "dashscope", "cast/*", "--yes")
     assert drawn.exit_code == 0, drawn.output
     assert emu.stats()["cast"]["images"] == 1 and emu.stats()["submissions"]["total"] == 0

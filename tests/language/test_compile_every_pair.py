@@ -354,7 +354,7 @@ def test_an_approval_is_never_voided_without_a_message_that_names_it(
         drawn: Path, spec: Spec, target: Target) -> None:
     (drawn / "storyboard.lock").unlink(missing_ok=True)
     write(drawn, replace(spec, boards=True, matrix=False, languages=()), BY_NAME["local"])
-    boards = invoke("render", drawn, "--boards", "--yes")
+    boards = invoke("render", drawn, "boards", "--yes")
     if boards.exit_code != 0:  # refused at its lines: nothing drawn, nothing to approve
         assert ": error: " in boards.output, boards.output
         return

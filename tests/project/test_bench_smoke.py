@@ -67,5 +67,5 @@ def test_boards_bench_prints_every_row() -> None:
     assert_ran(done)
     for row in ("boards: 4 board(s) of 4 shot(s), 6 image(s) made", "requests per board",
                 "board pass:", "cost: the boards", "stitch ep01: the animatic",
-                "render --boards, the whole command", "its ffmpeg processes used"):
+                "render boards, the whole command", "its ffmpeg processes used"):
         assert row in done.stdout, done.stdout

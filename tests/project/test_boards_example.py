@@ -28,7 +28,7 @@ def rendered(folder: Path) -> dict[str, bytes]:
     """The example copied into ``folder``, its boards rendered, then the rest: what came out."""
     series = shutil.copytree(EXAMPLE, folder / "boards-first",
                              ignore=shutil.ignore_patterns(".storyboard", "out", "*.lock"))
-    said = storyboard(series, "render", "--boards")
+    said = storyboard(series, "render", "boards")
     assert "episode boards/ep01: stitched" in said
     assert not (series / "out" / "ep01.mp4").exists()  # the boards first: no video yet
     storyboard(series, "render")  # on local nothing waits for an approval

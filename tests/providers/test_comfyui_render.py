@@ -54,7 +54,7 @@ def test_the_example_series_renders_once_over_two_instances(tmp_path: Path) -> N
 
 def render_process(series: Path, out: Path) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "storyboard", "render", str(series),
-                             "--episode", "ep02", "-o", str(out)], stdout=subprocess.PIPE,
+                             "ep02", "-o", str(out)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "1"})
 
 

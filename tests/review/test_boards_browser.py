@@ -1,6 +1,6 @@
 """Each shot's board beside its video takes, in Debian's Chromium through Playwright (issue 56 item 6).
 
-A local series with boards: its boards made (``render --boards``) and one board retaken; the sheet
+A local series with boards: its boards made (``render SERIES boards``) and one board retaken; the sheet
 shows each board on its shot's panel with every take, the pick command and the approve command; the
 studio picks the other take and approves the board from the page, and the lock says so (the
 board's take state, nothing else).
@@ -64,7 +64,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("made") / "cafe"
     root.mkdir()
     (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
-    invoke("render", root, "--boards", "--yes")
+    invoke("render", root, "boards", "--yes")
     invoke("retake", root, "boards/ep1/hook", "--yes")
     return root
 

@@ -34,7 +34,7 @@ def series(tmp_path: Path, emulator: Emulator, make_media: Any) -> Path:
     """The boards series with its boards made on DashScope (its videos wait for them)."""
     emulator()
     root = write(tmp_path / "boards", make_media)
-    done = subprocess.run([sys.executable, "-m", "storyboard", "render", str(root), "--boards",
+    done = subprocess.run([sys.executable, "-m", "storyboard", "render", str(root), "boards",
                            "--yes", "--quiet"], capture_output=True, text=True, check=False,
                           env=dict(os.environ), timeout=300)  # Playwright's loop: not here
     assert done.returncode == 0, done.stderr

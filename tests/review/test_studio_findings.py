@@ -44,10 +44,10 @@ def rendered(tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> Path:
                           head=HEAD + "checks: {freeze_seconds: 60}\n")
     emu = emulator()
     emu.script("task:cut")  # take 1 of the ballad: one worker, the first task
-    code, _, err = apart(render, series, "--yes", "--concurrency", "1", "--episode", "ep01")
+    code, _, err = apart(render, series, "--yes", "--set", "concurrency=1", "ep01")
     assert code == 0, err
     emu.script("submit:refused=prompt")
-    code, _, _ = apart(render, series, "--yes", "--episode", "ep02")
+    code, _, _ = apart(render, series, "--yes", "ep02")
     assert code == 1
     return series
 

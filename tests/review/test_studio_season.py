@@ -54,12 +54,12 @@ def made(tmp_path_factory: pytest.TempPathFactory, make_media: Any) -> Path:
     with EmulatorServer(latency=0.3, plain_results=True, retry_after=0.1) as server:
         env = {**os.environ, "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": server.base_url,
                "CI": "1", "STORYBOARD_STATE_DIR": str(root.parent / "state")}
-        storyboard(env, "render", str(root), "--boards")
+        storyboard(env, "render", str(root), "boards")
         done = subprocess.run([sys.executable, "-m", "storyboard", "approve", str(root),
                                "boards/ep01"], capture_output=True, text=True, check=False,
                               env=env, timeout=120)
         assert done.returncode == 0, done.stderr
-        storyboard(env, "render", str(root), "--episode", "ep01")
+        storyboard(env, "render", str(root), "ep01")
     return root
 
 

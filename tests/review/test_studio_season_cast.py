@@ -76,7 +76,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
         server.script("task:ok,task:ok,task:swap")  # the takes in the season's order
         env = {**os.environ, "DASHSCOPE_HTTP_BASE_URL": server.base_url,
                "DASHSCOPE_API_KEY": KEY, "CI": "1"}
-        storyboard("render", root, "--provider", "dashscope", "--yes", "--concurrency", "1",
+        storyboard("render", root, "--provider", "dashscope", "--yes", "--set", "concurrency=1",
                    "--quiet", env=env)
     return root
 

@@ -52,7 +52,7 @@ def test_a_cached_board_replaced_after_approve_holds_its_video_until_the_bytes_a
         tmp_path: Path, emulator: Emulator, make_media: Any, how: str) -> None:
     emu = emulator()
     series = write(tmp_path / "boards", make_media)
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     assert invoke("approve", series, "boards/ep01/hello").exit_code == 0
     approved = lock_of(series)["shots"][HELLO]["output_sha256"]
     board = cached(series, HELLO)
@@ -97,7 +97,7 @@ def test_a_board_re_rendered_after_approve_is_not_the_approved_picture(
     until the new picture is approved."""
     emulator()
     series = write(tmp_path / "boards", make_media)
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     assert invoke("approve", series, "boards/ep01/hello").exit_code == 0
     lock = series / "storyboard.lock"
     data = json.loads(lock.read_text("utf-8"))
@@ -119,7 +119,7 @@ def test_a_board_replaced_between_the_plan_and_the_send_is_never_sent(
     after the plan let the video go ends that shot ``blocked``, with nothing sent or paid."""
     emu = emulator()
     series = write(tmp_path / "boards", make_media)
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     assert invoke("approve", series, "boards/ep01/hello").exit_code == 0
     board, decoy = cached(series, HELLO), cached(series, WAVES).read_bytes()
     seen: list[str] = []
@@ -142,7 +142,7 @@ def test_an_approved_board_whose_file_is_gone_is_drawn_again_but_its_video_waits
     seen yet), and its video waits, unpaid, in that same render."""
     emu = emulator()
     series = write(tmp_path / "boards", make_media)
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     assert invoke("approve", series, "boards/ep01/hello").exit_code == 0
     board = cached(series, HELLO)
     board.unlink()
@@ -163,7 +163,7 @@ def test_with_the_gate_off_a_picked_board_is_held_to_its_bytes_too(
     text = BOARDS.replace("boards: {model: wan2.7-image}", "boards: {model: wan2.7-image, "
                           "gate: false}")
     series = write(tmp_path / "boards", make_media, text)
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     assert invoke("pick", series, "boards/ep01/hello", "1").exit_code == 0
     assert rows(planned(series))["ep01/hello"]["status"] == "new"
     board = cached(series, HELLO)

@@ -85,15 +85,15 @@ def test_the_first_board_of_an_episode_waits_for_the_last_board_before_it(
     emu = emulator()
     series = write(tmp_path / "night", make_media)
     assert rows(planned(series))["boards/ep02/a"]["waits_on"] == "boards/ep01/b"
-    assert render(series, "--yes", "--boards", "--shot", "boards/ep01/a")[0] == 0
+    assert render(series, "--yes", "boards", "boards/ep01/a")[0] == 0
     emu.script("task:failed")  # the next image task fails: ep01's last board
-    code, report, err = render(series, "--yes", "--boards")
+    code, report, err = render(series, "--yes", "boards")
     states = {k: s["state"] for k, s in by_shot(report).items()}
     assert code == 1 and states == {"boards/ep01/a": "cached", "boards/ep01/b": "failed",
                                     "boards/ep02/a": "blocked"}, err
     assert cast_stats(emu)["requests"]["image"] == 2 and board_tasks(emu, FIRST) == []
 
-    code, report, err = render(series, "--yes", "--boards", "--episode", "ep02")
+    code, report, err = render(series, "--yes", "boards", "ep02")
     assert code == 0, err  # ep02's board asks for the board it chains from: made first
     assert {k: s["state"] for k, s in by_shot(report).items()} == {
         "boards/ep01/b": "done", "boards/ep02/a": "done"}
@@ -143,7 +143,7 @@ def test_another_pick_of_the_last_board_replans_the_next_episodes_first_board_al
     its reference."""
     emu = emulator()
     series = write(tmp_path / "night", make_media)
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     before = {k: r["status"] for k, r in rows(planned(series)).items()}
     assert before == {"boards/ep01/a": "cached", "boards/ep01/b": "cached",
                       "boards/ep02/a": "cached", "ep01/a": "waits", "ep01/b": "waits",
@@ -163,7 +163,7 @@ def test_another_pick_of_the_last_board_replans_the_next_episodes_first_board_al
     assert any("its board changed (boards/ep01/b is another picture now)" in c["detail"]
                for c in rows(plan)["boards/ep02/a"]["changes"])
     assert plan["boards_cost"] == rows(plan)["boards/ep02/a"]["cost"] > 0
-    code, report, err = render(series, "--yes", "--boards")
+    code, report, err = render(series, "--yes", "boards")
     assert code == 0, err
     made = {k for k, s in by_shot(report).items() if s["state"] == "done"}
     assert made == {"boards/ep02/a"}, report

@@ -52,7 +52,7 @@ def test_an_episodes_boards_are_approved_in_one_command(tmp_path: Path, emulator
     skipped and why: one with two takes and none picked, then one already approved."""
     emulator()
     series = write(tmp_path / "boards", make_media)
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     assert invoke("retake", series, "boards/ep01/waves", "--yes", "--quiet").exit_code == 0
     first = invoke("approve", series, "boards/ep01", "--json")
     assert first.exit_code == 0, first.output
@@ -80,7 +80,7 @@ def test_pick_takes_one_take_of_each_board(tmp_path: Path, emulator: Emulator,
                                            make_media: Any) -> None:
     emulator()
     series = write(tmp_path / "boards", make_media)
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     assert invoke("retake", series, "boards/ep01/hello", "--yes", "--quiet").exit_code == 0
     picked = invoke("pick", series, "boards/ep01", "2", "--json")
     assert picked.exit_code == 0, picked.output
@@ -99,7 +99,7 @@ def test_in_a_matrix_a_variations_boards_are_approved_at_once(
                          body=MATRIX_BODY, episodes='- id: ad\n  shots:\n'
                          '    - {id: pitch, prompt: "@mia holds a {{ product }}"}\n'
                          '    - {id: sip, prompt: "@mia sips a {{ product }}"}\n')
-    assert render(root, "--yes", "--boards")[0] == 0
+    assert render(root, "--yes", "boards")[0] == 0
     approved = invoke("approve", root, "latte/boards/ad")
     assert approved.exit_code == 0, approved.output
     assert approved.stdout.splitlines()[:2] == ["approved take 1 of latte/boards/ad/pitch",
@@ -141,7 +141,7 @@ def test_takes_names_each_boards_file_and_a_shot_without_a_board_says_why(
     series = tmp_path / "chained"
     series.mkdir()
     (series / "storyboard.yaml").write_text(CHAINED, encoding="utf-8")
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     listed = json.loads(invoke("takes", series, "boards/ep01/pour", "--json").stdout)
     [row] = listed
     assert row["file"].startswith(".storyboard/") and (series / row["file"]).is_file()

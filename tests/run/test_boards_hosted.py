@@ -35,7 +35,7 @@ def test_an_approved_2k_board_is_hosted_scaled_and_sent_by_that_url(
     with serve(series) as media:
         (series / "storyboard.yaml").write_text(
             ARK_BOARDS.format(base=emu.gateway_url("ark"), media=media), encoding="utf-8")
-        made = invoke("render", series, "--boards", "--yes", "--quiet")
+        made = invoke("render", series, "boards", "--yes", "--quiet")
         assert made.exit_code == 0, made.output
         picked = invoke("pick", series, "boards/ep1/cup", "1", "--json")
         assert picked.exit_code == 0, picked.output
@@ -76,7 +76,7 @@ def test_a_hosted_copy_replaced_after_approve_is_drawn_again_before_it_is_checke
     with serve(series) as media:
         (series / "storyboard.yaml").write_text(
             ARK_BOARDS.format(base=emu.gateway_url("ark"), media=media), encoding="utf-8")
-        assert invoke("render", series, "--boards", "--yes", "--quiet").exit_code == 0
+        assert invoke("render", series, "boards", "--yes", "--quiet").exit_code == 0
         approved = invoke("approve", series, "boards/ep1/cup", "--json")
         assert approved.exit_code == 0, approved.output
         [hosted] = json.loads(approved.stdout)["hosted"]

@@ -2,7 +2,7 @@
 DashScope (issue 56, "Done when", the first bullet).
 
 A story is broken down into a series with a ``boards:`` block (the emulator's chat endpoint
-answering); ``render --boards`` makes each board from the cast's sheets, given as references in the
+answering); ``render SERIES boards`` makes each board from the cast's sheets, given as references in the
 order the shot names its people, and stitches the board animatic, no video; one board is retaken,
 its take 2 picked and approved; ``render`` then sends that shot's video alone, starting from take 2's
 exact bytes, while the other shots wait unpaid with the command that lets them go; a shot with its
@@ -109,9 +109,9 @@ def board_request(emu: EmulatorServer, series: Path, board: str) -> tuple[str, l
 
 
 def check_boards(emu: EmulatorServer, series: Path, ids: dict[str, str]) -> None:
-    """Step 2: ``render --boards`` makes the cast and the boards, each board from the cast's
+    """Step 2: ``render SERIES boards`` makes the cast and the boards, each board from the cast's
     sheets in the order its shot names them; the animatic, no video."""
-    code, report, err = render(series, "--yes", "--boards")
+    code, report, err = render(series, "--yes", "boards")
     assert code == 0, err
     boards = {f"boards/ep01/{ids[words]}" for words in PICTURED}
     assert set(by_shot(report)) == {"cast/mia", "cast/sam"} | boards
@@ -224,7 +224,7 @@ def test_the_boards_loop_from_a_story(tmp_path: Path, emulator: Emulator, make_m
     ids = shot_ids(series)
     assert set(ids) == {CLIMBS, COFFEE, GULLS, LAMP}, ids
     still = own_still(series, ids[LAMP], make_media)  # 5. one shot's own still
-    check_boards(emu, series, ids)  # 2. render --boards
+    check_boards(emu, series, ids)  # 2. render SERIES boards
     take2 = retake_pick_approve(emu, series, f"boards/ep01/{ids[CLIMBS]}")  # 3.
     check_plan(series, ids)  # 4. plan, then render: only the approved board's video
     check_videos(emu, series, ids, take2, still)

@@ -43,7 +43,7 @@ def test_in_a_matrix_the_first_variations_approved_board_lets_its_own_video_go(
     emu = emulator()
     root = matrix_series(tmp_path / "S", make_media, head=HEAD + "boards: {model: wan2.7-image}\n",
                          body=MOODS, episodes=SEA)
-    assert render(root, "--yes", "--boards")[0] == 0
+    assert render(root, "--yes", "boards")[0] == 0
     approved = invoke("approve", root, "calm/boards/ep01/s1")
     assert approved.exit_code == 0, approved.output
     assert "approved take 1 of calm/boards/ep01/s1" in approved.stdout
@@ -66,7 +66,7 @@ def test_an_edit_after_approval_holds_the_video_until_its_new_board_is_approved(
     render that may spend on changed approved shots draws that board and holds the video."""
     emu = emulator()
     series = write(tmp_path / "boards", make_media)
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     assert invoke("approve", series, "boards/ep01/hello").exit_code == 0
     assert rows(planned(series))["ep01/hello"]["status"] == "new"
     yaml = series / "storyboard.yaml"
@@ -95,7 +95,7 @@ def test_a_board_retaken_on_local_and_approved_never_says_its_paid_video_may_ren
     emulator()
     text = BOARDS.replace("provider: {name: dashscope, poll: [0.2]}\n", "")
     series = write(tmp_path / "cafe", make_media, text)
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     retaken = invoke("retake", series, "boards/ep01/hello", "--yes", "--quiet")
     assert retaken.exit_code == 0, retaken.output
     said = " ".join(retaken.stderr.split())
@@ -133,7 +133,7 @@ def test_approve_never_says_may_render_where_a_plan_cannot_be_made(
     know (a teammate's newer one): its plan cannot be made here, so approve does not guess."""
     emulator()
     series = write(tmp_path / "boards", make_media)
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     lock = series / "storyboard.lock"
     data = json.loads(lock.read_text("utf-8"))
     data["shots"]["boards/boards/ep01/hello"]["provider"] = "acme"

@@ -26,7 +26,7 @@ LOCAL = BOARDS.replace("provider: {name: dashscope, poll: [0.2]}\n", "")  # the 
 def approved_on_local(root: Path, make_media: Any) -> Path:
     """The series, its boards drawn on local (free) and approved as local drew them."""
     series = write(root, make_media, LOCAL)
-    drawn = invoke("render", series, "--boards", "--yes")
+    drawn = invoke("render", series, "boards", "--yes")
     assert drawn.exit_code == 0, drawn.output
     approved = invoke("approve", series, "boards/ep01")
     assert approved.exit_code == 0, approved.output
@@ -118,8 +118,8 @@ def test_approve_of_a_local_take_names_the_approve_on_the_provider_that_drew_its
     not a retake."""
     emulator()
     series = write(tmp_path / "cafe", make_media, LOCAL)
-    assert render(series, "--yes", "--boards")[0] == 0  # dashscope's pictures
-    assert invoke("render", series, "--boards", "--yes").exit_code == 0  # then local's
+    assert render(series, "--yes", "boards")[0] == 0  # dashscope's pictures
+    assert invoke("render", series, "boards", "--yes").exit_code == 0  # then local's
     approved = invoke("approve", series, "boards/ep01/hello")
     assert approved.exit_code == 0, approved.output
     out = words(approved.stdout)
@@ -163,7 +163,7 @@ def test_two_shots_with_one_board_picture_each_name_their_own_board_and_the_appr
     picture by either name lets the one video go for both episodes."""
     emu = emulator()
     series = write(tmp_path / "same", make_media, SAME_WORDS)
-    assert invoke("render", series, "--boards", "--yes").exit_code == 0
+    assert invoke("render", series, "boards", "--yes").exit_code == 0
     assert invoke("approve", series, "boards/ep01").exit_code == 0
     before = rows(planned(series))
     for episode, shot in (("ep01", "s1"), ("ep02", "s2")):
@@ -173,7 +173,7 @@ def test_two_shots_with_one_board_picture_each_name_their_own_board_and_the_appr
         assert f"approve {series} boards/{episode}/{shot} --provider dashscope" in note, note
     assert "(as boards/ep01/s1)" in words(before["ep02/s2"]["note"])
 
-    assert render(series, "--boards", "--yes")[0] == 0  # dashscope draws its own picture
+    assert render(series, "boards", "--yes")[0] == 0  # dashscope draws its own picture
     approved = invoke("approve", series, "boards/ep02", "--provider", "dashscope")
     assert approved.exit_code == 0, approved.output
     after = rows(planned(series))

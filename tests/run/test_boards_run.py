@@ -1,7 +1,7 @@
 """Boards under the money rules, through the emulator (issue 56 items 2 and 3, the run's half).
 
 A board is planned in a row of its own at its image model's price, with the boards' and the
-videos' totals apart; ``render --boards`` makes the boards and the cast they use and nothing else;
+videos' totals apart; ``render SERIES boards`` makes the boards and the cast they use and nothing else;
 a shot's video waits, unpaid and never sent, until its board is approved (the plan names the
 ``approve`` command), a picked board is enough with ``gate: false``, and a free provider never
 waits; takes, retake, pick and approve work on ``boards/EP/SHOT``, and a new approved board
@@ -75,23 +75,23 @@ def test_render_boards_makes_the_boards_and_their_cast_and_nothing_else(
         tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
     emu = emulator()
     series = write(tmp_path / "boards", make_media)
-    code, report, err = render(series, "--yes", "--boards")
+    code, report, err = render(series, "--yes", "boards")
     assert code == 0, err
     assert set(by_shot(report)) == {"cast/mia", "cast/sam", "boards/ep01/hello",
                                     "boards/ep01/waves"}
     assert cast_stats(emu)["images"] == CAST_IMAGES + BOARD_IMAGES
     assert submissions(emu) == 0  # no video: the one episode is the board animatic
     assert [e["id"] for e in report["episodes"]] == ["boards/ep01"]
-    code, report, err = render(series, "--yes", "--boards")  # made: never paid again
+    code, report, err = render(series, "--yes", "boards")  # made: never paid again
     assert code == 0, err
     assert {s["state"] for s in report["shots"]} == {"cached"}
     assert cast_stats(emu)["images"] == CAST_IMAGES + BOARD_IMAGES
-    code, report, err = render(series, "--yes", "--boards", "--shot", "boards/ep01")
+    code, report, err = render(series, "--yes", "boards", "boards/ep01")
     assert code == 0 and set(by_shot(report)) >= {"boards/ep01/hello", "boards/ep01/waves"}, err
-    code, report, err = render(series, "--yes", "--boards", "--episode", "ep01")
+    code, report, err = render(series, "--yes", "boards", "ep01")
     assert code == 0 and {k for k in by_shot(report) if k.startswith("boards/")} == {
         "boards/ep01/hello", "boards/ep01/waves"}, err
-    code, report, err = render(series, "--yes", "--boards", "--shot", "ep01/waves")
+    code, report, err = render(series, "--yes", "boards", "ep01/waves")
     assert code == 0 and {k for k in by_shot(report) if k.startswith("boards/")} == {
         "boards/ep01/waves"}, err  # the board the named shot uses
 
@@ -131,9 +131,9 @@ def test_a_new_approved_board_replans_its_shot_as_changed(tmp_path: Path, emulat
                                                           make_media: Any) -> None:
     emu = emulator()
     series = write(tmp_path / "boards", make_media)
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     assert invoke("approve", series, "boards/ep01/hello").exit_code == 0
-    _, report, err = render(series, "--yes", "--shot", "ep01/hello")
+    _, report, err = render(series, "--yes", "ep01/hello")
     assert by_shot(report)["ep01/hello"]["state"] == "done", err  # its episode lacks the rest
     retaken = invoke("retake", series, "boards/ep01/hello", "--yes", "--json")
     assert retaken.exit_code == 0, retaken.output
@@ -156,7 +156,7 @@ def test_without_the_gate_a_picked_board_is_enough(tmp_path: Path, emulator: Emu
     emulator()
     text = BOARDS.replace("boards: {model: wan2.7-image}", "boards: {model: wan2.7-image, gate: false}")
     series = write(tmp_path / "boards", make_media, text)
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     hello = rows(planned(series))["ep01/hello"]
     assert hello["status"] == "waits" and "storyboard pick" in hello["note"]
     assert invoke("pick", series, "boards/ep01/hello", "1").exit_code == 0
@@ -229,7 +229,7 @@ def test_a_budget_under_the_boards_spends_them_with_their_episode(
         tmp_path: Path, emulator: Emulator, make_media: Any) -> None:
     emu = emulator()
     series = write(tmp_path / "boards", make_media)
-    code, report, err = render(series, "--boards", "--budget", "0.09")
+    code, report, err = render(series, "boards", "--budget", "0.09")
     states = {k: s["state"] for k, s in by_shot(report).items()}
     assert states == {"cast/mia": "done", "cast/sam": "done", "boards/ep01/hello": "done",
                       "boards/ep01/waves": "skipped"}, err
@@ -244,7 +244,7 @@ def test_in_a_matrix_the_gate_names_each_variations_board(tmp_path: Path, emulat
     root = matrix_series(tmp_path / "ad", make_media, head=HEAD + "boards: {model: wan2.7-image}\n",
                          body=MATRIX_BODY, episodes='- id: ad\n  shots:\n'
                          '    - {id: pitch, prompt: "@mia holds a {{ product }}"}\n')
-    assert render(root, "--yes", "--boards")[0] == 0
+    assert render(root, "--yes", "boards")[0] == 0
     waits = {s["key"]: s for s in planned(root)["plan"]["shots"] if s["status"] == "waits"}
     assert set(waits) == {"ad/espresso/ad/pitch", "ad/latte/ad/pitch"}, waits
     assert waits["ad/latte/ad/pitch"]["note"].endswith(f"approve {root} latte/boards/ad/pitch")
@@ -267,16 +267,16 @@ def test_a_lost_board_answer_is_possibly_billed_and_asked_again_only_when_forgot
                                                               media=CDN),
                                             encoding="utf-8")
     emu.script("image:lost")  # made and billed, its answer never arrives
-    assert invoke("render", series, "--boards", "--yes", "--quiet").exit_code != 0
+    assert invoke("render", series, "boards", "--yes", "--quiet").exit_code != 0
     calls = cast_stats(emu)["requests"]["image"]
     rows = json.loads(invoke("status", series, "--json").stdout)
     board = next(r for r in rows if r["shot"] == "ep1/cup")
     assert board["possibly_billed"] is True, board
-    assert invoke("render", series, "--boards", "--yes", "--quiet").exit_code != 0
+    assert invoke("render", series, "boards", "--yes", "--quiet").exit_code != 0
     assert cast_stats(emu)["requests"]["image"] == calls  # never asked again by itself
     forgot = invoke("task", "forget", series, "boards/ep1/cup", "--yes")
     assert forgot.exit_code == 0, forgot.output
-    done = invoke("render", series, "--boards", "--yes", "--json")
+    done = invoke("render", series, "boards", "--yes", "--json")
     assert done.exit_code == 0, done.output
     assert cast_stats(emu)["requests"]["image"] == calls + 1 and cast_stats(emu)["images"] == 2
 

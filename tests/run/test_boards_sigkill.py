@@ -1,4 +1,4 @@
-"""``render --boards`` killed with SIGKILL at random instants mid-call, then run again, and run by two
+"""``render SERIES boards`` killed with SIGKILL at random instants mid-call, then run again, and run by two
 machines at once (one store, one PostgreSQL ledger), through the emulator: each board (and each
 cast picture it uses) is paid exactly once, and no video is sent."""
 
@@ -32,7 +32,7 @@ def test_boards_killed_at_random_instants_are_each_paid_once(tmp_path: Path, emu
     series = write(tmp_path / "boards", make_media)
     environment = {**os.environ, "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": emu.base_url}
     args = [sys.executable, "-m", "storyboard", "render", str(series), "--provider", "dashscope",
-            "--boards", "--yes", "--quiet"]
+            "boards", "--yes", "--quiet"]
     chance = random.Random(SEED)
     killed_in = [kill_mid_call(emu, args, environment, chance.uniform(0.0, 1.5))
                  for _ in range(KILLS)]
@@ -46,13 +46,13 @@ def test_boards_killed_at_random_instants_are_each_paid_once(tmp_path: Path, emu
 
 
 def machine(series: Path, emu: Any, store: Path, ledger: str) -> subprocess.Popen[str]:
-    """``render --boards`` of ``series`` as a machine of its own would run it (its own state
+    """``render SERIES boards`` of ``series`` as a machine of its own would run it (its own state
     folder), sharing the store and the ledger."""
     environment = {**os.environ, "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_HTTP_BASE_URL": emu.base_url,
                    "STORYBOARD_STORE": str(store), "STORYBOARD_LEDGER": ledger, "CI": "1",
                    "STORYBOARD_STATE_DIR": str(series.parent / "state")}
     args = [sys.executable, "-m", "storyboard", "render", str(series), "--provider", "dashscope",
-            "--boards", "--yes", "--quiet"]
+            "boards", "--yes", "--quiet"]
     return subprocess.Popen(args, env=environment, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 

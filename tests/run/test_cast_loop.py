@@ -1,5 +1,5 @@
 """The cast's loop through the emulator (issue 48): ``takes``, ``retake``, ``approve`` and
-``render --shot`` on ``cast/NAME`` and ``voices/NAME``, each paying exactly what it says, and a
+``render SERIES EP/SHOT`` on ``cast/NAME`` and ``voices/NAME``, each paying exactly what it says, and a
 render killed at random instants in the middle of its calls paying for nothing twice."""
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def test_takes_retake_approve_and_render_shot_on_the_cast(tmp_path: Path,
     assert lock_of(series)["takes"]["cast/voices/mia-voice"]["approved"] == 1
 
     before = cast_stats(emu)
-    code, report, err = render(series, "--yes", "--shot", "cast/cafe", "--shot", "voices/*")
+    code, report, err = render(series, "--yes", "cast/cafe", "voices/*")
     assert code == 0, err
     assert {s["key"].split("/", 1)[1]: s["state"] for s in report["shots"]} == {
         "cast/cafe": "cached", "voices/mia-voice": "cached", "voices/mia-voice#2": "cached"}
@@ -85,10 +85,10 @@ def test_takes_retake_approve_and_render_shot_on_the_cast(tmp_path: Path,
     changed = tmp_path / "cast" / "storyboard.yaml"
     changed.write_text(CAST.replace("warm, calm woman", "warm, bright woman"), encoding="utf-8")
     assert plan_of(series)["voices/mia-voice"][0] == "changed"
-    code, _, err = render(series, "--yes", "--shot", "voices/mia-voice")
+    code, _, err = render(series, "--yes", "voices/mia-voice")
     assert code != 0 and "approved shot(s) changed" in err and "voices/mia-voice" in err
     assert cast_stats(emu) == before  # the approved voice is never designed again unasked
-    code, report, err = render(series, "--yes", "--shot", "voices/mia-voice",
+    code, report, err = render(series, "--yes", "voices/mia-voice",
                                "--replace-approved")
     assert code == 0, err
     # its take 1 anew: the take a retake added to the voice before the edit stays history

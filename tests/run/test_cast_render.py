@@ -154,12 +154,12 @@ def test_a_shot_alone_makes_the_cast_it_uses_first(
         tmp_path: Path, emulator: Emulator) -> None:
     emu = emulator()
     series = write(tmp_path / "cast")
-    _, report, _ = render(series, "--yes", "--shot", "ep01/waves")  # ep01 not stitched: 1
+    _, report, _ = render(series, "--yes", "ep01/waves")  # ep01 not stitched: 1
     assert {s["key"].split("/", 1)[1]: s["state"] for s in report["shots"]} == {
         "cast/sam": "done", "cast/cafe": "done", "ep01/waves": "done"}  # the takes it uses
     assert cast_stats(emu)["images"] == 2 and submissions(emu) == 1
     made = invoke("render", series, "--provider", "dashscope", "--yes", "--json",
-                  "--shot", "cast/*", "--shot", "voices/*")
+                  "cast/*", "voices/*")
     assert all(s["state"] in ("done", "cached") for s in json.loads(made.stdout)["shots"])
     assert cast_stats(emu)["images"] == IMAGE_TAKES and cast_stats(emu)["voices"] == 1
 

@@ -148,7 +148,7 @@ def test_takes_are_measured_once_and_approve_pick_and_retake_act_on_findings(
     assert "checks.cut_score           10.0  [default" in shown
     emu = emulator()
     emu.script("task:cut")  # the first task: take 1, with one worker
-    code, report, err = render(series, "--yes", "--concurrency", "1")
+    code, report, err = render(series, "--yes", "--set", "concurrency=1")
     assert code == 0, err
     findings = report["findings"]
     assert sorted(findings["measured"]) == ["measured/ep01/ballad", "measured/ep01/ballad#2",

@@ -69,7 +69,7 @@ def test_who_is_in_a_take_and_what_they_wear_decide_approve_pick_and_retake(
         tmp_path: Path, emulator: Emulator) -> None:
     series = series_with_cast(tmp_path / "cast")
     emu = emulator()
-    code, _, err = render(series, "--yes", "--concurrency", "1")
+    code, _, err = render(series, "--yes", "--set", "concurrency=1")
     assert code == 0, err
     # the emulator's takes show no face: not measurable, said, never a failure
     listed = json.loads(invoke("takes", series, "ep01/duet", "--json").stdout)
@@ -139,7 +139,7 @@ def test_a_picked_board_showing_another_face_is_said_before_its_video_is_paid(
     series = series_with_cast(tmp_path / "boarded")
     (series / "storyboard.yaml").write_text(BOARDED, encoding="utf-8")
     emu = emulator()
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     assert invoke("pick", series, "boards/ep01/hello", "1").exit_code == 0
     plan = json.loads(invoke("plan", series, "--provider", "dashscope", "--json").stdout)
     video = next(s for s in plan["shots"] if s["key"] == "boarded/ep01/hello")
@@ -233,7 +233,7 @@ def test_on_the_emulator_each_drift_is_found_where_it_is_and_nothing_else(
         samples.Oval(256, 200, 110, 140, "0xffe0bd"), samples.Box(170, 360, 170, 150, "0x2040c0")])
     emu = emulator(plain_results=False)
     emu.script("task:swap", "task:costume", "task:grade")  # the first three tasks, in order
-    code, report, err = render(series, "--yes", "--concurrency", "1")
+    code, report, err = render(series, "--yes", "--set", "concurrency=1")
     assert code == 0, err
     found = {key.rsplit("/", 1)[1]: [(f["kind"], f["severity"]) for f in each]
              for key, each in report["findings"]["takes"].items()}

@@ -80,7 +80,7 @@ def test_a_character_s_line_is_its_whole_season_s_approved_boards_in_the_look_it
     soft = compose(room / "soft.png", [Placed(ASTRONAUT, 300, 60)], seconds=None,
                    light="gblur=sigma=2.5")
     emulator()
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     board_shows(series, "boards/ep01/hello", sharp)
     board_shows(series, "boards/ep02/again", soft)
     board_shows(series, "boards/ep03/rain", soft)  # drawn from the storm look's picture

@@ -165,7 +165,7 @@ def test_a_reference_replaced_mid_run_is_never_sent_under_the_old_hash(
     out = tmp_path / "out"
     # b waits behind a (same prompt, one unknown submit at a time); swap b's image meanwhile.
     emu.script("submit:slow=2")
-    child = subprocess.Popen(command(series, "--yes", "--json", "--concurrency", "1", "-o",
+    child = subprocess.Popen(command(series, "--yes", "--json", "--set", "concurrency=1", "-o",
                                      str(out)),
                              env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

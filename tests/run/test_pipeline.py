@@ -97,18 +97,17 @@ def test_shot_renders_that_shot_in_every_variation_that_has_it(ad: Path,
     edit(ad, "@cup spins", "@cup spins slowly")
     edit(ad, "@{{ product }} in {{ lang }}", "@{{ product }} steams in {{ lang }}")
 
-    hook = json.loads(invoke("render", ad, "--yes", "--json", "--shot", "ad/hook").stdout)
+    hook = json.loads(invoke("render", ad, "--yes", "--json", "ad/hook").stdout)
     assert submits(emulator) == 5  # the hook is one shot shared by the three variations
     rendered = {s["key"] for s in hook["shots"]}
     assert rendered == {f"ad/{v}/ad/hook" for v in ("espresso-en", "espresso-es", "latte-en")}
 
-    one = json.loads(invoke("render", ad, "--yes", "--json", "--shot",
-                            "latte-en/ad/pitch").stdout)
+    one = json.loads(invoke("render", ad, "--yes", "--json", "latte-en/ad/pitch").stdout)
     assert submits(emulator) == 6
     assert {s["key"] for s in one["shots"]} == {"ad/latte-en/ad/pitch"}
     assert [v["name"] for v in one["variations"] if v["episodes"]] == ["latte-en"]
 
-    unknown = invoke("render", ad, "--yes", "--shot", "ad/nope")
+    unknown = invoke("render", ad, "--yes", "ad/nope")
     assert unknown.exit_code != 0 and "no shot 'ad/nope'" in unknown.output
     assert submits(emulator) == 6
 

@@ -43,7 +43,7 @@ def test_every_unmade_cast_asset_is_named(tmp_path: Path) -> None:
 
 def test_once_the_cast_is_made_nothing_is_waited_for(tmp_path: Path) -> None:
     series = fresh(tmp_path)
-    assert invoke("render", series, "--shot", "cast/nora", "--shot", "cast/lighthouse",
+    assert invoke("render", series, "cast/nora", "cast/lighthouse",
                   "-o", tmp_path / "out").exit_code == 0
     plan = storyboard.plan(series)
     stairs = next(s for s in plan.shots if s.key.endswith("ep01/stairs"))

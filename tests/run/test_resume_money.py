@@ -43,7 +43,7 @@ pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
 
 
 def killed_after_two_submits(series: Path, out: Path) -> None:
-    child = subprocess.Popen(command(series, "--yes", "--quiet", "--concurrency", "2",
+    child = subprocess.Popen(command(series, "--yes", "--quiet", "--set", "concurrency=2",
                                      "-o", str(out)),
                              env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

@@ -275,7 +275,7 @@ class SeasonLife(RuleBasedStateMachine):
             code = interrupted(self.root)
         finally:
             self.emulator.let_go()
-        self.typed.command("render", ".", *PROVIDER, "--yes", "--concurrency", "1")
+        self.typed.command("render", ".", *PROVIDER, "--yes", "--set", "concurrency=1")
         self.typed.lines[-1] += f"   # Ctrl-C once a video is in flight (exit {code})"
         self.nothing_twice()
         self.delivery_written("render, stopped by Ctrl-C", "")

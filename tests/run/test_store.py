@@ -274,7 +274,7 @@ def test_a_fresh_clone_takes_every_shot_from_the_store(series: Path, tmp_path: P
 
 
 def test_push_then_pull_sync_explicitly(series: Path, tmp_path: Path) -> None:
-    rendered = invoke("render", series, "--draft", "--offline", "--json", "-o", tmp_path / "o")
+    rendered = invoke("render", series, "--draft", "--set", "offline=true", "--json", "-o", tmp_path / "o")
     assert rendered.exit_code == 0
     assert not store_dir(series).exists(), "--offline touched the store"
 

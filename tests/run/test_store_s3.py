@@ -329,13 +329,13 @@ def test_an_unreachable_store_stops_before_paying_unless_offline(
     assert code == 1 and data["exit_code"] == 1  # a failing --json run still answers in JSON
     assert "s3://team/renders: cannot list the shots" in data["error"]
     assert "s3://team/renders: cannot list the shots" in err
-    assert "nothing was submitted" in err and "--offline" in err
+    assert "nothing was submitted" in err and "--set offline=true" in err
     assert submissions(emulator) == 0 and read_status(series) == []
 
     plan = invoke("plan", series)
     assert plan.exit_code == 0 and "cannot list the shots" in plan.stderr
 
-    code, data, err = render_json(series, "--yes", "--offline", "-o", tmp_path / "o")
+    code, data, err = render_json(series, "--yes", "--set", "offline=true", "-o", tmp_path / "o")
     assert code == 0 and set(states(data).values()) == {"done"}
     assert submissions(emulator) == 3
 
@@ -357,7 +357,7 @@ def test_push_and_pull_carry_each_takes_measurement(
     url, fs = bucket
     as_user(monkeypatch, tmp_path, "alice")
     alice = series_with_store(tmp_path / "alice" / "wire", make_media, url)
-    code, data, _ = render_json(alice, "--yes", "--offline", "-o", tmp_path / "oa")
+    code, data, _ = render_json(alice, "--yes", "--set", "offline=true", "-o", tmp_path / "oa")
     assert code == 0 and len(data["findings"]["measured"]) == 3
     prefix = url.removeprefix("s3://")
     assert not fs.exists(f"{prefix}/v1/measured")
@@ -395,7 +395,7 @@ def test_a_bucket_that_does_not_exist_is_no_empty_store(tmp_path: Path, make_med
     series = series_with_store(tmp_path / "wire", make_media, typo)
     code, data, err = render_json(series, "--yes", "-o", tmp_path / "o")
     assert code == 1 and data["exit_code"] == 1 and "does not exist" in data["error"]
-    assert "the bucket 'taem-" in err and "does not exist" in err and "--offline" in err
+    assert "the bucket 'taem-" in err and "does not exist" in err and "--set offline=true" in err
     planned = json.loads(invoke("plan", series, "--json").stdout)
     assert "does not exist" in planned["store_note"]
     assert {s["status"] for s in planned["shots"]} == {"new"}

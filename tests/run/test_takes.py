@@ -153,7 +153,7 @@ def test_bad_picks_and_unknown_shots_are_clear_errors(takes: Path, emulator: Emu
     assert "no shot 'ep01/balad'" in result.output and "did you mean 'ep01/ballad'" in result.output
     result = invoke("approve", takes, "ep01/nope")
     assert result.exit_code != 0 and "no shot 'ep01/nope'" in result.output
-    result = invoke("render", takes, "--provider", "dashscope", "--shot", "ep03/*", "--yes")
+    result = invoke("render", takes, "--provider", "dashscope", "ep03/*", "--yes")
     assert result.exit_code != 0 and "names no shot" in result.output
 
 
@@ -207,7 +207,7 @@ def test_render_shot_renders_only_that_shot(takes: Path, emulator: Emulator,
                                             tmp_path: Path) -> None:
     emu = emulator()
     out = tmp_path / "out"
-    code, report, err = render(takes, "--yes", "--shot", "ep02/*", "-o", out)
+    code, report, err = render(takes, "--yes", "ep02/*", "-o", out)
     assert code == 0, err
     assert submissions(emu) == 1
     assert [s["key"] for s in report["shots"]] == ["takes/ep02/solo"]

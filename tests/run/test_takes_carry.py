@@ -275,7 +275,7 @@ def test_a_cast_pick_prices_only_what_renders_again_and_names_what_waits_for_its
     prices what ``plan`` prices, and says which wait."""
     emulator()
     series = write_boards(tmp_path / "boards", make_media)
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     assert invoke("approve", series, "boards/ep01/hello").exit_code == 0
     assert invoke("retake", series, "cast/mia", "--yes", "--quiet").exit_code == 0
     picked = invoke("pick", series, "cast/mia", "2")

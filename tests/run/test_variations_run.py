@@ -157,7 +157,7 @@ def test_a_series_with_vars_but_no_matrix_keeps_its_layout(tmp_path: Path, make_
                                               "  name:"))) + "\n"
     root = make(tmp_path / "plain", make_media, plain.replace("{{ lang }}", "en")
                 .replace("vars: {product: espresso}", "vars: {product: espresso, lang: en}"))
-    result = invoke("render", root, "--draft", "--json", "--var", "product=latte")
+    result = invoke("render", root, "--draft", "--json", "--set", "vars.product=latte")
     assert result.exit_code == 0, result.output
     report = as_json(result)
     assert sorted(s["key"] for s in report["shots"]) == ["plain/ad/hook", "plain/ad/pitch"]

@@ -81,7 +81,7 @@ def free_port() -> int:
 
 def render(series: Path, port: int) -> subprocess.Popen[bytes]:
     args = [sys.executable, "-m", "storyboard", "render", str(series), "--yes", "--json",
-            "-o", str(series / "out"), "--webhook-listen", f"127.0.0.1:{port}"]
+            "-o", str(series / "out"), "--set", f"webhook_listen=127.0.0.1:{port}"]
     return subprocess.Popen(args, env=dict(os.environ), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
 
@@ -208,7 +208,7 @@ def test_a_gateway_without_callbacks_refuses_webhook_listen(
     series = write_series(tmp_path / "s", make_media, SHOTS, head=text)
     monkeypatch.setenv("ARRAYS_API_KEY", KEY)
     done = subprocess.run([sys.executable, "-m", "storyboard", "render", str(series), "--yes",
-                           "--webhook-listen", "127.0.0.1:0"], capture_output=True,
+                           "--set", "webhook_listen=127.0.0.1:0"], capture_output=True,
                           timeout=60, check=False, env=dict(os.environ))
     assert done.returncode == 1
     assert b"arrays sends no status callbacks" in done.stderr
@@ -245,9 +245,10 @@ def test_a_webhook_url_without_a_listener_is_refused(tmp_path: Path, make_media:
     series = write_series(tmp_path / "s", make_media,
                           "- id: ep01\n  shots:\n    - {id: a, prompt: \"@mia waves\"}\n",
                           head=MIA_HEAD)
-    result = CliRunner().invoke(cli, ["render", str(series), "--webhook-url", "https://hooks.example/"])
+    result = CliRunner().invoke(cli, ["render", str(series), "--set",
+                                      "webhook_url=https://hooks.example/"])
     assert result.exit_code == 2
-    assert "--webhook-url goes with --webhook-listen" in result.output
+    assert "--set webhook_url goes with --set webhook_listen" in result.output
     assert not (series / "out").exists() and not (series / ".storyboard" / "local").exists()
     with pytest.raises(StoryboardError, match="webhook_url needs webhook_listen"):
         storyboard.render(series, webhook_url="https://hooks.example/")

@@ -139,7 +139,7 @@ def test_a_worker_beside_a_users_render_waits_its_turn(
     emu: EmulatorServer = emulator(render=gate)
     clone = season(tmp_path, pg_url)
     mine = storyboard(clone.parent, "render", clone.name, "--provider", "dashscope",
-                      "--episode", "ep01", "--yes")
+                      "ep01", "--yes")
     worker = None
     try:
         wait_until(lambda: submissions(emu) == 2 or mine.poll() is not None)  # its 2 slots

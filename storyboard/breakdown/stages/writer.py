@@ -18,7 +18,7 @@ from storyboard.scaffold.yamltext import Value, comment, flow, quote, trailing
 MODELS_LOOK = "look: the model's, not the story's (check it against the story)"
 BOARDS_MODEL = "wan2.7-image"  # the cast's own image model: the boards need no other account
 BOARDS_SAID = ("Boards: a still for every shot, the cheap look first (cents where its video costs "
-               "dimes):\n`storyboard render . --boards`, look (`storyboard studio .`), "
+               "dimes):\n`storyboard render . boards`, look (`storyboard studio .`), "
                "`storyboard approve . boards/EP/SHOT`,\nthen `storyboard render .`: only approved "
                "boards' videos are paid for. `storyboard docs boards`")
 UNSHOWN = ("no shot shows it (a shot names it in words only where it had no room): no picture "

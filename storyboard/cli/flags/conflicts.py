@@ -56,7 +56,7 @@ _WEBHOOK = Needs("webhook_url", "webhook_listen",
                  "taken (polling alone follows the tasks)")
 _RANGE = Conflict("episode_range", ("episode", "shots"), "name the episodes by one of them")
 
-RENDER: tuple[Rule, ...] = (_RANGE, _WEBHOOK)
+RENDER: tuple[Rule, ...] = ()  # render's WHAT and --set are read whole (``selection``, ``runsettings``)
 
 SEASON_RENDER: tuple[Rule, ...] = (_WEBHOOK,)
 

@@ -36,8 +36,9 @@ __all__ = ["COMMAND_ONLY", "LIBRARY_ONLY", "episode_numbers", "render_flags", "w
 # Parameters of the render commands that are no flag of a run: the series, how the command
 # prints, the matrix's variables and variations it reads, plan's cost gate and comparison,
 # ``--episodes`` (``with_episodes`` turns it into ``shots``), the season's ``--season`` and
-# ``--episode-budget`` (``cli/season/admission.py``), and the version's LANG and ``--all``.
-COMMAND_ONLY = frozenset({"path", "quiet", "as_json", "var", "variation",
+# ``--episode-budget`` (``cli/season/admission.py``), the version's LANG and ``--all``, and
+# ``render``'s WHAT and ``--set`` (``selection.render_command_flags`` reads them into fields).
+COMMAND_ONLY = frozenset({"path", "quiet", "as_json", "var", "variation", "what", "settings",
                           "max_cost", "compare", "episode_range", "whole_season",
                           "episode_budget",
                           "version",  # plan --language: the version priced beside a re-render
@@ -54,19 +55,19 @@ def render_flags(params: Mapping[str, Any]) -> RenderFlags:
     return RenderFlags(**{name: value for name, value in params.items() if name in fields})
 
 
-def episode_numbers(text: str, count: int) -> list[int]:
+def episode_numbers(text: str, count: int, hint: str = "--episodes") -> list[int]:
     """The episode numbers ``text`` names, read by the one grammar of episode ranges
     (``language/read/ranges.py``: ``4``, ``3-10``, ``3-``, ``1,4-6``), each within 1..``count``; a
-    click usage error (exit 2) names what was expected."""
+    click usage error (exit 2) names what was expected (``hint``: where it was given)."""
     from storyboard.language.read import ranges
     has = f"this series has episodes 1 to {count}" if count > 1 else "this series has episode 1"
     parsed = ranges.parse(text)
     if isinstance(parsed, str):
-        raise click.BadParameter(f"{parsed}; {has}", param_hint="--episodes")
+        raise click.BadParameter(f"{parsed}; {has}", param_hint=hint)
     outside = parsed.outside(count)
     if outside is not None:
         raise click.BadParameter(f"episodes {text!r}: {outside!r} is outside the series; "
-                                 f"{ranges.EXPECTED}; {has}", param_hint="--episodes")
+                                 f"{ranges.EXPECTED}; {has}", param_hint=hint)
     return parsed.numbers(count)
 
 

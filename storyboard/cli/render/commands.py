@@ -26,8 +26,9 @@ from storyboard.cli.common import (
     guarded,
     variants_of,
 )
-from storyboard.cli.flags import conflicts, options
-from storyboard.cli.flags.renderflags import render_flags, with_episodes
+from storyboard.cli.flags import conflicts, options, runsettings
+from storyboard.cli.flags.renderflags import render_flags
+from storyboard.cli.flags.selection import METAVAR, render_command_flags
 from storyboard.cli.runs.running import run_render
 from storyboard.cli.season import admission
 from storyboard.cli.season import episodes as season
@@ -251,7 +252,7 @@ def _cost_gate(plans: list[Plan], max_cost: float) -> None:
                    f"{limit}", err=True)
 
 
-# render's old mode flags, each a command of its own: typed, a usage error names the command
+# What ``render`` no longer takes, and what to type instead: typed, each is a usage error (exit 2)
 MOVED = {
     "--season": "a season is rendered by `storyboard season render SERIES`",
     "--episode-budget": "each episode of a season is held to a budget by `storyboard season "
@@ -259,36 +260,39 @@ MOVED = {
     "--language": "a version is rendered by `storyboard version render SERIES LANG`",
     "--languages": "every version is rendered by `storyboard version render SERIES --all`",
     "--queue": "shots are queued for the team's workers by `storyboard queue render SERIES`",
+    "--episode": "name the episode after the series: `storyboard render SERIES EP`",
+    "--shot": "name the shot after the series: `storyboard render SERIES EP/SHOT`",
+    "--episodes": "name the episodes by number after the series: `storyboard render SERIES 3-10`",
+    "--boards": "`storyboard render SERIES boards` draws the boards (one episode's: "
+                "`storyboard render SERIES boards/EP`)",
+    "--concurrency": "`storyboard render SERIES --set concurrency=N`",
+    "--offline": "`storyboard render SERIES --set offline=true`",
+    "--webhook-listen": "`storyboard render SERIES --set webhook_listen=HOST:PORT`",
+    "--webhook-url": "`storyboard render SERIES --set webhook_url=URL`",
+    "--var": "`storyboard render SERIES --set vars.KEY=VALUE`",
 }
 
 
 @click.command(cls=answering(MOVED))
 @click.argument("path", type=SERIES)
+@click.argument("what", nargs=-1, metavar=METAVAR, shell_complete=complete.render_what)
 @PROVIDER
-@EPISODE
 @DRAFT
 @options.OUT
 @options.YES
 @options.BUDGET
-@options.CONCURRENCY
-@OFFLINE
+@options.REPLACE_APPROVED
 @options.QUIET
 @options.REPORT_JSON
-@options.WEBHOOK_LISTEN
-@options.WEBHOOK_URL
-@options.SHOTS
-@options.REPLACE_APPROVED
-@click.option("--boards", is_flag=True,
-              help="Only the boards (a still per shot) and the cast they use: no video.")
-@options.EPISODES
-@matrix.VAR
 @matrix.VARIATION
-def render(path: Path, provider: str | None, episode: str | None, draft: bool, out: Path | None,
-           yes: bool, budget: float | None, concurrency: int | None, offline: bool, quiet: bool,
-           as_json: bool, webhook_listen: str | None, webhook_url: str | None,
-           shots: tuple[str, ...], replace_approved: bool, boards: bool,
-           episode_range: str | None, var: tuple[str, ...], variation: tuple[str, ...]) -> None:
-    """Render every changed shot and take (of every variation), then stitch each episode. A
+@runsettings.SET
+def render(path: Path, what: tuple[str, ...], provider: str | None, draft: bool,
+           out: Path | None, yes: bool, budget: float | None, replace_approved: bool,
+           quiet: bool, as_json: bool, variation: tuple[str, ...],
+           settings: tuple[str, ...]) -> None:
+    """Render every changed shot and take (of every variation), then stitch each episode; or
+    only WHAT: an episode (EP), a shot (EP/SHOT, globs allowed), episodes by number (3-10, 1,4-6)
+    or the boards (boards, boards/EP: a still per shot and the cast they use, no video). A
     season, a version in another language and the team's queue have commands of their own:
     season render, version render, queue render.
 
@@ -299,9 +303,7 @@ def render(path: Path, provider: str | None, episode: str | None, draft: bool, o
       1  a shot failed or was left out (a budget), an episode could not be stitched, or the
          series has errors
       2  a bad flag, argument or series path, or an extra not installed"""
-    ctx = click.get_current_context()
-    conflicts.refuse(ctx, conflicts.RENDER)  # before the series is read
-    flags = with_episodes(path, render_flags(ctx.params), episode_range)
+    flags, var = render_command_flags(path, click.get_current_context().params)
     run_render(path, flags, var=var, variation=variation, quiet=quiet, as_json=as_json)
 
 

@@ -1,7 +1,7 @@
 """Take commands into library calls: ``takes``, ``pick``, ``approve`` and ``retake``.
 
 ``pick`` and ``approve`` write one shot's take state into ``storyboard.lock`` and nothing else;
-``retake`` records the extra takes there, then renders exactly as ``render --shot`` does (plan,
+``retake`` records the extra takes there, then renders exactly as ``render SERIES EP/SHOT`` does (plan,
 price, consent).
 """
 

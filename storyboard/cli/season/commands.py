@@ -29,7 +29,7 @@ def season() -> None:
 @season.command("render", cls=answering({"--boards": (
     "it draws a series' boards itself (with a `boards:` block, the boards are paid now and each "
     "video once its board is approved). To draw the boards alone first: `storyboard render "
-    "SERIES --boards` (one episode: --episode EP); look at them in `storyboard studio SERIES`, "
+    "SERIES boards` (one episode: `boards/EP`); look at them in `storyboard studio SERIES`, "
     "approve them with `storyboard approve SERIES boards/EP`, then `storyboard season render "
     "SERIES` (`storyboard docs boards`)")}))
 @click.argument("path", type=SERIES)

@@ -207,7 +207,7 @@ def queue_render(path: Path, flags: RenderFlags, *, as_json: bool) -> None:
 def boards_first(path: Path, queued: Any) -> str:
     """What waits on boards, not queued, and the way to let it go."""
     named = ", ".join(queued.waiting[:6]) + (", ..." if len(queued.waiting) > 6 else "")
-    draw = (f"draw {len(queued.boards)} board(s) first (storyboard render {path} --boards: "
+    draw = (f"draw {len(queued.boards)} board(s) first (storyboard render {path} boards: "
             "a worker draws no board), " if queued.boards else "")
     return (f"{'not queued' if queued.shots else 'nothing to queue yet'}: "
             f"{len(queued.waiting)} video(s) wait on their boards ({named}): {draw}approve them "

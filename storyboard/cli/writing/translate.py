@@ -70,7 +70,7 @@ def _as_data(report: Report, dry_run: bool) -> dict[str, Any]:
 @click.option("--language", required=True,
               help="The version's language: one of the series' languages: after the first.")
 @click.option("--episodes", callback=_episodes, default=None,
-              help="Only these episodes, by id or number as render --episodes takes them "
+              help="Only these episodes, by id or number as season render --episodes takes them "
                    "(ep01,ep02 or 1-3,5; default: every episode versioned into the language).")
 @click.option("--shorter", multiple=True, metavar="EPISODE/SHOT/N",
               help="Ask this line again for fewer words (made longer than its window); "

@@ -11,7 +11,7 @@ frame of its length, so the animatic keeps the episode's timing.
 
 Drawing a held clip is an encode of its distinct pictures (``animatic.held``), still many times
 the stitch's work, so the clips are drawn on a bounded pool of ffmpeg processes, one a core
-(``HeldPool``), and during ``render --boards`` each as its board arrives (``AheadOfAnimatic``),
+(``HeldPool``), and during ``render SERIES boards`` each as its board arrives (``AheadOfAnimatic``),
 while the pass still makes the others, at a lower priority than the pass's requests and polls;
 those still queued when the pass ends are drawn at once at the run's priority, so the stitch
 finds them all drawn. A clip is drawn ahead only once its board's choice is final (its approved
@@ -224,7 +224,7 @@ class HeldPool:
 
 
 class AheadOfAnimatic:
-    """``render --boards``: each shot's held board drawn as soon as its board is settled, while
+    """``render SERIES boards``: each shot's held board drawn as soon as its board is settled, while
     the pass makes the others (``listen``); ``wait`` before the animatic's stitch."""
 
     def __init__(self, shown: Iterable[tuple[Manifest, EpisodeBuilder]],

@@ -116,7 +116,7 @@ def _skip(board: CompiledShot, state: TakeState, lock_done: Mapping[int, str | N
     if not lock_done:
         on = "" if drawer is None else f" on {drawer.name}"
         again = "" if drawer is None else f" --provider {drawer.name}"
-        return f"not made yet{on}: storyboard render SERIES --boards{again} makes it"
+        return f"not made yet{on}: storyboard render SERIES boards{again} makes it"
     approved, picked = state.get("approved"), state.get("picked")
     if approving and approved is not None and picked in (None, approved) and \
             _same_picture(board, state, lock_done):

@@ -18,7 +18,7 @@ cached, picked and approved by the same code. What only boards do is decided her
   said before anything is paid, until the board is approved as it is or another is picked.
   Two boards drawn from one request are one picture: approved by either name, it lets go the
   videos of both, and each video names its own board (``waits_key``: by shot, not by hash).
-- ``render --boards``: the boards (and the cast they use) and nothing else.
+- ``render SERIES boards``: the boards (and the cast they use) and nothing else.
 - the hosted copy: a gateway fetches a board larger than its video model takes as a scaled copy
   in ``.storyboard/sent/``, drawn as soon as the board is approved or picked (``hosted_copies``)
   so a sync of the series folder then hosts it.

@@ -240,7 +240,8 @@ class StoreLink:
                     "pass --yes (or --budget) to render it and repair the store")
         if fetched.kind == "unreachable" and shot.hash in self.seen:
             return (f"{fetched.message}; the store has this shot, so it is not paid for again: "
-                    "run again when the store is back, or pass --offline to render it anyway")
+                    "run again when the store is back, or render it anyway: render --set "
+                    "offline=true (season, version and queue render: --offline)")
         self.note(f"{shot_key(shot)}: {fetched.message}; rendering it")
         return None
 

@@ -85,7 +85,7 @@ class QueuedShot:
     render_id: str
     series: str  # the series folder, relative to the folder it was queued from (or absolute)
     provider: str  # the provider's name (``comfyui``), as ``--provider`` takes it
-    shot: str  # ``episode/shot`` (``#k`` for a take): what ``render --shot`` names
+    shot: str  # ``episode/shot`` (``#k`` for a take): what ``render SERIES EP/SHOT`` names
     shot_hash: str
     tags: tuple[str, ...]
     budget: float  # what the person who queued agreed to pay for the whole render
@@ -111,7 +111,7 @@ class QueuedShot:
 
 @dataclass(frozen=True)
 class NewShot:
-    """A shot to queue: its ``render --shot`` name, hash and tags."""
+    """A shot to queue: its ``render SERIES EP/SHOT`` name, hash and tags."""
 
     shot: str
     shot_hash: str
