@@ -49,8 +49,7 @@ def broken_down(tmp_path: Path, emu: EmulatorServer) -> Path:
 
 
 def render_cast(series: Path, *args: str) -> tuple[int, dict[str, Any], str]:
-    shots = [arg for pattern in CAST for arg in ("--shot", pattern)]
-    return render(series, *shots, *args)
+    return render(series, *CAST, *args)
 
 
 def test_a_broken_down_cast_is_made_under_takes_pick_and_approve(tmp_path: Path,

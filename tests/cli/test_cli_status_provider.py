@@ -78,7 +78,7 @@ def test_the_studio_page_says_plans_spent_and_planned(tmp_path: Path, emulator: 
     root = tmp_path / "night"
     samples.image(root / "media" / "ada.png", 320, 320)
     (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
-    done = invoke("render", root, "--provider", "dashscope", "--yes", "--episode", "ep01")
+    done = invoke("render", root, "--provider", "dashscope", "--yes", "ep01")
     assert done.exit_code == 0, done.output
     planned = json.loads(invoke("plan", root, "--provider", "dashscope", "--json").stdout)
     spent, total = planned["spent_so_far"]["USD"], planned["total_cost"]
