@@ -87,7 +87,7 @@ UNSOLD = "model-provider"  # shotchecks: the provider asked for does not sell a 
 def cast_alone(asked: Variants, path: Path, var: tuple[str, ...], variation: tuple[str, ...],
                patterns: tuple[str, ...]) -> Variants | None:
     """A render of cast assets alone on a provider that does not sell the series' video models
-    (``render --provider dashscope --shot 'cast/*'`` on a Seedance series: docs/cast.md, "Which
+    (``render SERIES 'cast/*' --provider dashscope`` on a Seedance series: docs/cast.md, "Which
     providers make the cast"): the series compiled for its own provider, when the only errors
     of ``asked`` (compiled for the provider asked) are its unsold models and ``patterns`` name
     cast assets only (a cast asset's hash is the same whichever provider compiles it). None

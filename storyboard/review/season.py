@@ -99,7 +99,7 @@ def write_season(manifest: Manifest, out_dir: Path, cache: OutputCache,
         changed = unmade(episode, cache)
         if changed:  # outside the rendered range: its file is of the cut before the edit
             left_out.append((episode.id, f"its shots changed since it was stitched ("
-                             f"{', '.join(changed)}): render it again (--episodes {number})"))
+                             f"{', '.join(changed)}): render it again (storyboard render SERIES {number})"))
             continue
         board = approved_board(episode, boards, states, cache)
         row = replace(_deliver(folder, number, episode, video, board, delivery, journal),

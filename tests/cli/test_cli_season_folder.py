@@ -87,7 +87,7 @@ def test_the_season_folder_holds_exactly_what_its_manifest_lists(tmp_path: Path,
     assert result.exit_code == 0, result.output  # ep02 outside the range, its edit not rendered
     assert [r["id"] for r in manifest(root)] == ["ep01"]
     assert ("season: ep02 left out (its shots changed since it was stitched (ep02/a): render it "
-            "again (--episodes 2))" in result.stderr), result.stderr
+            "again (storyboard render SERIES 2))" in result.stderr), result.stderr
     result = invoke("render", root, "--provider", "dashscope", "--yes")
     assert result.exit_code == 0, result.output
     rows = manifest(root)

@@ -172,7 +172,7 @@ def test_the_make_it_first_hint_names_the_series_folder(tmp_path: Path,
     shot = compile_path(series).episode_shots()[0]
     monkeypatch.chdir(tmp_path)
     hint = not_made("cast/mia", shot, "is not made", series)
-    assert hint.endswith("make it first: storyboard render 'my series' --shot cast/mia")
+    assert hint.endswith("make it first: storyboard render 'my series' cast/mia")
     assert "SERIES" not in hint
 
 

@@ -179,7 +179,7 @@ def test_on_the_emulator_a_board_showing_another_face_is_said_before_its_video_i
         "media/bea.jpg}\n").replace("@ann waves", "@ann waves at @bea"), encoding="utf-8")
     emu = emulator(plain_results=False)
     emu.script("task:swap")
-    assert render(series, "--yes", "--boards")[0] == 0
+    assert render(series, "--yes", "boards")[0] == 0
     done = invoke("approve", series, "boards/ep01/hello")
     assert done.exit_code != 0 and "@ann's place shows @bea" in done.stderr, done.stderr
     assert invoke("pick", series, "boards/ep01/hello", "1").exit_code == 0

@@ -147,7 +147,7 @@ def not_made(asset: str, shot: CompiledShot, why: str, root: Path,
     budget = "" if refused is None else f" --budget {math.ceil(round(refused * 100, 6)) / 100:.2f}"
     because = "" if refused is None else " (the budget does not hold it)"
     return (f"blocked: {asset} (used by {shot.episode}/{shot.name}) {why}{because}; make it "
-            f"first: storyboard render {shown_folder(root)} --shot {asset}{budget}")
+            f"first: storyboard render {shown_folder(root)} {asset}{budget}")
 
 
 def unsettled(asset: str, shot: CompiledShot, settle: str) -> str:

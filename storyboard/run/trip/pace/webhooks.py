@@ -1,6 +1,6 @@
 """Status callbacks into early polls: a small listener whose only power is to wake the pollers.
 
-``render --webhook-listen HOST:PORT`` gives a Freepik-style gateway a ``webhook_url``. A callback is
+``render --set webhook_listen=HOST:PORT`` gives a Freepik-style gateway a ``webhook_url``. A callback is
 accepted only for a task id the journal holds, and only with a valid signature when a secret is set
 (Standard Webhooks, checked by ``targets.signatures.webhooks``). An accepted callback marks nothing: it wakes
 the sleeping pollers, which ask the API at once. So a callback can never make a task done that the
