@@ -1,8 +1,9 @@
 """``storyboard config SERIES`` into every effective setting and where it came from.
 
 The order of precedence: a flag, the environment, the series file, the user settings file, the
-default (``storyboard.run.config``). The flags are ``render``'s, so ``storyboard config S --provider
-freepik`` shows what ``storyboard render S --provider freepik`` would use.
+default (``storyboard.run.config``). The flags are ``render``'s settings (its ``--set``), so
+``storyboard config S --provider freepik`` shows what ``storyboard render S --provider freepik``
+would use.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from storyboard.cli.common import PROVIDER_CHOICE, SERIES, compiled, guarded
 @click.option("--provider", type=PROVIDER_CHOICE,
               help="As render's --provider.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="As render's -o/--out.")
-@click.option("--concurrency", type=click.IntRange(1, 100), help="As render's --concurrency.")
-@click.option("--offline", is_flag=True, help="As render's --offline.")
-@click.option("--webhook-listen", metavar="HOST:PORT", help="As render's --webhook-listen.")
-@click.option("--webhook-url", help="As render's --webhook-url.")
+@click.option("--concurrency", type=click.IntRange(1, 100), help="As render's --set concurrency=N.")
+@click.option("--offline", is_flag=True, help="As render's --set offline=true.")
+@click.option("--webhook-listen", metavar="HOST:PORT", help="As render's --set webhook_listen=HOST:PORT.")
+@click.option("--webhook-url", help="As render's --set webhook_url=URL.")
 @click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
 def config(path: Path, provider: str | None, out: Path | None, concurrency: int | None,
            offline: bool, webhook_listen: str | None, webhook_url: str | None,
