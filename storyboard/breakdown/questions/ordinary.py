@@ -3,6 +3,7 @@ prop, wherever a cast answer gives one (the cast's check, the ``ordinary-entry``
 
 from __future__ import annotations
 
+import functools
 import re
 
 ORDINARY_WORDS = """
@@ -21,7 +22,11 @@ anything thing things way day night morning evening time
 ORDINARY = frozenset(ORDINARY_WORDS.split())
 
 
+WORD = re.compile(r"[^\W\d_]+")
+
+
+@functools.lru_cache(maxsize=4096)  # a season's walk asks of each cast name at every shot
 def ordinary(name: str) -> bool:
     """Whether ``name`` is made only of ordinary words (not a person, place or prop's name)."""
-    words = re.findall(r"[^\W\d_]+", name.lower())
+    words = WORD.findall(name.lower())
     return not words or all(word in ORDINARY for word in words)

@@ -40,15 +40,16 @@ class Flat:
 
     @staticmethod
     def _folded(chapter: Chapter, keep_notes: bool) -> tuple[str, list[int]]:
-        chars: list[str] = []
+        """The lines folded, each followed by a space, and each character's line number."""
+        pieces: list[str] = []
         lines: list[int] = []
         for number, text in enumerate(chapter.lines, chapter.first):
             if not keep_notes and parenthetical(text):
                 continue  # a blank line still ends the block: two spaces no quote holds
-            for char in " ".join(text.split()) + " ":
-                chars.append(char)
-                lines.append(number)
-        return "".join(chars), lines
+            piece = " ".join(text.split()) + " "
+            pieces.append(piece)
+            lines += [number] * len(piece)
+        return "".join(pieces), lines
 
     def find(self, quote: str) -> Found | None:
         wanted = " ".join(quote.split()).strip(MARKS + " ")
