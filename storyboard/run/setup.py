@@ -53,7 +53,7 @@ from storyboard.stitch.series.episodes import EpisodeOutput
 from storyboard.targets import PriceTable
 
 __all__ = ["LOCAL_POLL", "PROVIDERS", "Callbacks", "RenderFlags", "RunSetup", "make_provider",
-           "open_run", "prepare", "provider_name", "setup_for"]
+           "open_run", "prepare", "provider_name", "run_prices", "setup_for"]
 
 Seconds = Callable[[CompiledShot], float | None]
 
@@ -205,7 +205,7 @@ def open_run(variants: Variants, flags: RenderFlags, calls: Callbacks | None = N
         series_folder(manifest.root, folder / BOARDS)  # before a board is paid for
     setup = RunSetup(
         manifest, chosen, select(manifest, flags.episode), reference_seconds(manifest),
-        apply_price_overrides(chosen.prices, manifest.settings_for(chosen.name).get("prices")),
+        run_prices(manifest, chosen),
         replace(run_options(manifest, flags.concurrency, chosen), budget=flags.budget),
         open_store(manifest, chosen, offline=flags.offline), flags, calls or Callbacks(), lock,
         shots_lock, variants, targets, pending=list(flags.take_changes))
@@ -213,6 +213,13 @@ def open_run(variants: Variants, flags: RenderFlags, calls: Callbacks | None = N
     if flags.boards:
         choose_boards(setup)
     return setup
+
+
+def run_prices(manifest: Manifest, provider: Provider) -> PriceTable:
+    """The prices a run of ``manifest`` on ``provider`` pays by (``RunSetup.prices``): the
+    provider's, the series' ``prices:`` over them; read without opening a run."""
+    return apply_price_overrides(provider.prices,
+                                 manifest.settings_for(provider.name).get("prices"))
 
 
 def prepare(manifest: Manifest, *, provider: str | None = None, episode: str | None = None,

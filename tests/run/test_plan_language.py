@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from storyboard.cli.main import cli
@@ -67,3 +68,18 @@ def test_the_version_is_priced_beside_a_re_render(tmp_path: Path,
     assert "0.50 s over its 3 s window" in over[0]["message"]
     code, said = plan(root)
     assert "ep02.yaml:7:5: warning: this line lasts 3.50 s as made, 0.50 s over" in said
+
+
+def test_the_version_is_priced_without_opening_a_run(tmp_path: Path,
+                                                     make_media: Callable[..., Path],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``plan --language`` prices by the run's own prices (``run_prices``: the provider's, the
+    series' ``prices:`` over them) and opens no run for them: no lock read, no store opened."""
+    from storyboard.run import setup
+    root = versioned(tmp_path, make_media)
+    opened: list[object] = []
+    monkeypatch.setattr(setup, "open_store", lambda *a, **k: opened.append(a) or None)
+    code, said = plan(root, "--json")
+    assert code == 0, said
+    assert json.loads(said[said.index("{"):])["passes"]["cost"] == round(0.0459 + 0.0345, 6)
+    assert opened == []

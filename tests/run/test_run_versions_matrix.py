@@ -36,7 +36,8 @@ def _plan(root: Path) -> dict[str, Any]:
 
 
 def test_the_language_variation_of_an_approved_base_is_made_as_its_version(
-        tmp_path: Path, make_media: MakeMedia, emulator: Emulator) -> None:
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     server = emulator(plain_results=False, latency=0.3)
     root = _series(tmp_path / "dubbed", make_media)
     # not approved yet: both variations are rendered, as any variation
@@ -52,8 +53,15 @@ def test_the_language_variation_of_an_approved_base_is_made_as_its_version(
     folder.mkdir(parents=True)
     (folder / "ep01.yaml").write_text(EP01, encoding="utf-8")
     (folder / "ep02.yaml").write_text(EP02, encoding="utf-8")
-    # approved: `plan` prices es as the version of en, beside what rendering it again costs
-    planned = _plan(root)
+    # approved: `plan` prices es as the version of en, beside what rendering it again costs, in
+    # the one run of its plan (the version priced by that run's prices, no run of its own)
+    from storyboard.run import setup
+    opened: list[object] = []
+    with monkeypatch.context() as patched:
+        store = setup.open_store
+        patched.setattr(setup, "open_store", lambda *a, **k: opened.append(a) or store(*a, **k))
+        planned = _plan(root)
+    assert len(opened) == 1
     assert [v["name"] for v in planned["variations"]] == ["en"]
     version = planned["versions"][0]
     assert (version["name"], version["base"], version["language"]) == ("es", "en", "es")

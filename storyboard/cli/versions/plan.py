@@ -49,8 +49,7 @@ def version_plan(path: Path, language: str, flags: RenderFlags, as_json: bool,
     from storyboard.language.versions import languages
     from storyboard.language.versions.versioncheck import versions_in
     from storyboard.run.choices.versionquote import quote
-    from storyboard.run.setup import open_run
-    from storyboard.run.variations import by_provider
+    from storyboard.run.setup import make_provider, run_prices
     from storyboard.run.versions.stale import stale_versions
     variants = variants_of(path, provider=flags.provider)
     if variants.matrix:
@@ -64,8 +63,7 @@ def version_plan(path: Path, language: str, flags: RenderFlags, as_json: bool,
     manifest = variants.manifests[0]
     pairs = [(e, v) for e, v in guarded(lambda: versions_in(source, manifest, language))
              if flags.episode is None or e.id == flags.episode]
-    with open_run(by_provider(variants, flags.provider)[0], flags) as setup:
-        prices = setup.prices
+    prices = run_prices(manifest, make_provider(manifest, flags.provider, draft=flags.draft))
     series = source.series.data if isinstance(source.series.data, dict) else {}
     priced = quote(language, pairs, prices, speech_model(series))
     said = translation(path, language, [e.id for e, _ in pairs])

@@ -23,7 +23,7 @@ from storyboard.language.variations import Variants, compile_variations, languag
 from storyboard.language.versions.versioncheck import versions_in
 from storyboard.run import pipeline
 from storyboard.run.choices.versionquote import VersionQuote, quote
-from storyboard.run.setup import Callbacks, RenderFlags, make_provider, open_run
+from storyboard.run.setup import Callbacks, RenderFlags, make_provider, run_prices
 from storyboard.run.variations import MatrixPlan, MatrixReport, RouteQuote, by_provider
 from storyboard.run.versions.cut import approved_cut
 from storyboard.run.versions.version import VersionReport, render_version
@@ -113,8 +113,8 @@ def plan(variants: Variants, flags: RenderFlags) -> list[MatrixPlan]:
     if not routes:
         return pipeline.plan(variants, flags)
     plans = pipeline.plan(without(variants, routes), flags)  # the base, at least, is left
-    with open_run(by_provider(variants, flags.provider)[0], flags) as setup:
-        prices = setup.prices
+    group = by_provider(variants, flags.provider)[0].combined()  # priced as its run prices it
+    prices = run_prices(group, make_provider(group, flags.provider, draft=flags.draft))
     plans[0].versions = [RouteQuote(r.variation, _base(r), quote_route(r, prices))
                          for r in routes]
     return plans
