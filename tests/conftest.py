@@ -64,23 +64,37 @@ _SESSION_STATE: list[str] = []
 # ffmpeg's 0.02 s: across the suite's thousands of probes, minutes of its 2 cores.
 PROBE_FROM_LOG = "none"
 RENDERED = ("rendered_example", "rendered_ad")  # session renders: made once, on one worker
-# The longest files (a minute or more of one worker, or one long test: the slowest first), handed
-# out first on two workers so that neither ends with one of them while the other waits idle.
+# The longest files (half a minute or more of one worker, or one long test: the slowest first),
+# handed out first so that the last work dealt is short and no worker ends idle while another
+# finishes a long file. A test that mostly waits (killed workers, a database restarted) goes early
+# too: at the start its waits overlap the other workers' work; dealt last, they are the suite's tail.
 LONGEST_FIRST = (
     "tests/review/test_studio_incremental.py",
     "tests/providers/test_gateway_render.py",
     "tests/run/test_season_life.py",  # a season's life: 1 to 2 minutes of one worker
+    "tests/run/test_workers_outages.py",  # one test: 40 s, mostly waiting on kills and restarts
     "tests/run/test_team_ledger.py",
+    "tests/run/test_workers.py",
     "tests/run/test_team_pacing.py",
     "tests/run/test_store_s3.py",
     "tests/run/test_store_gcs.py",  # the remote stores: 60 to 70 s each at load 5 to 10
     "tests/run/test_store_azure.py",
     "tests/run/test_store_ssh.py",
+    "tests/run/test_team_outages.py",
+    "tests/cli/test_cli_version_stale.py",
+    "tests/project/test_boards_example.py",
+    "tests/breakdown/test_breakdown_season.py",
+    "tests/breakdown/test_breakdown_trial.py",
+    "tests/project/test_bench_consistency.py",
+    "tests/agents/test_mcp_matrix.py",
     "tests/review/test_studio_browser.py",
     "tests/project/test_example_media.py",
     "tests/agents/test_mcp.py",
     "tests/cli/test_cli_dashscope.py",
     "tests/run/test_takes.py",
+    "tests/project/test_bench_breakdown_local.py",
+    "tests/run/test_workers_turns.py",
+    "tests/project/test_example_season.py",
 )
 
 
