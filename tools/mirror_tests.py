@@ -91,6 +91,7 @@ PREFIXES: dict[str, str] = {
 # Names no prefix places, or places elsewhere (without ``test_`` and ``.py``).
 PLACES: dict[str, str] = {
     "fixture_plugins": "project",  # the conftest's plugin modules load without the extras
+    "suite_order": "project",  # the conftest deals the longest test files out first
     "boards_animatic": "animatic",  # the held boards (animatic/held.py) stitched
     "boards_breakdown": "breakdown",
     "boards_browser": "review",
