@@ -188,8 +188,9 @@ def admit(variants: Variants, flags: RenderFlags, chosen: list[str],
     """The season of ``chosen`` episodes planned and held to everything a render would stop at
     before its first submit; free (nothing is sent: the key is only looked for)."""
     if variants.matrix:
-        raise StoryboardError("--season takes a plain series, not a variations matrix: plan "
-                              "and render the matrix without --season")
+        raise StoryboardError("a season (plan --season, season render) takes a plain series, "
+                              "not a variations matrix: plan and render the matrix with `plan` "
+                              "and `render`")
     if not variants.ok:
         return refused(variants, chosen)
     episodes = Episodes(variants.root)

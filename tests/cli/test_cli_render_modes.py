@@ -114,3 +114,15 @@ def test_a_mode_command_takes_no_other_modes_flag(twins: tuple[Path, Path], word
             if (words[0], option) == ("season", "--boards") else f"No such option '{option}'")
     assert result.exit_code == 2 and said in result.stderr, result.stderr
 
+
+
+def test_a_season_of_a_matrix_names_the_commands_that_take_it(tmp_path: Path,
+                                                              make_media: MakeMedia) -> None:
+    """A season is of a plain series: ``season render`` of a matrix says to use ``render``."""
+    head = MIA_HEAD + "variations:\n  matrix: {mood: [calm, loud]}\n"
+    root = write_series(tmp_path / "matrix", make_media, TWO_EPISODES, head=head)
+    result = invoke("season", "render", root, "--yes")
+    assert result.exit_code == 1, result.output
+    assert "takes a plain series, not a variations matrix" in result.stderr, result.stderr
+    assert "with `plan` and `render`" in result.stderr and "--season" not in result.stderr.replace(
+        "plan --season", "")
