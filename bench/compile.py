@@ -85,7 +85,7 @@ compile_path(root)
 for name in ("parsed", "checked", "checked-episodes"):
     shutil.rmtree(root / ".storyboard" / name, ignore_errors=True)
 incremental.forget()
-from storyboard.language.read import validate  # its validators obtained again, as a new process does
+from storyboard.language.read import schemacheck  # its validators obtained again, as a new process does
 for value in vars(validate).values():
     getattr(value, "cache_clear", lambda: None)()
 try:  # as ``storyboard check`` checks: once, nothing kept for a next check in its process

@@ -47,9 +47,9 @@ from statistics import mean
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's storyboard
 
 from storyboard.media import ffmpeg
-from storyboard.media.faces import frames, models
-from storyboard.media.faces.measure import measure as measure_people
+from storyboard.media.faces import detector, frames
 from storyboard.media.faces.record import People
+from storyboard.media.faces.scan import measure as measure_people
 from storyboard.media.probes.measure import measure as measure_take
 from storyboard.run.state.measured import NOT_MEASURABLE, Finding, Thresholds
 from storyboard.run.state.people.cast import Picture
@@ -342,7 +342,7 @@ def main() -> None:
         parser.error("--per-kind must be at least 1 and --seconds within 0.5..60")
     limits = Thresholds()
     takes = corpus(args.per_kind, args.seed)
-    _, load_seconds = timed(models.load)
+    _, load_seconds = timed(detector.load)
     with tempfile.TemporaryDirectory(prefix="bench-consistency-") as tmp:
         folder = Path(tmp)
         pictures = {**PEOPLE, TOON: cartoon(folder / "toon.png", args.seed)}

@@ -119,6 +119,7 @@ PLACES: dict[str, str] = {
     "deadlines": "project",  # no wait for a child shorter than a loaded machine needs
     "house_rules": "project",  # no private name reached across modules, no module over 500 lines
     "folder_floors": "project",  # each folder with packages imports its floors one way
+    "module_names": "project",  # a module file name shared only by one concept in parallel places
     "kind_names": "project",  # no provider kind compared by its name outside its declaration
     "provider_hooks": "project",  # a provider handed its run's hooks, never patched from outside
     "local_provider": "providers",

@@ -22,7 +22,7 @@ from storyboard.agents import writing
 from storyboard.agents.messages import EXPECTED, message
 from storyboard.agents.tasks import StoryboardTasks
 from storyboard.agents.tools import Budget, Refused, Tools
-from storyboard.language.read.validate import did_you_mean
+from storyboard.language.read.schemacheck import did_you_mean
 
 F = TypeVar("F", bound=Callable[..., Any])
 INSTRUCTIONS = """storyboard compiles YAML storyboards into paid AI video renders. Work this way:

@@ -29,7 +29,7 @@ from storyboard.errors import (
     printable,
     shown,
 )
-from storyboard.language.read.validate import did_you_mean
+from storyboard.language.read.schemacheck import did_you_mean
 from storyboard.media import ffbinary
 from storyboard.review.notes import note_on
 from storyboard.review.sheet import build_sheet

@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from storyboard.breakdown.stages.series import Texts
+from storyboard.breakdown.stages.seriestext import Texts
 from storyboard.breakdown.state.answerstore import write_atomic
 from storyboard.errors import Diagnostic, ProblemsFound
 from storyboard.language.lint.density import CODE as DENSITY

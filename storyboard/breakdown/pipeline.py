@@ -42,7 +42,7 @@ from storyboard.breakdown.shape import video
 from storyboard.breakdown.shape.skeleton import refusal
 from storyboard.breakdown.source import Story, read_story
 from storyboard.breakdown.stages.seasonwalk import target_of, walk_season
-from storyboard.breakdown.stages.series import Texts, texts
+from storyboard.breakdown.stages.seriestext import Texts, texts
 from storyboard.breakdown.stages.walk import Answers, walk
 from storyboard.breakdown.state.answerstore import FOLDER, AnswerCache, write_atomic
 from storyboard.breakdown.state.guard import Guard, Outcome

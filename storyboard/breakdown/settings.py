@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 from storyboard.errors import Diagnostic, ProblemsFound, Span, StoryboardError
 from storyboard.language.document import Document
 from storyboard.language.read.load import parse
-from storyboard.language.read.validate import SERIES_SCHEMA, check_schema
+from storyboard.language.read.schemacheck import SERIES_SCHEMA, check_schema
 from storyboard.scaffold.yamltext import quote
 from storyboard.targets.llm import DEFAULT_CHAT_BASE, DEFAULT_CHAT_MODEL, DEFAULT_KEY_ENV
 

@@ -3,7 +3,7 @@
 ``storyboard completion bash`` prints click's completion script for that shell (bash, zsh, fish);
 with it installed, ``--episode``, ``--shot``, ``--variation`` and the SHOT arguments of the take
 commands (``takes``, ``pick``, ``approve``, ``retake``, ``task``) complete the ids of the series
-named on the command line (read cheaply: ``storyboard.language.expansion.names``), and the SHOT arguments
+named on the command line (read cheaply: ``storyboard.language.expansion.ids``), and the SHOT arguments
 also the cast sheets, designed voices and boards its lock file holds (``cast/mia``,
 ``boards/ep01/ballad``: what the take commands pick from once made).
 """
@@ -19,7 +19,7 @@ from click.shell_completion import CompletionItem, get_completion_class
 from storyboard.language.request import BOARDS
 
 if TYPE_CHECKING:
-    from storyboard.language.expansion.names import Names
+    from storyboard.language.expansion.ids import Names
 
 PROG = "storyboard"
 COMPLETE_VAR = "_STORYBOARD_COMPLETE"  # what the scripts set; ``main`` passes it to click
@@ -36,7 +36,7 @@ def _series(ctx: click.Context) -> Path | None:
 
 def _names(ctx: click.Context) -> Names:
     """The names of the series given as PATH."""
-    from storyboard.language.expansion.names import Names, names
+    from storyboard.language.expansion.ids import Names, names
     path = _series(ctx)
     return names(path) if path else Names()
 

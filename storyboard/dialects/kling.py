@@ -15,7 +15,8 @@ sends that take as the ``video_list`` item its task names (``targets.video.kling
 
 The key is a pair: the access key (``KLING_ACCESS_KEY``) names the account in a short-lived token
 signed with the secret key (``KLING_SECRET_KEY``), both from the environment only
-(``storyboard.targets.signatures.tokens``). Facts: vendors.md section 4, third-party copies of Kling's schema.
+(``storyboard.targets.signatures.jwtokens``). Facts: vendors.md section 4, third-party copies of
+Kling's schema.
 """
 
 from __future__ import annotations

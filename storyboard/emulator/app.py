@@ -33,7 +33,8 @@ from storyboard.emulator import castroutes as cast_routes
 from storyboard.emulator.chat import completions as chat
 from storyboard.emulator.config import EmulatorConfig
 from storyboard.emulator.faults import parse_rate, parse_script
-from storyboard.emulator.gateways import arkassets, catalogues, elements, kvoices, pictures
+from storyboard.emulator.faultwire import API, FaultWire, Receive, Scope, Send, Wording, endpoint_of
+from storyboard.emulator.gateways import arkassets, catalogues, elements, imageroutes, kvoices
 from storyboard.emulator.gateways import routes as gateways
 from storyboard.emulator.render import RenderFn
 from storyboard.emulator.requests import account_of, answer, check_auth, origin, service_of
@@ -41,7 +42,6 @@ from storyboard.emulator.service import Service
 from storyboard.emulator.state import new_id
 from storyboard.emulator.uploads import OssError
 from storyboard.emulator.validate import ApiError, invalid
-from storyboard.emulator.wire import API, FaultWire, Receive, Scope, Send, Wording, endpoint_of
 from storyboard.targets.cast.assets import image_model_of
 from storyboard.targets.video.models import DASHSCOPE_PASSES, family, model_of
 from storyboard.targets.wire.gateways import DASHSCOPE
@@ -233,7 +233,7 @@ class EmulatorApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope.get("method", ""), scope.get("path", "")
         endpoint = (endpoint_of(method, path) or gateways.endpoint_of(method, path)
-                    or pictures.endpoint_of(method, path) or elements.endpoint_of(method, path)
+                    or imageroutes.endpoint_of(method, path) or elements.endpoint_of(method, path)
                     or kvoices.endpoint_of(method, path)
                     or arkassets.endpoint_of(method, path, scope.get("query_string", b""))
                     ) if scope["type"] == "http" else None
@@ -269,7 +269,7 @@ def create_app(config: EmulatorConfig | None = None, *,
         yield
         await service.stopped()
 
-    routes = ROUTES + cast_routes.routes() + chat.routes() + pictures.routes() + \
+    routes = ROUTES + cast_routes.routes() + chat.routes() + imageroutes.routes() + \
         gateways.routes() + catalogues.routes() + elements.routes() + kvoices.routes() + \
         arkassets.routes()
     app = EmulatorApp(routes=routes, lifespan=lifespan,

@@ -20,10 +20,10 @@ from starlette.routing import Route
 
 from storyboard.emulator.cast.assets import validate_image
 from storyboard.emulator.cast.standins import png_size
+from storyboard.emulator.faultwire import API
 from storyboard.emulator.requests import answer, check_auth, origin, service_of
 from storyboard.emulator.uploads import OssError
 from storyboard.emulator.validate import ApiError, invalid
-from storyboard.emulator.wire import API
 
 
 async def _body(request: Request) -> Any:

@@ -38,7 +38,7 @@ from storyboard.language.request import (
     speaker_name,
     write,
 )
-from storyboard.language.resolving import cast, identity, looks, routes
+from storyboard.language.resolving import cast, identity, liproutes, looks
 from storyboard.language.resolving.resolve import Reference, ResolvedEpisode, ResolvedShot, Resolver
 from storyboard.language.resolving.scenes import ResolvedScene
 from storyboard.language.tokens import join_line, mention_tokens, scene_tokens
@@ -89,7 +89,7 @@ def build_request(shot: ResolvedShot, shots_by_id: dict[str, ResolvedShot]) -> S
         tokens = mention_tokens(shot.prompt, mentions)
         scenes.append(Scene(1, 0.0, float(duration), write(tokens)))
     else:
-        audio = (shot.episode, shot.id, routes.choice(params).pad)  # a line handed over
+        audio = (shot.episode, shot.id, liproutes.choice(params).pad)  # a line handed over
         for scene in shot.scenes:
             compiled, scene_toks = _scene(scene, mentions, by_name, voices, audio, shot.heard)
             join_line(tokens, scene_toks)
@@ -114,7 +114,7 @@ def audio_mentions(shot: ResolvedShot, kind: Literal["audio", "voice"] = "audio"
     found: dict[str, Mention] = {}
     for scene in shot.scenes:
         for index, (speaker, _) in enumerate(scene.say):
-            if routes.route_at(scene, index) not in routes.PICTURED:
+            if liproutes.route_at(scene, index) not in liproutes.PICTURED:
                 continue  # a line the model does not speak sends no voice
             if speaker in voiced and speaker not in found:
                 found[speaker] = _mention(speaker, kind, len(found) + 1)
@@ -158,12 +158,12 @@ def _scene(scene: ResolvedScene, mentions: Mapping[str, Mention | str],
     action = mention_tokens(scene.action, mentions)
     said_by = [(speaker, text, route, heard.get((scene.index, index)))
                for index, (speaker, text) in enumerate(scene.say)
-               if (route := routes.route_at(scene, index)) in UNPICTURED or speaker in by_name]
+               if (route := liproutes.route_at(scene, index)) in UNPICTURED or speaker in by_name]
     said: list[list[Token]] = []
     lines: list[Line] = []
     for index, (speaker, text, route, made) in enumerate(said_by):
         words = mention_tokens(text, mentions)
-        said.append(routes.says(speaker, route, mentions, voices, words))
+        said.append(liproutes.says(speaker, route, mentions, voices, words))
         lines.append(_line(by_name.get(speaker), speaker, write(words),
                            *_share(scene.start, scene.end, index, len(said_by)), route,
                            audio, made))
@@ -184,13 +184,13 @@ def _share(start: float, end: float, index: int, count: int) -> tuple[float, flo
 def _line(reference: Reference | None, speaker: str, text: str, start: float, end: float,
           route: str, audio: tuple[str, str, str], made: MediaRef | None) -> Line:
     """A line with its route; ``audio``: the episode, shot and pad of a line handed over."""
-    handed = routes.line_asset(*audio[:2]) if route in routes.AUDIO_ROUTES else None
+    handed = liproutes.line_asset(*audio[:2]) if route in liproutes.AUDIO_ROUTES else None
     if reference is None:  # not in the picture: named as viewers read it
-        return routes.routed_line(speaker, speaker_name(speaker), text, start, end, None, None,
+        return liproutes.routed_line(speaker, speaker_name(speaker), text, start, end, None, None,
                                   route, handed, audio[2], made)
     video_voice = reference.ref if reference.role == "reference_video" else None
     voice = None if reference.voice is None or by_id(reference.voice) else reference.voice
-    return routes.routed_line(reference.name, reference.label, text, start, end, voice,
+    return liproutes.routed_line(reference.name, reference.label, text, start, end, voice,
                               None if reference.voice else video_voice, route, handed,
                               audio[2], made)
 
@@ -222,7 +222,7 @@ def canonical(request: ShotRequest, digest_of: dict[Path, str],
             entry["file"] = {"from_shot": dependency_hashes.get(item.from_shot, "?")}
         if item.voice is not None:
             entry["voice"] = ref(item.voice)
-        if item.lead or item.pad not in ("", routes.PADS[0]):  # silence from 0 s: as before
+        if item.lead or item.pad not in ("", liproutes.PADS[0]):  # silence from 0 s: as before
             entry["pad"] = [item.pad, item.lead]
         items.append(entry)
     timing = [[s.start, s.end, [[ln.label, ln.text] for ln in s.lines]] for s in request.scenes]

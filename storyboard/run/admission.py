@@ -173,7 +173,7 @@ def in_order(episodes: Episodes, problems: list[Problem]) -> list[Problem]:
 def refused(variants: Variants, chosen: list[str]) -> Admission:
     """A season that did not compile: every error by episode (those outside ``chosen`` too:
     no episode of a series that does not compile can be rendered)."""
-    from storyboard.language.expansion.names import names
+    from storyboard.language.expansion.ids import names
     episodes = Episodes(variants.root)
     problems = located(episodes, variants.diagnostics())
     rows = _rows(episodes, chosen, problems)

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from storyboard.dialects import DIALECTS
-from storyboard.targets.signatures import tokens
+from storyboard.targets.signatures import jwtokens
 from storyboard.targets.video.models import family
 from storyboard.targets.wire.catalogues import Catalogue, catalogue_of, stem
 from storyboard.targets.wire.gateways import DASHSCOPE_KEY_ENV, TARGETS, Target
@@ -84,7 +84,7 @@ def check_one(client: httpx.Client, target: Target, env: Mapping[str, str],
     try:
         header, scheme = (dialect.auth_header, dialect.auth_scheme) if dialect else \
             ("Authorization", "Bearer")
-        items = read(client, base, catalogue, tokens.sign(key, secret) if secret else key,
+        items = read(client, base, catalogue, jwtokens.sign(key, secret) if secret else key,
                      header, scheme)
     except CatalogueError as exc:
         return Report(target.name, f"error: {exc}", catalogue.source)

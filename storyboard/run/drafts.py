@@ -29,8 +29,8 @@ from storyboard.run.setup import RunSetup
 from storyboard.run.state.cache import CacheEntry, OutputCache
 from storyboard.run.state.lock.lockfile import LockEntry, entry_for, lock_path, proxy, update_lock
 from storyboard.run.state.runlock import run_lock
-from storyboard.run.trip.guards.checks import verify_info
 from storyboard.run.trip.guards.inputs import prune_inputs, snapshot_inputs
+from storyboard.run.trip.guards.verdicts import verify_info
 from storyboard.run.trip.model import EventState, ResultState, RunResult, ShotEvent, ShotResult
 from storyboard.stitch.join.concat import probe_clip
 from storyboard.stitch.join.facts import FactStore

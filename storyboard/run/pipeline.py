@@ -33,7 +33,7 @@ from storyboard.run.rendering import (
     remove_empty,
 )
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, ensure_writable, open_run, single
-from storyboard.run.state.assets import shown_folder
+from storyboard.run.state.castinputs import shown_folder
 from storyboard.run.state.lock.derived import heard_files
 from storyboard.run.state.measured import Outcome, Report, measure_takes, thresholds
 from storyboard.run.state.people.measuring import measure_people_of

@@ -25,8 +25,8 @@ from storyboard.language.request import (
     Manifest,
 )
 from storyboard.providers.base import Provider, host_of, task_key
-from storyboard.run.state.assets import sent_voices, short_voice
 from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.castinputs import sent_voices, short_voice
 from storyboard.run.state.lock.lockfile import LockEntry, describe, lock_path, proxy, read_lock, shot_key
 from storyboard.run.state.measured import recorded
 from storyboard.run.state.tasks.inflight import holdings, paid_before

@@ -34,8 +34,8 @@ from storyboard.run.plans import below_list
 from storyboard.run.setup import (
     RunSetup,
 )
-from storyboard.run.state.assets import with_made_files
 from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.castinputs import with_made_files
 from storyboard.run.state.lock.boardbytes import BoardBytes
 from storyboard.run.state.lock.lockfile import (
     LockFile,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 from storyboard.language.resolving.cast import SAMPLE_AIM, voice_sample
 from storyboard.scaffold.fountain import SCENE, Screenplay
-from storyboard.scaffold.names import Names, alternation, shorten
+from storyboard.scaffold.namekeys import Names, alternation, shorten
 from storyboard.scaffold.who import design, unsettled, who_of
 from storyboard.targets.cast.assets import spoken_seconds
 

@@ -16,7 +16,7 @@ import shlex
 
 from storyboard.errors import Diagnostic, Span
 from storyboard.scaffold.fountain import Element, Screenplay, located
-from storyboard.scaffold.names import TOGETHER, Names, shorten
+from storyboard.scaffold.namekeys import TOGETHER, Names, shorten
 from storyboard.scaffold.timing import (
     MAX_BEAT_TEXT,
     Beat,

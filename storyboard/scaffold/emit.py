@@ -11,7 +11,7 @@ from __future__ import annotations
 from storyboard.language.resolving.cast import UNSETTLED
 from storyboard.scaffold.cast import Cast
 from storyboard.scaffold.fountain import Screenplay
-from storyboard.scaffold.names import Names, shorten
+from storyboard.scaffold.namekeys import Names, shorten
 from storyboard.scaffold.timing import Episode, Shot
 from storyboard.scaffold.yamltext import Value, comment, flow, quote, trailing
 

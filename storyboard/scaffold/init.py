@@ -28,7 +28,7 @@ from typing import Literal
 
 from storyboard.errors import StoryboardError
 from storyboard.files import NEW_FILE_MODE
-from storyboard.language.read.validate import schema_dir
+from storyboard.language.read.schemacheck import schema_dir
 from storyboard.scaffold.blueprint import EPISODE_SCHEMA, SERIES_SCHEMA, Blueprint
 from storyboard.scaffold.episodes import DEFAULT_MINUTES
 from storyboard.scaffold.screenplay import blueprint_of

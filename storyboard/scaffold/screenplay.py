@@ -47,7 +47,7 @@ from storyboard.scaffold.convert import convert, has_acts
 from storyboard.scaffold.emit import episode_yaml, series_yaml
 from storyboard.scaffold.episodes import DEFAULT_MINUTES, by_length, by_size
 from storyboard.scaffold.fountain import Screenplay, parse, unemphasize
-from storyboard.scaffold.names import slug
+from storyboard.scaffold.namekeys import slug
 from storyboard.scaffold.timing import Episode, Shot, references
 
 MAX_EPISODE_BYTES = MAX_FILE_BYTES * 3 // 4  # an episode's file: well within the loader's limit

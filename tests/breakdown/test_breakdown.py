@@ -451,7 +451,7 @@ def test_episode_targets_fail_closed(chat_emulator: EmulatorServer, tmp_path: Pa
 
 
 def test_episodes_of_a_length_are_cut_before_the_chapter_that_would_pass_it() -> None:
-    from storyboard.breakdown.stages.series import by_minutes
+    from storyboard.breakdown.stages.seriestext import by_minutes
     assert by_minutes([15, 10, 10], 0.25) == [range(0, 1), range(1, 3)]  # 15 s; 10 + 10 s
     assert by_minutes([15, 10, 10], 0.5) == [range(0, 3)]
     assert by_minutes([100, 5], 0.5) == [range(0, 1), range(1, 2)]  # a long one stands alone

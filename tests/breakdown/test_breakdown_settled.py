@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from storyboard.breakdown.source import Chapter
-from storyboard.breakdown.stages.shots import left_out
+from storyboard.breakdown.stages.chaptershots import left_out
 from storyboard.cli.main import cli
 from tests.breakdown.scripted import Scripted, completion, stage_of
 from tests.breakdown.test_breakdown_llm import MIA, MIA_CAST, OUTLINE, answers, run

@@ -18,8 +18,8 @@ from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.breakdown.questions.schemas import SCHEMAS
 from storyboard.breakdown.results import Result
 from storyboard.breakdown.source import Chapter, read_story
-from storyboard.breakdown.stages.series import texts
-from storyboard.breakdown.stages.shots import MAX_REFERENCES
+from storyboard.breakdown.stages.chaptershots import MAX_REFERENCES
+from storyboard.breakdown.stages.seriestext import texts
 from storyboard.breakdown.stages.walk import Answers, ChapterAnswers
 from storyboard.breakdown.state.reading import answer_data, around
 from storyboard.cli.main import cli as group
@@ -222,7 +222,7 @@ def test_a_part_of_one_longer_name_is_that_person_and_accents_fold() -> None:
 
 def test_a_name_left_in_words_is_read_whole() -> None:
     from storyboard.breakdown.stages.cast import merged
-    from storyboard.breakdown.stages.shots import mentioned
+    from storyboard.breakdown.stages.chaptershots import mentioned
     one = Chapter("tale.md", 1, "One", 1, ("Dame Van Winkle scolded Van Winkle.",))
     cast = merged([(one, {"characters": [{"name": n, "appearance": n, "voice": "calm"}
                                          for n in ("Dame Van Winkle", "Rip Van Winkle",
@@ -315,7 +315,7 @@ def test_a_sample_longer_than_a_reference_voice_is_cut_and_never_warns(
 
 def test_the_writer_references_every_name_its_words_name_while_there_is_room() -> None:
     from storyboard.breakdown.stages.cast import merged
-    from storyboard.breakdown.stages.shots import Scene, mentioned, references
+    from storyboard.breakdown.stages.chaptershots import Scene, mentioned, references
     one = Chapter("tale.md", 1, "One", 1, ("Ann, Ben and the daughter met at the Old Mill.",))
     people = [{"name": n, "appearance": n, "voice": "calm"} for n in ("Ann", "Ben", "Daughter")]
     cast = merged([(one, {"characters": people, "places": [{"name": "Old Mill", "look": "a mill"}],

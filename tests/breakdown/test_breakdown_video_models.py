@@ -104,7 +104,7 @@ def test_a_model_no_story_becomes_is_refused_before_anything_is_asked(
 
 
 def test_a_shot_is_written_at_a_length_its_model_renders() -> None:
-    from storyboard.breakdown.stages.shots import Scene, Shot, fitted
+    from storyboard.breakdown.stages.chaptershots import Scene, Shot, fitted
     long = Shot("s01", "story.md", 1, 1, "wide shot", 12, [],
                 [Scene(0, 4.5, "Mia climbs."), Scene(4.5, 12, "Sam waits.")])
     made = fitted(long, whole=False, timed=True, takes=(6, 10))

@@ -81,7 +81,7 @@ def test_the_examples_run_on_a_series_init_makes_not_on_a_checkout(tmp_path: Pat
     """A wheel has no ``examples/`` folder: every line names ``my-series``, and each shot id it
     names is one ``storyboard init my-series`` writes."""
     from storyboard.cli.examples import SERIES
-    from storyboard.language.expansion.names import names
+    from storyboard.language.expansion.ids import names
     from storyboard.scaffold.init import create
     assert SERIES == "my-series"
     create(tmp_path / SERIES)

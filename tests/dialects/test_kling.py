@@ -38,7 +38,7 @@ from storyboard.providers.gateway.provider import GatewayProvider
 from storyboard.run import render
 from storyboard.run.trip.model import RunOptions, RunResult, Wiring
 from storyboard.targets.kinds import classify_failure
-from storyboard.targets.signatures import tokens
+from storyboard.targets.signatures import jwtokens
 from tests.fixtures.gateway_runs import KEY, a_shot, provider_for, serve
 from tests.fixtures.models import compiled, errors, series
 
@@ -65,20 +65,20 @@ SCENES = (Scene(1, 0.0, 2.0, "Scene 1 [0-2s]: Image 1 pours the coffee"),
 
 
 def test_a_token_names_its_access_key_and_holds_half_an_hour() -> None:
-    token = tokens.sign("ak-1", "sk-1", now=1_000_000)
-    assert tokens.verify(token, "sk-1", now=1_000_000) == "ak-1"
-    assert tokens.verify(token, "sk-1", now=1_000_000 + 1799) == "ak-1"
-    assert tokens.verify(token, "sk-1", now=1_000_000 + 1800) is None  # expired
-    assert tokens.verify(token, "sk-1", now=1_000_000 - 6) is None  # not yet valid
-    assert tokens.verify(token, "sk-2", now=1_000_000) is None  # another secret
+    token = jwtokens.sign("ak-1", "sk-1", now=1_000_000)
+    assert jwtokens.verify(token, "sk-1", now=1_000_000) == "ak-1"
+    assert jwtokens.verify(token, "sk-1", now=1_000_000 + 1799) == "ak-1"
+    assert jwtokens.verify(token, "sk-1", now=1_000_000 + 1800) is None  # expired
+    assert jwtokens.verify(token, "sk-1", now=1_000_000 - 6) is None  # not yet valid
+    assert jwtokens.verify(token, "sk-2", now=1_000_000) is None  # another secret
     assert "sk-1" not in token
 
 
 def test_a_tampered_or_malformed_token_is_refused() -> None:
-    head, body, mac = tokens.sign("ak-1", "sk-1", now=1_000_000).split(".")
-    other = tokens.sign("ak-2", "sk-1", now=1_000_000).split(".")[1]
+    head, body, mac = jwtokens.sign("ak-1", "sk-1", now=1_000_000).split(".")
+    other = jwtokens.sign("ak-2", "sk-1", now=1_000_000).split(".")[1]
     for bad in (f"{head}.{other}.{mac}", f"{head}.{body}", "", "a.b.c", f"{head}.{body}.x"):
-        assert tokens.verify(bad, "sk-1", now=1_000_000) is None, bad
+        assert jwtokens.verify(bad, "sk-1", now=1_000_000) is None, bad
 
 
 # -- the body ------------------------------------------------------------------------------------
@@ -272,7 +272,7 @@ DATA_KEYS = {"task_id", "task_status", "task_status_msg", "task_info", "task_res
 
 
 def kling_http(emu: EmulatorServer) -> httpx.Client:
-    token = tokens.sign("ak-test", KEY)
+    token = jwtokens.sign("ak-test", KEY)
     return httpx.Client(base_url=emu.gateway_url("kling"), timeout=10,
                         headers={"Authorization": f"Bearer {token}"})
 

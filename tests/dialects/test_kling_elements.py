@@ -24,7 +24,7 @@ from storyboard.dialects.images import KLING_ELEMENT
 from storyboard.emulator import EmulatorServer
 from storyboard.language.compile import compile_lenient
 from storyboard.language.read.series import load_source
-from storyboard.targets.signatures import tokens
+from storyboard.targets.signatures import jwtokens
 from storyboard.targets.video.kling4 import ELEMENT_PATH, ELEMENT_PRICES, KLING_V4, WIRE_ID
 from tests.fixtures.gateway_runs import KEY
 from tests.fixtures.media_host import serve as serve_http
@@ -146,14 +146,14 @@ def test_the_element_s_create_compiles_to_its_golden_body(tmp_path: Path, make_m
     assert text == GOLDEN.read_text(encoding="utf-8")
     with EmulatorServer(latency=0.0, api_key=KEY) as quick:  # and the emulator takes it
         answer = httpx.post(quick.gateway_url("kling") + ELEMENT_PATH, json=body, timeout=10,
-                            headers={"Authorization": f"Bearer {tokens.sign('ak', KEY)}"})
+                            headers={"Authorization": f"Bearer {jwtokens.sign('ak', KEY)}"})
     assert answer.status_code == 200 and answer.json()["data"]["element_id"], answer.text
 
 
 # -- the emulator ----------------------------------------------------------------------------------
 
 def test_the_emulator_makes_an_element_and_answers_it_ready(emu: EmulatorServer) -> None:
-    token = tokens.sign("ak-test", KEY)
+    token = jwtokens.sign("ak-test", KEY)
     url = emu.gateway_url("kling") + ELEMENT_PATH
     headers = {"Authorization": f"Bearer {token}"}
     bad = httpx.post(url, json={"element_name": "mia", "element_frontal_image": "x"},

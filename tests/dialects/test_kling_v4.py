@@ -27,7 +27,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.emulator.gateways.unwire import unbody
 from storyboard.language.compile import compile_lenient
 from storyboard.language.read.series import load_source
-from storyboard.targets.signatures import tokens
+from storyboard.targets.signatures import jwtokens
 from storyboard.targets.video.kling4 import FLASH_WIRE_ID, KLING_V4, LABELS, WIRE_ID
 from tests.fixtures.gateway_runs import KEY, serve
 from tests.fixtures.media_host import serve as serve_http
@@ -234,7 +234,7 @@ def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
 
 
 def post(emu: EmulatorServer, body: dict[str, Any]) -> httpx.Response:
-    token = tokens.sign("ak-test", KEY)
+    token = jwtokens.sign("ak-test", KEY)
     return httpx.post(emu.gateway_url("kling") + "/v1/videos/omni-video", json=body,
                       headers={"Authorization": f"Bearer {token}"}, timeout=10)
 

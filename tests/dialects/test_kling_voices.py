@@ -26,8 +26,8 @@ from storyboard.dialects.images import KLING_VOICE
 from storyboard.emulator import EmulatorServer
 from storyboard.language.compile import compile_lenient
 from storyboard.language.read.series import load_source
-from storyboard.run.state.assets import Made, substituted
-from storyboard.targets.signatures import tokens
+from storyboard.run.state.castinputs import Made, substituted
+from storyboard.targets.signatures import jwtokens
 from storyboard.targets.video.kling4 import FLASH_WIRE_ID, KLING_V4, VOICE_PATH, VOICE_PRICES
 from tests.fixtures.gateway_runs import KEY
 from tests.fixtures.media_host import serve as serve_http
@@ -192,14 +192,14 @@ def test_the_voice_s_create_and_the_shot_compile_to_their_golden_bodies(
     assert video["voice_list"] == [{"voice_id": "770001"}]
     with EmulatorServer(latency=0.0, api_key=KEY) as quick:  # and the emulator takes it
         answer = httpx.post(quick.gateway_url("kling") + VOICE_PATH, json=create, timeout=10,
-                            headers={"Authorization": f"Bearer {tokens.sign('ak', KEY)}"})
+                            headers={"Authorization": f"Bearer {jwtokens.sign('ak', KEY)}"})
     assert answer.status_code == 200 and answer.json()["data"]["task_id"], answer.text
 
 
 # -- the emulator ----------------------------------------------------------------------------------
 
 def test_the_emulator_makes_a_voice_and_answers_it_ready() -> None:
-    headers = {"Authorization": f"Bearer {tokens.sign('ak-test', KEY)}"}
+    headers = {"Authorization": f"Bearer {jwtokens.sign('ak-test', KEY)}"}
     body = {"voice_name": "mia", "voice_url": "https://media.example.com/mia.wav"}
     with EmulatorServer(latency=0.0, api_key=KEY) as quick:
         url = quick.gateway_url("kling") + VOICE_PATH

@@ -19,7 +19,7 @@ from storyboard.emulator.comfyui.state import ComfyConfig
 from storyboard.emulator.comfyui.ws import order
 from storyboard.errors import ConnectFailed, RequestRejected
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotRequest
-from storyboard.providers.comfyui.jobs import Job, Throughput
+from storyboard.providers.comfyui.promptlog import Job, Throughput
 from storyboard.providers.comfyui.provider import ComfyUIProvider
 from storyboard.providers.comfyui.settings import ComfySettings
 from storyboard.targets import TaskStatus

@@ -28,7 +28,7 @@ from storyboard.errors import Diagnostic
 from storyboard.language.compile import compile_lenient
 from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledShot, Line, MediaRef
-from storyboard.language.resolving.routes import promised, windows
+from storyboard.language.resolving.liproutes import promised, windows
 from storyboard.media import samples
 from storyboard.media.inputs.pad import pad_line, padding
 from storyboard.targets.video.models import MODELS, Model

@@ -15,7 +15,7 @@ from storyboard.language.request import (
     CompiledShot,
     ShotRequest,
 )
-from storyboard.language.versions.fit import fit_warning, room, said
+from storyboard.language.versions.linefit import fit_warning, room, said
 from storyboard.language.versions.speech import version_line, version_lines
 from storyboard.language.versions.versionfile import Version, VersionLine, read_version
 

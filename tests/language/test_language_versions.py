@@ -16,7 +16,7 @@ from storyboard.cli.main import cli
 from storyboard.errors import ProblemsFound
 from storyboard.language.compile import compile_lenient
 from storyboard.language.read.series import load_source
-from storyboard.language.versions.fit import fit_warning
+from storyboard.language.versions.linefit import fit_warning
 from storyboard.language.versions.versioncheck import MEASURED
 from storyboard.language.versions.versionfile import (
     Version,

@@ -15,7 +15,7 @@ from typing import Any, get_type_hints
 import pytest
 
 from storyboard.language.read.series import load_source
-from storyboard.language.resolving import boards, looks, modelcheck, resolve, routes
+from storyboard.language.resolving import boards, liproutes, looks, modelcheck, resolve
 from storyboard.language.resolving.resolved import Given, ResolvedShot, Resolving
 from tests.fixtures.compiler import BALLAD, write_series
 from tests.fixtures.paths import ROOT
@@ -25,7 +25,7 @@ MakeMedia = Any
 
 def test_the_passes_are_the_declared_tuple_in_order() -> None:
     assert (
-        looks.look_pass, resolve.first_frame, modelcheck.frames_pass, boards.board_pass, routes.route_pass,
+        looks.look_pass, resolve.first_frame, modelcheck.frames_pass, boards.board_pass, liproutes.route_pass,
         resolve.transition, resolve.checks, modelcheck.check_pass) == resolve.PASSES
 
 
@@ -38,7 +38,7 @@ def test_each_pass_takes_the_one_context_shot_and_given(step: Any) -> None:
 
 
 def test_no_plug_in_declares_a_protocol_of_its_own() -> None:
-    for module in ("boards", "routes", "modelcheck", "resolve", "looks"):
+    for module in ("boards", "liproutes", "modelcheck", "resolve", "looks"):
         tree = ast.parse((ROOT / "storyboard" / "language" / "resolving" / f"{module}.py").read_text())
         protocols = [node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
                      and any(ast.unparse(b).endswith("Protocol") for b in node.bases)]

@@ -20,7 +20,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storyboard.language.read.validate import (
+from storyboard.language.read.schemacheck import (
     EPISODE_SCHEMA,
     SERIES_SCHEMA,
     _fast_validator,

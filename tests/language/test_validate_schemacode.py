@@ -12,7 +12,7 @@ import fastjsonschema
 import pytest
 
 from storyboard.language.read import schemacode
-from storyboard.language.read.validate import SERIES_SCHEMA, _schemas
+from storyboard.language.read.schemacheck import SERIES_SCHEMA, _schemas
 
 SCHEMA = {"type": "object", "properties": {"takes": {"type": "integer", "minimum": 1}},
           "additionalProperties": False}
@@ -87,12 +87,12 @@ def test_a_new_process_checks_a_series_from_the_kept_code(tmp_path: Path) -> Non
     """The check's own validators: the first process keeps them, the next never compiles."""
     script = (
         "import sys\nfrom pathlib import Path\n"
-        "from storyboard.language.read import schemacode, validate\n"
+        "from storyboard.language.read import schemacode, schemacheck\n"
         "from storyboard.language.document import Document\n"
         "if sys.argv[1] == 'again':\n"
         "    schemacode.compiled = None  # calling it would fail\n"
         "doc = Document(Path('s.yaml'), {'storyboard': 1, 'title': 'T'}, [])\n"
-        "print(validate.check_schema(doc, validate.SERIES_SCHEMA))\n")
+        "print(schemacheck.check_schema(doc, schemacheck.SERIES_SCHEMA))\n")
     env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin",
            "PYTHONPATH": str(Path(schemacode.__file__).parents[3])}
     for turn in ("first", "again"):

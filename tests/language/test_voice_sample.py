@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 import storyboard
 from storyboard.breakdown.source import Chapter
-from storyboard.breakdown.stages import shots as shot_stage
+from storyboard.breakdown.stages import chaptershots as shot_stage
 from storyboard.breakdown.stages.cast import Cast
-from storyboard.breakdown.stages.series import _first_lines
+from storyboard.breakdown.stages.seriestext import _first_lines
 from storyboard.cli.main import cli
 from storyboard.language.resolving.cast import SAMPLE_SECONDS, voice_sample
 from storyboard.targets.cast.assets import spoken_seconds

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from storyboard.language.compile import compile_lenient
+from storyboard.language.read.schemacheck import schema_dir
 from storyboard.language.read.series import load_source
-from storyboard.language.read.validate import schema_dir
 
 SERIES = """\
 storyboard: 1

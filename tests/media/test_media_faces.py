@@ -1,6 +1,6 @@
 """Faces found, embedded and told apart, the costume under each, the light of a frame: measured on
 two public-domain photographs of real people (tests/fixtures/faces/SOURCE.md), composed into 720p
-takes by ffmpeg. The models load once a process (``models.load``)."""
+takes by ffmpeg. The models load once a process (``detector.load``)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from storyboard.media import samples
-from storyboard.media.faces import frames, models
-from storyboard.media.faces.measure import costume_box, measure
+from storyboard.media.faces import detector, frames
 from storyboard.media.faces.record import People, bhattacharyya, distance, trusted
+from storyboard.media.faces.scan import costume_box, measure
 from tests.fixtures.faces import ASTRONAUT, HOPPER, Placed, compose
 
 REPO = Path(__file__).resolve().parents[2]
@@ -104,16 +104,16 @@ def test_frames_are_sampled_at_each_scene_start_middle_and_end() -> None:
 
 def test_without_the_extra_measuring_says_how_to_add_it() -> None:
     code = ("import sys; sys.modules['dlib'] = None\n"
-            "from storyboard.media.faces import models\n"
-            "print(models.missing())\n"
-            "try:\n    models.load()\nexcept models.FacesMissing as exc:\n    print(exc)\n")
+            "from storyboard.media.faces import detector\n"
+            "print(detector.missing())\n"
+            "try:\n    detector.load()\nexcept detector.FacesMissing as exc:\n    print(exc)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=REPO, check=True)
     first, said = done.stdout.splitlines()[:2]
     assert first == "dlib"
     assert "measuring identity, look and grade needs the faces extra (dlib is not installed)" in said
     assert "add the extra with:" in said and "faces" in said.rsplit(":", 1)[1]
-    assert models.missing() is None  # here it is installed
+    assert detector.missing() is None  # here it is installed
 
 
 def test_doctor_says_whether_the_extra_is_installed() -> None:

@@ -13,7 +13,7 @@ import pytest
 from storyboard.emulator.cast.standins import picture
 from storyboard.media import ffmpeg, samples
 from storyboard.media.probes import pngcheck
-from storyboard.run.trip.guards.checks import InvalidOutput, verify_asset
+from storyboard.run.trip.guards.verdicts import InvalidOutput, verify_asset
 
 
 def chunk(kind: bytes, body: bytes) -> bytes:

@@ -64,7 +64,7 @@ def test_the_tree_keeps_every_contract() -> None:
     # issue 96: the faces extra is imported by media's faces alone, dlib by its models alone
     ("run/state/measured.py", "numpy", "Only media's faces import dlib"),
     ("review/sheet/build.py", "dlib", "Only media's faces import dlib"),
-    ("media/faces/measure.py", "face_recognition_models", "Within media's faces, only models"),
+    ("media/faces/scan.py", "face_recognition_models", "Within media's faces, only models"),
     # issue 55: a provider family never reaches into another; the registry attaches them all
     ("providers/gateway/provider.py", "storyboard.providers.dashscope.wire",
      "Each provider family stands alone"),
@@ -75,7 +75,7 @@ def test_the_tree_keeps_every_contract() -> None:
     ("cli/common.py", "storyboard.cli.flags.options", "The command line's floors"),
     # issue 99: every folder with packages in floors, the breakdown's loose modules on them too
     ("breakdown/settings.py", "storyboard.breakdown.stages.walk", "The breakdown's floors"),
-    ("emulator/wire.py", "storyboard.emulator.gateways.routes", "The emulator's floors"),
+    ("emulator/faultwire.py", "storyboard.emulator.gateways.routes", "The emulator's floors"),
     ("media/ffmpeg.py", "storyboard.media.probes.probe", "Media's floors"),
     ("run/state/lock/lockfile.py", "storyboard.run.state.takes", "A run's state imports one way"),
 ])

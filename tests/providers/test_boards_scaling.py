@@ -29,7 +29,7 @@ from storyboard.providers.comfyui.provider import ComfyUIProvider
 from storyboard.providers.comfyui.settings import ComfySettings
 from storyboard.providers.dashscope.provider import KEY_ENV, DashScopeProvider, DashScopeSettings
 from storyboard.providers.gateway.provider import GatewayProvider
-from storyboard.providers.stills import bounds
+from storyboard.providers.stillcopy import bounds
 from storyboard.run.trip.guards.mediacheck import local_urls
 from tests.fixtures.comfyui import WORKFLOWS
 

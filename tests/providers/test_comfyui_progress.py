@@ -14,7 +14,7 @@ import pytest
 import storyboard
 from storyboard.emulator.comfyui.server import ComfyUIServer
 from storyboard.emulator.comfyui.state import ComfyConfig
-from storyboard.providers.comfyui.progress import Watch, ws_url
+from storyboard.providers.comfyui.listen import Watch, ws_url
 from storyboard.run import ShotEvent
 from tests.fixtures.comfyui import prompts, series_on
 from tests.fixtures.paths import ROOT

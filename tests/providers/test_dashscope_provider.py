@@ -41,7 +41,7 @@ from storyboard.providers.dashscope.provider import (
     Timeouts,
 )
 from storyboard.providers.protocol import ApiKey, number
-from storyboard.run.trip.guards.checks import is_ambiguous
+from storyboard.run.trip.guards.verdicts import is_ambiguous
 from storyboard.targets import PriceTable, TaskState, TaskStatus
 
 BASE = "https://dashscope.test/api/v1"

@@ -97,7 +97,7 @@ def test_the_run_report_counts_a_billed_unusable_take(
 
 def test_the_unusable_results_are_what_they_say(make_media: MakeMedia, tmp_path: Path) -> None:
     from storyboard.media import ffmpeg
-    from storyboard.run.trip.guards.checks import InvalidOutput, verify_video
+    from storyboard.run.trip.guards.verdicts import InvalidOutput, verify_video
     video = make_media("video", tmp_path / "v.mp4", seconds=2, width=64, height=48)
     data = video.read_bytes()
     assert unusable_bytes(data, "html").startswith(b"<!DOCTYPE html>")

@@ -167,7 +167,7 @@ def test_a_shot_alone_makes_the_cast_it_uses_first(
 def test_the_make_it_first_hint_names_the_series_folder(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from storyboard.language.compile import compile_path
-    from storyboard.run.state.assets import not_made
+    from storyboard.run.state.castinputs import not_made
     series = write(tmp_path / "my series")
     shot = compile_path(series).episode_shots()[0]
     monkeypatch.chdir(tmp_path)

@@ -22,7 +22,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.errors import DownloadTooLarge
 from storyboard.language.request import AssetRequest, CompiledShot, ShotRequest
 from storyboard.providers.dashscope.provider import DashScopeProvider, DashScopeSettings, Timeouts
-from storyboard.run.trip.guards import checks
+from storyboard.run.trip.guards import verdicts
 from storyboard.run.trip.guards.downloadcap import MB, download_limit
 from storyboard.targets import TaskState, TaskStatus
 from tests.fixtures.cli import invoke
@@ -119,15 +119,15 @@ def test_rejected_takes_are_bounded_oldest_first(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / ".storyboard" / "rejected"
     folder.mkdir(parents=True)
-    for n in range(checks.REJECTED_FILES + 5):
+    for n in range(verdicts.REJECTED_FILES + 5):
         old = folder / f"old-{n:02d}.mp4"
         old.write_bytes(b"x" * 100)
         os.utime(old, (1_000_000 + n, 1_000_000 + n))
     kept = keep(tmp_path, "t-new")
     names = sorted(p.name for p in folder.iterdir())
-    assert len(names) == checks.REJECTED_FILES and kept.name in names
+    assert len(names) == verdicts.REJECTED_FILES and kept.name in names
     assert "old-05.mp4" not in names and "old-06.mp4" in names  # the six oldest went
-    monkeypatch.setattr(checks, "REJECTED_BYTES", 1000)  # the bytes bound too
+    monkeypatch.setattr(verdicts, "REJECTED_BYTES", 1000)  # the bytes bound too
     newest = keep(tmp_path, "t-newer")
     assert sum(p.stat().st_size for p in folder.iterdir()) <= 1000
     assert newest.exists() and kept.exists()  # the newest stay, the oldest went first
@@ -139,7 +139,7 @@ def test_rejected_takes_are_bounded_oldest_first(tmp_path: Path,
 def keep(root: Path, task_id: str) -> Path:
     tmp = root / f"{task_id}.tmp"
     tmp.write_bytes(b"v" * 300)
-    return checks.keep_rejected(root, video_shot("wan2.7-r2v"), task_id, tmp)
+    return verdicts.keep_rejected(root, video_shot("wan2.7-r2v"), task_id, tmp)
 
 
 async def fetch(emu: EmulatorServer, dest: Path, limit: int) -> None:

@@ -21,7 +21,7 @@ import pytest
 
 from storyboard.media import samples
 from storyboard.media.faces.frames import sample_times
-from storyboard.media.faces.measure import measure
+from storyboard.media.faces.scan import measure
 from storyboard.run.state.people.records import record_path
 from tests.fixtures.dashscope_cli import Emulator, invoke, render, submissions
 from tests.fixtures.faces import ASTRONAUT, HOPPER, Placed, compose

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import storyboard
 from storyboard.language.request import CompiledShot
-from storyboard.media.faces.measure import measure
+from storyboard.media.faces.scan import measure
 from storyboard.run.state.lock.lockfile import LockFile
 from storyboard.run.state.measured import Thresholds
 from storyboard.run.state.people.cast import pictures

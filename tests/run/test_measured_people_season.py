@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from storyboard.media.faces.measure import measure
+from storyboard.media.faces.scan import measure
 from storyboard.run.state.people.records import record_path
 from tests.fixtures.dashscope_cli import Emulator, invoke, render
 from tests.fixtures.faces import ASTRONAUT, HOPPER, Placed, compose

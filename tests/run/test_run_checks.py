@@ -12,7 +12,7 @@ from storyboard.errors import (
     ServerError,
     TransportError,
 )
-from storyboard.run.trip.guards.checks import is_ambiguous, retryable
+from storyboard.run.trip.guards.verdicts import is_ambiguous, retryable
 
 
 @pytest.mark.parametrize(("error", "ambiguous", "again"), [

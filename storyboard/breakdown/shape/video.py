@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from storyboard.breakdown.settings import series_file
-from storyboard.language.read.validate import did_you_mean
+from storyboard.language.read.schemacheck import did_you_mean
 from storyboard.language.resolving.modelcheck import model_table
 from storyboard.targets import kinds
 from storyboard.targets.video.models import DEFAULT_MODEL, MODELS, Model, family

@@ -23,7 +23,7 @@ from typing import Any
 
 from storyboard.breakdown.questions.ordinary import ordinary
 from storyboard.breakdown.source import Chapter
-from storyboard.scaffold.names import slug as plain_slug
+from storyboard.scaffold.namekeys import slug as plain_slug
 
 KINDS = ("characters", "places", "props")
 TO_MODEL = "leave it out"

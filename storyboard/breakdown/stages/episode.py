@@ -28,7 +28,7 @@ from storyboard.breakdown.questions.quotable import quotable, quoting
 from storyboard.breakdown.results import Result
 from storyboard.breakdown.shape.cutting import balanced_sizes
 from storyboard.breakdown.source import Chapter
-from storyboard.breakdown.stages import shots as shot_stage
+from storyboard.breakdown.stages import chaptershots as shot_stage
 from storyboard.breakdown.stages.speakers import misgiven
 
 OWN = re.compile(r"^shots\[0\](?:\.|(?=:))")  # a one-shot check's path, as its own answer says it

@@ -23,7 +23,7 @@ from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.results import Result
 from storyboard.breakdown.shape.season import Entry, Segment
 from storyboard.breakdown.source import Chapter, Story
-from storyboard.breakdown.stages import shots as shot_stage
+from storyboard.breakdown.stages import chaptershots as shot_stage
 from storyboard.breakdown.stages.cast import names_in
 from storyboard.breakdown.stages.cast import problems as cast_problems
 from storyboard.breakdown.stages.speakers import missing, same, speaking

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from storyboard.breakdown.shape.video import Video, default_video
 from storyboard.breakdown.stages.cast import Cast, Entry
-from storyboard.breakdown.stages.shots import Shot
+from storyboard.breakdown.stages.chaptershots import Shot
 from storyboard.scaffold.yamltext import Value, comment, flow, quote, trailing
 
 MODELS_LOOK = "look: the model's, not the story's (check it against the story)"

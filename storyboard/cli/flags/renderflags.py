@@ -78,7 +78,7 @@ def with_episodes(path: Path, flags: RenderFlags, text: str | None) -> RenderFla
     if flags.shots or flags.episode:
         raise click.UsageError("--episodes cannot go with --episode or --shot: name the "
                                "episodes by one of them")
-    from storyboard.language.expansion.names import names
+    from storyboard.language.expansion.ids import names
     ids = list(names(path).episodes)
     if not ids:
         variants_of(path)  # a series that cannot be read says why, at its lines

@@ -61,7 +61,7 @@ NAMES = (*READERS, f"{VARS}KEY")
 def run_settings(given: tuple[str, ...]) -> tuple[dict[str, Any], tuple[str, ...]]:
     """The ``RenderFlags`` fields ``--set`` gives (by name) and its template variables
     (``KEY=VALUE``, as ``--var`` gives them to ``check`` and ``plan``)."""
-    from storyboard.language.read.validate import did_you_mean
+    from storyboard.language.read.schemacheck import did_you_mean
     fields: dict[str, Any] = {}
     variables: list[str] = []
     for item in given:

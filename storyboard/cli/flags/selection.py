@@ -92,7 +92,7 @@ def _episode_ids(path: Path) -> list[str]:
     import click
 
     from storyboard.cli.common import variants_of
-    from storyboard.language.expansion.names import names
+    from storyboard.language.expansion.ids import names
     ids = list(names(path).episodes)
     if not ids:
         variants_of(path)

@@ -149,7 +149,7 @@ def lock_takes(root: Path) -> dict[str, Any]:
 
 def selected(manifest: Manifest, episode: str | None, shot: str | None) -> None:
     """Raise when ``--episode`` or ``--shot`` names nothing in ``manifest``."""
-    from storyboard.language.read.validate import did_you_mean
+    from storyboard.language.read.schemacheck import did_you_mean
     episodes = [ep.id for ep in manifest.episodes]
     if episode is not None and episode not in episodes:
         raise StoryboardError(f"--episode {episode!r} names no episode of this series"

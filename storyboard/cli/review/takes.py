@@ -422,7 +422,7 @@ def _using(series: Manifest, using: list[CompiledShot], shot: str, name: str) ->
     """Which shots use the picked asset (``shot`` as given, ``name`` its id in ``series``), and
     what rendering them again costs (a board's: once it is approved, where the gate holds them)."""
     from storyboard.language.request import is_board
-    from storyboard.run.state.assets import shown_folder
+    from storyboard.run.state.castinputs import shown_folder
     if is_board(name):
         names = ", ".join(s.shot_id for s in using)
         return (f"{names} use(s) it: with a paid provider they render from this take once it is "

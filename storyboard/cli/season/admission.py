@@ -36,7 +36,7 @@ EPISODE_BUDGET = click.option(
 
 def chosen_episodes(path: Path, text: str | None) -> list[str]:
     """The ids of the episodes ``--episodes`` names (every episode without it)."""
-    from storyboard.language.expansion.names import names
+    from storyboard.language.expansion.ids import names
     ids = list(names(path).episodes)
     return ids if text is None else [ids[n - 1] for n in episode_numbers(text, len(ids))]
 

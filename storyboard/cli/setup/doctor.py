@@ -79,7 +79,7 @@ def clash_lines(clashes: list[tuple[str, str]], here: installed.Installation | N
 def faces_report() -> dict[str, Any]:
     """Whether the ``faces`` extra is installed (identity, look and grade measured), and if not
     what adds it."""
-    from storyboard.media.faces.models import FacesMissing, missing
+    from storyboard.media.faces.detector import FacesMissing, missing
     absent = missing()
     return {"installed": absent is None, "missing": absent,
             "message": None if absent is None else str(FacesMissing(absent))}

@@ -32,8 +32,8 @@ from starlette.routing import Route
 from storyboard.emulator.chat import answers as chat_answers
 from storyboard.emulator.chat import episode as chat_episode
 from storyboard.emulator.chat import faults as chat_faults
+from storyboard.emulator.faultwire import CONTENT_FAULT
 from storyboard.emulator.state import new_id
-from storyboard.emulator.wire import CONTENT_FAULT
 
 PATHS = ("/compatible-mode/v1/chat/completions", "/v1/chat/completions")
 CHUNK = 4  # characters an event (about a token)

@@ -34,7 +34,7 @@ from storyboard.emulator.state import Task, new_id
 from storyboard.emulator.validate import ApiError, invalid
 from storyboard.targets import TaskStatus
 from storyboard.targets.kinds import has
-from storyboard.targets.signatures import tokens
+from storyboard.targets.signatures import jwtokens
 from storyboard.targets.signatures.webhooks import sign
 from storyboard.targets.video.models import SEEDANCE_SIZES, tokens_per_second
 
@@ -69,7 +69,7 @@ def check_dialect_auth(request: Request, dialect: Dialect) -> None:
 def _key_matches(dialect: Dialect, key: str, expected: str) -> bool:
     """The key itself, or for a key pair a valid token signed with ``expected`` (the secret)."""
     if dialect.secret_env:
-        return tokens.verify(key, expected) is not None
+        return jwtokens.verify(key, expected) is not None
     return hmac.compare_digest(key, expected)
 
 

@@ -20,8 +20,8 @@ from storyboard.language.document import SEP, Document, PathKey, path_key
 from storyboard.language.expansion.matrix import DECLARED, Combination, combinations
 from storyboard.language.expansion.templates import Library, expand_uses
 from storyboard.language.expansion.templatetext import MISSING, TemplateProblem, identity, is_template
+from storyboard.language.read.schemacheck import did_you_mean
 from storyboard.language.read.series import EpisodeSource, Source
-from storyboard.language.read.validate import did_you_mean
 from storyboard.targets.kinds import named
 
 if TYPE_CHECKING:  # Jinja2 is imported when a template is first rendered (``Renderer.sandbox``)

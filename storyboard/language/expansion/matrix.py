@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from storyboard.errors import Diagnostic
 from storyboard.language.document import Document, PathKey
 from storyboard.language.expansion.templatetext import TemplateProblem
-from storyboard.language.read import validate
+from storyboard.language.read import schemacheck
+from storyboard.language.read.schemacheck import did_you_mean
 from storyboard.language.read.tags import suggestions
-from storyboard.language.read.validate import did_you_mean
 
 if TYPE_CHECKING:  # handed in by ``expand``, which makes it when a matrix is first expanded
     from storyboard.language.expansion.sandbox import Sandbox
@@ -330,7 +330,7 @@ def _check_defaults(state: _Block, found: list[Combination]) -> None:
     for combo in found:
         given = {**combo.defaults, **({"provider": combo.provider} if combo.provider else {})}
         for key, value in given.items():
-            problem = validate.check_default(key, value)
+            problem = schemacheck.check_default(key, value)
             if problem and (key, repr(value)) not in seen:
                 seen.add((key, repr(value)))
                 where = ("variations", "matrix", key) if key in state.doc.get(

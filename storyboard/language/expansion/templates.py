@@ -17,9 +17,9 @@ from typing import Any
 
 from storyboard.errors import Diagnostic, Span
 from storyboard.language.document import Document, PathKey, path_key
-from storyboard.language.read import validate
+from storyboard.language.read import schemacheck
+from storyboard.language.read.schemacheck import did_you_mean
 from storyboard.language.read.series import Source, load_checked
-from storyboard.language.read.validate import did_you_mean
 
 USE_KEYS = ("id", "use", "with")
 Render = Callable[[Document, PathKey, dict[str, Any], list[Diagnostic], str], Any]
@@ -75,7 +75,7 @@ class Library:
                     self.outside[name] = file.relative_to(self.source.root).as_posix()
                     return None
                 if file.is_file():
-                    doc, problems = load_checked(file.resolve(), validate.TEMPLATE_SCHEMA,
+                    doc, problems = load_checked(file.resolve(), schemacheck.TEMPLATE_SCHEMA,
                                                  self.source.cache)
                     return Template(name, doc, problems)
         return None

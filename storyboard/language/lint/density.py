@@ -32,7 +32,7 @@ from typing import Any
 
 from storyboard.errors import Diagnostic
 from storyboard.language.document import PathKey
-from storyboard.language.resolving import routes
+from storyboard.language.resolving import liproutes
 from storyboard.language.resolving.resolve import MENTION, ResolvedShot
 
 CODE = "lint-density"  # the warning's code (``Diagnostic.code``)
@@ -188,7 +188,7 @@ def loads(shot: ResolvedShot, cast: Cast) -> Iterator[Load]:
     for scene in shot.scenes:
         named = _named(scene.action)
         said = [(speaker, line) for index, (speaker, line) in enumerate(scene.say)
-                if routes.route_at(scene, index) != "none" and speaker not in scene.voiceover]
+                if liproutes.route_at(scene, index) != "none" and speaker not in scene.voiceover]
         acting = (named & cast.people) | {speaker for speaker, _ in said}
         changes = 0
         for place in (n for n in _in_order(scene.action) if n in cast.places):

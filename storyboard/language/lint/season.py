@@ -2,7 +2,7 @@
 
 The lints read the resolved shots with each one's episode number (its place in the series, from
 1) and add located problems: the facts' own errors, a contradiction of a fact
-(``lint-continuity``, ``facts.py``) and a scene that carries too much for its seconds
+(``lint-continuity``, ``factcheck.py``) and a scene that carries too much for its seconds
 (``lint-density``, ``density.py``), each warning switched off by the series' ``lint:`` block.
 With ``continuity: {chain_boards: true}``, each episode's first made board takes the previous
 episode's last board as a reference (``Board.chain``, as ``boards: {chain: true}`` does inside
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from storyboard.errors import Diagnostic
-from storyboard.language.lint import continuity, density, facts
+from storyboard.language.lint import continuity, density, factcheck
 from storyboard.language.resolving.resolve import ResolvedEpisode, Resolver
 from storyboard.language.versions import languages
 
@@ -24,9 +24,9 @@ def lints(resolver: Resolver, episodes: Sequence[ResolvedEpisode]) -> list[Diagn
     """The season's problems: the facts' errors, then each lint switched on, then the
     languages' (``languages.lint``: an episode's language, a voice that cannot speak a version)."""
     on = continuity.settings(resolver.series)
-    declared, problems = facts.declared(resolver.source.series, resolver.characters)
+    declared, problems = factcheck.declared(resolver.source.series, resolver.characters)
     if "continuity" in on and declared:
-        problems += facts.lint(declared, [(e.number, s) for e in episodes for s in e.shots])
+        problems += factcheck.lint(declared, [(e.number, s) for e in episodes for s in e.shots])
     if "density" in on:
         cast = density.cast_of(resolver.characters, resolver.generated)
         problems += density.lint([s for e in episodes for s in e.shots], cast)

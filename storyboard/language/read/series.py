@@ -12,7 +12,7 @@ from pathlib import Path
 
 from storyboard.errors import Diagnostic, Span, StoryboardError
 from storyboard.language.document import Document, PathKey, display_path
-from storyboard.language.read import validate
+from storyboard.language.read import schemacheck
 from storyboard.language.read.load import parse, read_yaml_text
 from storyboard.language.read.parsecache import ParseCache
 
@@ -64,8 +64,8 @@ def find_series_file(path: Path) -> Path:
 def load_source(path: Path) -> Source:
     """Read the series at ``path`` and every episode it names; schema problems are collected."""
     file = find_series_file(Path(path)).resolve()
-    cache = ParseCache(file.parent / ".storyboard" / "parsed", validate.schema_digest())
-    doc, problems = load_checked(file, validate.SERIES_SCHEMA, cache)
+    cache = ParseCache(file.parent / ".storyboard" / "parsed", schemacheck.schema_digest())
+    doc, problems = load_checked(file, schemacheck.SERIES_SCHEMA, cache)
     source = Source(root=file.parent, series=doc, problems=problems, cache=cache)
     if isinstance(doc.data, dict):
         _collect_episodes(source)
@@ -87,11 +87,11 @@ def load_checked(file: Path, schema: str, cache: ParseCache) -> tuple[Document, 
     if problems:
         return doc, problems
     if not isinstance(doc.data, dict):
-        what = {validate.SERIES_SCHEMA: "a mapping with 'storyboard: 1' at the top of the series "
-                "file", validate.TEMPLATE_SCHEMA: "a shot template: a mapping with 'shots'"}.get(
+        what = {schemacheck.SERIES_SCHEMA: "a mapping with 'storyboard: 1' at the top of the series "
+                "file", schemacheck.TEMPLATE_SCHEMA: "a shot template: a mapping with 'shots'"}.get(
                     schema, "an episode: a mapping with 'shots'")
         return doc, [doc.diagnostic((), f"expected {what}")]
-    problems = validate.check_schema(doc, schema)
+    problems = schemacheck.check_schema(doc, schema)
     if not problems:
         cache.put(doc, text)
     return doc, problems
@@ -169,7 +169,7 @@ def _confined(source: Source, files: list[Path], where: PathKey) -> list[Path]:
 
 
 def _load_episode_file(source: Source, file: Path) -> None:
-    doc, problems = load_checked(file, validate.EPISODE_SCHEMA, source.cache)
+    doc, problems = load_checked(file, schemacheck.EPISODE_SCHEMA, source.cache)
     source.problems += problems
     if isinstance(doc.data, dict):
         source.episodes.append(EpisodeSource(doc, (), file.stem))

@@ -21,7 +21,7 @@ from typing import Any
 
 from storyboard.errors import Diagnostic
 from storyboard.language.document import Document, PathKey
-from storyboard.language.read.validate import did_you_mean
+from storyboard.language.read.schemacheck import did_you_mean
 from storyboard.language.request import MediaRef, board_id
 from storyboard.language.resolving import looks
 from storyboard.language.resolving.resolved import (

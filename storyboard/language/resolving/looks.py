@@ -22,7 +22,7 @@ from typing import Any
 from storyboard.errors import Diagnostic
 from storyboard.language.document import Document, PathKey
 from storyboard.language.read import ranges
-from storyboard.language.read.validate import did_you_mean
+from storyboard.language.read.schemacheck import did_you_mean
 from storyboard.language.request import ELEMENTS, MediaRef
 from storyboard.language.resolving import cast, scenes
 from storyboard.language.resolving.identity import MAKE

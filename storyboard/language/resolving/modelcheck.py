@@ -16,9 +16,9 @@ from typing import Any
 
 from storyboard.errors import Diagnostic
 from storyboard.language.document import PathKey
-from storyboard.language.read.validate import did_you_mean, did_you_mean_name, legal_names
+from storyboard.language.read.schemacheck import did_you_mean, did_you_mean_name, legal_names
 from storyboard.language.request import MediaRef, by_id
-from storyboard.language.resolving import cast, routes
+from storyboard.language.resolving import cast, liproutes
 from storyboard.language.resolving.resolved import Given, Origin, ResolvedShot, Resolving, model_for
 from storyboard.targets.cast.assets import QWEN3_TTS_VD, speech_characters, spoken_seconds
 from storyboard.targets.video.models import DEFAULT_MODEL, MODELS, Model, model_of, with_limits
@@ -61,7 +61,7 @@ def _spoken_line(resolver: Resolving, shot: ResolvedShot, value: dict[str, Any],
     line = cast.SpokenLine(f"{shot.episode}/{shot.id}", text, voice, shot.doc.span(where))
     resolver.lines[line.id] = line
     shot.frames["driving_audio"] = MediaRef(asset=cast.asset_id("lines", line.id))
-    shot.pad = (routes.choice(shot.params).pad, 0.0)
+    shot.pad = (liproutes.choice(shot.params).pad, 0.0)
     _line_length(resolver, shot, text, where)
 
 
@@ -354,7 +354,7 @@ def _voices(shot: ResolvedShot, model: Model) -> Iterator[Diagnostic]:
 def _speakers(shot: ResolvedShot) -> set[str]:
     """The characters whose lines the model speaks itself."""
     return {speaker for scene in shot.scenes for index, (speaker, _) in enumerate(scene.say)
-            if routes.route_at(scene, index) == "voice_reference"}
+            if liproutes.route_at(scene, index) == "voice_reference"}
 
 
 def _by_id(shot: ResolvedShot) -> set[str]:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from storyboard.language.document import Document, PathKey
+from storyboard.language.read.schemacheck import did_you_mean, did_you_mean_name, legal_names
 from storyboard.language.read.series import EpisodeSource, Source
-from storyboard.language.read.validate import did_you_mean, did_you_mean_name, legal_names
 from storyboard.language.request import ASSET_EPISODES, ELEMENTS, KVOICES, MediaRef, Transition
-from storyboard.language.resolving import boards, cast, identity, looks, modelcheck, routes, scenes
+from storyboard.language.resolving import boards, cast, identity, liproutes, looks, modelcheck, scenes
 from storyboard.language.resolving.resolved import WORDS, Given, Origin, Pass, Resolving
 from storyboard.language.resolving.resolved import Reference as Reference
 from storyboard.language.resolving.resolved import ResolvedShot as ResolvedShot
@@ -136,7 +136,7 @@ class Resolver(MediaResolver):
             for shot in episode.shots:
                 spoken = {speaker for scene in shot.scenes
                           for index, (speaker, _) in enumerate(scene.say)
-                          if routes.route_at(scene, index) == "voice_reference"}
+                          if liproutes.route_at(scene, index) == "voice_reference"}
                 for ref in shot.references:
                     if ref.name in spoken and ref.voice is None and ref.role == "reference_image":
                         first.setdefault(ref.name, f"{episode.id}/{shot.id}")
@@ -237,13 +237,13 @@ class Resolver(MediaResolver):
             shot.prompt = raw["prompt"]
             mentions += self._mentions(doc, (*shot.path, "prompt"), raw["prompt"])
             return mentions
-        chosen = routes.choice(shot.params)
+        chosen = liproutes.choice(shot.params)
         for index, scene in enumerate(raw.get("scenes") or []):
             where = (*shot.path, "scenes", index)
             parsed = scenes.parse(self.problems, doc, where, scene, index + 1)
             if parsed is None:
                 continue
-            parsed.routes = [routes.route_of(shot.model, parsed, speaker, chosen)
+            parsed.routes = [liproutes.route_of(shot.model, parsed, speaker, chosen)
                              for speaker, _ in parsed.say]
             shot.scenes.append(parsed)
             if isinstance(scene, str):
@@ -252,7 +252,7 @@ class Resolver(MediaResolver):
             else:
                 mentions += self._mentions(doc, (*where, "action"), parsed.action)
             for (speaker, line), route in zip(parsed.say, parsed.routes, strict=True):
-                if routes.pictured(shot.model, route):
+                if liproutes.pictured(shot.model, route):
                     mentions.append(speaker)
                 if speaker not in self.characters:
                     self._check_speaker(doc, (*where, "say", speaker), speaker)
@@ -403,7 +403,7 @@ def checks(ctx: Resolving, shot: ResolvedShot, given: Given) -> None:
 # replaces a frame of the shot's own), the board before the routes (with the references it
 # left), the model's checks last (with every reference known).
 PASSES: tuple[Pass, ...] = (looks.look_pass, first_frame, modelcheck.frames_pass,
-                            boards.board_pass, routes.route_pass, transition, checks,
+                            boards.board_pass, liproutes.route_pass, transition, checks,
                             modelcheck.check_pass)
 
 

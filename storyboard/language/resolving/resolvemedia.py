@@ -16,8 +16,8 @@ from typing import Any
 from storyboard.errors import Diagnostic
 from storyboard.language.document import Document, PathKey
 from storyboard.language.read.literals import color_problem, data_uri_problem, url_problem
+from storyboard.language.read.schemacheck import did_you_mean_name, legal_names
 from storyboard.language.read.series import Source
-from storyboard.language.read.validate import did_you_mean_name, legal_names
 from storyboard.language.request import MediaRef, is_url, speaker_name
 from storyboard.language.resolving import cast, identity, looks
 from storyboard.language.resolving.resolved import Look

@@ -19,7 +19,7 @@ from storyboard.errors import Diagnostic, ProblemsFound, Span
 from storyboard.language.read.series import Source
 from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.language.versions import languages as langs
-from storyboard.language.versions.fit import fit_warning, room
+from storyboard.language.versions.linefit import fit_warning, room
 from storyboard.language.versions.versionfile import (
     FOLDER,
     Version,

@@ -42,7 +42,7 @@ from storyboard.errors import (
 )
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg
-from storyboard.providers import protocol, stills
+from storyboard.providers import protocol, stillcopy
 from storyboard.providers.base import (
     DEFAULT_MAX_DOWNLOAD,
     BaseProvider,
@@ -54,8 +54,8 @@ from storyboard.providers.comfyui import check as comfyui_check
 from storyboard.providers.comfyui import workflow as wf
 from storyboard.providers.comfyui.client import NAME, Instance, first_video, frames_of, status_of
 from storyboard.providers.comfyui.dispatch import Dispatch
-from storyboard.providers.comfyui.jobs import Job, Jobs, Throughput
-from storyboard.providers.comfyui.progress import Watch
+from storyboard.providers.comfyui.listen import Watch
+from storyboard.providers.comfyui.promptlog import Job, Jobs, Throughput
 from storyboard.providers.comfyui.settings import ComfySettings
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus, Usage
 
@@ -202,12 +202,12 @@ class ComfyUIProvider(BaseProvider):
         return task_id
 
     async def _sendable(self, path: Path, shot: CompiledShot) -> Path:
-        """A picture uploaded for a video workflow as its model takes it (``stills.sendable``:
+        """A picture uploaded for a video workflow as its model takes it (``stillcopy.sendable``:
         a 4K board scaled into ``.storyboard/sent/``); a board's references as they are."""
         if shot.asset is not None:
             return path
-        return await asyncio.to_thread(stills.sendable, path, shot.request.model,
-                                       stills.sent_folder(self.root))
+        return await asyncio.to_thread(stillcopy.sendable, path, shot.request.model,
+                                       stillcopy.sent_folder(self.root))
 
     async def _send(self, job: Job, shot: str) -> None:
         """Choose an instance, upload the media there, write the job file, queue the graph."""

@@ -29,7 +29,7 @@ import httpx
 from storyboard.dialects import native, wording
 from storyboard.errors import AuthError, Diagnostic, ProblemsFound, ProviderError
 from storyboard.language.request import CompiledShot, MediaItem, MediaRef
-from storyboard.providers import stills
+from storyboard.providers import stillcopy
 from storyboard.providers.base import (
     DEFAULT_MAX_DOWNLOAD,
     LOST_SUBMIT_LANDS,
@@ -291,9 +291,9 @@ class DashScopeProvider(BaseProvider):
         return urls
 
     async def _sendable(self, path: Path, shot: CompiledShot) -> Path:
-        """A picture as the shot's model takes it (``stills.sendable``: a 4K board scaled)."""
+        """A picture as the shot's model takes it (``stillcopy.sendable``: a 4K board scaled)."""
         folder = (self.cast.work_dir or Path(tempfile.gettempdir()) / "storyboard") / "scaled"
-        return await asyncio.to_thread(stills.sendable, path, shot.request.model, folder)
+        return await asyncio.to_thread(stillcopy.sendable, path, shot.request.model, folder)
 
     async def url_for_file(self, path: Path, image: bool, shot: CompiledShot) -> str:
         limit = self.settings.use_data_uris_below

@@ -6,7 +6,7 @@ retries, polling, the journal, the cache and the budget. What differs between ga
 dialect's body shape, paths, status words, auth header and key variable, overridable by the series'
 ``provider:`` block (``GatewaySettings``). Gateways fetch files from public URLs: a local file is
 sent as ``media_base_url`` plus its path inside the series folder (a still larger than the model
-takes as its scaled copy's, under ``.storyboard/sent/``: ``stills.hosted``).
+takes as its scaled copy's, under ``.storyboard/sent/``: ``stillcopy.hosted``).
 
 The key comes only from the environment variable the dialect (or ``key_env``) names.
 """
@@ -36,7 +36,7 @@ from storyboard.errors import (
     UnreadAnswer,
 )
 from storyboard.language.request import CompiledShot, MediaRef
-from storyboard.providers import protocol, stills
+from storyboard.providers import protocol, stillcopy
 from storyboard.providers.base import (
     DEFAULT_MAX_DOWNLOAD,
     BaseProvider,
@@ -52,7 +52,7 @@ from storyboard.providers.images import PictureCalls, is_picture
 from storyboard.providers.protocol import ApiKey, error_for_response, json_answer, send
 from storyboard.targets import Capabilities, PriceTable, TaskState, TaskStatus
 from storyboard.targets.cast.arkassets import PORTRAIT_TASK
-from storyboard.targets.signatures import tokens
+from storyboard.targets.signatures import jwtokens
 from storyboard.targets.taskapi import FileHop
 from storyboard.targets.video.kling4 import ELEMENT_TASK, VOICE_TASK
 
@@ -191,7 +191,7 @@ class GatewayProvider(BaseProvider):
             raise AuthError(f"{self.dialect.secret_env} is not set: {self.name} signs each "
                             f"request with the secret key paired with {self.settings.key_env}",
                             provider=self.name, shot=shot, code="MissingApiKey")
-        return tokens.sign(self._key.reveal(), secret)
+        return jwtokens.sign(self._key.reveal(), secret)
 
     async def request_json(self, method: str, path: str, *, what: str, shot: str = "",
                     **kwargs: Any) -> dict[str, Any]:
@@ -218,10 +218,10 @@ class GatewayProvider(BaseProvider):
 
     def body(self, shot: CompiledShot, first_frame: Path | None) -> dict[str, Any]:
         """The submit body; a local file is sent as its URL under ``media_base_url``, a still
-        larger than the shot's model takes as its scaled copy's (``stills.hosted``: drawn here
+        larger than the shot's model takes as its scaled copy's (``stillcopy.hosted``: drawn here
         when missing, so ``submit`` calls this in a thread)."""
         def url(ref: MediaRef) -> str:
-            return self.public_url(stills.hosted(ref, shot.request.model, self.root), shot.id)
+            return self.public_url(stillcopy.hosted(ref, shot.request.model, self.root), shot.id)
         frame = url(MediaRef(path=first_frame)) if first_frame else None
         hosted = hosted_paths(shot)
         payload = self.dialect.body(shot.request, lambda ref: url(hosted(ref)),

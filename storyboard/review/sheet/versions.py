@@ -20,7 +20,7 @@ from pathlib import Path
 
 from storyboard.errors import StoryboardError
 from storyboard.language.variations import Variants, language_versions
-from storyboard.language.versions.fit import over
+from storyboard.language.versions.linefit import over
 from storyboard.language.versions.versioncheck import measured, seconds_of
 from storyboard.language.versions.versionfile import FOLDER, read_version, version_path
 from storyboard.run.versions.episodes import version_folder

@@ -31,7 +31,7 @@ from storyboard.language.request import BOARDS
 from storyboard.review.notes import note_on
 from storyboard.review.seasongrid import Grid, stamp
 from storyboard.review.studio.castpage import Cast, cast_page_html
-from storyboard.review.studio.client import inject
+from storyboard.review.studio.controls import inject
 from storyboard.review.studio.grid import covers_of, grid_page, waiting_page
 from storyboard.review.studio.proposals import settle
 from storyboard.review.studio.state import CLOSED, Studio

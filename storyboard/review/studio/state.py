@@ -29,8 +29,8 @@ from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.files import series_folder
 from storyboard.language.compile import compile_lenient
 from storyboard.language.read.load import parse
+from storyboard.language.read.schemacheck import EPISODE_SCHEMA, check_schema
 from storyboard.language.read.series import find_series_file, load_source
-from storyboard.language.read.validate import EPISODE_SCHEMA, check_schema
 from storyboard.language.request import Manifest
 from storyboard.review.progress import money
 from storyboard.review.seasonstatus import counted_provider

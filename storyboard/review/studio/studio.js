@@ -1,4 +1,4 @@
-// The studio page's live half (storyboard/review/studio/client.py injects it).
+// The studio page's live half (storyboard/review/studio/controls.py injects it).
 (() => {
   const token = document.querySelector('meta[name="studio-token"]').content;
   let version = Number(document.body.dataset.version || 0);

@@ -47,8 +47,8 @@ from storyboard.language.request import BOARDS, CompiledEpisode, CompiledShot, M
 from storyboard.media.probes.measure import Measured
 from storyboard.media.probes.probe import sha256_file
 from storyboard.run.boards.ahead import AheadOfMeasure, background_pool
-from storyboard.run.state.assets import Made, substituted
 from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.castinputs import Made, substituted
 from storyboard.run.state.lock.lockfile import TakeState
 from storyboard.run.state.takes import state_key
 from storyboard.run.trip.model import ShotEvent

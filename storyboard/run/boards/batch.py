@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from storyboard.errors import StoryboardError
 from storyboard.language.request import BOARDS, CompiledShot, Manifest, is_board
 from storyboard.run.choices.checks import HasFindings, approve_checked, best_take
-from storyboard.run.state.assets import shown_folder
+from storyboard.run.state.castinputs import shown_folder
 from storyboard.run.state.lock.lockfile import LockFile, TakeState, lock_path, read_lock
 from storyboard.run.state.lock.pictures import Drawer, approved_on, drawer_of, pictures
 from storyboard.run.state.takes import (

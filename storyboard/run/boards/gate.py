@@ -31,11 +31,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from storyboard.language.request import CompiledShot, Manifest, MediaRef, is_board
-from storyboard.providers import stills
+from storyboard.providers import stillcopy
 from storyboard.providers.base import Provider
 from storyboard.run.plans import FREE, Plan
-from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.castinputs import shown_folder
 from storyboard.run.state.lock.boardbytes import BoardBytes
 from storyboard.run.state.lock.lockfile import TakeState, lock_path, read_lock, recorded_output
 from storyboard.run.state.lock.pictures import approved_on
@@ -268,5 +268,5 @@ def hosted_copies(manifest: Manifest, board_id: str, take: int, provider: Provid
         return []
     picture = MediaRef(path=cache.path(digest))
     models = {shot.request.model for shot in users(manifest, board_id) if board_id in shot.needs}
-    copies = {stills.hosted(picture, model, manifest.root).path for model in sorted(models)}
+    copies = {stillcopy.hosted(picture, model, manifest.root).path for model in sorted(models)}
     return sorted(path for path in copies if path is not None and path != picture.path)

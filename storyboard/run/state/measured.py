@@ -20,7 +20,7 @@ from typing import Any
 from storyboard.errors import FFmpegError, MediaError, StoryboardError
 from storyboard.files import write_atomic
 from storyboard.language.request import CompiledShot, Line, is_board
-from storyboard.language.resolving import routes
+from storyboard.language.resolving import liproutes
 from storyboard.media.probes import measure as measuring
 from storyboard.media.probes.measure import Measured
 from storyboard.run.state.cache import OutputCache
@@ -204,7 +204,7 @@ def judge(found: Measured, shot: CompiledShot | None, limits: Thresholds,
           made: Mapping[str, float] | None = None) -> list[Finding]:
     """What ``found`` shows that ``shot`` (None: an earlier version, request unknown) did not ask
     for, by time (``made``: each made line's seconds by asset id, so a line handed over as audio
-    is checked where its words are, ``routes.windows``)."""
+    is checked where its words are, ``liproutes.windows``)."""
     intent = dict(shot.checks) if shot is not None else {}
     ignored = set(intent.get("ignore") or ())
     if found.kind == "image":
@@ -212,7 +212,7 @@ def judge(found: Measured, shot: CompiledShot | None, limits: Thresholds,
     elif found.kind == "audio":
         found_here = _short_voice(found, limits)
     else:
-        spoken = routes.windows(shot.request, made or {}) if shot is not None else []
+        spoken = liproutes.windows(shot.request, made or {}) if shot is not None else []
         found_here = [*_cuts(found, limits, intent), *_stretches(found, limits),
                       *_sound(found, spoken, limits, intent), *_windows(found, spoken, limits),
                       *_against(found, shot, limits)]

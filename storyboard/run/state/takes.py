@@ -19,7 +19,7 @@ from typing import Any
 from storyboard.errors import StoryboardError
 from storyboard.language.picks import as_picked, extras_hold
 from storyboard.language.picks import state_key as state_key  # the lock's key, as before
-from storyboard.language.read.validate import did_you_mean
+from storyboard.language.read.schemacheck import did_you_mean
 from storyboard.language.request import (
     CompiledEpisode,
     CompiledShot,

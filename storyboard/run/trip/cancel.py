@@ -17,7 +17,7 @@ from storyboard.run.state.lock.lockfile import TakeState, shot_key
 from storyboard.run.state.runlock import run_lock
 from storyboard.run.state.tasks.journal import Attempt, Journal, read_status
 from storyboard.run.team.ledger import Ledger, default_ledger
-from storyboard.run.trip.guards.checks import (
+from storyboard.run.trip.guards.verdicts import (
     describe,
 )
 from storyboard.run.trip.session import TASK_END_STATE

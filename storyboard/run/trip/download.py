@@ -17,14 +17,14 @@ from storyboard.run.state.sharing import FROM_STORE
 from storyboard.run.state.tasks.journal import REDOWNLOAD, Attempt
 from storyboard.run.trip.budget.money import Money
 from storyboard.run.trip.events import Events, Outcome
-from storyboard.run.trip.guards.checks import (
+from storyboard.run.trip.guards.downloadcap import download_limit
+from storyboard.run.trip.guards.verdicts import (
     InvalidOutput,
     describe,
     keep_rejected,
     verify_asset,
     verify_video,
 )
-from storyboard.run.trip.guards.downloadcap import download_limit
 from storyboard.run.trip.model import (
     ShotResult,
 )

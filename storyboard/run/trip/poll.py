@@ -14,7 +14,7 @@ from storyboard.run.state.tasks.journal import REDOWNLOAD, Attempt
 from storyboard.run.trip.budget.money import Money
 from storyboard.run.trip.download import Downloader
 from storyboard.run.trip.events import Events, Outcome
-from storyboard.run.trip.guards.checks import (
+from storyboard.run.trip.guards.verdicts import (
     describe,
 )
 from storyboard.run.trip.model import (

@@ -17,7 +17,7 @@ from storyboard.run.state.tasks.journal import Attempt
 from storyboard.run.team.ledger import LedgerEntry
 from storyboard.run.trip.budget.money import Money
 from storyboard.run.trip.events import Events, Outcome
-from storyboard.run.trip.guards.checks import (
+from storyboard.run.trip.guards.verdicts import (
     describe,
 )
 from storyboard.run.trip.pace.pacing import Pacing

@@ -39,8 +39,8 @@ from storyboard.files import check_state_folders
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.media import ffmpeg
 from storyboard.providers.base import Provider, task_key
-from storyboard.run.state.assets import Made, not_made, unsettled
 from storyboard.run.state.cache import OutputCache, cast_source, is_asset
+from storyboard.run.state.castinputs import Made, not_made, unsettled
 from storyboard.run.state.lock.boardbytes import file_problem
 from storyboard.run.state.lock.lockfile import (
     LockEntry,

@@ -20,8 +20,8 @@ from typing import ParamSpec, TypeVar
 
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider, task_key
-from storyboard.run.state.assets import Made
 from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.castinputs import Made
 from storyboard.run.state.lock.lockfile import LockEntry
 from storyboard.run.state.sharing import StoreLink
 from storyboard.run.state.tasks.journal import AttemptState, Journal, lookup_key

@@ -12,7 +12,7 @@ from typing import NoReturn
 from storyboard.errors import ProviderError
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import watching
-from storyboard.run.state.assets import padded, substituted
+from storyboard.run.state.castinputs import padded, substituted
 from storyboard.run.state.lock.lockfile import shot_key
 from storyboard.run.state.tasks.journal import Attempt
 from storyboard.run.team.ledger import LedgerEntry, ShotClaimed
@@ -20,7 +20,8 @@ from storyboard.run.trip import claims
 from storyboard.run.trip.budget.money import Money
 from storyboard.run.trip.download import Downloader
 from storyboard.run.trip.events import Events
-from storyboard.run.trip.guards.checks import (
+from storyboard.run.trip.guards.inputs import InputChanged, snapshot_inputs
+from storyboard.run.trip.guards.verdicts import (
     describe,
     is_ambiguous,
     made_input_problem,
@@ -28,7 +29,6 @@ from storyboard.run.trip.guards.checks import (
     may_have_made,
     retryable,
 )
-from storyboard.run.trip.guards.inputs import InputChanged, snapshot_inputs
 from storyboard.run.trip.model import (
     ShotResult,
 )

@@ -20,8 +20,8 @@ from storyboard.language.resolving.cast import asset_id, speech_model
 from storyboard.language.versions import languages as langs
 from storyboard.language.versions.speech import SpokenLine, version_lines
 from storyboard.language.versions.versionfile import Version, read_version, version_path
-from storyboard.run.state.assets import shown_folder
 from storyboard.run.state.cache import OutputCache, cast_source
+from storyboard.run.state.castinputs import shown_folder
 from storyboard.run.state.lock.derived import parent_file
 from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock
 from storyboard.run.state.takes import state_key, used_take, with_retakes

@@ -23,7 +23,7 @@ from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.variations import Variants, language_versions
 from storyboard.language.versions import languages as langs
-from storyboard.run.state.assets import shown_folder
+from storyboard.run.state.castinputs import shown_folder
 from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock
 from storyboard.run.state.takes import state_key, with_retakes
 from storyboard.run.trip.approvals import changed_since, cut_path, made_from

@@ -20,7 +20,7 @@ from pathlib import Path
 from storyboard.errors import StoryboardError
 from storyboard.files import made_series_folder, series_folder, write_atomic
 from storyboard.language.request import CompiledEpisode, Manifest
-from storyboard.language.versions.fit import fit_warning, room, said
+from storyboard.language.versions.linefit import fit_warning, room, said
 from storyboard.language.versions.speech import SpokenLine
 from storyboard.language.versions.versioncheck import measured_path
 from storyboard.language.versions.versionfile import text_hash

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Protocol
 
 from storyboard.language.request import CompiledShot
+from storyboard.media.faces.detector import FacesMissing, missing
 from storyboard.media.faces.frames import sample_times
-from storyboard.media.faces.models import FacesMissing, missing
 from storyboard.media.faces.record import People
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.lockfile import LockFile, lock_path, read_lock, take_key

@@ -60,9 +60,9 @@ def measure_people(root: Path, path: Path, sha256: str, kind: str,
     known = recorded_people(root, sha256)
     if current(known, faces=faces):
         return known
-    from storyboard.media.faces import measure  # numpy and dlib: only when measuring
+    from storyboard.media.faces import scan  # numpy and dlib: only when measuring
     try:
-        found = measure.measure(path, "image" if kind == "image" else "video", times,
+        found = scan.measure(path, "image" if kind == "image" else "video", times,
                                 faces=faces, small=small)
     except (MediaError, FFmpegError, OSError) as exc:
         log.warning("measuring the people of %s failed (%s)", path.name, exc)

@@ -21,7 +21,7 @@ import httpx
 
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot
-from storyboard.providers import stills
+from storyboard.providers import stillcopy
 from storyboard.providers.base import Provider
 
 PROBE = 64 * 1024  # bytes compared at the head of each file
@@ -39,7 +39,7 @@ def media_base_url(provider: Provider) -> str | None:
 
 def local_urls(shots: Iterable[CompiledShot], root: Path, base: str) -> dict[str, Path]:
     """Each distinct URL the shots' local files are sent as, and the file behind it: a still
-    larger than the shot's model takes is sent as its scaled copy (``stills.hosted``, drawn
+    larger than the shot's model takes is sent as its scaled copy (``stillcopy.hosted``, drawn
     here when missing), so that copy is what must be hosted."""
     found: dict[str, Path] = {}
     top = root.resolve()
@@ -48,7 +48,7 @@ def local_urls(shots: Iterable[CompiledShot], root: Path, base: str) -> dict[str
             for ref in (item.ref, item.voice):
                 if ref is None or ref.path is None:
                     continue
-                sent = stills.hosted(ref, shot.request.model, root).path or ref.path
+                sent = stillcopy.hosted(ref, shot.request.model, root).path or ref.path
                 try:
                     relative = sent.resolve().relative_to(top).as_posix()
                 except ValueError:

@@ -24,7 +24,7 @@ from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider
 from storyboard.run.state.tasks.journal import Journal
 from storyboard.run.team.ledger import Board
-from storyboard.run.trip.guards.checks import retryable
+from storyboard.run.trip.guards.verdicts import retryable
 from storyboard.run.trip.model import Clock, RunOptions, Sleep
 from storyboard.run.trip.pace.gates import (
     AccountSlots,

@@ -21,15 +21,15 @@ from storyboard.breakdown.shape.season import Target
 from storyboard.breakdown.shape.skeleton import shortfall
 from storyboard.breakdown.shape.video import Video
 from storyboard.breakdown.source import Story
+from storyboard.breakdown.stages import chaptershots as shot_stage
 from storyboard.breakdown.stages import seasonfile
-from storyboard.breakdown.stages import shots as shot_stage
 from storyboard.breakdown.stages.cast import Cast, for_user, merged
 from storyboard.breakdown.stages.walk import Answers, ChapterAnswers, SeasonAnswers
 from storyboard.breakdown.stages.writer import Episode, episode_yaml, series_yaml
 from storyboard.errors import Diagnostic, Span
 from storyboard.language.resolving.cast import SAMPLE_AIM, SAMPLE_CHARACTERS, voice_sample
 from storyboard.scaffold.cast import sample as cut_sample
-from storyboard.scaffold.names import slug
+from storyboard.scaffold.namekeys import slug
 from storyboard.targets.cast.assets import spoken_seconds
 from storyboard.targets.video.wording import wording_of
 

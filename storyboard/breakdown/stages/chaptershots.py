@@ -27,7 +27,7 @@ from storyboard.breakdown.questions.prompts import MAX_SHOT_SECONDS, MIN_SHOT_SE
 from storyboard.breakdown.source import Chapter
 from storyboard.breakdown.stages.cast import Cast, fold
 from storyboard.breakdown.stages.faithful import Flat, check_quote, shorten
-from storyboard.scaffold.names import slug
+from storyboard.scaffold.namekeys import slug
 from storyboard.targets.video.models import DEFAULT_MODEL, MODELS
 
 _TARGET = MODELS[DEFAULT_MODEL]  # the written series names no model: the default renders it

@@ -1,7 +1,7 @@
 """A take's file into its people: each sampled frame's faces embedded, the costume under each
 face as a colour histogram, the frame's light; what cannot be measured is said, never guessed.
 
-A frontal face at least ``models.MIN_WIDTH`` wide is embedded; a turned one (a profile) or a
+A frontal face at least ``detector.MIN_WIDTH`` wide is embedded; a turned one (a profile) or a
 smaller one is kept as ``Unseen`` with why. The costume box is the region under the face (from a
 quarter of the face's height below its chin, twice the face's height deep, the face's width and
 half of it either side); with less than a quarter of that room in the frame there is none. Its
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from storyboard.media.faces import detector
 from storyboard.media.faces import frames as framing
-from storyboard.media.faces import models
 from storyboard.media.faces.record import Box, Face, FrameFacts, People, Unseen
 
 BINS = (12, 4)  # hue, saturation
@@ -31,8 +31,8 @@ def measure(path: Path, kind: str, times: Sequence[float] | None = None, *,
             faces: bool = True, small: bool = True) -> People:
     """The people of ``path`` (``kind``: ``video``, sampled at ``times``; ``image``: its frame);
     ``faces`` False: the light alone (no face to look for); ``small`` False: faces under 80 px
-    not looked for (a character's picture). ``models.FacesMissing`` without the extra."""
-    found = models.load() if faces else None
+    not looked for (a character's picture). ``detector.FacesMissing`` without the extra."""
+    found = detector.load() if faces else None
     pictures = framing.read_frames(path, None if kind == "image" else times or [0.0])
     facts = tuple(_frame(found, f, small) for f in pictures)
     width, height = (pictures[0].width, pictures[0].height) if pictures else (0, 0)
@@ -40,14 +40,14 @@ def measure(path: Path, kind: str, times: Sequence[float] | None = None, *,
                   searched=faces)
 
 
-def _frame(found: models.Models | None, frame: framing.Frame, small: bool) -> FrameFacts:
+def _frame(found: detector.Models | None, frame: framing.Frame, small: bool) -> FrameFacts:
     rgb = np.frombuffer(frame.rgb, dtype=np.uint8).reshape(frame.height, frame.width, 3)
     luma, balance = light(rgb)
     if found is None:  # the light alone
         return FrameFacts(frame.time, luma, balance)
     faces, unseen = [], []
     for face in found.detect(rgb, small=small):
-        if face.turned or face.width < models.MIN_WIDTH:
+        if face.turned or face.width < detector.MIN_WIDTH:
             unseen.append(Unseen(face.box, "profile" if face.turned else "too small"))
         else:
             faces.append(Face(face.box, face.score, found.embed(rgb, face.box),

@@ -28,7 +28,7 @@ from storyboard.errors import Diagnostic
 from storyboard.language.document import Document, PathKey
 from storyboard.language.lint import continuity
 from storyboard.language.read import ranges
-from storyboard.language.read.validate import did_you_mean
+from storyboard.language.read.schemacheck import did_you_mean
 from storyboard.language.resolving.resolved import ResolvedShot
 
 OPTIONS = ("chain_boards",)  # keys of ``continuity:`` that are settings, not facts

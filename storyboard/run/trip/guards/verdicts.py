@@ -22,7 +22,7 @@ from storyboard.files import safe_to_delete
 from storyboard.language.request import CompiledShot
 from storyboard.media import ffmpeg
 from storyboard.media.probes import pngcheck, probe
-from storyboard.run.state.assets import sent_voices, short_voice
+from storyboard.run.state.castinputs import sent_voices, short_voice
 from storyboard.targets.video.models import model_of
 
 AMBIGUOUS_STATUSES = (502, 504)  # a gateway answered: the service behind it may have the request
