@@ -9,24 +9,29 @@ frame's lower edge), in episodes of a backdrop and a light of their own:
 
   clean    each person as declared, varied by pose (turned up to 12 degrees, mirrored), scale (the
            picture 0.45 to 0.95 of the frame's height, anywhere across it), JPEG (``-q:v`` 2 to
-           24) and light (brightness -0.05 to +0.05, contrast 0.9 to 1.1): ``--per-kind`` a person
+           24) and light (brightness -0.05 to +0.05, contrast 0.9 to 1.1): ``--per-kind`` a person;
+           about one in ``WIDE`` of them a wide shot (the face ``WIDE_FACE`` px wide: too small to
+           embed, so identity is ``n/a`` and the costume is read under the small face)
   swap     the other person in the declared one's place (varied alike): an ``identity`` error
   costume  the declared person, the picture under the face dyed another colour (ffmpeg's
            ``colorize``: one hue, 90 to 270 degrees round the circle from the garment's own
            ``GARMENT``, its shading kept; a near-black uniform turns a colour one sees): ``look``
+           (wide shots among them as among the clean takes)
   grade    a clean take whose whole frame is darker, brighter, warmer or cooler: ``grade``
+           (wide shots among them too)
   cartoon  a drawn character (a face of discs, no person), declared with a drawing of its own
            as its picture: ``identity`` must be ``n/a``, never an error
 
-Each take is measured as a run measures it (``media.faces.measure`` at ``frames.sample_times``)
-and judged against its declared character's picture (``run.state.people``: the default lines,
-as a series with no approved board has them; the grade against the median of its episode's
-other takes). It prints precision and recall per kind, the cartoons' ``n/a`` share, the CPU
-seconds per take (this process and its ffmpeg children: the machine has 2 cores) and, as the
-baseline measured in the same run on the same takes, today's measurement of a take
-(``media.probes.measure``: cuts, black, frozen, silence, loudness) and the stitch of the take
-into an episode (what a render's machine does with it), and the people's share of the three: the
-measurement's share of a season render's CPU here (the video itself is made elsewhere).
+Each take is measured as a run measures it (``media.faces.scan`` at ``frames.sample_times``)
+and judged against its declared character's picture (``run.state.people``: the default lines, as
+a series with no approved board has them; the grade against the median of its episode's other
+takes). It prints precision and recall per kind (and ``look``'s on the wide shots alone), the
+cartoons' ``n/a`` share, the CPU seconds per take (this process and its ffmpeg children: the
+machine has 2 cores) and, as the baseline measured in the same run on the same takes, today's
+measurement of a take (``media.probes.measure``: cuts, black, frozen, silence, loudness) and the
+stitch of the take into an episode (what a render's machine does with it), and the people's
+share of the three: the measurement's share of a season render's CPU here (the video itself is
+made elsewhere).
 Targets: precision >= 0.95 and recall >= 0.9 for identity and look; at most 2 CPU s per 5 s take
 at 720p. Exit 1 when one is missed.
 """
@@ -40,7 +45,7 @@ import resource
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import mean
 
@@ -71,6 +76,8 @@ GRADES = {"darker": "eq=brightness=-0.16", "brighter": "eq=brightness=0.16",
           "cooler": "colorchannelmixer=rr=0.6:gg=0.85:bb=1"}
 EPISODE_TAKES = 8  # takes an episode holds (its backdrop and light)
 GARMENT = {"eileen": 20, "grace": 230}  # each photograph's garment's own hue (degrees)
+FACE = {"eileen": 87 / 512, "grace": 215 / 600}  # each photograph's face width over its height
+WIDE, WIDE_FACE = 4, (44, 56)  # one clean, costume or grade take in WIDE is wide: its face in px
 DYE = "saturation=0.8:lightness=0.3:mix=1"  # a dye's colour, but its hue
 
 
@@ -92,6 +99,7 @@ class Take:
     contrast: float
     hue: int = 0  # costume: the dye, in degrees round the circle from the garment's own hue
     grade: str = ""  # a GRADES key
+    wide: bool = False  # a wide shot: the face too small to embed (``scale`` made so)
 
 
 def corpus(per_kind: int, seed: int) -> list[Take]:
@@ -105,13 +113,16 @@ def corpus(per_kind: int, seed: int) -> list[Take]:
     takes = []
     for index, (kind, declared) in enumerate(plan):
         shown = (people[1 - people.index(declared)] if kind == "swap" else declared)
-        takes.append(Take(
+        take = Take(
             f"t{index:03d}-{kind}-{declared}", kind, declared, shown,
             episode=index % max(1, len(plan) // EPISODE_TAKES), scale=rng.uniform(0.45, 0.95),
             left=rng.random(), turn=rng.uniform(-12, 12), mirror=rng.random() < 0.5,
             quality=rng.choice((0, 2, 8, 16, 24)), brightness=rng.uniform(-0.05, 0.05),
             contrast=rng.uniform(0.9, 1.1), hue=rng.choice((90, 135, 180, 225, 270)),
-            grade=rng.choice(sorted(GRADES))))
+            grade=rng.choice(sorted(GRADES)))
+        wide = rng.randrange(WIDE) == 0 and kind in ("clean", "costume", "grade")
+        takes.append(replace(take, name=f"{take.name}-wide", wide=True, scale=rng.uniform(
+            *WIDE_FACE) / (HEIGHT * FACE[declared])) if wide else take)
     return takes
 
 
@@ -267,6 +278,12 @@ def scores(results: Sequence[Result]) -> list[Score]:
             for kind, truth in JUDGED.items()]
 
 
+def wide_look(results: Sequence[Result]) -> Score:
+    """``look`` on the wide shots alone (the costume under a face too small to embed)."""
+    wide = [r for r in results if r.take.wide]
+    return score("look", (r.take.kind == "costume" for r in wide), (said(r, "look") for r in wide))
+
+
 def judge_all(takes: Sequence[Take], measured: dict[str, tuple[People, float]],
               known: dict[str, Known], limits: Thresholds) -> list[Result]:
     """Each take judged: its people against its declared character, its light against the
@@ -307,6 +324,13 @@ def report(results: Sequence[Result], load_seconds: float, baseline: dict[str, f
         print(f"{each.kind:<9}: TP {each.true_pos:3d} FP {each.false_pos:3d} "
               f"FN {each.false_neg:3d} TN {each.true_neg:3d}  precision {share(each.precision)}"
               f"  recall {share(each.recall)}{verdict}")
+    wide = [r for r in results if r.take.wide]
+    looked = wide_look(results)
+    counts = ", ".join(f"{k} {sum(r.take.kind == k for r in wide)}"
+                       for k in ("clean", "costume", "grade"))
+    print(f"wide shots: {len(wide)} ({counts}); look on them: TP {looked.true_pos} FP "
+          f"{looked.false_pos} FN {looked.false_neg} TN {looked.true_neg}; identity n/a "
+          f"{sum(map(not_measured, wide))}")
     toons = [r for r in results if r.take.kind == "cartoon"]
     right = sum(not_measured(r) and not said(r, "identity") for r in toons)
     met &= right == len(toons)

@@ -9,12 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from storyboard.media import samples
 from storyboard.media.faces import detector, frames
 from storyboard.media.faces.record import People, bhattacharyya, distance, trusted
-from storyboard.media.faces.scan import costume_box, measure
+from storyboard.media.faces.scan import costume_box, light, measure
+from storyboard.run.state.measured import Thresholds
 from tests.fixtures.faces import ASTRONAUT, HOPPER, Placed, compose
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,6 +62,57 @@ def test_a_recoloured_costume_moves_the_costume_not_the_face(
     assert bhattacharyya(kept.costume, face.costume) < 0.2
     assert bhattacharyya(worn.costume, face.costume) > 0.6
     assert distance(worn.embedding, face.embedding) < 0.15  # the face is the face still
+
+
+def test_a_grade_over_the_whole_frame_leaves_the_costume_under_the_look_line(
+        tmp_path: Path, pictures: dict[str, People]) -> None:
+    """Brightened (an offset: dark cloth turns grey), darkened, cooled or warmed: the costume's
+    colours, balanced by the face's and reduced to their chroma, stay its own (the picture's foot
+    on the frame's, as a body stands, so the box under the face is the costume)."""
+    line = Thresholds().look
+    for photo, y, scale in ((HOPPER, 240, 0.8), (ASTRONAUT, 208, 1.0)):
+        [[own]] = [f.faces for f in pictures["hopper" if photo == HOPPER else "astronaut"].frames]
+        assert own.costume is not None
+        for number, grade in enumerate(("eq=brightness=0.16", "eq=brightness=-0.16",
+                                        "colorchannelmixer=rr=0.6:gg=0.85:bb=1",
+                                        "colorchannelmixer=rr=1:gg=0.85:bb=0.6")):
+            graded = measure(compose(tmp_path / f"{photo.stem}{number}.mp4",
+                                     [Placed(photo, 300, y, scale)], seconds=1, light=grade),
+                             "video", [0.5])
+            [[face]] = [f.faces for f in graded.frames]
+            assert face.costume is not None
+            assert bhattacharyya(face.costume, own.costume) < line, (photo.name, grade)
+
+
+def test_a_face_too_small_to_embed_keeps_the_costume_under_it(
+        tmp_path: Path, pictures: dict[str, People]) -> None:
+    """A wide shot: the face found but too small to embed (not measured, said why); the box
+    under it read all the same, the person's costume, which a recolour moves past the line."""
+    [[own]] = [f.faces for f in pictures["astronaut"].frames]
+    assert own.costume is not None
+    worn = {}
+    for red in (False, True):
+        wide = measure(compose(tmp_path / f"wide{red}.mp4", [Placed(ASTRONAUT, 300, 100, 0.55,
+                                                                   red=red)], seconds=1),
+                       "video", [0.5])
+        [frame] = wide.frames
+        [small] = frame.unseen
+        assert frame.faces == () and small.why == "too small" and small.costume is not None
+        assert small.box[2] - small.box[0] < detector.MIN_WIDTH
+        assert trusted(wide.to_dict()) == wide  # stored and read back whole, its costume too
+        worn[red] = bhattacharyya(small.costume, own.costume)
+    assert worn[False] < 0.2 < Thresholds().look < worn[True]
+
+
+def test_the_light_is_the_frame_s_outside_its_people() -> None:
+    """A grade is the set's light: the columns of the faces found (their costumes are look's)
+    are left out, unless they leave less than a tenth of the frame."""
+    frame = np.full((720, 1280, 3), 60, dtype=np.uint8)
+    frame[300:, 500:800] = (250, 20, 20)  # a red costume under a face at (600, 200)..(700, 300)
+    assert light(frame, [(600, 200, 700, 300)]) == (60.0, 0.0)
+    assert light(frame)[1] < -20  # the whole frame: the costume tints it
+    close = light(frame, [(100, 0, 1200, 700)])  # a face filling the frame: the whole frame
+    assert close == light(frame)
 
 
 def test_what_cannot_be_measured_is_said_never_guessed(tmp_path: Path) -> None:

@@ -62,6 +62,22 @@ def test_the_corpus_holds_each_kind_as_asked_and_is_the_same_for_one_seed() -> N
     assert takes == bench.corpus(3, 7) and takes != bench.corpus(3, 8)
 
 
+def test_the_corpus_holds_wide_shots_whose_faces_are_too_small_to_embed() -> None:
+    """About one clean, costume or grade take in four is a wide shot: its face drawn 44 to 56 px
+    wide (found, too small to embed), so look is measured by the costume under a small face;
+    never a swap (identity needs a face it can embed) nor a cartoon."""
+    from storyboard.media.faces import detector
+    bench = bench_module()
+    for per_kind, seed in ((12, 96), (24, 7)):
+        takes = bench.corpus(per_kind, seed)
+        wide = [t for t in takes if t.wide]
+        assert {t.kind for t in wide} == {"clean", "costume", "grade"}
+        assert len(wide) >= per_kind // 2 and all(t.name.endswith("-wide") for t in wide)
+        for take in wide:
+            assert 44 <= take.scale * bench.HEIGHT * bench.FACE[take.declared] <= 56 < \
+                detector.MIN_WIDTH
+
+
 @pytest.mark.timeout(600)
 def test_the_bench_prints_figures_its_counts_add_up_to() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -82,6 +98,11 @@ def test_the_bench_prints_figures_its_counts_add_up_to() -> None:
             expected = ratio(num, den)
             assert said == "-" if expected is None else float(said) == round(expected, 3)
     assert "cartoon  : identity n/a 1/1, an error 0" in out, out
+    wide = re.search(r"^wide shots: (\d+) \(clean (\d+), costume (\d+), grade (\d+)\); look on "
+                     r"them: TP (\d+) FP (\d+) FN (\d+) TN (\d+); identity n/a (\d+)$", out, re.M)
+    assert wide is not None, out
+    total, clean, costume, grade, tp, fp, fn, tn, _ = (int(v) for v in wide.groups())
+    assert total == clean + costume + grade == tp + fp + fn + tn and tp + fn == costume
     per_take = re.search(r"CPU per take +: ([0-9.]+) s \(target 2 s per 5 s take at 720p: "
                          r"not judged: the takes are not 5 s\)", out)
     assert per_take is not None, out

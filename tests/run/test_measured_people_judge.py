@@ -85,6 +85,28 @@ def test_a_changed_costume_names_the_look_and_the_episode() -> None:
     assert unseen_costume == []  # no room under the face: nothing said of a costume
 
 
+def test_a_face_too_small_to_embed_gives_its_costume_to_the_one_declared_character() -> None:
+    """A wide shot: no frontal face, one face too small to embed; the costume under it is the
+    shot's one declared character's (its identity stays n/a); with two declared, or two small
+    faces, or a frontal face matched in that frame, whose it is is not guessed."""
+    def small(*costumes: tuple[float, ...]) -> FrameFacts:
+        return FrameFacts(0.5, 90, 0, (), tuple(Unseen((0, 0, 40, 40), "too small", c)
+                                                for c in costumes))
+    found = judge_people(people(small(BLUE)), {"ann": known("ann", 0.0)}, "ep03")
+    assert [(f.kind, f.severity) for f in found] == [("look", "error"), ("identity", "n/a")]
+    assert found[0].detail == ("@ann's costume changed: 1.00 from its own picture it wears in ep03 "
+                               "(media/ann.png; at most 0.60) (its face too small to tell who: "
+                               "the costume under it)")
+    assert found[1].detail == "@ann: not measured (no frontal face: too small)"
+    for kept in (judge_people(people(small(RED)), {"ann": known("ann", 0.0)}, "ep03"),
+                 judge_people(people(small(BLUE)), {"ann": known("ann", 0.0),
+                                                   "bea": known("bea", 1.0)}, "ep03"),
+                 judge_people(people(small(BLUE, BLUE)), {"ann": known("ann", 0.0)}, "ep03")):
+        assert [f.kind for f in kept if f.kind == "look"] == []
+    with_face = FrameFacts(0.5, 90, 0, (face(0.0, RED),), small(BLUE).unseen)
+    assert judge_people(people(with_face), {"ann": known("ann", 0.0)}, "ep03") == []  # an extra
+
+
 def test_what_cannot_be_measured_is_n_a_with_why_and_never_blocks() -> None:
     cast = {"ann": known("ann", 0.0), "cafe": Known(Picture("cafe", "media/cafe.png", "base",
                                                             None, "1" * 64),

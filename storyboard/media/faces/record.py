@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-VERSION = 1
+VERSION = 2  # 2: the costume's chroma histogram; a small face's costume; light outside people
 EMBEDDING = 128  # numbers in a face's embedding
 Box = tuple[int, int, int, int]
 
@@ -30,10 +30,12 @@ class Face:
 
 @dataclass(frozen=True)
 class Unseen:
-    """A face found but not measured: ``why`` is ``profile`` or ``too small``."""
+    """A face found but not embedded: ``why`` is ``profile`` or ``too small`` (a too-small face
+    keeps the colours of the box under it: the person's costume in a wide shot)."""
 
     box: Box
     why: str
+    costume: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,9 @@ class People:
         frames = tuple(FrameFacts(
             float(f["time"]), float(f["luma"]), float(f["balance"]),
             tuple(Face(_box(x["box"]), float(x["score"]), tuple(float(v) for v in x["embedding"]),
-                       None if x.get("costume") is None else
-                       tuple(float(v) for v in x["costume"])) for x in f.get("faces", ())),
-            tuple(Unseen(_box(u["box"]), str(u["why"])) for u in f.get("unseen", ())))
+                       _colours(x.get("costume"))) for x in f.get("faces", ())),
+            tuple(Unseen(_box(u["box"]), str(u["why"]), _colours(u.get("costume")))
+                  for u in f.get("unseen", ())))
             for f in data.get("frames", ()))
         return cls(str(data["kind"]), frames, int(data.get("version", 0)),
                    int(data.get("width", 0)), int(data.get("height", 0)),
@@ -79,6 +81,10 @@ class People:
 def _box(value: Any) -> Box:
     left, top, right, bottom = (int(v) for v in value)
     return left, top, right, bottom
+
+
+def _colours(value: Any) -> tuple[float, ...] | None:
+    return None if value is None else tuple(float(v) for v in value)
 
 
 def trusted(data: object) -> People | None:
@@ -91,7 +97,8 @@ def trusted(data: object) -> People | None:
     except (KeyError, TypeError, ValueError):
         return None
     numbers = [v for f in found.frames for v in (f.time, f.luma, f.balance, *(
-        n for x in f.faces for n in (x.score, *x.embedding, *(x.costume or ()))))]
+        n for x in f.faces for n in (x.score, *x.embedding, *(x.costume or ()))), *(
+        n for u in f.unseen for n in u.costume or ()))]
     whole = found.kind in ("video", "image") and all(math.isfinite(v) for v in numbers) and all(
         len(x.embedding) == EMBEDDING for f in found.frames for x in f.faces)
     return found if whole and found.version >= VERSION else None

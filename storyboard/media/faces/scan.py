@@ -2,13 +2,18 @@
 face as a colour histogram, the frame's light; what cannot be measured is said, never guessed.
 
 A frontal face at least ``detector.MIN_WIDTH`` wide is embedded; a turned one (a profile) or a
-smaller one is kept as ``Unseen`` with why. The costume box is the region under the face (from a
-quarter of the face's height below its chin, twice the face's height deep, the face's width and
-half of it either side); with less than a quarter of that room in the frame there is none. Its
-colours are first balanced by the face's (a grade that tints the whole frame tints the face alike,
-a recoloured costume does not); its histogram is over hue and saturation (``BINS``: a light or
-a grade that only brightens or darkens moves neither), its dark pixels counted apart (``DARK``),
-normalised. The light is the frame's mean luma (BT.601) and its mean blue minus mean red.
+smaller one is kept as ``Unseen`` with why (a too-small face with the costume under it: the
+person's box in a wide shot). The costume box is the region under the face (from a quarter of
+the face's height below its chin, twice the face's height deep, the face's width and half of it
+either side); with less than a quarter of that room in the frame there is none. Its colours are
+first balanced by the face's (a grade that tints the whole frame tints the face alike, a
+recoloured costume does not), then reduced to their chroma (blue minus luma, red minus luma: a
+grade that only brightens or darkens moves neither, a near-black or a white costume has none),
+counted in a ``BINS`` x ``BINS`` histogram over +-``SPAN`` shared between the four nearest bins
+(so a slight tint does not jump a bin), normalised. The light is the mean luma (BT.601) and the
+mean blue minus mean red of the frame outside its people (each face found, ``AROUND`` face widths
+either side of it, from half a face above it to the frame's foot: its costume is ``look``'s, not
+the grade's); the whole frame when they leave less than ``KEEP`` of it.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ from storyboard.media.faces import detector
 from storyboard.media.faces import frames as framing
 from storyboard.media.faces.record import Box, Face, FrameFacts, People, Unseen
 
-BINS = (12, 4)  # hue, saturation
-DARK = 0.12  # a pixel darker than this (value, 0..1) has no colour to speak of: a bin of its own
+BINS, SPAN = 8, 0.4  # the costume's chroma histogram: bins a side, over -SPAN..SPAN (0..1 RGB)
 BELOW, DEPTH, SIDE = 0.25, 2.0, 0.5  # the costume box, in face heights (side: face widths)
+AROUND, KEEP = 1.5, 0.1  # a person's column left out of the light (face widths); the least left
+LUMA = (0.299, 0.587, 0.114)  # BT.601
 
 
 def measure(path: Path, kind: str, times: Sequence[float] | None = None, *,
@@ -42,16 +48,19 @@ def measure(path: Path, kind: str, times: Sequence[float] | None = None, *,
 
 def _frame(found: detector.Models | None, frame: framing.Frame, small: bool) -> FrameFacts:
     rgb = np.frombuffer(frame.rgb, dtype=np.uint8).reshape(frame.height, frame.width, 3)
-    luma, balance = light(rgb)
     if found is None:  # the light alone
-        return FrameFacts(frame.time, luma, balance)
+        return FrameFacts(frame.time, *light(rgb))
+    detected = found.detect(rgb, small=small)
     faces, unseen = [], []
-    for face in found.detect(rgb, small=small):
-        if face.turned or face.width < detector.MIN_WIDTH:
-            unseen.append(Unseen(face.box, "profile" if face.turned else "too small"))
+    for face in detected:
+        if face.turned:
+            unseen.append(Unseen(face.box, "profile"))
+        elif face.width < detector.MIN_WIDTH:
+            unseen.append(Unseen(face.box, "too small", costume(rgb, face.box)))
         else:
             faces.append(Face(face.box, face.score, found.embed(rgb, face.box),
                               costume(rgb, face.box)))
+    luma, balance = light(rgb, [d.box for d in detected])
     return FrameFacts(frame.time, luma, balance, tuple(faces), tuple(unseen))
 
 
@@ -68,40 +77,47 @@ def costume_box(box: Box, width: int, height: int) -> Box | None:
 
 
 def costume(rgb: np.ndarray, box: Box) -> tuple[float, ...] | None:
-    """The colours of the costume box under ``box``: a normalised hue x saturation histogram
-    and the share of dark pixels last; None when the frame has no room under the face."""
+    """The colours of the costume box under ``box``: a normalised histogram of their chroma,
+    balanced by the face's (``BINS`` x ``BINS``, blue minus luma by red minus luma); None when
+    the frame has no room under the face."""
     region = costume_box(box, rgb.shape[1], rgb.shape[0])
     if region is None:
         return None
     left, top, right, bottom = region
-    pixels = rgb[top:bottom, left:right].reshape(-1, 3).astype(np.float32)
+    pixels = rgb[top:bottom, left:right].reshape(-1, 3).astype(np.float32) / 255.0
     skin = rgb[box[1]:box[3], box[0]:box[2]].reshape(-1, 3).astype(np.float32).mean(axis=0)
-    gains = skin.mean() / np.maximum(skin, 1.0)  # the face's colour cast, taken out
-    pixels = np.clip(pixels * gains / 255.0, 0.0, 1.0)
-    hsv = _hsv(pixels)
-    lit = hsv[:, 2] >= DARK
-    hist, _, _ = np.histogram2d(hsv[lit, 0], hsv[lit, 1], bins=BINS, range=((0, 1), (0, 1)))
-    counts = [*(float(v) for v in hist.ravel()), float((~lit).sum())]
-    total = sum(counts)
-    return tuple(round(v / total, 5) for v in counts) if total else None
+    pixels = pixels * (skin.mean() / np.maximum(skin, 1.0))  # the face's colour cast, taken out
+    luma = pixels @ np.array(LUMA, dtype=np.float32)
+    hist = _soft_histogram(pixels[:, 2] - luma, pixels[:, 0] - luma)
+    total = float(hist.sum())
+    return tuple(round(float(v) / total, 5) for v in hist) if total else None
 
 
-def _hsv(pixels: np.ndarray) -> np.ndarray:
-    """RGB (0..1) rows into HSV (0..1) rows."""
-    high = pixels.max(axis=1)
-    low = pixels.min(axis=1)
-    span = high - low
-    safe = np.where(span == 0, 1.0, span)
-    r, g, b = pixels[:, 0], pixels[:, 1], pixels[:, 2]
-    hue = np.where(high == r, (g - b) / safe % 6, np.where(high == g, (b - r) / safe + 2,
-                                                           (r - g) / safe + 4)) / 6.0
-    hue = np.where(span == 0, 0.0, hue) % 1.0
-    saturation = np.where(high == 0, 0.0, span / np.where(high == 0, 1.0, high))
-    return np.stack([hue, saturation, high], axis=1)
+def _soft_histogram(blue: np.ndarray, red: np.ndarray) -> np.ndarray:
+    """Each (blue, red) point shared between its four nearest of ``BINS`` x ``BINS`` bin
+    centres over -SPAN..SPAN (a point past the edge counts at the edge), flattened."""
+    def place(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        at = np.clip((np.clip(values, -SPAN, SPAN) + SPAN) / (2 * SPAN) * BINS - 0.5, 0, BINS - 1)
+        low = np.minimum(np.floor(at).astype(np.int64), BINS - 2)
+        return low, at - low
+    (row, up), (col, right) = place(blue), place(red)
+    hist = np.zeros(BINS * BINS, dtype=np.float64)
+    for step_r, weight_r in ((0, 1 - up), (1, up)):
+        for step_c, weight_c in ((0, 1 - right), (1, right)):
+            hist += np.bincount((row + step_r) * BINS + col + step_c, weights=weight_r * weight_c,
+                                minlength=BINS * BINS)
+    return hist
 
 
-def light(rgb: np.ndarray) -> tuple[float, float]:
-    """A frame's mean luma (BT.601, 0..255) and its mean blue minus its mean red."""
-    means = rgb.reshape(-1, 3).mean(axis=0)
-    luma = 0.299 * means[0] + 0.587 * means[1] + 0.114 * means[2]
-    return round(float(luma), 3), round(float(means[2] - means[0]), 3)
+def light(rgb: np.ndarray, people: Sequence[Box] = ()) -> tuple[float, float]:
+    """A frame's mean luma (BT.601, 0..255) and its mean blue minus its mean red, outside the
+    columns of ``people`` (faces' boxes; the whole frame when they leave less than ``KEEP``)."""
+    outside = np.ones(rgb.shape[:2], dtype=bool)
+    for left, top, right, _ in people:
+        wide = right - left
+        outside[max(0, top - wide // 2):, max(0, int(left - AROUND * wide)):
+                max(0, int(right + AROUND * wide))] = False
+    pixels = rgb[outside] if outside.mean() >= KEEP else rgb.reshape(-1, 3)
+    means = pixels.reshape(-1, 3).astype(np.float64).mean(axis=0)
+    luma = float(np.dot(LUMA, means))
+    return round(luma, 3), round(float(means[2] - means[0]), 3)

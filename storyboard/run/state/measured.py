@@ -50,7 +50,7 @@ class Thresholds:
     uniform_spread: float = 6.0  # an image whose middle 80 % of luma spans less is blank
     voice_seconds: float = 1.0  # a voice shorter than this (the speech model's minimum)
     identity: float = 0.5  # a face farther than this from its character's picture is not it
-    look: float = 0.4  # a costume farther than this (Bhattacharyya) from its look's has changed
+    look: float = 0.5  # a costume farther than this (Bhattacharyya) from its look's has changed
     grade_luma: float = 20.0  # a take's luma this far from its episode's median jumps
     grade_balance: float = 16.0  # its blue minus red this far from the median jumps
     approve: str = "error"  # findings of this severity or worse need ``approve --force``

@@ -5,7 +5,10 @@ not the look's) and ``n/a`` (no frontal face to measure: never a pass, never a f
 Each sampled frame's faces are assigned to the declared characters (``assign``); a face farther
 from its character than the character's line is said, naming the other declared character it
 is when it is one (``@ann's place shows @bea``). A frame's finding spans from the first to the
-last sampled frame that shows it, with the worst distance.
+last sampled frame that shows it, with the worst distance. Where a shot declares one character
+and a frame shows it no frontal face but one face too small to embed (a wide shot), the costume
+under that small face is its costume (the person's box); with more declared, or more small
+faces, whose it is cannot be told: its identity is ``n/a`` and its look is not judged there.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from storyboard.media.faces.record import Face, People, bhattacharyya
+from storyboard.media.faces.record import Face, FrameFacts, People, bhattacharyya
 from storyboard.run.state.measured import NOT_MEASURABLE, Finding
 from storyboard.run.state.people.assign import assign, nearest
 from storyboard.run.state.people.known import Known
@@ -39,9 +42,12 @@ def judge_people(people: People, known: Mapping[str, Known], episode: str) -> li
     problems: dict[tuple[str, str], Seen] = {}
     met: set[str] = set()
     for frame in people.frames:
-        for face, name, far in assign(frame.faces, faced):
+        matched = assign(frame.faces, faced)
+        for face, name, far in matched:
             met.add(name)
             _judge_face(frame.time, face, name, far, known, problems, episode)
+        if not matched:
+            _judge_small(frame, known, problems, episode)
     out = [Finding(kind, min(s.times), max(s.times), "error", s.detail, round(s.worst, 3))
            for (kind, _), s in sorted(problems.items())]
     return out + _not_measurable(people, known, met)
@@ -54,14 +60,30 @@ def _judge_face(time: float, face: Face, name: str, far: float, known: Mapping[s
         problems.setdefault(("identity", name), Seen()).add(
             time, far, _not_them(face, name, far, known))
         return
-    if face.costume is None or not own.costumes:
+    _judge_costume(time, face.costume, name, own, problems, episode)
+
+
+def _judge_small(frame: FrameFacts, known: Mapping[str, Known],
+                 problems: dict[tuple[str, str], Seen], episode: str) -> None:
+    """A frame with no frontal face: the one declared character's costume under the one face
+    too small to embed (a wide shot), where whose it is cannot be doubted."""
+    small = [u for u in frame.unseen if u.why == "too small"]
+    if len(known) == 1 and len(small) == 1:
+        [(name, own)] = known.items()
+        _judge_costume(frame.time, small[0].costume, name, own, problems, episode,
+                       " (its face too small to tell who: the costume under it)")
+
+
+def _judge_costume(time: float, costume: tuple[float, ...] | None, name: str, own: Known,
+                   problems: dict[tuple[str, str], Seen], episode: str, how: str = "") -> None:
+    if costume is None or not own.costumes:
         return
-    worn = min(bhattacharyya(face.costume, c) for c in own.costumes)
+    worn = min(bhattacharyya(costume, c) for c in own.costumes)
     if worn > own.look:
         look = "its own picture" if own.picture.look == "base" else f"the look {own.picture.look}"
         problems.setdefault(("look", name), Seen()).add(time, worn, (
             f"@{name}'s costume changed: {worn:.2f} from {look} it wears in {episode} "
-            f"({own.picture.shown}; at most {own.look:.2f})"))
+            f"({own.picture.shown}; at most {own.look:.2f}){how}"))
 
 
 def _not_them(face: Face, name: str, far: float, known: Mapping[str, Known]) -> str:
