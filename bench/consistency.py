@@ -105,6 +105,7 @@ class Take:
 def corpus(per_kind: int, seed: int) -> list[Take]:
     """The takes, the same for one ``per_kind`` and ``seed``."""
     rng = random.Random(seed)
+    widen = random.Random(f"wide {seed}")  # its own draws: the other takes as without wide ones
     people = sorted(PEOPLE)
     plan = [("clean", person) for person in people for _ in range(per_kind)]
     plan += [(kind, people[n % 2]) for kind in ("swap", "costume", "grade")
@@ -120,7 +121,7 @@ def corpus(per_kind: int, seed: int) -> list[Take]:
             quality=rng.choice((0, 2, 8, 16, 24)), brightness=rng.uniform(-0.05, 0.05),
             contrast=rng.uniform(0.9, 1.1), hue=rng.choice((90, 135, 180, 225, 270)),
             grade=rng.choice(sorted(GRADES)))
-        wide = rng.randrange(WIDE) == 0 and kind in ("clean", "costume", "grade")
+        wide = widen.randrange(WIDE) == 0 and kind in ("clean", "costume", "grade")
         takes.append(replace(take, name=f"{take.name}-wide", wide=True, scale=rng.uniform(
             *WIDE_FACE) / (HEIGHT * FACE[declared])) if wide else take)
     return takes

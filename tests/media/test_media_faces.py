@@ -105,14 +105,13 @@ def test_a_face_too_small_to_embed_keeps_the_costume_under_it(
 
 
 def test_the_light_is_the_frame_s_outside_its_people() -> None:
-    """A grade is the set's light: the columns of the faces found (their costumes are look's)
-    are left out, unless they leave less than a tenth of the frame."""
+    """A grade is the set's light: the frame outside the columns of the faces found (their
+    costumes are look's), the whole frame when they leave less than a tenth of it."""
     frame = np.full((720, 1280, 3), 60, dtype=np.uint8)
     frame[300:, 500:800] = (250, 20, 20)  # a red costume under a face at (600, 200)..(700, 300)
     assert light(frame, [(600, 200, 700, 300)]) == (60.0, 0.0)
     assert light(frame)[1] < -20  # the whole frame: the costume tints it
-    close = light(frame, [(100, 0, 1200, 700)])  # a face filling the frame: the whole frame
-    assert close == light(frame)
+    assert light(frame, [(100, 0, 1200, 700)]) == light(frame)  # a face filling the frame
 
 
 def test_what_cannot_be_measured_is_said_never_guessed(tmp_path: Path) -> None:

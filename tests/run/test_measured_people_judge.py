@@ -215,8 +215,9 @@ def test_a_character_s_look_line_is_its_season_s_approved_boards_drawn_from_its_
 
     approved = {"picked": 1, "approved": 1, "approved_sha256": "c" * 64}
     assert lines(digest, approved) == (0.5, 0.547)
-    assert lines("e" * 64, approved) == (0.5, 0.4)  # drawn from another look's picture
-    assert lines(digest, {"picked": 1}) == (0.5, 0.4)  # picked, not approved
+    default = (0.5, Thresholds().look)
+    assert lines("e" * 64, approved) == default  # drawn from another look's picture
+    assert lines(digest, {"picked": 1}) == default  # picked, not approved
 
 
 def test_a_sheet_made_from_words_is_its_season_s_picture_by_its_asset_and_take(

@@ -11,9 +11,9 @@ recoloured costume does not), then reduced to their chroma (blue minus luma, red
 grade that only brightens or darkens moves neither, a near-black or a white costume has none),
 counted in a ``BINS`` x ``BINS`` histogram over +-``SPAN`` shared between the four nearest bins
 (so a slight tint does not jump a bin), normalised. The light is the mean luma (BT.601) and the
-mean blue minus mean red of the frame outside its people (each face found, ``AROUND`` face widths
-either side of it, from half a face above it to the frame's foot: its costume is ``look``'s, not
-the grade's); the whole frame when they leave less than ``KEEP`` of it.
+mean blue minus mean red of the frame (every other row and column) outside its people (each face
+found, ``AROUND`` face widths either side of it, from half a face above it to the frame's foot:
+its costume is ``look``'s, not the grade's); the whole frame when they leave less than ``KEEP``.
 """
 
 from __future__ import annotations
@@ -110,14 +110,18 @@ def _soft_histogram(blue: np.ndarray, red: np.ndarray) -> np.ndarray:
 
 
 def light(rgb: np.ndarray, people: Sequence[Box] = ()) -> tuple[float, float]:
-    """A frame's mean luma (BT.601, 0..255) and its mean blue minus its mean red, outside the
-    columns of ``people`` (faces' boxes; the whole frame when they leave less than ``KEEP``)."""
+    """A frame's mean luma (BT.601, 0..255) and mean blue minus mean red, over every other pixel
+    outside the columns of ``people`` (faces' boxes; the whole frame when they leave less than
+    ``KEEP``)."""
     outside = np.ones(rgb.shape[:2], dtype=bool)
     for left, top, right, _ in people:
         wide = right - left
         outside[max(0, top - wide // 2):, max(0, int(left - AROUND * wide)):
                 max(0, int(right + AROUND * wide))] = False
-    pixels = rgb[outside] if outside.mean() >= KEEP else rgb.reshape(-1, 3)
-    means = pixels.reshape(-1, 3).astype(np.float64).mean(axis=0)
-    luma = float(np.dot(LUMA, means))
-    return round(luma, 3), round(float(means[2] - means[0]), 3)
+    if outside.mean() < KEEP:
+        outside[:] = True
+    pixels = rgb[::2, ::2][outside[::2, ::2]].reshape(-1, 3).astype(np.float32)
+    if not len(pixels):
+        return 0.0, 0.0
+    means = pixels.mean(axis=0)
+    return (round(float(np.dot(LUMA, means)), 3), round(float(means[2] - means[0]), 3))
