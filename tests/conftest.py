@@ -87,6 +87,8 @@ LONGEST_FIRST = (
     "tests/breakdown/test_breakdown_trial.py",
     "tests/project/test_bench_consistency.py",
     "tests/agents/test_mcp_matrix.py",
+    "tests/agents/test_mcp_tasks.py",  # ten tests of 15 to 30 s each, under load
+    "tests/stitch/test_stitch_rejoin.py",
     "tests/review/test_studio_browser.py",
     "tests/project/test_example_media.py",
     "tests/agents/test_mcp.py",
