@@ -28,7 +28,14 @@ and the reads (``plan``, ``check``, ``status``, the studio's JSON). After every 
   render`` never says every shot is rendered while some wait.
 
 A failure prints the steps as the lines a person types in the series folder (``Typed``): the
-commands, and each edit as an ``$EDITOR`` line with what it changed. The order in which one
+commands, and each edit as an ``$EDITOR`` line with what it changed.
+
+Its simplest sequence, which hypothesis draws first on every seed, is issue 97's costume change:
+the ``dubbed`` start (rendered, every shot approved, ``translate`` and its hand edit, ``version
+render``, ``season render``), then ``costume_change`` (the first rule in hypothesis's order: a look worn from
+episode 2, rendered with ``--replace-approved``), then the reads; the test holds that the draw
+made a version stale. ``dub`` bundles the version's steps, so a drawn sequence reaches them in
+one step; ``ctrl_c`` and ``queue_render`` wait for something to render. The order in which one
 render's videos are sent is the scheduler's, so the video a Ctrl-C lands on may differ from run
 to run; what must hold after it does not.
 
@@ -57,7 +64,30 @@ set aside, as each fix came separately), 12 to 30 sequences of the search or its
   ``$EDITOR storyboard.yaml # mia wears her coat from episode 1 on`` kept ep02's row of the old
   cut, saying nothing.
 
-Ordinary runs draw 3 sequences of up to 8 steps (the same on every machine);
+On this round's code before its stale fix (82e6b08c, aca44b60's parent, with the emulator's
+``hold`` of fcb4e70d), the ordinary run as it is here (seeds 1 and 2; each invariant alone, the
+later fixes' ones set aside: status with ``--provider``, the queue's words, the season's line):
+
+- the stale version, by the draw itself (its simplest sequence, shrunk to it on both seeds):
+  ``season render``, ``approve`` each shot ``--force``, ``translate --language es --no-model``,
+  each empty ``text:`` filled in by hand, ``version render . es``, ``season render``, ``$EDITOR
+  storyboard.yaml # mia wears her coat from episode 2 on``, ``render --replace-approved``: *a
+  row of a stale version says so* failed (the es row of ep02 kept as it was);
+- the season's line (seed 2: delivered with boards, ``render --budget 0.25``, the version made,
+  ``retake . ep02/c``): "manifest.json (4 episode(s), ...)" for 2 episodes;
+- a delivery rewritten after an edit not rendered (seed 1, boards, the same dubbed season and
+  coat, ``render --replace-approved``, ``version render . es``, ``retake . ep01/b``): ep02's en
+  row of the old cut kept, saying nothing.
+
+The ``.part`` leftovers were fixed before that commit (44e12cd2); on its parent (6bae8c20),
+seed 1, the delivery's invariants alone: *no hidden files* failed in the simplest sequence
+(the dubbed season up to its ``season render`` after ``version render``: ``.ep01.mp4.part``,
+``.ep01.srt.part``, ``.ep02.mp4.part``, ``.ep02.srt.part``), and ``retake . ep02/c``, ``retake .
+ep02/d`` on a new season kept ep02's en row of an earlier cut. The dropped row was not drawn by
+these seeds (only by the search above).
+
+Ordinary runs draw seed 1's sequences (``max_examples=2``) of up to 5 steps (the same on every
+machine; ``STORYBOARD_LIFE_SEED`` another);
 ``STORYBOARD_COMPOSE_EXAMPLES=N`` draws N // 10 of up to 16 steps, ``STORYBOARD_COMPOSE_RANDOM=1``
 new ones each run (docs/internals.md, The generated suite).
 """
@@ -71,11 +101,11 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -120,9 +150,13 @@ from tests.fixtures.season_life import (
 
 DEEP = int(os.environ.get("STORYBOARD_COMPOSE_EXAMPLES", "0"))
 RANDOM = os.environ.get("STORYBOARD_COMPOSE_RANDOM", "") == "1"
-RUN = settings(max_examples=max(3, DEEP // 10), stateful_step_count=16 if DEEP else 8,
-               deadline=None, database=None, derandomize=not RANDOM,
-               suppress_health_check=list(HealthCheck))
+# Ordinary runs draw SEED's 2 sequences of up to 5 steps (the same on every machine: a season
+# dubbed, then restyled, among them; the test holds that the draw makes a version stale).
+SEED = int(os.environ.get("STORYBOARD_LIFE_SEED", "1"))
+ORDINARY = not (DEEP or RANDOM)
+RUN = settings(max_examples=2 if ORDINARY else max(3, DEEP // 10),
+               stateful_step_count=5 if ORDINARY else 16, deadline=None, database=None,
+               derandomize=not RANDOM, suppress_health_check=list(HealthCheck))
 KEY = "sk-season-life"
 EPISODE = st.sampled_from(tuple(SHOTS))
 RENDERS = ("render", "render --replace-approved", "season render",
@@ -154,6 +188,7 @@ class SeasonLife(RuleBasedStateMachine):
 
     world: tuple[EmulatorServer, Callable[..., Path], Path, str]  # the test's: set before a run
     ledger = ""  # the season's own team database (made when it first queues)
+    reached: ClassVar[set[str]] = set()  # what the draws reached (ordinary runs: a stale one)
 
     def __init__(self) -> None:
         super().__init__()
@@ -169,7 +204,7 @@ class SeasonLife(RuleBasedStateMachine):
 
     # -- the steps ------------------------------------------------------------------------------
 
-    @initialize(boards=st.booleans(), start=st.sampled_from(("", "delivered", "dubbed")))
+    @initialize(boards=st.booleans(), start=st.sampled_from(("dubbed", "delivered", "")))
     def start(self, boards: bool, start: str) -> None:
         """A new season, or one already delivered (its boards approved), or delivered with its
         Spanish version too: where most edits are made."""
@@ -185,10 +220,7 @@ class SeasonLife(RuleBasedStateMachine):
                 self.approve(episode, boards=True)
             self.render("season render")
         if start == "dubbed":
-            for episode in SHOTS:
-                self.approve(episode, boards=False)
-            self.translate()
-            self.version_render()
+            self.dub()
             self.render("season render")
 
     @rule(change=st.one_of(
@@ -221,6 +253,26 @@ class SeasonLife(RuleBasedStateMachine):
         (self.root / "storyboard.yaml").write_text(self.season.text(), encoding="utf-8")
         self.typed.edit(said)
         self.planned = {}
+
+    @precondition(lambda self: bool(self.versioned) and not self.stale())
+    @rule()
+    def costume_change(self) -> None:
+        """Issue 97's costume change on a season whose Spanish version is current: mia wears
+        her coat from episode 2 on (her picture replaced, once she wears it), and the changed
+        shots are rendered again, their approvals lifted (``render --replace-approved``). The
+        first rule in hypothesis's order: its simplest sequence is a dubbed season and this."""
+        self.edit(("costume", "") if self.season.look_from else ("look", "2"))
+        self.render("render --replace-approved")
+
+    @precondition(lambda self: (self.root / "storyboard.lock").is_file() and not self.versioned)
+    @rule()
+    def dub(self) -> None:
+        """The Spanish version made: every shot approved, ``translate`` and its hand edit,
+        ``version render`` (which delivers it)."""
+        for episode in SHOTS:
+            self.approve(episode, boards=False)
+        self.translate()
+        self.version_render()
 
     @precondition(lambda self: (self.root / "storyboard.lock").is_file())
     @rule(episode=EPISODE, boards=st.booleans())
@@ -260,10 +312,12 @@ class SeasonLife(RuleBasedStateMachine):
     def version_render(self) -> None:
         cut = approved(self.root)
         code, _, _ = self.pay("version", "render", ".", "es", *PROVIDER, "--yes", "--json")
-        if code == 0:
+        if code == 0:  # each episode whose shots are all approved is made
             made = {p.stem for p in (self.root / "languages" / "es").glob("*.yaml")}
-            self.versioned.update({ep: episode_cut(cut, ep) for ep in made})
+            self.versioned.update({ep: episode_cut(cut, ep) for ep in made
+                                   if None not in episode_cut(cut, ep)})
 
+    @precondition(lambda self: self.to_render())
     @rule()
     def ctrl_c(self) -> None:
         """``render`` stopped by Ctrl-C (SIGINT) once it has submitted a video, held RUNNING by
@@ -280,6 +334,7 @@ class SeasonLife(RuleBasedStateMachine):
         self.nothing_twice()
         self.delivery_written("render, stopped by Ctrl-C", "")
 
+    @precondition(lambda self: self.to_render())
     @rule()
     def queue_render(self) -> None:
         """``queue render`` on the team's ledger (PostgreSQL), a worker drains the queue, then
@@ -438,6 +493,12 @@ class SeasonLife(RuleBasedStateMachine):
         assert all(int(n) == episodes for n in counted), self.failed(
             f"after {what}: the season is said to have {counted} episode(s); it has {episodes}")
 
+    def to_render(self) -> bool:
+        """Whether a render has videos to make (a Ctrl-C or a queue has something to stop or
+        hand out)."""
+        counts = self.plan()["counts"]
+        return bool(counts["new"] + counts["changed"])
+
     def nothing_twice(self) -> None:
         twice = [body for body, n in (self.submitted() - self.bodies).items() if n > 1]
         assert not twice, self.failed(f"{len(twice)} request body(ies) submitted twice")
@@ -445,7 +506,9 @@ class SeasonLife(RuleBasedStateMachine):
     def stale(self) -> list[str]:
         """The episodes whose version was made from an approved cut that has changed since."""
         cut = approved(self.root)
-        return [ep for ep, made in self.versioned.items() if episode_cut(cut, ep) != made]
+        found = [ep for ep, made in self.versioned.items() if episode_cut(cut, ep) != made]
+        SeasonLife.reached |= {"a stale version"} if found else set()
+        return found
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -490,5 +553,8 @@ def test_a_seasons_life_keeps_what_it_delivers_says_and_pays(
         emulated: EmulatorServer, make_media: Callable[..., Path], tmp_path: Path,
         pg_cluster: PgServer) -> None:
     SeasonLife.world = (emulated, make_media, tmp_path, pg_cluster.url)
-    run_state_machine_as_test(SeasonLife, settings=RUN)
+    SeasonLife.reached = set()
+    run_state_machine_as_test(seed(SEED)(SeasonLife) if ORDINARY else SeasonLife, settings=RUN)
+    assert not ORDINARY or "a stale version" in SeasonLife.reached, (
+        "the draw made no language version stale: it no longer holds what issue 97 found")
 
