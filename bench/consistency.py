@@ -122,7 +122,7 @@ def corpus(per_kind: int, seed: int) -> list[Take]:
             contrast=rng.uniform(0.9, 1.1), hue=rng.choice((90, 135, 180, 225, 270)),
             grade=rng.choice(sorted(GRADES)))
         wide = widen.randrange(WIDE) == 0 and kind in ("clean", "costume", "grade")
-        takes.append(replace(take, name=f"{take.name}-wide", wide=True, scale=rng.uniform(
+        takes.append(replace(take, name=f"{take.name}-wide", wide=True, scale=widen.uniform(
             *WIDE_FACE) / (HEIGHT * FACE[declared])) if wide else take)
     return takes
 

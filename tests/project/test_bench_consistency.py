@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -76,6 +77,11 @@ def test_the_corpus_holds_wide_shots_whose_faces_are_too_small_to_embed() -> Non
         for take in wide:
             assert 44 <= take.scale * bench.HEIGHT * bench.FACE[take.declared] <= 56 < \
                 detector.MIN_WIDTH
+        was, bench.WIDE = bench.WIDE, 10 ** 12  # no wide shot: the other takes drawn alike
+        plain = bench.corpus(per_kind, seed)
+        bench.WIDE = was
+        assert [replace(t, name=p.name, scale=p.scale, wide=False) if t.wide else t
+                for t, p in zip(takes, plain, strict=True)] == plain
 
 
 @pytest.mark.timeout(600)
