@@ -16,7 +16,8 @@ from tests.fixtures.cli import command_at, invoke
 VALUES = {"--episode": "ep01", "--shot": "ep01/a", "--episodes": "1-2", "--episode-budget": "0",
           "--var": "x=1", "--variation": "v", "--language": "es", "--compare": "wan2.7-r2v",
           "--max-cost": "1", "--webhook-url": "http://127.0.0.1:9/hook",
-          "--webhook-listen": "127.0.0.1:0", "--concurrency": "2", "--out": "out", "--budget": "1"}
+          "--webhook-listen": "127.0.0.1:0", "--concurrency": "2", "--out": "out", "--budget": "1",
+          "--set": "concurrency=2"}
 
 
 def args(option: str) -> list[str]:

@@ -70,10 +70,17 @@ QUEUE_RENDER: tuple[Rule, ...] = (_RANGE,)
 
 PLAN: tuple[Rule, ...] = (
     Conflict("compare", ("whole_season", "episode_range", "episode_budget", "version", "max_cost",
-                         "var", "variation", "draft"), _COMPARE),
-    Conflict("version", ("whole_season", "episode_range", "episode_budget", "var", "variation"),
+                         "var", "variation", "draft", "what", "settings"), _COMPARE),
+    Conflict("version", ("whole_season", "episode_range", "episode_budget", "var", "variation",
+                         "what", "settings"),
              "--language prices a plain series' version beside rendering its shots again"),
-    Conflict("whole_season", ("episode",), _WHOLE),
+    Conflict("whole_season", ("episode", "what"), _WHOLE),
+    Conflict("what", ("episode", "episode_range"),
+             "name what to plan as render names it (`plan SERIES EP`, `EP/SHOT`, `3-10`, "
+             "`boards`) or by --episode alone"),
+    Conflict("settings", ("offline", "var"),
+             "give the settings as render takes them (`--set offline=true`, `--set "
+             "vars.KEY=VALUE`) or by --offline and --var alone"),
     Needs("episode_budget", "whole_season", "it holds each episode of a season to its budget"),
     Needs("episode_range", "whole_season", "plan one episode with --episode instead"),
 )
@@ -94,6 +101,8 @@ def spelled(command: click.Command, name: str) -> str:
     for param in command.params:
         if param.name == name:
             if isinstance(param, click.Argument):
+                if param.nargs == -1:  # render's and plan's [EP|EP/SHOT|RANGE|boards]...
+                    return name.upper()
                 return param.human_readable_name.strip("[]")  # an optional one: [LANG]
             return max(param.opts, key=len)
     raise KeyError(name)  # a rule names a parameter the command lacks: a test holds them

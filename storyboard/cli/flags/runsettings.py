@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-__all__ = ["NAMES", "SET", "VARS", "run_settings"]
+__all__ = ["NAMES", "PLAN_SET", "SET", "VARS", "run_settings"]
 
 VARS = "vars."
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
@@ -26,6 +26,12 @@ SET = click.option(
     help="A setting of this render (repeatable): concurrency=N (tasks in flight, 1-100), "
          "offline=true (no shared store), webhook_listen=HOST:PORT and webhook_url=URL (take the "
          "gateway's status callbacks), vars.KEY=VALUE (a template variable over the series' vars).")
+
+PLAN_SET = click.option(
+    "--set", "settings", multiple=True, metavar="NAME=VALUE",
+    help="A setting of the render line planned (repeatable), as render takes it: offline=true "
+         "(no shared store), vars.KEY=VALUE (a template variable); concurrency=N and the "
+         "webhook_* are checked but change nothing in a plan.")
 
 
 def _concurrency(text: str) -> int:

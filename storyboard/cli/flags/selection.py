@@ -45,13 +45,15 @@ class Selection:
 
 def render_command_flags(path: Path, params: Mapping[str, Any]
                          ) -> tuple[RenderFlags, tuple[str, ...]]:
-    """``render``'s parameters (``click.Context.params``) as its run's flags, and the template
-    variables its ``--set vars.KEY=VALUE`` gives: ``--set`` read first, before the series is."""
+    """``render``'s (or ``plan``'s) parameters (``click.Context.params``) as its run's flags, and
+    the template variables its ``--var`` and ``--set vars.KEY=VALUE`` give: ``--set`` read first,
+    before the series is; with no WHAT, the command's own options choose (``plan --episode``)."""
     changed, variables = run_settings(params["settings"])
-    chosen = selection(path, params["what"])
-    flags = replace(render_flags(params), episode=chosen.episode, shots=chosen.shots,
-                    boards=chosen.boards, **changed)
-    return flags, variables
+    flags = replace(render_flags(params), **changed)
+    if params["what"]:
+        chosen = selection(path, params["what"])
+        flags = replace(flags, episode=chosen.episode, shots=chosen.shots, boards=chosen.boards)
+    return flags, (*params.get("var", ()), *variables)
 
 
 def selection(path: Path, what: tuple[str, ...]) -> Selection:

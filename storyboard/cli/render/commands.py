@@ -27,7 +27,6 @@ from storyboard.cli.common import (
     variants_of,
 )
 from storyboard.cli.flags import conflicts, options, runsettings
-from storyboard.cli.flags.renderflags import render_flags
 from storyboard.cli.flags.selection import METAVAR, render_command_flags
 from storyboard.cli.runs.running import run_render
 from storyboard.cli.season import admission
@@ -166,10 +165,12 @@ def selected(manifest: Manifest, episode: str | None, shot: str | None) -> None:
 
 @click.command()
 @click.argument("path", type=SERIES)
+@click.argument("what", nargs=-1, metavar=METAVAR, shell_complete=complete.render_what)
 @PROVIDER
 @EPISODE
 @DRAFT
 @OFFLINE
+@runsettings.PLAN_SET
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--max-cost", type=AMOUNT, metavar="AMOUNT",
               help="Exit 1 if the plan costs more than this (in the plan's currency): a cost "
@@ -186,19 +187,22 @@ def selected(manifest: Manifest, episode: str | None, shot: str | None) -> None:
 @click.option("--language", "version", metavar="LANG",
               help="Price the series' LANG version (its lines, lip-sync passes and translation) "
                    "beside rendering the same shots again.")
-def plan(path: Path, provider: str | None, episode: str | None, draft: bool, offline: bool,
-         as_json: bool, max_cost: float | None, compare: str | None, whole_season: bool,
+def plan(path: Path, what: tuple[str, ...], provider: str | None, episode: str | None,
+         draft: bool, offline: bool, settings: tuple[str, ...], as_json: bool,
+         max_cost: float | None, compare: str | None, whole_season: bool,
          episode_range: str | None, episode_budget: float | None, var: tuple[str, ...],
          variation: tuple[str, ...], version: str | None) -> None:
     """What a render would do and cost (per variation and in all): free (it only lists the
-    shared store, if any). With --season: the season's admission, per episode; exit 1 if it
+    shared store, if any). `plan SERIES WHAT... --set NAME=VALUE` plans what `render` with the
+    same arguments renders. With --season: the season's admission, per episode; exit 1 if it
     is refused."""
-    conflicts.refuse(click.get_current_context(), conflicts.PLAN)  # before the series is read
+    ctx = click.get_current_context()
+    conflicts.refuse(ctx, conflicts.PLAN)  # before the series is read
     if compare is not None:
         from storyboard.cli.render.comparing import show_comparison
         show_comparison(path, compare, provider, episode, as_json)
         return
-    flags = render_flags(click.get_current_context().params)
+    flags, var = render_command_flags(path, ctx.params)
     if version is not None:
         from storyboard.cli.versions.plan import version_plan
         return version_plan(path, version, flags, as_json, max_cost)
