@@ -255,21 +255,23 @@ def choose_shots(setup: RunSetup, patterns: tuple[str, ...]) -> None:
 
 
 def choose_boards(setup: RunSetup) -> None:
-    """``--boards``: the boards (of ``--episode``; with ``--shot``, those named and those the named
-    shots use) and the cast they use, nothing else: no video is sent, no episode stitched."""
+    """``render SERIES boards``: the boards (of ``boards/EP``; with shots named, those and those
+    the named shots use) and the cast they use, nothing else: no video is sent, no episode stitched."""
     boards = board_takes(setup.manifest, setup.episode)
     if setup.chosen is not None:
         named = {t.hash for t in setup.shots} | {h for t in setup.shots for h in t.needs.values()}
         boards = [take for take in boards if take.hash in named]
     if not boards:
-        raise StoryboardError("--boards: no board to render (a series makes a board for each "
-                              "shot once it has a boards: block)")
+        raise StoryboardError("no board to render (a series makes a board for each shot once it "
+                              "has a boards: block; without one, `render SERIES` renders the "
+                              "videos)")
     setup.shots = [*(t for t in needed_cast(setup.manifest, boards) if t not in boards), *boards]
     setup.chosen = boards_of(boards)
 
 
 def board_takes(manifest: Manifest, episode: str | None) -> list[CompiledShot]:
-    """Every take of every board (of ``episode``'s shots), in order: what ``--boards`` renders."""
+    """Every take of every board (of ``episode``'s shots), in order: what ``render SERIES boards``
+    renders."""
     return [take for board in manifest.cast if is_board(board.shot_id)
             and episode in (None, board.name.partition("/")[0]) for take in board.all_takes()]
 

@@ -73,6 +73,14 @@ def test_render_renders_what_it_names(three: Path) -> None:
     assert sorted(e["id"] for e in report["episodes"]) == ["7", "ep02"]
 
 
+def test_boards_of_a_series_with_none_says_so_as_render_is_typed(three: Path) -> None:
+    """``render SERIES boards`` where no ``boards:`` block is: what to do, in render's own
+    words (not the ``--boards`` flag it no longer takes)."""
+    done = invoke("render", three, "boards", "--draft")
+    assert done.exit_code == 1 and "no board to render" in done.output, done.output
+    assert "--boards" not in done.output and "render SERIES" in done.output
+
+
 @pytest.mark.parametrize(("given", "fields", "variables"), [
     (("concurrency=3",), {"concurrency": 3}, ()),
     (("offline=true", "offline=no"), {"offline": False}, ()),  # the last one given
