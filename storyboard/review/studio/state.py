@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import threading
 import time
 from collections.abc import Callable
@@ -357,8 +358,9 @@ def waiting_box(the_plan: Plan | None) -> str:
 
 
 def _line(manifest: Manifest, the_plan: Plan, shot: Any) -> dict[str, Any]:
-    command = (f"storyboard render {manifest.root} --provider {the_plan.provider} "
-               f"--episode {shot.episode} --budget {max(shot.cost, 0.01):.2f}")
+    command = (f"storyboard render {shlex.quote(str(manifest.root))} "
+               f"{shlex.quote(str(shot.episode))} --provider {the_plan.provider} "
+               f"--budget {max(shot.cost, 0.01):.2f}")
     return {"status": shot.status, "cost": round(shot.cost, 4), "currency": the_plan.currency,
             "command": command if shot.status != "cached" else ""}
 
