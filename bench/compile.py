@@ -85,8 +85,11 @@ compile_path(root)
 for name in ("parsed", "checked", "checked-episodes"):
     shutil.rmtree(root / ".storyboard" / name, ignore_errors=True)
 incremental.forget()
-from storyboard.language.read import schemacheck  # its validators obtained again, as a new process does
-for value in vars(validate).values():
+try:  # its validators obtained again, as a new process does
+    from storyboard.language.read import schemacheck
+except ImportError:  # an older checkout (--against): the module was validate
+    from storyboard.language.read import validate as schemacheck
+for value in vars(schemacheck).values():
     getattr(value, "cache_clear", lambda: None)()
 try:  # as ``storyboard check`` checks: once, nothing kept for a next check in its process
     from storyboard.language.cache.keeping import kept

@@ -30,7 +30,7 @@ REPAIR_CODE = ("asking", "cutshort", "mending", "narrowing", "bounded", "seasonm
 STAGE_REPAIRS = {
     "walk": ("_cast_turns", "_answers", "_cast_earlier", "Reading", "settled_read", "_read",
              "within_bounds", "bounded_read", "_nth", "cut_note", "settled"),
-    "shots": ("left_out", "_kept", "_counted", "_ranged", "_lasting", "_known"),
+    "chaptershots": ("left_out", "_kept", "_counted", "_ranged", "_lasting", "_known"),
     "episode": ("finished", "_own")}
 # Half of the 1,426 lines it was is 713; like for like it is 1,508 on 2026-11-28 (issue 98, with
 # key-slip and list-of-one deleted): held a little above that until the stages' repairs join
