@@ -275,7 +275,8 @@ def acted_on(series: Path, emu: Emulator) -> None:
     assert [f["kind"] for f in listed[1]["findings"] if f["severity"] == "error"] == []
     assert invoke("approve", series, "ep01/swapped").exit_code == 0  # no --force: right now
     listed = json.loads(invoke("takes", series, "ep01/recoloured", "--json").stdout)
-    assert not [f for f in listed[1]["findings"] if f["detail"].startswith("@ann's costume")]
+    assert [f["detail"] for f in listed[1]["findings"] if f["severity"] == "error"] == []
+    assert "the best take is 2 (" in invoke("pick", series, "ep01/recoloured", "--best").stdout
 
 
 def test_without_the_extra_a_render_says_how_to_add_it_and_nothing_else_changes(
