@@ -248,16 +248,31 @@ class FaultWire:
         answer = error_answer(fault.endpoint, status, code, message, headers)
         return _owned(self.wording, answer, path, fault.endpoint)
 
-    async def _rewritten(self, fault: Fault, scope: Scope, receive: Receive, send: Send
-                         ) -> None:
-        """Answer as usual, then rewrite a successful JSON answer: its status word replaced
-        (``status``), or its list moved to another key or dropped (``items``)."""
+    async def _held(self, scope: Scope, receive: Receive) -> list[Message]:
+        """The app's answer to the request, held back (not sent) for a fault to change."""
         held: list[Message] = []
 
         async def hold(message: Message) -> None:
             held.append(message)
 
         await self.app(scope, receive, hold)
+        return held
+
+    async def _accepted(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Whether the app accepted the submit (a task made, and billed; its answer held back);
+        a refused submit gets its error answer as usual."""
+        held = await self._held(scope, receive)
+        if held and held[0].get("status") == 200:
+            return True
+        for message in held:
+            await send(message)
+        return False
+
+    async def _rewritten(self, fault: Fault, scope: Scope, receive: Receive, send: Send
+                         ) -> None:
+        """Answer as usual, then rewrite a successful JSON answer: its status word replaced
+        (``status``), or its list moved to another key or dropped (``items``)."""
+        held = await self._held(scope, receive)
         start, body = held[0], b"".join(m.get("body", b"") for m in held[1:])
         try:
             answer = json.loads(body)
@@ -300,15 +315,7 @@ class FaultWire:
                             ) -> None:
         """Let the app accept the submit (a task made, and billed), then answer HTTP 200 with
         no task id and an odd code where the gateway keeps its envelope's."""
-        held: list[Message] = []
-
-        async def hold(message: Message) -> None:
-            held.append(message)
-
-        await self.app(scope, receive, hold)
-        if not held or held[0].get("status") != 200:
-            for message in held:  # a refused submit gets its error answer as usual
-                await send(message)
+        if not await self._accepted(scope, receive, send):
             return
         kind, body = b"text/html", b"<html><body>Request received.</body></html>"
         if fault.word != "html":
@@ -321,27 +328,14 @@ class FaultWire:
     async def _made(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         """Let the app accept the submit (a task made, and billed), then answer with an error
         (MiniMax's 1000 after the task was in fact made)."""
-        held: list[Message] = []
-
-        async def hold(message: Message) -> None:
-            held.append(message)
-
-        await self.app(scope, receive, hold)
-        if not held or held[0].get("status") != 200:
-            for message in held:  # a refused submit gets its error answer as usual
-                await send(message)
+        if not await self._accepted(scope, receive, send):
             return
         status = Fault(fault.endpoint, f"{500 if fault.arg is None else fault.arg:g}")
         await send_answer(send, self._error(status, str(scope.get("path", ""))))
 
     async def _lost(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         """Let the app accept the submit, then drop its answer (or send it too late)."""
-        held: list[Message] = []
-
-        async def hold(message: Message) -> None:
-            held.append(message)
-
-        await self.app(scope, receive, hold)
+        held = await self._held(scope, receive)
         accepted = bool(held) and held[0].get("status") == 200
         if accepted and fault.arg is None:
             await drop_connection(send)
