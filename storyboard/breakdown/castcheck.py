@@ -13,16 +13,14 @@ is said.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
-from storyboard.breakdown.source import Story, read_story
+from storyboard.breakdown.source import Story
 from storyboard.breakdown.stages.speakers import Said, named, same
-from storyboard.breakdown.state.statefile import Unreadable
-from storyboard.breakdown.status import record
-from storyboard.errors import Diagnostic, StoryboardError
+from storyboard.breakdown.status import recorded
+from storyboard.errors import Diagnostic
 from storyboard.language.read.load import parse
 
 CODE = "cast-speaker"
@@ -33,12 +31,13 @@ MAX_SAID = 12  # speakers named one by one; the rest are counted in one more war
 def cast_problems(series: Path) -> list[Diagnostic]:
     """A warning at ``characters:`` for each speaker of the recorded story no character names."""
     path = series / "storyboard.yaml"
-    story = recorded_story(series)
-    if story is None or not path.is_file() or path.stat().st_size > MAX_BYTES:
+    made = recorded(series)
+    if made is None or not path.is_file() or path.stat().st_size > MAX_BYTES:
         return []
     doc, found = parse(path.read_bytes().decode("utf-8", errors="replace"), path)
     if found or not isinstance(doc.data, dict) or "characters" not in doc.data:
         return []
+    story = made[1]
     names = cast_names(doc.data.get("characters")) + unshown_names(doc.lines)
     left = unnamed(story, names)
     source = Path(story.file).name
@@ -52,18 +51,6 @@ def cast_problems(series: Path) -> list[Diagnostic]:
             f"and {len(left) - MAX_SAID} more speakers of the story no character names"),
             key=True, severity="warning", code=CODE))
     return out
-
-
-def recorded_story(series: Path) -> Story | None:
-    """The story the last breakdown of ``series`` read (None: none recorded, or gone)."""
-    try:
-        _, story, _ = record(series)
-        source = Path(os.path.normpath(series / story))
-        if not source.is_file():  # never opened: a FIFO would block
-            return None
-        return read_story(source)
-    except (OSError, Unreadable, StoryboardError):
-        return None
 
 
 def cast_names(characters: Any) -> list[str]:

@@ -15,15 +15,12 @@ line, naming the episode's own: the delivery says the episode's, never this file
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from storyboard.breakdown.shape import season
-from storyboard.breakdown.source import read_story
 from storyboard.breakdown.stages import seasonfile
-from storyboard.breakdown.state.statefile import Unreadable
-from storyboard.breakdown.status import record
+from storyboard.breakdown.status import recorded
 from storyboard.errors import Diagnostic, ProblemsFound, StoryboardError
 from storyboard.language.read.load import parse
 
@@ -51,13 +48,12 @@ def season_problems(series: Path, hooks: Hooks | None = None) -> list[Diagnostic
 def story_counts(series: Path) -> seasonfile.Counts | None:
     """Each chapter of the story the last breakdown read, with its units as the season it
     asked cuts them (None: no season recorded, or its story cannot be read now)."""
+    found = recorded(series)
+    if found is None or found[0].episodes is None:
+        return None
     try:
-        options, story, _ = record(series)
-        source = Path(os.path.normpath(series / story))
-        if not source.is_file() or options.episodes is None:  # never opened: a FIFO would block
-            return None
-        return season.counts(season.story_units(read_story(source), options.episodes))
-    except (OSError, Unreadable, StoryboardError):
+        return season.counts(season.story_units(found[1], found[0].episodes))
+    except StoryboardError:
         return None
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from storyboard.breakdown.pipeline import Options, plan
 from storyboard.breakdown.settings import DEFAULTS, RATIOS, endpoint, from_series
-from storyboard.breakdown.source import read_story
+from storyboard.breakdown.source import Story, read_story
 from storyboard.breakdown.state.answerstore import FOLDER
 from storyboard.breakdown.state.statefile import Unreadable, read, warning
 from storyboard.errors import StoryboardError
@@ -80,6 +80,19 @@ def record(series: Path) -> tuple[Options, str, list[str]]:
     known = {f.name for f in fields(Options)} - {"yes", "budget", "dry_run", "switch_endpoint"}
     options = Options(**{k: _option(k, v) for k, v in given.items() if k in known})
     return options, story, named
+
+
+def recorded(series: Path) -> tuple[Options, Story] | None:
+    """The last breakdown's options and the story it read (None: none recorded, or the story
+    cannot be read now)."""
+    try:
+        options, story, _ = record(series)
+        source = Path(os.path.normpath(series / story))
+        if not source.is_file():  # never opened: a FIFO would block
+            return None
+        return options, read_story(source)
+    except (OSError, Unreadable, StoryboardError):
+        return None
 
 
 def waiting(series: Path) -> Waiting | None:
