@@ -87,7 +87,7 @@ def collect(path: Path, var: tuple[str, ...], variation: tuple[str, ...],
         return ([*found, Diagnostic(None, str(error), code="error")],
                 _code(found) or error.exit_code)
     found = [*found, *offline, *season_file(path, variants.manifests),
-             *stale_versions(variants)]
+             *stale_versions(variants), *approvals_changed(variants, provider)]
     return found, _code(found)
 
 
@@ -106,6 +106,38 @@ def stale_versions(variants: Any) -> list[Diagnostic]:
         return warnings(variants.manifests[0], found=stale_of(variants))
     except StoryboardError:
         return []
+
+
+def lock_takes(root: Path) -> dict[str, Any]:
+    """The take states of the series' lock (``storyboard.lock``), read without the runner (which
+    ``compile`` never imports); none when there is no lock or it is not one (``render`` says so)."""
+    try:
+        data = json.loads((root / "storyboard.lock").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    takes = data.get("takes") if isinstance(data, dict) else None
+    return {k: v for k, v in takes.items() if isinstance(v, dict)} if isinstance(takes, dict) \
+        else {}
+
+
+def approvals_changed(variants: Any, provider: str | None) -> list[Diagnostic]:
+    """Each approved shot whose request changed since (its YAML, or a picture or look it
+    wears), as a warning at its line: what ``render`` and ``season render`` refuse without
+    ``--replace-approved`` (``run.trip.approvals``). Only a series whose lock holds an approval
+    loads the run."""
+    manifests = [m for m in variants.manifests
+                 if any("approved" in state for state in lock_takes(m.root).values())]
+    if not manifests:
+        return []
+    from storyboard.run.trip.approvals import approval_warnings
+    from storyboard.targets.kinds import is_paid, named
+    found: list[Diagnostic] = []
+    for manifest in manifests:
+        try:
+            found += approval_warnings(manifest, not is_paid(named(manifest.provider, provider)))
+        except StoryboardError:
+            continue
+    return found
 
 
 def season_file(path: Path, manifests: Sequence[Any] = ()) -> list[Diagnostic]:

@@ -121,7 +121,16 @@ def test_a_costume_change_makes_the_spanish_version_stale_until_it_is_made_again
 def refused_as_a_costume_change(root: Path) -> None:
     """The approved shots wearing her picture are refused for what they wear, not their YAML,
     naming the version that stands on them; by ``render`` once, by ``season render`` at each
-    shot's line."""
+    shot's line; ``check`` warns of each before (exit 0), at the same line, in the same words."""
+    check = invoke("check", root)
+    assert check.exit_code == 0, check.output
+    assert (f"{root / 'storyboard.yaml'}:16:9: warning: ep01/hello was approved (take 1) and "
+            "what it wears changed since, not its YAML (Image 1 (mia): content changed "
+            "(media/mia.png)): pass --replace-approved" in check.output), check.output
+    assert "what it wears\n          - id: hello\n            ^\n" in check.output, check.output
+    found = json.loads(invoke("check", root, "--json").stdout)
+    assert [(d["line"], d["severity"]) for d in found if d["code"] == "approved-changed"] == [
+        (16, "warning"), (22, "warning")], found
     result = invoke("render", root, "--provider", "dashscope", "--yes")
     assert result.exit_code == 1, result.output
     assert ("approved shot(s) changed since they were approved: ep01/hello (take 1), ep02/bye "

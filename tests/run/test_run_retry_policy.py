@@ -8,8 +8,9 @@ import random
 
 import pytest
 
+from storyboard.backoff import RetryPolicy
 from storyboard.breakdown.chat import client
-from storyboard.run.trip.pace.pacing import RetryPolicy
+from storyboard.run.team import ledger_pg
 from storyboard.run.workers import engine, jobs
 
 
@@ -52,3 +53,8 @@ def test_the_queue_task_is_declared_once_at_module_level_and_every_workers_app_r
     assert task.pass_context and isinstance(task.retry_strategy, jobs.ShotRetry)
     one, two = (engine.app_on(f"postgresql://127.0.0.1:9/{n}", 1.0) for n in ("a", "b"))
     assert one.tasks[TASK] is task and two.tasks[TASK] is task
+
+
+def test_the_team_ledgers_reconnects_wait_by_the_one_policy() -> None:
+    assert isinstance(ledger_pg.BACKOFF, RetryPolicy)
+    assert [ledger_pg.BACKOFF.delay(t) for t in range(1, 8)] == [0.1, 0.2, 0.4, 0.8, 1.6, 2, 2]

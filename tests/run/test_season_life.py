@@ -311,11 +311,14 @@ class SeasonLife(RuleBasedStateMachine):
     @rule()
     def version_render(self) -> None:
         cut = approved(self.root)
-        code, _, _ = self.pay("version", "render", ".", "es", *PROVIDER, "--yes", "--json")
-        if code == 0:  # each episode whose shots are all approved is made
-            made = {p.stem for p in (self.root / "languages" / "es").glob("*.yaml")}
-            self.versioned.update({ep: episode_cut(cut, ep) for ep in made
-                                   if None not in episode_cut(cut, ep)})
+
+        def made(code: int) -> None:  # each episode whose shots are all approved is made
+            if code == 0:
+                made = {p.stem for p in (self.root / "languages" / "es").glob("*.yaml")}
+                self.versioned.update({ep: episode_cut(cut, ep) for ep in made
+                                       if None not in episode_cut(cut, ep)})
+
+        self.pay("version", "render", ".", "es", *PROVIDER, "--yes", "--json", made=made)
 
     @precondition(lambda self: self.to_render())
     @rule()
@@ -427,9 +430,11 @@ class SeasonLife(RuleBasedStateMachine):
 
     # -- commands and what they paid --------------------------------------------------------------
 
-    def pay(self, *args: str, budget: float | None = None) -> tuple[int, str, str]:
+    def pay(self, *args: str, budget: float | None = None,
+            made: Callable[[int], None] = lambda code: None) -> tuple[int, str, str]:
         """A command that may spend: ``check`` and ``plan`` first, then the command, held to
-        what they said (money, refusals, the delivery)."""
+        what they said (money, refusals, the delivery; ``made``: what the command made, by its
+        exit code, is recorded before the delivery is read, as a version it remade is current)."""
         checked, *said_by_check = self.read("check", ".", *PROVIDER)
         planned = self.plan()
         before = self.tasks()
@@ -455,6 +460,7 @@ class SeasonLife(RuleBasedStateMachine):
             raise AssertionError(self.failed(
                 f"`check` said ok, naming none of them, then `{' '.join(args[:2])}` refused "
                 f"(exit {code}) at {len(unsaid)} line(s) of the series, e.g. {unsaid[0]}"))
+        made(code)
         self.delivery_written(" ".join(args[:2]), out + err)
         return code, out, err
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import httpx
 
+from storyboard.backoff import RetryPolicy
 from storyboard.breakdown.chat.pace import DeadlinePassed
 from storyboard.breakdown.chat.streaming import Watch, streamed, unwatched
 from storyboard.breakdown.state.reading import loads
@@ -47,7 +48,6 @@ from storyboard.errors import (
 )
 from storyboard.providers import trace
 from storyboard.providers.protocol import ApiKey, error_for_exception, retry_after
-from storyboard.run.trip.pace.pacing import RetryPolicy
 
 ATTEMPTS = 3
 MAX_WAIT = 30.0

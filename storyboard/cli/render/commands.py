@@ -71,7 +71,8 @@ def check(path: Path, provider: str | None, var: tuple[str, ...],
         click.echo(warned.format(), err=True)
     if any(d.severity == "error" for d in season):
         fail(ProblemsFound([d for d in season if d.severity == "error"]))
-    for warned in diagnostics.stale_versions(variants):
+    for warned in [*diagnostics.stale_versions(variants),
+                   *diagnostics.approvals_changed(variants, provider)]:
         click.echo(warned.format(), err=True)
     matrix.check(variants)
 
@@ -126,24 +127,12 @@ def as_picked(variants: Variants, provider: str | None) -> Variants:
     take of every asset and shot that reaches it, so a pick shows in ``compile``'s output."""
     from storyboard.language.picks import as_picked as picked
     from storyboard.targets.kinds import is_paid, named
-    states = lock_takes(variants.root)
+    states = diagnostics.lock_takes(variants.root)
     for variant in variants.variants:
         if variant.manifest is not None:
             name = named(variant.manifest.provider, provider)
             variant.manifest = picked(variant.manifest, states, free=not is_paid(name))
     return variants
-
-
-def lock_takes(root: Path) -> dict[str, Any]:
-    """The take states of the series' lock (``storyboard.lock``), read without the runner (which
-    ``compile`` never imports); none when there is no lock or it is not one (``render`` says so)."""
-    try:
-        data = json.loads((root / "storyboard.lock").read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    takes = data.get("takes") if isinstance(data, dict) else None
-    return {k: v for k, v in takes.items() if isinstance(v, dict)} if isinstance(takes, dict) \
-        else {}
 
 
 def selected(manifest: Manifest, episode: str | None, shot: str | None) -> None:

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from storyboard.backoff import RetryPolicy
 from storyboard.errors import (
     JournalError,
     LedgerAway,
@@ -57,7 +58,7 @@ log = logging.getLogger("storyboard.run")
 LEDGER_ENV = "STORYBOARD_LEDGER"
 PATIENCE_ENV = "STORYBOARD_LEDGER_PATIENCE"
 PATIENCE = 60.0  # seconds a dropped connection is made again before a call fails
-BACKOFF = (0.1, 2.0)  # the first wait between reconnects, and the longest
+BACKOFF = RetryPolicy(base=0.1, cap=2.0, jitter=False)  # between reconnects: the one policy
 # After a reconnect (the server restarted, every session's locks gone) the living machines may
 # not have taken theirs again yet (each does at its next call: its next poll, 15 s apart at
 # most): for this long a free lock says nothing about its holder, so no claim is taken over.
@@ -198,10 +199,11 @@ class PgLedger:
         claims and leases taken again on it; a ``JournalError`` once ``patience`` seconds have
         passed since the connection was lost."""
         import psycopg
-        delay, error = BACKOFF[0], cause
+        tries, error = 0, cause
         while time.monotonic() - lost < self._settings.patience:
-            time.sleep(min(delay, max(0.0, self._settings.patience - (time.monotonic() - lost))))
-            delay = min(delay * 2, BACKOFF[1])
+            tries += 1
+            time.sleep(min(BACKOFF.delay(tries),
+                           max(0.0, self._settings.patience - (time.monotonic() - lost))))
             try:
                 db = self._connect()
                 self._db.close()

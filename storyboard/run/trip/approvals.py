@@ -16,14 +16,17 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from storyboard.errors import StoryboardError
+from storyboard.errors import Diagnostic, Span, StoryboardError
 from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.versions import languages as langs
 from storyboard.language.versions.versioncheck import measured_path
-from storyboard.run.state.lock.lockfile import LockFile, describe, shot_key
+from storyboard.run.state.lock.lockfile import LockFile, describe, lock_path, read_lock, shot_key
+from storyboard.run.state.takes import approved_changes, state_key, with_retakes
 from storyboard.run.trip.changes import explain
 from storyboard.stitch.series.episodes import output_dir
+
+CODE = "approved-changed"  # check's warning: an approved shot that render refuses as it is
 
 
 def cut_path(root: Path, language: str, episode: str, home: str | None = None) -> Path:
@@ -107,6 +110,35 @@ def refusal(shot: CompiledShot, take: int, lock: LockFile, root: Path,
                                      "approved and made again)" if versions else "")
     return (f"{shot.shot_id} was approved (take {take}) and {cause}: pass --replace-approved "
             f"to render it again (it {lifted}), or {back}")
+
+
+def approval_warnings(manifest: Manifest, free: bool) -> list[Diagnostic]:
+    """Each approved shot whose request changed since, as ``check``'s warning at its line: the
+    refusal ``render`` and ``season render`` would give it (the lock's picks and retakes applied
+    as a render applies them; ``free``: a free provider's). None when the lock cannot be read
+    (``render`` says why)."""
+    try:
+        lock = read_lock(lock_path(manifest.root))
+    except StoryboardError:
+        return []
+    if not any("approved" in state for state in lock.takes.values()):
+        return []
+    picked = with_retakes(manifest, lock, free=free)
+    changed = approved_changes(picked, lock)
+    standing = standing_on(picked)
+    return [Diagnostic(shot.span, refusal(shot, changed[state_key(shot)], lock, manifest.root,
+                                          standing), severity="warning",
+                       source_line=source_line(shot.span), code=CODE)
+            for shot in picked.shots() if state_key(shot) in changed]
+
+
+def source_line(span: Span | None) -> str | None:
+    """The line of the series ``span`` points at, to quote under a warning (None: unreadable)."""
+    try:
+        lines = Path(span.file).read_text(encoding="utf-8").splitlines() if span else []
+    except (OSError, UnicodeDecodeError):
+        return None
+    return lines[span.line - 1] if span and 0 < span.line <= len(lines) else None
 
 
 def refusals(manifest: Manifest, approved: Mapping[str, int], lock: LockFile) -> str:

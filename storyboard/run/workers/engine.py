@@ -31,10 +31,10 @@ from procrastinate.exceptions import ConnectorException, UniqueViolation
 from procrastinate.jobs import Job, Status
 from procrastinate.manager import JobManager
 
+from storyboard.backoff import RetryPolicy
 from storyboard.errors import StoryboardError
 from storyboard.run.team.pg import advisory_key
 from storyboard.run.team.queue_pg import queue_name
-from storyboard.run.trip.pace.pacing import RetryPolicy
 from storyboard.run.workers.jobs import SHOTS
 from storyboard.targets.kinds import NAMES
 

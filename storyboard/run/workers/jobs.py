@@ -28,9 +28,9 @@ from procrastinate.job_context import AbortReason, JobContext
 from procrastinate.jobs import Job as EngineJob
 from procrastinate.retry import BaseRetryStrategy
 
+from storyboard.backoff import RetryPolicy
 from storyboard.errors import LedgerAway, RunBusy, StoryboardError
 from storyboard.run.team.queue_pg import TASK
-from storyboard.run.trip.pace.pacing import RetryPolicy
 
 if TYPE_CHECKING:
     from storyboard.language.request import CompiledShot

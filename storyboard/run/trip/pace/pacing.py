@@ -5,8 +5,7 @@ One ``Pacing`` per run, handed to the parts of a shot's way that wait (the ``Sub
 account's leases with a team ledger (``AccountSlots``), a one-at-a-time service's turns, the
 submit and query token buckets (``gates``), and the run's sleep, clock and chance (a test's own).
 Its ``patiently`` is the provider's ``ask`` hook: each request of a lookup asked again on a passing
-failure. ``RetryPolicy`` is the one backoff: the runner's, the breakdown's chat client's and the queue
-workers' (a service's ``Retry-After``, read by ``providers.protocol.retry_after``, honoured).
+failure, backing off by the run's ``storyboard.backoff.RetryPolicy`` (the one backoff).
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from storyboard.backoff import RetryPolicy
 from storyboard.errors import ProviderError, StoryboardError
 from storyboard.language.request import CompiledShot
 from storyboard.providers.base import Provider
@@ -41,27 +41,6 @@ T = TypeVar("T")
 # A provider's word for a result it kept only in memory and no longer has (a spoken line: the
 # service answers once, with no task to look up): it is made again, never polled for ever.
 GONE = "Gone"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long to wait before the try after ``tries`` failed ones: ``base`` seconds doubled each
-    try up to ``cap``; a service's ``Retry-After`` instead where it said one (up to ``cap`` too
-    with ``cap_said``). ``jitter``: a random share of the doubling (full jitter, so many waiters do
-    not return at once), and up to a tenth (at most a second) over a ``Retry-After``."""
-
-    base: float = 1.0
-    cap: float = 60.0
-    jitter: bool = True
-    cap_said: bool = False
-
-    def delay(self, tries: int, said: float | None = None,
-              rng: random.Random | None = None) -> float:
-        if said:
-            extra = rng.uniform(0, min(1.0, said * 0.1)) if self.jitter and rng else 0.0
-            return min(self.cap, said) if self.cap_said else said + extra
-        ceiling = min(self.cap, self.base * 2 ** (tries - 1))
-        return rng.uniform(0, ceiling) if self.jitter and rng else ceiling
 
 
 @dataclass(frozen=True)
