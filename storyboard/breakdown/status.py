@@ -10,6 +10,7 @@ added only where the file does not say the same).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import shlex
@@ -84,15 +85,27 @@ def record(series: Path) -> tuple[Options, str, list[str]]:
 
 def recorded(series: Path) -> tuple[Options, Story] | None:
     """The last breakdown's options and the story it read (None: none recorded, or the story
-    cannot be read now)."""
+    cannot be read now); read once while the record and the story stay as they are (``check``
+    asks for the season file's check and the cast's)."""
     try:
         options, story, _ = record(series)
         source = Path(os.path.normpath(series / story))
         if not source.is_file():  # never opened: a FIFO would block
             return None
-        return options, read_story(source)
+        return options, _story(source, *_stamp(source))
     except (OSError, Unreadable, StoryboardError):
         return None
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    found = path.stat()
+    return found.st_size, found.st_mtime_ns, found.st_ino
+
+
+@functools.lru_cache(maxsize=8)
+def _story(source: Path, _size: int, _mtime: int, _inode: int) -> Story:
+    """The story at ``source``, as it is at that size, time and inode (``Story`` is frozen)."""
+    return read_story(source)
 
 
 def waiting(series: Path) -> Waiting | None:

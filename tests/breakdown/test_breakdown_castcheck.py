@@ -117,3 +117,31 @@ def test_a_possessive_is_no_speaker_s_name(tmp_path: Path) -> None:
         "  # mr_mcgregor: {image: {generate: a gardener}, description: \"Mr. McGregor\"}   # "
         "character; no shot shows it\n", "utf-8")
     assert cast_problems(series) == []  # the boy is no one named; McGregor is cast, unshown
+
+
+def test_check_reads_the_recorded_story_once_and_again_once_it_is_edited(
+        chat_emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A season's file check and its cast's share one reading of the story."""
+    from storyboard.breakdown import status
+    monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
+    story = tmp_path / "little-red-cap.md"
+    story.write_text((DATA / "little-red-cap.md").read_text("utf-8"), "utf-8")
+    written = tmp_path / "season"
+    code, said = storyboard("breakdown", str(story), str(written), "--episodes", "2",
+                            "--base-url", chat_base(chat_emulator), "--api-key-env", KEY_ENV,
+                            "--yes")
+    assert code == 0 and (written / "season.yaml").is_file(), said
+    read: list[Path] = []
+    original = status.read_story
+
+    def reading(path: Path) -> object:
+        read.append(path)
+        return original(path)
+
+    monkeypatch.setattr(status, "read_story", reading)
+    status._story.cache_clear()
+    assert warnings(written) == []
+    assert len(read) == 1, read
+    story.write_text(story.read_text("utf-8") + "\nThe end.\n", "utf-8")
+    assert warnings(written) == []
+    assert len(read) == 2, read
