@@ -86,6 +86,12 @@ seed 1, the delivery's invariants alone: *no hidden files* failed in the simples
 ep02/d`` on a new season kept ep02's en row of an earlier cut. The dropped row was not drawn by
 these seeds (only by the search above).
 
+CI's deep run (60 examples) on ef1d5b4e found two more, each fixed since: ``check`` said ok
+where ``season render`` then refused approved shots whose picture had changed (``cp
+media/red.png media/mia.png`` after ``approve . ep01/a --force``, ``approve . ep01/b --force``),
+at their lines (``check`` now warns ``approved-changed`` there); and this test read the delivery
+after ``version render`` remade a stale version before recording it as made (a false failure).
+
 Ordinary runs draw seed 1's sequences (``max_examples=2``) of up to 5 steps (the same on every
 machine; ``STORYBOARD_LIFE_SEED`` another);
 ``STORYBOARD_COMPOSE_EXAMPLES=N`` draws N // 10 of up to 16 steps, ``STORYBOARD_COMPOSE_RANDOM=1``
@@ -481,6 +487,11 @@ class SeasonLife(RuleBasedStateMachine):
                 assert episode not in stale or says_stale(row), self.failed(
                     f"after {what}: the manifest's es row of {episode} is of a version whose "
                     f"approved cut has changed, and does not say it is stale: {row}")
+                made = self.root / "out" / "es" / f"{episode}.mp4"
+                assert says_stale(row) or digest(made) == digest(
+                    season_folder(self.root) / str(row["file"])), self.failed(
+                    f"after {what}: the manifest's es row of {episode} is not the version's "
+                    f"stitch ({made.relative_to(self.root)}) and does not say it is stale: {row}")
                 continue
             old = any(status.get(f"{episode}/{shot}") != "cached" for shot in SHOTS[episode])
             old = old or digest(self.root / "out" / f"{episode}.mp4") != digest(

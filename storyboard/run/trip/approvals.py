@@ -126,19 +126,25 @@ def approval_warnings(manifest: Manifest, free: bool) -> list[Diagnostic]:
     picked = with_retakes(manifest, lock, free=free)
     changed = approved_changes(picked, lock)
     standing = standing_on(picked)
+    files: dict[str, list[str]] = {}
     return [Diagnostic(shot.span, refusal(shot, changed[state_key(shot)], lock, manifest.root,
                                           standing), severity="warning",
-                       source_line=source_line(shot.span), code=CODE)
+                       source_line=source_line(shot.span, files), code=CODE)
             for shot in picked.shots() if state_key(shot) in changed]
 
 
-def source_line(span: Span | None) -> str | None:
-    """The line of the series ``span`` points at, to quote under a warning (None: unreadable)."""
-    try:
-        lines = Path(span.file).read_text(encoding="utf-8").splitlines() if span else []
-    except (OSError, UnicodeDecodeError):
+def source_line(span: Span | None, files: dict[str, list[str]]) -> str | None:
+    """The line of the series ``span`` points at, to quote under a warning (None: unreadable);
+    ``files``: each file's lines as read already."""
+    if span is None:
         return None
-    return lines[span.line - 1] if span and 0 < span.line <= len(lines) else None
+    if span.file not in files:
+        try:
+            files[span.file] = Path(span.file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            files[span.file] = []
+    lines = files[span.file]
+    return lines[span.line - 1] if 0 < span.line <= len(lines) else None
 
 
 def refusals(manifest: Manifest, approved: Mapping[str, int], lock: LockFile) -> str:
