@@ -153,7 +153,9 @@ class MatrixReport:
 
     @property
     def submits(self) -> int:
-        return sum(run.submits for run in self.runs)
+        """Submit requests sent: the variations' runs' and the versions' (lines and passes)."""
+        return sum(run.submits for run in self.runs) + sum(
+            run.submits for version in self.versions for run in version.runs)
 
     @property
     def distinct(self) -> int:

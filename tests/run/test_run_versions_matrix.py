@@ -76,6 +76,7 @@ def test_the_language_variation_of_an_approved_base_is_made_as_its_version(
     assert counts(server)[0] - speech == 3  # each line once, in its speaker's designed voice
     assert counts(server)[1] - passes == 2  # a pass over each on-screen speaker's approved take
     assert submissions(server) - submitted == 2  # the two passes: 0 video renders
+    assert report["submits"] == 3 + 2, report["submits"]  # the version's lines and passes counted
     made = report["versions"][0]
     assert made["variation"] == "dubbed/es" and sorted(made["passes"]) == ["ep01/hello",
                                                                           "ep02/bye"]
