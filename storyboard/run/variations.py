@@ -154,8 +154,8 @@ class MatrixReport:
     @property
     def submits(self) -> int:
         """Submit requests sent: the variations' runs' and the versions' (lines and passes)."""
-        return sum(run.submits for run in self.runs) + sum(
-            run.submits for version in self.versions for run in version.runs)
+        versions: int = sum(run.submits for version in self.versions for run in version.runs)
+        return sum(run.submits for run in self.runs) + versions
 
     @property
     def distinct(self) -> int:
