@@ -104,7 +104,9 @@ def figures(number: int, episode: CompiledEpisode, the_plan: Plan,
 
 
 def _done(takes: Sequence[ShotPlan]) -> bool:
-    return bool(takes) and all(t.status in DONE for t in takes)
+    """Whether a shot's video is made: any take of it as it is now (a retake still to render, or
+    waiting on its board, leaves the video made before it counted; the studio's grid counts so)."""
+    return any(t.status in DONE for t in takes)
 
 
 def _to_go(planned: Sequence[ShotPlan]) -> float:

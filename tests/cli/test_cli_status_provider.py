@@ -96,3 +96,23 @@ def test_the_studio_page_says_plans_spent_and_planned(tmp_path: Path, emulator: 
                 re.findall(r'<section class="episode".*?<p class="facts">(.*?)</p>', page, re.S)]
     assert episodes == [f"spent {spent:.2f} USD · planned 0.00 USD".split(),
                         f"spent 0.00 USD · planned {total:.2f} USD".split()]
+
+
+def test_a_shots_video_stays_done_while_another_take_of_it_is_still_to_render(
+        tmp_path: Path, emulator: Emulator) -> None:
+    """A second take asked of a rendered shot (``takes: 2``, not rendered yet) leaves the video
+    made before it counted, in ``status --season`` and in the studio's grid alike; the take to
+    render is to go."""
+    emulator()
+    root = tmp_path / "night"
+    samples.image(root / "media" / "ada.png", 320, 320)
+    (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
+    assert invoke("render", root, "--provider", "dashscope", "--yes").exit_code == 0
+    (root / "storyboard.yaml").write_text(SERIES.replace(
+        '{id: a, prompt: "@ada answers"}', '{id: a, prompt: "@ada answers", takes: 2}'), "utf-8")
+    planned = json.loads(invoke("plan", root, "--provider", "dashscope", "--json").stdout)
+    assert {s["key"]: s["status"] for s in planned["shots"]}["night/ep01/a#2"] == "new"
+    found = season(root)
+    assert [(e["videos_done"], e["shots"], e["to_go"] > 0) for e in found["episodes"]] == [
+        (2, 2, True), (1, 1, False)]
+    assert [t.videos_done for t in tiles(compiled(root))] == [2, 1]
