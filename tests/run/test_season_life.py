@@ -323,8 +323,8 @@ class SeasonLife(RuleBasedStateMachine):
 
         def made(code: int) -> None:  # each episode whose shots are all approved is made
             if code == 0:
-                made = {p.stem for p in (self.root / "languages" / "es").glob("*.yaml")}
-                self.versioned.update({ep: episode_cut(cut, ep) for ep in made
+                written = {p.stem for p in (self.root / "languages" / "es").glob("*.yaml")}
+                self.versioned.update({ep: episode_cut(cut, ep) for ep in written
                                        if None not in episode_cut(cut, ep)})
 
         self.pay("version", "render", ".", "es", *PROVIDER, "--yes", "--json", made=made)
