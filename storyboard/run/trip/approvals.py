@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from storyboard.errors import Diagnostic, Span, StoryboardError
+from storyboard.errors import Diagnostic, StoryboardError
 from storyboard.language.read.series import load_source
 from storyboard.language.request import CompiledShot, Manifest
 from storyboard.language.versions import languages as langs
@@ -126,25 +126,14 @@ def approval_warnings(manifest: Manifest, free: bool) -> list[Diagnostic]:
     picked = with_retakes(manifest, lock, free=free)
     changed = approved_changes(picked, lock)
     standing = standing_on(picked)
-    files: dict[str, list[str]] = {}
+    source = load_source(manifest.source)
+    documents = {str(d.file): d for d in (source.series, *(e.doc for e in source.episodes))}
     return [Diagnostic(shot.span, refusal(shot, changed[state_key(shot)], lock, manifest.root,
                                           standing), severity="warning",
-                       source_line=source_line(shot.span, files), code=CODE)
+                       source_line=(documents[shot.span.file].line_text(shot.span.line)
+                                    if shot.span and shot.span.file in documents else None),
+                       code=CODE)
             for shot in picked.shots() if state_key(shot) in changed]
-
-
-def source_line(span: Span | None, files: dict[str, list[str]]) -> str | None:
-    """The line of the series ``span`` points at, to quote under a warning (None: unreadable);
-    ``files``: each file's lines as read already."""
-    if span is None:
-        return None
-    if span.file not in files:
-        try:
-            files[span.file] = Path(span.file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            files[span.file] = []
-    lines = files[span.file]
-    return lines[span.line - 1] if 0 < span.line <= len(lines) else None
 
 
 def refusals(manifest: Manifest, approved: Mapping[str, int], lock: LockFile) -> str:
