@@ -19,6 +19,9 @@ class EmulatorConfig:
     - ``api_key``: when set, only this bearer key is accepted, else any non-empty one.
     - ``policy_ttl``: upload policy lifetime (the service's: 300 s).
     - ``plain_results``: render results without text and thumbnails (fast).
+    - ``figures``: an image task's pictures (a board, a sheet) show the references it is sent,
+      drawn large, as a take's do; False: its bands alone (a benchmark that times the client
+      on the cores the emulator shares: the service draws on machines of its own).
     - ``seed``: reseeds the rate faults (None keeps the plan's own seed).
     - ``work_dir``: uploads and results live here (a temporary folder, removed at stop, if None).
     - ``utc_offset_hours``: the zone of every time the API prints and of the list call's window
@@ -48,6 +51,7 @@ class EmulatorConfig:
     api_key: str | None = None
     policy_ttl: float = 300.0
     plain_results: bool = False
+    figures: bool = True
     faults: FaultPlan = field(default_factory=FaultPlan)
     seed: int | None = None
     work_dir: Path | None = None

@@ -20,7 +20,7 @@ from storyboard.language.request import CompiledEpisode, Manifest
 from storyboard.language.variations import Variant, Variants
 from storyboard.providers.base import Provider
 from storyboard.run import Plan, RunResult, drafts
-from storyboard.run.boards.ahead import AheadOfMeasure, AheadOfStitch
+from storyboard.run.boards.ahead import AheadOfMeasure, AheadOfPeople, AheadOfStitch
 from storyboard.run.boards.animatic import AheadOfAnimatic, board_animatic
 from storyboard.run.rendering import (
     build_episode,
@@ -179,6 +179,7 @@ def _shots(setup: RunSetup, builders: dict[str, EpisodeBuilder]) -> RunResult:
     ahead = AheadOfStitch(list(builders.values()))
     on_event = ahead.listen(setup.calls.on_event)
     measuring = _measuring(setup)
+    people = AheadOfPeople.of(measuring, setup.lock, setup.store)
     held = _held_ahead(setup, builders, measuring)
     on_event = on_event if held is None else held.listen(on_event)
     on_event = on_event if measuring is None else measuring.listen(on_event)
@@ -193,10 +194,13 @@ def _shots(setup: RunSetup, builders: dict[str, EpisodeBuilder]) -> RunResult:
     finally:
         stopped = sys.exc_info()[1] is not None  # interrupted or failed: nothing more is drawn
         ahead.wait()
-        for pool in (held, measuring if stopped else None):
+        for pool in (held, *((measuring, people) if stopped else ())):
             if pool is not None:
                 pool.wait(cancel=stopped)
-    run.measured = _measure(setup, run, {} if measuring is None else measuring.outcomes())
+    found = {} if measuring is None else measuring.outcomes()
+    if people is not None:
+        people.wait()
+    run.measured = _measure(setup, run, found)
     return run
 
 

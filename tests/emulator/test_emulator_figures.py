@@ -261,3 +261,19 @@ def test_a_board_shows_its_references_and_drifts_on_demand(emulator: EmulatorSer
     assert mean_difference(seen(swapped, second_in_first),
                            reference(HOPPER, second_in_first,
                                      figure_box(faces, 0, HOPPER, tmp_path), tmp_path)) < CLOSE
+
+
+def test_without_figures_a_board_is_its_bands_alone(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """``figures=False`` (a benchmark timing the client on the cores the emulator shares): the
+    request's board is drawn without its references: bands of flat colour where they would be."""
+    monkeypatch.delenv("STORYBOARD_EMULATOR_DRAWINGS", raising=False)
+    faces = (ASTRONAUT, HOPPER)
+    with EmulatorServer(latency=0.05, figures=False) as plain:
+        bands = picture_of(plain, tmp_path / "bands.png", "", *faces)
+    first = figure_box(faces, 0, ASTRONAUT, tmp_path)
+    inner = first.rows(0.0, 1.0)
+    seen = pixels(bands, tmp_path / "bands.rgb", inner.crop(), seek=False)
+    own = reference(ASTRONAUT, inner, first, tmp_path)
+    assert mean_difference(seen, own) > FAR / 2  # where the figure would be, bands alone
+    assert len(set(seen[k:k + 3] for k in range(0, len(seen), 3))) < 16  # a few flat colours

@@ -330,11 +330,14 @@ class ImageTasks:
         """The request's pictures, drawn once per distinct prompt, seed, references, size and
         drift: bands of colour, with the references at hand drawn on them (``draw_figures``)."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        pictures = [path for url in request.images if (path := self.file_of(url)) is not None]
+        pictures = [path for url in request.images if (path := self.file_of(url)) is not None] \
+            if self.config.figures else []
         files = []
         for index in range(request.n):
             seed = (request.model, request.prompt, str(request.seed), *request.images, str(index))
-            key = hashlib.sha256("\x00".join((*seed, f"{request.width}*{request.height}", drift))
+            bands = () if self.config.figures else ("bands",)  # drawn without its references
+            key = hashlib.sha256("\x00".join((*seed, f"{request.width}*{request.height}", drift,
+                                               *bands))
                                  .encode()).hexdigest()
             path = self.out_dir / f"{key}.png"
             if not path.exists():  # whole or not there: a twin task may serve it at once

@@ -12,8 +12,9 @@ transitions use mezzanines this way. A failure here is never the render's: the s
 is missing.
 
 Each arriving take is measured the same way (``AheadOfMeasure``: one ffmpeg pass a file, on a
-bounded pool, one process a core), so the run's report finds its takes measured when the last one
-lands instead of measuring them all, one by one, after it.
+bounded pool, one process a core), and then its people (``AheadOfPeople``: one thread, at a lower
+priority than the run), so the run's report finds its takes measured when the last one lands
+instead of measuring them all, one by one, after it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 from storyboard.language.request import CompiledEpisode, CompiledShot
 from storyboard.media.probes.measure import Measured, decodes
 from storyboard.run.state.cache import OutputCache
+from storyboard.run.state.lock.lockfile import LockFile
 from storyboard.run.state.measured import (
     Outcome,
     current,
@@ -38,6 +40,7 @@ from storyboard.run.state.measured import (
     recorded,
     store,
 )
+from storyboard.run.state.people.measuring import Shared, measure_ahead, not_measured
 from storyboard.run.trip.model import ShotEvent
 from storyboard.stitch import prepare, prepare_sound, prepare_transitions
 from storyboard.stitch.series.episodes import EpisodeBuilder
@@ -140,6 +143,7 @@ class AheadOfMeasure:
         self.found: dict[str, Outcome] = {}  # by sha256; PENDING: being measured
         # the last look of a run that may take an image's measuring over (``hand_over``)
         self.gate: Callable[[], Future[None] | None] | None = None
+        self.then: Callable[[CompiledShot], None] | None = None  # each take once measured
         self.lock = threading.Lock()
         self.pool = background_pool("storyboard-measure")
 
@@ -159,6 +163,11 @@ class AheadOfMeasure:
     def _measure(self, take: CompiledShot, gate: Future[None] | None = None) -> None:
         if gate is not None:  # its drawer's look at this arrival: it may take the image over
             wait([gate])
+        self._once(take)
+        if self.then is not None:
+            self.then(take)
+
+    def _once(self, take: CompiledShot) -> None:
         try:
             entry = self.cache.get(take.hash)
             with self.lock:
@@ -213,3 +222,39 @@ class AheadOfMeasure:
 
 
 PENDING = Outcome(None)  # being measured (here, or in the run it was handed over to)
+
+
+class AheadOfPeople:
+    """Measures the people of each take handed to ``submit`` (``AheadOfMeasure.then``: once its
+    file is measured), on one thread at a lower priority than the run; what it cannot yet
+    measure as the end would (``measuring.measure_ahead``) is left for the end."""
+
+    def __init__(self, root: Path, cache: OutputCache, lock: LockFile,
+                 store: Shared | None) -> None:
+        self.root, self.cache, self.lock, self.store = root, cache, lock, store
+        self.pool = background_pool("storyboard-people", 1, give_way=True)
+
+    @classmethod
+    def of(cls, measuring: AheadOfMeasure | None, lock: LockFile | None,
+           store: Shared | None) -> AheadOfPeople | None:
+        """The people of ``measuring``'s takes measured after each, their pictures found in
+        the run's ``lock`` (or made by the run); None: without the faces extra."""
+        if measuring is None or lock is None or not_measured() is not None:
+            return None
+        people = cls(measuring.root, measuring.cache, lock, store)
+        measuring.then = people.submit
+        return people
+
+    def submit(self, take: CompiledShot) -> None:
+        with contextlib.suppress(RuntimeError):  # the run stopped: nothing more is measured
+            self.pool.submit(self._measure, take)
+
+    def _measure(self, take: CompiledShot) -> None:
+        try:
+            measure_ahead(self.root, self.cache, take, self.lock, self.store)
+        except Exception:
+            log.warning("could not measure the people of %s as it arrived", take.hash,
+                        exc_info=True)
+
+    def wait(self, cancel: bool = False) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=cancel)

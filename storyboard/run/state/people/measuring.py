@@ -15,6 +15,7 @@ there when measured here (``Shared``), so a fresh clone measures nothing the tea
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -58,16 +59,9 @@ def measure_people_of(root: Path, cache: OutputCache, takes: Iterable[CompiledSh
     faced = {t.hash: _any_face(root, t, lock, store) for t in mine}
     measured = []
     for take in mine:
-        entry = cache.get(take.hash)
-        if entry is None:
-            continue
-        kind = kind_of(take)
-        found = recorded(root, entry.sha256)
-        seconds = found.seconds if found is not None else float(take.request.duration)
-        times = sample_times(seconds, [(s.start, s.end) for s in take.request.scenes])
-        if _people(root, store, cache.path(take.hash), entry.sha256, kind, times,
-                   faces=faced[take.hash]) is not None:
-            measured.append((take, entry.sha256))
+        sha = measure_take(root, cache, take, store, faced=faced[take.hash])
+        if sha is not None:
+            measured.append((take, sha))
     for take, sha in measured:  # what cannot be measured is in ``takes``, not in a run's report
         said = [f for f in people_findings(root, sha, take, limits, lock)
                 if f.severity != NOT_MEASURABLE]
@@ -75,6 +69,55 @@ def measure_people_of(root: Path, cache: OutputCache, takes: Iterable[CompiledSh
             key = take_key(take)
             report.findings[key] = sorted([*report.findings.get(key, []), *said],
                                           key=lambda f: (f.start, f.kind))
+
+
+def measure_take(root: Path, cache: OutputCache, take: CompiledShot, store: Shared | None,
+                 *, faced: bool) -> str | None:
+    """The people of ``take``'s file measured (``faced``: a picture it declares shows a face,
+    so faces are looked for): its sha256, or None when it is not in the cache or cannot be
+    measured."""
+    entry = cache.get(take.hash)
+    if entry is None:
+        return None
+    found = recorded(root, entry.sha256)
+    seconds = found.seconds if found is not None else float(take.request.duration)
+    times = sample_times(seconds, [(s.start, s.end) for s in take.request.scenes])
+    people = _people(root, store, cache.path(take.hash), entry.sha256, kind_of(take), times,
+                     faces=faced)
+    return None if people is None else entry.sha256
+
+
+def measure_ahead(root: Path, cache: OutputCache, take: CompiledShot, lock: LockFile,
+                  store: Shared | None) -> None:
+    """``take``'s people (and its pictures') measured as it arrives, exactly as the run's end
+    would measure them, when that is known already: every picture it declares in hand (in
+    ``lock``, the run's, or made by the run), and a video's length measured (its frames are
+    sampled over it). Else left for the end."""
+    if not _has_people(take):
+        return
+    entry = cache.get(take.hash)
+    if entry is None or (kind_of(take) == "video" and recorded(root, entry.sha256) is None):
+        return
+    lock = _with_made(lock, cache, take)
+    shown = pictures(root, take, lock)
+    if any(p.file is None or p.sha256 is None or not p.file.is_file() for p in shown):
+        return
+    measure_take(root, cache, take, store, faced=_any_face(root, take, lock, store))
+
+
+def _with_made(lock: LockFile, cache: OutputCache, take: CompiledShot) -> LockFile:
+    """``lock`` with each picture ``take`` needs that this run made (in the cache, and not yet
+    in the lock, which is written at the run's end) as the end will read it there."""
+    shots = dict(lock.shots)
+    for asset, wanted in sorted(take.needs.items()):
+        key = f"{take.series}/{asset}"
+        if any(k.partition("#")[0] == key and e.get("hash") == wanted for k, e in shots.items()):
+            continue
+        entry = cache.get(wanted)
+        if entry is not None:
+            shots[key] = {"hash": wanted, "output_sha256": entry.sha256,
+                          "cache_key": cache.cache_key}
+    return replace(lock, shots=shots)
 
 
 def _any_face(root: Path, take: CompiledShot, lock: LockFile, store: Shared | None) -> bool:
