@@ -13,6 +13,7 @@ import pytest
 from storyboard.emulator.cast.standins import picture
 from storyboard.media import ffmpeg, samples
 from storyboard.media.probes import pngcheck
+from storyboard.media.probes import probe as probe_module
 from storyboard.run.trip.guards.verdicts import InvalidOutput, verify_asset
 
 
@@ -81,3 +82,54 @@ def test_a_made_png_that_is_cut_is_refused_on_arrival(tmp_path: Path) -> None:
     with pytest.raises(InvalidOutput, match="the image cannot be read: cut short"):
         verify_asset(path, "image")
     verify_asset(write(tmp_path / "whole.png", picture(320, 180, "seed")), "image")
+
+
+TRNS = {0: b"\x00\x00", 2: b"\x00" * 6, 3: b"\x00\x80"}  # a transparent colour or palette entry
+KINDS = [(colour, depth, trns) for colour, depths in pngcheck.DEPTHS.items() for depth in depths
+         for trns in (False, True) if colour in TRNS or not trns]  # 4, 6: alpha in their samples
+
+
+def any_png(width: int, height: int, colour: int, depth: int, trns: bool) -> bytes:
+    """A whole PNG of any colour type and depth (a palette of four when it has one)."""
+    row = (width * pngcheck.CHANNELS[colour] * depth + 7) // 8
+    header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    extra = (chunk(b"PLTE", bytes(12)) if colour == 3 else b"") + \
+        (chunk(b"tRNS", TRNS[colour]) if trns else b"")
+    pixels = bytes(row) if colour == 3 else bytes(k % 251 for k in range(row))
+    raw = b"".join(b"\x00" + pixels for _ in range(height))
+    return (pngcheck.SIGNATURE + chunk(b"IHDR", header) + extra
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize(("colour", "depth", "trns"), KINDS)
+def test_a_whole_pngs_facts_are_what_ffmpeg_probes(tmp_path: Path, colour: int, depth: int,
+                                                   trns: bool) -> None:
+    """Every colour type, depth and transparency: the size and alpha read in Python are what
+    ffmpeg's probe of the same file says (its pixel format)."""
+    made = write(tmp_path / "any.png", any_png(301, 247, colour, depth, trns))
+    header = pngcheck.whole(made)
+    video = ffmpeg.probe(made).video
+    assert header is not None and video is not None
+    assert (header.width, header.height, header.alpha) == (
+        video.width, video.height, probe_module._has_alpha(video.pix_fmt)), video.pix_fmt
+
+
+def test_measuring_a_whole_png_starts_no_ffmpeg_and_a_damaged_one_is_probed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = write(tmp_path / "whole.png", any_png(320, 240, 6, 8, False))
+    cut = write(tmp_path / "cut.png", whole.read_bytes()[:-20])
+    probed: list[Path] = []
+    real = ffmpeg.probe
+
+    def counted(path: Path) -> ffmpeg.MediaInfo:
+        probed.append(path)
+        return real(path)
+    monkeypatch.setattr(ffmpeg, "probe", counted)
+    facts = probe_module.measure(whole)
+    assert (facts.kind, facts.width, facts.height, facts.alpha, facts.seconds) == (
+        "png", 320, 240, True, 0.0)
+    assert (facts.damage, facts.has_audio, facts.complete, facts.init_card) == ("", False, True,
+                                                                                False)
+    assert probed == []
+    damaged = probe_module.measure(cut)
+    assert probed == [cut] and damaged.damage.startswith("cut short"), damaged

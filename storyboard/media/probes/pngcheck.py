@@ -8,12 +8,16 @@ bytes its rows need; what decoders pass over (a damaged ancillary chunk, bytes a
 passed over here too. A file cut short, a flipped byte or a wrong length is a
 problem; a header over the pixel limit is not inflated (``imagehead.too_many_pixels``: the
 caller's rule).
+
+A whole PNG's facts are read here too (``whole``: its size, and whether it decodes with alpha, as
+ffmpeg's decoder gives it), so measuring one starts no ffmpeg process at all.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from storyboard.media.imagehead import MAX_PIXELS
@@ -44,6 +48,34 @@ def problem(path: Path) -> str | None:
     if isinstance(chunks, str):
         return chunks
     return _header_problem(chunks) or _pixels_problem(chunks)
+
+
+@dataclass(frozen=True)
+class Header:
+    """A whole PNG's size, and whether it decodes with alpha."""
+
+    width: int
+    height: int
+    alpha: bool
+
+
+def whole(path: Path) -> Header | None:
+    """``path``'s ``Header`` when it is a whole PNG (``problem`` finds nothing), else None (ffmpeg
+    then says what it is). Its alpha is ffmpeg's: a colour type with an alpha sample (4, 6), or
+    a ``tRNS`` chunk before the image data on grey (of 2 bits or more) or RGB; a palette's
+    ``tRNS`` stays in its palette (``pal8``)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    chunks = _chunks(data) if data.startswith(SIGNATURE) else "not a PNG"
+    if isinstance(chunks, str) or _header_problem(chunks) or _pixels_problem(chunks):
+        return None
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[0][1][:10])
+    before = [kind for kind, _ in chunks[:next(i for i, (k, _) in enumerate(chunks)
+                                                if k == b"IDAT")]]
+    trns = b"tRNS" in before and (colour == 2 or (colour == 0 and depth > 1))
+    return Header(width, height, colour in (4, 6) or trns)
 
 
 def _chunks(data: bytes) -> list[tuple[bytes, bytes]] | str:

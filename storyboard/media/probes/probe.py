@@ -2,7 +2,8 @@
 
 The type of a file is read from its first bytes, never from its name (a PNG named ``.mp4`` is a
 PNG). Dimensions and lengths come from ``ffmpeg.probe``, once an image's header has said it holds
-no more pixels than any model takes (``imagehead``: a decompression bomb is refused undecoded). The
+no more pixels than any model takes (``imagehead``: a decompression bomb is refused undecoded); a
+whole PNG's are read in Python (``pngcheck.whole``), as ffmpeg would give them. The
 limits are spec section 3's. Facts and hashes are cached in ``.storyboard/media.json`` by path,
 size and mtime, so a re-check reads nothing.
 A PNG of a placeholder card's size is also held to the card's recipe (``initcard``).
@@ -113,6 +114,10 @@ def measure(path: Path) -> Facts:
     declared = imagehead.too_many_pixels(path, kind) if kind in ACCEPTED["image"] else None
     if declared is not None:  # refused by its header: never decoded (a decompression bomb)
         return Facts(kind, size, digest, width=declared[0], height=declared[1])
+    if kind == "png" and (header := pngcheck.whole(path)) is not None:  # no ffmpeg process
+        return Facts(kind, size, digest, width=header.width, height=header.height,
+                     alpha=header.alpha, init_card=(header.width, header.height) in initcard.SIZES
+                     and initcard.is_init_card(path))
     from storyboard.media import ffmpeg  # only a file measured anew: a check of cached facts
     # never starts ffmpeg, nor imports its runner (about 25 ms of a new process's start)
     info = ffmpeg.probe(path)
