@@ -13,13 +13,16 @@ a half-written file.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import dataclasses
 import functools
 import math
 import os
 import re
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -185,7 +188,10 @@ def atomic_output(target: Path) -> Iterator[Path]:
 # --- probing ---------------------------------------------------------------------------------
 
 
-def file_identity(path: Path) -> tuple[str, str, int, int, int]:
+FileKey = tuple[str, str, int, int, int]  # the binary, the file's path, size, mtime, inode
+
+
+def file_identity(path: Path) -> FileKey:
     """What names one version of a file for the probe memos: a file that changes (or is replaced
     by a rename) gets another size, mtime or inode, so a stale answer is never reused."""
     try:
@@ -195,11 +201,42 @@ def file_identity(path: Path) -> tuple[str, str, int, int, int]:
     return binary(), str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
+_PROBED: collections.OrderedDict[tuple[FileKey, str | None], MediaInfo] = \
+    collections.OrderedDict()  # each version of a file's facts, by its key and the prober
+_MOVED: dict[FileKey, FileKey] = {}  # a file's key now -> its key before it was renamed
+KEPT = 4096  # facts (and renames) remembered at most
+_REMEMBERING = threading.Lock()
+
+
 def probe(path: Path) -> MediaInfo:
     """Stream facts of a media file: from a system ffprobe's JSON when there is one
     (``ffbinary.ffprobe``), else from ffmpeg's own log; remembered per version of the file for
-    the life of the process (the studio and the sheet ask again and again)."""
-    return _probe(*file_identity(path), ffbinary.ffprobe(), path)
+    the life of the process (the studio and the sheet ask again and again), and across a rename
+    the caller says of (``moved``)."""
+    key = file_identity(path)
+    prober = ffbinary.ffprobe()
+    wanted = (_MOVED.get(key, key), prober)
+    with _REMEMBERING:
+        found = _PROBED.get(wanted)
+    if found is None:
+        found = probe_with_ffprobe(prober, path) if prober is not None else None
+        found = found or probe_log(key[0], path)
+        with _REMEMBERING:
+            if len(_PROBED) >= KEPT:
+                _PROBED.popitem(last=False)
+            _PROBED[wanted] = found
+    return found if found.path == path else dataclasses.replace(found, path=path)
+
+
+def moved(before: FileKey, after: Path) -> None:
+    """``after`` is the file whose key was ``before`` (``file_identity``), renamed onto it: the
+    same bytes (the same size, mtime and inode), so its probe is the one made before, if any."""
+    now = file_identity(after)
+    if now[2:] == before[2:] and now[2] >= 0 and now != before:
+        with _REMEMBERING:
+            if len(_MOVED) >= KEPT:
+                _MOVED.clear()
+            _MOVED[now] = _MOVED.get(before, before)  # renamed twice: the first name's probe
 
 
 def probe_with_ffprobe(prober: str, path: Path) -> MediaInfo | None:
@@ -213,14 +250,6 @@ def probe_with_ffprobe(prober: str, path: Path) -> MediaInfo | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return parse_probe_json(path, proc.stdout) if proc.returncode == 0 else None
-
-
-@functools.lru_cache(maxsize=4096)
-def _probe(ffmpeg_binary: str, _name: str, _size: int, _mtime: int, _inode: int,
-           prober: str | None, path: Path) -> MediaInfo:
-    if prober is not None and (found := probe_with_ffprobe(prober, path)) is not None:
-        return found
-    return probe_log(ffmpeg_binary, path)
 
 
 def probe_log(ffmpeg_binary: str, path: Path) -> MediaInfo:

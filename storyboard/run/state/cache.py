@@ -153,13 +153,16 @@ class OutputCache:
 
     def put(self, entry: CacheEntry, downloaded: Path) -> Path:
         """Move a verified download into the cache: sidecar first, the video last."""
+        from storyboard.media import ffmpeg  # a render's: a check never imports its runner
         target = self.path(entry.hash)
         with downloaded.open("rb") as handle:
             os.fsync(handle.fileno())
         write_atomic(self.sidecar(entry.hash),
                      json.dumps(asdict(entry), sort_keys=True, indent=2).encode() + b"\n",
                      durable=True)  # a paid render's record: on disk before the video moves in
+        before = ffmpeg.file_identity(downloaded)
         os.replace(downloaded, target)
+        ffmpeg.moved(before, target)  # verified by its probe: measured without another
         sync_folder(target.parent)
         return target
 
