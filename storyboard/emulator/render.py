@@ -185,23 +185,23 @@ class Renderer:
     def _render_sync(self, key: str, body: dict[str, Any], media: dict[str, Path],
                      drift: str) -> Rendered:
         out = self.out_dir / f"{key}.mp4"
-        if not out.exists():
-            self._draw(key, body, media, out, drift)
-        info = ffmpeg.probe(out)
+        same = self._draw(key, body, media, out, drift) if not out.exists() else out
+        info = ffmpeg.probe(same)  # a shared drawing's probe: once a process, not once a copy
         video = info.video
         return Rendered(out, video.width if video else 0, video.height if video else 0,
                         info.duration or 0.0)
 
     def _draw(self, key: str, body: dict[str, Any], media: dict[str, Path], out: Path,
-              drift: str) -> None:
-        """Draws ``out``, or copies it from the shared folder (drawing it there first)."""
+              drift: str) -> Path:
+        """Draws ``out``, or copies it from the shared folder (drawing it there first): the file
+        ``out`` is a byte-for-byte copy of (itself, or the shared drawing)."""
         render = self._function()
         shared = shared_drawings() if self._local else None
         asked: dict[str, Any] = {"drift": drift} if drift else {}
         if shared is None:
             with ffmpeg.atomic_output(out) as tmp:
                 render(body, tmp, media=media, plain=self.plain, **asked)
-            return
+            return out
         name = hashlib.sha256(f"{key} {ffmpeg.binary()} {DRAWING_VERSION}".encode()).hexdigest()
         drawing = shared / f"{name}.mp4"
         if not drawing.exists():
@@ -209,6 +209,7 @@ class Renderer:
                 render(body, tmp, media=media, plain=self.plain, **asked)
         with ffmpeg.atomic_output(out) as tmp:
             shutil.copyfile(drawing, tmp)
+        return drawing
 
     async def render(self, body: Mapping[str, Any], sub: Submission,
                      media: Mapping[str, Path], digests: Mapping[str, str],

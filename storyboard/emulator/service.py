@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from storyboard import tls
 from storyboard.emulator.cast.assets import ImageTasks
 from storyboard.emulator.cast.voices import Voices
 from storyboard.emulator.config import EmulatorConfig
@@ -282,7 +283,7 @@ class Service:
             if item["type"] in INPUT_VIDEO_KINDS and url not in media and \
                     url.startswith(("http://", "https://")):
                 try:
-                    async with httpx.AsyncClient(timeout=10.0) as client:
+                    async with httpx.AsyncClient(timeout=10.0, verify=tls.context()) as client:
                         answer = await client.get(url)
                 except httpx.HTTPError:
                     continue

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-import functools
 import hashlib
 import json
-import os
 import re
 import ssl
 import time
@@ -41,6 +39,7 @@ from storyboard.providers import trace
 from storyboard.providers.base import DEFAULT_MAX_DOWNLOAD, MB, on_the_wire
 from storyboard.providers.base import Ask as Ask  # re-exported
 from storyboard.providers.base import once as once  # re-exported
+from storyboard.tls import context as tls_context
 
 SNIPPET = 300  # characters of an unexpected answer worth quoting in an error
 DOWNLOAD_CHUNK = 1 << 20
@@ -237,15 +236,8 @@ def list_items(answer: Mapping[str, Any], *, provider: str, shot: str = "",
 
 
 def tls() -> ssl.SSLContext:
-    """httpx's own default TLS context (certifi's bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``),
-    made once per setting and shared: loading a CA bundle costs about 0.1 s of CPU per client,
-    and a worker makes clients for every batch."""
-    return _tls(os.environ.get("SSL_CERT_FILE", ""), os.environ.get("SSL_CERT_DIR", ""))
-
-
-@functools.lru_cache(maxsize=4)
-def _tls(cert_file: str, cert_dir: str) -> ssl.SSLContext:
-    return httpx.create_ssl_context()
+    """The process's shared TLS context (``storyboard.tls``)."""
+    return tls_context()
 
 
 class LazyClient:

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from storyboard import tls
 from storyboard.dialects import DIALECTS
 from storyboard.targets.signatures import jwtokens
 from storyboard.targets.video.models import family
@@ -53,7 +54,8 @@ class Report:
 
 def check_all(env: Mapping[str, str], hosts: Mapping[str, str]) -> list[Report]:
     """Every target's report, in the declared order (``hosts``: base URLs given by name)."""
-    with httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False) as client:
+    with httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False,
+                      verify=tls.context()) as client:
         return [check_one(client, target, env, hosts.get(target.name, ""))
                 for target in TARGETS.values()]
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import httpx
 
+from storyboard import tls
 from storyboard.backoff import RetryPolicy
 from storyboard.breakdown.chat.pace import DeadlinePassed
 from storyboard.breakdown.chat.streaming import Watch, streamed, unwatched
@@ -114,7 +115,7 @@ class ChatClient:
 
     def _client(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(follow_redirects=False)
+            self._http = httpx.Client(follow_redirects=False, verify=tls.context())
         return self._http
 
     def complete(self, body: dict[str, Any], progress: Progress = lambda _n: None,
@@ -301,7 +302,7 @@ def described(url: str, deadline: float = 5.0) -> Any:
     """The JSON a GET of ``url`` answers (None: no answer, not 200, too large or not JSON): a
     local server's description of itself (``fitting.probed``), asked with no key."""
     try:
-        with httpx.stream("GET", url, timeout=deadline) as response:
+        with httpx.stream("GET", url, timeout=deadline, verify=tls.context()) as response:
             if response.status_code != 200:
                 return None
             raw = b""

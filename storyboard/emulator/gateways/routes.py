@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from storyboard import tls
 from storyboard.dialects import DIALECTS, GATEWAYS
 from storyboard.dialects.base import Dialect, get, put
 from storyboard.emulator.gateways import portraits, unwire
@@ -120,7 +121,7 @@ async def fetch_media(items: list[dict[str, str]]) -> None:
     """Fetch each http(s) URL the body names, as a gateway does; one it cannot get is a 400."""
     urls = {u for item in items for u in (item.get("url"), item.get("reference_voice"))
             if u and u.startswith(("http://", "https://"))}
-    async with httpx.AsyncClient(timeout=10.0) as client:
+    async with httpx.AsyncClient(timeout=10.0, verify=tls.context()) as client:
         for url in sorted(urls):
             try:
                 answer = await client.get(url, headers={"Range": "bytes=0-1023"})
@@ -139,7 +140,7 @@ async def _callbacks(service: Service, dialect: Dialect, task: Task, url: str,
                      origin: str) -> None:
     """POST the task's answer, without its ``data`` wrapper, on each status change, signed."""
     last = ""
-    async with httpx.AsyncClient(timeout=5.0) as client:
+    async with httpx.AsyncClient(timeout=5.0, verify=tls.context()) as client:
         while True:
             if task.status != last:
                 last = task.status

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import httpx
 
+from storyboard import tls
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot
 from storyboard.providers import stillcopy
@@ -66,7 +67,8 @@ def check_media(provider: Any, shots: Iterable[CompiledShot], root: Path, *,
     urls = local_urls(shots, root, base)
     if not urls:
         return
-    with httpx.Client(timeout=TIMEOUT, follow_redirects=True, transport=transport) as client:
+    with httpx.Client(timeout=TIMEOUT, follow_redirects=True, transport=transport,
+                      verify=tls.context()) as client:
         problems = [p for url, path in sorted(urls.items())
                     if (p := compare(client, url, path, root)) is not None]
     if problems:
