@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from storyboard import tls
 from storyboard.emulator import EmulatorServer
 from storyboard.emulator.cast.standins import picture, png_size
 from storyboard.targets.cast.assets import (
@@ -44,7 +45,8 @@ def emu() -> Iterator[EmulatorServer]:
 @pytest.fixture
 def http(emu: EmulatorServer) -> Iterator[httpx.Client]:
     emu.clear_faults()
-    with httpx.Client(base_url=emu.base_url, headers=ASYNC, timeout=10) as client:
+    with httpx.Client(base_url=emu.base_url, headers=ASYNC, timeout=10,
+                      verify=tls.context()) as client:
         yield client
 
 

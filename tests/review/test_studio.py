@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from storyboard import tls
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.review.notes import add_note, read_notes
 from storyboard.review.sheet import build_sheet
@@ -49,11 +50,12 @@ def base(server: StudioServer) -> str:
 
 
 def get(server: StudioServer, path: str, **kw: object) -> httpx.Response:
-    return httpx.get(base(server) + path, timeout=10, **kw)  # type: ignore[arg-type]
+    return httpx.get(base(server) + path, timeout=10, verify=tls.context(),
+                     **kw)  # type: ignore[arg-type]
 
 
 def post(server: StudioServer, path: str, body: object, **headers: str) -> httpx.Response:
-    return httpx.post(base(server) + path, content=json.dumps(body), timeout=10,
+    return httpx.post(base(server) + path, content=json.dumps(body), timeout=10, verify=tls.context(),
                       headers={"Content-Type": "application/json", **headers})
 
 
@@ -309,7 +311,8 @@ def test_ctrl_c_with_an_open_page_stops_within_a_second_saying_only_stopping(
             f"the first line is not the address: {first!r}", first or child.communicate(timeout=30))
         url = urlsplit(first.split("storyboard studio: ")[1].strip())
         state = f"http://{url.netloc}/state?{url.query}"
-        wait_for(lambda: httpx.get(state, timeout=10).json()["phase"] == "draft", seconds=120)
+        wait_for(lambda: httpx.get(state, timeout=10, verify=tls.context()).json()["phase"]
+                 == "draft", seconds=120)
         with socket.create_connection((url.hostname, url.port), timeout=10) as page:
             page.sendall(f"GET /events?{url.query} HTTP/1.1\r\nHost: {url.netloc}\r\n"
                          "Accept: text/event-stream\r\n\r\n".encode())
