@@ -17,6 +17,7 @@ import collections
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import math
 import os
 import re
@@ -201,31 +202,60 @@ def file_identity(path: Path) -> FileKey:
     return binary(), str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
-_PROBED: collections.OrderedDict[tuple[FileKey, str | None], MediaInfo] = \
-    collections.OrderedDict()  # each version of a file's facts, by its key and the prober
+ProbeKey = tuple[object, ...]
+_PROBED: collections.OrderedDict[ProbeKey, MediaInfo] = collections.OrderedDict()
 _MOVED: dict[FileKey, FileKey] = {}  # a file's key now -> its key before it was renamed
 KEPT = 4096  # facts (and renames) remembered at most
+CONTENT_MOST = 4 * 1024 * 1024  # bytes: a file this small is also remembered by its bytes
 _REMEMBERING = threading.Lock()
 
 
 def probe(path: Path) -> MediaInfo:
     """Stream facts of a media file: from a system ffprobe's JSON when there is one
-    (``ffbinary.ffprobe``), else from ffmpeg's own log; remembered per version of the file for
-    the life of the process (the studio and the sheet ask again and again), and across a rename
-    the caller says of (``moved``)."""
+    (``ffbinary.ffprobe``), else from ffmpeg's own log; remembered for the life of the process
+    per version of the file (the studio and the sheet ask again and again), across a rename the
+    caller says of (``moved``), and, for a file of at most ``CONTENT_MOST`` bytes, by its bytes
+    and its suffix (a copy of a probed file is not probed again: ffmpeg's answer depends on
+    nothing else)."""
     key = file_identity(path)
     prober = ffbinary.ffprobe()
-    wanted = (_MOVED.get(key, key), prober)
-    with _REMEMBERING:
-        found = _PROBED.get(wanted)
+    wanted: ProbeKey = (_MOVED.get(key, key), prober)
+    found = _recalled(wanted)
     if found is None:
-        found = probe_with_ffprobe(prober, path) if prober is not None else None
-        found = found or probe_log(key[0], path)
-        with _REMEMBERING:
-            if len(_PROBED) >= KEPT:
-                _PROBED.popitem(last=False)
-            _PROBED[wanted] = found
+        same = _content_key(path, key, prober)
+        found = None if same is None else _recalled(same)
+        if found is None:
+            found = probe_with_ffprobe(prober, path) if prober is not None else None
+            found = found or probe_log(key[0], path)
+            if same is not None:
+                _remember(same, found)
+        _remember(wanted, found)
     return found if found.path == path else dataclasses.replace(found, path=path)
+
+
+def _content_key(path: Path, key: FileKey, prober: str | None) -> ProbeKey | None:
+    """What ``path``'s probe depends on when it is small: the binaries, its bytes, its suffix."""
+    if not 0 <= key[2] <= CONTENT_MOST:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if len(data) != key[2]:
+        return None  # changed as it was read: its own key alone
+    return key[0], prober, hashlib.sha256(data).hexdigest(), path.suffix.lower()
+
+
+def _recalled(key: ProbeKey) -> MediaInfo | None:
+    with _REMEMBERING:
+        return _PROBED.get(key)
+
+
+def _remember(key: ProbeKey, found: MediaInfo) -> None:
+    with _REMEMBERING:
+        if len(_PROBED) >= KEPT:
+            _PROBED.popitem(last=False)
+        _PROBED[key] = found
 
 
 def moved(before: FileKey, after: Path) -> None:
