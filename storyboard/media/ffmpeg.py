@@ -25,7 +25,6 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,8 @@ from storyboard.media import ffbinary, ffprogress, imagehead
 from storyboard.media.mediainfo import (  # re-exported: callers read them from here
     MediaInfo,
     StreamInfo,
+    framecrc_timebases,
+    parse_framecrc,
     parse_probe_json,
     parse_probe_log,
 )
@@ -348,47 +349,6 @@ def video_frames(video: Path, folder: Path, stem: str) -> list[Path]:
          "-flags:v", "+bitexact", "-f", "image2", "-c:v", "png",
          str(folder / f"{stem}_%05d.png")], what=f"taking the frames of {video.name}")
     return sorted(folder.glob(f"{stem}_*.png"))
-
-
-def framecrc_timebases(listing: str) -> dict[str, Fraction]:
-    """Each stream kind's time base in a ``framecrc`` listing (the first stream of each kind)."""
-    bases: dict[int, Fraction] = {}
-    found: dict[str, Fraction] = {}
-    for line in listing.splitlines():
-        if line.startswith("#tb "):
-            number, tb = line[4:].split(":")
-            bases[int(number)] = Fraction(tb.strip())
-        elif line.startswith("#media_type "):
-            number, kind = line[12:].split(":")
-            if int(number) in bases:
-                found.setdefault(kind.strip(), bases[int(number)])
-        elif line and not line.startswith("#"):
-            break
-    return found
-
-
-def parse_framecrc(listing: str) -> tuple[dict[str, float], str]:
-    """Stream end times by kind ("video", "audio"), from the packet timestamps of a ``framecrc``
-    listing, and its first stream's ``#extradata`` line (the codec's parameter sets)."""
-    timebase: dict[int, Fraction] = {}
-    kinds: dict[int, str] = {}
-    ends: dict[int, int] = {}
-    extradata = ""
-    for line in listing.splitlines():
-        if line.startswith("#tb "):
-            number, tb = line[4:].split(":")
-            timebase[int(number)] = Fraction(tb.strip())
-        elif line.startswith("#media_type "):
-            number, kind = line[12:].split(":")
-            kinds[int(number)] = kind.strip()
-        elif line.startswith("#extradata 0"):
-            extradata = line
-        elif line and not line.startswith("#"):
-            fields = line.split(",")
-            stream, pts, dur = int(fields[0]), int(fields[2]), int(fields[3])
-            ends[stream] = max(ends.get(stream, 0), pts + dur)
-    lengths = {kinds[i]: float(ends[i] * timebase[i]) for i in ends if i in kinds and i in timebase}
-    return lengths, extradata
 
 
 # --- stills and contact sheets (the review sheet) ---------------------------------------------

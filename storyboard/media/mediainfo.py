@@ -4,6 +4,7 @@
 changed between major versions (``[0x1]`` stream ids from 5.0, no ``tbc`` from 5.0, colour details
 and ``start`` from later ones), so ``tests/golden/ffmpeg/`` holds a log of each supported version.
 ``ffprobe -of json -show_streams -show_format`` says the same as data; both give one ``MediaInfo``.
+A ``framecrc`` listing (one packet a line, no decoding) gives each stream's exact end and time base.
 No process starts here (``ffmpeg.probe`` runs them).
 """
 
@@ -172,3 +173,42 @@ def parse_probe_json(path: Path, text: str) -> MediaInfo | None:
     return MediaInfo(path, str(fmt["format_name"]), duration, streams)
 
 
+def framecrc_timebases(listing: str) -> dict[str, Fraction]:
+    """Each stream kind's time base in a ``framecrc`` listing (the first stream of each kind)."""
+    bases: dict[int, Fraction] = {}
+    found: dict[str, Fraction] = {}
+    for line in listing.splitlines():
+        if line.startswith("#tb "):
+            number, tb = line[4:].split(":")
+            bases[int(number)] = Fraction(tb.strip())
+        elif line.startswith("#media_type "):
+            number, kind = line[12:].split(":")
+            if int(number) in bases:
+                found.setdefault(kind.strip(), bases[int(number)])
+        elif line and not line.startswith("#"):
+            break
+    return found
+
+
+def parse_framecrc(listing: str) -> tuple[dict[str, float], str]:
+    """Stream end times by kind ("video", "audio"), from the packet timestamps of a ``framecrc``
+    listing, and its first stream's ``#extradata`` line (the codec's parameter sets)."""
+    timebase: dict[int, Fraction] = {}
+    kinds: dict[int, str] = {}
+    ends: dict[int, int] = {}
+    extradata = ""
+    for line in listing.splitlines():
+        if line.startswith("#tb "):
+            number, tb = line[4:].split(":")
+            timebase[int(number)] = Fraction(tb.strip())
+        elif line.startswith("#media_type "):
+            number, kind = line[12:].split(":")
+            kinds[int(number)] = kind.strip()
+        elif line.startswith("#extradata 0"):
+            extradata = line
+        elif line and not line.startswith("#"):
+            fields = line.split(",")
+            stream, pts, dur = int(fields[0]), int(fields[2]), int(fields[3])
+            ends[stream] = max(ends.get(stream, 0), pts + dur)
+    lengths = {kinds[i]: float(ends[i] * timebase[i]) for i in ends if i in kinds and i in timebase}
+    return lengths, extradata
