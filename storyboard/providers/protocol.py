@@ -15,7 +15,6 @@ import email.utils
 import hashlib
 import json
 import re
-import ssl
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -235,9 +234,7 @@ def list_items(answer: Mapping[str, Any], *, provider: str, shot: str = "",
                           provider=provider, shot=shot, code="ListUnavailable")
 
 
-def tls() -> ssl.SSLContext:
-    """The process's shared TLS context (``storyboard.tls``)."""
-    return tls_context()
+tls = tls_context  # the process's one TLS context (``storyboard.tls``), as providers name it
 
 
 class LazyClient:

@@ -38,6 +38,12 @@ def is_png(path: Path) -> bool:
 
 def problem(path: Path) -> str | None:
     """What makes ``path`` (a PNG) unreadable, or None when it is whole."""
+    found = _walked(path)
+    return found if isinstance(found, str) else None
+
+
+def _walked(path: Path) -> list[tuple[bytes, bytes]] | str:
+    """``path``'s chunks when it is a whole PNG, else what makes it unreadable."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -47,7 +53,7 @@ def problem(path: Path) -> str | None:
     chunks = _chunks(data)
     if isinstance(chunks, str):
         return chunks
-    return _header_problem(chunks) or _pixels_problem(chunks)
+    return _header_problem(chunks) or _pixels_problem(chunks) or chunks
 
 
 @dataclass(frozen=True)
@@ -64,12 +70,8 @@ def whole(path: Path) -> Header | None:
     then says what it is). Its alpha is ffmpeg's: a colour type with an alpha sample (4, 6), or
     a ``tRNS`` chunk before the image data on grey (of 2 bits or more) or RGB; a palette's
     ``tRNS`` stays in its palette (``pal8``)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    chunks = _chunks(data) if data.startswith(SIGNATURE) else "not a PNG"
-    if isinstance(chunks, str) or _header_problem(chunks) or _pixels_problem(chunks):
+    chunks = _walked(path)
+    if isinstance(chunks, str):
         return None
     width, height, depth, colour = struct.unpack(">IIBB", chunks[0][1][:10])
     before = [kind for kind, _ in chunks[:next(i for i, (k, _) in enumerate(chunks)
