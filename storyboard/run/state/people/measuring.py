@@ -108,16 +108,15 @@ def measure_ahead(root: Path, cache: OutputCache, take: CompiledShot, lock: Lock
 def _with_made(lock: LockFile, cache: OutputCache, take: CompiledShot) -> LockFile:
     """``lock`` with each picture ``take`` needs that this run made (in the cache, and not yet
     in the lock, which is written at the run's end) as the end will read it there."""
-    shots = dict(lock.shots)
+    held = {(k.partition("#")[0], e.get("hash")) for k, e in lock.shots.items()}
+    made = {}
     for asset, wanted in sorted(take.needs.items()):
         key = f"{take.series}/{asset}"
-        if any(k.partition("#")[0] == key and e.get("hash") == wanted for k, e in shots.items()):
-            continue
-        entry = cache.get(wanted)
+        entry = None if (key, wanted) in held else cache.get(wanted)
         if entry is not None:
-            shots[key] = {"hash": wanted, "output_sha256": entry.sha256,
-                          "cache_key": cache.cache_key}
-    return replace(lock, shots=shots)
+            made[key] = {"hash": wanted, "output_sha256": entry.sha256,
+                         "cache_key": cache.cache_key}
+    return replace(lock, shots={**lock.shots, **made}) if made else lock
 
 
 def _any_face(root: Path, take: CompiledShot, lock: LockFile, store: Shared | None) -> bool:
