@@ -19,6 +19,7 @@ from typing import Any
 
 import fsspec
 import pytest
+import s3fs
 from click.testing import CliRunner, Result
 from moto.server import ThreadedMotoServer
 
@@ -88,6 +89,9 @@ def env(monkeypatch: pytest.MonkeyPatch, moto_url: str, tmp_path: Path) -> None:
     monkeypatch.setenv("CI", "1")
     monkeypatch.delenv(STORE_ENV, raising=False)
     monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
+    # moto answers in this worker's own process: on a loaded machine it can take longer than
+    # s3fs's 5 s to accept a connection (a store given its own connect_timeout keeps it)
+    monkeypatch.setattr(s3fs.S3FileSystem, "connect_timeout", 30)
     for name, value in {"AWS_ACCESS_KEY_ID": "AKIDSTORYBOARDTEST", "AWS_SECRET_ACCESS_KEY": SECRET,
                         "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": moto_url,
                         "AWS_MAX_ATTEMPTS": "1",
