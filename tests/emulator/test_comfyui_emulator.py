@@ -13,8 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 
-from storyboard.emulator.comfyui.server import ComfyUIServer
+from storyboard.emulator.comfyui.server import ComfyUIServer, create_app
 from storyboard.emulator.comfyui.state import ComfyConfig
 from storyboard.emulator.comfyui.ws import order
 from storyboard.errors import ConnectFailed, RequestRejected
@@ -194,6 +195,27 @@ def test_slow_jobs_on_demand() -> None:
         http.post("/prompt", json={"prompt": text_graph(), "prompt_id": "slow"})
         wait_until(lambda: "slow" in http.get("/history/slow").json())
         assert time.monotonic() - started >= 0.6
+
+
+def test_a_temporary_folder_goes_with_its_server_and_a_given_one_stays(tmp_path: Path) -> None:
+    """An instance's files in a folder it made are removed when it ends (a suite of runs left
+    thousands behind); a folder it was given stays, and a stop is not an end (it comes back)."""
+    with ComfyUIServer(ComfyConfig(job_time=0.05, plain=True)) as gpu:
+        made = gpu.folder
+        assert made.is_dir()
+        gpu.stop()
+        gpu.start()
+        assert made.is_dir()
+    assert not made.exists()
+    with ComfyUIServer(ComfyConfig(job_time=0.05, plain=True), folder=tmp_path / "gpu") as gpu:
+        pass
+    assert (tmp_path / "gpu").is_dir()
+    app = create_app(ComfyConfig(job_time=0.05, plain=True))
+    with TestClient(app) as client:
+        assert client.get("/queue").status_code == 200
+        made = app.state.instance.inputs.parent
+        assert made.is_dir()
+    assert not made.exists()
 
 
 def test_storyboard_emulate_comfyui_serves_n_instances() -> None:

@@ -26,9 +26,11 @@ import asyncio
 import dataclasses
 import json
 import re
+import shutil
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -204,7 +206,8 @@ async def nodes(request: Request) -> Response:
 
 
 def create_app(config: ComfyConfig | None = None, folder: Path | None = None) -> Starlette:
-    """One emulated ComfyUI instance; its files under ``folder`` (a temporary one by default)."""
+    """One emulated ComfyUI instance; its files under ``folder`` (by default a temporary one,
+    removed when the app shuts down)."""
     where = folder or Path(tempfile.mkdtemp(prefix="storyboard-comfyui-"))
     instance = Instance(config or ComfyConfig(), where)
 
@@ -212,8 +215,12 @@ def create_app(config: ComfyConfig | None = None, folder: Path | None = None) ->
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         instance.start()
         app.state.loop = asyncio.get_running_loop()
-        yield
-        await instance.stop()
+        try:
+            yield
+        finally:
+            await instance.stop()
+            if folder is None:
+                shutil.rmtree(where, ignore_errors=True)
 
     routes: list[BaseRoute] = [
         Route("/prompt", post_prompt, methods=["POST"]),
@@ -238,12 +245,16 @@ def create_app(config: ComfyConfig | None = None, folder: Path | None = None) ->
 
 class ComfyUIServer:
     """An emulated ComfyUI instance on 127.0.0.1 in a daemon thread; ``stop`` and ``start``
-    again (same port, same files, history lost) is a server that went away and came back."""
+    again (same port, same files, history lost) is a server that went away and came back.
+    A temporary folder it made for its files goes when the ``with`` block ends (or the server
+    is collected)."""
 
     def __init__(self, config: ComfyConfig | None = None, *, port: int = 0,
                  folder: Path | None = None) -> None:
         self.config = config or ComfyConfig()
         self.folder = folder or Path(tempfile.mkdtemp(prefix="storyboard-comfyui-"))
+        self._forget = None if folder is not None else \
+            weakref.finalize(self, shutil.rmtree, self.folder, True)
         self._port = port
         self._app: Starlette | None = None
         self._server: Any = None
@@ -280,6 +291,8 @@ class ComfyUIServer:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+        if self._forget is not None:
+            self._forget()
 
     @property
     def url(self) -> str:
