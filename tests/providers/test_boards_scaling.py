@@ -204,7 +204,8 @@ def test_comfyui_uploads_a_4k_first_frame_scaled(make_media: MakeMedia, tmp_path
             finally:
                 await provider.aclose()
         asyncio.run(go())
-        uploaded = sorted((server.folder / "input").glob("storyboard-*.png"))
+        inputs = sorted((server.folder / "input").glob("storyboard-*.png"))
+        uploaded = [f.read_bytes() for f in inputs]  # the folder goes with the server
     assert len(uploaded) == 1
-    size = png_size(uploaded[0].read_bytes())
+    size = png_size(uploaded[0])
     assert size is not None and size[:2] == (2048, 1152)
