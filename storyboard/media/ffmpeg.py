@@ -13,17 +13,13 @@ a half-written file.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import dataclasses
-import functools
-import hashlib
 import math
 import os
 import re
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,7 +28,7 @@ import ffmpeg as graph  # ffmpeg-python: graph building only; we run the command
 
 from storyboard.errors import FFmpegError, MediaError
 from storyboard.files import NEW_FILE_MODE, temp_prefix
-from storyboard.media import ffbinary, ffprogress, imagehead
+from storyboard.media import ffbinary, ffprogress, imagehead, memo
 from storyboard.media.mediainfo import (  # re-exported: callers read them from here
     MediaInfo,
     StreamInfo,
@@ -190,84 +186,23 @@ def atomic_output(target: Path) -> Iterator[Path]:
 # --- probing ---------------------------------------------------------------------------------
 
 
-FileKey = tuple[str, str, int, int, int]  # the binary, the file's path, size, mtime, inode
-
-
-def file_identity(path: Path) -> FileKey:
-    """What names one version of a file for the probe memos: a file that changes (or is replaced
-    by a rename) gets another size, mtime or inode, so a stale answer is never reused."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return binary(), str(path), -1, -1, -1
-    return binary(), str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino
-
-
-ProbeKey = tuple[object, ...]
-_PROBED: collections.OrderedDict[ProbeKey, MediaInfo] = collections.OrderedDict()
-_MOVED: dict[FileKey, FileKey] = {}  # a file's key now -> its key before it was renamed
-KEPT = 4096  # facts (and renames) remembered at most
-CONTENT_MOST = 4 * 1024 * 1024  # bytes: a file this small is also remembered by its bytes
-_REMEMBERING = threading.Lock()
+FileKey = memo.FileKey
+file_identity = memo.file_identity  # what names one version of a file (``media.memo``)
+moved = memo.moved  # a file renamed: what was said of it holds (``media.memo``)
 
 
 def probe(path: Path) -> MediaInfo:
     """Stream facts of a media file: from a system ffprobe's JSON when there is one
     (``ffbinary.ffprobe``), else from ffmpeg's own log; remembered for the life of the process
-    per version of the file (the studio and the sheet ask again and again), across a rename the
-    caller says of (``moved``), and, for a file of at most ``CONTENT_MOST`` bytes, by its bytes
-    and its suffix (a copy of a probed file is not probed again: ffmpeg's answer depends on
-    nothing else)."""
-    key = file_identity(path)
+    (``memo.recall``: per version of the file, across a rename, and a small file by its bytes)."""
     prober = ffbinary.ffprobe()
-    wanted: ProbeKey = (_MOVED.get(key, key), prober)
-    found = _recalled(wanted)
-    if found is None:
-        same = _content_key(path, key, prober)
-        found = None if same is None else _recalled(same)
-        if found is None:
-            found = probe_with_ffprobe(prober, path) if prober is not None else None
-            found = found or probe_log(key[0], path)
-            if same is not None:
-                _remember(same, found)
-        _remember(wanted, found)
+    found = memo.recall(("probe", prober), path, lambda: _probe(prober, path))
     return found if found.path == path else dataclasses.replace(found, path=path)
 
 
-def _content_key(path: Path, key: FileKey, prober: str | None) -> ProbeKey | None:
-    """What ``path``'s probe depends on when it is small: the binaries, its bytes, its suffix."""
-    if not 0 <= key[2] <= CONTENT_MOST:
-        return None
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if len(data) != key[2]:
-        return None  # changed as it was read: its own key alone
-    return key[0], prober, hashlib.sha256(data).hexdigest(), path.suffix.lower()
-
-
-def _recalled(key: ProbeKey) -> MediaInfo | None:
-    with _REMEMBERING:
-        return _PROBED.get(key)
-
-
-def _remember(key: ProbeKey, found: MediaInfo) -> None:
-    with _REMEMBERING:
-        if len(_PROBED) >= KEPT:
-            _PROBED.popitem(last=False)
-        _PROBED[key] = found
-
-
-def moved(before: FileKey, after: Path) -> None:
-    """``after`` is the file whose key was ``before`` (``file_identity``), renamed onto it: the
-    same bytes (the same size, mtime and inode), so its probe is the one made before, if any."""
-    now = file_identity(after)
-    if now[2:] == before[2:] and now[2] >= 0 and now != before:
-        with _REMEMBERING:
-            if len(_MOVED) >= KEPT:
-                _MOVED.clear()
-            _MOVED[now] = _MOVED.get(before, before)  # renamed twice: the first name's probe
+def _probe(prober: str | None, path: Path) -> MediaInfo:
+    found = probe_with_ffprobe(prober, path) if prober is not None else None
+    return found or probe_log(binary(), path)
 
 
 def probe_with_ffprobe(prober: str, path: Path) -> MediaInfo | None:
@@ -298,14 +233,12 @@ def stream_lengths(path: Path) -> dict[str, float]:
     """Exact end time in seconds of the first video and first audio stream, from packet timestamps.
 
     Reads packets with ``-c copy -f framecrc`` (no decoding), so it is exact and cheap; remembered
-    per version of the file, as ``probe`` is.
+    as ``probe`` is (``memo.recall``).
     """
-    return dict(_stream_lengths(*file_identity(path), path))
+    return dict(memo.recall("stream lengths", path, lambda: _stream_lengths(binary(), path)))
 
 
-@functools.lru_cache(maxsize=4096)
-def _stream_lengths(ffmpeg_binary: str, _name: str, _size: int, _mtime: int, _inode: int,
-                    path: Path) -> tuple[tuple[str, float], ...]:
+def _stream_lengths(ffmpeg_binary: str, path: Path) -> tuple[tuple[str, float], ...]:
     out = subprocess.run(
         [ffmpeg_binary, "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0?", "-map", "0:a:0?",
          "-c", "copy", "-f", "framecrc", "-"],

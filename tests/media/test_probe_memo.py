@@ -1,7 +1,8 @@
-"""A probe remembered for the life of the process: across a rename the caller says of
-(``ffmpeg.moved``: a download verified by its probe and moved into the cache is measured without
-probing it again), and, for a small file, by its bytes and suffix (a copy is not probed again);
-a file changed after its move, or a large one renamed unsaid, is probed anew."""
+"""What ffmpeg says of a file (its probe, its measurement, its packets, its people) remembered
+for the life of the process (``media.memo``): across a rename the caller says of (``ffmpeg.moved``:
+a download verified by its probe and moved into the cache is measured without probing it again),
+and, for a small file, by its bytes and suffix (a copy is not read again); a file changed after
+its move, or a large one renamed unsaid, is read anew."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ import collections
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from storyboard.media import ffmpeg, samples
+from storyboard.media import ffbinary, ffmpeg, memo, samples
+from storyboard.media.faces import frames as framing
+from storyboard.media.faces import scan
+from storyboard.media.probes.measure import measure
 from storyboard.run.state.cache import CacheEntry, OutputCache
 
 
@@ -26,10 +31,11 @@ def probed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         started.append(path)
         return real(binary, path)
     monkeypatch.setattr(ffmpeg, "probe_log", counted)
-    monkeypatch.setattr(ffmpeg.ffbinary, "ffprobe", lambda: None)
-    monkeypatch.setattr(ffmpeg, "CONTENT_MOST", -1)  # by name alone, unless a test says
-    monkeypatch.setattr(ffmpeg, "_PROBED", collections.OrderedDict())  # nothing known yet
-    monkeypatch.setattr(ffmpeg, "_MOVED", {})
+    monkeypatch.setattr(ffbinary, "ffprobe", lambda: None)
+    monkeypatch.setattr(memo, "CONTENT_MOST", -1)  # by name alone, unless a test says
+    monkeypatch.setattr(memo, "_KNOWN", collections.OrderedDict())  # nothing known yet
+    monkeypatch.setattr(memo, "_MOVED", {})
+    monkeypatch.setattr(memo, "_DIGESTS", {})
     return started
 
 
@@ -68,7 +74,7 @@ def test_a_file_changed_after_its_move_or_moved_unsaid_is_probed_anew(
 
 def test_a_small_files_copy_is_known_by_its_bytes_and_suffix(
         tmp_path: Path, probed: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ffmpeg, "CONTENT_MOST", 4 * 1024 * 1024)
+    monkeypatch.setattr(memo, "CONTENT_MOST", 4 * 1024 * 1024)
     first = samples.video(tmp_path / "first.mp4", seconds=1.0)
     copy = tmp_path / "copy.mp4"
     copy.write_bytes(first.read_bytes())
@@ -81,8 +87,52 @@ def test_a_small_files_copy_is_known_by_its_bytes_and_suffix(
     samples.video(tmp_path / "longer.mp4", seconds=2.0)
     assert ffmpeg.probe(tmp_path / "longer.mp4").duration == pytest.approx(2.0, abs=0.1)
     assert probed == [first, other, tmp_path / "longer.mp4"]
-    monkeypatch.setattr(ffmpeg, "CONTENT_MOST", first.stat().st_size - 1)  # now too large
+    monkeypatch.setattr(memo, "CONTENT_MOST", first.stat().st_size - 1)  # now too large
     again = tmp_path / "again.mp4"
     again.write_bytes(first.read_bytes())
     ffmpeg.probe(again)
     assert probed[-1] == again
+
+
+def test_a_copys_measurement_packets_and_people_are_read_once(
+        tmp_path: Path, probed: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """What else ffmpeg says of a file is remembered as its probe is: a small file's copy is not
+    measured, its packets not read and its frames not decoded again; other bytes are; a caller
+    that changes its measurement changes no one else's."""
+    monkeypatch.setattr(memo, "CONTENT_MOST", 4 * 1024 * 1024)
+    asked: list[str] = []
+    run, lengths, frames = ffmpeg.run, ffmpeg._stream_lengths, framing.read_frames
+
+    def ran(args: list[str], **kwargs: Any) -> str:
+        if str(kwargs.get("what", "")).startswith("measuring"):
+            asked.append("measuring")
+        return run(args, **kwargs)
+
+    def read(binary: str, path: Path) -> tuple[tuple[str, float], ...]:
+        asked.append("packets")
+        return lengths(binary, path)
+
+    def decoded(path: Path, times: Any) -> list[framing.Frame]:
+        asked.append("frames")
+        return frames(path, times)
+    monkeypatch.setattr(ffmpeg, "run", ran)
+    monkeypatch.setattr(ffmpeg, "_stream_lengths", read)
+    monkeypatch.setattr(framing, "read_frames", decoded)
+    first = samples.video(tmp_path / "first.mp4", seconds=1.0)
+    copy = tmp_path / "copy.mp4"
+    copy.write_bytes(first.read_bytes())
+    for path in (first, copy):
+        found = measure(path, "video")
+        lengths_of = ffmpeg.stream_lengths(path)
+        people = scan.measure(path, "video", [0.1, 0.5], faces=False)
+    assert asked == ["measuring", "packets", "frames"]
+    assert found == measure(first, "video") and found.seconds == pytest.approx(1.0, abs=0.1)
+    assert lengths_of == ffmpeg.stream_lengths(first) and len(people.frames) == 2
+    found.black.append((0.0, 1.0))  # a caller's own copy
+    assert measure(copy, "video").black == []
+    samples.video(tmp_path / "longer.mp4", seconds=2.0)
+    os.replace(tmp_path / "longer.mp4", copy)  # other bytes at the copy's name
+    assert measure(copy, "video").seconds == pytest.approx(2.0, abs=0.1)
+    ffmpeg.stream_lengths(copy)
+    scan.measure(copy, "video", [0.1, 0.5], faces=False)
+    assert asked == ["measuring", "packets", "frames"] * 2

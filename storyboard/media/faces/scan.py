@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from storyboard.media import memo
 from storyboard.media.faces import detector
 from storyboard.media.faces import frames as framing
-from storyboard.media.faces.record import Box, Face, FrameFacts, People, Unseen
+from storyboard.media.faces.record import VERSION, Box, Face, FrameFacts, People, Unseen
 
 BINS, SPAN = 8, 0.4  # the costume's chroma histogram: bins a side, over -SPAN..SPAN (0..1 RGB)
 BELOW, DEPTH, SIDE = 0.25, 2.0, 0.5  # the costume box, in face heights (side: face widths)
@@ -37,7 +38,15 @@ def measure(path: Path, kind: str, times: Sequence[float] | None = None, *,
             faces: bool = True, small: bool = True) -> People:
     """The people of ``path`` (``kind``: ``video``, sampled at ``times``; ``image``: its frame);
     ``faces`` False: the light alone (no face to look for); ``small`` False: faces under 80 px
-    not looked for (a character's picture). ``detector.FacesMissing`` without the extra."""
+    not looked for (a character's picture). ``detector.FacesMissing`` without the extra.
+    Remembered for the life of the process as a probe is (``memo.recall``: a copy of a file
+    measured already is not decoded again)."""
+    asked = ("people", kind, None if times is None else tuple(times), faces, small, VERSION)
+    return memo.recall(asked, path, lambda: _measure(path, kind, times, faces, small))
+
+
+def _measure(path: Path, kind: str, times: Sequence[float] | None, faces: bool,
+             small: bool) -> People:
     found = detector.load() if faces else None
     pictures = framing.read_frames(path, None if kind == "image" else times or [0.0])
     facts = tuple(_frame(found, f, small) for f in pictures)

@@ -12,13 +12,14 @@ measures more measures each file once more.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storyboard.media import ffmpeg, imagehead
+from storyboard.media import ffmpeg, imagehead, memo
 
 VERSION = 1
 WIDTH = 320  # frames are scaled to this width before the detectors run
@@ -93,7 +94,14 @@ def _finite(value: object) -> bool:
 
 def measure(path: Path, kind: str = "video") -> Measured:
     """Measure ``path`` (``kind``: video, image or audio) in one ffmpeg run; an image whose
-    header holds more pixels than any model takes is not decoded (its size is all it gives)."""
+    header holds more pixels than any model takes is not decoded (its size is all it gives).
+    Remembered for the life of the process as a probe is (``memo.recall``: a copy of a file
+    measured already is not measured again); each caller gets its own copy."""
+    found = memo.recall(("measure", kind, VERSION), path, lambda: _measure(path, kind))
+    return copy.deepcopy(found)
+
+
+def _measure(path: Path, kind: str) -> Measured:
     if kind == "image" and (declared := _too_large(path)) is not None:
         return Measured("image", width=declared[0], height=declared[1])
     if kind == "image":
