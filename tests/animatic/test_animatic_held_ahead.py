@@ -35,6 +35,7 @@ from tests.animatic.test_boards_animatic import (
 from tests.fixtures.boards import write
 from tests.fixtures.cast import lock_of
 from tests.fixtures.dashscope_cli import Emulator, render
+from tests.fixtures.ffmpeg_runs import nothing_remembered
 
 
 def test_render_boards_draws_each_held_board_once_before_the_animatic_stitch(
@@ -320,6 +321,7 @@ def test_render_boards_measures_each_board_in_its_held_boards_run(
         return real(args, **kwargs)
 
     monkeypatch.setattr(ffmpeg, "run", spied)
+    nothing_remembered(monkeypatch)  # each measurement runs here, whatever was measured before
     root = write(tmp_path / "boards", make_media)
     code, report, _ = render(root, "--yes", "boards")
     monkeypatch.setattr(ffmpeg, "run", real)

@@ -7,15 +7,15 @@ is the 4:4:4 frame's pixel for pixel: the same measurement for every kind of pic
 
 from __future__ import annotations
 
-import collections
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from storyboard.media import ffmpeg, memo, samples
+from storyboard.media import ffmpeg, samples
 from storyboard.media.probes.measure import measure
+from tests.fixtures.ffmpeg_runs import nothing_remembered
 
 
 def spread_as_before(image: Path) -> float:
@@ -60,7 +60,7 @@ def test_an_image_is_measured_as_before_by_one_run_and_no_probe(
 
     monkeypatch.setattr(ffmpeg, "run", counted)
     monkeypatch.setattr(ffmpeg, "probe", no_probe)
-    monkeypatch.setattr(memo, "_KNOWN", collections.OrderedDict())  # none measured before
+    nothing_remembered(monkeypatch)  # none measured before
     for image in made:
         found = measure(image, "image")
         spread, video = expected[image.name]
