@@ -51,7 +51,7 @@ from statistics import mean
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's storyboard
 
-from storyboard.media import ffmpeg
+from storyboard.media import ffmpeg, memo
 from storyboard.media.faces import detector, frames
 from storyboard.media.faces.record import People
 from storyboard.media.faces.scan import measure as measure_people
@@ -211,6 +211,9 @@ def cpu() -> float:
 
 
 def timed(work: Callable[[], object]) -> tuple[object, float]:
+    """``work``'s result and CPU seconds, with nothing recalled that ffmpeg said before (a take
+    drawn the same as another is measured again: ``media.memo``)."""
+    memo.forget()
     started = cpu()
     result = work()
     return result, cpu() - started

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's storyboard
 
-from storyboard.media import samples
+from storyboard.media import memo, samples
 from storyboard.media.probes.measure import measure
 from storyboard.run.state.measured import Thresholds, judge
 from storyboard.stitch import Clip, StitchOptions, stitch
@@ -42,6 +42,7 @@ def time_stitch(take: Path, folder: Path, round_no: int) -> float:
 
 
 def time_measure(take: Path) -> float:
+    memo.forget()  # measured again each round, not recalled (``media.memo``)
     started = time.perf_counter()
     found = measure(take)
     elapsed = time.perf_counter() - started
