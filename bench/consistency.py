@@ -210,10 +210,11 @@ def cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def timed(work: Callable[[], object]) -> tuple[object, float]:
-    """``work``'s result and CPU seconds, with nothing recalled that ffmpeg said before (a take
-    drawn the same as another is measured again: ``media.memo``)."""
-    memo.forget()
+def timed(work: Callable[[], object], question: str | None = None) -> tuple[object, float]:
+    """``work``'s result and CPU seconds; ``question``'s answers forgotten first (``media.memo``:
+    a take drawn the same as another is measured again)."""
+    if question is not None:
+        memo.forget(question)
     started = cpu()
     result = work()
     return result, cpu() - started
@@ -385,10 +386,10 @@ def main() -> None:
         baseline = {"today's measurement": 0.0, "the stitch of the take": 0.0}
         for index, take in enumerate(takes):
             path = drawn[take.name]
-            people, spent = timed(lambda p=path: measure_people(p, "video", times))
+            people, spent = timed(lambda p=path: measure_people(p, "video", times), "people")
             assert isinstance(people, People)
             measured[take.name] = (people, spent)
-            baseline["today's measurement"] += timed(lambda p=path: measure_take(p))[1]
+            baseline["today's measurement"] += timed(lambda p=path: measure_take(p), "measure")[1]
             options = StitchOptions(subtitles=False, cache_dir=folder / f"stitch{index}")
             baseline["the stitch of the take"] += timed(
                 lambda p=path, o=options, i=index: stitch([Clip(p)], folder / f"ep{i}.mp4", o))[1]

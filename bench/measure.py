@@ -42,7 +42,7 @@ def time_stitch(take: Path, folder: Path, round_no: int) -> float:
 
 
 def time_measure(take: Path) -> float:
-    memo.forget()  # measured again each round, not recalled (``media.memo``)
+    memo.forget("measure")  # measured again each round, not recalled (``media.memo``)
     started = time.perf_counter()
     found = measure(take)
     elapsed = time.perf_counter() - started

@@ -74,12 +74,21 @@ def moved(before: FileKey, after: Path) -> None:
             _MOVED[now] = _MOVED.get(before, before)  # renamed twice: the first name's answers
 
 
-def forget() -> None:
-    """Nothing remembered any more (a test that counts what ffmpeg is asked)."""
+def forget(question: str | None = None) -> None:
+    """Nothing remembered any more; with ``question``, only its answers (``"measure"``,
+    ``"people"``, ``"probe"``, ``"stream lengths"``): a bench that times one of them."""
     with _LOCK:
-        _KNOWN.clear()
-        _MOVED.clear()
-        _DIGESTS.clear()
+        if question is None:
+            _KNOWN.clear()
+            _MOVED.clear()
+            _DIGESTS.clear()
+            return
+        for key in [k for k in _KNOWN if _asks(k[0], question)]:
+            del _KNOWN[key]
+
+
+def _asks(what: object, question: str) -> bool:
+    return what == question or (isinstance(what, tuple) and bool(what) and what[0] == question)
 
 
 _MISSING = object()

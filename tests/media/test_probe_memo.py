@@ -136,3 +136,7 @@ def test_a_copys_measurement_packets_and_people_are_read_once(
     ffmpeg.stream_lengths(copy)
     scan.measure(copy, "video", [0.1, 0.5], faces=False)
     assert asked == ["measuring", "packets", "frames"] * 2
+    probes = list(probed)
+    memo.forget("measure")  # a bench timing the measurement: it runs again, the probe stays known
+    measure(copy, "video")
+    assert asked == ["measuring", "packets", "frames"] * 2 + ["measuring"] and probed == probes
