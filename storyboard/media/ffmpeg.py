@@ -235,7 +235,7 @@ def stream_lengths(path: Path) -> dict[str, float]:
     Reads packets with ``-c copy -f framecrc`` (no decoding), so it is exact and cheap; remembered
     as ``probe`` is (``memo.recall``).
     """
-    return dict(memo.recall("stream lengths", path, lambda: _stream_lengths(binary(), path)))
+    return dict(memo.recall(("stream lengths",), path, lambda: _stream_lengths(binary(), path)))
 
 
 def _stream_lengths(ffmpeg_binary: str, path: Path) -> tuple[tuple[str, float], ...]:

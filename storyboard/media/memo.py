@@ -45,9 +45,9 @@ def file_identity(path: Path) -> FileKey:
     return binary, str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
-def recall(what: Hashable, path: Path, compute: Callable[[], T]) -> T:
-    """The answer ``compute`` gives for ``path`` (``what``: the question and whatever else it
-    depends on), from memory when this version of the file, a file it was renamed from, or a
+def recall(what: tuple[Hashable, ...], path: Path, compute: Callable[[], T]) -> T:
+    """The answer ``compute`` gives for ``path`` (``what``: the question's name, then whatever
+    else it depends on), from memory when this version of the file, a file it was renamed from, or a
     small file of the same bytes and suffix was asked before."""
     key = file_identity(path)
     own: Key = (what, _MOVED.get(key, key))
@@ -83,18 +83,14 @@ def forget(question: str | None = None) -> None:
             _MOVED.clear()
             _DIGESTS.clear()
             return
-        for key in [k for k in _KNOWN if _asks(k[0], question)]:
+        for key in [k for k in _KNOWN if cast(tuple[Hashable, ...], k[0])[0] == question]:
             del _KNOWN[key]
-
-
-def _asks(what: object, question: str) -> bool:
-    return what == question or (isinstance(what, tuple) and bool(what) and what[0] == question)
 
 
 _MISSING = object()
 
 
-def _content_key(what: Hashable, path: Path, key: FileKey) -> Key | None:
+def _content_key(what: tuple[Hashable, ...], path: Path, key: FileKey) -> Key | None:
     """What ``path``'s answer depends on when it is small: the binary, its bytes, its suffix."""
     if not 0 <= key[2] <= CONTENT_MOST:
         return None

@@ -6,7 +6,6 @@ its move, or a large one renamed unsaid, is read anew."""
 
 from __future__ import annotations
 
-import collections
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +18,7 @@ from storyboard.media.faces import frames as framing
 from storyboard.media.faces import scan
 from storyboard.media.probes.measure import measure
 from storyboard.run.state.cache import CacheEntry, OutputCache
+from tests.fixtures.ffmpeg_runs import nothing_remembered
 
 
 @pytest.fixture
@@ -33,9 +33,7 @@ def probed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     monkeypatch.setattr(ffmpeg, "probe_log", counted)
     monkeypatch.setattr(ffbinary, "ffprobe", lambda: None)
     monkeypatch.setattr(memo, "CONTENT_MOST", -1)  # by name alone, unless a test says
-    monkeypatch.setattr(memo, "_KNOWN", collections.OrderedDict())  # nothing known yet
-    monkeypatch.setattr(memo, "_MOVED", {})
-    monkeypatch.setattr(memo, "_DIGESTS", {})
+    nothing_remembered(monkeypatch)  # nothing known yet
     return started
 
 
