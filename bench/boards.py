@@ -149,6 +149,8 @@ def cold(root: Path, *, keep_held: bool = False) -> None:
     unless ``keep_held``."""
     for folder in ("stitch-cache", "stitch"):
         shutil.rmtree(root / ".storyboard" / folder, ignore_errors=True)
+    from storyboard.media import memo
+    memo.forget("made")  # nor a mezzanine this process made (``media.memo.made``) to copy
     for held in () if keep_held else (root / ".storyboard" / "cards").glob("held-*.mp4"):
         held.unlink()
     shutil.rmtree(root / "out", ignore_errors=True)

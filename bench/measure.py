@@ -36,6 +36,7 @@ SIZE = (1280, 720)
 def time_stitch(take: Path, folder: Path, round_no: int) -> float:
     work = folder / f"stitch{round_no}"
     options = StitchOptions(subtitles=False, cache_dir=work / "cache")
+    memo.forget("made")  # each round encodes its mezzanine, not a copy of the last (``media.memo``)
     started = time.perf_counter()
     stitch([Clip(take)], work / "ep.mp4", options)
     return time.perf_counter() - started

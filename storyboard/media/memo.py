@@ -9,6 +9,10 @@ for a file of at most ``CONTENT_MOST`` bytes, under its bytes as well: a copy (t
 downloaded into another series, a sample copied into another folder) is not read again. The
 studio and the sheet ask of one file again and again; a test suite makes the same small files
 in hundreds of folders. An answer that raised is not kept: the next ask tries again.
+
+What a process made is remembered the same way (``keep_made``, ``made``): the files one piece of
+work wrote (a stitch's mezzanine of a clip), handed back while each is still the version it wrote,
+so the same work for another folder (another series, a fresh clone) is a copy, not a second encode.
 """
 
 from __future__ import annotations
@@ -74,9 +78,28 @@ def moved(before: FileKey, after: Path) -> None:
             _MOVED[now] = _MOVED.get(before, before)  # renamed twice: the first name's answers
 
 
+def keep_made(what: tuple[Hashable, ...], files: dict[str, Path], note: object = None) -> None:
+    """``files`` (by a name of the caller's) are what the work ``what`` just wrote, with ``note``
+    (what else it found: kept as it is, so a value nobody changes)."""
+    _put((("made", *what), ffbinary.current().require()),
+         ({name: file_identity(path) for name, path in files.items()}, note))
+
+
+def made(what: tuple[Hashable, ...]) -> tuple[dict[str, Path], object]:
+    """Those of the files ``keep_made`` was told of for ``what`` that are still the very version
+    written (the same binary, path, size, mtime and inode), and its note; nothing and None when
+    it was not told of ``what``."""
+    found = _get((("made", *what), ffbinary.current().require()))
+    if found is _MISSING:
+        return {}, None
+    kept, note = cast(tuple[dict[str, FileKey], object], found)
+    return {name: Path(key[1]) for name, key in kept.items()
+            if key[2] >= 0 and file_identity(Path(key[1])) == key}, note
+
+
 def forget(question: str | None = None) -> None:
     """Nothing remembered any more; with ``question``, only its answers (``"measure"``,
-    ``"people"``, ``"probe"``, ``"stream lengths"``): a bench that times one of them."""
+    ``"people"``, ``"probe"``, ``"stream lengths"``, ``"made"``): a bench that times one of them."""
     with _LOCK:
         if question is None:
             _KNOWN.clear()

@@ -20,6 +20,7 @@ import pytest
 from storyboard.animatic import render_card, render_shot
 from storyboard.language.request import Line, MediaItem, MediaRef, Scene, ShotRequest
 from storyboard.media import ffbinary, ffmpeg, samples
+from tests.fixtures.ffmpeg_runs import nothing_remembered
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coffee-shop"
 
@@ -99,6 +100,7 @@ def test_renders_do_not_depend_on_the_cpu(tmp_path: Path, monkeypatch: pytest.Mo
     def without_simd(args: Sequence[str], **kw: object) -> str:
         return plain_run(["-cpuflags", "0", *args], **kw)  # C code paths only
 
+    nothing_remembered(monkeypatch)  # counts its own runs (media.memo)
     monkeypatch.setattr(ffmpeg, "run", without_simd)
     plain = _renders(tmp_path / "plain", image, voice)
     assert [_sha(p) for p in plain] == [_sha(p) for p in usual]

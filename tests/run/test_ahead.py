@@ -17,6 +17,7 @@ from storyboard.run.boards import ahead
 from storyboard.run.setup import Callbacks, RenderFlags
 from storyboard.stitch.join import mezzanine
 from tests.fixtures.compiler import MIA_HEAD, write_series
+from tests.fixtures.ffmpeg_runs import nothing_remembered
 
 MakeMedia = Callable[..., Path]
 HEAD = MIA_HEAD
@@ -45,6 +46,7 @@ def _render(tmp_path: Path, make_media: MakeMedia, monkeypatch: pytest.MonkeyPat
             stitching.append(kw.get("what", "") + (f" ({outputs} encodes)" if outputs else ""))
         return real(args, **kw)
 
+    nothing_remembered(monkeypatch)  # counts its own runs (media.memo)
     monkeypatch.setattr(ffmpeg, "run", spy)
     pipeline.render_series(compile_source(load_source(series)), RenderFlags(draft=True, yes=True),
                            Callbacks(on_episode=lambda e: states.append(e.state)

@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
 from storyboard.media import ffmpeg
+from tests.fixtures.ffmpeg_runs import nothing_remembered
 from tests.fixtures.variations_run import HEAD, MakeMedia, make
 
 KEY = "sk-variations-secret"
@@ -314,6 +315,7 @@ def test_a_matrix_prepares_its_mezzanines_as_the_shots_arrive(
         where.append((kw.get("what", ""), threading.current_thread().name))
         return real(args, **kw)
 
+    nothing_remembered(monkeypatch)  # counts its own runs (media.memo)
     monkeypatch.setattr(ffmpeg, "run", spy)
     assert invoke("render", root, "--draft").exit_code == 0
     preparing = [thread for what, thread in where

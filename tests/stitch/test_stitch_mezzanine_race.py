@@ -22,6 +22,7 @@ from storyboard.language.request import Transition
 from storyboard.media import ffmpeg, samples
 from storyboard.stitch import Clip, StitchOptions, prepare, stitch
 from storyboard.stitch.join import mezzanine
+from tests.fixtures.ffmpeg_runs import nothing_remembered
 
 
 @pytest.fixture
@@ -33,6 +34,7 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     def counted(*args: Any, **kwargs: Any) -> None:
         made.append(Path(args[-2]).name)  # (..., stem, audio)
         real(*args, **kwargs)
+    nothing_remembered(monkeypatch)  # counts its own runs (media.memo)
     monkeypatch.setattr(mezzanine, "_build", counted)
     yield made
 

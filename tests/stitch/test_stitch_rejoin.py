@@ -16,6 +16,7 @@ from storyboard.language.request import Transition
 from storyboard.media import ffmpeg
 from storyboard.stitch import Clip, StitchOptions, stitch
 from storyboard.stitch.join import mezzanine
+from tests.fixtures.ffmpeg_runs import nothing_remembered
 
 MakeMedia = Callable[..., Path]
 
@@ -50,6 +51,7 @@ class Runs:
             self.what.append(str(kw.get("what", "")))
             self.encodes += sum(str(a).endswith(".adts") for a in args)
             return real(args, **kw)
+        nothing_remembered(monkeypatch)  # counts its own runs (media.memo)
         monkeypatch.setattr(ffmpeg, "run", run)
 
     def sounds(self) -> set[str]:

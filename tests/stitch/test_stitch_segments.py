@@ -32,6 +32,7 @@ from storyboard.stitch.join.blends import Blend
 from storyboard.stitch.join.segments import plan_segments
 from storyboard.stitch.model import Music
 from storyboard.stitch.timeline import plan
+from tests.fixtures.ffmpeg_runs import nothing_remembered
 from tests.fixtures.stitch_checks import (
     decode_errors,
     parameter_sets,
@@ -175,6 +176,7 @@ def test_a_transition_another_episode_made_is_copied_not_encoded(
     before = set(folder.glob(f"*{mezzanine.BLEND_MARK}*.mp4"))
     encoded: list[str] = []
     real = ffmpeg.run
+    nothing_remembered(monkeypatch)  # counts its own runs (media.memo)
     monkeypatch.setattr(ffmpeg, "run", lambda args, what="ffmpeg", **kw: (
         encoded.append(what) if what.startswith("blending") else None) or real(args, what=what,
                                                                               **kw))
@@ -228,6 +230,7 @@ def test_transitions_and_text_encoded_ahead_leave_the_stitch_only_copying(
     assert prepare_transitions(clips, dataclasses.replace(burnt, cache_dir=None)) == 0
     encoded: list[str] = []
     real = ffmpeg.run
+    nothing_remembered(monkeypatch)  # counts its own runs (media.memo)
     monkeypatch.setattr(ffmpeg, "run", lambda args, what="ffmpeg", **kw: (
         encoded.append(what) if what.startswith("blending") else None) or real(args, what=what,
                                                                               **kw))
@@ -251,6 +254,7 @@ def test_a_variant_reuses_the_mezzanines_and_encodes_only_its_transitions(
         calls.append(kw.get("what", ""))
         return real(args, **kw)
 
+    nothing_remembered(monkeypatch)  # counts its own runs (media.memo)
     monkeypatch.setattr(ffmpeg, "run", spy)
     files = shots(make_media, tmp_path)
     variant = [Clip(files["c"]), Clip(files["a"], Transition("crossfade", 0.5)),
@@ -271,6 +275,7 @@ def test_mezzanines_made_as_shots_arrive_are_the_ones_the_stitch_uses(
     assert all(prepare(files["a"], c.path, opts) for c in clips)
     calls: list[str] = []
     real = ffmpeg.run
+    nothing_remembered(monkeypatch)  # counts its own runs (media.memo)
     monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: calls.append(kw.get("what", ""))
                         or real(args, **kw))
     result = stitch(clips, tmp_path / "ep.mp4", opts)
@@ -293,6 +298,7 @@ def test_clip_sound_encoded_ahead_leaves_the_stitch_only_its_joins(
     assert prepare_sound(clips, bed) == 0  # a music bed: the sound is encoded whole
     encodes: list[int] = []
     real = ffmpeg.run
+    nothing_remembered(monkeypatch)  # counts its own runs (media.memo)
     monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: encodes.append(
         sum(a.endswith(".adts") for a in args)) or real(args, **kw))
     result = stitch(clips, tmp_path / "ep.mp4", opts)
@@ -346,6 +352,7 @@ def test_a_mezzanine_without_its_sound_has_only_its_sound_made_again(
     old_wav = blob_of(sounds[0].with_suffix(".wav"))  # what an earlier version kept: replaced
     encoded: list[list[str]] = []
     real = ffmpeg.run
+    nothing_remembered(monkeypatch)  # counts its own runs (media.memo)
     monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: encoded.append(list(args))
                         or real(args, **kw))
     files = shots(make_media, tmp_path)
@@ -409,6 +416,7 @@ def test_recorded_facts_let_the_copy_path_start_one_ffmpeg(
     assert len(records) == 2  # one per distinct content
     calls: list[list[str]] = []
     real = ffmpeg.run
+    nothing_remembered(monkeypatch)  # counts its own runs (media.memo)
     monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: calls.append(args) or real(args, **kw))
     result = stitch(clips, tmp_path / "second.mp4", options(tmp_path))
     assert result.path_taken == "copy" and len(calls) == 1

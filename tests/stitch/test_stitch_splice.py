@@ -22,6 +22,7 @@ from storyboard.stitch.join.mezzanine import Mezzanine
 from storyboard.stitch.model import Music
 from storyboard.stitch.sound import aac, audio, loudness, splice
 from storyboard.stitch.timeline import Timeline, plan
+from tests.fixtures.ffmpeg_runs import nothing_remembered
 
 # Tones, a rising sweep and a click every 0.37 s on both sides (clicks make the encoder switch
 # to short windows; a click on one side only makes Debian's 5.1 code the sides with windows of
@@ -139,6 +140,7 @@ def test_clip_encodes_are_kept_and_reused(binary: str, tmp_path: Path,
     assert len(kept) == 4 and sum(".head." in k for k in kept) == 1, kept
     outputs: list[int] = []
     real = ffmpeg.run
+    nothing_remembered(monkeypatch)  # counts its own runs (media.memo)
     monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: outputs.append(
         sum(a.endswith(".adts") for a in args)) or real(args, **kw))
     assert len([p for p in tmp_path.glob("*.adts") if JOIN.search(p.name)]) == 3  # joins kept
@@ -255,6 +257,7 @@ def test_encodes_run_a_few_to_a_process_so_memory_stays_bounded(
     tl, mezz = setup(tmp_path)
     outputs: list[int] = []
     real = ffmpeg.run
+    nothing_remembered(monkeypatch)  # counts its own runs (media.memo)
     monkeypatch.setattr(ffmpeg, "run", lambda args, **kw: outputs.append(
         sum(a.endswith(".adts") for a in args)) or real(args, **kw))
     made = splice.spliced_sound(tl, mezz, tmp_path / "s.m4a", StitchOptions(loudness=None))

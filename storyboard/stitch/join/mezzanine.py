@@ -12,7 +12,10 @@ Its keyframes (IDR, no B-frames) sit at 0.25, 0.5 and 1 s from each end (the usu
 lengths) and every ``STEP`` seconds between, so an episode can copy a shot's body packet for packet
 and re-encode only the frames a transition touches (see ``segments``). Mezzanines are cached by
 (content hash, episode format, encoder settings) in the stitch cache folder, so a shot used by many
-episodes or variants is encoded once; ``prune`` removes those no stitch used for a month.
+episodes or variants is encoded once; ``prune`` removes those no stitch used for a month. A process
+that made a mezzanine for one folder copies it into another that asks for the same key (another
+series of a studio or an agent, a fresh clone rendered beside its origin: ``media.memo.made``)
+while the files it wrote are unchanged, instead of encoding the clip again.
 
 The encoder settings are fixed and deterministic: one x264 configuration (``stitchable`` headers,
 fixed threads, bitexact muxing, a fixed track timescale) shared by every mezzanine and every
@@ -30,6 +33,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -41,7 +45,7 @@ from pathlib import Path
 from typing import Literal
 
 from storyboard.files import clean_stale_temporaries, safe_to_delete, state_folder, temp_prefix
-from storyboard.media import ffmpeg, ffprogress
+from storyboard.media import ffmpeg, ffprogress, memo
 from storyboard.stitch.join.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.model import StitchError, StitchOptions
 
@@ -319,6 +323,10 @@ def _prepare(facts: ClipFacts, fmt: EpisodeFormat, frames: int, kind: Kind,
         return cached
     audio = (sound_dir / stem.name if sound_dir is not None else stem).with_suffix(SOUND)
     kept = _load(stem, sound=False, audio=audio)
+    if kept is None and _copied(stem, audio):  # made for another folder: copied, not encoded
+        kept = _load(stem, sound=False, audio=audio)
+        if kept is not None and kept.audio.is_file():
+            return kept
     if kept is not None:  # the video is kept: only the sound is made again, once it is read
         with contextlib.suppress(OSError):  # an earlier version's WAV: replaced, so removed
             safe_to_delete(stem.with_suffix(OLD_SOUND)).unlink(missing_ok=True)
@@ -329,9 +337,35 @@ def _prepare(facts: ClipFacts, fmt: EpisodeFormat, frames: int, kind: Kind,
     record = _describe(stem)
     if kind == "copy":
         record["frames"] = frames  # the timeline's count; a copied clip keeps its own packets
+    written = json.dumps(record, sort_keys=True)
     with ffmpeg.atomic_output(stem.with_suffix(".json")) as tmp:
-        tmp.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
+        tmp.write_text(written, encoding="utf-8")
+    memo.keep_made(("mezzanine", stem.name), {".mp4": stem.with_suffix(".mp4"), SOUND: audio},
+                   written)
     return _loaded(_load(stem, audio=audio), facts, folder)
+
+
+def _copied(stem: Path, audio: Path) -> bool:
+    """Whether the mezzanine this process made under ``stem``'s key in another folder was copied
+    to ``stem`` (its video, and its record as it was written; its sound to ``audio`` when that is
+    still there too, else it is made when read). False when there is none (or its video changed
+    since), or a copy failed; read from open files, a copy is whole."""
+    found, record = memo.made(("mezzanine", stem.name))
+    video = stem.with_suffix(".mp4")
+    if ".mp4" not in found or not isinstance(record, str) or found[".mp4"] == video.resolve():
+        return False
+    pairs = [(found[SOUND], audio)] if SOUND in found else []
+    try:  # the record last: a half-made copy is never loaded, and is made over
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        audio.parent.mkdir(parents=True, exist_ok=True)
+        for source, target in [*pairs, (found[".mp4"], video)]:
+            with ffmpeg.atomic_output(target) as tmp:
+                shutil.copyfile(source, tmp)
+        with ffmpeg.atomic_output(stem.with_suffix(".json")) as tmp:
+            tmp.write_text(record, encoding="utf-8")
+    except OSError:
+        return False
+    return True
 
 
 def _loaded(mezz: Mezzanine | None, facts: ClipFacts, folder: Path) -> Mezzanine:
