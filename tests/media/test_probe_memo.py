@@ -138,3 +138,28 @@ def test_a_copys_measurement_packets_and_people_are_read_once(
     memo.forget("measure")  # a bench timing the measurement: it runs again, the probe stays known
     measure(copy, "video")
     assert asked == ["measuring", "packets", "frames"] * 2 + ["measuring"] and probed == probes
+
+
+def test_a_clips_facts_are_scanned_once_for_its_copies_and_anew_for_other_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storyboard.stitch.join.concat import probe_clip
+
+    nothing_remembered(monkeypatch)
+    scans: list[str] = []
+    run = ffmpeg.run
+
+    def ran(args: list[str], **kwargs: Any) -> str:
+        scans.extend(["scan"] if "framecrc" in args else [])
+        return run(args, **kwargs)
+    monkeypatch.setattr(ffmpeg, "run", ran)
+    first = samples.video(tmp_path / "first.mp4", seconds=1.0)
+    copy = tmp_path / "copy.mp4"
+    copy.write_bytes(first.read_bytes())
+    facts = probe_clip(first, tmp_path / "a.framecrc")
+    again = probe_clip(copy, tmp_path / "b.framecrc")
+    assert scans == ["scan"] and again.path == copy and again.info.path == copy
+    assert replace(again, path=first, info=replace(again.info, path=first)) == facts
+    samples.video(tmp_path / "longer.mp4", seconds=2.0)
+    os.replace(tmp_path / "longer.mp4", copy)  # other bytes at the copy's name
+    assert probe_clip(copy, tmp_path / "c.framecrc").video_len == pytest.approx(2.0, abs=0.1)
+    assert scans == ["scan", "scan"]

@@ -8,6 +8,7 @@ else is normalised first (see ``mezzanine`` and ``segments``).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from storyboard.errors import FFmpegError, MediaError
-from storyboard.media import ffmpeg
+from storyboard.media import ffmpeg, memo
 from storyboard.media.ffmpeg import MediaInfo, StreamInfo
 from storyboard.stitch.model import MissingMedia, StitchError, StitchOptions
 
@@ -85,9 +86,19 @@ def probe_clip(path: Path, listing: Path) -> ClipFacts:
 
     One ``-c copy -f framecrc`` run gives all three: its log is what ``ffmpeg -i`` prints (parsed
     by ``ffmpeg.parse_probe_log``), its output lists every packet (the same reading as
-    ``ffmpeg.stream_lengths``). One process per clip instead of three keeps the copy path fast.
+    ``ffmpeg.stream_lengths``). One process per clip instead of three keeps the copy path fast,
+    and the facts are remembered for the life of the process as a probe is (``memo.recall``: the
+    same take copied into another series, or stitched again, is not read again).
     """
     require_file(path, "clip")
+    found = memo.recall(("clip facts",), path, lambda: _scan(path, listing))
+    if found.path == path:
+        return found
+    return dataclasses.replace(found, path=path, info=dataclasses.replace(found.info, path=path))
+
+
+def _scan(path: Path, listing: Path) -> ClipFacts:
+    """The one packet scan of ``probe_clip``, its listing written to ``listing``."""
     try:
         log = ffmpeg.run(["-i", str(path), "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy",
                           "-f", "framecrc", str(listing)], what=f"reading {path.name}")
