@@ -44,7 +44,7 @@ from storyboard.files import (
 )
 from storyboard.media import ffprogress
 from storyboard.stitch import subtitles
-from storyboard.stitch.join import concat, mezzanine, segments
+from storyboard.stitch.join import concat, mezzanine, segments, shared
 from storyboard.stitch.join.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.join.facts import FactStore, gather
 from storyboard.stitch.join.mezzanine import Mezzanine
@@ -244,6 +244,8 @@ def stitch(clips: Sequence[Clip], out: Path, options: StitchOptions | None = Non
         result = _stitch_in(Path(tmp), clips, out, options)
     if options.cache_dir is not None:
         mezzanine.prune(options.cache_dir / "mezzanine")
+    if (share := shared.folder()) is not None:
+        mezzanine.prune(share)  # what no series on this machine used for a month
     return result
 
 

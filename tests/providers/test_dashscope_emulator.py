@@ -63,7 +63,8 @@ def emu() -> Iterator[EmulatorServer]:
 
 
 def provider(emu: EmulatorServer) -> DashScopeProvider:
-    settings = DashScopeSettings(base_url=emu.base_url, timeouts=Timeouts(connect=2, read=5))
+    # a loaded machine's emulator thread can take seconds to accept: a connect deadline with room
+    settings = DashScopeSettings(base_url=emu.base_url, timeouts=Timeouts(connect=10, read=15))
     return DashScopeProvider(settings)
 
 

@@ -72,6 +72,7 @@ def test_an_edit_makes_and_encodes_only_the_sound_around_it(
     again = stitch(edited, tmp_path / "ep.mp4", options(tmp_path / "cache"))
     assert runs.sounds() == {"s1.mp4", "s3.mp4"}  # the new shot's own is made with its video
     assert runs.encodes == 3  # the new shot's sound and its two joins
+    nothing_remembered(monkeypatch)  # from an empty cache, as a new process makes it
     fresh = stitch(edited, tmp_path / "fresh.mp4", options(tmp_path / "fresh-cache"))
     assert fresh.out.read_bytes() == again.out.read_bytes()
     assert not list((tmp_path / "cache" / "mezzanine").glob(f"*{mezzanine.SOUND}"))
@@ -99,6 +100,7 @@ def test_a_longer_shot_moves_the_joins_after_it(make_media: MakeMedia, tmp_path:
     runs = Runs(monkeypatch)
     again = stitch(edited, tmp_path / "ep.mp4", options(tmp_path / "cache"))
     assert runs.sounds() == {"s2.mp4", "s4.mp4", "s5.mp4"}
+    nothing_remembered(monkeypatch)  # from an empty cache, as a new process makes it
     fresh = stitch(edited, tmp_path / "fresh.mp4", options(tmp_path / "fresh-cache"))
     assert fresh.out.read_bytes() == again.out.read_bytes()
 
@@ -122,6 +124,7 @@ def test_at_a_loudness_target_an_edit_is_re_joined_only_where_it_changed(
     assert runs.sounds() == {"s2.mp4", "s4.mp4"} and runs.encodes == 3
     assert abs(integrated_loudness(again.out) - (-16.0)) <= 0.2
     assert abs(integrated_loudness(first.out) - (-16.0)) <= 0.2
+    nothing_remembered(monkeypatch)  # from an empty cache, as a new process makes it
     fresh = stitch(edited, tmp_path / "fresh.mp4",
                    dataclasses.replace(options(tmp_path / "fresh-cache"), loudness=-16.0))
     assert fresh.out.read_bytes() == again.out.read_bytes()

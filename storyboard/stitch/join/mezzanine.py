@@ -15,7 +15,8 @@ and re-encode only the frames a transition touches (see ``segments``). Mezzanine
 episodes or variants is encoded once; ``prune`` removes those no stitch used for a month. A process
 that made a mezzanine for one folder copies it into another that asks for the same key (another
 series of a studio or an agent, a fresh clone rendered beside its origin: ``media.memo.made``)
-while the files it wrote are unchanged, instead of encoding the clip again.
+while the files it wrote are unchanged, instead of encoding the clip again; with a folder shared
+by the machine's series (``shared``), so does any process.
 
 The encoder settings are fixed and deterministic: one x264 configuration (``stitchable`` headers,
 fixed threads, bitexact muxing, a fixed track timescale) shared by every mezzanine and every
@@ -46,6 +47,7 @@ from typing import Literal
 
 from storyboard.files import clean_stale_temporaries, safe_to_delete, state_folder, temp_prefix
 from storyboard.media import ffmpeg, ffprogress, memo
+from storyboard.stitch.join import shared
 from storyboard.stitch.join.concat import ClipFacts, EpisodeFormat
 from storyboard.stitch.model import StitchError, StitchOptions
 
@@ -323,8 +325,8 @@ def _prepare(facts: ClipFacts, fmt: EpisodeFormat, frames: int, kind: Kind,
         return cached
     audio = (sound_dir / stem.name if sound_dir is not None else stem).with_suffix(SOUND)
     kept = _load(stem, sound=False, audio=audio)
-    if kept is None and _copied(stem, audio):  # made for another folder: copied, not encoded
-        kept = _load(stem, sound=False, audio=audio)
+    if kept is None and (_copied(stem, audio) or shared.take(stem.name, stem, audio, SOUND)):
+        kept = _load(stem, sound=False, audio=audio)  # made for another folder: copied
         if kept is not None and kept.audio.is_file():
             return kept
     if kept is not None:  # the video is kept: only the sound is made again, once it is read
@@ -342,6 +344,7 @@ def _prepare(facts: ClipFacts, fmt: EpisodeFormat, frames: int, kind: Kind,
         tmp.write_text(written, encoding="utf-8")
     memo.keep_made(("mezzanine", stem.name), {".mp4": stem.with_suffix(".mp4"), SOUND: audio},
                    written)
+    shared.give(stem.name, stem, audio, SOUND, written)
     return _loaded(_load(stem, audio=audio), facts, folder)
 
 
