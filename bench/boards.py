@@ -35,6 +35,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+# Each stitch timed here encodes its own shots: no folder shared by the machine's series
+# (``STORYBOARD_STITCH_SHARED``, which the test suite sets) hands it a copy.
+os.environ.pop("STORYBOARD_STITCH_SHARED", None)
+
 WHOLE_TARGET = 1.5  # render SERIES boards end to end, against the board pass's ideal
 CAMERA = ("Wide shot, slow push in", "Close-up", "The camera pans left", "Tilt down",
           "Medium shot, pull back", "Over the shoulder")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,10 @@ from pathlib import Path
 
 from storyboard.media import ffmpeg
 from storyboard.run.state.housekeeping import MEZZANINE_SOUND, human, usage
+
+# Each stitch timed here encodes its own shots: no folder shared by the machine's series
+# (``STORYBOARD_STITCH_SHARED``, which the test suite sets) hands it a copy.
+os.environ.pop("STORYBOARD_STITCH_SHARED", None)
 
 CLI = [sys.executable, "-m", "storyboard"]
 PLACES = 40  # distinct rooms, reused: a screenplay has at most 400 places (init's limit)

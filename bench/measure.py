@@ -17,6 +17,7 @@ the same run), and checks the measurement found nothing in the clean take.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -29,6 +30,10 @@ from storyboard.media import memo, samples
 from storyboard.media.probes.measure import measure
 from storyboard.run.state.measured import Thresholds, judge
 from storyboard.stitch import Clip, StitchOptions, stitch
+
+# Each stitch timed here encodes its own shots: no folder shared by the machine's series
+# (``STORYBOARD_STITCH_SHARED``, which the test suite sets) hands it a copy.
+os.environ.pop("STORYBOARD_STITCH_SHARED", None)
 
 SIZE = (1280, 720)
 

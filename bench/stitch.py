@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -47,6 +48,10 @@ from storyboard.stitch import Clip, StitchOptions, prepare_sound, stitch
 from storyboard.stitch.join import mezzanine
 from storyboard.stitch.timeline import plan
 from storyboard.stitch.transitions import xfade_name
+
+# Each stitch timed here encodes its own shots: no folder shared by the machine's series
+# (``STORYBOARD_STITCH_SHARED``, which the test suite sets) hands it a copy.
+os.environ.pop("STORYBOARD_STITCH_SHARED", None)
 
 SECONDS = 5.0
 SIZE = (1280, 720)
