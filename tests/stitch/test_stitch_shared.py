@@ -10,31 +10,15 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from storyboard.language.request import Transition
-from storyboard.media import ffmpeg, memo
-from storyboard.stitch import Clip, StitchOptions, stitch
+from storyboard.media import memo
+from storyboard.stitch import stitch
 from storyboard.stitch.join import mezzanine, shared
 from tests.fixtures.ffmpeg_runs import nothing_remembered
-
-MakeMedia = Callable[..., Path]
-
-
-def options(folder: Path, *, keep_sound: bool = True) -> StitchOptions:
-    return StitchOptions(loudness=None, cache_dir=folder, keep_sound=keep_sound,
-                         preset="ultrafast", width=160, height=120, fps=30)
-
-
-def clips(make_media: MakeMedia, folder: Path) -> list[Clip]:
-    files = [make_media("video", folder / f"c{i}.mp4", width=176, height=144, seconds=1.5,
-                        tone=500 + 70 * i) for i in range(3)]
-    return [Clip(f, Transition("crossfade", 0.5) if i == 2 else Transition())
-            for i, f in enumerate(files)]
+from tests.stitch.test_stitch_mezzanine_memo import MakeMedia, clips, encodes, options, what_runs
 
 
 @pytest.fixture
@@ -42,18 +26,7 @@ def runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     """What each ffmpeg run is for, nothing remembered, the folder ``tmp_path/shared`` shared."""
     nothing_remembered(monkeypatch)
     monkeypatch.setenv(shared.SHARED_ENV, str(tmp_path / "shared"))
-    real = ffmpeg.run
-    seen: list[str] = []
-
-    def run(args: Sequence[str], **kw: Any) -> str:
-        seen.append(str(kw.get("what", "")))
-        return real(args, **kw)
-    monkeypatch.setattr(ffmpeg, "run", run)
-    return seen
-
-
-def encodes(seen: list[str]) -> list[str]:
-    return [w for w in seen if w.endswith("for the episode format")]
+    return what_runs(monkeypatch)
 
 
 def records(folder: Path) -> list[Path]:

@@ -34,7 +34,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -352,23 +351,13 @@ def _copied(stem: Path, audio: Path) -> bool:
     """Whether the mezzanine this process made under ``stem``'s key in another folder was copied
     to ``stem`` (its video, and its record as it was written; its sound to ``audio`` when that is
     still there too, else it is made when read). False when there is none (or its video changed
-    since), or a copy failed; read from open files, a copy is whole."""
+    since), or a copy failed (``shared.copy_whole``)."""
     found, record = memo.made(("mezzanine", stem.name))
     video = stem.with_suffix(".mp4")
     if ".mp4" not in found or not isinstance(record, str) or found[".mp4"] == video.resolve():
         return False
-    pairs = [(found[SOUND], audio)] if SOUND in found else []
-    try:  # the record last: a half-made copy is never loaded, and is made over
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        audio.parent.mkdir(parents=True, exist_ok=True)
-        for source, target in [*pairs, (found[".mp4"], video)]:
-            with ffmpeg.atomic_output(target) as tmp:
-                shutil.copyfile(source, tmp)
-        with ffmpeg.atomic_output(stem.with_suffix(".json")) as tmp:
-            tmp.write_text(record, encoding="utf-8")
-    except OSError:
-        return False
-    return True
+    sound = [(found[SOUND], audio)] if SOUND in found else []
+    return shared.copy_whole([*sound, (found[".mp4"], video)], record, stem.with_suffix(".json"))
 
 
 def _loaded(mezz: Mezzanine | None, facts: ClipFacts, folder: Path) -> Mezzanine:

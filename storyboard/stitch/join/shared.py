@@ -55,22 +55,33 @@ def take(key: str, stem: Path, audio: Path, sound: str) -> bool:
     source = entry(share, key)
     try:
         record = source.with_suffix(RECORD).read_text(encoding="utf-8")
-        if not _whole(record):
-            return False  # a damaged entry: encoded again, and given back whole (``give``)
-        pairs = [(source.with_suffix(VIDEO), stem.with_suffix(VIDEO))]
-        if source.with_suffix(sound).is_file():
-            pairs.insert(0, (source.with_suffix(sound), audio))
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        audio.parent.mkdir(parents=True, exist_ok=True)
-        for made, target in pairs:
-            with ffmpeg.atomic_output(target) as tmp:
-                shutil.copyfile(made, tmp)
-        with ffmpeg.atomic_output(stem.with_suffix(RECORD)) as tmp:
-            tmp.write_text(record, encoding="utf-8")
     except OSError:
+        return False
+    if not _whole(record):
+        return False  # a damaged entry: encoded again, and given back whole (``give``)
+    sound_pair = [(source.with_suffix(sound), audio)] if source.with_suffix(sound).is_file() else []
+    if not copy_whole([*sound_pair, (source.with_suffix(VIDEO), stem.with_suffix(VIDEO))], record,
+                      stem.with_suffix(RECORD)):
         return False
     with contextlib.suppress(OSError):
         os.utime(source.with_suffix(RECORD))  # used now: kept by ``prune``
+    return True
+
+
+def copy_whole(pairs: list[tuple[Path, Path]], record: str, target: Path) -> bool:
+    """Copy each (made, copy) of ``pairs``, then write ``record`` to ``target`` last (a mezzanine
+    is read only through its record, so a half-made copy is never loaded, and is made over);
+    False when a copy failed. Each file is read from one open file, so a copy is whole."""
+    try:
+        for made, copy in pairs:
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            with ffmpeg.atomic_output(copy) as tmp:
+                shutil.copyfile(made, tmp)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with ffmpeg.atomic_output(target) as tmp:
+            tmp.write_text(record, encoding="utf-8")
+    except OSError:
+        return False
     return True
 
 
