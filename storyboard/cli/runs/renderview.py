@@ -94,7 +94,8 @@ class RenderView:
         self.console, self.live, self.matrix = console, live, matrix
 
     def plan(self, the_plan: MatrixPlan) -> None:
-        """A group's plan, when it costs something (a plain series: its notes first)."""
+        """A group's plan, when it costs something (a plain series: its notes first), and the
+        versions made beside it."""
         from rich.text import Text
 
         from storyboard.review import progress
@@ -107,6 +108,8 @@ class RenderView:
         if plan.to_render and plan.total_cost > 0:
             self.console.print(matrix_view.plan_table(the_plan) if self.matrix
                                else progress.plan_table(plan))
+        for line in matrix_view.version_lines(the_plan):  # asked for in the same question
+            self.console.print(Text(line))
 
     def finish(self, report: MatrixReport, as_json: bool, quiet: bool, retaking: bool) -> None:
         """Print the report as asked and exit: 0 when every shot and episode came out."""

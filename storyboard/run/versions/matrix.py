@@ -14,6 +14,7 @@ approved, or no base) it is rendered as any variation. docs/variations.md, "A la
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from storyboard.language.read.series import load_source
@@ -23,10 +24,12 @@ from storyboard.language.variations import Variants, compile_variations, languag
 from storyboard.language.versions.versioncheck import versions_in
 from storyboard.run import pipeline
 from storyboard.run.choices.versionquote import VersionQuote, quote
+from storyboard.run.plans import Plan
 from storyboard.run.setup import Callbacks, RenderFlags, make_provider, run_prices
 from storyboard.run.variations import MatrixPlan, MatrixReport, RouteQuote, by_provider
 from storyboard.run.versions.cut import approved_cut
-from storyboard.run.versions.version import VersionReport, render_version
+from storyboard.run.versions.question import Question, refused
+from storyboard.run.versions.version import VersionReport, plan_version, render_version
 from storyboard.targets import PriceTable
 
 
@@ -75,18 +78,30 @@ def without(variants: Variants, routes: list[Route]) -> Variants:
     return replace(variants, variants=[v for v in variants.variants if v.name not in made])
 
 
-def render_routes(routes: list[Route], flags: RenderFlags, calls: Callbacks, spent: float
-                  ) -> list[VersionReport]:
+def render_routes(routes: list[Route], flags: RenderFlags, calls: Callbacks, spent: float,
+                  question: Question | None = None) -> list[VersionReport]:
     """Each route's version made, under what is left of ``flags.budget`` after ``spent`` and
-    the versions before it (as the budget counts them: ``RunResult.budget_spent``)."""
+    the versions before it (as the budget counts them: ``RunResult.budget_spent``), with the
+    render's consent where its question covered it (``question.Question``), else asked once for
+    it and the versions after it."""
+    question = question or Question(calls.confirm, {})
     reports: list[VersionReport] = []
     for route in routes:
         used = spent + sum(r.budget_spent for r in reports)
         left = None if flags.budget is None else max(0.0, flags.budget - used)
-        reports.append(render_version(route.base, route.language, replace(flags, budget=left),
-                                      calls, _region(route.base, flags), route.made_as,
-                                      route.home))
+        agreed = question.claim(route.variation)
+        mine = replace(flags, budget=left, yes=flags.yes or agreed)
+        asks = replace(calls, confirm=None if agreed else question.asking())
+        reports.append(render_version(route.base, route.language, mine, asks,
+                                      _region(route.base, flags), route.made_as, route.home))
     return reports
+
+
+def plan_route(route: Route, flags: RenderFlags) -> Plan:
+    """The route's version as its render plans it (what is made already costs nothing), before
+    anything of the render is paid: a version its provider cannot make stops the render here."""
+    return plan_version(route.base, route.language, flags, _region(route.base, flags),
+                        route.made_as, route.home)[0]
 
 
 def _region(manifest: Manifest, flags: RenderFlags) -> str | None:
@@ -106,6 +121,14 @@ def quote_route(route: Route, prices: PriceTable) -> VersionQuote:
                  prices, speech_model(series))
 
 
+def quotes(variants: Variants, flags: RenderFlags, routes: list[Route]) -> list[RouteQuote]:
+    """Each route's version priced beside a re-render of its shots, by the prices of the run of
+    the matrix's first provider group (as that run prices it)."""
+    group = by_provider(variants, flags.provider)[0].combined()
+    prices = run_prices(group, make_provider(group, flags.provider, draft=flags.draft))
+    return [RouteQuote(r.variation, _base(r), quote_route(r, prices)) for r in routes]
+
+
 def plan(variants: Variants, flags: RenderFlags) -> list[MatrixPlan]:
     """``pipeline.plan`` of the variations rendered, with each one made as a version priced
     beside it (the version's lines and passes, and what rendering its shots again costs)."""
@@ -113,24 +136,39 @@ def plan(variants: Variants, flags: RenderFlags) -> list[MatrixPlan]:
     if not routes:
         return pipeline.plan(variants, flags)
     plans = pipeline.plan(without(variants, routes), flags)  # the base, at least, is left
-    group = by_provider(variants, flags.provider)[0].combined()  # priced as its run prices it
-    prices = run_prices(group, make_provider(group, flags.provider, draft=flags.draft))
-    plans[0].versions = [RouteQuote(r.variation, _base(r), quote_route(r, prices))
-                         for r in routes]
+    plans[0].versions = quotes(variants, flags, routes)
     return plans
 
 
 def render(variants: Variants, flags: RenderFlags, calls: Callbacks | None = None
            ) -> MatrixReport:
     """``pipeline.render`` of the variations rendered, then each one made as a version (no
-    video rendered again), under what is left of ``flags.budget``."""
+    video rendered again): one plan shown (the versions beside the first group's table), one
+    question (``question``), one budget (each version under what the runs before it left)."""
     calls = calls or Callbacks()
     routes = routes_for(variants, flags)
     if not routes:
         return pipeline.render(variants, flags, calls)
-    report = pipeline.render(without(variants, routes), flags, calls)
-    report.versions = render_routes(routes, flags, calls, report.budget_spent)
+    planned = {route.variation: plan_route(route, flags) for route in routes}
+    refused(list(planned.values()))
+    question = Question(calls.confirm, planned, flags.budget)
+    shown = _showing(calls.on_plan, quotes(variants, flags, routes))
+    report = pipeline.render(without(variants, routes), flags,
+                             replace(calls, confirm=question.asking(), on_plan=shown))
+    report.versions = render_routes(routes, flags, calls, report.budget_spent, question)
     return report
+
+
+def _showing(on_plan: Callable[[MatrixPlan], None] | None, versions: list[RouteQuote]
+             ) -> Callable[[MatrixPlan], None]:
+    """``on_plan``, the versions shown beside the first group's plan (as ``plan`` shows them)."""
+    left = list(versions)
+
+    def shown(the_plan: MatrixPlan) -> None:
+        the_plan.versions, left[:] = [*the_plan.versions, *left], []
+        if on_plan is not None:
+            on_plan(the_plan)
+    return shown
 
 
 def _base(route: Route) -> str:

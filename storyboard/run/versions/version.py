@@ -85,10 +85,12 @@ class Versioning:
 
 
 def plan_version(manifest: Manifest, language: str, flags: RenderFlags,
-                 region: str | None = None) -> tuple[Plan, list[str]]:
-    """What the version would make and cost (free), and what of its made lines does not fit."""
+                 region: str | None = None, made_as: str | None = None,
+                 home: str | None = None) -> tuple[Plan, list[str]]:
+    """What the version would make and cost (free), and what of its made lines does not fit
+    (``made_as`` and ``home``: as ``render_version`` takes them)."""
     provider = make_provider(manifest, flags.provider)
-    job = _versioning(manifest, language, flags, provider, region)
+    job = _versioning(manifest, language, flags, provider, region, made_as, home)
     with _setup(job, job.passes(), flags, Callbacks(), provider) as setup:
         the_plan = plan_setup(setup)
     return the_plan, fits(job)[1]
