@@ -1,7 +1,8 @@
 """Every speaker read, in every quotation style (issue 98, item 2): who the story says speaks a
 line, read with titles and the adjectives before them (``said old Mrs. Rabbit`` is Mrs. Rabbit,
 not ``old Mrs``), with no verb of saying after a named subject (``calling out, "Stop thief!"``),
-in straight, curly, single curly (British editions), guillemet and dialogue-dash quotes; a cast
+in straight, curly, single curly (British editions), straight single (closed after a stop
+or a comma, so a plural's apostrophe closes nothing), guillemet and dialogue-dash quotes; a cast
 that leaves such a speaker out is sent back naming them, a line given to another is sent back,
 and an episode quoted in single quotes offers its quotes, never its narration.
 
@@ -22,6 +23,10 @@ PETER = ('"Now, my dears," said old Mrs. Rabbit one morning, "you may go into th
 CALLING = ("But round the end of a cucumber frame, whom should he meet but Mr. McGregor! Mr. "
            "McGregor was on his hands and knees planting out young cabbages, but he jumped up "
            'and ran after Peter, waving a rake and calling out, "Stop thief!"')
+# As Project Gutenberg's e-text of Peter Rabbit prints it: straight single quotes.
+POTTER = ("'Now my dears,' said old Mrs. Rabbit one morning, 'you may go into the fields or "
+          "down the lane, but don't go into Mr. McGregor's garden: your Father had an accident "
+          "there; he was put in a pie by Mrs. McGregor.'")
 TAYLOR = "‘Good morrow, little miller’s daughter,’ said Rumpelstiltskin; ‘why do you weep?’"
 
 
@@ -36,6 +41,8 @@ def chapter(*lines: str) -> Chapter:
     (PETER, "Mrs. Rabbit", "Now, my dears"),
     (CALLING, "Mr. McGregor", "Stop thief!"),
     (TAYLOR, "Rumpelstiltskin", "Good morrow, little miller’s daughter"),
+    (POTTER, "Mrs. Rabbit", "Now my dears"),
+    ("'Stop thief!' called Mr. McGregor.", "Mr. McGregor", "Stop thief!"),
     ('“Run, Peter!” cried Dr. Brown.', "Dr. Brown", "Run, Peter!"),
     ("«Where is the key?» asked Marie.", "Marie", "Where is the key?"),
     ("»Where is the key?« asked Marie.", "Marie", "Where is the key?"),
@@ -52,6 +59,8 @@ def test_each_quotation_style_and_attribution_is_read(line: str, who: str, quote
 @pytest.mark.parametrize("line", [
     "The miller’s daughter sat down and wept, for she did not know what to do.",  # an apostrophe
     "It was a very good year for the miller's daughter's ’prentice.",
+    "The rabbits' mother said the cats' dinner was late, and 'twas so.",  # plurals', 'twas
+    "They sang the rabbits' song, and Peter's and the cats' too.",
 ])
 def test_an_apostrophe_is_no_quotation_mark(line: str) -> None:
     assert not quoting(chapter(line)) and attributed(Flat(chapter(line))) == []

@@ -115,3 +115,16 @@ def test_an_animal_that_acts_is_cast_and_one_named_in_passing_is_not() -> None:
     assert [c["name"] for c in acts["characters"]] == ["Dog", "Soldier"]
     passing = cast(document("The soldier sat by the fire with a cat on his knee.\n"))
     assert [c["name"] for c in passing["characters"]] == ["Soldier"]
+
+
+def test_the_ass_of_the_travelling_musicians_is_cast_and_a_title_ends_no_sentence() -> None:
+    """The ass leads Grimm's The Travelling Musicians (Taylor's translation, public domain) and
+    was not cast; a cast entry's words ran to ``Mrs.`` and stopped there."""
+    from storyboard.emulator.chat.answers import cast
+    musicians = cast(document("The ass met a dog by the road. 'Alas!' said the dog. The ass "
+                              "said the dog might come.\n"))
+    assert [c["name"] for c in musicians["characters"]] == ["Ass", "Dog"]
+    pie = cast(document("Peter's father was put in a pie by Mrs. McGregor. Mr. McGregor "
+                        "planted cabbages. McGregor ran after Peter.\n"))
+    told = {c["name"]: c["appearance"] for c in pie["characters"]}
+    assert "by Mrs. McGregor." in told["Peter"], told

@@ -15,10 +15,13 @@ import re
 from storyboard.breakdown.source import Chapter
 
 # A quoted stretch in every style a story is printed in: straight and curly double quotes, single
-# curly quotes (British editions: an apostrophe inside a word is not their end), guillemets
-# either way round, and a line that opens on a dialogue dash (to the next dash, or its end).
+# curly quotes (British editions: an apostrophe inside a word is not their end), straight single
+# quotes (the same, and closed only after a stop or a comma: a plural's apostrophe, "the rabbits'
+# mother", closes nothing), guillemets either way round, and a line that opens on a dialogue
+# dash (to the next dash, or its end).
 QUOTED = re.compile(r"\"([^\"]{1,1000})\"|“([^”]{1,1000})”"
                     r"|(?<![\w’])‘((?:[^’‘]|’(?=\w)){1,1000})’(?!\w)"
+                    r"|(?<![\w'])'(?=\S)((?:[^'\n]|'(?=\w)){1,1000}?[.,!?;:—-])'(?!\w)"
                     r"|«\s?([^»]{1,1000}?)\s?»|»\s?([^«»]{1,1000}?)\s?«"
                     r"|(?:^|(?<=\s\s))[—―]\s?([^—―]{1,1000}?)(?=\s[—―]|\s\s|\s*$)")
 SENTENCE = re.compile(r"(?<=[.!?])\s+")

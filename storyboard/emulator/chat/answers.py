@@ -28,7 +28,8 @@ from storyboard.emulator.chat import names as chat_names
 from storyboard.emulator.chat import versionwords
 
 QUOTE = re.compile(r"[\"“]([^\"”]{1,400})[\"”]|(?<!\w)['‘]([^\n]{1,400}?)['’](?!\w)")
-SENTENCE = re.compile(r"(?<=[.!?])\s+")
+# A sentence ends at a stop, never at a title's (``Mrs. McGregor``).
+SENTENCE = re.compile(r"(?<=[.!?])(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)\s+")
 _KINDS = "|".join(kind.replace(" ", r"\s+") for kind in (*chat_names.PEOPLE,
                                                           *chat_names.ANIMALS))
 KIND_WORDS = re.compile(rf"\b(?:the|a|an|his|her|their|poor|young)\s+(?:\w+\s+)??({_KINDS})\b",

@@ -65,7 +65,8 @@ PEOPLE = ("little man", "old woman", "old man", "miller", "daughter", "king", "q
 # Animals that act in a tale (The Tinder-Box's dogs, a fable's crow): cast by what they are
 # where the tale names one so at least twice (an animal named once in passing does not act).
 ANIMALS = ("dog", "cat", "horse", "frog", "fox", "bird", "crow", "mouse", "rabbit", "bear",
-           "duck", "duckling", "goose", "hen", "cock", "donkey", "pig", "toad", "stork", "owl")
+           "duck", "duckling", "goose", "hen", "cock", "donkey", "ass", "pig", "toad", "stork",
+           "owl", "wolf", "lion", "goat", "sparrow", "raven", "hare", "tortoise", "sheep", "cow")
 TITLES = {*PEOPLE, "duke", "duchess", "count", "countess", "emperor", "empress", "captain",
           "doctor", "colonel", "general", "major", "baron", "baroness", "abbot", "abbess"}
 PLACE_BEFORE = {"in", "at", "into", "near", "inside", "towards", "toward", "from", "across",
