@@ -226,14 +226,21 @@ TITLE_WORDS = 12  # the most words a story's title line holds
 
 def title_line(lines: list[str]) -> str:
     """The story's title when its first lines are one (``THE GIFT OF THE MAGI``, or a title
-    page set out over two lines: ``THE`` / ``Velveteen Rabbit``): at most three short lines
-    before its first blank line, words after it, no sentence's end; capitals read as a title
+    page set out over two lines: ``THE`` / ``Velveteen Rabbit``, or over paragraphs, a line that
+    ends on ``OF``, ``THE``... going on in the next: ``THE TALE OF`` / ``PETER RABBIT``): at most
+    three short lines before its first blank line, words after it, no sentence's end; capitals read as a title
     is written (``The Gift of the Magi``). "" when they are not."""
     first = next((n for n, line in enumerate(lines) if line.strip()), None)
     if first is None:
         return ""
     end = next((n for n in range(first, len(lines)) if not lines[n].strip()), len(lines))
     block = [" ".join(line.split()) for line in lines[first:end]]
+    while block and block[-1].split()[-1].lower() in SMALL:  # THE TALE OF / (blank) / PETER RABBIT
+        more = next((n for n in range(end, len(lines)) if lines[n].strip()), None)
+        if more is None:
+            break
+        end = next((n for n in range(more, len(lines)) if not lines[n].strip()), len(lines))
+        block += [" ".join(line.split()) for line in lines[more:end]]
     words = " ".join(block).split()
     if not 1 <= len(block) <= 3 or not 1 <= len(words) <= TITLE_WORDS or \
             not any(line.strip() for line in lines[end:]) or \

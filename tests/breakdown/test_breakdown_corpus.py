@@ -1,7 +1,7 @@
-"""The free stand-in on the breakdown's corpus (issue 84): seven public-domain stories nobody here
+"""The free stand-in on the breakdown's corpus (issue 84): eight public-domain stories nobody here
 wrote and the breakdown was never tuned on (bench/corpus/SOURCES.md), one a shape (chapters, no
 headings, one sentence a line, dialogue-heavy, a narrator, a costume change, single curly quotes
-and animals). Each, asked for
+and animals, straight single quotes and titles). Each, asked for
 its N episodes, gets N of N, a cast of names (never a word that opens a sentence and that the
 story also writes in lower case), no answer refused or sent back, and a series that checks clean
 with no warning; and where its episodes cannot be written, the command never exits 0 with fewer

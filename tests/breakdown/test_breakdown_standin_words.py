@@ -46,6 +46,9 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
      "The Velveteen Rabbit"),
     ("cask.txt", "The Cask of Amontillado\n\n\nThe thousand injuries of Fortunato.\n",
      "The Cask of Amontillado"),
+    ("peter.txt", "THE TALE OF\n\nPETER RABBIT\n\nBY\n\nBEATRIX POTTER\n\nOnce upon a time.\n",
+     "The Tale of Peter Rabbit"),  # a title page's line ending on OF goes on in the next
+    ("of.txt", "A TALE OF\n", "Of"),  # nothing after it: no title line
     ("lighthouse.md", STORY, "The Lighthouse"),  # its first heading: chapter 1's
     ("lamp.md", "# The Lamp\n\n## One\n\nMia waits.\n\n## Two\n\nSam runs.\n", "The Lamp"),
     ("page.md", "Title: My Tale\n\nMia waits.\n", "My Tale"),
@@ -128,3 +131,16 @@ def test_the_ass_of_the_travelling_musicians_is_cast_and_a_title_ends_no_sentenc
                         "planted cabbages. McGregor ran after Peter.\n"))
     told = {c["name"]: c["appearance"] for c in pie["characters"]}
     assert "by Mrs. McGregor." in told["Peter"], told
+
+
+def test_a_speaker_in_single_quotes_is_cast_with_her_title_and_no_placeholder_is() -> None:
+    """Peter Rabbit as Project Gutenberg prints it (straight single quotes, ``[Illustration]``
+    between paragraphs): Mrs. Rabbit, who speaks, is cast by her name, not ``Rabbit`` or
+    ``old Mrs``; the four little Rabbits are what they are, and the placeholder is no one."""
+    from storyboard.emulator.chat.answers import cast
+    text = ("Once upon a time there were four little Rabbits, and their names were Flopsy, "
+            "Mopsy, and Peter.\n\n[Illustration]\n\n'Now my dears,' said old Mrs. Rabbit one "
+            "morning, 'you may go into the fields.'\n\n[Illustration]\n\nPeter ran away.\n")
+    names = [c["name"] for c in cast(document(text))["characters"]]
+    assert names[-2:] == ["Peter", "Mrs. Rabbit"], names  # ("were Flopsy": what one is)
+    assert not {"Rabbit", "Rabbits", "Illustration", "old Mrs"} & set(names), names

@@ -159,7 +159,12 @@ def kinds(plain: str, named: list[str]) -> list[tuple[int, str]]:
 
 VERBS = (r"(?:said|says|asked|asks|cried|cries|answered|answers|replied|replies|shouted|shouts|"
          r"called|calls|whispered|whispers|exclaimed|exclaims|continued)")
-WHO = r"(?:the\s+)?([A-Za-z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,2})"
+# Who speaks: a name with its title and the adjectives before it read (``said old Mrs. Rabbit``:
+# Mrs. Rabbit, never ``old Mrs``), else any word (``said the dog``: not a name, left out).
+TITLE = r"(?:(?:Mr|Mrs|Ms|Dr|St)\.\s+|(?:Mr|Mrs|Ms|Dr|Miss)\s+)"
+ADJECTIVE = rf"(?:(?:old|young|little|poor|good|dear|big|wicked|kind)\s+(?={TITLE}))"
+WHO = (rf"(?:the\s+)?(?:{ADJECTIVE}?({TITLE}?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){{0,2}})"
+       r"|([a-z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,2}))")
 SAID_AFTER = re.compile(rf"^\s*,?\s*(?:{VERBS}\s+{WHO}|{WHO}\s+{VERBS})\b")
 SAID_BEFORE = re.compile(rf"{WHO}\s+{VERBS}\s*[,:]?\s*$")
 TITLED = {"madame", "monsieur", "mademoiselle", "majesty", "highness", "bishop"}
@@ -170,7 +175,7 @@ def speakers(text: str) -> list[tuple[int, str]]:
     "..."``), with where: a capitalised name, not ordinary words (a title alone is a name
     here: ``said Madame``). Each is a person, whatever the words around its other mentions."""
     found: dict[str, tuple[int, str]] = {}
-    for quote in re.finditer(r"[\"“]([^\"”]{1,1000})[\"”]", text):
+    for quote in QUOTE.finditer(text):  # in every style: "...", “...”, '...', ‘...’
         match = SAID_AFTER.match(text[quote.end():quote.end() + 60]) or \
             SAID_BEFORE.search(text[max(0, quote.start() - 60):quote.start()])
         who = next((g for g in match.groups() if g), "") if match else ""
@@ -194,16 +199,35 @@ def names(text: str) -> tuple[list[str], list[str]]:
     """The people and the places ``text`` names outside quotes (``chat_names``), in order of
     first appearance, the people named by what they are among them, and every one a speech
     verb names as speaking (``speakers``): a person, never a place."""
-    plain = QUOTE.sub("\n", text)  # the word after a quote may open a sentence
-    found = chat_names.found_names(plain, text)
+    plain = QUOTE.sub("\n", PLACEHOLDER.sub(_blank, text))  # the word after a quote may open
+    found = chat_names.found_names(plain, text)                # a sentence
     talking = speakers(text)
     speaks = [n for n in found if any(same(who, n.text) for _, who in talking)]
-    people = [(n.first, n.text) for n in found if not chat_names.is_place(n) or n in speaks]
+    people = [(n.first, _titled(n.text, talking)) for n in found
+              if (not chat_names.is_place(n) or n in speaks) and not _kind(n.text)]
     people += kinds(plain, [n.text for n in found])
     people += [(where, who) for where, who in talking
                if not any(same(who, name) for _, name in people)]
     return [name for _, name in sorted(people)], \
         [n.text for n in found if chat_names.is_place(n) and n not in speaks]
+
+
+PLACEHOLDER = re.compile(r"\[[^\]\n]{0,60}\]")  # an edition's "[Illustration]": no one
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group())
+
+
+def _titled(name: str, talking: list[tuple[int, str]]) -> str:
+    """``name`` as a speech verb names it with its title (``Rabbit`` said as ``Mrs. Rabbit``)."""
+    return next((who for _, who in talking if same(who, name) and len(who) > len(name)
+                 and re.match(TITLE, who)), name)
+
+
+def _kind(name: str) -> bool:
+    """A kind of animal named in the plural (``four little Rabbits``): what they are, no one."""
+    return name.endswith("s") and name[:-1].lower() in chat_names.ANIMALS
 
 
 def _scene_place(title: str) -> str:

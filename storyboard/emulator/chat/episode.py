@@ -42,10 +42,11 @@ def camera(index: int) -> str:
 
 
 def _rows(document: dict[str, Any]) -> list[Para]:
-    """Each line of the episode that is not a heading, as a paragraph of one line."""
+    """Each line of the episode that is not a heading, as a paragraph of one line (an edition's
+    placeholder alone on its line, ``[Illustration]``, left out: nothing happens in it)."""
     paras = chat_answers.paragraphs(document.get("lines", []))
     return [Para(para.first + k, para.first + k, (row,)) for para in paras
-            for k, row in enumerate(para.rows)]
+            for k, row in enumerate(para.rows) if chat_answers.PLACEHOLDER.sub("", row).strip()]
 
 
 def _fits(shot: dict[str, Any], document: dict[str, Any], seconds: float,
