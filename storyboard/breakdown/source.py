@@ -48,7 +48,7 @@ class Chapter:
     shots: int = 0  # a season's episode: the shots its call asks for, exactly (the skeleton's K)
     shot_seconds: int = 0  # a season's episode: each shot's seconds (the skeleton's d)
     shot: int = 0  # a season's shot call: its number in its episode (its lines, the shot's)
-    unquoted: bool = False  # a season's shot call: its episode quotes no one in quotation marks
+    unquoted: bool = False  # a season's shot call of a screenplay: its speeches are its quotes
     ends: tuple[str, ...] = ()  # a season's cut call: the units its episode may end at
 
     @property

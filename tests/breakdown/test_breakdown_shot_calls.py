@@ -41,8 +41,8 @@ def test_fewer_lines_than_shots_films_a_line_again_each_time_told_so() -> None:
     calls = episode.calls(lines(5, ("Mia climbs.", "", "Sam waves.")))
     assert [(c.first, c.last, again) for c, again in calls] == [
         (10, 10, 0), (10, 10, 1), (10, 10, 2), (12, 12, 0), (12, 12, 1)]
-    assert all(c.unquoted for c, _ in calls)  # no one is quoted: every sentence is offered
-    assert quotable(calls[0][0]) == ["Mia climbs."]
+    assert not any(c.unquoted for c, _ in calls)  # no one is quoted: narration is no line
+    assert quotable(calls[0][0]) == []
     assert episode.calls(lines(3, ("", ""))) == []  # no words to film: no shot is asked
 
 
@@ -88,3 +88,17 @@ def test_a_shots_problems_are_placed_at_its_place_in_the_episode() -> None:
     assert joined.answer["shots"] == [{"from_line": 10, "camera": "c"}] * 2
     assert joined.problems == ["shots[0].scenes[0]: dense", "shots[1].scenes[0]: dense"]
     assert episode.joined(head, [shot, None]) is None  # a call not answered yet
+
+
+def test_a_screenplays_shot_offers_its_speeches_never_its_action() -> None:
+    """A Fountain episode quotes no one in quotation marks: its speeches are its quotes, each
+    speech's acting notes left out, and its action lines are never offered."""
+    play = ("INT. LIGHTHOUSE - NIGHT", "", "Rain hammers the glass. MIA climbs the stairs.", "",
+            "MIA", "Is anyone up here?", "", "SAM", "(startled)", "Only me.", "(beat)",
+            "The lamp went out an hour ago.", "")
+    calls = episode.calls(replace(lines(1, play), file="night.fountain"))
+    assert all(c.unquoted for c, _ in calls)
+    assert quotable(calls[0][0]) == ["Is anyone up here?", "Only me.",
+                                     "The lamp went out an hour ago."]
+    prose = episode.calls(replace(lines(1, play), file="night.md"))  # a tale's: no quotes, none
+    assert quotable(prose[0][0]) == []

@@ -3,9 +3,9 @@
 A shot's call (``schemas.shot``) lists what its lines may be: every sentence spoken inside
 quotation marks in its lines, in any style (``QUOTED``) (and, of a sentence longer than ``LONG``
 words, each of its clauses, so a short shot can still say part of a long speech), at most ``MOST``; a schema's
-``enum``, so a server that decodes to the schema can only answer the author's words. An episode
-whose lines quote no one in quotation marks (a screenplay's dialogue, a narrator's tale told
-without any) offers every sentence of the shot's lines instead (``Chapter.unquoted``).
+``enum``, so a server that decodes to the schema can only answer the author's words. A
+screenplay's episode (no quotation marks: ``Chapter.unquoted``) offers its speeches, never its
+action lines; a tale's episode that quotes no one offers nothing: narration is never a line.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from storyboard.breakdown.source import Chapter
+from storyboard.scaffold.fountain import parse_text
 
 # A quoted stretch in every style a story is printed in: straight and curly double quotes, single
 # curly quotes (British editions: an apostrophe inside a word is not their end), straight single
@@ -56,9 +57,22 @@ def quoting(chapter: Chapter) -> bool:
     return any(QUOTED.search(text) for text in paragraphs(chapter))
 
 
+def speeches(chapter: Chapter) -> list[str]:
+    """A screenplay's speeches (its Fountain dialogue, each speech whole, its acting notes left
+    out): what its people say, never its action lines."""
+    spans: list[str] = []
+    run: list[str] = []
+    for element in parse_text("\n".join(chapter.lines), chapter.file).elements:
+        if element.kind == "dialogue":
+            run.append(element.text)
+        elif element.kind != "parenthetical" and run:
+            spans, run = [*spans, " ".join(run)], []
+    return [*spans, " ".join(run)] if run else spans
+
+
 def quotable(chapter: Chapter) -> list[str]:
     """The quotes a shot over ``chapter``'s lines may give, in story order, each once."""
-    spans = paragraphs(chapter) if chapter.unquoted else [
+    spans = speeches(chapter) if chapter.unquoted else [
         spoken(m) for text in paragraphs(chapter) for m in QUOTED.finditer(text)]
     found: list[str] = []
     for span in spans:

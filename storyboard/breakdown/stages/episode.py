@@ -47,7 +47,7 @@ def calls(lines: Chapter) -> list[tuple[Chapter, int]]:
                 balanced_sizes([len(text) for _, text in rows], count)]
     else:
         runs = [(rows[math.floor(i * len(rows) / count)][0],) * 2 for i in range(count)]
-    unquoted = not quoting(lines)
+    unquoted = not quoting(lines) and lines.file.lower().endswith(".fountain")
     out: list[tuple[Chapter, int]] = []
     for number, (first, last) in enumerate(runs, 1):
         own = lines.lines[first - lines.first:last - lines.first + 1]
