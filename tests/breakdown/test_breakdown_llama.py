@@ -8,7 +8,9 @@ story is broken down through ``storyboard breakdown`` as a user runs it, with th
 answers the fields asked): the server's HTTP 500 refusing ``json_schema`` is met once and stepped
 down from (remembered for the endpoint), any answer stored is a JSON object, and the run ends with
 located errors, the call that passed its deadline and the command that goes on, or a clean series;
-never a traceback.
+never a traceback. And every schema the breakdown can send compiles, as that server compiles it:
+its JSON Schema into a grammar (``json_schema_to_gbnf``) and the grammar through llama.cpp's own
+parser (a grammar sampler over the model's vocabulary), none refused.
 """
 
 from __future__ import annotations
@@ -100,3 +102,54 @@ def test_a_breakdown_steps_down_from_json_schema_and_stores_json(llama: str,
     if done.returncode == 1:  # located problems, or the call that stopped and how to go on
         located = [row for row in said.splitlines() if row.startswith(f"{story}:")]
         assert located or "to go on: storyboard breakdown" in said, said
+
+
+COMPILE = """
+import json, sys
+import llama_cpp
+from llama_cpp import Llama
+from llama_cpp.llama_grammar import json_schema_to_gbnf
+model = Llama(model_path=sys.argv[2], vocab_only=True, verbose=False)
+vocab = llama_cpp.llama_model_get_vocab(model._model.model)
+refused = {}
+for name, schema in json.load(open(sys.argv[1])).items():
+    try:
+        grammar = json_schema_to_gbnf(json.dumps(schema))
+    except Exception as error:  # 0.2.62 recursed past its limit here
+        refused[name] = repr(error)
+        continue
+    sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
+    if not sampler:
+        refused[name] = "llama.cpp's grammar parser refused it"
+    else:
+        llama_cpp.llama_sampler_free(sampler)
+print(json.dumps(refused))
+"""
+
+
+@pytest.mark.skipif(_server() is None, reason=f"no llama.cpp server named in {EXTRA}")
+def test_every_schema_the_breakdown_sends_compiles_on_the_server(tmp_path: Path) -> None:
+    from tests.breakdown.test_breakdown_grammars import sent
+    found = _server()
+    assert found is not None
+    every = dict(sent())
+    assert len(every) >= 10 and any("Are you coming up" in name for name in every)
+    (tmp_path / "schemas.json").write_text(json.dumps(every), encoding="utf-8")
+    done = subprocess.run([found[0], "-c", COMPILE, str(tmp_path / "schemas.json"), found[1]],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == {}, done.stdout[-2000:]
+
+
+@pytest.mark.skipif(_server() is None, reason=f"no llama.cpp server named in {EXTRA}")
+def test_a_grammar_the_parser_refuses_is_caught(tmp_path: Path) -> None:
+    """The check above can fail: a schema no grammar matches (a pattern llama.cpp does not
+    take) is refused by name."""
+    found = _server()
+    assert found is not None
+    bad = {"bad": {"type": "string", "pattern": "^(?<=a)b$"}}
+    (tmp_path / "schemas.json").write_text(json.dumps(bad), encoding="utf-8")
+    done = subprocess.run([found[0], "-c", COMPILE, str(tmp_path / "schemas.json"), found[1]],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert list(json.loads(done.stdout.splitlines()[-1])) == ["bad"], done.stdout
