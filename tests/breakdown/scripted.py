@@ -4,7 +4,8 @@ when the test asks for them; an answer streamed a piece at a time (``Trickle``),
 pieces went out before the client closed the connection. A request that is not one of the
 breakdown's (its first user message not a stage's document: the pace's probe) is answered as a
 server answers any chat, cut at its ``max_tokens``, after ``probe_pause`` seconds, and kept in
-``probes``, not ``bodies``."""
+``probes``, not ``bodies``; the probe of whether it holds a schema (``holding``) is answered as a
+server holding it answers, and kept in ``held``."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from storyboard.breakdown.chat import holding
 from storyboard.breakdown.chat.pace import PROBE
 from storyboard.emulator.server import bind
 
@@ -79,12 +81,12 @@ def stage_of(body: dict[str, Any]) -> str:
     return str(json.loads(first["content"])["stage"])
 
 
-def _probe(body: dict[str, Any]) -> bool:
-    """Whether a request is the pace's probe (its question, ``pace.PROBE``), not a stage's call
-    nor a client's own test body."""
+def _probe(body: dict[str, Any], question: str = PROBE) -> bool:
+    """Whether a request is the pace's probe (its question, ``pace.PROBE``) or another probe's
+    (``holding.ASK``), not a stage's call nor a client's own test body."""
     messages = body.get("messages")
     return isinstance(messages, list) and any(
-        isinstance(m, dict) and m.get("content") == PROBE for m in messages)
+        isinstance(m, dict) and m.get("content") == question for m in messages)
 
 
 class Scripted:
@@ -96,6 +98,7 @@ class Scripted:
         self.probe_pause, self.probe_usage = probe_pause, probe_usage
         self.bodies: list[dict[str, Any]] = []
         self.probes: list[dict[str, Any]] = []
+        self.held: list[dict[str, Any]] = []  # the probes of whether it holds a schema
         self.gets: list[str] = []
         app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"]),
                                 Route("/props", self._props, methods=["GET"])])
@@ -107,6 +110,9 @@ class Scripted:
 
     async def _chat(self, request: Request) -> Response:
         body = json.loads(await request.body())
+        if _probe(body, holding.ASK):  # a server holding the schema: its one possible answer
+            self.held.append(body)
+            return JSONResponse(completion(json.dumps({"word": holding.WORD}))[1])
         if _probe(body):
             self.probes.append(body)
             await asyncio.sleep(self.probe_pause)

@@ -113,7 +113,7 @@ def test_an_unset_deadline_fits_the_pace_a_probe_measured_on_a_free_local_endpoi
         report = run(server, tmp_path / "slow", said)
         assert len(server.probes) == 1 and server.probes[0]["max_tokens"] == pace.PROBE_TOKENS
         assert "response_format" not in server.probes[0]
-    assert report.problems == [] and report.sent == 4  # the probe and the three calls
+    assert report.problems == [] and report.sent == 5  # the pace's and the schema's probes, 3 calls
     assert any("the endpoint's pace: a probe of 1 answer token(s) took " in s for s in said)
     # the same calls on an endpoint the probe found fast keep the default, and pass it
     with Scripted(slow(pauses), probe_pause=0.0, probe_usage=(0, 100_000)) as server, \

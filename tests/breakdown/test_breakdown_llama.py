@@ -97,6 +97,8 @@ def test_a_breakdown_steps_down_from_json_schema_and_stores_json(llama: str,
     folder = series / ".storyboard" / "breakdown"
     modes = json.loads((folder / "endpoints.json").read_text())
     assert modes[f"{llama} {MODEL}"]["response_format"] == "json_object", modes
+    assert modes[f"{llama} {MODEL}"]["holds"] == {"json_object": True}, modes  # its probe
+    assert "the endpoint holds response_format json_object" in said, said
     answers = [json.loads(p.read_text()) for p in sorted((folder / "answers").glob("*.json"))]
     assert all(isinstance(json.loads(a["content"]), dict) for a in answers)
     if done.returncode == 1:  # located problems, or the call that stopped and how to go on

@@ -96,7 +96,8 @@ def test_against_the_emulator_the_series_checks_and_renders(chat_emulator: Emula
     assert done.returncode == 0, done.stdout + done.stderr
     rows = done.stdout.splitlines()
     assert rows[1] == f"against qwen-plus at {base}, 1 thread(s), context 12288"
-    assert rows[2].startswith("calls: 9 answered (9 request(s) sent, 0 from the cache)"), rows
+    # the 9 calls and the probe of whether the endpoint holds its schema (``holding``)
+    assert rows[2].startswith("calls: 9 answered (10 request(s) sent, 0 from the cache)"), rows
     assert rows[3].startswith("tokens: ") and " prompt + " in rows[3]
     assert rows[4].startswith("breakdown: exit 0, ") and "0 problem(s) left" in rows[4]
     assert "check: clean (3 episode file(s))" in rows
@@ -192,7 +193,7 @@ def test_the_corpus_is_reported_story_by_story_and_its_answers_kept(
         "seconds: 30 asked; each episode's median 30, min 30, max 30",
         "shots per episode: median 5, min 5, max 5", "quotes verbatim: 6 of 6",
         "speaking characters missing from the cast: 0",  # Madame: cast, shown in no shot
-        "calls: 22 answered (22 request(s) sent); tokens: 20,846 prompt + 2,157 completion"], rows
+        "calls: 22 answered (23 request(s) sent); tokens: 20,846 prompt + 2,157 completion"], rows
     assert rows[9].startswith("repairs fired: ") and rows[10].startswith("wall: ")
     assert " at load (1, 5, 15 min) " in rows[10]
     kept = tmp_path / "kept" / "corpus-gift-of-the-magi-base-url.tar.xz"

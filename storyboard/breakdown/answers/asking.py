@@ -31,7 +31,7 @@ class Asker(Calls):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.judge = Judge(self.mode, self._traced)
+        self.judge = Judge(self.judged, self._traced)  # as asked, or as text: ``holding``
 
     def ask(self, stage: str, chapter: Chapter, context: dict[str, Any], check: Check,
             later: list[list[str]]) -> Result:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from storyboard.breakdown.chat import loops
+from storyboard.breakdown.chat import holding, loops
 from storyboard.breakdown.chat.cost import Spend, price_of, prompt_tokens, within
 from storyboard.breakdown.chat.endpoints import (
     FORMAT_WORDS,
@@ -203,6 +203,14 @@ class Calls:
             return chosen
         return self.endpoints.mode(self.settings.base_url, self.settings.model) or "json_schema"
 
+    def _where(self) -> tuple[str, str, str]:
+        return self.settings.base_url, self.settings.model, self.mode()
+
+    def judged(self) -> str:
+        """The mode answers are judged in: ``mode``, or ``text`` where the endpoint was found
+        not to hold it (``holding``)."""
+        return "text" if self.endpoints.holds(*self._where()) is False else self.mode()
+
     def penalty(self) -> bool:
         """Whether a turn after a looping answer may ask with ``presence_penalty`` (not when
         the endpoint refused it)."""
@@ -297,6 +305,8 @@ class Calls:
             self._client = self.connect()
             probe(self._client, self.settings.base_url, self.settings.model, self.spend.price,
                   self.pace, self.say)
+        holding.once(self._client, self.endpoints, self._where(), all(
+            t.input == t.output == 0 for t in self.spend.price.tiers), self.say)
         prompt = prompt_tokens(body["messages"], json.dumps(schemas.of(stage, chapter)))
         asked, started = int(body["max_tokens"]), time.monotonic()
         deadline = self.pace.deadline(prompt, asked)

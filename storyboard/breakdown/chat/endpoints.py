@@ -7,7 +7,8 @@ again in ``json_object`` (the schema sent beside it), then in plain ``text`` (th
 instructions in every mode).
 ``stream: auto`` streams, and an endpoint that refuses streaming is asked again without. The
 context window a refusal taught is kept too (``fitting``), and an endpoint's refusal of
-``presence_penalty`` (asked only after a looping answer, ``cutshort``). What was
+``presence_penalty`` (asked only after a looping answer, ``cutshort``), and whether it holds
+the mode it is asked in (``holding``'s probe). What was
 found is written down so the next run starts there (and its cache keys match). The file is state
 a person or a program may have changed: it is read defensively, anything odd in it ignored.
 Settings of how to ask that cannot work are refused before any call (``asking_problem``).
@@ -28,7 +29,7 @@ MODES = ("json_schema", "json_object", "text")
 FORMAT_WORDS = ("response_format", "json_schema", "json_object")
 REFUSING = (400, 422, 500)
 MAX_FILE = 1_000_000
-KEPT = ("context", "presence_penalty")  # kept only when found
+KEPT = ("context", "presence_penalty", "holds")  # kept only when found
 
 
 def _key(base_url: str, model: str) -> str:
@@ -65,6 +66,7 @@ class Endpoints:
 
     path: Path
     found: dict[str, dict[str, Any]] = field(default_factory=dict)
+    probed: set[tuple[str, str, str]] = field(default_factory=set)  # this run's (``holding``)
 
     @classmethod
     def of(cls, series: Path) -> Endpoints:
@@ -83,6 +85,16 @@ class Endpoints:
         """False when the endpoint refused ``presence_penalty`` (None: not known)."""
         value = self.found.get(_key(base_url, model), {}).get("presence_penalty")
         return value if isinstance(value, bool) else None
+
+    def held(self, base_url: str, model: str) -> dict[str, bool]:
+        """Each mode a probe found the endpoint to hold (True) or not (``holding``)."""
+        value = self.found.get(_key(base_url, model), {}).get("holds")
+        return {k: v for k, v in value.items() if k in MODES and isinstance(v, bool)} \
+            if isinstance(value, dict) else {}
+
+    def holds(self, base_url: str, model: str, mode: str) -> bool | None:
+        """Whether the endpoint holds ``mode`` (None: not known)."""
+        return self.held(base_url, model).get(mode)
 
     def context(self, base_url: str, model: str) -> int | None:
         """The context window a refusal taught (tokens), if one did."""

@@ -380,9 +380,24 @@ def content_of(body: dict[str, Any]) -> str:
         return json.dumps(answer, ensure_ascii=False)
     kind = (body.get("response_format") or {}).get("type", "text")
     if kind in ("json_object", "json_schema"):
-        return "{}"
+        return json.dumps(forced(body.get("response_format") or {}))
     messages = body.get("messages") or [{}]
     return f"You said: {str(messages[-1].get('content', ''))[:200]}"
+
+
+def forced(fmt: dict[str, Any]) -> dict[str, Any]:
+    """The one answer a schema allows where each of its required fields has one possible value
+    (as a server holding the schema decodes it: a probe of whether it does); else ``{}``."""
+    schema = fmt.get("schema") if fmt.get("type") == "json_object" else \
+        (fmt.get("json_schema") or {}).get("schema")
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(props, dict) or not isinstance(schema, dict):
+        return {}
+    values = {name: props[name].get("enum") for name in schema.get("required") or []
+              if isinstance(props.get(name), dict)}
+    if not values or any(not isinstance(v, list) or len(v) != 1 for v in values.values()):
+        return {}
+    return {name: one[0] for name, one in values.items()}
 
 
 ACROSS = re.compile(r"^- shots\[(\d+)\]: .*?'([^'\n]{1,40})' refers to another shot", re.M)

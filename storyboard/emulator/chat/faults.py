@@ -17,6 +17,9 @@ Each shape is one seen from a real endpoint (issues 54 and 57):
     reasoning        the thinking in ``message.reasoning_content`` (``delta`` when streamed)
     ignored          a server that takes the schema and decodes any JSON: the model echoes the
                      request document's own keys back
+    unheld           a server that takes the schema and decodes without it, its model writing
+                     good answers by itself: a breakdown call answered as ever, anything else
+                     (a probe of whether the schema is held) with ``{"reply": "Hello!"}``
     nan              the first scene's ``seconds`` written as ``NaN``
     deep=WHERE       100,000 levels of nesting in the ``content``, the whole ``body`` or an
                      ``error`` body (HTTP 500)
@@ -39,7 +42,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from storyboard.emulator.chat import answers as chat_answers
 
 KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "prose", "think", "reasoning", "ignored", "nan",
-         "deep", "usage", "trickle", "late_moderation")
+         "deep", "usage", "trickle", "late_moderation", "unheld")
 LATE_MODERATION = {"error": {"message": "Output data may contain inappropriate content.",
                              "type": "data_inspection_failed", "param": None,
                              "code": "data_inspection_failed"}}
@@ -92,6 +95,8 @@ def bent(content: str, fault: str, body: dict[str, Any]) -> str:
     if kind == "ignored":
         document = chat_answers.request_document(body.get("messages") or []) or {}
         return json.dumps({k: document[k] for k in sorted(document)[:3]}, ensure_ascii=False)
+    if kind == "unheld" and chat_answers.request_document(body.get("messages") or []) is None:
+        return '{"reply": "Hello!"}'
     if kind == "nan":
         return content.replace('"seconds": ', '"seconds": NaN, "was": ', 1)
     if kind == "deep" and arg == "content":
