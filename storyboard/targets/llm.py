@@ -35,6 +35,11 @@ class ChatPrice:
         """The tier a request of ``input_tokens`` is billed at (the last for a longer one)."""
         return next((t for t in self.tiers if input_tokens <= t.up_to), self.tiers[-1])
 
+    @property
+    def free(self) -> bool:
+        """Whether every tier costs nothing (a local server's, or prices given as 0)."""
+        return all(t.input == 0 and t.output == 0 for t in self.tiers)
+
 
 CHAT_PRICES: dict[str, ChatPrice] = {p.model: p for p in (
     ChatPrice("qwen3-max", (Tier(32_000, 1.2, 6.0), Tier(128_000, 2.4, 12.0),

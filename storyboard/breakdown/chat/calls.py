@@ -305,8 +305,7 @@ class Calls:
             self._client = self.connect()
             probe(self._client, self.settings.base_url, self.settings.model, self.spend.price,
                   self.pace, self.say)
-        holding.once(self._client, self.endpoints, self._where(), all(
-            t.input == t.output == 0 for t in self.spend.price.tiers), self.say)
+        holding.once(self._client, self.endpoints, self._where(), self.spend.price.free, self.say)
         prompt = prompt_tokens(body["messages"], json.dumps(schemas.of(stage, chapter)))
         asked, started = int(body["max_tokens"]), time.monotonic()
         deadline = self.pace.deadline(prompt, asked)

@@ -139,8 +139,7 @@ def probe(client: Completes, base_url: str, model: str, price: ChatPrice, pace: 
           say: Callable[[str], None]) -> None:
     """Measure a free endpoint on loopback's pace by one small call, said; nothing for a paid
     or remote one (measured by its answers only), nor when the deadline is set."""
-    free = all(tier.input == 0 and tier.output == 0 for tier in price.tiers)
-    if pace.given is not None or not free or urlsplit(base_url).hostname not in LOOPBACK:
+    if pace.given is not None or not price.free or urlsplit(base_url).hostname not in LOOPBACK:
         return
     started = time.monotonic()
     try:

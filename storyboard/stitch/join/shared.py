@@ -21,7 +21,6 @@ import os
 import shutil
 from pathlib import Path
 
-from storyboard.files import write_atomic
 from storyboard.media import ffbinary, ffmpeg
 
 SHARED_ENV = "STORYBOARD_STITCH_SHARED"
@@ -96,14 +95,9 @@ def give(key: str, stem: Path, audio: Path, sound: str, record: str) -> None:
     with contextlib.suppress(OSError):
         if _whole(target.with_suffix(RECORD).read_text(encoding="utf-8")):
             return
-    with contextlib.suppress(OSError):
-        share.mkdir(parents=True, exist_ok=True)
-        if audio.is_file():
-            with ffmpeg.atomic_output(target.with_suffix(sound)) as tmp:
-                shutil.copyfile(audio, tmp)
-        with ffmpeg.atomic_output(target.with_suffix(VIDEO)) as tmp:
-            shutil.copyfile(stem.with_suffix(VIDEO), tmp)
-        write_atomic(target.with_suffix(RECORD), record, durable=False)
+    sound_pair = [(audio, target.with_suffix(sound))] if audio.is_file() else []
+    copy_whole([*sound_pair, (stem.with_suffix(VIDEO), target.with_suffix(VIDEO))], record,
+               target.with_suffix(RECORD))
 
 
 def _whole(record: str) -> bool:
