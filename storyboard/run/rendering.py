@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -55,7 +55,7 @@ from storyboard.run.trip.approvals import refusals
 from storyboard.run.trip.budget.costs import asset_cost
 from storyboard.run.trip.changes import Change
 from storyboard.run.trip.guards.mediacheck import check_media, media_base_url
-from storyboard.run.trip.model import Wiring
+from storyboard.run.trip.model import Later, ShotResult, Wiring
 from storyboard.stitch.series.episodes import EpisodeBuilder, EpisodeOutput
 
 
@@ -249,12 +249,17 @@ def consent(setup: RunSetup, the_plan: Plan) -> None:
     if the_plan.to_render:
         setup.provider.preflight()
         paid = {s.hash for s in the_plan.to_render}
-        shots = [s for s in setup.shots if s.hash in paid]
-        setup.provider.check_shots(shots)  # comfyui: every shot against its workflow
-        cast = setup.cache  # a gateway gets these too
-        if media_base_url(setup.provider) is not None:
-            pull_cast(setup, shots, cast)
-        check_media(setup.provider, with_made_files(shots, cast), setup.root)
+        check_sending(setup, [s for s in setup.shots if s.hash in paid])
+
+
+def check_sending(setup: RunSetup, shots: list[CompiledShot]) -> None:
+    """Before ``shots`` are paid for: each against the provider's own checks (ComfyUI's: its
+    workflow), and each file they send found where a gateway fetches it (``media_base_url``)."""
+    setup.provider.check_shots(shots)
+    cast = setup.cache  # a gateway gets these too
+    if media_base_url(setup.provider) is not None:
+        pull_cast(setup, shots, cast)
+    check_media(setup.provider, with_made_files(shots, cast), setup.root)
 
 
 def cut_to_budget(setup: RunSetup, the_plan: Plan, budget: float) -> None:
@@ -309,21 +314,24 @@ def build_episode(builder: EpisodeBuilder, ep: CompiledEpisode, done: dict[str, 
 
 def execute(setup: RunSetup, *, on_event: Callable[[ShotEvent], None] | None = None,
             sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-            source: Manifest | list[CompiledShot] | None = None) -> RunResult:
+            source: Manifest | list[CompiledShot] | None = None,
+            later: Callable[[Sequence[ShotResult]], Later] | None = None) -> RunResult:
     """Run ``setup``'s shots with its ledger (the team's when the series names one). ``source``
-    (a whole manifest) lets the lock file drop the entries of deleted shots."""
+    (a whole manifest) lets the lock file drop the entries of deleted shots; ``later``: the
+    shots the run goes on to once those end (``Wiring.later``)."""
     ledger, team, _ = setup.ledger()
     if team and ledger is None:
         raise setup.ledger_refused()
     return stopping.run(_run(setup, on_event=on_event, sleep=sleep, source=source,
-                             ledger=ledger))
+                             ledger=ledger, later=later))
 
 
 async def _run(setup: RunSetup, *, on_event: Callable[[ShotEvent], None] | None,
                sleep: Callable[[float], Awaitable[None]],
-               source: Manifest | list[CompiledShot] | None, ledger: Ledger | None) -> RunResult:
+               source: Manifest | list[CompiledShot] | None, ledger: Ledger | None,
+               later: Callable[[Sequence[ShotResult]], Later] | None) -> RunResult:
     try:
-        wiring = wiring_of(setup, ledger, on_event=on_event, sleep=sleep)
+        wiring = replace(wiring_of(setup, ledger, on_event=on_event, sleep=sleep), later=later)
         return await run_shots(source or setup.shots, setup.provider, setup.options, wiring)
     finally:
         await setup.provider.aclose()

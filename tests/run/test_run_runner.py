@@ -22,6 +22,7 @@ from storyboard.run import (
     render,
     status,
 )
+from storyboard.run.trip.model import Later
 from storyboard.targets import TaskStatus
 from tests.fixtures.run_fakes import FakeProvider, flags_and_wiring, make_shot
 
@@ -414,6 +415,30 @@ def test_budget_counts_in_flight_estimates(run: Run, provider: FakeProvider) -> 
     result = run([make_shot("a"), make_shot("b")], budget=0.3, concurrency=2)
     assert [s.state for s in result.shots] == ["done", "skipped"]
     assert sum(provider.created().values()) == 1
+
+
+def test_shots_asked_once_the_first_are_made_run_in_the_same_run_under_one_budget(
+        run: Run, provider: FakeProvider, series: Path) -> None:
+    """``Wiring.later`` (a version's passes, asked from its made lines): called once with the
+    first shots' results, its shots run in the same run (one lock written with every shot), the
+    budget counting what the first shots spent, a shot it leaves out skipped with its reason."""
+    first = [make_shot("line1"), make_shot("line2")]  # 0.20 each
+    then = [make_shot("pass1"), make_shot("pass2"), make_shot("pass3")]
+    seen: list[list[str]] = []
+
+    def later(ended: Any) -> Later:
+        seen.append([r.state for r in ended])
+        assert all(OutputCache(series, provider.cache_key).has(s.hash) for s in first)
+        return Later(then, {then[2].hash: "left out by the budget's cut"})
+
+    result = run(first, budget=0.7, concurrency=1, later=later)
+    assert seen == [["done", "done"]]
+    assert [s.shot for s in result.shots] == ["line1", "line2", "pass1", "pass2", "pass3"]
+    assert [s.state for s in result.shots] == ["done", "done", "done", "skipped", "skipped"]
+    assert "budget" in result.shots[3].message and "cut" in result.shots[4].message
+    assert result.spent == pytest.approx(0.6) and sum(provider.created().values()) == 3
+    locked = read_lock(series / "storyboard.lock").shots
+    assert {"demo/ep01/line1", "demo/ep01/pass1"} <= set(locked)
 
 
 def test_same_request_twice_in_a_run_is_paid_once(run: Run, provider: FakeProvider) -> None:

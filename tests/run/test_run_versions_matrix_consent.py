@@ -74,6 +74,8 @@ def test_the_variations_and_their_version_are_asked_for_in_one_question(
         in console.export_text()  # what the terminal shows above the question
     assert report.ok and [v.made_as for v in report.versions] == ["cups/espresso-es"]
     assert counts(server)[:2] == (speech + 1, passes + 1)  # its line and its pass made
+    [made] = report.versions[0].runs  # one run: the line, then the pass laid on it
+    assert [s.key.split("/")[2] for s in made.shots if s.state == "done"] == ["lines", "ep01"]
 
 
 def test_versions_after_cached_variations_ask_once_for_them_all(

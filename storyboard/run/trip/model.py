@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # types only: the runner's parts stay unimported until a run starts
+    from storyboard.language.request import CompiledShot
     from storyboard.run.state.cache import OutputCache
     from storyboard.run.state.lock.lockfile import LockEntry
     from storyboard.run.state.sharing import StoreLink
@@ -176,3 +177,15 @@ class Wiring:
     skips: Mapping[str, str] | None = None
     # each board take (by hash) the gate let a video go from, with the sha256 its file had then
     board_bytes: Mapping[str, str] | None = None
+    # shots that can be asked only once the run's shots are made (a version's passes, from its
+    # made lines): asked for when those end, and run in the same run (``Later``)
+    later: Callable[[Sequence[ShotResult]], Later] | None = None
+
+
+@dataclass(frozen=True)
+class Later:
+    """The shots a run goes on to once its first shots ended, each of ``skips`` (by hash)
+    left out with why, as a budget's cut leaves a shot out (``Wiring.skips``)."""
+
+    shots: list[CompiledShot] = field(default_factory=list)
+    skips: Mapping[str, str] = field(default_factory=dict)

@@ -94,7 +94,8 @@ class ShotRun:
     async def execute(self, shots: Sequence[CompiledShot]) -> list[ShotResult]:
         session = self.session
         loop = asyncio.get_running_loop()
-        for position, shot in enumerate(shots):
+        start = len(session.order)  # shots a run goes on to come after those it began with
+        for position, shot in enumerate(shots, start):
             key = shot_key(shot)
             session.order.setdefault(key, position)
             session.futures.setdefault(key, loop.create_future())
@@ -310,9 +311,14 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
     root = wired.series_dir or (source.root if isinstance(source, Manifest) else None)
     if root is None:
         raise StoryboardError("render of a list of shots needs series_dir")
-    shots = shots_of(source)
+    shots = list(shots_of(source))
     async with opened(provider, options, replace(wired, series_dir=root), shots) as run:
         results = await run.execute(shots)
+        if wired.later is not None:  # what only the made shots let be asked: the same run
+            more = await asyncio.to_thread(wired.later, results)
+            run.session.early.update({h: ("skipped", why, "") for h, why in more.skips.items()})
+            results += await run.execute(more.shots)
+            shots += more.shots
         lock = run.write_lock(source, shots, results)
     store = wired.store
     return RunResult(results, run.money.spent, run.money.prices.currency, run.session.submits,

@@ -3,17 +3,19 @@ re-lipped, the episodes stitched into ``out/<lang>/``; nothing of the original r
 
 One plan and one consent cover the version: its lines (``lines/<lang>/...``, in each speaker's
 designed voice) and its passes (a placeholder prices a pass whose lines are not made yet: the
-same take, the same seconds). The lines are made first (journaled, cached by their hash), then
-each pass is laid on its made lines and rendered (journaled, cached by the take's file and its
-track), under what is left of the budget. A run killed anywhere is finished by running it again:
-a made line or pass is a cache hit, a submitted one is polled, never sent twice. Each made line
-is measured from its audio (``media``'s facts, kept by file) and a line over its window is said,
-with the seconds over and its room (``language.versions.fit``), and kept where ``check`` reads it.
+same take, the same seconds). One run makes them: the lines first (journaled, cached by their
+hash), then each pass laid on its made lines (journaled, cached by the take's file and its
+track), under one budget (``LaterPasses``: the run goes on to them as ``Wiring.later``). A run
+killed anywhere is finished by running it again: a made line or pass is a cache hit, a
+submitted one is polled, never sent twice. Each made line is measured from its audio
+(``media``'s facts, kept by file) and a line over its window is said, with the seconds over and
+its room (``language.versions.fit``), and kept where ``check`` reads it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,10 +29,10 @@ from storyboard.language.versions.versionfile import text_hash
 from storyboard.media.probes import probe as media
 from storyboard.providers.base import Provider
 from storyboard.run.plans import Plan
-from storyboard.run.rendering import consent, execute, plan_setup
+from storyboard.run.rendering import check_sending, consent, execute, plan_setup
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, make_provider, open_run, single
 from storyboard.run.state.cache import OutputCache, cast_source
-from storyboard.run.trip.model import RunResult
+from storyboard.run.trip.model import Later, RunResult, ShotResult
 from storyboard.run.versions.cut import VersionCut, version_cut
 from storyboard.run.versions.episodes import stitch_version, version_episode, version_folder
 from storyboard.run.versions.passes import VersionPass, pass_lines, version_passes
@@ -41,7 +43,7 @@ from storyboard.targets.kinds import passes as kind_passes
 
 @dataclass
 class VersionReport:
-    """A version's render: its plan, its runs (the lines, then the passes), its episodes, each
+    """A version's render: its plan, its run (the lines, then the passes), its episodes, each
     made line's measured seconds (by asset id) and what did not fit its window."""
 
     language: str
@@ -99,9 +101,9 @@ def plan_version(manifest: Manifest, language: str, flags: RenderFlags,
 def render_version(manifest: Manifest, language: str, flags: RenderFlags,
                    calls: Callbacks | None = None, region: str | None = None,
                    made_as: str | None = None, home: str | None = None) -> VersionReport:
-    """Make the version: plan, one consent, the lines, the passes, the episodes (``made_as``:
-    the matrix's language variation it is made as, its passes and folder that variation's;
-    ``home``: its base's own folder of version files)."""
+    """Make the version: plan, one consent, one run (the lines, then the passes laid on them),
+    the episodes (``made_as``: the matrix's language variation it is made as, its passes and
+    folder that variation's; ``home``: its base's own folder of version files)."""
     calls = calls or Callbacks()
     # a link on the way to what the version writes (its episodes, its lines' seconds) is
     # refused before anything is made
@@ -113,12 +115,12 @@ def render_version(manifest: Manifest, language: str, flags: RenderFlags,
     with _setup(job, planned, flags, calls, provider) as setup:
         the_plan = plan_setup(setup)
         consent(setup, the_plan)
-        placeholders = {p.take.hash for p in planned if not p.ready}
-        setup.shots = [s for s in setup.shots if s.hash not in placeholders]
-        report = VersionReport(language, the_plan, [execute(setup, on_event=calls.on_event)],
-                               made_as=made_as)
-    if placeholders and report.runs[0].ok:
-        report.runs.append(_passes(job, flags, calls, report.budget_spent))
+        later = LaterPasses(job, setup, {p.take.hash: p.shot_id for p in planned if not p.ready})
+        setup.shots = [s for s in setup.shots if s.hash not in later.placeholders]
+        report = VersionReport(language, the_plan, [execute(setup, on_event=calls.on_event,
+                                                            later=later)], made_as=made_as)
+    if later.refused is not None:  # the lines are made and kept: a run again goes on from them
+        raise later.refused
     report.seconds, report.fits = fits(job)
     made = job.passes()
     report.passes = [p.shot_id for p in made]
@@ -130,17 +132,34 @@ def render_version(manifest: Manifest, language: str, flags: RenderFlags,
     return report
 
 
-def _passes(job: Versioning, flags: RenderFlags, calls: Callbacks, spent: float) -> RunResult:
-    """The passes whose lines the first run made, under what is left of the budget after
-    ``spent`` (the lines as the budget counts them: a line billed over its plan leaves the
-    passes less), consented to with the plan that priced them."""
-    left = None if flags.budget is None else max(0.0, flags.budget - spent)
-    again = replace(flags, yes=True, budget=left)
-    provider = make_provider(job.cut.manifest, flags.provider)
-    with _setup(job, job.passes(), again, replace(calls, confirm=None), provider) as setup:
-        setup.shots = [s for s in setup.shots if s.episode not in ("voices", "lines")]
-        consent(setup, plan_setup(setup))
-        return execute(setup, on_event=calls.on_event)
+@dataclass
+class LaterPasses:
+    """The passes a version's run goes on to once its lines are made (``Wiring.later``): each
+    laid on its made lines, checked as consent checks what it sends, and left out where the
+    budget's cut left out its placeholder; none when a line did not end made."""
+
+    job: Versioning
+    setup: RunSetup
+    placeholders: dict[str, str]  # a placeholder pass's hash -> its shot's id
+    refused: StoryboardError | None = None  # why the passes could not be sent
+
+    def __call__(self, ended: Sequence[ShotResult]) -> Later:
+        if not self.placeholders or not all(r.ok for r in ended):
+            return Later()
+        begun = {s.hash for s in self.setup.shots}
+        passes = [p for p in self.job.passes() if p.ready and p.take.hash not in begun]
+        cut = {self.placeholders[h]: why for h, why in self.setup.skips.items()
+               if h in self.placeholders}
+        skips = {p.take.hash: cut[p.shot_id] for p in passes if p.shot_id in cut}
+        sent = [p.take for p in passes
+                if p.take.hash not in skips and not self.setup.cache.has(p.take.hash)]
+        try:
+            if sent:
+                check_sending(self.setup, sent)
+        except StoryboardError as error:
+            self.refused = error
+            return Later()
+        return Later([p.take for p in passes], skips)
 
 
 def job_file(job: Versioning, made: VersionPass) -> Path:
