@@ -100,8 +100,7 @@ def drafts(folder: Path, flags: RenderFlags, calls: Callbacks) -> MatrixReport:
 
 def submitted(report: MatrixReport) -> int:
     """The tasks a render submitted: its shots' and its versions' lines and passes."""
-    versions: int = sum(run.submits for v in report.versions for run in v.runs)
-    return report.submits + versions
+    return report.submits
 
 
 def report_dict(report: MatrixReport) -> dict[str, Any]:
@@ -121,6 +120,6 @@ def report_dict(report: MatrixReport) -> dict[str, Any]:
         "versions": [{"variation": v.made_as, "language": v.language, "ok": v.ok,
                       "spent": v.spent, "passes": v.passes,
                       "shots": [{"key": s.key, "state": s.state, "message": s.message}
-                                for run in v.runs for s in run.shots],
+                                for s in v.shots],
                       "episodes": [{"id": e.id, "state": e.state, "path": str(e.path)}
                                    for e in v.episodes]} for v in report.versions]}

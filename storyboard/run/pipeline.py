@@ -10,7 +10,7 @@ execute, and stitch each variation's episodes. Every flag means the same for a s
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from storyboard.run.state.lock.derived import heard_files
 from storyboard.run.state.measured import Outcome, Report, measure_takes, thresholds
 from storyboard.run.state.people.measuring import measure_people_of
 from storyboard.run.state.takes import cached_outputs, episode_as_used, state_key, with_retakes
-from storyboard.run.trip.model import ShotResult
+from storyboard.run.trip.model import Later, ShotResult
 from storyboard.run.variations import (
     MatrixPlan,
     MatrixReport,
@@ -48,6 +48,9 @@ from storyboard.run.variations import (
     per_variation,
 )
 from storyboard.stitch.series.episodes import EpisodeBuilder, EpisodeOutput
+
+Then = Callable[[Sequence[ShotResult]], Later]  # what a run goes on to (``Wiring.later``)
+Join = Callable[[RunSetup, Plan], Then | None]  # a group's run's ``Then``, once it has consent
 
 
 @dataclass
@@ -98,12 +101,13 @@ def plan_series(manifest: Manifest, provider: Provider, episode: str | None = No
 # --- render --------------------------------------------------------------------------------------
 
 
-def render(variants: Variants, flags: RenderFlags, calls: Callbacks | None = None
-           ) -> MatrixReport:
+def render(variants: Variants, flags: RenderFlags, calls: Callbacks | None = None,
+           join: Join | None = None) -> MatrixReport:
     """Render every variation that compiled, one run per provider group, then stitch each into its
     own folder. ``flags.budget`` covers all the runs together (each run under what those before
     it left, as the budget counts it: ``RunResult.budget_spent``); a variation that fails does
-    not stop the others."""
+    not stop the others. ``join``: what a group's run goes on to once its takes end (a matrix's
+    versions: ``run.versions.matrix``), asked with the group's set-up once it has consent."""
     calls = calls or Callbacks()
     report = MatrixReport([], [], [VariationResult(v.name, "invalid", problems=v.problems)
                                    for v in variants.variants if not v.ok])
@@ -111,7 +115,7 @@ def render(variants: Variants, flags: RenderFlags, calls: Callbacks | None = Non
     for group in by_provider(variants, flags.provider):
         left = None if flags.budget is None else max(0.0, flags.budget - report.budget_spent)
         with open_run(group, replace(flags, budget=left), calls) as setup:
-            the_plan, run, results = render_group(setup)
+            the_plan, run, results = render_group(setup, join)
         report.plans.append(the_plan)
         report.runs.append(run)
         stitched += results
@@ -120,8 +124,10 @@ def render(variants: Variants, flags: RenderFlags, calls: Callbacks | None = Non
     return report
 
 
-def render_group(setup: RunSetup) -> tuple[MatrixPlan, RunResult, list[VariationResult]]:
-    """Plan, protect approved shots, ask, render the group's takes, stitch its variations."""
+def render_group(setup: RunSetup, join: Join | None = None
+                 ) -> tuple[MatrixPlan, RunResult, list[VariationResult]]:
+    """Plan, protect approved shots, ask, render the group's takes (and what ``join`` has the
+    run go on to), stitch its variations."""
     flags, calls = setup.flags, setup.calls
     the_plan = matrix_plan(setup)
     if calls.on_plan is not None:
@@ -129,11 +135,12 @@ def render_group(setup: RunSetup) -> tuple[MatrixPlan, RunResult, list[Variation
     protect_approved(setup, the_plan.plan, replace_approved=flags.replace_approved,
                      ask=calls.ask_replace)
     consent(setup, the_plan.plan)
+    later = None if join is None else join(setup, the_plan.plan)  # asked for before the run
     made = _writable(setup.targets.values())  # before anything is paid for, not after
     keep_take_changes(setup)
     try:
         builders = _builders(setup)
-        run = _shots(setup, builders)
+        run = _shots(setup, builders, later)
         return the_plan, run, [_stitch(setup, v, builders[_name(v)], run)
                                for v in _compiled(setup)]
     finally:
@@ -173,9 +180,10 @@ def _builders(setup: RunSetup) -> dict[str, EpisodeBuilder]:
     return builders
 
 
-def _shots(setup: RunSetup, builders: dict[str, EpisodeBuilder]) -> RunResult:
+def _shots(setup: RunSetup, builders: dict[str, EpisodeBuilder], later: Then | None = None
+           ) -> RunResult:
     """Render the set-up's takes, making mezzanines (and, with ``--boards``, the held boards of
-    the board animatic) as they arrive."""
+    the board animatic) as they arrive; then what ``later`` has the run go on to."""
     ahead = AheadOfStitch(list(builders.values()))
     on_event = ahead.listen(setup.calls.on_event)
     measuring = _measuring(setup)
@@ -190,7 +198,7 @@ def _shots(setup: RunSetup, builders: dict[str, EpisodeBuilder]) -> RunResult:
             return drafts.draft_shots(setup, facts, on_event)
         with listening(setup) as sleep:
             run = execute(setup, on_event=on_event, sleep=sleep,
-                          source=setup.manifest if whole else None)
+                          source=setup.manifest if whole else None, later=later)
     finally:
         stopped = sys.exc_info()[1] is not None  # interrupted or failed: nothing more is drawn
         ahead.wait()
@@ -241,7 +249,8 @@ def _stitch(setup: RunSetup, variant: Variant, builder: EpisodeBuilder, run: Run
     """Stitch a variation's episodes (those with a chosen shot, with ``--shot``)."""
     assert variant.manifest is not None and setup.lock is not None
     manifest = with_retakes(variant.manifest, setup.lock)
-    mine = [r for r in run.shots if r.series == manifest.name]
+    ours = {s.hash for s in setup.shots}  # not what the run went on to (a version's lines)
+    mine = [r for r in run.shots if r.series == manifest.name and r.hash in ours]
     report = VariationResult(variant.name, "ok", shots=_counts(mine))
     cache = setup.cache
     chosen = [ep for ep in manifest.episodes

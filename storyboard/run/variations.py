@@ -142,18 +142,20 @@ class MatrixReport:
 
     @property
     def spent(self) -> float:
-        versions: float = sum(v.spent for v in self.versions)
+        """What its runs spent: the variations' (with the versions made in them) and those of
+        the versions made in runs of their own."""
+        versions: float = sum(run.spent for v in self.versions for run in v.runs)
         return round(sum(run.spent for run in self.runs) + versions, 6)
 
     @property
     def budget_spent(self) -> float:
         """``spent`` as a budget counts it (``RunResult.budget_spent``)."""
-        versions: float = sum(v.budget_spent for v in self.versions)
+        versions: float = sum(run.budget_spent for v in self.versions for run in v.runs)
         return round(sum(run.budget_spent for run in self.runs) + versions, 6)
 
     @property
     def submits(self) -> int:
-        """Submit requests sent: the variations' runs' and the versions' (lines and passes)."""
+        """Submit requests sent: its runs' (the variations', the versions' lines and passes)."""
         versions: int = sum(run.submits for version in self.versions for run in version.runs)
         return sum(run.submits for run in self.runs) + versions
 

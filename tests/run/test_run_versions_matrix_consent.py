@@ -13,12 +13,20 @@ import pytest
 from rich.console import Console
 
 from storyboard.cli.runs.renderview import RenderView
-from storyboard.errors import BudgetExceeded, Diagnostic, ProblemsFound, StoryboardError
+from storyboard.errors import (
+    BudgetExceeded,
+    Diagnostic,
+    ProblemsFound,
+    StoryboardError,
+)
+from storyboard.language.request import CompiledShot
 from storyboard.language.variations import compile_variations
 from storyboard.review.progress import LiveProgress
+from storyboard.run import read_lock, rendering
 from storyboard.run.plans import Plan, ShotPlan
-from storyboard.run.setup import Callbacks, RenderFlags, make_provider
+from storyboard.run.setup import Callbacks, RenderFlags, RunSetup, make_provider
 from storyboard.run.state.cache import OutputCache
+from storyboard.run.trip.guards.mediacheck import MediaMismatch
 from storyboard.run.variations import MatrixPlan, MatrixReport
 from storyboard.run.versions import matrix
 from storyboard.run.versions.question import Question, refused
@@ -74,8 +82,11 @@ def test_the_variations_and_their_version_are_asked_for_in_one_question(
         in console.export_text()  # what the terminal shows above the question
     assert report.ok and [v.made_as for v in report.versions] == ["cups/espresso-es"]
     assert counts(server)[:2] == (speech + 1, passes + 1)  # its line and its pass made
-    [made] = report.versions[0].runs  # one run: the line, then the pass laid on it
-    assert [s.key.split("/")[2] for s in made.shots if s.state == "done"] == ["lines", "ep01"]
+    # one run: the variation's takes, then the version's line, then the pass laid on it
+    [made] = report.runs
+    assert report.versions[0].runs == [] and report.spent == made.spent > 0
+    done = [s.key for s in made.shots if s.state == "done"]
+    assert [s.key for s in report.versions[0].shots if s.state == "done"] == done[-2:]
 
 
 def test_versions_after_cached_variations_ask_once_for_them_all(
@@ -145,3 +156,31 @@ def test_a_question_joins_the_waiting_versions_of_its_currency_and_what_a_budget
         refused([_plan("USD", 0.1), replace(_plan("USD"), refused=[
             Diagnostic(None, "a pass refused")])])
     refused([_plan("USD", 0.1)])  # none refused: nothing raised
+
+
+def test_a_version_whose_lines_cannot_be_sent_in_the_run_stops_after_the_variations_are_kept(
+        tmp_path: Path, make_media: MakeMedia, emulator: Emulator,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The version's lines are checked (``rendering.check_sending``: a gateway's media check)
+    inside the run, once the variation's takes end; refused there, nothing of the version is
+    sent, the variation's take is kept in the lock and its episode stitched, the render ends with
+    the refusal, and the next render makes the version alone, paying nothing twice."""
+    server = emulator(plain_results=False, latency=0.3)
+    root = _series(tmp_path / "cups", make_media)
+    _rendered(root, "espresso-en")
+    checked = rendering.check_sending
+
+    def media_gone(setup: RunSetup, shots: list[CompiledShot]) -> None:
+        if any("/lines/" in s.shot_id or s.asset is not None for s in shots):
+            raise MediaMismatch("a line's voice is not where the gateway fetches it")
+        checked(setup, shots)
+
+    speech, passes, videos = counts(server)
+    with monkeypatch.context() as patch, pytest.raises(MediaMismatch, match="gateway fetches"):
+        patch.setattr(rendering, "check_sending", media_gone)
+        Asked(True).render(root)
+    assert counts(server)[:2] == (speech, passes) and counts(server)[2] == videos + 1
+    assert (root / "out" / "latte-es" / "ep01.mp4").is_file()  # the variation made, kept
+    assert "cups/latte-es/ep01/hello" in read_lock(root / "storyboard.lock").shots
+    report = Asked(True).render(root)
+    assert report.ok and counts(server) == (speech + 1, passes + 1, videos + 2)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 def version_dict(report: VersionReport) -> dict[str, Any]:
     """A version's render as ``--json`` gives it."""
-    shots = [s for run in report.runs for s in run.shots]
+    shots = report.shots
     return {"language": report.language, "variation": report.made_as, "ok": report.ok,
             "spent": report.spent,
             "currency": report.plan.currency, "planned_cost": report.plan.total_cost,
@@ -29,8 +29,7 @@ def version_dict(report: VersionReport) -> dict[str, Any]:
 def failures(report: VersionReport) -> list[str]:
     """What of a version did not come out: each line or pass that failed, each episode not
     stitched, with why."""
-    shots = [f"{s.key}: {s.state} {s.message}".rstrip() for run in report.runs
-             for s in run.shots if not s.ok]
+    shots = [f"{s.key}: {s.state} {s.message}".rstrip() for s in report.shots if not s.ok]
     return shots + [f"{report.language} {e.id}: {e.state} {e.message}".rstrip()
                     for e in report.episodes if e.state not in ("stitched", "up to date")]
 

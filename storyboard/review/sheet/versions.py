@@ -24,7 +24,7 @@ from storyboard.language.versions.linefit import over
 from storyboard.language.versions.versioncheck import measured, seconds_of
 from storyboard.language.versions.versionfile import FOLDER, read_version, version_path
 from storyboard.run.versions.episodes import version_folder
-from storyboard.run.versions.matrix import Route
+from storyboard.run.versions.versionroutes import Route
 
 
 @dataclass(frozen=True)

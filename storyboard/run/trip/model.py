@@ -184,8 +184,10 @@ class Wiring:
 
 @dataclass(frozen=True)
 class Later:
-    """The shots a run goes on to once its first shots ended, each of ``skips`` (by hash)
-    left out with why, as a budget's cut leaves a shot out (``Wiring.skips``)."""
+    """The shots a run goes on to once its shots so far ended, each of ``skips`` (by hash) left
+    out with why, as a budget's cut leaves a shot out (``Wiring.skips``); ``later``: asked in
+    turn once these end."""
 
     shots: list[CompiledShot] = field(default_factory=list)
     skips: Mapping[str, str] = field(default_factory=dict)
+    later: Callable[[Sequence[ShotResult]], Later] | None = None

@@ -303,9 +303,10 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
 
     ``options`` are the run's flags (concurrency, rates, polls, the budget); ``wiring`` what it is
     wired to (the series folder when ``source`` is a list of shots, prices, the store, the ledger,
-    the listeners). Ends with the lock file updated for every shot that is rendered or cached.
-    With a store, a shot is looked up there before it is submitted and pushed there once it is
-    verified in the cache (see ``sharing``).
+    the listeners, ``later``: what the run goes on to once its shots end, asked in turn). Ends
+    with the lock file updated for every shot that is rendered or cached. With a store, a shot
+    is looked up there before it is submitted and pushed there once it is verified in the cache
+    (see ``sharing``).
     """
     wired = wiring or Wiring()
     root = wired.series_dir or (source.root if isinstance(source, Manifest) else None)
@@ -314,12 +315,16 @@ async def render(source: Manifest | Sequence[CompiledShot], provider: Provider,
     shots = list(shots_of(source))
     async with opened(provider, options, replace(wired, series_dir=root), shots) as run:
         results = await run.execute(shots)
-        if wired.later is not None:  # what only the made shots let be asked: the same run
-            more = await asyncio.to_thread(wired.later, results)
-            run.session.early.update({h: ("skipped", why, "") for h, why in more.skips.items()})
-            results += await run.execute(more.shots)
-            shots += more.shots
-        lock = run.write_lock(source, shots, results)
+        ended, later = results, wired.later
+        try:
+            while later is not None:  # what only the made shots let be asked: the same run
+                more = await asyncio.to_thread(later, ended)
+                run.session.early.update({h: ("skipped", why, "")
+                                          for h, why in more.skips.items()})
+                ended, later = await run.execute(more.shots), more.later
+                results, shots = [*results, *ended], [*shots, *more.shots]
+        finally:  # what ended is in the lock, whatever stops what comes after
+            lock = run.write_lock(source, shots, results)
     store = wired.store
     return RunResult(results, run.money.spent, run.money.prices.currency, run.session.submits,
                      lock, notes=list(store.notes) if store else [],
@@ -410,7 +415,7 @@ def _write_lock(source: Manifest | Sequence[CompiledShot], shots: Sequence[Compi
     prune: dict[str, set[str]] | None = None
     if isinstance(source, Manifest):  # the whole series: drop the entries of deleted shots
         prune = {}
-        for shot in shots:
+        for shot in source.takes():  # not those a run went on to (``Wiring.later``)
             prune.setdefault(shot.series, set()).add(shot_key(shot))
     path = lock_path(root, proxy(run.provider))  # a draft never rewrites the committed lock
     update_lock(path, entries, prune_series=prune)

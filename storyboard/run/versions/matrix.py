@@ -15,67 +15,31 @@ approved, or no base) it is rendered as any variation. docs/variations.md, "A la
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from storyboard.language.read.series import load_source
-from storyboard.language.request import Manifest
 from storyboard.language.resolving.cast import speech_model
-from storyboard.language.variations import Variants, compile_variations, language_versions
+from storyboard.language.variations import Variants
 from storyboard.language.versions.versioncheck import versions_in
 from storyboard.run import pipeline
 from storyboard.run.choices.versionquote import VersionQuote, quote
 from storyboard.run.plans import Plan
 from storyboard.run.setup import Callbacks, RenderFlags, make_provider, run_prices
 from storyboard.run.variations import MatrixPlan, MatrixReport, RouteQuote, by_provider
-from storyboard.run.versions.cut import approved_cut
+from storyboard.run.versions.joining import Joining
 from storyboard.run.versions.question import Question, refused
 from storyboard.run.versions.version import VersionReport, plan_version, render_version
+from storyboard.run.versions.versionroutes import (
+    Route,
+    region,
+    routes_for,
+    version_routes,
+    without,
+)
 from storyboard.targets import PriceTable
 
-
-@dataclass(frozen=True)
-class Route:
-    """A language variation made as a version: its name, its base's manifest, its language,
-    and its base's own folder of version files (None: ``languages/<lang>/``)."""
-
-    variation: str
-    base: Manifest
-    language: str
-    home: str | None = None
-
-    @property
-    def made_as(self) -> str:
-        """The variation's series name (``SERIES/NAME``), its passes' and folder's."""
-        return f"{self.base.name.partition('/')[0]}/{self.variation}"
-
-
-def version_routes(variants: Variants) -> list[Route]:
-    """The selected variations made as versions: each language variation whose base's shots
-    are all approved (the rest are rendered, as any variation). Its base is found among every
-    variation when only some were selected (``--variation``)."""
-    if not variants.matrix:
-        return []
-    every = compile_variations(variants.root) if variants.partial else variants
-    selected = {v.name for v in variants.variants if v.ok}
-    found = []
-    for name, made in language_versions(every).items():
-        base = made.base.manifest
-        if name in selected and base is not None and approved_cut(base, made.language):
-            found.append(Route(name, base, made.language, made.home))
-    return found
-
-
-def routes_for(variants: Variants, flags: RenderFlags) -> list[Route]:
-    """The variations a render with ``flags`` makes as versions: none for drafts (a version is
-    made from an approved cut by paid passes; a draft render is free and renders every
-    variation's proxies), else ``version_routes``."""
-    return [] if flags.draft else version_routes(variants)
-
-
-def without(variants: Variants, routes: list[Route]) -> Variants:
-    """``variants`` less the variations made as versions (what is left to render)."""
-    made = {route.variation for route in routes}
-    return replace(variants, variants=[v for v in variants.variants if v.name not in made])
+__all__ = ["Route", "plan", "plan_route", "quotes", "render", "render_routes", "routes_for",
+           "version_routes", "without"]
 
 
 def render_routes(routes: list[Route], flags: RenderFlags, calls: Callbacks, spent: float,
@@ -93,24 +57,15 @@ def render_routes(routes: list[Route], flags: RenderFlags, calls: Callbacks, spe
         mine = replace(flags, budget=left, yes=flags.yes or agreed)
         asks = replace(calls, confirm=None if agreed else question.asking())
         reports.append(render_version(route.base, route.language, mine, asks,
-                                      _region(route.base, flags), route.made_as, route.home))
+                                      region(route.base, flags), route.made_as, route.home))
     return reports
 
 
 def plan_route(route: Route, flags: RenderFlags) -> Plan:
     """The route's version as its render plans it (what is made already costs nothing), before
     anything of the render is paid: a version its provider cannot make stops the render here."""
-    return plan_version(route.base, route.language, flags, _region(route.base, flags),
+    return plan_version(route.base, route.language, flags, region(route.base, flags),
                         route.made_as, route.home)[0]
-
-
-def _region(manifest: Manifest, flags: RenderFlags) -> str | None:
-    """The region the provider renders in, as ``version render`` gives it (a pass its
-    region does not serve is refused before anything is asked); None: no such setting."""
-    settings = getattr(make_provider(manifest, flags.provider), "settings", None)
-    served = getattr(settings, "served_region", None)
-    found = served() if callable(served) else None
-    return found if isinstance(found, str) else None
 
 
 def quote_route(route: Route, prices: PriceTable) -> VersionQuote:
@@ -142,9 +97,10 @@ def plan(variants: Variants, flags: RenderFlags) -> list[MatrixPlan]:
 
 def render(variants: Variants, flags: RenderFlags, calls: Callbacks | None = None
            ) -> MatrixReport:
-    """``pipeline.render`` of the variations rendered, then each one made as a version (no
-    video rendered again): one plan shown (the versions beside the first group's table), one
-    question (``question``), one budget (each version under what the runs before it left)."""
+    """``pipeline.render`` of the variations rendered, each one made as a version (no video
+    rendered again) in the run of its base's group once its takes end (``joining``; in a run of
+    its own when no group renders its base): one plan shown (the versions beside the first
+    group's table), one question (``question``), one budget."""
     calls = calls or Callbacks()
     routes = routes_for(variants, flags)
     if not routes:
@@ -153,9 +109,17 @@ def render(variants: Variants, flags: RenderFlags, calls: Callbacks | None = Non
     refused(list(planned.values()))
     question = Question(calls.confirm, planned, flags.budget)
     shown = _showing(calls.on_plan, quotes(variants, flags, routes))
-    report = pipeline.render(without(variants, routes), flags,
-                             replace(calls, confirm=question.asking(), on_plan=shown))
-    report.versions = render_routes(routes, flags, calls, report.budget_spent, question)
+    joining = Joining(routes, flags, calls, question)
+    try:
+        report = pipeline.render(without(variants, routes), flags,
+                                 replace(calls, confirm=question.asking(), on_plan=shown),
+                                 joining)
+    finally:
+        joining.close()
+    report.versions = joining.reports(report.runs)
+    made = {j.route.variation for j in joining.joined}
+    report.versions += render_routes([r for r in routes if r.variation not in made], flags,
+                                     calls, report.budget_spent, question)
     return report
 
 

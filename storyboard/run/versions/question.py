@@ -9,7 +9,8 @@ consent, or its budget's cut): one "Spend about ...?" covering the variations an
 versions. A version whose plan was in a question answered yes runs with that consent
 (``yes``); a version no question covered yet (every variation was cached, or free) asks once, for
 itself and every version after it. A no stops the render, as it always did: nothing more is
-submitted. The budget is one budget: each version runs under what those before it left
+submitted. The budget is one budget: the versions made in a group's run are held by that run's
+budget (``joining``), a version made in a run of its own by what the runs before it left
 (``matrix.render_routes``).
 """
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from storyboard.errors import StoryboardError
 from storyboard.files import made_series_folder, series_folder, write_atomic
-from storyboard.language.request import CompiledEpisode, Manifest
+from storyboard.language.request import CompiledEpisode, CompiledShot, Manifest
 from storyboard.language.versions.linefit import fit_warning, room, said
 from storyboard.language.versions.speech import SpokenLine
 from storyboard.language.versions.versioncheck import measured_path
@@ -43,12 +43,14 @@ from storyboard.targets.kinds import passes as kind_passes
 
 @dataclass
 class VersionReport:
-    """A version's render: its plan, its run (the lines, then the passes), its episodes, each
-    made line's measured seconds (by asset id) and what did not fit its window."""
+    """A version's render: its plan, its lines' and passes' results (``shots``), the run it
+    opened (``version render``; none when a matrix's render made it in its variations' run),
+    its episodes, each made line's measured seconds (by asset id) and what did not fit."""
 
     language: str
     plan: Plan
     runs: list[RunResult] = field(default_factory=list)
+    shots: list[ShotResult] = field(default_factory=list)
     episodes: list[EpisodeOutput] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     fits: list[str] = field(default_factory=list)
@@ -57,17 +59,21 @@ class VersionReport:
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.runs) and all(
+        return all(s.ok or s.held for s in self.shots) and all(
             e.state in ("stitched", "up to date") for e in self.episodes)
 
     @property
     def spent(self) -> float:
-        return round(sum(r.spent for r in self.runs), 6)
+        if self.runs:
+            return round(sum(r.spent for r in self.runs), 6)
+        return round(sum(s.cost for s in self.shots), 6)
 
     @property
     def budget_spent(self) -> float:
         """``spent`` as a budget counts it (``RunResult.budget_spent``)."""
-        return round(sum(r.budget_spent for r in self.runs), 6)
+        if self.runs:
+            return round(sum(r.budget_spent for r in self.runs), 6)
+        return self.spent
 
 
 @dataclass
@@ -105,28 +111,69 @@ def render_version(manifest: Manifest, language: str, flags: RenderFlags,
     the episodes (``made_as``: the matrix's language variation it is made as, its passes and
     folder that variation's; ``home``: its base's own folder of version files)."""
     calls = calls or Callbacks()
-    # a link on the way to what the version writes (its episodes, its lines' seconds) is
-    # refused before anything is made
+    made = prepare_version(manifest, language, flags, calls, region, made_as, home)
+    with made.setup as setup:
+        made.agree()
+        run = execute(setup, on_event=calls.on_event, later=made.passes)
+    return finish_version(made, run.shots, flags.out, calls, [run])
+
+
+@dataclass
+class Prepared:
+    """A version planned, its set-up open (closed by who runs it): what its run makes first
+    (``setup.shots``: its lines) and goes on to (``passes``)."""
+
+    language: str
+    made_as: str | None
+    job: Versioning
+    setup: RunSetup
+    plan: Plan
+    passes: LaterPasses
+
+    def agree(self) -> None:
+        """Its consent, as its set-up's flags and callbacks give it (``rendering.consent``);
+        then its placeholders out of its run's shots: the run makes its lines first."""
+        consent(self.setup, self.plan)
+        self.setup.shots = [s for s in self.setup.shots
+                            if s.hash not in self.passes.placeholders]
+
+
+def prepare_version(manifest: Manifest, language: str, flags: RenderFlags, calls: Callbacks,
+                    region: str | None = None, made_as: str | None = None,
+                    home: str | None = None) -> Prepared:
+    """The version planned (free), its set-up open; a link on the way to what it writes (its
+    episodes, its lines' seconds) refused first."""
     version_folder(manifest, flags.out, language, made_as)
     series_folder(manifest.root, measured_path(manifest.root, language, "", home).parent)
     provider = make_provider(manifest, flags.provider)
     job = _versioning(manifest, language, flags, provider, region, made_as, home)
     planned = job.passes()
-    with _setup(job, planned, flags, calls, provider) as setup:
+    setup = _setup(job, planned, flags, calls, provider)
+    try:
         the_plan = plan_setup(setup)
-        consent(setup, the_plan)
-        later = LaterPasses(job, setup, {p.take.hash: p.shot_id for p in planned if not p.ready})
-        setup.shots = [s for s in setup.shots if s.hash not in later.placeholders]
-        report = VersionReport(language, the_plan, [execute(setup, on_event=calls.on_event,
-                                                            later=later)], made_as=made_as)
-    if later.refused is not None:  # the lines are made and kept: a run again goes on from them
-        raise later.refused
+    except BaseException:
+        setup.close()
+        raise
+    later = LaterPasses(job, setup, {p.take.hash: p.shot_id for p in planned if not p.ready})
+    return Prepared(language, made_as, job, setup, the_plan, later)
+
+
+def finish_version(made: Prepared, ended: Sequence[ShotResult], out: Path | None,
+                   calls: Callbacks, runs: list[RunResult] | None = None) -> VersionReport:
+    """The version after its run (``ended``: that run's results, the version's among them):
+    its lines measured, its episodes stitched once every line and pass is made."""
+    if made.passes.refused is not None:  # the lines are made and kept: run again goes on
+        raise made.passes.refused
+    job = made.job
+    mine = {s.hash for s in (*made.setup.shots, *made.passes.sent)}
+    report = VersionReport(made.language, made.plan, runs or [],
+                           [r for r in ended if r.hash in mine], made_as=made.made_as)
     report.seconds, report.fits = fits(job)
-    made = job.passes()
-    report.passes = [p.shot_id for p in made]
+    passes = job.passes()
+    report.passes = [p.shot_id for p in passes]
     if report.ok:
-        files = {p.shot_id: job_file(job, p) for p in made}
-        report.episodes = stitch_version(job.cut, files, job.made, flags.out, calls.on_episode)
+        files = {p.shot_id: job_file(job, p) for p in passes}
+        report.episodes = stitch_version(job.cut, files, job.made, out, calls.on_episode)
         keep_cut(job.cut, [e.id for e in report.episodes
                            if e.state in ("stitched", "up to date")])
     return report
@@ -142,11 +189,12 @@ class LaterPasses:
     setup: RunSetup
     placeholders: dict[str, str]  # a placeholder pass's hash -> its shot's id
     refused: StoryboardError | None = None  # why the passes could not be sent
+    sent: list[CompiledShot] = field(default_factory=list)  # the passes the run went on to
 
     def __call__(self, ended: Sequence[ShotResult]) -> Later:
-        if not self.placeholders or not all(r.ok for r in ended):
-            return Later()
         begun = {s.hash for s in self.setup.shots}
+        if not self.placeholders or not all(r.ok for r in ended if r.hash in begun):
+            return Later()
         passes = [p for p in self.job.passes() if p.ready and p.take.hash not in begun]
         cut = {self.placeholders[h]: why for h, why in self.setup.skips.items()
                if h in self.placeholders}
@@ -159,7 +207,8 @@ class LaterPasses:
         except StoryboardError as error:
             self.refused = error
             return Later()
-        return Later([p.take for p in passes], skips)
+        self.sent = [p.take for p in passes]
+        return Later(self.sent, skips)
 
 
 def job_file(job: Versioning, made: VersionPass) -> Path:
