@@ -85,7 +85,7 @@ def test_an_agents_render_makes_the_approved_bases_language_variation_as_its_ver
     made = report["versions"][0]
     assert made["variation"] == "dubbed/es" and sorted(made["passes"]) == ["ep01/hello",
                                                                           "ep02/bye"]
-    assert report["spent"] > 0 and report["submits"] > 0
+    assert report["spent"] > 0 and report["submits"] == 5, report  # 3 lines and 2 passes
     for episode in ("ep01", "ep02"):  # in the variation's own folder, as the CLI makes it
         assert (series / "out" / "es" / f"{episode}.mp4").is_file()
     lock = json.loads((series / "storyboard.lock").read_text("utf-8"))
