@@ -50,7 +50,7 @@ from storyboard.run.variations import (
 from storyboard.stitch.series.episodes import EpisodeBuilder, EpisodeOutput
 
 Then = Callable[[Sequence[ShotResult]], Later]  # what a run goes on to (``Wiring.later``)
-Join = Callable[[RunSetup, Plan], Then | None]  # a group's run's ``Then``, once it has consent
+Join = Callable[[RunSetup], Then | None]  # a group's run's ``Then``, once it has consent
 
 
 @dataclass
@@ -135,7 +135,7 @@ def render_group(setup: RunSetup, join: Join | None = None
     protect_approved(setup, the_plan.plan, replace_approved=flags.replace_approved,
                      ask=calls.ask_replace)
     consent(setup, the_plan.plan)
-    later = None if join is None else join(setup, the_plan.plan)  # asked for before the run
+    later = None if join is None else join(setup)  # asked for before the run
     made = _writable(setup.targets.values())  # before anything is paid for, not after
     keep_take_changes(setup)
     try:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from storyboard.errors import BudgetExceeded, StoryboardError
-from storyboard.run.plans import Plan, check_consent
+from storyboard.run.plans import check_consent
 from storyboard.run.setup import Callbacks, RenderFlags, RunSetup
 from storyboard.run.trip.model import Later, RunResult, ShotResult
 from storyboard.run.versions.question import Question
@@ -51,14 +51,15 @@ class Joining:
     joined: list[Joined] = field(default_factory=list)
     refused: StoryboardError | None = None  # why a joined version's lines were not sent
 
-    def __call__(self, setup: RunSetup, planned: Plan) -> Lines | None:
+    def __call__(self, setup: RunSetup) -> Lines | None:
         """The versions whose base is in ``setup``'s group, planned and asked for before its
         run starts; what the run goes on to once its takes end (None: no version joins)."""
         names = {m.name for m in setup.variants.manifests} if setup.variants else set()
         taken = {j.route.variation for j in self.joined}
         mine = [r for r in self.routes if r.base.name in names and r.variation not in taken]
-        group = [self._prepared(route, setup) for route in mine]
-        self.joined += group
+        for route in mine:  # each kept as it is made: a later one refused, all are closed
+            self.joined.append(self._prepared(route, setup))
+        group = self.joined[len(self.joined) - len(mine):]
         return Lines(self, group, setup) if group else None
 
     def _prepared(self, route: Route, setup: RunSetup) -> Joined:
