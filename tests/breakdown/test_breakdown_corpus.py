@@ -31,6 +31,7 @@ STORIES = {story["shape"]: story for story in TABLE["stories"]}
 SECONDS = TABLE["episode_seconds"]
 OPENS = re.compile(r"(?:^|[.!?…][\"”’')\]]*\s+|[\"“‘(]\s*)([A-Z][\w'’]*)")
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+FURNITURE = re.compile(r"_{5}|\[Illustration\]", re.I)  # an edition's rule or placeholder
 
 
 @pytest.fixture(autouse=True)
@@ -79,6 +80,9 @@ def test_the_stand_in_writes_n_of_n_episodes_of_every_story_and_a_series_that_ch
         [made.total] * story["episodes"]
     done = CliRunner().invoke(group, ["check", "--json", str(series)])
     assert done.exit_code == 0 and json.loads(done.output) == [], done.output
+    actions = [scene["action"].partition(":")[2] for e in episodes for shot in e["shots"]
+               for scene in shot["scenes"]]
+    assert not [a for a in actions if FURNITURE.search(a)], actions  # nothing the edition adds
     cast = yaml.safe_load((series / "storyboard.yaml").read_text("utf-8"))["characters"]
     ordinary = sentence_words((CORPUS / story["file"]).read_text("utf-8"))
     assert not {key for key in cast if "_" not in key} & ordinary, sorted(cast)

@@ -213,6 +213,13 @@ def names(text: str) -> tuple[list[str], list[str]]:
 
 
 PLACEHOLDER = re.compile(r"\[[^\]\n]{0,60}\]")  # an edition's "[Illustration]": no one
+RULE = re.compile(r"^[\s_*=~.·•—–-]*$")  # an edition's rule or row of stars: no words
+
+
+def furniture(row: str) -> bool:
+    """Whether a line is an edition's furniture, not the story: a placeholder alone on it
+    (``[Illustration]``) or a rule (``_____``, ``* * *``); nothing happens in it."""
+    return RULE.match(PLACEHOLDER.sub("", row)) is not None
 
 
 def _blank(match: re.Match[str]) -> str:

@@ -43,10 +43,10 @@ def camera(index: int) -> str:
 
 def _rows(document: dict[str, Any]) -> list[Para]:
     """Each line of the episode that is not a heading, as a paragraph of one line (an edition's
-    placeholder alone on its line, ``[Illustration]``, left out: nothing happens in it)."""
+    furniture, ``[Illustration]`` or a rule of underscores, left out: nothing happens in it)."""
     paras = chat_answers.paragraphs(document.get("lines", []))
     return [Para(para.first + k, para.first + k, (row,)) for para in paras
-            for k, row in enumerate(para.rows) if chat_answers.PLACEHOLDER.sub("", row).strip()]
+            for k, row in enumerate(para.rows) if not chat_answers.furniture(row)]
 
 
 def _fits(shot: dict[str, Any], document: dict[str, Any], seconds: float,
