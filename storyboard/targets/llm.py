@@ -9,6 +9,7 @@ listed here has no price, so the command refuses to estimate it until one is giv
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 DEFAULT_CHAT_MODEL = "qwen-plus"
 DEFAULT_CHAT_BASE = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
@@ -73,6 +74,11 @@ KEY_HOSTS: dict[str, tuple[str, ...]] = {
     "DEEPSEEK_API_KEY": ("api.deepseek.com",),
 }
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def on_loopback(url: str) -> bool:
+    """Whether ``url``'s host is this machine's loopback (by name or address)."""
+    return urlsplit(url).hostname in LOOPBACK
 
 
 def key_host_problem(key_env: str, host: str) -> str:

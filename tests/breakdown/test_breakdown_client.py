@@ -34,6 +34,7 @@ from storyboard.errors import (
 from storyboard.language.variations import compile_variations
 from storyboard.providers.protocol import ApiKey
 from storyboard.targets.llm import chat_price
+from tests.fixtures.breakdown import local_base
 
 KEY_ENV = "STORYBOARD_TEST_CHAT_KEY"
 STORY = """\
@@ -60,10 +61,6 @@ def fresh(chat_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Ite
     chat_emulator.clear_faults()
 
 
-def chat_base(chat_emulator: EmulatorServer) -> str:
-    return chat_emulator.base_url.rsplit("/api/v1", 1)[0] + "/v1"
-
-
 def requests(chat_emulator: EmulatorServer) -> int:
     return int(chat_emulator.stats()["chat"]["requests"])
 
@@ -71,7 +68,7 @@ def requests(chat_emulator: EmulatorServer) -> int:
 def run(chat_emulator: EmulatorServer, tmp_path: Path, **changes: Any) -> tuple[Report, int, Path]:
     source, series = tmp_path / "story.md", tmp_path / "series"
     source.write_text(STORY, encoding="utf-8")
-    settings: dict[str, Any] = {"base_url": chat_base(chat_emulator), "key_env": KEY_ENV,
+    settings: dict[str, Any] = {"base_url": local_base(chat_emulator), "key_env": KEY_ENV,
                                 "yes": True, "model": "qwen-plus", **changes}
     progress = settings.pop("progress", lambda _text: None)
     before = requests(chat_emulator)
@@ -93,9 +90,9 @@ def asker(chat_emulator: EmulatorServer, tmp_path: Path, limit: float | None,
           **settings: Any) -> Asker:
     price = chat_price("qwen-plus")
     assert price is not None
-    return Asker(AnswerCache(tmp_path), Settings("qwen-plus", chat_base(chat_emulator), **settings),
+    return Asker(AnswerCache(tmp_path), Settings("qwen-plus", local_base(chat_emulator), **settings),
                  Spend(price, limit),
-                 lambda: ChatClient(chat_base(chat_emulator), ApiKey("sk-test-breakdown")))
+                 lambda: ChatClient(local_base(chat_emulator), ApiKey("sk-test-breakdown")))
 
 
 def outline_of(ask: Asker, number: int) -> Any:
@@ -135,7 +132,7 @@ def test_the_command_says_which_calls_were_counted_at_their_ceiling(
     source = tmp_path / "story.md"
     source.write_text(STORY, encoding="utf-8")
     done = CliRunner().invoke(group, ["breakdown", str(source), str(tmp_path / "series"),
-                                      "--base-url", chat_base(chat_emulator), "--api-key-env",
+                                      "--base-url", local_base(chat_emulator), "--api-key-env",
                                       KEY_ENV, "--yes"])
     assert done.exit_code == 0, done.output
     assert "6 call(s) counted at their ceiling (their usage was missing or not a count)" in \
@@ -234,7 +231,7 @@ def test_a_refused_json_schema_steps_down_to_json_object_and_is_remembered(
     said: list[str] = []
     source = tmp_path / "story.md"
     source.write_text(STORY, encoding="utf-8")
-    options = Options(base_url=chat_base(chat_emulator), key_env=KEY_ENV, yes=True)
+    options = Options(base_url=local_base(chat_emulator), key_env=KEY_ENV, yes=True)
     before = requests(chat_emulator)
     report = breakdown(source, tmp_path / "series", options, say=said.append)
     assert requests(chat_emulator) - before == 7 and report.problems == []  # one refusal, then 6
@@ -426,7 +423,7 @@ def test_a_failure_names_the_call_the_spend_the_cache_and_the_command(
     assert "so far: 5 request(s) sent, 0.0" in said and "4 new answer(s) stored" in said
     series = tmp_path / "series"
     assert f"to go on: storyboard breakdown {tmp_path / 'story.md'} {series} --model qwen-plus " \
-           f"--base-url {chat_base(chat_emulator)} --api-key-env {KEY_ENV} --budget 1" in said
+           f"--base-url {local_base(chat_emulator)} --api-key-env {KEY_ENV} --budget 1" in said
     assert "sk-test-breakdown" not in said
 
 
@@ -499,7 +496,7 @@ def test_a_deadline_passed_while_the_request_is_built_says_its_figure(
         "storyboard: 1\nbreakdown:\n  deadline: 1.0e-300\n", encoding="utf-8")
     before = requests(chat_emulator)
     result = CliRunner().invoke(group, ["breakdown", str(source), str(series), "--yes",
-                                        "--base-url", chat_base(chat_emulator),
+                                        "--base-url", local_base(chat_emulator),
                                         "--api-key-env", KEY_ENV])
     assert result.exit_code == 1, result.output
     assert "the chat call passed its deadline of 1e-300 s (set by --deadline SECONDS, or " \

@@ -27,7 +27,7 @@ from storyboard.emulator.server import EmulatorServer
 from storyboard.errors import ProviderError
 from storyboard.providers.protocol import ApiKey
 from storyboard.targets.llm import ChatPrice, chat_price
-from tests.fixtures.breakdown import KEY_ENV, STORY
+from tests.fixtures.breakdown import KEY_ENV, STORY, local_base
 
 
 @pytest.fixture(autouse=True)
@@ -38,16 +38,12 @@ def fresh(chat_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> Ite
     chat_emulator.clear_faults()
 
 
-def base(chat_emulator: EmulatorServer) -> str:
-    return chat_emulator.base_url.rsplit("/api/v1", 1)[0] + "/v1"
-
-
 def run(chat_emulator: EmulatorServer, tmp_path: Path, **changes: Any
         ) -> tuple[list[str], Path]:
     source, series = tmp_path / "story.md", tmp_path / "series"
     source.write_text(STORY, encoding="utf-8")
     said: list[str] = []
-    options = Options(**{"base_url": base(chat_emulator), "key_env": KEY_ENV, "yes": True,
+    options = Options(**{"base_url": local_base(chat_emulator), "key_env": KEY_ENV, "yes": True,
                          "model": "local", "price_in": 0.0, "price_out": 0.0, **changes})
     report = breakdown(source, series, options, say=said.append)
     assert report.problems == [], report.problems
@@ -67,7 +63,7 @@ def requests(chat_emulator: EmulatorServer) -> int:
 def test_a_free_local_endpoint_that_holds_its_schema_is_probed_once_and_said(
         chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     said, series = run(chat_emulator, tmp_path)
-    assert found(series)[f"{base(chat_emulator)} local"]["holds"] == {"json_schema": True}
+    assert found(series)[f"{local_base(chat_emulator)} local"]["holds"] == {"json_schema": True}
     assert sum("the endpoint holds response_format json_schema" in line for line in said) == 1
     (series / "episodes").rename(tmp_path / "gone")  # asked again: every answer from the
     before = requests(chat_emulator)                  # cache, and nothing probed again
@@ -79,7 +75,7 @@ def test_an_endpoint_that_takes_its_schema_and_does_not_hold_it_is_told_apart(
         chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     chat_emulator.add_rate("chat:unheld:1")
     said, series = run(chat_emulator, tmp_path)
-    assert found(series)[f"{base(chat_emulator)} local"]["holds"] == {"json_schema": False}
+    assert found(series)[f"{local_base(chat_emulator)} local"]["holds"] == {"json_schema": False}
     told = [line for line in said if "does not hold it" in line]
     assert len(told) == 1 and '"{\\"reply\\": \\"Hello!\\"}"' in told[0], said
     assert "judged as one asked in text" in told[0]
@@ -88,7 +84,7 @@ def test_an_endpoint_that_takes_its_schema_and_does_not_hold_it_is_told_apart(
 def test_a_paid_or_remote_endpoint_is_never_sent_the_probe(chat_emulator: EmulatorServer,
                                                            tmp_path: Path) -> None:
     said, series = run(chat_emulator, tmp_path, price_in=0.4, price_out=1.2)
-    assert "holds" not in found(series).get(f"{base(chat_emulator)} local", {})
+    assert "holds" not in found(series).get(f"{local_base(chat_emulator)} local", {})
     assert not any("response_format json_schema" in line for line in said), said
     assert not holding.probed("https://dashscope-intl.aliyuncs.com/compatible-mode/v1", True,
                               "json_schema")
@@ -133,9 +129,9 @@ def test_an_endpoint_not_holding_its_mode_has_its_answers_judged_as_text(
         chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     price = chat_price("qwen-plus")
     assert isinstance(price, ChatPrice)
-    ask = Asker(AnswerCache(tmp_path), Settings("local", base(chat_emulator)), Spend(price, None),
-                lambda: ChatClient(base(chat_emulator), ApiKey("none")))
+    ask = Asker(AnswerCache(tmp_path), Settings("local", local_base(chat_emulator)), Spend(price, None),
+                lambda: ChatClient(local_base(chat_emulator), ApiKey("none")))
     assert ask.judged() == "json_schema" and ask.judge.context("cast", None).mode == "json_schema"
-    ask.endpoints.note(base(chat_emulator), "local", holds={"json_schema": False})
+    ask.endpoints.note(local_base(chat_emulator), "local", holds={"json_schema": False})
     assert ask.mode() == "json_schema"  # still asked so (its cache keys unchanged)
     assert ask.judged() == "text" and ask.judge.context("cast", None).mode == "prompt"

@@ -31,13 +31,13 @@ import math
 import re
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from storyboard.breakdown.chat.cost import prompt_tokens, tokens
 from storyboard.breakdown.questions import prompts
 from storyboard.breakdown.questions.schemas import SCHEMAS
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.errors import StoryboardError
+from storyboard.targets.llm import on_loopback
 
 MAX_TOKENS = {"outline": 2048, "cast": 4096, "shots": 8192, "translate": 4096, "episode": 512,
               "shot": 2048, "cut": 256}
@@ -47,7 +47,6 @@ MARGIN = 64  # tokens of chat framing a server adds that the estimate may miss
 HEAD = 256  # a shots answer's tokens whatever its chapter: its frame and a first shot's camera
 PER_LINE = 96  # a line's shot beyond its words: its range, camera, cast, a scene's seconds
 WORDS = 2  # times a line's own words may come back: quoted once, told again in an action
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MOST = 100_000_000  # a stated window larger than this is not believed
 CONTEXT_WORDS = ("context_length_exceeded", "context length", "context window", "context size",
                  "exceed_context", "n_ctx", "maximum context", "range of input length")
@@ -202,7 +201,7 @@ def _halves(chapter: Chapter) -> tuple[Chapter, Chapter] | None:
 def probed(base_url: str, deadline: float = 5.0) -> Window | None:
     """The window a loopback endpoint states (llama.cpp's ``/props``, vLLM's ``/v1/models``);
     None when it states none, or is not on loopback (nothing is asked of a hosted one)."""
-    if urlsplit(base_url).hostname not in LOOPBACK:
+    if not on_loopback(base_url):
         return None
     from storyboard.breakdown.chat.client import described  # httpx, only when it is asked
     root = base_url.rstrip("/")

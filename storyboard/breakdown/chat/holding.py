@@ -19,12 +19,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from storyboard.breakdown.chat.endpoints import FORMAT_WORDS, Endpoints, refuses
 from storyboard.breakdown.state.reading import loads
 from storyboard.errors import ProviderError
-from storyboard.targets.llm import LOOPBACK
+from storyboard.targets.llm import on_loopback
 
 WORD = "qz7-probe"
 ASK = "Reply with a JSON object."
@@ -72,7 +71,7 @@ def held(content: str) -> bool:
 
 def probed(base_url: str, free: bool, mode: str) -> bool:
     """Whether a call in ``mode`` to this endpoint is one the probe is for."""
-    return free and mode in MODES and urlsplit(base_url).hostname in LOOPBACK
+    return free and mode in MODES and on_loopback(base_url)
 
 
 def once(client: Asks, endpoints: Endpoints, where: tuple[str, str, str], free: bool,

@@ -23,10 +23,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from storyboard.errors import ConnectFailed, ProviderError, TransportError
-from storyboard.targets.llm import LOOPBACK, ChatPrice
+from storyboard.targets.llm import ChatPrice, on_loopback
 
 
 class Usage(Protocol):
@@ -139,7 +138,7 @@ def probe(client: Completes, base_url: str, model: str, price: ChatPrice, pace: 
           say: Callable[[str], None]) -> None:
     """Measure a free endpoint on loopback's pace by one small call, said; nothing for a paid
     or remote one (measured by its answers only), nor when the deadline is set."""
-    if pace.given is not None or not price.free or urlsplit(base_url).hostname not in LOOPBACK:
+    if pace.given is not None or not price.free or not on_loopback(base_url):
         return
     started = time.monotonic()
     try:

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
-from urllib.parse import urlsplit
 
 from storyboard.language.request import (
     MediaItem,
@@ -22,6 +21,7 @@ from storyboard.language.request import (
     is_url,
 )
 from storyboard.targets import Limits
+from storyboard.targets.llm import on_loopback
 from storyboard.targets.video.models import family
 from storyboard.targets.video.wording import wording_of
 
@@ -248,9 +248,6 @@ def _reachable(request: ShotRequest, dialect: Target, media_base_url: str | None
                                          "folder (with .storyboard/frames) is hosted")
 
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
 def _insecure(url: str, dialect: Target) -> bool:
     return dialect.limits.https_only and insecure_url(url)
 
@@ -258,7 +255,7 @@ def _insecure(url: str, dialect: Target) -> bool:
 def insecure_url(url: str) -> bool:
     """An ``http://`` URL, on a host other than loopback (which only a local emulator can reach:
     the tests' media server)."""
-    return url.startswith("http://") and (urlsplit(url).hostname or "") not in LOOPBACK
+    return url.startswith("http://") and not on_loopback(url)
 
 
 def name_of(ref: MediaRef) -> str:
