@@ -80,6 +80,11 @@ def test_the_language_variation_of_an_approved_base_is_made_as_its_version(
     made = report["versions"][0]
     assert made["variation"] == "dubbed/es" and sorted(made["passes"]) == ["ep01/hello",
                                                                           "ep02/bye"]
+    lines = [s["key"] for s in made["shots"]]  # made in en's run: each once, its costs spent
+    assert len(lines) == len(set(lines)) == 2 + 3 + 2, lines  # the voices, lines and passes
+    keys = [s["key"] for s in report["shots"]]
+    assert len(keys) == len(set(keys)) and set(lines) <= set(keys), keys
+    assert round(sum(s["cost"] for s in report["shots"]), 6) == report["spent"] > 0
     for episode in ("ep01", "ep02"):  # in the variation's own folder, Spanish subtitles beside
         assert (root / "out" / "es" / f"{episode}.mp4").is_file()
     assert "Por nosotros" in (root / "out" / "es" / "ep01.srt").read_text("utf-8")

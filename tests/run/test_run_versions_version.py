@@ -191,12 +191,29 @@ def dub(root: Path, *which: str) -> tuple[int, dict[str, Any], str]:
                "--yes", "--json")
 
 
+def tracks_laid(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What each ffmpeg run that lays a pass's track (its lines at their windows) lays, from now
+    on (each still run)."""
+    run, seen = ffmpeg.run, []
+
+    def spied(args: list[str], **kwargs: Any) -> str:
+        what = str(kwargs.get("what", ""))
+        if what.startswith("laying the lines of "):
+            seen.append(what)
+        return run(args, **kwargs)
+
+    monkeypatch.setattr(ffmpeg, "run", spied)
+    return seen
+
+
 def test_a_spanish_version_is_dubbed_relipped_and_stitched_without_rendering_video(
-        approved: Approved) -> None:
+        approved: Approved, monkeypatch: pytest.MonkeyPatch) -> None:
     root, server = approved()
     speech, passes, submitted = counts(server)
+    laid = tracks_laid(monkeypatch)
     code, report, said = dub(root)
     assert code == 0, said
+    assert len(laid) == 2, laid  # each pass's track laid once, however often the run asks
     version = report["versions"][0]
     # one plan priced the lines and both passes (a pass by its take's seconds) before spending
     planned = {s["key"]: s for s in version["planned"] if s["status"] == "new"}

@@ -252,7 +252,12 @@ def matrix_failures(report: MatrixReport) -> list[str]:
 
 
 def matrix_dict(report: MatrixReport) -> dict[str, Any]:
+    """A matrix's render as ``--json`` gives it: ``shots`` are what its runs made or found, each
+    once (the variations' takes, and the versions' lines and passes, in a variation's run or
+    one of their own: their costs add up to ``spent``); each version's are under its own entry
+    of ``versions`` too."""
     from storyboard.cli.runs.versionview import version_dict
+    runs = [*report.runs, *(run for v in report.versions for run in v.runs)]
     return {
         "versions": [version_dict(v) for v in report.versions],
         "ok": report.ok,
@@ -263,7 +268,7 @@ def matrix_dict(report: MatrixReport) -> dict[str, Any]:
         "providers": [p.plan.provider for p in report.plans],
         "shots": [{"key": s.key, "state": s.state, "task_id": s.task_id, "cost": s.cost,
                    "code": s.code, "message": s.message, "resumed": s.resumed}
-                  for run in report.runs for s in run.shots],
+                  for run in runs for s in run.shots],
         "variations": [{
             "name": v.name, "state": v.state, "shots": v.shots,
             "episodes": [{"id": e.id, "path": str(e.path), "state": e.state,

@@ -133,7 +133,9 @@ class Lines:
             if left is not None:
                 cost = made.plan.budget_cost
                 left = max(0.0, left - (made.plan.total_cost if cost is None else cost))
-        lines = [s for j in going for s in j.made.setup.shots]
+        held = {r.hash for r in ended}  # the base's voices: in the run already
+        lines = list({s.hash: s for j in going for s in j.made.setup.shots
+                      if s.hash not in held}.values())
         skips = {h: why for j in going for h, why in j.made.setup.skips.items()}
         return Later(lines, skips, Passes(going))
 

@@ -33,6 +33,9 @@ from storyboard.run.versions.cut import Approved, VersionCut
 from storyboard.targets.kinds import LIPSYNC_MODEL
 
 Made = Callable[[SpokenLine], Path | None]  # a line's made audio, when it is made
+# A track laid already, by what it was laid of (the made lines' files, kept by content, at their
+# starts, on a take of these seconds): the run asks its passes more than once.
+Laid = dict[tuple[tuple[tuple[str, float], ...], float], tuple[Path, str]]
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,11 @@ def pass_lines(cut: VersionCut, shot_id: str) -> list[SpokenLine]:
     return [d for d in cut.lines_of(episode, shot) if needs_pass(d.line)]
 
 
-def version_passes(cut: VersionCut, made: Made, where: tuple[str, str | None]
-                   ) -> list[VersionPass]:
+def version_passes(cut: VersionCut, made: Made, where: tuple[str, str | None],
+                   laid_before: Laid | None = None) -> list[VersionPass]:
     """Each shot's pass (in the cut's order): real when its lines are made, else a placeholder;
     ``where``: the provider's host and region (a pass its region does not serve is refused
-    before anything is asked)."""
+    before anything is asked); ``laid_before``: tracks laid already, each laid once."""
     found = []
     for shot_id, approved in cut.approved.items():
         lines = pass_lines(cut, shot_id)
@@ -64,7 +67,7 @@ def version_passes(cut: VersionCut, made: Made, where: tuple[str, str | None]
         files = [(made(d), d.line.start) for d in lines]
         laid = [(path, start) for path, start in files if path is not None]
         ready = len(laid) == len(files)
-        track = _track(cut.manifest.root, laid, approved) if ready else None
+        track = _track(cut.manifest.root, laid, approved, laid_before) if ready else None
         found.append(VersionPass(shot_id, _pass(cut, approved, track), ready))
     return found
 
@@ -77,13 +80,20 @@ def _pass(cut: VersionCut, approved: Approved, track: tuple[Path, str] | None) -
     return replace(made, series=cut.name, id=approved.shot.id, take=1)
 
 
-def _track(root: Path, clips: list[tuple[Path, float]], approved: Approved) -> tuple[Path, str]:
+def _track(root: Path, clips: list[tuple[Path, float]], approved: Approved,
+           laid_before: Laid | None) -> tuple[Path, str]:
     """The pass's audio: the lines at their windows on silence as long as the take, kept by its
     content (the same lines on the same take are the same file, the same pass)."""
-    folder = state_folder(root / TRACKS)
     seconds = float(approved.take.request.duration)
+    key = (tuple((str(path), start) for path, start in clips), seconds)
+    known = (laid_before or {}).get(key)
+    if known is not None and known[0].is_file():
+        return known
+    folder = state_folder(root / TRACKS)
     made = laid_track(clips, seconds, folder / f".track-{os.getpid()}.wav")
     sha = sha256_file(made)
     final = folder / f"{sha}.wav"
     made.replace(final)
+    if laid_before is not None:
+        laid_before[key] = (final, sha)
     return final, sha

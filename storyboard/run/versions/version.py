@@ -35,7 +35,7 @@ from storyboard.run.state.cache import OutputCache, cast_source
 from storyboard.run.trip.model import Later, RunResult, ShotResult
 from storyboard.run.versions.cut import VersionCut, version_cut
 from storyboard.run.versions.episodes import stitch_version, version_episode, version_folder
-from storyboard.run.versions.passes import VersionPass, pass_lines, version_passes
+from storyboard.run.versions.passes import Laid, VersionPass, pass_lines, version_passes
 from storyboard.run.versions.stale import keep_cut
 from storyboard.stitch.series.episodes import EpisodeOutput
 from storyboard.targets.kinds import passes as kind_passes
@@ -84,12 +84,13 @@ class Versioning:
     cast: OutputCache  # where its lines are made (the cast maker's cache)
     cache: OutputCache  # where its passes are made (the provider's)
     where: tuple[str, str | None]
+    laid: Laid = field(default_factory=dict)  # the tracks its passes were laid on: each once
 
     def made(self, line: SpokenLine) -> Path | None:
         return self.cast.path(line.asset.hash) if self.cast.has(line.asset.hash) else None
 
     def passes(self) -> list[VersionPass]:
-        return version_passes(self.cut, self.made, self.where)
+        return version_passes(self.cut, self.made, self.where, self.laid)
 
 
 def plan_version(manifest: Manifest, language: str, flags: RenderFlags,
@@ -166,8 +167,9 @@ def finish_version(made: Prepared, ended: Sequence[ShotResult], out: Path | None
         raise made.passes.refused
     job = made.job
     mine = {s.hash for s in (*made.setup.shots, *made.passes.sent)}
+    own = {r.hash: r for r in reversed(ended) if r.hash in mine}  # each once: the first
     report = VersionReport(made.language, made.plan, runs or [],
-                           [r for r in ended if r.hash in mine], made_as=made.made_as)
+                           [r for r in ended if own.get(r.hash) is r], made_as=made.made_as)
     report.seconds, report.fits = fits(job)
     passes = job.passes()
     report.passes = [p.shot_id for p in passes]
