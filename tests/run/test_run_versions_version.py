@@ -32,6 +32,7 @@ from tests.fixtures.dashscope_cli import (
     submissions,
     wait_until,
 )
+from tests.fixtures.ffmpeg_runs import nothing_remembered
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
@@ -193,7 +194,8 @@ def dub(root: Path, *which: str) -> tuple[int, dict[str, Any], str]:
 
 def tracks_laid(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """What each ffmpeg run that lays a pass's track (its lines at their windows) lays, from now
-    on (each still run)."""
+    on (each still run), nothing remembered from before."""
+    nothing_remembered(monkeypatch)
     run, seen = ffmpeg.run, []
 
     def spied(args: list[str], **kwargs: Any) -> str:
