@@ -32,7 +32,7 @@ QUOTE = re.compile(r"[\"“]([^\"”]{1,400})[\"”]|(?<!\w)['‘]([^\n]{1,400}?
 SENTENCE = re.compile(r"(?<=[.!?])(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)\s+")
 _KINDS = "|".join(kind.replace(" ", r"\s+") for kind in (*chat_names.PEOPLE,
                                                           *chat_names.ANIMALS))
-KIND_WORDS = re.compile(rf"\b(?:the|a|an|his|her|their|poor|young)\s+(?:\w+\s+)??({_KINDS})\b",
+KIND_WORDS = re.compile(rf"\b(?:the|a|an|his|her|their|poor|young)\s+(?:\w+\s+)??({_KINDS})(s)?\b",
                         re.I)
 CUE = re.compile(r"^@?([A-Z][A-Z0-9 .'-]{0,30}?)\s*(\([^)]*\))*\s*\^?$")
 HEADING = re.compile(r"^\.?(INT\./EXT|INT/EXT|I/E|INT|EXT|EST)[. ]\s*(.+?)(\s+-\s+.*)?$", re.I)
@@ -141,20 +141,26 @@ def outline(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def kinds(plain: str, named: list[str]) -> list[tuple[int, str]]:
-    """The people a tale names by what they are (``the miller``), and the animals that act in
-    it (``the dog``, named so twice or more), with where, unless a name found is the same word
-    (an animal a name holds: ``Rabbit`` of ``Velveteen Rabbit``)."""
+    """The people a tale names by what they are (``the miller``; a band of them, ``the
+    robbers``, as one), and the animals that act in it (``the dog``), with where, unless a name
+    found is the same word (an animal a name holds: ``Rabbit`` of ``Velveteen Rabbit``). An
+    animal or a band named so once in passing does not act: twice or more, it does."""
     found: dict[str, int] = {}
     times: dict[str, int] = {}
     for m in KIND_WORDS.finditer(plain):
         kind = " ".join(m.group(1).split()).capitalize()
+        if m.group(2):  # the robbers: a band, one of the cast; animals in the plural are not
+            if kind.lower() in chat_names.ANIMALS or " " in kind:
+                continue
+            kind += "s"
         if kind in ANYONE and m.group().lower().startswith(("a ", "an ")):
             continue  # "an excellent man of business": no one in particular
         times[kind] = times.get(kind, 0) + 1
         if not any(kind.lower() == n.lower() or kind.lower() in n.lower().split() for n in named):
             found.setdefault(kind, m.start(1))
     return [(where, kind) for kind, where in found.items()
-            if kind.lower() not in chat_names.ANIMALS or times[kind] >= 2]
+            if (kind.lower() not in chat_names.ANIMALS and not kind.endswith("s"))
+            or times[kind] >= 2]
 
 
 VERBS = (r"(?:said|says|asked|asks|cried|cries|answered|answers|replied|replies|shouted|shouts|"
@@ -199,8 +205,9 @@ def names(text: str) -> tuple[list[str], list[str]]:
     """The people and the places ``text`` names outside quotes (``chat_names``), in order of
     first appearance, the people named by what they are among them, and every one a speech
     verb names as speaking (``speakers``): a person, never a place."""
-    plain = QUOTE.sub("\n", PLACEHOLDER.sub(_blank, text))  # the word after a quote may open
-    found = chat_names.found_names(plain, text)                # a sentence
+    plain = QUOTE.sub("\n", PLACEHOLDER.sub(_blank, CAPTION.sub(_blank, text)))  # the word
+    # after a quote may open a sentence
+    found = chat_names.found_names(plain, text)
     talking = speakers(text)
     speaks = [n for n in found if any(same(who, n.text) for _, who in talking)]
     people = [(n.first, _titled(n.text, talking)) for n in found
@@ -213,6 +220,9 @@ def names(text: str) -> tuple[list[str], list[str]]:
 
 
 PLACEHOLDER = re.compile(r"\[[^\]\n]{0,60}\]")  # an edition's "[Illustration]": no one
+# An edition's plate and its caption, over lines (``[Illustration: "Here's your trout, Mr.`` /
+# ``_Page 5._]``): the story's words again, and the page's.
+CAPTION = re.compile(r"\[(?:Illustration|Frontispiece|Plate)\b[^\]]{0,400}\]", re.I)
 RULE = re.compile(r"^[\s_*=~.·•—–-]*$")  # an edition's rule or row of stars: no words
 
 
@@ -244,8 +254,31 @@ def _scene_place(title: str) -> str:
     return f"{title} scene" if all(w in chat_names.STOP for w in words) else title
 
 
+TITLE_ROWS = 12  # a title page is on a story's first rows
+
+
+def title_page(parts: list[Para]) -> int:
+    """How many paragraphs at a story's head are its title page (``The Adventure of the Dying
+    Detective`` / ``By`` / ``Sir Arthur Conan Doyle``): each a line or two of a few words, no
+    sentence's end and no quote, on the story's first rows, the story after them. No one in
+    it acts: the author is no one of the cast."""
+    if not parts or parts[0].first > TITLE_ROWS:
+        return 0
+    count = 0
+    while count < min(len(parts) - 1, 4) and _title_row(parts[count]):
+        count += 1
+    return count
+
+
+def _title_row(para: Para) -> bool:
+    text = para.text
+    return len(para.rows) <= 2 and len(text.split()) <= 8 and not ENDS.search(text) and \
+        QUOTE.search(text) is None and heading(para) is None and dialogue(para) is None
+
+
 def cast(document: dict[str, Any]) -> dict[str, Any]:
     parts = paragraphs(document.get("lines", []))
+    parts = parts[title_page(parts):]
     text = "\n\n".join(balanced(p.text) for p in parts  # no name runs on into the next
                          if dialogue(p) is None and heading(p) is None)
     cues = [said[0] for said in map(dialogue, parts) if said is not None]

@@ -6,7 +6,8 @@ A name is a run of capitalised words outside quotes, accents and hyphens and all
 is left off (``Old Marley``: ``Marley``), and at a sentence's start ``Whilst``, ``Great``... too. A word that
 only ever opens a sentence is a name only when the text never writes it in lower case and also
 capitalises it inside a sentence or has it do something (``Sam stood``; not ``Throughout the
-night``); a word in ``STOP`` (``None``, ``Whilst``, ``Old``) never is. A word that is part of
+night``); a word in ``STOP`` (``None``, ``Whilst``, ``Old``, a season, a number written
+out: ``Twenty-one``) never is, nor a word with its verb run on (``Don't``, ``You'll``). A word that is part of
 one longer name found is that name (``Ines`` is ``Ines Barros``). A name is a place when it is
 made like one (``Fort ...``, ``... Street``, ``Kaatskill mountains``) or every mention of it is
 after ``in``, ``at``, ``the``... (or in a list after such a place); else a person. Each
@@ -54,14 +55,20 @@ whoever whatever wherever whenever despite beneath beside amid amidst during tim
 hence thence nevertheless nonetheless moreover furthermore accordingly otherwise certainly
 surely truly true false sure everywhere somewhere nowhere anywhere mind bah humbug
 about against anybody bad behind big ha hers hey master mine mistress much new onto others ours
-own past round self than theirs thing things time way yours
+own past round self than theirs thing things time way yours twas tis
+spring summer autumn winter
+two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
+thousand million
 """
 STOP = {*DROPPED, *AT_START, *_STOP_WORDS.split()}  # never a name (a word of one, at most)
+# A word with its verb or "not" run on (``Don't``, ``You'll``, ``I'd``): never a name.
+CONTRACTION = re.compile(r"^[^\W\d_]+['’](?:t|ll|re|ve|d|m)$", re.I)
 PEOPLE = ("little man", "old woman", "old man", "miller", "daughter", "king", "queen", "prince",
           "princess", "girl", "boy", "maiden", "mother", "father", "stepmother", "wife",
           "husband", "son", "sister", "brother", "witch", "wolf", "hunter", "huntsman",
           "soldier", "messenger", "servant", "giant", "dwarf", "tailor", "fisherman", "manikin",
-          "child", "woman", "man")
+          "robber", "thief", "child", "woman", "man")
 # Animals that act in a tale (The Tinder-Box's dogs, a fable's crow): cast by what they are
 # where the tale names one so at least twice (an animal named once in passing does not act).
 ANIMALS = ("dog", "cat", "horse", "frog", "fox", "bird", "crow", "mouse", "rabbit", "bear",
@@ -84,6 +91,7 @@ PLACE_OF = {*PLACE_NOUNS, "province", "kingdom", "county", "siege", "country", "
             "republic", "isle", "duchy", "bishop", "parliament", "streets", "shores"}
 DETERMINERS = {"the", "a", "an", "his", "her", "their", "my", "our", "your", "its", "this",
                "that", "these", "those", "all", "every", "each", "some", "no", "any", "one"}
+PRONOUNS = {"he", "she", "it", "they", "we", "i", "you"}  # "Thereafter he kept": no one acts
 LIST_GAP = re.compile(r"^\s*(?:,|,?\s+(?:and|or))\s*$")
 FEMALE = {"she", "herself"}  # who does (her, his: often whom it is done to)
 MALE = {"he", "himself"}
@@ -205,7 +213,8 @@ def found_names(plain: str, written: str = "") -> list[Name]:
         if not run or _demonym(run, plain):
             continue
         words = (*(t.group() for t in run[:-1]), _bare(run[-1].group()))
-        if all(w.lower() in STOP for w in words):
+        if all(w.lower() in STOP or _numbered(w) for w in words) or \
+                any(CONTRACTION.match(w) for w in words):
             continue
         placed = _placed(run, words, plain, after_place)
         after_place = run[-1].end() if placed or _shaped(run, words, plain) else -1
@@ -220,6 +229,11 @@ def found_names(plain: str, written: str = "") -> list[Name]:
         name.mentions.append(run[0].start())
     _confirmed(names, starts, plain, written)
     return _merged(_not_opening(names, written or plain))
+
+
+def _numbered(word: str) -> bool:
+    """A number written out (``Twenty-one``): what there are so many of, no one."""
+    return all(part.lower() in STOP for part in word.split("-"))
 
 
 def _not_opening(names: dict[tuple[str, ...], Name], written: str) -> dict[tuple[str, ...], Name]:
@@ -252,9 +266,10 @@ def _confirmed(names: dict[tuple[str, ...], Name], starts: dict[tuple[str, ...],
 
 def _acts(plain: str, end: int) -> bool:
     """Whether the word ending at ``end`` is followed by one in lower case that is not a
-    determiner (``Sam stood``, not ``Throughout the night``)."""
+    determiner or a pronoun (``Sam stood``, not ``Throughout the night`` or ``Thereafter he
+    kept``)."""
     after = re.match(r"(?:['’]s)? ([a-z]+)", plain[end:])
-    return after is not None and after.group(1) not in DETERMINERS
+    return after is not None and after.group(1) not in DETERMINERS | PRONOUNS
 
 
 def _merged(names: dict[tuple[str, ...], Name]) -> list[Name]:
