@@ -43,8 +43,10 @@ def camera(index: int) -> str:
 
 def _rows(document: dict[str, Any]) -> list[Para]:
     """Each line of the episode that is not a heading, as a paragraph of one line (an edition's
-    furniture, ``[Illustration]`` or a rule of underscores, left out: nothing happens in it)."""
+    furniture, ``[Illustration]`` or a rule of underscores, and the story's title page left
+    out: nothing happens in them)."""
     paras = chat_answers.paragraphs(document.get("lines", []))
+    paras = paras[chat_answers.title_page(paras):]
     return [Para(para.first + k, para.first + k, (row,)) for para in paras
             for k, row in enumerate(para.rows) if not chat_answers.furniture(row)]
 
@@ -86,6 +88,14 @@ def _told(para: Para, turn: int) -> str:
     return " ".join(words[start:] + words[:start])
 
 
+def _whole(action: str) -> str:
+    """``action`` from its first sentence that is whole (``which my poor friend was reduced.
+    The room...``: ``The room...``), else as it is."""
+    said = SENTENCE.split(action.strip())
+    first = next((n for n, s in enumerate(said) if s.lstrip("\"“‘'(")[:1].isupper()), 0)
+    return " ".join(said[first:]) or action
+
+
 def _bounded(text: str, most: int) -> str:
     """``text`` cut to at most ``most`` characters, at a word where it can be."""
     return text if len(text) <= most else (text[:most].rsplit(" ", 1)[0] or text[:most])
@@ -114,6 +124,8 @@ def shot(document: dict[str, Any]) -> dict[str, Any]:
     speakers = [line["speaker"] for scene in made["scenes"] for line in scene["lines"]]
     if again:
         made["scenes"] = [{**made["scenes"][0], "action": _told(para, again), "lines": []}]
+    else:  # told from its first whole sentence: not one its span began inside
+        made["scenes"][0]["action"] = _whole(made["scenes"][0]["action"])
     made = light(made, index, document)
     for scene in made["scenes"]:  # held to its bound, as a server decoding to it holds it
         scene["action"] = _bounded(scene["action"], ACTION_CHARS)
