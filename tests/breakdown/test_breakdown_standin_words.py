@@ -144,3 +144,18 @@ def test_a_speaker_in_single_quotes_is_cast_with_her_title_and_no_placeholder_is
     names = [c["name"] for c in cast(document(text))["characters"]]
     assert names[-2:] == ["Peter", "Mrs. Rabbit"], names  # ("were Flopsy": what one is)
     assert not {"Rabbit", "Rabbits", "Illustration", "old Mrs"} & set(names), names
+
+
+def test_a_line_is_never_given_to_whom_it_names_nor_to_whom_said_he_cannot_be() -> None:
+    """Conan Doyle's The Dying Detective (public domain): ``"Well, Watson, ..." said he`` is
+    Holmes's, not Watson's (the quote speaks to him) nor Mrs. Hudson's (named nearer, but
+    ``he``); a line whose verb names its speaker still goes to them."""
+    from storyboard.emulator.chat.answers import QUOTE, speaker_of
+    text = ("Sherlock Holmes lay ill, and Mrs. Hudson let me in. \"Well, Watson, we seem to have "
+            "fallen upon evil days,\" said he in a feeble voice.")
+    quote = next(QUOTE.finditer(text))
+    assert speaker_of(text, quote, ["Sherlock Holmes", "Mrs. Hudson", "Watson"]) == \
+        "Sherlock Holmes"
+    said = "Sherlock Holmes lay ill. \"Come in, Watson,\" said Mrs. Hudson."
+    assert speaker_of(said, next(QUOTE.finditer(said)),
+                      ["Sherlock Holmes", "Mrs. Hudson", "Watson"]) == "Mrs. Hudson"

@@ -324,13 +324,32 @@ def _seconds(words: int, rate: float) -> float:
 def speaker_of(text: str, quote: re.Match[str], characters: list[str]) -> str:
     """Who says the quote: the given character a speech verb next to it names (``said the
     girl``, ``The King said``), else the one named nearest it, outside any quote ("" when none
-    is)."""
+    is); never one the quote names (``"Well, Watson, ..."``: said to Watson), nor, said by
+    ``he`` or ``she``, one who is plainly the other (``said he``: not Mrs. Hudson)."""
     plain = QUOTE.sub(lambda m: " " * len(m.group()), text)
     after = re.split(r"[.!?\"“]", plain[quote.end():], maxsplit=1)[0][:40]
     spans = [(quote.end() + m.start(), quote.end() + m.end()) for m in SAID.finditer(after)]
     spans += [(m.start(), m.end()) for m in reversed(list(SAID.finditer(plain[:quote.start()])))]
     near = _nearest(plain, characters, *spans[0]) if spans else ""
-    return near or _nearest(plain, characters, quote.start(), quote.end())
+    said_by = PRONOUN_SAID.search(after)
+    likely = [c for c in characters if not _named(_spoken(quote), c) and
+              (said_by is None or _sex(c) != ("male" if said_by.group(1) == "she" else "female"))]
+    if near in likely:
+        return near
+    return _nearest(plain, likely or characters, quote.start(), quote.end())
+
+
+PRONOUN_SAID = re.compile(r"^\s*,?\s*(?:said|says|cried|asked|answered|replied)\s+(he|she)\b|"
+                          r"^\s*,?\s*(he|she)\s+(?:said|says|cried|asked|answered|replied)\b",
+                          re.I)
+FEMALE_TITLE = re.compile(r"^(?:mrs|miss|ms|lady|madame|mademoiselle|queen|princess|aunt)\b\.?",
+                          re.I)
+MALE_TITLE = re.compile(r"^(?:mr|sir|lord|monsieur|king|prince|uncle|father)\b\.?", re.I)
+
+
+def _sex(name: str) -> str:
+    """``female`` or ``male`` where a name says so by its title (``Mrs. Hudson``), else ""."""
+    return "female" if FEMALE_TITLE.match(name) else "male" if MALE_TITLE.match(name) else ""
 
 
 SAID = re.compile(r"\b(said|says|answered|cried|asked|shouted|replied|called|whispered)\b", re.I)
