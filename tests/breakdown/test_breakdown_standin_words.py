@@ -159,3 +159,30 @@ def test_a_line_is_never_given_to_whom_it_names_nor_to_whom_said_he_cannot_be() 
     said = "Sherlock Holmes lay ill. \"Come in, Watson,\" said Mrs. Hudson."
     assert speaker_of(said, next(QUOTE.finditer(said)),
                       ["Sherlock Holmes", "Mrs. Hudson", "Watson"]) == "Mrs. Hudson"
+
+
+def test_a_span_begun_inside_a_quote_and_a_line_called_out_go_to_their_speakers() -> None:
+    """Potter's The Tale of Peter Rabbit (public domain): a shot's lines that open inside Mrs.
+    Rabbit's single-quoted warning leave her next line hers, not Mr. McGregor's (named in the
+    warning); ``Mr. McGregor ... ran after Peter, waving a rake and calling out, 'Stop thief!'``
+    is McGregor's, the subject who calls, not Peter, named nearer."""
+    from storyboard.emulator.chat.answers import QUOTE, balanced, speaker_of
+    cast = ["Peter", "Mrs. Rabbit", "McGregor"]
+    warned = balanced("he was put in a pie by Mrs. McGregor.' 'Now run along, and don't get into "
+                      "mischief.' Then old Mrs. Rabbit took a basket.")
+    quotes = list(QUOTE.finditer(warned))
+    assert [q.group() for q in quotes][-1] == "'Now run along, and don't get into mischief.'"
+    assert speaker_of(warned, quotes[-1], cast) == "Mrs. Rabbit"
+    called = ("Mr. McGregor was on his hands and knees, but he jumped up and ran after Peter, "
+              "waving a rake and calling out, 'Stop thief!'")
+    assert speaker_of(called, next(QUOTE.finditer(called)), cast) == "McGregor"
+
+
+def test_a_verb_after_the_next_quote_is_that_quotes() -> None:
+    """Grimm's Rumpelstiltskin: ``the Queen said, "Perhaps your name is Rumpelstiltskin?" "The
+    devil has told you that!" cried the little man``: the first line is the Queen's."""
+    from storyboard.emulator.chat.answers import QUOTE, speaker_of
+    text = ('On the third day the little man came, and the Queen said, "Perhaps your name is '
+            'Rumpelstiltskin?" "The devil has told you that!" cried the little man.')
+    cast = ["Little Man", "Queen"]
+    assert [speaker_of(text, q, cast) for q in QUOTE.finditer(text)] == ["Queen", "Little Man"]

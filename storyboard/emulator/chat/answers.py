@@ -110,12 +110,32 @@ def dialogue(para: Para) -> tuple[str, str] | None:
 def balanced(text: str) -> str:
     """``text`` with its straight double quotes paired: a stretch cut from a story may open
     inside a quote (its first ``"`` closes one: an opening one is put before the text) or end
-    inside one (a quote that runs on into the next paragraph: a closing one is put after)."""
+    inside one (a quote that runs on into the next paragraph: a closing one is put after); and
+    one in single marks alone that opens inside a line (``... by Mrs. McGregor.' 'Now run
+    along...'``: its first mark closes one after a stop, never an apostrophe) given its opening
+    mark."""
+    single = next((m for m in SINGLE.finditer(text) if not _in_word(text, m.start())), None)
+    if single is not None and not DOUBLE.search(text) and _closes(text, single.start()) and \
+            text[single.start() - 1] in ".,!?;:…—–-":  # not a plural's: "three days' time"
+        text = ("‘" if single.group() == "’" else "'") + text
     if text.count('"') % 2 == 0:
         return text
     at = text.index('"')
-    closes = at > 0 and not text[at - 1].isspace() and not text[at + 1:at + 2].isalnum()
-    return f'"{text}' if closes else f'{text}"'
+    return f'"{text}' if _closes(text, at) else f'{text}"'
+
+
+SINGLE = re.compile(r"['‘’`]")  # (`Merry Christmas!': an edition's opening mark)
+DOUBLE = re.compile(r"[\"“”]")  # a story quoting in double marks nests its single ones
+
+
+def _in_word(text: str, at: int) -> bool:
+    """An apostrophe, not a quotation mark: a letter on both sides (``don't``, ``McGregor's``)."""
+    return at > 0 and text[at - 1].isalpha() and text[at + 1:at + 2].isalpha()
+
+
+def _closes(text: str, at: int) -> bool:
+    """Whether the mark at ``at`` closes a quote: after a word or a stop, before no word."""
+    return at > 0 and not text[at - 1].isspace() and not text[at + 1:at + 2].isalnum()
 
 
 def _first_sentence(text: str) -> str:
@@ -327,18 +347,28 @@ def speaker_of(text: str, quote: re.Match[str], characters: list[str]) -> str:
     is); never one the quote names (``"Well, Watson, ..."``: said to Watson), nor, said by
     ``he`` or ``she``, one who is plainly the other (``said he``: not Mrs. Hudson)."""
     plain = QUOTE.sub(lambda m: " " * len(m.group()), text)
-    after = re.split(r"[.!?\"“]", plain[quote.end():], maxsplit=1)[0][:40]
+    following = QUOTE.search(text, quote.end())  # a verb after the next quote is that one's
+    stop = following.start() if following is not None else len(text)
+    after = re.split(r"[.!?\"“]", plain[quote.end():stop], maxsplit=1)[0][:40]
     spans = [(quote.end() + m.start(), quote.end() + m.end()) for m in SAID.finditer(after)]
     spans += [(m.start(), m.end()) for m in reversed(list(SAID.finditer(plain[:quote.start()])))]
     near = _nearest(plain, characters, *spans[0]) if spans else ""
     said_by = PRONOUN_SAID.search(after)
     likely = [c for c in characters if not _named(_spoken(quote), c) and
               (said_by is None or _sex(c) != ("male" if said_by.group(1) == "she" else "female"))]
+    calling = CALLING.search(plain[:quote.start()])
+    if calling is not None:  # "Mr. McGregor ... ran after Peter, calling out": its subject
+        opens = max(plain.rfind(stop, 0, calling.start()) for stop in ".!?") + 1
+        first = _first(plain, likely or characters, opens, calling.start())
+        if first:
+            return first
     if near in likely:
         return near
     return _nearest(plain, likely or characters, quote.start(), quote.end())
 
 
+CALLING = re.compile(r"\b(?:calling|crying|shouting|saying|whispering|exclaiming)(?:\s+out)?"
+                     r"\s*[,:]?\s*$", re.I)  # a line said as the sentence's subject does more
 PRONOUN_SAID = re.compile(r"^\s*,?\s*(?:said|says|cried|asked|answered|replied)\s+(he|she)\b|"
                           r"^\s*,?\s*(he|she)\s+(?:said|says|cried|asked|answered|replied)\b",
                           re.I)
@@ -359,6 +389,13 @@ def _nearest(plain: str, characters: list[str], start: int, end: int) -> str:
     places = [(min(abs(m.start() - end), abs(start - m.end())), name)
               for name in characters for m in chat_names.pattern(name).finditer(plain)]
     return min(places)[1] if places else ""
+
+
+def _first(plain: str, characters: list[str], start: int, end: int) -> str:
+    """The character named first between ``start`` and ``end`` ("" when none is)."""
+    found = [(m.start(), name) for name in characters
+             for m in chat_names.pattern(name).finditer(plain, start, end)]
+    return min(found)[1] if found else ""
 
 
 def _named(text: str, name: str) -> bool:

@@ -101,12 +101,26 @@ def _bounded(text: str, most: int) -> str:
     return text if len(text) <= most else (text[:most].rsplit(" ", 1)[0] or text[:most])
 
 
+def _keep_offered(made: dict[str, Any], offered: list[str]) -> None:
+    """The shot's lines that say an offered quote, where any does: a line the shot's span cut
+    (its quote begun before the span) is not given another's words and speaker."""
+    said = [line for scene in made["scenes"] for line in scene["lines"]
+            if _starts_as(line["quote"], offered)]
+    if said:
+        for scene in made["scenes"]:
+            scene["lines"] = [line for line in scene["lines"] if line in said]
+
+
+def _starts_as(quote: str, offered: list[str]) -> bool:
+    head = " ".join(quote.split()[:3])
+    return any(o.startswith(head) for o in offered)
+
+
 def _offered(quote: str, offered: list[str]) -> str | None:
     """The offered quote a line that says ``quote`` (cut to its first words) gives: the first
     that starts as it does within ``LINE_WORDS``, else the first short enough, else None."""
     short = [o for o in offered if len(o.split()) <= LINE_WORDS]
-    head = " ".join(quote.split()[:3])
-    return next((o for o in short if o.startswith(head)), None) or next(iter(short), None)
+    return next((o for o in short if _starts_as(quote, [o])), None) or next(iter(short), None)
 
 
 def shot(document: dict[str, Any]) -> dict[str, Any]:
@@ -121,6 +135,7 @@ def shot(document: dict[str, Any]) -> dict[str, Any]:
     rows = _rows(document) or [Para(1, 1, ("A moment passes.",))]
     para = Para(rows[0].first, rows[-1].last, tuple(r.rows[0] for r in rows))
     made = chat_answers.shot(index, para, None, document, [])
+    _keep_offered(made, offered)
     speakers = [line["speaker"] for scene in made["scenes"] for line in scene["lines"]]
     if again:
         made["scenes"] = [{**made["scenes"][0], "action": _told(para, again), "lines": []}]

@@ -133,8 +133,8 @@ def timed_for_load(shot: dict[str, Any], document: dict[str, Any]) -> dict[str, 
     places = [str(n) for n in document.get("places", [])]
     scenes = [(float(s["seconds"]), s["action"], [(w["speaker"], w["quote"]) for w in s["lines"]])
               for s in shot["scenes"]]
-    characters += sorted(_maybe_named(" ".join(action for _, action, _ in scenes)) - {
-        n.lower() for n in characters + places})
+    known = {w.lower() for n in characters + places for w in [n, *chat_names.TOKEN.findall(n)]}
+    characters += sorted(_maybe_named(" ".join(action for _, action, _ in scenes)) - known)
     counted = plain_loads(shot["camera"], scenes, characters, places,
                           [*characters, *places, *map(str, document.get("props", []))])
     return {**shot, "scenes": [{**scene, "seconds": max(scene["seconds"], _seconds(LEAST * points))}
