@@ -150,7 +150,7 @@ def test_a_line_is_never_given_to_whom_it_names_nor_to_whom_said_he_cannot_be() 
     """Conan Doyle's The Dying Detective (public domain): ``"Well, Watson, ..." said he`` is
     Holmes's, not Watson's (the quote speaks to him) nor Mrs. Hudson's (named nearer, but
     ``he``); a line whose verb names its speaker still goes to them."""
-    from storyboard.emulator.chat.answers import QUOTE, speaker_of
+    from storyboard.emulator.chat.speaking import QUOTE, speaker_of
     text = ("Sherlock Holmes lay ill, and Mrs. Hudson let me in. \"Well, Watson, we seem to have "
             "fallen upon evil days,\" said he in a feeble voice.")
     quote = next(QUOTE.finditer(text))
@@ -166,7 +166,7 @@ def test_a_span_begun_inside_a_quote_and_a_line_called_out_go_to_their_speakers(
     Rabbit's single-quoted warning leave her next line hers, not Mr. McGregor's (named in the
     warning); ``Mr. McGregor ... ran after Peter, waving a rake and calling out, 'Stop thief!'``
     is McGregor's, the subject who calls, not Peter, named nearer."""
-    from storyboard.emulator.chat.answers import QUOTE, balanced, speaker_of
+    from storyboard.emulator.chat.speaking import QUOTE, balanced, speaker_of
     cast = ["Peter", "Mrs. Rabbit", "McGregor"]
     warned = balanced("he was put in a pie by Mrs. McGregor.' 'Now run along, and don't get into "
                       "mischief.' Then old Mrs. Rabbit took a basket.")
@@ -181,8 +181,15 @@ def test_a_span_begun_inside_a_quote_and_a_line_called_out_go_to_their_speakers(
 def test_a_verb_after_the_next_quote_is_that_quotes() -> None:
     """Grimm's Rumpelstiltskin: ``the Queen said, "Perhaps your name is Rumpelstiltskin?" "The
     devil has told you that!" cried the little man``: the first line is the Queen's."""
-    from storyboard.emulator.chat.answers import QUOTE, speaker_of
+    from storyboard.emulator.chat.speaking import QUOTE, speaker_of
     text = ('On the third day the little man came, and the Queen said, "Perhaps your name is '
             'Rumpelstiltskin?" "The devil has told you that!" cried the little man.')
     cast = ["Little Man", "Queen"]
     assert [speaker_of(text, q, cast) for q in QUOTE.finditer(text)] == ["Queen", "Little Man"]
+
+
+def test_a_band_that_acts_is_cast_as_one_and_a_princess_named_once_still_is() -> None:
+    from storyboard.emulator.chat.answers import kinds
+    assert kinds("The robbers fled. Then the robbers came back.", []) == [(4, "Robbers")]
+    assert kinds("A light shone from the house of the robbers.", []) == []  # once: in passing
+    assert kinds("The princess sat by the well.", []) == [(4, "Princess")]

@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 from storyboard.emulator.chat import answers as chat_answers
+from storyboard.emulator.chat import speaking
 from storyboard.emulator.chat.answers import SENTENCE, Para
 from storyboard.emulator.chat.season import (
     LINE_WORDS,
@@ -81,7 +82,7 @@ def _told(para: Para, turn: int) -> str:
     """What the ``turn``-th shot of a paragraph tells: its ``turn``-th sentence outside quotes,
     and round again from ``STEP`` words further each time past the last (so no two shots of a
     line say the same)."""
-    plain = chat_answers.QUOTE.sub("", para.text).strip() or para.text
+    plain = speaking.QUOTE.sub("", para.text).strip() or para.text
     said = [s for s in SENTENCE.split(plain) if s.strip()] or [plain]
     words = ACROSS_SHOTS.sub("", said[turn % len(said)]).split()  # what the lint refuses
     start = (turn // len(said)) * STEP % max(1, len(words))

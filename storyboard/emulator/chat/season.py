@@ -16,6 +16,7 @@ from typing import Any
 
 from storyboard.emulator.chat import answers as chat_answers
 from storyboard.emulator.chat import names as chat_names
+from storyboard.emulator.chat import speaking
 from storyboard.language.lint.continuity import ACROSS_SHOTS
 from storyboard.language.lint.density import LEAST, plain_loads
 
@@ -36,7 +37,7 @@ def title_of(text: str) -> str:
     """An episode's title from its events: who acts most in it and the thing most named in it
     (``The Soldier and the Tinder-Box``; ``Della and the Watch``), either alone where the other
     is not, else its first words. Said outside quotes; the most named first, ties in order."""
-    plain = chat_answers.QUOTE.sub(" ", text)
+    plain = speaking.QUOTE.sub(" ", text)
     people = chat_answers.names(text)[0]
     lead = max(people, key=lambda n: (len(chat_names.pattern(n).findall(plain)),
                                       -people.index(n)), default="")
