@@ -156,6 +156,9 @@ def test_a_line_is_never_given_to_whom_it_names_nor_to_whom_said_he_cannot_be() 
     quote = next(QUOTE.finditer(text))
     assert speaker_of(text, quote, ["Sherlock Holmes", "Mrs. Hudson", "Watson"]) == \
         "Sherlock Holmes"
+    she = 'Mrs. Hudson let me in to see Mr. Holmes. "He is very ill," she said.'
+    assert speaker_of(she, next(QUOTE.finditer(she)), ["Mr. Holmes", "Mrs. Hudson"]) == \
+        "Mrs. Hudson"  # "she said", nearer him: hers
     said = "Sherlock Holmes lay ill. \"Come in, Watson,\" said Mrs. Hudson."
     assert speaker_of(said, next(QUOTE.finditer(said)),
                       ["Sherlock Holmes", "Mrs. Hudson", "Watson"]) == "Mrs. Hudson"

@@ -89,8 +89,9 @@ def speaker_of(text: str, quote: re.Match[str], characters: list[str]) -> str:
     spans += [(m.start(), m.end()) for m in reversed(list(SAID.finditer(plain[:quote.start()])))]
     near = _nearest(plain, characters, *spans[0]) if spans else ""
     said_by = PRONOUN_SAID.search(after)
+    who = said_by.group(said_by.lastindex or 0).lower() if said_by is not None else ""
     likely = [c for c in characters if not named(spoken(quote), c) and
-              (said_by is None or _sex(c) != ("male" if said_by.group(1) == "she" else "female"))]
+              (not who or _sex(c) != ("male" if who == "she" else "female"))]
     calling = CALLING.search(plain[:quote.start()])
     if calling is not None:  # "Mr. McGregor ... ran after Peter, calling out": its subject
         opens = max(plain.rfind(mark, 0, calling.start()) for mark in ".!?") + 1
@@ -104,9 +105,7 @@ def speaker_of(text: str, quote: re.Match[str], characters: list[str]) -> str:
 
 CALLING = re.compile(r"\b(?:calling|crying|shouting|saying|whispering|exclaiming)(?:\s+out)?"
                      r"\s*[,:]?\s*$", re.I)  # a line said as the sentence's subject does more
-PRONOUN_SAID = re.compile(r"^\s*,?\s*(?:said|says|cried|asked|answered|replied)\s+(he|she)\b|"
-                          r"^\s*,?\s*(he|she)\s+(?:said|says|cried|asked|answered|replied)\b",
-                          re.I)
+PRONOUN_SAID = re.compile(rf"^\s*,?\s*(?:{VERBS}\s+(he|she)|(he|she)\s+{VERBS})\b", re.I)
 FEMALE_TITLE = re.compile(r"^(?:mrs|miss|ms|lady|madame|mademoiselle|queen|princess|aunt)\b\.?",
                           re.I)
 MALE_TITLE = re.compile(r"^(?:mr|sir|lord|monsieur|king|prince|uncle|father)\b\.?", re.I)
