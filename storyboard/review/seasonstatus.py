@@ -3,14 +3,15 @@ minutes, boards approved of total, videos done, spent, to go, and shots waiting 
 
 What ``storyboard status --season`` shows (and ``--json``). Nothing new is measured: the plan
 (free: the cache, the lock, the journal, the prices) says which videos are made (``cached``,
-``store``), what is still to pay (``new``, ``changed``: its cost; ``waits``: what it costs once
-its board is approved) and which shots wait on a board; the lock's take states say which boards
+``store``, ``ledger``: here, in the shared store, by another machine), what is still to pay
+(``new``, ``changed``: its cost; ``waits``: what it costs once its board is approved) and which
+shots wait on a board; the lock's take states say which boards
 are approved; the journal says what was spent (``review/season.py`` counts it the same way).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import asdict, dataclass
 
 from rich.table import Table
@@ -26,7 +27,15 @@ from storyboard.run.state.lock.lockfile import TakeState
 from storyboard.run.state.tasks.attempts import Attempt
 from storyboard.targets.kinds import is_paid
 
-DONE = ("cached", "store")  # a video made (here, or in the shared store)
+# A video made: here, in the shared store, or by another machine of the team (its ledger holds
+# the finished, paid task: ``render`` downloads it again, free).
+DONE = ("cached", "store", "ledger")
+# What the plan finds of a shot that this machine's journal does not show: made or being made
+# elsewhere (``status`` says so, rather than "not rendered yet").
+ELSEWHERE = {"store": "in the shared store, made on another machine: `render` takes it, free",
+             "ledger": "made on another machine (the team's ledger): `render` takes it, free",
+             "claimed": "being rendered now by another run: `render` waits for it",
+             "in flight": "a paid task in flight: `render` resumes it, never pays again"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,30 @@ def season_rows(variants: Variants, provider: str | None) -> list[EpisodeFigures
     rows = journal(manifest.root)
     return [figures(number, episode, the_plan, boards, lock.takes, rows)
             for number, episode in enumerate(manifest.episodes, 1)]
+
+
+def made_elsewhere(variants: Variants, provider: str | None, shown: Set[str],
+                   pending: bool = False) -> tuple[list[ShotPlan], list[str]]:
+    """The shots of the series' plan (with ``provider``) made or being made elsewhere (the
+    shared store, the team's ledger, another run) whose key ``shown`` (the journal's rows
+    ``status`` shows at their current version) lacks; with ``pending``, those being made. And
+    why the store or the ledger was not read, where one was not (its shots then go unseen)."""
+    from storyboard.run.pipeline import plan
+    from storyboard.run.setup import RenderFlags
+    wanted = ("claimed", "in flight") if pending else tuple(ELSEWHERE)
+    plans = [each.plan for each in plan(variants, RenderFlags(provider=provider))]
+    found = {s.key: s for each in plans for s in each.shots
+             if s.status in wanted and s.key not in shown}
+    notes = list(dict.fromkeys(each.store_note for each in plans if each.store_note))
+    return sorted(found.values(), key=lambda s: s.key), notes
+
+
+def elsewhere_dict(shot: ShotPlan, provider: str) -> dict[str, object]:
+    """``made_elsewhere``'s shot as ``status --json`` lists it beside the journal's rows."""
+    return {"series": shot.series, "episode": shot.episode, "shot": shot.shot,
+            "key": shot.key, "shot_hash": shot.hash, "state": shot.status,
+            "task_id": shot.task_id, "note": shot.note, "cost": 0.0, "provider": provider,
+            "current": True, "made_elsewhere": True}
 
 
 def figures(number: int, episode: CompiledEpisode, the_plan: Plan,

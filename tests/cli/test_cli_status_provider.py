@@ -116,3 +116,26 @@ def test_a_shots_video_stays_done_while_another_take_of_it_is_still_to_render(
     assert [(e["videos_done"], e["shots"], e["to_go"] > 0) for e in found["episodes"]] == [
         (2, 2, True), (1, 1, False)]
     assert [t.videos_done for t in tiles(compiled(root))] == [2, 1]
+
+
+def test_status_says_when_the_teams_ledger_cannot_be_read(tmp_path: Path, emulator: Emulator,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``status`` looks for the shots its journal lacks in the store and the team's ledger, on the
+    provider of the journal's last render; a ledger it cannot reach is a warning naming it (its
+    other machines' shots go unseen), never a failed ``status`` nor a shot said made."""
+    emulator()
+    root = tmp_path / "night"
+    samples.image(root / "media" / "ada.png", 320, 320)
+    (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
+    done = invoke("render", root, "--provider", "dashscope", "--yes", "ep01")
+    assert done.exit_code == 0, done.output
+    monkeypatch.setenv("STORYBOARD_LEDGER", "postgresql://127.0.0.1:9/renders")  # nothing there
+    result = invoke("status", root)
+    assert result.exit_code == 0, result.output
+    assert ("warning: cannot open the team ledger postgresql://127.0.0.1:9/renders "
+            "(STORYBOARD_LEDGER)") in result.stderr, result.stderr
+    assert "claims of other machines are not shown" in result.stderr, result.stderr
+    assert "another machine" not in result.stdout and "ep01/a" in result.stdout, result.stdout
+    rows = json.loads(invoke("status", root, "--json").stdout)
+    assert sorted((r["episode"], r["shot"], r["made_elsewhere"]) for r in rows) == [
+        ("ep01", "a", False), ("ep01", "b", False)], rows

@@ -197,6 +197,12 @@ def fresh_clone_renders(tmp_path: Path, bucket: tuple[str, Any], emulator: Emula
     as_user(monkeypatch, tmp_path, "bob")
     planned = json.loads(invoke("plan", bob, "--provider", "dashscope", "--json").stdout)
     assert planned["counts"]["store"] == 4 and planned["total_cost"] == 0
+    if url.startswith("s3://"):  # his status says so, before he renders (once: not per store)
+        shown = json.loads(invoke("status", bob, "--provider", "dashscope", "--json").stdout)
+        assert sorted((r["key"], r["state"], r["made_elsewhere"]) for r in shown) == sorted(
+            (s["key"], "store", True) for s in planned["shots"]), shown
+        said = invoke("status", bob, "--provider", "dashscope").stdout
+        assert said.count("in the shared store, made on another machine") == 4, said
     code, second, _ = render_json(bob, "-o", tmp_path / "out-b")  # no --yes: nothing to pay
     assert code == 0, second
     assert set(states(second).values()) == {"cached"}

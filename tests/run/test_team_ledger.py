@@ -157,11 +157,32 @@ def test_a_shot_another_machine_made_is_planned_as_restored_from_the_ledger(
         assert planned["total_cost"] == 0.0
         table = command(two, emu, own, pg_url, "plan")
         assert "in flight" not in table and "ledger" in table, table
+        made_by_alice_as_bob_sees_it(two, emu, own, pg_url, planned)
         report = finish(start(two, emu, own, pg_url))
         assert report["spent"] == 0.0 and emu.stats()["submissions"]["total"] == paid
         every_episode(two, report)
     finally:
         emu.stop()
+
+
+def made_by_alice_as_bob_sees_it(two: Path, emu: EmulatorServer, own: Path, pg_url: str,
+                                 planned: dict[str, Any]) -> None:
+    """Bob's ``status`` (his journal empty) says each of Alice's shots is made on another
+    machine, in its text and ``--json``, never "not rendered"; ``status --season`` counts her
+    videos done, nothing to go."""
+    keys = sorted(s["key"] for s in planned["shots"])
+    text = command(two, emu, own, pg_url, "status")
+    assert "the journal is empty" in text and "not rendered" not in text, text
+    said = [line.split(": ", 1) for line in text.splitlines() if ": " in line]
+    assert sorted(shot for shot, words in said if words.startswith(
+        "made on another machine (the team's ledger)")) == [k.split("/", 1)[1] for k in keys], text
+    rows = json.loads(command(two, emu, own, pg_url, "status", "--json"))
+    assert sorted(r["key"] for r in rows) == keys, rows
+    assert all(r["made_elsewhere"] and r["state"] == "ledger" and r["task_id"] and
+               r["cost"] == 0.0 and r["provider"] == "dashscope" for r in rows), rows
+    season = json.loads(command(two, emu, own, pg_url, "status", "--season", "--json"))
+    assert [(e["videos_done"], e["to_go"]) for e in season["episodes"]] == [
+        (e["shots"], 0.0) for e in season["episodes"]], season
 
 
 def command(series: Path, emu: EmulatorServer, store: Path, ledger: str, *args: str) -> str:

@@ -313,8 +313,9 @@ def render(path: Path, what: tuple[str, ...], provider: str | None, draft: bool,
 @click.option("--queue", is_flag=True,
               help="The series' shots queued on the team ledger: queued, claimed by whom, done.")
 @click.option("--provider", type=PROVIDER_CHOICE,
-              help="With --season: count this provider's renders (default: the series' "
-                   "provider.name, else the provider of the journal's last render).")
+              help="The provider whose renders are counted and looked for in the shared store "
+                   "and the team's ledger (default: the series' provider.name, else the "
+                   "provider of the journal's last render).")
 def status(path: Path, show_all: bool, pending: bool, as_json: bool, by_episode: bool,
            queue: bool, provider: str | None) -> None:
     """Show the task journal for the series as it is now: per shot the take its episode uses
@@ -325,11 +326,12 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool, by_episode:
         from storyboard.cli.team.worker import show_queue
         return show_queue(path, as_json)
     from storyboard.review import progress
+    from storyboard.review.seasonstatus import ELSEWHERE, elsewhere_dict
     from storyboard.run import status as journal_status
     from storyboard.run.state.lock.lockfile import lock_path, read_lock
     from storyboard.run.state.takes import with_retakes
     from storyboard.run.trip.cancel import current_status, current_versions
-    variants = variants_of(path)
+    variants = variants_of(path, provider=provider)
     lock = read_lock(lock_path(variants.root))  # read once: takes, findings and marks
     shots = [take for manifest in variants.manifests  # every take: a picked take 2 is current
              for shot in with_retakes(manifest, lock).shots() for take in shot.all_takes()]
@@ -345,10 +347,14 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool, by_episode:
     now = current_versions(shots)
     older = {r.id for r in rows if (r.key, r.shot_hash) not in now}
     found = guarded(lambda: _found(variants.manifests[0], shots, lock))
+    shown = {r.key for r in rows if r.id not in older}
+    elsewhere, counted = season.elsewhere_of(path, variants, provider, every, shown, pending)
     if as_json:
         click.echo(json.dumps([{**progress.attempt_dict(r), "current": r.id not in older,
-                                "findings": found.get(r.key), "other_takes": others.get(r.key, 0)}
-                               for r in rows], indent=2, sort_keys=True, default=str))
+                                "findings": found.get(r.key), "other_takes": others.get(r.key, 0),
+                                "made_elsewhere": False} for r in rows]
+                              + [elsewhere_dict(s, counted) for s in elsewhere],
+                              indent=2, sort_keys=True, default=str))
         return
     if not rows:
         click.echo(empty)
@@ -361,9 +367,14 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool, by_episode:
         for row in rows:
             if others.get(row.key):
                 click.echo(other_takes(variants.root.name, row, others[row.key]))
+    made = {s.key for s in elsewhere}
     for key in unrendered:
-        click.echo(f"{key.split('/', 1)[-1]}: changed since its last attempt, not rendered "
-                   "yet (older attempts: status --all)")
+        if key not in made:
+            click.echo(f"{key.split('/', 1)[-1]}: changed since its last attempt, not rendered "
+                       "yet (older attempts: status --all)")
+    for shot in elsewhere:
+        note = f" ({shot.note})" if shot.note else ""
+        click.echo(f"{shot.key.split('/', 1)[-1]}: {ELSEWHERE[shot.status]}{note}")
     if every and not pending:
         click.echo(progress.spent_line([(r.cost, r.currency) for r in every]))
     season.said_stale(variants.root, season.stale_of(variants))
