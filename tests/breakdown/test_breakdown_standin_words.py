@@ -196,3 +196,23 @@ def test_a_band_that_acts_is_cast_as_one_and_a_princess_named_once_still_is() ->
     assert kinds("The robbers fled. Then the robbers came back.", []) == [(4, "Robbers")]
     assert kinds("A light shone from the house of the robbers.", []) == []  # once: in passing
     assert kinds("The princess sat by the well.", []) == [(4, "Princess")]
+
+
+# Conan Doyle's The Dying Detective (1913, public domain): a landlady named by her title, with
+# "he" and "him" (Holmes) all around her name.
+LANDLADY = ("Mrs. Hudson, the landlady of Sherlock Holmes, was a long-suffering woman. He paid her "
+            "well. Mrs. Hudson came to me. He was dying, she said, and he would not let her "
+            "fetch a doctor for him. Holmes lay in his bed. He said he was dying.")
+
+
+@pytest.mark.parametrize(("text", "name", "who"), [
+    (LANDLADY, "Hudson", "woman's"),  # "Mrs." says so, whatever "he" surrounds her name
+    (LANDLADY, "Sherlock Holmes", "man's"),
+    ("Mr. Morton came in. She looked at him; he spoke to her and she nodded.", "Morton", "man's"),
+    # a family's two, "Mr. Rabbit" and "Mrs. Rabbit": the titles disagree, the pronouns decide
+    ("Mrs. Rabbit spoke. She smiled. Mr. Rabbit was out. She waited, and she sang.", "Rabbit",
+     "woman's"),
+])
+def test_a_titled_name_gets_the_voice_its_title_says(text: str, name: str, who: str) -> None:
+    from storyboard.emulator.chat.names import voice
+    assert f" {who} voice" in voice(name, text)

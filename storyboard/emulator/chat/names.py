@@ -97,6 +97,9 @@ FEMALE = {"she", "herself"}  # who does (her, his: often whom it is done to)
 MALE = {"he", "himself"}
 FEMALE_KINDS = {"woman", "girl", "queen", "princess", "mother", "stepmother", "wife", "daughter",
                 "sister", "witch", "maiden", "old woman"}
+FEMALE_TITLES = {"mrs", "miss", "ms", "madame", "mme", "mademoiselle", "mlle", "lady", "dame"}
+MALE_TITLES = {"mr", "sir", "monsieur", "lord", "messrs"}
+TITLED = re.compile(r"\b(" + "|".join(sorted(FEMALE_TITLES | MALE_TITLES)) + r")\.? $", re.I)
 YOUNG_KINDS = {"girl", "boy", "child", "prince", "princess", "maiden", "son", "daughter"}
 OLD_KINDS = {"old woman", "old man", "king", "queen", "witch"}
 TIMBRES = ("warm and low", "bright and clear", "soft and breathy", "dry and gravelly",
@@ -308,6 +311,13 @@ def pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w@])(?:{either})(?![\w])")
 
 
+def titled_sex(before: str) -> str:
+    """``female`` or ``male`` when ``before`` ends in a title of one (``Mrs.``, ``Miss``,
+    ``Sir``...: "Mrs. Hudson" is a woman whatever pronouns surround her name), else ""."""
+    found = TITLED.search(before)
+    return "" if found is None else "female" if found.group(1).lower() in FEMALE_TITLES else "male"
+
+
 def voice(name: str, text: str) -> str:
     """A voice to design for ``name``: its age and sex as the tale tells them (a kind word, an
     ``old`` before it, the pronouns after it), its timbre and pace from its name."""
@@ -316,8 +326,10 @@ def voice(name: str, text: str) -> str:
     before = " ".join(text[max(0, m.start() - 12):m.start()] for m in said.finditer(text)).lower()
     kind = name.lower()
     words = re.findall(r"[a-z]+", near)
-    female = kind in FEMALE_KINDS or (kind not in TITLES and
-                                      sum(w in FEMALE for w in words) > sum(w in MALE for w in words))
+    titled = {sex for m in said.finditer(text) if (sex := titled_sex(text[:m.start()]))}
+    female = kind in FEMALE_KINDS or titled == {"female"} or (
+        kind not in TITLES and titled != {"male"} and
+        sum(w in FEMALE for w in words) > sum(w in MALE for w in words))
     age = "A young" if kind in YOUNG_KINDS or "young" in before or "little" in before else \
         "An older" if kind in OLD_KINDS or "old" in before.split() else "An adult"
     digest = hashlib.sha256(name.encode()).digest()
