@@ -5,8 +5,8 @@ What ``storyboard status --season`` shows (and ``--json``). Nothing new is measu
 (free: the cache, the lock, the journal, the prices) says which videos are made (``cached``,
 ``store``, ``ledger``: here, in the shared store, by another machine), what is still to pay
 (``new``, ``changed``: its cost; ``waits``: what it costs once its board is approved) and which
-shots wait on a board; the lock's take states say which boards
-are approved; the journal says what was spent (``review/season.py`` counts it the same way).
+shots wait on a board; the lock's take states say which boards are approved; the journal says
+what was spent (``review/season.py`` counts it the same way).
 """
 
 from __future__ import annotations
