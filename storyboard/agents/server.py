@@ -140,10 +140,12 @@ def _free_tools(server: MCPServer, tools: Tools) -> None:
             return writing.quote(tools, source, series)
         return tools.estimate(series, provider, episode, shot, count, boards)
 
-    @server.tool(description="The task journal: each shot's attempts, tasks and costs. Free.")
+    @server.tool(description="The task journal: each shot's attempts, tasks and costs; and "
+                             "made_elsewhere: shots the journal lacks that the shared store or "
+                             "the team's ledger has (render takes them free). Free.")
     @answered
-    def status(series: str = ".") -> dict[str, Any]:
-        return tools.status(series)
+    def status(series: str = ".", provider: str | None = None) -> dict[str, Any]:
+        return tools.status(series, provider)
 
     @server.tool(description="Write the HTML review sheet; returns its path. Free.")
     @answered

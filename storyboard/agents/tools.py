@@ -51,6 +51,33 @@ PROVIDERS = tuple(name for name, kind in KINDS.items() if kind.agents)
 Listener = Callable[[ShotEvent], None]  # hears a run's progress (a task's cancel hooks in here)
 
 
+def elsewhere(folder: Path, provider: str | None, rows: list[Attempt]
+              ) -> tuple[list[dict[str, Any]], list[str]]:
+    """``Tools.status``'s shots made elsewhere (``seasonstatus.made_elsewhere``), on the
+    provider ``status --season`` counts, and why they could not all be looked for (a store or a
+    ledger out of reach, a series that does not compile); none when the journal has every shot
+    as it is now."""
+    from storyboard.review.seasonstatus import counted_provider, elsewhere_dict, made_elsewhere
+    from storyboard.run.state.lock.lockfile import lock_path, read_lock
+    from storyboard.run.trip.cancel import current_versions
+    try:
+        first = matrix.variants(folder, provider)
+        counted = counted_provider(first.manifests[0], provider, rows)
+        found = first if counted == provider else matrix.variants(folder, counted)
+        lock = read_lock(lock_path(found.root))
+        now = current_versions([take for manifest in found.manifests
+                                for shot in takes.with_retakes(manifest, lock).shots()
+                                for take in shot.all_takes()])
+        shown = {r.key for r in rows if (r.key, r.shot_hash) in now}
+        if {key for key, _ in now} <= shown:
+            return [], []
+        made, notes = made_elsewhere(found, counted, shown)
+    except StoryboardError as error:  # the journal is still answered
+        return [], [f"shots made elsewhere not looked for: {error}"]
+    name = counted or str(found.manifests[0].provider.get("name") or "local")
+    return [elsewhere_dict(s, name) for s in made], notes
+
+
 class Refused(StoryboardError):
     """A call the server will not carry out; its message says why (and what the plan costs)."""
 
@@ -116,13 +143,19 @@ class Tools:
         self.last_plan = the_plan.to_dict()
         return self.last_plan
 
-    def status(self, series: str = ".") -> dict[str, Any]:
-        rows = read_status(self.series(series))
+    def status(self, series: str = ".", provider: str | None = None) -> dict[str, Any]:
+        """The journal's attempts, and the shots it lacks at their current version that are
+        made or being made elsewhere (the store, the team's ledger, another run), as ``storyboard
+        status`` names them (``made_elsewhere``), and why they were not all looked for (``notes``)."""
+        folder = self.series(series)
+        rows = read_status(folder)
+        made, notes = elsewhere(folder, provider, rows)
         return {"attempts": [{"episode": r.episode, "shot": r.shot, "state": r.state,
                               "status": r.last_status, "task_id": r.task_id,
                               "provider": r.provider, "estimate": r.estimate,
                               "cost": r.cost, "error": r.error_message,
-                              "failure": failure_dict(r)} for r in rows]}
+                              "failure": failure_dict(r)} for r in rows],
+                "made_elsewhere": made, "notes": notes}
 
     def sheet(self, series: str = ".", draft: bool = False) -> dict[str, Any]:
         result = build_sheet(self.series(series), draft=draft)

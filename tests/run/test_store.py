@@ -233,6 +233,33 @@ def test_a_store_whose_share_is_missing_is_unreachable(tmp_path: Path) -> None:
 # --- a team on one machine: render, fresh clone, plan, pull, push --------------------------------
 
 
+def test_a_clones_status_names_the_shots_its_teammate_put_in_the_store(series: Path,
+                                                                      tmp_path: Path) -> None:
+    """Bob's journal is empty, the store holds Alice's shots: ``status`` (text and ``--json``)
+    and an agent's ``status`` tool name each as made on another machine, never as unrendered;
+    once Bob has taken them, his journal shows them and nothing is said made elsewhere."""
+    from storyboard.agents.tools import Budget, Tools
+    first = invoke("render", series, "--json", "-o", tmp_path / "out-a")
+    assert first.exit_code == 0, first.output
+    bob = clone(series, tmp_path / "bob" / "shared")
+    planned = report(invoke("plan", bob, "--json"))
+    keys = sorted(s["key"] for s in planned["shots"] if s["status"] == "store")
+    assert len(keys) == len(planned["shots"]) == 3
+    said = invoke("status", bob)
+    assert said.exit_code == 0 and said.stdout.count("in the shared store, made on another "
+                                                     "machine: `render` takes it, free") == 3
+    assert sorted(r["key"] for r in report(invoke("status", bob, "--json"))
+                  if r["made_elsewhere"] and r["state"] == "store") == keys
+    agent = Tools(bob.parent.resolve(), Budget(0.0)).status("shared")
+    assert agent["attempts"] == [] and agent["notes"] == [], agent
+    assert sorted(s["key"] for s in agent["made_elsewhere"]) == keys
+    assert {s["provider"] for s in agent["made_elsewhere"]} == {"local"}
+    again = invoke("render", bob, "-o", tmp_path / "out-b")
+    assert again.exit_code == 0, again.output
+    assert not any(r["made_elsewhere"] for r in report(invoke("status", bob, "--json")))
+    assert Tools(bob.parent.resolve(), Budget(0.0)).status("shared")["made_elsewhere"] == []
+
+
 def test_a_fresh_clone_takes_every_shot_from_the_store(series: Path, tmp_path: Path) -> None:
     first = invoke("render", series, "--draft", "--json", "-o", tmp_path / "out-a")
     assert first.exit_code == 0, first.output
