@@ -17,10 +17,7 @@ from storyboard.stitch.join.shared import SHARED_ENV
 from tests.fixtures import pg_server
 from tests.fixtures.pg_server import PgServer
 
-# pytest keeps each test module with its asserts rewritten in __pycache__ (gitignored) only where
-# bytecode may be written; under PYTHONDONTWRITEBYTECODE=1 each of the workers rewrote all
-# of them on every run (about 11 s of CPU a worker). The test modules load after this line.
-sys.dont_write_bytecode = False
+# Bytecode is written from the start: ``tests/__init__.py``.
 
 # The pytest fixtures tests share, each in its module of tests/fixtures/ (plain helpers there are
 # imported by the tests that use them).
