@@ -2,7 +2,7 @@
 
 Bytecode is written (``__pycache__``, gitignored) from here on, before ``conftest`` imports the
 first of storyboard's modules, in each worker and in every process a test starts: under
-PYTHONDONTWRITEBYTECODE=1 (set on some machines, CI's among them) each worker rewrote the test
+PYTHONDONTWRITEBYTECODE=1 (set on the machines here) each worker rewrote the test
 modules' asserts on every run (about 11 s of CPU a worker), and each ``python -m storyboard`` a
 test starts compiled from source every module no worker had written (the emulator's, imported
 before the switch sat in ``conftest``; the MCP server's and the queue worker's, imported in those
