@@ -71,15 +71,21 @@ def test_status_season_counts_a_render_whose_provider_was_a_flag(tmp_path: Path,
     assert {s.status for s in paid.shots if s.episode != "cast"} == {"cached"}
 
 
-def test_the_studio_page_says_plans_spent_and_planned(tmp_path: Path, emulator: Emulator) -> None:
-    """The studio's page and its /state JSON say one "spent" and one "planned", ``plan``'s (on
-    the provider of the journal's last render), not the lock's beside the free page's 0.00."""
-    emulator()
+def ep01_rendered(tmp_path: Path) -> Path:
+    """The series written, its ep01 rendered on DashScope's emulator (ep02 still to make)."""
     root = tmp_path / "night"
     samples.image(root / "media" / "ada.png", 320, 320)
     (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
     done = invoke("render", root, "--provider", "dashscope", "--yes", "ep01")
     assert done.exit_code == 0, done.output
+    return root
+
+
+def test_the_studio_page_says_plans_spent_and_planned(tmp_path: Path, emulator: Emulator) -> None:
+    """The studio's page and its /state JSON say one "spent" and one "planned", ``plan``'s (on
+    the provider of the journal's last render), not the lock's beside the free page's 0.00."""
+    emulator()
+    root = ep01_rendered(tmp_path)
     planned = json.loads(invoke("plan", root, "--provider", "dashscope", "--json").stdout)
     spent, total = planned["spent_so_far"]["USD"], planned["total_cost"]
     assert spent > 0 and total > 0  # ep01 paid, ep02 still to make
@@ -124,11 +130,7 @@ def test_status_says_when_the_teams_ledger_cannot_be_read(tmp_path: Path, emulat
     provider of the journal's last render; a ledger it cannot reach is a warning naming it (its
     other machines' shots go unseen), never a failed ``status`` nor a shot said made."""
     emulator()
-    root = tmp_path / "night"
-    samples.image(root / "media" / "ada.png", 320, 320)
-    (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
-    done = invoke("render", root, "--provider", "dashscope", "--yes", "ep01")
-    assert done.exit_code == 0, done.output
+    root = ep01_rendered(tmp_path)
     monkeypatch.setenv("STORYBOARD_LEDGER", "postgresql://127.0.0.1:9/renders")  # nothing there
     result = invoke("status", root)
     assert result.exit_code == 0, result.output
