@@ -97,9 +97,11 @@ FEMALE = {"she", "herself"}  # who does (her, his: often whom it is done to)
 MALE = {"he", "himself"}
 FEMALE_KINDS = {"woman", "girl", "queen", "princess", "mother", "stepmother", "wife", "daughter",
                 "sister", "witch", "maiden", "old woman"}
-FEMALE_TITLES = {"mrs", "miss", "ms", "madame", "mme", "mademoiselle", "mlle", "lady", "dame"}
-MALE_TITLES = {"mr", "sir", "monsieur", "lord", "messrs"}
-TITLED = re.compile(r"\b(" + "|".join(sorted(FEMALE_TITLES | MALE_TITLES)) + r")\.? $", re.I)
+# The titles that say who is a woman or a man (``Mrs. Hudson``, ``Uncle Jack``): a name's voice
+# and whom ``said she`` can be (``speaking``).
+FEMALE_TITLES = {"mrs", "miss", "ms", "madame", "mme", "mademoiselle", "mlle", "lady", "dame",
+                 "queen", "princess", "aunt"}
+MALE_TITLES = {"mr", "sir", "monsieur", "lord", "messrs", "king", "prince", "uncle", "father"}
 YOUNG_KINDS = {"girl", "boy", "child", "prince", "princess", "maiden", "son", "daughter"}
 OLD_KINDS = {"old woman", "old man", "king", "queen", "witch"}
 TIMBRES = ("warm and low", "bright and clear", "soft and breathy", "dry and gravelly",
@@ -311,22 +313,29 @@ def pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w@])(?:{either})(?![\w])")
 
 
+def title_sex(word: str) -> str:
+    """``female`` or ``male`` when ``word`` (a dot after it or not) is a title of one, else ""."""
+    word = word.lower().rstrip(".")
+    return "female" if word in FEMALE_TITLES else "male" if word in MALE_TITLES else ""
+
+
 def titled_sex(before: str) -> str:
-    """``female`` or ``male`` when ``before`` ends in a title of one (``Mrs.``, ``Miss``,
-    ``Sir``...: "Mrs. Hudson" is a woman whatever pronouns surround her name), else ""."""
-    found = TITLED.search(before)
-    return "" if found is None else "female" if found.group(1).lower() in FEMALE_TITLES else "male"
+    """The sex of the title ``before`` ends in, right before a name (``Mrs. ``: "Mrs. Hudson" is
+    a woman whatever pronouns surround her name), else ""."""
+    found = re.search(r"([^\W\d_]+\.?) $", before)
+    return title_sex(found.group(1)) if found else ""
 
 
 def voice(name: str, text: str) -> str:
     """A voice to design for ``name``: its age and sex as the tale tells them (a kind word, an
     ``old`` before it, the pronouns after it), its timbre and pace from its name."""
-    said = pattern(name)
-    near = " ".join(text[m.start():m.end() + 160] for m in said.finditer(text)).lower()
-    before = " ".join(text[max(0, m.start() - 12):m.start()] for m in said.finditer(text)).lower()
+    mentions = list(pattern(name).finditer(text))
+    near = " ".join(text[m.start():m.end() + 160] for m in mentions).lower()
+    ahead = [text[max(0, m.start() - 16):m.start()] for m in mentions]  # a title's room
+    before = " ".join(room[-12:] for room in ahead).lower()
     kind = name.lower()
     words = re.findall(r"[a-z]+", near)
-    titled = {sex for m in said.finditer(text) if (sex := titled_sex(text[:m.start()]))}
+    titled = {sex for room in ahead if (sex := titled_sex(room))}
     female = kind in FEMALE_KINDS or titled == {"female"} or (
         kind not in TITLES and titled != {"male"} and
         sum(w in FEMALE for w in words) > sum(w in MALE for w in words))

@@ -106,14 +106,10 @@ def speaker_of(text: str, quote: re.Match[str], characters: list[str]) -> str:
 CALLING = re.compile(r"\b(?:calling|crying|shouting|saying|whispering|exclaiming)(?:\s+out)?"
                      r"\s*[,:]?\s*$", re.I)  # a line said as the sentence's subject does more
 PRONOUN_SAID = re.compile(rf"^\s*,?\s*(?:{VERBS}\s+(he|she)|(he|she)\s+{VERBS})\b", re.I)
-FEMALE_TITLE = re.compile(r"^(?:mrs|miss|ms|lady|madame|mademoiselle|queen|princess|aunt)\b\.?",
-                          re.I)
-MALE_TITLE = re.compile(r"^(?:mr|sir|lord|monsieur|king|prince|uncle|father)\b\.?", re.I)
-
-
 def _sex(name: str) -> str:
     """``female`` or ``male`` where a name says so by its title (``Mrs. Hudson``), else ""."""
-    return "female" if FEMALE_TITLE.match(name) else "male" if MALE_TITLE.match(name) else ""
+    first = re.match(r"[^\W\d_]+", name)
+    return chat_names.title_sex(first.group()) if first else ""
 
 
 SAID = re.compile(r"\b(said|says|answered|cried|asked|shouted|replied|called|whispered)\b", re.I)
