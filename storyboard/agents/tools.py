@@ -53,28 +53,23 @@ Listener = Callable[[ShotEvent], None]  # hears a run's progress (a task's cance
 
 def elsewhere(folder: Path, provider: str | None, rows: list[Attempt]
               ) -> tuple[list[dict[str, Any]], list[str]]:
-    """``Tools.status``'s shots made elsewhere (``seasonstatus.made_elsewhere``), on the
-    provider ``status --season`` counts, and why they could not all be looked for (a store or a
-    ledger out of reach, a series that does not compile); none when the journal has every shot
-    as it is now."""
-    from storyboard.review.seasonstatus import counted_provider, elsewhere_dict, made_elsewhere
+    """``Tools.status``'s shots made elsewhere, as ``storyboard status`` looks for them
+    (``seasonstatus.looked_elsewhere``), and why they could not all be looked for (a store or a
+    ledger out of reach, a series that does not compile)."""
+    from storyboard.review.seasonstatus import elsewhere_dict, looked_elsewhere
     from storyboard.run.state.lock.lockfile import lock_path, read_lock
     from storyboard.run.trip.cancel import current_versions
     try:
-        first = matrix.variants(folder, provider)
-        counted = counted_provider(first.manifests[0], provider, rows)
-        found = first if counted == provider else matrix.variants(folder, counted)
-        lock = read_lock(lock_path(found.root))
-        now = current_versions([take for manifest in found.manifests
+        variants = matrix.variants(folder, provider)
+        lock = read_lock(lock_path(variants.root))
+        now = current_versions([take for manifest in variants.manifests
                                 for shot in takes.with_retakes(manifest, lock).shots()
                                 for take in shot.all_takes()])
         shown = {r.key for r in rows if (r.key, r.shot_hash) in now}
-        if {key for key, _ in now} <= shown:
-            return [], []
-        made, notes = made_elsewhere(found, counted, shown)
+        made, notes, name = looked_elsewhere(
+            variants, lambda counted: matrix.variants(folder, counted), provider, rows, shown)
     except StoryboardError as error:  # the journal is still answered
         return [], [f"shots made elsewhere not looked for: {error}"]
-    name = counted or str(found.manifests[0].provider.get("name") or "local")
     return [elsewhere_dict(s, name) for s in made], notes
 
 

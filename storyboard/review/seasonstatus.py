@@ -11,7 +11,7 @@ what was spent (``review/season.py`` counts it the same way).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import asdict, dataclass
 
 from rich.table import Table
@@ -104,6 +104,25 @@ def made_elsewhere(variants: Variants, provider: str | None, shown: Set[str],
              if s.status in wanted and s.key not in shown}
     notes = list(dict.fromkeys(each.store_note for each in plans if each.store_note))
     return sorted(found.values(), key=lambda s: s.key), notes
+
+
+def looked_elsewhere(variants: Variants, compiled_for: Callable[[str | None], Variants],
+                    provider: str | None, journal: Sequence[Attempt], shown: Set[str],
+                    pending: bool = False) -> tuple[list[ShotPlan], list[str], str]:
+    """``status``'s look elsewhere (the command's and the MCP tool's): ``made_elsewhere`` on
+    the provider ``status --season`` counts (``counted_provider``; the series compiled for it
+    by ``compiled_for`` when it is not ``provider``), its notes, and that provider's name;
+    nothing looked for when ``shown`` holds every shot of ``variants``."""
+    manifest = variants.manifests[0]
+    counted = counted_provider(manifest, provider, journal)
+    name = counted or str(manifest.provider.get("name") or "local")
+    keys = {f"{s.series}/{s.episode}/{s.id}" for m in variants.manifests for e in m.episodes
+            for s in e.shots}
+    if keys <= shown:
+        return [], [], name
+    made, notes = made_elsewhere(variants if counted == provider else compiled_for(counted),
+                                 counted, shown, pending)
+    return made, notes, name
 
 
 def elsewhere_dict(shot: ShotPlan, provider: str) -> dict[str, object]:

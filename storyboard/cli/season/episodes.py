@@ -45,20 +45,13 @@ def show_status(path: Path, provider: str | None, as_json: bool) -> None:
 
 def elsewhere_of(path: Path, variants: Variants, provider: str | None, journal: list[Any],
                  shown: set[str], pending: bool) -> tuple[list[Any], str]:
-    """``status``'s shots made or being made elsewhere (``seasonstatus.made_elsewhere``) and the
-    provider they are counted on; none when every shot of the series is shown already. Why the
-    shared store or the team's ledger could not be read goes to stderr, as a warning."""
-    from storyboard.review.seasonstatus import counted_provider, made_elsewhere
-    manifest = variants.manifests[0]
-    counted = counted_provider(manifest, provider, journal)
-    name = counted or str(manifest.provider.get("name") or "local")
-    keys = {f"{s.series}/{s.episode}/{s.id}" for m in variants.manifests for e in m.episodes
-            for s in e.shots}
-    if keys <= shown:
-        return [], name
-    if counted is not None and counted != provider:
-        variants = variants_of(path, provider=counted)
-    found, notes = guarded(lambda: made_elsewhere(variants, counted, shown, pending))
+    """``status``'s shots made or being made elsewhere (``seasonstatus.looked_elsewhere``) and
+    the provider they are counted on. Why the shared store or the team's ledger could not be
+    read goes to stderr, as a warning."""
+    from storyboard.review.seasonstatus import looked_elsewhere
+    found, notes, name = guarded(lambda: looked_elsewhere(
+        variants, lambda counted: variants_of(path, provider=counted), provider, journal, shown,
+        pending))
     for note in notes:
         click.echo(f"warning: {note}", err=True)
     return found, name
