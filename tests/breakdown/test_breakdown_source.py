@@ -13,6 +13,7 @@ from storyboard.breakdown.chat.fitting import Window
 from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.breakdown.source import WINDOW, Chapter, read_story
 from storyboard.breakdown.stages.cast import merged
+from storyboard.breakdown.stages.chaptershots import built
 from storyboard.breakdown.stages.faithful import Flat
 from storyboard.breakdown.stages.writer import MODELS_LOOK, series_yaml
 from storyboard.emulator.server import EmulatorServer
@@ -78,6 +79,51 @@ def test_a_quote_may_skip_the_acting_notes_inside_one_dialogue_block() -> None:
     assert found is not None and (found.text, found.line) == ("Only me. The lamp went out.", 12)
     assert flat.find("The lamp went out. Then we light it.") is None  # two blocks: refused
     assert flat.find("Only me. The lamp went out, she said.") is None
+
+
+DETECTIVE = ('"You can now go and fetch Mr. Culverton Smith, of 13 Lower Burke Street.',
+             'My directions for Mr.', 'Culverton Smith." Then he paused.', "",
+             "'With your leave or without it, Mr. Holmes, I am going for a doctor this very "
+             "hour,' said I.", "", '"Is that you, Mr. Smith?" "Call Mr."')
+
+
+def test_a_line_a_titles_stop_cut_is_found_as_its_whole_sentence() -> None:
+    """Issue 98, item 2: the quotes offered are cut at every stop (``Mr.`` too); the line
+    written is the sentence whole, read onward and back past a title's stop to the sentence's
+    end or its quote's close, never past the quotation mark; a line no title cut is as found."""
+    flat = Flat(Chapter("detective.txt", 1, "One", 1, DETECTIVE))
+
+    def whole(quote: str) -> tuple[str, int]:
+        found = flat.find(quote)
+        assert found is not None, quote
+        return flat.whole(found).text, flat.whole(found).line
+    assert whole("My directions for Mr.") == ("My directions for Mr. Culverton Smith.", 2)
+    assert whole("Culverton Smith.") == ("My directions for Mr. Culverton Smith.", 2)
+    assert whole("Culverton Smith, of 13 Lower Burke Street.") == (
+        "You can now go and fetch Mr. Culverton Smith, of 13 Lower Burke Street.", 1)
+    assert whole("With your leave or without it, Mr.") == (
+        "With your leave or without it, Mr. Holmes, I am going for a doctor this very hour", 5)
+    assert whole("Is that you, Mr.") == ("Is that you, Mr. Smith?", 7)
+    assert whole("Call Mr.") == ("Call Mr.", 7)  # its quote closes there: nothing to read on
+    found = flat.find("Then he paused.")
+    assert found is not None and flat.whole(found) is found
+
+
+def test_a_sentence_given_in_two_picks_is_written_once_whole() -> None:
+    chapter_ = Chapter("detective.txt", 1, "One", 1, DETECTIVE)
+    cast = merged([(chapter_, {"characters": [{"name": "Holmes", "appearance": "thin",
+                                               "voice": "low"}],
+                               "places": [], "props": []})])
+    lines = [{"speaker": "Holmes", "quote": "My directions for Mr."},
+             {"speaker": "Holmes", "quote": "Culverton Smith."}]
+    answer = {"shots": [{"from_line": 1, "to_line": 3, "camera": "close", "cast": ["Holmes"],
+                         "scenes": [{"seconds": 3, "action": "Holmes speaks.",
+                                     "lines": lines[:1]},
+                                    {"seconds": 3, "action": "Holmes waits.",
+                                     "lines": lines[1:]}]}]}
+    shot, = built(answer, chapter_, cast)
+    assert [scene.say for scene in shot.scenes] == [
+        [("holmes", "My directions for Mr. Culverton Smith.", 2)], []]
 
 
 def test_a_look_the_story_does_not_give_is_marked_as_the_models() -> None:

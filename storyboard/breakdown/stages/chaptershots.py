@@ -254,18 +254,27 @@ def built(answer: Any, chapter: Chapter, cast: Cast, room: int = MAX_REFERENCES)
     """The shots of a checked answer, unnamed until their episode names them (``named``);
     ``room``: the references a shot may show (0: none is mentioned, its speakers still speak)."""
     flat = Flat(chapter)
-    return [_shot(shot, chapter, flat, cast, room) for shot in answer["shots"]]
+    widened: set[tuple[str, tuple[bool, int]]] = set()
+    return [_shot(shot, chapter, flat, cast, widened, room) for shot in answer["shots"]]
 
 
-def _said(scene: dict[str, Any], flat: Flat, cast: Cast) -> list[tuple[str, str, int]]:
+def _said(scene: dict[str, Any], flat: Flat, cast: Cast,
+          widened: set[tuple[str, tuple[bool, int]]]) -> list[tuple[str, str, int]]:
     """The scene's lines as (key, the source's words, line); a refused one is left out (it is
-    reported by ``problems``)."""
+    reported by ``problems``). A line a title's stop cut is its whole sentence (``Flat.whole``),
+    said once: its other part picked later by the same speaker (in ``widened``) is left out."""
     out = []
     for line in scene["lines"]:
         found, _ = check_quote(flat, line["quote"])
         key = cast.key_of(line["speaker"], ("character",))
-        if found is not None and key is not None:  # an @ in the words is a literal one
-            out.append((key, found.text.replace("@", "@@"), found.line))
+        if found is None or key is None:
+            continue
+        whole = flat.whole(found)
+        if whole is not found:
+            if (key, whole.at) in widened:
+                continue
+            widened.add((key, whole.at))
+        out.append((key, whole.text.replace("@", "@@"), whole.line))  # an @: a literal one
     return out
 
 
@@ -283,12 +292,13 @@ def references(shot: dict[str, Any], said: list[Scene], cast: Cast,
 
 
 def _shot(shot: dict[str, Any], chapter: Chapter, flat: Flat, cast: Cast,
-          room: int = MAX_REFERENCES) -> Shot:
+          widened: set[tuple[str, tuple[bool, int]]], room: int = MAX_REFERENCES) -> Shot:
     scenes: list[Scene] = []
     clock = 0.0
     for scene in shot["scenes"]:
         length = half(float(scene["seconds"]))
-        scenes.append(Scene(clock, clock + length, scene["action"], _said(scene, flat, cast)))
+        scenes.append(Scene(clock, clock + length, scene["action"],
+                            _said(scene, flat, cast, widened)))
         clock += length
     keys = references(shot, scenes, cast, room)
     for scene in scenes:
