@@ -38,12 +38,17 @@ FURNITURE = re.compile(r"_{5}|\[Illustration\]", re.I)  # an edition's rule or p
 CAST = {"single curly quotes and animals": {"ass", "dog", "cat", "robbers"},
         "dialogue-heavy": {"sherlock_holmes", "watson", "hudson"}}
 NOT_CAST = {
-    "dialogue-heavy": {"arthur_conan_doyle", "adventure", "don_t", "you_ll", "i_ll", "you_re"},
+    "dialogue-heavy": {"arthur_conan_doyle", "adventure", "don_t", "you_ll", "i_ll", "you_re",
+                       "asiatic", "london_character", "scotland_yard_character"},
     "a narrator": {"edgar_allan_poe", "cask"},
     "a costume change": {"three", "eight", "twenty_one"},
     "no headings": {"spring", "summer", "autumn", "winter"},
     "one sentence a line": {"illustration", "page", "thereafter", "doesn_t", "isn_t", "i_d",
                             "twas"}}
+# What each story's cast holds as a place, never a person (``in the heart of London``,
+# ``Inspector Morton, of Scotland Yard``, ``a resident of Sumatra``): one entry, its look an
+# establishing view.
+PLACES = {"dialogue-heavy": {"london", "scotland_yard", "sumatra"}}
 TITLE_PAGE = {"dialogue-heavy": "Adventure of the Dying", "a narrator": "Amontillado by"}
 BEGUN_INSIDE = {"dialogue-heavy": "which my poor friend"}  # a sentence its shot's span cut
 ENTRY = re.compile(r"^  (?:# )?([a-z0-9_]+): \{", re.M)  # a cast entry, commented out or not
@@ -109,6 +114,9 @@ def test_the_stand_in_writes_n_of_n_episodes_of_every_story_and_a_series_that_ch
     entries = set(ENTRY.findall(written_cast.partition("\ncharacters:\n")[2]))
     assert CAST.get(shape, set()) <= set(cast) and not NOT_CAST.get(shape, set()) & entries, \
         sorted(entries)
+    for key in PLACES.get(shape, set()):
+        entry = re.search(rf"^  (?:# )?{key}: \{{.*$", written_cast, re.M)
+        assert entry is not None and 'kind: "place"' in entry.group(), (key, written_cast)
 
 
 @pytest.mark.parametrize("shape", sorted(STORIES))

@@ -120,6 +120,18 @@ def test_an_animal_that_acts_is_cast_and_one_named_in_passing_is_not() -> None:
     assert [c["name"] for c in passing["characters"]] == ["Soldier"]
 
 
+def test_a_place_named_as_people_name_places_is_a_place_and_a_peoples_adjective_no_one() -> None:
+    """The Dying Detective (Doyle, 1913, public domain): ``the heart of London`` and ``now
+    visiting London`` name a place (it was cast twice, a place and ``london_character``),
+    ``Scotland Yard`` is a place, ``an Asiatic disease`` names no one."""
+    from storyboard.emulator.chat.answers import cast
+    told = cast(document("It was Inspector Morton, of Scotland Yard. Smith is a resident of "
+                         "Sumatra, now visiting London. He had an Asiatic disease in the heart "
+                         "of London.\n"))
+    assert [c["name"] for c in told["characters"]] == ["Inspector Morton", "Smith"]
+    assert [p["name"] for p in told["places"]] == ["Scotland Yard", "Sumatra", "London"]
+
+
 def test_the_ass_of_the_travelling_musicians_is_cast_and_a_title_ends_no_sentence() -> None:
     """The ass leads Grimm's The Travelling Musicians (Taylor's translation, public domain) and
     was not cast; a cast entry's words ran to ``Mrs.`` and stopped there."""

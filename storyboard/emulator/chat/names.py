@@ -77,18 +77,19 @@ ANIMALS = ("dog", "cat", "horse", "frog", "fox", "bird", "crow", "mouse", "rabbi
 TITLES = {*PEOPLE, "duke", "duchess", "count", "countess", "emperor", "empress", "captain",
           "doctor", "colonel", "general", "major", "baron", "baroness", "abbot", "abbess"}
 PLACE_BEFORE = {"in", "at", "into", "near", "inside", "towards", "toward", "from", "across",
-                "through", "the"}
+                "through", "the", "visiting"}
 PLACE_FIRST = {"Fort", "Cape", "Mount", "Lake", "Port", "Porto", "San", "Santa", "Santo", "São",
                "New", "Isle", "Rio", "La", "Las", "Los", "El", "Notre-Dame", "Castle"}
 PLACE_LAST = {"Street", "Road", "Lane", "Square", "Hall", "Hollow", "Town", "City", "River",
               "Bay", "Island", "Islands", "Mountains", "Mountain", "Hill", "Hills", "Park",
               "Bridge", "Church", "Abbey", "Castle", "Palace", "Harbour", "Harbor", "Inn",
-              "Forest", "Woods", "Valley", "Village", "Court"}
+              "Forest", "Woods", "Valley", "Village", "Court", "Yard"}
 PLACE_NOUNS = {"mountains", "mountain", "island", "islands", "river", "docks", "street", "town",
                "village", "hills", "sea", "bay", "lake", "valley", "forest", "road", "harbour",
                "harbor", "castle", "port", "basin", "woods", "city"}
 PLACE_OF = {*PLACE_NOUNS, "province", "kingdom", "county", "siege", "country", "state",
-            "republic", "isle", "duchy", "bishop", "parliament", "streets", "shores"}
+            "republic", "isle", "duchy", "bishop", "parliament", "streets", "shores", "heart",
+            "outskirts", "suburbs", "centre", "center", "resident", "native"}
 DETERMINERS = {"the", "a", "an", "his", "her", "their", "my", "our", "your", "its", "this",
                "that", "these", "those", "all", "every", "each", "some", "no", "any", "one"}
 PRONOUNS = {"he", "she", "it", "they", "we", "i", "you"}  # "Thereafter he kept": no one acts
@@ -181,9 +182,10 @@ def _bare(word: str) -> str:
 
 
 def _demonym(run: list[re.Match[str]], plain: str) -> bool:
-    """``the great Appalachian family``: a single word like a people's adjective before a noun."""
+    """``the great Appalachian family``, ``an Asiatic disease``: a single word like a people's
+    adjective before a noun."""
     after = re.match(r" ([a-z]+)", plain[run[-1].end():])
-    return len(run) == 1 and re.search(r"(?:ian|ish|ese)$", run[0].group()) is not None and \
+    return len(run) == 1 and re.search(r"(?:ian|ish|ese|atic)$", run[0].group()) is not None and \
         after is not None and after.group(1) not in ("said", "was", "had", "is", "went")
 
 
