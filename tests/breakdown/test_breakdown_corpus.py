@@ -46,9 +46,8 @@ NOT_CAST = {
     "one sentence a line": {"illustration", "page", "thereafter", "doesn_t", "isn_t", "i_d",
                             "twas"}}
 # What each story's cast holds as a place, never a person (``in the heart of London``,
-# ``Inspector Morton, of Scotland Yard``, ``a resident of Sumatra``): one entry, its look an
-# establishing view.
-PLACES = {"dialogue-heavy": {"london", "scotland_yard", "sumatra"}}
+# ``Inspector Morton, of Scotland Yard``): one entry, its look an establishing view.
+PLACES = {"dialogue-heavy": {"london", "scotland_yard"}}
 TITLE_PAGE = {"dialogue-heavy": "Adventure of the Dying", "a narrator": "Amontillado by"}
 BEGUN_INSIDE = {"dialogue-heavy": "which my poor friend"}  # a sentence its shot's span cut
 ENTRY = re.compile(r"^  (?:# )?([a-z0-9_]+): \{", re.M)  # a cast entry, commented out or not

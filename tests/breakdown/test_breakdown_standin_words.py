@@ -132,6 +132,18 @@ def test_a_place_named_as_people_name_places_is_a_place_and_a_peoples_adjective_
     assert [p["name"] for p in told["places"]] == ["Scotland Yard", "Sumatra", "London"]
 
 
+def test_a_long_speech_names_no_one_and_whom_speeches_call_by_name_is_cast() -> None:
+    """The Dying Detective: a speech longer than 400 characters paired its close with the next
+    one's opening, so the names inside speeches (``of Tapanuli fever``) were cast; Watson, the
+    narrator, is named only when spoken to (``Well, Watson,``), twice at least, and is cast."""
+    from storyboard.emulator.chat.answers import cast
+    long = " ".join(["It is a coolie disease from Sumatra, a thing the Dutch know of."] * 8)
+    told = cast(document(f'Holmes lay in bed. "Well, Watson, {long}" he said.\n'
+                         '"What do you know, pray, of Tapanuli fever?" asked Holmes. "It is '
+                         'for your own sake, Watson," he croaked. "Nitre," I replied.\n'))
+    assert [c["name"] for c in told["characters"]] == ["Holmes", "Watson"], told
+
+
 def test_the_ass_of_the_travelling_musicians_is_cast_and_a_title_ends_no_sentence() -> None:
     """The ass leads Grimm's The Travelling Musicians (Taylor's translation, public domain) and
     was not cast; a cast entry's words ran to ``Mrs.`` and stopped there."""

@@ -167,20 +167,48 @@ def names(text: str) -> tuple[list[str], list[str]]:
     """The people and the places ``text`` names outside quotes (``chat_names``), in order of
     first appearance, the people named by what they are among them, and every one a speech
     verb names as speaking (``speakers``): a person, never a place."""
-    plain = QUOTE.sub("\n", PLACEHOLDER.sub(_blank, CAPTION.sub(_blank, text)))  # the word
-    # after a quote may open a sentence
+    plain = QUOTE.sub("\n", SPEECH.sub("\n", PLACEHOLDER.sub(_blank, CAPTION.sub(_blank, text))))
+    # (the word after a quote may open a sentence)
     found = chat_names.found_names(plain, text)
     talking = speakers(text)
     speaks = [n for n in found if any(same(who, n.text) for _, who in talking)]
     people = [(n.first, _titled(n.text, talking)) for n in found
               if (not chat_names.is_place(n) or n in speaks) and not _kind(n.text)]
     people += kinds(plain, [n.text for n in found])
-    people += [(where, who) for where, who in talking
+    people += [(where, who) for where, who in talking + addressed(text, found)
                if not any(same(who, name) for _, name in people)]
     return [name for _, name in sorted(people)], \
         [n.text for n in found if chat_names.is_place(n) and n not in speaks]
 
 
+# A name a speech calls someone by after a comma, set off by another or ending it (``"Well,
+# Watson, ..."``, ``"... my dear Watson."``): one who is there, though named only in speech (a
+# narrator). Never at a speech's start: ``"Nitre," I replied`` answers, it calls no one.
+VOCATIVE = re.compile(r"(?:[,;]\s+|\bdear\s+)((?:(?:Mr|Mrs|Ms|Dr)\.\s+)?[A-Z][a-z]+)"
+                      r"(?=\s*(?:[,!?]|\.\s*$|--|—))")
+ADDRESSED = 2  # times a name is called by, at least
+TITLED_CALL = re.compile(r"^(?:Mr|Mrs|Ms|Dr)\.\s+")
+
+
+def addressed(text: str, found: list[chat_names.Name]) -> list[tuple[int, str]]:
+    """Whom the speeches of ``text`` call by name at least ``ADDRESSED`` times (``VOCATIVE``),
+    with where first; never a place of ``found``, nor a word the story writes in lower case."""
+    places = [n.text for n in found if chat_names.is_place(n)]
+    lower = {word for word in chat_names.TOKEN.findall(text) if word[0].islower()}
+    seen: dict[str, list[int]] = {}
+    for quote in SPEECH.finditer(text):
+        for call in VOCATIVE.finditer(quote.group()[1:-1]):
+            who = TITLED_CALL.sub("", call.group(1))  # ``Dr. Watson`` and ``Watson``: one
+            if who.lower() not in chat_names.STOP | lower and \
+                    not any(same(who, p) for p in places):
+                seen.setdefault(who, []).append(quote.start())
+    return [(where[0], who) for who, where in seen.items() if len(where) >= ADDRESSED]
+
+
+# A speech in double marks inside one paragraph, however long (``QUOTE`` takes 400 characters
+# at most: a longer one paired its close with the next one's opening, and a speech's names, "of
+# Tapanuli fever", were read as the story's cast).
+SPEECH = re.compile(r"[\"“][^\"”\n]*[\"”]")
 PLACEHOLDER = re.compile(r"\[[^\]\n]{0,60}\]")  # an edition's "[Illustration]": no one
 # An edition's plate and its caption, over lines (``[Illustration: "Here's your trout, Mr.`` /
 # ``_Page 5._]``): the story's words again, and the page's.
