@@ -215,6 +215,18 @@ def test_a_verb_after_the_next_quote_is_that_quotes() -> None:
     assert [speaker_of(text, q, cast) for q in QUOTE.finditer(text)] == ["Queen", "Little Man"]
 
 
+def test_a_line_said_by_a_pronoun_is_the_sentence_befores_subject() -> None:
+    """Burgess's Adventures of Buster Bear: ``Grandfather Frog looked up at jolly, round, bright
+    Mr. Sun ... "There comes a foolish green fly," said he.``: Grandfather Frog's line, not the
+    nearer Mr. Sun's (a title's stop ends no sentence)."""
+    from storyboard.emulator.chat.speaking import QUOTE, speaker_of
+    text = ('Little Joe growled. Grandfather Frog looked up at jolly, round, bright Mr. Sun and '
+            'slowly winked one of his great, goggly eyes. "There comes a foolish green fly," '
+            'said he.')
+    cast = ["Little Joe", "Grandfather Frog", "Mr. Sun"]
+    assert speaker_of(text, next(QUOTE.finditer(text)), cast) == "Grandfather Frog"
+
+
 def test_a_band_that_acts_is_cast_as_one_and_a_princess_named_once_still_is() -> None:
     from storyboard.emulator.chat.answers import kinds
     assert kinds("The robbers fled. Then the robbers came back.", []) == [(4, "Robbers")]

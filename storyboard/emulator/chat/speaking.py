@@ -94,8 +94,11 @@ def speaker_of(text: str, quote: re.Match[str], characters: list[str]) -> str:
               (not who or _sex(c) != ("male" if who == "she" else "female"))]
     calling = CALLING.search(plain[:quote.start()])
     if calling is not None:  # "Mr. McGregor ... ran after Peter, calling out": its subject
-        opens = max(plain.rfind(mark, 0, calling.start()) for mark in ".!?") + 1
-        first = _first(plain, likely or characters, opens, calling.start())
+        first = _subject(plain, likely or characters, calling.start())
+        if first:
+            return first
+    if who:  # "Grandfather Frog looked up at Mr. Sun. "...," said he.": the sentence's subject
+        first = _subject(plain, likely, quote.start())
         if first:
             return first
     if near in likely:
@@ -119,6 +122,21 @@ def _nearest(plain: str, characters: list[str], start: int, end: int) -> str:
     places = [(min(abs(m.start() - end), abs(start - m.end())), name)
               for name in characters for m in chat_names.pattern(name).finditer(plain)]
     return min(places)[1] if places else ""
+
+
+# A sentence's end: a stop that is not a title's (``bright Mr. Sun`` goes on).
+STOP_MARK = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.!?]")
+SUBJECT_REACH = 600  # characters a sentence is looked for back from a quote
+
+
+def _subject(plain: str, characters: list[str], end: int) -> str:
+    """The character named first in the sentence running up to ``end`` (a quote said in it),
+    or, where ``end`` opens a sentence, in the sentence before ("" when none is)."""
+    reach = max(0, end - SUBJECT_REACH)
+    stops = [m.end() for m in STOP_MARK.finditer(plain, reach, end)]
+    if stops and not plain[stops[-1]:end].strip():
+        end = stops.pop()
+    return _first(plain, characters, stops[-1] if stops else reach, end)
 
 
 def _first(plain: str, characters: list[str], start: int, end: int) -> str:
