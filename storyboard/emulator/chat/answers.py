@@ -166,7 +166,8 @@ def kinds(plain: str, named: list[str]) -> list[tuple[int, str]]:
 def names(text: str) -> tuple[list[str], list[str]]:
     """The people and the places ``text`` names outside quotes (``chat_names``), in order of
     first appearance, the people named by what they are among them, and every one a speech
-    verb names as speaking (``speakers``): a person, never a place."""
+    verb names as speaking (``speakers``) or speeches call by name (``addressed``): a person,
+    never a place."""
     plain = QUOTE.sub("\n", SPEECH.sub("\n", PLACEHOLDER.sub(_blank, CAPTION.sub(_blank, text))))
     # (the word after a quote may open a sentence)
     found = chat_names.found_names(plain, text)
