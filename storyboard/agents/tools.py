@@ -62,9 +62,7 @@ def elsewhere(folder: Path, provider: str | None, rows: list[Attempt]
     try:
         variants = matrix.variants(folder, provider)
         lock = read_lock(lock_path(variants.root))
-        now = current_versions([take for manifest in variants.manifests
-                                for shot in takes.with_retakes(manifest, lock).shots()
-                                for take in shot.all_takes()])
+        now = current_versions(takes.every_take(variants.manifests, lock))
         shown = {r.key for r in rows if (r.key, r.shot_hash) in now}
         made, notes, name = looked_elsewhere(
             variants, lambda counted: matrix.variants(folder, counted), provider, rows, shown)

@@ -329,12 +329,11 @@ def status(path: Path, show_all: bool, pending: bool, as_json: bool, by_episode:
     from storyboard.review.seasonstatus import ELSEWHERE, elsewhere_dict
     from storyboard.run import status as journal_status
     from storyboard.run.state.lock.lockfile import lock_path, read_lock
-    from storyboard.run.state.takes import with_retakes
+    from storyboard.run.state.takes import every_take
     from storyboard.run.trip.cancel import current_status, current_versions
     variants = variants_of(path, provider=provider)
     lock = read_lock(lock_path(variants.root))  # read once: takes, findings and marks
-    shots = [take for manifest in variants.manifests  # every take: a picked take 2 is current
-             for shot in with_retakes(manifest, lock).shots() for take in shot.all_takes()]
+    shots = every_take(variants.manifests, lock)  # a picked take 2 is current
     rows = guarded(lambda: journal_status(variants.manifests[0].root, unfinished_only=pending))
     every = list(rows)
     unrendered: list[str] = []

@@ -185,10 +185,9 @@ def names(text: str) -> tuple[list[str], list[str]]:
 # A name a speech calls someone by after a comma, set off by another or ending it (``"Well,
 # Watson, ..."``, ``"... my dear Watson."``): one who is there, though named only in speech (a
 # narrator). Never at a speech's start: ``"Nitre," I replied`` answers, it calls no one.
-VOCATIVE = re.compile(r"(?:[,;]\s+|\bdear\s+)((?:(?:Mr|Mrs|Ms|Dr)\.\s+)?[A-Z][a-z]+)"
+VOCATIVE = re.compile(r"(?:[,;]\s+|\bdear\s+)(?:(?:Mr|Mrs|Ms|Dr)\.\s+)?([A-Z][a-z]+)"
                       r"(?=\s*(?:[,!?]|\.\s*$|--|—))")
 ADDRESSED = 2  # times a name is called by, at least
-TITLED_CALL = re.compile(r"^(?:Mr|Mrs|Ms|Dr)\.\s+")
 
 
 def addressed(text: str, found: list[chat_names.Name]) -> list[tuple[int, str]]:
@@ -199,7 +198,7 @@ def addressed(text: str, found: list[chat_names.Name]) -> list[tuple[int, str]]:
     seen: dict[str, list[int]] = {}
     for quote in SPEECH.finditer(text):
         for call in VOCATIVE.finditer(quote.group()[1:-1]):
-            who = TITLED_CALL.sub("", call.group(1))  # ``Dr. Watson`` and ``Watson``: one
+            who = call.group(1)  # ``Dr. Watson`` and ``Watson``: one, untitled
             if who.lower() not in chat_names.STOP | lower and \
                     not any(same(who, p) for p in places):
                 seen.setdefault(who, []).append(quote.start())

@@ -124,8 +124,7 @@ def _nearest(plain: str, characters: list[str], start: int, end: int) -> str:
     return min(places)[1] if places else ""
 
 
-# A sentence's end: a stop that is not a title's (``bright Mr. Sun`` goes on).
-STOP_MARK = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.!?]")
+STOPS = re.compile(r"[.!?]")  # a sentence's end, unless a title's (``chat_names.ABBREVIATION``)
 SUBJECT_REACH = 600  # characters a sentence is looked for back from a quote
 
 
@@ -133,7 +132,8 @@ def _subject(plain: str, characters: list[str], end: int) -> str:
     """The character named first in the sentence running up to ``end`` (a quote said in it),
     or, where ``end`` opens a sentence, in the sentence before ("" when none is)."""
     reach = max(0, end - SUBJECT_REACH)
-    stops = [m.end() for m in STOP_MARK.finditer(plain, reach, end)]
+    stops = [m.end() for m in STOPS.finditer(plain, reach, end)  # ``Mr. Sun`` goes on
+             if not chat_names.ABBREVIATION.search(plain, max(0, m.end() - 8), m.end())]
     if stops and not plain[stops[-1]:end].strip():
         end = stops.pop()
     return _first(plain, characters, stops[-1] if stops else reach, end)

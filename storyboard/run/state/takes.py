@@ -57,6 +57,13 @@ def with_retakes(manifest: Manifest, lock: LockFile | None = None,
     return with_derived(as_picked(manifest, lock.takes, seed_max, free=free), lock)
 
 
+def every_take(manifests: list[Manifest], lock: LockFile) -> list[CompiledShot]:
+    """Every take of every shot of ``manifests`` as the lock makes them (``with_retakes``): a
+    picked take 2 is as current as take 1 (``status``'s rows at their current version)."""
+    return [take for manifest in manifests for shot in with_retakes(manifest, lock).shots()
+            for take in shot.all_takes()]
+
+
 # --- the take a shot uses -----------------------------------------------------------------------
 
 
