@@ -193,7 +193,7 @@ def test_the_corpus_is_reported_story_by_story_and_its_answers_kept(
         "seconds: 30 asked; each episode's median 30, min 30, max 30",
         "shots per episode: median 5, min 5, max 5", "quotes verbatim: 5 of 5",
         "speaking characters missing from the cast: 0",  # Madame: cast, shown in no shot
-        "calls: 22 answered (23 request(s) sent); tokens: 20,801 prompt + 1,971 completion"], rows
+        "calls: 22 answered (23 request(s) sent); tokens: 20,807 prompt + 1,971 completion"], rows
     assert rows[9].startswith("repairs fired: ") and rows[10].startswith("wall: ")
     assert " at load (1, 5, 15 min) " in rows[10]
     kept = tmp_path / "kept" / "corpus-gift-of-the-magi-base-url.tar.xz"

@@ -2,10 +2,14 @@
 
 A shot's call (``schemas.shot``) lists what its lines may be: every sentence spoken inside
 quotation marks in its lines, in any style (``QUOTED``) (and, of a sentence longer than ``LONG``
-words, each of its clauses, so a short shot can still say part of a long speech), at most ``MOST``; a schema's
-``enum``, so a server that decodes to the schema can only answer the author's words. A
-screenplay's episode (no quotation marks: ``Chapter.unquoted``) offers its speeches, never its
-action lines; a tale's episode that quotes no one offers nothing: narration is never a line.
+words, each of its clauses, so a short shot can still say part of a long speech), at most
+``MOST``; a schema's ``enum``, so a server that decodes to the schema can only answer the
+author's words. A title's full stop ends no sentence (``sentences``: ``He's dying, Dr.
+Watson.`` is one choice) in a series whose questions were first asked so; one begun before
+keeps the cut at every stop it was asked with (``Chapter.whole_titles``,
+``answerstore.AnswerCache.titles_whole``). A screenplay's episode (no quotation marks:
+``Chapter.unquoted``) offers its speeches, never its action lines; a tale's episode that quotes
+no one offers nothing: narration is never a line.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ QUOTED = re.compile(r"\"([^\"]{1,1000})\"|“([^”]{1,1000})”"
                     r"|«\s?([^»]{1,1000}?)\s?»|»\s?([^«»]{1,1000}?)\s?«"
                     r"|(?:^|(?<=\s\s))[—―]\s?([^—―]{1,1000}?)(?=\s[—―]|\s\s|\s*$)")
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
+# A title's full stop ends no sentence ("He's dying, Dr. Watson."): read whole in a series whose
+# questions were first asked so (``Chapter.whole_titles``), and by the written line in any.
+TITLE = r"\b(?:Mr|Mrs|Ms|Dr|St|Mme|Mlle|Messrs|Capt|Col|Gen|Prof|Rev|Sgt|Lt)\."
+ENDS_IN_TITLE = re.compile(TITLE + r"$")
 
 
 def spoken(match: re.Match[str]) -> str:
@@ -76,9 +84,24 @@ def quotable(chapter: Chapter) -> list[str]:
         spoken(m) for text in paragraphs(chapter) for m in QUOTED.finditer(text)]
     found: list[str] = []
     for span in spans:
-        for sentence in SENTENCE.split(span.strip()):
+        for sentence in sentences(span, whole_titles=chapter.whole_titles):
             found.append(sentence)
             if len(sentence.split()) > LONG:
                 found += CLAUSE.split(sentence)
     kept = [c.strip().rstrip(",;:").strip() for c in found]
     return list(dict.fromkeys(c for c in kept if len(c.split()) >= SHORTEST))[:MOST]
+
+
+def sentences(span: str, *, whole_titles: bool) -> list[str]:
+    """A speech's sentences: cut at every stop, or (``whole_titles``) at every stop but a
+    title's (``TITLE``)."""
+    cut = SENTENCE.split(span.strip())
+    if not whole_titles:
+        return cut
+    out: list[str] = []
+    for part in cut:
+        if out and ENDS_IN_TITLE.search(out[-1]):
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return out

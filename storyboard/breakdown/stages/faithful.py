@@ -6,9 +6,10 @@ chapter with runs of white space (line breaks included) counted as one space and
 marks around it left off; or, inside one dialogue block, the same with the block's parenthetical
 lines (``(pause)``, a screenplay's acting notes) left out, as a model quoting the spoken words
 gives them. Anything else (a word changed, dropped, translated) is refused with the reason, to be
-sent back to the model. A title's full stop ends no sentence: the quotes a shot may give are cut
-at every stop (``questions.quotable``), so a line found ending in ``Mr.`` or starting after it is
-written as its whole sentence (``Flat.whole``): ``My directions for Mr. Culverton Smith.``
+sent back to the model. A title's full stop ends no sentence: in a series begun before the
+quotes a shot may give were read so, they are cut at every stop (``questions.quotable``), so a
+line found ending in ``Mr.`` or starting after it is written as its whole sentence
+(``Flat.whole``): ``My directions for Mr. Culverton Smith.``
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from storyboard.breakdown.questions.quotable import ENDS_IN_TITLE, TITLE
 from storyboard.breakdown.source import Chapter
 
 MARKS = "\"'“”‘’«»「」『』"
 # The titles whose full stop goes on to a name (``Mr. Holmes``), never a sentence's end.
-TITLE = r"\b(?:Mr|Mrs|Ms|Dr|St|Mme|Mlle|Messrs|Capt|Col|Gen|Prof|Rev|Sgt|Lt)\."
-ENDS_IN_TITLE = re.compile(TITLE + r"$")
 AFTER_TITLE = re.compile(TITLE + r" $")
 # Where a quoted sentence ends, read onward: a stop before a space, a closing quotation mark (a
 # single one not inside a word), a blank line (two spaces in the folded text).

@@ -45,12 +45,15 @@ def walk_season(story: Story, asker: Asker, target: Target,
                 later: dict[int, list[list[str]]] | None = None) -> Answers:
     """Every answer of a season (see the module docstring); ``later``: problems ``check``
     found in the written series, by episode."""
+    whole = asker.cache.titles_whole(pin=not asker.planning)  # before this run stores any answer
     answers = first_answers(story, asker, season=True)
     found = answers.season = SeasonAnswers()
     made = shape(target.seconds, target.video.takes())
     if isinstance(made, str):  # refused before any call (``pipeline.cuttable``)
         return answers
     units = season.story_units(story, target.episodes)
+    segments = functools.partial(season.segments, story, found=units, shape=made,
+                                 whole_titles=whole)
     planned = season.planned(units, target.episodes)
     text = seasonfile.edited(asker.cache.series)
     if text is not None:
@@ -61,19 +64,19 @@ def walk_season(story: Story, asker: Asker, target: Target,
             planned = cuts.moved(asker, story, units, planned)
     else:
         found.entries = planned = cuts.moved(asker, story, units, planned)
-    for segment in season.segments(story, found.entries, units, made):
+    for segment in segments(found.entries):
         found.segments.append((segment, _episode(asker, answers, segment,
                                                  (later or {}).get(segment.lines.number))))
     said = {(s.entry.first, s.entry.last): r.answer for s, r in found.segments
             if r is not None and isinstance(r.answer, dict)}
     if found.edited:  # the proposal's titles and hooks: its calls stored, never asked
-        said = {**_stored(asker, answers, season.segments(story, planned, units, made)), **said}
+        said = {**_stored(asker, answers, segments(planned)), **said}
     found.answered = [_titled(e, said) for e in planned]
     if not found.edited:
         found.entries = found.answered
         found.segments = [(replace(s, entry=found.entries[s.entry.episode - 1]), r)
                           for s, r in found.segments]
-    found.proposed = season.segments(story, found.answered, units, made)
+    found.proposed = segments(found.answered)
     return answers
 
 
