@@ -143,14 +143,16 @@ def approvals_changed(variants: Any, provider: str | None) -> list[Diagnostic]:
 def season_file(path: Path, manifests: Sequence[Any] = ()) -> list[Diagnostic]:
     """The problems of the series' ``season.yaml`` (``breakdown.seasoncheck``), its hooks held
     to the episodes' own when the series compiled (``manifests``: a plain series' one), and its
-    cast held to the story the breakdown read (``breakdown.castcheck``)."""
+    cast and its lines' speakers held to the story the breakdown read (``breakdown.castcheck``,
+    ``breakdown.linecheck``)."""
     from storyboard.breakdown.castcheck import cast_problems
+    from storyboard.breakdown.linecheck import line_problems
     from storyboard.breakdown.seasoncheck import season_problems
     folder = path if path.is_dir() else path.parent
     hooks = None
     if len(manifests) == 1:
         hooks = {e.id: str(e.settings.get("hook") or "").strip() for e in manifests[0].episodes}
-    return [*season_problems(folder, hooks), *cast_problems(folder)]
+    return [*season_problems(folder, hooks), *cast_problems(folder), *line_problems(folder)]
 
 
 def _code(found: Iterable[Diagnostic]) -> int:

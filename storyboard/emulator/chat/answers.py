@@ -12,9 +12,10 @@ quoted speech given back as the author's words, spoken by the given character na
 quote, each shot showing the people it names (else the last one seen, so no shot shows nobody).
 A version's translation (``stage: translate``) is answered by ``versionwords``. A request of another
 shape gets ``{}`` when it asks for JSON, else an echo.
-A shots request sent back with a word that refers to another shot is answered without it
-(``heeded``). Content faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``length``)
-bend the answer the way real models fail.
+A shots request sent back with a word that refers to another shot is answered without it, and
+one with a line the story gives to another with the line given to them (``heeded``). Content
+faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``length``) bend the answer the way real
+models fail.
 """
 
 from __future__ import annotations
@@ -401,18 +402,27 @@ def forced(fmt: dict[str, Any]) -> dict[str, Any]:
 
 
 ACROSS = re.compile(r"^- shots\[(\d+)\]: .*?'([^'\n]{1,40})' refers to another shot", re.M)
+GIVEN = re.compile(r"^- (?:shots\[(\d+)\]\.)?scenes\[(\d+)\]\.lines\[(\d+)\]\.speaker: "
+                   r".*: give the line to ([^\n]{1,80})$", re.M)
 
 
 def heeded(answer: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
-    """A shots answer with what a send-back asked of it done, as a model would: a word said to
-    refer to another shot (``'again' refers to another shot``) left out of that shot's action."""
+    """A shots (or a season shot's) answer with what a send-back asked of it done, as a model
+    would: a word said to refer to another shot (``'again' refers to another shot``) left out of
+    that shot's action; a line given to whom it says (``give the line to Hans``)."""
     said = " ".join(str(m.get("content", "")) for m in messages[1:]
                     if isinstance(m, dict) and m.get("role") == "user")
-    made = answer.get("shots", [])
+    made = answer.get("shots", []) if "shots" in answer else [answer]
     for found in ACROSS.finditer(said):
         index, words = int(found.group(1)), re.escape(found.group(2))
         for scene in made[index]["scenes"] if index < len(made) else []:
             scene["action"] = re.sub(rf",?\s*\b{words}\b", "", scene["action"], count=1)
+    for found in GIVEN.finditer(said):
+        shot, scene, line = (int(found.group(n) or 0) for n in (1, 2, 3))
+        scenes = made[shot].get("scenes", []) if shot < len(made) else []
+        lines = scenes[scene].get("lines", []) if scene < len(scenes) else []
+        if line < len(lines):
+            lines[line]["speaker"] = found.group(4).strip()
     return answer
 
 

@@ -1,0 +1,112 @@
+"""A written series' lines held to who the story says says them, into ``check``'s warnings.
+
+Each ``say:`` the breakdown wrote carries the story's line it came from (``# story.md: line
+12``). Where the story names that line's speaker beside it (``stages.speakers.attributed``:
+``"...," said Mrs. Hudson``), and that person is one of the series' characters, a line given to
+another character is a warning at the line, naming the story's line and the character the story
+gives it to: the breakdown sends such an answer back, and a series edited since (or written
+before it did) would put the words in the wrong mouth. A line whose speaker the story does not
+name (``said he``), or names as no character of the series (``castcheck`` says so), is not
+judged. Only a series the breakdown wrote is held so (its record names the story; nothing is
+sent, nothing is paid); without it, or with the story gone, nothing is said.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from storyboard.breakdown.castcheck import MAX_BYTES, cast_names
+from storyboard.breakdown.source import Chapter, Story
+from storyboard.breakdown.stages.faithful import MARKS, Flat, shorten
+from storyboard.breakdown.stages.speakers import Said, attributed, same
+from storyboard.breakdown.status import recorded
+from storyboard.errors import Diagnostic
+from storyboard.language.document import Document
+from storyboard.language.read.load import parse
+
+CODE = "line-speaker"
+MAX_FILES = 2000  # episode files read at most (a season the breakdown wrote has at most 500)
+WHERE = re.compile(r"#\s*(.+?): ((?:line \d+(?:, )?)+)\s*$")  # ``# story.md: line 5, line 7``
+
+
+class Told:
+    """The story's attributed quotes, by chapter (each chapter's folded text read once)."""
+
+    def __init__(self, story: Story) -> None:
+        self.story = story
+        self._read: dict[int, tuple[Flat, list[Said]]] = {}
+
+    def who(self, words: str, line: int) -> str:
+        """Whom the story says says ``words`` at its ``line`` ("" where it names no one)."""
+        chapter = next((c for c in self.story.chapters if c.first <= line <= c.last), None)
+        if chapter is None:
+            return ""
+        flat, said = self._of(chapter)
+        wanted = " ".join(words.split()).strip(MARKS + " ")
+        at = [m.start() for m in re.finditer(re.escape(wanted), flat.text)] if wanted else []
+        here = next((a for a in at if flat.lines[a] == line), at[0] if at else -1)
+        return next((s.who for s in said if s.start <= here < s.end), "")
+
+    def _of(self, chapter: Chapter) -> tuple[Flat, list[Said]]:
+        if chapter.number not in self._read:
+            flat = Flat(chapter)
+            self._read[chapter.number] = (flat, attributed(flat))
+        return self._read[chapter.number]
+
+
+def line_problems(series: Path) -> list[Diagnostic]:
+    """A warning at each ``say:`` line given to another character than the story's speaker."""
+    made = recorded(series)
+    path = series / "storyboard.yaml"
+    if made is None or not path.is_file() or path.stat().st_size > MAX_BYTES:
+        return []
+    doc, found = parse(path.read_bytes().decode("utf-8", errors="replace"), path)
+    if found or not isinstance(doc.data, dict) or not isinstance(doc.data.get("characters"), dict):
+        return []
+    cast = {str(key): cast_names({key: entry}) for key, entry in doc.data["characters"].items()}
+    told, source = Told(made[1]), Path(made[1].file).name
+    out: list[Diagnostic] = []
+    for episode in sorted((series / "episodes").glob("*.yaml"))[:MAX_FILES]:
+        if episode.is_file() and episode.stat().st_size <= MAX_BYTES:
+            out += _episode(episode, source, told, cast)
+    return out
+
+
+def _episode(path: Path, source: str, told: Told, cast: dict[str, list[str]]) -> list[Diagnostic]:
+    doc, found = parse(path.read_bytes().decode("utf-8", errors="replace"), path)
+    if found:
+        return []  # ``check`` says what is wrong with the file itself
+    out = []
+    for at, key, words, line in _lines(doc, source):
+        who = told.who(words, line)
+        owners = [k for k, names in cast.items() if who and any(same(who, n) for n in names)]
+        if owners and key not in owners:
+            out.append(doc.diagnostic(at, (
+                f"the story gives this line to {who} ({source}:{line}: "
+                f"{shorten(' '.join(words.split()), 40)!r}), and here {key} says it; expected "
+                f"the story's speaker: give it to {owners[0]}"), key=True, severity="warning",
+                code=CODE))
+    return out
+
+
+def _lines(doc: Document, source: str) -> Iterator[tuple[tuple[Any, ...], str, str, int]]:
+    """Each ``say:`` line of an episode written from ``source``: where it is, its speaker, its
+    words and the story's line its comment names."""
+    shots = doc.data.get("shots") if isinstance(doc.data, dict) else None
+    for s, shot in enumerate(shots if isinstance(shots, list) else []):
+        scenes = shot.get("scenes") if isinstance(shot, dict) else None
+        for c, scene in enumerate(scenes if isinstance(scenes, list) else []):
+            say = scene.get("say") if isinstance(scene, dict) else None
+            if not isinstance(say, dict):
+                continue
+            at = ("shots", s, "scenes", c, "say")
+            noted = WHERE.search(doc.line_text(doc.span(at).line) or "")
+            if noted is None or noted[1] != source:
+                continue
+            numbers = [int(n) for n in re.findall(r"\d+", noted[2])]
+            for (key, words), line in zip(say.items(), numbers, strict=False):
+                if isinstance(words, str):
+                    yield (*at, key), str(key), words, line

@@ -1,0 +1,94 @@
+"""``check`` holds a written series' lines to who the story says says them (issue 98, item 2):
+a line edited into another character's mouth is a warning at its ``say:`` key naming the story's
+line and speaker; a line whose speaker the story does not name is not judged; a series the
+breakdown did not write is not read. And the free stand-in gives a line to whom a send-back says.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from storyboard.breakdown.linecheck import line_problems
+from storyboard.breakdown.pipeline import Options, breakdown
+from storyboard.cli.main import cli
+from storyboard.emulator.chat.answers import heeded
+from storyboard.emulator.server import EmulatorServer
+from tests.fixtures.breakdown import KEY_ENV, chat_base
+
+STAIRS = """\
+# The Stairs
+
+Mia stood at the top of the stairs and looked down at Sam.
+
+"Are you coming up?" said Mia.
+
+Sam put down his cup. "In a minute," said Sam. "The kettle is on."
+
+"Then bring me one too," she said.
+"""
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
+
+
+def written(emulator: EmulatorServer, folder: Path) -> Path:
+    source, series = folder / "stairs.md", folder / "series"
+    source.write_text(STAIRS, encoding="utf-8")
+    report = breakdown(source, series, Options(base_url=chat_base(emulator), key_env=KEY_ENV,
+                                               yes=True, stream="false"))
+    assert report.problems == [], report.problems
+    return series
+
+
+def test_a_line_given_to_another_than_the_storys_speaker_is_said_at_its_line(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    series = written(chat_emulator, tmp_path)
+    assert line_problems(series) == []  # as the breakdown wrote it: each line its speaker's
+    episode = next((series / "episodes").glob("*.yaml"))
+    text = episode.read_text("utf-8")
+    assert 'say: {mia: "Are you coming up?"}' in text, text
+    episode.write_text(text.replace('say: {mia: "Are you coming up?"}',
+                                    'say: {sam: "Are you coming up?"}'), encoding="utf-8")
+    done = CliRunner().invoke(cli, ["check", "--json", str(series)])
+    found = [d for d in json.loads(done.output) if d["code"] == "line-speaker"]
+    row = next(n for n, line in enumerate(text.splitlines(), 1) if "Are you coming up?" in line)
+    assert [(d["severity"], d["line"], d["message"]) for d in found] == [(
+        "warning", row, "the story gives this line to Mia (stairs.md:5: 'Are you coming up?'), "
+        "and here sam says it; expected the story's speaker: give it to mia")], done.output
+    assert done.exit_code == 0  # a warning: the render is not refused
+    (series / ".storyboard" / "breakdown" / "last.json").unlink()  # not the breakdown's now
+    assert line_problems(series) == []
+
+
+def test_a_line_whose_speaker_the_story_does_not_name_is_not_judged(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    series = written(chat_emulator, tmp_path)
+    episode = next((series / "episodes").glob("*.yaml"))
+    text = episode.read_text("utf-8")
+    scene = '        action: "wide shot, static: she said."\n'
+    assert scene in text, text
+    said = '        say: {sam: "Then bring me one too,"}   # stairs.md: line 9\n'
+    episode.write_text(text.replace(scene, scene + said), encoding="utf-8")
+    assert line_problems(series) == []  # "she said": the story names no one (it is Mia's)
+    episode.write_text(text.replace(scene, scene + said.replace("line 9", "line 5").replace(
+        "Then bring me one too,", "Are you coming up?")), encoding="utf-8")
+    assert [d.code for d in line_problems(series)] == ["line-speaker"]  # the same, judged
+
+
+def test_the_stand_in_gives_a_line_to_whom_a_send_back_says() -> None:
+    answer = {"camera": "close", "cast": ["Mia"], "scenes": [
+        {"seconds": 3, "action": "Mia speaks.",
+         "lines": [{"speaker": "Mia", "quote": "In a minute"}]}]}
+    back = [{"role": "system", "content": "..."}, {"role": "user", "content": "{}"},
+            {"role": "assistant", "content": json.dumps(answer)},
+            {"role": "user", "content": "Your answer has these problems; answer again:\n- "
+             "scenes[0].lines[0].speaker: 'Mia', but the story says Sam says 'In a minute': "
+             "give the line to Sam"}]
+    assert heeded(answer, back)["scenes"][0]["lines"] == [{"speaker": "Sam",
+                                                           "quote": "In a minute"}]
