@@ -50,8 +50,9 @@ class Chapter:
     shot: int = 0  # a season's shot call: its number in its episode (its lines, the shot's)
     unquoted: bool = False  # a season's shot call of a screenplay: its speeches are its quotes
     ends: tuple[str, ...] = ()  # a season's cut call: the units its episode may end at
-    whole_titles: bool = False  # a season's calls: quotes offered whole across a title's stop
-    # ("Mr. Holmes"; ``quotable``), as the series' questions were first asked (``answerstore``)
+    rules: int = 1  # a season's calls: the rules they are asked and judged by, as the series'
+    # first were (``answerstore.AnswerCache.rules``): 2 offers quotes whole across a title's stop
+    # (``quotable``) and reads a line's speaker around its shot (``speakers.misgiven``)
 
     @property
     def last(self) -> int:

@@ -51,13 +51,14 @@ PLACES = {"dialogue-heavy": {"london", "scotland_yard"}}
 TITLE_PAGE = {"dialogue-heavy": "Adventure of the Dying", "a narrator": "Amontillado by"}
 BEGUN_INSIDE = {"dialogue-heavy": "which my poor friend"}  # a sentence its shot's span cut
 ENTRY = re.compile(r"^  (?:# )?([a-z0-9_]+): \{", re.M)  # a cast entry, commented out or not
-# The stand-in's lines ``check`` says are given to another than the story's speaker
-# (``breakdown.linecheck``), by the story's line: each is (``"...?" said Hans sneeringly``, ``"...,"
-# said the Skin Horse``, ``Mr. McGregor ... calling out, 'Stop thief!'``). Nothing sent them back:
-# the shot's call was not given the speaker's name, or its own lines do not say who speaks (the
-# sentence naming Mr. McGregor starts before them). Held so that one more is seen.
+# The stand-in's lines given to another than the story's speaker, by the story's line, and whom
+# to: sent back (``speakers.misgiven``, reading the episode's lines around the shot's: the
+# sentence naming Mr. McGregor starts before the shot's), heeded, and written so. Each is the
+# story's (``"...?" said Hans sneeringly``, ``"...," said the Skin Horse``, ``Mr. McGregor ...
+# calling out, 'Stop thief!'``).
 MISGIVEN = {"chapters": [270], "no headings": [80], "straight single quotes and titles": [68]}
-STORY_LINE = re.compile(r"\(\S+\.txt:(\d+): ")
+MISGIVEN_TO = {"chapters": "hans", "no headings": "skin_horse_character",
+               "straight single quotes and titles": "mcgregor"}
 
 
 @pytest.fixture(autouse=True)
@@ -96,7 +97,11 @@ def test_the_stand_in_writes_n_of_n_episodes_of_every_story_and_a_series_that_ch
     story, series = STORIES[shape], tmp_path / "series"
     code, said, report = breakdown(chat_emulator, story, series)
     assert code == 0 and "error" not in said, said
-    assert report["sent"] == len(report["calls"]), said  # nothing sent back, nothing refused
+    backs = [line for line in said.splitlines() if "sent back to the model" in line]
+    assert len(backs) == len(MISGIVEN.get(shape, [])), said  # those alone sent back, once each
+    assert all(line.strip().startswith("the shot call for shot ") and "1 problem(s)" in line
+               for line in backs), backs
+    assert report["sent"] == len(report["calls"]) + len(backs), said  # nothing refused
     assert report["problems"] == report["read_as_meant"] == report["warnings"] == [], report
     episodes = written(series)
     made = skeleton.shape(SECONDS)
@@ -105,10 +110,11 @@ def test_the_stand_in_writes_n_of_n_episodes_of_every_story_and_a_series_that_ch
     assert [sum(shot["duration"] for shot in e["shots"]) for e in episodes] == \
         [made.total] * story["episodes"]
     done = CliRunner().invoke(group, ["check", "--json", str(series)])
-    found = json.loads(done.output)
-    assert done.exit_code == 0 and all(d["code"] == "line-speaker" for d in found), done.output
-    assert [int(m[1]) for d in found if (m := STORY_LINE.search(d["message"]))] == \
-        MISGIVEN.get(shape, []), done.output  # the stand-in's known wrong speakers, each said
+    assert done.exit_code == 0 and json.loads(done.output) == [], done.output
+    for line in MISGIVEN.get(shape, []):  # each given, as sent back, to the story's speaker
+        assert re.search(rf"say: \{{{MISGIVEN_TO[shape]}: .*# {story['file']}: line {line}$",
+                         "\n".join(e.read_text("utf-8") for e in sorted(
+                             (series / "episodes").glob("*.yaml"))), re.M), line
     actions = [scene["action"].partition(":")[2] for e in episodes for shot in e["shots"]
                for scene in shot["scenes"]]
     assert not [a for a in actions if FURNITURE.search(a)], actions  # nothing the edition adds

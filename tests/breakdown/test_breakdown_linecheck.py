@@ -14,6 +14,8 @@ from click.testing import CliRunner
 
 from storyboard.breakdown.linecheck import line_problems
 from storyboard.breakdown.pipeline import Options, breakdown
+from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.stages.speakers import misgiven
 from storyboard.cli.main import cli
 from storyboard.emulator.chat.answers import heeded
 from storyboard.emulator.server import EmulatorServer
@@ -92,3 +94,18 @@ def test_the_stand_in_gives_a_line_to_whom_a_send_back_says() -> None:
              "give the line to Sam"}]
     assert heeded(answer, back)["scenes"][0]["lines"] == [{"speaker": "Sam",
                                                            "quote": "In a minute"}]
+
+
+def test_a_shots_speaker_is_read_around_its_lines_in_a_series_asked_by_rules_2() -> None:
+    """The sentence naming the speaker may start before the shot's own lines: a series asked by
+    rules 2 reads it in the episode's lines around them; one begun before, in the shot's alone
+    (as its kept answers were judged: nothing is sent back that was not then)."""
+    told = ("Mr. McGregor was planting cabbages, but he jumped up and ran after Peter, waving a",
+            "rake and calling out,", "'Stop thief!'")
+    around = Chapter("peter.txt", 1, "One", 1, told)
+    answer = {"shots": [{"scenes": [{"lines": [{"speaker": "Peter", "quote": "Stop thief!"}]}]}]}
+    for rules, found in ((2, ["shots[0].scenes[0].lines[0].speaker: 'Peter', but the story says "
+                              "Mr. McGregor says 'Stop thief!': give the line to Mr. McGregor"]),
+                         (1, [])):
+        call = Chapter("peter.txt", 1, "One", 2, told[1:], rules=rules)
+        assert misgiven(answer, call, ["Peter", "Mr. McGregor"], around) == found, rules

@@ -14,7 +14,7 @@ import pytest
 from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.breakdown.questions.quotable import quotable, sentences
 from storyboard.breakdown.source import Chapter
-from storyboard.breakdown.state.answerstore import FOLDER, QUESTIONS, AnswerCache
+from storyboard.breakdown.state.answerstore import FOLDER, QUESTIONS, RULES, AnswerCache
 from storyboard.emulator.server import EmulatorServer
 from tests.fixtures.breakdown import KEY_ENV, chat_base, requests
 
@@ -44,7 +44,7 @@ def test_a_speech_is_cut_at_every_stop_but_a_titles_in_a_series_begun_so() -> No
         "He's dying, Dr.", "Watson.", "Fetch Mr.", "Smith!", "Is it you, Mrs.", "Hudson?",
         "Call Mr."]
     lines = tuple(SICKROOM.splitlines()[2:5])
-    whole = quotable(Chapter("sickroom.md", 1, "One", 3, lines, whole_titles=True))
+    whole = quotable(Chapter("sickroom.md", 1, "One", 3, lines, rules=2))
     cut = quotable(Chapter("sickroom.md", 1, "One", 3, lines))
     assert whole == ["He's dying, Dr. Watson", "He has not eaten for three days.",
                      "Then fetch Mr. Culverton Smith at once, Mrs. Hudson", "Tell him I am dying."]
@@ -54,20 +54,23 @@ def test_a_speech_is_cut_at_every_stop_but_a_titles_in_a_series_begun_so() -> No
 def test_the_rule_is_pinned_for_a_fresh_series_and_an_older_one_keeps_its_cut(
         tmp_path: Path) -> None:
     fresh = AnswerCache(tmp_path / "fresh")
-    assert fresh.titles_whole(pin=False) and not (tmp_path / "fresh" / FOLDER / QUESTIONS).exists()
-    assert fresh.titles_whole(pin=True)  # a run that asks pins it
+    assert fresh.rules(pin=False) == RULES == 2
+    assert not (tmp_path / "fresh" / FOLDER / QUESTIONS).exists()
+    assert fresh.rules(pin=True) == 2  # a run that asks pins it
     pinned = tmp_path / "fresh" / FOLDER / QUESTIONS
-    assert json.loads(pinned.read_text("utf-8")) == {"titles": "whole"}
+    assert json.loads(pinned.read_text("utf-8")) == {"rules": 2}
     fresh.put("a" * 64, {"content": "{}"})
-    assert fresh.titles_whole(pin=True)  # pinned: answers stored since change nothing
+    assert fresh.rules(pin=True) == 2  # pinned: answers stored since change nothing
     older = AnswerCache(tmp_path / "older")
-    older.put("b" * 64, {"content": "{}"})  # answers stored before the rule, and no pin
-    assert not older.titles_whole(pin=True)
+    older.put("b" * 64, {"content": "{}"})  # answers stored before the rules, and no pin
+    assert older.rules(pin=True) == 1
     assert not (tmp_path / "older" / FOLDER / QUESTIONS).exists()
     pinned = tmp_path / "older" / FOLDER / QUESTIONS
-    for text in ("not json", '{"titles": "cut"}', "[]"):  # read as no pin: its answers decide
-        pinned.write_text(text, encoding="utf-8")
-        assert not older.titles_whole(pin=True), text
+    for text in ("not json", '{"rules": 3}', '{"rules": 2.0}', '{"rules": true}', "[]"):
+        pinned.write_text(text, encoding="utf-8")  # read as no pin: its answers decide
+        assert older.rules(pin=True) == 1, text
+    pinned.write_text('{"rules": 1}', encoding="utf-8")
+    assert fresh.rules(pin=True) == 2 and older.rules(pin=True) == 1
 
 
 def test_a_fresh_season_is_asked_whole_sentences_and_replays_them_with_no_call(
@@ -78,7 +81,7 @@ def test_a_fresh_season_is_asked_whole_sentences_and_replays_them_with_no_call(
                       stream="false", episodes=1, episode_seconds=30.0, ratio="9:16")
     report = breakdown(source, series, options)
     assert report.problems == [], report.problems
-    assert json.loads((series / FOLDER / QUESTIONS).read_text("utf-8")) == {"titles": "whole"}
+    assert json.loads((series / FOLDER / QUESTIONS).read_text("utf-8")) == {"rules": 2}
     quotes = [line["quote"] for path in sorted((series / FOLDER / "answers").glob("*.json"))
               for shot in [json.loads(json.loads(path.read_text("utf-8"))["content"])]
               if isinstance(shot, dict) and "scenes" in shot

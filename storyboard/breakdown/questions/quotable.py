@@ -6,8 +6,8 @@ words, each of its clauses, so a short shot can still say part of a long speech)
 ``MOST``; a schema's ``enum``, so a server that decodes to the schema can only answer the
 author's words. A title's full stop ends no sentence (``sentences``: ``He's dying, Dr.
 Watson.`` is one choice) in a series whose questions were first asked so; one begun before
-keeps the cut at every stop it was asked with (``Chapter.whole_titles``,
-``answerstore.AnswerCache.titles_whole``). A screenplay's episode (no quotation marks:
+keeps the cut at every stop it was asked with (``Chapter.rules``,
+``answerstore.AnswerCache.rules``). A screenplay's episode (no quotation marks:
 ``Chapter.unquoted``) offers its speeches, never its action lines; a tale's episode that quotes
 no one offers nothing: narration is never a line.
 """
@@ -31,7 +31,7 @@ QUOTED = re.compile(r"\"([^\"]{1,1000})\"|“([^”]{1,1000})”"
                     r"|(?:^|(?<=\s\s))[—―]\s?([^—―]{1,1000}?)(?=\s[—―]|\s\s|\s*$)")
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # A title's full stop ends no sentence ("He's dying, Dr. Watson."): read whole in a series whose
-# questions were first asked so (``Chapter.whole_titles``), and by the written line in any.
+# questions were first asked so (``Chapter.rules``), and by the written line in any.
 TITLE = r"\b(?:Mr|Mrs|Ms|Dr|St|Mme|Mlle|Messrs|Capt|Col|Gen|Prof|Rev|Sgt|Lt)\."
 ENDS_IN_TITLE = re.compile(TITLE + r"$")
 
@@ -84,7 +84,7 @@ def quotable(chapter: Chapter) -> list[str]:
         spoken(m) for text in paragraphs(chapter) for m in QUOTED.finditer(text)]
     found: list[str] = []
     for span in spans:
-        for sentence in sentences(span, whole_titles=chapter.whole_titles):
+        for sentence in sentences(span, whole_titles=chapter.rules >= 2):
             found.append(sentence)
             if len(sentence.split()) > LONG:
                 found += CLAUSE.split(sentence)

@@ -99,9 +99,9 @@ def planned(found: list[Unit], episodes: int) -> list[Entry]:
 
 
 def segments(story: Story, season: list[Entry], found: list[Unit], shape: Shape, *,
-             whole_titles: bool = False) -> list[Segment]:
-    """Each episode's call, in order, over the units of ``found`` its entry names
-    (``whole_titles``: its quotes offered whole across a title's stop, ``Chapter``)."""
+             rules: int = 1) -> list[Segment]:
+    """Each episode's call, in order, over the units of ``found`` its entry names, asked and
+    judged by ``rules`` (``Chapter.rules``)."""
     at = {(u.chapter, u.index): n for n, u in enumerate(found)}
     out: list[Segment] = []
     for entry in season:
@@ -110,7 +110,7 @@ def segments(story: Story, season: list[Entry], found: list[Unit], shape: Shape,
             continue
         own = found[first:last + 1]
         lines = replace(piece(story, own[0].start, own[-1].end, entry.episode, entry.episode),
-                        shots=shape.shots, shot_seconds=shape.seconds, whole_titles=whole_titles)
+                        shots=shape.shots, shot_seconds=shape.seconds, rules=rules)
         chapter = next(c for c in story.chapters if c.number == own[0].chapter)
         said = tuple(f"{u.ref} {_words(u.text)}" for u in own)
         out.append(Segment(entry, chapter, lines, said,

@@ -92,12 +92,14 @@ def _own(problem: str) -> str:
         "the shot" + problem.removeprefix("shots[0]")
 
 
-def problems(answer: Any, call: Chapter, names: dict[str, list[str]]) -> list[str]:
+def problems(answer: Any, call: Chapter, names: dict[str, list[str]],
+             around: Chapter | None = None) -> list[str]:
     """What is wrong with a shot's answer (in its schema): its shot's, and density's beside
-    them (a shot wrong only by density is not sent back: ``finished`` keeps it as a warning)."""
+    them (a shot wrong only by density is not sent back: ``finished`` keeps it as a warning);
+    ``around``: its episode's lines, where a line's speaker is read (``misgiven``)."""
     shots = filled(answer, call)
     found = shot_stage.problems(shots, call, names, shared=True) + \
-        misgiven(shots, call, names["character"])
+        misgiven(shots, call, names["character"], around)
     return [_own(p) for p in found + (density.problems(shots, names) if found else [])]
 
 

@@ -45,7 +45,7 @@ def walk_season(story: Story, asker: Asker, target: Target,
                 later: dict[int, list[list[str]]] | None = None) -> Answers:
     """Every answer of a season (see the module docstring); ``later``: problems ``check``
     found in the written series, by episode."""
-    whole = asker.cache.titles_whole(pin=not asker.planning)  # before this run stores any answer
+    rules = asker.cache.rules(pin=not asker.planning)  # before this run stores any answer
     answers = first_answers(story, asker, season=True)
     found = answers.season = SeasonAnswers()
     made = shape(target.seconds, target.video.takes())
@@ -53,7 +53,7 @@ def walk_season(story: Story, asker: Asker, target: Target,
         return answers
     units = season.story_units(story, target.episodes)
     segments = functools.partial(season.segments, story, found=units, shape=made,
-                                 whole_titles=whole)
+                                 rules=rules)
     planned = season.planned(units, target.episodes)
     text = seasonfile.edited(asker.cache.series)
     if text is not None:
@@ -146,7 +146,7 @@ def _episode(asker: Asker, answers: Answers, segment: Segment,
     head = _head(asker, segment, names)
     shots = []
     for index, (call, again) in enumerate(calls):
-        check = functools.partial(episode.problems, call=call, names=names)
+        check = functools.partial(episode.problems, call=call, names=names, around=lines)
         result, notes = episode.finished(
             try_ask(asker, "shot", call, episode.context(call, again, names), check,
                     episode.rounds(later, index)), call, names)

@@ -112,17 +112,20 @@ def speaking(chapter: Chapter, names: list[str]) -> list[str]:
     return [name for name in names if any(same(who, name) for who in said)]
 
 
-def misgiven(answer: Any, chapter: Chapter, characters: list[str]) -> list[str]:
+def misgiven(answer: Any, chapter: Chapter, characters: list[str],
+             around: Chapter | None = None) -> list[str]:
     """Each line of a shots answer given to another character than the one the story says
-    says it (where that one is among ``characters``)."""
-    flat = Flat(chapter)
+    says it (where that one is among ``characters``), read in ``chapter``'s lines, or (a season
+    asked by rules 2, ``Chapter.rules``) in ``around``'s: its episode's, where the sentence that
+    names the speaker may start before the shot's lines (``Mr. McGregor ... calling out,``)."""
+    flat = Flat(around if around is not None and chapter.rules >= 2 else chapter)
     said = attributed(flat)
     found = []
     for s, shot in enumerate(answer["shots"]):
         for c, scene in enumerate(shot["scenes"]):
             for n, line in enumerate(scene["lines"]):
                 wanted = " ".join(str(line["quote"]).split()).strip(MARKS + " ")
-                at = flat.text.find(wanted) if wanted else -1
+                at = _within(flat, wanted, chapter)
                 who = next((x.who for x in said if x.start <= at < x.end), "")
                 own = next((name for name in characters if same(who, name)), None) if who \
                     else None
@@ -131,3 +134,13 @@ def misgiven(answer: Any, chapter: Chapter, characters: list[str]) -> list[str]:
                                  f"{line['speaker']!r}, but the story says {own} says "
                                  f"{shorten(wanted, 40)!r}: give the line to {own}")
     return found
+
+
+def _within(flat: Flat, wanted: str, chapter: Chapter) -> int:
+    """Where ``wanted`` is in ``flat``: the first time on ``chapter``'s lines, else the first
+    (-1: nowhere)."""
+    if not wanted:
+        return -1
+    at = [m.start() for m in re.finditer(re.escape(wanted), flat.text)]
+    return next((a for a in at if chapter.first <= flat.lines[a] <= chapter.last),
+                at[0] if at else -1)

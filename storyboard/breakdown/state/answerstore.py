@@ -7,9 +7,9 @@ arrives, before anything reads it, as ``.storyboard/breakdown/answers/<key>.json
 file beside it, flushed, then renamed), so a run killed at any point leaves either the whole answer
 or none, and the next run asks again only what was not answered. An entry that cannot be read
 (too large, nested too deep, not JSON: read as untrusted) is treated as absent (asked again with
-consent), never as an answer. ``questions.json`` beside them pins how the series' questions
-were first asked (``AnswerCache.titles_whole``), so a newer storyboard asks an older series'
-calls as it asked them, and pays for none of them again.
+consent), never as an answer. ``questions.json`` beside them pins the rules the series' calls
+were first asked and judged by (``AnswerCache.rules``), so a newer storyboard asks an older
+series' calls as it asked them, and pays for none of them again.
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ from storyboard import files
 from storyboard.breakdown.state.statefile import read
 
 FOLDER = Path(".storyboard") / "breakdown"
-QUESTIONS = "questions.json"  # how the series' questions were first asked: {"titles": "whole"}
+QUESTIONS = "questions.json"  # the rules the series' calls were first asked by: {"rules": 2}
+# 1: quotes cut at every full stop, a line's speaker read inside its shot's lines; 2: a title's
+# stop ends no quote, and a line's speaker is read around its shot (``Chapter.rules``)
+RULES = 2
 
 
 def request_key(instructions: str, body: dict[str, Any]) -> str:
@@ -59,22 +62,23 @@ class AnswerCache:
         text = json.dumps(record, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
         write_atomic(self.path(key), text.encode())
 
-    def titles_whole(self, *, pin: bool) -> bool:
-        """Whether this series' shot calls offer quotes whole across a title's stop
-        (``quotable.sentences``), as its questions were first asked: pinned in ``QUESTIONS``.
-        A series with answers stored and no pin was begun before, and keeps the cut at every
-        stop it was asked with (asked otherwise, each of its calls would be paid again); a
-        fresh one offers them whole, pinned so when ``pin`` (a run that asks, not a plan)."""
+    def rules(self, *, pin: bool) -> int:
+        """The rules this series' season calls are asked and judged by (``Chapter.rules``), as
+        its first were: pinned in ``QUESTIONS``. A series with answers stored and no pin was
+        begun before the rules were pinned, and keeps 1 (asked or judged otherwise, its calls
+        would be asked and paid for again); a fresh one takes ``RULES``, pinned so when ``pin``
+        (a run that asks, not a plan)."""
         path = self.series / FOLDER / QUESTIONS
         try:
             pinned = read(path)
         except (OSError, ValueError):
             pinned = None
-        if isinstance(pinned, dict) and pinned.get("titles") == "whole":
-            return True
+        found = pinned.get("rules") if isinstance(pinned, dict) else None
+        if type(found) is int and 1 <= found <= RULES:
+            return found
         if self.folder.is_dir() and any(self.folder.glob("*.json")):
-            return False
+            return 1
         if pin:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, b'{"titles": "whole"}\n')
-        return True
+            write_atomic(path, f'{{"rules": {RULES}}}\n'.encode())
+        return RULES

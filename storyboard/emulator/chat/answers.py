@@ -422,7 +422,9 @@ def heeded(answer: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
         scenes = made[shot].get("scenes", []) if shot < len(made) else []
         lines = scenes[scene].get("lines", []) if scene < len(scenes) else []
         if line < len(lines):
-            lines[line]["speaker"] = found.group(4).strip()
+            was, lines[line]["speaker"] = lines[line]["speaker"], found.group(4).strip()
+            if scenes[scene].get("action") == f"{was} speaks":  # as it wrote the line's scene
+                scenes[scene]["action"] = f"{lines[line]['speaker']} speaks"
     return answer
 
 
