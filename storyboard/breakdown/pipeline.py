@@ -217,7 +217,10 @@ def consent(estimate: Estimate, options: Options, confirm: Callable[[Estimate], 
 
 def walked(story: Story, asker: Asker, options: Options,
            later: dict[int, list[list[str]]] | None = None) -> Answers:
-    """Every answer: a season's (``seasonwalk``) when the options ask for one."""
+    """Every answer: a season's (``seasonwalk``) when the options ask for one. The rules the
+    series' calls are asked by are pinned before any answer is stored, whichever it is (a season
+    of a series broken down by chapters first is asked by them too)."""
+    asker.cache.rules(pin=not asker.planning)
     target = target_of(options, asker.cache.series)
     if target is None:
         return walk(story, asker, later)

@@ -92,3 +92,14 @@ def test_a_fresh_season_is_asked_whole_sentences_and_replays_them_with_no_call(
     before = requests(chat_emulator)
     again = breakdown(source, series, options)
     assert again.problems == [] and requests(chat_emulator) == before  # the same asks: stored
+
+
+def test_a_series_broken_down_by_chapters_is_pinned_too(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    source, series = tmp_path / "sickroom.md", tmp_path / "series"
+    source.write_text(SICKROOM, encoding="utf-8")
+    options = Options(base_url=chat_base(chat_emulator), key_env=KEY_ENV, yes=True,
+                      stream="false")
+    assert breakdown(source, series, options).problems == []  # chapters: no quote is offered
+    assert json.loads((series / FOLDER / QUESTIONS).read_text("utf-8")) == {"rules": 2}
+    assert AnswerCache(series).rules(pin=False) == 2  # its answers stored since change nothing
