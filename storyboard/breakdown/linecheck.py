@@ -20,8 +20,8 @@ from typing import Any
 
 from storyboard.breakdown.castcheck import MAX_BYTES, cast_names
 from storyboard.breakdown.source import Chapter, Story
-from storyboard.breakdown.stages.faithful import MARKS, Flat, shorten
-from storyboard.breakdown.stages.speakers import Said, attributed, same
+from storyboard.breakdown.stages.faithful import Flat, shorten
+from storyboard.breakdown.stages.speakers import Said, attributed, said_by, same
 from storyboard.breakdown.status import recorded
 from storyboard.errors import Diagnostic
 from storyboard.language.document import Document
@@ -44,11 +44,7 @@ class Told:
         chapter = next((c for c in self.story.chapters if c.first <= line <= c.last), None)
         if chapter is None:
             return ""
-        flat, said = self._of(chapter)
-        wanted = " ".join(words.split()).strip(MARKS + " ")
-        at = [m.start() for m in re.finditer(re.escape(wanted), flat.text)] if wanted else []
-        here = next((a for a in at if flat.lines[a] == line), at[0] if at else -1)
-        return next((s.who for s in said if s.start <= here < s.end), "")
+        return said_by(*self._of(chapter), words, line, line)
 
     def _of(self, chapter: Chapter) -> tuple[Flat, list[Said]]:
         if chapter.number not in self._read:

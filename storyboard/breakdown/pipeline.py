@@ -220,11 +220,11 @@ def walked(story: Story, asker: Asker, options: Options,
     """Every answer: a season's (``seasonwalk``) when the options ask for one. The rules the
     series' calls are asked by are pinned before any answer is stored, whichever it is (a season
     of a series broken down by chapters first is asked by them too)."""
-    asker.cache.rules(pin=not asker.planning)
+    rules = asker.cache.rules(pin=not asker.planning)
     target = target_of(options, asker.cache.series)
     if target is None:
         return walk(story, asker, later)
-    return walk_season(story, asker, target, later)
+    return walk_season(story, asker, target, rules, later)
 
 
 def target_problem(options: Options) -> None:

@@ -41,11 +41,11 @@ from storyboard.breakdown.stages.walk import (
 )
 
 
-def walk_season(story: Story, asker: Asker, target: Target,
+def walk_season(story: Story, asker: Asker, target: Target, rules: int,
                 later: dict[int, list[list[str]]] | None = None) -> Answers:
-    """Every answer of a season (see the module docstring); ``later``: problems ``check``
-    found in the written series, by episode."""
-    rules = asker.cache.rules(pin=not asker.planning)  # before this run stores any answer
+    """Every answer of a season (see the module docstring), asked and judged by ``rules``
+    (``Chapter.rules``: the series' pinned ones); ``later``: problems ``check`` found in the
+    written series, by episode."""
     answers = first_answers(story, asker, season=True)
     found = answers.season = SeasonAnswers()
     made = shape(target.seconds, target.video.takes())

@@ -125,8 +125,7 @@ def misgiven(answer: Any, chapter: Chapter, characters: list[str],
         for c, scene in enumerate(shot["scenes"]):
             for n, line in enumerate(scene["lines"]):
                 wanted = " ".join(str(line["quote"]).split()).strip(MARKS + " ")
-                at = _within(flat, wanted, chapter)
-                who = next((x.who for x in said if x.start <= at < x.end), "")
+                who = said_by(flat, said, wanted, chapter.first, chapter.last)
                 own = next((name for name in characters if same(who, name)), None) if who \
                     else None
                 if own is not None and not same(str(line["speaker"]), own):
@@ -136,11 +135,11 @@ def misgiven(answer: Any, chapter: Chapter, characters: list[str],
     return found
 
 
-def _within(flat: Flat, wanted: str, chapter: Chapter) -> int:
-    """Where ``wanted`` is in ``flat``: the first time on ``chapter``'s lines, else the first
-    (-1: nowhere)."""
-    if not wanted:
-        return -1
-    at = [m.start() for m in re.finditer(re.escape(wanted), flat.text)]
-    return next((a for a in at if chapter.first <= flat.lines[a] <= chapter.last),
-                at[0] if at else -1)
+def said_by(flat: Flat, said: list[Said], words: str, first: int, last: int) -> str:
+    """Whom ``said`` (``attributed(flat)``) has say ``words``, found on lines ``first`` to
+    ``last`` of ``flat``, else where they first are ("" where they are nowhere, or said by no
+    one it names)."""
+    wanted = " ".join(words.split()).strip(MARKS + " ")
+    at = [m.start() for m in re.finditer(re.escape(wanted), flat.text)] if wanted else []
+    here = next((a for a in at if first <= flat.lines[a] <= last), at[0] if at else -1)
+    return next((s.who for s in said if s.start <= here < s.end), "")
