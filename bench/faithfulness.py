@@ -15,9 +15,11 @@ writes from its answers) beside its story in ``bench/corpus/``, and prints for e
   (``@della counts``). In order: walked in story order, each event found in a shot at or after
   the shot the last one was found in.
 - **invented**: the shots whose action says what their story span does not: at least
-  ``INVENTED_LEAST`` of the action's content words (four letters or more, not ordinary, its
-  camera words and the cast's names left out), and a share of them of at least
-  ``INVENTED_SHARE``, whose stem is in no word of the shot's lines of the story.
+  ``LEAST`` of the action's content words (four letters or more, not ordinary, its camera words
+  and the cast's names left out), and a share of them of at least ``SHARE``, whose stem is in no
+  word of the shot's lines of the story (the words, stems and bounds of
+  ``storyboard.breakdown.questions.told``, which a season asked by rules 3 sends a scene back by;
+  here the shot's whole action is read, each word as this bench tokenizes it).
 - **speakers**: the lines whose speaker is the one the story attributes the quote to: a name next
   to a speech verb just before or after the quote in its paragraph (``"...," said old Mrs.
   Rabbit``, ``Holmes cried: "..."``); a line with no such name (``she said``, no verb, the
@@ -49,23 +51,9 @@ from typing import Any
 
 import yaml
 
+from storyboard.breakdown.questions.told import LEAST, ORDINARY, SHARE, stem
+
 ROOT = Path(__file__).resolve().parent.parent
-INVENTED_LEAST = 2
-INVENTED_SHARE = 1 / 3
-ORDINARY_WORDS = """
-a about above after again against all also although always among an and another any are around
-as at away back be because been before being below beside besides between both but by came can
-cannot could did does doing done down during each even ever every few for from further had has
-have having he her here hers herself him himself his how however i if in into is it its itself
-just least less like made make many may me might more most much must my myself near never no nor
-not now of off often on once one only onto or other others our ours out over own quite rather
-said same say says see seemed shall she should since so some still such than that the their
-them then there these they this those though through thus till to too toward towards under
-until up upon us very was way we well were what when where whether which while who whom whose
-why will with within without would yet you your yours shot wide close medium slow push pull
-static handheld camera scene speaks
-"""
-ORDINARY = frozenset(ORDINARY_WORDS.split())
 SPEECH = ("said|says|cried|asked|answered|replied|shouted|called|whispered|exclaimed|continued|"
           "added|returned|repeated|muttered|observed|remarked|began|murmured|screamed|sobbed|"
           "laughed|gasped|growled|grumbled|demanded|insisted|explained|declared|thought")
@@ -79,18 +67,6 @@ CAMERA = re.compile(r"^[^@:]{0,80}:\s")
 SPOKEN = re.compile(r"^@\w+ speaks$")
 WORD = re.compile(r"[A-Za-z][a-z'’]*")
 QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "«": '"', "»": '"'})
-
-
-def stem(word: str) -> str:
-    """A crude stem: lower case, one ending off (``counted``, ``counts``: ``count``)."""
-    word = word.lower().strip("'’")
-    for end in ("ing", "ed", "es", "s", "d"):
-        if word.endswith(end) and len(word) - len(end) >= 3:
-            word = word[: -len(end)]
-            break
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou":
-        word = word[:-1]  # stopped: stopp -> stop
-    return word
 
 
 def flat(text: str) -> str:
@@ -192,7 +168,7 @@ def invented(shot: Shot, lines: list[str], cast: set[str]) -> bool:
     told = {stem(w) for w in WORD.findall(" ".join(lines[shot.first - 1: shot.last]))}
     words = content(shot.action, cast)
     absent = [w for w in words if stem(w) not in told]
-    return len(absent) >= INVENTED_LEAST and len(absent) >= INVENTED_SHARE * len(words)
+    return len(absent) >= LEAST and len(absent) >= SHARE * len(words)
 
 
 def paragraph_at(lines: list[str], line: int) -> str:

@@ -52,7 +52,8 @@ class Chapter:
     ends: tuple[str, ...] = ()  # a season's cut call: the units its episode may end at
     rules: int = 1  # a season's calls: the rules they are asked and judged by, as the series'
     # first were (``answerstore.AnswerCache.rules``): 2 offers quotes whole across a title's stop
-    # (``quotable``) and reads a line's speaker around its shot (``speakers.misgiven``)
+    # (``quotable``) and reads a line's speaker around its shot (``speakers.misgiven``); 3 sends
+    # back a scene telling what its shot's lines do not (``told``)
 
     @property
     def last(self) -> int:

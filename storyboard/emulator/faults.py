@@ -28,7 +28,8 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
                               html: a web page instead of JSON)
     chat       moderation (400 data_inspection_failed), and faults of the answer's content:
                invalid_json, schema (a required field dropped), paraphrase (a quote reworded),
-               length (cut short, finish_reason: length); real servers' and models' shapes
+               invented (each scene's action told what its lines do not), length (cut short,
+               finish_reason: length); real servers' and models' shapes
                (``chat.faults``): no_schema no_stream wrapped fenced prose think reasoning ignored nan
                deep=content|body|error usage=negative|float|nan|infinity|huge|string|missing
                trickle[=SECONDS] late_moderation endless huge
@@ -70,7 +71,7 @@ SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "made", "refused", "envelope"
 SHAPE_KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "prose", "think", "reasoning",  # as
                "ignored", "nan", "deep", "usage", "trickle", "late_moderation",  # chat_faults.KINDS
                "unheld")
-CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "length", *SHAPE_KINDS)
+CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "invented", "length", *SHAPE_KINDS)
 CHAT_KINDS = (*HTTP_KINDS, "moderation", *CONTENT_KINDS, "endless", "huge")
 CHAT_WORDS = {"deep": ("content", "body", "error"),
               "usage": ("negative", "float", "nan", "infinity", "huge", "string", "missing")}

@@ -228,7 +228,7 @@ def test_a_dense_shot_is_sent_back_with_its_figure_only_beside_another_problem(
         tmp_path: Path) -> None:
     """Sent back, the real model never made a dense shot lighter (0 of 368 on the corpus): a
     shot wrong only by density is taken with a warning; one wrong by more carries its figure."""
-    dense = "Mia climbs the endless stairs. The wind howls. Mia stops. Sam shouts. Mia climbs on."
+    dense = "Mia climbs the stairs. The wind howls. Mia waits. Sam waits below. Mia climbs on."
 
     def answer(body: dict[str, Any]) -> Any:
         document = json.loads(next(m for m in body["messages"] if m["role"] == "user")["content"])
@@ -254,7 +254,7 @@ def test_a_dense_shot_is_written_with_a_warning_at_its_line_and_never_sent_back(
     """The real model kept a 4-second shot of 8.75 load points through two send-backs: density
     is a warning, never a limit, so the shot is taken as it is (no send-back, neither by the
     shot's own check nor by ``check``'s round) and the run warns at its line."""
-    dense = "Mia climbs the endless stairs. The wind howls. Mia stops. Sam shouts. Mia climbs on."
+    dense = "Mia climbs the stairs. The wind howls. Mia waits. Sam waits below. Mia climbs on."
 
     def answer(body: dict[str, Any]) -> Any:
         document = json.loads(next(m for m in body["messages"] if m["role"] == "user")["content"])
@@ -279,7 +279,7 @@ def test_a_dense_shot_is_written_with_a_warning_at_its_line_and_never_sent_back(
         assert server.bodies == []
     said = json.loads(done.stdout)["warnings"]
     assert [w["line"] for w in said] == [3] and "too dense" in said[0]["message"], done.output
-    assert "endless stairs" in "".join(p.read_text("utf-8") for p in (series / "episodes")
+    assert "The wind howls" in "".join(p.read_text("utf-8") for p in (series / "episodes")
                                        .glob("*.yaml"))
     # one rule: the written season turns check's density lint on, and it finds that scene alone
     (linted,) = [d for d in diagnostics(series) if "lint: {density: false}" in d]
@@ -298,7 +298,7 @@ def test_a_busy_scene_beside_a_quiet_one_is_found_by_the_breakdown_and_by_check_
         if first_shot(document, 3):
             content.update(camera="wide shot, static", scenes=[
                 {"seconds": 6, "action": "Mia climbs the stairs.", "lines": []},
-                {"seconds": 2, "action": "Mia and Sam look out as the camera pans.",
+                {"seconds": 2, "action": "Mia and Sam wait as the camera pans.",
                  "lines": []}])
         return completion(json.dumps(content))
 

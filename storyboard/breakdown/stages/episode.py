@@ -11,7 +11,8 @@ shot's answer is held to the shot checks (names given; quotes the author's; each
 whom the story says, ``speakers``), sent back like any other answer, the density heuristic's
 problems beside them (``problems``); what the send-backs leave is finished as a shots answer is
 (``finished``: a line not the author's, or whose speaker is not given, left out) and density is
-kept as a warning. A shot wrong by density alone is taken at once, with its warnings: sent back,
+kept as a warning, as is a scene still telling what the shot's lines do not (``told``: sent back
+in a series asked by rules 3). A shot wrong by density alone is taken at once, with its warnings: sent back,
 the real model never made one lighter (0 of 368 on the corpus), and each try is a paid call. The
 shots are then ``joined`` into the episode's answer, each problem at its shot's place.
 """
@@ -23,7 +24,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from storyboard.breakdown.questions import density
+from storyboard.breakdown.questions import density, told
 from storyboard.breakdown.questions.quotable import quotable, quoting
 from storyboard.breakdown.results import Result
 from storyboard.breakdown.shape.cutting import balanced_sizes
@@ -99,8 +100,12 @@ def problems(answer: Any, call: Chapter, names: dict[str, list[str]],
     ``around``: its episode's lines, where a line's speaker is read (``misgiven``)."""
     shots = filled(answer, call)
     found = shot_stage.problems(shots, call, names, shared=True) + \
-        misgiven(shots, call, names["character"], around)
+        misgiven(shots, call, names["character"], around) + told.problems(shots, call, _all(names))
     return [_own(p) for p in found + (density.problems(shots, names) if found else [])]
+
+
+def _all(names: dict[str, list[str]]) -> list[str]:
+    return [name for kind in names.values() for name in kind]
 
 
 def finished(result: Result | None, call: Chapter, names: dict[str, list[str]]
@@ -117,7 +122,8 @@ def finished(result: Result | None, call: Chapter, names: dict[str, list[str]]
     kept, notes = shot_stage.left_out(shots, call, names)
     if shot_stage.problems(kept, call, names, shared=True):
         return Result(shots, result.problems, result.turns, read=result.read), []
-    warned = [_own(p) for p in density.problems(kept, names)]
+    warned = [_own(p) for p in told.problems(kept, call, _all(names)) +
+              density.problems(kept, names)]
     return Result(kept, [], result.turns, warned), [_own(n) for n in notes]
 
 

@@ -23,10 +23,11 @@ from storyboard import files
 from storyboard.breakdown.state.statefile import read
 
 FOLDER = Path(".storyboard") / "breakdown"
-QUESTIONS = "questions.json"  # the rules the series' calls were first asked by: {"rules": 2}
+QUESTIONS = "questions.json"  # the rules the series' calls were first asked by: {"rules": 3}
 # 1: quotes cut at every full stop, a line's speaker read inside its shot's lines; 2: a title's
-# stop ends no quote, and a line's speaker is read around its shot (``Chapter.rules``)
-RULES = 2
+# stop ends no quote, and a line's speaker is read around its shot; 3: a scene whose action tells
+# what its shot's lines do not is sent back (``Chapter.rules``)
+RULES = 3
 
 
 def request_key(instructions: str, body: dict[str, Any]) -> str:

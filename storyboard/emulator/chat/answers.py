@@ -14,8 +14,8 @@ A version's translation (``stage: translate``) is answered by ``versionwords``. 
 shape gets ``{}`` when it asks for JSON, else an echo.
 A shots request sent back with a word that refers to another shot is answered without it, and
 one with a line the story gives to another with the line given to them (``heeded``). Content
-faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``length``) bend the answer the way real
-models fail.
+faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``invented``, ``length``) bend the
+answer the way real models fail.
 """
 
 from __future__ import annotations
@@ -439,6 +439,8 @@ def bent(content: str, fault: str) -> tuple[str, str]:
         return json.dumps(_broken(data), ensure_ascii=False), "stop"
     if fault == "paraphrase":
         return json.dumps(_paraphrased(data), ensure_ascii=False), "stop"
+    if fault == "invented":
+        return json.dumps(_invented(data), ensure_ascii=False), "stop"
     return content, "stop"
 
 
@@ -459,6 +461,19 @@ def _paraphrased(data: Any) -> Any:
             for line in scene["lines"]:
                 line["quote"] = "Well, as I was saying, " + line["quote"].lower()
                 return data
+    return data
+
+
+INVENTED = " while a brass orchestra rehearses beneath purple umbrellas"
+
+
+def _invented(data: Any) -> Any:
+    """Each scene's action told what no line of the story says (as a small model pads a shot:
+    ``@peter was playing with his wheelbarrow while his mother was cooking dinner``)."""
+    shots = data.get("shots", [data]) if isinstance(data, dict) else []
+    for item in shots:
+        for scene in item.get("scenes", []) if isinstance(item, dict) else []:
+            scene["action"] = str(scene.get("action", "")).rstrip(". ") + INVENTED + "."
     return data
 
 

@@ -13,8 +13,8 @@ servers send them. Errors come in the compatible mode's shape, ``{"error": {"mes
 "param", "code"}}``: 401 without a bearer key, 400 for a body that is not JSON, has no messages or
 asks for ``json_object`` without the word "json" (as DashScope does). Faults (``chat:KIND``): the
 HTTP ones of every endpoint (``429``, ``500``, ``drop``...), ``moderation`` (400
-``data_inspection_failed``), the content ones ``invalid_json``, ``schema``, ``paraphrase`` and
-``length`` (``chat_answers.bent``), and the shapes of real servers and models
+``data_inspection_failed``), the content ones ``invalid_json``, ``schema``, ``paraphrase``,
+``invented`` and ``length`` (``chat_answers.bent``), and the shapes of real servers and models
 (``chat_faults``: a refused ``json_schema``, wrappers, fences, thinking, hostile usage, trickles).
 """
 

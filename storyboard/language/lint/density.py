@@ -48,6 +48,7 @@ _MOVES = re.compile(
     r"pushing in|pulls? (?:back|out)|pulling (?:back|out)|zooms? (?:in|out)|zooming (?:in|out)|"
     r"tracking|tracks|crane[sd]?|craning|orbits?|orbiting|arcs? around|trucks? (?:left|right))\b",
     re.I)
+MOVES = _MOVES  # a camera move's words (what the breakdown's ``told`` reads past in an action)
 
 
 @dataclass(frozen=True)

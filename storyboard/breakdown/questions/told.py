@@ -1,0 +1,98 @@
+"""A season shot's answer into the scenes whose action tells what the shot's lines do not.
+
+A shot films its own run of the story's lines; a scene whose action adds what none of them says
+(``@peter was playing with his wheelbarrow while his mother was cooking dinner``, where the lines
+say neither) films another story. Read word by word, as ``bench/faithfulness.py`` measures a
+season: the action's content words (four letters or more, not an ordinary word, not a name of the
+cast, not a camera move's) each compared by a crude stem (``counted``, ``counts``: ``count``)
+with every word of the shot's lines; a scene tells what they do not when at least ``LEAST`` of
+its content words, and at least ``SHARE`` of them, are in none. The shot's question asks for its
+action from its lines alone (``prompts``); a scene that tells more is sent back naming the words
+it added, and one still telling more after its send-backs is taken with a warning
+(``stages.episode.finished``), as a scene too dense is: a synonym counts as not told, so the
+words are the model's to weigh.
+Judged by rules 3 (``Chapter.rules``): a series begun before keeps the rules it was asked by.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from storyboard.breakdown.source import Chapter
+from storyboard.language.lint.density import MOVES
+
+LEAST = 2  # content words told by none of the shot's lines, at least, for a scene to be sent back
+SHARE = 1 / 3  # and at least this share of its content words
+SHORTEST = 4  # letters of a content word
+ENDINGS = ("ing", "ed", "es", "s", "d")
+ORDINARY_WORDS = """
+a about above after again against all also although always among an and another any are around
+as at away back be because been before being below beside besides between both but by came can
+cannot could did does doing done down during each even ever every few for from further had has
+have having he her here hers herself him himself his how however i if in into is it its itself
+just least less like made make many may me might more most much must my myself near never no nor
+not now of off often on once one only onto or other others our ours out over own quite rather
+said same say says see seemed shall she should since so some still such than that the their
+them then there these they this those though through thus till to too toward towards under
+until up upon us very was way we well were what when where whether which while who whom whose
+why will with within without would yet you your yours shot wide close medium slow push pull
+static handheld camera scene speaks"""
+ORDINARY = frozenset(ORDINARY_WORDS.split())
+WORD = re.compile(r"[^\W\d_]+")
+# An edition's furniture: a line wholly in brackets (``[Illustration]``, ``(pause)``) or with no
+# letter (a rule of underscores). A shot whose lines are all furniture tells no event: not judged.
+FURNITURE = re.compile(r"\s*(?:\[[^\]]*\]|\([^)]*\)|[\W\d_]*)\s*")
+
+
+def stem(word: str) -> str:
+    """A crude stem: lower case, one ending off, a doubled last consonant single (``stopped``,
+    ``stops``: ``stop``)."""
+    word = word.lower().strip("'’")
+    for end in ENDINGS:
+        if word.endswith(end) and len(word) - len(end) >= 3:
+            word = word[: -len(end)]
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiou":
+        word = word[:-1]
+    return word
+
+
+def content(action: str, cast: list[str]) -> list[str]:
+    """The action's content words, in order, each once: not ordinary, not a name of ``cast``
+    (its ``@handles`` read as words), not a camera move's (``pans``, ``pulls back``)."""
+    named = {word.lower() for name in cast for word in WORD.findall(name.replace("_", " "))}
+    said = MOVES.sub(" ", action.replace("@", " ").replace("_", " "))
+    words = [w.lower() for w in WORD.findall(said)]
+    return [*dict.fromkeys(w for w in words
+                           if len(w) >= SHORTEST and w not in ORDINARY and w not in named)]
+
+
+def untold(action: str, lines: Chapter, cast: list[str]) -> list[str]:
+    """The content words of ``action`` told by none of ``lines``, when they are enough for the
+    scene to tell what the lines do not (``LEAST``, ``SHARE``); else none (and none where the
+    lines are all furniture: ``[Illustration]`` tells nothing to keep to)."""
+    story = [line for line in lines.lines if not FURNITURE.fullmatch(line)]
+    if not story:
+        return []
+    told = {stem(word) for line in story for word in WORD.findall(line)}
+    words = content(action, cast)
+    absent = [word for word in words if stem(word) not in told]
+    return absent if len(absent) >= LEAST and len(absent) >= SHARE * len(words) else []
+
+
+def problems(answer: Any, call: Chapter, cast: list[str]) -> list[str]:
+    """Each scene of a one-shot shots answer (``episode.filled``) whose action tells what its
+    call's lines do not, located, with the words and what to do (rules 3; none before)."""
+    if call.rules < 3:
+        return []
+    found = []
+    for s, shot in enumerate(answer["shots"]):
+        for c, scene in enumerate(shot["scenes"]):
+            words = untold(str(scene["action"]), call, cast)
+            if words:
+                said = ", ".join(repr(word) for word in words[:6])
+                found.append(f"shots[{s}].scenes[{c}].action: tells what the shot's lines "
+                             f"({call.first} to {call.last}) do not ({said}): tell only what "
+                             "they say")
+    return found
