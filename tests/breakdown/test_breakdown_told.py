@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from storyboard.breakdown.pipeline import Options, Report, breakdown
-from storyboard.breakdown.questions.told import problems, stem, untold
+from storyboard.breakdown.questions.told import problems, spent, stem, untold
 from storyboard.breakdown.source import Chapter
 from storyboard.breakdown.state.answerstore import FOLDER, QUESTIONS
 from storyboard.emulator.chat.answers import INVENTED
@@ -67,6 +67,15 @@ def test_a_scene_telling_more_is_located_under_rules_3_alone() -> None:
     assert problems(answer, older, CAST) == []
 
 
+def test_a_scene_telling_more_alone_is_sent_back_once_and_beside_another_problem_as_any() -> None:
+    padded = "scenes[0].action: tells what the shot's lines (5 to 6) do not ('waves', 'balloon')"
+    assert not spent([padded], 0) and spent([padded], 1) and spent([padded, padded], 2)
+    wrong = "scenes[0].lines[0].speaker: 'sam', but the story says mia says it: give it to mia"
+    assert not spent([padded, wrong], 1) and not spent([], 1)
+    dense = "scenes[0]: too dense for the video model: 1.5 s for 2.5 load points"
+    assert spent([padded, dense], 1) and not spent([dense], 1)  # density: never sent alone
+
+
 def season(tmp_path: Path, emulator: EmulatorServer, rules: int | None = None
            ) -> tuple[Path, Report, int]:
     source, series = tmp_path / "garden.md", tmp_path / "series"
@@ -87,7 +96,7 @@ def actions(series: Path) -> list[str]:
     return [line for line in text.splitlines() if "brass orchestra" in line]
 
 
-def test_a_padded_shot_is_sent_back_and_one_still_padded_is_taken_with_a_warning(
+def test_a_padded_shot_is_sent_back_once_and_one_still_padded_is_taken_with_a_warning(
         chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     clean, report, asked = season(tmp_path / "clean", chat_emulator)
     assert report.problems == [] and not actions(clean)  # the stand-in tells its lines alone
@@ -100,7 +109,7 @@ def test_a_padded_shot_is_sent_back_and_one_still_padded_is_taken_with_a_warning
     warned = [str(w) for w in report.warnings if "tells what the shot's lines" in str(w)]
     scenes = actions(padded)  # written as given, each with its warning
     assert len(warned) == len(scenes) >= shots and all("'brass', 'orchestra'" in w for w in warned)
-    assert asked_padded == asked + 2 * shots  # each shot sent back twice, then taken
+    assert asked_padded == asked + shots  # each shot sent back once, then taken
 
 
 def test_a_series_begun_by_rules_2_is_not_sent_back_for_it(chat_emulator: EmulatorServer,

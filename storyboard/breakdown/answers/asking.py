@@ -1,5 +1,6 @@
 """A stage's request into a checked answer: asked through the cache (``calls``), judged
-(``judging``), sent back at most ``SEND_BACKS`` times, bounded (``Calls.sent_back``).
+(``judging``), sent back at most ``SEND_BACKS`` times (a scene telling what its shot's lines do
+not, alone, ``told.SEND_BACKS``), bounded (``Calls.sent_back``).
 
 The conversation, being the request, is content-addressed: a re-run replays every turn from the
 cache. A send-back that would send the same bytes again, or would not fit the window, stops. A cut
@@ -16,7 +17,7 @@ from typing import Any
 from storyboard.breakdown.answers import cutshort
 from storyboard.breakdown.answers.judging import Judge
 from storyboard.breakdown.chat.calls import Calls, key_of
-from storyboard.breakdown.questions import prompts
+from storyboard.breakdown.questions import prompts, told
 from storyboard.breakdown.results import Check, Result
 from storyboard.breakdown.source import Chapter
 
@@ -50,7 +51,8 @@ class Asker(Calls):
             checks = not problems and bool(rounds)
             if checks:
                 problems = rounds.pop(0)
-            if not problems or backs == SEND_BACKS:  # check's own problems: check reports them
+            if not problems or backs == SEND_BACKS or told.spent(problems, backs):
+                # check's own problems: check reports them
                 return Result(data, [] if checks else prompts.few(problems), turn, read=read)
             following = conversation + self.sent_back(stage, chapter, record, problems)
             stop = "sending it back again would ask the same question: stopped" if key_of(

@@ -38,6 +38,9 @@ RULE = (f"Keep each scene light enough for the video model: its seconds divided 
         "more seconds, split it in two, or say less in it.")
 
 
+SAID = "too dense for the video model"  # how its problem says it
+
+
 def half(seconds: float) -> float:
     """A scene's seconds as the breakdown writes them: up to the half second, at least 0.5."""
     return max(0.5, math.ceil(seconds * 2) / 2)
@@ -59,7 +62,7 @@ def problems(answer: Any, names: dict[str, list[str]]) -> list[str]:
     for index, shot in enumerate(answer["shots"]):
         for place, (length, load) in enumerate(loads(shot, names)):
             if load and length / load < LEAST:
-                found.append(f"shots[{index}].scenes[{place}]: too dense for the video model: "
+                found.append(f"shots[{index}].scenes[{place}]: {SAID}: "
                              f"{length:g} s for {load:g} load points is {length / load:.1f} s a "
                              f"point, under {LEAST:g} (give it more seconds, split it in two, or "
                              "say less in it)")

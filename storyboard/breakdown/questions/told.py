@@ -8,9 +8,10 @@ cast, not a camera move's) each compared by a crude stem (``counted``, ``counts`
 with every word of the shot's lines; a scene tells what they do not when at least ``LEAST`` of
 its content words, and at least ``SHARE`` of them, are in none. The shot's question asks for its
 action from its lines alone (``prompts``); a scene that tells more is sent back naming the words
-it added, and one still telling more after its send-backs is taken with a warning
+it added, once (``SEND_BACKS``: on the kept real-model runs about half the shots tell more, and
+each send-back is a call), and one still telling more is taken with a warning
 (``stages.episode.finished``), as a scene too dense is: a synonym counts as not told, so the
-words are the model's to weigh.
+words are the model's to weigh. A shot wrong otherwise too is sent back as often as any.
 Judged by rules 3 (``Chapter.rules``): a series begun before keeps the rules it was asked by.
 """
 
@@ -19,9 +20,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from storyboard.breakdown.questions import density
 from storyboard.breakdown.source import Chapter
 from storyboard.language.lint.density import MOVES
 
+SEND_BACKS = 1  # a scene telling more alone is sent back once (others: ``asking.SEND_BACKS``)
+SAID = "tells what the shot's lines"  # how its problem says it (``once``)
 LEAST = 2  # content words told by none of the shot's lines, at least, for a scene to be sent back
 SHARE = 1 / 3  # and at least this share of its content words
 SHORTEST = 4  # letters of a content word
@@ -81,6 +85,14 @@ def untold(action: str, lines: Chapter, cast: list[str]) -> list[str]:
     return absent if len(absent) >= LEAST and len(absent) >= SHARE * len(words) else []
 
 
+def spent(problems: list[str], backs: int) -> bool:
+    """Whether an answer's problems, after ``backs`` send-backs, are scenes telling what their
+    lines do not (beside which density's are said: never sent back alone), sent back
+    ``SEND_BACKS`` times already."""
+    return backs >= SEND_BACKS and any(SAID in p for p in problems) and \
+        all(SAID in p or density.SAID in p for p in problems)
+
+
 def problems(answer: Any, call: Chapter, cast: list[str]) -> list[str]:
     """Each scene of a one-shot shots answer (``episode.filled``) whose action tells what its
     call's lines do not, located, with the words and what to do (rules 3; none before)."""
@@ -92,7 +104,7 @@ def problems(answer: Any, call: Chapter, cast: list[str]) -> list[str]:
             words = untold(str(scene["action"]), call, cast)
             if words:
                 said = ", ".join(repr(word) for word in words[:6])
-                found.append(f"shots[{s}].scenes[{c}].action: tells what the shot's lines "
+                found.append(f"shots[{s}].scenes[{c}].action: {SAID} "
                              f"({call.first} to {call.last}) do not ({said}): tell only what "
                              "they say")
     return found

@@ -12,9 +12,10 @@ whom the story says, ``speakers``), sent back like any other answer, the density
 problems beside them (``problems``); what the send-backs leave is finished as a shots answer is
 (``finished``: a line not the author's, or whose speaker is not given, left out) and density is
 kept as a warning, as is a scene still telling what the shot's lines do not (``told``: sent back
-in a series asked by rules 3). A shot wrong by density alone is taken at once, with its warnings: sent back,
-the real model never made one lighter (0 of 368 on the corpus), and each try is a paid call. The
-shots are then ``joined`` into the episode's answer, each problem at its shot's place.
+in a series asked by rules 3). A shot wrong by density alone is taken at once, with its
+warnings: sent back, the real model never made one lighter (0 of 368 on the corpus), and each
+try is a paid call. The shots are then ``joined`` into the episode's answer, each problem at its
+shot's place.
 """
 
 from __future__ import annotations
