@@ -55,6 +55,8 @@ def test_an_action_is_read_word_by_word_against_the_shots_lines() -> None:
     furniture = Chapter("peter.md", 1, "One", 9, ("[Illustration]", "", "(pause)", "_____"),
                         rules=3)
     assert untold("A moment passes.", furniture, CAST) == []  # no story to keep to
+    chinese = Chapter("deng.md", 1, "One", 1, ("米娅爬上灯塔的楼梯。风在外面呼啸。",), rules=3)
+    assert untold("米娅在雨中奔跑, 手里拿着一把红伞", chinese, CAST) == []  # no spaced words
 
 
 def test_a_scene_telling_more_is_located_under_rules_3_alone() -> None:

@@ -22,10 +22,10 @@ from typing import Any
 
 from storyboard.breakdown.questions import density
 from storyboard.breakdown.source import Chapter
-from storyboard.language.lint.density import MOVES
+from storyboard.language.lint.density import CJK, MOVES
 
 SEND_BACKS = 1  # a scene telling more alone is sent back once (others: ``asking.SEND_BACKS``)
-SAID = "tells what the shot's lines"  # how its problem says it (``once``)
+SAID = "tells what the shot's lines"  # how its problem says it (``spent``)
 LEAST = 2  # content words told by none of the shot's lines, at least, for a scene to be sent back
 SHARE = 1 / 3  # and at least this share of its content words
 SHORTEST = 4  # letters of a content word
@@ -64,12 +64,14 @@ def stem(word: str) -> str:
 
 def content(action: str, cast: list[str]) -> list[str]:
     """The action's content words, in order, each once: not ordinary, not a name of ``cast``
-    (its ``@handles`` read as words), not a camera move's (``pans``, ``pulls back``)."""
+    (its ``@handles`` read as words), not a camera move's (``pans``, ``pulls back``), and not
+    in a script written without spaces (Chinese, Japanese: a run of it is no word to look for)."""
     named = {word.lower() for name in cast for word in WORD.findall(name.replace("_", " "))}
     said = MOVES.sub(" ", action.replace("@", " ").replace("_", " "))
     words = [w.lower() for w in WORD.findall(said)]
     return [*dict.fromkeys(w for w in words
-                           if len(w) >= SHORTEST and w not in ORDINARY and w not in named)]
+                           if len(w) >= SHORTEST and w not in ORDINARY and w not in named
+                           and not CJK.search(w))]
 
 
 def untold(action: str, lines: Chapter, cast: list[str]) -> list[str]:

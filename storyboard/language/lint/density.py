@@ -49,6 +49,7 @@ _MOVES = re.compile(
     r"tracking|tracks|crane[sd]?|craning|orbits?|orbiting|arcs? around|trucks? (?:left|right))\b",
     re.I)
 MOVES = _MOVES  # a camera move's words (what the breakdown's ``told`` reads past in an action)
+CJK = _CJK  # a script written without spaces (``told`` judges no word of it)
 
 
 @dataclass(frozen=True)
