@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from storyboard.breakdown.questions import density
+from storyboard.breakdown.questions.ordinary import WORD
 from storyboard.breakdown.source import Chapter
 from storyboard.language.lint.density import CJK, MOVES
 
@@ -43,7 +44,6 @@ until up upon us very was way we well were what when where whether which while w
 why will with within without would yet you your yours shot wide close medium slow push pull
 static handheld camera scene speaks"""
 ORDINARY = frozenset(ORDINARY_WORDS.split())
-WORD = re.compile(r"[^\W\d_]+")
 # An edition's furniture: a line wholly in brackets (``[Illustration]``, ``(pause)``) or with no
 # letter (a rule of underscores). A shot whose lines are all furniture tells no event: not judged.
 FURNITURE = re.compile(r"\s*(?:\[[^\]]*\]|\([^)]*\)|[\W\d_]*)\s*")
@@ -62,11 +62,11 @@ def stem(word: str) -> str:
     return word
 
 
-def content(action: str, cast: list[str]) -> list[str]:
-    """The action's content words, in order, each once: not ordinary, not a name of ``cast``
-    (its ``@handles`` read as words), not a camera move's (``pans``, ``pulls back``), and not
-    in a script written without spaces (Chinese, Japanese: a run of it is no word to look for)."""
-    named = {word.lower() for name in cast for word in WORD.findall(name.replace("_", " "))}
+def content(action: str, named: set[str]) -> list[str]:
+    """The action's content words, in order, each once: not ordinary, not a word of the cast's
+    names (``named``; its ``@handles`` read as words), not a camera move's (``pans``, ``pulls
+    back``), and not in a script written without spaces (Chinese, Japanese: a run of it is no
+    word to look for)."""
     said = MOVES.sub(" ", action.replace("@", " ").replace("_", " "))
     words = [w.lower() for w in WORD.findall(said)]
     return [*dict.fromkeys(w for w in words
@@ -74,17 +74,31 @@ def content(action: str, cast: list[str]) -> list[str]:
                            and not CJK.search(w))]
 
 
-def untold(action: str, lines: Chapter, cast: list[str]) -> list[str]:
-    """The content words of ``action`` told by none of ``lines``, when they are enough for the
-    scene to tell what the lines do not (``LEAST``, ``SHARE``); else none (and none where the
-    lines are all furniture: ``[Illustration]`` tells nothing to keep to)."""
+def _named(cast: list[str]) -> set[str]:
+    """The words of the cast's names, lower case (``mr_mcgregor``: ``mr``, ``mcgregor``)."""
+    return {word.lower() for name in cast for word in WORD.findall(name.replace("_", " "))}
+
+
+def _told(lines: Chapter) -> set[str] | None:
+    """The stems of every word of ``lines`` (None where the lines are all furniture:
+    ``[Illustration]`` tells nothing to keep to)."""
     story = [line for line in lines.lines if not FURNITURE.fullmatch(line)]
-    if not story:
-        return []
-    told = {stem(word) for line in story for word in WORD.findall(line)}
-    words = content(action, cast)
+    return {stem(word) for line in story for word in WORD.findall(line)} if story else None
+
+
+def _absent(action: str, told: set[str], named: set[str]) -> list[str]:
+    """The content words of ``action`` whose stem is not in ``told``, when they are enough for
+    the scene to tell what the lines do not (``LEAST``, ``SHARE``); else none."""
+    words = content(action, named)
     absent = [word for word in words if stem(word) not in told]
     return absent if len(absent) >= LEAST and len(absent) >= SHARE * len(words) else []
+
+
+def untold(action: str, lines: Chapter, cast: list[str]) -> list[str]:
+    """The content words of ``action`` told by none of ``lines``, when they are enough for the
+    scene to tell what the lines do not; else none (and none where the lines are furniture)."""
+    told = _told(lines)
+    return [] if told is None else _absent(action, told, _named(cast))
 
 
 def spent(problems: list[str], backs: int) -> bool:
@@ -98,12 +112,13 @@ def spent(problems: list[str], backs: int) -> bool:
 def problems(answer: Any, call: Chapter, cast: list[str]) -> list[str]:
     """Each scene of a one-shot shots answer (``episode.filled``) whose action tells what its
     call's lines do not, located, with the words and what to do (rules 3; none before)."""
-    if call.rules < 3:
+    told = _told(call) if call.rules >= 3 else None
+    if told is None:
         return []
-    found = []
+    found, named = [], _named(cast)  # the shot's lines and cast read once, for all its scenes
     for s, shot in enumerate(answer["shots"]):
         for c, scene in enumerate(shot["scenes"]):
-            words = untold(str(scene["action"]), call, cast)
+            words = _absent(str(scene["action"]), told, named)
             if words:
                 said = ", ".join(repr(word) for word in words[:6])
                 found.append(f"shots[{s}].scenes[{c}].action: {SAID} "

@@ -41,15 +41,13 @@ FREE, FREE_CJK = 16, 24  # words (CJK characters) of action a beat carries for n
 WORDS, CJK_CHARACTERS = 8, 12  # words (CJK characters) spoken or acted past a beat's, a point
 PLACE, MOVE = 2, 0.5  # points for a change of place, for a camera move
 _SENTENCE = re.compile(r"[^.!?]*[A-Za-z\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af][^.!?]*(?:[.!?]+|$)")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*")
-_MOVES = re.compile(
+MOVES = re.compile(
     r"\b(?:whip[- ]pans?|pans?|panning|tilts?|tilting|dolly|dollies|dollying|push(?:es)? in|"
     r"pushing in|pulls? (?:back|out)|pulling (?:back|out)|zooms? (?:in|out)|zooming (?:in|out)|"
     r"tracking|tracks|crane[sd]?|craning|orbits?|orbiting|arcs? around|trucks? (?:left|right))\b",
     re.I)
-MOVES = _MOVES  # a camera move's words (what the breakdown's ``told`` reads past in an action)
-CJK = _CJK  # a script written without spaces (``told`` judges no word of it)
 
 
 @dataclass(frozen=True)
@@ -71,11 +69,11 @@ def cast_of(characters: Mapping[str, Any], generated: Mapping[str, Any]) -> Cast
 
 def spoken_points(text: str) -> float:
     """A line's load: 1 point per 8 words, 1 per 12 Chinese, Japanese or Korean characters."""
-    return len(_LATIN.findall(_CJK.sub(" ", text))) / WORDS + len(_CJK.findall(text)) / CJK_CHARACTERS
+    return len(_LATIN.findall(CJK.sub(" ", text))) / WORDS + len(CJK.findall(text)) / CJK_CHARACTERS
 
 
 def camera_moves(text: str) -> int:
-    return len(_MOVES.findall(text))
+    return len(MOVES.findall(text))
 
 
 def beats(text: str) -> int:
@@ -88,9 +86,9 @@ def acted_points(text: str) -> float:
     Chinese, Japanese or Korean characters past 24 a beat): a 54-word sentence is 1 beat and 4.75
     points, "She stops. She turns." 2 beats and none."""
     carried = beats(text)
-    latin = len(_LATIN.findall(_CJK.sub(" ", MENTION.sub("x", text))))
+    latin = len(_LATIN.findall(CJK.sub(" ", MENTION.sub("x", text))))
     return max(0, latin - FREE * carried) / WORDS + \
-        max(0, len(_CJK.findall(text)) - FREE_CJK * carried) / CJK_CHARACTERS
+        max(0, len(CJK.findall(text)) - FREE_CJK * carried) / CJK_CHARACTERS
 
 
 def load_points(beats: int, spoken: float, principals: int, places: int, moves: int,
@@ -196,7 +194,7 @@ def loads(shot: ResolvedShot, cast: Cast) -> Iterator[Load]:
         for place in (n for n in _in_order(scene.action) if n in cast.places):
             changes += here is not None and place != here
             here = place
-        words = sum(len(_LATIN.findall(line)) + len(_CJK.findall(line)) for _, line in said)
+        words = sum(len(_LATIN.findall(line)) + len(CJK.findall(line)) for _, line in said)
         yield Load(scene.path, scene.end - scene.start, beats(scene.action) if scene.action
                    else 1, sum(spoken_points(line) for _, line in said), words, len(acting),
                    changes, camera_moves(scene.action), acted_points(scene.action))
