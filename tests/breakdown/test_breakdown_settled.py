@@ -180,3 +180,29 @@ def test_a_cast_cut_in_its_loop_is_read_without_an_entry_named_by_ordinary_words
     assert "  mia:" in cast and "\n  i:" not in cast
     assert {"name": "ordinary-entry", "mode": "json_object", "count": 1} in report.repairs
 
+
+
+RABBITS = ["Peter Rabbit", "Flopsy", "Mopsy", "Cottontail", "old Mrs. Rabbit"]
+THIEF = {"seconds": 2, "action": "Peter Rabbit is running through the sand-bank, waving a rake "
+         "and calling out 'Stop thief!'", "lines": [{"speaker": "Mr. McGregor",
+                                                      "quote": "Stop thief!"}]}
+
+
+def test_a_shot_crowded_by_a_speaker_outside_its_cast_loses_names_its_actions_never_name() -> None:
+    """Peter Rabbit on Qwen2.5-Coder-1.5B and llama-server (kept in bench/answers/): sent back
+    for giving "Stop thief!" to Peter, it gave it to Mr. McGregor and kept its cast of five
+    rabbits, six to draw where five may be; sent back again, it answered the same."""
+    chapter = Chapter("peter-rabbit.txt", 1, "Part 1", 67,
+                      ("Mr. McGregor came up with a rake, calling out, 'Stop thief!'",))
+    crowded = {"shots": [{"from_line": 67, "to_line": 67, "camera": "close-up", "cast": RABBITS,
+                          "scenes": [THIEF]}]}
+    kept, notes = left_out(crowded, chapter)
+    assert kept["shots"][0]["cast"] == RABBITS[:4] and crowded["shots"][0]["cast"] == RABBITS
+    assert notes == ["shots[0].cast: 6 characters, places and props where a shot shows at most "
+                     "5: old Mrs. Rabbit (named in none of its actions) left out"]
+    named = {**THIEF, "action": "Peter Rabbit runs; Flopsy, Mopsy, Cottontail and old Mrs. "
+             "Rabbit watch."}
+    busy = {"shots": [{**crowded["shots"][0], "scenes": [named]}]}
+    assert left_out(busy, chapter) == (busy, [])  # each one named: as it is, still refused
+    four = {"shots": [{**crowded["shots"][0], "cast": RABBITS[:4]}]}
+    assert left_out(four, chapter) == (four, [])  # five to draw: as it is

@@ -149,8 +149,10 @@ def left_out(answer: dict[str, Any], chapter: Chapter,
     before it starts is read as its first line (one that ends past the chapter's last line, to
     that line), a shot too short lengthened to the least a shot
     lasts, a ``cast`` name that is not one of the given
-    ``names`` is left out of the cast (its words keep it), and a line whose speaker is not one of
-    the given characters is left out. The notes say each, located."""
+    ``names`` is left out of the cast (its words keep it), a line whose speaker is not one of
+    the given characters is left out, and a shot whose cast and speakers outside it name more
+    than it shows loses the cast names its actions never name (``_roomy``). The notes say each,
+    located."""
     flat, notes, shots = Flat(chapter), list[str](), list[dict[str, Any]]()
     speakers = None if names is None else _speakers(names)
     for index, shot in enumerate(answer["shots"]):
@@ -161,8 +163,23 @@ def left_out(answer: dict[str, Any], chapter: Chapter,
         scenes = [{**scene, "lines": _kept(scene["lines"], flat, speakers,
                                            f"{where}.scenes[{s}]", notes)}
                   for s, scene in enumerate(shot["scenes"])]
-        shots.append({**shot, "scenes": scenes})
+        shots.append(_roomy({**shot, "scenes": scenes}, where, notes))
     return {**answer, "shots": shots}, notes
+
+
+def _roomy(shot: dict[str, Any], where: str, notes: list[str]) -> dict[str, Any]:
+    """A shot whose cast and speakers outside it name more than ``MAX_REFERENCES``, without the
+    cast names none of its actions name, from the last (Qwen2.5-Coder-1.5B kept five rabbits
+    beside Mr. McGregor's line through its send-backs); as it is when those are too few."""
+    named = {name.lower() for name in shot["cast"]} | {
+        line["speaker"].lower() for scene in shot["scenes"] for line in scene["lines"]}
+    actions, over = " ".join(scene["action"] for scene in shot["scenes"]), len(named) - MAX_REFERENCES
+    idle = [name for name in shot["cast"] if not name_pattern(name).search(actions)][::-1][:over]
+    if over <= 0 or len(idle) < over:
+        return shot
+    notes.append(f"{where}.cast: {len(named)} characters, places and props where a shot shows at "
+                 f"most {MAX_REFERENCES}: {', '.join(idle)} (named in none of its actions) left out")
+    return {**shot, "cast": [name for name in shot["cast"] if name not in idle]}
 
 
 def _kept(lines: list[dict[str, Any]], flat: Flat, speakers: set[str] | None, where: str,
