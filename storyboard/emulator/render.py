@@ -6,7 +6,8 @@ what shapes the picture (size, duration, prompts unless plain, media content, so
 mode): a bench of hundreds of tasks that differ only by their words renders one file, and
 concurrent identical tasks wait on the same render. ``STORYBOARD_EMULATOR_DRAWINGS`` may name a
 folder that emulators share: a drawing of the local renderer is then made once per folder (by
-key and ffmpeg) and copied from there (the test suite sets it for a session).
+what it shows where that holds no file, as a plain result's, else by key; and by ffmpeg) and
+copied from there (the test suite sets it for a session).
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from storyboard.emulator.state import Stats
 from storyboard.emulator.validate import Submission
 from storyboard.files import write_atomic
 from storyboard.media import ffmpeg, samples
+
+if TYPE_CHECKING:
+    from storyboard.animatic.draw import Animatic
 
 DRAWINGS_ENV = "STORYBOARD_EMULATOR_DRAWINGS"  # a folder of drawings shared by emulators
 # Bump when what a result looks like changes: a shared folder's older drawings are not reused.
@@ -53,28 +57,46 @@ class Rendered:
     seconds: float
 
 
-def local_render_body() -> RenderFn:
-    """The local provider's renderer, imported late: only finishing tasks need it. A request with
-    a seed gets a backdrop colour of that seed's own, so takes of one shot differ visibly (and
-    byte for byte, even in plain mode); one without a seed is drawn as the provider draws it.
-    A bar sweeps across every take, as a model's picture moves, so measuring a take does not find
-    it frozen. The dialogue's captions go along the top (``Animatic.captions_top``): a delivery
-    burns its subtitles in along the bottom, and a model's picture has no captions of its own.
-    The references are drawn large (``Animatic.figures``), as the people the take shows, and a
-    ``drift`` draws them wrong on purpose (``swapped``, ``animatic.drift``)."""
-    from storyboard.animatic.clip import render
+def local_spec(body: dict[str, Any], *, media: Mapping[str, Path] | None = None,
+               plain: bool = False, drift: str = "") -> Animatic:
+    """What the local renderer draws for ``body``: a request with a seed gets a backdrop colour
+    of that seed's own, so takes of one shot differ visibly (and byte for byte, even in plain
+    mode); one without a seed is drawn as the provider draws it. A bar sweeps across every take,
+    as a model's picture moves, so measuring a take does not find it frozen. The dialogue's
+    captions go along the top (``Animatic.captions_top``): a delivery burns its subtitles in
+    along the bottom, and a model's picture has no captions of its own. The references are drawn
+    large (``Animatic.figures``), as the people the take shows, and a ``drift`` draws them wrong
+    on purpose (``swapped``, ``animatic.drift``)."""
     from storyboard.animatic.shots import body_animatic
+
+    if drift == "swap":
+        media = swapped(body, media or {})
+    spec = replace(body_animatic(body, media=media, plain=plain), motion=True,
+                   captions_top=True, figures=True, drift="" if drift == "swap" else drift)
+    seed = seed_of(body)
+    return spec if seed is None else replace(spec, color=seed_color(seed))
+
+
+def local_render_body() -> RenderFn:
+    """The local provider's renderer (``local_spec`` drawn), imported late: only finishing tasks
+    need it."""
+    from storyboard.animatic.clip import render
 
     def draw(body: dict[str, Any], out: Path, *, media: Mapping[str, Path] | None = None,
              plain: bool = False, drift: str = "") -> None:
-        if drift == "swap":
-            media = swapped(body, media or {})
-        spec = replace(body_animatic(body, media=media, plain=plain), motion=True,
-                       captions_top=True, figures=True, drift="" if drift == "swap" else drift)
-        seed = seed_of(body)
-        render(spec if seed is None else replace(spec, color=seed_color(seed)), out)
+        render(local_spec(body, media=media, plain=plain, drift=drift), out)
 
     return draw
+
+
+def drawn_name(spec: Animatic) -> str | None:
+    """A shared drawing's name from what it shows, when that holds no file (a plain result, or
+    one of words alone): requests that differ only in what is not drawn (a plain result's words
+    and references) share one drawing. ``None`` where a file is drawn: the request's key names
+    it, its files counted by content."""
+    if spec.backdrop is not None or spec.thumbnails or spec.sounds:
+        return None
+    return hashlib.sha256(f"{spec!r} {ffmpeg.binary()} {DRAWING_VERSION}".encode()).hexdigest()
 
 
 def swapped(body: Mapping[str, Any], media: Mapping[str, Path]) -> dict[str, Path]:
@@ -195,18 +217,21 @@ class Renderer:
               drift: str) -> Path:
         """Draws ``out``, or copies it from the shared folder (drawing it there first): the file
         ``out`` is a byte-for-byte copy of (itself, or the shared drawing)."""
-        render = self._function()
         shared = shared_drawings() if self._local else None
         asked: dict[str, Any] = {"drift": drift} if drift else {}
         if shared is None:
             with ffmpeg.atomic_output(out) as tmp:
-                render(body, tmp, media=media, plain=self.plain, **asked)
+                self._function()(body, tmp, media=media, plain=self.plain, **asked)
             return out
-        name = hashlib.sha256(f"{key} {ffmpeg.binary()} {DRAWING_VERSION}".encode()).hexdigest()
+        from storyboard.animatic.clip import render
+
+        spec = local_spec(body, media=media, plain=self.plain, drift=drift)
+        name = drawn_name(spec) or hashlib.sha256(
+            f"{key} {ffmpeg.binary()} {DRAWING_VERSION}".encode()).hexdigest()
         drawing = shared / f"{name}.mp4"
         if not drawing.exists():
             with ffmpeg.atomic_output(drawing) as tmp:
-                render(body, tmp, media=media, plain=self.plain, **asked)
+                render(spec, tmp)
         with ffmpeg.atomic_output(out) as tmp:
             shutil.copyfile(drawing, tmp)
         return drawing

@@ -55,3 +55,24 @@ def test_without_the_folder_each_emulator_draws_its_own(
     video = ffmpeg.probe(two).video
     assert video is not None and (video.width, video.height) == (1280, 720)
     assert one.read_bytes() == two.read_bytes()  # drawn twice, the same bytes
+
+
+def test_results_that_differ_only_in_what_is_not_drawn_share_one_drawing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain result draws no words and no references: requests that differ only in those share
+    one drawing, named by what it shows; a seed (its backdrop's colour) or words drawn do not."""
+    folder = tmp_path / "drawings"
+    monkeypatch.setenv(DRAWINGS_ENV, str(folder))
+    other = make_body("Image 1 walks away from the camera")
+    other["input"]["media"][0]["url"] = "https://example.com/b.png"  # type: ignore[index]
+    with EmulatorServer(latency=0.05, plain_results=True) as plain:
+        one = result_of(plain, make_body("Image 1 waves at the camera"), tmp_path / "one.mp4")
+        two = result_of(plain, other, tmp_path / "two.mp4")
+        assert plain.stats()["renders"]["rendered"] == 2  # two requests: two results served
+        assert len(list(folder.glob("*.mp4"))) == 1 and one.read_bytes() == two.read_bytes()
+        seeded = result_of(plain, make_body("Image 1 waves", seed=7), tmp_path / "seeded.mp4")
+    assert len(list(folder.glob("*.mp4"))) == 2 and seeded.read_bytes() != one.read_bytes()
+    with EmulatorServer(latency=0.05, plain_results=False) as worded:
+        waves = result_of(worded, make_body("Image 1 waves at the camera"), tmp_path / "w.mp4")
+        walks = result_of(worded, make_body("Image 1 walks away"), tmp_path / "x.mp4")
+    assert len(list(folder.glob("*.mp4"))) == 4 and waves.read_bytes() != walks.read_bytes()
