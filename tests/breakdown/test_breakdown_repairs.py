@@ -31,12 +31,12 @@ STAGE_REPAIRS = {
     "walk": ("_cast_turns", "_answers", "_cast_earlier", "Reading", "settled_read", "_read",
              "within_bounds", "bounded_read", "_nth", "cut_note", "settled"),
     "chaptershots": ("left_out", "_kept", "_counted", "_ranged", "_lasting", "_known", "_roomy"),
-    "episode": ("finished", "_own")}
+    "episode": ("finished", "_own", "_offered")}
 # Half of the 1,426 lines it was is 713; like for like it is 1,508 on 2026-11-28 (issue 98, with
-# key-slip and list-of-one deleted), 1,535 with ``chaptershots._roomy`` (a crowd Peter Rabbit's
-# kept run on llama-server ended in): held a little above that until the stages' repairs join
-# ``REPAIRS`` and the count comes down.
-MOST_LINES = 1550
+# key-slip and list-of-one deleted), 1,558 with ``chaptershots._roomy`` and ``episode._offered``
+# (two real-model runs kept on 2026-11-30 ended exit 1 on what they read): held a little above
+# that until the stages' repairs join ``REPAIRS`` and the count comes down.
+MOST_LINES = 1575
 
 
 def stage_lines(root: Path) -> dict[str, int]:
@@ -70,13 +70,13 @@ def test_the_repair_code_is_counted_like_for_like_and_held_to_its_ceiling() -> N
 
 def test_repair_code_past_its_ceiling_is_caught(tmp_path: Path) -> None:
     (tmp_path / "answers").mkdir()
-    (tmp_path / "answers" / "repairs.py").write_text("x = 1\n" * 1510, encoding="utf-8")
+    (tmp_path / "answers" / "repairs.py").write_text("x = 1\n" * 1535, encoding="utf-8")
     (tmp_path / "chat").mkdir()
     (tmp_path / "chat" / "calls.py").write_text("y = 2\n" * 40, encoding="utf-8")
     (tmp_path / "walk.py").write_text("z = 3\n\n\ndef settled() -> None:\n    pass\n",
                                       encoding="utf-8")
     assert stage_lines(tmp_path) == {"walk.settled": 2}
-    assert repair_lines(tmp_path) == 1552 > MOST_LINES
+    assert repair_lines(tmp_path) == 1577 > MOST_LINES
 
 
 def test_every_repair_is_named_with_its_failure_and_the_modes_it_fires_in() -> None:

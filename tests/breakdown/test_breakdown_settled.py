@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from storyboard.breakdown.results import Result
 from storyboard.breakdown.source import Chapter
 from storyboard.breakdown.stages.chaptershots import left_out
+from storyboard.breakdown.stages.episode import finished
 from storyboard.cli.main import cli
 from tests.breakdown.scripted import Scripted, completion, stage_of
 from tests.breakdown.test_breakdown_llm import MIA, MIA_CAST, OUTLINE, answers, run
@@ -206,3 +208,28 @@ def test_a_shot_crowded_by_a_speaker_outside_its_cast_loses_names_its_actions_ne
     assert left_out(busy, chapter) == (busy, [])  # each one named: as it is, still refused
     four = {"shots": [{**crowded["shots"][0], "cast": RABBITS[:4]}]}
     assert left_out(four, chapter) == (four, [])  # five to draw: as it is
+
+
+def test_a_season_shot_its_schema_still_refused_for_lines_not_offered_is_finished() -> None:
+    """The Travelling Musicians on Qwen2.5-Coder-1.5B and llama-cpp-python 0.3.36 (kept in
+    bench/answers/): in ``json_object`` the server did not hold the schema, and a shot whose lines
+    quote no one came back through both send-backs with four lines the story never says; its
+    episode was not written (exit 1). Left out, the shot is taken; what else the schema refuses
+    keeps it refused."""
+    call = Chapter("travelling-musicians.txt", 2, "Part 1 (2)", 79, (
+        "The coast once clear, our travellers soon sat down and dispatched what",
+        "the robbers had left, with as much eagerness as if they had not expected"),
+        episode=3, shots=5, shot_seconds=6, shot=2, rules=3)
+    invented = {"speaker": "Chanticleer", "quote": "I'm tired of running away from everything."}
+    read = {"camera": "wide", "cast": ["Chanticleer"], "scenes": [
+        {"seconds": 6, "action": "Chanticleer and the travellers eat what the robbers left.",
+         "lines": [invented]}]}
+    refused = Result(None, ["scenes[0].lines: [...] is expected to be empty"], 3, read=read)
+    done, notes = finished(refused, call, {"character": ["Chanticleer"], "place": [], "prop": []})
+    assert done is not None and done.problems == []
+    assert done.answer["shots"][0]["scenes"][0]["lines"] == []
+    assert notes == ["scenes[0].lines[0]: the quote \"I'm tired of running away from "
+                     "everything.\" is not one of the shot's lines: the line is left out"]
+    four = {**read, "scenes": read["scenes"] * 4}  # three scenes at most: refused still
+    assert finished(Result(None, ["too many"], 3, read=four), call, {"character": [
+        "Chanticleer"], "place": [], "prop": []}) == (Result(None, ["too many"], 3, read=four), [])

@@ -25,12 +25,13 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from storyboard.breakdown.questions import density, told
+from storyboard.breakdown.questions import density, schemas, told
 from storyboard.breakdown.questions.quotable import quotable, quoting
 from storyboard.breakdown.results import Result
 from storyboard.breakdown.shape.cutting import balanced_sizes
 from storyboard.breakdown.source import Chapter
 from storyboard.breakdown.stages import chaptershots as shot_stage
+from storyboard.breakdown.stages.faithful import shorten
 from storyboard.breakdown.stages.speakers import misgiven
 
 OWN = re.compile(r"^shots\[0\](?:\.|(?=:))")  # a one-shot check's path, as its own answer says it
@@ -113,19 +114,44 @@ def finished(result: Result | None, call: Chapter, names: dict[str, list[str]]
              ) -> tuple[Result | None, list[str]]:
     """A shot's result as a one-shot shots answer; one still wrong after its send-backs whose
     shot, finished (``shots.left_out``), passes the shot checks is taken, density's problems
-    kept as warnings; and what was read as meant."""
-    if result is None or not isinstance(result.answer, dict):
+    kept as warnings; and what was read as meant. One its schema still refused is finished from
+    its answer as read where only lines the shot's lines do not offer made it so (``_offered``:
+    an endpoint that does not hold the schema, as llama-cpp-python's did in ``json_object``)."""
+    if result is None:
         return result, []
-    shots = filled(result.answer, call)
+    answer, notes = (result.answer, []) if isinstance(result.answer, dict) else \
+        _offered(result.read, call)
+    if not isinstance(answer, dict):
+        return result, []
+    shots = filled(answer, call)
     if not result.problems:
         warned = [_own(p) for p in density.problems(shots, names)]
         return Result(shots, [], result.turns, [*result.warnings, *warned]), []
-    kept, notes = shot_stage.left_out(shots, call, names)
+    kept, more = shot_stage.left_out(shots, call, names)
     if shot_stage.problems(kept, call, names, shared=True):
-        return Result(shots, result.problems, result.turns, read=result.read), []
+        return (Result(shots, result.problems, result.turns, read=result.read) if not notes
+                else result), []
     warned = [_own(p) for p in told.problems(kept, call, _all(names)) +
               density.problems(kept, names)]
-    return Result(kept, [], result.turns, warned), [_own(n) for n in notes]
+    return Result(kept, [], result.turns, warned), [_own(n) for n in notes + more]
+
+
+def _offered(read: Any, call: Chapter) -> tuple[dict[str, Any] | None, list[str]]:
+    """A shot answer as read, without the lines whose quote its lines do not offer, when that
+    is all its schema refused (None else); a note for each line left out."""
+    scenes, offered = read.get("scenes") if isinstance(read, dict) else None, set(quotable(call))
+    if not isinstance(scenes, list) or not all(isinstance(scene, dict) and isinstance(
+            scene.get("lines"), list) and all(isinstance(line, dict) for line in scene["lines"])
+            for scene in scenes):
+        return None, []
+    notes = [f"shots[0].scenes[{s}].lines[{n}]: the quote {shorten(str(line.get('quote')))!r} is "
+             "not one of the shot's lines: the line is left out"
+             for s, scene in enumerate(scenes) for n, line in enumerate(scene["lines"])
+             if line.get("quote") not in offered]
+    answer = {**read, "scenes": [{**scene, "lines": [line for line in scene["lines"]
+                                                     if line.get("quote") in offered]}
+                                 for scene in scenes]}
+    return (answer, notes) if notes and not schemas.problems("shot", answer, call) else (None, [])
 
 
 def placed(problem: str, index: int) -> str:
