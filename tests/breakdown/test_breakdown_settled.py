@@ -183,7 +183,6 @@ def test_a_cast_cut_in_its_loop_is_read_without_an_entry_named_by_ordinary_words
     assert {"name": "ordinary-entry", "mode": "json_object", "count": 1} in report.repairs
 
 
-
 RABBITS = ["Peter Rabbit", "Flopsy", "Mopsy", "Cottontail", "old Mrs. Rabbit"]
 THIEF = {"seconds": 2, "action": "Peter Rabbit is running through the sand-bank, waving a rake "
          "and calling out 'Stop thief!'", "lines": [{"speaker": "Mr. McGregor",
