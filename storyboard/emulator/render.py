@@ -5,9 +5,9 @@ finishes. Rendering runs in a worker thread, never on the event loop, and is cac
 what shapes the picture (size, duration, prompts unless plain, media content, sound, seed, plain
 mode): a bench of hundreds of tasks that differ only by their words renders one file, and
 concurrent identical tasks wait on the same render. ``STORYBOARD_EMULATOR_DRAWINGS`` may name a
-folder that emulators share: a drawing of the local renderer is then made once per folder (by
-what it shows where that holds no file, as a plain result's, else by key; and by ffmpeg) and
-copied from there (the test suite sets it for a session).
+folder that emulators share: a drawing of the local renderer is then made once per folder (a
+plain result's by what it shows, any other by key; and by ffmpeg) and copied from there (the test
+suite sets it for a session).
 """
 
 from __future__ import annotations
@@ -90,10 +90,10 @@ def local_render_body() -> RenderFn:
 
 
 def drawn_name(spec: Animatic) -> str | None:
-    """A shared drawing's name from what it shows, when that holds no file (a plain result, or
-    one of words alone): requests that differ only in what is not drawn (a plain result's words
-    and references) share one drawing. ``None`` where a file is drawn: the request's key names
-    it, its files counted by content."""
+    """A shared drawing's name from what it shows, when that holds no file (a plain result's):
+    requests that differ only in what is not drawn (a plain result's words and references)
+    share one drawing. ``None`` where a file is drawn: the request's key names it, its files
+    counted by content."""
     if spec.backdrop is not None or spec.thumbnails or spec.sounds:
         return None
     return hashlib.sha256(f"{spec!r} {ffmpeg.binary()} {DRAWING_VERSION}".encode()).hexdigest()
@@ -223,15 +223,15 @@ class Renderer:
             with ffmpeg.atomic_output(out) as tmp:
                 self._function()(body, tmp, media=media, plain=self.plain, **asked)
             return out
-        from storyboard.animatic.clip import render
-
-        spec = local_spec(body, media=media, plain=self.plain, drift=drift)
-        name = drawn_name(spec) or hashlib.sha256(
+        # a plain result is named by what it shows (its spec holds no file); any other by its
+        # key, so a drawing already shared costs no spec (a first frame's probe) to find
+        spec = local_spec(body, media=media, plain=True, drift=drift) if self.plain else None
+        name = (drawn_name(spec) if spec else None) or hashlib.sha256(
             f"{key} {ffmpeg.binary()} {DRAWING_VERSION}".encode()).hexdigest()
         drawing = shared / f"{name}.mp4"
         if not drawing.exists():
             with ffmpeg.atomic_output(drawing) as tmp:
-                render(spec, tmp)
+                self._function()(body, tmp, media=media, plain=self.plain, **asked)
         with ffmpeg.atomic_output(out) as tmp:
             shutil.copyfile(drawing, tmp)
         return drawing

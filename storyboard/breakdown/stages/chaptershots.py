@@ -97,6 +97,12 @@ def _speakers(names: dict[str, list[str]]) -> set[str]:
     return {n.lower() for n in names["character"]}
 
 
+def _drawn(shot: dict[str, Any]) -> set[str]:
+    """Who and what a shot draws, in lower case: its cast and its lines' speakers."""
+    return {name.lower() for name in shot["cast"]} | {
+        line["speaker"].lower() for scene in shot["scenes"] for line in scene["lines"]}
+
+
 def _name_problems(where: str, shot: dict[str, Any], names: dict[str, list[str]]) -> list[str]:
     known, speakers = _known_names(names), _speakers(names)
     found = [f"{where}.cast: {name!r} is not one of the given names"
@@ -104,8 +110,7 @@ def _name_problems(where: str, shot: dict[str, Any], names: dict[str, list[str]]
     found += [f"{where}.scenes[{s}].lines[{n}].speaker: {line['speaker']!r} is not one of the "
               "given characters" for s, scene in enumerate(shot["scenes"])
               for n, line in enumerate(scene["lines"]) if line["speaker"].lower() not in speakers]
-    refs = {n.lower() for n in shot["cast"]} | {
-        line["speaker"].lower() for scene in shot["scenes"] for line in scene["lines"]}
+    refs = _drawn(shot)
     if len(refs) > MAX_REFERENCES:
         found.append(f"{where}: {len(refs)} characters, places and props; a shot shows at most "
                      f"{MAX_REFERENCES}")
@@ -171,8 +176,7 @@ def _roomy(shot: dict[str, Any], where: str, notes: list[str]) -> dict[str, Any]
     """A shot whose cast and speakers outside it name more than ``MAX_REFERENCES``, without the
     cast names none of its actions name, from the last (Qwen2.5-Coder-1.5B kept five rabbits
     beside Mr. McGregor's line through its send-backs); as it is when those are too few."""
-    named = {name.lower() for name in shot["cast"]} | {
-        line["speaker"].lower() for scene in shot["scenes"] for line in scene["lines"]}
+    named = _drawn(shot)
     actions, over = " ".join(scene["action"] for scene in shot["scenes"]), len(named) - MAX_REFERENCES
     idle = [name for name in shot["cast"] if not name_pattern(name).search(actions)][::-1][:over]
     if over <= 0 or len(idle) < over:
