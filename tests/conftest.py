@@ -13,6 +13,7 @@ import pytest
 
 from storyboard.emulator.render import DRAWINGS_ENV
 from storyboard.media import ffbinary, samples
+from storyboard.run.state.people.machinewide import PEOPLE_SHARED_ENV
 from storyboard.stitch.join.shared import SHARED_ENV
 from tests.fixtures import pg_server
 from tests.fixtures.pg_server import PgServer
@@ -154,8 +155,9 @@ def pytest_configure(config: pytest.Config) -> None:
     touches the real ~/.local/state; grouped tests keep their group on xdist's workers; media
     facts come from the chosen ffmpeg's log (``PROBE_FROM_LOG``); the emulators of the whole run
     (every worker: they inherit the controller's folder) share their drawings of results, and
-    its stitches their mezzanines (``STORYBOARD_STITCH_SHARED``; a test that counts runs shares
-    none: ``tests.fixtures.ffmpeg_runs.nothing_remembered``)."""
+    its stitches their mezzanines (``STORYBOARD_STITCH_SHARED``) and their people's measurements
+    (``STORYBOARD_PEOPLE_SHARED``; a test that counts runs shares none:
+    ``tests.fixtures.ffmpeg_runs.nothing_remembered``)."""
     config.pluginmanager.register(GroupIds(), "storyboard-xdist-group-ids")
     import tempfile
     _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-state-"))
@@ -166,6 +168,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if not os.environ.get(SHARED_ENV):  # the run's series share their mezzanines, as a studio's do
         _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-mezzanines-"))
         os.environ[SHARED_ENV] = _SESSION_STATE[-1]
+    if not os.environ.get(PEOPLE_SHARED_ENV):  # and each file's people, measured once a run
+        _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-people-"))
+        os.environ[PEOPLE_SHARED_ENV] = _SESSION_STATE[-1]
     os.environ.setdefault(ffbinary.FFPROBE_ENV, PROBE_FROM_LOG)
 
 

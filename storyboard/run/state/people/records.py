@@ -1,6 +1,7 @@
 """Files into their people's measurements, each measured once: by its content digest and the
 measurer's version (``media.faces.record.VERSION``), kept in
-``.storyboard/measured/<sha256>.people.json`` beside the file's other measurement.
+``.storyboard/measured/<sha256>.people.json`` beside the file's other measurement, and, with
+``STORYBOARD_PEOPLE_SHARED`` set, in a folder every series of the machine shares (``machinewide``).
 
 A take, a board and every picture a character wears (its sheet, its look's picture, its board) are
 measured by the same code and kept the same way, so a reference shared by a season's shots is
@@ -20,6 +21,7 @@ from pathlib import Path
 from storyboard.errors import FFmpegError, MediaError
 from storyboard.files import write_atomic
 from storyboard.media.faces.record import VERSION, People, trusted
+from storyboard.run.state.people import machinewide
 
 log = logging.getLogger("storyboard.run")
 
@@ -60,6 +62,8 @@ def measure_people(root: Path, path: Path, sha256: str, kind: str,
     known = recorded_people(root, sha256)
     if current(known, faces=faces):
         return known
+    if adopt_people(root, sha256, machinewide.taken(sha256), faces=faces):  # measured on this machine
+        return recorded_people(root, sha256)
     from storyboard.media.faces import scan  # numpy and dlib: only when measuring
     try:
         found = scan.measure(path, "image" if kind == "image" else "video", times,
@@ -67,7 +71,7 @@ def measure_people(root: Path, path: Path, sha256: str, kind: str,
     except (MediaError, FFmpegError, OSError) as exc:
         log.warning("measuring the people of %s failed (%s)", path.name, exc)
         return None
-    _keep(root, sha256, found)
+    machinewide.give(sha256, _keep(root, sha256, found))
     return found
 
 
@@ -87,9 +91,10 @@ def adopt_people(root: Path, sha256: str, data: object, *, faces: bool = True) -
     return True
 
 
-def _keep(root: Path, sha256: str, found: People) -> None:
+def _keep(root: Path, sha256: str, found: People) -> str:
     text = json.dumps(found.to_dict(), sort_keys=True) + "\n"
     write_atomic(record_path(root, sha256), text, durable=False)
+    return text
 
 
 def file_digest(path: Path) -> str | None:

@@ -1,0 +1,51 @@
+"""People measured once a machine (``STORYBOARD_PEOPLE_SHARED``).
+
+A file's people depend on nothing but its bytes and the measurer's version, so every series of one
+machine (an ad's variations rendered as separate series, a teammate's fresh clones, a studio box,
+CI) can keep one record of each file for all of them: with ``STORYBOARD_PEOPLE_SHARED=/folder``
+set, a file's people measured in one series are also written there, and a series that needs the
+same file's takes them from there (kept as its own, as a team's store's are) instead of decoding
+and searching its frames again. An entry is ``<sha256>.people.json``, the series' own record's
+name and form: written whole (renamed into place), taken only when it reads whole and stands
+(``records.current``), else measured again and written over. The folder is opt-in and trusted as
+the series' own records are; one that cannot be read or written is only slower.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+
+from storyboard.files import write_atomic
+
+PEOPLE_SHARED_ENV = "STORYBOARD_PEOPLE_SHARED"
+SUFFIX = ".people.json"
+
+
+def folder() -> Path | None:
+    """The shared folder this process uses, if one is set."""
+    named = os.environ.get(PEOPLE_SHARED_ENV, "").strip()
+    return Path(named) if named else None
+
+
+def taken(sha256: str) -> object:
+    """The shared record of the file ``sha256`` as read (None: no folder, no entry, unreadable);
+    the caller judges it as it judges a team's."""
+    share = folder()
+    if share is None:
+        return None
+    try:
+        return json.loads((share / f"{sha256}{SUFFIX}").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def give(sha256: str, text: str) -> None:
+    """``text``, the record of the file ``sha256`` just measured here, into the shared folder
+    (a folder that cannot be written is left as it is)."""
+    share = folder()
+    if share is not None:
+        with contextlib.suppress(OSError):
+            write_atomic(share / f"{sha256}{SUFFIX}", text, durable=False)
