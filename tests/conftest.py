@@ -162,15 +162,12 @@ def pytest_configure(config: pytest.Config) -> None:
     import tempfile
     _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-state-"))
     os.environ["STORYBOARD_STATE_DIR"] = _SESSION_STATE[-1]
-    if not os.environ.get(DRAWINGS_ENV):
-        _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-drawings-"))
-        os.environ[DRAWINGS_ENV] = _SESSION_STATE[-1]
-    if not os.environ.get(SHARED_ENV):  # the run's series share their mezzanines, as a studio's do
-        _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-mezzanines-"))
-        os.environ[SHARED_ENV] = _SESSION_STATE[-1]
-    if not os.environ.get(PEOPLE_SHARED_ENV):  # and each file's people, measured once a run
-        _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-people-"))
-        os.environ[PEOPLE_SHARED_ENV] = _SESSION_STATE[-1]
+    # the run's emulators share their drawings, its series their mezzanines and people, as a studio's do
+    for name, what in ((DRAWINGS_ENV, "drawings"), (SHARED_ENV, "mezzanines"),
+                       (PEOPLE_SHARED_ENV, "people")):
+        if not os.environ.get(name):
+            _SESSION_STATE.append(tempfile.mkdtemp(prefix=f"storyboard-{what}-"))
+            os.environ[name] = _SESSION_STATE[-1]
     os.environ.setdefault(ffbinary.FFPROBE_ENV, PROBE_FROM_LOG)
 
 

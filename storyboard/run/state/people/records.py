@@ -62,8 +62,9 @@ def measure_people(root: Path, path: Path, sha256: str, kind: str,
     known = recorded_people(root, sha256)
     if current(known, faces=faces):
         return known
-    if adopt_people(root, sha256, machinewide.taken(sha256), faces=faces):  # measured on this machine
-        return recorded_people(root, sha256)
+    taken = _adopted(root, sha256, machinewide.taken(sha256), faces=faces)  # on this machine
+    if taken is not None:
+        return taken
     from storyboard.media.faces import scan  # numpy and dlib: only when measuring
     try:
         found = scan.measure(path, "image" if kind == "image" else "video", times,
@@ -84,11 +85,16 @@ def current(known: People | None, *, faces: bool = True) -> bool:
 def adopt_people(root: Path, sha256: str, data: object, *, faces: bool = True) -> bool:
     """Keep ``data``, the people of the file with ``sha256`` as measured elsewhere (a team's
     store), as this folder's when it is whole and stands (``current``). True when kept."""
+    return _adopted(root, sha256, data, faces=faces) is not None
+
+
+def _adopted(root: Path, sha256: str, data: object, *, faces: bool) -> People | None:
+    """``data`` kept as ``adopt_people`` keeps it: what was kept, or None."""
     found = trusted(data)
     if found is None or not current(found, faces=faces):
-        return False
+        return None
     _keep(root, sha256, found)
-    return True
+    return found
 
 
 def _keep(root: Path, sha256: str, found: People) -> str:
