@@ -31,9 +31,13 @@ pytest_plugins = [
 ]
 
 
+MEDIA_ENV = "STORYBOARD_TEST_MEDIA"  # the run's folder of sample media, shared by its workers
+
+
 @pytest.fixture(scope="session")
 def media_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("media")
+    named = os.environ.get(MEDIA_ENV, "")
+    return Path(named) if named else tmp_path_factory.mktemp("media")
 
 
 @pytest.fixture(scope="session")
@@ -46,8 +50,10 @@ def make_media(media_cache: Path) -> Callable[..., Path]:
     def make(kind: str, dest: Path, **kwargs: object) -> Path:
         key = f"{kind}-{'-'.join(f'{k}{v}' for k, v in sorted(kwargs.items()))}{dest.suffix}"
         cached = media_cache / key
-        if not cached.exists():
-            getattr(samples, kind)(cached, **kwargs)
+        if not cached.exists():  # made once a run: whole, renamed into place (workers race)
+            made = media_cache / f".{os.getpid()}-{key}"
+            getattr(samples, kind)(made, **kwargs)
+            os.replace(made, cached)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(cached, dest)
         return dest
@@ -157,14 +163,15 @@ def pytest_configure(config: pytest.Config) -> None:
     (every worker: they inherit the controller's folder) share their drawings of results, and
     its stitches their mezzanines (``STORYBOARD_STITCH_SHARED``) and their people's measurements
     (``STORYBOARD_PEOPLE_SHARED``; a test that counts runs shares none:
-    ``tests.fixtures.ffmpeg_runs.nothing_remembered``)."""
+    ``tests.fixtures.ffmpeg_runs.nothing_remembered``); ``make_media`` makes each sample once a
+    run, not once a worker (``MEDIA_ENV``)."""
     config.pluginmanager.register(GroupIds(), "storyboard-xdist-group-ids")
     import tempfile
     _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-state-"))
     os.environ["STORYBOARD_STATE_DIR"] = _SESSION_STATE[-1]
     # the run's emulators share their drawings, its series their mezzanines and people, as a studio's do
     for name, what in ((DRAWINGS_ENV, "drawings"), (SHARED_ENV, "mezzanines"),
-                       (PEOPLE_SHARED_ENV, "people")):
+                       (PEOPLE_SHARED_ENV, "people"), (MEDIA_ENV, "media")):
         if not os.environ.get(name):
             _SESSION_STATE.append(tempfile.mkdtemp(prefix=f"storyboard-{what}-"))
             os.environ[name] = _SESSION_STATE[-1]

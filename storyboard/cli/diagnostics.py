@@ -145,10 +145,13 @@ def season_file(path: Path, manifests: Sequence[Any] = ()) -> list[Diagnostic]:
     to the episodes' own when the series compiled (``manifests``: a plain series' one), and its
     cast and its lines' speakers held to the story the breakdown read (``breakdown.castcheck``,
     ``breakdown.linecheck``)."""
+    folder = path if path.is_dir() else path.parent
+    if not (folder / "season.yaml").is_file() and \
+            not (folder / ".storyboard" / "breakdown" / "last.json").is_file():
+        return []  # no season and no breakdown's record: the breakdown's checks are not loaded
     from storyboard.breakdown.castcheck import cast_problems
     from storyboard.breakdown.linecheck import line_problems
     from storyboard.breakdown.seasoncheck import season_problems
-    folder = path if path.is_dir() else path.parent
     hooks = None
     if len(manifests) == 1:
         hooks = {e.id: str(e.settings.get("hook") or "").strip() for e in manifests[0].episodes}

@@ -1,4 +1,5 @@
-"""Start-up: ``storyboard --help``, ``check`` and ``compile`` never import what only a render needs.
+"""Start-up: ``storyboard --help``, ``check`` and ``compile`` never import what only a render needs
+(nor, for a series the breakdown did not write, the breakdown).
 
 Each command runs in a fresh ``python -X importtime -m storyboard`` process and the modules it
 imported are read from that log; ``import storyboard`` alone loads neither the compiler nor run.
@@ -48,6 +49,8 @@ def test_a_command_that_renders_nothing_imports_nothing_heavy(series: Path,
     found = imported(ROOT, "-m", "storyboard", *args)
     assert "storyboard.cli.main" in found  # the log was read: the command did run
     assert sorted(found.intersection(HEAVY)) == []
+    # a series with no season and no breakdown's record loads none of the breakdown's checks
+    assert sorted(m for m in found if m.startswith("storyboard.breakdown.")) == []
 
 
 def test_importing_the_package_loads_neither_the_compiler_nor_run() -> None:

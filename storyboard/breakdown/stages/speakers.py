@@ -16,7 +16,9 @@ a problem sent back like any other:
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +75,19 @@ def attributed(flat: Flat) -> list[Said]:
     return out
 
 
+@functools.lru_cache(maxsize=32)
+def _read(lines: tuple[str, ...], first: int) -> tuple[Flat, tuple[Said, ...]]:
+    """The lines from ``first`` on, folded, and their attributed quotes: read once, as a judge
+    reads one chapter's lines for each answer and each check (``named``, ``misgiven``)."""
+    flat = Flat(Chapter("", 0, "", first, lines))
+    return flat, tuple(attributed(flat))
+
+
+def read(chapter: Chapter) -> tuple[Flat, tuple[Said, ...]]:
+    """``chapter``'s lines folded (``Flat``) and their attributed quotes (``attributed``)."""
+    return _read(chapter.lines, chapter.first)
+
+
 def _fold(name: str) -> str:
     return re.sub(r"^the\s+", "", " ".join(name.lower().split()))
 
@@ -86,7 +101,7 @@ def same(said: str, name: str) -> bool:
 def named(chapter: Chapter) -> list[Said]:
     """Each quoted stretch of ``chapter`` whose speaker is a capitalised name, not an ordinary
     word (``missing`` holds a cast to these)."""
-    return [said for said in attributed(Flat(chapter))
+    return [said for said in read(chapter)[1]
             if said.who[0].isupper() and not ordinary(said.who)]
 
 
@@ -118,8 +133,7 @@ def misgiven(answer: Any, chapter: Chapter, characters: list[str],
     says it (where that one is among ``characters``), read in ``chapter``'s lines, or (a season
     asked by rules 2, ``Chapter.rules``) in ``around``'s: its episode's, where the sentence that
     names the speaker may start before the shot's lines (``Mr. McGregor ... calling out,``)."""
-    flat = Flat(around if around is not None and chapter.rules >= 2 else chapter)
-    said = attributed(flat)
+    flat, said = read(around if around is not None and chapter.rules >= 2 else chapter)
     found = []
     for s, shot in enumerate(answer["shots"]):
         for c, scene in enumerate(shot["scenes"]):
@@ -135,7 +149,7 @@ def misgiven(answer: Any, chapter: Chapter, characters: list[str],
     return found
 
 
-def said_by(flat: Flat, said: list[Said], words: str, first: int, last: int) -> str:
+def said_by(flat: Flat, said: Sequence[Said], words: str, first: int, last: int) -> str:
     """Whom ``said`` (``attributed(flat)``) has say ``words``, found on lines ``first`` to
     ``last`` of ``flat``, else where they first are ("" where they are nowhere, or said by no
     one it names)."""
