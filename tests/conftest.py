@@ -13,7 +13,7 @@ import pytest
 
 from storyboard.emulator.render import DRAWINGS_ENV
 from storyboard.media import ffbinary, samples
-from storyboard.run.state.people.machinewide import PEOPLE_SHARED_ENV
+from storyboard.run.state.machinewide import MEASURED_SHARED_ENV
 from storyboard.stitch.join.shared import SHARED_ENV
 from tests.fixtures import pg_server
 from tests.fixtures.pg_server import PgServer
@@ -161,17 +161,17 @@ def pytest_configure(config: pytest.Config) -> None:
     touches the real ~/.local/state; grouped tests keep their group on xdist's workers; media
     facts come from the chosen ffmpeg's log (``PROBE_FROM_LOG``); the emulators of the whole run
     (every worker: they inherit the controller's folder) share their drawings of results, and
-    its stitches their mezzanines (``STORYBOARD_STITCH_SHARED``) and their people's measurements
-    (``STORYBOARD_PEOPLE_SHARED``; a test that counts runs shares none:
+    its stitches their mezzanines (``STORYBOARD_STITCH_SHARED``) and their files' measurements
+    (``STORYBOARD_MEASURED_SHARED``; a test that counts runs shares none:
     ``tests.fixtures.ffmpeg_runs.nothing_remembered``); ``make_media`` makes each sample once a
     run, not once a worker (``MEDIA_ENV``)."""
     config.pluginmanager.register(GroupIds(), "storyboard-xdist-group-ids")
     import tempfile
     _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-state-"))
     os.environ["STORYBOARD_STATE_DIR"] = _SESSION_STATE[-1]
-    # the run's emulators share their drawings, its series their mezzanines and people, as a studio's do
+    # the run's emulators share their drawings, its series their mezzanines and measurements
     for name, what in ((DRAWINGS_ENV, "drawings"), (SHARED_ENV, "mezzanines"),
-                       (PEOPLE_SHARED_ENV, "people"), (MEDIA_ENV, "media")):
+                       (MEASURED_SHARED_ENV, "measured"), (MEDIA_ENV, "media")):
         if not os.environ.get(name):
             _SESSION_STATE.append(tempfile.mkdtemp(prefix=f"storyboard-{what}-"))
             os.environ[name] = _SESSION_STATE[-1]

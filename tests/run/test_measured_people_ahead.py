@@ -12,7 +12,7 @@ import pytest
 
 from storyboard.media.faces import scan
 from storyboard.run.boards import ahead as ahead_module
-from storyboard.run.state.people.machinewide import PEOPLE_SHARED_ENV
+from storyboard.run.state.machinewide import MEASURED_SHARED_ENV
 from tests.fixtures.dashscope_cli import Emulator, invoke, render
 from tests.run.test_measured_people import series_with_cast
 
@@ -39,7 +39,7 @@ episodes:
 
 def measured_where(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """Each file measured for its people (not read back): (its kind, the thread that did)."""
-    monkeypatch.delenv(PEOPLE_SHARED_ENV, raising=False)  # none taken from the run's other tests
+    monkeypatch.delenv(MEASURED_SHARED_ENV, raising=False)  # none taken from the run's other tests
     where: list[tuple[str, str]] = []
     real = scan.measure
 

@@ -5,7 +5,9 @@ A measurement (``storyboard.media.probes.measure``) is kept in ``.storyboard/mea
 with the measurer's version: a file already measured by this version is never measured again; one
 measured by an older version is measured once more (the measurer measures more) and the run says
 so. Findings are judged from the stored measurement every time they are shown (no ffmpeg), so a
-changed threshold or intent changes what is shown without measuring anything.
+changed threshold or intent changes what is shown without measuring anything. With
+``STORYBOARD_MEASURED_SHARED`` set, a file another series of the machine measured is taken from
+that folder (``machinewide``) and kept as this series' own.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from storyboard.language.request import CompiledShot, Line, is_board
 from storyboard.language.resolving import liproutes
 from storyboard.media.probes import measure as measuring
 from storyboard.media.probes.measure import Measured
+from storyboard.run.state import machinewide
 from storyboard.run.state.cache import OutputCache
 from storyboard.run.state.lock.lockfile import lock_path, read_lock, take_key
 from storyboard.targets.video.models import model_of
@@ -158,12 +161,15 @@ def measure_file(root: Path, path: Path, sha256: str, kind: str) -> Outcome:
     known = recorded(root, sha256)
     if known is not None and known.version >= measuring.VERSION:
         return Outcome(known)
+    shared = measuring.trusted(machinewide.taken(sha256, machinewide.LOOK))
+    if shared is not None:  # measured by another series of this machine: new to this one
+        return store(root, sha256, shared, known)
     try:
         found = measuring.measure(path, kind)
     except (MediaError, FFmpegError, OSError) as exc:
         log.warning("measuring %s failed (%s)", path.name, exc)
         return Outcome(None)
-    return store(root, sha256, found, known)
+    return store(root, sha256, found, known, share=True)
 
 
 def adopt(root: Path, sha256: str, data: object) -> bool:
@@ -182,11 +188,14 @@ def current(root: Path, sha256: str) -> bool:
     return known is not None and known.version >= measuring.VERSION
 
 
-def store(root: Path, sha256: str, found: Measured, known: Measured | None = None) -> Outcome:
+def store(root: Path, sha256: str, found: Measured, known: Measured | None = None, *,
+          share: bool = False) -> Outcome:
     """``found``, the file with ``sha256``'s fresh measurement, stored (``known``: the one it
-    replaces)."""
+    replaces; ``share``: measured here, so also given to the machine's folder, ``machinewide``)."""
     text = json.dumps(found.to_dict(), sort_keys=True, indent=1) + "\n"
     write_atomic(record_path(root, sha256), text, durable=False)
+    if share:
+        machinewide.give(sha256, machinewide.LOOK, text)
     return Outcome(found, True, known.version if known else None)
 
 

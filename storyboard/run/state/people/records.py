@@ -1,7 +1,7 @@
 """Files into their people's measurements, each measured once: by its content digest and the
 measurer's version (``media.faces.record.VERSION``), kept in
 ``.storyboard/measured/<sha256>.people.json`` beside the file's other measurement, and, with
-``STORYBOARD_PEOPLE_SHARED`` set, in a folder every series of the machine shares (``machinewide``).
+``STORYBOARD_MEASURED_SHARED`` set, in a folder every series of the machine shares (``machinewide``).
 
 A take, a board and every picture a character wears (its sheet, its look's picture, its board) are
 measured by the same code and kept the same way, so a reference shared by a season's shots is
@@ -21,7 +21,7 @@ from pathlib import Path
 from storyboard.errors import FFmpegError, MediaError
 from storyboard.files import write_atomic
 from storyboard.media.faces.record import VERSION, People, trusted
-from storyboard.run.state.people import machinewide
+from storyboard.run.state import machinewide
 
 log = logging.getLogger("storyboard.run")
 
@@ -62,7 +62,8 @@ def measure_people(root: Path, path: Path, sha256: str, kind: str,
     known = recorded_people(root, sha256)
     if current(known, faces=faces):
         return known
-    taken = _adopted(root, sha256, machinewide.taken(sha256), faces=faces)  # on this machine
+    shared = machinewide.taken(sha256, machinewide.PEOPLE)  # measured on this machine
+    taken = _adopted(root, sha256, shared, faces=faces)
     if taken is not None:
         return taken
     from storyboard.media.faces import scan  # numpy and dlib: only when measuring
@@ -72,7 +73,7 @@ def measure_people(root: Path, path: Path, sha256: str, kind: str,
     except (MediaError, FFmpegError, OSError) as exc:
         log.warning("measuring the people of %s failed (%s)", path.name, exc)
         return None
-    machinewide.give(sha256, _keep(root, sha256, found))
+    machinewide.give(sha256, machinewide.PEOPLE, _keep(root, sha256, found))
     return found
 
 
