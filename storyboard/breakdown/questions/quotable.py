@@ -14,6 +14,7 @@ no one offers nothing: narration is never a line.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from storyboard.breakdown.source import Chapter
@@ -79,7 +80,13 @@ def speeches(chapter: Chapter) -> list[str]:
 
 
 def quotable(chapter: Chapter) -> list[str]:
-    """The quotes a shot over ``chapter``'s lines may give, in story order, each once."""
+    """The quotes a shot over ``chapter``'s lines may give, in story order, each once (read once
+    for a call's schema, its prompt and each answer's judge)."""
+    return list(_quotable(chapter))
+
+
+@functools.lru_cache(maxsize=64)
+def _quotable(chapter: Chapter) -> tuple[str, ...]:
     spans = speeches(chapter) if chapter.unquoted else [
         spoken(m) for text in paragraphs(chapter) for m in QUOTED.finditer(text)]
     found: list[str] = []
@@ -89,7 +96,7 @@ def quotable(chapter: Chapter) -> list[str]:
             if len(sentence.split()) > LONG:
                 found += CLAUSE.split(sentence)
     kept = [c.strip().rstrip(",;:").strip() for c in found]
-    return list(dict.fromkeys(c for c in kept if len(c.split()) >= SHORTEST))[:MOST]
+    return tuple(dict.fromkeys(c for c in kept if len(c.split()) >= SHORTEST))[:MOST]
 
 
 def sentences(span: str, *, whole_titles: bool) -> list[str]:

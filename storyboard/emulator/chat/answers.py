@@ -20,6 +20,7 @@ answer the way real models fail.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -293,12 +294,18 @@ def cast(document: dict[str, Any]) -> dict[str, Any]:
     return {"characters": people, "places": places, "props": []}
 
 
+@functools.lru_cache(maxsize=8)
+def _sentences(text: str) -> tuple[str, ...]:
+    """``text`` cut into sentences, once for all the names an answer looks up in it."""
+    return tuple(SENTENCE.split(text))
+
+
 def _mention(text: str, name: str, used: set[str]) -> str:
     """The first sentence that names ``name`` and no entry before it was given (``used``), so
     that no two entries say the same words (a model that did would read as one in a loop);
     else the words around its first mention."""
     said = chat_names.pattern(name)
-    naming = [s[:300] for s in SENTENCE.split(text) if said.search(s)]
+    naming = [s[:300] for s in _sentences(text) if said.search(s)]
     fresh = next((s for s in naming if s not in used), None)
     if fresh is None:
         found = said.search(text)

@@ -17,6 +17,7 @@ from its name, so no two sound alike by default.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -316,6 +317,7 @@ def is_place(name: Name) -> bool:
     return name.shaped or name.place
 
 
+@functools.lru_cache(maxsize=1024)
 def pattern(name: str) -> re.Pattern[str]:
     """``name`` as written (any case), or one of its own words (``Holmes`` for ``Sherlock
     Holmes``), capitalised, as a whole word."""
