@@ -138,8 +138,9 @@ def _opens_sentence(plain: str, start: int) -> bool:
 
 def _ending_at(plain: str, start: int, reach: int = 80) -> str:
     """The text before ``start`` as far back as ``STARTS`` and ``ABBREVIATION`` read (both end
-    at its end): its last ``reach`` characters, or all of it where white space fills them, so a
-    name's test costs the same wherever in a novel it stands, not the length before it."""
+    at its end): its last ``reach`` characters, which hold any abbreviation or stop with the white
+    space after it unless white space fills nearly all of them (then all of it), so a name's test
+    costs the same wherever in a novel it stands, not the length before it."""
     if start <= reach:
         return plain[:start]
     tail = plain[start - reach:start]

@@ -161,9 +161,10 @@ def measure_file(root: Path, path: Path, sha256: str, kind: str) -> Outcome:
     known = recorded(root, sha256)
     if known is not None and known.version >= measuring.VERSION:
         return Outcome(known)
-    shared = measuring.trusted(machinewide.taken(sha256, machinewide.LOOK))
-    if shared is not None:  # measured by another series of this machine: new to this one
-        return store(root, sha256, shared, known)
+    shared = machinewide.taken(sha256, machinewide.LOOK)  # measured by another series here
+    taken = _adopted(root, sha256, shared, known)
+    if taken is not None:  # new to this series, as if measured
+        return taken
     try:
         found = measuring.measure(path, kind)
     except (MediaError, FFmpegError, OSError) as exc:
@@ -176,10 +177,15 @@ def adopt(root: Path, sha256: str, data: object) -> bool:
     """Keep ``data``, a measurement of the file with ``sha256`` read from elsewhere (a team's
     store), as this folder's unless it is not a whole measurement (``measure.trusted``); the
     caller asks only when none of this version is here (``current``). True when kept."""
+    return _adopted(root, sha256, data) is not None
+
+
+def _adopted(root: Path, sha256: str, data: object,
+             known: Measured | None = None) -> Outcome | None:
+    """``data`` kept as ``adopt`` keeps it (``known``: the record it replaces): None when it is
+    not a whole measurement."""
     found = measuring.trusted(data)
-    if found is not None:
-        store(root, sha256, found)
-    return found is not None
+    return store(root, sha256, found, known) if found is not None else None
 
 
 def current(root: Path, sha256: str) -> bool:
