@@ -30,7 +30,9 @@ since no usage comes for it).
 some) as a season, one server for all, and prints each story's figures (tests/fixtures/corpus.py:
 episodes, seconds, shots, quotes verbatim, speakers missing; then calls, tokens, the repairs the
 breakdown's summary says fired, wall time and load); ``--keep-answers bench/answers`` keeps each
-run in bench/answers/corpus-STORY-SERVER.tar.xz, which the suite replays with no server.
+run in bench/answers/corpus-STORY-SERVER.tar.xz (SERVER: ``llama-server``, ``llama-cpp-python``,
+or ``llama-cpp-python-0.2.62`` for a version other than 0.3.x), which the suite replays with no
+server.
 Exit 0 only when both did. ``--series DIR`` keeps the series (its answers under
 ``.storyboard/breakdown/``; a second run takes them from the cache); else a temporary folder is
 used and removed. Nothing here is paid: the endpoint is on loopback, priced at 0.
@@ -396,8 +398,15 @@ def measure(args: argparse.Namespace, series: Path, logs: Path) -> bool:
 # --- the corpus: each story with its N, its answers kept ---------------------------------------
 
 def server_name(args: argparse.Namespace) -> str:
-    return "llama-server" if args.llama_server else "llama-cpp-python" if args.python else \
-        "base-url"
+    """The server's name in a kept run's file: llama-cpp-python's with its version unless it is
+    a 0.3.x (as CI builds it): ``llama-cpp-python-0.2.62``."""
+    if args.llama_server:
+        return "llama-server"
+    if not args.python:
+        return "base-url"
+    version = subprocess.run([args.python, "-c", "import llama_cpp; print(llama_cpp.__version__)"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    return "llama-cpp-python" if version.startswith("0.3.") else f"llama-cpp-python-{version}"
 
 
 def corpus_story(args: argparse.Namespace, server: Server, model: str, entry: dict[str, Any],
@@ -416,7 +425,8 @@ def corpus_story(args: argparse.Namespace, server: Server, model: str, entry: di
                       "--ratio", ratio, echo=not args.quiet)
     run, check = figures(step), storyboard("check", str(series), "--json")
     found = figures_of(story_path, series, asked, seconds)
-    kept = {"story": entry["file"], "shape": entry["shape"], "server": server_name(args),
+    name = server_name(args)
+    kept = {"story": entry["file"], "shape": entry["shape"], "server": name,
             "model": model, "mode": mode_of(series), "block": template, "exit": step.code,
             "base_url": server.base_url,
             "figures": found, "calls": run.calls, "sent": run.report.get("sent"),
@@ -425,7 +435,7 @@ def corpus_story(args: argparse.Namespace, server: Server, model: str, entry: di
             "repairs": run.report.get("repairs")}
     archive = None
     if args.keep_answers is not None:
-        archive = args.keep_answers / f"corpus-{series.name}-{server_name(args)}.tar.xz"
+        archive = args.keep_answers / f"corpus-{series.name}-{name}.tar.xz"
         keep(series, kept, archive)
     return corpus_lines(kept, archive)
 

@@ -69,6 +69,8 @@ def faults(schema: Any, path: str = "") -> Iterator[str]:
             yield f"{path}: an object that is not flat (closed, every slot required)"
         for key, value in schema.get("properties", {}).items():
             yield from faults(value, f"{path}.{key}")
+    if schema.get("maxLength", 0) > schemas.LONGEST_SENT:
+        yield f"{path}: a string bounded at {schema['maxLength']} characters (0.2.62 recursed)"
     if "enum" in schema and not all(isinstance(v, str) for v in schema["enum"]):
         yield f"{path}: an enum of other than strings"
 
@@ -84,6 +86,8 @@ def test_every_schema_the_breakdown_sends_has_shapes_old_servers_compile() -> No
     spoken = walked['shot json_schema "Are you coming up?" Mia called down.']
     said = spoken["properties"]["scenes"]["items"]["properties"]["lines"]["items"]
     assert said["properties"]["quote"] == {"enum": ["Are you coming up?"]}
+    free = walked["shot json_schema "]["properties"]["scenes"]["items"]["properties"]["lines"]
+    assert free["items"]["properties"]["quote"] == {"type": "string", "minLength": 1}  # bound here
 
 
 def test_the_walk_finds_what_0_2_62_refused() -> None:
@@ -91,6 +95,8 @@ def test_the_walk_finds_what_0_2_62_refused() -> None:
     was = schemas.shot(NARRATION)
     assert was["properties"]["scenes"]["items"]["properties"]["lines"]["maxItems"] == 0
     assert any("an empty list bounds its items" in f for f in faults(was))
+    assert list(faults({"type": "string", "maxLength": 600})) == [
+        ": a string bounded at 600 characters (0.2.62 recursed)"]  # a free quote's, before
     assert list(faults({"type": "object", "properties": {"a": {"anyOf": []}},
                         "required": ["a"], "additionalProperties": False})) == [".a: anyOf"]
 

@@ -52,6 +52,11 @@ TRANSLATE = _object(lines=_list(TRANSLATED, 100))  # a version's lines (``versio
 HOOK = {"type": "string", "minLength": 1, "maxLength": 300}
 ACTION = {"type": "string", "minLength": 1, "maxLength": 160}  # a shot's scene: a sentence or two
 SAID = _object(speaker=NAME, quote={"type": "string", "minLength": 1, "maxLength": 600})
+# The longest ``maxLength`` a grammar is sent: llama-cpp-python 0.2.62 parses a grammar in Python,
+# a level of recursion a character, and past about 450 drops the grammar unsaid (measured: 400
+# compiles, 500 does not). A longer bound is checked here only, as ``sent`` leaves every bound of
+# the unbounded stages (the instructions' sketch still says it).
+LONGEST_SENT = 400
 
 
 EPISODE = _object(title=NAME, hook=HOOK)  # a season episode's own call: its title and hook
@@ -127,13 +132,15 @@ def response_format(stage: str, mode: str = "json_schema", chapter: Chapter | No
 
 
 def _unexampled(schema: Any) -> Any:
-    """The schema as a grammar is built from it: no sketch's values, and a list that may hold
-    nothing (``maxItems: 0``) with no item schema at all (llama-cpp-python 0.2.62's builder
-    recursed past its limit on the unreachable item's ``maxLength: 600``)."""
+    """The schema as a grammar is built from it: no sketch's values, a list that may hold
+    nothing (``maxItems: 0``) with no item schema at all, and no string bound past
+    ``LONGEST_SENT`` (llama-cpp-python 0.2.62's builder recursed past its limit on a free quote's
+    ``maxLength: 600``, reachable or not)."""
     if isinstance(schema, dict):
         if schema.get("type") == "array" and schema.get("maxItems") == 0:
             return {"type": "array", "maxItems": 0}
-        return {k: _unexampled(v) for k, v in schema.items() if k != "examples"}
+        return {k: _unexampled(v) for k, v in schema.items() if k != "examples" and
+                not (k == "maxLength" and v > LONGEST_SENT)}
     if isinstance(schema, list):
         return [_unexampled(v) for v in schema]
     return schema
