@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # llama.cpp's server (llama-cpp-python) into a virtual environment, from a wheel built once per key.
 #
-# usage: .ci/llama-server.sh VENV
+# usage: .ci/llama-server.sh VENV [VERSION]    (VERSION: 0.3.36, or 0.2.62, the older build people run)
 #
 # The registry has no wheel of llama-cpp-python for Linux, so it is compiled from its source package.
 # Only what the server loads is built: libllama and ggml (the Python bindings load nothing else).
@@ -17,11 +17,17 @@
 # and a change to any of them builds a new one. It is built into a temporary folder and moved into
 # place when complete, so an interrupted build is never reused.
 set -euo pipefail
-VENV="${1:?usage: $0 VENV}"
-VERSION=0.3.36
-LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF"
-LLAMA_CMAKE_ARGS+=" -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF"
-LLAMA_CMAKE_ARGS+=" -DGGML_BUILD_TESTS=OFF -DGGML_BUILD_EXAMPLES=OFF -DLLAMA_OPENSSL=OFF"
+VENV="${1:?usage: $0 VENV [VERSION]}"
+VERSION="${2:-0.3.36}"
+case "$VERSION" in
+0.2.*)  # before llama.cpp's ggml split: the same choices under their older names
+    LLAMA_CMAKE_ARGS="-DLLAMA_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF"
+    LLAMA_CMAKE_ARGS+=" -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF" ;;
+*)
+    LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF"
+    LLAMA_CMAKE_ARGS+=" -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF"
+    LLAMA_CMAKE_ARGS+=" -DGGML_BUILD_TESTS=OFF -DGGML_BUILD_EXAMPLES=OFF -DLLAMA_OPENSSL=OFF" ;;
+esac
 CACHE_ROOT="${STORYBOARD_CI_CACHE:-/var/cache/storyboard-ci}"
 
 # --clear: a venv left by another Python (a developer's) is made anew, never mixed with this one

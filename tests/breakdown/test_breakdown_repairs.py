@@ -134,7 +134,25 @@ def test_a_bound_not_sent_is_repaired_in_every_mode_and_a_bound_sent_only_in_the
     assert fired("shot", "json_object", alone)[0]["cast"] == crowd
     assert len(fired("shot", "text", alone)[0]["cast"]) == 5
     assert NAMED["over-bound"].modes("shots") == MODES
-    assert NAMED["over-bound"].modes("shot") == ("prompt",)
+    assert NAMED["over-bound"].modes("shot") == ("json_object", "prompt")  # llama-cpp-python
+    assert NAMED["crowded-cast"].modes("shot") == ("prompt",)
+
+
+def test_an_empty_list_llama_cpp_python_did_not_hold_is_read_once_settled() -> None:
+    """Issue 98: llama-cpp-python 0.2.62, in json_object, answered ``"lines": [[]]`` where a
+    season shot's lines must be empty (its builder reads a list sent with no items as any list),
+    through both send-backs: once they are spent the list is cut to its bound, in json_object as
+    in the prompt; under json_schema (llama-server holds it) it is left to be refused."""
+    call = Chapter("story.md", 1, "One", 3, ("Mia climbed the stairs.",), shots=4,
+                   shot_seconds=5, shot=1)
+    answer = {"camera": "wide", "cast": ["Mia"],
+              "scenes": [{"seconds": 5, "action": "Mia climbs the stairs.", "lines": [[]]}]}
+    for mode in ("json_object", "text"):
+        judge = Judge(lambda mode=mode: mode)
+        read, notes = judge.settle("over-bound", answer, "shot", call)
+        assert read["scenes"][0]["lines"] == [] and not schemas.problems("shot", read, call)
+        assert notes == ["scenes[0].lines: 1 items where at most 0 may be: the first 0 kept"]
+    assert Judge(lambda: "json_schema").settle("over-bound", answer, "shot", call) == (answer, [])
 
 
 def test_words_around_the_json_are_read_in_every_mode() -> None:

@@ -12,8 +12,11 @@ counted as ``prompt``), and a repair runs only where its failure can still come 
 - ``shape`` (``thing-fields``): a key the schema forbids:
   ``json_object`` (not held by all) and ``prompt``; a season's shot and cut ``prompt`` alone.
 - ``bounds`` (``crowded-cast``, ``over-bound``, ``cut-*``): a string or list past its bound, an
-  answer cut at ``max_tokens``. Only a season's shot sends its bounds (local grammar builders
-  overflow on ``maxLength: 2000``): ``prompt`` there, every mode elsewhere.
+  answer cut at ``max_tokens``. Only a season's shot and cut send their bounds (local grammar
+  builders overflow on ``maxLength: 2000``), and llama-cpp-python's builder (0.2.x and 0.3.x)
+  reads a list that must be empty, sent with no items, as any list (it answered ``"lines": [[]]``
+  through both send-backs): ``prompt`` there (``over-bound``, once the send-backs are spent,
+  ``json_object`` too), every mode elsewhere.
 - ``nothing`` (``none-entry``, ``ordinary-entry``): a name no schema forbids (``none``; ``I``
   in a cast stopped while it looped): every mode.
 
@@ -77,8 +80,8 @@ class Repair:
     def modes(self, stage: str) -> tuple[str, ...]:
         """The modes an answer of ``stage`` can still come back with this failure in."""
         bounded = stage in schemas.BOUNDED
-        if self.held == "bounds" and bounded:
-            return ("prompt",)
+        if self.held == "bounds" and bounded:  # once settled, an empty list json_object lost
+            return ("json_object", "prompt") if self.when == "settled" else ("prompt",)
         if self.held == "shape":
             return ("prompt",) if bounded else ("json_object", "prompt")
         return MODES

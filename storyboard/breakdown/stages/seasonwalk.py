@@ -147,9 +147,11 @@ def _episode(asker: Asker, answers: Answers, segment: Segment,
     shots = []
     for index, (call, again) in enumerate(calls):
         check = functools.partial(episode.problems, call=call, names=names, around=lines)
-        result, notes = episode.finished(
-            try_ask(asker, "shot", call, episode.context(call, again, names), check,
-                    episode.rounds(later, index)), call, names)
+        asked = try_ask(asker, "shot", call, episode.context(call, again, names), check,
+                        episode.rounds(later, index))  # past a bound after its send-backs: cut
+        bounded = asked if asked is None or not asked.problems else \
+            within_bounds(asker, "shot", call, check, asked)
+        result, notes = episode.finished(bounded, call, names)
         asker.judge.noted("shot", call, notes)
         shots.append(result)
     return episode.joined(head, shots)

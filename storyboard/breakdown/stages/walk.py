@@ -249,7 +249,8 @@ def bounded_read(asker: Asker, stage: str, chapter: Chapter, result: Result
     """A refused answer's last answer with what is past its bounds cut (``over-bound``), when
     that is in the schema, and what was cut (None: nothing past a bound, or more wrong)."""
     answer, notes = asker.judge.settle("over-bound", result.read, stage, chapter)
-    return (answer, notes) if notes and not schemas.problems(stage, answer) else (None, [])
+    return (answer, notes) if notes and not schemas.problems(stage, answer, chapter) else \
+        (None, [])
 
 
 ORDINALS = ("first", "second", "third", "fourth")
