@@ -80,7 +80,7 @@ class Repair:
     def modes(self, stage: str) -> tuple[str, ...]:
         """The modes an answer of ``stage`` can still come back with this failure in."""
         bounded = stage in schemas.BOUNDED
-        if self.held == "bounds" and bounded:  # once settled, an empty list json_object lost
+        if self.held == "bounds" and bounded:  # settled: json_object's empty lists may fill
             return ("json_object", "prompt") if self.when == "settled" else ("prompt",)
         if self.held == "shape":
             return ("prompt",) if bounded else ("json_object", "prompt")

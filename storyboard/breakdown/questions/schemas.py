@@ -53,7 +53,7 @@ HOOK = {"type": "string", "minLength": 1, "maxLength": 300}
 ACTION = {"type": "string", "minLength": 1, "maxLength": 160}  # a shot's scene: a sentence or two
 SAID = _object(speaker=NAME, quote={"type": "string", "minLength": 1, "maxLength": 600})
 # The longest ``maxLength`` a grammar is sent: llama-cpp-python 0.2.62 parses a grammar in Python,
-# a level of recursion a character, and past about 450 drops the grammar unsaid (measured: 400
+# a level of recursion a character, and on a longer bound drops the grammar unsaid (measured: 400
 # compiles, 500 does not). A longer bound is checked here only, as ``sent`` leaves every bound of
 # the unbounded stages (the instructions' sketch still says it).
 LONGEST_SENT = 400
