@@ -133,7 +133,7 @@ else:  # 0.2.x: the grammar as its server builds it (LlamaGrammar, which falls b
     for name, schema in schemas.items():
         try:
             LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
-        except BaseException as error:  # 0.2.62 recursed past its limit here
+        except Exception as error:  # 0.2.62 recursed past its limit here
             refused[name] = repr(error)[:300]
 print(json.dumps({"version": llama_cpp.__version__, "refused": refused}))
 """

@@ -149,9 +149,8 @@ def _episode(asker: Asker, answers: Answers, segment: Segment,
         check = functools.partial(episode.problems, call=call, names=names, around=lines)
         asked = try_ask(asker, "shot", call, episode.context(call, again, names), check,
                         episode.rounds(later, index))  # past a bound after its send-backs: cut
-        bounded = asked if asked is None or not asked.problems else \
-            within_bounds(asker, "shot", call, check, asked)
-        result, notes = episode.finished(bounded, call, names)
+        result, notes = episode.finished(within_bounds(asker, "shot", call, check, asked), call,
+                                         names)
         asker.judge.noted("shot", call, notes)
         shots.append(result)
     return episode.joined(head, shots)
@@ -167,8 +166,7 @@ def _head(asker: Asker, segment: Segment, names: dict[str, list[str]]) -> Result
     context = {"characters": names["character"], "places": names["place"],
                "props": names["prop"], **segment.context()}
     result = try_ask(asker, "episode", segment.lines, context)
-    return None if result is None else within_bounds(asker, "episode", segment.lines,
-                                                     lambda _answer: [], result)
+    return within_bounds(asker, "episode", segment.lines, lambda _answer: [], result)
 
 
 def target_of(options: Any, series: Path) -> Target | None:

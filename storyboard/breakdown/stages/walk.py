@@ -233,10 +233,12 @@ def _read(asker: Asker, stage: str, chapter: Chapter, reading: Reading, turn: in
 
 
 def within_bounds(asker: Asker, stage: str, chapter: Chapter, check: Callable[[Any], list[str]],
-                  result: Result) -> Result:
+                  result: Result | None) -> Result | None:
     """An answer refused after its send-backs only for strings past their bounds, read as its
     last answer (``Result.read``) with those strings cut (``bounded``) where that is in the
-    schema and passes the stage's check, said; else ``result`` as it was."""
+    schema and passes the stage's check, said; else ``result`` as it was (None, or taken)."""
+    if result is None or not result.problems:
+        return result
     answer, notes = bounded_read(asker, stage, chapter, result)
     if answer is None or check(answer):
         return result
