@@ -41,6 +41,7 @@ import yaml
 
 from storyboard.errors import FFmpegError
 from storyboard.files import write_atomic
+from storyboard.media import processes
 
 ENV_VAR = "STORYBOARD_FFMPEG"
 SETTINGS_KEY = "ffmpeg"
@@ -167,8 +168,7 @@ _LIST_RE = re.compile(r"^\s*[A-Z.|]{2,8}\s+(\S+)", re.M)
 
 
 def _ask(path: str, *args: str) -> str:
-    proc = subprocess.run([path, "-hide_banner", "-nostdin", *args], capture_output=True,
-                          text=True, errors="replace", timeout=PROBE_TIMEOUT, check=False)
+    proc = processes.run([path, "-hide_banner", "-nostdin", *args], PROBE_TIMEOUT)
     return proc.stdout + proc.stderr
 
 

@@ -28,7 +28,7 @@ import ffmpeg as graph  # ffmpeg-python: graph building only; we run the command
 
 from storyboard.errors import FFmpegError, MediaError
 from storyboard.files import NEW_FILE_MODE, temp_prefix
-from storyboard.media import ffbinary, ffprogress, imagehead, memo
+from storyboard.media import ffbinary, ffprogress, imagehead, memo, processes
 from storyboard.media.mediainfo import (  # re-exported: callers read them from here
     MediaInfo,
     StreamInfo,
@@ -120,8 +120,7 @@ def run(args: Sequence[str], *, what: str = "ffmpeg", timeout: float | None = No
         if heard is not None:
             code, log = ffprogress.run_listened(cmd, what, length, timeout, heard)
         else:
-            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
-                                  timeout=timeout, check=False)
+            proc = processes.run(cmd, timeout)
             code, log = proc.returncode, proc.stderr
     except subprocess.TimeoutExpired as exc:
         raise FFmpegError(f"{what}: ffmpeg took longer than {timeout} s") from exc
@@ -211,8 +210,7 @@ def probe_with_ffprobe(prober: str, path: Path) -> MediaInfo | None:
     cmd = [prober, "-v", "error", "-of", "json", "-show_streams", "-show_format",
            *imagehead.demuxer(path), str(path)]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
-                              timeout=60, check=False)
+        proc = processes.run(cmd, 60)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return parse_probe_json(path, proc.stdout) if proc.returncode == 0 else None
@@ -222,8 +220,7 @@ def probe_log(ffmpeg_binary: str, path: Path) -> MediaInfo:
     """``path``'s facts from ffmpeg's own log (``ffmpeg -i FILE``)."""
     cmd = [ffmpeg_binary, "-hide_banner", "-nostdin", *imagehead.demuxer(path), "-i", str(path)]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
-                              timeout=60, check=False)
+        proc = processes.run(cmd, 60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise MediaError(f"{path}: cannot probe with ffmpeg ({exc})") from exc
     return parse_probe_log(path, proc.stderr)
@@ -239,10 +236,9 @@ def stream_lengths(path: Path) -> dict[str, float]:
 
 
 def _stream_lengths(ffmpeg_binary: str, path: Path) -> tuple[tuple[str, float], ...]:
-    out = subprocess.run(
+    out = processes.run(
         [ffmpeg_binary, "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0?", "-map", "0:a:0?",
-         "-c", "copy", "-f", "framecrc", "-"],
-        capture_output=True, text=True, errors="replace", check=False, timeout=120)
+         "-c", "copy", "-f", "framecrc", "-"], 120)
     if out.returncode != 0:
         raise MediaError(f"{path}: cannot read packets ({_tail(out.stderr)[-1:]})")
     return tuple(parse_framecrc(out.stdout)[0].items())

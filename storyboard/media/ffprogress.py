@@ -20,6 +20,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import IO, ParamSpec, TypeVar
 
+from storyboard.media import processes
+
 __all__ = ["Listener", "Progress", "carried", "listener", "listening", "run_listened"]
 
 P = ParamSpec("P")
@@ -79,12 +81,13 @@ def run_listened(cmd: Sequence[str], what: str, length: float | None, timeout: f
     to ``heard``; its exit code (None: killed at ``timeout``) and its log (stderr)."""
     listened = [cmd[0], "-progress", "pipe:1", *cmd[1:]]
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(listened, stdout=subprocess.PIPE, stderr=log)
+        proc = processes.start(listened, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=log)
         killed: list[bool] = []
 
         def kill() -> None:
             killed.append(True)
-            proc.kill()
+            processes.kill(proc)
         timer = threading.Timer(timeout, kill) if timeout is not None else None
         try:
             if timer is not None:
@@ -96,8 +99,7 @@ def run_listened(cmd: Sequence[str], what: str, length: float | None, timeout: f
             if timer is not None:
                 timer.cancel()
             if proc.poll() is None:  # the listener raised, or Ctrl-C: the run goes too
-                proc.kill()
-                proc.wait()
+                processes.kill(proc)
         log.seek(0)
         return (None if killed else code), log.read().decode("utf-8", errors="replace")
 
