@@ -9,15 +9,17 @@ from __future__ import annotations
 import ast
 import json
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
 from storyboard.breakdown.answers.judging import Judge
 from storyboard.breakdown.answers.repairs import MODES, NAMED, REPAIRS, Context
 from storyboard.breakdown.questions import schemas
-from storyboard.breakdown.results import Check
+from storyboard.breakdown.results import Check, Result
 from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.stages.walk import within_bounds
 
 ROOT = Path(__file__).resolve().parents[2] / "storyboard" / "breakdown"
 # The repair code like for like (issue 98, item 6): every module a repair lives in, whole (the
@@ -35,8 +37,9 @@ STAGE_REPAIRS = {
     "episode": ("finished", "_own", "_offered")}
 # Half of the 1,426 lines it was is 713; like for like it is 1,508 on 2026-11-28 (issue 98, with
 # key-slip and list-of-one deleted), 1,561 with ``chaptershots._roomy`` and ``episode._offered``
-# (two real-model runs kept on 2026-11-30 ended exit 1 on what they read): held a little above
-# that until the stages' repairs join ``REPAIRS`` and the count comes down.
+# (two real-model runs kept on 2026-11-30 ended exit 1 on what they read), 1,574 with a reading
+# not taken counting nothing (``Judge.mark``, ``back``): held a little above that until the
+# stages' repairs join ``REPAIRS`` and the count comes down.
 MOST_LINES = 1575
 
 
@@ -153,6 +156,25 @@ def test_an_empty_list_llama_cpp_python_did_not_hold_is_read_once_settled() -> N
         assert read["scenes"][0]["lines"] == [] and not schemas.problems("shot", read, call)
         assert notes == ["scenes[0].lines: 1 items where at most 0 may be: the first 0 kept"]
     assert Judge(lambda: "json_schema").settle("over-bound", answer, "shot", call) == (answer, [])
+
+
+def test_a_settled_reading_not_taken_counts_nothing() -> None:
+    """A repair is counted once the answer it read is the one taken: a shot cut to its bound
+    that the shot's own check still refuses (the answer is then read another way, or reported)
+    counts no ``over-bound``; taken, it counts one."""
+    call = Chapter("story.md", 1, "One", 3, ("Mia climbed the stairs.",), shots=4,
+                   shot_seconds=5, shot=1)
+    read = {"camera": "wide", "cast": ["Mia"],
+            "scenes": [{"seconds": 5, "action": "Mia climbs the stairs.", "lines": [[]]}]}
+    refused = Result(None, ["scenes[0].lines: too many"], 3, read=read)
+    for check, taken in ((lambda _answer: ["the action tells what its lines do not"], False),
+                         (lambda _answer: [], True)):
+        judge = Judge(lambda: "json_object")
+        asker = cast(Any, SimpleNamespace(judge=judge))
+        result = within_bounds(asker, "shot", call, check, refused)
+        assert (result is not refused) == taken
+        assert judge.counted() == ([{"name": "over-bound", "mode": "json_object", "count": 1}]
+                                   if taken else [])
 
 
 def test_words_around_the_json_are_read_in_every_mode() -> None:

@@ -26,6 +26,7 @@ NOT_PROSE = re.compile(r"[\n{}\[\]]")
 ELLIPSIS = re.compile(r"(?:\.\.\.|…)[\"')\]]*$")
 SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
 WHOLE_SENTENCE = re.compile(r"[^.!?]*?\S[^.!?]*[.!?]+[\"')\]]*(?=\s)")
+STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)  # a JSON string's rest, to its end
 CAST_LISTS = ("characters", "places", "props")
 CLOSERS = {"{": "}", "[": "]"}
 
@@ -200,7 +201,7 @@ def _sentences(content: str, at: int) -> list[str] | None:
     stop = len(content) if loop is None else max(_turn_end(content, loop), at)
     mark = NOT_PROSE.search(content, at, stop)
     end = stop if mark is None else mark.start()
-    if _string_end(content[:end], at) is not None:
+    if STRING_REST.match(content, at, end) is not None:  # the string ends before there
         return None
     try:
         text = _unescaped(content[at:end]) + (" " if content[end:end + 1].isspace() else "")
@@ -216,17 +217,6 @@ def _turn_end(content: str, loop: Loop) -> int:
     end = loop.start + len(loop.unit)
     close = None if loop.apart else SENTENCE_END.search(content, end, end + len(loop.unit))
     return end if close is None else close.end()
-
-
-def _string_end(content: str, at: int) -> int | None:
-    """Where the JSON string that goes on at ``at`` ends (None: it was cut before its end)."""
-    escaped = False
-    for index in range(at, len(content)):
-        char = content[index]
-        if char == '"' and not escaped:
-            return index
-        escaped = not escaped and char == "\\"
-    return None
 
 
 def _unescaped(raw: str) -> str:

@@ -51,6 +51,15 @@ class Judge:
             self.counts[(repair.name, context.mode)] += 1
         return fixed, notes
 
+    def mark(self) -> tuple[Counter[tuple[str, str]], set[tuple[str, str, str]]]:
+        """What has been counted so far, to go ``back`` to when a reading is not taken."""
+        return self.counts.copy(), set(self._fired)
+
+    def back(self, mark: tuple[Counter[tuple[str, str]], set[tuple[str, str, str]]]) -> None:
+        """Forget what the repairs of a reading not taken counted (a repair counts once the
+        answer it read is the one taken)."""
+        self.counts, self._fired = mark[0].copy(), set(mark[1])
+
     def settle(self, name: str, answer: Any, stage: str, chapter: Chapter | None = None
                ) -> tuple[Any, list[str]]:
         """The settled repair ``name`` (``over-bound``, ``cut-*``) on what an answer was."""

@@ -218,6 +218,7 @@ def _read(asker: Asker, stage: str, chapter: Chapter, reading: Reading, turn: in
     """One cut answer as ``reading`` reads it, its strings within their bounds, when that is in
     the schema and passes the reading's check (said); else None."""
     judge = asker.judge
+    mark = judge.mark()
     read = judge.settle(reading.name, record["content"], stage, chapter)[0]
     if read is None:
         return None
@@ -225,6 +226,7 @@ def _read(asker: Asker, stage: str, chapter: Chapter, reading: Reading, turn: in
     answer, cuts = judge.settle("over-bound", answer, stage, chapter)
     answer, left = judge.settle("ordinary-entry", answer, stage, chapter)  # no one's name
     if schemas.problems(stage, answer) or reading.check(answer):
+        judge.back(mark)
         return None
     said = cut_note(reading.counted(answer), read[1], reading.which, turn,
                     record["finish_reason"] == loops.STOPPED)
@@ -239,20 +241,24 @@ def within_bounds(asker: Asker, stage: str, chapter: Chapter, check: Callable[[A
     schema and passes the stage's check, said; else ``result`` as it was (None, or taken)."""
     if result is None or not result.problems:
         return result
-    answer, notes = bounded_read(asker, stage, chapter, result)
-    if answer is None or check(answer):
+    answer, notes = bounded_read(asker, stage, chapter, result, check)
+    if answer is None:
         return result
     asker.judge.noted(stage, chapter, notes)
     return Result(answer, [], result.turns)
 
 
-def bounded_read(asker: Asker, stage: str, chapter: Chapter, result: Result
-                 ) -> tuple[Any, list[str]]:
+def bounded_read(asker: Asker, stage: str, chapter: Chapter, result: Result,
+                 check: Callable[[Any], list[str]] | None = None) -> tuple[Any, list[str]]:
     """A refused answer's last answer with what is past its bounds cut (``over-bound``), when
-    that is in the schema, and what was cut (None: nothing past a bound, or more wrong)."""
+    that is in the schema and passes ``check``, and what was cut (None: nothing past a bound,
+    or more wrong; nothing counted)."""
+    mark = asker.judge.mark()
     answer, notes = asker.judge.settle("over-bound", result.read, stage, chapter)
-    return (answer, notes) if notes and not schemas.problems(stage, answer, chapter) else \
-        (None, [])
+    if notes and not schemas.problems(stage, answer, chapter) and not (check or _no_check)(answer):
+        return answer, notes
+    asker.judge.back(mark)
+    return None, []
 
 
 ORDINALS = ("first", "second", "third", "fourth")
@@ -307,11 +313,13 @@ def settled(asker: Asker, chapter: Chapter, check: Callable[[Any], list[str]],
     else the answer as it was, its problems reported."""
     if result is None or not result.problems:
         return result
+    mark = asker.judge.mark()
     for answer, notes in _candidates(asker, chapter, result):
         answer, more = shot_stage.left_out(answer, chapter, names)
         if notes + more and not check(answer):
             asker.judge.noted("shots", chapter, notes + more)
             return Result(answer, [], result.turns)
+        asker.judge.back(mark)  # the next reading counts from here
     return result
 
 
@@ -349,10 +357,13 @@ def _cut(asker: Asker, chapter: Chapter) -> Iterator[tuple[dict[str, Any], list[
     cut, judge = asker.judge.cut.get(prompts.what("shots", chapter), []), asker.judge
     for reading in SHOT_READINGS:
         for turn, record in cut:
+            mark = judge.mark()
             read = judge.settle(reading.name, record["content"], "shots", chapter)[0]
             answer, dropped, notes = _whole_shots(asker, chapter, read) if read is not None \
                 else (None, 0, [])
-            if answer is not None:
+            if answer is None:
+                judge.back(mark)
+            else:
                 stopped = record["finish_reason"] == loops.STOPPED
                 yield answer, [cut_note(reading.counted(answer), dropped, reading.which, turn,
                                         stopped), *notes]
