@@ -24,6 +24,7 @@ from typing import Any
 
 DRAIN = 5.0  # seconds the pipes of a killed command are read for, at most
 PROC = Path("/proc")
+PAUSE: signal.Signals | None = getattr(signal, "SIGSTOP", None)  # none on Windows
 
 
 def start(cmd: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
@@ -34,8 +35,9 @@ def start(cmd: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
 def kill(proc: subprocess.Popen[Any]) -> None:
     """Stop ``proc`` and every process below it, then reap ``proc``."""
     if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGSTOP)
+        if PAUSE is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, PAUSE)
         for pid in below(proc.pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
