@@ -159,20 +159,20 @@ def test_an_empty_list_llama_cpp_python_did_not_hold_is_read_once_settled() -> N
 
 
 def test_a_settled_reading_not_taken_counts_nothing() -> None:
-    """A repair is counted once the answer it read is the one taken: a shot cut to its bound
-    that the shot's own check still refuses (the answer is then read another way, or reported)
-    counts no ``over-bound``; taken, it counts one."""
+    """A repair is counted once the answer it read is the one taken: a shot whose list, cut to
+    its bound, still leaves it out of its schema (its camera missing) is not read so, and
+    counts no ``over-bound``; one in the schema once cut counts one."""
     call = Chapter("story.md", 1, "One", 3, ("Mia climbed the stairs.",), shots=4,
                    shot_seconds=5, shot=1)
     read = {"camera": "wide", "cast": ["Mia"],
             "scenes": [{"seconds": 5, "action": "Mia climbs the stairs.", "lines": [[]]}]}
-    refused = Result(None, ["scenes[0].lines: too many"], 3, read=read)
-    for check, taken in ((lambda _answer: ["the action tells what its lines do not"], False),
-                         (lambda _answer: [], True)):
+    no_camera = {key: value for key, value in read.items() if key != "camera"}
+    for answer, taken in ((no_camera, False), (read, True)):
         judge = Judge(lambda: "json_object")
         asker = cast(Any, SimpleNamespace(judge=judge))
-        result = within_bounds(asker, "shot", call, check, refused)
-        assert (result is not refused) == taken
+        refused = Result(None, ["scenes[0].lines: too many"], 3, read=answer)
+        assert (within_bounds(asker, "shot", call, lambda _answer: [], refused)
+                is not refused) == taken
         assert judge.counted() == ([{"name": "over-bound", "mode": "json_object", "count": 1}]
                                    if taken else [])
 

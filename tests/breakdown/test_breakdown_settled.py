@@ -232,3 +232,34 @@ def test_a_season_shot_its_schema_still_refused_for_lines_not_offered_is_finishe
     four = {**read, "scenes": read["scenes"] * 4}  # three scenes at most: refused still
     assert finished(Result(None, ["too many"], 3, read=four), call, {"character": [
         "Chanticleer"], "place": [], "prop": []}) == (Result(None, ["too many"], 3, read=four), [])
+
+
+def test_a_season_shot_cut_to_its_bound_is_finished_as_one_in_its_schema() -> None:
+    """As llama-cpp-python 0.2.62 answered The Cask of Amontillado's first shot in json_object:
+    ``"lines": [[]]`` where the shot's lines must be empty, through both send-backs, and an
+    action telling what its lines do not. Cut to its bound it is in its schema: finished as any
+    answer in its schema is (the action said as a warning), where its whole episode was lost."""
+    from types import SimpleNamespace
+    from typing import cast
+
+    from storyboard.breakdown.answers.judging import Judge
+    from storyboard.breakdown.stages import episode
+    from storyboard.breakdown.stages.walk import within_bounds
+    call = Chapter("story.md", 1, "One", 1, ("The thousand injuries of Fortunato I had borne "
+                                             "as I best could.",), shots=5, shot_seconds=6,
+                   shot=1, rules=3)  # rules 3: a scene telling what its lines do not is said
+    names = {"character": ["Montresor", "Fortunato"], "place": [], "prop": []}
+    read = {"camera": "wide shot", "cast": ["Montresor", "Fortunato"], "scenes": [
+        {"seconds": 2, "action": "Montresor is standing in front of the cask, looking at it "
+         "with a stern expression. Fortunato is sitting on the ground.", "lines": [[]]}]}
+    refused = Result(None, ["scenes[0].lines: [[]] is expected to be empty"], 3, read=read)
+    judge = Judge(lambda: "json_object")
+    check = lambda answer: episode.problems(answer, call, names)  # noqa: E731
+    bounded = within_bounds(cast(Any, SimpleNamespace(judge=judge)), "shot", call, check, refused)
+    assert bounded is not None and bounded.answer["scenes"][0]["lines"] == []
+    assert any("tells what the shot's lines" in problem for problem in bounded.problems)
+    done, _notes = finished(bounded, call, names)
+    assert done is not None and done.problems == [] and isinstance(done.answer, dict)
+    assert done.answer["shots"][0]["scenes"][0]["lines"] == []
+    assert any("tells what the shot's lines" in warned for warned in done.warnings)
+    assert finished(refused, call, names)[0] is refused  # as it was: the episode lost

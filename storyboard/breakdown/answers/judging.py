@@ -56,8 +56,7 @@ class Judge:
         return self.counts.copy(), set(self._fired)
 
     def back(self, mark: tuple[Counter[tuple[str, str]], set[tuple[str, str, str]]]) -> None:
-        """Forget what the repairs of a reading not taken counted (a repair counts once the
-        answer it read is the one taken)."""
+        """Forget what was counted since ``mark``: a reading not taken counts nothing."""
         self.counts, self._fired = mark[0].copy(), set(mark[1])
 
     def settle(self, name: str, answer: Any, stage: str, chapter: Chapter | None = None

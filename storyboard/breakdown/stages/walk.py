@@ -237,25 +237,26 @@ def _read(asker: Asker, stage: str, chapter: Chapter, reading: Reading, turn: in
 def within_bounds(asker: Asker, stage: str, chapter: Chapter, check: Callable[[Any], list[str]],
                   result: Result | None) -> Result | None:
     """An answer refused after its send-backs only for strings past their bounds, read as its
-    last answer (``Result.read``) with those strings cut (``bounded``) where that is in the
-    schema and passes the stage's check, said; else ``result`` as it was (None, or taken)."""
+    last answer (``Result.read``) with them cut where that is in the schema, said, and held to
+    ``check`` as any answer in its schema is (its caller settles or reports what it still finds:
+    a season's shot, ``episode.finished``); else ``result`` as it was (None, or taken)."""
     if result is None or not result.problems:
         return result
-    answer, notes = bounded_read(asker, stage, chapter, result, check)
+    answer, notes = bounded_read(asker, stage, chapter, result)
     if answer is None:
         return result
     asker.judge.noted(stage, chapter, notes)
-    return Result(answer, [], result.turns)
+    return Result(answer, check(answer), result.turns, read=answer)
 
 
-def bounded_read(asker: Asker, stage: str, chapter: Chapter, result: Result,
-                 check: Callable[[Any], list[str]] | None = None) -> tuple[Any, list[str]]:
+def bounded_read(asker: Asker, stage: str, chapter: Chapter, result: Result
+                 ) -> tuple[Any, list[str]]:
     """A refused answer's last answer with what is past its bounds cut (``over-bound``), when
-    that is in the schema and passes ``check``, and what was cut (None: nothing past a bound,
-    or more wrong; nothing counted)."""
+    that is in the schema, and what was cut (None: nothing past a bound, or more wrong;
+    nothing counted)."""
     mark = asker.judge.mark()
     answer, notes = asker.judge.settle("over-bound", result.read, stage, chapter)
-    if notes and not schemas.problems(stage, answer, chapter) and not (check or _no_check)(answer):
+    if notes and not schemas.problems(stage, answer, chapter):
         return answer, notes
     asker.judge.back(mark)
     return None, []
