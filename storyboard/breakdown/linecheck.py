@@ -6,7 +6,8 @@ Each ``say:`` the breakdown wrote carries the story's line it came from (``# sto
 another character is a warning at the line, naming the story's line and the character the story
 gives it to: the breakdown sends such an answer back, and a series edited since (or written
 before it did) would put the words in the wrong mouth. A line whose speaker the story does not
-name (``said he``), or names as no character of the series (``castcheck`` says so), is not
+name (``said he``), or names as no character of the series (a place or prop is none:
+``speaks``; ``castcheck`` says so), is not
 judged. Only a series the breakdown wrote is held so (its record names the story; nothing is
 sent, nothing is paid); without it, or with the story gone, nothing is said.
 """
@@ -62,13 +63,22 @@ def line_problems(series: Path) -> list[Diagnostic]:
     doc, found = parse(path.read_bytes().decode("utf-8", errors="replace"), path)
     if found or not isinstance(doc.data, dict) or not isinstance(doc.data.get("characters"), dict):
         return []
-    cast = {str(key): cast_names({key: entry}) for key, entry in doc.data["characters"].items()}
+    cast = {str(key): cast_names({key: entry}) for key, entry in doc.data["characters"].items()
+            if speaks(entry)}
     told, source = Told(made[1]), Path(made[1].file).name
     out: list[Diagnostic] = []
     for episode in sorted((series / "episodes").glob("*.yaml"))[:MAX_FILES]:
         if episode.is_file() and episode.stat().st_size <= MAX_BYTES:
             out += _episode(episode, source, told, cast)
     return out
+
+
+def speaks(entry: Any) -> bool:
+    """Whether a ``characters:`` entry may be given a line: a character, not a place or prop
+    (``image: {kind: prop}``), whatever its name (the cast of The Velveteen Rabbit held a prop
+    "the little rabbit", which is what the story calls the Rabbit)."""
+    image = entry.get("image") if isinstance(entry, dict) else None
+    return not (isinstance(image, dict) and image.get("kind") in ("place", "prop"))
 
 
 def _episode(path: Path, source: str, told: Told, cast: dict[str, list[str]]) -> list[Diagnostic]:

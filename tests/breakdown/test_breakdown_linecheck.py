@@ -109,3 +109,25 @@ def test_a_shots_speaker_is_read_around_its_lines_in_a_series_asked_by_rules_2()
                          (1, [])):
         call = Chapter("peter.txt", 1, "One", 2, told[1:], rules=rules)
         assert misgiven(answer, call, ["Peter", "Mr. McGregor"], around) == found, rules
+
+
+def test_a_line_is_never_given_to_a_place_or_prop_named_as_its_speaker(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    """The Velveteen Rabbit on llama-server: the story's "said the little Rabbit" is the
+    Velveteen Rabbit, and the cast held a prop "the little rabbit"; a line's speaker is only
+    ever a character, so no warning says to give the line to the prop."""
+    series = written(chat_emulator, tmp_path)
+    episode = next((series / "episodes").glob("*.yaml"))
+    text = episode.read_text("utf-8")
+    episode.write_text(text.replace('say: {mia: "Are you coming up?"}',
+                                    'say: {sam: "Are you coming up?"}'), encoding="utf-8")
+    assert len(line_problems(series)) == 1  # Mia, a character: said
+    path = series / "storyboard.yaml"
+    cast = path.read_text("utf-8")
+    path.write_text(cast.replace("characters:\n", "characters:\n  the_mia_statue: {image: {"
+                                 "generate: \"a stone statue\", kind: \"prop\"}, description: "
+                                 "\"Mia\"}\n", 1).replace("  mia:", "  doll:", 1).replace(
+                        'description: "Mia"}   # character', 'description: "a doll"}   # c'),
+                    encoding="utf-8")
+    assert "the_mia_statue" in path.read_text("utf-8")
+    assert line_problems(series) == []  # only a prop is named Mia now: not a speaker
