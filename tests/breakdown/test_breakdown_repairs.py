@@ -34,13 +34,16 @@ STAGE_REPAIRS = {
              "within_bounds", "bounded_read", "_nth", "cut_note", "settled"),
     "chaptershots": ("left_out", "_kept", "_counted", "_ranged", "_lasting", "_known", "_roomy",
                      "_drawn"),
-    "episode": ("finished", "_own", "_offered")}
+    "episode": ("finished", "_own", "_offered"),
+    "speakers": ("regiven",)}
 # Half of the 1,426 lines it was is 713; like for like it is 1,508 on 2026-11-28 (issue 98, with
 # key-slip and list-of-one deleted), 1,561 with ``chaptershots._roomy`` and ``episode._offered``
 # (two real-model runs kept on 2026-11-30 ended exit 1 on what they read), 1,574 with a reading
-# not taken counting nothing (``Judge.mark``, ``back``): held a little above that until the
-# stages' repairs join ``REPAIRS`` and the count comes down.
-MOST_LINES = 1575
+# not taken counting nothing (``Judge.mark``, ``back``), 1,599 with a line kept in another mouth
+# through its send-backs given to the story's speaker (``speakers.regiven``: a rules-3 run kept
+# four such lines): held a little above that until the stages' repairs join ``REPAIRS`` and the
+# count comes down.
+MOST_LINES = 1607
 
 
 def stage_lines(root: Path) -> dict[str, int]:
@@ -74,13 +77,13 @@ def test_the_repair_code_is_counted_like_for_like_and_held_to_its_ceiling() -> N
 
 def test_repair_code_past_its_ceiling_is_caught(tmp_path: Path) -> None:
     (tmp_path / "answers").mkdir()
-    (tmp_path / "answers" / "repairs.py").write_text("x = 1\n" * 1535, encoding="utf-8")
+    (tmp_path / "answers" / "repairs.py").write_text("x = 1\n" * 1566, encoding="utf-8")
     (tmp_path / "chat").mkdir()
     (tmp_path / "chat" / "calls.py").write_text("y = 2\n" * 40, encoding="utf-8")
     (tmp_path / "walk.py").write_text("z = 3\n\n\ndef settled() -> None:\n    pass\n",
                                       encoding="utf-8")
     assert stage_lines(tmp_path) == {"walk.settled": 2}
-    assert repair_lines(tmp_path) == 1577 > MOST_LINES
+    assert repair_lines(tmp_path) == 1608 > MOST_LINES
 
 
 def test_every_repair_is_named_with_its_failure_and_the_modes_it_fires_in() -> None:

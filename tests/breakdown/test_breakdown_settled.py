@@ -263,3 +263,35 @@ def test_a_season_shot_cut_to_its_bound_is_finished_as_one_in_its_schema() -> No
     assert done.answer["shots"][0]["scenes"][0]["lines"] == []
     assert any("tells what the shot's lines" in warned for warned in done.warnings)
     assert finished(refused, call, names)[0] is refused  # as it was: the episode lost
+
+
+def test_a_season_shot_kept_with_a_line_in_another_mouth_gives_it_to_the_storys_speaker() -> None:
+    """As Qwen2.5-Coder-1.5B answered The King of the Golden River on llama-server by rules 3:
+    Hans's line kept with Schwartz through both send-backs. Its send-backs spent, the line is
+    given to the speaker the story names, said; one whose speaker the story does not name is
+    left as it is."""
+    from storyboard.breakdown.stages import episode
+    call = Chapter("story.md", 1, "One", 1, (
+        "\"Why don't you sell your feather?\" said Hans sneeringly. \"Out with you!\"",
+        "\"Out with you!\" he said again."), shots=5, shot_seconds=6, shot=1, rules=3)
+    names = {"character": ["Hans", "Schwartz"], "place": [], "prop": []}
+    answer = {"camera": "close-up", "cast": ["Hans", "Schwartz"], "scenes": [
+        {"seconds": 3, "action": "Hans sneers.", "lines": [
+            {"speaker": "Schwartz", "quote": "Why don't you sell your feather?"},
+            {"speaker": "Schwartz", "quote": "Out with you!"}]}]}
+    check = lambda found: episode.problems(found, call, names)  # noqa: E731
+    problems = check(answer)
+    assert any("give the line to Hans" in problem for problem in problems), problems
+    done, notes = finished(Result(answer, problems, 3, read=answer), call, names)
+    assert done is not None and done.problems == []
+    lines = done.answer["shots"][0]["scenes"][0]["lines"]
+    assert [line["speaker"] for line in lines] == ["Hans", "Schwartz"]
+    assert notes == ["scenes[0].lines[0].speaker: 'Schwartz', but the story says Hans "
+                     "says \"Why don't you sell your feather?\": given to Hans"]
+    speaking = {**answer, "scenes": [{**answer["scenes"][0], "lines": [
+        {"speaker": "Schwartz", "quote": "Why don't you sell your feather?"},
+        {"speaker": "Hans", "quote": "Out with you!"}]}]}  # Hans speaks in the scene already
+    kept, notes = finished(Result(speaking, check(speaking), 3, read=speaking), call, names)
+    assert kept is not None and notes == []  # a scene says one line a speaker: left as it was
+    assert [line["speaker"] for line in kept.answer["shots"][0]["scenes"][0]["lines"]] == \
+        ["Schwartz", "Hans"]

@@ -32,7 +32,7 @@ from storyboard.breakdown.shape.cutting import balanced_sizes
 from storyboard.breakdown.source import Chapter
 from storyboard.breakdown.stages import chaptershots as shot_stage
 from storyboard.breakdown.stages.faithful import shorten
-from storyboard.breakdown.stages.speakers import misgiven
+from storyboard.breakdown.stages.speakers import misgiven, regiven
 
 OWN = re.compile(r"^shots\[0\](?:\.|(?=:))")  # a one-shot check's path, as its own answer says it
 PLACED = re.compile(r"^(?:the shot(?=:)|(?=(?:camera|cast|scenes)\b))")
@@ -110,13 +110,15 @@ def _all(names: dict[str, list[str]]) -> list[str]:
     return [name for kind in names.values() for name in kind]
 
 
-def finished(result: Result | None, call: Chapter, names: dict[str, list[str]]
-             ) -> tuple[Result | None, list[str]]:
+def finished(result: Result | None, call: Chapter, names: dict[str, list[str]],
+             around: Chapter | None = None) -> tuple[Result | None, list[str]]:
     """A shot's result as a one-shot shots answer; one still wrong after its send-backs whose
-    shot, finished (``shots.left_out``), passes the shot checks is taken, density's problems
-    kept as warnings; and what was read as meant. One its schema still refused is finished from
-    its answer as read where only lines the shot's lines do not offer made it so (``_offered``:
-    an endpoint that does not hold the schema, as llama-cpp-python's did in ``json_object``)."""
+    shot, finished (``shots.left_out``; each line to the story's speaker, ``regiven`` read in
+    ``around``, where the shot still shows no more than it may), passes the shot checks is
+    taken, density's problems kept as warnings; and what was read as meant. One its schema
+    still refused is finished from its answer as read where only lines the shot's lines do not
+    offer made it so (``_offered``: an endpoint that does not hold the schema, as
+    llama-cpp-python's did in ``json_object``)."""
     if result is None:
         return result, []
     answer, notes = (result.answer, []) if isinstance(result.answer, dict) else \
@@ -128,6 +130,9 @@ def finished(result: Result | None, call: Chapter, names: dict[str, list[str]]
         warned = [_own(p) for p in density.problems(shots, names)]
         return Result(shots, [], result.turns, [*result.warnings, *warned]), []
     kept, more = shot_stage.left_out(shots, call, names)
+    given, said = regiven(kept, call, names["character"], around)  # where that leaves room
+    kept, more = (given, more + said) if not shot_stage.problems(given, call, names, shared=True) \
+        else (kept, more)
     if shot_stage.problems(kept, call, names, shared=True):
         return (Result(shots, result.problems, result.turns, read=result.read) if not notes
                 else result), []

@@ -150,7 +150,7 @@ def _episode(asker: Asker, answers: Answers, segment: Segment,
         asked = try_ask(asker, "shot", call, episode.context(call, again, names), check,
                         episode.rounds(later, index))  # past a bound after its send-backs: cut
         result, notes = episode.finished(within_bounds(asker, "shot", call, check, asked), call,
-                                         names)
+                                         names, lines)
         asker.judge.noted("shot", call, notes)
         shots.append(result)
     return episode.joined(head, shots)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,8 +133,37 @@ def misgiven(answer: Any, chapter: Chapter, characters: list[str],
     says it (where that one is among ``characters``), read in ``chapter``'s lines, or (a season
     asked by rules 2, ``Chapter.rules``) in ``around``'s: its episode's, where the sentence that
     names the speaker may start before the shot's lines (``Mr. McGregor ... calling out,``)."""
+    return [f"{where}.speaker: {line['speaker']!r}, but the story says {own} says "
+            f"{shorten(wanted, 40)!r}: give the line to {own}"
+            for where, line, own, wanted in _misgiven(answer, chapter, characters, around)]
+
+
+def regiven(answer: Any, chapter: Chapter, characters: list[str],
+            around: Chapter | None = None) -> tuple[Any, list[str]]:
+    """A shots answer its send-backs did not mend, each line ``misgiven`` given to the
+    character the story says says it (Qwen2.5-Coder-1.5B kept Hans's "Why don't you sell your
+    feather?" with Schwartz through both), and a note for each; not where that character
+    already speaks in the scene (a scene says one line a speaker: the other would be lost)."""
+    scene_of = {id(line): scene for shot in answer["shots"] for scene in shot["scenes"]
+                for line in scene["lines"]}
+    owners: dict[int, str] = {}
+    notes = []
+    for where, line, own, wanted in _misgiven(answer, chapter, characters, around):
+        if not any(same(owners.get(id(other), str(other["speaker"])), own)
+                   for other in scene_of[id(line)]["lines"] if other is not line):
+            owners[id(line)] = own
+            notes.append(f"{where}.speaker: {line['speaker']!r}, but the story says {own} says "
+                         f"{shorten(wanted, 40)!r}: given to {own}")
+    shots = [{**shot, "scenes": [{**scene, "lines": [
+        {**line, "speaker": owners.get(id(line), line["speaker"])} for line in scene["lines"]]}
+        for scene in shot["scenes"]]} for shot in answer["shots"]]
+    return {**answer, "shots": shots}, notes
+
+
+def _misgiven(answer: Any, chapter: Chapter, characters: list[str], around: Chapter | None
+              ) -> Iterator[tuple[str, dict[str, Any], str, str]]:
+    """Each misgiven line: where it is, itself, the story's speaker and its words."""
     flat, said = read(around if around is not None and chapter.rules >= 2 else chapter)
-    found = []
     for s, shot in enumerate(answer["shots"]):
         for c, scene in enumerate(shot["scenes"]):
             for n, line in enumerate(scene["lines"]):
@@ -143,10 +172,7 @@ def misgiven(answer: Any, chapter: Chapter, characters: list[str],
                 own = next((name for name in characters if same(who, name)), None) if who \
                     else None
                 if own is not None and not same(str(line["speaker"]), own):
-                    found.append(f"shots[{s}].scenes[{c}].lines[{n}].speaker: "
-                                 f"{line['speaker']!r}, but the story says {own} says "
-                                 f"{shorten(wanted, 40)!r}: give the line to {own}")
-    return found
+                    yield f"shots[{s}].scenes[{c}].lines[{n}]", line, own, wanted
 
 
 def said_by(flat: Flat, said: Sequence[Said], words: str, first: int, last: int) -> str:
