@@ -130,10 +130,13 @@ def finished(result: Result | None, call: Chapter, names: dict[str, list[str]],
         warned = [_own(p) for p in density.problems(shots, names)]
         return Result(shots, [], result.turns, [*result.warnings, *warned]), []
     kept, more = shot_stage.left_out(shots, call, names)
-    given, said = regiven(kept, call, names["character"], around)  # where that leaves room
-    kept, more = (given, more + said) if not shot_stage.problems(given, call, names, shared=True) \
-        else (kept, more)
-    if shot_stage.problems(kept, call, names, shared=True):
+    given, said = regiven(kept, call, names["character"], around)
+    wrong = shot_stage.problems(given, call, names, shared=True)
+    if said and wrong:  # given back, the shot shows more than it may: as it was
+        wrong = shot_stage.problems(kept, call, names, shared=True)
+    else:
+        kept, more = given, more + said
+    if wrong:
         return (Result(shots, result.problems, result.turns, read=result.read) if not notes
                 else result), []
     warned = [_own(p) for p in told.problems(kept, call, _all(names)) +
