@@ -41,9 +41,10 @@ STAGE_REPAIRS = {
 # (two real-model runs kept on 2026-11-30 ended exit 1 on what they read), 1,574 with a reading
 # not taken counting nothing (``Judge.mark``, ``back``), 1,600 with a line kept in another mouth
 # through its send-backs given to the story's speaker (``speakers.regiven``: a rules-3 run kept
-# four such lines): held a little above that until the stages' repairs join ``REPAIRS`` and the
-# count comes down.
-MOST_LINES = 1607
+# four such lines), 1,598 with that line given also where its speaker speaks in the scene already
+# (the writer joins a speaker's two lines in a scene, ``chaptershots.spoken``): held a little
+# above that until the stages' repairs join ``REPAIRS`` and the count comes down.
+MOST_LINES = 1604
 
 
 def stage_lines(root: Path) -> dict[str, int]:
@@ -77,13 +78,13 @@ def test_the_repair_code_is_counted_like_for_like_and_held_to_its_ceiling() -> N
 
 def test_repair_code_past_its_ceiling_is_caught(tmp_path: Path) -> None:
     (tmp_path / "answers").mkdir()
-    (tmp_path / "answers" / "repairs.py").write_text("x = 1\n" * 1566, encoding="utf-8")
+    (tmp_path / "answers" / "repairs.py").write_text("x = 1\n" * 1563, encoding="utf-8")
     (tmp_path / "chat").mkdir()
     (tmp_path / "chat" / "calls.py").write_text("y = 2\n" * 40, encoding="utf-8")
     (tmp_path / "walk.py").write_text("z = 3\n\n\ndef settled() -> None:\n    pass\n",
                                       encoding="utf-8")
     assert stage_lines(tmp_path) == {"walk.settled": 2}
-    assert repair_lines(tmp_path) == 1608 > MOST_LINES
+    assert repair_lines(tmp_path) == 1605 > MOST_LINES
 
 
 def test_every_repair_is_named_with_its_failure_and_the_modes_it_fires_in() -> None:

@@ -114,6 +114,24 @@ def test_a_shot_is_written_at_a_length_its_model_renders() -> None:
     assert short.duration == 6 and [(s.start, s.end) for s in short.scenes] == [(0, 6)]
 
 
+def test_a_speakers_second_line_in_a_scene_is_joined_to_the_first_never_lost() -> None:
+    """A scene's ``say:`` holds one line a speaker: Hans's second line in the scene (as
+    The King of the Golden River's rules-3 run kept one, given back to him) is written after his
+    first, not dropped, and each speaker's story line stays beside it."""
+    import yaml
+
+    from storyboard.breakdown.stages.chaptershots import Scene, Shot
+    from storyboard.breakdown.stages.writer import shot_yaml
+    shot = Shot("s01", "story.md", 1, 9, "close-up", 5, ["hans", "gluck"], [Scene(
+        0, 5, "Hans sneers.", [("hans", "Good morning, brother.", 3), ("gluck", "Oh, Hans!", 4),
+                               ("hans", "Why don't you sell your feather?", 7)])])
+    written = "\n".join(shot_yaml(shot, "story.md"))
+    say = yaml.safe_load(written)[0]["scenes"][0]["say"]
+    assert say == {"hans": "Good morning, brother. Why don't you sell your feather?",
+                   "gluck": "Oh, Hans!"}, written
+    assert "# story.md: line 3, line 4\n" in written + "\n", written
+
+
 def test_the_flag_names_the_model_and_a_wrong_one_is_refused(chat_emulator: EmulatorServer,
                                                              tmp_path: Path) -> None:
     from click.testing import CliRunner

@@ -437,10 +437,15 @@ def _lasting_as(shot: Shot, duration: int) -> Shot:
 
 def _joined(scenes: list[Scene]) -> Scene:
     """Scenes as one over their windows: their actions in order, each speaker's lines joined."""
-    said: dict[str, tuple[str, str, int]] = {}
-    for scene in scenes:
-        for key, words, line in scene.say:
-            was = said.get(key)
-            said[key] = (key, f"{was[1]} {words}", was[2]) if was else (key, words, line)
     return Scene(scenes[0].start, scenes[-1].end, " ".join(s.action for s in scenes),
-                 list(said.values()))
+                 spoken([line for scene in scenes for line in scene.say]))
+
+
+def spoken(say: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """A scene's lines as its ``say:`` holds them, one a speaker: a speaker's later lines joined
+    to their first (in the story's words, a space between), at its place and story line."""
+    said: dict[str, tuple[str, str, int]] = {}
+    for key, words, line in say:
+        was = said.get(key)
+        said[key] = (key, f"{was[1]} {words}", was[2]) if was else (key, words, line)
+    return list(said.values())

@@ -135,23 +135,21 @@ def misgiven(answer: Any, chapter: Chapter, characters: list[str],
     names the speaker may start before the shot's lines (``Mr. McGregor ... calling out,``)."""
     return [f"{where}.speaker: {line['speaker']!r}, but the story says {own} says "
             f"{shorten(wanted, 40)!r}: give the line to {own}"
-            for where, _scene, line, own, wanted in _misgiven(answer, chapter, characters, around)]
+            for where, line, own, wanted in _misgiven(answer, chapter, characters, around)]
 
 
 def regiven(answer: Any, chapter: Chapter, characters: list[str],
             around: Chapter | None = None) -> tuple[Any, list[str]]:
     """A shots answer its send-backs did not mend, each line ``misgiven`` given to the
     character the story says says it (Qwen2.5-Coder-1.5B kept Hans's "Why don't you sell your
-    feather?" with Schwartz through both), and a note for each; not where that character
-    already speaks in the scene (a scene says one line a speaker: the other would be lost)."""
+    feather?" with Schwartz through both), and a note for each (where that character speaks in
+    the scene already, the writer joins the two lines: ``chaptershots.spoken``)."""
     owners: dict[int, str] = {}
     notes = []
-    for where, scene, line, own, wanted in _misgiven(answer, chapter, characters, around):
-        if not any(same(owners.get(id(other), str(other["speaker"])), own)
-                   for other in scene["lines"] if other is not line):
-            owners[id(line)] = own
-            notes.append(f"{where}.speaker: {line['speaker']!r}, but the story says {own} says "
-                         f"{shorten(wanted, 40)!r}: given to {own}")
+    for where, line, own, wanted in _misgiven(answer, chapter, characters, around):
+        owners[id(line)] = own
+        notes.append(f"{where}.speaker: {line['speaker']!r}, but the story says {own} says "
+                     f"{shorten(wanted, 40)!r}: given to {own}")
     shots = [{**shot, "scenes": [{**scene, "lines": [
         {**line, "speaker": owners.get(id(line), line["speaker"])} for line in scene["lines"]]}
         for scene in shot["scenes"]]} for shot in answer["shots"]]
@@ -159,8 +157,8 @@ def regiven(answer: Any, chapter: Chapter, characters: list[str],
 
 
 def _misgiven(answer: Any, chapter: Chapter, characters: list[str], around: Chapter | None
-              ) -> Iterator[tuple[str, dict[str, Any], dict[str, Any], str, str]]:
-    """Each misgiven line: where it is, its scene, itself, the story's speaker and its words."""
+              ) -> Iterator[tuple[str, dict[str, Any], str, str]]:
+    """Each misgiven line: where it is, itself, the story's speaker and its words."""
     flat, said = read(around if around is not None and chapter.rules >= 2 else chapter)
     for s, shot in enumerate(answer["shots"]):
         for c, scene in enumerate(shot["scenes"]):
@@ -170,7 +168,7 @@ def _misgiven(answer: Any, chapter: Chapter, characters: list[str], around: Chap
                 own = next((name for name in characters if same(who, name)), None) if who \
                     else None
                 if own is not None and not same(str(line["speaker"]), own):
-                    yield f"shots[{s}].scenes[{c}].lines[{n}]", scene, line, own, wanted
+                    yield f"shots[{s}].scenes[{c}].lines[{n}]", line, own, wanted
 
 
 def said_by(flat: Flat, said: Sequence[Said], words: str, first: int, last: int) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from storyboard.breakdown.shape.video import Video, default_video
 from storyboard.breakdown.stages.cast import Cast, Entry
-from storyboard.breakdown.stages.chaptershots import Shot
+from storyboard.breakdown.stages.chaptershots import Shot, spoken
 from storyboard.scaffold.yamltext import Value, comment, flow, quote, trailing
 
 MODELS_LOOK = "look: the model's, not the story's (check it against the story)"
@@ -56,9 +56,9 @@ def shot_yaml(shot: Shot, source: str) -> list[str]:
         action = f"{shot.camera}: {scene.action}" if number == 0 else scene.action
         lines += [f"      - at: {_n(scene.start)}-{_n(scene.end)}s",
                   f"        action: {quote(action)}"]
-        if scene.say:
-            said = {key: words for key, words, _ in scene.say}
-            where = ", ".join(f"line {line}" for _, _, line in scene.say)
+        if scene.say:  # one line a speaker: a second is joined to the first, never lost
+            said = {key: words for key, words, _ in spoken(scene.say)}
+            where = ", ".join(f"line {line}" for _, _, line in spoken(scene.say))
             lines.append(f"        say: {flow(said)}{trailing(f'{source}: {where}')}")
     return lines
 
