@@ -57,8 +57,9 @@ def shot_yaml(shot: Shot, source: str) -> list[str]:
         lines += [f"      - at: {_n(scene.start)}-{_n(scene.end)}s",
                   f"        action: {quote(action)}"]
         if scene.say:  # one line a speaker: a second is joined to the first, never lost
-            said = {key: words for key, words, _ in spoken(scene.say)}
-            where = ", ".join(f"line {line}" for _, _, line in spoken(scene.say))
+            own = spoken(scene.say)
+            said = {key: words for key, words, _ in own}
+            where = ", ".join(f"line {line}" for _, _, line in own)
             lines.append(f"        say: {flow(said)}{trailing(f'{source}: {where}')}")
     return lines
 
