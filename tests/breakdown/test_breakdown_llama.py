@@ -28,6 +28,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures import web
+
 EXTRA = "STORYBOARD_TEST_LLAMA"
 MODEL = "smollm2"
 STORY = "# The Lighthouse\n\nMia lit the lamp.\n\"Are you coming up?\" she called to Sam.\n"
@@ -50,7 +52,7 @@ def _ready(base: str, server: subprocess.Popen[bytes]) -> None:
     until = time.monotonic() + START
     while time.monotonic() < until and server.poll() is None:
         try:
-            if httpx.get(f"{base}/models", timeout=5.0).status_code == 200:
+            if web.get(f"{base}/models", timeout=5.0).status_code == 200:
                 return
         except httpx.HTTPError:
             time.sleep(0.5)
@@ -111,6 +113,7 @@ COMPILE = """
 import json, sys
 import llama_cpp
 from llama_cpp.llama_grammar import json_schema_to_gbnf
+
 schemas = json.load(open(sys.argv[1]))
 refused = {}
 if hasattr(llama_cpp, "llama_sampler_init_grammar"):  # 0.3.x: llama.cpp's own parser

@@ -10,6 +10,8 @@ import time
 import httpx
 import pytest
 
+from tests.fixtures import web
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -27,11 +29,11 @@ def test_emulate_serves_the_protocol_until_stopped() -> None:
         deadline = time.monotonic() + 30
         while stats is None and time.monotonic() < deadline:
             try:
-                stats = httpx.get(f"http://127.0.0.1:{port}/_emulator/stats", timeout=1).json()
+                stats = web.get(f"http://127.0.0.1:{port}/_emulator/stats", timeout=1).json()
             except httpx.HTTPError:
                 time.sleep(0.1)
         assert stats is not None, "the emulator never answered"
-        answer = httpx.post(
+        answer = web.post(
             f"http://127.0.0.1:{port}/api/v1/services/aigc/video-generation/video-synthesis",
             headers={"Authorization": "Bearer k", "X-DashScope-Async": "enable"},
             json={"model": "wan2.7-r2v", "input": {"prompt": "Image 1 waves", "media": [

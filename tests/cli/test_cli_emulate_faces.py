@@ -13,6 +13,7 @@ import httpx
 
 from storyboard.targets.signatures import volcsign
 from storyboard.targets.video.models import SEEDANCE_20_ARK
+from tests.fixtures import web
 
 
 def free_port() -> int:
@@ -39,7 +40,7 @@ def test_emulate_refuses_a_real_face_by_url_and_takes_a_held_portrait() -> None:
         deadline = time.monotonic() + 30
         while True:
             try:
-                refused = httpx.post(url, json=body("https://cdn.example.com/s/mia.png"),
+                refused = web.post(url, json=body("https://cdn.example.com/s/mia.png"),
                                      headers=headers, timeout=5)
                 break
             except httpx.TransportError:
@@ -50,13 +51,13 @@ def test_emulate_refuses_a_real_face_by_url_and_takes_a_held_portrait() -> None:
             "code": "InputImageSensitiveContentDetected.PrivacyInformation",
             "message": "The request failed because the input image (content[1]) may contain "
                        "real person."}}
-        taken = httpx.post(url, json=body("asset://asset-20261101-mia"), headers=headers,
+        taken = web.post(url, json=body("asset://asset-20261101-mia"), headers=headers,
                            timeout=5)
         assert taken.status_code == 200 and taken.json()["id"]
-        unknown = httpx.post(url, json=body("asset://asset-other"), headers=headers, timeout=5)
+        unknown = web.post(url, json=body("asset://asset-other"), headers=headers, timeout=5)
         assert unknown.status_code == 400
         assert unknown.json()["error"]["code"] == "InvalidParameter"
-        other = httpx.post(url, json=body("https://cdn.example.com/s/sam.png"), headers=headers,
+        other = web.post(url, json=body("https://cdn.example.com/s/sam.png"), headers=headers,
                            timeout=5)
         assert other.status_code == 200
     finally:
@@ -86,7 +87,7 @@ def test_emulate_without_the_asset_library_answers_subscription_required() -> No
         deadline = time.monotonic() + 30
         while True:
             try:
-                wrong = httpx.post(url, content=payload, headers=signed(port, "other", payload),
+                wrong = web.post(url, content=payload, headers=signed(port, "other", payload),
                                    timeout=5)
                 break
             except httpx.TransportError:
@@ -94,7 +95,7 @@ def test_emulate_without_the_asset_library_answers_subscription_required() -> No
                 time.sleep(0.1)
         assert wrong.status_code == 401
         assert wrong.json()["ResponseMetadata"]["Error"]["Code"] == "SignatureDoesNotMatch"
-        lacking = httpx.post(url, content=payload, headers=signed(port, "sk-secret", payload),
+        lacking = web.post(url, content=payload, headers=signed(port, "sk-secret", payload),
                              timeout=5)
         assert lacking.status_code == 400
         assert lacking.json()["ResponseMetadata"]["Error"] == {

@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from storyboard import compile as compiled
@@ -19,6 +18,7 @@ from storyboard.media import samples
 from storyboard.review.seasongrid import tiles
 from storyboard.review.studio.server import StudioServer
 from storyboard.review.studio.state import paid_plan
+from tests.fixtures import web
 from tests.fixtures.dashscope_cli import Emulator, invoke
 from tests.fixtures.patience import LOADED
 
@@ -91,8 +91,8 @@ def test_the_studio_page_says_plans_spent_and_planned(tmp_path: Path, emulator: 
     assert spent > 0 and total > 0  # ep01 paid, ep02 still to make
     with StudioServer(root, render_drafts=False) as server:  # `storyboard studio .`: no provider
         base, token = f"http://127.0.0.1:{server.port}", f"token={server.token}"
-        state = httpx.get(f"{base}/state?{token}", timeout=LOADED).json()
-        page = httpx.get(f"{base}/?{token}", timeout=LOADED).text
+        state = web.get(f"{base}/state?{token}", timeout=LOADED).json()
+        page = web.get(f"{base}/?{token}", timeout=LOADED).text
     assert (state["spent"], state["planned"], state["provider"]) == (
         pytest.approx(spent), pytest.approx(total), "dashscope")
     header = re.sub(r"<[^>]+>", "", page.split('<p class="facts">', 1)[1].split("</p>", 1)[0])

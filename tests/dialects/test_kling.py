@@ -39,6 +39,7 @@ from storyboard.run import render
 from storyboard.run.trip.model import RunOptions, RunResult, Wiring
 from storyboard.targets.kinds import classify_failure
 from storyboard.targets.signatures import jwtokens
+from tests.fixtures import web
 from tests.fixtures.gateway_runs import KEY, a_shot, provider_for, serve
 from tests.fixtures.models import compiled, errors, series
 
@@ -273,7 +274,7 @@ DATA_KEYS = {"task_id", "task_status", "task_status_msg", "task_info", "task_res
 
 def kling_http(emu: EmulatorServer) -> httpx.Client:
     token = jwtokens.sign("ak-test", KEY)
-    return httpx.Client(base_url=emu.gateway_url("kling"), timeout=10,
+    return web.client(base_url=emu.gateway_url("kling"), timeout=10,
                         headers={"Authorization": f"Bearer {token}"})
 
 

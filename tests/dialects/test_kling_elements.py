@@ -15,7 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -26,6 +25,7 @@ from storyboard.language.compile import compile_lenient
 from storyboard.language.read.series import load_source
 from storyboard.targets.signatures import jwtokens
 from storyboard.targets.video.kling4 import ELEMENT_PATH, ELEMENT_PRICES, KLING_V4, WIRE_ID
+from tests.fixtures import web
 from tests.fixtures.gateway_runs import KEY
 from tests.fixtures.media_host import serve as serve_http
 
@@ -145,7 +145,7 @@ def test_the_element_s_create_compiles_to_its_golden_body(tmp_path: Path, make_m
         GOLDEN.write_text(text, encoding="utf-8")
     assert text == GOLDEN.read_text(encoding="utf-8")
     with EmulatorServer(latency=0.0, api_key=KEY) as quick:  # and the emulator takes it
-        answer = httpx.post(quick.gateway_url("kling") + ELEMENT_PATH, json=body, timeout=10,
+        answer = web.post(quick.gateway_url("kling") + ELEMENT_PATH, json=body, timeout=10,
                             headers={"Authorization": f"Bearer {jwtokens.sign('ak', KEY)}"})
     assert answer.status_code == 200 and answer.json()["data"]["element_id"], answer.text
 
@@ -156,21 +156,21 @@ def test_the_emulator_makes_an_element_and_answers_it_ready(emu: EmulatorServer)
     token = jwtokens.sign("ak-test", KEY)
     url = emu.gateway_url("kling") + ELEMENT_PATH
     headers = {"Authorization": f"Bearer {token}"}
-    bad = httpx.post(url, json={"element_name": "mia", "element_frontal_image": "x"},
+    bad = web.post(url, json={"element_name": "mia", "element_frontal_image": "x"},
                      headers=headers, timeout=10)
     assert bad.status_code == 400 and "http(s) URL" in bad.json()["message"]
     body = {"element_name": "mia", "element_description": "Mia",
             "element_frontal_image": "https://media.example.com/mia.png",
             "element_refer_list": [{"image_url": "https://media.example.com/mia.png"}]}
     with EmulatorServer(latency=0.0, api_key=KEY) as quick:
-        answer = httpx.post(quick.gateway_url("kling") + ELEMENT_PATH, json=body,
+        answer = web.post(quick.gateway_url("kling") + ELEMENT_PATH, json=body,
                             headers=headers, timeout=10).json()
         element = answer["data"]["element_id"]
-        ready = httpx.get(f"{quick.gateway_url('kling')}{ELEMENT_PATH}/{element}",
+        ready = web.get(f"{quick.gateway_url('kling')}{ELEMENT_PATH}/{element}",
                           headers=headers, timeout=10).json()
     assert ready["data"]["task_status"] == "succeed"
     assert ready["data"]["task_result"]["images"][0]["url"] == body["element_frontal_image"]
-    assert httpx.post(url, json=body, timeout=10).status_code == 401  # unsigned
+    assert web.post(url, json=body, timeout=10).status_code == 401  # unsigned
 
 
 # -- end to end, through the CLI --------------------------------------------------------------------

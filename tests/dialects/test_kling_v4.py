@@ -29,6 +29,7 @@ from storyboard.language.compile import compile_lenient
 from storyboard.language.read.series import load_source
 from storyboard.targets.signatures import jwtokens
 from storyboard.targets.video.kling4 import FLASH_WIRE_ID, KLING_V4, LABELS, WIRE_ID
+from tests.fixtures import web
 from tests.fixtures.gateway_runs import KEY, serve
 from tests.fixtures.media_host import serve as serve_http
 from tests.fixtures.vendor_models import CDN, url_for
@@ -235,7 +236,7 @@ def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
 
 def post(emu: EmulatorServer, body: dict[str, Any]) -> httpx.Response:
     token = jwtokens.sign("ak-test", KEY)
-    return httpx.post(emu.gateway_url("kling") + "/v1/videos/omni-video", json=body,
+    return web.post(emu.gateway_url("kling") + "/v1/videos/omni-video", json=body,
                       headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 

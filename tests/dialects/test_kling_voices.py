@@ -16,7 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -29,6 +28,7 @@ from storyboard.language.read.series import load_source
 from storyboard.run.state.castinputs import Made, substituted
 from storyboard.targets.signatures import jwtokens
 from storyboard.targets.video.kling4 import FLASH_WIRE_ID, KLING_V4, VOICE_PATH, VOICE_PRICES
+from tests.fixtures import web
 from tests.fixtures.gateway_runs import KEY
 from tests.fixtures.media_host import serve as serve_http
 from tests.fixtures.vendor_models import url_for
@@ -191,7 +191,7 @@ def test_the_voice_s_create_and_the_shot_compile_to_their_golden_bodies(
     assert text == GOLDEN.read_text(encoding="utf-8")
     assert video["voice_list"] == [{"voice_id": "770001"}]
     with EmulatorServer(latency=0.0, api_key=KEY) as quick:  # and the emulator takes it
-        answer = httpx.post(quick.gateway_url("kling") + VOICE_PATH, json=create, timeout=10,
+        answer = web.post(quick.gateway_url("kling") + VOICE_PATH, json=create, timeout=10,
                             headers={"Authorization": f"Bearer {jwtokens.sign('ak', KEY)}"})
     assert answer.status_code == 200 and answer.json()["data"]["task_id"], answer.text
 
@@ -203,16 +203,16 @@ def test_the_emulator_makes_a_voice_and_answers_it_ready() -> None:
     body = {"voice_name": "mia", "voice_url": "https://media.example.com/mia.wav"}
     with EmulatorServer(latency=0.0, api_key=KEY) as quick:
         url = quick.gateway_url("kling") + VOICE_PATH
-        bad = httpx.post(url, json={"voice_name": "mia", "voice_url": "x"}, headers=headers,
+        bad = web.post(url, json={"voice_name": "mia", "voice_url": "x"}, headers=headers,
                          timeout=10)
         assert bad.status_code == 400 and "http(s) URL" in bad.json()["message"]
-        long = httpx.post(url, json={**body, "voice_name": "m" * 21}, headers=headers,
+        long = web.post(url, json={**body, "voice_name": "m" * 21}, headers=headers,
                           timeout=10)
         assert long.status_code == 400 and "at most 20" in long.json()["message"]
-        answer = httpx.post(url, json=body, headers=headers, timeout=10).json()
+        answer = web.post(url, json=body, headers=headers, timeout=10).json()
         voice = answer["data"]["task_id"]
-        ready = httpx.get(f"{url}/{voice}", headers=headers, timeout=10).json()
-        assert httpx.post(url, json=body, timeout=10).status_code == 401  # unsigned
+        ready = web.get(f"{url}/{voice}", headers=headers, timeout=10).json()
+        assert web.post(url, json=body, timeout=10).status_code == 401  # unsigned
     assert ready["data"]["task_status"] == "succeed"
     [listed] = ready["data"]["task_result"]["voices"]
     assert listed["voice_id"] == voice and listed["trial_url"] == body["voice_url"]

@@ -39,6 +39,7 @@ from storyboard.run.trip.model import ShotEvent
 from storyboard.targets import TaskStatus
 from storyboard.targets.kinds import classify_failure
 from storyboard.targets.video.models import model_of
+from tests.fixtures import web
 from tests.fixtures.gateway_runs import KEY, a_shot, provider_for, run, serve
 from tests.fixtures.models import compiled, errors, series
 from tests.fixtures.vendor_models import url_for
@@ -296,16 +297,16 @@ def test_the_error_bodies_are_minimaxs_own(emu: EmulatorServer) -> None:
     """v2: the HTTP status and ``{type: "error", error: {type, message "(code)", http_code}}``;
     v1: HTTP 200 with ``base_resp``; both for the emulator's faults and its own refusals."""
     emu.script("submit:moderation")
-    v2 = httpx.post(emu.gateway_url("minimax") + "/v2/video_generation", json={},
+    v2 = web.post(emu.gateway_url("minimax") + "/v2/video_generation", json={},
                     headers={"Authorization": f"Bearer {KEY}"})
     assert v2.status_code == 422 and v2.json()["type"] == "error"
     assert v2.json()["error"]["type"] == "unprocessable_entity_error"
     assert v2.json()["error"]["message"].endswith("(1026)")
-    v1 = httpx.post(emu.gateway_url("minimax-hailuo") + "/v1/video_generation", json={},
+    v1 = web.post(emu.gateway_url("minimax-hailuo") + "/v1/video_generation", json={},
                     headers={"Authorization": f"Bearer {KEY}"})
     assert v1.status_code == 200 and v1.json()["base_resp"]["status_code"] == 2013
     assert "model is required" in v1.json()["base_resp"]["status_msg"]
-    wrong = httpx.get(emu.gateway_url("minimax") + "/v2/query/video_generation/x",
+    wrong = web.get(emu.gateway_url("minimax") + "/v2/query/video_generation/x",
                       headers={"Authorization": "Bearer not-the-key"})
     assert wrong.status_code == 401 and wrong.json()["error"]["type"] == "authorized_error"
 

@@ -17,7 +17,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from storyboard.dialects import DIALECTS
@@ -38,6 +37,7 @@ from storyboard.targets.video.models import (
     SEEDANCE_25_MODELARK,
     tokens_per_second,
 )
+from tests.fixtures import web
 from tests.fixtures.example import copy_example
 from tests.fixtures.gateway_runs import run
 from tests.fixtures.models import REFERENCE_SHOT, compiled, errors, series
@@ -238,7 +238,7 @@ def outside_task(emu: EmulatorServer, shot: CompiledShot) -> str:
     """A task another client of the account makes (storyboard's journal and ledger never hear
     of it), with ``shot``'s settings."""
     body = DIALECTS["ark"].body(shot.request, url_for)
-    answer = httpx.post(emu.gateway_url("ark") + "/contents/generations/tasks", json=body,
+    answer = web.post(emu.gateway_url("ark") + "/contents/generations/tasks", json=body,
                         headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
     assert answer.status_code == 200, answer.text
     return str(answer.json()["id"])
@@ -398,7 +398,7 @@ def test_the_emulator_holds_each_seedance_body_to_its_own_declaration(
     older = replace(long.request, model=SEEDANCE_20_ARK.id, resolution="720P")
     body = DIALECTS["ark"].body(older, url_for)
     before = emu.stats()["submissions"]["total"]
-    answer = httpx.post(emu.gateway_url("ark") + "/contents/generations/tasks", json=body,
+    answer = web.post(emu.gateway_url("ark") + "/contents/generations/tasks", json=body,
                         headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
     assert answer.status_code == 400, answer.text
     assert "parameters.duration must be an integer in 4..15" in answer.text

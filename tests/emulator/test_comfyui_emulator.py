@@ -24,6 +24,7 @@ from storyboard.providers.comfyui.promptlog import Job, Throughput
 from storyboard.providers.comfyui.provider import ComfyUIProvider
 from storyboard.providers.comfyui.settings import ComfySettings
 from storyboard.targets import TaskStatus
+from tests.fixtures import web
 from tests.fixtures.comfyui import WORKFLOWS, wait_until
 
 
@@ -41,7 +42,7 @@ def text_graph(seed: int = 7, prompt: str = "a cat") -> dict[str, Any]:
 
 
 def test_the_routes_and_their_shapes() -> None:
-    with ComfyUIServer(ComfyConfig(job_time=0.3)) as gpu, httpx.Client(base_url=gpu.url) as http:
+    with ComfyUIServer(ComfyConfig(job_time=0.3)) as gpu, web.client(base_url=gpu.url) as http:
         info = http.get("/object_info").json()
         assert "WanVaceToVideo" in info and "reference_image" in \
             info["WanVaceToVideo"]["input"]["optional"]
@@ -84,7 +85,7 @@ def test_the_routes_and_their_shapes() -> None:
 
 def test_upload_interrupt_and_a_missing_file() -> None:
     with ComfyUIServer(ComfyConfig(job_time=5.0, plain=True)) as gpu, \
-            httpx.Client(base_url=gpu.url) as http:
+            web.client(base_url=gpu.url) as http:
         graph = json.loads((WORKFLOWS / "wan-i2v.json").read_text())
         assert http.post("/prompt", json={"prompt": graph}).status_code == 400  # unfilled
         name = http.post("/upload/image", files={"image": ("a.png", b"png")},
@@ -119,7 +120,7 @@ def provider_for(tmp_path: Path, *servers: ComfyUIServer) -> ComfyUIProvider:
 
 def test_cancel_interrupts_a_running_job_and_drops_a_waiting_one(tmp_path: Path) -> None:
     with ComfyUIServer(ComfyConfig(job_time=5.0, plain=True)) as gpu, \
-            httpx.Client(base_url=gpu.url) as http:
+            web.client(base_url=gpu.url) as http:
         provider = provider_for(tmp_path, gpu)
 
         async def scenario() -> TaskStatus:
@@ -188,7 +189,7 @@ def test_the_wall_time_estimate(tmp_path: Path) -> None:
 
 def test_slow_jobs_on_demand() -> None:
     with ComfyUIServer(ComfyConfig(job_time=0.05, plain=True)) as gpu, \
-            httpx.Client(base_url=gpu.url) as http:
+            web.client(base_url=gpu.url) as http:
         assert http.post("/_emulator/slow", content=b'{"seconds": NaN}').status_code == 400
         http.post("/_emulator/slow", json={"seconds": 0.6, "count": 1})
         started = time.monotonic()
@@ -228,7 +229,7 @@ def test_storyboard_emulate_comfyui_serves_n_instances() -> None:
         assert len(set(urls)) == 2
         for url in urls:
             wait_until(functools.partial(_answers, url), timeout=20)
-            assert httpx.get(url + "/queue").json() == {"queue_running": [],
+            assert web.get(url + "/queue").json() == {"queue_running": [],
                                                         "queue_pending": []}
     finally:
         child.terminate()
@@ -237,7 +238,7 @@ def test_storyboard_emulate_comfyui_serves_n_instances() -> None:
 
 def _answers(url: str) -> bool:
     try:
-        return httpx.get(url + "/queue").status_code == 200
+        return web.get(url + "/queue").status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -295,7 +296,7 @@ def test_ws_sends_a_prompts_messages_to_its_client_and_ignores_input() -> None:
             assert hello == {"type": "status", "data": {
                 "status": {"exec_info": {"queue_remaining": 0}}, "sid": "mine"}}
             json.loads(other.recv(timeout=10))
-            answer = httpx.post(gpu.url + "/prompt", json={
+            answer = web.post(gpu.url + "/prompt", json={
                 "prompt": text_graph(), "prompt_id": "p-1", "client_id": "mine"}).json()
             assert answer["prompt_id"] == "p-1"
             kinds: list[str] = []
@@ -328,12 +329,12 @@ def test_ws_sends_a_prompts_messages_to_its_client_and_ignores_input() -> None:
             assert {n: (v["state"], v["value"], v["max"]) for n, v in states[-1].items()} == {
                 n: ("finished", 20 if n == "20" else 1.0, 20 if n == "20" else 1.0)
                 for n in nodes}
-            assert httpx.get(gpu.url + "/history/p-1").json()["p-1"]["status"]["completed"]
+            assert web.get(gpu.url + "/history/p-1").json()["p-1"]["status"]["completed"]
             heard = [json.loads(other.recv(timeout=10))["type"] for _ in range(3)]
             assert set(heard) == {"status"}  # only the queue's news, never another's prompt
             mine.send("hello")
             mine.send(json.dumps({"type": "feature_flags", "data": {}}))
-            httpx.post(gpu.url + "/prompt", json={
+            web.post(gpu.url + "/prompt", json={
                 "prompt": text_graph(3), "prompt_id": "p-2", "client_id": "mine"})
             while True:  # still open: the next prompt's messages arrive
                 said = json.loads(mine.recv(timeout=10))
@@ -361,7 +362,7 @@ def test_ws_says_what_a_real_comfyui_said_for_the_same_workflow(tmp_path: Path) 
     with ComfyUIServer(ComfyConfig(job_time=0.1, plain=True)) as gpu:
         (gpu.folder / "input" / "mia.png").write_bytes(b"png")
         with connect(gpu.url.replace("http://", "ws://") + "/ws?clientId=me") as socket:
-            httpx.post(gpu.url + "/prompt", json={"prompt": graph, "prompt_id": real_id,
+            web.post(gpu.url + "/prompt", json={"prompt": graph, "prompt_id": real_id,
                                                   "client_id": "me"}).raise_for_status()
             said: list[dict[str, Any]] = []
             while not said or said[-1]["type"] != "executing" or said[-1]["data"]["node"]:

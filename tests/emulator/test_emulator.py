@@ -14,6 +14,7 @@ import pytest
 from storyboard.emulator import EmulatorServer, body_hash, prompt_hash
 from storyboard.emulator.server import bind
 from storyboard.media import ffmpeg
+from tests.fixtures import web
 from tests.fixtures.emulator import HEADERS, SUBMIT, make_body, wait_for
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$")
@@ -36,13 +37,13 @@ def idle() -> Iterator[EmulatorServer]:
 @pytest.fixture(scope="module")
 def bare() -> Iterator[httpx.Client]:
     """A client with no base URL and no headers (building one costs ~0.2 s: share it)."""
-    with httpx.Client(timeout=10) as http:
+    with web.client(timeout=10) as http:
         yield http
 
 
 @pytest.fixture(scope="module")
 def _client(emu: EmulatorServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emu.base_url, headers=HEADERS, timeout=10) as http:
+    with web.client(base_url=emu.base_url, headers=HEADERS, timeout=10) as http:
         yield http
 
 
@@ -54,7 +55,7 @@ def client(emu: EmulatorServer, _client: httpx.Client) -> httpx.Client:
 
 @pytest.fixture(scope="module")
 def idle_client(idle: EmulatorServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=idle.base_url, headers=HEADERS, timeout=10) as http:
+    with web.client(base_url=idle.base_url, headers=HEADERS, timeout=10) as http:
         yield http
 
 
@@ -303,7 +304,7 @@ def test_headers_and_keys(idle: EmulatorServer, bare: httpx.Client) -> None:
 
 
 def test_a_configured_key_is_the_only_one_accepted() -> None:
-    with EmulatorServer(latency=600, api_key="sk-right") as server, httpx.Client() as http:
+    with EmulatorServer(latency=600, api_key="sk-right") as server, web.client() as http:
         url = server.base_url + SUBMIT
         wrong = http.post(url, json=make_body(), headers=HEADERS)
         assert (wrong.status_code, wrong.json()["code"]) == (401, "InvalidApiKey")
@@ -389,7 +390,7 @@ def test_the_file_must_be_the_last_field(client: httpx.Client) -> None:
 def test_an_expired_policy_is_refused(make_media: Callable[..., Path], tmp_path: Path) -> None:
     image = make_media("image", tmp_path / "late.png")
     with EmulatorServer(latency=600) as server, \
-            httpx.Client(base_url=server.base_url, headers=HEADERS) as http:
+            web.client(base_url=server.base_url, headers=HEADERS) as http:
         policy = get_policy(http)
         server.advance_clock(301)
         late = upload(http, policy, image)
@@ -401,7 +402,7 @@ def test_an_expired_policy_is_refused(make_media: Callable[..., Path], tmp_path:
 def test_policy_lifetime_is_settable(make_media: Callable[..., Path], tmp_path: Path) -> None:
     image = make_media("image", tmp_path / "quick.png")
     with EmulatorServer(latency=600, policy_ttl=0.3) as server, \
-            httpx.Client(base_url=server.base_url, headers=HEADERS) as http:
+            web.client(base_url=server.base_url, headers=HEADERS) as http:
         policy = get_policy(http)
         assert policy["expire_in_seconds"] == 0.3
         time.sleep(0.5)
@@ -435,7 +436,7 @@ def compact(when: float) -> str:
 
 def test_list_windows_filters_and_pages() -> None:
     with EmulatorServer(latency=600) as server, \
-            httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=10) as http:
+            web.client(base_url=server.base_url, headers=HEADERS, timeout=10) as http:
         ids = [submit(http, make_body(f"list {i}")) for i in range(3)]
         snapshot = make_body("list snapshot")
         snapshot["model"] = "wan2.7-r2v-2026-06-12"
@@ -483,7 +484,7 @@ def test_list_windows_filters_and_pages() -> None:
 
 def test_the_time_zone_is_settable() -> None:
     with EmulatorServer(latency=600, utc_offset_hours=8) as server, \
-            httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=10) as http:
+            web.client(base_url=server.base_url, headers=HEADERS, timeout=10) as http:
         submit(http, make_body())
         now = time.time()
         utc = {"start_time": compact(now - 600), "end_time": compact(now + 60)}

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from storyboard import tls
 from storyboard.emulator import EmulatorServer
 from storyboard.emulator.cast.standins import picture, png_size
 from storyboard.targets.cast.assets import (
@@ -26,6 +25,7 @@ from storyboard.targets.cast.assets import (
     speech_characters,
     with_price,
 )
+from tests.fixtures import web
 from tests.fixtures.emulator import wait_for
 
 IMAGE = "/services/aigc/image-generation/generation"
@@ -45,8 +45,7 @@ def emu() -> Iterator[EmulatorServer]:
 @pytest.fixture
 def http(emu: EmulatorServer) -> Iterator[httpx.Client]:
     emu.clear_faults()
-    with httpx.Client(base_url=emu.base_url, headers=ASYNC, timeout=10,
-                      verify=tls.context()) as client:
+    with web.client(base_url=emu.base_url, headers=ASYNC, timeout=10) as client:
         yield client
 
 

@@ -13,12 +13,12 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from storyboard.emulator import EmulatorServer
 from storyboard.emulator.cast.standins import picture, png_size
 from storyboard.targets.cast.assets import QWEN3_TTS_VD, preferred_name
+from tests.fixtures import web
 
 dashscope = pytest.importorskip("dashscope")
 KEY = "sk-cast-sdk"
@@ -54,7 +54,7 @@ def test_image_generation_async_call_and_wait(sdk: EmulatorServer, tmp_path: Pat
     assert done.status_code == 200 and done.output.task_status == "SUCCEEDED", done
     assert done.usage.image_count == 2
     content = done.output.choices[0]["message"]["content"]
-    first = httpx.get(content[0]["image"]).content
+    first = web.get(content[0]["image"]).content
     assert png_size(first) == (320, 256, False)
     stats = sdk.stats()
     assert stats["uploads"] == 1 and stats["cast"]["images"] >= 2
@@ -94,6 +94,6 @@ def test_voice_design_and_speech(sdk: EmulatorServer) -> None:
     said = SpeechSynthesizer.call(model=QWEN3_TTS_VD.id, text="Morning! The usual?",
                                   voice=made.voice, api_key=KEY, language_type="English")
     assert said.status_code == 200, said
-    assert httpx.get(said.output.audio["url"]).content[:4] == b"RIFF"
+    assert web.get(said.output.audio["url"]).content[:4] == b"RIFF"
     assert design.delete(made.voice).status_code == 200
     assert design.list().total_count == 0

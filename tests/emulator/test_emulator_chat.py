@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-import httpx
 import openai
 import pytest
 
@@ -14,6 +13,7 @@ from storyboard.breakdown.questions import prompts, schemas
 from storyboard.breakdown.source import Chapter
 from storyboard.emulator.faults import FaultSyntaxError, parse_fault
 from storyboard.emulator.server import EmulatorServer
+from tests.fixtures import web
 
 LINES = ("Mia opened the door. Sam stood in the rain.", "", '"Come in," said Mia.')
 CHAPTER = Chapter("story.md", 1, "The Door", 1, LINES)
@@ -84,7 +84,7 @@ def test_faults_reach_the_official_client(chat_emulator: EmulatorServer,
 def test_a_missing_key_and_json_mode_without_the_word_json_are_refused(
         chat_emulator: EmulatorServer) -> None:
     base = chat_emulator.base_url.rsplit("/api/v1", 1)[0]
-    unsigned = httpx.post(f"{base}/compatible-mode/v1/chat/completions",
+    unsigned = web.post(f"{base}/compatible-mode/v1/chat/completions",
                           json={"model": "m", "messages": [{"role": "user", "content": "x"}]})
     assert unsigned.status_code == 401
     assert unsigned.json()["error"]["code"] == "invalid_api_key"

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from storyboard.emulator import EmulatorServer
 from storyboard.emulator.render import DRAWINGS_ENV
 from storyboard.media import ffmpeg, samples
+from tests.fixtures import web
 from tests.fixtures.emulator import HEADERS, SUBMIT, make_body, wait_for
 
 
 def result_of(server: EmulatorServer, body: dict[str, object], out: Path) -> Path:
     """Submits ``body``, waits for its task and downloads its result to ``out``."""
-    with httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=10) as http:
+    with web.client(base_url=server.base_url, headers=HEADERS, timeout=10) as http:
         answer = http.post(SUBMIT, json=body)
         assert answer.status_code == 200, answer.text
         done = wait_for(http, answer.json()["output"]["task_id"])

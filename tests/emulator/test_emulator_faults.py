@@ -18,6 +18,7 @@ from storyboard.emulator import (
     body_hash,
     parse_fault_options,
 )
+from tests.fixtures import web
 from tests.fixtures.emulator import wait_for
 
 SUBMIT = "/services/aigc/video-generation/video-synthesis"
@@ -46,7 +47,7 @@ def emu() -> Iterator[EmulatorServer]:
 
 @pytest.fixture(scope="module")
 def _client(emu: EmulatorServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=emu.base_url, headers=HEADERS, timeout=10) as http:
+    with web.client(base_url=emu.base_url, headers=HEADERS, timeout=10) as http:
         yield http
 
 

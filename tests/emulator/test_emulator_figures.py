@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from storyboard.animatic.draw import Animatic, Thumbnail, layout
@@ -22,6 +21,7 @@ from storyboard.animatic.drift import COSTUME_SHARE, GRADE_MIX
 from storyboard.emulator import EmulatorServer
 from storyboard.emulator.render import OTHER_FACE
 from storyboard.media import ffmpeg
+from tests.fixtures import web
 from tests.fixtures.emulator import HEADERS, SUBMIT, make_body, wait_for
 
 FACES = Path(__file__).parents[1] / "fixtures" / "faces"
@@ -73,7 +73,7 @@ def take(server: EmulatorServer, body: dict[str, object], out: Path, fault: str 
     """The result of ``body``, with ``task:FAULT`` when one is named."""
     if fault:
         server.script(f"task:{fault}")
-    with httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=10) as http:
+    with web.client(base_url=server.base_url, headers=HEADERS, timeout=10) as http:
         answer = http.post(SUBMIT, json=body)
         assert answer.status_code == 200, answer.text
         done = wait_for(http, answer.json()["output"]["task_id"])
@@ -231,7 +231,7 @@ def picture_of(server: EmulatorServer, out: Path, fault: str = "", *faces: Path)
     content += [{"image": data_uri(face)} for face in faces]
     body = {"model": "wan2.7-image", "input": {"messages": [{"role": "user", "content": content}]},
             "parameters": {"size": f"{WIDTH}*{HEIGHT}", "n": 1, "seed": 3, "watermark": False}}
-    with httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=10) as http:
+    with web.client(base_url=server.base_url, headers=HEADERS, timeout=10) as http:
         started = http.post(IMAGE, json=body)
         assert started.status_code == 200, started.text
         done = wait_for(http, started.json()["output"]["task_id"])

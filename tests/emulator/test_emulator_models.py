@@ -17,6 +17,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.media import ffmpeg
 from storyboard.targets.video.models import MODELS, family, model_of
 from storyboard.targets.wire.gateways import DASHSCOPE
+from tests.fixtures import web
 from tests.fixtures.emulator import wait_for
 
 SUBMIT = "/services/aigc/video-generation/video-synthesis"
@@ -81,7 +82,7 @@ def idle() -> Iterator[EmulatorServer]:
 
 @pytest.fixture(scope="module")
 def idle_http(idle: EmulatorServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=idle.base_url, headers=HEADERS, timeout=10) as http:
+    with web.client(base_url=idle.base_url, headers=HEADERS, timeout=10) as http:
         yield http
 
 
@@ -94,7 +95,7 @@ def quick() -> Iterator[EmulatorServer]:
 
 @pytest.fixture(scope="module")
 def http(quick: EmulatorServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=quick.base_url, headers=HEADERS, timeout=30) as client:
+    with web.client(base_url=quick.base_url, headers=HEADERS, timeout=30) as client:
         yield client
 
 
@@ -262,7 +263,7 @@ def finished(http: httpx.Client, body: dict[str, Any], tmp_path: Path,
     done = wait_for(http, answer.json()["output"]["task_id"])
     assert done["output"]["task_status"] == "SUCCEEDED", done
     path = tmp_path / f"{done['output']['task_id']}.mp4"
-    path.write_bytes(httpx.get(done["output"]["video_url"], timeout=30).content)
+    path.write_bytes(web.get(done["output"]["video_url"], timeout=30).content)
     return done, ffmpeg.probe(path)
 
 
@@ -407,7 +408,7 @@ def compact(when: float) -> str:
 
 def test_the_task_list_filters_by_model() -> None:
     with EmulatorServer(latency=600) as server, \
-            httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=10) as client:
+            web.client(base_url=server.base_url, headers=HEADERS, timeout=10) as client:
         sent = [R2V, WAN30, WAN30, "wan3.0-video-2026-08-24", PRIME, I2V]
         for index, model in enumerate(sent):
             answer = client.post(SUBMIT, json=make_body(model, prompt=f"list {index}"))
@@ -433,10 +434,10 @@ def test_gateway_dialects_refuse_other_models(idle: EmulatorServer, name: str) -
     else:
         body["media"] = [IMAGE]
     url = idle.gateway_url(name) + dialect.protocol.submit_path
-    assert httpx.post(url, json=body, headers=headers, timeout=10).status_code == 200
+    assert web.post(url, json=body, headers=headers, timeout=10).status_code == 200
     other = copy.deepcopy(body)
     other["model"] = WAN30
-    refused = httpx.post(url, json=other, headers=headers, timeout=10)
+    refused = web.post(url, json=other, headers=headers, timeout=10)
     assert refused.status_code == 400, refused.text
     assert "model must be one of" in refused.text
 

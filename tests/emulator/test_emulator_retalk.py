@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from storyboard.emulator import EmulatorServer
+from tests.fixtures import web
 from tests.fixtures.emulator import wait_for
 
 RETALK = "/services/aigc/image2video/video-synthesis"
@@ -30,7 +31,7 @@ def server() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def http(server: EmulatorServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=10) as client:
+    with web.client(base_url=server.base_url, headers=HEADERS, timeout=10) as client:
         yield client
 
 

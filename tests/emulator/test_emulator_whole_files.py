@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from storyboard.emulator import EmulatorServer
 from tests.emulator.test_emulator import get_policy, upload
 from tests.emulator.test_emulator_assets import ASYNC, IMAGE, image_body
+from tests.fixtures import web
 from tests.fixtures.emulator import wait_for
 
 WATCHED: list[Path] = []  # the folders whose writes are recorded (none: the hook is idle)
@@ -56,7 +56,7 @@ def names_written(work: Path) -> set[str]:
 def test_pictures_and_uploads_are_only_ever_renamed_into_place(watched: Path,
                                                                 tmp_path: Path) -> None:
     with EmulatorServer(latency=0.1, work_dir=watched) as emu, \
-            httpx.Client(base_url=emu.base_url, headers=ASYNC, timeout=10) as http:
+            web.client(base_url=emu.base_url, headers=ASYNC, timeout=10) as http:
         ids: list[str] = []
 
         def submit() -> None:  # two tasks alike, at once: one picture drawn for both
@@ -68,7 +68,7 @@ def test_pictures_and_uploads_are_only_ever_renamed_into_place(watched: Path,
             twin.join()
         urls = [wait_for(http, task)["output"]["choices"][0]["message"]["content"][0]["image"]
                 for task in ids]
-        served = {httpx.get(url, timeout=10).content for url in urls}
+        served = {web.get(url, timeout=10).content for url in urls}
         board = tmp_path / "board.png"
         board.write_bytes(served.pop())
         stored = upload(http, get_policy(http), board)

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.language.request import MediaItem, MediaRef, Mention, ShotRequest, write
+from tests.fixtures import web
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # openai: Sora's sunset
 KEY = "sdk-key-21"
@@ -81,7 +81,7 @@ def test_wavespeed_sdk_runs_an_arrays_body(emu: EmulatorServer, tmp_path: Path) 
     body = compiled("arrays")
     output = client.run(model, body, timeout=30, poll_interval=0.1)
     url = output["outputs"][0]
-    (tmp_path / "out.mp4").write_bytes(httpx.get(url, timeout=10).content)
+    (tmp_path / "out.mp4").write_bytes(web.get(url, timeout=10).content)
     assert (tmp_path / "out.mp4").read_bytes()[4:8] == b"ftyp"
     task = next(t for t in emu.service.table.tasks.values()
                 if t.submission.prompt == body["prompt"])

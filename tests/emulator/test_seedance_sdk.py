@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from volcenginesdkarkruntime import Ark
 from volcenginesdkarkruntime._exceptions import ArkBadRequestError
@@ -20,6 +19,7 @@ from volcenginesdkarkruntime._exceptions import ArkBadRequestError
 from storyboard.emulator import EmulatorServer
 from storyboard.media import samples
 from storyboard.targets.video.models import SEEDANCE_20_ARK, tokens_per_second
+from tests.fixtures import web
 
 KEY = "ark-sdk-key-3307"
 CONTENT: list[Any] = [
@@ -56,7 +56,7 @@ def test_the_sdk_creates_polls_and_downloads_a_seedance_task(emu: EmulatorServer
         time.sleep(0.1)
     assert (task.status, task.model) == ("succeeded", SEEDANCE_20_ARK.id)
     assert task.usage.completion_tokens == tokens_per_second("720P") * 4
-    video = httpx.get(task.content.video_url)
+    video = web.get(task.content.video_url)
     assert video.status_code == 200 and len(video.content) > 1000
     sent = emu.service.table.get(made.id)
     assert sent is not None and [m["type"] for m in sent.submission.media] == [

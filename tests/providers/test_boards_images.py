@@ -18,7 +18,6 @@ from pathlib import Path
 from threading import Thread
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -44,6 +43,7 @@ from storyboard.targets.cast.assets import (
     WAN27_IMAGE,
     WAN27_IMAGE_PRO,
 )
+from tests.fixtures import web
 from tests.fixtures.gateway_runs import KEY, quick_render, serve
 from tests.fixtures.media_host import serve as served
 
@@ -500,6 +500,6 @@ def test_a_series_board_made_on_ark_is_its_seedance_shots_first_frame(
     ("/gw/ark/v1/images/omni-image", "POST"), ("/gw/kling/images/generations", "POST")])
 def test_an_image_route_of_a_gateway_that_has_none_is_not_found(
         emu: EmulatorServer, path: str, method: str) -> None:
-    answer = httpx.request(method, emu.base_url.split("/api/")[0] + path, json={},
+    answer = web.request(method, emu.base_url.split("/api/")[0] + path, json={},
                            headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
     assert answer.status_code == 404, answer.text

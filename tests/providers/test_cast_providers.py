@@ -26,6 +26,7 @@ from storyboard.providers.dashscope.provider import (
 from storyboard.providers.local import LocalProvider
 from storyboard.targets import PriceTable, TaskState, TaskStatus
 from storyboard.targets.cast.assets import QWEN3_TTS_VD, preferred_name, speech_characters, spoken_seconds
+from tests.fixtures import web
 from tests.fixtures.cast import SPAN, designed, line, sheet
 
 KEY = "sk-cast-provider-test"
@@ -146,7 +147,6 @@ def test_voice_then_a_line_in_it(emu: EmulatorServer, tmp_path: Path) -> None:
 def test_voice_design_takes_each_target_model_the_service_takes(emu: EmulatorServer) -> None:
     """The HTTP snapshot and both realtime ones; a voice made for a realtime snapshot is refused
     by the HTTP speech call (the target must be the model that speaks), as the service does."""
-    import httpx
 
     from storyboard.targets.cast.assets import QWEN_VOICE_DESIGN
     targets = ("qwen3-tts-vd-2026-01-26", "qwen3-tts-vd-realtime-2026-01-15",
@@ -155,7 +155,7 @@ def test_voice_design_takes_each_target_model_the_service_takes(emu: EmulatorSer
     headers = {"Authorization": f"Bearer {KEY}"}
     made = {}
     for n, target in enumerate(targets):
-        answer = httpx.post(f"{emu.base_url}/services/audio/tts/customization", json={
+        answer = web.post(f"{emu.base_url}/services/audio/tts/customization", json={
             "model": "qwen-voice-design", "input": {
                 "action": "create", "target_model": target, "voice_prompt": "a calm voice",
                 "preview_text": "Hello there.", "preferred_name": f"t{n}", "language": "en"}},
@@ -165,7 +165,7 @@ def test_voice_design_takes_each_target_model_the_service_takes(emu: EmulatorSer
         made[target] = answer.json()["output"]["voice"]
     speak = f"{emu.base_url}/services/aigc/multimodal-generation/generation"
     for target, voice in made.items():
-        said = httpx.post(speak, headers=headers, json={"model": QWEN3_TTS_VD.id, "input": {
+        said = web.post(speak, headers=headers, json={"model": QWEN3_TTS_VD.id, "input": {
             "text": "Hi.", "voice": voice, "language_type": "English"}})
         assert said.status_code == (200 if target == QWEN3_TTS_VD.id else 400), said.text
 

@@ -22,6 +22,7 @@ from storyboard.dialects import DIALECTS
 from storyboard.emulator import EmulatorServer
 from storyboard.language.lint import limits as check
 from storyboard.language.request import MediaItem, MediaRef, Mention, ShotRequest, write
+from tests.fixtures import web
 
 KEY = "fidelity-key-1"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coffee-shop"
@@ -62,7 +63,7 @@ def post(emu: EmulatorServer, name: str, payload: Any, **kwargs: Any) -> httpx.R
     url = emu.gateway_url(name) + dialect.protocol.submit_path
     if "content" not in kwargs and "files" not in kwargs:
         kwargs["json"] = payload
-    return httpx.post(url, headers={**headers, **kwargs.pop("headers", {})}, timeout=10,
+    return web.post(url, headers={**headers, **kwargs.pop("headers", {})}, timeout=10,
                       **kwargs)
 
 
@@ -287,7 +288,7 @@ def test_the_openai_task_object_has_the_seed_fields(emu: EmulatorServer) -> None
     assert (task["task_id"], task["progress"], task["status"]) == (task["id"], 0, "queued")
     assert isinstance(task["created_at"], int)
     url = emu.gateway_url("openai-video") + f"/videos/{task['id']}"
-    read = httpx.get(url, headers={"Authorization": f"Bearer {KEY}"}).json()
+    read = web.get(url, headers={"Authorization": f"Bearer {KEY}"}).json()
     assert read["task_id"] == task["id"] and read["created_at"] == task["created_at"]
 
 

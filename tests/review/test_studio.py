@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from storyboard import tls
 from storyboard.errors import ProblemsFound, StoryboardError
 from storyboard.review.notes import add_note, read_notes
 from storyboard.review.sheet import build_sheet
 from storyboard.review.studio.server import StudioServer
+from tests.fixtures import web
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "coffee-shop"
 
@@ -50,12 +50,12 @@ def base(server: StudioServer) -> str:
 
 
 def get(server: StudioServer, path: str, **kw: object) -> httpx.Response:
-    return httpx.get(base(server) + path, timeout=10, verify=tls.context(),
+    return web.get(base(server) + path, timeout=10,
                      **kw)  # type: ignore[arg-type]
 
 
 def post(server: StudioServer, path: str, body: object, **headers: str) -> httpx.Response:
-    return httpx.post(base(server) + path, content=json.dumps(body), timeout=10, verify=tls.context(),
+    return web.post(base(server) + path, content=json.dumps(body), timeout=10,
                       headers={"Content-Type": "application/json", **headers})
 
 
@@ -89,7 +89,7 @@ def test_another_host_or_origin_is_refused(studio: StudioServer) -> None:
 
 def test_a_write_needs_the_token_header_not_only_the_cookie(studio: StudioServer) -> None:
     cookies = {"storyboard_studio": studio.token}
-    refused = httpx.post(base(studio) + "/notes", cookies=cookies, timeout=10,
+    refused = web.post(base(studio) + "/notes", cookies=cookies, timeout=10,
                          json={"shot": "ep01/ballad", "text": "forged"})
     assert refused.status_code == 403
     assert not (studio.studio.root / "review.yaml").exists()
@@ -106,7 +106,7 @@ def test_a_write_needs_the_token_header_not_only_the_cookie(studio: StudioServer
 def test_unexpected_requests_are_refused(studio: StudioServer) -> None:
     token = {"X-Studio-Token": studio.token}
     assert get(studio, f"/nothing?token={studio.token}").status_code == 404
-    assert httpx.put(base(studio) + f"/notes?token={studio.token}", timeout=10).status_code == 405
+    assert web.put(base(studio) + f"/notes?token={studio.token}", timeout=10).status_code == 405
     assert post(studio, "/notes", ["not", "an", "object"], **token).status_code == 400
     assert post(studio, "/notes", {"shot": "ep01/ballad", "text": "  "}, **token).status_code == 400
     assert post(studio, "/notes", {"shot": "ep01/ballad", "text": "x", "take": -1},
@@ -116,7 +116,7 @@ def test_unexpected_requests_are_refused(studio: StudioServer) -> None:
     no_take = post(studio, "/notes", {"shot": "ep01/ballad", "text": "x", "take": 3}, **token)
     assert no_take.status_code == 400 and "ep01/ballad has no take 3" in no_take.json()["error"]
     assert not (studio.studio.root / "review.yaml").exists()
-    huge = httpx.post(base(studio) + "/notes", content=b"x" * 70_000, timeout=10, headers=token)
+    huge = web.post(base(studio) + "/notes", content=b"x" * 70_000, timeout=10, headers=token)
     assert huge.status_code == 400
 
 
@@ -170,7 +170,7 @@ def test_text_from_the_series_is_escaped(studio: StudioServer) -> None:
 
 
 def test_events_announce_each_new_version(studio: StudioServer) -> None:
-    with httpx.stream("GET", base(studio) + f"/events?token={studio.token}", timeout=10) as stream:
+    with web.stream("GET", base(studio) + f"/events?token={studio.token}", timeout=10) as stream:
         lines = stream.iter_lines()
         first = json.loads(next(line for line in lines if line.startswith("data:"))[5:])
         studio.studio.republish()
@@ -196,10 +196,10 @@ def test_a_note_with_a_lone_surrogate_is_refused_and_the_next_note_and_the_sheet
         studio: StudioServer, tmp_path: Path) -> None:
     token = {"X-Studio-Token": studio.token, "Content-Type": "application/json"}
     body = b'{"shot": "ep01/ballad", "text": "half a pair \\ud800 here"}'
-    refused = httpx.post(base(studio) + "/notes", content=body, headers=token, timeout=10)
+    refused = web.post(base(studio) + "/notes", content=body, headers=token, timeout=10)
     assert refused.status_code == 400 and "lone surrogate" in refused.json()["error"]
     assert not (studio.studio.root / "review.yaml").exists()
-    shot = httpx.post(base(studio) + "/notes", headers=token, timeout=10,
+    shot = web.post(base(studio) + "/notes", headers=token, timeout=10,
                       content=b'{"shot": "ep01/\\udc80", "text": "x"}')
     assert shot.status_code == 400 and "\\udc80" in shot.json()["error"]
     later = post(studio, "/notes", {"shot": "ep01/ballad", "text": "a later note"},
@@ -218,7 +218,7 @@ def test_a_nul_in_a_path_is_404_and_a_deeply_nested_body_is_400(studio: StudioSe
         assert answer.status_code == 404, path
     deep = b"[" * 100_000 + b"]" * 100_000
     for content in (b"[" * 30_000 + b"]" * 30_000, b'{"shot": ' + deep[:60_000] + b"}"):
-        answer = httpx.post(base(studio) + "/notes", content=content, timeout=10,
+        answer = web.post(base(studio) + "/notes", content=content, timeout=10,
                             headers={"X-Studio-Token": studio.token})
         assert answer.status_code == 400, answer.text
     assert get(studio, "/state" + q).status_code == 200  # still serving
@@ -311,7 +311,7 @@ def test_ctrl_c_with_an_open_page_stops_within_a_second_saying_only_stopping(
             f"the first line is not the address: {first!r}", first or child.communicate(timeout=30))
         url = urlsplit(first.split("storyboard studio: ")[1].strip())
         state = f"http://{url.netloc}/state?{url.query}"
-        wait_for(lambda: httpx.get(state, timeout=10, verify=tls.context()).json()["phase"]
+        wait_for(lambda: web.get(state, timeout=10).json()["phase"]
                  == "draft", seconds=120)
         with socket.create_connection((url.hostname, url.port), timeout=10) as page:
             page.sendall(f"GET /events?{url.query} HTTP/1.1\r\nHost: {url.netloc}\r\n"

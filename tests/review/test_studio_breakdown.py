@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
@@ -18,6 +17,7 @@ from storyboard.cli.servers.studio import breakdown_left
 from storyboard.emulator.server import EmulatorServer
 from storyboard.review.studio.proposals import Waiting, aside, diff_html, proposal_digest
 from storyboard.review.studio.server import StudioServer
+from tests.fixtures import web
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -175,7 +175,7 @@ def test_the_proposal_routes_refuse_what_the_page_did_not_offer(
     with StudioServer(series, render_drafts=False, lookout=breakdown_left) as server:
         host = server.url.split("/")[2]
         headers = {"X-Studio-Token": server.token, "Host": host}
-        with httpx.Client(base_url=f"http://{host}") as client:
+        with web.client(base_url=f"http://{host}") as client:
             for path, body in [
                     ("/proposal/accept", {"file": "storyboard.yaml", "digest": digest}),
                     ("/proposal/accept", {"file": "../outside.yaml", "digest": digest}),

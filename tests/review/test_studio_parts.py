@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from storyboard.media import samples
 from storyboard.review.notes import add_note
 from storyboard.review.studio.server import StudioServer
+from tests.fixtures import web
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -141,7 +142,7 @@ def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StudioSe
 
 def get(server: StudioServer, path: str, *, token: bool = True) -> httpx.Response:
     cookies = {"storyboard_studio": server.token} if token else {}
-    return httpx.get(f"http://127.0.0.1:{server.port}{path}", cookies=cookies, timeout=10)
+    return web.get(f"http://127.0.0.1:{server.port}{path}", cookies=cookies, timeout=10)
 
 
 def raw_get(server: StudioServer, path: str) -> tuple[int, str]:

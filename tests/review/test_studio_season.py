@@ -26,6 +26,7 @@ from storyboard.review.season import episode_cost
 from storyboard.review.seasongrid import spent_by_episode, tiles
 from storyboard.review.studio.server import StudioServer
 from storyboard.run.state.tasks.journal import read_status
+from tests.fixtures import web
 from tests.fixtures.boards import BOARDS, write
 from tests.fixtures.dashscope_cli import KEY
 from tests.fixtures.studio import open_studio
@@ -108,11 +109,10 @@ def test_the_grid_shows_each_episode_and_opens_it(browser: Browser, season: Path
 
 
 def test_the_grid_needs_the_token(season: Path) -> None:
-    import httpx
     with StudioServer(season, render_drafts=False) as server:
         base = f"http://127.0.0.1:{server.port}"
-        assert httpx.get(f"{base}/season").status_code == 403
-        answer = httpx.get(f"{base}/season?token={server.token}")
+        assert web.get(f"{base}/season").status_code == 403
+        answer = web.get(f"{base}/season?token={server.token}")
         assert answer.status_code == 200 and 'data-episode="ep02"' in answer.text
         assert "<script>alert" not in answer.text and "&lt;script&gt;" in answer.text
 

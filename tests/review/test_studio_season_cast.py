@@ -26,6 +26,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.language.compile import compile_path
 from storyboard.review.seasoncast import FINDINGS, appearances
 from storyboard.review.studio.server import StudioServer
+from tests.fixtures import web
 from tests.fixtures.dashscope_cli import KEY
 from tests.fixtures.studio import open_studio
 
@@ -129,17 +130,16 @@ def test_the_season_page_shows_a_strip_per_character(browser: Browser, season: P
 
 
 def test_a_crop_is_served_only_by_a_name_the_page_gave(season: Path) -> None:
-    import httpx
     with StudioServer(season, render_drafts=False) as server:
         base = f"http://127.0.0.1:{server.port}"
-        page = httpx.get(f"{base}/season/cast?token={server.token}")
+        page = web.get(f"{base}/season/cast?token={server.token}")
         named = page.text.split('src="/season/crop/')[1].split('"')[0]
         cookies = {"storyboard_studio": server.token}
-        assert httpx.get(f"{base}/season/crop/{named}").status_code == 403  # no token
-        found = httpx.get(f"{base}/season/crop/{named}", cookies=cookies)
+        assert web.get(f"{base}/season/crop/{named}").status_code == 403  # no token
+        found = web.get(f"{base}/season/crop/{named}", cookies=cookies)
         assert found.status_code == 200 and found.content[:2] == b"\xff\xd8"  # a JPEG
         for other in ("..%2Fstoryboard.yaml", "0" * 32 + ".jpg", "storyboard.lock"):
-            assert httpx.get(f"{base}/season/crop/{other}", cookies=cookies).status_code == 404
+            assert web.get(f"{base}/season/crop/{other}", cookies=cookies).status_code == 404
 
 
 def test_a_strip_shows_the_series_words_as_text() -> None:

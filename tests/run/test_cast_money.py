@@ -12,13 +12,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from storyboard.dialects import DIALECTS
 from storyboard.errors import ListUnavailable
 from storyboard.providers.dashscope.provider import DashScopeProvider
 from storyboard.providers.dashscope.settings import DashScopeSettings
+from tests.fixtures import web
 from tests.fixtures.cast import CAST, IMAGE_TAKES, SPOKEN, cast_stats, designed, kill_when, line, sheet
 from tests.fixtures.dashscope_cli import KEY, Emulator, invoke, render, submissions
 from tests.fixtures.media_host import serve
@@ -115,7 +115,7 @@ def test_the_task_list_shows_image_tasks(tmp_path: Path, emulator: Emulator) -> 
 
     task_id, found, video_only = asyncio.run(go())
     assert found == [task_id] and video_only == []
-    listed = httpx.get(f"{emu.base_url}/tasks", headers={"Authorization": f"Bearer {KEY}"},
+    listed = web.get(f"{emu.base_url}/tasks", headers={"Authorization": f"Bearer {KEY}"},
                        timeout=10).json()
     (item,) = listed["data"]
     assert (item["task_id"], item["model_name"]) == (task_id, "wan2.7-image")

@@ -15,7 +15,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 import storyboard
@@ -25,6 +24,7 @@ from storyboard.language.request import CompiledShot, MediaItem, MediaRef, ShotR
 from storyboard.providers.base import BaseProvider, Traits
 from storyboard.run.trip.guards.mediacheck import MediaMismatch, check_media
 from storyboard.targets import NATIVE_SIZES
+from tests.fixtures import web
 from tests.fixtures.drawings import video_once
 from tests.fixtures.example import copy_example
 from tests.fixtures.media_host import serve
@@ -100,7 +100,7 @@ def test_a_wrong_base_url_stops_the_run_before_anything_is_paid(
     assert "nothing was submitted" in said and "4 of 4 file(s)" in said
     assert submits(emu) == before
     # without the check, the gateway itself refuses it (after the user waited)
-    answer = httpx.post(emu.gateway_url("freepik") + DIALECTS["freepik"].protocol.submit_path,
+    answer = web.post(emu.gateway_url("freepik") + DIALECTS["freepik"].protocol.submit_path,
                         headers={"x-freepik-api-key": KEY},
                         json={"prompt": "Image 1 waves",
                               "image_urls": [{"url": f"{origin}/wrong/media/cast/mia.png"}]})

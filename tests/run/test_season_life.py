@@ -112,7 +112,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
@@ -128,6 +127,7 @@ from hypothesis.stateful import (
 from storyboard.emulator import EmulatorServer
 from storyboard.review.studio.server import StudioServer
 from storyboard.run.state.tasks.journal import read_status
+from tests.fixtures import web
 from tests.fixtures.cli import invoke
 from tests.fixtures.patience import LOADED
 from tests.fixtures.pg_server import PgServer
@@ -379,7 +379,7 @@ class SeasonLife(RuleBasedStateMachine):
     @rule()
     def studio(self) -> None:
         with StudioServer(self.root, render_drafts=False, provider="dashscope") as server:
-            answer = httpx.get(f"http://127.0.0.1:{server.port}/state?token={server.token}",
+            answer = web.get(f"http://127.0.0.1:{server.port}/state?token={server.token}",
                                timeout=LOADED)
         self.typed.command("studio", ".")
         stale = self.stale()

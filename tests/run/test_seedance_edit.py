@@ -19,6 +19,7 @@ from storyboard.language.compile import compile_path
 from storyboard.media import ffmpeg
 from storyboard.run.state.takes import take_rows
 from storyboard.targets.video.models import SEEDANCE_20_ARK, SEEDANCE_25_ARK
+from tests.fixtures import web
 from tests.fixtures.dashscope_cli import invoke
 from tests.fixtures.media_host import serve
 
@@ -132,7 +133,6 @@ def test_an_edit_of_a_seedance_20_take_is_refused_and_nothing_is_sent(
 
 def test_the_emulator_refuses_an_edit_task_without_its_video_or_its_length(
         emu: EmulatorServer) -> None:
-    import httpx
     base = emu.gateway_url("ark")
     good = {"model": SEEDANCE_25_ARK.id, "omni_reference_task_type": "edit",
             "ratio": "adaptive", "duration": -1, "watermark": False,
@@ -143,7 +143,7 @@ def test_the_emulator_refuses_an_edit_task_without_its_video_or_its_length(
            {**good, "duration": 5}, {**good, "model": SEEDANCE_20_ARK.id}]
     headers = {"Authorization": f"Bearer {KEY}"}
     for body in bad:
-        answer = httpx.post(f"{base}/contents/generations/tasks", json=body, headers=headers)
+        answer = web.post(f"{base}/contents/generations/tasks", json=body, headers=headers)
         assert answer.status_code == 400, (body, answer.text)
-    answer = httpx.post(f"{base}/contents/generations/tasks", json=good, headers=headers)
+    answer = web.post(f"{base}/contents/generations/tasks", json=good, headers=headers)
     assert answer.status_code == 200, answer.text

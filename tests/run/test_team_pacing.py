@@ -18,6 +18,7 @@ from storyboard.errors import ProblemsFound
 from storyboard.run.team.account_pg import busy, pick
 from storyboard.run.team.ledger_pg import LedgerSettings, PgLedger
 from storyboard.run.trip.pace.gates import AccountSlots
+from tests.fixtures import web
 from tests.fixtures.team import EXAMPLE, KEY, clone, start
 
 
@@ -95,12 +96,11 @@ def test_a_dead_machines_leases_come_back(pg_url: str) -> None:
 
 
 def test_the_emulator_answers_429_past_the_tasks_in_flight_of_a_key() -> None:
-    import httpx
 
     from tests.fixtures.emulator import HEADERS, SUBMIT, make_body
     other = {**HEADERS, "Authorization": "Bearer sk-other-key"}
     with EmulatorServer(latency=600, max_in_flight=1, retry_after=0.5) as emu, \
-            httpx.Client(base_url=emu.base_url, timeout=10) as http:
+            web.client(base_url=emu.base_url, timeout=10) as http:
         first = http.post(SUBMIT, json=make_body("one"), headers=HEADERS)
         refused = http.post(SUBMIT, json=make_body("two"), headers=HEADERS)
         elsewhere = http.post(SUBMIT, json=make_body("three"), headers=other)  # its own limit

@@ -20,6 +20,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
 from storyboard.run.trip.pace.webhooks import Tally, Waker, WebhookListener, parse_listen
 from storyboard.targets.signatures.webhooks import sign, verify
+from tests.fixtures import web
 from tests.fixtures.compiler import write_series
 from tests.fixtures.media_host import serve
 
@@ -118,11 +119,11 @@ def test_a_forged_completed_callback_never_finishes_a_task(tmp_path: Path, make_
         signed = {"webhook-id": "m1", "webhook-timestamp": str(stamp),
                   "webhook-signature": sign(SECRET, "m1", stamp, forged)}
         url = f"http://127.0.0.1:{port}/"
-        assert httpx.post(url, content=forged, headers=signed).status_code == 204
-        assert httpx.post(url, content=forged).status_code == 401  # unsigned
+        assert web.post(url, content=forged, headers=signed).status_code == 204
+        assert web.post(url, content=forged).status_code == 401  # unsigned
         other = forged.replace(task_id.encode(), b"not-ours")
         resigned = {**signed, "webhook-signature": sign(SECRET, "m1", stamp, other)}
-        assert httpx.post(url, content=other, headers=resigned).status_code == 404
+        assert web.post(url, content=other, headers=resigned).status_code == 404
         out, err = child.communicate(timeout=60)
     finally:
         if child.poll() is None:
@@ -156,11 +157,11 @@ def test_listener_counts_and_parses() -> None:
     with WebhookListener("127.0.0.1", 0, DIALECTS["freepik"], lambda t: seen.append(t) or
                          t == "t-1", Waker()) as hook:
         url = f"http://127.0.0.1:{hook.port}/"
-        assert httpx.post(url, json={"task_id": "t-1", "status": "IN_PROGRESS"}).status_code \
+        assert web.post(url, json={"task_id": "t-1", "status": "IN_PROGRESS"}).status_code \
             == 204
-        assert httpx.post(url, json={"data": {"task_id": "t-1"}}).status_code == 204
-        assert httpx.post(url, content=b"not json").status_code == 400
-        assert httpx.post(url, json={"task_id": "t-2"}).status_code == 404
+        assert web.post(url, json={"data": {"task_id": "t-1"}}).status_code == 204
+        assert web.post(url, content=b"not json").status_code == 400
+        assert web.post(url, json={"task_id": "t-2"}).status_code == 404
     assert (hook.tally.accepted, hook.tally.unknown, hook.tally.malformed) == (2, 1, 1)
     assert parse_listen("0.0.0.0:8787") == ("0.0.0.0", 8787)
     with pytest.raises(Exception, match="HOST:PORT"):
@@ -177,7 +178,7 @@ def test_emulate_announces_a_gateway_and_speaks_it() -> None:
         deadline = time.monotonic() + 30
         while True:
             try:
-                httpx.get(f"http://127.0.0.1:{port}/_emulator/stats", timeout=1)
+                web.get(f"http://127.0.0.1:{port}/_emulator/stats", timeout=1)
                 break
             except httpx.HTTPError:
                 assert time.monotonic() < deadline, "the emulator never answered"
@@ -186,13 +187,13 @@ def test_emulate_announces_a_gateway_and_speaks_it() -> None:
                 "duration": 2, "resolution": "720P"}
         url = base + "/api/v3/alibaba/wan-2.7/reference-to-video"
         headers = {"Authorization": "Bearer k"}
-        assert httpx.post(url, json=body, headers=headers).status_code == 503  # the fault
-        answer = httpx.post(url, json=body, headers=headers).json()
-        task = httpx.get(f"{base}/api/v3/predictions/{answer['data']['id']}/result",
+        assert web.post(url, json=body, headers=headers).status_code == 503  # the fault
+        answer = web.post(url, json=body, headers=headers).json()
+        task = web.get(f"{base}/api/v3/predictions/{answer['data']['id']}/result",
                          headers=headers).json()
         assert task["data"]["status"] in ("created", "processing", "completed")
-        assert httpx.post(url, json=body).status_code == 401  # no key
-        stats = httpx.get(f"http://127.0.0.1:{port}/_emulator/stats").json()
+        assert web.post(url, json=body).status_code == 401  # no key
+        stats = web.get(f"http://127.0.0.1:{port}/_emulator/stats").json()
         assert stats["submissions"]["total"] == 1 and stats["requests"]["submit"] == 3
     finally:
         proc.terminate()
