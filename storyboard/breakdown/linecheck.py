@@ -21,7 +21,7 @@ from typing import Any
 
 from storyboard.breakdown.castcheck import MAX_BYTES, cast_names
 from storyboard.breakdown.source import Chapter, Story
-from storyboard.breakdown.stages.faithful import Flat, shorten
+from storyboard.breakdown.stages.faithful import MARKS, Flat, shorten
 from storyboard.breakdown.stages.speakers import Said, attributed, said_by, same
 from storyboard.breakdown.status import recorded
 from storyboard.errors import Diagnostic
@@ -40,18 +40,58 @@ class Told:
         self.story = story
         self._read: dict[int, tuple[Flat, list[Said]]] = {}
 
-    def who(self, words: str, line: int) -> str:
-        """Whom the story says says ``words`` at its ``line`` ("" where it names no one)."""
+    def who(self, words: str, line: int) -> list[tuple[str, str, int]]:
+        """Each stretch of the story ``words`` holds, from its ``line`` on (a speaker's two lines
+        in a scene are written joined: each is judged), with whom the story says says it ("" where
+        it names no one) and its own line."""
         chapter = next((c for c in self.story.chapters if c.first <= line <= c.last), None)
         if chapter is None:
-            return ""
-        return said_by(*self._of(chapter), words, line, line)
+            return []
+        flat, said = self._of(chapter)
+        return [(said_by(flat, said, part, at, at), part, at)
+                for part, at in stretches(flat, words, line)]
 
     def _of(self, chapter: Chapter) -> tuple[Flat, list[Said]]:
         if chapter.number not in self._read:
             flat = Flat(chapter)
             self._read[chapter.number] = (flat, attributed(flat))
         return self._read[chapter.number]
+
+
+def stretches(flat: Flat, words: str, line: int) -> list[tuple[str, int]]:
+    """``words`` as the runs of the story's text they join, in order, each with its line: the
+    longest run of words from the start found at or after the last one's end (from ``line``), then
+    the rest; a word found nowhere is left out. The whole, found as it is, is one run. Where none
+    is found from ``line`` on (a series edited since), from the chapter's start."""
+    start = next((i for i, at in enumerate(flat.lines) if at >= line), 0)
+    return _runs(flat, words.split(), start) or _runs(flat, words.split(), 0)
+
+
+def _runs(flat: Flat, tokens: list[str], start: int) -> list[tuple[str, int]]:
+    out, first = list[tuple[str, int]](), 0
+    while first < len(tokens):
+        longest = _longest(flat, tokens[first:], start)
+        if not longest:
+            first += 1
+            continue
+        part = " ".join(tokens[first:first + longest])
+        at = flat.text.find(part.strip(MARKS + " "), start)
+        out.append((part, flat.lines[at]))
+        start, first = at + len(part.strip(MARKS + " ")), first + longest
+    return out
+
+
+def _longest(flat: Flat, tokens: list[str], start: int) -> int:
+    """How many of ``tokens``, from the first, the story holds in a row at or after ``start`` (a
+    shorter run of a run found is found too: halved, not tried word by word)."""
+    def held(count: int) -> bool:
+        wanted = " ".join(tokens[:count]).strip(MARKS + " ")
+        return bool(wanted) and flat.text.find(wanted, start) >= 0
+    low, high = 0, len(tokens)
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if held(middle) else (low, middle - 1)
+    return low
 
 
 def line_problems(series: Path) -> list[Diagnostic]:
@@ -87,14 +127,15 @@ def _episode(path: Path, source: str, told: Told, cast: dict[str, list[str]]) ->
         return []  # ``check`` says what is wrong with the file itself
     out = []
     for at, key, words, line in _lines(doc, source):
-        who = told.who(words, line)
-        owners = [k for k, names in cast.items() if who and any(same(who, n) for n in names)]
-        if owners and key not in owners:
-            out.append(doc.diagnostic(at, (
-                f"the story gives this line to {who} ({source}:{line}: "
-                f"{shorten(' '.join(words.split()), 40)!r}), and here {key} says it; expected "
-                f"the story's speaker: give it to {owners[0]}"), key=True, severity="warning",
-                code=CODE))
+        for who, part, on in told.who(words, line):
+            owners = [k for k, names in cast.items() if who and any(same(who, n) for n in names)]
+            if owners and key not in owners:
+                out.append(doc.diagnostic(at, (
+                    f"the story gives this line to {who} ({source}:{on}: "
+                    f"{shorten(' '.join(part.split()), 40)!r}), and here {key} says it; expected "
+                    f"the story's speaker: give it to {owners[0]}"), key=True,
+                    severity="warning", code=CODE))
+                break
     return out
 
 

@@ -83,6 +83,33 @@ def test_a_line_whose_speaker_the_story_does_not_name_is_not_judged(
     assert [d.code for d in line_problems(series)] == ["line-speaker"]  # the same, judged
 
 
+def test_a_speakers_two_lines_written_joined_are_each_judged(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    """A scene's ``say:`` holds one line a speaker: the writer joins a speaker's two lines into
+    one, which the story holds nowhere whole. Each of its stretches is judged at its own line."""
+    series = written(chat_emulator, tmp_path)
+    episode = next((series / "episodes").glob("*.yaml"))
+    text = episode.read_text("utf-8")
+    scene = '        action: "wide shot, static: she said."\n'
+    assert scene in text, text
+
+    def judged(say: str, line: int) -> list[str]:
+        episode.write_text(text.replace(scene, f"{scene}        say: {{{say}}}   # stairs.md: "
+                                                f"line {line}\n"), encoding="utf-8")
+        return [d.message for d in line_problems(series)]
+
+    assert judged('mia: "Are you coming up? In a minute,"', 5) == [
+        "the story gives this line to Sam (stairs.md:7: 'In a minute,'), and here mia says it; "
+        "expected the story's speaker: give it to sam"]  # its second stretch, Sam's
+    assert judged('mia: "In a minute, Then bring me one too,"', 7) == [
+        "the story gives this line to Sam (stairs.md:7: 'In a minute,'), and here mia says it; "
+        "expected the story's speaker: give it to sam"]
+    assert judged('sam: "In a minute, Then bring me one too,"', 7) == []  # "she said": unjudged
+    assert judged('mia: "Are you coming up? Then bring me one too,"', 5) == []
+    assert judged('sam: "Are you coming up? In a minute,"', 5)[0].startswith(
+        "the story gives this line to Mia (stairs.md:5: 'Are you coming up?')")
+
+
 def test_the_stand_in_gives_a_line_to_whom_a_send_back_says() -> None:
     answer = {"camera": "close", "cast": ["Mia"], "scenes": [
         {"seconds": 3, "action": "Mia speaks.",

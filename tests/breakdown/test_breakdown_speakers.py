@@ -49,6 +49,11 @@ def chapter(*lines: str) -> Chapter:
     ("— Where is the key? — asked Marie.", "Marie", "Where is the key?"),
     ('"Hush now," Gretel said.', "Gretel", "Hush now,"),
     ('The witch said: "Come in, my child."', "witch", "Come in, my child."),
+    # a speaker in lower case keeps its adjective (The King of the Golden River's dwarf is "the
+    # little man": read as "little", he was taken for the little gentleman, the South-West Wind)
+    ('"No, it wouldn\'t, Gluck, my boy," said the little man.', "little man",
+     "No, it wouldn't, Gluck, my boy"),
+    ('Then the old woman said, "Come in."', "old woman", "Come in."),
 ])
 def test_each_quotation_style_and_attribution_is_read(line: str, who: str, quote: str) -> None:
     found = attributed(Flat(chapter(line)))

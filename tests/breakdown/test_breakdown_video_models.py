@@ -130,6 +130,11 @@ def test_a_speakers_second_line_in_a_scene_is_joined_to_the_first_never_lost() -
     assert say == {"hans": "Good morning, brother. Why don't you sell your feather?",
                    "gluck": "Oh, Hans!"}, written
     assert "# story.md: line 3, line 4\n" in written + "\n", written
+    shot.scenes[0].say = [("mia", "Real isn't how you are made", 2), ("sam", "In a minute,", 4),
+                          ("mia", "When a child loves you", 3), ("sam", "The kettle is on.", 4)]
+    say = yaml.safe_load("\n".join(shot_yaml(shot, "story.md")))[0]["scenes"][0]["say"]
+    assert say == {"mia": "Real isn't how you are made … When a child loves you",
+                   "sam": "In a minute, … The kettle is on."}  # words left out between: marked
 
 
 def test_the_flag_names_the_model_and_a_wrong_one_is_refused(chat_emulator: EmulatorServer,

@@ -443,9 +443,21 @@ def _joined(scenes: list[Scene]) -> Scene:
 
 def spoken(say: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
     """A scene's lines as its ``say:`` holds them, one a speaker: a speaker's later lines joined
-    to their first (in the story's words, a space between), at its place and story line."""
+    to their first (in the story's words: a space between where the first ends a sentence, else
+    an ellipsis, ``ELIDED``, for the words left out), at its place and story line."""
     said: dict[str, tuple[str, str, int]] = {}
     for key, words, line in say:
         was = said.get(key)
-        said[key] = (key, f"{was[1]} {words}", was[2]) if was else (key, words, line)
+        said[key] = (key, then(was[1], words), was[2]) if was else (key, words, line)
     return list(said.values())
+
+
+ENDED = ".!?…\"”’»"  # a line ending in one of these ends a sentence
+ELIDED = " … "  # between two lines of one speaker where the first stops mid-sentence
+
+
+def then(first: str, second: str) -> str:
+    """``second`` after ``first``, as one line (``ELIDED`` between where ``first`` does not end
+    a sentence: "how you are made … When a child loves you", not "made When")."""
+    return f"{first} {second}" if first.rstrip()[-1:] in ENDED else \
+        f"{first.rstrip()}{ELIDED}{second.lstrip()}"

@@ -30,9 +30,13 @@ from storyboard.breakdown.stages.faithful import MARKS, Flat, shorten
 VERBS = (r"(?:said|says|asked|asks|cried|cries|answered|answers|replied|replies|shouted|shouts|"
          r"called|calls|whispered|whispers|exclaimed|exclaims|continued)")
 TITLE = r"(?:(?:Mr|Mrs|Ms|Dr|St)\.\s+|(?:Mr|Mrs|Ms|Dr|Miss|Mother|Father|Old)\s+)"
-ADJECTIVE = rf"(?:(?:old|young|little|poor|good|dear|big|wicked|kind)\s+(?={TITLE}))"
+DESCRIBED = r"(?:old|young|little|poor|good|dear|big|wicked|kind)"
+ADJECTIVE = rf"(?:{DESCRIBED}\s+(?={TITLE}))"
 NAME = rf"({TITLE}?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){{0,2}})"
-WHO = rf"(?:the\s+)?(?:{ADJECTIVE}?{NAME}|([a-z][\w'’-]*(?:\s+[A-Z][\w'’-]*){{0,2}}))"
+# A speaker in lower case keeps its adjective: "said the little man" is a little man, not
+# "little" (whom "the little gentleman" would then be taken for).
+WHO = rf"(?:the\s+)?(?:{ADJECTIVE}?{NAME}|((?:{DESCRIBED}\s+)?[a-z][\w'’-]*" \
+      rf"(?:\s+[A-Z][\w'’-]*){{0,2}}))"
 AFTER = re.compile(rf"^\s*[,—―]?\s*(?:{VERBS}\s+{WHO}|{WHO}\s+{VERBS})\b")
 BEFORE = re.compile(rf"{WHO}\s+{VERBS}\s*[,:]?\s*$")
 # Speech with no verb of saying: a named subject "came up the path, calling out, ..." before it.
