@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from storyboard.breakdown.answers.asking import Asker
+from storyboard.breakdown.chat.streaming import StreamCut
 from storyboard.errors import ProblemsFound, ProviderError, StoryboardError
 
 FLAGS = (("model", "--model"), ("base_url", "--base-url"), ("key_env", "--api-key-env"),
@@ -55,6 +56,9 @@ def failed(error: Exception, asker: Asker, command: str) -> Exception:
     if isinstance(error, ProblemsFound):
         return error
     said = summary(asker, command)
+    if isinstance(error, StreamCut):  # billed or not: the price says
+        error.detail += "; priced free, nothing was billed" if asker.spend.price.free else \
+            "; it may have been billed"
     if isinstance(error, ProviderError):
         error.detail += said
         return error

@@ -32,7 +32,7 @@ A fault names an endpoint and a kind, ``ENDPOINT:KIND[=ARG]``:
                finish_reason: length); real servers' and models' shapes
                (``chat.faults``): no_schema no_stream wrapped fenced prose think reasoning ignored nan
                deep=content|body|error usage=negative|float|nan|infinity|huge|string|missing
-               trickle[=SECONDS] late_moderation endless huge
+               trickle[=SECONDS] late_moderation interrupted endless huge
     task       failed (FAILED InternalError)  moderation (FAILED DataInspectionFailed)
                refused=OUTPUT (FAILED after the render: its video, audio or image refused)
                size (SUCCEEDED, its picture half the size asked for: a wrong size)
@@ -70,7 +70,7 @@ HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
 SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "made", "refused", "envelope")
 SHAPE_KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "prose", "think", "reasoning",  # as
                "ignored", "nan", "deep", "usage", "trickle", "late_moderation",  # chat_faults.KINDS
-               "unheld")
+               "unheld", "interrupted")
 CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "invented", "length", *SHAPE_KINDS)
 CHAT_KINDS = (*HTTP_KINDS, "moderation", *CONTENT_KINDS, "endless", "huge")
 CHAT_WORDS = {"deep": ("content", "body", "error"),

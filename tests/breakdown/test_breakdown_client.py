@@ -373,6 +373,29 @@ def test_a_moderation_error_mid_stream_is_reported_at_its_chapter(chat_emulator:
     assert (series / "episodes").is_dir()  # the other chapter is written
 
 
+def test_a_stream_cut_off_stops_the_run_saying_whether_it_may_have_been_billed(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    """A stream that stops with no finish reason (llama-cpp-python's server ends one so when
+    another request comes) is never asked again by itself; a paid endpoint's may have been billed,
+    and one priced free says that nothing was."""
+    for folder, prices, said in (
+            ("paid", {}, "(no finish_reason); it may have been billed"),
+            ("free", {"price_in": 0.0, "price_out": 0.0},
+             "(no finish_reason); priced free, nothing was billed")):
+        (tmp_path / folder).mkdir()
+        chat_emulator.script("chat:interrupted*20")
+        before = requests(chat_emulator)
+        with pytest.raises(TransportError) as stopped:
+            run(chat_emulator, tmp_path / folder, **prices)
+        assert said in str(stopped.value), str(stopped.value)
+        assert "chat stream ended before the answer was finished" in str(stopped.value)
+        assert str(stopped.value).count("billed") == 1
+        # the call once; on the free endpoint on loopback after its two free probes (its pace,
+        # whether it holds the schema)
+        assert requests(chat_emulator) - before == (1 if folder == "paid" else 3)
+        chat_emulator.clear_faults()
+
+
 def test_an_error_event_never_carries_the_key_into_a_message(tmp_path: Path) -> None:
     import socket
     import threading

@@ -7,8 +7,8 @@ as progress, never taken as the answer), the last choice chunk carries ``finish_
 ``usage`` comes in a chunk of its own when ``stream_options.include_usage`` is asked (llama.cpp
 puts it on the last chunk). ``data: [DONE]`` ends the stream. An error event
 (``data: {"error": ...}``) is the server's error; a stream that ends with no finish reason was cut
-off, and may have been billed. A moderation error mid-stream (DashScope's ``data_inspection_failed``
-after part of the answer) is the same refusal as one before it.
+off (``StreamCut``), and may have been billed. A moderation error mid-stream (DashScope's
+``data_inspection_failed`` after part of the answer) is the same refusal as one before it.
 
 A ``watch`` reads the text so far every ``WATCH_EVERY`` pieces and may stop the reading: the finish
 reason it names is the answer's, and the connection is closed, which a server takes as the end of
@@ -24,6 +24,14 @@ from typing import Any
 
 from storyboard.breakdown.state.reading import loads
 from storyboard.errors import ProviderError, RequestRejected, ServerError, TransportError
+
+
+class StreamCut(TransportError):
+    """A stream that ended with no finish reason: the connection dropped, or the server stopped
+    generating (llama-cpp-python's ends a stream so when another request comes). The answer may
+    have been made, and billed, whole: whether it was is said where the price is known
+    (``failure.failed``)."""
+
 
 MODERATION = "data_inspection_failed"  # as ``client.MODERATION``: a refusal, reported at its chapter
 WATCH_EVERY = 16  # pieces of text between two readings of a ``watch``
@@ -106,8 +114,8 @@ def streamed(lines: Iterable[str], provider: str, progress: Callable[[int], None
         if line.strip() == "data: [DONE]":
             break
     if not pieces.finish:
-        raise TransportError("the chat stream ended before the answer was finished (no "
-                             "finish_reason); it may have been billed", provider=provider)
+        raise StreamCut("the chat stream ended before the answer was finished (no "
+                        "finish_reason)", provider=provider)
     return pieces
 
 

@@ -151,6 +151,8 @@ class Said:
         if self.fault == "late_moderation":  # part of the text, then the refusal
             events = [*events[:len(events) // 2], b"data: " + json.dumps(
                 chat_faults.LATE_MODERATION).encode() + b"\n\n"]
+        if self.fault == "interrupted":  # part of the text, then nothing: no finish, no [DONE]
+            events = events[:len(events) // 2]
         data = b"".join(events)
         if self.fault.startswith("trickle"):
             return chat_faults.trickled(data, self.fault, "text/event-stream")

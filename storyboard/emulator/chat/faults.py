@@ -28,6 +28,9 @@ Each shape is one seen from a real endpoint (issues 54 and 57):
     trickle[=S]      the answer's bytes one at a time, S seconds apart (default 2)
     late_moderation  a streamed answer cut by DashScope's moderation after part of its text:
                      ``data: {"error": {..., "code": "data_inspection_failed"}}``
+    interrupted      a streamed answer that ends after part of its text with no finish reason
+                     and no ``[DONE]``, as llama-cpp-python's server ends one when another
+                     request comes
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from storyboard.emulator.chat import answers as chat_answers
 
 KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "prose", "think", "reasoning", "ignored", "nan",
-         "deep", "usage", "trickle", "late_moderation", "unheld")
+         "deep", "usage", "trickle", "late_moderation", "unheld", "interrupted")
 LATE_MODERATION = {"error": {"message": "Output data may contain inappropriate content.",
                              "type": "data_inspection_failed", "param": None,
                              "code": "data_inspection_failed"}}
