@@ -14,6 +14,7 @@ sent, nothing is paid); without it, or with the story gone, nothing is said.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,7 +64,7 @@ def stretches(flat: Flat, words: str, line: int) -> list[tuple[str, int]]:
     longest run of words from the start found at or after the last one's end (from ``line``), then
     the rest; a word found nowhere is left out. The whole, found as it is, is one run. Where none
     is found from ``line`` on (a series edited since), from the chapter's start."""
-    start = next((i for i, at in enumerate(flat.lines) if at >= line), 0)
+    start = bisect.bisect_left(flat.lines, line)  # the lines only grow: the line's first character
     return _runs(flat, words.split(), start) or _runs(flat, words.split(), 0)
 
 
@@ -75,9 +76,10 @@ def _runs(flat: Flat, tokens: list[str], start: int) -> list[tuple[str, int]]:
             first += 1
             continue
         part = " ".join(tokens[first:first + longest])
-        at = flat.text.find(part.strip(MARKS + " "), start)
+        found = part.strip(MARKS + " ")
+        at = flat.text.find(found, start)
         out.append((part, flat.lines[at]))
-        start, first = at + len(part.strip(MARKS + " ")), first + longest
+        start, first = at + len(found), first + longest
     return out
 
 
