@@ -28,6 +28,7 @@ from tests.fixtures.corpus import (
     repairs_table,
     table,
     unpack,
+    verbatim,
 )
 
 KEY_ENV = "BENCH_LOCAL_KEY"  # the bench's: a loopback endpoint takes any key
@@ -93,6 +94,20 @@ def test_a_kept_run_replays_to_the_same_series_and_figures_with_no_server(
                    table()["episode_seconds"]) == run["figures"]
     if "repairs" in run:  # a real model's run: each repair read as it read it
         assert report["repairs"] == run["repairs"]
+
+
+def test_a_speakers_joined_lines_are_the_authors_when_each_is_found_whole() -> None:
+    """The writer joins a speaker's two lines in a scene (``chaptershots.then``): the quote is
+    the author's when each is in the story as written, never a word changed or invented."""
+    told = "Why don't you get up and play with us? they said. I don't feel like it, he said. " \
+        "Real isn't how you are made, said the Skin Horse. When a child loves you, it is."
+    assert verbatim("Why don't you get up and play with us?", told)
+    assert verbatim("Why don't you get up and play with us? I don't feel like it", told)
+    assert verbatim("Real isn't how you are made … When a child loves you", told)
+    assert not verbatim("Why don't you get up and fly? I don't feel like it", told)
+    assert not verbatim("Real isn't how you are made … when you are old", told)
+    assert not verbatim("Real isn't how you are made When a child loves you", told)  # no mark
+    assert not verbatim(" , ", told)
 
 
 def test_the_docs_count_each_repair_on_the_kept_runs() -> None:
