@@ -68,8 +68,8 @@ ENDPOINTS = (*HTTP_ENDPOINTS, *CAST_ENDPOINTS, *PASS_ENDPOINTS, "chat", "task")
 ERROR_KINDS = ("429", "500", "502", "503", "504")
 HTTP_KINDS = (*ERROR_KINDS, "drop", "reset", "slow", "ok")
 SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "made", "refused", "envelope")
-SHAPE_KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "prose", "think", "reasoning",  # as
-               "ignored", "nan", "deep", "usage", "trickle", "late_moderation",  # chat_faults.KINDS
+SHAPE_KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "prose", "think", "reasoning",  # bent
+               "ignored", "nan", "deep", "usage", "trickle", "late_moderation",  # by chat/faults.py
                "unheld", "interrupted")
 CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "invented", "length", *SHAPE_KINDS)
 CHAT_KINDS = (*HTTP_KINDS, "moderation", *CONTENT_KINDS, "endless", "huge")

@@ -43,9 +43,9 @@ from typing import Any
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from storyboard.emulator.chat import answers as chat_answers
+from storyboard.emulator.faults import SHAPE_KINDS
 
-KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "prose", "think", "reasoning", "ignored", "nan",
-         "deep", "usage", "trickle", "late_moderation", "unheld", "interrupted")
+KINDS = SHAPE_KINDS  # the faults bent here; the fault grammar (``emulator.faults``) declares them
 LATE_MODERATION = {"error": {"message": "Output data may contain inappropriate content.",
                              "type": "data_inspection_failed", "param": None,
                              "code": "data_inspection_failed"}}
