@@ -12,8 +12,6 @@ import functools
 import os
 import ssl
 
-import httpx
-
 
 def context() -> ssl.SSLContext:
     """The shared context for the environment's certificate settings as they are now."""
@@ -22,4 +20,5 @@ def context() -> ssl.SSLContext:
 
 @functools.lru_cache(maxsize=4)
 def _context(cert_file: str, cert_dir: str) -> ssl.SSLContext:
+    import httpx  # where a client is made: a command that talks no HTTP never loads it
     return httpx.create_ssl_context()

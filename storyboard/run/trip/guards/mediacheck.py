@@ -14,16 +14,17 @@ import hashlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import httpx
 
 from storyboard import tls
 from storyboard.errors import StoryboardError
 from storyboard.language.request import CompiledShot
 from storyboard.providers import stillcopy
 from storyboard.providers.base import Provider
+
+if TYPE_CHECKING:  # imported where a URL is fetched: a run with no gateway loads no HTTP
+    import httpx
 
 PROBE = 64 * 1024  # bytes compared at the head of each file
 TIMEOUT = 20.0
@@ -67,6 +68,7 @@ def check_media(provider: Any, shots: Iterable[CompiledShot], root: Path, *,
     urls = local_urls(shots, root, base)
     if not urls:
         return
+    import httpx
     with httpx.Client(timeout=TIMEOUT, follow_redirects=True, transport=transport,
                       verify=tls.context()) as client:
         problems = [p for url, path in sorted(urls.items())
@@ -80,6 +82,7 @@ def check_media(provider: Any, shots: Iterable[CompiledShot], root: Path, *,
 
 def compare(client: httpx.Client, url: str, path: Path, root: Path) -> str | None:
     """What is wrong with ``url`` as the copy of ``path``, or None when it matches."""
+    import httpx
     name = _shown(path, root)
     size = path.stat().st_size
     with path.open("rb") as handle:
