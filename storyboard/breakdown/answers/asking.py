@@ -6,7 +6,9 @@ The conversation, being the request, is content-addressed: a re-run replays ever
 cache. A send-back that would send the same bytes again, or would not fit the window, stops. A cut
 answer that wrote an item whole and then the same again (``cutshort.loops``) is not sent back: at
 temperature 0 the model repeats the loop (measured), each turn at the whole ``max_tokens``. What is
-still wrong after the last turn is returned, to be reported or settled (``walk.settled``).
+still wrong after the last turn is returned, to be reported or settled (``walk.settled``): settled
+from the last answer that could be read as JSON, an earlier turn's when the last one cannot (it
+looped inside a string, or is not JSON).
 """
 
 from __future__ import annotations
@@ -41,13 +43,15 @@ class Asker(Calls):
         a run asked again replays the same conversation from the cache)."""
         conversation = prompts.messages(stage, chapter, context)
         turn, backs, rounds, asked, note = 0, 0, list(later), set[str](), ""
+        readable: Any = None  # the last answer that could be read, for an unreadable last one
         while True:
             asked.add(key_of(self.body(stage, chapter, conversation, fit=False)))
             record = self.answer(stage, chapter, conversation, note)  # said if it is sent
             data, read, problems = self.judge.judge(stage, chapter, record, check)
             turn += 1
+            read = readable = read if read is not None else readable
             if cutshort.loops(stage, record):  # asked again, it loops again: read as written
-                return Result(data, prompts.few(problems), turn)
+                return Result(data, prompts.few(problems), turn, read=read)
             checks = not problems and bool(rounds)
             if checks:
                 problems = rounds.pop(0)
