@@ -14,11 +14,13 @@ is said.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from storyboard.breakdown.source import Story
 from storyboard.breakdown.stages.speakers import Said, named, same
+from storyboard.breakdown.state.answerstore import RULES
 from storyboard.breakdown.status import recorded
 from storyboard.errors import Diagnostic
 from storyboard.language.read.load import parse
@@ -87,7 +89,7 @@ def unnamed(story: Story, names: list[str]) -> dict[str, Said]:
     """Each speaker of ``story`` none of ``names`` names, at the first line it speaks."""
     left: dict[str, Said] = {}
     for chapter in story.chapters:
-        for said in named(chapter):
+        for said in named(replace(chapter, rules=RULES)):  # read by the newest rules
             if said.who.endswith(("'s", "’s")):  # ``said Farmer Brown's boy``: no name
                 continue
             who = said.who.replace(".", " ")  # ``Mr. McGregor`` is the key ``mr_mcgregor``

@@ -1,13 +1,13 @@
 """A written series' lines held to who the story says says them, into ``check``'s warnings.
 
 Each ``say:`` the breakdown wrote carries the story's line it came from (``# story.md: line
-12``). Where the story names that line's speaker beside it (``stages.speakers.attributed``:
-``"...," said Mrs. Hudson``), and that person is one of the series' characters, a line given to
-another character is a warning at the line, naming the story's line and the character the story
-gives it to: the breakdown sends such an answer back, and a series edited since (or written
-before it did) would put the words in the wrong mouth. A line whose speaker the story does not
-name (``said he``), or names as no character of the series (a place or prop is none:
-``speaks``; ``castcheck`` says so), is not
+12``). Where the story names that line's speaker beside it (``stages.speakers.attributed``,
+by the newest rules whatever a series was asked by: ``"...," said Mrs. Hudson``), and that
+person is one of the series' characters, a line given to another character is a warning at the
+line, naming the story's line and the character the story gives it to: the breakdown sends such
+an answer back, and a series edited since (or written before it did) would put the words in the
+wrong mouth. A line whose speaker the story does not name (``said he``), or names as no
+character of the series (a place or prop is none: ``speaks``; ``castcheck`` says so), is not
 judged. Only a series the breakdown wrote is held so (its record names the story; nothing is
 sent, nothing is paid); without it, or with the story gone, nothing is said.
 """
@@ -24,6 +24,7 @@ from storyboard.breakdown.castcheck import MAX_BYTES, cast_names
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.breakdown.stages.faithful import MARKS, Flat, shorten
 from storyboard.breakdown.stages.speakers import Said, attributed, said_by, same
+from storyboard.breakdown.state.answerstore import RULES
 from storyboard.breakdown.status import recorded
 from storyboard.errors import Diagnostic
 from storyboard.language.document import Document
@@ -55,7 +56,7 @@ class Told:
     def _of(self, chapter: Chapter) -> tuple[Flat, list[Said]]:
         if chapter.number not in self._read:
             flat = Flat(chapter)
-            self._read[chapter.number] = (flat, attributed(flat))
+            self._read[chapter.number] = (flat, attributed(flat, RULES))
         return self._read[chapter.number]
 
 

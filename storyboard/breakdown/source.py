@@ -53,7 +53,8 @@ class Chapter:
     rules: int = 1  # a season's calls: the rules they are asked and judged by, as the series'
     # first were (``answerstore.AnswerCache.rules``): 2 offers quotes whole across a title's stop
     # (``quotable``) and reads a line's speaker around its shot (``speakers.misgiven``); 3 sends
-    # back a scene telling what its shot's lines do not (``told``)
+    # back a scene telling what its shot's lines do not (``told``); 4 reads a speaker in more ways
+    # and sends back a line given to the one it speaks to (``speakers``)
 
     @property
     def last(self) -> int:

@@ -56,9 +56,12 @@ ENTRY = re.compile(r"^  (?:# )?([a-z0-9_]+): \{", re.M)  # a cast entry, comment
 # sentence naming Mr. McGregor starts before the shot's), heeded, and written so. Each is the
 # story's (``"...?" said Hans sneeringly``, ``"...," said the Skin Horse``, ``Mr. McGregor ...
 # calling out, 'Stop thief!'``).
-MISGIVEN = {"chapters": [270], "no headings": [80], "straight single quotes and titles": [68]}
-MISGIVEN_TO = {"chapters": "hans", "no headings": "skin_horse_character",
-               "straight single quotes and titles": "mcgregor"}
+MISGIVEN = {"chapters": {270: "hans"}, "no headings": {80: "skin_horse_character"},
+            "straight single quotes and titles": {68: "mcgregor"},
+            # rules 4: "declared Little Joe" after the quote's line, and two cries whose subject
+            # is named mid-sentence ("..., Sammy Jay flying just behind him and screaming,": its
+            # line 879, written at the first line that holds the same words)
+            "one sentence a line": {204: "little_joe", 867: "sammy_jay", 880: "blacky"}}
 
 
 @pytest.fixture(autouse=True)
@@ -98,7 +101,7 @@ def test_the_stand_in_writes_n_of_n_episodes_of_every_story_and_a_series_that_ch
     code, said, report = breakdown(chat_emulator, story, series)
     assert code == 0 and "error" not in said, said
     backs = [line for line in said.splitlines() if "sent back to the model" in line]
-    assert len(backs) == len(MISGIVEN.get(shape, [])), said  # those alone sent back, once each
+    assert len(backs) == len(MISGIVEN.get(shape, {})), said  # those alone sent back, once each
     assert all(line.strip().startswith("the shot call for shot ") and "1 problem(s)" in line
                for line in backs), backs
     assert report["sent"] == len(report["calls"]) + len(backs), said  # nothing refused
@@ -111,8 +114,8 @@ def test_the_stand_in_writes_n_of_n_episodes_of_every_story_and_a_series_that_ch
         [made.total] * story["episodes"]
     done = CliRunner().invoke(group, ["check", "--json", str(series)])
     assert done.exit_code == 0 and json.loads(done.output) == [], done.output
-    for line in MISGIVEN.get(shape, []):  # each given, as sent back, to the story's speaker
-        assert re.search(rf"say: \{{{MISGIVEN_TO[shape]}: .*# {story['file']}: line {line}$",
+    for line, own in MISGIVEN.get(shape, {}).items():  # each given, as sent back, to its speaker
+        assert re.search(rf"say: \{{{own}: .*# {story['file']}: line {line}$",
                          "\n".join(e.read_text("utf-8") for e in sorted(
                              (series / "episodes").glob("*.yaml"))), re.M), line
     actions = [scene["action"].partition(":")[2] for e in episodes for shot in e["shots"]

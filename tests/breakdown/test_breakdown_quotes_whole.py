@@ -54,25 +54,27 @@ def test_a_speech_is_cut_at_every_stop_but_a_titles_in_a_series_begun_so() -> No
 def test_the_rule_is_pinned_for_a_fresh_series_and_an_older_one_keeps_its_cut(
         tmp_path: Path) -> None:
     fresh = AnswerCache(tmp_path / "fresh")
-    assert fresh.rules(pin=False) == RULES == 3
+    assert fresh.rules(pin=False) == RULES == 4
     assert not (tmp_path / "fresh" / FOLDER / QUESTIONS).exists()
-    assert fresh.rules(pin=True) == 3  # a run that asks pins it
+    assert fresh.rules(pin=True) == 4  # a run that asks pins it
     pinned = tmp_path / "fresh" / FOLDER / QUESTIONS
-    assert json.loads(pinned.read_text("utf-8")) == {"rules": 3}
+    assert json.loads(pinned.read_text("utf-8")) == {"rules": 4}
     fresh.put("a" * 64, {"content": "{}"})
-    assert fresh.rules(pin=True) == 3  # pinned: answers stored since change nothing
+    assert fresh.rules(pin=True) == 4  # pinned: answers stored since change nothing
     older = AnswerCache(tmp_path / "older")
     older.put("b" * 64, {"content": "{}"})  # answers stored before the rules, and no pin
     assert older.rules(pin=True) == 1
     assert not (tmp_path / "older" / FOLDER / QUESTIONS).exists()
     pinned = tmp_path / "older" / FOLDER / QUESTIONS
-    for text in ("not json", '{"rules": 4}', '{"rules": 0}', '{"rules": 2.0}', '{"rules": true}', "[]"):
+    for text in ("not json", '{"rules": 5}', '{"rules": 0}', '{"rules": 2.0}', '{"rules": true}', "[]"):
         pinned.write_text(text, encoding="utf-8")  # read as no pin: its answers decide
         assert older.rules(pin=True) == 1, text
     pinned.write_text('{"rules": 1}', encoding="utf-8")
-    assert fresh.rules(pin=True) == 3 and older.rules(pin=True) == 1
+    assert fresh.rules(pin=True) == 4 and older.rules(pin=True) == 1
     pinned.write_text('{"rules": 2}', encoding="utf-8")  # a series begun by rules 2 keeps them
     assert older.rules(pin=True) == 2
+    pinned.write_text('{"rules": 3}', encoding="utf-8")  # and one begun by rules 3, its own
+    assert older.rules(pin=True) == 3
 
 
 def test_a_fresh_season_is_asked_whole_sentences_and_replays_them_with_no_call(
@@ -83,7 +85,7 @@ def test_a_fresh_season_is_asked_whole_sentences_and_replays_them_with_no_call(
                       stream="false", episodes=1, episode_seconds=30.0, ratio="9:16")
     report = breakdown(source, series, options)
     assert report.problems == [], report.problems
-    assert json.loads((series / FOLDER / QUESTIONS).read_text("utf-8")) == {"rules": 3}
+    assert json.loads((series / FOLDER / QUESTIONS).read_text("utf-8")) == {"rules": 4}
     quotes = [line["quote"] for path in sorted((series / FOLDER / "answers").glob("*.json"))
               for shot in [json.loads(json.loads(path.read_text("utf-8"))["content"])]
               if isinstance(shot, dict) and "scenes" in shot
@@ -103,5 +105,5 @@ def test_a_series_broken_down_by_chapters_is_pinned_too(
     options = Options(base_url=chat_base(chat_emulator), key_env=KEY_ENV, yes=True,
                       stream="false")
     assert breakdown(source, series, options).problems == []  # chapters: no quote is offered
-    assert json.loads((series / FOLDER / QUESTIONS).read_text("utf-8")) == {"rules": 3}
-    assert AnswerCache(series).rules(pin=False) == 3  # its answers stored since change nothing
+    assert json.loads((series / FOLDER / QUESTIONS).read_text("utf-8")) == {"rules": 4}
+    assert AnswerCache(series).rules(pin=False) == 4  # its answers stored since change nothing

@@ -108,3 +108,67 @@ def test_an_episode_in_single_quotes_offers_its_quotes_never_its_narration() -> 
     offered = quotable(told)
     assert "The miller’s daughter sat down in the corner and wept." not in offered
     assert offered == ["Good morrow, little miller’s daughter", "why do you weep?"]
+
+
+# Rules 4 (``Chapter.rules``): Thornton W. Burgess's The Adventures of Buster Bear (1916), The
+# Adventure of the Dying Detective (1913) and The King of the Golden River (1841), public domain,
+# as bench/corpus/ holds them.
+CRIES = ('And so they reached the edge of the Green Forest, Buster Bear running as hard as ever '
+         'he could, Sammy Jay flying just behind him and screaming, "Thief, thief, thief!" at '
+         'the top of his lungs, and behind him Blacky the Crow, trying to catch up and yelling '
+         'as loud as he could, "Caw, caw, caw! Come on, everybody!"')
+DECLARED = '"He\'s nothing but a great big bully and thief!"\ndeclared Little Joe.'
+SPEECH = ('"Good heavens!" cried Holmes. "I had totally forgotten him. My dear Watson, I owe you '
+          'a thousand apologies.', '"I never needed it more," said Holmes as he refreshed '
+          'himself. "However, as you know, my habits are irregular."')
+DWARF = '"No, it wouldn\'t, Gluck, my boy," said the little man.'
+
+
+@pytest.mark.parametrize(("lines", "said"), [
+    ((CRIES,), [("Sammy Jay", "Thief, thief, thief!"), ("Blacky", "Caw, caw, caw! Come on, everybody!")]),
+    ((DECLARED,), [("Little Joe", "He's nothing but a great big bully and thief!")]),
+    # a speech of two paragraphs leaves the first unclosed: the next one's mark opens a quote
+    (SPEECH, [("Holmes", "Good heavens!"), ("Holmes", "I never needed it more,")]),
+])
+def test_rules_4_read_cries_more_verbs_and_no_quote_past_its_paragraph(
+        lines: tuple[str, ...], said: list[tuple[str, str]]) -> None:
+    flat = Flat(chapter(*lines))
+    found = [(s.who, flat.text[s.start:s.end].strip('"')) for s in attributed(flat, 4)]
+    assert found[:len(said)] == said
+    older = {(s.who, flat.text[s.start:s.end].strip('"')) for s in attributed(flat)}
+    assert not set(said) <= older  # a series asked by rules 1 to 3 keeps its own reading
+
+
+@pytest.mark.parametrize("line", [PETER, CALLING, TAYLOR, POTTER, DWARF])
+def test_rules_4_read_what_rules_1_read(line: str) -> None:
+    """A cry's subject is the sentence's first name where it has one (Mr. McGregor, not the
+    Peter he runs after), a title's stop ending no sentence."""
+    flat = Flat(chapter(line))
+    assert [s.who for s in attributed(flat, 4)] == [s.who for s in attributed(flat)]
+
+
+def test_a_line_given_to_the_one_it_speaks_to_is_sent_back_and_else_left_out() -> None:
+    from dataclasses import replace
+
+    from storyboard.breakdown.stages.speakers import addressed, regiven
+
+    assert addressed("Hollo! Gluck, my boy") == ["Hollo", "Gluck"]
+    assert addressed("No, it wouldn't, Gluck, my boy") == ["Gluck"]
+    assert addressed("I saw Gluck at the door") == [] and addressed("Yes, Sir, I will") == []
+    answer = {"shots": [{"scenes": [{"lines": [
+        {"speaker": "Gluck", "quote": "No, it wouldn't, Gluck, my boy"},
+        {"speaker": "Gluck", "quote": "Up, Gluck, up!"}]}]}]}
+    told = chapter(DWARF, '"Up, Gluck, up!" said Gluck to himself, as the old cook did.')
+    assert misgiven(answer, told, ["Gluck", "Hans"]) == []  # rules 1 to 3: not judged
+    told = replace(told, rules=4)
+    assert misgiven(answer, told, ["Gluck", "Hans"]) == [
+        "shots[0].scenes[0].lines[0].speaker: 'Gluck', but \"No, it wouldn't, Gluck, my boy\" "
+        "speaks to Gluck, so another says it (the story: little man): give the line to the one "
+        "who says it, or leave it out"]  # the second: the story says Gluck says it
+    kept, notes = regiven(answer, told, ["Gluck", "Hans"])
+    assert kept["shots"][0]["scenes"][0]["lines"] == [answer["shots"][0]["scenes"][0]["lines"][1]]
+    assert notes == ["shots[0].scenes[0].lines[0].speaker: 'Gluck', but \"No, it wouldn't, "
+                     "Gluck, my boy\" speaks to Gluck, so another says it (the story: little "
+                     "man): the line is left out"]
+    dwarf = ["Gluck", "the little man"]  # one of the cast: given to him, as any misgiven line
+    assert misgiven(answer, told, dwarf)[0].endswith("give the line to the little man")

@@ -102,7 +102,7 @@ def test_a_padded_shot_is_sent_back_once_and_one_still_padded_is_taken_with_a_wa
         chat_emulator: EmulatorServer, tmp_path: Path) -> None:
     clean, report, asked = season(tmp_path / "clean", chat_emulator)
     assert report.problems == [] and not actions(clean)  # the stand-in tells its lines alone
-    assert json.loads((clean / FOLDER / QUESTIONS).read_text("utf-8")) == {"rules": 3}
+    assert json.loads((clean / FOLDER / QUESTIONS).read_text("utf-8")) == {"rules": 4}
     shots = report.shots
     chat_emulator.script("chat:invented*200")  # every answer padded, send-backs too
     padded, report, asked_padded = season(tmp_path / "padded", chat_emulator)

@@ -26,8 +26,10 @@ FOLDER = Path(".storyboard") / "breakdown"
 QUESTIONS = "questions.json"  # the rules the series' calls were first asked by: {"rules": 3}
 # 1: quotes cut at every full stop, a line's speaker read inside its shot's lines; 2: a title's
 # stop ends no quote, and a line's speaker is read around its shot; 3: a scene whose action tells
-# what its shot's lines do not is sent back (``Chapter.rules``)
-RULES = 3
+# what its shot's lines do not is sent back; 4: a speaker read in more ways (no quote past its
+# paragraph, more verbs of saying, a cry's subject) and a line given to the one it speaks to is
+# sent back (``stages.speakers``, ``Chapter.rules``)
+RULES = 4
 
 
 def request_key(instructions: str, body: dict[str, Any]) -> str:
