@@ -8,8 +8,10 @@ line, naming the story's line and the character the story gives it to: the break
 an answer back, and a series edited since (or written before it did) would put the words in the
 wrong mouth. A line whose speaker the story does not name (``said he``), or names as no
 character of the series (a place or prop is none: ``speaks``; ``castcheck`` says so), is not
-judged. Only a series the breakdown wrote is held so (its record names the story; nothing is
-sent, nothing is paid); without it, or with the story gone, nothing is said.
+judged by it; a line given to the one it speaks to by name (``"..., Gluck, my boy"`` given to
+Gluck) is a warning too, unless the story says that one says it. Only a series the breakdown
+wrote is held so (its record names the story; nothing is sent, nothing is paid); without it, or
+with the story gone, nothing is said.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from storyboard.breakdown.castcheck import MAX_BYTES, cast_names
 from storyboard.breakdown.source import Chapter, Story
 from storyboard.breakdown.stages.faithful import MARKS, Flat, shorten
-from storyboard.breakdown.stages.speakers import Said, attributed, said_by, same
+from storyboard.breakdown.stages.speakers import Said, addressed, attributed, said_by, same
 from storyboard.breakdown.state.answerstore import RULES
 from storyboard.breakdown.status import recorded
 from storyboard.errors import Diagnostic
@@ -139,7 +141,21 @@ def _episode(path: Path, source: str, told: Told, cast: dict[str, list[str]]) ->
                     f"the story's speaker: give it to {owners[0]}"), key=True,
                     severity="warning", code=CODE))
                 break
+            to = _to(part, cast.get(key, [key])) if not owners and not (
+                who and any(same(who, n) for n in cast.get(key, [key]))) else ""
+            if to:
+                story = f": the story gives it to {who}" if who else ""
+                out.append(doc.diagnostic(at, (
+                    f"this line speaks to {to} ({source}:{on}: "
+                    f"{shorten(' '.join(part.split()), 40)!r}), and here {key} says it; expected "
+                    f"another speaker{story}"), key=True, severity="warning", code=CODE))
+                break
     return out
+
+
+def _to(words: str, names: list[str]) -> str:
+    """The one of ``names`` that ``words`` speak to by name ("" where none)."""
+    return next((n for n in addressed(words) if any(same(n, name) for name in names)), "")
 
 
 def _lines(doc: Document, source: str) -> Iterator[tuple[tuple[Any, ...], str, str, int]]:

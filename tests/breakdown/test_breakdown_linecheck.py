@@ -158,3 +158,32 @@ def test_a_line_is_never_given_to_a_place_or_prop_named_as_its_speaker(
                     encoding="utf-8")
     assert "the_mia_statue" in path.read_text("utf-8")
     assert line_problems(series) == []  # only a prop is named Mia now: not a speaker
+
+
+def test_a_line_given_to_the_one_it_speaks_to_is_said_at_its_line(
+        chat_emulator: EmulatorServer, tmp_path: Path) -> None:
+    """Rules 4's other reading, in ``check`` too: The King of the Golden River's "No, it
+    wouldn't, Gluck, my boy," said the little man, written as Gluck's by three kept runs."""
+    series = written(chat_emulator, tmp_path)
+    source = tmp_path / "stairs.md"
+    source.write_text(STAIRS + '\n"Sam, the kettle!" cried the little voice.\n\n'
+                      '"Up, Sam, up!" said Sam to himself.\n', encoding="utf-8")
+    lines = source.read_text("utf-8").splitlines()
+    kettle, up = lines.index('"Sam, the kettle!" cried the little voice.') + 1, len(lines)
+    episode = next((series / "episodes").glob("*.yaml"))
+    text = episode.read_text("utf-8")
+    scene = '        action: "wide shot, static: she said."\n'
+    assert scene in text, text
+    said = (f'        say: {{sam: "Sam, the kettle!", mia: "Up, Sam, up!"}}   # stairs.md: line '
+            f'{kettle}, line {up}\n')
+    episode.write_text(text.replace(scene, scene + said), encoding="utf-8")
+    found = [(d.message, d.code) for d in line_problems(series)]
+    assert found == [(f"this line speaks to Sam (stairs.md:{kettle}: 'Sam, the kettle!'), and "
+                      "here sam says it; expected another speaker: the story gives it to little "
+                      "voice", "line-speaker"), (
+        f"the story gives this line to Sam (stairs.md:{up}: 'Up, Sam, up!'), and here mia says "
+        "it; expected the story's speaker: give it to sam", "line-speaker")]
+    episode.write_text(text.replace(scene, scene + said.replace(
+        '{sam: "Sam, the kettle!", mia: "Up, Sam, up!"}', '{mia: "Sam, the kettle!", sam: '
+        '"Up, Sam, up!"}')), encoding="utf-8")
+    assert line_problems(series) == []  # to Sam from another; Sam's own, as the story says
