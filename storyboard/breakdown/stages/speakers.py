@@ -33,8 +33,9 @@ from storyboard.breakdown.questions.quotable import QUOTED
 from storyboard.breakdown.source import Chapter
 from storyboard.breakdown.stages.faithful import MARKS, Flat, shorten
 
-VERBS = (r"(?:said|says|asked|asks|cried|cries|answered|answers|replied|replies|shouted|shouts|"
-         r"called|calls|whispered|whispers|exclaimed|exclaims|continued)")
+SAYING = (r"said|says|asked|asks|cried|cries|answered|answers|replied|replies|shouted|shouts|"
+          r"called|calls|whispered|whispers|exclaimed|exclaims|continued")
+VERBS = rf"(?:{SAYING})"
 TITLE = r"(?:(?:Mr|Mrs|Ms|Dr|St)\.\s+|(?:Mr|Mrs|Ms|Dr|Miss|Mother|Father|Old)\s+)"
 DESCRIBED = r"(?:old|young|little|poor|good|dear|big|wicked|kind)"
 ADJECTIVE = rf"(?:{DESCRIBED}\s+(?={TITLE}))"
@@ -52,7 +53,7 @@ CALLING = re.compile(rf"(?:^|[.!?][\"”’»]?\s+){ADJECTIVE}?{NAME}\b[^.!?\"�
 # Rules 4 (``Chapter.rules``): more verbs of saying, a cry with words after it ("yelling as loud
 # as he could,"), its subject the last one named acting in the sentence where its first word is
 # none ("Sammy Jay flying just behind him and screaming,").
-SPEECH = rf"(?:{VERBS[3:-1]}|declared|declares|added|adds|repeated|repeats|muttered|mutters|" \
+SPEECH = rf"(?:{SAYING}|declared|declares|added|adds|repeated|repeats|muttered|mutters|" \
          r"murmured|murmurs|screamed|screams|sobbed|sobs|gasped|gasps|growled|growls|grumbled|" \
          r"grumbles|demanded|demands|insisted|insists|explained|explains|remarked|remarks|" \
          r"observed|observes|yelled|yells|roared|roars|retorted|retorts|inquired|inquires|" \

@@ -23,7 +23,7 @@ from storyboard import files
 from storyboard.breakdown.state.statefile import read
 
 FOLDER = Path(".storyboard") / "breakdown"
-QUESTIONS = "questions.json"  # the rules the series' calls were first asked by: {"rules": 3}
+QUESTIONS = "questions.json"  # the rules the series' calls were first asked by: {"rules": 4}
 # 1: quotes cut at every full stop, a line's speaker read inside its shot's lines; 2: a title's
 # stop ends no quote, and a line's speaker is read around its shot; 3: a scene whose action tells
 # what its shot's lines do not is sent back; 4: a speaker read in more ways (no quote past its
