@@ -155,6 +155,8 @@ def test_a_line_given_to_the_one_it_speaks_to_is_sent_back_and_else_left_out() -
     assert addressed("Hollo! Gluck, my boy") == ["Hollo", "Gluck"]
     assert addressed("No, it wouldn't, Gluck, my boy") == ["Gluck"]
     assert addressed("I saw Gluck at the door") == [] and addressed("Yes, Sir, I will") == []
+    assert addressed("But I happen to know that Dr. Ainstree, the greatest living authority") == []
+    assert addressed("Good morning, Dr. Watson.") == ["Dr. Watson"]
     answer = {"shots": [{"scenes": [{"lines": [
         {"speaker": "Gluck", "quote": "No, it wouldn't, Gluck, my boy"},
         {"speaker": "Gluck", "quote": "Up, Gluck, up!"}]}]}]}

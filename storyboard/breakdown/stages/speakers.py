@@ -68,8 +68,10 @@ ACTING = re.compile(rf"{ADJECTIVE}?{NAME}(?:\s+the\s+[A-Z][\w'’-]*)?,?\s+[a-z]
 SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.!?][\"”’»]?\s+"
                           r"|[\"“”‘«»]")  # a title's stop ends no sentence
 # A name a line speaks to: at its start or after a stop or a comma, then a comma, a stop or its
-# end ("Hollo! Gluck, my boy", "No, it wouldn't, Gluck, my boy", "Come back, Peter!").
-ADDRESSED = re.compile(rf"(?:^|[,.!?;:—]\s*)(?:(?:my|dear|poor|little|old)\s+)?"
+# end ("Hollo! Gluck, my boy", "No, it wouldn't, Gluck, my boy", "Come back, Peter!"); never
+# after a title's stop ("that Dr. Ainstree, the greatest living authority": spoken of).
+ADDRESSED = re.compile(r"(?:^|(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.!?]\s*|[,;:—]\s*)"
+                       rf"(?:(?:my|dear|poor|little|old)\s+)?"
                        rf"({TITLE}?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)(?=\s*(?:[,.!?;]|$))")
 PRONOUNS = {"he", "she", "they", "i", "we", "you", "it", "his", "her", "one", "who"}
 
