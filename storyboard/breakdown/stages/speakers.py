@@ -44,12 +44,20 @@ NAME = rf"({TITLE}?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){{0,2}})"
 # "little" (whom "the little gentleman" would then be taken for).
 WHO = rf"(?:the\s+)?(?:{ADJECTIVE}?{NAME}|((?:{DESCRIBED}\s+)?[a-z][\w'’-]*" \
       rf"(?:\s+[A-Z][\w'’-]*){{0,2}}))"
-AFTER = re.compile(rf"^\s*[,—―]?\s*(?:{VERBS}\s+{WHO}|{WHO}\s+{VERBS})\b")
-BEFORE = re.compile(rf"{WHO}\s+{VERBS}\s*[,:]?\s*$")
+
+
+def _around(verbs: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A speaker named after a quote by ``verbs`` (``"...," said Gretel``), and before one."""
+    return (re.compile(rf"^\s*[,—―]?\s*(?:{verbs}\s+{WHO}|{WHO}\s+{verbs})\b"),
+            re.compile(rf"{WHO}\s+{verbs}\s*[,:]?\s*$"))
+
+
+AFTER, BEFORE = _around(VERBS)
+CRYING = "calling|crying|shouting|screaming|saying|whispering|sobbing"
 # Speech with no verb of saying: a named subject "came up the path, calling out, ..." before it.
 CALLING = re.compile(rf"(?:^|[.!?][\"”’»]?\s+){ADJECTIVE}?{NAME}\b[^.!?\"“‘«»]{{0,160}}"
-                     r"(?:,|\s+and)\s*(?:calling|crying|shouting|screaming|saying|whispering|sobbing)"
-                     r"(?:\s+out)?\s*[,:]?\s*$")
+                     rf"(?:,|\s+and)\s*(?:{CRYING})(?:\s+out)?"
+                     r"\s*[,:]?\s*$")
 # Rules 4 (``Chapter.rules``): more verbs of saying, a cry with words after it ("yelling as loud
 # as he could,"), its subject the last one named acting in the sentence where its first word is
 # none ("Sammy Jay flying just behind him and screaming,").
@@ -58,19 +66,17 @@ SPEECH = rf"(?:{SAYING}|declared|declares|added|adds|repeated|repeats|muttered|m
          r"grumbles|demanded|demands|insisted|insists|explained|explains|remarked|remarks|" \
          r"observed|observes|yelled|yells|roared|roars|retorted|retorts|inquired|inquires|" \
          r"enquired|enquires|protested|protests|pleaded|pleads|snapped|snaps|sneered|sneers)"
-AFTER4 = re.compile(rf"^\s*[,—―]?\s*(?:{SPEECH}\s+{WHO}|{WHO}\s+{SPEECH})\b")
-BEFORE4 = re.compile(rf"{WHO}\s+{SPEECH}\s*[,:]?\s*$")
-CRIED = re.compile(r"(?:,|\s+and)\s*(?:calling|crying|shouting|screaming|yelling|saying|"
-                   r"whispering|sobbing|roaring|bawling)(?:\s+out)?"
+AFTER4, BEFORE4 = _around(SPEECH)
+CRIED = re.compile(rf"(?:,|\s+and)\s*(?:{CRYING}|yelling|roaring|bawling)(?:\s+out)?"
                    r"(?:\s+[a-z][^,.!?;:\"“”‘’«»]{0,40})?\s*[,:]?\s*$")
 OPENING = re.compile(rf"^\s*{ADJECTIVE}?{NAME}\b")
 ACTING = re.compile(rf"{ADJECTIVE}?{NAME}(?:\s+the\s+[A-Z][\w'’-]*)?,?\s+[a-z]+ing\b")
-SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.!?][\"”’»]?\s+"
-                          r"|[\"“”‘«»]")  # a title's stop ends no sentence
+NOT_TITLE = r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)"  # a stop after none of these
+SENTENCE_END = re.compile(rf"{NOT_TITLE}[.!?][\"”’»]?\s+|[\"“”‘«»]")  # a title's stop ends no sentence
 # A name a line speaks to: at its start or after a stop or a comma, then a comma, a stop or its
 # end ("Hollo! Gluck, my boy", "No, it wouldn't, Gluck, my boy", "Come back, Peter!"); never
 # after a title's stop ("that Dr. Ainstree, the greatest living authority": spoken of).
-ADDRESSED = re.compile(r"(?:^|(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.!?]\s*|[,;:—]\s*)"
+ADDRESSED = re.compile(rf"(?:^|{NOT_TITLE}[.!?]\s*|[,;:—]\s*)"
                        rf"(?:(?:my|dear|poor|little|old)\s+)?"
                        rf"({TITLE}?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)(?=\s*(?:[,.!?;]|$))")
 PRONOUNS = {"he", "she", "they", "i", "we", "you", "it", "his", "her", "one", "who"}
