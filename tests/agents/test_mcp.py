@@ -18,9 +18,6 @@ from typing import Any
 
 import pytest
 import yaml
-from mcp.client.session import ClientSession
-from mcp.client.stdio import StdioServerParameters, stdio_client
-from mcp.shared.exceptions import MCPError
 
 from storyboard.agents.tools import Budget, Tools
 from storyboard.emulator import EmulatorServer
@@ -212,6 +209,10 @@ def strict_session(root: Path, log: Path, calls: list[tuple[str, dict[str, Any]]
                    reads: list[str]) -> tuple[Any, list[Any], list[str]]:
     """The tool list, each call's result and each resource read's error text; the server's
     stderr goes to ``log``."""
+    from mcp.client.session import ClientSession  # the SDK, imported by the tests that use it
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+    from mcp.shared.exceptions import MCPError
+
     params = StdioServerParameters(command=sys.executable, args=["-m", "storyboard", "mcp",
                                                                  str(root)],
                                    env=environment(None), cwd=str(root))

@@ -9,19 +9,21 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import pytest
-from mcp.shared.exceptions import MCPError
 
 from storyboard.emulator import EmulatorServer
 from storyboard.run import read_status
 from tests.fixtures.compiler import write_series
 from tests.fixtures.mcp import error, session, submissions
-from tests.fixtures.mcp_tasks import Detailed, TaskHandle, agent
+from tests.fixtures.mcp_tasks import agent
 from tests.fixtures.patience import LOADED
 from tests.fixtures.two_shots import HEAD, TWO_SHOTS
+
+if TYPE_CHECKING:  # the SDK's models, imported by the tests that use them (not to collect)
+    from tests.fixtures.mcp_models import Detailed
 
 LATE = TWO_SHOTS.replace("waves at", "bows to").replace("plays", "tunes")
 WIRE = {"series": "wire", "provider": "dashscope", "max_cost": 5}
@@ -45,6 +47,10 @@ def clones(tmp_path: Path, make_media: Callable[..., Path], pg_url: str) -> tupl
 
 def test_another_server_answers_a_tasks_progress_and_result_and_cancels_it(
         tmp_path: Path, make_media: Callable[..., Path], pg_url: str) -> None:
+    from mcp.shared.exceptions import MCPError
+
+    from tests.fixtures.mcp_models import TaskHandle
+
     root_a, root_b = clones(tmp_path, make_media, pg_url)
     emulator = EmulatorServer(latency=0.5, plain_results=True, retry_after=0.1).start()
     try:

@@ -17,7 +17,7 @@ import pytest
 from storyboard.emulator import EmulatorServer
 from tests.fixtures.dashscope_cli import Emulator, submissions
 from tests.fixtures.mcp import KEY, error, session
-from tests.fixtures.mcp_tasks import TaskHandle, agent
+from tests.fixtures.mcp_tasks import agent
 from tests.run.test_run_versions_matrix import MATRIX
 from tests.run.test_run_versions_version import EP01, EP02, SHOTS, MakeMedia, counts, run
 
@@ -100,6 +100,8 @@ def test_a_matrix_render_as_a_task_drafts_for_free_then_makes_the_version(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The same route for a client that takes ``render`` as an MCP task: its quote (the local
     drafts' rows, the paid version's price) and its run."""
+    from tests.fixtures.mcp_models import TaskHandle
+
     server: EmulatorServer = emulator(plain_results=False, latency=0.3)
     monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
     series = _approved_base(tmp_path, make_media)

@@ -7,19 +7,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import pytest
-from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult, InputRequiredResult
 
 from storyboard.emulator import EmulatorServer
 from tests.fixtures.compiler import write_series
 from tests.fixtures.mcp import error, session, submissions
-from tests.fixtures.mcp_tasks import TaskHandle, agent
+from tests.fixtures.mcp_tasks import agent
 from tests.fixtures.patience import LOADED
 from tests.fixtures.two_shots import HEAD, TWO_SHOTS
+
+if TYPE_CHECKING:  # the SDK's models, imported by the tests that use them (not to collect)
+    from tests.fixtures.mcp_models import TaskHandle
 
 PAID = {"series": "wire", "provider": "dashscope"}
 
@@ -54,6 +55,10 @@ async def paid_render_under_way(client: Any, slow: EmulatorServer) -> TaskHandle
 
 def test_a_render_is_a_task_with_progress_and_its_result_outlives_the_server(
         root: Path, emulator: EmulatorServer) -> None:
+    from mcp.shared.exceptions import MCPError
+
+    from tests.fixtures.mcp_models import TaskHandle
+
     async def first() -> tuple[str, Any, list[str], list[dict[str, Any]]]:
         async with agent(root, ceiling=5, emulator=emulator) as client:
             handle = await client.call("render", {**PAID, "max_cost": 5})
@@ -126,6 +131,8 @@ def test_a_task_without_anyone_to_ask_needs_max_cost_before_it_exists(
 
 def test_a_2026_client_without_the_extension_gets_the_blocking_tool(
         root: Path, emulator: EmulatorServer) -> None:
+    from mcp_types import CallToolResult
+
     async def run() -> Any:
         async with agent(root, ceiling=5, emulator=emulator, tasks=False) as client:
             return await client.call("render", {**PAID, "max_cost": 5})
@@ -155,6 +162,10 @@ def test_consent_asked_by_elicitation_decline_spends_nothing_accept_spends_the_q
 
 def test_consent_on_a_2026_connection_is_asked_before_the_task_exists(
         root: Path, emulator: EmulatorServer) -> None:
+    from mcp_types import InputRequiredResult
+
+    from tests.fixtures.mcp_models import TaskHandle
+
     async def run(answer: Any) -> tuple[Any, Any, list[str]]:
         async with agent(root, ceiling=5, emulator=emulator, consent=answer) as client:
             pending = await client.call("render", PAID)
@@ -223,6 +234,8 @@ def test_a_task_whose_server_was_killed_is_failed_and_resumed_by_the_next_call(
 
 
 def test_a_retake_is_a_task_too_free_or_paid(root: Path, emulator: EmulatorServer) -> None:
+    from tests.fixtures.mcp_models import TaskHandle
+
     async def run() -> list[Any]:
         async with agent(root, ceiling=5, emulator=emulator) as client:
             ended = []
@@ -246,7 +259,10 @@ def test_a_breakdown_is_a_task_behind_consent(tmp_path: Path, chat_emulator: Emu
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """The story's endpoint comes from the series' breakdown: block (a person's); the person is
     asked the price; a decline asks the model nothing, an accept writes the series as a task."""
+    from mcp_types import InputRequiredResult
+
     from tests.fixtures.breakdown import KEY_ENV, chat_base, requests, story
+    from tests.fixtures.mcp_models import TaskHandle
     monkeypatch.setenv(KEY_ENV, "sk-test-breakdown")
     root = tmp_path / "root"
     (root / "light").mkdir(parents=True)

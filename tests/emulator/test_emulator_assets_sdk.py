@@ -20,7 +20,6 @@ from storyboard.emulator.cast.standins import picture, png_size
 from storyboard.targets.cast.assets import QWEN3_TTS_VD, preferred_name
 from tests.fixtures import web
 
-dashscope = pytest.importorskip("dashscope")
 KEY = "sk-cast-sdk"
 
 
@@ -32,6 +31,7 @@ def emu() -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def sdk(emu: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> EmulatorServer:
+    dashscope = pytest.importorskip("dashscope")  # here: collecting the suite does not import it
     emu.clear_faults()
     monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", emu.base_url)
     monkeypatch.setattr(dashscope, "base_http_api_url", emu.base_url)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import openai
 import pytest
 
 from storyboard.breakdown.questions import prompts, schemas
@@ -18,9 +18,14 @@ from tests.fixtures import web
 LINES = ("Mia opened the door. Sam stood in the rain.", "", '"Come in," said Mia.')
 CHAPTER = Chapter("story.md", 1, "The Door", 1, LINES)
 
+if TYPE_CHECKING:  # the SDK, imported where it runs (collecting the suite does not import it)
+    import openai
+
 
 @pytest.fixture
 def client(chat_emulator: EmulatorServer) -> Iterator[openai.OpenAI]:
+    import openai
+
     chat_emulator.clear_faults()
     base = chat_emulator.base_url.rsplit("/api/v1", 1)[0]
     with openai.OpenAI(base_url=f"{base}/compatible-mode/v1", api_key="sk-test",
@@ -57,6 +62,8 @@ def answer_of(client: openai.OpenAI, stage: str, context: dict[str, object] | No
 
 
 def test_the_plain_v1_path_answers_too(chat_emulator: EmulatorServer) -> None:
+    import openai
+
     base = chat_emulator.base_url.rsplit("/api/v1", 1)[0]
     with openai.OpenAI(base_url=f"{base}/v1", api_key="sk-test", max_retries=0) as client:
         reply = client.chat.completions.create(model="m", messages=[
@@ -66,6 +73,8 @@ def test_the_plain_v1_path_answers_too(chat_emulator: EmulatorServer) -> None:
 
 def test_faults_reach_the_official_client(chat_emulator: EmulatorServer,
                                           client: openai.OpenAI) -> None:
+    import openai
+
     chat_emulator.script("chat:429,chat:moderation,chat:drop,chat:length,chat:invalid_json")
     with pytest.raises(openai.RateLimitError):
         ask(client, "outline")
@@ -83,6 +92,8 @@ def test_faults_reach_the_official_client(chat_emulator: EmulatorServer,
 
 def test_a_missing_key_and_json_mode_without_the_word_json_are_refused(
         chat_emulator: EmulatorServer) -> None:
+    import openai
+
     base = chat_emulator.base_url.rsplit("/api/v1", 1)[0]
     unsigned = web.post(f"{base}/compatible-mode/v1/chat/completions",
                           json={"model": "m", "messages": [{"role": "user", "content": "x"}]})
@@ -114,6 +125,8 @@ def test_the_official_client_reads_the_emulators_stream(client: openai.OpenAI) -
 
 def test_llama_cpp_pythons_refusal_of_json_schema_reaches_the_official_client(
         chat_emulator: EmulatorServer, client: openai.OpenAI) -> None:
+    import openai
+
     chat_emulator.script("chat:no_schema")
     with pytest.raises(openai.InternalServerError) as refused:
         ask(client, "outline")

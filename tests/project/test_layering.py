@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,11 +15,36 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
+def lint_imports(cwd: Path, *, cached: bool = False) -> subprocess.CompletedProcess[str]:
+    """``lint-imports`` run in ``cwd``: from scratch, or ``cached`` (with its cache in ``cwd``: the
+    imports of each module it has read, read again where the file's time changed)."""
     script = "import sys; from importlinter.cli import lint_imports_command; lint_imports_command()"
-    return subprocess.run([sys.executable, "-c", script, "--no-cache"], cwd=cwd, text=True,
-                          capture_output=True, timeout=120, env={"PYTHONPATH": str(cwd),
-                                                                 "PATH": "/usr/bin:/bin"})
+    return subprocess.run([sys.executable, "-c", script, *([] if cached else ["--no-cache"])],
+                          cwd=cwd, text=True, capture_output=True, timeout=120,
+                          env={"PYTHONPATH": str(cwd), "PATH": "/usr/bin:/bin"})
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the package and its contracts, one a module: each test breaks it in one module
+    and puts that module back as it was, its file's time included."""
+    copy = tmp_path_factory.mktemp("tree")
+    shutil.copytree(ROOT / "storyboard", copy / "storyboard",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / ".importlinter", copy / ".importlinter")
+    return copy
+
+
+@contextmanager
+def importing(module: Path, high: str) -> Iterator[None]:
+    """``module`` importing ``high`` (a line written at its end), then as it was."""
+    text, before = module.read_bytes(), module.stat()
+    module.write_bytes(text + f"\nimport {high}  # noqa\n".encode())
+    try:
+        yield
+    finally:
+        module.write_bytes(text)
+        os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
 def test_the_tree_keeps_every_contract() -> None:
@@ -79,14 +107,10 @@ def test_the_tree_keeps_every_contract() -> None:
     ("media/ffmpeg.py", "storyboard.media.probes.probe", "Media's floors"),
     ("run/state/lock/lockfile.py", "storyboard.run.state.takes", "A run's state imports one way"),
 ])
-def test_a_low_module_importing_a_high_one_breaks_a_contract(tmp_path: Path, low: str, high: str,
+def test_a_low_module_importing_a_high_one_breaks_a_contract(tree: Path, low: str, high: str,
                                                              contract: str) -> None:
-    shutil.copytree(ROOT / "storyboard", tmp_path / "storyboard",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / ".importlinter", tmp_path / ".importlinter")
-    module = tmp_path / "storyboard" / low
-    module.write_text(module.read_text() + f"\nimport {high}  # noqa\n")
-    done = lint_imports(tmp_path)
+    with importing(tree / "storyboard" / low, high):
+        done = lint_imports(tree, cached=True)
     assert done.returncode != 0
     verdicts = [line for line in done.stdout.splitlines() if line.startswith(contract)]
     assert verdicts and " BROKEN" in verdicts[0], done.stdout  # "BROKEN (1 ignored import)"
