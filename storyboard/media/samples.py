@@ -101,12 +101,25 @@ def _shape_filter(shape: Shape) -> str:
     return f"drawbox=x={shape.x}:y={shape.y}:w={shape.w}:h={shape.h}:color={shape.color}:t=fill"
 
 
+def _moves(shape: Shape) -> bool:
+    return isinstance(shape, Oval) and shape.dy != "0"
+
+
 def drawing_graph(width: int, height: int, background: str, shapes: Sequence[Shape], *,
                   seconds: float | None = None, fps: int = 15) -> str:
-    """The lavfi source that paints ``shapes`` in order over a ``background`` colour."""
-    length = f":r={fps}:d={seconds}" if seconds else ""
-    steps = [f"color=c={background}:s={width}x{height}{length}", "format=gbrp",
-             *(_shape_filter(shape) for shape in shapes)]
+    """The lavfi source that paints ``shapes`` in order over a ``background`` colour.
+
+    In a clip (``seconds``) the shapes before the first that moves are painted once, on the first
+    frame, which ``loop`` repeats for the clip's length: they are the same on every frame, so each
+    frame is the same as if all were painted on it (the same bytes), and only the shapes from the
+    first that moves on are painted frame by frame (``geq`` evaluates each pixel of each frame)."""
+    if not seconds:
+        return ",".join([f"color=c={background}:s={width}x{height}", "format=gbrp",
+                         *(_shape_filter(shape) for shape in shapes)])
+    still = next((n for n, shape in enumerate(shapes) if _moves(shape)), len(shapes))
+    steps = [f"color=c={background}:s={width}x{height}:r={fps}:d={seconds}", "format=gbrp",
+             *(_shape_filter(shape) for shape in shapes[:still]), "loop=loop=-1:size=1",
+             f"trim=duration={seconds}", *(_shape_filter(shape) for shape in shapes[still:])]
     return ",".join(steps)
 
 

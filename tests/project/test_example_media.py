@@ -75,9 +75,9 @@ def pinned_ffmpeg(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """``samples.animation`` asked again for the same clip copies the first one's bytes: both
-    café series draw the same cast, and Sam's clip is most of the time (its ``geq`` shapes are
-    evaluated per pixel of each frame). A different clip is drawn; the first of each is compared
-    with the committed files all the same, so a drawing that changed still fails."""
+    café series draw the same cast, and Sam's clip is its dearest file (its moving hand's ``geq``
+    is evaluated per pixel of each frame). A different clip is drawn; the first of each is
+    compared with the committed files all the same, so a drawing that changed still fails."""
     drawn: dict[str, Path] = {}
     animation = samples.animation
 
