@@ -19,9 +19,9 @@ from typing import Any
 
 import fsspec
 import pytest
-import s3fs
+import s3fs  # type: ignore[import-untyped]
+from aiobotocore.session import AioSession  # type: ignore[import-untyped]
 from click.testing import CliRunner, Result
-from moto.server import ThreadedMotoServer
 
 from storyboard import compile as compile_series
 from storyboard.cli import cli
@@ -32,6 +32,7 @@ from storyboard.run.state.sharing import FROM_STORE, StoreLink
 from storyboard.run.team.store import STORE_ENV, RenderStore, StoreSettings
 from storyboard.run.trip.download import STORE_NOT_REDOWNLOADED
 from tests.fixtures.compiler import write_series
+from tests.fixtures.moto_s3 import moto_s3
 from tests.fixtures.store_cases import (
     KEY,
     SHOTS,
@@ -69,11 +70,16 @@ characters:
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_s3() as url:  # tests/fixtures/moto_s3.py
+        yield url
+
+
+@pytest.fixture(scope="module")
+def session() -> AioSession:
+    """One botocore session for the module's own handles on the store (``bucket``): each handle
+    is still fresh (a client of its own, nothing cached between tests), and botocore's service
+    models are read once, not once a handle (about 0.1 s of CPU each)."""
+    return AioSession()
 
 
 def closed_port() -> int:
@@ -102,10 +108,10 @@ def env(monkeypatch: pytest.MonkeyPatch, moto_url: str, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def bucket() -> tuple[str, Any]:
+def bucket(session: AioSession) -> tuple[str, Any]:
     """A fresh bucket: its ``s3://`` URL with a prefix, and an s3fs handle to look inside."""
     name = f"team-{uuid.uuid4().hex[:12]}"
-    fs = fsspec.filesystem("s3", skip_instance_cache=True)
+    fs = fsspec.filesystem("s3", skip_instance_cache=True, session=session)
     fs.mkdir(name)
     return f"s3://{name}/renders", fs
 
