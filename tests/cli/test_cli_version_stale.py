@@ -8,16 +8,18 @@ command that brings it back; approved again and ``version render``, it is curren
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from storyboard.emulator import EmulatorServer
 from storyboard.media import samples
 from storyboard.review.studio.state import Studio
 from tests.cli.test_cli_season_versions import SERIES, VERSION
-from tests.fixtures.dashscope_cli import Emulator, invoke
+from tests.fixtures.dashscope_cli import KEY, invoke
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
@@ -36,9 +38,9 @@ def ok(*args: str | Path) -> str:
     return result.output
 
 
-def dubbed(root: Path, make_media: Callable[..., Path]) -> None:
+def dubbed(root: Path) -> None:
     """The series rendered, approved, its Spanish version made and delivered."""
-    make_media("image", root / "media" / "mia.png", width=480, height=480)
+    samples.image(root / "media" / "mia.png", 480, 480)
     (root / "storyboard.yaml").write_text(SERIES, encoding="utf-8")
     ok("render", root, "--provider", "dashscope", "--yes")
     for shot in ("ep01/hello", "ep02/bye"):
@@ -55,6 +57,35 @@ def dubbed(root: Path, make_media: Callable[..., Path]) -> None:
     ok("render", root, "--provider", "dashscope", "--yes")
 
 
+@pytest.fixture(scope="module")
+def made_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """``dubbed`` made once for the module's tests, on one emulator they share: the series'
+    folder (where each test works) and its base URL. Each test gets the folder as ``dubbed`` left
+    it (``series``), at the same path, so nothing it holds names another place."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DASHSCOPE_API_KEY", KEY)
+        patch.setenv("CI", "1")
+        server = EmulatorServer(latency=0.3, plain_results=False, retry_after=0.1).start()
+        try:
+            patch.setenv("DASHSCOPE_HTTP_BASE_URL", server.base_url)
+            root = tmp_path_factory.mktemp("version-stale") / "dubbed"
+            dubbed(root)
+            shutil.copytree(root, root.with_name("as-made"), symlinks=True)
+            yield root, server.base_url
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def series(made_once: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The dubbed series as it was made (whatever an earlier test of the module did to it)."""
+    root, base_url = made_once
+    monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", base_url)
+    shutil.rmtree(root)
+    shutil.copytree(root.with_name("as-made"), root, symlinks=True)
+    return root
+
+
 def said_stale(root: Path) -> dict[str, str]:
     """What each read says of the versions: plan, check, status, status --season."""
     plan = invoke("plan", root, "--language", "es", "--provider", "dashscope")
@@ -68,10 +99,8 @@ def said_stale(root: Path) -> dict[str, str]:
 
 
 def test_a_costume_change_makes_the_spanish_version_stale_until_it_is_made_again(
-        tmp_path: Path, make_media: Callable[..., Path], emulator: Emulator) -> None:
-    emulator(plain_results=False)
-    root = tmp_path / "dubbed"
-    dubbed(root, make_media)
+        series: Path) -> None:
+    root = series
     assert rows(root) == [("ep01", "en"), ("ep01", "es"), ("ep02", "en"), ("ep02", "es")]
     assert not any("stale" in text for text in said_stale(root).values())
     studio = Studio(root)  # its language switch plays the stitched version
@@ -149,12 +178,10 @@ def refused_as_a_costume_change(root: Path) -> None:
 
 
 def test_checks_stale_warning_is_at_the_look_that_changed_or_the_shot(
-        tmp_path: Path, make_media: Callable[..., Path], emulator: Emulator) -> None:
+        series: Path, make_media: Callable[..., Path]) -> None:
     """A look worn from episode 2 makes ep02's version stale at the look's line (said so); a
     shot's own YAML edited keeps ep01's at the shot's line."""
-    emulator(plain_results=False)
-    root = tmp_path / "dubbed"
-    dubbed(root, make_media)
+    root = series
     make_media("image", root / "media" / "coat.png", width=480, height=480, color="blue")
     text = (root / "storyboard.yaml").read_text("utf-8").replace(
         "  mia: {image: media/mia.png, voice: mia-voice}",
