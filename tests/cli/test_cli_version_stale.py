@@ -19,7 +19,7 @@ from storyboard.emulator import EmulatorServer
 from storyboard.media import samples
 from storyboard.review.studio.state import Studio
 from tests.cli.test_cli_season_versions import SERIES, VERSION
-from tests.fixtures.dashscope_cli import KEY, invoke
+from tests.fixtures.dashscope_cli import EMULATOR_SETTINGS, invoke, set_env
 
 pytestmark = pytest.mark.usefixtures("env")  # the key in the environment
 
@@ -63,9 +63,8 @@ def made_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     folder (where each test works) and its base URL. Each test gets the folder as ``dubbed`` left
     it (``series``), at the same path, so nothing it holds names another place."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DASHSCOPE_API_KEY", KEY)
-        patch.setenv("CI", "1")
-        server = EmulatorServer(latency=0.3, plain_results=False, retry_after=0.1).start()
+        set_env(patch)
+        server = EmulatorServer(**{**EMULATOR_SETTINGS, "plain_results": False}).start()
         try:
             patch.setenv("DASHSCOPE_HTTP_BASE_URL", server.base_url)
             root = tmp_path_factory.mktemp("version-stale") / "dubbed"
