@@ -7,7 +7,9 @@ breakdown did not write is not read. And the free stand-in gives a line to whom 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -15,6 +17,7 @@ from click.testing import CliRunner
 from storyboard.breakdown.linecheck import line_problems
 from storyboard.breakdown.pipeline import Options, breakdown
 from storyboard.breakdown.source import Chapter
+from storyboard.breakdown.stages.episode import newest
 from storyboard.breakdown.stages.speakers import misgiven
 from storyboard.cli.main import cli
 from storyboard.emulator.chat.answers import heeded
@@ -187,3 +190,42 @@ def test_a_line_given_to_the_one_it_speaks_to_is_said_at_its_line(
         '{sam: "Sam, the kettle!", mia: "Up, Sam, up!"}', '{mia: "Sam, the kettle!", sam: '
         '"Up, Sam, up!"}')), encoding="utf-8")
     assert line_problems(series) == []  # to Sam from another; Sam's own, as the story says
+
+
+SCREAMED = ("And so they reached the wood, Buster Bear running as hard as ever he could, Sammy Jay "
+            'flying just behind him and screaming, "Thief, thief, thief!"', "",
+            '"Jim, darling," she cried.')
+
+
+def shot_of(speaker: str, quote: str, cast: list[str]) -> dict[str, Any]:
+    return {"shots": [{"from_line": 1, "to_line": 3, "camera": "wide shot", "cast": cast,
+                       "scenes": [{"seconds": 6, "action": "Buster Bear runs.",
+                                   "lines": [{"speaker": speaker, "quote": quote}]}]}]}
+
+
+@pytest.mark.parametrize("rules", [1, 2, 3])
+def test_a_series_asked_by_older_rules_writes_its_lines_as_todays_rules_read_them(
+        rules: int) -> None:
+    """Buster Bear and The Gift of the Magi, kept runs of rules 1 and 3: a cry whose subject is
+    named mid-sentence and a line said to its own speaker, read so only by rules 4. The series
+    keeps its rules for its calls; its lines are written as rules 4 reads them, each said."""
+    call = Chapter("buster.txt", 1, "One", 1, SCREAMED, rules=rules)
+    names = {"character": ["Buster Bear", "Sammy Jay", "Jim"], "place": [], "prop": []}
+    two = ["Buster Bear", "Sammy Jay"]
+    assert misgiven(shot_of("Buster Bear", "Thief, thief, thief!", two), call,
+                    names["character"], call) == []  # not sent back: judged by its own rules
+    given, said = newest(shot_of("Buster Bear", "Thief, thief, thief!", two), call, names, call)
+    assert given == shot_of("Sammy Jay", "Thief, thief, thief!", two)
+    assert said == ["scenes[0].lines[0].speaker: 'Buster Bear', but the story says Sammy Jay "
+                    "says 'Thief, thief, thief!': given to Sammy Jay (as storyboard reads the "
+                    "story today)"]
+    left, said = newest(shot_of("Jim", "Jim, darling", two), call, names, call)
+    assert left["shots"][0]["scenes"][0]["lines"] == [] and "the line is left out" in said[0]
+    crowd = ["Buster Bear", "Mole", "Owl", "Fox", "Hare"]  # Sammy Jay would be a sixth
+    full = shot_of("Buster Bear", "Thief, thief, thief!", crowd)
+    assert newest(full, call, {**names, "character": [*names["character"], *crowd[1:]]},
+                  call) == (full, [])  # as it was: given, the shot would show more than it may
+    today = replace(call, rules=4)  # asked by today's rules: sent back, never mended here
+    assert misgiven(shot_of("Buster Bear", "Thief, thief, thief!", two), today,
+                    names["character"], today)
+    assert newest(shot_of("Jim", "Jim, darling", two), today, names, today)[1] == []

@@ -33,6 +33,7 @@ from storyboard.breakdown.source import Chapter
 from storyboard.breakdown.stages import chaptershots as shot_stage
 from storyboard.breakdown.stages.faithful import shorten
 from storyboard.breakdown.stages.speakers import misgiven, regiven
+from storyboard.breakdown.state.answerstore import RULES
 
 OWN = re.compile(r"^shots\[0\](?:\.|(?=:))")  # a one-shot check's path, as its own answer says it
 PLACED = re.compile(r"^(?:the shot(?=:)|(?=(?:camera|cast|scenes)\b))")
@@ -128,7 +129,8 @@ def finished(result: Result | None, call: Chapter, names: dict[str, list[str]],
     shots = filled(answer, call)
     if not result.problems:
         warned = [_own(p) for p in density.problems(shots, names)]
-        return Result(shots, [], result.turns, [*result.warnings, *warned]), []
+        shots, said = newest(shots, call, names, around)
+        return Result(shots, [], result.turns, [*result.warnings, *warned]), said
     kept, more = shot_stage.left_out(shots, call, names)
     given, said = regiven(kept, call, names["character"], around)
     wrong = shot_stage.problems(given, call, names, shared=True)
@@ -141,7 +143,21 @@ def finished(result: Result | None, call: Chapter, names: dict[str, list[str]],
                 else result), []
     warned = [_own(p) for p in told.problems(kept, call, _all(names)) +
               density.problems(kept, names)]
-    return Result(kept, [], result.turns, warned), [_own(n) for n in notes + more]
+    kept, said = newest(kept, call, names, around)
+    return Result(kept, [], result.turns, warned), [_own(n) for n in notes + more] + said
+
+
+def newest(shots: dict[str, Any], call: Chapter, names: dict[str, list[str]],
+           around: Chapter | None) -> tuple[dict[str, Any], list[str]]:
+    """A shot of a series asked by older rules with its lines given as today's read their
+    speakers (``regiven``), where it still passes its checks: nothing is asked or judged again."""
+    if call.rules >= RULES:
+        return shots, []
+    given, said = regiven(shots, replace(call, rules=RULES), names["character"],
+                          around and replace(around, rules=RULES))
+    if not said or shot_stage.problems(given, call, names, shared=True):
+        return shots, []
+    return given, [_own(f"{note} (as storyboard reads the story today)") for note in said]
 
 
 def _offered(read: Any, call: Chapter) -> tuple[dict[str, Any] | None, list[str]]:
