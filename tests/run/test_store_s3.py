@@ -26,6 +26,7 @@ from click.testing import CliRunner, Result
 from storyboard import compile as compile_series
 from storyboard.cli import cli
 from storyboard.emulator import EmulatorServer
+from storyboard.media.probes.probe import sha256_file
 from storyboard.providers.dashscope.provider import DashScopeProvider
 from storyboard.run import RunOptions, Wiring, read_status, render
 from storyboard.run.state.sharing import FROM_STORE, StoreLink
@@ -68,9 +69,12 @@ characters:
 # --- servers -------------------------------------------------------------------------------------
 
 
+SEEN: list[str] = []  # each request moto answered in this worker (``asked``)
+
+
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    with moto_s3() as url:  # tests/fixtures/moto_s3.py
+    with moto_s3(SEEN) as url:  # tests/fixtures/moto_s3.py
         yield url
 
 
@@ -458,3 +462,38 @@ def test_uploads_a_killed_push_left_are_cleaned_up_by_age(bucket: tuple[str, Any
     assert store.clean_uploads() == []  # a minute old: it may be a live push
     assert store.clean_uploads(older_than=0) == [f"{name}/v1/tmp/killed.part"]
     assert fs.ls(f"{name}/v1/tmp", detail=False) == [f"{name}/v1/tmp/notes.txt"]
+
+
+def asked(then: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """What ``then`` returns, and the requests the store answered while it ran."""
+    SEEN.clear()
+    return then(), list(SEEN)
+
+
+def test_a_push_and_a_read_ask_the_store_only_what_they_need(tmp_path: Path,
+                                                              bucket: tuple[str, Any]) -> None:
+    """Each request is a round trip a user waits for and pays for: a small object is read in
+    one request (s3fs would ask its size first, and where it is missing list its folder too),
+    and an upload is placed by one copy and one delete (fsspec's ``mv`` looks it up and lists
+    both places first, and the upload was looked up again after it was gone): 20 requests a
+    shot's push before, 11 now."""
+    url, fs = bucket
+    video = tmp_path / "take.mp4"
+    video.write_bytes(b"a video's bytes" * 64)
+    sha = sha256_file(video)
+    record = {"sha256": sha, "cache_key": "dashscope", "hash": "h1", "size": 960}
+    store = RenderStore(StoreSettings(url))
+    store.videos()  # the backend opened: its first requests (the bucket's region) not counted
+    wrote, pushed = asked(lambda: store.push(record, video))
+    assert wrote and len(pushed) <= 13, pushed
+    looked = [r.split("/v1/tmp/")[1] for r in pushed if "/v1/tmp/" in r and r[:4] != "PUT "]
+    assert len(looked) == len(set(looked)) == 2, pushed  # each upload once, by its copy
+    found, read = asked(lambda: store.record("dashscope", "h1"))
+    assert found is not None and found.sha256 == sha
+    assert read == [f"GET /{url.removeprefix('s3://')}/v1/shots/dashscope/h1.json"], read
+    missing, read = asked(lambda: store.measurement(sha))
+    assert missing is None and len(read) == 1, read
+    name = url.removeprefix("s3://")
+    assert not fs.exists(f"{name}/v1/tmp")  # each upload removed once placed
+    fs.pipe_file(f"{name}/v1/shots/dashscope/h2.json", b"")  # an empty record: no hit
+    assert store.record("dashscope", "h2") is None
