@@ -34,7 +34,7 @@ STAGE_REPAIRS = {
              "within_bounds", "bounded_read", "_nth", "cut_note", "settled"),
     "chaptershots": ("left_out", "_kept", "_counted", "_ranged", "_lasting", "_known", "_roomy",
                      "_drawn"),
-    "episode": ("finished", "_own", "_offered", "newest"),
+    "episode": ("finished", "_own", "_offered", "newest", "_unsaid"),
     "speakers": ("regiven",)}
 # Half of the 1,426 lines it was is 713; like for like it is 1,508 on 2026-11-28 (issue 98, with
 # key-slip and list-of-one deleted), 1,561 with ``chaptershots._roomy`` and ``episode._offered``
@@ -45,10 +45,10 @@ STAGE_REPAIRS = {
 # (the writer joins a speaker's two lines in a scene, ``chaptershots.spoken``), 1,602 with an
 # unreadable last answer settled from the last readable one (``asking``: a kept run of 2026-12-01
 # looped inside a quote), 1,603 with a line given to the one it speaks to left out (rules 4,
-# ``speakers.regiven``), 1,616 with a series asked by older rules written as today's rules read
-# its speakers (``episode.newest``: 18 lines of ten kept runs in another mouth): held a little
-# above that until the stages' repairs join ``REPAIRS`` and the count comes down.
-MOST_LINES = 1617
+# ``speakers.regiven``), 1,627 with a series asked by older rules written as today's rules read
+# its speakers (``episode.newest``, ``_unsaid``: 19 lines of eleven kept runs in another mouth):
+# held a little above that until the stages' repairs join ``REPAIRS`` and the count comes down.
+MOST_LINES = 1628
 
 
 def stage_lines(root: Path) -> dict[str, int]:
@@ -82,13 +82,13 @@ def test_the_repair_code_is_counted_like_for_like_and_held_to_its_ceiling() -> N
 
 def test_repair_code_past_its_ceiling_is_caught(tmp_path: Path) -> None:
     (tmp_path / "answers").mkdir()
-    (tmp_path / "answers" / "repairs.py").write_text("x = 1\n" * 1576, encoding="utf-8")
+    (tmp_path / "answers" / "repairs.py").write_text("x = 1\n" * 1587, encoding="utf-8")
     (tmp_path / "chat").mkdir()
     (tmp_path / "chat" / "calls.py").write_text("y = 2\n" * 40, encoding="utf-8")
     (tmp_path / "walk.py").write_text("z = 3\n\n\ndef settled() -> None:\n    pass\n",
                                       encoding="utf-8")
     assert stage_lines(tmp_path) == {"walk.settled": 2}
-    assert repair_lines(tmp_path) == 1618 > MOST_LINES
+    assert repair_lines(tmp_path) == 1629 > MOST_LINES
 
 
 def test_every_repair_is_named_with_its_failure_and_the_modes_it_fires_in() -> None:

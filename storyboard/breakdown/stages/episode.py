@@ -119,7 +119,8 @@ def finished(result: Result | None, call: Chapter, names: dict[str, list[str]],
     taken, density's problems kept as warnings; and what was read as meant. One its schema
     still refused is finished from its answer as read where only lines the shot's lines do not
     offer made it so (``_offered``: an endpoint that does not hold the schema, as
-    llama-cpp-python's did in ``json_object``)."""
+    llama-cpp-python's did in ``json_object``). A series of older rules has its lines given as
+    today's read them (``newest``)."""
     if result is None:
         return result, []
     answer, notes = (result.answer, []) if isinstance(result.answer, dict) else \
@@ -150,14 +151,26 @@ def finished(result: Result | None, call: Chapter, names: dict[str, list[str]],
 def newest(shots: dict[str, Any], call: Chapter, names: dict[str, list[str]],
            around: Chapter | None) -> tuple[dict[str, Any], list[str]]:
     """A shot of a series asked by older rules with its lines given as today's read their
-    speakers (``regiven``), where it still passes its checks: nothing is asked or judged again."""
+    speakers (``regiven``), or left out where the shot would then show more than it may: never
+    in another mouth than the story's. Nothing is asked or judged again."""
     if call.rules >= RULES:
         return shots, []
     given, said = regiven(shots, replace(call, rules=RULES), names["character"],
                           around and replace(around, rules=RULES))
+    if said and shot_stage.problems(given, call, names, shared=True):
+        given, said = _unsaid(shots, given), [f"{note}; with them the shot would show more "
+                                              "than it may: the line is left out" for note in said]
     if not said or shot_stage.problems(given, call, names, shared=True):
         return shots, []
     return given, [_own(f"{note} (as storyboard reads the story today)") for note in said]
+
+
+def _unsaid(shots: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """``shots`` without each line ``given`` moves to another speaker or leaves out."""
+    return {**shots, "shots": [{**shot, "scenes": [
+        {**scene, "lines": [line for line in scene["lines"] if line in other["lines"]]}
+        for scene, other in zip(shot["scenes"], new["scenes"], strict=True)]}
+        for shot, new in zip(shots["shots"], given["shots"], strict=True)]}
 
 
 def _offered(read: Any, call: Chapter) -> tuple[dict[str, Any] | None, list[str]]:
