@@ -227,7 +227,7 @@ def test_a_series_asked_by_older_rules_writes_its_lines_as_todays_rules_read_the
                         call)  # given, the shot would show more than it may: never misgiven
     assert left["shots"][0]["scenes"][0]["lines"] == [] and left["shots"][0]["cast"] == crowd
     assert said == ["scenes[0].lines[0].speaker: 'Buster Bear', but the story says Sammy Jay "
-                    "says 'Thief, thief, thief!': given to Sammy Jay; with them the shot would "
+                    "says 'Thief, thief, thief!': given to Sammy Jay, but the shot would then "
                     "show more than it may: the line is left out (as storyboard reads the story "
                     "today)"]
     today = replace(call, rules=4)  # asked by today's rules: sent back, never mended here

@@ -158,8 +158,8 @@ def newest(shots: dict[str, Any], call: Chapter, names: dict[str, list[str]],
     given, said = regiven(shots, replace(call, rules=RULES), names["character"],
                           around and replace(around, rules=RULES))
     if said and shot_stage.problems(given, call, names, shared=True):
-        given, said = _unsaid(shots, given), [f"{note}; with them the shot would show more "
-                                              "than it may: the line is left out" for note in said]
+        given, said = _unsaid(shots, given), [f"{note}, but the shot would then show more than "
+                                              "it may: the line is left out" for note in said]
     if not said or shot_stage.problems(given, call, names, shared=True):
         return shots, []
     return given, [_own(f"{note} (as storyboard reads the story today)") for note in said]
