@@ -13,9 +13,7 @@ answers, the calls, tokens, wall time and repairs of the run are never changed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -23,13 +21,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from click.testing import CliRunner  # noqa: E402
-
-from storyboard.cli.main import cli  # noqa: E402
-from tests.fixtures.corpus import ANSWERS, CORPUS, figures, keep, table, unpack  # noqa: E402
+from tests.fixtures.corpus import (  # noqa: E402
+    ANSWERS,
+    CORPUS,
+    figures,
+    keep,
+    replayed,
+    table,
+    unpack,
+    written,
+)
 
 KEY_ENV = "BENCH_LOCAL_KEY"
-WHERE = re.compile(r"(?m)^(?:\s*base_url: |# To go on).*\n")  # as the replay test
+BASE_URL = "base_url:"
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -37,45 +41,38 @@ def _files(root: Path) -> dict[str, bytes]:
             if p.is_file()}
 
 
-def _written(series: Path) -> dict[str, str]:
-    """The series' written files, the lines that say where it asked left out (as the replay
-    test reads them)."""
-    return {str(p.relative_to(series)): WHERE.sub("", p.read_text("utf-8"))
-            for p in sorted([series / "storyboard.yaml", series / "season.yaml",
-                             *(series / "episodes").glob("*.yaml")]) if p.is_file()}
-
-
 def rewritten(archive: Path, write: bool) -> bool:
     """Whether today's writer makes another series of ``archive``'s answers (kept, ``write``)."""
     with tempfile.TemporaryDirectory() as folder:
         series, run = unpack(archive, Path(folder) / "replay")
-        entry = next(e for e in table()["stories"] if e["file"] == run["story"])
-        done = CliRunner().invoke(cli, [
-            "breakdown", str(CORPUS / run["story"]), str(series), "--yes", "--json",
-            "--episodes", str(entry["episodes"]), "--episode-seconds",
-            str(table()["episode_seconds"]), "--ratio", table()["ratio"]])
-        report = json.loads(done.stdout)
-        if done.exit_code != run["exit"] or report["sent"] != 0:
-            raise SystemExit(f"{archive.name}: replayed with exit {done.exit_code} and "
+        code, _said, report = replayed(run["story"], series)
+        if code != run["exit"] or report["sent"] != 0:
+            raise SystemExit(f"{archive.name}: replayed with exit {code} and "
                              f"{report['sent']} call(s) sent: not rewritten")
         kept = Path(folder) / "replay" / "kept"
         answers = series / ".storyboard" / "breakdown" / "answers"
         if _files(answers) != _files(kept / "answers"):
             raise SystemExit(f"{archive.name}: the replay changed its answers: not rewritten")
-        base = [line for line in (kept / "series" / "storyboard.yaml").read_text(
-            "utf-8").splitlines() if line.lstrip().startswith("base_url:")]
-        if _written(series) == _written(kept / "series"):
+        if written(series) == written(kept / "series"):
             return False
         if write:
-            now = (series / "storyboard.yaml").read_text("utf-8").splitlines()
-            if base:  # the kept file names the endpoint the run asked, not the replay's
-                (series / "storyboard.yaml").write_text("\n".join(
-                    base[0] if line.lstrip().startswith("base_url:") else line
-                    for line in now) + "\n", "utf-8")
+            _keep_endpoint(kept / "series" / "storyboard.yaml", series / "storyboard.yaml")
+            entry = next(e for e in table()["stories"] if e["file"] == run["story"])
             run["figures"] = figures(CORPUS / run["story"], series, entry["episodes"],
                                      run["figures"]["seconds_asked"])  # as the run kept it
             keep(series, run, archive)
         return True
+
+
+def _keep_endpoint(kept: Path, path: Path) -> None:
+    """``path``'s ``base_url:`` line as the kept file has it: the endpoint the run asked, not
+    the replay's."""
+    base = [line for line in kept.read_text("utf-8").splitlines()
+            if line.lstrip().startswith(BASE_URL)]
+    if base:
+        path.write_text("\n".join(base[0] if line.lstrip().startswith(BASE_URL) else line
+                                  for line in path.read_text("utf-8").splitlines()) + "\n",
+                        "utf-8")
 
 
 def main() -> int:

@@ -6,16 +6,11 @@ stand-in makes here, kept and replayed the same way."""
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from storyboard.breakdown.linecheck import line_problems
-from storyboard.cli.main import cli as group
 from storyboard.emulator.server import EmulatorServer
 from tests.fixtures.breakdown import chat_base
 from tests.fixtures.corpus import (
@@ -27,9 +22,11 @@ from tests.fixtures.corpus import (
     keep,
     kept_runs,
     repairs_table,
+    replayed,
     table,
     unpack,
     verbatim,
+    written,
 )
 
 KEY_ENV = "BENCH_LOCAL_KEY"  # the bench's: a loopback endpoint takes any key
@@ -42,15 +39,6 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, "none")
 
 
-def breakdown(story: str, series: Path) -> tuple[int, str, dict[str, Any]]:
-    entry = next(e for e in table()["stories"] if e["file"] == story)
-    done = CliRunner().invoke(group, [
-        "breakdown", str(CORPUS / story), str(series), "--yes", "--json", "--episodes",
-        str(entry["episodes"]), "--episode-seconds", str(table()["episode_seconds"]),
-        "--ratio", table()["ratio"]])
-    return done.exit_code, done.stderr, json.loads(done.stdout)
-
-
 def stand_in_run(emulator: EmulatorServer, folder: Path) -> Path:
     """The stand-in's run of one story, kept as the bench keeps a real model's."""
     series = folder / "run"
@@ -59,7 +47,7 @@ def stand_in_run(emulator: EmulatorServer, folder: Path) -> Path:
                f"  key_env: {KEY_ENV}\n  price_in: 0\n  price_out: 0\n  stream: true\n"
     (series / "storyboard.yaml").write_text(template.replace(PLACEHOLDER, chat_base(emulator)),
                                             "utf-8")
-    code, said, _report = breakdown(STAND_IN, series)
+    code, said, _report = replayed(STAND_IN, series)
     assert code == 0, said
     entry = next(e for e in table()["stories"] if e["file"] == STAND_IN)
     run = {"story": STAND_IN, "model": "qwen-plus", "mode": "json_schema", "block": template,
@@ -70,26 +58,16 @@ def stand_in_run(emulator: EmulatorServer, folder: Path) -> Path:
     return folder / "stand-in.tar.xz"
 
 
-WHERE = re.compile(r"(?m)^(?:\s*base_url: |# To go on).*\n")  # its folder and endpoint
-
-
-def files(series: Path) -> dict[str, str]:
-    """The series' written files, the lines that say where it is and where it asked left out."""
-    return {str(p.relative_to(series)): WHERE.sub("", p.read_text("utf-8"))
-            for p in sorted([series / "storyboard.yaml", series / "season.yaml",
-                             *(series / "episodes").glob("*.yaml")]) if p.is_file()}
-
-
 @pytest.mark.parametrize("kept", ["the stand-in's, kept here", *KEPT])
 def test_a_kept_run_replays_to_the_same_series_and_figures_with_no_server(
         chat_emulator: EmulatorServer, tmp_path: Path, kept: str) -> None:
     archive = ANSWERS / kept if kept in KEPT else stand_in_run(chat_emulator, tmp_path)
     series, run = unpack(archive, tmp_path / "replay")
-    code, said, report = breakdown(run["story"], series)
+    code, said, report = replayed(run["story"], series)
     assert code == run["exit"], said
     assert report["sent"] == 0 and report["cached"] > 0, said  # nothing asked of a server
     assert "the chat call" not in said  # nor tried: a call the answers lack fails at port 9
-    assert files(series) == files(tmp_path / "replay" / "kept" / "series")
+    assert written(series) == written(tmp_path / "replay" / "kept" / "series")
     entry = next(e for e in table()["stories"] if e["file"] == run["story"])
     assert figures(CORPUS / run["story"], series, entry["episodes"],
                    table()["episode_seconds"]) == run["figures"]
