@@ -11,26 +11,18 @@ every clip's is) beside a copy of that picture. Both runs on ``PORTABLE_ARGS``' 
 the clip's bytes are recorded in lock files. The clip is a drop-in for the every-frame one
 (``draw.render_frames``): the same size, frame rate, frames, samples, SPS and PPS, so the stitch
 joins it by copy; a picture decodes to what the every-frame clip shows, within x264's loss.
-
-A drawing depends on nothing but its spec, the bytes of the files it reads and the binary: one
-drawn before in this process, and still the file it wrote, is copied (``media.memo.made``), so the
-same shot for another folder (a fresh clone, another series, the emulator asked again) is a copy.
 """
 
 from __future__ import annotations
 
 import itertools
-import shutil
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
 
 from storyboard.animatic.draw import (
     TIMESCALE,
     Animatic,
-    Sound,
-    Thumbnail,
     audio_chain,
     audio_encoding,
     render_frames,
@@ -39,19 +31,15 @@ from storyboard.animatic.draw import (
     window,
 )
 from storyboard.animatic.graph import Graph, TextFiles
-from storyboard.media import ffmpeg, memo
+from storyboard.media import ffmpeg
 from storyboard.media.muxing import h264
 
-__all__ = ["drawing_key", "is_still", "picture_starts", "render", "render_picture", "with_sound"]
+__all__ = ["is_still", "picture_starts", "render", "render_picture", "with_sound"]
 
 
 def render(spec: Animatic, out: Path) -> None:
     """Draw ``spec`` into ``out`` (MP4), atomically: a still one's distinct pictures held, any
     other every frame (``draw.render_frames``); raise FFmpegError if ffmpeg fails."""
-    _drawn_once(spec, out, "clip", _draw)
-
-
-def _draw(spec: Animatic, out: Path) -> None:
     if is_still(spec):
         _render_held(spec, picture_starts(spec), out)
     else:
@@ -61,10 +49,6 @@ def _draw(spec: Animatic, out: Path) -> None:
 def render_picture(spec: Animatic, out: Path) -> None:
     """Draw ``spec``'s first frame into ``out`` (an RGB PNG), atomically, on the C reference
     paths with bit-exact flags: the same spec gives the same bytes (the emulator's pictures)."""
-    _drawn_once(spec, out, "picture", _draw_picture)
-
-
-def _draw_picture(spec: Animatic, out: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="storyboard-picture-") as folder, \
             ffmpeg.atomic_output(out) as tmp:
         g = Graph()
@@ -72,41 +56,6 @@ def _draw_picture(spec: Animatic, out: Path) -> None:
         ffmpeg.run([*ffmpeg.PORTABLE_ARGS, *g.args(video), "-frames:v", "1",
                     *ffmpeg.BITEXACT, "-f", "image2", "-c:v", "png", str(tmp)],
                    what=f"drawing {out.name}")
-
-
-def _drawn_once(spec: Animatic, out: Path, kind: str,
-                draw: Callable[[Animatic, Path], None]) -> None:
-    """``draw(spec, out)``, or a copy of the file it wrote for the same drawing before in this
-    process while that file is still the version written."""
-    what = None if (key := drawing_key(spec)) is None else ("animatic", kind, key)
-    if what is not None:
-        found = memo.made(what)[0].get(out.suffix)
-        if found is not None:
-            if found != out.resolve():
-                with ffmpeg.atomic_output(out) as tmp:
-                    shutil.copyfile(found, tmp)
-            return
-    draw(spec, out)
-    if what is not None:
-        memo.keep_made(what, {out.suffix: out})
-
-
-def drawing_key(spec: Animatic) -> Animatic | None:
-    """``spec`` with each file it reads named by its bytes and suffix (``memo.digest``): what its
-    drawing depends on besides the binary. None when a file is too large to be named by its bytes
-    or cannot be read: that drawing is not remembered."""
-    files = [spec.backdrop] if spec.backdrop is not None else []
-    files += [t.path for t in spec.thumbnails] + [s.path for s in spec.sounds]
-    named: dict[Path, Path] = {}
-    for path in files:
-        digest = memo.digest(path)
-        if digest is None:
-            return None
-        named[path] = Path(digest + path.suffix.lower())
-    return replace(
-        spec, backdrop=None if spec.backdrop is None else named[spec.backdrop],
-        thumbnails=tuple(Thumbnail(named[t.path], t.label, t.is_video) for t in spec.thumbnails),
-        sounds=tuple(Sound(named[s.path], s.start, s.length) for s in spec.sounds))
 
 
 def is_still(spec: Animatic) -> bool:

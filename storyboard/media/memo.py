@@ -113,37 +113,25 @@ def forget(question: str | None = None) -> None:
 _MISSING = object()
 
 
-def digest(path: Path) -> str | None:
-    """The sha256 of a small file's bytes (at most ``CONTENT_MOST``), remembered under its version
-    (``file_identity``); None for a larger file, one that cannot be read, or one that changed as it
-    was read."""
-    return _digest(path, file_identity(path))
-
-
-def _digest(path: Path, key: FileKey) -> str | None:
+def _content_key(what: tuple[Hashable, ...], path: Path, key: FileKey) -> Key | None:
+    """What ``path``'s answer depends on when it is small: the binary, its bytes, its suffix."""
     if not 0 <= key[2] <= CONTENT_MOST:
         return None
     with _LOCK:
-        found = _DIGESTS.get(key)
-    if found is None:
+        digest = _DIGESTS.get(key)
+    if digest is None:
         try:
             data = path.read_bytes()
         except OSError:
             return None
         if len(data) != key[2]:
             return None  # changed as it was read: its own key alone
-        found = hashlib.sha256(data).hexdigest()
+        digest = hashlib.sha256(data).hexdigest()
         with _LOCK:
             if len(_DIGESTS) >= KEPT:
                 _DIGESTS.clear()
-            _DIGESTS[key] = found
-    return found
-
-
-def _content_key(what: tuple[Hashable, ...], path: Path, key: FileKey) -> Key | None:
-    """What ``path``'s answer depends on when it is small: the binary, its bytes, its suffix."""
-    found = _digest(path, key)
-    return None if found is None else (what, key[0], found, path.suffix.lower())
+            _DIGESTS[key] = digest
+    return what, key[0], digest, path.suffix.lower()
 
 
 def _get(key: Key) -> object:

@@ -18,7 +18,7 @@ import pytest
 from storyboard.animatic.clip import is_still, picture_starts, render
 from storyboard.animatic.draw import Animatic, Sound, Thumbnail, TimedText, render_frames, video_chain
 from storyboard.animatic.graph import Graph, TextFiles
-from storyboard.media import ffmpeg, memo
+from storyboard.media import ffmpeg
 from tests.fixtures.ffmpeg_runs import runs_with
 
 
@@ -81,7 +81,6 @@ def test_a_still_animatic_encodes_each_distinct_picture_once(
     assert ffmpeg.stream_lengths(out) == ffmpeg.stream_lengths(every) == {"video": 3.0,
                                                                           "audio": 3.0}
     assert parameter_sets(out) == parameter_sets(every)
-    memo.forget("made")  # drawn again, not copied from the drawing above (``clip.drawing_key``)
     render(spec, tmp_path / "again.mp4")
     assert (tmp_path / "again.mp4").read_bytes() == out.read_bytes()
 
