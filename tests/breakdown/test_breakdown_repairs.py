@@ -236,3 +236,38 @@ def test_a_cut_reading_reads_its_own_stage_alone(name: str) -> None:
     others = {"outline", "cast", "shots", "episode"} - {stage}
     assert not any(NAMED[name].fires(Context(other, "prompt")) for other in others)
     assert stage not in schemas.BOUNDED
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "breakdown.md"
+UNBOUNDED = ("outline", "cast", "shots", "episode")  # the docs' first column of modes
+
+
+def said_modes(modes: set[str]) -> str:
+    """Modes as the docs' table says them."""
+    return "every mode" if modes == set(MODES) else "never" if not modes else \
+        ", ".join(mode for mode in MODES if mode in modes)
+
+
+def docs_rows() -> dict[str, tuple[str, str]]:
+    """Each repair the docs' table names, with its two columns of modes."""
+    rows: dict[str, tuple[str, str]] = {}
+    for line in DOCS.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`") and cells[0].strip("`") != "repair":
+            for name in cells[0].replace("`", "").split(", "):
+                rows[name] = (cells[2], cells[3])
+    return rows
+
+
+def test_the_docs_table_says_each_repair_and_the_modes_it_fires_in() -> None:
+    """docs/breakdown.md's repairs table, row by row, against ``Repair.modes``: every repair in
+    it, none else, and where each can still fire (a stage it does not read: never)."""
+    rows = docs_rows()
+    assert set(rows) == set(NAMED)
+    for name, (unbounded, season_shot) in rows.items():
+        repair = NAMED[name]
+        stages = [stage for stage in UNBOUNDED if not repair.stages or stage in repair.stages]
+        assert unbounded == said_modes({m for s in stages for m in repair.modes(s)}), name
+        shot = not repair.stages or "shot" in repair.stages
+        assert season_shot == said_modes(set(repair.modes("shot")) if shot else set()), name
+    assert said_modes({"prompt", "json_object"}) == "json_object, prompt"
