@@ -15,7 +15,7 @@ from storyboard.emulator.render import DRAWINGS_ENV
 from storyboard.media import ffbinary, samples
 from storyboard.run.state.machinewide import MEASURED_SHARED_ENV
 from storyboard.stitch.join.shared import SHARED_ENV
-from tests.fixtures import pg_server
+from tests.fixtures import bytecode, pg_server
 from tests.fixtures.pg_server import PgServer
 
 # Bytecode is written from the start: ``tests/__init__.py``.
@@ -164,8 +164,10 @@ def pytest_configure(config: pytest.Config) -> None:
     its stitches their mezzanines (``STORYBOARD_STITCH_SHARED``) and their files' measurements
     (``STORYBOARD_MEASURED_SHARED``; a test that counts runs shares none:
     ``tests.fixtures.ffmpeg_runs.nothing_remembered``); ``make_media`` makes each sample once a
-    run, not once a worker (``MEDIA_ENV``)."""
+    run, not once a worker (``MEDIA_ENV``); the test modules' bytecode is written once before
+    the workers start, not by each (``bytecode.before_workers``)."""
     config.pluginmanager.register(GroupIds(), "storyboard-xdist-group-ids")
+    bytecode.before_workers(config)
     import tempfile
     _SESSION_STATE.append(tempfile.mkdtemp(prefix="storyboard-state-"))
     os.environ["STORYBOARD_STATE_DIR"] = _SESSION_STATE[-1]

@@ -92,6 +92,7 @@ PREFIXES: dict[str, str] = {
 PLACES: dict[str, str] = {
     "fixture_plugins": "project",  # the conftest's plugin modules load without the extras
     "suite_order": "project",  # the conftest deals the longest test files out first
+    "bytecode_warm": "project",  # the conftest writes the test modules' bytecode once
     "spied_runs_remember_nothing": "project",  # a test spying on ffmpeg's runs empties the memo
     "tls_shared": "project",  # every HTTP client shares storyboard.tls's one context
     "boards_animatic": "animatic",  # the held boards (animatic/held.py) stitched
