@@ -253,7 +253,7 @@ def docs_rows() -> dict[str, tuple[str, str]]:
     rows: dict[str, tuple[str, str]] = {}
     for line in DOCS.read_text(encoding="utf-8").splitlines():
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        if len(cells) == 4 and cells[0].startswith("`") and cells[0].strip("`") != "repair":
+        if len(cells) == 4 and cells[0].startswith("`"):  # not the header, `repair`
             for name in cells[0].replace("`", "").split(", "):
                 rows[name] = (cells[2], cells[3])
     return rows
