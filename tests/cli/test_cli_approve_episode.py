@@ -1,5 +1,6 @@
 """``approve SERIES EP`` (and a glob of episodes) approves each shot of the episodes named, saying
-each and skipping, with why, a shot it cannot approve (issue 97): on ``local``, free."""
+each and skipping, with why, a shot it cannot approve (issue 97), then exiting 1 where it skipped
+one: on ``local``, free."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ def test_approve_an_episode_or_a_glob_of_them(tmp_path: Path) -> None:
     assert result.output == ("approving 2 shot(s) of ep01:\n  approved take 1 of ep01/a\n"
                              "  approved take 1 of ep01/b\napproved 2 shot(s), skipped 0\n")
     result = invoke("approve", root, "ep0*", "--json")
+    assert result.exit_code == 1, result.output  # a shot skipped: the episodes are not approved
     found = json.loads(result.stdout)
     assert found["episodes"] == ["ep01", "ep02"]  # the pilot is not ep0*
     assert [(s["shot"], s["take"]) for s in found["approved"]] == [("ep01/a", 1), ("ep01/b", 1)]
@@ -42,6 +44,10 @@ def test_approve_an_episode_or_a_glob_of_them(tmp_path: Path) -> None:
     assert sorted(k for k, v in lock.items() if v.get("approved")) == [
         "night/ep01/a", "night/ep01/b"]
     assert invoke("approve", root, "pilot/*").exit_code == 0
+    result = invoke("approve", root, "ep02")  # said, as with --json, then exit 1
+    assert result.exit_code == 1
+    assert result.output.startswith("approving 1 shot(s) of ep02:\n  skipped ep02/a: ")
+    assert result.output.endswith("approved 0 shot(s), skipped 1\n"), result.output
     result = invoke("approve", root, "ep9*")
     assert result.exit_code == 1
     assert "no episode matches 'ep9*'; expected an episode id or a glob of them" in result.output

@@ -3,7 +3,8 @@ its shots' approvals, listed shot by shot before the count.
 
 Each shot is approved as ``approve SERIES EP/SHOT`` approves it (its picked take, else its
 lowest-numbered rendered take; findings need ``--force``; a lip-sync route's pass asked for), and
-a shot that cannot be (no take rendered, findings) is skipped with why, never stopping the others.
+a shot that cannot be (no take rendered, findings) is skipped with why, never stopping the others;
+the command then exits 1, so a script goes no further on an episode not wholly approved.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def approve_episodes(path: Path, series: Manifest, name: str, prefix: str, force
                      drawer: Drawer | None, as_json: bool,
                      after: Callable[[Manifest, str], object]) -> None:
     """Approve every shot of the episodes ``name`` covers (``after``: what follows each
-    approval, its lip-sync pass asked for); say each, then the counts."""
+    approval, its lip-sync pass asked for); say each, then the counts; exit 1 where a shot was
+    skipped."""
     from storyboard.run.choices.checks import approve_checked
     chosen = guarded(lambda: episodes_named(series, name))
     shots = [s.shot_id for e in series.episodes if e.id in chosen for s in e.shots]
@@ -61,7 +63,15 @@ def approve_episodes(path: Path, series: Manifest, name: str, prefix: str, force
         emit({"episodes": [prefix + e for e in chosen],
               "approved": [{"shot": prefix + s, "take": t} for s, t in made],
               "skipped": [{"shot": prefix + s, "why": why} for s, why in skipped]})
-        return
+    else:
+        say_approved(shots, chosen, prefix, made, skipped)
+    if skipped:
+        raise SystemExit(1)
+
+
+def say_approved(shots: list[str], chosen: list[str], prefix: str, made: list[tuple[str, int]],
+                 skipped: list[tuple[str, str]]) -> None:
+    """Each shot approved (its take) and each skipped (why), then the counts."""
     click.echo(f"approving {len(shots)} shot(s) of {', '.join(prefix + e for e in chosen)}:")
     for shot, take in made:
         click.echo(f"  approved take {take} of {prefix}{shot}")

@@ -205,10 +205,10 @@ def approve(path: Path, shot: str | None, force: bool, all_boards: bool, provide
     """Approve SHOT's picked take (else its lowest-numbered rendered take): a later change to
     the shot's YAML is not rendered without --replace-approved. A take with findings (see
     `storyboard takes`) needs --force. EP (an episode's id, or a glob: 'ep0*') approves each of
-    its shots so, listing each and what it skipped and why. boards/EP (or boards/EP/*, or
-    --all-boards) approves each of those boards' picked take (or only take), listing what it
-    skipped and why. An approval is of a picture: --provider approves the one that provider
-    drew."""
+    its shots so, listing each and what it skipped and why (exit 1 where it skipped one).
+    boards/EP (or boards/EP/*, or --all-boards) approves each of those boards' picked take (or
+    only take), listing what it skipped and why. An approval is of a picture: --provider
+    approves the one that provider drew."""
     from storyboard.run.choices.checks import approve_checked
     if (shot is None) == (not all_boards):
         raise click.UsageError("give either SHOT (boards/EP for an episode's boards) or "
