@@ -475,8 +475,9 @@ def test_a_push_and_a_read_ask_the_store_only_what_they_need(tmp_path: Path,
     """Each request is a round trip a user waits for and pays for: a small object is read in
     one request (s3fs would ask its size first, and where it is missing list its folder too),
     and an upload is placed by one copy and one delete (fsspec's ``mv`` looks it up and lists
-    both places first, and the upload was looked up again after it was gone): 20 requests a
-    shot's push before, 11 now."""
+    both places first, and the upload was looked up again after it was gone), and whether a
+    video or a measurement is stored is one request (s3fs's ``exists`` asks for its head and,
+    where it is missing, lists its folder too): 20 requests a shot's push before, 10 now."""
     url, fs = bucket
     video = tmp_path / "take.mp4"
     video.write_bytes(b"a video's bytes" * 64)
@@ -485,7 +486,8 @@ def test_a_push_and_a_read_ask_the_store_only_what_they_need(tmp_path: Path,
     store = RenderStore(StoreSettings(url))
     store.videos()  # the backend opened: its first requests (the bucket's region) not counted
     wrote, pushed = asked(lambda: store.push(record, video))
-    assert wrote and len(pushed) <= 13, pushed
+    assert wrote and len(pushed) <= 10, pushed
+    assert pushed[0].startswith("GET ") and pushed[0].endswith(f"/v1/videos/{sha}.mp4"), pushed
     looked = [r.split("/v1/tmp/")[1] for r in pushed if "/v1/tmp/" in r and r[:4] != "PUT "]
     assert len(looked) == len(set(looked)) == 2, pushed  # each upload once, by its copy
     found, read = asked(lambda: store.record("dashscope", "h1"))
@@ -497,3 +499,9 @@ def test_a_push_and_a_read_ask_the_store_only_what_they_need(tmp_path: Path,
     assert not fs.exists(f"{name}/v1/tmp")  # each upload removed once placed
     fs.pipe_file(f"{name}/v1/shots/dashscope/h2.json", b"")  # an empty record: no hit
     assert store.record("dashscope", "h2") is None
+    for there, sha256 in ((True, sha), (False, "0" * 64)):
+        for lookup in (store.has_video, store.has_measurement):
+            found, read = asked(lambda: lookup(sha256))  # noqa: B023 (called at once)
+            assert found is (there and lookup == store.has_video) and len(read) == 1, read
+    fs.pipe_file(f"{name}/v1/videos/{'e' * 64}.mp4", b"")  # S3 refuses a range of nothing
+    assert store.has_video("e" * 64) and not store.has_video("f" * 64)

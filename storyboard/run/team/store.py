@@ -224,7 +224,7 @@ class RenderStore:
 
     def has_video(self, sha256: str) -> bool:
         with self._talking("look up a video") as fs:
-            return bool(fs.exists(self._video_key(sha256)))
+            return _there(fs, self._video_key(sha256))
 
     def pull(self, sha256: str, dest: Path) -> None:
         """Download the video named ``sha256`` into ``dest`` and prove its bytes are that."""
@@ -254,7 +254,7 @@ class RenderStore:
 
     def has_measurement(self, sha256: str, of: str = MEASURED) -> bool:
         with self._talking("look up a measurement") as fs:
-            return bool(fs.exists(self._measured_key(sha256, of)))
+            return _there(fs, self._measured_key(sha256, of))
 
     # --- writing --------------------------------------------------------------------------------
 
@@ -331,6 +331,19 @@ def _read(fs: Any, key: str) -> bytes:
         raise
     except Exception:
         return bytes(fs.cat_file(key))
+
+
+def _there(fs: Any, key: str) -> bool:
+    """Whether the object ``key`` is stored, in one request: its first byte asked for (s3fs's
+    ``exists`` asks for its head and, where it is missing, lists its folder too: two). Where the
+    backend refuses that range (S3 on an empty object), its own lookup answers."""
+    try:
+        fs.cat_file(key, start=0, end=1)
+    except FileNotFoundError:
+        return False
+    except Exception:
+        return bool(fs.exists(key))
+    return True
 
 
 def _placed(fs: Any, tmp: str, key: str) -> None:
