@@ -49,13 +49,14 @@ def test_the_plan_says_what_the_videos_waiting_on_boards_will_cost(
 def test_an_episodes_boards_are_approved_in_one_command(tmp_path: Path, emulator: Emulator,
                                                        make_media: Any) -> None:
     """Issue 65.9: ``approve SERIES boards/EP`` approves each board's take, and says each it
-    skipped and why: one with two takes and none picked, then one already approved."""
+    skipped and why: one with two takes and none picked (exit 1: a board left unapproved, so a
+    script stops), then one already approved (exit 0: every board approved)."""
     emulator()
     series = write(tmp_path / "boards", make_media)
     assert render(series, "--yes", "boards")[0] == 0
     assert invoke("retake", series, "boards/ep01/waves", "--yes", "--quiet").exit_code == 0
     first = invoke("approve", series, "boards/ep01", "--json")
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 1, first.output
     said = json.loads(first.stdout)
     assert said["approved"] == [{"board": "boards/ep01/hello", "take": 1}]
     [skipped] = said["skipped"]
@@ -72,8 +73,10 @@ def test_an_episodes_boards_are_approved_in_one_command(tmp_path: Path, emulator
         f"approved 1 board(s), skipped 1; their shots may render now: storyboard render {series}"]
     plan = rows(planned(series))
     assert {plan[s]["status"] for s in ("ep01/hello", "ep01/waves")} == {"new"}
-    every = json.loads(invoke("approve", series, "--all-boards", "--json").stdout)
-    assert every["approved"] == [] and len(every["skipped"]) == 2
+    every = invoke("approve", series, "--all-boards", "--json")
+    assert every.exit_code == 0, every.output  # both stand approved
+    said = json.loads(every.stdout)
+    assert said["approved"] == [] and len(said["skipped"]) == 2
 
 
 def test_pick_takes_one_take_of_each_board(tmp_path: Path, emulator: Emulator,
@@ -83,7 +86,7 @@ def test_pick_takes_one_take_of_each_board(tmp_path: Path, emulator: Emulator,
     assert render(series, "--yes", "boards")[0] == 0
     assert invoke("retake", series, "boards/ep01/hello", "--yes", "--quiet").exit_code == 0
     picked = invoke("pick", series, "boards/ep01", "2", "--json")
-    assert picked.exit_code == 0, picked.output
+    assert picked.exit_code == 1, picked.output  # a board has no take 2: left unpicked
     said = json.loads(picked.stdout)
     assert said["picked"] == [{"board": "boards/ep01/hello", "take": 2}]
     assert [s["board"] for s in said["skipped"]] == ["boards/ep01/waves"]

@@ -69,7 +69,7 @@ def test_a_board_approved_on_local_names_local_and_the_approve_on_dashscope(
 
     again = invoke("approve", series, "boards/ep01")  # without --provider: nothing unseen
     out = words(again.stdout)
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == 1, again.output  # its picture left unapproved: a script stops
     assert ("skipped boards/ep01/hello: approved on local (take 1); dashscope drew its own "
             "since, which no one has approved: storyboard approve "
             f"{series} boards/ep01/hello --provider dashscope approves it") in out, out
@@ -109,6 +109,7 @@ def test_approve_boards_with_a_provider_approves_that_providers_pictures(
     assert submissions(emu) == videos + 2  # the two videos, from dashscope's approved boards
     again = invoke("approve", series, "boards/ep01", "--provider", "dashscope")
     assert "already approved (take 1)" in again.stdout, again.stdout
+    assert again.exit_code == 0, again.output  # every board stands approved
 
 
 def test_approve_of_a_local_take_names_the_approve_on_the_provider_that_drew_its_own(

@@ -122,13 +122,22 @@ def pick_boards(path: Path, shot: str, take: int | None, as_json: bool) -> None:
 def said_batch(path: Path, done: list[Any], verb: str, as_json: bool,
                provider: str | None = None) -> None:
     """What a batch did, board by board: each take approved (or picked), each board skipped
-    and why, then the counts (``--json``: ``approved`` / ``picked`` and ``skipped`` lists)."""
+    and why, then the counts (``--json``: ``approved`` / ``picked`` and ``skipped`` lists);
+    exit 1 where a board is left short of it (not made, no take picked, findings, unseen)."""
     made = [(p + o.board, o.take, hosted) for p, o, hosted in done if o.take is not None]
     skipped = [(p + o.board, o.why) for p, o, _ in done if o.take is None]
     if as_json:
         emit({verb: [{"board": b, "take": t, **h} for b, t, h in made],
               "skipped": [{"board": b, "why": why} for b, why in skipped]})
-        return
+    else:
+        say_batch(path, made, skipped, verb, provider)
+    if any(o.failed for _p, o, _h in done):
+        raise SystemExit(1)
+
+
+def say_batch(path: Path, made: list[tuple[str, int, dict[str, list[str]]]],
+              skipped: list[tuple[str, str]], verb: str, provider: str | None) -> None:
+    """Each board done and each skipped, then the counts and what may follow."""
     drawn = f" (drawn on {provider})" if provider else ""
     for board, take, hosted in made:
         click.echo(f"{verb} take {take} of {board}{drawn}")

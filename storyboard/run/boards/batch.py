@@ -39,6 +39,13 @@ class Outcome:
     board: str  # boards/EP/SHOT
     take: int | None = None  # None: skipped
     why: str = ""  # why it was skipped ("" when it was not)
+    stands: bool = False  # skipped as approved already (approving it again, or picking another
+    # take of it): nothing the batch asked is left undone there
+
+    @property
+    def failed(self) -> bool:
+        """Whether the board is left short of what the batch asked (the command exits 1)."""
+        return self.take is None and not self.stands
 
     def to_dict(self) -> dict[str, object]:
         return {"board": self.board, "take": self.take, "skipped": self.why or None}
@@ -95,12 +102,12 @@ def _each(manifest: Manifest, board: CompiledShot, act: Callable[[str], int], *,
     current = find_shot(with_retakes(manifest, lock), name)
     state = lock.takes.get(state_key(current), {})
     done = pictures(current, lock, drawer) if approving else dict(rendered_takes(current, lock))
-    why = _skip(current, state, done, approving=approving, drawer=drawer)
+    why, stands = _skip(current, state, done, approving=approving, drawer=drawer)
     if approving and not why and drawer is None:
         why = _drawn_since(current, state, lock)
     why = why.replace("SERIES", shown_folder(manifest.root))
     if why:
-        return Outcome(name, None, why)
+        return Outcome(name, None, why, stands)
     try:
         return Outcome(name, act(name))
     except HasFindings as error:
@@ -110,24 +117,25 @@ def _each(manifest: Manifest, board: CompiledShot, act: Callable[[str], int], *,
 
 
 def _skip(board: CompiledShot, state: TakeState, lock_done: Mapping[int, str | None], *,
-          approving: bool, drawer: Drawer | None = None) -> str:
-    """Why ``board`` is left out of a batch ("" : it is not). ``lock_done``: each rendered
-    take, and (approving) the sha256 of its picture (``drawer``'s, else the lock's)."""
+          approving: bool, drawer: Drawer | None = None) -> tuple[str, bool]:
+    """Why ``board`` is left out of a batch ("" : it is not), and whether it stands approved
+    as it is. ``lock_done``: each rendered take, and (approving) the sha256 of its picture
+    (``drawer``'s, else the lock's)."""
     if not lock_done:
         on = "" if drawer is None else f" on {drawer.name}"
         again = "" if drawer is None else f" --provider {drawer.name}"
-        return f"not made yet{on}: storyboard render SERIES boards{again} makes it"
+        return f"not made yet{on}: storyboard render SERIES boards{again} makes it", False
     approved, picked = state.get("approved"), state.get("picked")
     if approving and approved is not None and picked in (None, approved) and \
             _same_picture(board, state, lock_done):
-        return f"already approved (take {approved})"
+        return f"already approved (take {approved})", True
     if not approving and approved is not None:
         return (f"approved (take {approved}): its approval stands; pick it alone with "
-                "--replace-approved to lift it")
+                "--replace-approved to lift it"), True
     if approving and picked not in lock_done and len(lock_done) > 1:
         return (f"{len(lock_done)} takes and none picked: storyboard pick SERIES "
-                f"{board.shot_id} TAKE first")
-    return ""
+                f"{board.shot_id} TAKE first"), False
+    return "", False
 
 
 def _same_picture(board: CompiledShot, state: TakeState,
