@@ -71,7 +71,8 @@ SUBMIT_KINDS = (*HTTP_KINDS, "moderation", "lost", "made", "refused", "envelope"
 SHAPE_KINDS = ("no_schema", "no_stream", "wrapped", "fenced", "prose", "think", "reasoning",  # bent
                "ignored", "nan", "deep", "usage", "trickle", "late_moderation",  # by chat/faults.py
                "unheld", "interrupted")
-CONTENT_KINDS = ("invalid_json", "schema", "paraphrase", "invented", "length", *SHAPE_KINDS)
+MODEL_KINDS = ("invalid_json", "schema", "paraphrase", "invented", "length")  # a model's failing
+CONTENT_KINDS = (*MODEL_KINDS, *SHAPE_KINDS)
 CHAT_KINDS = (*HTTP_KINDS, "moderation", *CONTENT_KINDS, "endless", "huge")
 CHAT_WORDS = {"deep": ("content", "body", "error"),
               "usage": ("negative", "float", "nan", "infinity", "huge", "string", "missing")}

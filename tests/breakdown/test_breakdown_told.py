@@ -14,7 +14,7 @@ from storyboard.breakdown.pipeline import Options, Report, breakdown
 from storyboard.breakdown.questions.told import problems, spent, stem, untold
 from storyboard.breakdown.source import Chapter
 from storyboard.breakdown.state.answerstore import FOLDER, QUESTIONS
-from storyboard.emulator.chat.answers import INVENTED
+from storyboard.emulator.chat.faults import INVENTED
 from storyboard.emulator.server import EmulatorServer
 from tests.fixtures.breakdown import KEY_ENV, chat_base, requests
 
@@ -138,8 +138,8 @@ def test_a_padded_answer_the_send_back_mends_is_written_as_mended(
 
 
 def test_the_stand_in_pads_every_scene_it_is_asked_to() -> None:
-    from storyboard.emulator.chat.answers import bent
+    from storyboard.emulator.chat.faults import bent
     shot = {"camera": "wide", "cast": [], "scenes": [{"action": "Peter runs.", "lines": []}]}
-    said, finish = bent(json.dumps(shot), "invented")
+    said, finish = bent(json.dumps(shot), "invented", {})
     assert finish == "stop" and json.loads(said)["scenes"][0]["action"] == "Peter runs" + \
         INVENTED + "."

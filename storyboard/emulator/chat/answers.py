@@ -13,9 +13,8 @@ quote, each shot showing the people it names (else the last one seen, so no shot
 A version's translation (``stage: translate``) is answered by ``versionwords``. A request of another
 shape gets ``{}`` when it asks for JSON, else an echo.
 A shots request sent back with a word that refers to another shot is answered without it, and
-one with a line the story gives to another with the line given to them (``heeded``). Content
-faults (``chat:invalid_json``, ``schema``, ``paraphrase``, ``invented``, ``length``) bend the
-answer the way real models fail.
+one with a line the story gives to another with the line given to them (``heeded``). The faults
+bend an answer as real models and servers fail (``faults.bent``).
 """
 
 from __future__ import annotations
@@ -433,55 +432,6 @@ def heeded(answer: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
             if scenes[scene].get("action") == f"{was} speaks":  # as it wrote the line's scene
                 scenes[scene]["action"] = f"{lines[line]['speaker']} speaks"
     return answer
-
-
-def bent(content: str, fault: str) -> tuple[str, str]:
-    """The content and finish reason a content fault makes of a good answer."""
-    if fault == "invalid_json":
-        return content[:max(1, len(content) // 2)] + " …", "stop"
-    if fault == "length":
-        return content[:max(1, len(content) // 3)], "length"
-    data = json.loads(content)
-    if fault == "schema":
-        return json.dumps(_broken(data), ensure_ascii=False), "stop"
-    if fault == "paraphrase":
-        return json.dumps(_paraphrased(data), ensure_ascii=False), "stop"
-    if fault == "invented":
-        return json.dumps(_invented(data), ensure_ascii=False), "stop"
-    return content, "stop"
-
-
-def _broken(data: Any) -> Any:
-    """A required field dropped: the first shot's camera, else the first key."""
-    if isinstance(data, dict) and data.get("shots"):
-        data["shots"][0].pop("camera", None)
-        return data
-    if isinstance(data, dict) and data:
-        data.pop(next(iter(data)))
-    return data
-
-
-def _paraphrased(data: Any) -> Any:
-    """The first quoted line said in other words."""
-    for item in (data.get("shots", []) if isinstance(data, dict) else []):
-        for scene in item["scenes"]:
-            for line in scene["lines"]:
-                line["quote"] = "Well, as I was saying, " + line["quote"].lower()
-                return data
-    return data
-
-
-INVENTED = " while a brass orchestra rehearses beneath purple umbrellas"
-
-
-def _invented(data: Any) -> Any:
-    """Each scene's action told what no line of the story says (as a small model pads a shot:
-    ``@peter was playing with his wheelbarrow while his mother was cooking dinner``)."""
-    shots = data.get("shots", [data]) if isinstance(data, dict) else []
-    for item in shots:
-        for scene in item.get("scenes", []) if isinstance(item, dict) else []:
-            scene["action"] = str(scene.get("action", "")).rstrip(". ") + INVENTED + "."
-    return data
 
 
 def tokens(text: str) -> int:

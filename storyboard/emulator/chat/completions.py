@@ -14,7 +14,7 @@ servers send them. Errors come in the compatible mode's shape, ``{"error": {"mes
 asks for ``json_object`` without the word "json" (as DashScope does). Faults (``chat:KIND``): the
 HTTP ones of every endpoint (``429``, ``500``, ``drop``...), ``moderation`` (400
 ``data_inspection_failed``), the content ones ``invalid_json``, ``schema``, ``paraphrase``,
-``invented`` and ``length`` (``chat_answers.bent``), and the shapes of real servers and models
+``invented`` and ``length`` (``chat_faults.bent``), and the shapes of real servers and models
 (``chat_faults``: a refused ``json_schema``, wrappers, fences, thinking, hostile usage, trickles).
 """
 
@@ -77,10 +77,8 @@ async def completions(request: Request) -> Response:
     if refused is not None:
         return refused
     content, finish = chat_episode.content_of(body), "stop"
-    if fault.partition("=")[0] in chat_faults.KINDS:
-        content = chat_faults.bent(content, fault, body)
-    elif fault:
-        content, finish = chat_answers.bent(content, fault)
+    if fault:
+        content, finish = chat_faults.bent(content, fault, body)
     prompt = sum(chat_answers.tokens(str(m.get("content", ""))) for m in body["messages"]
                  if isinstance(m, dict))
     made = chat_answers.tokens(content)

@@ -1,7 +1,10 @@
 """Chat fault switches into the answers real servers and models give: refusals, bent answers,
 hostile usage, streams, trickles and bodies no client should read whole.
 
-Each shape is one seen from a real endpoint (issues 54 and 57):
+What a model writes when it fails (``MODEL_KINDS``): ``invalid_json`` (cut mid-answer, then " …"),
+``length`` (cut at ``max_tokens``), ``schema`` (a required field dropped), ``paraphrase`` (a quote
+reworded), ``invented`` (each scene's action told what no line of the story says). Each shape is
+one seen from a real endpoint (issues 54 and 57):
 
     no_schema        llama-cpp-python's server refusing ``response_format`` json_schema: HTTP 500,
                      ``{"error": {"message": "1 validation error: ... 'msg': "Input should be
@@ -43,7 +46,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from storyboard.emulator.chat import answers as chat_answers
-from storyboard.emulator.faults import SHAPE_KINDS
+from storyboard.emulator.faults import MODEL_KINDS, SHAPE_KINDS
 
 KINDS = SHAPE_KINDS  # the faults bent here; the fault grammar (``emulator.faults``) declares them
 LATE_MODERATION = {"error": {"message": "Output data may contain inappropriate content.",
@@ -82,9 +85,16 @@ def refusal(body: dict[str, Any], fault: str) -> Response | None:
     return None
 
 
-def bent(content: str, fault: str, body: dict[str, Any]) -> str:
-    """The content a content fault of this module makes of a good answer."""
+def bent(content: str, fault: str, body: dict[str, Any]) -> tuple[str, str]:
+    """The content and finish reason a content fault makes of a good answer: a shape real
+    servers give (``KINDS``), else what real models write (``MODEL_KINDS``)."""
     kind, arg = split(fault)
+    if kind in MODEL_KINDS:
+        return _written(content, kind)
+    return _shaped(content, kind, arg, body), "stop"
+
+
+def _shaped(content: str, kind: str, arg: str, body: dict[str, Any]) -> str:
     if kind == "wrapped":
         return f'{{"episode": {content}}}'
     if kind == "fenced":
@@ -105,6 +115,55 @@ def bent(content: str, fault: str, body: dict[str, Any]) -> str:
     if kind == "deep" and arg == "content":
         return "[" * DEEP + "]" * DEEP
     return content
+
+
+def _written(content: str, fault: str) -> tuple[str, str]:
+    """What a model's failing makes of a good answer: cut, not JSON, or not what was asked."""
+    if fault == "invalid_json":
+        return content[:max(1, len(content) // 2)] + " …", "stop"
+    if fault == "length":
+        return content[:max(1, len(content) // 3)], "length"
+    data = json.loads(content)
+    if fault == "schema":
+        return json.dumps(_broken(data), ensure_ascii=False), "stop"
+    if fault == "paraphrase":
+        return json.dumps(_paraphrased(data), ensure_ascii=False), "stop"
+    if fault == "invented":
+        return json.dumps(_invented(data), ensure_ascii=False), "stop"
+    return content, "stop"
+
+
+def _broken(data: Any) -> Any:
+    """A required field dropped: the first shot's camera, else the first key."""
+    if isinstance(data, dict) and data.get("shots"):
+        data["shots"][0].pop("camera", None)
+        return data
+    if isinstance(data, dict) and data:
+        data.pop(next(iter(data)))
+    return data
+
+
+def _paraphrased(data: Any) -> Any:
+    """The first quoted line said in other words."""
+    for item in (data.get("shots", []) if isinstance(data, dict) else []):
+        for scene in item["scenes"]:
+            for line in scene["lines"]:
+                line["quote"] = "Well, as I was saying, " + line["quote"].lower()
+                return data
+    return data
+
+
+INVENTED = " while a brass orchestra rehearses beneath purple umbrellas"
+
+
+def _invented(data: Any) -> Any:
+    """Each scene's action told what no line of the story says (as a small model pads a shot:
+    ``@peter was playing with his wheelbarrow while his mother was cooking dinner``)."""
+    shots = data.get("shots", [data]) if isinstance(data, dict) else []
+    for item in shots:
+        for scene in item.get("scenes", []) if isinstance(item, dict) else []:
+            scene["action"] = str(scene.get("action", "")).rstrip(". ") + INVENTED + "."
+    return data
 
 
 def usage(prompt: int, completion: int, fault: str) -> dict[str, Any] | None:
