@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a document is rejected
 SERIES_SCHEMA = "storyboard.schema.json"
 EPISODE_SCHEMA = "episode.schema.json"
 _USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
+LISTED = 8  # an episode's shots listed, at most, where no shot id is near the one given
 RULES_VERSION = b"2"  # bump when the checks change, not the schemas (2: strict integers)
 TEMPLATE_SCHEMA = "template"  # a shot template file: $defs/template of the series schema
 TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string",
@@ -373,6 +374,22 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` or an empty string."""
     return _did_you_mean(word, choices)
+
+
+def shot_meant(shot_id: str, shots: Iterable[str]) -> str:
+    """``did_you_mean`` for an ``EPISODE/SHOT`` id: among its episode's shots when it names an
+    episode that has shots, else those shots listed (``ep01/nope`` is never answered with an
+    ``ep02`` shot); among every shot otherwise."""
+    every, (episode, _, name) = list(shots), shot_id.rpartition("/")
+    own = [shot.rpartition("/")[2] for shot in every
+           if episode and shot.rpartition("/")[0] == episode]
+    if not own:
+        return _did_you_mean(shot_id, every)
+    close = difflib.get_close_matches(name, own, n=1, cutoff=0.6)  # the names alone: every id
+    if close:  # of the episode shares its first characters
+        return f" (did you mean {f'{episode}/{close[0]}'!r}?)"
+    more = f" and {len(own) - LISTED} more" if len(own) > LISTED else ""
+    return f" ({episode}'s shots: {', '.join(own[:LISTED])}{more})"
 
 
 def did_you_mean_name(word: str, choices: Iterable[str], container: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from storyboard.errors import StoryboardError
 from storyboard.language.picks import as_picked, extras_hold
 from storyboard.language.picks import state_key as state_key  # the lock's key, as before
-from storyboard.language.read.schemacheck import did_you_mean
+from storyboard.language.read.schemacheck import shot_meant
 from storyboard.language.request import (
     CompiledEpisode,
     CompiledShot,
@@ -117,7 +117,7 @@ def find_shot(manifest: Manifest, shot_id: str) -> CompiledShot:
     alone = [s for s in manifest.shots() if s.name == shot_id]
     if len(alone) == 1:
         return alone[0]
-    raise StoryboardError(f"no shot {shot_id!r} in this series{did_you_mean(shot_id, shots)}; "
+    raise StoryboardError(f"no shot {shot_id!r} in this series{shot_meant(shot_id, shots)}; "
                           "expected EPISODE/SHOT, e.g. "
                           f"{next(iter(shots), 'ep01/shot01')}")
 
