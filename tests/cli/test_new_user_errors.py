@@ -57,6 +57,8 @@ def test_compile_of_a_shot_or_episode_that_does_not_exist_fails(tmp_path: Path) 
     assert "--shot 'nonexistent' names no shot or cast asset of this series" in result.stderr
     result = run("compile", series, "--shot", "ep01/aa", "--format", "prompt")
     assert result.exit_code == 1 and "(did you mean 'ep01/a'?)" in result.stderr
+    result = run("compile", series, "--shot", "ep01/zzz")  # nothing near: its episode's shots
+    assert result.exit_code == 1 and "(ep01's shots: a" in result.stderr, result.stderr
     result = run("compile", series, "--episode", "ep02")
     assert result.exit_code == 1 and "--episode 'ep02' names no episode" in result.stderr
     assert run("compile", series, "--shot", "ep01/a").exit_code == 0

@@ -137,7 +137,7 @@ def as_picked(variants: Variants, provider: str | None) -> Variants:
 
 def selected(manifest: Manifest, episode: str | None, shot: str | None) -> None:
     """Raise when ``--episode`` or ``--shot`` names nothing in ``manifest``."""
-    from storyboard.language.read.schemacheck import did_you_mean
+    from storyboard.language.read.schemacheck import did_you_mean, shot_meant
     episodes = [ep.id for ep in manifest.episodes]
     if episode is not None and episode not in episodes:
         raise StoryboardError(f"--episode {episode!r} names no episode of this series"
@@ -148,7 +148,7 @@ def selected(manifest: Manifest, episode: str | None, shot: str | None) -> None:
               for n in (s.shot_id, s.id)]
     if shot is not None and shot not in names:
         raise StoryboardError(f"--shot {shot!r} names no shot or cast asset of this series"
-                              f"{did_you_mean(shot, names)}; expected EPISODE/SHOT, SHOT or "
+                              f"{shot_meant(shot, names)}; expected EPISODE/SHOT, SHOT or "
                               f"cast/NAME, e.g. {next(iter(names), 'ep01/shot01')}")
 
 
