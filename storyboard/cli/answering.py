@@ -44,7 +44,13 @@ class Answering(click.Command):
 
     @staticmethod
     def named(ctx: click.Context) -> str:
-        return " ".join(["storyboard", *ctx.command_path.split()[1:]])
+        """The command as typed after ``storyboard`` (``storyboard season render``), however
+        the program was started (``python -m storyboard`` names the root by three words)."""
+        names: list[str] = []
+        while ctx.parent is not None:
+            names.insert(0, ctx.info_name or "")
+            ctx = ctx.parent
+        return " ".join(["storyboard", *names])
 
 
 def answering(answers: Mapping[str, str] | None = None, extra: str = "") -> type[Answering]:

@@ -41,3 +41,13 @@ def test_worker_given_a_series_says_what_it_takes_and_what_to_run() -> None:
     assert "`storyboard queue render my-series`" in text and \
         "`storyboard render my-series`" in text
     assert "Got unexpected extra argument" not in text
+
+
+def test_the_answer_names_the_command_however_the_program_was_started() -> None:
+    """`python -m storyboard render --offline` names the root by three words: the answer says
+    `storyboard render`, not `storyboard -m storyboard render`."""
+    for prog in ("storyboard", "python -m storyboard", "sb"):
+        done = CliRunner().invoke(group, ["render", "my-series", "--offline"], prog_name=prog)
+        assert done.exit_code == 2
+        assert "storyboard render has no --offline option:" in said(done), prog
+        assert "-m storyboard render has" not in said(done)
