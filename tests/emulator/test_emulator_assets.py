@@ -293,11 +293,16 @@ def test_image_task_faults(http: httpx.Client, emu: EmulatorServer) -> None:
     assert wait_for(http, lost, ("UNKNOWN",))["output"]["task_status"] == "UNKNOWN"
 
 
-def test_image_task_cancel(emu: EmulatorServer, http: httpx.Client) -> None:
-    emu.script("task:stuck")
-    task_id = http.post(IMAGE, json=image_body()).json()["output"]["task_id"]
-    assert http.post(f"/tasks/{task_id}/cancel").status_code == 200
-    assert http.get(f"/tasks/{task_id}").json()["output"]["task_status"] == "CANCELED"
+def test_image_task_cancel() -> None:
+    """Cancelled while PENDING, on an emulator whose tasks stay so for minutes (on the module's
+    0.1 s one, a loaded machine let a task run before the cancel reached it); then refused."""
+    with EmulatorServer(latency=600) as idle, \
+            web.client(base_url=idle.base_url, headers=ASYNC, timeout=10) as http:
+        task_id = http.post(IMAGE, json=image_body()).json()["output"]["task_id"]
+        assert http.post(f"/tasks/{task_id}/cancel").status_code == 200
+        assert http.get(f"/tasks/{task_id}").json()["output"]["task_status"] == "CANCELED"
+        again = http.post(f"/tasks/{task_id}/cancel")
+        assert again.status_code == 400 and "not in PENDING status" in again.text
 
 
 # --- voices ----------------------------------------------------------------------------------
