@@ -119,10 +119,11 @@ class Tools:
         if episode is not None and episode not in episodes:
             raise Refused(f"no episode {episode!r} in this series{did_you_mean(episode, episodes)}"
                           f"; expected one of: {', '.join(episodes)}")
-        ids = sorted({s.id for e in manifest.episodes for s in e.shots})
+        ids = sorted({s.id for e in manifest.episodes if episode in (None, e.id) for s in e.shots})
         if shot is not None and shot not in ids:
-            raise Refused(f"no shot {shot!r} in this series{did_you_mean(shot, ids)}; expected "
-                          "a shot id (ballad, or ballad#2 for its second take)")
+            where = f"episode {episode}" if episode else "this series"
+            raise Refused(f"no shot {shot!r} in {where}{did_you_mean(shot, ids)}; expected a "
+                          "shot id (ballad, or ballad#2 for its second take)")
         dialect = DIALECTS.get(provider or DASHSCOPE.name, DIALECTS[DASHSCOPE.name])
         return manifest_json.to_dict(manifest, episode=episode, shot=shot, dialect=dialect)
 

@@ -301,6 +301,22 @@ def test_a_note_with_a_lone_surrogate_is_refused_and_the_next_note_works(root: P
     assert "later" in Path(data(sheet)["html"]).read_text(encoding="utf-8")
 
 
+def test_compile_answers_an_unknown_shot_among_its_episodes_shots(
+        tmp_path: Path, make_media: Callable[..., Path]) -> None:
+    """With an episode, the compile tool takes that episode's shots alone and offers the nearest
+    of them (``a`` is ep01's, not ep02's); without one, every shot."""
+    write_series(tmp_path / "series" / "wire", make_media, OVER_PLAN, head=HEAD)
+    tools = Tools((tmp_path / "series").resolve(), Budget(0.0))
+    with pytest.raises(StoryboardError, match=r"no shot 'a' in episode ep02; expected a shot"):
+        tools.compile("wire", episode="ep02", shot="a")
+    with pytest.raises(StoryboardError, match=r"no shot 'cc' in episode ep02 \(did you mean 'c'"):
+        tools.compile("wire", episode="ep02", shot="cc")
+    with pytest.raises(StoryboardError, match=r"no shot 'bb' in this series \(did you mean 'b'"):
+        tools.compile("wire", shot="bb")
+    shots = tools.compile("wire", episode="ep02", shot="c")["episodes"][0]["shots"]
+    assert [shot["id"] for shot in shots] == ["c"]
+
+
 # ep01/a is priced 0 by the series (1080P; its list price USD 0.15/s) and ep01/b at its list price
 # (720P, USD 0.10/s) with a reference video of 1.6 s, which the service bills as 2 s: planned at
 # list price at 0.30 + 0.36, ep01 is counted at 0.30 + 0.40 = 0.70 (billed 0.40 at the series'
