@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+import storyboard
+from storyboard.errors import StoryboardError
+from storyboard.run.state.takes import find_shot
 from tests.fixtures.cast import cast_stats, lock_of, plan_of
 from tests.fixtures.dashscope_cli import Emulator, invoke, render, submissions
 
@@ -67,3 +70,17 @@ def test_a_looks_sheet_is_priced_made_once_and_picked_like_a_characters(
     assert picked.exit_code == 0, picked.output
     changed = {k for k, (status, _) in plan_of(series).items() if status == "changed"}
     assert changed == {"ep02/a", "ep02/b"}  # the shots wearing it; not ep01's
+
+
+@pytest.mark.parametrize(("asked", "said"), [
+    ("cast/ad", "(did you mean 'cast/ada'?); expected EPISODE/SHOT, e.g. cast/ada"),
+    ("ep02/c", "(ep02's shots: a, b); expected EPISODE/SHOT, e.g. ep02/a"),
+    ("voices/x", "in this series; expected EPISODE/SHOT, e.g. ep01/a")])
+def test_a_shot_not_found_is_answered_with_an_example_of_its_own_kind(
+        tmp_path: Path, asked: str, said: str) -> None:
+    """The example a missing shot's error gives is of the episode or asset kind it names, else
+    an episode's shot: never a cast asset for an episode's shot."""
+    manifest = storyboard.compile(write(tmp_path / "looks"))
+    with pytest.raises(StoryboardError) as raised:
+        find_shot(manifest, asked)
+    assert str(raised.value).endswith(said), raised.value

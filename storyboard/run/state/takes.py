@@ -117,9 +117,11 @@ def find_shot(manifest: Manifest, shot_id: str) -> CompiledShot:
     alone = [s for s in manifest.shots() if s.name == shot_id]
     if len(alone) == 1:
         return alone[0]
+    episode = shot_id.rpartition("/")[0]
+    example = next((s for s in shots if s.rpartition("/")[0] == episode),
+                   next((s.shot_id for s in manifest.episode_shots()), "ep01/shot01"))
     raise StoryboardError(f"no shot {shot_id!r} in this series{shot_meant(shot_id, shots)}; "
-                          "expected EPISODE/SHOT, e.g. "
-                          f"{next(iter(shots), 'ep01/shot01')}")
+                          f"expected EPISODE/SHOT, e.g. {example}")
 
 
 def select_shots(manifest: Manifest, patterns: tuple[str, ...]) -> list[CompiledShot]:
