@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 import click
 
+from storyboard.cli.seriespath import typed
+
 EXTRA = re.compile(r"^Got unexpected extra arguments? \((.*)\)$")
 
 
@@ -44,13 +46,7 @@ class Answering(click.Command):
 
     @staticmethod
     def named(ctx: click.Context) -> str:
-        """The command as typed after ``storyboard`` (``storyboard season render``), however
-        the program was started (``python -m storyboard`` names the root by three words)."""
-        names: list[str] = []
-        while ctx.parent is not None:
-            names.insert(0, ctx.info_name or "")
-            ctx = ctx.parent
-        return " ".join(["storyboard", *names])
+        return typed(ctx)
 
 
 def answering(answers: Mapping[str, str] | None = None, extra: str = "") -> type[Answering]:

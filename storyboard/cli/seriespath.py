@@ -33,11 +33,20 @@ class SeriesPath(click.Path):
     def convert(self, value: str | os.PathLike[str], param: click.Parameter | None,
                 ctx: click.Context | None) -> Path:
         path = Path(os.fsdecode(super().convert(value, param, ctx)))
-        words = ctx.command_path.split()[1:] if ctx is not None else ["check"]
-        said = not_a_series(path, " ".join(["storyboard", *words]))
+        said = not_a_series(path, typed(ctx) if ctx is not None else "storyboard check")
         if said is not None:
             self.fail(said, param, ctx)
         return path
+
+
+def typed(ctx: click.Context) -> str:
+    """The command as typed after ``storyboard`` (``storyboard season render``), however the
+    program was started (``python -m storyboard`` names the root by three words)."""
+    names: list[str] = []
+    while ctx.parent is not None:
+        names.insert(0, ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["storyboard", *names])
 
 
 def _series_above(path: Path) -> Path | None:

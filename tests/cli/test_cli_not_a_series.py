@@ -14,15 +14,18 @@ from tests.fixtures.breakdown import STORY
 from tests.fixtures.example import copy_example
 
 
-def command(*args: str) -> Result:
-    return CliRunner().invoke(group, [*args])
+def command(*args: str, prog: str = "storyboard") -> Result:
+    return CliRunner().invoke(group, [*args], prog_name=prog)
 
 
+@pytest.mark.parametrize("prog", ["storyboard", "python -m storyboard"])
 @pytest.mark.parametrize("words", [("check",), ("plan",), ("season", "render")])
-def test_a_story_is_answered_with_the_breakdown(tmp_path: Path, words: tuple[str, ...]) -> None:
+def test_a_story_is_answered_with_the_breakdown(tmp_path: Path, words: tuple[str, ...],
+                                                prog: str) -> None:
+    """Said with the command as typed after ``storyboard`` however the program was started."""
     story = tmp_path / "story.md"
     story.write_text(STORY, encoding="utf-8")
-    done = command(*words, str(story))
+    done = command(*words, str(story), prog=prog)
     assert done.exit_code == 2, done.output
     said = " ".join(done.output.split())
     assert f"{story} is a story, not a series: `storyboard breakdown {story} SERIES` writes a " \
