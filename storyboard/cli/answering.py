@@ -34,20 +34,15 @@ class Answering(click.Command):
             said = self.answers.get(error.option_name)
             if said is None:
                 raise
-            raise click.UsageError(f"{self.named(ctx)} has no {error.option_name} option: "
+            raise click.UsageError(f"{typed(ctx)} has no {error.option_name} option: "
                                    f"{said}", ctx) from error
         except click.UsageError as error:
             found = EXTRA.match(error.message)
             if found is None or not self.extra:
                 raise
             first = found.group(1).split()[0] if found.group(1).split() else "SERIES"
-            raise click.UsageError(f"{self.named(ctx)} takes no argument ({found.group(1)}): "
+            raise click.UsageError(f"{typed(ctx)} takes no argument ({found.group(1)}): "
                                    f"{self.extra.format(arg=first)}", ctx) from error
-
-    @staticmethod
-    def named(ctx: click.Context) -> str:
-        return typed(ctx)
-
 
 def answering(answers: Mapping[str, str] | None = None, extra: str = "") -> type[Answering]:
     """The ``cls`` of ``click.command`` (or a group's ``.command``) for a command that answers
